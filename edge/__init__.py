@@ -1,0 +1,1 @@
+"""Stockwarden edge agent: reads sensors and scanners, publishes to MQTT."""

@@ -1,0 +1,242 @@
+"""The wire contract between gateways, the hub and the simulator (version 1).
+
+One module used by all three, so a payload that the edge agent publishes is by
+construction one that ingest accepts. Everything here is pure: pydantic models,
+topic helpers and a decoder that turns any bad payload into a `WireError` with a
+short, human-readable reason (it goes into the dead-letter table as is).
+
+Topics: ``stockwarden/v1/{site}/{gateway}/{telemetry|scan|status}`` and
+``stockwarden/v1/{site}/alarms/{alarm_id}``. See docs/wire-contract.md.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Literal, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    field_validator,
+)
+
+VERSION = 1
+TOPIC_PREFIX = f"stockwarden/v{VERSION}"
+MAX_PAYLOAD_BYTES = 256 * 1024
+MAX_READINGS_PER_MESSAGE = 1000
+
+# Identifiers travel in topics and time-series tags: keep them to a safe alphabet.
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
+QUANTITY_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
+_ID_RE = re.compile(ID_PATTERN)
+
+# Physical plausibility of the quantities we know. A value outside is not a
+# reading, it is a broken sensor or a bug, and must never reach the records.
+QUANTITY_LIMITS: dict[str, tuple[float, float]] = {
+    "temperature_c": (-273.15, 1000.0),
+    "humidity_pct": (0.0, 100.0),
+    "dew_point_c": (-273.15, 1000.0),
+    "pressure_hpa": (0.0, 2000.0),
+    "co2_ppm": (0.0, 100_000.0),
+}
+
+
+def _to_utc_millis(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("timestamp needs a timezone (UTC, e.g. 2026-01-31T12:00:00.000Z)")
+    value = value.astimezone(UTC)
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
+def format_ts(value: datetime) -> str:
+    """UTC with milliseconds and a Z, the one timestamp format on the wire."""
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+UtcMillis = Annotated[
+    datetime,
+    AfterValidator(_to_utc_millis),
+    PlainSerializer(format_ts, return_type=str, when_used="json"),
+]
+Ident = Annotated[str, Field(pattern=ID_PATTERN)]
+
+
+def utc_now() -> datetime:
+    return _to_utc_millis(datetime.now(UTC))
+
+
+class Quality(StrEnum):
+    """How far a reading can be trusted. Only `good` values enter statistics."""
+
+    GOOD = "good"
+    UNCERTAIN = "uncertain"
+    BAD = "bad"
+
+
+class _WireModel(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Reading(_WireModel):
+    sensor: Ident
+    ts: UtcMillis
+    quantities: dict[Annotated[str, Field(pattern=QUANTITY_PATTERN)], float] = Field(
+        default_factory=dict, max_length=32
+    )
+    quality: Quality = Quality.GOOD
+    # Why the quality is not good: "timeout", "crc", "exception 2", "out of range" ...
+    error: str | None = Field(default=None, max_length=200)
+
+    @field_validator("quantities")
+    @classmethod
+    def _finite_and_plausible(cls, quantities: dict[str, float]) -> dict[str, float]:
+        for name, value in quantities.items():
+            if not math.isfinite(value):
+                raise ValueError(f"{name} is {value}, not a finite number")
+            limits = QUANTITY_LIMITS.get(name)
+            if limits and not limits[0] <= value <= limits[1]:
+                raise ValueError(f"{name}={value} is outside {limits[0]}..{limits[1]}")
+        return quantities
+
+
+class Telemetry(_WireModel):
+    """One poll cycle of one gateway: a batch of readings."""
+
+    gateway: Ident
+    seq: int = Field(ge=0, le=2**63 - 1)
+    readings: list[Reading] = Field(min_length=1, max_length=MAX_READINGS_PER_MESSAGE)
+
+
+class ScanMode(StrEnum):
+    RECEIVE = "receive"
+    DISPATCH = "dispatch"
+    TRANSFER = "transfer"
+    COUNT = "count"
+    RETURN = "return"
+    LOOKUP = "lookup"
+
+
+class Scan(_WireModel):
+    gateway: Ident
+    seq: int = Field(ge=0, le=2**63 - 1)
+    scanner: Ident
+    ts: UtcMillis
+    # Exactly what the scanner sent, group separators (ASCII 29) kept.
+    raw: str = Field(min_length=1, max_length=4096)
+    mode: ScanMode | None = None
+    location: str | None = Field(default=None, max_length=64)
+    operator: str | None = Field(default=None, max_length=64)
+
+
+class DeviceHealth(_WireModel):
+    state: Literal["ok", "timeout", "error", "unknown"] = "unknown"
+    ok_count: int = 0
+    timeout_count: int = 0
+    error_count: int = 0
+    last_success: UtcMillis | None = None
+    last_error: str | None = None
+
+
+class Status(_WireModel):
+    """Retained per gateway; the broker publishes the offline one as the last will."""
+
+    state: Literal["online", "offline"]
+    ts: UtcMillis
+    version: str = ""
+    outbox_depth: int = 0
+    outbox_dropped: int = 0
+    devices: dict[str, DeviceHealth] = Field(default_factory=dict)
+
+
+class AlarmEvent(_WireModel):
+    """An alarm state change, published by the hub (retained while active)."""
+
+    id: int
+    rule: str
+    subject: str
+    state: Literal["pending", "active", "acknowledged", "cleared"]
+    severity: Literal["info", "warning", "critical"]
+    ts: UtcMillis
+    message: str = ""
+    value: float | None = None
+
+
+# --- topics ------------------------------------------------------------------
+
+Kind = Literal["telemetry", "scan", "status"]
+KINDS: tuple[Kind, ...] = ("telemetry", "scan", "status")
+
+
+def gateway_topic(site: str, gateway: str, kind: Kind) -> str:
+    for label, value in (("site", site), ("gateway", gateway)):
+        if not _ID_RE.match(value):
+            raise ValueError(f"{label} {value!r} is not a valid identifier ({ID_PATTERN})")
+    return f"{TOPIC_PREFIX}/{site}/{gateway}/{kind}"
+
+
+def alarm_topic(site: str, alarm_id: int) -> str:
+    return f"{TOPIC_PREFIX}/{site}/alarms/{alarm_id}"
+
+
+def subscription(kind: Kind, site: str = "+") -> str:
+    """The filter that matches `kind` messages of every gateway (of one site, or all)."""
+    return f"{TOPIC_PREFIX}/{site}/+/{kind}"
+
+
+@dataclass(frozen=True, slots=True)
+class TopicParts:
+    site: str
+    gateway: str
+    kind: Kind
+
+
+def parse_topic(topic: str) -> TopicParts:
+    parts = topic.split("/")
+    if len(parts) != 5 or "/".join(parts[:2]) != TOPIC_PREFIX:
+        raise WireError(f"topic {topic!r} is not {TOPIC_PREFIX}/<site>/<gateway>/<kind>")
+    _, _, site, gateway, kind = parts
+    if kind not in KINDS:
+        raise WireError(f"topic kind {kind!r} is not one of {', '.join(KINDS)}")
+    if not _ID_RE.match(site) or not _ID_RE.match(gateway):
+        raise WireError(f"topic {topic!r} has an invalid site or gateway identifier")
+    return TopicParts(site, gateway, kind)  # type: ignore[arg-type]
+
+
+# --- encoding and decoding ---------------------------------------------------
+
+
+class WireError(ValueError):
+    """A payload or topic that breaks the contract; the message is the reason."""
+
+
+def encode(message: BaseModel) -> bytes:
+    return message.model_dump_json(exclude_none=True).encode()
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors(include_url=False)[0]
+    where = ".".join(str(part) for part in first["loc"]) or "payload"
+    more = f" (+{error.error_count() - 1} more)" if error.error_count() > 1 else ""
+    return f"{where}: {first['msg']}{more}"
+
+
+def decode(model: type[M], payload: bytes | str) -> M:
+    """Parse and validate a payload, or raise WireError with a one-line reason."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise WireError(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}")
+    try:
+        # One pass in pydantic-core: JSON parsing and validation together.
+        return model.model_validate_json(payload)
+    except ValidationError as exc:
+        raise WireError(_describe(exc)) from None

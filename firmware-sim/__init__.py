@@ -1,0 +1,1 @@
+"""Stockwarden firmware-sim."""

@@ -1,0 +1,72 @@
+"""The FastAPI app factory. Nothing is built at import time."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from hub import __version__
+from hub.container import Hub
+from hub.routes import health, zones
+from inventory.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+
+def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
+    """The HTTP API over a built `Hub`. With `manage_lifecycle`, the app starts the
+    hub's parts (ingest ...) on startup and stops them on shutdown."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if manage_lifecycle:
+            hub.start()
+        try:
+            yield
+        finally:
+            if manage_lifecycle:
+                hub.stop()
+
+    app = FastAPI(
+        title="Stockwarden",
+        version=__version__,
+        description="Warehouse monitoring and inventory for regulated goods.",
+        lifespan=lifespan,
+    )
+    app.state.hub = hub
+
+    @app.exception_handler(DomainError)
+    async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse({"error": exc.code, "detail": exc.message}, status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_body(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [
+            {"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]}
+            for e in exc.errors()
+        ]
+        return JSONResponse(
+            {"error": "invalid_request", "detail": problems}, status_code=422
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        # Never a stack trace to the user; the log has it.
+        log.exception("unhandled error")
+        return JSONResponse(
+            {"error": "internal", "detail": "internal error; see the hub's log"}, status_code=500
+        )
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        return Response(generate_latest(hub.registry), media_type=CONTENT_TYPE_LATEST)
+
+    app.include_router(health.router)
+    app.include_router(zones.router, prefix="/api/v1")
+    return app

@@ -1,0 +1,31 @@
+"""Liveness and readiness of the hub and what it depends on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from hub.deps import HubDep
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health", summary="Liveness and readiness of broker, store and database")
+def health(hub: HubDep) -> JSONResponse:
+    checks: dict[str, Any] = {}
+    try:
+        with hub.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        checks["database"] = {"ok": True}
+    except Exception as exc:  # the check reports, it never raises
+        checks["database"] = {"ok": False, "error": str(exc).splitlines()[0]}
+    for name, part in hub.parts.items():
+        health_fn = getattr(part, "health", None)
+        if health_fn is not None:
+            checks.update(health_fn())
+    ready = all(check.get("ok", True) for check in checks.values())
+    body = {"status": "ok" if ready else "degraded", "checks": checks}
+    return JSONResponse(body, status_code=200 if ready else 503)

@@ -1,0 +1,164 @@
+"""Hub settings: `STOCKWARDEN_*` environment variables over an optional config file.
+
+Priority, highest first: explicit arguments, environment, `.env`, the config file
+(`--config` or `STOCKWARDEN_CONFIG`; TOML or YAML), defaults. Validated once at
+start; `load_settings` turns a validation error into `SettingsError` whose text
+names the field and the reason.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+    YamlConfigSettingsSource,
+)
+
+ENV_PREFIX = "STOCKWARDEN_"
+
+
+class SettingsError(ValueError):
+    """Configuration that cannot be used; the text is meant for the operator."""
+
+
+class HubSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    env: Literal["local", "production"] = Field(
+        "local", description="production refuses unsafe defaults such as the demo secrets"
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "text"] = "text"
+
+    # --- relational store
+    database_url: str = Field(
+        "sqlite:///./stockwarden.db",
+        description="SQLAlchemy URL: sqlite:///path.db or postgresql+psycopg://user:pw@host/db",
+    )
+    database_pool_size: int = Field(10, ge=1, le=200)
+
+    # --- broker
+    mqtt_url: str = Field("mqtt://127.0.0.1:1883", description="mqtt://[user:pw@]host:port")
+    mqtt_client_id: str = Field("stockwarden-hub", min_length=1, max_length=64)
+    mqtt_protocol: Literal["5", "3.1.1"] = "5"
+    mqtt_share_group: str | None = Field(
+        None, description="MQTT 5 shared-subscription group: hub processes split the load"
+    )
+    mqtt_session_expiry_s: int = Field(
+        7 * 24 * 3600, ge=0, description="how long the broker keeps our session while we are away"
+    )
+    mqtt_receive_maximum: int = Field(
+        2000, ge=1, le=65535, description="QoS 1 messages in flight to the hub (MQTT 5)"
+    )
+    mqtt_ca_file: Path | None = None
+    mqtt_site: str = Field("+", description="site to subscribe to; + for all")
+
+    # --- time-series store (InfluxDB v2 write API: VictoriaMetrics, InfluxDB 2/3)
+    tsdb_url: str | None = Field(None, description="e.g. http://127.0.0.1:8428; unset: SQL only")
+    tsdb_token: str = "stockwarden"
+    tsdb_org: str = "stockwarden"
+    tsdb_bucket: str = "stockwarden"
+    tsdb_timeout_s: float = Field(10.0, gt=0)
+    tsdb_batch_lines: int = Field(5000, ge=1)
+
+    # --- ingest
+    ingest_batch_messages: int = Field(500, ge=1, le=65535)
+    ingest_batch_ms: int = Field(50, ge=1, le=10_000)
+    ingest_max_future_s: int = Field(300, ge=0, description="readings further ahead are refused")
+    ingest_max_age_s: int = Field(
+        30 * 24 * 3600, ge=60, description="readings older than this are refused"
+    )
+    ingest_dedup_retention_s: int = Field(
+        35 * 24 * 3600, ge=3600, description="how long (gateway, seq) pairs are remembered"
+    )
+
+    # --- HTTP
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(8080, ge=0, le=65535)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("must start with sqlite:// or postgresql+psycopg://")
+        return value
+
+    @field_validator("mqtt_url")
+    @classmethod
+    def _mqtt_scheme(cls, value: str) -> str:
+        if not value.startswith(("mqtt://", "mqtts://")):
+            raise ValueError("must start with mqtt:// or mqtts://")
+        return value
+
+    @field_validator("tsdb_url")
+    @classmethod
+    def _http_scheme(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _production_is_explicit(self) -> HubSettings:
+        if self.env == "production" and self.database_url.startswith("sqlite:///./"):
+            raise ValueError(
+                "database_url: production needs an explicit database, not the local default"
+            )
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources = [init_settings, env_settings, dotenv_settings]
+        config = os.environ.get(f"{ENV_PREFIX}CONFIG")
+        if config:
+            sources.append(_file_source(settings_cls, Path(config)))
+        return (*sources, file_secret_settings)
+
+
+def _file_source(settings_cls: type[BaseSettings], path: Path) -> PydanticBaseSettingsSource:
+    if not path.is_file():
+        raise SettingsError(f"config file {path}: not found")
+    if path.suffix == ".toml":
+        return TomlConfigSettingsSource(settings_cls, toml_file=path)
+    if path.suffix in (".yaml", ".yml"):
+        return YamlConfigSettingsSource(settings_cls, yaml_file=path)
+    raise SettingsError(f"config file {path}: use .toml, .yaml or .yml")
+
+
+def describe_validation_error(error: ValidationError, source: str = "settings") -> str:
+    lines = []
+    for item in error.errors(include_url=False):
+        field = ".".join(str(p) for p in item["loc"]) or "(settings)"
+        env = f" ({ENV_PREFIX}{field.upper()})" if item["loc"] else ""
+        lines.append(f"{source}: {field}{env}: {item['msg']}")
+    return "\n".join(lines)
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> HubSettings:
+    """Build and validate settings, or raise SettingsError naming field and reason."""
+    if config_file is not None:
+        os.environ[f"{ENV_PREFIX}CONFIG"] = str(config_file)
+    try:
+        return HubSettings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(describe_validation_error(exc)) from None

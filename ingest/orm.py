@@ -1,0 +1,85 @@
+"""Ingest's SQL tables: sensors, latest values, hourly statistics, dead letters,
+the (gateway, seq) de-duplication record and the time-series outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from inventory.orm import Base
+
+
+class Sensor(Base):
+    __tablename__ = "sensors"
+
+    # The id the gateway config gives the sensor: unique across the site.
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), default="")
+    # NULL while unassigned: an unknown sensor is registered, never dropped.
+    zone_id: Mapped[int | None] = mapped_column(ForeignKey("zones.id"), index=True)
+    site: Mapped[str | None] = mapped_column(String(64))
+    gateway: Mapped[str | None] = mapped_column(String(64))
+    first_seen: Mapped[datetime | None]
+    last_seen: Mapped[datetime | None]
+    last_quality: Mapped[str | None] = mapped_column(String(16))
+    last_error: Mapped[str | None] = mapped_column(String(200))
+
+
+class LatestReading(Base):
+    """The newest good value per sensor and quantity."""
+
+    __tablename__ = "latest_readings"
+
+    sensor_id: Mapped[str] = mapped_column(ForeignKey("sensors.id"), primary_key=True)
+    quantity: Mapped[str] = mapped_column(String(32), primary_key=True)
+    ts: Mapped[datetime]
+    value: Mapped[float] = mapped_column(Float)
+
+
+class HourlyStat(Base):
+    """Per sensor, quantity and UTC hour: count, min, max and sum of good values."""
+
+    __tablename__ = "hourly_stats"
+
+    sensor_id: Mapped[str] = mapped_column(ForeignKey("sensors.id"), primary_key=True)
+    quantity: Mapped[str] = mapped_column(String(32), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    min: Mapped[float] = mapped_column(Float)
+    max: Mapped[float] = mapped_column(Float)
+    sum: Mapped[float] = mapped_column(Float)
+
+
+class DeadLetter(Base):
+    __tablename__ = "dead_letters"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(index=True)
+    topic: Mapped[str] = mapped_column(String(256))
+    reason: Mapped[str] = mapped_column(Text)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class SeenMessage(Base):
+    """(gateway, seq) pairs already counted: redelivery never counts twice."""
+
+    __tablename__ = "seen_messages"
+
+    gateway: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    received_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_seen_messages_received_at", "received_at"),)
+
+
+class TsOutbox(Base):
+    """Line-protocol batches not yet accepted by the time-series store, in order."""
+
+    __tablename__ = "ts_outbox"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    created_at: Mapped[datetime]
+    line_count: Mapped[int] = mapped_column(Integer)
+    lines: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,75 @@
+"""Shared fixtures: real Mosquitto, VictoriaMetrics and PostgreSQL, plus SQLite.
+
+Session-wide instances serve the ordinary tests; the `fresh_*` fixtures give a
+test its own instance to stop, kill or restart."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.services import Mosquitto, Postgres, VictoriaMetrics
+
+_db_names = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
+    service = Mosquitto(tmp_path_factory.mktemp("mosquitto"))
+    service.start()
+    yield service
+    service.stop()
+
+
+@pytest.fixture
+def fresh_mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
+    service = Mosquitto(tmp_path / "mosquitto")
+    service.start()
+    yield service
+    service.stop()
+
+
+@pytest.fixture(scope="session")
+def victoria(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VictoriaMetrics]:
+    service = VictoriaMetrics(tmp_path_factory.mktemp("victoria"))
+    service.start()
+    yield service
+    service.stop()
+
+
+@pytest.fixture
+def fresh_victoria(tmp_path: Path) -> Iterator[VictoriaMetrics]:
+    service = VictoriaMetrics(tmp_path / "victoria")
+    service.start()
+    yield service
+    service.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgres]:
+    service = Postgres(tmp_path_factory.mktemp("postgres"))
+    service.start()
+    yield service
+    service.cleanup()
+
+
+@pytest.fixture
+def pg_url(postgres: Postgres) -> str:
+    """A new, empty PostgreSQL database for this test."""
+    return postgres.create_database(f"test_{next(_db_names)}")
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'stockwarden.db'}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest) -> str:
+    """Runs the test once on SQLite and once on PostgreSQL, each on an empty database."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("sqlite_url")
+    return request.getfixturevalue("pg_url")
