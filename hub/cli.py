@@ -55,7 +55,9 @@ def _root(
 @app.command()
 def hub(
     config: ConfigOption = None,
-    http_port: Annotated[int | None, typer.Option(help="HTTP port (STOCKWARDEN_HTTP_PORT).")] = None,
+    http_port: Annotated[
+        int | None, typer.Option(help="HTTP port (STOCKWARDEN_HTTP_PORT).")
+    ] = None,
     http_host: Annotated[str | None, typer.Option(help="HTTP bind address.")] = None,
 ) -> None:
     """Run the hub: MQTT ingest, time-series writer, alarms and the HTTP API."""

@@ -205,7 +205,8 @@ class Postgres(Service):
         own = Path(tempfile.mkdtemp(prefix="stockwarden-pg-"))
         os.chmod(own, 0o755)
         super().__init__(own, port)
-        self.bindir = Path(find_binary("pg_ctl", "/usr/lib/postgresql/*/bin/pg_ctl")).resolve().parent
+        pg_ctl = find_binary("pg_ctl", "/usr/lib/postgresql/*/bin/pg_ctl")
+        self.bindir = Path(pg_ctl).resolve().parent
         self.datadir = self.workdir / "data"
         self.user = self._server_user()
         if not self.datadir.exists():

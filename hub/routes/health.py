@@ -22,7 +22,7 @@ def health(hub: HubDep) -> JSONResponse:
         checks["database"] = {"ok": True}
     except Exception as exc:  # the check reports, it never raises
         checks["database"] = {"ok": False, "error": str(exc).splitlines()[0]}
-    for name, part in hub.parts.items():
+    for part in hub.parts.values():
         health_fn = getattr(part, "health", None)
         if health_fn is not None:
             checks.update(health_fn())
