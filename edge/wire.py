@@ -226,6 +226,10 @@ M = TypeVar("M", bound=BaseModel)
 
 def _describe(error: ValidationError) -> str:
     first = error.errors(include_url=False)[0]
+    if first["type"] == "json_invalid":
+        return f"not valid JSON: {first['msg'].removeprefix('Invalid JSON: ')}"
+    if first["type"] == "model_type" and not first["loc"]:
+        return "payload must be a JSON object"
     where = ".".join(str(part) for part in first["loc"]) or "payload"
     more = f" (+{error.error_count() - 1} more)" if error.error_count() > 1 else ""
     return f"{where}: {first['msg']}{more}"
