@@ -48,7 +48,9 @@ def test_readings_reach_sql_and_the_time_series_store_once(
     gateway = f"gw-{next(_ids)}"
     sensors = [f"{gateway}-s1", f"{gateway}-s2"]
     topic = wire.gateway_topic("site-a", gateway, "telemetry")
-    payloads = [telemetry(gateway, seq, sensors, series_ts(seq), value=2.0 + seq) for seq in range(20)]
+    payloads = [
+        telemetry(gateway, seq, sensors, series_ts(seq), value=2.0 + seq) for seq in range(20)
+    ]
     # Each message twice: redelivery and replays must count once.
     publish_raw(mosquitto.port, topic, payloads + payloads[:5])
 
