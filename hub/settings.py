@@ -9,6 +9,7 @@ names the field and the reason.
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,6 +23,8 @@ from pydantic_settings import (
 )
 
 ENV_PREFIX = "STOCKWARDEN_"
+# The file given to load_settings (--config); else STOCKWARDEN_CONFIG names one.
+_config_file: ContextVar[Path | None] = ContextVar("stockwarden_config_file", default=None)
 
 
 class SettingsError(ValueError):
@@ -129,7 +132,7 @@ class HubSettings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         sources = [init_settings, env_settings, dotenv_settings]
-        config = os.environ.get(f"{ENV_PREFIX}CONFIG")
+        config = _config_file.get() or os.environ.get(f"{ENV_PREFIX}CONFIG")
         if config:
             sources.append(_file_source(settings_cls, Path(config)))
         return (*sources, file_secret_settings)
@@ -156,9 +159,10 @@ def describe_validation_error(error: ValidationError, source: str = "settings") 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> HubSettings:
     """Build and validate settings, or raise SettingsError naming field and reason."""
-    if config_file is not None:
-        os.environ[f"{ENV_PREFIX}CONFIG"] = str(config_file)
+    token = _config_file.set(config_file)
     try:
         return HubSettings(**overrides)
     except ValidationError as exc:
         raise SettingsError(describe_validation_error(exc)) from None
+    finally:
+        _config_file.reset(token)
