@@ -78,6 +78,9 @@ class HubSettings(BaseSettings):
 
     # --- ingest
     ingest_batch_messages: int = Field(500, ge=1, le=65535)
+    ingest_batch_readings: int = Field(
+        5000, ge=1, description="a batch closes at this many readings (memory and latency bound)"
+    )
     ingest_batch_ms: int = Field(50, ge=1, le=10_000)
     ingest_max_future_s: int = Field(300, ge=0, description="readings further ahead are refused")
     ingest_max_age_s: int = Field(

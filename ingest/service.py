@@ -15,6 +15,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from prometheus_client import CollectorRegistry
@@ -33,6 +34,17 @@ from ingest.tsdb import InfluxWriteSink, LineSink, OutboxWriter
 log = logging.getLogger(__name__)
 
 UNASSIGNED = "unassigned"
+
+
+@dataclass(slots=True)
+class Batch:
+    """Deliveries taken together, already decoded and checked."""
+
+    now: datetime
+    deliveries: list[Delivery] = field(default_factory=list)
+    accepted: list[Accepted] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+    readings: int = 0
 ZONE_REFRESH_S = 15.0
 HOUSEKEEPING_S = 3600.0
 
@@ -131,40 +143,56 @@ class IngestService:
             batch = self._take_batch()
             if batch is None:
                 return
-            if batch:
-                self._process_with_retry(batch)
+            if batch.deliveries:
+                self._commit_with_retry(batch)
             self._housekeeping()
 
-    def _take_batch(self) -> list[Delivery] | None:
-        """Block for the first delivery, then gather more for up to batch_ms."""
+    def _take_batch(self) -> Batch | None:
+        """Block for the first delivery, then gather more for up to batch_ms, until the
+        batch holds `ingest_batch_messages` messages or `ingest_batch_readings` readings.
+        Each delivery is decoded and checked as it is taken."""
         try:
             first = self.queue.get(timeout=1.0)
         except queue.Empty:
-            return [] if not self._stopping.is_set() else None
+            return None if self._stopping.is_set() else Batch(self.clock())
         if first is None:
             return None
-        batch = [first]
-        limit = self.settings.ingest_batch_messages
+        batch = Batch(self.clock())
+        self._add(batch, first)
         deadline = time.monotonic() + self.settings.ingest_batch_ms / 1000
-        while len(batch) < limit:
+        while (
+            len(batch.deliveries) < self.settings.ingest_batch_messages
+            and batch.readings < self.settings.ingest_batch_readings
+        ):
             remaining = deadline - time.monotonic()
             try:
-                item = self.queue.get_nowait() if remaining <= 0 else self.queue.get(
-                    timeout=remaining)
+                item = (
+                    self.queue.get_nowait() if remaining <= 0
+                    else self.queue.get(timeout=remaining)
+                )
             except queue.Empty:
                 break
             if item is None:
                 self._stopping.set()
-                self.queue.put(None)  # let the next _take_batch end the loop
+                self.queue.put(None)  # the next _take_batch ends the loop
                 break
-            batch.append(item)
+            self._add(batch, item)
         return batch
 
-    def _process_with_retry(self, batch: list[Delivery]) -> None:
+    def _add(self, batch: Batch, delivery: Delivery) -> None:
+        batch.deliveries.append(delivery)
+        outcome = self._examine(delivery, batch.now)
+        if isinstance(outcome, Accepted):
+            batch.accepted.append(outcome)
+            batch.readings += len(outcome.message.readings)
+        elif isinstance(outcome, Rejected):
+            batch.rejected.append(outcome)
+
+    def _commit_with_retry(self, batch: Batch) -> None:
         backoff = 0.5
         while True:
             try:
-                self.process(batch)
+                self.commit(batch)
                 if self.last_error:
                     log.info("database reachable again; ingest goes on")
                 self.last_error = None
@@ -179,28 +207,20 @@ class IngestService:
                     return  # unacknowledged: the broker redelivers after restart
                 backoff = min(backoff * 2, 30.0)
 
-    def process(self, batch: list[Delivery]) -> None:
-        now = self.clock()
-        accepted: list[Accepted] = []
-        rejected: list[Rejected] = []
-        for delivery in batch:
-            outcome = self._examine(delivery, now)
-            if isinstance(outcome, Accepted):
-                accepted.append(outcome)
-            elif isinstance(outcome, Rejected):
-                rejected.append(outcome)
+    def commit(self, batch: Batch) -> None:
+        """Record the batch in one transaction, then acknowledge it to the broker."""
         if time.monotonic() - self._zones_loaded_at > ZONE_REFRESH_S:
             self.refresh_zones()
         started = time.perf_counter()
         result = self.store.commit_batch(
-            accepted, rejected, now, self._lines if self.writer else None
+            batch.accepted, batch.rejected, batch.now, self._lines if self.writer else None
         )
         self.metrics.batch_seconds.observe(time.perf_counter() - started)
-        self.subscriber.ack(batch)
+        self.subscriber.ack(batch.deliveries)
         self.metrics.readings.inc(result.readings)
         self.metrics.duplicates.inc(result.duplicates)
         self.metrics.dead_letters.inc(result.dead_letters)
-        for item in rejected:
+        for item in batch.rejected:
             log.warning("dead letter", extra={"topic": item.topic, "reason": item.reason})
         self._note_new_sensors(result.fresh)
         if self.writer and result.lines:
