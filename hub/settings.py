@@ -63,7 +63,7 @@ class HubSettings(BaseSettings):
         7 * 24 * 3600, ge=0, description="how long the broker keeps our session while we are away"
     )
     mqtt_receive_maximum: int = Field(
-        2000, ge=1, le=65535, description="QoS 1 messages in flight to the hub (MQTT 5)"
+        1000, ge=1, le=65535, description="QoS 1 messages in flight to the hub (MQTT 5)"
     )
     mqtt_ca_file: Path | None = None
     mqtt_site: str = Field("+", description="site to subscribe to; + for all")
@@ -77,9 +77,9 @@ class HubSettings(BaseSettings):
     tsdb_batch_lines: int = Field(5000, ge=1)
 
     # --- ingest
-    ingest_batch_messages: int = Field(500, ge=1, le=65535)
+    ingest_batch_messages: int = Field(1000, ge=1, le=65535)
     ingest_batch_readings: int = Field(
-        5000, ge=1, description="a batch closes at this many readings (memory and latency bound)"
+        10_000, ge=1, description="a batch closes at this many readings (memory and latency bound)"
     )
     ingest_batch_ms: int = Field(50, ge=1, le=10_000)
     ingest_max_future_s: int = Field(300, ge=0, description="readings further ahead are refused")

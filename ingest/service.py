@@ -45,6 +45,9 @@ class Batch:
     accepted: list[Accepted] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
     readings: int = 0
+
+
+Examined = tuple[Delivery, Accepted | Rejected | None]
 ZONE_REFRESH_S = 15.0
 HOUSEKEEPING_S = 3600.0
 
@@ -63,7 +66,7 @@ class IngestService:
         self.clock = clock
         self.metrics = IngestMetrics(registry)
         self.store = IngestStore(sessions)
-        self.queue: queue.SimpleQueue[Delivery | None] = queue.SimpleQueue()
+        self.queue: queue.SimpleQueue[Examined | None] = queue.SimpleQueue()
         self.max_future = timedelta(seconds=settings.ingest_max_future_s)
         self.max_age = timedelta(seconds=settings.ingest_max_age_s)
         if sink is None and settings.tsdb_url:
@@ -83,7 +86,7 @@ class IngestService:
                 wire.subscription("telemetry", settings.mqtt_site),
                 wire.subscription("status", settings.mqtt_site),
             ],
-            on_delivery=self.queue.put,
+            on_delivery=self._receive,
             protocol=settings.mqtt_protocol,
             share_group=settings.mqtt_share_group,
             session_expiry_s=settings.mqtt_session_expiry_s,
@@ -179,9 +182,15 @@ class IngestService:
             self._add(batch, item)
         return batch
 
-    def _add(self, batch: Batch, delivery: Delivery) -> None:
+    def _receive(self, delivery: Delivery) -> None:
+        """On paho's network thread: decode and check here, so that this work overlaps
+        with the worker waiting for the database."""
+        self.queue.put((delivery, self._examine(delivery, self.clock())))
+
+    @staticmethod
+    def _add(batch: Batch, examined: Examined) -> None:
+        delivery, outcome = examined
         batch.deliveries.append(delivery)
-        outcome = self._examine(delivery, batch.now)
         if isinstance(outcome, Accepted):
             batch.accepted.append(outcome)
             batch.readings += len(outcome.message.readings)
