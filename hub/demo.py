@@ -153,7 +153,9 @@ def run_demo(
     server = uvicorn.Server(uvicorn.Config(create_app(hub), host="127.0.0.1", port=http_port,
                                            log_config=None, access_log=False))
     if duration is not None:
-        threading.Timer(duration, lambda: setattr(server, "should_exit", True)).start()
+        timer = threading.Timer(duration, lambda: setattr(server, "should_exit", True))
+        timer.daemon = True  # Ctrl-C before the end must not wait for it
+        timer.start()
     base = f"http://127.0.0.1:{http_port}"
     print(
         f"\nStockwarden demo\n"
