@@ -88,3 +88,15 @@ def test_the_hub_command_reports_bad_configuration_without_a_traceback(monkeypat
     assert result.exit_code == 2
     assert "database_url" in result.output
     assert "Traceback" not in result.output
+
+
+def test_an_unreachable_database_is_one_clear_line(monkeypatch) -> None:
+    from tests.services import free_port
+
+    port = free_port()
+    monkeypatch.setenv("STOCKWARDEN_DATABASE_URL",
+                       f"postgresql+psycopg://nobody@127.0.0.1:{port}/none")
+    result = CliRunner().invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 1
+    assert "cannot use the database" in result.output
+    assert "Traceback" not in result.output
