@@ -1,0 +1,81 @@
+"""Authentication and roles as FastAPI dependencies.
+
+`authenticated` is attached to every API router in `hub/app.py`, so a router
+cannot be forgotten; routes that need a role add `require_role(...)`, and routes
+that record who did something declare `CurrentUser`. FastAPI caches a dependency
+per request, so the token is looked up once."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from hub.deps import HubDep
+from inventory.domain import Actor, Role
+from inventory.errors import Forbidden, Invalid, Unauthorized
+from inventory.uow import Idempotency
+from inventory.users import actor_for_token
+
+_bearer = HTTPBearer(auto_error=False, description="an API token or a token from /auth/login")
+
+
+def authenticated(
+    hub: HubDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("send Authorization: Bearer <token>", code="not_authenticated")
+    with hub.sessions() as session:
+        return actor_for_token(session, credentials.credentials)
+
+
+CurrentUser = Annotated[Actor, Depends(authenticated)]
+
+
+def require_role(needed: Role) -> Callable[[Actor], Actor]:
+    """A dependency refusing users below `needed` (operator < supervisor < admin)."""
+
+    def check(actor: CurrentUser) -> Actor:
+        if not actor.role.allows(needed):
+            raise Forbidden(
+                f"{actor.username} is {actor.role.value}; this needs {needed.value} or above",
+                code="role_required",
+            )
+        return actor
+
+    return check
+
+
+Supervisor = Annotated[Actor, Depends(require_role(Role.SUPERVISOR))]
+Admin = Annotated[Actor, Depends(require_role(Role.ADMIN))]
+
+
+async def idempotency(
+    request: Request,
+    actor: CurrentUser,
+    key: Annotated[
+        str,
+        Header(alias="Idempotency-Key", min_length=8, max_length=128,
+               description="unique per intended change, e.g. a UUID; resend it on retry"),
+    ],
+) -> Idempotency:
+    """The request's idempotency key and a fingerprint of what it asks for."""
+    raw = await request.body()
+    try:
+        canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:
+        canonical = raw
+    if not key.isprintable():
+        raise Invalid("Idempotency-Key must be printable text", code="invalid_idempotency_key")
+    digest = hashlib.sha256(
+        request.method.encode() + b" " + request.url.path.encode() + b"\n" + canonical
+    ).hexdigest()
+    return Idempotency(actor.user_id, key, digest)
+
+
+IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]
