@@ -11,7 +11,6 @@ Plain Python: no web or database imports.
 
 from __future__ import annotations
 
-import itertools
 import re
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -233,7 +232,10 @@ def _diagnose_digital_link(uri: str) -> None:
     """Raise the precise error (bad date, bad check digit …) biip folded into one message."""
     parts = urlsplit(uri)
     segments = [unquote(segment) for segment in parts.path.split("/") if segment]
-    pairs = list(itertools.pairwise(segments)) + parse_qsl(parts.query)
+    # Pair from the end: the path ends in a value, while the prefix before the
+    # primary key ("/p/" on a brand's domain) has any length.
+    pairs = [(segments[i], segments[i + 1]) for i in range(len(segments) - 2, -1, -2)]
+    pairs += parse_qsl(parts.query)
     for key, value in pairs:
         if _DIGITS.fullmatch(key) and value:
             try:

@@ -373,6 +373,11 @@ def test_a_swallowed_expiry_message_names_the_lot_and_the_date() -> None:
         interpret(f"01{GTIN}10ABC12317270200")
 
 
+def test_a_bad_digital_link_date_is_not_blamed_on_a_lot_that_looks_like_an_ai() -> None:
+    with pytest.raises(ScanError, match="expiry date '271331'"):
+        interpret(f"https://id.gs1.org/01/{GTIN}/10/17/21/S1?17=271331")
+
+
 def test_a_scan_error_is_a_value_error_with_a_code() -> None:
     with pytest.raises(ValueError) as caught:
         interpret("")
