@@ -14,7 +14,18 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from hub import __version__
 from hub.auth import authenticated
 from hub.container import Hub
-from hub.routes import health, items, locations, lots, moves, stock, storage_classes, users, zones
+from hub.routes import (
+    health,
+    items,
+    locations,
+    lots,
+    moves,
+    scan,
+    stock,
+    storage_classes,
+    users,
+    zones,
+)
 from inventory.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -79,5 +90,5 @@ def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
 
 API_ROUTERS = [
     users.router, storage_classes.router, zones.router, locations.router, items.router,
-    lots.router, stock.router, moves.router,
+    lots.router, stock.router, moves.router, scan.router,
 ]
