@@ -105,3 +105,12 @@ def create_user_with_token(
     """A user and their first API token, in one transaction (the CLI's `user create`)."""
     with session.begin():
         return issue_token(session, create_user(session, username, role, password))
+
+
+def actor_for_username(session: Session, username: str) -> Actor:
+    """The active user of this name (the CLI books in their name)."""
+    with session.begin():
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None or not user.active:
+            raise Unauthorized(f"no active user {username}", code="unknown_user")
+        return Actor(user.id, user.username, Role(user.role))

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.auth import CurrentUser, idempotency
-from inventory.errors import Conflict, NotFound
+from inventory.errors import Conflict
+from inventory.masterdata import by_code
 from inventory.orm import Base
 from inventory.uow import Answer, Idempotency
 
@@ -34,14 +35,9 @@ async def optional_idempotency(
     return await idempotency(request, actor, key)
 
 
+__all__ = ["OptionalIdempotencyDep", "by_code", "refuse_duplicate", "respond"]
+
 OptionalIdempotencyDep = Annotated[Idempotency | None, Depends(optional_idempotency)]
-
-
-def by_code(session: Session, model: type[M], code: str, what: str) -> M:
-    found = session.scalar(select(model).where(model.code == code))  # type: ignore[attr-defined]
-    if found is None:
-        raise NotFound(f"no {what} {code}", code=f"{what.replace(' ', '_')}_not_found")
-    return found
 
 
 def refuse_duplicate(session: Session, model: type[M], what: str, **unique: Any) -> None:

@@ -4,59 +4,20 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel
 from sqlalchemy import select
 
 from hub.auth import require_role
 from hub.deps import SessionDep, WriteSessionDep
-from hub.routes.common import OptionalIdempotencyDep, by_code, refuse_duplicate, respond
+from hub.routes.common import OptionalIdempotencyDep, refuse_duplicate, respond
 from inventory import repository as repo
 from inventory.domain import AllocationPolicy, Role
-from inventory.orm import Item, StorageClass
+from inventory.masterdata import ItemCreate, ItemUpdate, apply_item_fields, create_item
+from inventory.orm import Item
 from inventory.uow import run_write
 
 router = APIRouter(tags=["items"])
 admin_only = [Depends(require_role(Role.ADMIN))]
-
-
-def normalise_gtin(value: str | None) -> str | None:
-    """A valid GTIN-8/12/13/14 as 14 digits (biip checks the check digit)."""
-    if value is None:
-        return None
-    from biip import ParseError
-    from biip.gtin import Gtin
-
-    try:
-        return Gtin.parse(value).as_gtin_14()
-    except ParseError as exc:
-        raise ValueError(str(exc)) from None
-
-
-class ItemUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    name: str | None = Field(None, min_length=1, max_length=200)
-    gtin: str | None = Field(None, description="GTIN-8, -12, -13 or -14; stored as 14 digits")
-    unit: str | None = Field(None, min_length=1, max_length=16)
-    storage_class: str | None = Field(None, description="storage class code")
-    min_stock: int | None = Field(None, ge=0)
-    policy: AllocationPolicy | None = None
-    hazardous: bool | None = None
-    abc_class: str | None = Field(None, pattern="^[ABC]$")
-    quarantine_on_receipt: bool | None = Field(
-        None, description="receipts enter quarantine until quality releases them"
-    )
-
-    _gtin = field_validator("gtin")(normalise_gtin)
-
-
-class ItemCreate(ItemUpdate):
-    sku: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}$")
-    name: str = Field(min_length=1, max_length=200)
-    unit: str = Field("each", min_length=1, max_length=16)
-    min_stock: int = Field(0, ge=0)
-    policy: AllocationPolicy = AllocationPolicy.FEFO
-    hazardous: bool = False
-    quarantine_on_receipt: bool = False
 
 
 class ItemPublic(BaseModel):
@@ -80,26 +41,6 @@ def item_public(item: Item) -> ItemPublic:
         min_stock=item.min_stock, policy=AllocationPolicy(item.policy), hazardous=item.hazardous,
         abc_class=item.abc_class, quarantine_on_receipt=item.quarantine_on_receipt,
     )
-
-
-def apply_item_fields(session: WriteSessionDep, item: Item, values: dict[str, object]) -> None:
-    if "storage_class" in values:
-        code = values.pop("storage_class")
-        item.storage_class = (
-            by_code(session, StorageClass, str(code), "storage class") if code else None
-        )
-    for name, value in values.items():
-        setattr(item, name, value.value if isinstance(value, AllocationPolicy) else value)
-
-
-def create_item(session: WriteSessionDep, body: ItemCreate) -> Item:
-    """Used by the route and by the CSV import (caller's transaction)."""
-    refuse_duplicate(session, Item, "item", sku=body.sku, gtin=body.gtin)
-    item = Item(sku=body.sku, name=body.name)
-    apply_item_fields(session, item, body.model_dump(exclude={"sku"}))
-    session.add(item)
-    session.flush()
-    return item
 
 
 @router.get("/items", response_model=list[ItemPublic])
