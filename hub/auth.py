@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable
 from typing import Annotated
 
@@ -24,14 +25,44 @@ from inventory.users import actor_for_token
 _bearer = HTTPBearer(auto_error=False, description="an API token or a token from /auth/login")
 
 
+class TokenCache:
+    """Remembers who a token belongs to for a few seconds, saving a query per
+    request; a revoked token or changed role takes effect within `ttl_s`."""
+
+    def __init__(self, ttl_s: float, size: int = 10_000) -> None:
+        self.ttl_s, self.size = ttl_s, size
+        self._entries: dict[str, tuple[float, Actor]] = {}
+
+    def get(self, token: str) -> Actor | None:
+        entry = self._entries.get(token)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, token: str, actor: Actor) -> None:
+        if self.ttl_s <= 0:
+            return
+        if len(self._entries) >= self.size:
+            self._entries.clear()  # crude, and rare: a bound, not a policy
+        self._entries[token] = (time.monotonic() + self.ttl_s, actor)
+
+
 def authenticated(
+    request: Request,
     hub: HubDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("send Authorization: Bearer <token>", code="not_authenticated")
-    with hub.sessions() as session:
-        return actor_for_token(session, credentials.credentials)
+    cache: TokenCache | None = getattr(request.app.state, "token_cache", None)
+    if cache is None:
+        cache = request.app.state.token_cache = TokenCache(hub.settings.token_cache_s)
+    actor = cache.get(credentials.credentials)
+    if actor is None:
+        with hub.sessions() as session:
+            actor = actor_for_token(session, credentials.credentials)
+        cache.put(credentials.credentials, actor)
+    return actor
 
 
 CurrentUser = Annotated[Actor, Depends(authenticated)]

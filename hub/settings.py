@@ -88,6 +88,10 @@ class HubSettings(BaseSettings):
     login_token_lifetime_s: int = Field(
         12 * 3600, ge=60, description="how long a token from the web login is valid"
     )
+    token_cache_s: float = Field(
+        10.0, ge=0, le=300,
+        description="how long the hub remembers a checked token; revocation takes this long",
+    )
     scan_separator_standins: str = Field(
         "|", description="characters a scanner sends instead of the GS1 group separator (ASCII 29)"
     )

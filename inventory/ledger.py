@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from inventory import repository as repo
@@ -80,6 +81,7 @@ def post(
     )
     pairs = {(leg.lot.id, place.id) for leg in legs for place in (leg.source, leg.target) if place}
     balances = repo.lock_balances(session, pairs)
+    moves = []
     for leg in legs:
         if leg.source is not None:
             balance = balances.get((leg.lot.id, leg.source.id))
@@ -92,7 +94,7 @@ def post(
             balance.quantity -= leg.quantity
         if leg.target is not None:
             balances[(leg.lot.id, leg.target.id)].quantity += leg.quantity
-        session.add(Move(
+        moves.append(dict(
             booking=booking.booking, kind=kind.value, item_id=item.id, lot_id=leg.lot.id,
             from_location_id=leg.source.id if leg.source else None,
             to_location_id=leg.target.id if leg.target else None,
@@ -104,5 +106,8 @@ def post(
             leg.source.code if leg.source else None,
             leg.target.code if leg.target else None, leg.quantity,
         ))
-    session.flush()
+    if moves:
+        # Core statements, not ORM units of work: this is the hot path of every booking.
+        repo.write_balances(session, balances.values())
+        session.execute(insert(Move), moves)
     return booking

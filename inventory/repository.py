@@ -8,9 +8,10 @@ changing any of them. On SQLite the write transaction itself is serialised
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import bindparam, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -81,17 +82,31 @@ def ensure_balances(session: Session, rows: Iterable[tuple[int, int, int]]) -> N
 BalanceKey = tuple[int, int]  # (lot id, location id)
 
 
-def lock_balances(session: Session, pairs: Iterable[BalanceKey]) -> dict[BalanceKey, Balance]:
+@dataclass(slots=True)
+class LockedBalance:
+    id: int
+    quantity: int
+
+
+def lock_balances(session: Session, pairs: Iterable[BalanceKey]) -> dict[BalanceKey, LockedBalance]:
     """Lock the balances of these (lot, location) pairs, in id order; they must exist."""
-    wanted = set(pairs)
-    rows = session.scalars(
-        select(Balance)
-        .where(tuple_(Balance.lot_id, Balance.location_id).in_(sorted(wanted)))
+    wanted = sorted(set(pairs))
+    rows = session.execute(
+        select(Balance.id, Balance.lot_id, Balance.location_id, Balance.quantity)
+        .where(tuple_(Balance.lot_id, Balance.location_id).in_(wanted))
         .order_by(Balance.id)
         .with_for_update()
-        .execution_options(populate_existing=True)
     )
-    return {(b.lot_id, b.location_id): b for b in rows if (b.lot_id, b.location_id) in wanted}
+    return {(lot, loc): LockedBalance(bid, qty) for bid, lot, loc, qty in rows}
+
+
+def write_balances(session: Session, balances: Iterable[LockedBalance]) -> None:
+    """Store new quantities of balances the caller has locked."""
+    table = Balance.__table__
+    session.connection().execute(
+        update(table).where(table.c.id == bindparam("bid")).values(quantity=bindparam("q")),
+        [{"bid": b.id, "q": b.quantity} for b in balances],
+    )
 
 
 def stock_on_hand(

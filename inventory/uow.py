@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -87,12 +87,11 @@ def run_write(
                         return earlier
                 body = jsonable(work())
                 if idempotency is not None:
-                    session.add(IdempotencyRecord(
+                    session.execute(insert(IdempotencyRecord).values(
                         user_id=idempotency.user_id, key=idempotency.key,
                         fingerprint=idempotency.fingerprint, status_code=status,
                         body=json.dumps(body), created_at=datetime.now(UTC),
                     ))
-                    session.flush()
             return Answer(status, body)
         except (OperationalError, IntegrityError) as exc:
             if not _retryable(exc) or attempt == ATTEMPTS - 1:
