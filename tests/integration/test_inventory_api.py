@@ -205,3 +205,23 @@ def test_unknown_things_are_named_in_a_404(world: World) -> None:
     assert response.status_code == 404
     assert response.json() == {"error": "item_not_found",
                                "detail": "no item with SKU or GTIN NOPE"}
+
+
+def test_a_user_made_by_the_admin_logs_in_with_a_password_and_is_recorded_on_moves(
+    world: World,
+) -> None:
+    created = world.ok(world.post("/users", {"username": "pia", "role": "operator",
+                                             "password": "correct horse battery"}, Role.ADMIN))
+    assert created["token"].startswith("sw_")
+    wrong = world.client.post("/api/v1/auth/login",
+                              json={"username": "pia", "password": "nope"})
+    assert wrong.status_code == 401
+    login = world.client.post("/api/v1/auth/login",
+                              json={"username": "pia", "password": "correct horse battery"})
+    assert login.status_code == 200
+    token = login.json()["token"]
+    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": "login-test-0001"}
+    booking = world.client.post("/api/v1/moves/receive", headers=headers, json={
+        "item": "GLOVE", "lot_number": "G1", "quantity": 1, "location": "R-01"})
+    assert booking.json()["user"] == "pia"
+    assert world.client.get("/api/v1/auth/me", headers=headers).json()["role"] == "operator"
