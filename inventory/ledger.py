@@ -16,6 +16,11 @@ from inventory.domain import Actor, MoveKind
 from inventory.orm import Item, Move
 
 
+class StockChanged(InsufficientStock):
+    """A source balance holds less than the leg takes (it may have changed since
+    it was read without a lock); nothing has been written yet."""
+
+
 @dataclass(frozen=True, slots=True)
 class Place:
     id: int
@@ -87,7 +92,7 @@ def post(
             balance = balances.get((leg.lot.id, leg.source.id))
             have = balance.quantity if balance else 0
             if balance is None or have < leg.quantity:
-                raise InsufficientStock(
+                raise StockChanged(
                     f"{leg.source.code} holds {have} of lot {leg.lot.lot_number}, "
                     f"not {leg.quantity}"
                 )

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -27,9 +28,9 @@ from inventory.domain import (
     receipt_status,
 )
 from inventory.errors import Conflict, Invalid, NotFound
-from inventory.ledger import Booking, Leg, LotRef, Place, post
+from inventory.ledger import Booking, Leg, LotRef, Place, StockChanged, post
 from inventory.orm import Item, Location, Lot, QcEvent
-from inventory.uow import Answer, Idempotency, run_write
+from inventory.uow import Answer, Idempotency, Retry, run_write
 
 
 def utcnow() -> datetime:
@@ -37,6 +38,7 @@ def utcnow() -> datetime:
 
 
 Clock = Callable[[], datetime]
+OPTIMISTIC_TRIES = 2  # dispatch attempts that lock only what they picked
 
 
 def _key(idem: Idempotency | None) -> str | None:
@@ -155,15 +157,26 @@ def dispatch(
 ) -> Answer:
     """Goods out, FEFO/FIFO; another lot than suggested only with a reason (recorded)."""
 
+    attempts = itertools.count()
+
     def work() -> Booking:
         now = clock()
         item = repo.item_by_reference(session, cmd.item)
-        picks = _pick(session, item, cmd.quantity, now.date(), lock=True,
+        # First allocate from an unlocked read and lock only the picked balances:
+        # far fewer locks than every lot of the item. If a concurrent dispatch took
+        # some first, start over; after OPTIMISTIC_TRIES, read every usable balance
+        # under lock (in id order, in a fresh transaction, so no deadlock).
+        optimistic = next(attempts) < OPTIMISTIC_TRIES
+        picks = _pick(session, item, cmd.quantity, now.date(), lock=not optimistic,
                       location=cmd.location, lot_number=cmd.lot_number, reason=cmd.reason)
         legs = [Leg(LotRef(p.lot_id, p.lot_number, p.expiry),
                     Place(p.location_id, p.location_code), None, p.quantity) for p in picks]
-        return post(session, kind=MoveKind.DISPATCH, item=item, legs=legs, actor=actor, at=now,
-                    reference=cmd.reference, reason=cmd.reason, idempotency_key=_key(idem))
+        try:
+            return post(session, kind=MoveKind.DISPATCH, item=item, legs=legs, actor=actor,
+                        at=now, reference=cmd.reference, reason=cmd.reason,
+                        idempotency_key=_key(idem))
+        except StockChanged as exc:
+            raise Retry("stock changed under the allocation") from exc
 
     return run_write(session, work, status=201, idempotency=idem)
 

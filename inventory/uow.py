@@ -32,6 +32,10 @@ class Busy(DomainError):
     code = "busy_retry"
 
 
+class Retry(Exception):
+    """Raised inside a unit of work: roll back and run it again from the start."""
+
+
 class Idempotency(NamedTuple):
     user_id: int
     key: str
@@ -93,6 +97,10 @@ def run_write(
                         body=json.dumps(body), created_at=datetime.now(UTC),
                     ))
             return Answer(status, body)
+        except Retry as exc:
+            if attempt == ATTEMPTS - 1:
+                raise Busy("the stock is busy; please send the request again") from exc
+            time.sleep(random.uniform(0.001, 0.005) * (attempt + 1))
         except (OperationalError, IntegrityError) as exc:
             if not _retryable(exc) or attempt == ATTEMPTS - 1:
                 if _retryable(exc):
