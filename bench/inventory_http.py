@@ -52,9 +52,9 @@ def make_app():  # type: ignore[no-untyped-def]
 def prepare(url: str) -> str:
     """Master data: one zone with 8 bins, 16 items; returns an operator token."""
     hub = Hub.build(load_settings(database_url=url))
-    with hub.writes() as session:  # type: ignore[misc]
+    with hub.writes() as session:
         token = create_user_with_token(session, "bench", Role.OPERATOR).token
-    with hub.writes() as session, session.begin():  # type: ignore[misc]
+    with hub.writes() as session, session.begin():
         zone = Zone(code="Z1", name="hall", storage_class=StorageClass(code="ROOM", name="room"))
         session.add_all([Location(code=f"B{n}", zone=zone) for n in range(8)])
         session.flush()

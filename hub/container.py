@@ -22,11 +22,10 @@ class Hub:
     # Long-running parts (ingest, alarm evaluator ...) by name; each has start() and stop().
     parts: dict[str, Any] = field(default_factory=dict)
     # Sessions for read-modify-write use cases (stock moves): serialised on SQLite.
-    writes: sessionmaker[Session] | None = None
+    writes: sessionmaker[Session] = field(init=False)
 
     def __post_init__(self) -> None:
-        if self.writes is None:
-            self.writes = write_session_factory(self.engine)
+        self.writes = write_session_factory(self.engine)
 
     @classmethod
     def build(cls, settings: HubSettings, *, migrate_schema: bool = True) -> Hub:

@@ -29,7 +29,6 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 def get_write_session(hub: HubDep) -> Iterator[Session]:
     """A session for read-modify-write use cases (serialised writers on SQLite)."""
-    assert hub.writes is not None
     with hub.writes() as session:
         yield session
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
@@ -26,6 +27,8 @@ from inventory.scanning import (
     interpret,
 )
 from inventory.uow import Answer, Idempotency, jsonable
+
+T = TypeVar("T")
 
 
 class ScanMode(StrEnum):
@@ -69,8 +72,8 @@ class ScanOutcome:
                 "booking": self.booking}
 
 
-def _need(value: object, what: str, mode: ScanMode) -> object:
-    if value in (None, ""):
+def _need(value: T | None, what: str, mode: ScanMode) -> T:
+    if value is None or value == "":
         raise Invalid(f"a {mode.value} scan needs {what}", code="scan_incomplete")
     return value
 

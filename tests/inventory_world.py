@@ -84,7 +84,7 @@ def build_world(database_url: str) -> Iterator[World]:
     hub = Hub.build(load_settings(database_url=database_url))
     world = World(hub, TestClient(create_app(hub, manage_lifecycle=False)))
     for role in Role:
-        with hub.writes() as session:  # type: ignore[misc]
+        with hub.writes() as session:
             world.tokens[role] = create_user_with_token(session, f"{role.value}1", role).token
     for path, rows in (("/storage-classes", STORAGE_CLASSES), ("/zones", ZONES),
                        ("/locations", LOCATIONS), ("/items", ITEMS)):

@@ -70,7 +70,7 @@ def _user(session: SessionDep, username: str) -> User:
                    responses={401: {"description": "wrong username or password"}})
 def web_login(body: LoginRequest, hub: HubDep) -> object:
     """Username and password for a token that expires (for the handheld web page)."""
-    with hub.writes() as session:  # type: ignore[misc]
+    with hub.writes() as session:
         lifetime = timedelta(seconds=hub.settings.login_token_lifetime_s)
         return jsonable(login(session, body.username, body.password, lifetime))
 

@@ -22,7 +22,7 @@ def test_items_import_takes_good_rows_and_names_the_refused_ones(
                         "NEW-2,,,15-25C\n"
                         "NEW-3,swabs,,-80C\n"
                         "NEW-4,plasters,4006381333931,\n")
-    report = import_items(world.hub.writes, csv_file)  # type: ignore[arg-type]
+    report = import_items(world.hub.writes, csv_file)
     assert report.imported == 1
     assert [(r.line, r.reason) for r in report.refused] == [
         (3, "name: Field required"),
@@ -40,8 +40,8 @@ def test_running_the_same_stock_file_twice_books_it_once(world: World, tmp_path:
                         "VAC-1,V2,2099-01-31,R-01,20\n")
     with world.hub.sessions() as session:
         actor = actor_for_username(session, f"{Role.ADMIN.value}1")
-    first = import_stock(world.hub.writes, csv_file, actor)  # type: ignore[arg-type]
-    second = import_stock(world.hub.writes, csv_file, actor)  # type: ignore[arg-type]
+    first = import_stock(world.hub.writes, csv_file, actor)
+    second = import_stock(world.hub.writes, csv_file, actor)
     assert (first.imported, len(first.refused)) == (2, 1)
     assert "must be stored at 2-8C" in first.refused[0].reason
     assert (second.imported, second.already_imported) == (0, 2)

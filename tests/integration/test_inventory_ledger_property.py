@@ -44,9 +44,9 @@ move = st.one_of(
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Hub, Actor]]:
     url = f"sqlite:///{tmp_path_factory.mktemp('prop') / 'stock.db'}"
     hub = Hub.build(load_settings(database_url=url))
-    with hub.writes() as session:  # type: ignore[misc]
+    with hub.writes() as session:
         create_user_with_token(session, "prop", Role.SUPERVISOR)
-    with hub.writes() as session, session.begin():  # type: ignore[misc]
+    with hub.writes() as session, session.begin():
         zone = Zone(code="Z", name="z", storage_class=StorageClass(code="C", name="c"))
         session.add_all([Location(code=code, zone=zone) for code in BINS])
     yield hub, Actor(1, "prop", Role.SUPERVISOR)
@@ -60,11 +60,11 @@ def test_balances_equal_the_ledger_and_never_go_negative(
 ) -> None:
     the_hub, actor = hub
     sku = f"P{next(_items)}"
-    with the_hub.writes() as session, session.begin():  # type: ignore[misc]
+    with the_hub.writes() as session, session.begin():
         session.add(Item(sku=sku, name="property item", policy="fefo"))
     model: dict[tuple[str, str], int] = {}
     for kind, *args in moves:
-        with the_hub.writes() as session:  # type: ignore[misc]
+        with the_hub.writes() as session:
             try:
                 if kind == "receive":
                     lot, where, qty = args
