@@ -29,7 +29,7 @@ from inventory.domain import (
 )
 from inventory.errors import Conflict, Invalid, NotFound
 from inventory.ledger import Booking, Leg, LotRef, Place, StockChanged, post
-from inventory.orm import Item, Location, Lot, QcEvent
+from inventory.orm import Balance, Item, Location, Lot, QcEvent, Zone
 from inventory.uow import Answer, Idempotency, Retry, run_write
 
 
@@ -315,5 +315,36 @@ def change_qc_status(
         session.add(_set_qc(lot, cmd.status, cmd.reason, actor, now))
         return LotStatus(lot.id, lot.item.sku, lot.lot_number, lot.expiry, cmd.status,
                          cmd.reason, actor.username, now)
+
+    return run_write(session, work, status=200, idempotency=idem)
+
+
+def hold_lots_in_zone(
+    session: Session, zone_code: str, reason: str, actor: Actor,
+    idem: Idempotency | None = None, clock: Clock = utcnow,
+) -> Answer:
+    """After a critical excursion: every released lot with stock in the zone goes
+    on hold for quality review (for supervisors, and for the alarm engine)."""
+
+    def work() -> list[LotStatus]:
+        zone = session.scalar(select(Zone).where(Zone.code == zone_code))
+        if zone is None:
+            raise NotFound(f"no zone {zone_code}", code="zone_not_found")
+        lots = session.scalars(
+            select(Lot).where(
+                Lot.qc_status == QcStatus.RELEASED.value,
+                Lot.id.in_(
+                    select(Balance.lot_id).join(Location, Location.id == Balance.location_id)
+                    .where(Location.zone_id == zone.id, Balance.quantity > 0)
+                ),
+            ).order_by(Lot.id).with_for_update(of=Lot)
+        ).all()
+        now = clock()
+        held = []
+        for lot in lots:
+            session.add(_set_qc(lot, QcStatus.ON_HOLD, reason, actor, now))
+            held.append(LotStatus(lot.id, lot.item.sku, lot.lot_number, lot.expiry,
+                                  QcStatus.ON_HOLD, reason, actor.username, now))
+        return held
 
     return run_write(session, work, status=200, idempotency=idem)

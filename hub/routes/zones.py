@@ -7,9 +7,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from hub.auth import require_role
+from hub.auth import IdempotencyDep, Supervisor, require_role
 from hub.deps import SessionDep, WriteSessionDep
 from hub.routes.common import OptionalIdempotencyDep, by_code, refuse_duplicate, respond
+from hub.routes.lots import LotStatusPublic
+from inventory import services
 from inventory.domain import Role
 from inventory.orm import StorageClass, Zone
 from inventory.uow import run_write
@@ -80,6 +82,19 @@ def create_zone(
         return zone_public(zone).model_dump(mode="json")
 
     return respond(run_write(session, work, status=201, idempotency=idem))
+
+
+class HoldLots(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=3, max_length=500, examples=["excursion to 14 °C for 3 h"])
+
+
+@router.post("/zones/{code}/hold-lots", response_model=list[LotStatusPublic])
+def hold_lots(code: str, body: HoldLots, session: WriteSessionDep, user: Supervisor,
+              idem: IdempotencyDep) -> JSONResponse:
+    """Put every released lot with stock in the zone on hold (supervisor), e.g. after
+    a critical temperature excursion; quality then releases or rejects each lot."""
+    return respond(services.hold_lots_in_zone(session, code, body.reason, user, idem))
 
 
 @router.patch("/zones/{code}", response_model=ZonePublic, dependencies=admin_only)

@@ -225,3 +225,18 @@ def test_a_user_made_by_the_admin_logs_in_with_a_password_and_is_recorded_on_mov
         "item": "GLOVE", "lot_number": "G1", "quantity": 1, "location": "R-01"})
     assert booking.json()["user"] == "pia"
     assert world.client.get("/api/v1/auth/me", headers=headers).json()["role"] == "operator"
+
+
+def test_after_an_excursion_a_supervisor_puts_the_zones_released_lots_on_hold(
+    world: World,
+) -> None:
+    world.receive("VAC-1", "COLD1", 5, "F-01")
+    world.receive("VAC-1", "COLD2", 5, "F-02")
+    world.receive("GLOVE", "WARM", 5, "R-01")
+    reason = {"reason": "excursion to 14 °C for 3 h"}
+    assert world.post("/zones/FRIDGE/hold-lots", reason).status_code == 403
+    held = world.ok(world.post("/zones/FRIDGE/hold-lots", reason, Role.SUPERVISOR))
+    assert sorted(h["lot_number"] for h in held) == ["COLD1", "COLD2"]
+    refused = world.post("/moves/dispatch", {"item": "VAC-1", "quantity": 1})
+    assert refused.json()["error"] == "insufficient_stock"
+    world.ok(world.post("/moves/dispatch", {"item": "GLOVE", "quantity": 1}))
