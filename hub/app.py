@@ -55,7 +55,9 @@ def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
 
     @app.exception_handler(DomainError)
     async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
-        return JSONResponse({"error": exc.code, "detail": exc.message}, status_code=exc.status)
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse({"error": exc.code, "detail": exc.message}, status_code=exc.status,
+                            headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_body(_request: Request, exc: RequestValidationError) -> JSONResponse:

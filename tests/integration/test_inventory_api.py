@@ -89,6 +89,7 @@ def test_without_a_token_the_api_answers_401_but_health_answers(world: World) ->
         response = world.client.get(path)
         assert response.status_code == 401, path
         assert response.json()["error"] == "not_authenticated"
+        assert response.headers["WWW-Authenticate"] == "Bearer"
     bad = world.client.get("/api/v1/stock", headers={"Authorization": "Bearer sw_nonsense"})
     assert bad.status_code == 401
     assert world.client.get("/health").status_code == 200
