@@ -21,6 +21,7 @@ from hub.routes import (
     lots,
     moves,
     scan,
+    sensors,
     stock,
     storage_classes,
     users,
@@ -92,5 +93,5 @@ def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
 
 API_ROUTERS = [
     users.router, storage_classes.router, zones.router, locations.router, items.router,
-    lots.router, stock.router, moves.router, scan.router,
+    lots.router, stock.router, moves.router, scan.router, sensors.router,
 ]
