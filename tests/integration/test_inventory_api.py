@@ -84,7 +84,9 @@ def test_a_booking_without_an_idempotency_key_is_refused(world: World) -> None:
     assert response.json()["detail"][0]["field"] == "header.Idempotency-Key"
 
 
-def test_without_a_token_the_api_answers_401_but_health_answers(world: World) -> None:
+def test_without_a_token_the_api_answers_401_but_health_metrics_and_docs_answer(
+    world: World,
+) -> None:
     for path in ("/api/v1/stock", "/api/v1/items", "/api/v1/zones", "/api/v1/moves.csv"):
         response = world.client.get(path)
         assert response.status_code == 401, path
@@ -92,7 +94,8 @@ def test_without_a_token_the_api_answers_401_but_health_answers(world: World) ->
         assert response.headers["WWW-Authenticate"] == "Bearer"
     bad = world.client.get("/api/v1/stock", headers={"Authorization": "Bearer sw_nonsense"})
     assert bad.status_code == 401
-    assert world.client.get("/health").status_code == 200
+    for open_path in ("/health", "/metrics", "/docs", "/openapi.json"):
+        assert world.client.get(open_path).status_code == 200, open_path
 
 
 def test_an_operator_may_not_adjust_but_a_supervisor_may(world: World) -> None:
