@@ -6,14 +6,27 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from hub import __version__
+from hub.auth import authenticated
 from hub.container import Hub
-from hub.routes import health, sensors, zones
+from hub.routes import (
+    health,
+    items,
+    locations,
+    lots,
+    moves,
+    scan,
+    sensors,
+    stock,
+    storage_classes,
+    users,
+    zones,
+)
 from inventory.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -43,7 +56,9 @@ def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
 
     @app.exception_handler(DomainError)
     async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
-        return JSONResponse({"error": exc.code, "detail": exc.message}, status_code=exc.status)
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse({"error": exc.code, "detail": exc.message}, status_code=exc.status,
+                            headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_body(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -68,6 +83,15 @@ def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
         return Response(generate_latest(hub.registry), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(health.router)
-    app.include_router(zones.router, prefix="/api/v1")
-    app.include_router(sensors.router, prefix="/api/v1")
+    app.include_router(users.login_router, prefix="/api/v1")
+    # Every other API router requires a token: attach it here, never per route,
+    # so that no router can be added without it.
+    for router in API_ROUTERS:
+        app.include_router(router, prefix="/api/v1", dependencies=[Depends(authenticated)])
     return app
+
+
+API_ROUTERS = [
+    users.router, storage_classes.router, zones.router, locations.router, items.router,
+    lots.router, stock.router, moves.router, scan.router, sensors.router,
+]

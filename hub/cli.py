@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from hub import __version__
+
+if TYPE_CHECKING:
+    from inventory.users import IssuedToken
 
 app = typer.Typer(
     name="stockwarden",
@@ -19,6 +22,10 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+user_app = typer.Typer(help="Users and API tokens.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+import_app = typer.Typer(help="Bulk import from CSV.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
 
 ConfigOption = Annotated[
     Path | None,
@@ -110,6 +117,169 @@ def db_upgrade(config: ConfigOption = None) -> None:
     except OperationalError as exc:
         raise _database_failure(exc) from None
     typer.echo("database is up to date")
+
+
+def _stock_hub(config: Path | None):  # -> Hub, schema migrated
+    settings = _hub_settings(config)
+    from hub.container import Hub
+
+    return Hub.build(settings)
+
+
+def _print_token(issued: IssuedToken) -> None:
+    typer.echo(f"user {issued.username} ({issued.role.value}); API token, shown only now:")
+    typer.echo(issued.token)
+
+
+@user_app.command("create-admin")
+def user_create_admin(
+    username: Annotated[str, typer.Option(help="Login name of the first administrator.")],
+    password: Annotated[
+        bool, typer.Option("--password", help="Also set a password for the web login (asked).")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Create an administrator and print their API token (once)."""
+    user_create(username=username, role="admin", password=password, config=config)
+
+
+@user_app.command("create")
+def user_create(
+    username: Annotated[str, typer.Option(help="Login name.")],
+    role: Annotated[str, typer.Option(help="operator, supervisor or admin.")] = "operator",
+    password: Annotated[
+        bool, typer.Option("--password", help="Also set a password for the web login (asked).")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Create a user and print their API token (once)."""
+    from inventory.domain import Role
+    from inventory.errors import DomainError
+    from inventory.users import create_user_with_token
+
+    try:
+        wanted = Role(role)
+    except ValueError:
+        raise _fail(f"role must be one of {', '.join(r.value for r in Role)}") from None
+    secret = None
+    if password:
+        secret = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    if secret is not None and len(secret) < 10:
+        raise _fail("the password needs at least 10 characters")
+    hub = _stock_hub(config)
+    try:
+        with hub.writes() as session:
+            _print_token(create_user_with_token(session, username, wanted, secret))
+    except DomainError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        hub.stop()
+
+
+@user_app.command("token")
+def user_token(
+    username: Annotated[str, typer.Option(help="Whose token.")], config: ConfigOption = None
+) -> None:
+    """Issue another API token for a user (printed once)."""
+    from sqlalchemy import select
+
+    from inventory.orm import User
+    from inventory.users import issue_token
+
+    hub = _stock_hub(config)
+    try:
+        with hub.writes() as session, session.begin():
+            user = session.scalar(select(User).where(User.username == username))
+            if user is None:
+                raise _fail(f"no user {username}")
+            _print_token(issue_token(session, user, label="cli"))
+    finally:
+        hub.stop()
+
+
+def _run_import(path: Path, what: str, run: object, report_file: Path | None) -> None:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+    from rich.table import Table
+
+    from inventory.bulk_import import count_rows
+    from inventory.errors import DomainError
+
+    console = Console(stderr=True)
+    if not path.is_file():
+        raise _fail(f"{path}: no such file")
+    with Progress("[progress.description]{task.description}", BarColumn(),
+                  MofNCompleteColumn(), TimeRemainingColumn(), console=console) as bar:
+        task = bar.add_task(f"importing {what}", total=count_rows(path))
+        try:
+            report = run(lambda: bar.advance(task))  # type: ignore[operator]
+        except DomainError as exc:
+            raise _fail(exc.message) from None
+    console.print(f"{report.rows} rows: {report.imported} imported, "
+                  f"{report.already_imported} imported before, {len(report.refused)} refused")
+    if report.refused:
+        table = Table("line", "why it was refused", title="refused rows")
+        for refusal in report.refused:
+            table.add_row(str(refusal.line), refusal.reason)
+        console.print(table)
+        if report_file is not None:
+            import csv
+
+            with report_file.open("w", newline="") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(["line", "reason"])
+                writer.writerows((r.line, r.reason) for r in report.refused)
+        raise typer.Exit(1)
+
+
+ReportOption = Annotated[
+    Path | None, typer.Option("--report", help="Write the refused rows to this CSV file.")
+]
+
+
+@import_app.command("items")
+def import_items(
+    file: Annotated[Path, typer.Argument(help="CSV with columns sku,name[,gtin,unit,"
+                                              "storage_class,min_stock,policy,hazardous,"
+                                              "abc_class,quarantine_on_receipt].")],
+    report: ReportOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Import items; rows that cannot be imported are listed with the reason."""
+    from inventory import bulk_import
+
+    hub = _stock_hub(config)
+    try:
+        _run_import(file, "items",
+                    lambda tick: bulk_import.import_items(hub.writes, file, tick), report)
+    finally:
+        hub.stop()
+
+
+@import_app.command("stock")
+def import_stock(
+    file: Annotated[Path, typer.Argument(help="CSV with columns item,lot_number,location,"
+                                              "quantity[,expiry,production_date,reference].")],
+    as_user: Annotated[str, typer.Option("--as-user", help="Who books the opening stock.")],
+    report: ReportOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Import opening stock as receipts; running the same file again books nothing twice."""
+    from inventory import bulk_import
+    from inventory.errors import DomainError
+    from inventory.users import actor_for_username
+
+    hub = _stock_hub(config)
+    try:
+        try:
+            with hub.sessions() as session:
+                actor = actor_for_username(session, as_user)
+        except DomainError as exc:
+            raise _fail(exc.message) from None
+        _run_import(file, "stock",
+                    lambda tick: bulk_import.import_stock(hub.writes, file, actor, tick), report)
+    finally:
+        hub.stop()
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from hub.db import make_engine, migrate, session_factory
+from hub.db import make_engine, migrate, session_factory, write_session_factory
 from hub.settings import HubSettings
 
 
@@ -21,6 +21,11 @@ class Hub:
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     # Long-running parts (ingest, alarm evaluator ...) by name; each has start() and stop().
     parts: dict[str, Any] = field(default_factory=dict)
+    # Sessions for read-modify-write use cases (stock moves): serialised on SQLite.
+    writes: sessionmaker[Session] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.writes = write_session_factory(self.engine)
 
     @classmethod
     def build(cls, settings: HubSettings, *, migrate_schema: bool = True) -> Hub:

@@ -94,6 +94,20 @@ def seed_warehouse(hub: Hub) -> None:
                 session.add(Sensor(id=sensor, name=f"{name} {sensor}", zone_id=zone.id))
 
 
+def demo_token(hub: Hub) -> str:
+    """An API token for the demo's admin (the API answers nothing without one)."""
+    from sqlalchemy import select
+
+    from inventory.domain import Role
+    from inventory.orm import User
+    from inventory.users import create_user, issue_token
+
+    with hub.writes() as session, session.begin():
+        user = session.scalar(select(User).where(User.username == "demo"))
+        user = user or create_user(session, "demo", Role.ADMIN)
+        return issue_token(session, user, label="demo").token
+
+
 def simulated_gateway(mqtt_port: int, stop: threading.Event, interval: float = 2.0) -> None:
     """Readings for the demo's sensors: daily drift, noise, now and then a door opening."""
     import paho.mqtt.client as mqtt
@@ -148,6 +162,7 @@ def run_demo(
     )
     hub = assemble(settings)
     seed_warehouse(hub)
+    token = demo_token(hub)
     stop = threading.Event()
     gateway = threading.Thread(target=simulated_gateway, args=(mqtt_port, stop), daemon=True)
     server = uvicorn.Server(uvicorn.Config(create_app(hub), host="127.0.0.1", port=http_port,
@@ -163,6 +178,7 @@ def run_demo(
         f"  sensors          {base}/api/v1/sensors\n"
         f"  hourly, a zone   {base}/api/v1/zones/cold-room/hourly\n"
         f"  API docs         {base}/docs\n"
+        f"  API token        {token}  (header Authorization: Bearer <token>)\n"
         f"  health, metrics  {base}/health  {base}/metrics\n"
         f"  MQTT broker      mqtt://127.0.0.1:{mqtt_port}\n"
         f"  data             {data_dir}\n"

@@ -25,3 +25,12 @@ def get_session(hub: HubDep) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_write_session(hub: HubDep) -> Iterator[Session]:
+    """A session for read-modify-write use cases (serialised writers on SQLite)."""
+    with hub.writes() as session:
+        yield session
+
+
+WriteSessionDep = Annotated[Session, Depends(get_write_session)]

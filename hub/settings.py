@@ -90,6 +90,20 @@ class HubSettings(BaseSettings):
         35 * 24 * 3600, ge=3600, description="how long (gateway, seq) pairs are remembered"
     )
 
+    # --- inventory and users
+    login_token_lifetime_s: int = Field(
+        12 * 3600, ge=60, description="how long a token from the web login is valid"
+    )
+    token_cache_s: float = Field(
+        10.0, ge=0, le=300,
+        description="how long the hub remembers a checked token; revocation takes this long",
+    )
+    scan_separator_standins: str = Field(
+        "|", description="characters a scanner sends instead of the GS1 group separator (ASCII 29)"
+    )
+    scan_location_prefix: str = Field("LOC:", min_length=1, description="prefix of bin labels")
+    scan_command_prefix: str = Field("CMD:", min_length=1, description="prefix of command labels")
+
     # --- HTTP
     http_host: str = "127.0.0.1"
     http_port: int = Field(8080, ge=0, le=65535)

@@ -14,6 +14,7 @@ from hub.app import create_app
 from hub.container import Hub, assemble
 from hub.settings import load_settings
 from tests.services import Mosquitto, VictoriaMetrics
+from tests.support.auth import bearer_headers
 from tests.support.mqtt import publish_raw, series_ts, telemetry, wait_until
 
 _ids = itertools.count()
@@ -54,7 +55,8 @@ def test_readings_reach_sql_and_the_time_series_store_once(
     # Each message twice: redelivery and replays must count once.
     publish_raw(mosquitto.port, topic, payloads + payloads[:5])
 
-    with TestClient(create_app(hub, manage_lifecycle=False)) as client:
+    with TestClient(create_app(hub, manage_lifecycle=False),
+                    headers=bearer_headers(hub)) as client:
         wait_until(lambda: metric(client, "stockwarden_tsdb_readings_written_total") >= 40,
                    what="40 readings written")
         assert metric(client, "stockwarden_ingest_readings_total") == 40
@@ -114,7 +116,8 @@ def test_bad_payloads_become_dead_letters_and_ingest_goes_on(
     bad_topic = f"stockwarden/v1/site-a/{gateway} !/telemetry"
     publish_raw(mosquitto.port, bad_topic, [good])
 
-    with TestClient(create_app(hub, manage_lifecycle=False)) as client:
+    with TestClient(create_app(hub, manage_lifecycle=False),
+                    headers=bearer_headers(hub)) as client:
         wait_until(lambda: client.get("/api/v1/readings/latest",
                                       params={"sensor": f"{gateway}-s"}).json(),
                    what="the good reading")

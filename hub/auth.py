@@ -1,0 +1,112 @@
+"""Authentication and roles as FastAPI dependencies.
+
+`authenticated` is attached to every API router in `hub/app.py`, so a router
+cannot be forgotten; routes that need a role add `require_role(...)`, and routes
+that record who did something declare `CurrentUser`. FastAPI caches a dependency
+per request, so the token is looked up once."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from hub.deps import HubDep
+from inventory.domain import Actor, Role
+from inventory.errors import Forbidden, Invalid, Unauthorized
+from inventory.uow import Idempotency
+from inventory.users import actor_for_token
+
+_bearer = HTTPBearer(auto_error=False, description="an API token or a token from /auth/login")
+
+
+class TokenCache:
+    """Remembers who a token belongs to for a few seconds, saving a query per
+    request; a revoked token or changed role takes effect within `ttl_s`."""
+
+    def __init__(self, ttl_s: float, size: int = 10_000) -> None:
+        self.ttl_s, self.size = ttl_s, size
+        self._entries: dict[str, tuple[float, Actor]] = {}
+
+    def get(self, token: str) -> Actor | None:
+        entry = self._entries.get(token)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, token: str, actor: Actor) -> None:
+        if self.ttl_s <= 0:
+            return
+        if len(self._entries) >= self.size:
+            self._entries.clear()  # crude, and rare: a bound, not a policy
+        self._entries[token] = (time.monotonic() + self.ttl_s, actor)
+
+
+def authenticated(
+    request: Request,
+    hub: HubDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("send Authorization: Bearer <token>", code="not_authenticated")
+    cache: TokenCache | None = getattr(request.app.state, "token_cache", None)
+    if cache is None:
+        cache = request.app.state.token_cache = TokenCache(hub.settings.token_cache_s)
+    actor = cache.get(credentials.credentials)
+    if actor is None:
+        with hub.sessions() as session:
+            actor = actor_for_token(session, credentials.credentials)
+        cache.put(credentials.credentials, actor)
+    return actor
+
+
+CurrentUser = Annotated[Actor, Depends(authenticated)]
+
+
+def require_role(needed: Role) -> Callable[[Actor], Actor]:
+    """A dependency refusing users below `needed` (operator < supervisor < admin)."""
+
+    def check(actor: CurrentUser) -> Actor:
+        if not actor.role.allows(needed):
+            raise Forbidden(
+                f"{actor.username} is {actor.role.value}; this needs {needed.value} or above",
+                code="role_required",
+            )
+        return actor
+
+    return check
+
+
+Supervisor = Annotated[Actor, Depends(require_role(Role.SUPERVISOR))]
+Admin = Annotated[Actor, Depends(require_role(Role.ADMIN))]
+
+
+async def idempotency(
+    request: Request,
+    actor: CurrentUser,
+    key: Annotated[
+        str,
+        Header(alias="Idempotency-Key", min_length=8, max_length=128,
+               description="unique per intended change, e.g. a UUID; resend it on retry"),
+    ],
+) -> Idempotency:
+    """The request's idempotency key and a fingerprint of what it asks for."""
+    raw = await request.body()
+    try:
+        canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:
+        canonical = raw
+    if not key.isprintable():
+        raise Invalid("Idempotency-Key must be printable text", code="invalid_idempotency_key")
+    digest = hashlib.sha256(
+        request.method.encode() + b" " + request.url.path.encode() + b"\n" + canonical
+    ).hexdigest()
+    return Idempotency(actor.user_id, key, digest)
+
+
+IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]

@@ -1,0 +1,171 @@
+"""Stock moves: receive, dispatch (or preview the pick list), transfer, adjust,
+count, return; and the ledger, as JSON pages or a streamed CSV export.
+
+Every booking needs an `Idempotency-Key` header: a resend with the same key gets
+the first answer (header `Idempotent-Replayed: true`) and books nothing."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import date, datetime
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel
+
+from hub.auth import CurrentUser, IdempotencyDep, Supervisor
+from hub.deps import HubDep, SessionDep, WriteSessionDep
+from hub.routes.common import respond
+from inventory import queries, services
+from inventory.commands import Adjust, Count, Dispatch, PickPreview, Receive, Return, Transfer
+from inventory.domain import AllocationPolicy, MoveKind
+from inventory.uow import jsonable
+
+router = APIRouter(tags=["stock moves"])
+
+PROBLEMS = {
+    404: {"description": "unknown item, lot or location"},
+    409: {"description": "insufficient_stock, or another conflict named in `error`"},
+    422: {"description": "invalid request, refused placement, or reused idempotency key"},
+    503: {"description": "busy_retry: the stock stayed locked; send the same request again"},
+}
+
+
+class BookingLinePublic(BaseModel):
+    lot_number: str
+    expiry: date | None
+    from_location: str | None
+    to_location: str | None
+    quantity: int
+
+
+class BookingPublic(BaseModel):
+    booking: str
+    kind: MoveKind
+    item: str
+    at: datetime
+    user: str
+    reference: str | None
+    reason: str | None
+    lines: list[BookingLinePublic]
+    lot_status: str | None = None
+
+
+class PickLinePublic(BaseModel):
+    lot_number: str
+    location_code: str
+    expiry: date | None
+    quantity: int
+
+
+class PickListPublic(BaseModel):
+    item: str
+    policy: AllocationPolicy
+    quantity: int
+    lines: list[PickLinePublic]
+
+
+booking = {"response_model": BookingPublic, "status_code": 201, "responses": PROBLEMS}
+
+
+@router.post("/moves/receive", **booking)
+def receive(body: Receive, session: WriteSessionDep, user: CurrentUser,
+            idem: IdempotencyDep) -> JSONResponse:
+    """Goods in, into a bin whose zone suits the item; a new lot may start in quarantine."""
+    return respond(services.receive(session, body, user, idem))
+
+
+@router.post("/moves/dispatch", **booking)
+def dispatch(body: Dispatch, session: WriteSessionDep, user: CurrentUser,
+             idem: IdempotencyDep) -> JSONResponse:
+    """Goods out: the lots are chosen FEFO (or FIFO); the answer lists what to pick where."""
+    return respond(services.dispatch(session, body, user, idem))
+
+
+@router.post("/moves/dispatch/preview", response_model=PickListPublic, responses=PROBLEMS)
+def preview_dispatch(body: PickPreview, session: SessionDep, _user: CurrentUser) -> object:
+    """The pick list a dispatch would book now; books nothing."""
+    return jsonable(services.preview_pick(session, body))
+
+
+@router.post("/moves/transfer", **booking)
+def transfer(body: Transfer, session: WriteSessionDep, user: CurrentUser,
+             idem: IdempotencyDep) -> JSONResponse:
+    return respond(services.transfer(session, body, user, idem))
+
+
+@router.post("/moves/count", **booking)
+def count(body: Count, session: WriteSessionDep, user: CurrentUser,
+          idem: IdempotencyDep) -> JSONResponse:
+    """Book a physical count; the difference becomes a count move (none if equal)."""
+    return respond(services.count(session, body, user, idem))
+
+
+@router.post("/moves/return", **booking)
+def return_goods(body: Return, session: WriteSessionDep, user: CurrentUser,
+                 idem: IdempotencyDep) -> JSONResponse:
+    """Returned goods; the lot goes into quarantine unless `quarantine` is false."""
+    return respond(services.return_goods(session, body, user, idem))
+
+
+@router.post("/moves/adjust", **booking)
+def adjust(body: Adjust, session: WriteSessionDep, user: Supervisor,
+           idem: IdempotencyDep) -> JSONResponse:
+    """Correct a balance with a reason (supervisor or admin)."""
+    return respond(services.adjust(session, body, user, idem))
+
+
+class LedgerRowPublic(BaseModel):
+    id: int
+    at: datetime
+    kind: MoveKind
+    booking: str
+    item: str
+    lot_number: str
+    from_location: str | None
+    to_location: str | None
+    quantity: int
+    user: str
+    reference: str | None
+    reason: str | None
+
+
+@router.get("/moves", response_model=list[LedgerRowPublic])
+def list_moves(
+    session: SessionDep,
+    item: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    after_id: int = Query(0, ge=0, description="page on: the last id you have"),
+    limit: int = Query(500, ge=1, le=5000),
+) -> object:
+    return jsonable(list(queries.ledger(session, item=item, since=since, until=until,
+                                        after_id=after_id, limit=limit)))
+
+
+@router.get("/moves.csv", response_class=StreamingResponse,
+            responses={200: {"content": {"text/csv": {}}}})
+def export_moves(
+    hub: HubDep, item: str | None = None, since: datetime | None = None,
+    until: datetime | None = None,
+) -> StreamingResponse:
+    """The whole ledger (or a slice) as CSV, streamed row by row."""
+
+    def rows() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(queries.LEDGER_COLUMNS)
+        with hub.sessions() as session:
+            for n, row in enumerate(queries.ledger(session, item=item, since=since,
+                                                   until=until), 1):
+                writer.writerow(jsonable(row).values())
+                if n % 500 == 0:
+                    yield buffer.getvalue()
+                    buffer.seek(0)
+                    buffer.truncate()
+        yield buffer.getvalue()
+
+    return StreamingResponse(rows(), media_type="text/csv", headers={
+        "Content-Disposition": 'attachment; filename="stockwarden-ledger.csv"'})

@@ -1,0 +1,43 @@
+"""One endpoint for handheld scanners: the raw scan, a mode, a bin, a quantity."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from hub.auth import CurrentUser, IdempotencyDep
+from hub.deps import HubDep, WriteSessionDep
+from hub.routes.moves import PROBLEMS, BookingPublic
+from inventory.scan_actions import ScanRequest, book_scan
+from inventory.scanning import ScanSettings
+
+router = APIRouter(tags=["scan"])
+
+
+class ScanPublic(BaseModel):
+    kind: str
+    scan: dict[str, object]
+    item: str | None
+    booking: BookingPublic | None
+
+
+def scan_settings(hub: HubDep) -> ScanSettings:
+    settings = hub.settings
+    return ScanSettings(separator_standins=tuple(settings.scan_separator_standins),
+                        location_prefix=settings.scan_location_prefix,
+                        command_prefix=settings.scan_command_prefix)
+
+
+@router.post("/scan", response_model=ScanPublic, responses=PROBLEMS)
+def scan(body: ScanRequest, hub: HubDep, session: WriteSessionDep, user: CurrentUser,
+         idem: IdempotencyDep) -> JSONResponse:
+    """Interpret a raw scan (GS1-128, DataMatrix, QR, Digital Link, EAN/UPC, our
+    location and command labels) and, in a booking mode, book it. A scan that
+    cannot be read or used is answered 422 with the problem named; nothing is booked."""
+    outcome = book_scan(session, body, user, idem, scan_settings(hub),
+                        lambda: datetime.now(UTC).date())
+    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
+    return JSONResponse(outcome.body(), status_code=outcome.status, headers=headers)

@@ -1,0 +1,113 @@
+"""Bulk import of items and opening stock from CSV.
+
+Each row is its own transaction: a bad row is refused with its reason and the
+others go in. Stock rows carry an idempotency key made of the file's content hash
+and the row number, so running the same file again books nothing twice."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import ValidationError
+from sqlalchemy.orm import Session, sessionmaker
+
+from inventory import services
+from inventory.commands import Receive
+from inventory.domain import Actor
+from inventory.errors import DomainError
+from inventory.masterdata import ItemCreate, create_item
+from inventory.uow import Idempotency, run_write
+
+ITEM_COLUMNS = ["sku", "gtin", "name", "unit", "storage_class", "min_stock", "policy",
+                "hazardous", "abc_class", "quarantine_on_receipt"]
+STOCK_COLUMNS = ["item", "lot_number", "expiry", "production_date", "location", "quantity",
+                 "reference"]
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    line: int  # line in the file, the header being line 1
+    reason: str
+
+
+@dataclass(slots=True)
+class ImportReport:
+    rows: int = 0
+    imported: int = 0
+    already_imported: int = 0
+    refused: list[Refusal] = field(default_factory=list)
+
+
+def _rows(path: Path, required: set[str]) -> Iterator[tuple[int, dict[str, str]]]:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        missing = required - set(reader.fieldnames or [])
+        if missing:
+            raise DomainError(f"{path.name}: missing columns {', '.join(sorted(missing))}",
+                              code="bad_csv")
+        for line, row in enumerate(reader, start=2):
+            yield line, {k: (v or "").strip() for k, v in row.items() if k}
+
+
+def count_rows(path: Path) -> int:
+    with path.open(encoding="utf-8-sig") as handle:
+        return max(sum(1 for _ in handle) - 1, 0)
+
+
+def _problem(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+    if isinstance(exc, DomainError):
+        return exc.message
+    raise exc
+
+
+def _without_blanks(row: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in row.items() if v != ""}
+
+
+def import_items(
+    sessions: sessionmaker[Session], path: Path, progress: Callable[[], None] = lambda: None,
+) -> ImportReport:
+    report = ImportReport()
+    for line, row in _rows(path, {"sku", "name"}):
+        report.rows += 1
+        try:
+            body = ItemCreate.model_validate(_without_blanks(row))
+            with sessions() as session:
+                run_write(session, lambda s=session, b=body: create_item(s, b))
+            report.imported += 1
+        except (ValidationError, DomainError) as exc:
+            report.refused.append(Refusal(line, _problem(exc)))
+        progress()
+    return report
+
+
+def import_stock(
+    sessions: sessionmaker[Session], path: Path, actor: Actor,
+    progress: Callable[[], None] = lambda: None,
+) -> ImportReport:
+    """Opening stock as receipts (reference "opening stock" unless given)."""
+    report = ImportReport()
+    file_hash = hashlib.sha256(path.read_bytes()).hexdigest()[:32]
+    for line, row in _rows(path, {"item", "lot_number", "location", "quantity"}):
+        report.rows += 1
+        try:
+            command = Receive.model_validate(
+                {"reference": "opening stock", **_without_blanks(row)})
+            key = Idempotency(actor.user_id, f"import:{file_hash}:{line}",
+                              hashlib.sha256(command.model_dump_json().encode()).hexdigest())
+            with sessions() as session:
+                answer = services.receive(session, command, actor, key)
+            if answer.replayed:
+                report.already_imported += 1
+            else:
+                report.imported += 1
+        except (ValidationError, DomainError) as exc:
+            report.refused.append(Refusal(line, _problem(exc)))
+        progress()
+    return report

@@ -1,0 +1,92 @@
+"""What a client asks the stock to do: validated input for each use case.
+
+Pydantic models (no web framework): the API takes them as request bodies, the scan
+endpoint and the CSV import build them, the services take them."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from inventory.domain import QcStatus
+
+Code = Field(min_length=1, max_length=64)
+Reference = Field(None, max_length=128, description="delivery note, order or other document")
+
+
+class _Command(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Receive(_Command):
+    item: str = Field(min_length=1, max_length=64, description="SKU or GTIN")
+    lot_number: str = Code
+    expiry: date | None = None
+    production_date: date | None = None
+    quantity: int = Field(gt=0, le=10_000_000)
+    location: str = Field(min_length=1, max_length=64, description="location (bin) code")
+    reference: str | None = Reference
+
+
+class Dispatch(_Command):
+    item: str = Field(min_length=1, max_length=64, description="SKU or GTIN")
+    quantity: int = Field(gt=0, le=10_000_000)
+    lot_number: str | None = Field(
+        None, max_length=64, description="pick this lot instead of the suggested one"
+    )
+    location: str | None = Field(None, max_length=64, description="pick only from this bin")
+    reason: str | None = Field(
+        None, max_length=500, description="required when picking another lot than suggested"
+    )
+    reference: str | None = Reference
+
+
+class PickPreview(_Command):
+    item: str = Field(min_length=1, max_length=64)
+    quantity: int = Field(gt=0, le=10_000_000)
+    location: str | None = Field(None, max_length=64)
+
+
+class Transfer(_Command):
+    item: str = Field(min_length=1, max_length=64)
+    lot_number: str = Code
+    from_location: str = Code
+    to_location: str = Code
+    quantity: int = Field(gt=0, le=10_000_000)
+    reference: str | None = Reference
+
+
+class Adjust(_Command):
+    item: str = Field(min_length=1, max_length=64)
+    lot_number: str = Code
+    location: str = Code
+    delta: int = Field(description="signed change, e.g. -2 for two broken units")
+    reason: str = Field(min_length=3, max_length=500)
+    reference: str | None = Reference
+
+
+class Count(_Command):
+    item: str = Field(min_length=1, max_length=64)
+    lot_number: str = Code
+    location: str = Code
+    counted: int = Field(ge=0, le=10_000_000)
+    reference: str | None = Reference
+
+
+class Return(_Command):
+    item: str = Field(min_length=1, max_length=64)
+    lot_number: str = Code
+    expiry: date | None = Field(None, description="needed only if the lot is new to us")
+    location: str = Code
+    quantity: int = Field(gt=0, le=10_000_000)
+    reason: str = Field(min_length=3, max_length=500)
+    quarantine: bool = Field(
+        True, description="put the lot into quarantine until quality has looked at it"
+    )
+    reference: str | None = Reference
+
+
+class QcChange(_Command):
+    status: QcStatus
+    reason: str = Field(min_length=3, max_length=500)

@@ -1,0 +1,144 @@
+"""The inventory's vocabulary and its placement rules, as plain Python.
+
+No FastAPI and no SQLAlchemy here: these rules are tested in milliseconds and
+shared by the services, the CSV import and the scan endpoint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from inventory.errors import Invalid
+
+
+class QcStatus(StrEnum):
+    QUARANTINE = "quarantine"
+    RELEASED = "released"
+    ON_HOLD = "on_hold"
+    REJECTED = "rejected"
+    RECALLED = "recalled"
+
+
+class MoveKind(StrEnum):
+    RECEIVE = "receive"
+    DISPATCH = "dispatch"
+    TRANSFER = "transfer"
+    ADJUST = "adjust"
+    RETURN = "return"
+    COUNT = "count"
+
+
+class AllocationPolicy(StrEnum):
+    FEFO = "fefo"  # first expired, first out; ties by earliest receipt
+    FIFO = "fifo"  # first in, first out
+
+
+class Role(StrEnum):
+    OPERATOR = "operator"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
+
+    def allows(self, needed: Role) -> bool:
+        """Roles are ordered: a supervisor may do what an operator may, an admin everything."""
+        return self.rank >= needed.rank
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who does something; recorded on every move and status change."""
+
+    user_id: int
+    username: str
+    role: Role
+
+
+# Quality transitions: a rejected or recalled lot never becomes usable again.
+QC_TRANSITIONS: dict[QcStatus, frozenset[QcStatus]] = {
+    QcStatus.QUARANTINE: frozenset(
+        {QcStatus.RELEASED, QcStatus.ON_HOLD, QcStatus.REJECTED, QcStatus.RECALLED}),
+    QcStatus.RELEASED: frozenset(
+        {QcStatus.QUARANTINE, QcStatus.ON_HOLD, QcStatus.REJECTED, QcStatus.RECALLED}),
+    QcStatus.ON_HOLD: frozenset(
+        {QcStatus.RELEASED, QcStatus.QUARANTINE, QcStatus.REJECTED, QcStatus.RECALLED}),
+    QcStatus.REJECTED: frozenset({QcStatus.RECALLED}),
+    QcStatus.RECALLED: frozenset(),
+}
+
+
+def check_qc_transition(lot_number: str, current: QcStatus, wanted: QcStatus) -> None:
+    if wanted not in QC_TRANSITIONS[current]:
+        raise Invalid(
+            f"lot {lot_number} is {current.value} and cannot become {wanted.value}",
+            code="qc_transition_refused",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StockOnHand:
+    """One balance row as allocation sees it: a lot in one location."""
+
+    balance_id: int
+    lot_id: int
+    lot_number: str
+    location_id: int
+    location_code: str
+    expiry: date | None
+    received_at: datetime
+    qc_status: QcStatus
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class PickLine:
+    """Take `quantity` of lot `lot_number` from `location_code`."""
+
+    balance_id: int
+    lot_id: int
+    lot_number: str
+    location_id: int
+    location_code: str
+    expiry: date | None
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """What placement needs to know about an item and a zone."""
+
+    item_label: str
+    item_storage_class: str | None
+    item_hazardous: bool
+    zone_code: str
+    zone_storage_class: str | None
+    zone_hazardous: bool
+
+
+def check_placement(p: Placement) -> None:
+    """Refuse to put an item where it may not be stored, saying why."""
+    if p.item_hazardous and not p.zone_hazardous:
+        raise Invalid(
+            f"{p.item_label} is hazardous and zone {p.zone_code} is not a hazardous-goods zone",
+            code="hazardous_zone_required",
+        )
+    if p.item_storage_class is not None and p.item_storage_class != p.zone_storage_class:
+        zone_class = p.zone_storage_class or "no storage class"
+        raise Invalid(
+            f"{p.item_label} must be stored at {p.item_storage_class}, "
+            f"but zone {p.zone_code} is {zone_class}",
+            code="storage_class_mismatch",
+        )
+
+
+def receipt_status(quarantine_on_receipt: bool) -> QcStatus:
+    """Items that need inspection enter quarantine until quality releases them."""
+    return QcStatus.QUARANTINE if quarantine_on_receipt else QcStatus.RELEASED
+
+
+def is_expired(expiry: date | None, today: date) -> bool:
+    """A lot is usable through its expiry day and expired from the day after."""
+    return expiry is not None and expiry < today

@@ -1,0 +1,118 @@
+"""Posting to the ledger: each leg of a booking becomes one append-only move and
+changes the balances of its locations, in the same transaction."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from inventory import repository as repo
+from inventory.allocation import InsufficientStock
+from inventory.domain import Actor, MoveKind
+from inventory.orm import Item, Move
+
+
+class StockChanged(InsufficientStock):
+    """A source balance holds less than the leg takes (it may have changed since
+    it was read without a lock); nothing has been written yet."""
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    id: int
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class LotRef:
+    id: int
+    lot_number: str
+    expiry: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class Leg:
+    lot: LotRef
+    source: Place | None
+    target: Place | None
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class BookingLine:
+    lot_number: str
+    expiry: date | None
+    from_location: str | None
+    to_location: str | None
+    quantity: int
+
+
+@dataclass(slots=True)
+class Booking:
+    """What a client is told after a move: the booking id and every line booked."""
+
+    booking: str
+    kind: MoveKind
+    item: str
+    at: datetime
+    user: str
+    reference: str | None
+    reason: str | None
+    lines: list[BookingLine] = field(default_factory=list)
+    lot_status: str | None = None
+
+
+def post(
+    session: Session,
+    *,
+    kind: MoveKind,
+    item: Item,
+    legs: list[Leg],
+    actor: Actor,
+    at: datetime,
+    reference: str | None = None,
+    reason: str | None = None,
+    idempotency_key: str | None = None,
+) -> Booking:
+    """Book `legs`: lock every balance involved (id order), refuse to go below zero,
+    update balances and append the moves."""
+    booking = Booking(str(uuid.uuid4()), kind, item.sku, at, actor.username, reference, reason)
+    repo.ensure_balances(
+        session, {(item.id, leg.lot.id, leg.target.id) for leg in legs if leg.target}
+    )
+    pairs = {(leg.lot.id, place.id) for leg in legs for place in (leg.source, leg.target) if place}
+    balances = repo.lock_balances(session, pairs)
+    moves = []
+    for leg in legs:
+        if leg.source is not None:
+            balance = balances.get((leg.lot.id, leg.source.id))
+            have = balance.quantity if balance else 0
+            if balance is None or have < leg.quantity:
+                raise StockChanged(
+                    f"{leg.source.code} holds {have} of lot {leg.lot.lot_number}, "
+                    f"not {leg.quantity}"
+                )
+            balance.quantity -= leg.quantity
+        if leg.target is not None:
+            balances[(leg.lot.id, leg.target.id)].quantity += leg.quantity
+        moves.append(dict(
+            booking=booking.booking, kind=kind.value, item_id=item.id, lot_id=leg.lot.id,
+            from_location_id=leg.source.id if leg.source else None,
+            to_location_id=leg.target.id if leg.target else None,
+            quantity=leg.quantity, user_id=actor.user_id, at=at, reference=reference,
+            reason=reason, idempotency_key=idempotency_key,
+        ))
+        booking.lines.append(BookingLine(
+            leg.lot.lot_number, leg.lot.expiry,
+            leg.source.code if leg.source else None,
+            leg.target.code if leg.target else None, leg.quantity,
+        ))
+    if moves:
+        # Core statements, not ORM units of work: this is the hot path of every booking.
+        repo.write_balances(session, balances.values())
+        session.execute(insert(Move), moves)
+    return booking

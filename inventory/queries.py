@@ -1,0 +1,222 @@
+"""Read side of the stock: balances by item, lot, location or zone; lots; a lot's
+trace; the ledger for export. Plain queries, no locks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, aliased
+
+from inventory.errors import NotFound
+from inventory.orm import Balance, Item, Location, Lot, Move, QcEvent, User, Zone
+
+
+@dataclass(frozen=True, slots=True)
+class StockRow:
+    item: str
+    item_name: str
+    lot_id: int
+    lot_number: str
+    expiry: date | None
+    qc_status: str
+    location: str
+    zone: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class StockFilter:
+    item: str | None = None  # SKU or GTIN
+    lot_number: str | None = None
+    location: str | None = None
+    zone: str | None = None
+
+
+def stock(
+    session: Session, where: StockFilter, limit: int = 1000, offset: int = 0
+) -> list[StockRow]:
+    query = (
+        select(Item.sku, Item.name, Lot.id, Lot.lot_number, Lot.expiry, Lot.qc_status,
+               Location.code, Zone.code, Balance.quantity)
+        .select_from(Balance)
+        .join(Item, Item.id == Balance.item_id)
+        .join(Lot, Lot.id == Balance.lot_id)
+        .join(Location, Location.id == Balance.location_id)
+        .join(Zone, Zone.id == Location.zone_id)
+        .where(Balance.quantity > 0)
+        .order_by(Item.sku, Lot.expiry, Lot.lot_number, Location.code)
+        .limit(limit).offset(offset)
+    )
+    if where.item:
+        query = query.where((Item.sku == where.item) | (Item.gtin == where.item.zfill(14)))
+    if where.lot_number:
+        query = query.where(Lot.lot_number == where.lot_number)
+    if where.location:
+        query = query.where(Location.code == where.location)
+    if where.zone:
+        query = query.where(Zone.code == where.zone)
+    return [StockRow(*row) for row in session.execute(query)]
+
+
+@dataclass(frozen=True, slots=True)
+class LotRow:
+    id: int
+    item: str
+    lot_number: str
+    expiry: date | None
+    production_date: date | None
+    received_at: datetime
+    qc_status: str
+    qc_reason: str | None
+    on_hand: int
+
+
+def _lots_query() -> Select:  # type: ignore[type-arg]
+    on_hand = (
+        select(func.coalesce(func.sum(Balance.quantity), 0))
+        .where(Balance.lot_id == Lot.id).scalar_subquery()
+    )
+    return (
+        select(Lot.id, Item.sku, Lot.lot_number, Lot.expiry, Lot.production_date,
+               Lot.received_at, Lot.qc_status, Lot.qc_reason, on_hand)
+        .join(Item, Item.id == Lot.item_id)
+    )
+
+
+def lots(
+    session: Session, item: str | None = None, qc_status: str | None = None,
+    expiring_before: date | None = None, limit: int = 500, offset: int = 0,
+) -> list[LotRow]:
+    query = _lots_query().order_by(Item.sku, Lot.expiry, Lot.id).limit(limit).offset(offset)
+    if item:
+        query = query.where((Item.sku == item) | (Item.gtin == item.zfill(14)))
+    if qc_status:
+        query = query.where(Lot.qc_status == qc_status)
+    if expiring_before:
+        query = query.where(Lot.expiry < expiring_before)
+    return [LotRow(*row) for row in session.execute(query)]
+
+
+def lot(session: Session, lot_id: int) -> LotRow:
+    row = session.execute(_lots_query().where(Lot.id == lot_id)).first()
+    if row is None:
+        raise NotFound(f"no lot with id {lot_id}", code="lot_not_found")
+    return LotRow(*row)
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerRow:
+    id: int
+    at: datetime
+    kind: str
+    booking: str
+    item: str
+    lot_number: str
+    from_location: str | None
+    to_location: str | None
+    quantity: int
+    user: str
+    reference: str | None
+    reason: str | None
+
+
+LEDGER_COLUMNS = [
+    "id", "at", "kind", "booking", "item", "lot_number", "from_location", "to_location",
+    "quantity", "user", "reference", "reason",
+]
+
+
+def _ledger_query() -> Select:  # type: ignore[type-arg]
+    source, target = aliased(Location), aliased(Location)
+    return (
+        select(Move.id, Move.at, Move.kind, Move.booking, Item.sku, Lot.lot_number,
+               source.code, target.code, Move.quantity, User.username, Move.reference,
+               Move.reason)
+        .join(Item, Item.id == Move.item_id)
+        .join(Lot, Lot.id == Move.lot_id)
+        .join(User, User.id == Move.user_id)
+        .outerjoin(source, source.id == Move.from_location_id)
+        .outerjoin(target, target.id == Move.to_location_id)
+        .order_by(Move.id)
+    )
+
+
+def ledger(
+    session: Session, *, item: str | None = None, lot_id: int | None = None,
+    since: datetime | None = None, until: datetime | None = None,
+    after_id: int = 0, limit: int | None = None,
+) -> Iterator[LedgerRow]:
+    """Moves in booking order; streamed (the export can be large)."""
+    query = _ledger_query().where(Move.id > after_id)
+    if item:
+        query = query.where((Item.sku == item) | (Item.gtin == item.zfill(14)))
+    if lot_id is not None:
+        query = query.where(Move.lot_id == lot_id)
+    if since:
+        query = query.where(Move.at >= since)
+    if until:
+        query = query.where(Move.at < until)
+    if limit:
+        query = query.limit(limit)
+    for row in session.execute(query.execution_options(yield_per=1000)):
+        yield LedgerRow(*row)
+
+
+@dataclass(frozen=True, slots=True)
+class QcChangeRow:
+    at: datetime
+    from_status: str | None
+    to_status: str
+    reason: str | None
+    user: str
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    lot: LotRow
+    where_now: list[StockRow]
+    moves: list[LedgerRow]
+    qc_history: list[QcChangeRow]
+
+
+def trace_lot(session: Session, lot_id: int) -> Trace:
+    """Every move of a lot, its quality history and where it is now."""
+    found = lot(session, lot_id)
+    lot_number, item = found.lot_number, found.item
+    return Trace(
+        lot=found,
+        where_now=stock(session, StockFilter(item=item, lot_number=lot_number)),
+        moves=list(ledger(session, lot_id=lot_id)),
+        qc_history=[
+            QcChangeRow(*row) for row in session.execute(
+                select(QcEvent.at, QcEvent.from_status, QcEvent.to_status, QcEvent.reason,
+                       User.username)
+                .join(User, User.id == QcEvent.user_id)
+                .where(QcEvent.lot_id == lot_id).order_by(QcEvent.id)
+            )
+        ],
+    )
+
+
+def ledger_disagreements(session: Session) -> list[tuple[int, int, int, int]]:
+    """(lot, location, balance, ledger sum) wherever they differ: empty when sound."""
+    incoming = select(Move.lot_id.label("lot"), Move.to_location_id.label("loc"),
+                      Move.quantity.label("q")).where(Move.to_location_id.is_not(None))
+    outgoing = select(Move.lot_id, Move.from_location_id,
+                      -Move.quantity).where(Move.from_location_id.is_not(None))
+    legs = incoming.union_all(outgoing).subquery()
+    sums = dict(
+        ((lot_id, loc), total) for lot_id, loc, total in session.execute(
+            select(legs.c.lot, legs.c.loc, func.sum(legs.c.q)).group_by(legs.c.lot, legs.c.loc)
+        )
+    )
+    balances = {(b.lot_id, b.location_id): b.quantity for b in session.scalars(select(Balance))}
+    keys = set(sums) | set(balances)
+    return [
+        (lot_id, loc, balances.get((lot_id, loc), 0), int(sums.get((lot_id, loc), 0)))
+        for lot_id, loc in sorted(keys)
+        if balances.get((lot_id, loc), 0) != int(sums.get((lot_id, loc), 0))
+    ]

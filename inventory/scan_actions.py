@@ -1,0 +1,129 @@
+"""From a scan to a use case: what a scanned label plus the operator's mode,
+bin and quantity ask the stock to do. Used by the HTTP scan endpoint and open to
+the MQTT scan topic. The GS1 reading is `inventory.scanning` (biip)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from inventory import repository as repo
+from inventory import services
+from inventory.commands import Count, Dispatch, Receive, Return, Transfer
+from inventory.domain import Actor
+from inventory.errors import Invalid
+from inventory.scanning import (
+    GS1Scan,
+    LocationLabel,
+    ScanResult,
+    ScanSettings,
+    check_receivable,
+    interpret,
+)
+from inventory.uow import Answer, Idempotency, jsonable
+
+T = TypeVar("T")
+
+
+class ScanMode(StrEnum):
+    IDENTIFY = "identify"  # say what was scanned; book nothing
+    RECEIVE = "receive"
+    DISPATCH = "dispatch"
+    TRANSFER = "transfer"
+    COUNT = "count"
+    RETURN = "return"
+
+
+class ScanRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    raw: str = Field(min_length=1, max_length=2000,
+                     description="exactly what the scanner sent, group separators kept")
+    mode: ScanMode = ScanMode.IDENTIFY
+    location: str | None = Field(None, max_length=64,
+                                 description="the bin: target of receive/return/count, "
+                                             "source of dispatch/transfer")
+    to_location: str | None = Field(None, max_length=64, description="target of a transfer")
+    quantity: int | None = Field(None, gt=0, le=10_000_000,
+                                 description="default: the label's quantity (AI 30), else 1")
+    counted: int | None = Field(None, ge=0, description="for a count")
+    lot_number: str | None = Field(None, max_length=64,
+                                   description="when the label carries no lot (plain EAN)")
+    reason: str | None = Field(None, max_length=500)
+    reference: str | None = Field(None, max_length=128)
+
+
+@dataclass(frozen=True, slots=True)
+class ScanOutcome:
+    scan: ScanResult
+    kind: str  # product, location or command
+    item: str | None
+    status: int
+    booking: object | None
+    replayed: bool = False
+
+    def body(self) -> dict[str, object]:
+        return {"kind": self.kind, "scan": jsonable(self.scan), "item": self.item,
+                "booking": self.booking}
+
+
+def _need(value: T | None, what: str, mode: ScanMode) -> T:
+    if value is None or value == "":
+        raise Invalid(f"a {mode.value} scan needs {what}", code="scan_incomplete")
+    return value
+
+
+def book_scan(
+    session: Session, request: ScanRequest, actor: Actor, idem: Idempotency | None,
+    settings: ScanSettings, today: Callable[[], date],
+) -> ScanOutcome:
+    """Interpret the scan and, for a product in a booking mode, book it."""
+    scan = interpret(request.raw, settings)
+    if not isinstance(scan, GS1Scan):
+        kind = "location" if isinstance(scan, LocationLabel) else "command"
+        return ScanOutcome(scan, kind, None, 200, None)
+    if scan.gtin is None:
+        check_receivable(scan, today())  # names the missing GTIN
+    with session.begin():
+        item = repo.item_by_gtin(session, scan.gtin or "").sku
+    mode = request.mode
+    if mode is ScanMode.IDENTIFY:
+        return ScanOutcome(scan, "product", item, 200, None)
+    lot = scan.lot or request.lot_number
+    quantity = request.quantity or scan.quantity or 1
+    answer: Answer
+    if mode is ScanMode.RECEIVE:
+        check_receivable(scan, today())
+        answer = services.receive(session, Receive(
+            item=item, lot_number=_need(lot, "a lot number", mode), expiry=scan.expiry,
+            production_date=scan.production_date, quantity=quantity,
+            location=_need(request.location, "a location", mode), reference=request.reference,
+        ), actor, idem)
+    elif mode is ScanMode.DISPATCH:
+        answer = services.dispatch(session, Dispatch(
+            item=item, quantity=quantity, lot_number=lot, location=request.location,
+            reason=request.reason, reference=request.reference), actor, idem)
+    elif mode is ScanMode.TRANSFER:
+        answer = services.transfer(session, Transfer(
+            item=item, lot_number=_need(lot, "a lot number", mode), quantity=quantity,
+            from_location=_need(request.location, "a location", mode),
+            to_location=_need(request.to_location, "a target location", mode),
+            reference=request.reference), actor, idem)
+    elif mode is ScanMode.COUNT:
+        answer = services.count(session, Count(
+            item=item, lot_number=_need(lot, "a lot number", mode),
+            location=_need(request.location, "a location", mode),
+            counted=_need(request.counted, "the counted quantity", mode),
+            reference=request.reference), actor, idem)
+    else:
+        answer = services.return_goods(session, Return(
+            item=item, lot_number=_need(lot, "a lot number", mode), expiry=scan.expiry,
+            location=_need(request.location, "a location", mode), quantity=quantity,
+            reason=_need(request.reason, "a reason", mode), reference=request.reference,
+        ), actor, idem)
+    return ScanOutcome(scan, "product", item, answer.status, answer.body, answer.replayed)

@@ -1,0 +1,350 @@
+"""Stock use cases: one function per verb, each owning its transaction (through
+`run_write`: retried on lock conflicts, answered once per idempotency key)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from inventory import repository as repo
+from inventory.allocation import allocate, allocate_from_lot
+from inventory.commands import Adjust, Count, Dispatch, PickPreview, QcChange, Receive, Return
+from inventory.commands import Transfer as TransferCommand
+from inventory.domain import (
+    Actor,
+    AllocationPolicy,
+    MoveKind,
+    PickLine,
+    Placement,
+    QcStatus,
+    check_placement,
+    check_qc_transition,
+    is_expired,
+    receipt_status,
+)
+from inventory.errors import Conflict, Invalid, NotFound
+from inventory.ledger import Booking, Leg, LotRef, Place, StockChanged, post
+from inventory.orm import Balance, Item, Location, Lot, QcEvent, Zone
+from inventory.uow import Answer, Idempotency, Retry, run_write
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+Clock = Callable[[], datetime]
+OPTIMISTIC_TRIES = 2  # dispatch attempts that lock only what they picked
+
+
+def _key(idem: Idempotency | None) -> str | None:
+    return idem.key if idem else None
+
+
+def _place(location: Location) -> Place:
+    return Place(location.id, location.code)
+
+
+def _lot_ref(lot: Lot) -> LotRef:
+    return LotRef(lot.id, lot.lot_number, lot.expiry)
+
+
+def check_item_fits(item: Item, location: Location) -> None:
+    zone = location.zone
+    check_placement(Placement(
+        item_label=f"{item.sku} ({item.name})",
+        item_storage_class=item.storage_class.code if item.storage_class else None,
+        item_hazardous=item.hazardous,
+        zone_code=zone.code,
+        zone_storage_class=repo.zone_storage_class(zone),
+        zone_hazardous=zone.hazardous,
+    ))
+
+
+def _lot_for_receipt(
+    session: Session, item: Item, lot_number: str, expiry: date | None,
+    production_date: date | None, now: datetime, status: QcStatus,
+) -> Lot:
+    lot = repo.find_lot(session, item.id, lot_number)
+    if lot is None:
+        lot = Lot(item_id=item.id, lot_number=lot_number, expiry=expiry,
+                  production_date=production_date, received_at=now, qc_status=status.value)
+        session.add(lot)
+        session.flush()  # a concurrent creator makes this fail; run_write retries
+    elif expiry is not None and lot.expiry is not None and expiry != lot.expiry:
+        raise Conflict(
+            f"lot {lot_number} of {item.sku} is on record with expiry {lot.expiry}, "
+            f"not {expiry}; check the label",
+            code="lot_expiry_mismatch",
+        )
+    return lot
+
+
+def receive(
+    session: Session, cmd: Receive, actor: Actor, idem: Idempotency | None = None,
+    clock: Clock = utcnow,
+) -> Answer:
+    """Goods in: create the lot if new (in quarantine when the item asks for it)."""
+
+    def work() -> Booking:
+        now = clock()
+        item = repo.item_by_reference(session, cmd.item)
+        location = repo.location_by_code(session, cmd.location)
+        check_item_fits(item, location)
+        if is_expired(cmd.expiry, now.date()):
+            raise Invalid(
+                f"lot {cmd.lot_number} expired on {cmd.expiry}; expired goods are not received",
+                code="expired_at_receipt",
+            )
+        lot = _lot_for_receipt(session, item, cmd.lot_number, cmd.expiry, cmd.production_date,
+                               now, receipt_status(item.quarantine_on_receipt))
+        booking = post(session, kind=MoveKind.RECEIVE, item=item,
+                       legs=[Leg(_lot_ref(lot), None, _place(location), cmd.quantity)],
+                       actor=actor, at=now, reference=cmd.reference, idempotency_key=_key(idem))
+        booking.lot_status = lot.qc_status
+        return booking
+
+    return run_write(session, work, status=201, idempotency=idem)
+
+
+def _pick(
+    session: Session, item: Item, quantity: int, today: date, *, lock: bool,
+    location: str | None = None, lot_number: str | None = None, reason: str | None = None,
+) -> list[PickLine]:
+    stock = repo.stock_on_hand(session, item.id, today=today, lock=lock,
+                               usable_only=lot_number is None)
+    if location is not None:
+        place = repo.location_by_code(session, location)
+        stock = [s for s in stock if s.location_id == place.id]
+    policy = AllocationPolicy(item.policy)
+    label = f"{item.unit} of {item.sku}"
+    if lot_number is None:
+        return allocate(stock, quantity, policy, today, item_label=label)
+    suggested = allocate(stock, quantity, policy, today, item_label=label)
+    if lot_number != suggested[0].lot_number and not reason:
+        raise Invalid(
+            f"lot {suggested[0].lot_number} is next to pick for {item.sku}; "
+            f"picking lot {lot_number} instead needs a reason",
+            code="reason_required",
+        )
+    return allocate_from_lot(stock, lot_number, quantity, today, item_label=label)
+
+
+@dataclass(slots=True)
+class PickList:
+    item: str
+    policy: AllocationPolicy
+    quantity: int
+    lines: list[PickLine]
+
+
+def preview_pick(session: Session, cmd: PickPreview, clock: Clock = utcnow) -> PickList:
+    """The pick list a dispatch would book now, booking nothing."""
+    with session.begin():
+        item = repo.item_by_reference(session, cmd.item)
+        lines = _pick(session, item, cmd.quantity, clock().date(), lock=False,
+                      location=cmd.location)
+        return PickList(item.sku, AllocationPolicy(item.policy), cmd.quantity, lines)
+
+
+def dispatch(
+    session: Session, cmd: Dispatch, actor: Actor, idem: Idempotency | None = None,
+    clock: Clock = utcnow,
+) -> Answer:
+    """Goods out, FEFO/FIFO; another lot than suggested only with a reason (recorded)."""
+
+    attempts = itertools.count()
+
+    def work() -> Booking:
+        now = clock()
+        item = repo.item_by_reference(session, cmd.item)
+        # First allocate from an unlocked read and lock only the picked balances:
+        # far fewer locks than every lot of the item. If a concurrent dispatch took
+        # some first, start over; after OPTIMISTIC_TRIES, read every usable balance
+        # under lock (in id order, in a fresh transaction, so no deadlock).
+        optimistic = next(attempts) < OPTIMISTIC_TRIES
+        picks = _pick(session, item, cmd.quantity, now.date(), lock=not optimistic,
+                      location=cmd.location, lot_number=cmd.lot_number, reason=cmd.reason)
+        legs = [Leg(LotRef(p.lot_id, p.lot_number, p.expiry),
+                    Place(p.location_id, p.location_code), None, p.quantity) for p in picks]
+        try:
+            return post(session, kind=MoveKind.DISPATCH, item=item, legs=legs, actor=actor,
+                        at=now, reference=cmd.reference, reason=cmd.reason,
+                        idempotency_key=_key(idem))
+        except StockChanged as exc:
+            raise Retry("stock changed under the allocation") from exc
+
+    return run_write(session, work, status=201, idempotency=idem)
+
+
+def transfer(
+    session: Session, cmd: TransferCommand, actor: Actor, idem: Idempotency | None = None,
+    clock: Clock = utcnow,
+) -> Answer:
+    """Move a lot between bins; the destination must suit the item."""
+
+    def work() -> Booking:
+        if cmd.from_location == cmd.to_location:
+            raise Invalid("from and to are the same location", code="same_location")
+        item = repo.item_by_reference(session, cmd.item)
+        lot = repo.lot_of_item(session, item, cmd.lot_number)
+        source = repo.location_by_code(session, cmd.from_location)
+        target = repo.location_by_code(session, cmd.to_location)
+        check_item_fits(item, target)
+        leg = Leg(_lot_ref(lot), _place(source), _place(target), cmd.quantity)
+        return post(session, kind=MoveKind.TRANSFER, item=item, legs=[leg], actor=actor,
+                    at=clock(), reference=cmd.reference, idempotency_key=_key(idem))
+
+    return run_write(session, work, status=201, idempotency=idem)
+
+
+def _signed_leg(lot: Lot, location: Location, delta: int) -> list[Leg]:
+    if delta == 0:
+        return []
+    place = _place(location)
+    if delta > 0:
+        return [Leg(_lot_ref(lot), None, place, delta)]
+    return [Leg(_lot_ref(lot), place, None, -delta)]
+
+
+def adjust(
+    session: Session, cmd: Adjust, actor: Actor, idem: Idempotency | None = None,
+    clock: Clock = utcnow,
+) -> Answer:
+    """Correct a balance by a signed amount, with a reason (supervisors)."""
+
+    def work() -> Booking:
+        if cmd.delta == 0:
+            raise Invalid("an adjustment of 0 changes nothing", code="zero_adjustment")
+        item = repo.item_by_reference(session, cmd.item)
+        lot = repo.lot_of_item(session, item, cmd.lot_number)
+        location = repo.location_by_code(session, cmd.location)
+        if cmd.delta > 0:
+            check_item_fits(item, location)
+        return post(session, kind=MoveKind.ADJUST, item=item,
+                    legs=_signed_leg(lot, location, cmd.delta), actor=actor, at=clock(),
+                    reference=cmd.reference, reason=cmd.reason, idempotency_key=_key(idem))
+
+    return run_write(session, work, status=201, idempotency=idem)
+
+
+def count(
+    session: Session, cmd: Count, actor: Actor, idem: Idempotency | None = None,
+    clock: Clock = utcnow,
+) -> Answer:
+    """Book a physical count: the difference to the balance becomes a count move."""
+
+    def work() -> Booking:
+        item = repo.item_by_reference(session, cmd.item)
+        lot = repo.lot_of_item(session, item, cmd.lot_number)
+        location = repo.location_by_code(session, cmd.location)
+        repo.ensure_balances(session, [(item.id, lot.id, location.id)])
+        balance = repo.lock_balances(session, [(lot.id, location.id)])[(lot.id, location.id)]
+        delta = cmd.counted - balance.quantity
+        return post(session, kind=MoveKind.COUNT, item=item,
+                    legs=_signed_leg(lot, location, delta), actor=actor, at=clock(),
+                    reference=cmd.reference, reason=f"counted {cmd.counted}",
+                    idempotency_key=_key(idem))
+
+    return run_write(session, work, status=201, idempotency=idem)
+
+
+def _set_qc(lot: Lot, status: QcStatus, reason: str, actor: Actor, now: datetime) -> QcEvent:
+    event = QcEvent(lot_id=lot.id, from_status=lot.qc_status, to_status=status.value,
+                    reason=reason, user_id=actor.user_id, at=now)
+    lot.qc_status, lot.qc_reason = status.value, reason
+    lot.qc_changed_by, lot.qc_changed_at = actor.user_id, now
+    return event
+
+
+def return_goods(
+    session: Session, cmd: Return, actor: Actor, idem: Idempotency | None = None,
+    clock: Clock = utcnow,
+) -> Answer:
+    """Goods back from a customer. By default the lot goes into quarantine until
+    quality has assessed it (returned regulated goods are not resold unchecked)."""
+
+    def work() -> Booking:
+        now = clock()
+        item = repo.item_by_reference(session, cmd.item)
+        location = repo.location_by_code(session, cmd.location)
+        check_item_fits(item, location)
+        status = QcStatus.QUARANTINE if cmd.quarantine else QcStatus.RELEASED
+        lot = _lot_for_receipt(session, item, cmd.lot_number, cmd.expiry, None, now, status)
+        current = QcStatus(lot.qc_status)
+        if cmd.quarantine and current in (QcStatus.RELEASED, QcStatus.ON_HOLD):
+            session.add(_set_qc(lot, QcStatus.QUARANTINE, f"return: {cmd.reason}", actor, now))
+        booking = post(session, kind=MoveKind.RETURN, item=item,
+                       legs=[Leg(_lot_ref(lot), None, _place(location), cmd.quantity)],
+                       actor=actor, at=now, reference=cmd.reference, reason=cmd.reason,
+                       idempotency_key=_key(idem))
+        booking.lot_status = lot.qc_status
+        return booking
+
+    return run_write(session, work, status=201, idempotency=idem)
+
+
+@dataclass(slots=True)
+class LotStatus:
+    lot_id: int
+    item: str
+    lot_number: str
+    expiry: date | None
+    qc_status: QcStatus
+    reason: str | None
+    changed_by: str
+    changed_at: datetime
+
+
+def change_qc_status(
+    session: Session, lot_id: int, cmd: QcChange, actor: Actor,
+    idem: Idempotency | None = None, clock: Clock = utcnow,
+) -> Answer:
+    """Quality releases, holds, rejects or recalls a lot, with a reason."""
+
+    def work() -> LotStatus:
+        lot = session.scalar(select(Lot).where(Lot.id == lot_id).with_for_update(of=Lot))
+        if lot is None:
+            raise NotFound(f"no lot with id {lot_id}", code="lot_not_found")
+        check_qc_transition(lot.lot_number, QcStatus(lot.qc_status), cmd.status)
+        now = clock()
+        session.add(_set_qc(lot, cmd.status, cmd.reason, actor, now))
+        return LotStatus(lot.id, lot.item.sku, lot.lot_number, lot.expiry, cmd.status,
+                         cmd.reason, actor.username, now)
+
+    return run_write(session, work, status=200, idempotency=idem)
+
+
+def hold_lots_in_zone(
+    session: Session, zone_code: str, reason: str, actor: Actor,
+    idem: Idempotency | None = None, clock: Clock = utcnow,
+) -> Answer:
+    """After a critical excursion: every released lot with stock in the zone goes
+    on hold for quality review (for supervisors, and for the alarm engine)."""
+
+    def work() -> list[LotStatus]:
+        zone = session.scalar(select(Zone).where(Zone.code == zone_code))
+        if zone is None:
+            raise NotFound(f"no zone {zone_code}", code="zone_not_found")
+        lots = session.scalars(
+            select(Lot).where(
+                Lot.qc_status == QcStatus.RELEASED.value,
+                Lot.id.in_(
+                    select(Balance.lot_id).join(Location, Location.id == Balance.location_id)
+                    .where(Location.zone_id == zone.id, Balance.quantity > 0)
+                ),
+            ).order_by(Lot.id).with_for_update(of=Lot)
+        ).all()
+        now = clock()
+        held = []
+        for lot in lots:
+            session.add(_set_qc(lot, QcStatus.ON_HOLD, reason, actor, now))
+            held.append(LotStatus(lot.id, lot.item.sku, lot.lot_number, lot.expiry,
+                                  QcStatus.ON_HOLD, reason, actor.username, now))
+        return held
+
+    return run_write(session, work, status=200, idempotency=idem)
