@@ -37,7 +37,6 @@ from inventory.orm import Location, StorageClass, Zone
 from inventory.users import create_user_with_token
 from tests.services import Postgres, free_port, port_open, wait_for
 
-ITEMS = 16
 
 
 def make_app():  # type: ignore[no-untyped-def]
@@ -49,8 +48,8 @@ def make_app():  # type: ignore[no-untyped-def]
     return create_app(Hub.build(settings, migrate_schema=False), manage_lifecycle=False)
 
 
-def prepare(url: str) -> str:
-    """Master data: one zone with 8 bins, 16 items; returns an operator token."""
+def prepare(url: str, items: int) -> str:
+    """Master data: one zone with 8 bins, `items` items; returns an operator token."""
     hub = Hub.build(load_settings(database_url=url))
     with hub.writes() as session:
         token = create_user_with_token(session, "bench", Role.OPERATOR).token
@@ -58,7 +57,7 @@ def prepare(url: str) -> str:
         zone = Zone(code="Z1", name="hall", storage_class=StorageClass(code="ROOM", name="room"))
         session.add_all([Location(code=f"B{n}", zone=zone) for n in range(8)])
         session.flush()
-        for n in range(ITEMS):
+        for n in range(items):
             create_item(session, ItemCreate(sku=f"SKU{n}", name=f"item {n}",
                                             storage_class="ROOM"))
     hub.engine.dispose()
@@ -201,26 +200,29 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--items", type=int, default=256,
+                        help="items the clients spread over (fewer: more lock contention)")
     parser.add_argument("--skip-allocation", action="store_true")
     args = parser.parse_args()
 
     pg = Postgres(Path(tempfile.mkdtemp(prefix="bench-pg-")))
     pg.start()
-    results: dict[str, object] = {"clients": args.clients, "workers": args.workers}
+    results: dict[str, object] = {"clients": args.clients, "workers": args.workers,
+                                  "items": args.items}
     try:
         url = pg.create_database("inventory")
-        token = prepare(url)
+        token = prepare(url, args.items)
         server, port = serve(url, args.workers)
         try:
             receive = run_phase("receive", port, token, args.clients, args.seconds,
                                 lambda c: lambda n: ("/api/v1/moves/receive", {
-                                    "item": f"SKU{(c + n) % ITEMS}",
+                                    "item": f"SKU{(c * 7919 + n) % args.items}",
                                     "lot_number": f"C{c}-{n // 50}",
                                     "expiry": "2031-01-31", "quantity": 10,
                                     "location": f"B{c % 8}"}))
             dispatch = run_phase("dispatch", port, token, args.clients, args.seconds,
                                  lambda c: lambda n: ("/api/v1/moves/dispatch", {
-                                     "item": f"SKU{(c + n) % ITEMS}", "quantity": 1}))
+                                     "item": f"SKU{(c * 7919 + n) % args.items}", "quantity": 1}))
         finally:
             server.terminate()
             server.wait(30)
