@@ -38,10 +38,18 @@ class Link(Protocol):
     def close(self) -> None: ...
 
 
+def quiet_pymodbus() -> None:
+    """pymodbus logs every timeout as an ERROR; we report them ourselves, per sensor."""
+    logger = logging.getLogger("pymodbus")
+    if not logger.isEnabledFor(logging.DEBUG):
+        logger.setLevel(logging.CRITICAL)
+
+
 class PymodbusLink:
     """A Modbus TCP connection or RTU serial port, reconnected on the next read after a loss."""
 
     def __init__(self, bus: TcpBus | RtuBus) -> None:
+        quiet_pymodbus()
         self.bus = bus
         self._received = 0  # bytes seen during the current transaction
         self.client: ModbusTcpClient | ModbusSerialClient

@@ -22,6 +22,7 @@ import collections
 import logging
 import ssl
 import threading
+import time
 from collections.abc import Callable
 
 import paho.mqtt.client as mqtt
@@ -210,7 +211,14 @@ class Publisher:
             self._publish_status()
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Say offline, give the in-flight messages a moment, and disconnect."""
+        """Send what is waiting (for at most `timeout`), say offline, and disconnect.
+
+        Whatever is not acknowledged by then stays in the outbox for the next start.
+        """
+        deadline = time.monotonic() + timeout
+        while self.connected.is_set() and self.outbox.depth and time.monotonic() < deadline:
+            self._wake.set()
+            time.sleep(0.02)
         self._stop.set()
         self._wake.set()
         if self._thread:
