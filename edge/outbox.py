@@ -52,6 +52,7 @@ class Outbox:
             self._db.executescript(_SCHEMA)
             self._depth = self._db.execute("SELECT count(*) FROM message").fetchone()[0]
             self._dropped = self._meta("dropped")
+            self._next_seq = self._meta("next_seq")
 
     def _meta(self, key: str) -> int:
         return int(self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()[0])
@@ -61,7 +62,7 @@ class Outbox:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                seq = self._meta("next_seq")
+                seq = self._next_seq
                 self._db.execute(
                     "INSERT INTO message (seq, topic, payload) VALUES (?, ?, ?)",
                     (seq, topic, build(seq)),
@@ -85,6 +86,7 @@ class Outbox:
                 self._db.execute("ROLLBACK")
                 raise
             self._depth += 1
+            self._next_seq = seq + 1
             return seq
 
     def oldest(self, after: int, limit: int) -> list[Entry]:
@@ -121,8 +123,8 @@ class Outbox:
 
     @property
     def next_seq(self) -> int:
-        with self._lock:
-            return self._meta("next_seq")
+        """The seq the next message will get: every message so far has a lower one."""
+        return self._next_seq
 
     def close(self) -> None:
         with self._lock:

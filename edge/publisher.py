@@ -58,6 +58,7 @@ class Publisher:
         self._mid_seq: dict[int, int] = {}  # messages handed to paho, not yet acknowledged
         self._handed: set[int] = set()
         self._cursor = -1  # highest seq handed in the replay lane
+        self._live = -1  # highest seq handed in the live lane
         self._refused = False
         self.client = self._make_client(client_id)
         self._thread: threading.Thread | None = None
@@ -84,8 +85,10 @@ class Publisher:
             client.tls_insecure_set(bool(tls and tls.insecure))
         offline = Status(state="offline", ts=utc_now(), version=self.status().version)
         client.will_set(self.status_topic, encode(offline), qos=1, retain=True)
-        client.max_inflight_messages_set(self.window)
-        client.reconnect_delay_set(1, 30)
+        # Room above our window for status messages: were paho to queue one of ours
+        # behind a status, it would send it later, out of its lane's order.
+        client.max_inflight_messages_set(self.window + 16)
+        client.reconnect_delay_set(1, 15)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
@@ -178,9 +181,12 @@ class Publisher:
         if room <= 0:
             return
         newest = self.outbox.newest()
-        if newest is not None and newest.seq not in self._handed:
+        # Only a message newer than any sent so far is live: once the newest is acknowledged
+        # and gone, the next-newest is backlog and waits for its turn in the replay lane.
+        if newest is not None and newest.seq > self._live and newest.seq not in self._handed:
             if not self._hand(newest):
                 return
+            self._live = newest.seq
             room -= 1
         # The replay lane; `_cursor` is the seq up to which everything has been handed.
         for entry in self.outbox.oldest(self._cursor, room + len(self._handed)):

@@ -140,6 +140,9 @@ class Mosquitto(Service):
                     "max_inflight_messages 0",
                     "log_type error",
                     "log_type warning",
+                    # As root, mosquitto would switch to the `mosquitto` user, which cannot
+                    # write the persistence file into our temp folder (sessions lost on restart).
+                    f"user {pwd.getpwuid(os.geteuid()).pw_name}",
                     "",
                 ]
             )
