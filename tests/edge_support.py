@@ -58,7 +58,7 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
 class Subscriber:
     """What a hub would receive: a persistent MQTT session (QoS 1), kept across broker restarts."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, username: str | None = None, password: str | None = None):
         self.telemetry: list[Telemetry] = []
         self.status: list[dict[str, Any]] = []
         self._lock = threading.Lock()
@@ -71,6 +71,8 @@ class Subscriber:
             [(subscription("telemetry"), 1), (subscription("status"), 1)]
         )
         self.client.on_message = self._on_message
+        if username:
+            self.client.username_pw_set(username, password)
         self.client.reconnect_delay_set(0.2, 1)
         self.client.connect("127.0.0.1", port)
         self.client.loop_start()
