@@ -130,7 +130,7 @@ class Publisher:
         reason_code: ReasonCode,
         properties: Properties | None,
     ) -> None:
-        if self.connected.is_set():
+        if self.connected.is_set() and not self._stop.is_set():
             log.warning(
                 "lost the broker %s: %s; the outbox keeps everything", self.broker.url, reason_code
             )

@@ -1,0 +1,1 @@
+"""Benchmarks: plain scripts, each runnable as `python -m bench.<name>`."""
