@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -144,11 +145,15 @@ class Agent:
 
     def _collect_loop(self, stop: threading.Event) -> None:
         cycle = self.config.cycle
-        next_status = 0.0
-        elapsed = 0.0
-        while not stop.wait(cycle):
+        # Deadlines on the monotonic clock, so batches do not drift by the time a flush takes.
+        next_flush = time.monotonic() + cycle
+        next_status = time.monotonic() + self.config.status_interval
+        while not stop.wait(max(0.0, next_flush - time.monotonic())):
             self.flush()
-            elapsed += cycle
-            if elapsed >= next_status:
+            next_flush += cycle
+            now = time.monotonic()
+            if next_flush < now:  # the machine was suspended or badly overloaded
+                next_flush = now + cycle
+            if now >= next_status:
                 self.publisher.publish_status()
-                next_status = elapsed + self.config.status_interval
+                next_status = now + self.config.status_interval

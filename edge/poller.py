@@ -77,10 +77,7 @@ def read_sensor(link: Link, task: SensorTask, ts: datetime) -> Reading:
             health.state = "error"
         health.last_error = failure.reason
         return Reading(sensor=sensor.id, ts=ts, quality=Quality.BAD, error=failure.reason)
-    values, problems = profile.decode(blocks)
-    for quantity, correction in sensor.calibration.items():
-        if quantity in values:
-            values[quantity] = round(values[quantity] + correction, 6)
+    values, problems = profile.decode(blocks, sensor.calibration)
     if problems:
         health.error_count += 1
         health.state = "error"
@@ -134,7 +131,20 @@ class BusPoller:
                 if wait > 0:
                     stop.wait(wait)
                     continue
-                self.sink(self.poll(task))
+                try:
+                    reading = self.poll(task)
+                except Exception:
+                    # A bug must cost one reading, not the bus: log it, flag it, go on.
+                    log.exception("polling %s failed", task.sensor.id)
+                    reading = Reading(
+                        sensor=task.sensor.id,
+                        ts=utc_now(),
+                        quality=Quality.BAD,
+                        error="internal error (see the gateway log)",
+                    )
+                    task.health.error_count += 1
+                    task.next_due = self.clock() + task.sensor.poll_interval
+                self.sink(reading)
         finally:
             self.link.close()
 

@@ -118,12 +118,17 @@ class Profile:
     def points(self) -> list[PointSpec]:
         return self.spec.points
 
-    def decode(self, blocks: Sequence[Sequence[int]]) -> tuple[dict[str, float], list[str]]:
+    def decode(
+        self, blocks: Sequence[Sequence[int]], calibration: Mapping[str, float] | None = None
+    ) -> tuple[dict[str, float], list[str]]:
         """Values from the registers of each request (in `requests` order).
 
         Returns the quantities within their physical range and one message per
-        quantity outside it; such a value is never returned as a reading.
+        quantity outside it; such a value is never returned as a reading. The
+        range applies to what the device measured; a calibration offset is added
+        after, and clamped to what is physically possible (99.9 %RH + 0.5 is 100).
         """
+        calibration = calibration or {}
         values: dict[str, float] = {}
         problems: list[str] = []
         for request, block in zip(self.requests, blocks, strict=True):
@@ -134,6 +139,10 @@ class Profile:
                 if not math.isfinite(value) or not low <= value <= high:
                     problems.append(f"{point.quantity}={value:g} outside {low:g}..{high:g}")
                 else:
+                    value += calibration.get(point.quantity, 0.0)
+                    limits = QUANTITY_LIMITS.get(point.quantity)
+                    if limits:
+                        value = min(max(value, limits[0]), limits[1])
                     values[point.quantity] = round(value, 6)
         return values, problems
 

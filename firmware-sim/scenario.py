@@ -74,9 +74,12 @@ class ScenarioSpec(_Model):
 
 def load_scenario(path: Path) -> ScenarioSpec:
     try:
-        return ScenarioSpec.model_validate(read_yaml(path))
+        spec = ScenarioSpec.model_validate(read_yaml(path))
     except ValidationError as exc:
         raise ConfigError(describe(path.name, exc, ACTION_NAMES | {"tcp", "rtu"})) from None
+    # Relative profile folders are relative to the scenario file, as in the gateway config.
+    dirs = [d if d.is_absolute() else path.resolve().parent / d for d in spec.profile_dirs]
+    return spec.model_copy(update={"profile_dirs": dirs})
 
 
 class Simulation:

@@ -85,3 +85,30 @@ def test_a_lost_connection_pauses_the_link_not_the_schedule() -> None:
     second = poller.poll(tasks[1])
     assert first.error == "no connection: 10.0.0.5:502"
     assert second.error == "no connection" and link.calls == 1
+
+
+def test_a_calibration_never_pushes_humidity_past_100() -> None:
+    t = task(calibration={"humidity_pct": 0.5})
+    reading = read_sensor(ScriptedLink([50, 999]), t, utc_now())
+    assert reading.quantities == {"temperature_c": 5.0, "humidity_pct": 100.0}
+
+
+def test_an_unexpected_error_costs_one_reading_not_the_bus() -> None:
+    import threading
+
+    class Broken(ScriptedLink):
+        def read(self, kind: str, address: int, count: int, unit: int) -> list[int]:
+            raise RuntimeError("bug")
+
+    readings = []
+    stop = threading.Event()
+    poller = BusPoller("b", Broken([0]), [task(poll_interval=0.01)], readings.append)
+
+    def sink(reading: object) -> None:
+        readings.append(reading)
+        if len(readings) >= 3:
+            stop.set()
+
+    poller.sink = sink
+    poller.run(stop)
+    assert [r.error for r in readings[:3]] == ["internal error (see the gateway log)"] * 3
