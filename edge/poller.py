@@ -158,6 +158,7 @@ class BusPoller:
             )
             task.health.error_count += 1
             task.health.state = "error"
+            task.health.last_error = "no connection"
             task.next_due = max(task.next_due + interval, now)
             return reading
         reading = read_sensor(self.link, task, ts)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from edge.agent import Agent
-from edge.config import TcpBus, load_config, parse_config
+from edge.config import RtuBus, TcpBus, load_config, parse_config
 from edge.modbus import PymodbusLink, ReadFailure
 from edge.poller import BusPoller, SensorTask
 from edge.profiles import load_profiles
@@ -182,7 +182,8 @@ def test_a_dead_sensor_does_not_slow_the_others_on_its_bus() -> None:
         # 6 s at 0.5 s: 12 polls; allow for the start and the end of the run.
         assert len(good) >= 11, (live, len(good))
         gaps = [(b.ts - a.ts).total_seconds() for a, b in itertools.pairwise(good)]
-        assert max(gaps) < 0.5 + 0.3 + 0.05  # at most one timeout of the dead one in between
+        # At most one timeout of the dead one in between (plus slack for a loaded machine).
+        assert max(gaps) < 0.5 + 0.3 + 0.2
     dead = readings["s2"]
     assert dead and all(r.quality is Quality.BAD and r.error == "timeout" for r in dead)
     # Backing off: 1, 2, 4 ... intervals, far fewer tries than the live sensors get.
@@ -264,5 +265,36 @@ def test_a_tcp_link_reconnects_after_the_server_comes_back(tmp_path: Path) -> No
 def _reads(link: PymodbusLink) -> list[int] | None:
     try:
         return link.read("holding", 0, 2, 1)
+    except ReadFailure:
+        return None
+
+
+def test_an_rtu_link_reopens_the_port_after_the_adapter_comes_back(tmp_path: Path) -> None:
+    """Like a USB RS-485 adapter pulled out and plugged in again (a new tty behind one name)."""
+    device = {
+        "server": "line",
+        "unit_id": 1,
+        "profile": "xy-md02",
+        "values": {"temperature_c": -5.0, "humidity_pct": 40},
+    }
+    link_path = tmp_path / "ttyRS485"
+    servers = {"line": {"type": "rtu", "baud": 19200, "link": str(link_path)}}
+    sim = simulate(servers, [device])
+    link = PymodbusLink(RtuBus(type="modbus-rtu", port=str(link_path), baud=19200, timeout=0.3))
+    assert link.read("input", 1, 2, 1) == [0xFFCE, 400]
+    sim.stop()
+    with pytest.raises(ReadFailure):
+        link.read("input", 1, 2, 1)
+    sim = simulate(servers, [{**device, "values": {"temperature_c": 3.0, "humidity_pct": 40}}])
+    try:
+        wait_until(lambda: _read_rtu(link) == [30, 400], 5, "a read after the adapter is back")
+    finally:
+        link.close()
+        sim.stop()
+
+
+def _read_rtu(link: PymodbusLink) -> list[int] | None:
+    try:
+        return link.read("input", 1, 2, 1)
     except ReadFailure:
         return None
