@@ -29,7 +29,8 @@ class ReadFailure(Exception):
     def __init__(self, kind: FailureKind, reason: str) -> None:
         super().__init__(reason)
         self.kind = kind
-        self.reason = reason
+        # The wire allows 200 characters of error; driver messages can be longer.
+        self.reason = reason if len(reason) <= 200 else reason[:197] + "..."
 
 
 class Link(Protocol):
