@@ -1,1 +1,1 @@
-"""Benchmarks: plain scripts, each runnable as `python -m bench.<name>`."""
+"""Benchmarks: scripts that measure, not tests. See each module's docstring."""

@@ -16,7 +16,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from bench.edge_common import Counter, table
+from bench._edge_common import Counter, table
 from edge.config import BrokerConfig
 from edge.outbox import Outbox
 from edge.publisher import Publisher

@@ -20,7 +20,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench.edge_common import start_sim, stop, table
+from bench._edge_common import start_sim, stop, table
 from edge.config import parse_config
 from edge.modbus import PymodbusLink
 from edge.poller import BusPoller, SensorTask

@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.edge_common import (
+from bench._edge_common import (
     Counter,
     cpu_seconds,
     memory_mb,
@@ -29,7 +29,7 @@ from bench.edge_common import (
     start_sim,
     table,
 )
-from bench.edge_common import stop as stop_process
+from bench._edge_common import stop as stop_process
 from tests.services import Mosquitto
 
 GATEWAYS = 4

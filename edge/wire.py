@@ -50,10 +50,14 @@ QUANTITY_LIMITS: dict[str, tuple[float, float]] = {
 
 
 def _to_utc_millis(value: datetime) -> datetime:
-    if value.tzinfo is None:
+    # On the hot path of ingest: do only the work a given value needs.
+    offset = value.utcoffset()
+    if offset is None:
         raise ValueError("timestamp needs a timezone (UTC, e.g. 2026-01-31T12:00:00.000Z)")
-    value = value.astimezone(UTC)
-    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+    if offset:
+        value = value.astimezone(UTC)
+    sub_millis = value.microsecond % 1000
+    return value.replace(microsecond=value.microsecond - sub_millis) if sub_millis else value
 
 
 def format_ts(value: datetime) -> str:
@@ -226,6 +230,10 @@ M = TypeVar("M", bound=BaseModel)
 
 def _describe(error: ValidationError) -> str:
     first = error.errors(include_url=False)[0]
+    if first["type"] == "json_invalid":
+        return f"not valid JSON: {first['msg'].removeprefix('Invalid JSON: ')}"
+    if first["type"] == "model_type" and not first["loc"]:
+        return "payload must be a JSON object"
     where = ".".join(str(part) for part in first["loc"]) or "payload"
     more = f" (+{error.error_count() - 1} more)" if error.error_count() > 1 else ""
     return f"{where}: {first['msg']}{more}"

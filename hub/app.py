@@ -13,7 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from hub import __version__
 from hub.container import Hub
-from hub.routes import health, zones
+from hub.routes import health, sensors, zones
 from inventory.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -69,4 +69,5 @@ def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
 
     app.include_router(health.router)
     app.include_router(zones.router, prefix="/api/v1")
+    app.include_router(sensors.router, prefix="/api/v1")
     return app

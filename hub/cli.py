@@ -31,6 +31,11 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _database_failure(exc: Exception) -> typer.Exit:
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    return _fail(f"cannot use the database: {reason}", code=1)
+
+
 def _hub_settings(config: Path | None, **overrides: object):  # -> HubSettings
     from hub.logs import configure_logging
     from hub.settings import SettingsError, load_settings
@@ -62,9 +67,14 @@ def hub(
 ) -> None:
     """Run the hub: MQTT ingest, time-series writer, alarms and the HTTP API."""
     settings = _hub_settings(config, http_port=http_port, http_host=http_host)
+    from sqlalchemy.exc import OperationalError
+
     from hub.server import serve
 
-    serve(settings)
+    try:
+        serve(settings)
+    except OperationalError as exc:
+        raise _database_failure(exc) from None
 
 
 @app.command()
@@ -168,9 +178,14 @@ def sim(
 def db_upgrade(config: ConfigOption = None) -> None:
     """Create or migrate the database schema to the newest version."""
     settings = _hub_settings(config)
+    from sqlalchemy.exc import OperationalError
+
     from hub.db import make_engine, migrate
 
-    migrate(make_engine(settings.database_url))
+    try:
+        migrate(make_engine(settings.database_url))
+    except OperationalError as exc:
+        raise _database_failure(exc) from None
     typer.echo("database is up to date")
 
 

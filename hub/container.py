@@ -37,3 +37,12 @@ class Hub:
         for part in reversed(list(self.parts.values())):
             part.stop()
         self.engine.dispose()
+
+
+def assemble(settings: HubSettings) -> Hub:
+    """The hub with all its parts, as `stockwarden hub` runs it."""
+    from ingest.service import IngestService
+
+    hub = Hub.build(settings)
+    hub.parts["ingest"] = IngestService(settings, hub.sessions, hub.registry)
+    return hub

@@ -9,6 +9,7 @@ names the field and the reason.
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,6 +23,8 @@ from pydantic_settings import (
 )
 
 ENV_PREFIX = "STOCKWARDEN_"
+# The file given to load_settings (--config); else STOCKWARDEN_CONFIG names one.
+_config_file: ContextVar[Path | None] = ContextVar("stockwarden_config_file", default=None)
 
 
 class SettingsError(ValueError):
@@ -60,7 +63,7 @@ class HubSettings(BaseSettings):
         7 * 24 * 3600, ge=0, description="how long the broker keeps our session while we are away"
     )
     mqtt_receive_maximum: int = Field(
-        2000, ge=1, le=65535, description="QoS 1 messages in flight to the hub (MQTT 5)"
+        1000, ge=1, le=65535, description="QoS 1 messages in flight to the hub (MQTT 5)"
     )
     mqtt_ca_file: Path | None = None
     mqtt_site: str = Field("+", description="site to subscribe to; + for all")
@@ -74,7 +77,10 @@ class HubSettings(BaseSettings):
     tsdb_batch_lines: int = Field(5000, ge=1)
 
     # --- ingest
-    ingest_batch_messages: int = Field(500, ge=1, le=65535)
+    ingest_batch_messages: int = Field(1000, ge=1, le=65535)
+    ingest_batch_readings: int = Field(
+        10_000, ge=1, description="a batch closes at this many readings (memory and latency bound)"
+    )
     ingest_batch_ms: int = Field(50, ge=1, le=10_000)
     ingest_max_future_s: int = Field(300, ge=0, description="readings further ahead are refused")
     ingest_max_age_s: int = Field(
@@ -129,7 +135,7 @@ class HubSettings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         sources = [init_settings, env_settings, dotenv_settings]
-        config = os.environ.get(f"{ENV_PREFIX}CONFIG")
+        config = _config_file.get() or os.environ.get(f"{ENV_PREFIX}CONFIG")
         if config:
             sources.append(_file_source(settings_cls, Path(config)))
         return (*sources, file_secret_settings)
@@ -156,9 +162,10 @@ def describe_validation_error(error: ValidationError, source: str = "settings") 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> HubSettings:
     """Build and validate settings, or raise SettingsError naming field and reason."""
-    if config_file is not None:
-        os.environ[f"{ENV_PREFIX}CONFIG"] = str(config_file)
+    token = _config_file.set(config_file)
     try:
         return HubSettings(**overrides)
     except ValidationError as exc:
         raise SettingsError(describe_validation_error(exc)) from None
+    finally:
+        _config_file.reset(token)

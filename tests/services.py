@@ -138,11 +138,11 @@ class Mosquitto(Service):
                     # No silent drops while a persistent subscriber is away.
                     "max_queued_messages 0",
                     "max_inflight_messages 0",
+                    # As root, mosquitto drops to the mosquitto user, which could not
+                    # write its persistence file in our folder.
+                    *(["user root"] if os.geteuid() == 0 else []),
                     "log_type error",
                     "log_type warning",
-                    # As root, mosquitto would switch to the `mosquitto` user, which cannot
-                    # write the persistence file into our temp folder (sessions lost on restart).
-                    f"user {pwd.getpwuid(os.geteuid()).pw_name}",
                     "",
                 ]
             )

@@ -1,0 +1,179 @@
+"""`stockwarden demo`: the whole flow in one process, no external service.
+
+An in-process MQTT broker (amqtt), the hub on SQLite (no time-series store:
+latest values and hourly statistics come from SQL) and a simulated gateway
+publishing readings for a small warehouse."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import random
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import uvicorn
+
+from hub.app import create_app
+from hub.container import Hub, assemble
+from hub.settings import load_settings
+
+log = logging.getLogger(__name__)
+
+# zone code -> (name, storage class code, name, temp range, humidity range, hazardous, sensors)
+DEMO_WAREHOUSE = {
+    "cold-room": ("Cold room", "2-8C", "Refrigerated 2-8 °C", (2.0, 8.0), None, False,
+                  ["cold-1", "cold-2"]),
+    "crt": ("Controlled room temperature", "15-25C", "Controlled 15-25 °C", (15.0, 25.0),
+            (35.0, 75.0), False, ["crt-1", "crt-2"]),
+    "haz": ("Hazardous goods store", "le30C", "At most 30 °C", (None, 30.0), None, True,
+            ["haz-1"]),
+}
+
+
+class EmbeddedBroker:
+    """amqtt on its own event loop thread (MQTT 3.1.1; the demo's only broker)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="mqtt-broker",
+                                        daemon=True)
+        self._broker = None
+
+    def start(self) -> None:
+        from amqtt.broker import Broker
+
+        self._thread.start()
+
+        async def _start() -> None:
+            self._broker = Broker(
+                {
+                    "listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{self.port}"}},
+                    "plugins": {
+                        "amqtt.plugins.authentication.AnonymousAuthPlugin": {
+                            "allow_anonymous": True
+                        },
+                    },
+                }
+            )
+            await self._broker.start()
+
+        asyncio.run_coroutine_threadsafe(_start(), self._loop).result(timeout=15)
+
+    def stop(self) -> None:
+        if self._broker is not None:
+            asyncio.run_coroutine_threadsafe(self._broker.shutdown(), self._loop).result(
+                timeout=15)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+
+
+def seed_warehouse(hub: Hub) -> None:
+    """Zones with their storage classes, and the demo's sensors assigned to them."""
+    from ingest.orm import Sensor
+    from inventory.orm import StorageClass, Zone
+
+    with hub.sessions() as session, session.begin():
+        if session.query(Zone).count():
+            return
+        for code, (name, sc_code, sc_name, temp, hum, hazardous, sensors) in (
+            DEMO_WAREHOUSE.items()
+        ):
+            storage = StorageClass(
+                code=sc_code, name=sc_name, temp_min_c=temp[0], temp_max_c=temp[1],
+                humidity_min_pct=hum[0] if hum else None, humidity_max_pct=hum[1] if hum else None,
+            )
+            zone = Zone(code=code, name=name, storage_class=storage, hazardous=hazardous)
+            session.add(zone)
+            session.flush()
+            for sensor in sensors:
+                session.add(Sensor(id=sensor, name=f"{name} {sensor}", zone_id=zone.id))
+
+
+def simulated_gateway(mqtt_port: int, stop: threading.Event, interval: float = 2.0) -> None:
+    """Readings for the demo's sensors: daily drift, noise, now and then a door opening."""
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    from edge import wire
+
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="demo-gateway")
+    client.connect_async("127.0.0.1", mqtt_port)
+    client.loop_start()
+    topic = wire.gateway_topic("demo", "demo-gw", "telemetry")
+    centre = {"cold-room": 5.0, "crt": 20.0, "haz": 22.0}
+    seq = 0
+    while not stop.wait(interval):
+        now = wire.utc_now()
+        phase = math.sin(time.time() / 600)
+        readings = []
+        for zone, (*_, sensors) in DEMO_WAREHOUSE.items():
+            for sensor in sensors:
+                temp = centre[zone] + 1.5 * phase + random.gauss(0, 0.2)
+                if sensor == "cold-2" and random.random() < 0.05:
+                    temp += 4.0  # the door stays open a little too long
+                readings.append(wire.Reading(
+                    sensor=sensor, ts=now,
+                    quantities={"temperature_c": round(temp, 2),
+                                "humidity_pct": round(50 + 8 * phase + random.gauss(0, 1), 1)},
+                ))
+        seq += 1
+        client.publish(topic, wire.encode(wire.Telemetry(gateway="demo-gw", seq=seq,
+                                                         readings=readings)), qos=1)
+    client.disconnect()
+    client.loop_stop()
+
+
+def run_demo(
+    http_port: int = 8080,
+    mqtt_port: int = 1883,
+    data_dir: Path | None = None,
+    duration: float | None = None,
+) -> None:
+    data_dir = data_dir or Path(tempfile.mkdtemp(prefix="stockwarden-demo-"))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    broker = EmbeddedBroker(mqtt_port)
+    broker.start()
+    settings = load_settings(
+        database_url=f"sqlite:///{data_dir / 'demo.db'}",
+        mqtt_url=f"mqtt://127.0.0.1:{mqtt_port}",
+        mqtt_protocol="3.1.1",  # amqtt speaks MQTT 3.1.1
+        mqtt_client_id="stockwarden-demo-hub",
+        tsdb_url=None,
+        http_port=http_port,
+    )
+    hub = assemble(settings)
+    seed_warehouse(hub)
+    stop = threading.Event()
+    gateway = threading.Thread(target=simulated_gateway, args=(mqtt_port, stop), daemon=True)
+    server = uvicorn.Server(uvicorn.Config(create_app(hub), host="127.0.0.1", port=http_port,
+                                           log_config=None, access_log=False))
+    if duration is not None:
+        timer = threading.Timer(duration, lambda: setattr(server, "should_exit", True))
+        timer.daemon = True  # Ctrl-C before the end must not wait for it
+        timer.start()
+    base = f"http://127.0.0.1:{http_port}"
+    print(
+        f"\nStockwarden demo\n"
+        f"  latest readings  {base}/api/v1/readings/latest\n"
+        f"  sensors          {base}/api/v1/sensors\n"
+        f"  hourly, a zone   {base}/api/v1/zones/cold-room/hourly\n"
+        f"  API docs         {base}/docs\n"
+        f"  health, metrics  {base}/health  {base}/metrics\n"
+        f"  MQTT broker      mqtt://127.0.0.1:{mqtt_port}\n"
+        f"  data             {data_dir}\n"
+        f"Ctrl-C stops.\n",
+        flush=True,
+    )
+    gateway.start()
+    try:
+        server.run()  # returns after Ctrl-C; the app's shutdown stops ingest
+    finally:
+        stop.set()
+        gateway.join(timeout=5)
+        broker.stop()
+        log.info("demo stopped")

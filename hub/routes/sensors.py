@@ -1,0 +1,153 @@
+"""Sensors, their latest readings and hourly statistics; dead letters."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from edge.wire import ID_PATTERN
+from hub.deps import HubDep, SessionDep
+from ingest import queries
+
+router = APIRouter(tags=["sensors"])
+
+
+class SensorPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    name: str
+    zone: str | None = Field(description="zone code; null while unassigned")
+    site: str | None
+    gateway: str | None
+    first_seen: datetime | None
+    last_seen: datetime | None
+    last_quality: str | None
+    last_error: str | None
+
+
+class SensorCreate(BaseModel):
+    id: str = Field(pattern=ID_PATTERN)
+    name: str = Field("", max_length=128)
+    zone: str | None = None
+
+
+class SensorUpdate(BaseModel):
+    name: str | None = Field(None, max_length=128)
+    zone: str | None = Field(None, description="assign to this zone")
+    unassign: bool = Field(False, description="take the sensor out of its zone")
+
+
+class LatestPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    sensor: str
+    zone: str | None
+    quantity: str
+    ts: datetime
+    value: float
+
+
+class HourPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    hour: datetime
+    quantity: str
+    count: int
+    min: float
+    max: float
+    mean: float
+
+
+class DeadLetterPublic(BaseModel):
+    id: int
+    received_at: datetime
+    topic: str
+    reason: str
+    payload: str = Field(description="the payload as text (invalid UTF-8 replaced), cut at 2 KiB")
+
+
+def _invalidate_zones(hub: HubDep) -> None:
+    ingest = hub.parts.get("ingest")
+    if ingest is not None:
+        ingest.refresh_zones()
+
+
+@router.get("/sensors", response_model=list[SensorPublic])
+def list_sensors(
+    session: SessionDep,
+    zone: Annotated[str | None, Query(description="only this zone")] = None,
+    unassigned: Annotated[bool, Query(description="only sensors in no zone")] = False,
+) -> list[queries.SensorView]:
+    return queries.list_sensors(session, zone=zone, unassigned=unassigned)
+
+
+@router.post("/sensors", response_model=SensorPublic, status_code=status.HTTP_201_CREATED)
+def register_sensor(body: SensorCreate, session: SessionDep, hub: HubDep) -> queries.SensorView:
+    sensor = queries.register_sensor(session, body.id, body.name, body.zone)
+    _invalidate_zones(hub)
+    return sensor
+
+
+@router.get("/sensors/{sensor_id}", response_model=SensorPublic)
+def get_sensor(sensor_id: str, session: SessionDep) -> queries.SensorView:
+    return queries.get_sensor(session, sensor_id)
+
+
+@router.patch("/sensors/{sensor_id}", response_model=SensorPublic)
+def update_sensor(
+    sensor_id: str, body: SensorUpdate, session: SessionDep, hub: HubDep
+) -> queries.SensorView:
+    sensor = queries.update_sensor(
+        session, sensor_id, name=body.name, zone=body.zone, unassign=body.unassign
+    )
+    _invalidate_zones(hub)
+    return sensor
+
+
+@router.get("/readings/latest", response_model=list[LatestPublic])
+def latest_readings(
+    session: SessionDep,
+    zone: Annotated[str | None, Query()] = None,
+    sensor: Annotated[str | None, Query()] = None,
+) -> list[queries.LatestView]:
+    return queries.latest_readings(session, zone=zone, sensor=sensor)
+
+
+def _period(start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
+    end = (end or datetime.now(UTC)).astimezone(UTC)
+    start = (start or end - timedelta(hours=24)).astimezone(UTC)
+    return start, end
+
+
+Start = Annotated[datetime | None, Query(description="UTC; default: 24 hours before end")]
+End = Annotated[datetime | None, Query(description="UTC; default: now")]
+
+
+@router.get("/sensors/{sensor_id}/hourly", response_model=list[HourPublic])
+def sensor_hourly(
+    sensor_id: str, session: SessionDep, start: Start = None, end: End = None,
+    quantity: Annotated[str | None, Query()] = None,
+) -> list[queries.HourView]:
+    return queries.sensor_hours(session, sensor_id, *_period(start, end), quantity)
+
+
+@router.get("/zones/{code}/hourly", response_model=list[HourPublic])
+def zone_hourly(
+    code: str, session: SessionDep, start: Start = None, end: End = None,
+    quantity: Annotated[str | None, Query()] = None,
+) -> list[queries.HourView]:
+    return queries.zone_hours(session, code, *_period(start, end), quantity)
+
+
+@router.get("/dead-letters", response_model=list[DeadLetterPublic])
+def dead_letters(
+    session: SessionDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> list[DeadLetterPublic]:
+    return [
+        DeadLetterPublic(
+            id=d.id, received_at=d.received_at, topic=d.topic, reason=d.reason,
+            payload=d.payload[:2048].decode("utf-8", errors="replace"),
+        )
+        for d in queries.recent_dead_letters(session, limit)
+    ]

@@ -1,0 +1,36 @@
+"""Checks a valid payload must still pass at the hub: pure functions of the
+message, the topic and the hub's clock."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from edge.wire import Telemetry, TopicParts
+
+
+def telemetry_problem(
+    message: Telemetry,
+    topic: TopicParts,
+    now: datetime,
+    *,
+    max_future: timedelta,
+    max_age: timedelta,
+    allowed_gateways: frozenset[str] | None = None,
+) -> str | None:
+    """The reason a well-formed telemetry message is refused, or None."""
+    if message.gateway != topic.gateway:
+        return (
+            f"gateway {message.gateway!r} in the payload does not match "
+            f"the topic's {topic.gateway!r}"
+        )
+    if allowed_gateways is not None and message.gateway not in allowed_gateways:
+        return f"gateway {message.gateway!r} is not among the known gateways"
+    for index, reading in enumerate(message.readings):
+        if reading.ts > now + max_future:
+            return (
+                f"readings.{index}.ts: {reading.ts.isoformat()} is more than "
+                f"{max_future} in the future"
+            )
+        if reading.ts < now - max_age:
+            return f"readings.{index}.ts: {reading.ts.isoformat()} is older than {max_age}"
+    return None

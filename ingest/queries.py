@@ -1,0 +1,178 @@
+"""Read and master-data use cases for sensors and their readings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ingest.orm import DeadLetter, HourlyStat, LatestReading, Sensor
+from inventory.errors import Conflict, Invalid, NotFound
+from inventory.orm import Zone
+
+
+@dataclass(frozen=True)
+class SensorView:
+    id: str
+    name: str
+    zone: str | None
+    site: str | None
+    gateway: str | None
+    first_seen: datetime | None
+    last_seen: datetime | None
+    last_quality: str | None
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class LatestView:
+    sensor: str
+    zone: str | None
+    quantity: str
+    ts: datetime
+    value: float
+
+
+@dataclass(frozen=True)
+class HourView:
+    hour: datetime
+    quantity: str
+    count: int
+    min: float
+    max: float
+    mean: float
+
+
+def _zone_by_code(session: Session, code: str) -> Zone:
+    zone = session.scalar(select(Zone).where(Zone.code == code))
+    if zone is None:
+        raise NotFound(f"no zone {code}", code="zone_not_found")
+    return zone
+
+
+def _view(sensor: Sensor, zone_code: str | None) -> SensorView:
+    return SensorView(
+        sensor.id, sensor.name, zone_code, sensor.site, sensor.gateway, sensor.first_seen,
+        sensor.last_seen, sensor.last_quality, sensor.last_error,
+    )
+
+
+def list_sensors(
+    session: Session, *, zone: str | None = None, unassigned: bool = False
+) -> list[SensorView]:
+    query = select(Sensor, Zone.code).outerjoin(Zone, Sensor.zone_id == Zone.id)
+    if zone is not None:
+        query = query.where(Zone.code == zone)
+    if unassigned:
+        query = query.where(Sensor.zone_id.is_(None))
+    return [_view(s, code) for s, code in session.execute(query.order_by(Sensor.id))]
+
+
+def get_sensor(session: Session, sensor_id: str) -> SensorView:
+    row = session.execute(
+        select(Sensor, Zone.code).outerjoin(Zone, Sensor.zone_id == Zone.id)
+        .where(Sensor.id == sensor_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"no sensor {sensor_id}", code="sensor_not_found")
+    return _view(*row)
+
+
+def register_sensor(
+    session: Session, sensor_id: str, name: str = "", zone: str | None = None
+) -> SensorView:
+    with session.begin():
+        if session.get(Sensor, sensor_id) is not None:
+            raise Conflict(f"sensor {sensor_id} is registered already", code="sensor_exists")
+        zone_id = _zone_by_code(session, zone).id if zone else None
+        session.add(Sensor(id=sensor_id, name=name, zone_id=zone_id))
+    return get_sensor(session, sensor_id)
+
+
+def update_sensor(
+    session: Session, sensor_id: str, *, name: str | None = None,
+    zone: str | None = None, unassign: bool = False,
+) -> SensorView:
+    if zone is not None and unassign:
+        raise Invalid("give a zone or unassign, not both", code="zone_and_unassign")
+    with session.begin():
+        sensor = session.get(Sensor, sensor_id)
+        if sensor is None:
+            raise NotFound(f"no sensor {sensor_id}", code="sensor_not_found")
+        if name is not None:
+            sensor.name = name
+        if zone is not None:
+            sensor.zone_id = _zone_by_code(session, zone).id
+        if unassign:
+            sensor.zone_id = None
+    return get_sensor(session, sensor_id)
+
+
+def latest_readings(
+    session: Session, *, zone: str | None = None, sensor: str | None = None
+) -> list[LatestView]:
+    query = (
+        select(LatestReading, Zone.code)
+        .join(Sensor, Sensor.id == LatestReading.sensor_id)
+        .outerjoin(Zone, Sensor.zone_id == Zone.id)
+    )
+    if zone is not None:
+        query = query.where(Zone.code == zone)
+    if sensor is not None:
+        query = query.where(LatestReading.sensor_id == sensor)
+    rows = session.execute(query.order_by(LatestReading.sensor_id, LatestReading.quantity))
+    return [LatestView(r.sensor_id, code, r.quantity, r.ts, r.value) for r, code in rows]
+
+
+def _check_period(start: datetime, end: datetime) -> None:
+    if end <= start:
+        raise Invalid("end must be after start", code="bad_period")
+
+
+def sensor_hours(
+    session: Session, sensor_id: str, start: datetime, end: datetime,
+    quantity: str | None = None,
+) -> list[HourView]:
+    _check_period(start, end)
+    get_sensor(session, sensor_id)
+    query = select(HourlyStat).where(
+        HourlyStat.sensor_id == sensor_id, HourlyStat.hour >= start, HourlyStat.hour < end
+    )
+    if quantity:
+        query = query.where(HourlyStat.quantity == quantity)
+    return [
+        HourView(h.hour, h.quantity, h.count, h.min, h.max, h.sum / h.count)
+        for h in session.scalars(query.order_by(HourlyStat.hour, HourlyStat.quantity))
+    ]
+
+
+def zone_hours(
+    session: Session, zone: str, start: datetime, end: datetime, quantity: str | None = None
+) -> list[HourView]:
+    """Every sensor of the zone folded together, hour by hour."""
+    _check_period(start, end)
+    zone_id = _zone_by_code(session, zone).id
+    query = (
+        select(
+            HourlyStat.hour, HourlyStat.quantity, func.sum(HourlyStat.count),
+            func.min(HourlyStat.min), func.max(HourlyStat.max), func.sum(HourlyStat.sum),
+        )
+        .join(Sensor, Sensor.id == HourlyStat.sensor_id)
+        .where(Sensor.zone_id == zone_id, HourlyStat.hour >= start, HourlyStat.hour < end)
+        .group_by(HourlyStat.hour, HourlyStat.quantity)
+        .order_by(HourlyStat.hour, HourlyStat.quantity)
+    )
+    if quantity:
+        query = query.where(HourlyStat.quantity == quantity)
+    return [
+        HourView(hour, q, count, lo, hi, total / count)
+        for hour, q, count, lo, hi, total in session.execute(query)
+    ]
+
+
+def recent_dead_letters(session: Session, limit: int = 100) -> list[DeadLetter]:
+    return list(
+        session.scalars(select(DeadLetter).order_by(DeadLetter.id.desc()).limit(limit))
+    )

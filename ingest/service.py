@@ -1,0 +1,287 @@
+"""The ingest service: MQTT deliveries in, batches committed to SQL, then acked.
+
+The paho thread only queues deliveries. One worker thread takes them in batches
+(up to `ingest_batch_messages`, or what arrived within `ingest_batch_ms`),
+decodes and checks each, commits the batch in one transaction (dead letters,
+de-duplication, sensors, statistics, time-series outbox) and only then
+acknowledges the messages to the broker. The outbox writer drains to the
+time-series store on its own thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from prometheus_client import CollectorRegistry
+from sqlalchemy.orm import Session, sessionmaker
+
+from edge import wire
+from edge.wire import Status, Telemetry, WireError
+from hub.settings import HubSettings
+from ingest.checks import telemetry_problem
+from ingest.lineproto import reading_line
+from ingest.metrics import IngestMetrics
+from ingest.mqtt import Delivery, MqttSubscriber
+from ingest.store import Accepted, IngestStore, Rejected
+from ingest.tsdb import InfluxWriteSink, LineSink, OutboxWriter
+
+log = logging.getLogger(__name__)
+
+UNASSIGNED = "unassigned"
+
+
+@dataclass(slots=True)
+class Batch:
+    """Deliveries taken together, already decoded and checked."""
+
+    now: datetime
+    deliveries: list[Delivery] = field(default_factory=list)
+    accepted: list[Accepted] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+    readings: int = 0
+
+
+Examined = tuple[Delivery, Accepted | Rejected | None]
+ZONE_REFRESH_S = 15.0
+HOUSEKEEPING_S = 3600.0
+
+
+class IngestService:
+    def __init__(
+        self,
+        settings: HubSettings,
+        sessions: sessionmaker[Session],
+        registry: CollectorRegistry,
+        *,
+        sink: LineSink | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.metrics = IngestMetrics(registry)
+        self.store = IngestStore(sessions)
+        self.queue: queue.SimpleQueue[Examined | None] = queue.SimpleQueue()
+        self.max_future = timedelta(seconds=settings.ingest_max_future_s)
+        self.max_age = timedelta(seconds=settings.ingest_max_age_s)
+        if sink is None and settings.tsdb_url:
+            sink = InfluxWriteSink(
+                settings.tsdb_url, settings.tsdb_token, settings.tsdb_org, settings.tsdb_bucket,
+                settings.tsdb_timeout_s,
+            )
+        self.writer = (
+            OutboxWriter(sessions, sink, self.metrics, max_lines=settings.tsdb_batch_lines)
+            if sink is not None
+            else None
+        )
+        self.subscriber = MqttSubscriber(
+            settings.mqtt_url,
+            client_id=settings.mqtt_client_id,
+            filters=[
+                wire.subscription("telemetry", settings.mqtt_site),
+                wire.subscription("status", settings.mqtt_site),
+            ],
+            on_delivery=self._receive,
+            protocol=settings.mqtt_protocol,
+            share_group=settings.mqtt_share_group,
+            session_expiry_s=settings.mqtt_session_expiry_s,
+            receive_maximum=settings.mqtt_receive_maximum,
+            ca_file=settings.mqtt_ca_file,
+            on_connection_change=lambda up: self.metrics.mqtt_connected.set(1 if up else 0),
+        )
+        self.gateway_status: dict[str, Status] = {}
+        self._zones: dict[str, str] = {}
+        self._known: set[str] = set()
+        self._zones_loaded_at = 0.0
+        self._housekeeping_at = 0.0
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self.last_error: str | None = None
+
+    # --- lifecycle
+
+    def start(self) -> None:
+        self._known = self.store.known_sensors()
+        self.refresh_zones()
+        if self.writer:
+            self.writer.start()
+        self._thread = threading.Thread(target=self._run, name="ingest", daemon=True)
+        self._thread.start()
+        self.subscriber.start()
+
+    def stop(self) -> None:
+        """Stop taking messages, commit what was received, flush the store."""
+        self.subscriber.stop()
+        self._stopping.set()
+        self.queue.put(None)
+        if self._thread:
+            self._thread.join(timeout=30)
+        if self.writer:
+            self.writer.stop()
+
+    def health(self) -> dict[str, dict[str, object]]:
+        checks: dict[str, dict[str, object]] = {"broker": self.subscriber.health()}
+        if self.writer:
+            checks["timeseries"] = self.writer.health()
+        else:
+            checks["timeseries"] = {"ok": True, "configured": False}
+        if self.last_error:
+            checks["ingest"] = {"ok": False, "error": self.last_error}
+        return checks
+
+    def refresh_zones(self) -> None:
+        """Reload sensor → zone codes (after an assignment, and every few seconds)."""
+        self._zones = self.store.sensor_zones()
+        self._zones_loaded_at = time.monotonic()
+
+    # --- the worker
+
+    def _run(self) -> None:
+        while True:
+            batch = self._take_batch()
+            if batch is None:
+                return
+            if batch.deliveries:
+                self._commit_with_retry(batch)
+            self._housekeeping()
+
+    def _take_batch(self) -> Batch | None:
+        """Block for the first delivery, then gather more for up to batch_ms, until the
+        batch holds `ingest_batch_messages` messages or `ingest_batch_readings` readings.
+        Each delivery is decoded and checked as it is taken."""
+        try:
+            first = self.queue.get(timeout=1.0)
+        except queue.Empty:
+            return None if self._stopping.is_set() else Batch(self.clock())
+        if first is None:
+            return None
+        batch = Batch(self.clock())
+        self._add(batch, first)
+        deadline = time.monotonic() + self.settings.ingest_batch_ms / 1000
+        while (
+            len(batch.deliveries) < self.settings.ingest_batch_messages
+            and batch.readings < self.settings.ingest_batch_readings
+        ):
+            remaining = deadline - time.monotonic()
+            try:
+                item = (
+                    self.queue.get_nowait() if remaining <= 0
+                    else self.queue.get(timeout=remaining)
+                )
+            except queue.Empty:
+                break
+            if item is None:
+                self._stopping.set()
+                self.queue.put(None)  # the next _take_batch ends the loop
+                break
+            self._add(batch, item)
+        return batch
+
+    def _receive(self, delivery: Delivery) -> None:
+        """On paho's network thread: decode and check here, so that this work overlaps
+        with the worker waiting for the database."""
+        self.queue.put((delivery, self._examine(delivery, self.clock())))
+
+    @staticmethod
+    def _add(batch: Batch, examined: Examined) -> None:
+        delivery, outcome = examined
+        batch.deliveries.append(delivery)
+        if isinstance(outcome, Accepted):
+            batch.accepted.append(outcome)
+            batch.readings += len(outcome.message.readings)
+        elif isinstance(outcome, Rejected):
+            batch.rejected.append(outcome)
+
+    def _commit_with_retry(self, batch: Batch) -> None:
+        backoff = 0.5
+        while True:
+            try:
+                self.commit(batch)
+                if self.last_error:
+                    log.info("database reachable again; ingest goes on")
+                self.last_error = None
+                return
+            except Exception as exc:
+                # The database is away: keep the batch unacknowledged and try again.
+                message = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+                if message != self.last_error:
+                    log.exception("could not commit an ingest batch; retrying")
+                self.last_error = message
+                if self._stopping.wait(backoff):
+                    return  # unacknowledged: the broker redelivers after restart
+                backoff = min(backoff * 2, 30.0)
+
+    def commit(self, batch: Batch) -> None:
+        """Record the batch in one transaction, then acknowledge it to the broker."""
+        if time.monotonic() - self._zones_loaded_at > ZONE_REFRESH_S:
+            self.refresh_zones()
+        started = time.perf_counter()
+        result = self.store.commit_batch(
+            batch.accepted, batch.rejected, batch.now, self._lines if self.writer else None
+        )
+        self.metrics.batch_seconds.observe(time.perf_counter() - started)
+        self.subscriber.ack(batch.deliveries)
+        self.metrics.readings.inc(result.readings)
+        self.metrics.duplicates.inc(result.duplicates)
+        self.metrics.dead_letters.inc(result.dead_letters)
+        for item in batch.rejected:
+            log.warning("dead letter", extra={"topic": item.topic, "reason": item.reason})
+        self._note_new_sensors(result.fresh)
+        if self.writer and result.lines:
+            self.metrics.spool_lines.inc(result.lines)
+            self.writer.wakeup.set()
+
+    def _examine(self, delivery: Delivery, now: datetime) -> Accepted | Rejected | None:
+        try:
+            topic = wire.parse_topic(delivery.topic)
+            self.metrics.messages.labels(topic.kind).inc()
+            if topic.kind == "status":
+                status = wire.decode(Status, delivery.payload)
+                self.gateway_status[topic.gateway] = status
+                return None
+            message = wire.decode(Telemetry, delivery.payload)
+        except WireError as exc:
+            return Rejected(delivery.topic, delivery.payload, str(exc))
+        problem = telemetry_problem(
+            message, topic, now, max_future=self.max_future, max_age=self.max_age
+        )
+        if problem:
+            return Rejected(delivery.topic, delivery.payload, problem)
+        return Accepted(topic, message)
+
+    def _lines(self, fresh: list[Accepted]) -> list[str]:
+        zones = self._zones
+        return [
+            reading_line(
+                reading,
+                site=item.topic.site,
+                gateway=item.message.gateway,
+                zone=zones.get(reading.sensor, UNASSIGNED),
+            )
+            for item in fresh
+            for reading in item.message.readings
+        ]
+
+    def _note_new_sensors(self, fresh: list[Accepted]) -> None:
+        for item in fresh:
+            for reading in item.message.readings:
+                if reading.sensor not in self._known:
+                    self._known.add(reading.sensor)
+                    self.metrics.sensors_registered.inc()
+                    log.info("registered an unknown sensor as unassigned", extra={
+                        "sensor": reading.sensor, "gateway": item.message.gateway})
+
+    def _housekeeping(self) -> None:
+        if time.monotonic() - self._housekeeping_at < HOUSEKEEPING_S:
+            return
+        self._housekeeping_at = time.monotonic()
+        cutoff = self.clock() - timedelta(seconds=self.settings.ingest_dedup_retention_s)
+        try:
+            self.store.forget_seen_before(cutoff)
+        except Exception:
+            log.exception("could not prune the de-duplication record; will try again")
