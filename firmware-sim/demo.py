@@ -27,7 +27,7 @@ POLL_INTERVAL = 3.0
 DEMO_ZONES: dict[str, list[str]] = {
     "cold-room": ["cold-1", "cold-2"],
     "crt": ["crt-1", "crt-2"],
-    "hazardous": ["haz-1"],
+    "haz": ["haz-1"],
 }
 
 # sensor id → (server, unit id, profile, base values, actions)
