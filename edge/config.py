@@ -86,6 +86,9 @@ class RtuBus(_Model):
     parity: Literal["N", "E", "O"] = "N"
     stop_bits: Literal[1, 2] = 1
     timeout: Annotated[float, Field(gt=0, le=30)] = 0.5
+    # After a timeout, wait this long and discard what arrives before the next request:
+    # a slow slave's late answer must not collide with (or be taken for) the next one's.
+    settle_time: Annotated[float, Field(ge=0, le=5)] = 0.1
 
 
 Bus = Annotated[TcpBus | RtuBus, Field(discriminator="type")]

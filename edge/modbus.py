@@ -10,6 +10,7 @@ poller decides when to try again, so a dead device costs one timeout per poll.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Literal, Protocol
 
 from pymodbus.client import ModbusSerialClient, ModbusTcpClient
@@ -53,6 +54,7 @@ class PymodbusLink:
         quiet_pymodbus()
         self.bus = bus
         self._received = 0  # bytes seen during the current transaction
+        self._settle_until = 0.0  # serial: no request before this (a late answer may come)
         self.client: ModbusTcpClient | ModbusSerialClient
         if isinstance(bus, TcpBus):
             self.client = ModbusTcpClient(
@@ -83,6 +85,7 @@ class PymodbusLink:
     def read(self, kind: str, address: int, count: int, unit: int) -> list[int]:
         if not self.client.connected and not self.client.connect():
             raise ReadFailure("connection", f"no connection: {self._where()}")
+        self._settle()
         self._received = 0
         call = (
             self.client.read_input_registers
@@ -95,6 +98,8 @@ class PymodbusLink:
             self.close()
             raise ReadFailure("connection", f"connection lost: {exc}") from None
         except ModbusException:
+            if isinstance(self.bus, RtuBus):
+                self._settle_until = time.monotonic() + self.bus.settle_time
             # pymodbus drops a frame with a bad CRC and waits for a good one until
             # the timeout: bytes that came in and made no frame mean a CRC error.
             if self._received:
@@ -110,6 +115,21 @@ class PymodbusLink:
         if len(registers) < count:
             raise ReadFailure("error", f"short response: {len(registers)} of {count} registers")
         return registers[:count]
+
+    def _settle(self) -> None:
+        """After a serial timeout: let a late answer finish, then throw it away."""
+        if not self._settle_until:
+            return
+        wait = self._settle_until - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        self._settle_until = 0.0
+        port = getattr(self.client, "socket", None)
+        if port is not None and hasattr(port, "reset_input_buffer"):
+            try:
+                port.reset_input_buffer()
+            except OSError as exc:
+                log.debug("flushing %s failed: %s", self._where(), exc)
 
     def _where(self) -> str:
         if isinstance(self.bus, TcpBus):

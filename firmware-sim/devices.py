@@ -15,6 +15,7 @@ fault actions (change whether and how it answers)
   intermittent_timeouts  no answer to a share ``probability`` of the requests
   no_response            never answers
   crc_errors             a share ``probability`` of the answers has a bad CRC (RTU)
+  slow                   answers ``delay_ms`` late (a slow slave, or one past the timeout)
 """
 
 from __future__ import annotations
@@ -89,6 +90,11 @@ class CrcErrors(_Action):
     probability: Annotated[float, Field(ge=0, le=1)] = 0.2
 
 
+class Slow(_Action):
+    do: Literal["slow"]
+    delay_ms: Annotated[float, Field(ge=0)] = 500.0
+
+
 Action = Annotated[
     Steady
     | DailyDrift
@@ -97,7 +103,8 @@ Action = Annotated[
     | Stuck
     | IntermittentTimeouts
     | NoResponse
-    | CrcErrors,
+    | CrcErrors
+    | Slow,
     Field(discriminator="do"),
 ]
 ACTION_NAMES = frozenset(
@@ -110,6 +117,7 @@ ACTION_NAMES = frozenset(
         "intermittent_timeouts",
         "no_response",
         "crc_errors",
+        "slow",
     }
 )
 
@@ -172,6 +180,10 @@ class SimDevice:
             if isinstance(action, CrcErrors) and self._rng.random() < action.probability:
                 return "crc"
         return "answer"
+
+    def delay(self) -> float:
+        """Seconds this device takes before it answers, on top of the line time."""
+        return sum(a.delay_ms for a in self.actions if isinstance(a, Slow)) / 1000
 
     def measure(self, quantity: str) -> float:
         base = self.values.get(quantity, 0.0)

@@ -60,6 +60,9 @@ class _TcpHandler(socketserver.BaseRequestHandler):
                 header, pdu = buffer[:7], buffer[7 : 6 + length]
                 buffer = buffer[6 + length :]
                 response = respond_tcp(self.server.devices, header, pdu)
+                device = self.server.devices.get(header[6])
+                if response is not None and device is not None and device.delay():
+                    time.sleep(device.delay())
                 if response is not None:
                     conn.sendall(response)
 
@@ -168,13 +171,15 @@ class RtuServer:
 
     def _answer(self, frame: bytes, received: float) -> None:
         response = respond_rtu(self.devices, frame)
+        device = self.devices.get(frame[0]) if response is not None else None
+        turnaround = self.turnaround + (device.delay() if device else 0.0)
         if self.line_timing:
-            due = received + line_time(self.baud, len(frame), len(response or b""), self.turnaround)
+            due = received + line_time(self.baud, len(frame), len(response or b""), turnaround)
             delay = due - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-        elif self.turnaround:
-            time.sleep(self.turnaround)
+        elif turnaround:
+            time.sleep(turnaround)
         if response is not None:
             os.write(self.master, response)
 

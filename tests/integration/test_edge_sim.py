@@ -298,3 +298,25 @@ def _read_rtu(link: PymodbusLink) -> list[int] | None:
         return link.read("input", 1, 2, 1)
     except ReadFailure:
         return None
+
+
+def test_a_slow_slaves_late_answer_is_not_taken_for_the_next_sensors() -> None:
+    values = {"temperature_c": 5, "humidity_pct": 50}
+    devices = [
+        {
+            "server": "line",
+            "unit_id": 1,
+            "profile": "xy-md02",
+            "values": values,
+            "actions": [{"do": "slow", "delay_ms": 350}],
+        },
+        {"server": "line", "unit_id": 2, "profile": "xy-md02", "values": values},
+    ]
+    sensors = [
+        {"id": f"s{u}", "bus": "rs485", "unit_id": u, "profile": "xy-md02", "poll_interval": 0.5}
+        for u in (1, 2)
+    ]
+    readings = poll_for(devices, sensors, 4.0)
+    assert readings["s1"] and all(r.error == "timeout" for r in readings["s1"])
+    assert len(readings["s2"]) >= 7
+    assert all(r.quality is Quality.GOOD for r in readings["s2"]), [r.error for r in readings["s2"]]
