@@ -43,3 +43,21 @@ def test_a_bad_scenario_is_refused(tmp_path: Path) -> None:
 def test_help_names_the_scenario_actions() -> None:
     result = CliRunner().invoke(app, ["sim", "--help"])
     assert "intermittent_timeouts" in result.output
+
+
+def test_the_example_gateway_reads_exactly_what_the_default_scenario_serves() -> None:
+    from edge.config import load_config
+    from firmware_sim.scenario import DEFAULT_SCENARIO, load_scenario
+
+    config, _ = load_config(EXAMPLE)
+    scenario = load_scenario(DEFAULT_SCENARIO)
+    served = {(d.server, d.unit_id): d.profile for d in scenario.devices}
+    for sensor in config.sensors:
+        bus = config.buses[sensor.bus]
+        server = next(
+            name
+            for name, spec in scenario.servers.items()
+            if (spec.type == "tcp" and getattr(bus, "port", None) == spec.port)
+            or (spec.type == "rtu" and str(spec.link) == getattr(bus, "port", None))
+        )
+        assert served[(server, sensor.unit_id)] == sensor.profile, sensor.id
