@@ -155,7 +155,7 @@ def sim(
     """Run simulated Modbus sensors (TCP and RTU on a pseudo-terminal) from device profiles.
 
     Scenario actions: steady, daily_drift, door_open, cooling_failure, stuck,
-    intermittent_timeouts, no_response, crc_errors. See docs/edge.md.
+    intermittent_timeouts, no_response, crc_errors, slow. See docs/edge.md.
     """
     from hub.logs import configure_logging
 
