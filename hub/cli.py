@@ -104,6 +104,83 @@ def demo(
     run_demo(http_port=http_port, mqtt_port=mqtt_port, data_dir=data_dir, duration=duration)
 
 
+def _stop_on_signals():  # -> threading.Event
+    """An event set by SIGTERM and SIGINT, so that services shut down cleanly."""
+    import signal
+    import threading
+
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+@app.command()
+def edge(
+    config: Annotated[
+        Path, typer.Option("--config", "-c", help="Gateway config (YAML), see docs/edge.md.")
+    ],
+    log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = "INFO",
+    log_format: Annotated[str, typer.Option(help="text or json.")] = "text",
+    check: Annotated[
+        bool, typer.Option("--check", help="Validate the config and profiles, then exit.")
+    ] = False,
+) -> None:
+    """Run the edge agent: poll Modbus sensors, publish to MQTT through an on-disk outbox.
+
+    Example: stockwarden edge --config gateway.yaml
+    """
+    from hub.logs import configure_logging
+
+    configure_logging(log_level.upper(), log_format)
+    from edge.config import load_config
+    from edge.errors import ConfigError
+
+    try:
+        gateway, profiles = load_config(config)
+    except ConfigError as exc:
+        raise _fail(f"configuration error:\n{exc}") from None
+    if check:
+        typer.echo(f"{config}: ok ({len(gateway.sensors)} sensors, {len(gateway.buses)} buses)")
+        return
+    from edge.agent import Agent
+
+    Agent(gateway, profiles).run(_stop_on_signals())
+
+
+@app.command()
+def sim(
+    scenario: Annotated[
+        Path | None,
+        typer.Argument(help="Scenario file (YAML); default: the shipped warehouse scenario."),
+    ] = None,
+    duration: Annotated[
+        float | None, typer.Option(help="Stop after this many seconds (default: until Ctrl-C).")
+    ] = None,
+    log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = "INFO",
+) -> None:
+    """Run simulated Modbus sensors (TCP and RTU on a pseudo-terminal) from device profiles.
+
+    Scenario actions: steady, daily_drift, door_open, cooling_failure, stuck,
+    intermittent_timeouts, no_response, crc_errors, slow. See docs/edge.md.
+    """
+    from hub.logs import configure_logging
+
+    configure_logging(log_level.upper(), "text")
+    from edge.errors import ConfigError
+    from firmware_sim.scenario import DEFAULT_SCENARIO, Simulation, load_scenario
+
+    try:
+        simulation = Simulation(load_scenario(scenario or DEFAULT_SCENARIO)).start()
+    except ConfigError as exc:
+        raise _fail(f"scenario error:\n{exc}") from None
+    stop = _stop_on_signals()
+    try:
+        stop.wait(duration)
+    finally:
+        simulation.stop()
+
+
 @db_app.command("upgrade")
 def db_upgrade(config: ConfigOption = None) -> None:
     """Create or migrate the database schema to the newest version."""

@@ -1,0 +1,159 @@
+"""The edge agent: bus pollers → one telemetry batch per cycle → outbox → MQTT.
+
+Threads: one per bus (polling), one collector (batches readings into the outbox
+every cycle and refreshes the retained status), paho's network thread and the
+outbox sender. `run()` returns when `stop` is set, after a clean shutdown.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from edge.config import GatewayConfig, RtuBus, TcpBus, load_config
+from edge.modbus import Link, PymodbusLink
+from edge.outbox import Outbox
+from edge.poller import BusPoller, SensorTask
+from edge.profiles import Profile
+from edge.publisher import Publisher
+from edge.wire import (
+    MAX_READINGS_PER_MESSAGE,
+    Reading,
+    Status,
+    Telemetry,
+    encode,
+    gateway_topic,
+    utc_now,
+)
+
+log = logging.getLogger(__name__)
+
+try:
+    from importlib.metadata import version as _version
+
+    VERSION = _version("stockwarden")
+except Exception:
+    VERSION = "0"
+
+LinkFactory = Callable[[TcpBus | RtuBus], Link]
+
+
+class Agent:
+    def __init__(
+        self,
+        config: GatewayConfig,
+        profiles: Mapping[str, Profile],
+        link_factory: LinkFactory = PymodbusLink,
+    ) -> None:
+        self.config = config
+        self.outbox = Outbox(config.outbox.path, config.outbox.max_messages)
+        self._pending: list[Reading] = []
+        self._lock = threading.Lock()
+        self.pollers = [
+            BusPoller(
+                name,
+                link_factory(bus),
+                [
+                    SensorTask(sensor, profiles[sensor.profile])
+                    for sensor in config.sensors
+                    if sensor.bus == name
+                ],
+                self._collect,
+                config.max_backoff,
+            )
+            for name, bus in config.buses.items()
+            if any(sensor.bus == name for sensor in config.sensors)
+        ]
+        self.telemetry_topic = gateway_topic(config.site, config.gateway, "telemetry")
+        self.publisher = Publisher(
+            config.broker,
+            config.broker.client_id or f"stockwarden-edge-{config.gateway}",
+            self.outbox,
+            gateway_topic(config.site, config.gateway, "status"),
+            self.status,
+        )
+
+    @classmethod
+    def from_file(cls, path: Path) -> Agent:
+        config, profiles = load_config(path)
+        return cls(config, profiles)
+
+    def _collect(self, reading: Reading) -> None:
+        with self._lock:
+            self._pending.append(reading)
+
+    def status(self, state: str = "online") -> Status:
+        devices = {}
+        for poller in self.pollers:
+            devices.update(poller.health())
+        return Status(
+            state=state,  # type: ignore[arg-type]
+            ts=utc_now(),
+            version=VERSION,
+            outbox_depth=self.outbox.depth,
+            outbox_dropped=self.outbox.dropped,
+            devices=devices,
+        )
+
+    def flush(self) -> int:
+        """Put the readings collected since the last call into the outbox; return how many."""
+        with self._lock:
+            readings, self._pending = self._pending, []
+        for start in range(0, len(readings), MAX_READINGS_PER_MESSAGE):
+            chunk = readings[start : start + MAX_READINGS_PER_MESSAGE]
+
+            def build(seq: int, chunk: list[Reading] = chunk) -> bytes:
+                return encode(Telemetry(gateway=self.config.gateway, seq=seq, readings=chunk))
+
+            self.outbox.put(self.telemetry_topic, build)
+        if readings:
+            self.publisher.wake()
+        return len(readings)
+
+    def run(self, stop: threading.Event) -> None:
+        config = self.config
+        log.info(
+            "edge agent %s/%s: %d sensors on %d buses, batch every %.3gs, outbox %s (%d waiting)",
+            config.site,
+            config.gateway,
+            len(config.sensors),
+            len(self.pollers),
+            config.cycle,
+            config.outbox.path,
+            self.outbox.depth,
+        )
+        self.publisher.start()
+        threads = [
+            threading.Thread(target=p.run, args=(stop,), name=f"bus-{p.name}", daemon=True)
+            for p in self.pollers
+        ]
+        for thread in threads:
+            thread.start()
+        try:
+            self._collect_loop(stop)
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join(10)
+            self.flush()
+            self.publisher.stop()
+            self.outbox.close()
+            log.info("edge agent stopped")
+
+    def _collect_loop(self, stop: threading.Event) -> None:
+        cycle = self.config.cycle
+        # Deadlines on the monotonic clock, so batches do not drift by the time a flush takes.
+        next_flush = time.monotonic() + cycle
+        next_status = time.monotonic() + self.config.status_interval
+        while not stop.wait(max(0.0, next_flush - time.monotonic())):
+            self.flush()
+            next_flush += cycle
+            now = time.monotonic()
+            if next_flush < now:  # the machine was suspended or badly overloaded
+                next_flush = now + cycle
+            if now >= next_status:
+                self.publisher.publish_status()
+                next_status = now + self.config.status_interval

@@ -1,0 +1,200 @@
+"""The gateway's YAML config, validated at start.
+
+Every problem is reported as ``file: field: reason``, all at once, so an
+integrator fixes the file in one go. See docs/edge.md for the reference.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from edge.errors import ConfigError, describe, read_yaml
+from edge.profiles import Profile, load_profiles
+from edge.wire import ID_PATTERN, QUANTITY_PATTERN
+
+Ident = Annotated[str, Field(pattern=ID_PATTERN)]
+Seconds = Annotated[float, Field(gt=0, le=86_400)]
+
+
+class _Model(BaseModel):
+    # A misspelt key is an error, not a silently ignored line.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TlsConfig(_Model):
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    insecure: bool = Field(default=False, description="skip the host name check (testing only)")
+
+    @model_validator(mode="after")
+    def _pair(self) -> TlsConfig:
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("cert_file and key_file go together")
+        return self
+
+
+class BrokerConfig(_Model):
+    url: str = "mqtt://127.0.0.1:1883"
+    username: str | None = None
+    password: str | None = None
+    client_id: str | None = None
+    keepalive: Annotated[int, Field(ge=5, le=3600)] = 30
+    tls: TlsConfig | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, url: str) -> str:
+        parts = urlsplit(url)
+        if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
+            raise ValueError("must look like mqtt://host:1883 or mqtts://host:8883")
+        try:
+            parts.port  # noqa: B018 - raises on a port that is not a number
+        except ValueError:
+            raise ValueError("the port is not a number") from None
+        return url
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).hostname or "127.0.0.1"
+
+    @property
+    def port(self) -> int:
+        parts = urlsplit(self.url)
+        return parts.port or (8883 if parts.scheme == "mqtts" else 1883)
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.tls is not None or urlsplit(self.url).scheme == "mqtts"
+
+
+class TcpBus(_Model):
+    type: Literal["modbus-tcp"]
+    host: str
+    port: Annotated[int, Field(ge=1, le=65535)] = 502
+    timeout: Annotated[float, Field(gt=0, le=30)] = 1.0
+
+
+class RtuBus(_Model):
+    type: Literal["modbus-rtu"]
+    port: str = Field(description="serial device, e.g. /dev/ttyUSB0")
+    baud: Literal[1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200] = 9600
+    parity: Literal["N", "E", "O"] = "N"
+    stop_bits: Literal[1, 2] = 1
+    timeout: Annotated[float, Field(gt=0, le=30)] = 0.5
+    # After a timeout, wait this long and discard what arrives before the next request:
+    # a slow slave's late answer must not collide with (or be taken for) the next one's.
+    settle_time: Annotated[float, Field(ge=0, le=5)] = 0.1
+
+
+Bus = Annotated[TcpBus | RtuBus, Field(discriminator="type")]
+BUS_TYPES = frozenset({"modbus-tcp", "modbus-rtu"})
+
+
+class SensorConfig(_Model):
+    id: Ident
+    bus: str
+    unit_id: int
+    profile: str
+    poll_interval: Seconds = 10.0
+    # Added to the decoded value, per quantity, e.g. {temperature_c: -0.3} from a calibration.
+    calibration: dict[Annotated[str, Field(pattern=QUANTITY_PATTERN)], float] = Field(
+        default_factory=dict
+    )
+
+    @field_validator("unit_id")
+    @classmethod
+    def _unit(cls, unit_id: int) -> int:
+        if not 1 <= unit_id <= 247:
+            raise ValueError("must be 1..247")
+        return unit_id
+
+
+class OutboxConfig(_Model):
+    path: Path = Path("outbox.db")
+    max_messages: Annotated[int, Field(ge=10)] = 100_000
+
+
+class GatewayConfig(_Model):
+    gateway: Ident
+    site: Ident
+    broker: BrokerConfig = BrokerConfig()
+    buses: dict[str, Bus]
+    sensors: Annotated[list[SensorConfig], Field(min_length=1)]
+    outbox: OutboxConfig = OutboxConfig()
+    profile_dirs: list[Path] = Field(default_factory=list)
+    # How often a telemetry batch is sent; default: the shortest poll interval.
+    publish_interval: Seconds | None = None
+    status_interval: Seconds = 30.0
+    # Longest pause between polls of a sensor that keeps failing.
+    max_backoff: Seconds = 300.0
+
+    @model_validator(mode="after")
+    def _references(self) -> GatewayConfig:
+        seen: dict[str, int] = {}
+        addresses: dict[tuple[str, int], int] = {}
+        for index, sensor in enumerate(self.sensors):
+            if sensor.bus not in self.buses:
+                known = ", ".join(self.buses) or "none"
+                raise ValueError(f"sensors[{index}].bus: no bus {sensor.bus!r} (buses: {known})")
+            if sensor.id in seen:
+                raise ValueError(
+                    f"sensors[{index}].id: {sensor.id} is also sensors[{seen[sensor.id]}]"
+                )
+            seen[sensor.id] = index
+            key = (sensor.bus, sensor.unit_id)
+            if key in addresses:
+                raise ValueError(
+                    f"sensors[{index}].unit_id: {sensor.unit_id} on bus {sensor.bus} is also "
+                    f"sensors[{addresses[key]}]"
+                )
+            addresses[key] = index
+        return self
+
+    @property
+    def cycle(self) -> float:
+        return self.publish_interval or min(s.poll_interval for s in self.sensors)
+
+
+def _resolve(config: GatewayConfig, base: Path) -> GatewayConfig:
+    """Relative paths in the file are relative to the file, not to the working directory."""
+
+    def absolute(path: Path | None) -> Path | None:
+        return None if path is None or path.is_absolute() else base / path
+
+    outbox = config.outbox.model_copy(
+        update={"path": absolute(config.outbox.path) or config.outbox.path}
+    )
+    dirs = [absolute(d) or d for d in config.profile_dirs]
+    return config.model_copy(update={"outbox": outbox, "profile_dirs": dirs})
+
+
+def parse_config(
+    data: object, name: str = "gateway.yaml", base: Path | None = None
+) -> GatewayConfig:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{name}: expected a mapping with gateway, site, buses and sensors")
+    try:
+        config = GatewayConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(describe(name, exc, BUS_TYPES)) from None
+    return _resolve(config, base) if base else config
+
+
+def load_config(path: Path) -> tuple[GatewayConfig, dict[str, Profile]]:
+    """The config and the profiles its sensors use, or ConfigError naming file, field, reason."""
+    config = parse_config(read_yaml(path), path.name, path.resolve().parent)
+    profiles = load_profiles((s.profile for s in config.sensors), config.profile_dirs)
+    for index, sensor in enumerate(config.sensors):
+        quantities = {p.quantity for p in profiles[sensor.profile].points}
+        for quantity in sensor.calibration:
+            if quantity not in quantities:
+                raise ConfigError(
+                    f"{path.name}: sensors[{index}].calibration.{quantity}: profile "
+                    f"{sensor.profile} has no such quantity ({', '.join(sorted(quantities))})"
+                )
+    return config, profiles

@@ -1,0 +1,241 @@
+"""MQTT side of the agent: drains the outbox to the broker, QoS 1.
+
+Order and fairness: the sender keeps at most `window` messages in flight. Each
+round it first sends the newest message if it has not gone yet (the live lane),
+then fills the window with the oldest unsent ones (the replay lane). Each lane is
+in seq order; after an outage the backlog replays oldest first while the current
+readings keep arriving on time. The hub de-duplicates by (gateway, seq), so the
+rare duplicate (agent killed between the broker's PUBACK and our delete) is
+harmless.
+
+Within one process paho keeps unacknowledged messages and sends them again after
+a reconnect, so the sender hands each message to paho once; after a restart
+everything still in the outbox is unsent by definition.
+
+paho calls `on_publish` holding its own lock: the callback only queues the mid,
+and the sender thread does the bookkeeping, which avoids a lock-order deadlock.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import ssl
+import threading
+import time
+from collections.abc import Callable
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+
+from edge.config import BrokerConfig
+from edge.outbox import Entry, Outbox
+from edge.wire import Status, encode, utc_now
+
+log = logging.getLogger(__name__)
+
+
+class Publisher:
+    def __init__(
+        self,
+        broker: BrokerConfig,
+        client_id: str,
+        outbox: Outbox,
+        status_topic: str,
+        status: Callable[[], Status],
+        window: int = 64,
+    ) -> None:
+        self.broker = broker
+        self.outbox = outbox
+        self.status_topic = status_topic
+        self.status = status
+        self.window = window
+        self.connected = threading.Event()
+        self._wake = threading.Event()
+        self._acked: collections.deque[int] = collections.deque()
+        self._mid_seq: dict[int, int] = {}  # messages handed to paho, not yet acknowledged
+        self._handed: set[int] = set()
+        self._cursor = -1  # highest seq handed in the replay lane
+        self._live = -1  # highest seq handed in the live lane
+        self._refused = False
+        self.client = self._make_client(client_id)
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    def _make_client(self, client_id: str) -> mqtt.Client:
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            protocol=mqtt.MQTTv311,
+            clean_session=True,
+        )
+        broker = self.broker
+        if broker.username is not None:
+            client.username_pw_set(broker.username, broker.password)
+        if broker.uses_tls:
+            tls = broker.tls
+            client.tls_set(
+                ca_certs=str(tls.ca_file) if tls and tls.ca_file else None,
+                certfile=str(tls.cert_file) if tls and tls.cert_file else None,
+                keyfile=str(tls.key_file) if tls and tls.key_file else None,
+                cert_reqs=ssl.CERT_REQUIRED,
+            )
+            client.tls_insecure_set(bool(tls and tls.insecure))
+        offline = Status(state="offline", ts=utc_now(), version=self.status().version)
+        client.will_set(self.status_topic, encode(offline), qos=1, retain=True)
+        # Room above our window for status messages: were paho to queue one of ours
+        # behind a status, it would send it later, out of its lane's order.
+        client.max_inflight_messages_set(self.window + 16)
+        client.reconnect_delay_set(1, 15)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_publish = self._on_publish
+        return client
+
+    # --- paho callbacks (network thread) ---------------------------------------
+
+    def _on_connect(
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        flags: mqtt.ConnectFlags,
+        reason_code: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
+        if reason_code.is_failure:
+            self._refused = True
+            # Logged at every try, with the broker's words: the integrator has to act.
+            log.error(
+                "broker %s refused the connection: %s (check broker.username, "
+                "broker.password and TLS settings); retrying with backoff",
+                self.broker.url,
+                reason_code,
+            )
+            return
+        if self._refused:
+            log.info("broker %s accepts the connection now", self.broker.url)
+        self._refused = False
+        log.info("connected to %s", self.broker.url)
+        self.connected.set()
+        self._publish_status()
+        self._wake.set()
+
+    def _on_disconnect(
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        flags: mqtt.DisconnectFlags,
+        reason_code: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
+        if self.connected.is_set() and not self._stop.is_set():
+            log.warning(
+                "lost the broker %s: %s; the outbox keeps everything", self.broker.url, reason_code
+            )
+        self.connected.clear()
+
+    def _on_publish(
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        mid: int,
+        reason_code: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
+        self._acked.append(mid)
+        self._wake.set()
+
+    # --- sender thread -----------------------------------------------------------
+
+    def start(self) -> None:
+        self.client.connect_async(self.broker.host, self.broker.port, self.broker.keepalive)
+        self.client.loop_start()
+        self._thread = threading.Thread(target=self._run, name="outbox-sender", daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        """A new message is in the outbox."""
+        self._wake.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(1.0)
+            self._wake.clear()
+            self._settle_acks()
+            if self.connected.is_set():
+                self._send()
+
+    def _settle_acks(self) -> None:
+        done = []
+        while self._acked:
+            seq = self._mid_seq.pop(self._acked.popleft(), None)
+            if seq is not None:
+                self._handed.discard(seq)
+                done.append(seq)
+        self.outbox.ack(done)
+
+    def _send(self) -> None:
+        room = self.window - len(self._mid_seq)
+        if room <= 0:
+            return
+        newest = self.outbox.newest()
+        # Only a message newer than any sent so far is live: once the newest is acknowledged
+        # and gone, the next-newest is backlog and waits for its turn in the replay lane.
+        if newest is not None and newest.seq > self._live and newest.seq not in self._handed:
+            if not self._hand(newest):
+                return
+            self._live = newest.seq
+            room -= 1
+        # The replay lane; `_cursor` is the seq up to which everything has been handed.
+        for entry in self.outbox.oldest(self._cursor, room + len(self._handed)):
+            if entry.seq not in self._handed:
+                if room <= 0:
+                    self._wake.set()  # more is waiting: come back when acks free the window
+                    return
+                if not self._hand(entry):
+                    return
+                room -= 1
+            self._cursor = entry.seq
+
+    def _hand(self, entry: Entry) -> bool:
+        info = self.client.publish(entry.topic, entry.payload, qos=1)
+        # NO_CONN: paho keeps the message and sends it after the reconnect.
+        if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
+            log.warning("publish of seq %s failed: %s", entry.seq, mqtt.error_string(info.rc))
+            return False
+        self._mid_seq[info.mid] = entry.seq
+        self._handed.add(entry.seq)
+        return True
+
+    def _publish_status(self) -> None:
+        self.client.publish(self.status_topic, encode(self.status()), qos=1, retain=True)
+
+    def publish_status(self) -> None:
+        if self.connected.is_set():
+            self._publish_status()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Send what is waiting (for at most `timeout`), say offline, and disconnect.
+
+        Whatever is not acknowledged by then stays in the outbox for the next start.
+        """
+        deadline = time.monotonic() + timeout
+        while self.connected.is_set() and self.outbox.depth and time.monotonic() < deadline:
+            self._wake.set()
+            time.sleep(0.02)
+        self._stop.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(timeout)
+        if self.connected.is_set():
+            offline = self.status().model_copy(update={"state": "offline", "ts": utc_now()})
+            info = self.client.publish(self.status_topic, encode(offline), qos=1, retain=True)
+            try:
+                info.wait_for_publish(timeout)
+            except (RuntimeError, ValueError) as exc:
+                log.debug("offline status not confirmed: %s", exc)
+            self._settle_acks()
+        self.client.disconnect()
+        self.client.loop_stop()

@@ -1,0 +1,110 @@
+"""Helpers for the edge tests: a simulation, a gateway config and an MQTT subscriber."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import yaml
+from paho.mqtt.enums import CallbackAPIVersion
+
+from edge.wire import Telemetry, decode, subscription
+from firmware_sim.scenario import ScenarioSpec, Simulation
+
+
+def simulate(servers: dict[str, Any], devices: list[dict[str, Any]]) -> Simulation:
+    spec = ScenarioSpec.model_validate({"servers": servers, "devices": devices})
+    return Simulation(spec).start()
+
+
+def gateway_config(
+    path: Path,
+    *,
+    mqtt_port: int,
+    buses: dict[str, Any],
+    sensors: list[dict[str, Any]],
+    gateway: str = "gw-test",
+    **extra: Any,
+) -> Path:
+    data = {
+        "gateway": gateway,
+        "site": "test",
+        "broker": {"url": f"mqtt://127.0.0.1:{mqtt_port}"},
+        "buses": buses,
+        "sensors": sensors,
+        "outbox": {"path": str(path.parent / "outbox.db")},
+        "status_interval": 1,
+        **extra,
+    }
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{what} not reached after {timeout}s")
+
+
+class Subscriber:
+    """What a hub would receive: a persistent MQTT session (QoS 1), kept across broker restarts."""
+
+    def __init__(self, port: int, username: str | None = None, password: str | None = None):
+        self.telemetry: list[Telemetry] = []
+        self.status: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=f"test-hub-{uuid.uuid4().hex[:8]}",
+            clean_session=False,
+        )
+        self.client.on_connect = lambda c, *_: c.subscribe(
+            [(subscription("telemetry"), 1), (subscription("status"), 1)]
+        )
+        self.client.on_message = self._on_message
+        if username:
+            self.client.username_pw_set(username, password)
+        self.client.reconnect_delay_set(0.2, 1)
+        self.client.connect("127.0.0.1", port)
+        self.client.loop_start()
+        self.connected_once = threading.Event()
+
+    def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
+        with self._lock:
+            if msg.topic.endswith("/telemetry"):
+                self.telemetry.append(decode(Telemetry, msg.payload))
+            else:
+                self.status.append(json.loads(msg.payload))
+
+    @property
+    def seqs(self) -> list[int]:
+        with self._lock:
+            return [t.seq for t in self.telemetry]
+
+    def readings(self, sensor: str) -> list[Any]:
+        with self._lock:
+            return [r for t in self.telemetry for r in t.readings if r.sensor == sensor]
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+def merge_of_two_ordered_lanes(seqs: list[int]) -> bool:
+    """True if `seqs` is the replay lane (all below some T, ascending) interleaved with the
+    live lane (T and above, ascending): the order the outbox promises after an outage."""
+    for threshold in [*sorted(set(seqs)), max(seqs, default=0) + 1]:
+        low = [s for s in seqs if s < threshold]
+        high = [s for s in seqs if s >= threshold]
+        if low == sorted(low) and high == sorted(high):
+            return True
+    return False
