@@ -38,7 +38,6 @@ from inventory.users import create_user_with_token
 from tests.services import Postgres, free_port, port_open, wait_for
 
 
-
 def make_app():  # type: ignore[no-untyped-def]
     """uvicorn factory for the worker processes (schema is migrated beforehand)."""
     from hub.app import create_app

@@ -1,18 +1,15 @@
 """`stockwarden demo`: the whole flow in one process, no external service.
 
 An in-process MQTT broker (amqtt), the hub on SQLite (no time-series store:
-latest values and hourly statistics come from SQL) and a simulated gateway
-publishing readings for a small warehouse."""
+latest values and hourly statistics come from SQL) and the real edge agent
+polling simulated Modbus sensors of a small warehouse (firmware_sim.demo)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import math
-import random
 import tempfile
 import threading
-import time
 from pathlib import Path
 
 import uvicorn
@@ -23,14 +20,13 @@ from hub.settings import load_settings
 
 log = logging.getLogger(__name__)
 
-# zone code -> (name, storage class code, name, temp range, humidity range, hazardous, sensors)
+# zone code -> (name, storage class code, its name, temp range, humidity range, hazardous);
+# the sensors in each zone are the simulator's (firmware_sim.demo.DEMO_ZONES).
 DEMO_WAREHOUSE = {
-    "cold-room": ("Cold room", "2-8C", "Refrigerated 2-8 °C", (2.0, 8.0), None, False,
-                  ["cold-1", "cold-2"]),
+    "cold-room": ("Cold room", "2-8C", "Refrigerated 2-8 °C", (2.0, 8.0), None, False),
     "crt": ("Controlled room temperature", "15-25C", "Controlled 15-25 °C", (15.0, 25.0),
-            (35.0, 75.0), False, ["crt-1", "crt-2"]),
-    "haz": ("Hazardous goods store", "le30C", "At most 30 °C", (None, 30.0), None, True,
-            ["haz-1"]),
+            (35.0, 75.0), False),
+    "haz": ("Hazardous goods store", "le30C", "At most 30 °C", (None, 30.0), None, True),
 }
 
 
@@ -74,15 +70,14 @@ class EmbeddedBroker:
 
 def seed_warehouse(hub: Hub) -> None:
     """Zones with their storage classes, and the demo's sensors assigned to them."""
+    from firmware_sim.demo import DEMO_ZONES
     from ingest.orm import Sensor
     from inventory.orm import StorageClass, Zone
 
     with hub.sessions() as session, session.begin():
         if session.query(Zone).count():
             return
-        for code, (name, sc_code, sc_name, temp, hum, hazardous, sensors) in (
-            DEMO_WAREHOUSE.items()
-        ):
+        for code, (name, sc_code, sc_name, temp, hum, hazardous) in DEMO_WAREHOUSE.items():
             storage = StorageClass(
                 code=sc_code, name=sc_name, temp_min_c=temp[0], temp_max_c=temp[1],
                 humidity_min_pct=hum[0] if hum else None, humidity_max_pct=hum[1] if hum else None,
@@ -90,7 +85,7 @@ def seed_warehouse(hub: Hub) -> None:
             zone = Zone(code=code, name=name, storage_class=storage, hazardous=hazardous)
             session.add(zone)
             session.flush()
-            for sensor in sensors:
+            for sensor in DEMO_ZONES[code]:
                 session.add(Sensor(id=sensor, name=f"{name} {sensor}", zone_id=zone.id))
 
 
@@ -106,40 +101,6 @@ def demo_token(hub: Hub) -> str:
         user = session.scalar(select(User).where(User.username == "demo"))
         user = user or create_user(session, "demo", Role.ADMIN)
         return issue_token(session, user, label="demo").token
-
-
-def simulated_gateway(mqtt_port: int, stop: threading.Event, interval: float = 2.0) -> None:
-    """Readings for the demo's sensors: daily drift, noise, now and then a door opening."""
-    import paho.mqtt.client as mqtt
-    from paho.mqtt.enums import CallbackAPIVersion
-
-    from edge import wire
-
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="demo-gateway")
-    client.connect_async("127.0.0.1", mqtt_port)
-    client.loop_start()
-    topic = wire.gateway_topic("demo", "demo-gw", "telemetry")
-    centre = {"cold-room": 5.0, "crt": 20.0, "haz": 22.0}
-    seq = 0
-    while not stop.wait(interval):
-        now = wire.utc_now()
-        phase = math.sin(time.time() / 600)
-        readings = []
-        for zone, (*_, sensors) in DEMO_WAREHOUSE.items():
-            for sensor in sensors:
-                temp = centre[zone] + 1.5 * phase + random.gauss(0, 0.2)
-                if sensor == "cold-2" and random.random() < 0.05:
-                    temp += 4.0  # the door stays open a little too long
-                readings.append(wire.Reading(
-                    sensor=sensor, ts=now,
-                    quantities={"temperature_c": round(temp, 2),
-                                "humidity_pct": round(50 + 8 * phase + random.gauss(0, 1), 1)},
-                ))
-        seq += 1
-        client.publish(topic, wire.encode(wire.Telemetry(gateway="demo-gw", seq=seq,
-                                                         readings=readings)), qos=1)
-    client.disconnect()
-    client.loop_stop()
 
 
 def run_demo(
@@ -164,7 +125,13 @@ def run_demo(
     seed_warehouse(hub)
     token = demo_token(hub)
     stop = threading.Event()
-    gateway = threading.Thread(target=simulated_gateway, args=(mqtt_port, stop), daemon=True)
+    from firmware_sim.demo import run_demo_gateway
+
+    # The real edge agent, polling simulated Modbus devices (RTU on a pty and TCP).
+    gateway = threading.Thread(
+        target=run_demo_gateway, args=("127.0.0.1", mqtt_port, data_dir, stop),
+        name="demo-gateway", daemon=True,
+    )
     server = uvicorn.Server(uvicorn.Config(create_app(hub), host="127.0.0.1", port=http_port,
                                            log_config=None, access_log=False))
     if duration is not None:
@@ -190,6 +157,6 @@ def run_demo(
         server.run()  # returns after Ctrl-C; the app's shutdown stops ingest
     finally:
         stop.set()
-        gateway.join(timeout=5)
+        gateway.join(timeout=15)
         broker.stop()
         log.info("demo stopped")
