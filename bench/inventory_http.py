@@ -158,7 +158,7 @@ ANALYZE;
 
 def allocation_growth(pg: Postgres) -> dict[str, float]:
     url = pg.create_database("allocation")
-    prepare(url)
+    prepare(url, items=16)
     hub = Hub.build(load_settings(database_url=url), migrate_schema=False)
 
     def bulk(items: int) -> None:
