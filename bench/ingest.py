@@ -324,7 +324,7 @@ def main() -> None:
     ]
     for name, value, target, ratio in rows:
         target_text = f"{target:,}" if target else ""
-        ratio_text = f"{ratio:.2f}" if ratio is not None else ""
+        ratio_text = f"{ratio:.3f}" if ratio is not None else ""
         print(f"{name:<52}{value:>14,.1f}{target_text:>12}{ratio_text:>10}")
     print("\nratio: hub messages/s over the broker's own pass-through to one subscriber.")
 
