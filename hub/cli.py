@@ -38,6 +38,17 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def _database_failure(exc: Exception) -> typer.Exit:
     reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
     return _fail(f"cannot use the database: {reason}", code=1)
@@ -99,6 +110,11 @@ def demo(
     from hub.logs import configure_logging
 
     configure_logging("INFO", "text")
+    for port, option, what in ((http_port, "--http-port", "HTTP"), (mqtt_port, "--mqtt-port",
+                                                                    "MQTT")):
+        if not _port_free(port):
+            raise _fail(f"port {port} is in use (another {what} server?): "
+                        f"choose another with {option}")
     from hub.demo import run_demo
 
     run_demo(http_port=http_port, mqtt_port=mqtt_port, data_dir=data_dir, duration=duration)

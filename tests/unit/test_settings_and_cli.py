@@ -100,3 +100,16 @@ def test_an_unreachable_database_is_one_clear_line(monkeypatch) -> None:
     assert result.exit_code == 1
     assert "cannot use the database" in result.output
     assert "Traceback" not in result.output
+
+
+def test_the_demo_names_a_port_in_use_instead_of_failing_with_a_traceback() -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(app, ["demo", "--mqtt-port", str(port)])
+    assert result.exit_code == 2
+    assert f"port {port} is in use" in result.output
+    assert "--mqtt-port" in result.output
