@@ -15,7 +15,9 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
+from hub.container import Hub
 from hub.deps import HubDep
 from inventory.domain import Actor, Role
 from inventory.errors import Forbidden, Invalid, Unauthorized
@@ -47,7 +49,7 @@ class TokenCache:
         self._entries[token] = (time.monotonic() + self.ttl_s, actor)
 
 
-def authenticated(
+async def authenticated(
     request: Request,
     hub: HubDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -59,10 +61,15 @@ def authenticated(
         cache = request.app.state.token_cache = TokenCache(hub.settings.token_cache_s)
     actor = cache.get(credentials.credentials)
     if actor is None:
-        with hub.sessions() as session:
-            actor = actor_for_token(session, credentials.credentials)
+        # The database lookup runs in the thread pool; a cache hit costs no hop at all.
+        actor = await run_in_threadpool(_lookup, hub, credentials.credentials)
         cache.put(credentials.credentials, actor)
     return actor
+
+
+def _lookup(hub: Hub, token: str) -> Actor:
+    with hub.sessions() as session:
+        return actor_for_token(session, token)
 
 
 CurrentUser = Annotated[Actor, Depends(authenticated)]
@@ -71,7 +78,7 @@ CurrentUser = Annotated[Actor, Depends(authenticated)]
 def require_role(needed: Role) -> Callable[[Actor], Actor]:
     """A dependency refusing users below `needed` (operator < supervisor < admin)."""
 
-    def check(actor: CurrentUser) -> Actor:
+    async def check(actor: CurrentUser) -> Actor:
         if not actor.role.allows(needed):
             raise Forbidden(
                 f"{actor.username} is {actor.role.value}; this needs {needed.value} or above",

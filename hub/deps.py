@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -10,15 +10,19 @@ from sqlalchemy.orm import Session
 
 from hub.container import Hub
 
+# These dependencies do no IO of their own (a session connects on first use, in the
+# route's worker thread), so they are `async def`: FastAPI runs a plain `def`
+# dependency through the thread pool, a hop per dependency per request.
 
-def get_hub(request: Request) -> Hub:
+
+async def get_hub(request: Request) -> Hub:
     return request.app.state.hub
 
 
 HubDep = Annotated[Hub, Depends(get_hub)]
 
 
-def get_session(hub: HubDep) -> Iterator[Session]:
+async def get_session(hub: HubDep) -> AsyncIterator[Session]:
     """A session for the request; services own their transactions (`with session.begin()`)."""
     with hub.sessions() as session:
         yield session
@@ -27,7 +31,7 @@ def get_session(hub: HubDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_write_session(hub: HubDep) -> Iterator[Session]:
+async def get_write_session(hub: HubDep) -> AsyncIterator[Session]:
     """A session for read-modify-write use cases (serialised writers on SQLite)."""
     with hub.writes() as session:
         yield session
