@@ -11,9 +11,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from pathlib import Path
 
-from edge.config import GatewayConfig, RtuBus, TcpBus, load_config
+from edge.config import GatewayConfig, RtuBus, TcpBus
 from edge.modbus import Link, PymodbusLink
 from edge.outbox import Outbox
 from edge.poller import BusPoller, SensorTask
@@ -75,11 +74,6 @@ class Agent:
             gateway_topic(config.site, config.gateway, "status"),
             self.status,
         )
-
-    @classmethod
-    def from_file(cls, path: Path) -> Agent:
-        config, profiles = load_config(path)
-        return cls(config, profiles)
 
     def _collect(self, reading: Reading) -> None:
         with self._lock:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -57,13 +55,6 @@ def write_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions for read-modify-write transactions: on SQLite they serialise
     (BEGIN IMMEDIATE); on PostgreSQL they are ordinary, locking rows themselves."""
     return sessionmaker(engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False)
-
-
-@contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """A unit of work: commits when the block ends, rolls back on any error."""
-    with factory() as session, session.begin():
-        yield session
 
 
 def alembic_config(engine: Engine) -> Any:

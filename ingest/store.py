@@ -38,7 +38,6 @@ class Rejected:
 
 @dataclass(slots=True)
 class BatchOutcome:
-    messages: int = 0
     readings: int = 0
     duplicates: int = 0
     dead_letters: int = 0
@@ -80,7 +79,6 @@ class IngestStore:
             outcome.fresh = fresh
             if fresh:
                 readings = [reading for item in fresh for reading in item.message.readings]
-                outcome.messages = len(fresh)
                 outcome.readings = len(readings)
                 self.sql.upsert_sensors(session, _sensor_rows(fresh))
                 rollup = Rollup.of(readings)
