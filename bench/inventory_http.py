@@ -31,10 +31,11 @@ from hub.container import Hub
 from hub.settings import load_settings
 from inventory import services
 from inventory.commands import PickPreview
-from inventory.domain import Role
 from inventory.masterdata import ItemCreate, create_item
-from inventory.orm import Location, StorageClass, Zone
+from inventory.orm import Location
 from inventory.users import create_user_with_token
+from kernel.actors import Role
+from kernel.orm import StorageClass, Zone
 from tests.services import Postgres, free_port, port_open, wait_for
 
 

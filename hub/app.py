@@ -14,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from hub import __version__
 from hub.auth import authenticated
 from hub.container import Hub
+from hub.errors import error_body, http_headers, http_status
 from hub.routes import (
     health,
     items,
@@ -27,7 +28,7 @@ from hub.routes import (
     users,
     zones,
 )
-from inventory.errors import DomainError
+from kernel.errors import DomainError
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +57,8 @@ def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
 
     @app.exception_handler(DomainError)
     async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return JSONResponse({"error": exc.code, "detail": exc.message}, status_code=exc.status,
-                            headers=headers)
+        return JSONResponse(error_body(exc), status_code=http_status(exc),
+                            headers=http_headers(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_body(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -19,10 +19,10 @@ from starlette.concurrency import run_in_threadpool
 
 from hub.container import Hub
 from hub.deps import HubDep
-from inventory.domain import Actor, Role
-from inventory.errors import Forbidden, Invalid, Unauthorized
-from inventory.uow import Idempotency
 from inventory.users import actor_for_token
+from kernel.actors import Actor, Role
+from kernel.errors import Forbidden, Invalid, Unauthorized
+from kernel.uow import Idempotency
 
 _bearer = HTTPBearer(auto_error=False, description="an API token or a token from /auth/login")
 

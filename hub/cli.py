@@ -246,9 +246,9 @@ def user_create(
     config: ConfigOption = None,
 ) -> None:
     """Create a user and print their API token (once)."""
-    from inventory.domain import Role
-    from inventory.errors import DomainError
     from inventory.users import create_user_with_token
+    from kernel.actors import Role
+    from kernel.errors import DomainError
 
     try:
         wanted = Role(role)
@@ -274,18 +274,15 @@ def user_token(
     username: Annotated[str, typer.Option(help="Whose token.")], config: ConfigOption = None
 ) -> None:
     """Issue another API token for a user (printed once)."""
-    from sqlalchemy import select
-
-    from inventory.orm import User
-    from inventory.users import issue_token
+    from inventory.users import new_token
+    from kernel.errors import DomainError
 
     hub = _stock_hub(config)
     try:
-        with hub.writes() as session, session.begin():
-            user = session.scalar(select(User).where(User.username == username))
-            if user is None:
-                raise _fail(f"no user {username}")
-            _print_token(issue_token(session, user, label="cli"))
+        with hub.writes() as session:
+            _print_token(new_token(session, username, label="cli").get())
+    except DomainError as exc:
+        raise _fail(exc.message) from None
     finally:
         hub.stop()
 
@@ -296,7 +293,7 @@ def _run_import(path: Path, what: str, run: object, report_file: Path | None) ->
     from rich.table import Table
 
     from inventory.bulk_import import count_rows
-    from inventory.errors import DomainError
+    from kernel.errors import DomainError
 
     console = Console(stderr=True)
     if not path.is_file():
@@ -359,8 +356,8 @@ def import_stock(
 ) -> None:
     """Import opening stock as receipts; running the same file again books nothing twice."""
     from inventory import bulk_import
-    from inventory.errors import DomainError
     from inventory.users import actor_for_username
+    from kernel.errors import DomainError
 
     hub = _stock_hub(config)
     try:

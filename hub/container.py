@@ -1,9 +1,12 @@
-"""What the running hub holds: settings, the database and the parts built on them."""
+"""The composition root: what the running hub holds (settings, the database) and
+the parts built on them. Each part gets its own settings object, built here from
+the hub's; no part imports `hub`."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
@@ -12,6 +15,19 @@ from sqlalchemy.orm import Session, sessionmaker
 from hub.db import make_engine, migrate, session_factory, write_session_factory
 from hub.settings import HubSettings
 
+if TYPE_CHECKING:
+    from ingest.service import IngestService
+
+
+class Part(Protocol):
+    """A long-running part of the hub (ingest, the alarm evaluator ...)."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def health(self) -> dict[str, dict[str, object]]: ...
+
 
 @dataclass
 class Hub:
@@ -19,9 +35,10 @@ class Hub:
     engine: Engine
     sessions: sessionmaker[Session]
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
-    # Long-running parts (ingest, alarm evaluator ...) by name; each has start() and stop().
-    parts: dict[str, Any] = field(default_factory=dict)
-    # Sessions for read-modify-write use cases (stock moves): serialised on SQLite.
+    # The long-running parts, typed; None when this hub runs without them (tests,
+    # `stockwarden api`-style use). Started in the order of `parts()`, stopped in reverse.
+    ingest: IngestService | None = None
+    # Sessions for read-modify-write use cases: serialised on SQLite.
     writes: sessionmaker[Session] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -34,12 +51,17 @@ class Hub:
             migrate(engine)
         return cls(settings=settings, engine=engine, sessions=session_factory(engine))
 
+    def parts(self) -> Iterator[tuple[str, Part]]:
+        """The parts present, by name, in start order."""
+        if self.ingest is not None:
+            yield "ingest", self.ingest
+
     def start(self) -> None:
-        for part in self.parts.values():
+        for _name, part in self.parts():
             part.start()
 
     def stop(self) -> None:
-        for part in reversed(list(self.parts.values())):
+        for _name, part in reversed(list(self.parts())):
             part.stop()
         self.engine.dispose()
 
@@ -47,7 +69,8 @@ class Hub:
 def assemble(settings: HubSettings) -> Hub:
     """The hub with all its parts, as `stockwarden hub` runs it."""
     from ingest.service import IngestService
+    from ingest.settings import ingest_settings
 
     hub = Hub.build(settings)
-    hub.parts["ingest"] = IngestService(settings, hub.sessions, hub.registry)
+    hub.ingest = IngestService(ingest_settings(settings), hub.sessions, hub.registry)
     return hub

@@ -72,7 +72,7 @@ def seed_warehouse(hub: Hub) -> None:
     """Zones with their storage classes, and the demo's sensors assigned to them."""
     from firmware_sim.demo import DEMO_ZONES
     from ingest.orm import Sensor
-    from inventory.orm import StorageClass, Zone
+    from kernel.orm import StorageClass, Zone
 
     with hub.sessions() as session, session.begin():
         if session.query(Zone).count():
@@ -93,9 +93,9 @@ def demo_token(hub: Hub) -> str:
     """An API token for the demo's admin (the API answers nothing without one)."""
     from sqlalchemy import select
 
-    from inventory.domain import Role
-    from inventory.orm import User
     from inventory.users import create_user, issue_token
+    from kernel.actors import Role
+    from kernel.orm import User
 
     with hub.writes() as session, session.begin():
         user = session.scalar(select(User).where(User.username == "demo"))

@@ -23,7 +23,7 @@ HubDep = Annotated[Hub, Depends(get_hub)]
 
 
 async def get_session(hub: HubDep) -> AsyncIterator[Session]:
-    """A session for the request; services own their transactions (`with session.begin()`)."""
+    """A session for the request; services own their transactions (kernel/uow.py)."""
     with hub.sessions() as session:
         yield session
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from inventory.orm import Base
+from kernel.orm import Base
 
 
 class Sensor(Base):

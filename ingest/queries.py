@@ -1,4 +1,4 @@
-"""Read and master-data use cases for sensors and their readings."""
+"""Read use cases for sensors and their readings (writes: ingest/sensors.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ingest.orm import DeadLetter, HourlyStat, LatestReading, Sensor
-from inventory.errors import Conflict, Invalid, NotFound
-from inventory.orm import Zone
+from kernel.errors import Invalid, NotFound
+from kernel.orm import Zone
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class HourView:
     mean: float
 
 
-def _zone_by_code(session: Session, code: str) -> Zone:
+def zone_by_code(session: Session, code: str) -> Zone:
     zone = session.scalar(select(Zone).where(Zone.code == code))
     if zone is None:
         raise NotFound(f"no zone {code}", code="zone_not_found")
@@ -78,36 +78,6 @@ def get_sensor(session: Session, sensor_id: str) -> SensorView:
     if row is None:
         raise NotFound(f"no sensor {sensor_id}", code="sensor_not_found")
     return _view(*row)
-
-
-def register_sensor(
-    session: Session, sensor_id: str, name: str = "", zone: str | None = None
-) -> SensorView:
-    with session.begin():
-        if session.get(Sensor, sensor_id) is not None:
-            raise Conflict(f"sensor {sensor_id} is registered already", code="sensor_exists")
-        zone_id = _zone_by_code(session, zone).id if zone else None
-        session.add(Sensor(id=sensor_id, name=name, zone_id=zone_id))
-    return get_sensor(session, sensor_id)
-
-
-def update_sensor(
-    session: Session, sensor_id: str, *, name: str | None = None,
-    zone: str | None = None, unassign: bool = False,
-) -> SensorView:
-    if zone is not None and unassign:
-        raise Invalid("give a zone or unassign, not both", code="zone_and_unassign")
-    with session.begin():
-        sensor = session.get(Sensor, sensor_id)
-        if sensor is None:
-            raise NotFound(f"no sensor {sensor_id}", code="sensor_not_found")
-        if name is not None:
-            sensor.name = name
-        if zone is not None:
-            sensor.zone_id = _zone_by_code(session, zone).id
-        if unassign:
-            sensor.zone_id = None
-    return get_sensor(session, sensor_id)
 
 
 def latest_readings(
@@ -153,7 +123,7 @@ def zone_hours(
 ) -> list[HourView]:
     """Every sensor of the zone folded together, hour by hour."""
     _check_period(start, end)
-    zone_id = _zone_by_code(session, zone).id
+    zone_id = zone_by_code(session, zone).id
     query = (
         select(
             HourlyStat.hour, HourlyStat.quantity, func.sum(HourlyStat.count),

@@ -23,11 +23,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from edge import wire
 from edge.wire import Status, Telemetry, WireError
-from hub.settings import HubSettings
 from ingest.checks import telemetry_problem
 from ingest.lineproto import reading_line
 from ingest.metrics import IngestMetrics
 from ingest.mqtt import Delivery, MqttSubscriber
+from ingest.settings import IngestSettings
 from ingest.store import Accepted, IngestStore, Rejected
 from ingest.tsdb import InfluxWriteSink, LineSink, OutboxWriter
 
@@ -55,7 +55,7 @@ HOUSEKEEPING_S = 3600.0
 class IngestService:
     def __init__(
         self,
-        settings: HubSettings,
+        settings: IngestSettings,
         sessions: sessionmaker[Session],
         registry: CollectorRegistry,
         *,

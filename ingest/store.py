@@ -18,7 +18,7 @@ from edge.wire import Reading, Telemetry, TopicParts
 from ingest.batch_sql import SensorRow, batch_sql_for
 from ingest.orm import DeadLetter, SeenMessage, Sensor, TsOutbox
 from ingest.rollup import Rollup
-from inventory.orm import Zone
+from kernel.orm import Zone
 
 MAX_DEAD_LETTER_BYTES = 64 * 1024
 

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from inventory.domain import AllocationPolicy, PickLine, QcStatus, StockOnHand, is_expired
-from inventory.errors import Conflict
+from kernel.errors import Conflict
 
 
 class InsufficientStock(Conflict):

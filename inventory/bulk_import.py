@@ -1,8 +1,9 @@
 """Bulk import of items and opening stock from CSV.
 
-Each row is its own transaction: a bad row is refused with its reason and the
-others go in. Stock rows carry an idempotency key made of the file's content hash
-and the row number, so running the same file again books nothing twice."""
+Each row goes through the same service as the API (one unit of work, one
+transaction per row): a bad row is refused with its reason and the others go in.
+Stock rows carry an idempotency key made of the file's content hash and the row
+number, so running the same file again books nothing twice."""
 
 from __future__ import annotations
 
@@ -17,10 +18,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from inventory import services
 from inventory.commands import Receive
-from inventory.domain import Actor
-from inventory.errors import DomainError
 from inventory.masterdata import ItemCreate, create_item
-from inventory.uow import Idempotency, run_write
+from kernel.actors import Actor
+from kernel.errors import DomainError
+from kernel.uow import Idempotency
 
 ITEM_COLUMNS = ["sku", "gtin", "name", "unit", "storage_class", "min_stock", "policy",
                 "hazardous", "abc_class", "quarantine_on_receipt"]
@@ -74,16 +75,15 @@ def import_items(
     sessions: sessionmaker[Session], path: Path, progress: Callable[[], None] = lambda: None,
 ) -> ImportReport:
     report = ImportReport()
-    for line, row in _rows(path, {"sku", "name"}):
-        report.rows += 1
-        try:
-            body = ItemCreate.model_validate(_without_blanks(row))
-            with sessions() as session:
-                run_write(session, lambda s=session, b=body: create_item(s, b))
-            report.imported += 1
-        except (ValidationError, DomainError) as exc:
-            report.refused.append(Refusal(line, _problem(exc)))
-        progress()
+    with sessions() as session:
+        for line, row in _rows(path, {"sku", "name"}):
+            report.rows += 1
+            try:
+                create_item(session, ItemCreate.model_validate(_without_blanks(row)))
+                report.imported += 1
+            except (ValidationError, DomainError) as exc:
+                report.refused.append(Refusal(line, _problem(exc)))
+            progress()
     return report
 
 
@@ -94,20 +94,20 @@ def import_stock(
     """Opening stock as receipts (reference "opening stock" unless given)."""
     report = ImportReport()
     file_hash = hashlib.sha256(path.read_bytes()).hexdigest()[:32]
-    for line, row in _rows(path, {"item", "lot_number", "location", "quantity"}):
-        report.rows += 1
-        try:
-            command = Receive.model_validate(
-                {"reference": "opening stock", **_without_blanks(row)})
-            key = Idempotency(actor.user_id, f"import:{file_hash}:{line}",
-                              hashlib.sha256(command.model_dump_json().encode()).hexdigest())
-            with sessions() as session:
-                answer = services.receive(session, command, actor, key)
-            if answer.replayed:
-                report.already_imported += 1
-            else:
-                report.imported += 1
-        except (ValidationError, DomainError) as exc:
-            report.refused.append(Refusal(line, _problem(exc)))
-        progress()
+    with sessions() as session:
+        for line, row in _rows(path, {"item", "lot_number", "location", "quantity"}):
+            report.rows += 1
+            try:
+                command = Receive.model_validate(
+                    {"reference": "opening stock", **_without_blanks(row)})
+                key = Idempotency(actor.user_id, f"import:{file_hash}:{line}",
+                                  hashlib.sha256(command.model_dump_json().encode()).hexdigest())
+                done = services.receive(session, command, actor, key)
+                if done.replayed:
+                    report.already_imported += 1
+                else:
+                    report.imported += 1
+            except (ValidationError, DomainError) as exc:
+                report.refused.append(Refusal(line, _problem(exc)))
+            progress()
     return report

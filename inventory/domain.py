@@ -9,7 +9,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from inventory.errors import Invalid
+from kernel.actors import Actor, Role
+from kernel.errors import Invalid
+
+__all__ = ["Actor", "Role"]  # re-exported: who acts is kernel vocabulary
 
 
 class QcStatus(StrEnum):
@@ -32,29 +35,6 @@ class MoveKind(StrEnum):
 class AllocationPolicy(StrEnum):
     FEFO = "fefo"  # first expired, first out; ties by earliest receipt
     FIFO = "fifo"  # first in, first out
-
-
-class Role(StrEnum):
-    OPERATOR = "operator"
-    SUPERVISOR = "supervisor"
-    ADMIN = "admin"
-
-    @property
-    def rank(self) -> int:
-        return list(Role).index(self)
-
-    def allows(self, needed: Role) -> bool:
-        """Roles are ordered: a supervisor may do what an operator may, an admin everything."""
-        return self.rank >= needed.rank
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """Who does something; recorded on every move and status change."""
-
-    user_id: int
-    username: str
-    role: Role
 
 
 # Quality transitions: a rejected or recalled lot never becomes usable again.

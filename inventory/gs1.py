@@ -21,7 +21,7 @@ from biip.gs1_digital_link_uris import GS1DigitalLinkURI
 from biip.gs1_element_strings import GS1ElementString
 from biip.gtin import Gtin
 
-from inventory.errors import Invalid
+from kernel.errors import Invalid
 
 GS = "\x1d"  # ASCII 29, what scanners send for FNC1 between variable-length fields
 _CONFIG = ParseConfig(separator_chars=(GS,))

@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 
 from inventory import repository as repo
 from inventory.allocation import InsufficientStock
-from inventory.domain import Actor, MoveKind
+from inventory.domain import MoveKind
 from inventory.orm import Item, Move
+from kernel.actors import Actor
 
 
 class StockChanged(InsufficientStock):

@@ -1,96 +1,28 @@
-"""SQL tables shared by the hub's parts: the declarative base, a UTC datetime type,
-storage classes and zones (master data that sensors, stock and alarms all refer to).
-
-The inventory's own tables (items, locations, lots, the ledger, balances) are
-added here by the inventory work; ingest keeps its tables in ingest/orm.py on
-the same `Base`, so one metadata (and one Alembic history) covers the hub.
-"""
+"""The inventory's SQL tables: items, locations, lots, quality events, balances,
+and the ledger. They sit on the kernel's `Base`, next to
+zones, storage classes and users (kernel/orm.py)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
-    DateTime,
-    Float,
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
-    Text,
     UniqueConstraint,
     func,
 )
-from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-# Deterministic constraint names, so Alembic migrations work on SQLite and PostgreSQL alike.
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+from kernel.orm import ApiToken, Base, IdempotencyRecord, StorageClass, User, UtcDateTime, Zone
 
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """Stores UTC; always returns timezone-aware UTC (SQLite drops the zone)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: UtcDateTime()}
-
-
-class StorageClass(Base):
-    """A band of storage conditions, e.g. 2-8 °C or 15-25 °C / 35-75 %RH."""
-
-    __tablename__ = "storage_classes"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(32), unique=True)
-    name: Mapped[str] = mapped_column(String(128))
-    temp_min_c: Mapped[float | None] = mapped_column(Float)
-    temp_max_c: Mapped[float | None] = mapped_column(Float)
-    humidity_min_pct: Mapped[float | None] = mapped_column(Float)
-    humidity_max_pct: Mapped[float | None] = mapped_column(Float)
-
-
-class Zone(Base):
-    """A room or area with one storage class; sensors and bins belong to zones."""
-
-    __tablename__ = "zones"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(64), unique=True)
-    name: Mapped[str] = mapped_column(String(128))
-    storage_class_id: Mapped[int | None] = mapped_column(ForeignKey("storage_classes.id"))
-    hazardous: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
-
-    storage_class: Mapped[StorageClass | None] = relationship(lazy="joined")
+# Re-exported: these tables moved to the shared kernel.
+__all__ = ["ApiToken", "Base", "IdempotencyRecord", "StorageClass", "User", "UtcDateTime", "Zone"]
 
 
 class Item(Base):
@@ -126,31 +58,6 @@ class Location(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     zone: Mapped[Zone] = relationship(lazy="joined")
-
-
-class User(Base):
-    __tablename__ = "users"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(64), unique=True)
-    role: Mapped[str] = mapped_column(String(16))
-    password_hash: Mapped[str | None] = mapped_column(String(256))
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
-
-
-class ApiToken(Base):
-    """A bearer token; only its SHA-256 is stored (tokens are 256 random bits)."""
-
-    __tablename__ = "api_tokens"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    label: Mapped[str] = mapped_column(String(64), default="api")
-    created_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
-    expires_at: Mapped[datetime | None]
-    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Lot(Base):
@@ -229,18 +136,3 @@ class Move(Base):
     reference: Mapped[str | None] = mapped_column(String(128))
     reason: Mapped[str | None] = mapped_column(String(500))
     idempotency_key: Mapped[str | None] = mapped_column(String(128))
-
-
-class IdempotencyRecord(Base):
-    """The first answer to a mutating request, replayed for retries with the same key."""
-
-    __tablename__ = "idempotency_records"
-    __table_args__ = (UniqueConstraint("user_id", "key"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    key: Mapped[str] = mapped_column(String(128))
-    fingerprint: Mapped[str] = mapped_column(String(64))
-    status_code: Mapped[int] = mapped_column(Integer)
-    body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime]

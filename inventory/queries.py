@@ -10,8 +10,9 @@ from datetime import date, datetime
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
-from inventory.errors import NotFound
-from inventory.orm import Balance, Item, Location, Lot, Move, QcEvent, User, Zone
+from inventory.orm import Balance, Item, Location, Lot, Move, QcEvent
+from kernel.errors import NotFound
+from kernel.orm import User, Zone
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,8 +16,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from inventory.domain import QcStatus, StockOnHand
-from inventory.errors import NotFound
-from inventory.orm import Balance, Item, Location, Lot, Zone
+from inventory.orm import Balance, Item, Location, Lot
+from kernel.errors import NotFound
+from kernel.orm import Zone
 
 
 def item_by_reference(session: Session, reference: str) -> Item:

@@ -16,8 +16,7 @@ from sqlalchemy.orm import Session
 from inventory import repository as repo
 from inventory import services
 from inventory.commands import Count, Dispatch, Receive, Return, Transfer
-from inventory.domain import Actor
-from inventory.errors import Invalid
+from inventory.ledger import Booking
 from inventory.scanning import (
     GS1Scan,
     LocationLabel,
@@ -26,7 +25,9 @@ from inventory.scanning import (
     check_receivable,
     interpret,
 )
-from inventory.uow import Answer, Idempotency, jsonable
+from kernel.actors import Actor
+from kernel.errors import Invalid
+from kernel.uow import Done, Idempotency, run_read
 
 T = TypeVar("T")
 
@@ -63,13 +64,9 @@ class ScanOutcome:
     scan: ScanResult
     kind: str  # product, location or command
     item: str | None
-    status: int
-    booking: object | None
-    replayed: bool = False
-
-    def body(self) -> dict[str, object]:
-        return {"kind": self.kind, "scan": jsonable(self.scan), "item": self.item,
-                "booking": self.booking}
+    # The booking made (a product scan in a booking mode), or its first answer
+    # when the request is a resend: `booked.replay`.
+    booked: Done[Booking] | None = None
 
 
 def _need(value: T | None, what: str, mode: ScanMode) -> T:
@@ -86,17 +83,16 @@ def book_scan(
     scan = interpret(request.raw, settings)
     if not isinstance(scan, GS1Scan):
         kind = "location" if isinstance(scan, LocationLabel) else "command"
-        return ScanOutcome(scan, kind, None, 200, None)
+        return ScanOutcome(scan, kind, None)
     if scan.gtin is None:
         check_receivable(scan, today())  # names the missing GTIN
-    with session.begin():
-        item = repo.item_by_gtin(session, scan.gtin or "").sku
+    item = run_read(session, lambda: repo.item_by_gtin(session, scan.gtin or "").sku)
     mode = request.mode
     if mode is ScanMode.IDENTIFY:
-        return ScanOutcome(scan, "product", item, 200, None)
+        return ScanOutcome(scan, "product", item)
     lot = scan.lot or request.lot_number
     quantity = request.quantity or scan.quantity or 1
-    answer: Answer
+    answer: Done[Booking]
     if mode is ScanMode.RECEIVE:
         check_receivable(scan, today())
         answer = services.receive(session, Receive(
@@ -126,4 +122,4 @@ def book_scan(
             location=_need(request.location, "a location", mode), quantity=quantity,
             reason=_need(request.reason, "a reason", mode), reference=request.reference,
         ), actor, idem)
-    return ScanOutcome(scan, "product", item, answer.status, answer.body, answer.replayed)
+    return ScanOutcome(scan, "product", item, answer)

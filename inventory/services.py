@@ -1,12 +1,14 @@
 """Stock use cases: one function per verb, each owning its transaction (through
-`run_write`: retried on lock conflicts, answered once per idempotency key)."""
+`run_write`: retried on lock conflicts, answered once per idempotency key).
+
+After each committed change the inventory's stock hooks are called
+(inventory/hooks.py); a replayed request changed nothing and calls none."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,7 +18,6 @@ from inventory.allocation import allocate, allocate_from_lot
 from inventory.commands import Adjust, Count, Dispatch, PickPreview, QcChange, Receive, Return
 from inventory.commands import Transfer as TransferCommand
 from inventory.domain import (
-    Actor,
     AllocationPolicy,
     MoveKind,
     PickLine,
@@ -27,18 +28,33 @@ from inventory.domain import (
     is_expired,
     receipt_status,
 )
-from inventory.errors import Conflict, Invalid, NotFound
+from inventory.hooks import QC_STATUS, StockChange, stock_hooks
 from inventory.ledger import Booking, Leg, LotRef, Place, StockChanged, post
-from inventory.orm import Balance, Item, Location, Lot, QcEvent, Zone
-from inventory.uow import Answer, Idempotency, Retry, run_write
+from inventory.orm import Balance, Item, Location, Lot, QcEvent
+from kernel.actors import Actor
+from kernel.clock import Clock, utcnow
+from kernel.errors import Conflict, Invalid, NotFound
+from kernel.orm import Zone
+from kernel.uow import Done, Idempotency, Retry, run_read, run_write
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-Clock = Callable[[], datetime]
 OPTIMISTIC_TRIES = 2  # dispatch attempts that lock only what they picked
+
+
+def _booked(done: Done[Booking]) -> Done[Booking]:
+    """Tell the stock hooks what the committed booking changed."""
+    booking = done.value
+    if booking is not None and booking.lines:
+        lots = tuple(dict.fromkeys(line.lot_number for line in booking.lines))
+        places = tuple(dict.fromkeys(
+            code for line in booking.lines for code in (line.from_location, line.to_location)
+            if code is not None))
+        stock_hooks.emit([StockChange(booking.kind.value, booking.item, lots, places,
+                                      booking.at, booking.booking)])
+    return done
+
+
+def _qc_change(status: LotStatus) -> StockChange:
+    return StockChange(QC_STATUS, status.item, (status.lot_number,), (), status.changed_at)
 
 
 def _key(idem: Idempotency | None) -> str | None:
@@ -87,7 +103,7 @@ def _lot_for_receipt(
 def receive(
     session: Session, cmd: Receive, actor: Actor, idem: Idempotency | None = None,
     clock: Clock = utcnow,
-) -> Answer:
+) -> Done[Booking]:
     """Goods in: create the lot if new (in quarantine when the item asks for it)."""
 
     def work() -> Booking:
@@ -108,7 +124,7 @@ def receive(
         booking.lot_status = lot.qc_status
         return booking
 
-    return run_write(session, work, status=201, idempotency=idem)
+    return _booked(run_write(session, work, idempotency=idem))
 
 
 def _pick(
@@ -144,17 +160,20 @@ class PickList:
 
 def preview_pick(session: Session, cmd: PickPreview, clock: Clock = utcnow) -> PickList:
     """The pick list a dispatch would book now, booking nothing."""
-    with session.begin():
+
+    def work() -> PickList:
         item = repo.item_by_reference(session, cmd.item)
         lines = _pick(session, item, cmd.quantity, clock().date(), lock=False,
                       location=cmd.location)
         return PickList(item.sku, AllocationPolicy(item.policy), cmd.quantity, lines)
 
+    return run_read(session, work)
+
 
 def dispatch(
     session: Session, cmd: Dispatch, actor: Actor, idem: Idempotency | None = None,
     clock: Clock = utcnow,
-) -> Answer:
+) -> Done[Booking]:
     """Goods out, FEFO/FIFO; another lot than suggested only with a reason (recorded)."""
 
     attempts = itertools.count()
@@ -178,13 +197,13 @@ def dispatch(
         except StockChanged as exc:
             raise Retry("stock changed under the allocation") from exc
 
-    return run_write(session, work, status=201, idempotency=idem)
+    return _booked(run_write(session, work, idempotency=idem))
 
 
 def transfer(
     session: Session, cmd: TransferCommand, actor: Actor, idem: Idempotency | None = None,
     clock: Clock = utcnow,
-) -> Answer:
+) -> Done[Booking]:
     """Move a lot between bins; the destination must suit the item."""
 
     def work() -> Booking:
@@ -199,7 +218,7 @@ def transfer(
         return post(session, kind=MoveKind.TRANSFER, item=item, legs=[leg], actor=actor,
                     at=clock(), reference=cmd.reference, idempotency_key=_key(idem))
 
-    return run_write(session, work, status=201, idempotency=idem)
+    return _booked(run_write(session, work, idempotency=idem))
 
 
 def _signed_leg(lot: Lot, location: Location, delta: int) -> list[Leg]:
@@ -214,7 +233,7 @@ def _signed_leg(lot: Lot, location: Location, delta: int) -> list[Leg]:
 def adjust(
     session: Session, cmd: Adjust, actor: Actor, idem: Idempotency | None = None,
     clock: Clock = utcnow,
-) -> Answer:
+) -> Done[Booking]:
     """Correct a balance by a signed amount, with a reason (supervisors)."""
 
     def work() -> Booking:
@@ -229,13 +248,13 @@ def adjust(
                     legs=_signed_leg(lot, location, cmd.delta), actor=actor, at=clock(),
                     reference=cmd.reference, reason=cmd.reason, idempotency_key=_key(idem))
 
-    return run_write(session, work, status=201, idempotency=idem)
+    return _booked(run_write(session, work, idempotency=idem))
 
 
 def count(
     session: Session, cmd: Count, actor: Actor, idem: Idempotency | None = None,
     clock: Clock = utcnow,
-) -> Answer:
+) -> Done[Booking]:
     """Book a physical count: the difference to the balance becomes a count move."""
 
     def work() -> Booking:
@@ -250,7 +269,7 @@ def count(
                     reference=cmd.reference, reason=f"counted {cmd.counted}",
                     idempotency_key=_key(idem))
 
-    return run_write(session, work, status=201, idempotency=idem)
+    return _booked(run_write(session, work, idempotency=idem))
 
 
 def _set_qc(lot: Lot, status: QcStatus, reason: str, actor: Actor, now: datetime) -> QcEvent:
@@ -264,7 +283,7 @@ def _set_qc(lot: Lot, status: QcStatus, reason: str, actor: Actor, now: datetime
 def return_goods(
     session: Session, cmd: Return, actor: Actor, idem: Idempotency | None = None,
     clock: Clock = utcnow,
-) -> Answer:
+) -> Done[Booking]:
     """Goods back from a customer. By default the lot goes into quarantine until
     quality has assessed it (returned regulated goods are not resold unchecked)."""
 
@@ -285,7 +304,7 @@ def return_goods(
         booking.lot_status = lot.qc_status
         return booking
 
-    return run_write(session, work, status=201, idempotency=idem)
+    return _booked(run_write(session, work, idempotency=idem))
 
 
 @dataclass(slots=True)
@@ -303,7 +322,7 @@ class LotStatus:
 def change_qc_status(
     session: Session, lot_id: int, cmd: QcChange, actor: Actor,
     idem: Idempotency | None = None, clock: Clock = utcnow,
-) -> Answer:
+) -> Done[LotStatus]:
     """Quality releases, holds, rejects or recalls a lot, with a reason."""
 
     def work() -> LotStatus:
@@ -316,13 +335,16 @@ def change_qc_status(
         return LotStatus(lot.id, lot.item.sku, lot.lot_number, lot.expiry, cmd.status,
                          cmd.reason, actor.username, now)
 
-    return run_write(session, work, status=200, idempotency=idem)
+    done = run_write(session, work, idempotency=idem)
+    if done.value is not None:
+        stock_hooks.emit([_qc_change(done.value)])
+    return done
 
 
 def hold_lots_in_zone(
     session: Session, zone_code: str, reason: str, actor: Actor,
     idem: Idempotency | None = None, clock: Clock = utcnow,
-) -> Answer:
+) -> Done[list[LotStatus]]:
     """After a critical excursion: every released lot with stock in the zone goes
     on hold for quality review (for supervisors, and for the alarm engine)."""
 
@@ -347,4 +369,7 @@ def hold_lots_in_zone(
                                   QcStatus.ON_HOLD, reason, actor.username, now))
         return held
 
-    return run_write(session, work, status=200, idempotency=idem)
+    done = run_write(session, work, idempotency=idem)
+    if done.value is not None:
+        stock_hooks.emit([_qc_change(held) for held in done.value])
+    return done

@@ -15,9 +15,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inventory.domain import Actor, Role
-from inventory.errors import Conflict, Unauthorized
-from inventory.orm import ApiToken, User
+from kernel.actors import Actor, Role
+from kernel.errors import Conflict, NotFound, Unauthorized
+from kernel.orm import ApiToken, User
+from kernel.uow import Done, Idempotency, run_read, run_write
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 TOKEN_PREFIX = "sw_"
@@ -92,25 +93,73 @@ def actor_for_token(session: Session, token: str) -> Actor:
 
 def login(session: Session, username: str, password: str, lifetime: timedelta) -> IssuedToken:
     """Password login for the web: a token that expires after `lifetime`."""
-    with session.begin():
+
+    def work() -> IssuedToken:
         user = session.scalar(select(User).where(User.username == username))
         if user is None or not user.active or not verify_password(password, user.password_hash):
             raise Unauthorized("wrong username or password", code="login_failed")
         return issue_token(session, user, label="web", lifetime=lifetime)
 
+    return run_write(session, work).get()
+
+
+def register_user(
+    session: Session, username: str, role: Role, password: str | None = None,
+    idem: Idempotency | None = None,
+) -> Done[IssuedToken]:
+    """A user and their first API token, in one unit of work."""
+    return run_write(
+        session, lambda: issue_token(session, create_user(session, username, role, password)),
+        idempotency=idem)
+
 
 def create_user_with_token(
     session: Session, username: str, role: Role, password: str | None = None
 ) -> IssuedToken:
-    """A user and their first API token, in one transaction (the CLI's `user create`)."""
-    with session.begin():
-        return issue_token(session, create_user(session, username, role, password))
+    """A user and their first API token (the CLI's `user create`)."""
+    return register_user(session, username, role, password).get()
+
+
+def _user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"no user {username}", code="user_not_found")
+    return user
+
+
+def new_token(
+    session: Session, username: str, label: str = "api", idem: Idempotency | None = None,
+) -> Done[IssuedToken]:
+    """Another API token for a user (shown once)."""
+    return run_write(session, lambda: issue_token(session, _user(session, username), label),
+                     idempotency=idem)
+
+
+def update_user(
+    session: Session, username: str, *, role: Role | None = None, active: bool | None = None,
+    password: str | None = None, idem: Idempotency | None = None,
+) -> Done[User]:
+    def work() -> User:
+        user = _user(session, username)
+        if role is not None:
+            user.role = role.value
+        if active is not None:
+            user.active = active
+        if password is not None:
+            user.password_hash = hash_password(password)
+        session.flush()
+        return user
+
+    return run_write(session, work, idempotency=idem)
 
 
 def actor_for_username(session: Session, username: str) -> Actor:
     """The active user of this name (the CLI books in their name)."""
-    with session.begin():
+
+    def work() -> Actor:
         user = session.scalar(select(User).where(User.username == username))
         if user is None or not user.active:
             raise Unauthorized(f"no active user {username}", code="unknown_user")
         return Actor(user.id, user.username, Role(user.role))
+
+    return run_read(session, work)

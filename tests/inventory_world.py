@@ -17,9 +17,9 @@ from fastapi.testclient import TestClient
 from hub.app import create_app
 from hub.container import Hub
 from hub.settings import load_settings
-from inventory.domain import Role
 from inventory.queries import ledger_disagreements
 from inventory.users import create_user_with_token
+from kernel.actors import Role
 
 # Master data every test starts with: a fridge (2-8 °C), a room (15-25 °C) and a
 # hazardous-goods cage, one bin each (two in the fridge), and one item per kind.

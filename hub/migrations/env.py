@@ -6,10 +6,11 @@ from alembic import context
 from sqlalchemy import create_engine
 
 import ingest.orm  # noqa: F401  (registers ingest's tables on the shared metadata)
-import inventory.orm
+import inventory.orm  # noqa: F401  (registers the inventory's tables)
+import kernel.orm
 
 config = context.config
-target_metadata = inventory.orm.Base.metadata
+target_metadata = kernel.orm.Base.metadata
 
 
 def run_migrations_online() -> None:

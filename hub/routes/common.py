@@ -1,28 +1,56 @@
-"""Helpers shared by the API routers: answers of the unit of work, lookups by
-code, and the optional idempotency key of master-data changes."""
+"""Helpers shared by the API routers: how a unit of work's result becomes the
+route's pydantic model (and how the first answer is recorded for replays), and
+the optional idempotency key of master-data changes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Header, Request
-from fastapi.responses import JSONResponse
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from fastapi import Depends, Header, Request, Response
+from pydantic import BaseModel
 
 from hub.auth import CurrentUser, idempotency
-from inventory.errors import Conflict
-from inventory.masterdata import by_code
-from inventory.orm import Base
-from inventory.uow import Answer, Idempotency
+from kernel.uow import Done, Idempotency, Recorded, jsonable
 
-M = TypeVar("M", bound=Base)
+P = TypeVar("P", bound=BaseModel)
 
 
-def respond(answer: Answer) -> JSONResponse:
-    """The unit of work's answer as HTTP; a replay says so in a header."""
-    headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
-    return JSONResponse(answer.body, status_code=answer.status, headers=headers)
+def as_model(model: type[P], value: Any, present: Callable[[Any], P] | None = None) -> P:
+    """A service's value as the route's response model."""
+    if present is not None:
+        return present(value)
+    if isinstance(value, model):
+        return value
+    return model.model_validate(jsonable(value))
+
+
+def recorded(
+    idem: Idempotency | None, model: type[P], status: int,
+    present: Callable[[Any], P] | None = None,
+) -> Idempotency | None:
+    """The key, told how the first answer looks: the route's status and its model's
+    JSON. The unit of work stores that in the same transaction as the change."""
+    if idem is None:
+        return None
+
+    def render(value: Any) -> Recorded:
+        return Recorded(status, as_model(model, value, present).model_dump(mode="json"))
+
+    return idem._replace(render=render)
+
+
+def reply(
+    done: Done[Any], model: type[P], response: Response,
+    present: Callable[[Any], P] | None = None,
+) -> P:
+    """The route's answer: the service's value, or the recorded first answer (its
+    status, and the header `Idempotent-Replayed: true`)."""
+    if done.replay is not None:
+        response.status_code = done.replay.status
+        response.headers["Idempotent-Replayed"] = "true"
+        return model.model_validate(done.replay.body)
+    return as_model(model, done.value, present)
 
 
 async def optional_idempotency(
@@ -35,15 +63,4 @@ async def optional_idempotency(
     return await idempotency(request, actor, key)
 
 
-__all__ = ["OptionalIdempotencyDep", "by_code", "refuse_duplicate", "respond"]
-
 OptionalIdempotencyDep = Annotated[Idempotency | None, Depends(optional_idempotency)]
-
-
-def refuse_duplicate(session: Session, model: type[M], what: str, **unique: Any) -> None:
-    for column, value in unique.items():
-        if value is not None and session.scalar(
-            select(model).where(getattr(model, column) == value)
-        ):
-            raise Conflict(f"{what} with {column} {value} exists already",
-                           code=f"{what.replace(' ', '_')}_exists")

@@ -22,10 +22,8 @@ def health(hub: HubDep) -> JSONResponse:
         checks["database"] = {"ok": True}
     except Exception as exc:  # the check reports, it never raises
         checks["database"] = {"ok": False, "error": str(exc).splitlines()[0]}
-    for part in hub.parts.values():
-        health_fn = getattr(part, "health", None)
-        if health_fn is not None:
-            checks.update(health_fn())
+    for _name, part in hub.parts():
+        checks.update(part.health())
     ready = all(check.get("ok", True) for check in checks.values())
     body = {"status": "ok" if ready else "degraded", "checks": checks}
     return JSONResponse(body, status_code=200 if ready else 503)

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel
 from sqlalchemy import select
 
 from hub.auth import require_role
 from hub.deps import SessionDep, WriteSessionDep
-from hub.routes.common import OptionalIdempotencyDep, refuse_duplicate, respond
+from hub.routes.common import OptionalIdempotencyDep, recorded, reply
+from inventory import masterdata
 from inventory import repository as repo
-from inventory.domain import AllocationPolicy, Role
-from inventory.masterdata import ItemCreate, ItemUpdate, apply_item_fields, create_item
+from inventory.domain import AllocationPolicy
+from inventory.masterdata import ItemCreate, ItemUpdate
 from inventory.orm import Item
-from inventory.uow import run_write
+from kernel.actors import Role
 
 router = APIRouter(tags=["items"])
 admin_only = [Depends(require_role(Role.ADMIN))]
@@ -56,25 +56,17 @@ def get_item(reference: str, session: SessionDep) -> ItemPublic:
 
 @router.post("/items", response_model=ItemPublic, status_code=201, dependencies=admin_only)
 def post_item(
-    body: ItemCreate, session: WriteSessionDep, idem: OptionalIdempotencyDep
-) -> JSONResponse:
-    def work() -> object:
-        return item_public(create_item(session, body)).model_dump(mode="json")
-
-    return respond(run_write(session, work, status=201, idempotency=idem))
+    body: ItemCreate, session: WriteSessionDep, idem: OptionalIdempotencyDep, response: Response
+) -> ItemPublic:
+    done = masterdata.create_item(session, body, recorded(idem, ItemPublic, 201, item_public))
+    return reply(done, ItemPublic, response, item_public)
 
 
 @router.patch("/items/{reference}", response_model=ItemPublic, dependencies=admin_only)
 def update_item(
-    reference: str, body: ItemUpdate, session: WriteSessionDep, idem: OptionalIdempotencyDep
-) -> JSONResponse:
-    def work() -> object:
-        item = repo.item_by_reference(session, reference)
-        values = body.model_dump(exclude_unset=True)
-        if values.get("gtin") and values["gtin"] != item.gtin:
-            refuse_duplicate(session, Item, "item", gtin=values["gtin"])
-        apply_item_fields(session, item, values)
-        session.flush()
-        return item_public(item).model_dump(mode="json")
-
-    return respond(run_write(session, work, idempotency=idem))
+    reference: str, body: ItemUpdate, session: WriteSessionDep, idem: OptionalIdempotencyDep,
+    response: Response,
+) -> ItemPublic:
+    done = masterdata.update_item(session, reference, body,
+                                  recorded(idem, ItemPublic, 200, item_public))
+    return reply(done, ItemPublic, response, item_public)

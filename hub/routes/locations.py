@@ -2,32 +2,21 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, Response
+from pydantic import BaseModel
 from sqlalchemy import select
 
 from hub.auth import require_role
 from hub.deps import SessionDep, WriteSessionDep
-from hub.routes.common import OptionalIdempotencyDep, by_code, refuse_duplicate, respond
-from inventory.domain import Role
-from inventory.orm import Location, Zone
-from inventory.uow import run_write
+from hub.routes.common import OptionalIdempotencyDep, recorded, reply
+from inventory import masterdata
+from inventory.masterdata import LocationCreate, LocationUpdate, by_code
+from inventory.orm import Location
+from kernel.actors import Role
+from kernel.orm import Zone
 
 router = APIRouter(tags=["locations"])
 admin_only = [Depends(require_role(Role.ADMIN))]
-
-
-class LocationUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    name: str | None = Field(None, max_length=128)
-    zone: str | None = Field(None, description="zone code")
-    active: bool | None = None
-
-
-class LocationCreate(LocationUpdate):
-    code: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}$", examples=["A-01-02"])
-    zone: str = Field(description="zone code")
 
 
 class LocationPublic(BaseModel):
@@ -59,32 +48,19 @@ def get_location(code: str, session: SessionDep) -> LocationPublic:
 @router.post("/locations", response_model=LocationPublic, status_code=201,
              dependencies=admin_only)
 def create_location(
-    body: LocationCreate, session: WriteSessionDep, idem: OptionalIdempotencyDep
-) -> JSONResponse:
-    def work() -> object:
-        refuse_duplicate(session, Location, "location", code=body.code)
-        location = Location(code=body.code, name=body.name,
-                            zone=by_code(session, Zone, body.zone, "zone"),
-                            active=True if body.active is None else body.active)
-        session.add(location)
-        session.flush()
-        return location_public(location).model_dump(mode="json")
-
-    return respond(run_write(session, work, status=201, idempotency=idem))
+    body: LocationCreate, session: WriteSessionDep, idem: OptionalIdempotencyDep,
+    response: Response,
+) -> LocationPublic:
+    done = masterdata.create_location(session, body,
+                                      recorded(idem, LocationPublic, 201, location_public))
+    return reply(done, LocationPublic, response, location_public)
 
 
 @router.patch("/locations/{code}", response_model=LocationPublic, dependencies=admin_only)
 def update_location(
-    code: str, body: LocationUpdate, session: WriteSessionDep, idem: OptionalIdempotencyDep
-) -> JSONResponse:
-    def work() -> object:
-        location = by_code(session, Location, code, "location")
-        values = body.model_dump(exclude_unset=True)
-        if values.get("zone"):
-            location.zone = by_code(session, Zone, values.pop("zone"), "zone")
-        for name, value in values.items():
-            setattr(location, name, value)
-        session.flush()
-        return location_public(location).model_dump(mode="json")
-
-    return respond(run_write(session, work, idempotency=idem))
+    code: str, body: LocationUpdate, session: WriteSessionDep, idem: OptionalIdempotencyDep,
+    response: Response,
+) -> LocationPublic:
+    done = masterdata.update_location(session, code, body,
+                                      recorded(idem, LocationPublic, 200, location_public))
+    return reply(done, LocationPublic, response, location_public)

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
 from hub.auth import IdempotencyDep, Supervisor
 from hub.deps import SessionDep, WriteSessionDep
-from hub.routes.common import respond
+from hub.routes.common import recorded, reply
 from hub.routes.moves import LedgerRowPublic
 from hub.routes.stock import StockRowPublic
 from inventory import queries, services
 from inventory.commands import QcChange
 from inventory.domain import QcStatus
-from inventory.uow import jsonable
+from kernel.uow import jsonable
 
 router = APIRouter(tags=["lots"])
 
@@ -85,6 +84,8 @@ def trace_lot(lot_id: int, session: SessionDep) -> object:
 
 @router.post("/lots/{lot_id}/qc-status", response_model=LotStatusPublic)
 def change_qc_status(lot_id: int, body: QcChange, session: WriteSessionDep, user: Supervisor,
-                     idem: IdempotencyDep) -> JSONResponse:
+                     idem: IdempotencyDep, response: Response) -> LotStatusPublic:
     """Release, hold, reject or recall a lot, with a reason (supervisor or admin)."""
-    return respond(services.change_qc_status(session, lot_id, body, user, idem))
+    done = services.change_qc_status(session, lot_id, body, user,
+                                     recorded(idem, LotStatusPublic, 200))
+    return reply(done, LotStatusPublic, response)

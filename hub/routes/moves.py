@@ -11,17 +11,18 @@ import io
 from collections.abc import Iterator
 from datetime import date, datetime
 
-from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from hub.auth import CurrentUser, IdempotencyDep, Supervisor
 from hub.deps import HubDep, SessionDep, WriteSessionDep
-from hub.routes.common import respond
+from hub.routes.common import recorded, reply
 from inventory import queries, services
 from inventory.commands import Adjust, Count, Dispatch, PickPreview, Receive, Return, Transfer
 from inventory.domain import AllocationPolicy, MoveKind
-from inventory.uow import jsonable
+from inventory.ledger import Booking
+from kernel.uow import Done, Idempotency, jsonable
 
 router = APIRouter(tags=["stock moves"])
 
@@ -67,21 +68,29 @@ class PickListPublic(BaseModel):
     lines: list[PickLinePublic]
 
 
+def _recorded(idem: Idempotency) -> Idempotency | None:
+    return recorded(idem, BookingPublic, 201)
+
+
+def _booked(done: Done[Booking], response: Response) -> BookingPublic:
+    return reply(done, BookingPublic, response)
+
+
 booking = {"response_model": BookingPublic, "status_code": 201, "responses": PROBLEMS}
 
 
 @router.post("/moves/receive", **booking)
 def receive(body: Receive, session: WriteSessionDep, user: CurrentUser,
-            idem: IdempotencyDep) -> JSONResponse:
+            idem: IdempotencyDep, response: Response) -> BookingPublic:
     """Goods in, into a bin whose zone suits the item; a new lot may start in quarantine."""
-    return respond(services.receive(session, body, user, idem))
+    return _booked(services.receive(session, body, user, _recorded(idem)), response)
 
 
 @router.post("/moves/dispatch", **booking)
 def dispatch(body: Dispatch, session: WriteSessionDep, user: CurrentUser,
-             idem: IdempotencyDep) -> JSONResponse:
+             idem: IdempotencyDep, response: Response) -> BookingPublic:
     """Goods out: the lots are chosen FEFO (or FIFO); the answer lists what to pick where."""
-    return respond(services.dispatch(session, body, user, idem))
+    return _booked(services.dispatch(session, body, user, _recorded(idem)), response)
 
 
 @router.post("/moves/dispatch/preview", response_model=PickListPublic, responses=PROBLEMS)
@@ -92,29 +101,29 @@ def preview_dispatch(body: PickPreview, session: SessionDep, _user: CurrentUser)
 
 @router.post("/moves/transfer", **booking)
 def transfer(body: Transfer, session: WriteSessionDep, user: CurrentUser,
-             idem: IdempotencyDep) -> JSONResponse:
-    return respond(services.transfer(session, body, user, idem))
+             idem: IdempotencyDep, response: Response) -> BookingPublic:
+    return _booked(services.transfer(session, body, user, _recorded(idem)), response)
 
 
 @router.post("/moves/count", **booking)
 def count(body: Count, session: WriteSessionDep, user: CurrentUser,
-          idem: IdempotencyDep) -> JSONResponse:
+          idem: IdempotencyDep, response: Response) -> BookingPublic:
     """Book a physical count; the difference becomes a count move (none if equal)."""
-    return respond(services.count(session, body, user, idem))
+    return _booked(services.count(session, body, user, _recorded(idem)), response)
 
 
 @router.post("/moves/return", **booking)
 def return_goods(body: Return, session: WriteSessionDep, user: CurrentUser,
-                 idem: IdempotencyDep) -> JSONResponse:
+                 idem: IdempotencyDep, response: Response) -> BookingPublic:
     """Returned goods; the lot goes into quarantine unless `quarantine` is false."""
-    return respond(services.return_goods(session, body, user, idem))
+    return _booked(services.return_goods(session, body, user, _recorded(idem)), response)
 
 
 @router.post("/moves/adjust", **booking)
 def adjust(body: Adjust, session: WriteSessionDep, user: Supervisor,
-           idem: IdempotencyDep) -> JSONResponse:
+           idem: IdempotencyDep, response: Response) -> BookingPublic:
     """Correct a balance with a reason (supervisor or admin)."""
-    return respond(services.adjust(session, body, user, idem))
+    return _booked(services.adjust(session, body, user, _recorded(idem)), response)
 
 
 class LedgerRowPublic(BaseModel):

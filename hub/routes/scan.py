@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Response
 from pydantic import BaseModel
 
 from hub.auth import CurrentUser, IdempotencyDep
 from hub.deps import HubDep, WriteSessionDep
+from hub.routes.common import recorded, reply
 from hub.routes.moves import PROBLEMS, BookingPublic
 from inventory.scan_actions import ScanRequest, book_scan
 from inventory.scanning import ScanSettings
+from kernel.uow import jsonable
 
 router = APIRouter(tags=["scan"])
 
@@ -33,11 +34,15 @@ def scan_settings(hub: HubDep) -> ScanSettings:
 
 @router.post("/scan", response_model=ScanPublic, responses=PROBLEMS)
 def scan(body: ScanRequest, hub: HubDep, session: WriteSessionDep, user: CurrentUser,
-         idem: IdempotencyDep) -> JSONResponse:
+         idem: IdempotencyDep, response: Response) -> ScanPublic:
     """Interpret a raw scan (GS1-128, DataMatrix, QR, Digital Link, EAN/UPC, our
     location and command labels) and, in a booking mode, book it. A scan that
     cannot be read or used is answered 422 with the problem named; nothing is booked."""
-    outcome = book_scan(session, body, user, idem, scan_settings(hub),
-                        lambda: datetime.now(UTC).date())
-    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
-    return JSONResponse(outcome.body(), status_code=outcome.status, headers=headers)
+    outcome = book_scan(session, body, user, recorded(idem, BookingPublic, 201),
+                        scan_settings(hub), lambda: datetime.now(UTC).date())
+    booking = None
+    if outcome.booked is not None:
+        response.status_code = 201  # a booking was made (a replay says its own status)
+        booking = reply(outcome.booked, BookingPublic, response)
+    return ScanPublic(kind=outcome.kind, scan=jsonable(outcome.scan), item=outcome.item,
+                      booking=booking)

@@ -5,14 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Depends, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from edge.wire import ID_PATTERN
-from hub.deps import HubDep, SessionDep
-from ingest import queries
+from hub.auth import require_role
+from hub.deps import HubDep, SessionDep, WriteSessionDep
+from hub.routes.common import OptionalIdempotencyDep, recorded, reply
+from ingest import queries, sensors
+from ingest.sensors import SensorCreate, SensorUpdate
+from kernel.actors import Role
 
 router = APIRouter(tags=["sensors"])
+admin_only = [Depends(require_role(Role.ADMIN))]
 
 
 class SensorPublic(BaseModel):
@@ -26,18 +30,6 @@ class SensorPublic(BaseModel):
     last_seen: datetime | None
     last_quality: str | None
     last_error: str | None
-
-
-class SensorCreate(BaseModel):
-    id: str = Field(pattern=ID_PATTERN)
-    name: str = Field("", max_length=128)
-    zone: str | None = None
-
-
-class SensorUpdate(BaseModel):
-    name: str | None = Field(None, max_length=128)
-    zone: str | None = Field(None, description="assign to this zone")
-    unassign: bool = Field(False, description="take the sensor out of its zone")
 
 
 class LatestPublic(BaseModel):
@@ -68,9 +60,8 @@ class DeadLetterPublic(BaseModel):
 
 
 def _invalidate_zones(hub: HubDep) -> None:
-    ingest = hub.parts.get("ingest")
-    if ingest is not None:
-        ingest.refresh_zones()
+    if hub.ingest is not None:
+        hub.ingest.refresh_zones()
 
 
 @router.get("/sensors", response_model=list[SensorPublic])
@@ -82,11 +73,15 @@ def list_sensors(
     return queries.list_sensors(session, zone=zone, unassigned=unassigned)
 
 
-@router.post("/sensors", response_model=SensorPublic, status_code=status.HTTP_201_CREATED)
-def register_sensor(body: SensorCreate, session: SessionDep, hub: HubDep) -> queries.SensorView:
-    sensor = queries.register_sensor(session, body.id, body.name, body.zone)
+@router.post("/sensors", response_model=SensorPublic, status_code=status.HTTP_201_CREATED,
+             dependencies=admin_only)
+def register_sensor(body: SensorCreate, session: WriteSessionDep, hub: HubDep,
+                    idem: OptionalIdempotencyDep, response: Response) -> SensorPublic:
+    """Register a sensor, named and (optionally) in a zone (admin: a sensor's zone
+    decides which lots an excursion holds)."""
+    done = sensors.register_sensor(session, body, recorded(idem, SensorPublic, 201))
     _invalidate_zones(hub)
-    return sensor
+    return reply(done, SensorPublic, response)
 
 
 @router.get("/sensors/{sensor_id}", response_model=SensorPublic)
@@ -94,15 +89,13 @@ def get_sensor(sensor_id: str, session: SessionDep) -> queries.SensorView:
     return queries.get_sensor(session, sensor_id)
 
 
-@router.patch("/sensors/{sensor_id}", response_model=SensorPublic)
-def update_sensor(
-    sensor_id: str, body: SensorUpdate, session: SessionDep, hub: HubDep
-) -> queries.SensorView:
-    sensor = queries.update_sensor(
-        session, sensor_id, name=body.name, zone=body.zone, unassign=body.unassign
-    )
+@router.patch("/sensors/{sensor_id}", response_model=SensorPublic, dependencies=admin_only)
+def update_sensor(sensor_id: str, body: SensorUpdate, session: WriteSessionDep, hub: HubDep,
+                  idem: OptionalIdempotencyDep, response: Response) -> SensorPublic:
+    """Rename a sensor or move it between zones (admin)."""
+    done = sensors.update_sensor(session, sensor_id, body, recorded(idem, SensorPublic, 200))
     _invalidate_zones(hub)
-    return sensor
+    return reply(done, SensorPublic, response)
 
 
 @router.get("/readings/latest", response_model=list[LatestPublic])

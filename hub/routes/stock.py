@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from hub.deps import SessionDep
 from inventory import queries
 from inventory.domain import QcStatus
-from inventory.uow import jsonable
+from kernel.uow import jsonable
 
 router = APIRouter(tags=["stock"])
 

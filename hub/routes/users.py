@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from fastapi import APIRouter, Depends
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, Response
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 
 from hub.auth import CurrentUser, require_role
 from hub.deps import HubDep, SessionDep, WriteSessionDep
-from hub.routes.common import OptionalIdempotencyDep, respond
-from inventory.domain import Role
-from inventory.errors import NotFound
-from inventory.orm import User
-from inventory.uow import jsonable, run_write
-from inventory.users import create_user, hash_password, issue_token, login
+from hub.routes.common import OptionalIdempotencyDep, as_model, recorded, reply
+from inventory import users as user_service
+from kernel.actors import Role
+from kernel.fields import KEEP_OR_SET, refuse_null
+from kernel.orm import User
 
 router = APIRouter(tags=["users"])
 admin_only = [Depends(require_role(Role.ADMIN))]
@@ -34,9 +32,11 @@ class UserCreate(BaseModel):
 
 class UserUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    role: Role | None = None
-    active: bool | None = None
-    password: str | None = Field(None, min_length=10, max_length=200)
+    role: Role | None = Field(None, description=KEEP_OR_SET)
+    active: bool | None = Field(None, description=KEEP_OR_SET)
+    password: str | None = Field(None, min_length=10, max_length=200, description=KEEP_OR_SET)
+
+    _not_null = field_validator("role", "active", "password", mode="before")(refuse_null)
 
 
 class UserPublic(BaseModel):
@@ -59,20 +59,13 @@ class LoginRequest(BaseModel):
     password: str = Field(min_length=1, max_length=200)
 
 
-def _user(session: SessionDep, username: str) -> User:
-    user = session.scalar(select(User).where(User.username == username))
-    if user is None:
-        raise NotFound(f"no user {username}", code="user_not_found")
-    return user
-
-
 @login_router.post("/auth/login", response_model=TokenPublic,
                    responses={401: {"description": "wrong username or password"}})
-def web_login(body: LoginRequest, hub: HubDep) -> object:
+def web_login(body: LoginRequest, hub: HubDep, session: WriteSessionDep) -> TokenPublic:
     """Username and password for a token that expires (for the handheld web page)."""
-    with hub.writes() as session:
-        lifetime = timedelta(seconds=hub.settings.login_token_lifetime_s)
-        return jsonable(login(session, body.username, body.password, lifetime))
+    lifetime = timedelta(seconds=hub.settings.login_token_lifetime_s)
+    return as_model(TokenPublic,
+                    user_service.login(session, body.username, body.password, lifetime))
 
 
 @router.get("/auth/me", response_model=UserPublic)
@@ -86,37 +79,26 @@ def list_users(session: SessionDep) -> list[User]:
 
 
 @router.post("/users", response_model=TokenPublic, status_code=201, dependencies=admin_only)
-def post_user(body: UserCreate, session: WriteSessionDep,
-              idem: OptionalIdempotencyDep) -> JSONResponse:
+def post_user(body: UserCreate, session: WriteSessionDep, idem: OptionalIdempotencyDep,
+              response: Response) -> TokenPublic:
     """A new user and a first API token for them (shown once)."""
-
-    def work() -> object:
-        user = create_user(session, body.username, body.role, body.password)
-        return issue_token(session, user)
-
-    return respond(run_write(session, work, status=201, idempotency=idem))
+    done = user_service.register_user(session, body.username, body.role, body.password,
+                                      recorded(idem, TokenPublic, 201))
+    return reply(done, TokenPublic, response)
 
 
 @router.post("/users/{username}/tokens", response_model=TokenPublic, status_code=201,
              dependencies=admin_only)
-def post_token(username: str, session: WriteSessionDep,
-               idem: OptionalIdempotencyDep) -> JSONResponse:
-    return respond(run_write(session, lambda: issue_token(session, _user(session, username)),
-                             status=201, idempotency=idem))
+def post_token(username: str, session: WriteSessionDep, idem: OptionalIdempotencyDep,
+               response: Response) -> TokenPublic:
+    done = user_service.new_token(session, username, idem=recorded(idem, TokenPublic, 201))
+    return reply(done, TokenPublic, response)
 
 
 @router.patch("/users/{username}", response_model=UserPublic, dependencies=admin_only)
 def update_user(username: str, body: UserUpdate, session: WriteSessionDep,
-                idem: OptionalIdempotencyDep) -> JSONResponse:
-    def work() -> object:
-        user = _user(session, username)
-        if body.role is not None:
-            user.role = body.role.value
-        if body.active is not None:
-            user.active = body.active
-        if body.password is not None:
-            user.password_hash = hash_password(body.password)
-        session.flush()
-        return UserPublic.model_validate(user).model_dump(mode="json")
-
-    return respond(run_write(session, work, idempotency=idem))
+                idem: OptionalIdempotencyDep, response: Response) -> UserPublic:
+    done = user_service.update_user(
+        session, username, role=body.role, active=body.active, password=body.password,
+        idem=recorded(idem, UserPublic, 200, UserPublic.model_validate))
+    return reply(done, UserPublic, response, UserPublic.model_validate)

@@ -88,7 +88,7 @@ def hub_factory(tmp_path: Path) -> Iterator:
             mqtt_client_id=f"hub-rel-{next(_ids)}", ingest_batch_ms=20,
         ))
         hub.start()
-        wait_until(hub.parts["ingest"].subscriber.connected.is_set, what="hub connected")
+        wait_until(hub.ingest.subscriber.connected.is_set, what="hub connected")
         hubs.append(hub)
         return hub
 
@@ -98,7 +98,7 @@ def hub_factory(tmp_path: Path) -> Iterator:
 
 
 def written(hub: Hub) -> float:
-    return hub.parts["ingest"].metrics.readings_written._value.get()
+    return hub.ingest.metrics.readings_written._value.get()
 
 
 def test_a_broker_restart_loses_nothing_and_counts_nothing_twice(
@@ -123,7 +123,7 @@ def test_a_time_series_store_outage_spools_and_replays_every_reading(
     mosquitto: Mosquitto, fresh_victoria: VictoriaMetrics, pg_url: str, hub_factory
 ) -> None:
     hub = hub_factory(pg_url, mosquitto.url, fresh_victoria.url)
-    ingest = hub.parts["ingest"]
+    ingest = hub.ingest
     gateway = f"gw-outage-{next(_ids)}"
     with Feed(mosquitto.port, gateway, total=400, rate=10) as feed:
         wait_until(lambda: feed.sent >= 50, what="50 sent")

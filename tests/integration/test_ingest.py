@@ -31,7 +31,7 @@ def hub(db_url: str, mosquitto: Mosquitto, victoria: VictoriaMetrics) -> Iterato
     )
     hub = assemble(settings)
     hub.start()
-    wait_until(hub.parts["ingest"].subscriber.connected.is_set, what="hub connected")
+    wait_until(hub.ingest.subscriber.connected.is_set, what="hub connected")
     yield hub
     hub.stop()
 

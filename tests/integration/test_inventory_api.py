@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from inventory.domain import Role
+from kernel.actors import Role
 from tests import inventory_world
 from tests.inventory_world import World
 

@@ -17,11 +17,12 @@ from hub.settings import load_settings
 from inventory import services
 from inventory.allocation import InsufficientStock
 from inventory.commands import Adjust, Count, Dispatch, Receive, Transfer
-from inventory.domain import Actor, Role
-from inventory.errors import NotFound
-from inventory.orm import Balance, Item, Location, Lot, StorageClass, Zone
+from inventory.orm import Balance, Item, Location, Lot
 from inventory.queries import ledger_disagreements
 from inventory.users import create_user_with_token
+from kernel.actors import Actor, Role
+from kernel.errors import NotFound
+from kernel.orm import StorageClass, Zone
 
 LOTS = ["L1", "L2", "L3"]
 BINS = ["B1", "B2"]

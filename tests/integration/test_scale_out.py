@@ -30,13 +30,13 @@ def test_two_hubs_in_a_share_group_split_the_messages_and_count_each_once(
         hub.start()
     try:
         for hub in hubs:
-            wait_until(hub.parts["ingest"].subscriber.connected.is_set, what="connected")
+            wait_until(hub.ingest.subscriber.connected.is_set, what="connected")
         gateway = f"gw-share-{next(_ids)}"
         sensor = f"{gateway}-s"
         payloads = [telemetry(gateway, seq, [sensor], series_ts(seq)) for seq in range(200)]
         publish_raw(mosquitto.port, wire.gateway_topic("site-s", gateway, "telemetry"), payloads)
         wait_until(lambda: stats_count(pg_url, sensor) >= 200, what="200 readings")
-        per_hub = [hub.parts["ingest"].metrics.readings._value.get() for hub in hubs]
+        per_hub = [hub.ingest.metrics.readings._value.get() for hub in hubs]
         assert sum(per_hub) == 200
         assert all(count > 0 for count in per_hub), per_hub  # both took a share
         assert stats_count(pg_url, sensor) == 200

@@ -5,8 +5,8 @@ from __future__ import annotations
 import itertools
 
 from hub.container import Hub
-from inventory.domain import Role
 from inventory.users import create_user_with_token
+from kernel.actors import Role
 
 _names = itertools.count()
 

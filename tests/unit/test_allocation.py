@@ -17,7 +17,7 @@ from inventory.domain import (
     check_qc_transition,
     is_expired,
 )
-from inventory.errors import Conflict, Invalid
+from kernel.errors import Conflict, Invalid
 
 TODAY = date(2026, 6, 15)
 FEFO, FIFO = AllocationPolicy.FEFO, AllocationPolicy.FIFO

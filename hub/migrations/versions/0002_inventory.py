@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import inventory.orm
+import kernel.orm
 
 
 revision = '0002'
@@ -27,7 +27,7 @@ def upgrade() -> None:
     sa.Column('role', sa.String(length=16), nullable=False),
     sa.Column('password_hash', sa.String(length=256), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', inventory.orm.UtcDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('created_at', kernel.orm.UtcDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('username', name=op.f('uq_users_username'))
     )
@@ -36,8 +36,8 @@ def upgrade() -> None:
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('token_sha256', sa.String(length=64), nullable=False),
     sa.Column('label', sa.String(length=64), nullable=False),
-    sa.Column('created_at', inventory.orm.UtcDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
-    sa.Column('expires_at', inventory.orm.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', kernel.orm.UtcDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('expires_at', kernel.orm.UtcDateTime(timezone=True), nullable=True),
     sa.Column('revoked', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_api_tokens_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),
@@ -53,7 +53,7 @@ def upgrade() -> None:
     sa.Column('fingerprint', sa.String(length=64), nullable=False),
     sa.Column('status_code', sa.Integer(), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
-    sa.Column('created_at', inventory.orm.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', kernel.orm.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_idempotency_records_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_idempotency_records')),
     sa.UniqueConstraint('user_id', 'key', name=op.f('uq_idempotency_records_user_id'))
@@ -70,7 +70,7 @@ def upgrade() -> None:
     sa.Column('hazardous', sa.Boolean(), nullable=False),
     sa.Column('abc_class', sa.String(length=1), nullable=True),
     sa.Column('quarantine_on_receipt', sa.Boolean(), nullable=False),
-    sa.Column('created_at', inventory.orm.UtcDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.Column('created_at', kernel.orm.UtcDateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
     sa.ForeignKeyConstraint(['storage_class_id'], ['storage_classes.id'], name=op.f('fk_items_storage_class_id_storage_classes')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_items')),
     sa.UniqueConstraint('gtin', name=op.f('uq_items_gtin')),
@@ -95,11 +95,11 @@ def upgrade() -> None:
     sa.Column('lot_number', sa.String(length=64), nullable=False),
     sa.Column('expiry', sa.Date(), nullable=True),
     sa.Column('production_date', sa.Date(), nullable=True),
-    sa.Column('received_at', inventory.orm.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', kernel.orm.UtcDateTime(timezone=True), nullable=False),
     sa.Column('qc_status', sa.String(length=16), nullable=False),
     sa.Column('qc_reason', sa.String(length=500), nullable=True),
     sa.Column('qc_changed_by', sa.Integer(), nullable=True),
-    sa.Column('qc_changed_at', inventory.orm.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('qc_changed_at', kernel.orm.UtcDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['item_id'], ['items.id'], name=op.f('fk_lots_item_id_items')),
     sa.ForeignKeyConstraint(['qc_changed_by'], ['users.id'], name=op.f('fk_lots_qc_changed_by_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_lots')),
@@ -132,7 +132,7 @@ def upgrade() -> None:
     sa.Column('to_location_id', sa.Integer(), nullable=True),
     sa.Column('quantity', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('at', inventory.orm.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('at', kernel.orm.UtcDateTime(timezone=True), nullable=False),
     sa.Column('reference', sa.String(length=128), nullable=True),
     sa.Column('reason', sa.String(length=500), nullable=True),
     sa.Column('idempotency_key', sa.String(length=128), nullable=True),
@@ -158,7 +158,7 @@ def upgrade() -> None:
     sa.Column('to_status', sa.String(length=16), nullable=False),
     sa.Column('reason', sa.String(length=500), nullable=True),
     sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('at', inventory.orm.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('at', kernel.orm.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['lot_id'], ['lots.id'], name=op.f('fk_qc_events_lot_id_lots')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_qc_events_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_qc_events'))

@@ -1,8 +1,11 @@
-"""The unit of work for writes: one transaction, retried on lock conflicts, and
-answered once per idempotency key.
+"""The one unit of work for writes: one transaction, retried on lock conflicts,
+and answered once per idempotency key. Every write of every part goes through
+`run_write`: stock moves, master data, users and tokens, sensors.
 
 A handheld on flaky Wi-Fi resends; the first answer is stored in the same
-transaction as the booking, so a resend gets that answer and books nothing."""
+transaction as the booking, so a resend gets that answer and books nothing. The
+layer that knows how the answer looks (the HTTP route) passes `render` with the
+idempotency key; the domain never speaks of HTTP statuses."""
 
 from __future__ import annotations
 
@@ -11,45 +14,37 @@ import json
 import random
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import Enum
-from typing import Any, NamedTuple
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from inventory.errors import Conflict, DomainError, Invalid
-from inventory.orm import IdempotencyRecord
+from kernel.clock import utcnow
+from kernel.errors import Busy, Conflict, Invalid
+from kernel.orm import IdempotencyRecord
 
 ATTEMPTS = 6
-
-
-class Busy(DomainError):
-    """Lock conflicts persisted through our own retries; the client may retry."""
-
-    status = 503
-    code = "busy_retry"
-
+T = TypeVar("T")
 
 class Retry(Exception):
     """Raised inside a unit of work: roll back and run it again from the start."""
 
 
-class Idempotency(NamedTuple):
-    user_id: int
-    key: str
-    fingerprint: str  # hash of method, path and canonical body
+class Recorded(NamedTuple):
+    """The first answer to a request, as the caller rendered it: replayed as is."""
 
-
-class Answer(NamedTuple):
     status: int
     body: Any
-    replayed: bool = False
+
+
+Render = Callable[[Any], Recorded | tuple[int, Any]]
 
 
 def jsonable(value: Any) -> Any:
-    """Dataclasses, dates and enums as JSON values (what a replay will return)."""
+    """Dataclasses, dates and enums as JSON values."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, list | tuple):
@@ -63,6 +58,36 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def _default_render(value: Any) -> Recorded:
+    return Recorded(0, jsonable(value))
+
+
+class Idempotency(NamedTuple):
+    user_id: int
+    key: str
+    fingerprint: str  # hash of method, path and canonical body
+    # How the first answer is stored; the HTTP layer sets it (status and body).
+    render: Render = _default_render
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Done(Generic[T]):
+    """What a unit of work gives back: the value its work returned, or, for a
+    resend of an idempotent request, the first answer (and no value)."""
+
+    value: T | None
+    replay: Recorded | None = None
+
+    @property
+    def replayed(self) -> bool:
+        return self.replay is not None
+
+    def get(self) -> T:
+        if self.value is None:
+            raise AssertionError("a replay has no value; use .replay")
+        return self.value
+
+
 def _retryable(exc: DBAPIError) -> bool:
     """Lock timeouts, deadlocks, serialisation failures and unique races: a new
     attempt sees the winner's rows and decides again."""
@@ -73,38 +98,38 @@ def _retryable(exc: DBAPIError) -> bool:
     return "locked" in text or "busy" in text or "unique constraint failed" in text
 
 
+BUSY = "the data is busy; please send the request again"
+
+
 def run_write(
-    session: Session,
-    work: Callable[[], Any],
-    *,
-    status: int = 200,
-    idempotency: Idempotency | None = None,
-) -> Answer:
-    """Run `work` in one transaction and answer with its JSON result. Errors are
-    not stored: nothing was booked, so a resend may try again."""
+    session: Session, work: Callable[[], T], *, idempotency: Idempotency | None = None,
+) -> Done[T]:
+    """Run `work` in one transaction. Errors are not stored: nothing was written,
+    so a resend may try again. Lock conflicts that outlast our retries raise `Busy`."""
     for attempt in range(ATTEMPTS):
         try:
             with session.begin():
                 if idempotency is not None:
                     earlier = _earlier_answer(session, idempotency)
                     if earlier is not None:
-                        return earlier
-                body = jsonable(work())
+                        return Done(None, earlier)
+                value = work()
                 if idempotency is not None:
+                    status, body = idempotency.render(value)
                     session.execute(insert(IdempotencyRecord).values(
                         user_id=idempotency.user_id, key=idempotency.key,
                         fingerprint=idempotency.fingerprint, status_code=status,
-                        body=json.dumps(body), created_at=datetime.now(UTC),
+                        body=json.dumps(body), created_at=utcnow(),
                     ))
-            return Answer(status, body)
+            return Done(value)
         except Retry as exc:
             if attempt == ATTEMPTS - 1:
-                raise Busy("the stock is busy; please send the request again") from exc
+                raise Busy(BUSY) from exc
             time.sleep(random.uniform(0.001, 0.005) * (attempt + 1))
         except (OperationalError, IntegrityError) as exc:
             if not _retryable(exc) or attempt == ATTEMPTS - 1:
                 if _retryable(exc):
-                    raise Busy("the stock is busy; please send the request again") from exc
+                    raise Busy(BUSY) from exc
                 if isinstance(exc, IntegrityError):
                     raise Conflict("the change conflicts with stored data",
                                    code="integrity_conflict") from exc
@@ -113,12 +138,19 @@ def run_write(
     raise AssertionError("unreachable")
 
 
-def _earlier_answer(session: Session, idem: Idempotency) -> Answer | None:
-    record = session.scalar(
-        select(IdempotencyRecord).where(
+def run_read(session: Session, work: Callable[[], T]) -> T:
+    """A read in its own transaction (a consistent view for several queries)."""
+    with session.begin():
+        return work()
+
+
+def _earlier_answer(session: Session, idem: Idempotency) -> Recorded | None:
+    record = session.execute(
+        select(IdempotencyRecord.fingerprint, IdempotencyRecord.status_code,
+               IdempotencyRecord.body).where(
             IdempotencyRecord.user_id == idem.user_id, IdempotencyRecord.key == idem.key
         )
-    )
+    ).first()
     if record is None:
         return None
     if record.fingerprint != idem.fingerprint:
@@ -126,4 +158,4 @@ def _earlier_answer(session: Session, idem: Idempotency) -> Answer | None:
             f"Idempotency-Key {idem.key} was used for a different request; use a new key",
             code="idempotency_key_reused",
         )
-    return Answer(record.status_code, json.loads(record.body), replayed=True)
+    return Recorded(record.status_code, json.loads(record.body))

@@ -1,0 +1,51 @@
+"""The one table from domain errors to HTTP: status and extra headers per error
+class. The domain raises errors that know nothing of HTTP (kernel/errors.py);
+this is the only place that decides what they mean on the wire."""
+
+from __future__ import annotations
+
+from kernel.errors import (
+    Busy,
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    Unauthorized,
+)
+
+RETRY_AFTER_S = 1
+
+# Most specific first is not needed: the lookup walks the error's class hierarchy.
+STATUS: dict[type[DomainError], int] = {
+    NotFound: 404,
+    Conflict: 409,
+    Invalid: 422,
+    Forbidden: 403,
+    Unauthorized: 401,
+    Busy: 503,
+    DomainError: 400,
+}
+
+HEADERS: dict[type[DomainError], dict[str, str]] = {
+    Unauthorized: {"WWW-Authenticate": "Bearer"},
+    Busy: {"Retry-After": str(RETRY_AFTER_S)},
+}
+
+
+def http_status(exc: DomainError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]  # type: ignore[index]
+    return 400
+
+
+def http_headers(exc: DomainError) -> dict[str, str] | None:
+    for cls in type(exc).__mro__:
+        if cls in HEADERS:
+            return HEADERS[cls]  # type: ignore[index]
+    return None
+
+
+def error_body(exc: DomainError) -> dict[str, str]:
+    return {"error": exc.code, "detail": exc.message}

@@ -1,0 +1,43 @@
+"""Errors the domain raises. They know nothing of HTTP: the hub maps each class
+to a status in one table (hub/errors.py).
+
+Each error carries a stable `code` for clients and a message written for the
+person in front of the scanner."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    code = "bad_request"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    code = "conflict"
+
+
+class Invalid(DomainError):
+    code = "invalid"
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+
+
+class Unauthorized(DomainError):
+    code = "unauthorized"
+
+
+class Busy(DomainError):
+    """Lock conflicts persisted through our own retries; the client may retry."""
+
+    code = "busy_retry"
