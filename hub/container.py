@@ -8,12 +8,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, Gauge
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.db import make_engine, migrate, session_factory, write_session_factory
 from hub.settings import HubSettings
+from inventory.hooks import stock_hooks
 
 if TYPE_CHECKING:
     from ingest.service import IngestService
@@ -43,6 +44,8 @@ class Hub:
 
     def __post_init__(self) -> None:
         self.writes = write_session_factory(self.engine)
+        Gauge("stockwarden_stock_hook_failures", "stock hooks that raised (since start)",
+              registry=self.registry).set_function(lambda: stock_hooks.failures)
 
     @classmethod
     def build(cls, settings: HubSettings, *, migrate_schema: bool = True) -> Hub:

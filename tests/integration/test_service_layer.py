@@ -11,9 +11,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 
 from inventory.hooks import StockChange, stock_hooks
+from inventory.orm import Move
 from kernel.actors import Role
 from tests import inventory_world
 from tests.inventory_world import World, build_world
@@ -175,6 +176,23 @@ def test_a_hook_hears_quality_status_changes(world: World, changes: list[StockCh
     assert lot["lot_status"] == "quarantine"
 
 
+def test_a_hook_runs_after_the_commit(world: World) -> None:
+    seen_from_outside: list[int] = []
+
+    def look(_change: StockChange) -> None:
+        # Another session sees the booking: the hook runs after the commit.
+        with world.hub.sessions() as session:
+            seen_from_outside.append(
+                session.scalar(select(func.count()).select_from(Move)) or 0)
+
+    unsubscribe = stock_hooks.subscribe(look)
+    try:
+        world.receive("GLOVE", "G9", 1, "R-01")
+    finally:
+        unsubscribe()
+    assert seen_from_outside == [1]
+
+
 def test_a_hook_hears_nothing_of_a_refused_change_or_a_replay(
     world: World, changes: list[StockChange],
 ) -> None:
@@ -202,5 +220,7 @@ def test_a_raising_hook_is_counted_and_never_fails_the_booking(
         unsubscribe()
     assert answer.status_code == 201, answer.text
     assert stock_hooks.failures == failures + 1
+    metrics = world.client.get("/metrics").text
+    assert f"stockwarden_stock_hook_failures {float(failures + 1)}" in metrics
     assert [c.kind for c in changes] == ["receive"]  # the other hooks still ran
     assert world.on_hand(item="GLOVE") == 1
