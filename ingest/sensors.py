@@ -43,7 +43,7 @@ def register_sensor(session: Session, body: SensorCreate,
         session.flush()
         return get_sensor(session, body.id)
 
-    return run_write(session, work, idempotency=idem)
+    return run_write(session, work, idempotency=idem, creates=True)
 
 
 def update_sensor(session: Session, sensor_id: str, body: SensorUpdate,

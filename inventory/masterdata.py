@@ -173,7 +173,8 @@ def add_item(session: Session, body: ItemCreate) -> Item:
 
 def create_item(session: Session, body: ItemCreate,
                 idem: Idempotency | None = None) -> Done[Item]:
-    return run_write(session, lambda: add_item(session, body), idempotency=idem)
+    return run_write(session, lambda: add_item(session, body), idempotency=idem,
+                     creates=True)
 
 
 def update_item(session: Session, reference: str, body: ItemUpdate,
@@ -210,7 +211,7 @@ def create_zone(session: Session, body: ZoneCreate,
         session.flush()
         return zone
 
-    return run_write(session, work, idempotency=idem)
+    return run_write(session, work, idempotency=idem, creates=True)
 
 
 def update_zone(session: Session, code: str, body: ZoneUpdate,
@@ -238,7 +239,7 @@ def create_location(session: Session, body: LocationCreate,
         session.flush()
         return location
 
-    return run_write(session, work, idempotency=idem)
+    return run_write(session, work, idempotency=idem, creates=True)
 
 
 def update_location(session: Session, code: str, body: LocationUpdate,
@@ -268,7 +269,7 @@ def create_storage_class(session: Session, body: StorageClassCreate,
         session.flush()
         return row
 
-    return run_write(session, work, idempotency=idem)
+    return run_write(session, work, idempotency=idem, creates=True)
 
 
 def update_storage_class(session: Session, code: str, body: StorageClassUpdate,

@@ -124,7 +124,7 @@ def receive(
         booking.lot_status = lot.qc_status
         return booking
 
-    return _booked(run_write(session, work, idempotency=idem))
+    return _booked(run_write(session, work, idempotency=idem, creates=True))
 
 
 def _pick(
@@ -197,7 +197,7 @@ def dispatch(
         except StockChanged as exc:
             raise Retry("stock changed under the allocation") from exc
 
-    return _booked(run_write(session, work, idempotency=idem))
+    return _booked(run_write(session, work, idempotency=idem, creates=True))
 
 
 def transfer(
@@ -218,7 +218,7 @@ def transfer(
         return post(session, kind=MoveKind.TRANSFER, item=item, legs=[leg], actor=actor,
                     at=clock(), reference=cmd.reference, idempotency_key=_key(idem))
 
-    return _booked(run_write(session, work, idempotency=idem))
+    return _booked(run_write(session, work, idempotency=idem, creates=True))
 
 
 def _signed_leg(lot: Lot, location: Location, delta: int) -> list[Leg]:
@@ -248,7 +248,7 @@ def adjust(
                     legs=_signed_leg(lot, location, cmd.delta), actor=actor, at=clock(),
                     reference=cmd.reference, reason=cmd.reason, idempotency_key=_key(idem))
 
-    return _booked(run_write(session, work, idempotency=idem))
+    return _booked(run_write(session, work, idempotency=idem, creates=True))
 
 
 def count(
@@ -269,7 +269,7 @@ def count(
                     reference=cmd.reference, reason=f"counted {cmd.counted}",
                     idempotency_key=_key(idem))
 
-    return _booked(run_write(session, work, idempotency=idem))
+    return _booked(run_write(session, work, idempotency=idem, creates=True))
 
 
 def _set_qc(lot: Lot, status: QcStatus, reason: str, actor: Actor, now: datetime) -> QcEvent:
@@ -304,7 +304,7 @@ def return_goods(
         booking.lot_status = lot.qc_status
         return booking
 
-    return _booked(run_write(session, work, idempotency=idem))
+    return _booked(run_write(session, work, idempotency=idem, creates=True))
 
 
 @dataclass(slots=True)

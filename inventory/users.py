@@ -110,7 +110,7 @@ def register_user(
     """A user and their first API token, in one unit of work."""
     return run_write(
         session, lambda: issue_token(session, create_user(session, username, role, password)),
-        idempotency=idem)
+        idempotency=idem, creates=True)
 
 
 def create_user_with_token(
@@ -132,7 +132,7 @@ def new_token(
 ) -> Done[IssuedToken]:
     """Another API token for a user (shown once)."""
     return run_write(session, lambda: issue_token(session, _user(session, username), label),
-                     idempotency=idem)
+                     idempotency=idem, creates=True)
 
 
 def update_user(

@@ -40,7 +40,9 @@ class Recorded(NamedTuple):
     body: Any
 
 
-Render = Callable[[Any], Recorded | tuple[int, Any]]
+# How the first answer is recorded: from the work's value and whether it created
+# something (the HTTP layer turns that into 201 or 200).
+Render = Callable[[Any, bool], Recorded | tuple[int, Any]]
 
 
 def jsonable(value: Any) -> Any:
@@ -58,7 +60,7 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def _default_render(value: Any) -> Recorded:
+def _default_render(value: Any, _created: bool) -> Recorded:
     return Recorded(0, jsonable(value))
 
 
@@ -72,11 +74,13 @@ class Idempotency(NamedTuple):
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Done(Generic[T]):
-    """What a unit of work gives back: the value its work returned, or, for a
-    resend of an idempotent request, the first answer (and no value)."""
+    """What a unit of work gives back: the value its work returned and whether
+    that was created (else changed), or, for a resend of an idempotent request,
+    the first answer (and no value)."""
 
     value: T | None
     replay: Recorded | None = None
+    created: bool = False
 
     @property
     def replayed(self) -> bool:
@@ -103,9 +107,11 @@ BUSY = "the data is busy; please send the request again"
 
 def run_write(
     session: Session, work: Callable[[], T], *, idempotency: Idempotency | None = None,
+    creates: bool = False,
 ) -> Done[T]:
-    """Run `work` in one transaction. Errors are not stored: nothing was written,
-    so a resend may try again. Lock conflicts that outlast our retries raise `Busy`."""
+    """Run `work` in one transaction; `creates` says the work makes something new.
+    Errors are not stored: nothing was written, so a resend may try again. Lock
+    conflicts that outlast our retries raise `Busy`."""
     for attempt in range(ATTEMPTS):
         try:
             with session.begin():
@@ -115,13 +121,13 @@ def run_write(
                         return Done(None, earlier)
                 value = work()
                 if idempotency is not None:
-                    status, body = idempotency.render(value)
+                    status, body = idempotency.render(value, creates)
                     session.execute(insert(IdempotencyRecord).values(
                         user_id=idempotency.user_id, key=idempotency.key,
                         fingerprint=idempotency.fingerprint, status_code=status,
                         body=json.dumps(body), created_at=utcnow(),
                     ))
-            return Done(value)
+            return Done(value, created=creates)
         except Retry as exc:
             if attempt == ATTEMPTS - 1:
                 raise Busy(BUSY) from exc

@@ -25,17 +25,22 @@ def as_model(model: type[P], value: Any, present: Callable[[Any], P] | None = No
     return model.model_validate(jsonable(value))
 
 
+def http_status(created: bool) -> int:
+    """The result kinds as HTTP: something created is 201, anything else 200."""
+    return 201 if created else 200
+
+
 def recorded(
-    idem: Idempotency | None, model: type[P], status: int,
-    present: Callable[[Any], P] | None = None,
+    idem: Idempotency | None, model: type[P], present: Callable[[Any], P] | None = None,
 ) -> Idempotency | None:
-    """The key, told how the first answer looks: the route's status and its model's
+    """The key, told how the first answer looks: its status and the route model's
     JSON. The unit of work stores that in the same transaction as the change."""
     if idem is None:
         return None
 
-    def render(value: Any) -> Recorded:
-        return Recorded(status, as_model(model, value, present).model_dump(mode="json"))
+    def render(value: Any, created: bool) -> Recorded:
+        body = as_model(model, value, present).model_dump(mode="json")
+        return Recorded(http_status(created), body)
 
     return idem._replace(render=render)
 
@@ -44,12 +49,14 @@ def reply(
     done: Done[Any], model: type[P], response: Response,
     present: Callable[[Any], P] | None = None,
 ) -> P:
-    """The route's answer: the service's value, or the recorded first answer (its
-    status, and the header `Idempotent-Replayed: true`)."""
+    """The route's answer: the service's value (201 when it created something,
+    else 200), or the recorded first answer (its status, and the header
+    `Idempotent-Replayed: true`)."""
     if done.replay is not None:
         response.status_code = done.replay.status
         response.headers["Idempotent-Replayed"] = "true"
         return model.model_validate(done.replay.body)
+    response.status_code = http_status(done.created)
     return as_model(model, done.value, present)
 
 

@@ -58,7 +58,7 @@ def get_item(reference: str, session: SessionDep) -> ItemPublic:
 def post_item(
     body: ItemCreate, session: WriteSessionDep, idem: OptionalIdempotencyDep, response: Response
 ) -> ItemPublic:
-    done = masterdata.create_item(session, body, recorded(idem, ItemPublic, 201, item_public))
+    done = masterdata.create_item(session, body, recorded(idem, ItemPublic, item_public))
     return reply(done, ItemPublic, response, item_public)
 
 
@@ -68,5 +68,5 @@ def update_item(
     response: Response,
 ) -> ItemPublic:
     done = masterdata.update_item(session, reference, body,
-                                  recorded(idem, ItemPublic, 200, item_public))
+                                  recorded(idem, ItemPublic, item_public))
     return reply(done, ItemPublic, response, item_public)

@@ -52,7 +52,7 @@ def create_location(
     response: Response,
 ) -> LocationPublic:
     done = masterdata.create_location(session, body,
-                                      recorded(idem, LocationPublic, 201, location_public))
+                                      recorded(idem, LocationPublic, location_public))
     return reply(done, LocationPublic, response, location_public)
 
 
@@ -62,5 +62,5 @@ def update_location(
     response: Response,
 ) -> LocationPublic:
     done = masterdata.update_location(session, code, body,
-                                      recorded(idem, LocationPublic, 200, location_public))
+                                      recorded(idem, LocationPublic, location_public))
     return reply(done, LocationPublic, response, location_public)

@@ -87,5 +87,5 @@ def change_qc_status(lot_id: int, body: QcChange, session: WriteSessionDep, user
                      idem: IdempotencyDep, response: Response) -> LotStatusPublic:
     """Release, hold, reject or recall a lot, with a reason (supervisor or admin)."""
     done = services.change_qc_status(session, lot_id, body, user,
-                                     recorded(idem, LotStatusPublic, 200))
+                                     recorded(idem, LotStatusPublic))
     return reply(done, LotStatusPublic, response)

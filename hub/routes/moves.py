@@ -69,7 +69,7 @@ class PickListPublic(BaseModel):
 
 
 def _recorded(idem: Idempotency) -> Idempotency | None:
-    return recorded(idem, BookingPublic, 201)
+    return recorded(idem, BookingPublic)
 
 
 def _booked(done: Done[Booking], response: Response) -> BookingPublic:

@@ -38,11 +38,10 @@ def scan(body: ScanRequest, hub: HubDep, session: WriteSessionDep, user: Current
     """Interpret a raw scan (GS1-128, DataMatrix, QR, Digital Link, EAN/UPC, our
     location and command labels) and, in a booking mode, book it. A scan that
     cannot be read or used is answered 422 with the problem named; nothing is booked."""
-    outcome = book_scan(session, body, user, recorded(idem, BookingPublic, 201),
+    outcome = book_scan(session, body, user, recorded(idem, BookingPublic),
                         scan_settings(hub), lambda: datetime.now(UTC).date())
     booking = None
     if outcome.booked is not None:
-        response.status_code = 201  # a booking was made (a replay says its own status)
         booking = reply(outcome.booked, BookingPublic, response)
     return ScanPublic(kind=outcome.kind, scan=jsonable(outcome.scan), item=outcome.item,
                       booking=booking)

@@ -79,7 +79,7 @@ def register_sensor(body: SensorCreate, session: WriteSessionDep, hub: HubDep,
                     idem: OptionalIdempotencyDep, response: Response) -> SensorPublic:
     """Register a sensor, named and (optionally) in a zone (admin: a sensor's zone
     decides which lots an excursion holds)."""
-    done = sensors.register_sensor(session, body, recorded(idem, SensorPublic, 201))
+    done = sensors.register_sensor(session, body, recorded(idem, SensorPublic))
     _invalidate_zones(hub)
     return reply(done, SensorPublic, response)
 
@@ -93,7 +93,7 @@ def get_sensor(sensor_id: str, session: SessionDep) -> queries.SensorView:
 def update_sensor(sensor_id: str, body: SensorUpdate, session: WriteSessionDep, hub: HubDep,
                   idem: OptionalIdempotencyDep, response: Response) -> SensorPublic:
     """Rename a sensor or move it between zones (admin)."""
-    done = sensors.update_sensor(session, sensor_id, body, recorded(idem, SensorPublic, 200))
+    done = sensors.update_sensor(session, sensor_id, body, recorded(idem, SensorPublic))
     _invalidate_zones(hub)
     return reply(done, SensorPublic, response)
 

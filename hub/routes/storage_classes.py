@@ -46,7 +46,7 @@ def create_storage_class(
     response: Response,
 ) -> StorageClassPublic:
     done = masterdata.create_storage_class(
-        session, body, recorded(idem, StorageClassPublic, 201, _public))
+        session, body, recorded(idem, StorageClassPublic, _public))
     return reply(done, StorageClassPublic, response, _public)
 
 
@@ -57,7 +57,7 @@ def update_storage_class(
     response: Response,
 ) -> StorageClassPublic:
     done = masterdata.update_storage_class(
-        session, code, body, recorded(idem, StorageClassPublic, 200, _public))
+        session, code, body, recorded(idem, StorageClassPublic, _public))
     return reply(done, StorageClassPublic, response, _public)
 
 

@@ -83,7 +83,7 @@ def post_user(body: UserCreate, session: WriteSessionDep, idem: OptionalIdempote
               response: Response) -> TokenPublic:
     """A new user and a first API token for them (shown once)."""
     done = user_service.register_user(session, body.username, body.role, body.password,
-                                      recorded(idem, TokenPublic, 201))
+                                      recorded(idem, TokenPublic))
     return reply(done, TokenPublic, response)
 
 
@@ -91,7 +91,7 @@ def post_user(body: UserCreate, session: WriteSessionDep, idem: OptionalIdempote
              dependencies=admin_only)
 def post_token(username: str, session: WriteSessionDep, idem: OptionalIdempotencyDep,
                response: Response) -> TokenPublic:
-    done = user_service.new_token(session, username, idem=recorded(idem, TokenPublic, 201))
+    done = user_service.new_token(session, username, idem=recorded(idem, TokenPublic))
     return reply(done, TokenPublic, response)
 
 
@@ -100,5 +100,5 @@ def update_user(username: str, body: UserUpdate, session: WriteSessionDep,
                 idem: OptionalIdempotencyDep, response: Response) -> UserPublic:
     done = user_service.update_user(
         session, username, role=body.role, active=body.active, password=body.password,
-        idem=recorded(idem, UserPublic, 200, UserPublic.model_validate))
+        idem=recorded(idem, UserPublic, UserPublic.model_validate))
     return reply(done, UserPublic, response, UserPublic.model_validate)

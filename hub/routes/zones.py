@@ -49,7 +49,7 @@ def get_zone(code: str, session: SessionDep) -> ZonePublic:
 def create_zone(
     body: ZoneCreate, session: WriteSessionDep, idem: OptionalIdempotencyDep, response: Response
 ) -> ZonePublic:
-    done = masterdata.create_zone(session, body, recorded(idem, ZonePublic, 201, zone_public))
+    done = masterdata.create_zone(session, body, recorded(idem, ZonePublic, zone_public))
     return reply(done, ZonePublic, response, zone_public)
 
 
@@ -64,7 +64,7 @@ def hold_lots(code: str, body: HoldLots, session: WriteSessionDep, user: Supervi
     """Put every released lot with stock in the zone on hold (supervisor), e.g. after
     a critical temperature excursion; quality then releases or rejects each lot."""
     done = services.hold_lots_in_zone(session, code, body.reason, user,
-                                      recorded(idem, _HeldPublic, 200, _held))
+                                      recorded(idem, _HeldPublic, _held))
     return reply(done, _HeldPublic, response, _held).root
 
 
@@ -82,5 +82,5 @@ def update_zone(
     response: Response,
 ) -> ZonePublic:
     done = masterdata.update_zone(session, code, body,
-                                  recorded(idem, ZonePublic, 200, zone_public))
+                                  recorded(idem, ZonePublic, zone_public))
     return reply(done, ZonePublic, response, zone_public)
