@@ -73,8 +73,9 @@ def seed_warehouse(hub: Hub) -> None:
     from firmware_sim.demo import DEMO_ZONES
     from ingest.orm import Sensor
     from kernel.orm import StorageClass, Zone
+    from kernel.uow import run_write
 
-    with hub.sessions() as session, session.begin():
+    def work() -> None:
         if session.query(Zone).count():
             return
         for code, (name, sc_code, sc_name, temp, hum, hazardous) in DEMO_WAREHOUSE.items():
@@ -88,6 +89,9 @@ def seed_warehouse(hub: Hub) -> None:
             for sensor in DEMO_ZONES[code]:
                 session.add(Sensor(id=sensor, name=f"{name} {sensor}", zone_id=zone.id))
 
+    with hub.writes() as session:
+        run_write(session, work)
+
 
 def demo_token(hub: Hub) -> str:
     """An API token for the demo's admin (the API answers nothing without one)."""
@@ -96,11 +100,15 @@ def demo_token(hub: Hub) -> str:
     from inventory.users import create_user, issue_token
     from kernel.actors import Role
     from kernel.orm import User
+    from kernel.uow import run_write
 
-    with hub.writes() as session, session.begin():
+    def work() -> str:
         user = session.scalar(select(User).where(User.username == "demo"))
         user = user or create_user(session, "demo", Role.ADMIN)
         return issue_token(session, user, label="demo").token
+
+    with hub.writes() as session:
+        return run_write(session, work).get()
 
 
 def run_demo(
