@@ -24,6 +24,7 @@ from pydantic_settings import (
 )
 
 ENV_PREFIX = "STOCKWARDEN_"
+DEFAULT_TSDB_TOKEN = "stockwarden"
 # The file given to load_settings (--config); else STOCKWARDEN_CONFIG names one.
 _config_file: ContextVar[Path | None] = ContextVar("stockwarden_config_file", default=None)
 
@@ -71,7 +72,7 @@ class HubSettings(BaseSettings):
 
     # --- time-series store (InfluxDB v2 write API: VictoriaMetrics, InfluxDB 2/3)
     tsdb_url: str | None = Field(None, description="e.g. http://127.0.0.1:8428; unset: SQL only")
-    tsdb_token: str = "stockwarden"  # DEFAULT_TSDB_TOKEN; production refuses it
+    tsdb_token: str = DEFAULT_TSDB_TOKEN  # production refuses it
     tsdb_org: str = "stockwarden"
     tsdb_bucket: str = "stockwarden"
     tsdb_timeout_s: float = Field(10.0, gt=0)
@@ -157,9 +158,6 @@ class HubSettings(BaseSettings):
         if config:
             sources.append(_file_source(settings_cls, Path(config)))
         return (*sources, file_secret_settings)
-
-
-DEFAULT_TSDB_TOKEN = "stockwarden"
 
 
 def production_refusals(settings: HubSettings) -> list[tuple[str, str]]:
