@@ -10,7 +10,7 @@ arrives. Target: at least 2,000 readings/s, and no loss.
 
 from __future__ import annotations
 
-import sys
+import argparse
 import tempfile
 import time
 from datetime import timedelta
@@ -26,8 +26,11 @@ from tests.services import Mosquitto
 
 
 def main() -> None:
-    sensors = int(sys.argv[1]) if len(sys.argv) > 1 else 100
-    outage = int(sys.argv[2]) if len(sys.argv) > 2 else 600
+    parser = argparse.ArgumentParser(prog="bench.edge_outbox", description=__doc__.splitlines()[0])
+    parser.add_argument("sensors", type=int, nargs="?", default=100)
+    parser.add_argument("outage", type=int, nargs="?", default=600, help="outage in seconds")
+    args = parser.parse_args()
+    sensors, outage = args.sensors, args.outage
     total = sensors * outage
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

@@ -14,7 +14,7 @@ XY-MD02 sensors (input registers 1-2) as fast as it can.
 
 from __future__ import annotations
 
-import sys
+import argparse
 import tempfile
 import threading
 import time
@@ -104,7 +104,10 @@ def measure(baud: int, seconds: float, workdir: Path) -> tuple[float, int, int]:
 
 
 def main() -> None:
-    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 10.0
+    parser = argparse.ArgumentParser(prog="bench.edge_rtu", description=__doc__.splitlines()[0])
+    parser.add_argument("seconds", type=float, nargs="?", default=10.0,
+                        help="how long each baud rate is measured")
+    seconds = parser.parse_args().seconds
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for baud in (9600, 19200):

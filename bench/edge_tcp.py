@@ -13,9 +13,9 @@ sensor (reading timestamps) against its 1 s interval.
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import socket
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -47,7 +47,9 @@ def free_ports(n: int) -> list[int]:
 
 
 def main() -> None:
-    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 30.0
+    parser = argparse.ArgumentParser(prog="bench.edge_tcp", description=__doc__.splitlines()[0])
+    parser.add_argument("seconds", type=float, nargs="?", default=30.0, help="length of the run")
+    seconds = parser.parse_args().seconds
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         broker = Mosquitto(work / "mosquitto")

@@ -14,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from hub import __version__
 from hub.auth import authenticated
 from hub.container import Hub
+from hub.docs import mount_docs
 from hub.errors import error_body, http_headers, http_status
 from hub.routes import (
     health,
@@ -52,8 +53,11 @@ def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
         version=__version__,
         description="Warehouse monitoring and inventory for regulated goods.",
         lifespan=lifespan,
+        docs_url=None,  # mount_docs serves them from the hub's own files
+        redoc_url=None,
     )
     app.state.hub = hub
+    mount_docs(app)
 
     @app.exception_handler(DomainError)
     async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:

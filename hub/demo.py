@@ -30,6 +30,11 @@ DEMO_WAREHOUSE = {
 }
 
 
+# amqtt, the embedded broker, refuses MQTT 5 connects: the demo's hub, its gateway and
+# anyone publishing to it speak 3.1.1. A production broker (Mosquitto ...) speaks 5.
+DEMO_MQTT_PROTOCOL = "3.1.1"
+
+
 class EmbeddedBroker:
     """amqtt on its own event loop thread (MQTT 3.1.1; the demo's only broker)."""
 
@@ -124,7 +129,7 @@ def run_demo(
     settings = load_settings(
         database_url=f"sqlite:///{data_dir / 'demo.db'}",
         mqtt_url=f"mqtt://127.0.0.1:{mqtt_port}",
-        mqtt_protocol="3.1.1",  # amqtt speaks MQTT 3.1.1
+        mqtt_protocol=DEMO_MQTT_PROTOCOL,
         mqtt_client_id="stockwarden-demo-hub",
         tsdb_url=None,
         http_port=http_port,
@@ -155,7 +160,8 @@ def run_demo(
         f"  API docs         {base}/docs\n"
         f"  API token        {token}  (header Authorization: Bearer <token>)\n"
         f"  health, metrics  {base}/health  {base}/metrics\n"
-        f"  MQTT broker      mqtt://127.0.0.1:{mqtt_port}\n"
+        f"  MQTT broker      mqtt://127.0.0.1:{mqtt_port} (MQTT {DEMO_MQTT_PROTOCOL}; the demo's "
+        f"broker speaks 3.1.1 only, a production broker 5)\n"
         f"  data             {data_dir}\n"
         f"Ctrl-C stops.\n",
         flush=True,

@@ -12,6 +12,7 @@ import os
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
@@ -23,6 +24,7 @@ from pydantic_settings import (
 )
 
 ENV_PREFIX = "STOCKWARDEN_"
+DEFAULT_TSDB_TOKEN = "stockwarden"
 # The file given to load_settings (--config); else STOCKWARDEN_CONFIG names one.
 _config_file: ContextVar[Path | None] = ContextVar("stockwarden_config_file", default=None)
 
@@ -70,7 +72,7 @@ class HubSettings(BaseSettings):
 
     # --- time-series store (InfluxDB v2 write API: VictoriaMetrics, InfluxDB 2/3)
     tsdb_url: str | None = Field(None, description="e.g. http://127.0.0.1:8428; unset: SQL only")
-    tsdb_token: str = "stockwarden"
+    tsdb_token: str = DEFAULT_TSDB_TOKEN  # production refuses it
     tsdb_org: str = "stockwarden"
     tsdb_bucket: str = "stockwarden"
     tsdb_timeout_s: float = Field(10.0, gt=0)
@@ -132,11 +134,14 @@ class HubSettings(BaseSettings):
         return value.rstrip("/")
 
     @model_validator(mode="after")
-    def _production_is_explicit(self) -> HubSettings:
-        if self.env == "production" and self.database_url.startswith("sqlite:///./"):
-            raise ValueError(
-                "database_url: production needs an explicit database, not the local default"
-            )
+    def _production_refuses_demo_defaults(self) -> HubSettings:
+        if self.env == "production":
+            refusals = production_refusals(self)
+            if refusals:
+                raise ValueError("\n".join(
+                    f"{field} ({ENV_PREFIX}{field.upper()}): {reason}"
+                    for field, reason in refusals
+                ))
         return self
 
     @classmethod
@@ -155,6 +160,31 @@ class HubSettings(BaseSettings):
         return (*sources, file_secret_settings)
 
 
+def production_refusals(settings: HubSettings) -> list[tuple[str, str]]:
+    """The demo and local defaults that a production hub must not run with, as
+    (field, reason). A plaintext mqtt:// URL with credentials is accepted (a broker on
+    the warehouse network); one without credentials is not: anyone on that network
+    could then publish readings. mqtts:// is better still (docs: README)."""
+    refusals = []
+    if settings.database_url.startswith("sqlite:///./"):
+        refusals.append(
+            ("database_url", "production needs an explicit database, not the local default")
+        )
+    if settings.tsdb_url is not None and settings.tsdb_token == DEFAULT_TSDB_TOKEN:
+        refusals.append((
+            "tsdb_token",
+            f"production needs the time-series store's own token, not the default "
+            f"{DEFAULT_TSDB_TOKEN!r}",
+        ))
+    if urlsplit(settings.mqtt_url).username is None:
+        refusals.append((
+            "mqtt_url",
+            "production needs broker credentials (mqtt://user:password@host:port): "
+            "an anonymous broker lets anyone publish readings",
+        ))
+    return refusals
+
+
 def _file_source(settings_cls: type[BaseSettings], path: Path) -> PydanticBaseSettingsSource:
     if not path.is_file():
         raise SettingsError(f"config file {path}: not found")
@@ -168,9 +198,13 @@ def _file_source(settings_cls: type[BaseSettings], path: Path) -> PydanticBaseSe
 def describe_validation_error(error: ValidationError, source: str = "settings") -> str:
     lines = []
     for item in error.errors(include_url=False):
-        field = ".".join(str(p) for p in item["loc"]) or "(settings)"
-        env = f" ({ENV_PREFIX}{field.upper()})" if item["loc"] else ""
-        lines.append(f"{source}: {field}{env}: {item['msg']}")
+        if not item["loc"]:
+            # A check across fields (production's refusals): its lines name their fields.
+            message = item["msg"].removeprefix("Value error, ")
+            lines += [f"{source}: {line}" for line in message.splitlines()]
+            continue
+        field = ".".join(str(p) for p in item["loc"])
+        lines.append(f"{source}: {field} ({ENV_PREFIX}{field.upper()}): {item['msg']}")
     return "\n".join(lines)
 
 

@@ -13,6 +13,9 @@ import pytest
 
 from tests.services import Mosquitto, Postgres, VictoriaMetrics
 
+# Browser pages (real headless Chromium) and a hub serving real HTTP on a free port.
+pytest_plugins = ["tests.support.browser", "tests.support.hub_server"]
+
 _db_names = itertools.count()
 
 

@@ -1,4 +1,5 @@
-"""The README's first command: `stockwarden demo` shows readings over HTTP, stops on Ctrl-C."""
+"""The README's first command: `stockwarden demo` shows readings over HTTP, takes a
+message from a client that speaks MQTT 3.1.1 as the README says, stops on Ctrl-C."""
 
 from __future__ import annotations
 
@@ -12,6 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from edge import wire
 from tests.services import free_port
 
 
@@ -41,7 +46,10 @@ def test_the_demo_serves_simulated_readings_and_stops_cleanly_on_ctrl_c(tmp_path
     assert demo.stdout is not None
     printed: list[str] = []
     try:
-        token = read_token(_tee(demo.stdout, printed))
+        lines = _tee(demo.stdout, printed)
+        token = read_token(lines)
+        # The rest of the banner, read here: communicate() below bypasses the read-ahead.
+        next(line for line in lines if "Ctrl-C stops" in line)
         zones: set[str] = set()
         deadline = time.monotonic() + 35
         while time.monotonic() < deadline and not {"cold-room", "crt"} <= zones:
@@ -56,13 +64,42 @@ def test_the_demo_serves_simulated_readings_and_stops_cleanly_on_ctrl_c(tmp_path
                 and r["quantity"] == "temperature_c"]
         assert all(-5 < r["value"] < 20 for r in cold)
         assert get(f"{base}/health")["status"] == "ok"  # type: ignore[index]
+        # A client following the README: MQTT 3.1.1 to the demo's broker.
+        publish_as_the_readme_says(mqtt_port)
+        deadline = time.monotonic() + 20
+        mine: list = []
+        while time.monotonic() < deadline and not mine:
+            time.sleep(0.5)
+            mine = get(f"{base}/api/v1/readings/latest?sensor=readme-t1", token)  # type: ignore[assignment]
+        assert [(r["quantity"], r["value"]) for r in mine] == [("temperature_c", 4.5)]
     finally:
         demo.send_signal(signal.SIGINT)  # Ctrl-C
         rest, _ = demo.communicate(timeout=60)
         output = "".join(printed) + rest
     assert demo.returncode in (0, 130), output  # 130: stopped by SIGINT, as a shell reports it
     assert f"{base}/docs" in output
+    broker_line = next(line for line in output.splitlines() if "MQTT broker" in line)
+    assert f"mqtt://127.0.0.1:{mqtt_port} (MQTT 3.1.1;" in broker_line
     assert "Traceback" not in output
+
+
+def publish_as_the_readme_says(mqtt_port: int) -> None:
+    """One telemetry message from a new gateway, QoS 1, over MQTT 3.1.1; returns once
+    the broker acknowledged it."""
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="readme-client",
+                         protocol=mqtt.MQTTv311)
+    client.connect("127.0.0.1", mqtt_port)
+    client.loop_start()
+    try:
+        payload = wire.encode(wire.Telemetry(gateway="readme-gw", seq=1, readings=[
+            wire.Reading(sensor="readme-t1", ts=wire.utc_now(), quantities={"temperature_c": 4.5})
+        ]))
+        sent = client.publish(wire.gateway_topic("demo", "readme-gw", "telemetry"), payload, qos=1)
+        sent.wait_for_publish(timeout=10)
+        assert sent.is_published()
+    finally:
+        client.loop_stop()
+        client.disconnect()
 
 
 def _tee(stream: IO[str], keep: list[str]) -> Iterator[str]:
