@@ -152,7 +152,9 @@ def threshold_time(spec: ThresholdSpec, track: ThresholdTrack, now: datetime, se
                    zone: str | None, zone_label: str) -> tuple[ThresholdTrack, list[Transition]]:
     """Re-judge at `now` with the last value: catches a value that stays out with no message."""
     holding, due = _judge(spec, track, now)
-    severity = track.alarm.severity if track.alarm.is_open else (due or WARNING)
+    severity = track.alarm.severity if track.alarm.is_open else WARNING
+    if due is not None and due.rank > severity.rank:
+        severity = due
     limit = limit_of(spec, track.side, severity)
     subject = Subject(AlarmKey(spec.rule, sensor), AlarmKind.THRESHOLD, zone=zone,
                       value=track.value, limit=limit)
