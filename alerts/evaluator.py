@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import NamedTuple
 
 from alerts import conditions as c
 from alerts.excursions import QUIET, ExcursionEvent, ExcursionTrack, HoldDecision, excursion_step
@@ -28,6 +29,7 @@ from alerts.model import (
     Event,
     Observation,
     Reading,
+    SensorRef,
     Severity,
     Tick,
     Transition,
@@ -36,7 +38,7 @@ from alerts.model import (
 from alerts.model import GatewayStatus as StatusObs
 from alerts.model import Shelve as ShelveObs
 from alerts.model import Unshelve as UnshelveObs
-from alerts.rulebook import RuleBook
+from alerts.rulebook import OfflineSpec, RuleBook, ThresholdSpec
 
 GATEWAY_OFFLINE = "gateway-offline"
 GATEWAY_BACKLOG = "gateway-backlog"
@@ -86,6 +88,15 @@ def zones_out_of_range(alarms: Iterable[tuple[str | None, str, AlarmState]]
     return {z: ZoneCondition(z, worst[z], tuple(sorted(sensors[z]))) for z in worst}
 
 
+class _Profile(NamedTuple):
+    """What the rule book says about one sensor, looked up once."""
+
+    sensor: SensorRef
+    zone_label: str
+    offline: OfflineSpec
+    thresholds: tuple[ThresholdSpec, ...]
+
+
 class Evaluator:
     def __init__(self, book: RuleBook, *, started: datetime, gateways: Iterable[str] = ()
                  ) -> None:
@@ -99,6 +110,15 @@ class Evaluator:
             sensor: c.SensorTrack(started) for sensor in book.sensors}
         self.gateways: dict[str, GatewayTrack] = {g: GatewayTrack(started) for g in gateways}
         self._hot: set[tuple[str, str]] = set()  # threshold tracks a tick must look at
+        self._profiles: dict[str, _Profile] = {}
+
+    def use_rules(self, book: RuleBook, now: datetime) -> None:
+        """A new rule book (a zone, sensor or rule was added): states are kept, and an
+        alarm whose rule went away is left to its next tick, which forgets it."""
+        self.book = book
+        self._profiles.clear()
+        for sensor in book.sensors:
+            self.sensors.setdefault(sensor, c.SensorTrack(now))
 
     # --- routing ------------------------------------------------------------------
 
@@ -125,36 +145,51 @@ class Evaluator:
 
     # --- readings -------------------------------------------------------------------
 
+    def feed_readings(self, readings: Iterable[Reading]) -> Outcome:
+        """A committed ingest batch: the hook's entry point, one outcome for all."""
+        out = Outcome()
+        for reading in readings:
+            self._reading(reading, out)
+        return out
+
+    def _profile(self, sensor_id: str) -> _Profile:
+        profile = self._profiles.get(sensor_id)
+        if profile is None:
+            book = self.book
+            sensor = book.sensor(sensor_id)
+            profile = _Profile(sensor, book.zone_label(sensor.zone), book.offline(sensor_id),
+                               book.thresholds(sensor_id))
+            self._profiles[sensor_id] = profile
+        return profile
+
     def _reading(self, reading: Reading, out: Outcome) -> None:
         sensor_id, at = reading.sensor, reading.ts
-        book = self.book
-        sensor = book.sensor(sensor_id)
+        sensor, label, offline, specs = self._profile(sensor_id)
         track = self.sensors.get(sensor_id) or c.SensorTrack(self.started)
         track = c.sensor_reading(track, at, reading.good)
-        offline = book.offline(sensor_id)
         if track.alarm is not NORMAL or track.bad_run >= offline.bad_readings:
-            track, found = c.offline_judge(offline, track, at, sensor_id, sensor.zone,
-                                           book.zone_label(sensor.zone), sensor.gateway)
+            track, found = c.offline_judge(offline, track, at, sensor_id, sensor.zone, label,
+                                           sensor.gateway)
             out.transitions.extend(found)
         self.sensors[sensor_id] = track
         if not reading.good:
             return  # bad quality never raises or clears a threshold alarm
         quantities = reading.quantities
-        for spec in book.thresholds(sensor_id):
+        for spec in specs:
             value = quantities.get(spec.quantity)
             if value is None:
                 continue
             key = (spec.rule, sensor_id)
             if spec.rate_per_min is not None:
                 rate, found = c.rate_value(spec, self.rates.get(key, c.RateTrack()), value, at,
-                                           sensor_id, sensor.zone, book.zone_label(sensor.zone))
+                                           sensor_id, sensor.zone, label)
                 self.rates[key] = rate
                 out.transitions.extend(found)
             previous = self.thresholds.get(key, _QUIET_THRESHOLD)
             if previous is _QUIET_THRESHOLD and key not in self.excursions \
                     and c.classify(spec, value)[1] is None:
                 continue  # the common case: in range, nothing under way
-            label = book.zone_label(sensor.zone)
+            book = self.book
             new, found = c.threshold_value(spec, previous, value, at, sensor_id, sensor.zone,
                                            label)
             self._keep(key, new)
@@ -185,9 +220,10 @@ class Evaluator:
     def _tick(self, now: datetime, out: Outcome) -> None:
         book = self.book
         for sensor_id, track in self.sensors.items():
-            sensor = book.sensor(sensor_id)
-            new, found = c.offline_judge(book.offline(sensor_id), track, now, sensor_id,
-                                         sensor.zone, book.zone_label(sensor.zone),
+            sensor, label, offline, _ = self._profile(sensor_id)
+            if track.alarm is NORMAL and not c.may_be_offline(offline, track, now):
+                continue
+            new, found = c.offline_judge(offline, track, now, sensor_id, sensor.zone, label,
                                          sensor.gateway)
             if new is not track:
                 self.sensors[sensor_id] = new
