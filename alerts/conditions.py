@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from statistics import median
+from typing import NamedTuple
 
 from alerts.lifecycle import NORMAL, AlarmState, Describe, Subject, advance
 from alerts.model import (
@@ -200,8 +201,9 @@ def rate_value(spec: ThresholdSpec, track: RateTrack, value: float, at: datetime
 # --- sensor offline ------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class SensorTrack:
+class SensorTrack(NamedTuple):
+    """Immutable like the other states; a tuple because one is made per reading."""
+
     watched_since: datetime  # silence is counted from here until a first good reading
     alarm: AlarmState = NORMAL
     last_good: datetime | None = None
@@ -237,12 +239,12 @@ def may_be_offline(spec: OfflineSpec, track: SensorTrack, now: datetime) -> bool
 def sensor_reading(track: SensorTrack, at: datetime, good: bool) -> SensorTrack:
     """Record a reading: good ones teach the interval and end a bad run."""
     if not good:
-        return replace(track, bad_run=track.bad_run + 1)
+        return track._replace(bad_run=track.bad_run + 1)
     gaps = track.gaps
     if track.last_good is not None:
         gap = (at - track.last_good).total_seconds()
         if gap <= 0:
-            return replace(track, bad_run=0) if track.bad_run else track  # replayed or reordered
+            return track._replace(bad_run=0) if track.bad_run else track  # replayed or reordered
         gaps = (*gaps[-(GAPS_KEPT - 1):], gap)
     return SensorTrack(track.watched_since, track.alarm, at, gaps, track.given_interval, 0)
 
@@ -269,4 +271,4 @@ def offline_judge(spec: OfflineSpec, track: SensorTrack, now: datetime, sensor: 
                       limit=round(spec.intervals * interval, 3))
     alarm, out = advance(track.alarm, subject, holding=holding,
                          due=spec.severity if holding else None, now=now, text=text)
-    return (replace(track, alarm=alarm) if alarm is not track.alarm else track), out
+    return (track._replace(alarm=alarm) if alarm is not track.alarm else track), out

@@ -164,7 +164,8 @@ class Evaluator:
 
     def _reading(self, reading: Reading, out: Outcome) -> None:
         sensor_id, at = reading.sensor, reading.ts
-        sensor, label, offline, specs = self._profile(sensor_id)
+        sensor, label, offline, specs = (self._profiles.get(sensor_id)
+                                         or self._profile(sensor_id))
         track = self.sensors.get(sensor_id) or c.SensorTrack(self.started)
         track = c.sensor_reading(track, at, reading.good)
         if track.alarm is not NORMAL or track.bad_run >= offline.bad_readings:
@@ -260,7 +261,7 @@ class Evaluator:
                         depth=status.outbox_depth)
         for sensor_id, interval in status.intervals.items():
             sensor = self.sensors.get(sensor_id) or c.SensorTrack(status.ts)
-            self.sensors[sensor_id] = replace(sensor, given_interval=interval)
+            self.sensors[sensor_id] = sensor._replace(given_interval=interval)
         self._judge_gateway(status.gateway, track, status.ts, out)
 
     def _judge_gateway(self, gateway: str, track: GatewayTrack, now: datetime,
@@ -323,7 +324,7 @@ class Evaluator:
         elif where == "rate":
             self.rates[pair] = replace(self.rates.get(pair, c.RateTrack()), alarm=alarm)
         elif where == "offline":
-            self.sensors[key.subject] = replace(self.sensors[key.subject], alarm=alarm)
+            self.sensors[key.subject] = self.sensors[key.subject]._replace(alarm=alarm)
         else:
             track = self.gateways[key.subject]
             name = "offline" if key.rule == GATEWAY_OFFLINE else "backlog"

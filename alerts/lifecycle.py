@@ -115,7 +115,14 @@ def advance(state: AlarmState, subject: Subject, *, holding: bool, due: Severity
     elif due is not None and due.rank > state.severity.rank:
         new = replace(state, phase=Phase.ACTIVE, severity=due)
         out.append(_transition(subject, Event.ESCALATED, state, new, now, text))
-    return new, out
+    return _settled(new), out
+
+
+def _settled(state: AlarmState) -> AlarmState:
+    # Back to the one shared NORMAL, so "nothing under way" stays an identity test.
+    if state.phase is Phase.NORMAL and state.shelved_until is None:
+        return NORMAL
+    return state
 
 
 def acknowledge(state: AlarmState, subject: Subject, *, by: str, comment: str,
@@ -126,7 +133,7 @@ def acknowledge(state: AlarmState, subject: Subject, *, by: str, comment: str,
         return new, [_transition(subject, Event.ACKNOWLEDGED, state, new, now, text, by, comment)]
     if state.phase is Phase.CLEARED:
         new = replace(state, phase=Phase.NORMAL, since=None, shelved_until=None)
-        return new, [_transition(subject, Event.CLOSED, state, new, now, text, by, comment)]
+        return NORMAL, [_transition(subject, Event.CLOSED, state, new, now, text, by, comment)]
     return state, []
 
 
@@ -143,4 +150,4 @@ def unshelve(state: AlarmState, subject: Subject, *, by: str, now: datetime, tex
     if state.shelved_until is None:
         return state, []
     new = replace(state, shelved_until=None)
-    return new, [_transition(subject, Event.UNSHELVED, new, new, now, text, by)]
+    return _settled(new), [_transition(subject, Event.UNSHELVED, new, new, now, text, by)]

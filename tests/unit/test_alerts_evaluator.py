@@ -101,3 +101,12 @@ def test_the_alarm_domain_imports_no_io() -> None:
                 [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             for name in names:
                 assert name.split(".")[0] not in forbidden, f"{path.name} imports {name}"
+
+
+def test_a_closed_alarm_leaves_nothing_for_the_timer_to_walk() -> None:
+    ev = evaluator()
+    ev.feed_all(read("cold-1", 9.0, T0 + i * MIN) for i in range(6))
+    ev.feed(Acknowledge(AlarmKey(RULE, "cold-1"), T0 + 6 * MIN, "ann"))
+    [closed] = ev.feed(read("cold-1", 6.0, T0 + 7 * MIN)).transitions
+    assert closed.to_phase is Phase.CLOSED
+    assert ev.thresholds == {} and ev._hot == set() and list(ev.open_alarms()) == []
