@@ -132,14 +132,14 @@ def plan(rules: AlarmRules, state: PlanState, transitions: Sequence[Transition],
     suppressed = Counter({(r, k): n for r, k, n in state.suppressed})
     cap = rules.grouping.max_per_alarm_per_hour
 
+    used = Counter((r, k) for r, k, _ in sent) + Counter((n.route, n.key) for n in queued)
+
     def add(route: Route, level: int, t: Transition | Watch, what: str, line: str,
             at: datetime, limited: bool = True) -> None:
-        if limited:
-            used = sum(1 for r, k, _ in sent if r == route.name and k == t.key) + sum(
-                1 for n in queued if n.route == route.name and n.key == t.key)
-            if used >= cap:
-                suppressed[(route.name, t.key)] += 1
-                return
+        if limited and used[(route.name, t.key)] >= cap:
+            suppressed[(route.name, t.key)] += 1
+            return
+        used[(route.name, t.key)] += 1
         queued.append(Notice(route.name, level, t.key, what, t.severity, t.kind, line, at,
                              quiet_until(rules.quiet_hours, rules, at, t.severity)))
 
@@ -206,8 +206,10 @@ def _flush(rules: AlarmRules, queued: list[Notice], sent: list[tuple[str, AlarmK
     messages: list[Message] = []
     left: list[Notice] = []
     for (route_name, level), notices in buckets.items():
-        ready = [n for n in notices if n.held_until is None or n.held_until <= now]
-        waiting = [n for n in notices if n not in ready]
+        ready: list[Notice] = []
+        waiting: list[Notice] = []
+        for n in notices:
+            (ready if n.held_until is None or n.held_until <= now else waiting).append(n)
         # The window opens with the first notice that may go; quiet-held ones open theirs
         # at the end of quiet hours.
         opened = min((max(n.at, n.held_until or n.at) for n in ready), default=None)

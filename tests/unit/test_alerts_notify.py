@@ -194,3 +194,12 @@ def test_the_daily_digest_lists_expiry_and_stock_findings_per_route() -> None:
     assert (message.route, message.group) == ("stock", "qa")
     assert message.title == "Stock digest 2026-01-05: 1 expiry, 1 expired"
     assert "lot L1 expires in 20 days" in message.body and "too many" not in message.body
+
+
+def test_ten_thousand_sensors_offline_at_once_are_planned_quickly_into_one_message() -> None:
+    clock = Clock(rules())
+    offline = [tr(f"s{i}", Event.RAISED, T0, severity=Severity.WARNING,
+                  kind=AlarmKind.OFFLINE, rule="offline:site:all") for i in range(10_000)]
+    clock.feed(T0, offline)
+    [message] = clock.feed(T0 + 30 * SEC)
+    assert len(message.alarms) == 10_000 and message.body.endswith("... and 9975 more")
