@@ -14,6 +14,7 @@ silent sensor or a value that stays out with no new message is caught.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -94,7 +95,9 @@ class _Profile(NamedTuple):
     sensor: SensorRef
     zone_label: str
     offline: OfflineSpec
-    thresholds: tuple[ThresholdSpec, ...]
+    # Per threshold: the spec, its state key, and the in-range band (lowest and highest
+    # level, +/- infinity when absent) for the reading path's one comparison.
+    thresholds: tuple[tuple[ThresholdSpec, tuple[str, str], float, float], ...]
 
 
 class Evaluator:
@@ -157,8 +160,13 @@ class Evaluator:
         if profile is None:
             book = self.book
             sensor = book.sensor(sensor_id)
+            specs = tuple(
+                (spec, (spec.rule, sensor_id),
+                 spec.low_first if spec.low_first is not None else -math.inf,
+                 spec.high_first if spec.high_first is not None else math.inf)
+                for spec in book.thresholds(sensor_id))
             profile = _Profile(sensor, book.zone_label(sensor.zone), book.offline(sensor_id),
-                               book.thresholds(sensor_id))
+                               specs)
             self._profiles[sensor_id] = profile
         return profile
 
@@ -176,19 +184,18 @@ class Evaluator:
         if not reading.good:
             return  # bad quality never raises or clears a threshold alarm
         quantities = reading.quantities
-        for spec in specs:
+        thresholds, excursions = self.thresholds, self.excursions
+        for spec, key, low, high in specs:
             value = quantities.get(spec.quantity)
             if value is None:
                 continue
-            key = (spec.rule, sensor_id)
             if spec.rate_per_min is not None:
                 rate, found = c.rate_value(spec, self.rates.get(key, c.RateTrack()), value, at,
                                            sensor_id, sensor.zone, label)
                 self.rates[key] = rate
                 out.transitions.extend(found)
-            previous = self.thresholds.get(key, _QUIET_THRESHOLD)
-            if previous is _QUIET_THRESHOLD and key not in self.excursions \
-                    and c.classify(spec, value)[1] is None:
+            previous = thresholds.get(key, _QUIET_THRESHOLD)
+            if previous is _QUIET_THRESHOLD and low <= value <= high and key not in excursions:
                 continue  # the common case: in range, nothing under way
             book = self.book
             new, found = c.threshold_value(spec, previous, value, at, sensor_id, sensor.zone,
@@ -220,10 +227,17 @@ class Evaluator:
 
     def _tick(self, now: datetime, out: Outcome) -> None:
         book = self.book
+        profiles = self._profiles
         for sensor_id, track in self.sensors.items():
-            sensor, label, offline, _ = self._profile(sensor_id)
-            if track.alarm is NORMAL and not c.may_be_offline(offline, track, now):
-                continue
+            sensor, label, offline, _ = profiles.get(sensor_id) or self._profile(sensor_id)
+            # Inlined `may_be_offline` for the common case: the timer walks every sensor.
+            if track.alarm is NORMAL and track.bad_run < offline.bad_readings:
+                gaps = track.gaps
+                floor = track.given_interval or (
+                    min(gaps) if len(gaps) >= c.GAPS_NEEDED else offline.expected_interval)
+                silent = (now - (track.last_good or track.watched_since)).total_seconds()
+                if silent < offline.intervals * floor:
+                    continue
             new, found = c.offline_judge(offline, track, now, sensor_id, sensor.zone, label,
                                          sensor.gateway)
             if new is not track:

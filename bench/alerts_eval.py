@@ -74,14 +74,14 @@ def time_alarms(evaluator: Evaluator, rounds: list[tuple[datetime, list[Reading]
     transitions = ticks = 0
     feed, feed_readings = evaluator.feed, evaluator.feed_readings
     gc.collect()
-    started = time.perf_counter()
+    started = time.process_time()
     for at, readings in rounds:
         # As the ingest hook does: one call per committed batch.
         for start in range(0, len(readings), PER_MESSAGE):
             transitions += len(feed_readings(readings[start:start + PER_MESSAGE]).transitions)
         transitions += len(feed(Tick(at + STEP)).transitions)
         ticks += 1
-    return time.perf_counter() - started, transitions, ticks
+    return time.process_time() - started, transitions, ticks
 
 
 def time_ingest_pure(rounds: list[tuple[datetime, list[Reading]]]) -> float:
@@ -98,13 +98,13 @@ def time_ingest_pure(rounds: list[tuple[datetime, list[Reading]]]) -> float:
             payloads.append(f'{{"gateway":"gw","seq":{seq},"readings":[{body}]}}'.encode())
             seq += 1
     gc.collect()
-    started = time.perf_counter()
+    started = time.process_time()
     for payload in payloads:
         telemetry = wire.decode(wire.Telemetry, payload)
         Rollup.of(telemetry.readings)
         for reading in telemetry.readings:
             reading_line(reading, site="bench", gateway="gw", zone="Z")
-    return time.perf_counter() - started
+    return time.process_time() - started
 
 
 def main() -> None:
@@ -125,7 +125,7 @@ def main() -> None:
     print(f"rules: {len(evaluator.book.rules.thresholds)} thresholds + offline defaults; "
           f"sensors: {args.sensors}; readings: {readings:,}; ticks: {ticks} "
           f"(each walks every sensor); transitions: {transitions:,}")
-    print(f"alarm evaluator: {seconds:.2f} s, {per_reading:.2f} µs/reading "
+    print(f"alarm evaluator: {seconds:.2f} s CPU, {per_reading:.2f} µs/reading "
           f"(ticks included), {readings / seconds:,.0f} readings/s on one core")
     print(f"ingest's pure work on the same readings (decode, roll-up, line protocol): "
           f"{ingest_per_reading:.2f} µs/reading")
