@@ -247,6 +247,42 @@ def _compose(rules: AlarmRules, route: str, group: str, notices: list[Notice],
                    worst, now)
 
 
+@dataclass(frozen=True, slots=True)
+class OpenAlarm:
+    """An alarm the lifecycle store holds as raised, for `resume` after a restart."""
+
+    key: AlarmKey
+    kind: AlarmKind
+    severity: Severity
+    zone: str | None
+    raised_at: datetime
+    acknowledged: bool
+    message: str
+
+
+def resume(rules: AlarmRules, alarms: Sequence[OpenAlarm], now: datetime) -> PlanState:
+    """The planner's state after a restart, from the stored open alarms.
+
+    Nothing is queued, so nobody hears of an alarm twice; escalation steps whose time
+    has passed count as done (they were sent, or their moment is gone), and the
+    chain carries on from there.
+    """
+    watches = []
+    for alarm in alarms:
+        if alarm.acknowledged:
+            continue
+        for route in rules.routes:
+            if not matches(route, alarm.severity, alarm.zone, alarm.kind):
+                continue
+            level = 0
+            if route.escalate_after is not None:
+                steps = int((now - alarm.raised_at) / route.escalate_after)
+                level = max(0, min(len(route.groups) - 1, steps))
+            watches.append(Watch(route.name, alarm.key, alarm.raised_at, level, alarm.severity,
+                                 alarm.kind, alarm.message))
+    return PlanState(watches=tuple(watches))
+
+
 # --- the daily digest of expiry and stock findings -----------------------------------
 
 

@@ -7,7 +7,15 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from alerts.model import AlarmKey, AlarmKind, Event, Phase, Severity, Transition
-from alerts.notify_plan import Message, PlanState, digest_due, plan, plan_digest
+from alerts.notify_plan import (
+    Message,
+    OpenAlarm,
+    PlanState,
+    digest_due,
+    plan,
+    plan_digest,
+    resume,
+)
 from alerts.rules import AlarmRules, parse_rules
 from alerts.stock_rules import Finding
 
@@ -203,3 +211,20 @@ def test_ten_thousand_sensors_offline_at_once_are_planned_quickly_into_one_messa
     clock.feed(T0, offline)
     [message] = clock.feed(T0 + 30 * SEC)
     assert len(message.alarms) == 10_000 and message.body.endswith("... and 9975 more")
+
+
+def test_after_a_restart_nothing_is_sent_twice_and_escalation_carries_on() -> None:
+    config = rules()
+    raised = T0 - timedelta(minutes=10)
+    state = resume(config, [
+        OpenAlarm(AlarmKey("zone:COLD-1:temperature_c", "cold-1"), AlarmKind.THRESHOLD,
+                  Severity.CRITICAL, "COLD-1", raised, False, "COLD-1: 9.0 °C"),
+        OpenAlarm(AlarmKey("zone:COLD-1:temperature_c", "cold-2"), AlarmKind.THRESHOLD,
+                  Severity.CRITICAL, "COLD-1", raised, True, "acknowledged: no escalation")],
+        T0)
+    clock = Clock(config)
+    clock.state = state
+    clock.run_until(T0 + timedelta(minutes=4), T0)
+    assert clock.sent == []
+    clock.run_until(T0 + timedelta(minutes=7), T0 + timedelta(minutes=4))
+    assert [(m.group, m.alarms[0].subject) for m in clock.sent] == [("qa", "cold-1")]
