@@ -1,0 +1,112 @@
+"""The evaluator beyond the scenarios: restart, zone state, rate of change, purity."""
+
+from __future__ import annotations
+
+import ast
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from alerts.evaluator import Evaluator, zones_out_of_range
+from alerts.lifecycle import AlarmState
+from alerts.model import (
+    Acknowledge,
+    AlarmKey,
+    AlarmKind,
+    Event,
+    Phase,
+    Reading,
+    SensorRef,
+    Severity,
+    Tick,
+    ZoneRef,
+)
+from alerts.rulebook import RuleBook
+from alerts.rules import parse_rules
+
+T0 = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)
+MIN = timedelta(minutes=1)
+RULE = "zone:COLD-1:temperature_c"
+
+
+def evaluator(**rule: object) -> Evaluator:
+    rules = parse_rules({"thresholds": [{"zone": "COLD-1", "quantity": "temperature_c",
+                                         "high_critical": 8, "delay": "5m", **rule}],
+                         "offline": [{"zone": "COLD-1", "intervals": 100}]})
+    book = RuleBook(rules, zones=[ZoneRef("COLD-1", name="Cold room")],
+                    sensors=[SensorRef("cold-1", "COLD-1"), SensorRef("cold-2", "COLD-1")])
+    return Evaluator(book, started=T0)
+
+
+def read(sensor: str, value: float, at: datetime) -> Reading:
+    return Reading(sensor, at, {"temperature_c": value})
+
+
+def test_a_restarted_evaluator_keeps_the_active_alarm_and_does_not_raise_it_again() -> None:
+    first = evaluator()
+    events = first.feed_all(read("cold-1", 9.0, T0 + i * MIN) for i in range(7)).transitions
+    assert [t.event for t in events if t.event is Event.RAISED] == [Event.RAISED]
+    stored = dict(first.open_alarms())
+    assert stored[AlarmKey(RULE, "cold-1")].phase is Phase.ACTIVE
+
+    second = evaluator()  # the hub restarts; the lifecycle store gives the open alarms back
+    for key, state in stored.items():
+        second.restore(key, AlarmKind.THRESHOLD, state)
+    later = T0 + 10 * MIN
+    assert second.feed(Tick(later)).transitions == []
+    assert second.feed(read("cold-1", 9.2, later)).transitions == []
+    [cleared] = second.feed(read("cold-1", 6.0, later + MIN)).transitions
+    assert cleared.event is Event.CLEARED
+
+
+def test_a_zone_is_out_of_range_while_any_of_its_sensors_is() -> None:
+    ev = evaluator()
+    ev.feed_all(read("cold-1", 9.0, T0 + i * MIN) for i in range(6))
+    ev.feed_all(read("cold-2", 6.0, T0 + i * MIN) for i in range(6))
+    [zone] = ev.zone_conditions().values()
+    assert (zone.zone, zone.severity, zone.sensors) == ("COLD-1", Severity.CRITICAL, ("cold-1",))
+    ev.feed(read("cold-1", 6.0, T0 + 7 * MIN))
+    assert ev.zone_conditions() == {}
+    assert zones_out_of_range([("Z", "a", AlarmState(Phase.ACKNOWLEDGED, Severity.WARNING)),
+                               ("Z", "b", AlarmState(Phase.ACTIVE, Severity.CRITICAL)),
+                               ("Y", "c", AlarmState(Phase.CLEARED))])["Z"].sensors == ("a", "b")
+
+
+def test_a_change_faster_than_the_rate_limit_raises_a_rate_alarm() -> None:
+    ev = evaluator(rate_per_min=0.5, delay="0s", high_critical=30)
+    values = [4.0, 4.1, 5.0, 6.0, 6.1]
+    events = ev.feed_all(read("cold-1", v, T0 + i * MIN) for i, v in enumerate(values))
+    rate = [(t.event, t.at - T0) for t in events.transitions if t.kind is AlarmKind.RATE]
+    assert rate == [(Event.RAISED, 2 * MIN), (Event.CLEARED, 4 * MIN)]
+
+
+def test_acknowledging_an_unknown_alarm_changes_nothing() -> None:
+    ev = evaluator()
+    assert ev.feed(Acknowledge(AlarmKey("nope", "cold-1"), T0, "ann")).transitions == []
+
+
+def test_a_sensor_nobody_registered_is_still_watched_for_offline() -> None:
+    ev = evaluator()
+    ev.feed(read("stray", 5.0, T0))
+    found = ev.feed(Tick(T0 + timedelta(minutes=4))).transitions
+    assert [(t.key.subject, t.event) for t in found] == [("stray", Event.RAISED)]
+
+
+def test_the_alarm_domain_imports_no_io() -> None:
+    forbidden = ("sqlalchemy", "fastapi", "paho", "apprise", "pymodbus", "ingest",
+                 "inventory", "hub")
+    for path in (Path(__file__).parents[2] / "alerts").glob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            for name in names:
+                assert name.split(".")[0] not in forbidden, f"{path.name} imports {name}"
+
+
+def test_a_closed_alarm_leaves_nothing_for_the_timer_to_walk() -> None:
+    ev = evaluator()
+    ev.feed_all(read("cold-1", 9.0, T0 + i * MIN) for i in range(6))
+    ev.feed(Acknowledge(AlarmKey(RULE, "cold-1"), T0 + 6 * MIN, "ann"))
+    [closed] = ev.feed(read("cold-1", 6.0, T0 + 7 * MIN)).transitions
+    assert closed.to_phase is Phase.CLOSED
+    assert ev.thresholds == {} and ev._hot == set() and list(ev.open_alarms()) == []
