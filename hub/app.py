@@ -15,6 +15,7 @@ from hub import __version__
 from hub.auth import authenticated
 from hub.container import Hub
 from hub.routes import (
+    gateways,
     health,
     items,
     locations,
@@ -94,4 +95,5 @@ def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
 API_ROUTERS = [
     users.router, storage_classes.router, zones.router, locations.router, items.router,
     lots.router, stock.router, moves.router, scan.router, sensors.router,
+    gateways.router,
 ]
