@@ -185,11 +185,14 @@ class Scan(_WireModel):
     operator: Text | None = Field(default=None, max_length=64)
 
 
+Count = Annotated[int, Field(ge=0, le=2**63 - 1)]
+
+
 class DeviceHealth(_WireModel):
     state: Literal["ok", "timeout", "error", "unknown"] = "unknown"
-    ok_count: int = 0
-    timeout_count: int = 0
-    error_count: int = 0
+    ok_count: Count = 0
+    timeout_count: Count = 0
+    error_count: Count = 0
     last_success: UtcMillis | None = None
     last_error: Text | None = None
 
@@ -200,8 +203,8 @@ class Status(_WireModel):
     state: Literal["online", "offline"]
     ts: UtcMillis
     version: Text = ""
-    outbox_depth: int = 0
-    outbox_dropped: int = 0
+    outbox_depth: Count = 0
+    outbox_dropped: Count = 0
     devices: dict[Text, DeviceHealth] = Field(default_factory=dict)
 
 
