@@ -292,7 +292,11 @@ def printable(text: str) -> str:
 def _describe(error: ValidationError) -> str:
     first = error.errors(include_url=False)[0]
     if first["type"] == "json_invalid":
-        return f"not valid JSON: {first['msg'].removeprefix('Invalid JSON: ')}"
+        problem = first["msg"].removeprefix("Invalid JSON: ")
+        if "surrogate" in problem or "hex escape" in problem:
+            # The parser's words for "\ud800" without its pair: say what it means.
+            problem += " (a lone surrogate: \\ud800-\\udfff escapes must come in pairs)"
+        return f"not valid JSON: {problem}"
     if first["type"] == "model_type" and not first["loc"]:
         return "payload must be a JSON object"
     where = ".".join(str(part) for part in first["loc"]) or "payload"
