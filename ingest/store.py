@@ -108,12 +108,13 @@ class IngestStore:
         Raises only what retrying the whole batch may cure: a transient error, or
         a database that refuses even a lone dead letter (then it is the database,
         not the message). Halves committed before such an error stay committed;
-        their retry is harmless ((gateway, seq) de-duplication; statuses by ts).
+        their retry counts no reading twice ((gateway, seq) de-duplication;
+        statuses by ts), though a dead letter of theirs may be written again.
         """
         try:
             return self.commit_batch(items, now, line_builder)
         except Exception as exc:
-            if is_transient(exc):
+            if is_transient(exc) or not items:
                 raise
             if len(items) > 1:
                 middle = len(items) // 2
