@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from edge.errors import ConfigError, describe, read_yaml
 from edge.profiles import Profile, load_profiles
-from edge.wire import ID_PATTERN, QUANTITY_PATTERN
+from edge.wire import ID_PATTERN, QUANTITY_PATTERN, GatewayId
 
 Ident = Annotated[str, Field(pattern=ID_PATTERN)]
 Seconds = Annotated[float, Field(gt=0, le=86_400)]
@@ -120,7 +120,8 @@ class OutboxConfig(_Model):
 
 
 class GatewayConfig(_Model):
-    gateway: Ident
+    # Not a word of the hub's topic tree (edge.wire.RESERVED_GATEWAY_IDS).
+    gateway: GatewayId
     site: Ident
     broker: BrokerConfig = BrokerConfig()
     buses: dict[str, Bus]

@@ -20,17 +20,16 @@ from __future__ import annotations
 
 import collections
 import logging
-import ssl
 import threading
 import time
 from collections.abc import Callable
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from edge.config import BrokerConfig
+from edge.mqtt_client import TlsFiles, build_client
 from edge.outbox import Entry, Outbox
 from edge.wire import Status, encode, utc_now
 
@@ -65,24 +64,16 @@ class Publisher:
         self._stop = threading.Event()
 
     def _make_client(self, client_id: str) -> mqtt.Client:
-        client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=client_id,
-            protocol=mqtt.MQTTv311,
-            clean_session=True,
-        )
         broker = self.broker
-        if broker.username is not None:
-            client.username_pw_set(broker.username, broker.password)
-        if broker.uses_tls:
-            tls = broker.tls
-            client.tls_set(
-                ca_certs=str(tls.ca_file) if tls and tls.ca_file else None,
-                certfile=str(tls.cert_file) if tls and tls.cert_file else None,
-                keyfile=str(tls.key_file) if tls and tls.key_file else None,
-                cert_reqs=ssl.CERT_REQUIRED,
-            )
-            client.tls_insecure_set(bool(tls and tls.insecure))
+        tls = broker.tls
+        client, _address = build_client(
+            broker.url,
+            client_id=client_id,
+            protocol="3.1.1",
+            username=broker.username,
+            password=broker.password,
+            tls=TlsFiles(tls.ca_file, tls.cert_file, tls.key_file, tls.insecure) if tls else None,
+        )
         offline = Status(state="offline", ts=utc_now(), version=self.status().version)
         client.will_set(self.status_topic, encode(offline), qos=1, retain=True)
         # Room above our window for status messages: were paho to queue one of ours

@@ -6,7 +6,10 @@ topic helpers and a decoder that turns any bad payload into a `WireError` with a
 short, human-readable reason (it goes into the dead-letter table as is).
 
 Topics: ``stockwarden/v1/{site}/{gateway}/{telemetry|scan|status}`` and
-``stockwarden/v1/{site}/alarms/{alarm_id}``. See docs/wire-contract.md.
+``stockwarden/v1/{site}/alarms/{alarm_id}``; a gateway may therefore not be
+called by a word of the hub's own topic tree (`RESERVED_GATEWAY_IDS`). Text
+never carries NUL or lone surrogates: no database stores them alike, so they are
+refused here, with the field named. See docs/wire-contract.md.
 """
 
 from __future__ import annotations
@@ -36,6 +39,47 @@ MAX_READINGS_PER_MESSAGE = 1000
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
 QUANTITY_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
 _ID_RE = re.compile(ID_PATTERN)
+
+# Topic segments the hub publishes under in place of a gateway id: a gateway with
+# one of these names would overlap the hub's own topics (and a per-gateway broker
+# ACL would let it publish fake alarms). Compared case-insensitively.
+RESERVED_GATEWAY_IDS: frozenset[str] = frozenset({"alarms", "results", "hub", "commands"})
+
+
+def reserved_gateway_problem(gateway: str) -> str | None:
+    """Why `gateway` may not be a gateway id, or None."""
+    if gateway.lower() in RESERVED_GATEWAY_IDS:
+        return (
+            f"{gateway!r} is reserved (a word of the hub's topic tree: "
+            f"{', '.join(sorted(RESERVED_GATEWAY_IDS))})"
+        )
+    return None
+
+
+def text_problem(value: str) -> str | None:
+    """Why `value` cannot be stored as text, or None: NUL, or a lone surrogate."""
+    if "\x00" in value:
+        return f"contains a NUL character at offset {value.index(chr(0))}"
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return f"contains a lone surrogate at offset {exc.start}"
+    return None
+
+
+def _clean_text(value: str) -> str:
+    problem = text_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _gateway_id(value: str) -> str:
+    problem = reserved_gateway_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
 
 # Physical plausibility of the quantities we know. A value outside is not a
 # reading, it is a broken sensor or a bug, and must never reach the records.
@@ -70,6 +114,9 @@ UtcMillis = Annotated[
     PlainSerializer(format_ts, return_type=str, when_used="json"),
 ]
 Ident = Annotated[str, Field(pattern=ID_PATTERN)]
+GatewayId = Annotated[str, Field(pattern=ID_PATTERN), AfterValidator(_gateway_id)]
+# Free text: the pattern-limited identifiers cannot hold NUL or surrogates; these can.
+Text = Annotated[str, AfterValidator(_clean_text)]
 QuantityName = Annotated[str, Field(pattern=QUANTITY_PATTERN)]
 # Finiteness is checked in pydantic-core (fast); plausibility by Reading's validator.
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
@@ -97,7 +144,7 @@ class Reading(_WireModel):
     quantities: dict[QuantityName, FiniteFloat] = Field(default_factory=dict, max_length=32)
     quality: Quality = Quality.GOOD
     # Why the quality is not good: "timeout", "crc", "exception 2", "out of range" ...
-    error: str | None = Field(default=None, max_length=200)
+    error: Text | None = Field(default=None, max_length=200)
 
     @field_validator("quantities")
     @classmethod
@@ -112,7 +159,7 @@ class Reading(_WireModel):
 class Telemetry(_WireModel):
     """One poll cycle of one gateway: a batch of readings."""
 
-    gateway: Ident
+    gateway: GatewayId
     seq: int = Field(ge=0, le=2**63 - 1)
     readings: list[Reading] = Field(min_length=1, max_length=MAX_READINGS_PER_MESSAGE)
 
@@ -127,24 +174,27 @@ class ScanMode(StrEnum):
 
 
 class Scan(_WireModel):
-    gateway: Ident
+    gateway: GatewayId
     seq: int = Field(ge=0, le=2**63 - 1)
     scanner: Ident
     ts: UtcMillis
     # Exactly what the scanner sent, group separators (ASCII 29) kept.
-    raw: str = Field(min_length=1, max_length=4096)
+    raw: Text = Field(min_length=1, max_length=4096)
     mode: ScanMode | None = None
-    location: str | None = Field(default=None, max_length=64)
-    operator: str | None = Field(default=None, max_length=64)
+    location: Text | None = Field(default=None, max_length=64)
+    operator: Text | None = Field(default=None, max_length=64)
+
+
+Count = Annotated[int, Field(ge=0, le=2**63 - 1)]
 
 
 class DeviceHealth(_WireModel):
     state: Literal["ok", "timeout", "error", "unknown"] = "unknown"
-    ok_count: int = 0
-    timeout_count: int = 0
-    error_count: int = 0
+    ok_count: Count = 0
+    timeout_count: Count = 0
+    error_count: Count = 0
     last_success: UtcMillis | None = None
-    last_error: str | None = None
+    last_error: Text | None = None
 
 
 class Status(_WireModel):
@@ -152,22 +202,22 @@ class Status(_WireModel):
 
     state: Literal["online", "offline"]
     ts: UtcMillis
-    version: str = ""
-    outbox_depth: int = 0
-    outbox_dropped: int = 0
-    devices: dict[str, DeviceHealth] = Field(default_factory=dict)
+    version: Text = ""
+    outbox_depth: Count = 0
+    outbox_dropped: Count = 0
+    devices: dict[Text, DeviceHealth] = Field(default_factory=dict)
 
 
 class AlarmEvent(_WireModel):
     """An alarm state change, published by the hub (retained while active)."""
 
     id: int
-    rule: str
-    subject: str
+    rule: Text
+    subject: Text
     state: Literal["pending", "active", "acknowledged", "cleared"]
     severity: Literal["info", "warning", "critical"]
     ts: UtcMillis
-    message: str = ""
+    message: Text = ""
     value: float | None = None
 
 
@@ -181,6 +231,9 @@ def gateway_topic(site: str, gateway: str, kind: Kind) -> str:
     for label, value in (("site", site), ("gateway", gateway)):
         if not _ID_RE.match(value):
             raise ValueError(f"{label} {value!r} is not a valid identifier ({ID_PATTERN})")
+    problem = reserved_gateway_problem(gateway)
+    if problem:
+        raise ValueError(f"gateway {problem}")
     return f"{TOPIC_PREFIX}/{site}/{gateway}/{kind}"
 
 
@@ -209,6 +262,9 @@ def parse_topic(topic: str) -> TopicParts:
         raise WireError(f"topic kind {kind!r} is not one of {', '.join(KINDS)}")
     if not _ID_RE.match(site) or not _ID_RE.match(gateway):
         raise WireError(f"topic {topic!r} has an invalid site or gateway identifier")
+    problem = reserved_gateway_problem(gateway)
+    if problem:
+        raise WireError(f"topic {topic!r}: gateway {problem}")
     return TopicParts(site, gateway, kind)  # type: ignore[arg-type]
 
 
@@ -226,15 +282,27 @@ def encode(message: BaseModel) -> bytes:
 M = TypeVar("M", bound=BaseModel)
 
 
+def printable(text: str) -> str:
+    """`text` with NUL and lone surrogates escaped: safe to store as a reason."""
+    if text_problem(text) is None:
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+
+
 def _describe(error: ValidationError) -> str:
     first = error.errors(include_url=False)[0]
     if first["type"] == "json_invalid":
-        return f"not valid JSON: {first['msg'].removeprefix('Invalid JSON: ')}"
+        problem = first["msg"].removeprefix("Invalid JSON: ")
+        if "surrogate" in problem or "hex escape" in problem:
+            # The parser's words for "\ud800" without its pair: say what it means.
+            problem += " (a lone surrogate: \\ud800-\\udfff escapes must come in pairs)"
+        return f"not valid JSON: {problem}"
     if first["type"] == "model_type" and not first["loc"]:
         return "payload must be a JSON object"
     where = ".".join(str(part) for part in first["loc"]) or "payload"
     more = f" (+{error.error_count() - 1} more)" if error.error_count() > 1 else ""
-    return f"{where}: {first['msg']}{more}"
+    # A dict key with a NUL is part of the location: the reason itself must stay storable.
+    return printable(f"{where}: {first['msg']}{more}")
 
 
 def decode(model: type[M], payload: bytes | str) -> M:

@@ -10,17 +10,16 @@ subscriptions across hub processes); MQTT 3.1.1 with clean session off otherwise
 from __future__ import annotations
 
 import logging
-import ssl
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+
+from edge.mqtt_client import TlsFiles, build_client
 
 log = logging.getLogger(__name__)
 
@@ -33,27 +32,6 @@ class Delivery:
     qos: int
     # Which connection brought it: a packet id is only meaningful on its own connection.
     generation: int
-
-
-@dataclass(frozen=True, slots=True)
-class BrokerAddress:
-    host: str
-    port: int
-    tls: bool
-    username: str | None
-    password: str | None
-
-    @classmethod
-    def parse(cls, url: str) -> BrokerAddress:
-        parts = urlsplit(url)
-        tls = parts.scheme == "mqtts"
-        return cls(
-            host=parts.hostname or "127.0.0.1",
-            port=parts.port or (8883 if tls else 1883),
-            tls=tls,
-            username=unquote(parts.username) if parts.username else None,
-            password=unquote(parts.password) if parts.password else None,
-        )
 
 
 class MqttSubscriber:
@@ -71,7 +49,6 @@ class MqttSubscriber:
         ca_file: Path | None = None,
         on_connection_change: Callable[[bool], None] | None = None,
     ) -> None:
-        self.address = BrokerAddress.parse(url)
         self.filters = [f"$share/{share_group}/{f}" if share_group else f for f in filters]
         self.on_delivery = on_delivery
         self.on_connection_change = on_connection_change
@@ -82,21 +59,16 @@ class MqttSubscriber:
         self.connected = threading.Event()
         self.last_error: str | None = None
         self._lock = threading.Lock()
-        self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
+        self.client, self.address = build_client(
+            url,
             client_id=client_id,
-            protocol=MQTTProtocolVersion.MQTTv5 if self.v5 else MQTTProtocolVersion.MQTTv311,
-            clean_session=None if self.v5 else False,
+            protocol="5" if self.v5 else "3.1.1",
+            tls=TlsFiles(ca_file=ca_file) if ca_file else None,
+            persistent_session=True,
             manual_ack=True,
         )
         self.client.max_inflight_messages_set(receive_maximum)
         self.client.reconnect_delay_set(min_delay=1, max_delay=30)
-        if self.address.username:
-            self.client.username_pw_set(self.address.username, self.address.password)
-        if self.address.tls:
-            self.client.tls_set(
-                ca_certs=str(ca_file) if ca_file else None, tls_version=ssl.PROTOCOL_TLS_CLIENT
-            )
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message

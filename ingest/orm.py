@@ -1,11 +1,22 @@
 """Ingest's SQL tables: sensors, latest values, hourly statistics, dead letters,
-the (gateway, seq) de-duplication record and the time-series outbox."""
+the (gateway, seq) de-duplication record, the time-series outbox and the
+gateways' last status."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.orm import Base
@@ -83,3 +94,22 @@ class TsOutbox(Base):
     created_at: Mapped[datetime]
     line_count: Mapped[int] = mapped_column(Integer)
     lines: Mapped[str] = mapped_column(Text)
+
+
+class GatewayStatus(Base):
+    """Each gateway's newest status message, upserted in the ingest batch it came in."""
+
+    __tablename__ = "gateway_status"
+
+    gateway: Mapped[str] = mapped_column(String(64), primary_key=True)
+    site: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))  # online | offline
+    # When the hub received it; `status_ts` is the gateway's own clock.
+    last_seen: Mapped[datetime]
+    status_ts: Mapped[datetime]
+    version: Mapped[str] = mapped_column(String(64), default="")
+    outbox_depth: Mapped[int] = mapped_column(BigInteger, default=0)
+    outbox_dropped: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Per device: {"state", "ok_count", "timeout_count", "error_count", "last_success",
+    # "last_error"}, as on the wire.
+    devices: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)

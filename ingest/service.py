@@ -3,9 +3,15 @@
 The paho thread only queues deliveries. One worker thread takes them in batches
 (up to `ingest_batch_messages`, or what arrived within `ingest_batch_ms`),
 decodes and checks each, commits the batch in one transaction (dead letters,
-de-duplication, sensors, statistics, time-series outbox) and only then
-acknowledges the messages to the broker. The outbox writer drains to the
-time-series store on its own thread.
+de-duplication, sensors, statistics, gateway statuses, time-series outbox) and
+only then acknowledges the messages to the broker. The outbox writer drains to
+the time-series store on its own thread.
+
+Only transient database errors (connection lost, lock and serialisation
+conflicts) are retried, with backoff; a message the database refuses is
+dead-lettered by the store's bisection and the rest goes on, so every delivery
+is acknowledged. After each commit the hooks (`ingest.hooks`) hear the fresh
+readings and the statuses, on their own thread.
 """
 
 from __future__ import annotations
@@ -22,13 +28,15 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy.orm import Session, sessionmaker
 
 from edge import wire
+from edge.retry import Backoff, Stopped, first_line, retry
 from edge.wire import Status, Telemetry, WireError
 from ingest.checks import telemetry_problem
+from ingest.hooks import BatchHook, CommittedBatch, HookDispatcher, StatusHook
 from ingest.lineproto import reading_line
 from ingest.metrics import IngestMetrics
 from ingest.mqtt import Delivery, MqttSubscriber
 from ingest.settings import IngestSettings
-from ingest.store import Accepted, IngestStore, Rejected
+from ingest.store import Accepted, IngestStore, Outcome, Rejected, StatusUpdate
 from ingest.tsdb import InfluxWriteSink, LineSink, OutboxWriter
 
 log = logging.getLogger(__name__)
@@ -42,12 +50,12 @@ class Batch:
 
     now: datetime
     deliveries: list[Delivery] = field(default_factory=list)
-    accepted: list[Accepted] = field(default_factory=list)
-    rejected: list[Rejected] = field(default_factory=list)
+    # One per delivery that is recorded, in the order received.
+    items: list[Outcome] = field(default_factory=list)
     readings: int = 0
 
 
-Examined = tuple[Delivery, Accepted | Rejected | None]
+Examined = tuple[Delivery, Outcome | None]
 ZONE_REFRESH_S = 15.0
 HOUSEKEEPING_S = 3600.0
 
@@ -94,7 +102,7 @@ class IngestService:
             ca_file=settings.mqtt_ca_file,
             on_connection_change=lambda up: self.metrics.mqtt_connected.set(1 if up else 0),
         )
-        self.gateway_status: dict[str, Status] = {}
+        self.hooks = HookDispatcher(registry)
         self._zones: dict[str, str] = {}
         self._known: set[str] = set()
         self._zones_loaded_at = 0.0
@@ -103,11 +111,23 @@ class IngestService:
         self._stopping = threading.Event()
         self.last_error: str | None = None
 
+    # --- extension points
+
+    def on_batch(self, hook: BatchHook) -> None:
+        """Call `hook(CommittedBatch)` after each committed batch with fresh readings,
+        on the hooks' own thread (see ingest.hooks). Register before start()."""
+        self.hooks.on_batch(hook)
+
+    def on_status(self, hook: StatusHook) -> None:
+        """Call `hook(StatusUpdate)` for each gateway status, once committed."""
+        self.hooks.on_status(hook)
+
     # --- lifecycle
 
     def start(self) -> None:
         self._known = self.store.known_sensors()
         self.refresh_zones()
+        self.hooks.start()
         if self.writer:
             self.writer.start()
         self._thread = threading.Thread(target=self._run, name="ingest", daemon=True)
@@ -121,6 +141,7 @@ class IngestService:
         self.queue.put(None)
         if self._thread:
             self._thread.join(timeout=30)
+        self.hooks.stop()
         if self.writer:
             self.writer.stop()
 
@@ -191,58 +212,60 @@ class IngestService:
     def _add(batch: Batch, examined: Examined) -> None:
         delivery, outcome = examined
         batch.deliveries.append(delivery)
+        if outcome is not None:
+            batch.items.append(outcome)
         if isinstance(outcome, Accepted):
-            batch.accepted.append(outcome)
             batch.readings += len(outcome.message.readings)
-        elif isinstance(outcome, Rejected):
-            batch.rejected.append(outcome)
 
     def _commit_with_retry(self, batch: Batch) -> None:
-        backoff = 0.5
-        while True:
-            try:
-                self.commit(batch)
-                if self.last_error:
-                    log.info("database reachable again; ingest goes on")
-                self.last_error = None
-                return
-            except Exception as exc:
-                # The database is away: keep the batch unacknowledged and try again.
-                message = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-                if message != self.last_error:
-                    log.exception("could not commit an ingest batch; retrying")
-                self.last_error = message
-                if self._stopping.wait(backoff):
-                    return  # unacknowledged: the broker redelivers after restart
-                backoff = min(backoff * 2, 30.0)
+        """Commit, retrying what the store raises: by then only transient errors or a
+        database that refuses even a lone dead letter — never one message's fault."""
+
+        def failed(exc: BaseException, pause: float) -> None:
+            message = first_line(exc)
+            if message != self.last_error:
+                log.exception("could not commit an ingest batch; retrying",
+                              extra={"retry_in_s": pause})
+            self.last_error = message
+
+        try:
+            retry(lambda: self.commit(batch), wait=self._stopping.wait,
+                  backoff=Backoff(0.5, 30.0), on_error=failed)
+        except Stopped:
+            return  # unacknowledged: the broker redelivers after restart
+        if self.last_error:
+            log.info("database reachable again; ingest goes on")
+        self.last_error = None
 
     def commit(self, batch: Batch) -> None:
-        """Record the batch in one transaction, then acknowledge it to the broker."""
+        """Record the batch, then acknowledge every delivery in it to the broker."""
         if time.monotonic() - self._zones_loaded_at > ZONE_REFRESH_S:
             self.refresh_zones()
         started = time.perf_counter()
-        result = self.store.commit_batch(
-            batch.accepted, batch.rejected, batch.now, self._lines if self.writer else None
+        result = self.store.commit_isolating(
+            batch.items, batch.now, self._lines if self.writer else None
         )
         self.metrics.batch_seconds.observe(time.perf_counter() - started)
         self.subscriber.ack(batch.deliveries)
         self.metrics.readings.inc(result.readings)
         self.metrics.duplicates.inc(result.duplicates)
         self.metrics.dead_letters.inc(result.dead_letters)
-        for item in batch.rejected:
+        for item in result.dead:
             log.warning("dead letter", extra={"topic": item.topic, "reason": item.reason})
         self._note_new_sensors(result.fresh)
         if self.writer and result.lines:
             self.metrics.spool_lines.inc(result.lines)
             self.writer.wakeup.set()
+        self.hooks.committed(CommittedBatch(batch.now, tuple(result.fresh)), result.statuses)
 
-    def _examine(self, delivery: Delivery, now: datetime) -> Accepted | Rejected | None:
+    def _examine(self, delivery: Delivery, now: datetime) -> Outcome | None:
         try:
             topic = wire.parse_topic(delivery.topic)
             self.metrics.messages.labels(topic.kind).inc()
             if topic.kind == "status":
                 status = wire.decode(Status, delivery.payload)
-                self.gateway_status[topic.gateway] = status
+                return StatusUpdate(topic, status, now, delivery.payload)
+            if topic.kind != "telemetry":
                 return None
             message = wire.decode(Telemetry, delivery.payload)
         except WireError as exc:
@@ -252,7 +275,7 @@ class IngestService:
         )
         if problem:
             return Rejected(delivery.topic, delivery.payload, problem)
-        return Accepted(topic, message)
+        return Accepted(topic, message, delivery.payload)
 
     def _lines(self, fresh: list[Accepted]) -> list[str]:
         zones = self._zones

@@ -1,32 +1,49 @@
 """Ingest's SQL side: one transaction per batch records the dead letters, the
-(gateway, seq) pairs, sensors, latest values, hourly statistics and the
-time-series outbox, so that a batch counts entirely or not at all.
+(gateway, seq) pairs, sensors, latest values, hourly statistics, gateway
+statuses and the time-series outbox, so that a batch counts entirely or not at
+all.
+
+A batch the database refuses for a reason that is not transient (see
+`ingest.dberrors`) is split in halves until the message it refuses is alone;
+that message becomes a dead letter with the database's reason and the rest is
+committed. One message can never wedge ingest.
 
 Runs on SQLite and PostgreSQL through their `INSERT ... ON CONFLICT` dialects.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from edge.wire import Reading, Telemetry, TopicParts
+from edge.wire import TOPIC_PREFIX, Reading, Status, Telemetry, TopicParts, printable
 from ingest.batch_sql import SensorRow, batch_sql_for
-from ingest.orm import DeadLetter, SeenMessage, Sensor, TsOutbox
+from ingest.dberrors import database_reason, is_transient
+from ingest.orm import DeadLetter, GatewayStatus, SeenMessage, Sensor, TsOutbox
 from ingest.rollup import Rollup
 from kernel.orm import Zone
 
+log = logging.getLogger(__name__)
+
 MAX_DEAD_LETTER_BYTES = 64 * 1024
+
+
+def _topic_of(parts: TopicParts) -> str:
+    return f"{TOPIC_PREFIX}/{parts.site}/{parts.gateway}/{parts.kind}"
 
 
 @dataclass(frozen=True, slots=True)
 class Accepted:
     topic: TopicParts
     message: Telemetry
+    # As received: what a dead letter keeps should the database refuse the message.
+    payload: bytes = b""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,30 +53,97 @@ class Rejected:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class StatusUpdate:
+    """A gateway's status message, decoded, with when the hub received it."""
+
+    topic: TopicParts
+    status: Status
+    received_at: datetime
+    payload: bytes = b""
+
+
+Outcome = Accepted | Rejected | StatusUpdate
+
+
 @dataclass(slots=True)
 class BatchOutcome:
     readings: int = 0
     duplicates: int = 0
-    dead_letters: int = 0
     lines: int = 0
     fresh: list[Accepted] = field(default_factory=list)
+    # Every dead letter written: refused at validation, or refused by the database.
+    dead: list[Rejected] = field(default_factory=list)
+    statuses: list[StatusUpdate] = field(default_factory=list)
+
+    @property
+    def dead_letters(self) -> int:
+        return len(self.dead)
+
+    def add(self, other: BatchOutcome) -> None:
+        self.readings += other.readings
+        self.duplicates += other.duplicates
+        self.lines += other.lines
+        self.fresh.extend(other.fresh)
+        self.dead.extend(other.dead)
+        self.statuses.extend(other.statuses)
 
 
 class IngestStore:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
-        self.sql = batch_sql_for(sessions.kw["bind"].dialect.name)
+        self.dialect = sessions.kw["bind"].dialect.name
+        self.sql = batch_sql_for(self.dialect)
 
-    def commit_batch(
+    def commit_isolating(
         self,
-        accepted: Sequence[Accepted],
-        rejected: Sequence[Rejected],
+        items: Sequence[Outcome],
         now: datetime,
         line_builder: Callable[[list[Accepted]], list[str]] | None = None,
     ) -> BatchOutcome:
-        """Record one batch. `line_builder(fresh)` makes the time-series lines of the
-        fresh messages; None means no time-series store is configured."""
-        outcome = BatchOutcome(dead_letters=len(rejected))
+        """Commit `items` (one per delivery); a message the database refuses for a
+        reason that is not transient is found by bisection and dead-lettered with
+        the database's reason, and the rest is committed.
+
+        Raises only what retrying the whole batch may cure: a transient error, or
+        a database that refuses even a lone dead letter (then it is the database,
+        not the message). Halves committed before such an error stay committed;
+        their retry counts no reading twice ((gateway, seq) de-duplication;
+        statuses by ts), though a dead letter of theirs may be written again.
+        """
+        try:
+            return self.commit_batch(items, now, line_builder)
+        except Exception as exc:
+            if is_transient(exc) or not items:
+                raise
+            if len(items) > 1:
+                middle = len(items) // 2
+                outcome = self.commit_isolating(items[:middle], now, line_builder)
+                outcome.add(self.commit_isolating(items[middle:], now, line_builder))
+                return outcome
+            item = items[0]
+            if isinstance(item, Rejected):
+                raise  # a lone dead letter refused: the database is unwell
+            reason = database_reason(exc)
+            log.warning("the database refused a message; dead-lettered", extra={
+                "topic": _topic_of(item.topic), "reason": reason})
+            return self.commit_batch(
+                [Rejected(_topic_of(item.topic), item.payload, reason)], now, line_builder
+            )
+
+    def commit_batch(
+        self,
+        items: Sequence[Outcome],
+        now: datetime,
+        line_builder: Callable[[list[Accepted]], list[str]] | None = None,
+    ) -> BatchOutcome:
+        """Record one batch in one transaction. `line_builder(fresh)` makes the
+        time-series lines of the fresh messages; None means no time-series store
+        is configured."""
+        accepted = [item for item in items if isinstance(item, Accepted)]
+        rejected = [item for item in items if isinstance(item, Rejected)]
+        statuses = [item for item in items if isinstance(item, StatusUpdate)]
+        outcome = BatchOutcome(dead=rejected, statuses=statuses)
         with self.sessions() as session, session.begin():
             if rejected:
                 session.execute(
@@ -67,13 +151,16 @@ class IngestStore:
                     [
                         {
                             "received_at": now,
-                            "topic": r.topic[:256],
-                            "reason": r.reason,
+                            # Never a NUL or lone surrogate: a reason must be storable.
+                            "topic": printable(r.topic)[:256],
+                            "reason": printable(r.reason),
                             "payload": r.payload[:MAX_DEAD_LETTER_BYTES],
                         }
                         for r in rejected
                     ],
                 )
+            if statuses:
+                self._upsert_statuses(session, statuses)
             fresh = self._claim(session, accepted, now)
             outcome.duplicates = len(accepted) - len(fresh)
             outcome.fresh = fresh
@@ -99,6 +186,44 @@ class IngestStore:
                             TsOutbox(created_at=now, line_count=len(lines), lines="\n".join(lines))
                         )
         return outcome
+
+    def _upsert_statuses(self, session: Session, statuses: Sequence[StatusUpdate]) -> None:
+        """Per gateway, the newest status of the batch; stored unless the stored one is
+        newer. Exception: `offline` replaces `online` whatever its ts, because the
+        broker publishes the last will (stamped when the connection began) after
+        every status of that connection."""
+        newest: dict[str, StatusUpdate] = {}
+        for item in statuses:
+            seen = newest.get(item.topic.gateway)
+            if seen is None or item.status.ts >= seen.status.ts or item.status.state == "offline":
+                newest[item.topic.gateway] = item
+        insert = (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(
+            GatewayStatus
+        )
+        for gateway, item in sorted(newest.items()):
+            status = item.status
+            row = {
+                "gateway": gateway,
+                "site": item.topic.site,
+                "state": status.state,
+                "last_seen": item.received_at,
+                "status_ts": status.ts,
+                "version": status.version[:64],
+                "outbox_depth": status.outbox_depth,
+                "outbox_dropped": status.outbox_dropped,
+                "devices": {
+                    name: health.model_dump(mode="json")
+                    for name, health in status.devices.items()
+                },
+            }
+            table = GatewayStatus.__table__
+            statement = insert.values(row).on_conflict_do_update(
+                index_elements=[table.c.gateway],
+                set_={key: insert.excluded[key] for key in row if key != "gateway"},
+                where=(table.c.status_ts <= insert.excluded.status_ts)
+                | ((table.c.state == "online") & (insert.excluded.state == "offline")),
+            )
+            session.execute(statement)
 
     def _claim(
         self, session: Session, accepted: Sequence[Accepted], now: datetime

@@ -20,6 +20,7 @@ from typing import Protocol
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from edge.retry import Backoff, Stopped, first_line, retry
 from ingest.metrics import IngestMetrics
 from ingest.orm import TsOutbox
 
@@ -125,24 +126,27 @@ class OutboxWriter:
         self.metrics.spool_lines.set(self.depth())
 
     def _run(self) -> None:
-        backoff = self.min_backoff
+        backoff = Backoff(self.min_backoff, self.max_backoff)
+
+        def failed(exc: BaseException, pause: float) -> None:
+            # The store or the database is away: back off, keep the spool.
+            self.metrics.write_errors.inc()
+            message = first_line(exc)
+            if message != self.last_error:
+                log.warning("time-series write failed; readings stay spooled",
+                            extra={"error": message, "retry_in_s": pause})
+            self.last_error = message
+
         while not self._stopping.is_set():
             try:
-                sent = self.drain_once()
-            except Exception as exc:  # the store or the database is away: back off, keep the spool
-                self.metrics.write_errors.inc()
-                message = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-                if message != self.last_error:
-                    log.warning("time-series write failed; readings stay spooled",
-                                extra={"error": message, "retry_in_s": backoff})
-                self.last_error = message
-                self._stopping.wait(backoff)
-                backoff = min(backoff * 2, self.max_backoff)
-                continue
+                sent = retry(self.drain_once, wait=self._stopping.wait, backoff=backoff,
+                             on_error=failed)
+            except Stopped:
+                return
             if self.last_error is not None:
                 log.info("time-series store reachable again; replaying the spool")
                 self.last_error = None
-            backoff = self.min_backoff
+            backoff.reset()
             if not sent:
                 self.wakeup.wait(1.0)
                 self.wakeup.clear()
