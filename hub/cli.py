@@ -174,8 +174,14 @@ def sim(
         float | None, typer.Option(help="Stop after this many seconds (default: until Ctrl-C).")
     ] = None,
     log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = "INFO",
+    scanner: Annotated[
+        Path | None,
+        typer.Option(help="Also run the simulated serial scanners of this scenario file, "
+                     "e.g. firmware-sim/scenarios/receiving-scanner.yaml."),
+    ] = None,
 ) -> None:
-    """Run simulated Modbus sensors (TCP and RTU on a pseudo-terminal) from device profiles.
+    """Run simulated Modbus sensors (TCP and RTU on a pseudo-terminal) from device profiles,
+    and serial barcode scanners on pseudo-terminals.
 
     Scenario actions: steady, daily_drift, door_open, cooling_failure, stuck,
     intermittent_timeouts, no_response, crc_errors, slow. See docs/edge.md.
@@ -186,15 +192,20 @@ def sim(
     from edge.errors import ConfigError
     from firmware_sim.scenario import DEFAULT_SCENARIO, Simulation, load_scenario
 
+    simulations = []
     try:
-        simulation = Simulation(load_scenario(scenario or DEFAULT_SCENARIO)).start()
+        for path in [scenario or DEFAULT_SCENARIO, *([scanner] if scanner else [])]:
+            simulations.append(Simulation(load_scenario(path)).start())
     except ConfigError as exc:
+        for simulation in simulations:
+            simulation.stop()
         raise _fail(f"scenario error:\n{exc}") from None
     stop = _stop_on_signals()
     try:
         stop.wait(duration)
     finally:
-        simulation.stop()
+        for simulation in simulations:
+            simulation.stop()
 
 
 @db_app.command("upgrade")
