@@ -142,7 +142,8 @@ def edge(
         bool, typer.Option("--check", help="Validate the config and profiles, then exit.")
     ] = False,
 ) -> None:
-    """Run the edge agent: poll Modbus sensors, publish to MQTT through an on-disk outbox.
+    """Run the edge agent: poll Modbus sensors, read serial barcode scanners, publish to
+    MQTT through an on-disk outbox.
 
     Example: stockwarden edge --config gateway.yaml
     """
@@ -157,7 +158,8 @@ def edge(
     except ConfigError as exc:
         raise _fail(f"configuration error:\n{exc}") from None
     if check:
-        typer.echo(f"{config}: ok ({len(gateway.sensors)} sensors, {len(gateway.buses)} buses)")
+        typer.echo(f"{config}: ok ({len(gateway.sensors)} sensors, {len(gateway.buses)} buses, "
+                   f"{len(gateway.scanners)} scanners)")
         return
     from edge.agent import Agent
 

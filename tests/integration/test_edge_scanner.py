@@ -16,6 +16,7 @@ from edge.agent import Agent
 from edge.config import load_config
 from edge.wire import ScanLine, ScanMode, ScanResult, encode, scan_result_topic, utc_now
 from firmware_sim.scanner import ScannerSpec, SimScanner
+from firmware_sim.scenario import ScenarioSpec, Simulation
 from tests.edge_support import Subscriber, gateway_config, simulate, wait_until
 from tests.services import Mosquitto
 from tests.support.mqtt import publish_raw
@@ -254,3 +255,34 @@ def test_a_scan_result_is_logged_and_runs_the_result_command(
     assert "scan 5 from dock: refused: Lot L9 expired" in logged
     assert "scan result not understood" in logged
     assert json.loads(encode(results[0]))["seq"] == 4
+
+
+def test_a_scanner_scenario_runs_as_data_through_the_agent(
+    tmp_path: Path, mosquitto: Mosquitto, subscriber: Subscriber, link: Path
+) -> None:
+    running = start(tmp_path, mosquitto.port, link, "gw-scan-7",
+                    scanner={"mode": "identify", "location": None})
+    spec = ScenarioSpec.model_validate({"scanners": {"dock": {
+        "link": str(link), "suffix": "CR", "every_s": 0.05, "repeat": 2, "steps": [
+            {"scan": "CMD:RECEIVE", "after_s": 2.0},  # the agent opens the port first
+            {"scan": "LOC:A-01-01"},
+            {"scan": RECEIPT, "burst": 3, "burst_gap_s": 0.02},
+            {"garbage": 5},
+            {"partial": "0109501101", "after_s": 0.05},
+            {"scan": "END{n}", "after_s": 0.5},
+        ]}}})
+    sim = Simulation(spec).start()
+    try:
+        wait_until(lambda: sum(r.startswith("END") for r in subscriber.scan_raws()) == 2, 15,
+                   "two rounds of the scenario")
+    finally:
+        sim.stop()
+        running.close()
+    scans = [s for s in subscriber.scans if s.gateway == "gw-scan-7"]
+    raws = [s.raw for s in scans]
+    assert raws[:5] == ["CMD:RECEIVE", "LOC:A-01-01", *[
+        RECEIPT.replace("{GS}", GS).replace("{n}", str(n)) for n in (2, 3, 4)]]
+    assert raws[5] == "END6" and len(raws) == 12
+    assert all(s.mode is ScanMode.RECEIVE and s.location == "A-01-01" for s in scans[1:])
+    health = running.agent.status().scanners["dock"]
+    assert health.rejected_by_reason == {"garbage": 2, "partial": 2}
