@@ -188,7 +188,7 @@ class ScannerReader:
                 with self._lock:
                     self.state.connected = False
                 for event in self.framer.flush():
-                    self._handle(event)
+                    self._handle_safely(event)
                 with contextlib.suppress(serial.SerialException, OSError):
                     port.close()
 
@@ -205,7 +205,16 @@ class ScannerReader:
                     self.state.last_error = f"lost {self.config.port}: {reason}"
                 return
             for event in self.framer.feed(data, self.clock()):
-                self._handle(event)
+                self._handle_safely(event)
+
+    def _handle_safely(self, event: Frame | Rejected) -> None:
+        # A bug or a full disk must cost one scan, loudly, not the scanner's thread.
+        try:
+            self._handle(event)
+        except Exception as exc:
+            log.exception("scanner %s: a scan could not be handled and is lost", self.config.id)
+            with self._lock:
+                self.state.last_error = f"a scan was lost: {exc}"
 
     def _handle(self, event: Frame | Rejected) -> None:
         config = self.config

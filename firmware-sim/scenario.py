@@ -72,8 +72,6 @@ class ScenarioSpec(_Model):
 
     @model_validator(mode="after")
     def _servers_exist(self) -> ScenarioSpec:
-        if not self.devices and not self.scanners:
-            raise ValueError("devices: a scenario needs at least one device or scanner")
         for index, device in enumerate(self.devices):
             if device.server not in self.servers:
                 raise ValueError(f"devices[{index}].server: no server {device.server!r}")

@@ -231,3 +231,61 @@ def test_results_for_others_or_unreadable_are_ignored() -> None:
     handler.handle(encode(ScanResult(gateway="gw", seq=1, scanner="dock", ts=utc_now(),
                                      ok=True, outcome="booked")))
     assert handler.received == 1
+
+
+class FakePort:
+    """Serves scripted reads, then fails like an unplugged adapter."""
+
+    def __init__(self, chunks: list[bytes]) -> None:
+        self.chunks = chunks
+        self.in_waiting = 0
+        self.closed = False
+
+    def read(self, size: int) -> bytes:
+        import serial
+
+        if not self.chunks:
+            raise serial.SerialException("device disconnected")
+        return self.chunks.pop(0)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_the_reader_survives_a_failing_sink_an_absent_port_and_an_unplug() -> None:
+    import threading
+
+    import serial
+
+    from edge.scanner import ScanEvent, ScannerReader
+
+    stop = threading.Event()
+    ports = [FakePort([b"ONE\rTWO\rTHR"]), FakePort([b"FOUR\r"])]
+    attempts: list[str] = []
+
+    def opener(config: ScannerConfig, timeout: float) -> FakePort:
+        attempts.append("try")
+        if len(attempts) == 1:
+            raise serial.SerialException("[Errno 2] No such file or directory: '/dev/x'")
+        if not ports:
+            stop.set()
+            raise serial.SerialException("gone")
+        return ports.pop(0)
+
+    seen: list[str] = []
+
+    def sink(event: ScanEvent) -> None:
+        if event.raw == "TWO":
+            raise OSError("disk full")
+        seen.append(event.raw)
+
+    reader = ScannerReader(ScannerConfig(id="dock", port="/dev/x", reconnect_max=0.1), sink,
+                           opener=opener)  # type: ignore[arg-type]
+    reader.FIRST_RETRY = 0.01
+    reader.run(stop)
+    assert seen == ["ONE", "FOUR"]
+    health = reader.health()
+    assert health.scans == 3  # TWO was read, then lost while storing it: logged
+    assert health.rejected_by_reason == {"partial": 1}  # THR, cut by the unplug
+    assert not health.connected
+    assert len(attempts) == 4
