@@ -1,8 +1,10 @@
-"""The edge agent: bus pollers → one telemetry batch per cycle → outbox → MQTT.
+"""The edge agent: bus pollers → one telemetry batch per cycle → outbox → MQTT,
+and serial scanners → one scan message per scan → the same outbox.
 
-Threads: one per bus (polling), one collector (batches readings into the outbox
-every cycle and refreshes the retained status), paho's network thread and the
-outbox sender. `run()` returns when `stop` is set, after a clean shutdown.
+Threads: one per bus (polling), one per scanner (reading), one collector (batches
+readings into the outbox every cycle and refreshes the retained status), paho's
+network thread, the outbox sender, and one running scan-result commands. `run()`
+returns when `stop` is set, after a clean shutdown.
 """
 
 from __future__ import annotations
@@ -18,13 +20,18 @@ from edge.outbox import Outbox
 from edge.poller import BusPoller, SensorTask
 from edge.profiles import Profile
 from edge.publisher import Publisher
+from edge.scan_results import ResultHandler
+from edge.scanner import ScanEvent, ScannerReader
 from edge.wire import (
     MAX_READINGS_PER_MESSAGE,
     Reading,
+    Scan,
     Status,
     Telemetry,
     encode,
     gateway_topic,
+    scan_result_topic,
+    scan_topic,
     utc_now,
 )
 
@@ -67,6 +74,9 @@ class Agent:
             if any(sensor.bus == name for sensor in config.sensors)
         ]
         self.telemetry_topic = gateway_topic(config.site, config.gateway, "telemetry")
+        self.scan_topic = scan_topic(config.site, config.gateway)
+        self.scanners = [ScannerReader(scanner, self._scanned) for scanner in config.scanners]
+        self.results = ResultHandler(config.gateway, list(config.scanners))
         self.publisher = Publisher(
             config.broker,
             config.broker.client_id or f"stockwarden-edge-{config.gateway}",
@@ -74,6 +84,32 @@ class Agent:
             gateway_topic(config.site, config.gateway, "status"),
             self.status,
         )
+        if self.scanners:
+            self.publisher.subscribe(
+                scan_result_topic(config.site, config.gateway), self.results.handle
+            )
+
+    def _scanned(self, event: ScanEvent) -> None:
+        """A scan goes straight into the outbox: it is committed before the next is read."""
+
+        def build(seq: int) -> bytes:
+            return encode(
+                Scan(
+                    gateway=self.config.gateway,
+                    seq=seq,
+                    scanner=event.scanner,
+                    ts=event.ts,
+                    raw=event.raw,
+                    mode=event.mode,
+                    location=event.location,
+                    operator=event.operator,
+                )
+            )
+
+        seq = self.outbox.put(self.scan_topic, build)
+        log.info("scan %d from %s (%s%s): %r", seq, event.scanner, event.mode.value,
+                 f" at {event.location}" if event.location else "", event.raw)
+        self.publisher.wake()
 
     def _collect(self, reading: Reading) -> None:
         with self._lock:
@@ -90,6 +126,7 @@ class Agent:
             outbox_depth=self.outbox.depth,
             outbox_dropped=self.outbox.dropped,
             devices=devices,
+            scanners={reader.config.id: reader.health() for reader in self.scanners},
         )
 
     def flush(self) -> int:
@@ -110,19 +147,26 @@ class Agent:
     def run(self, stop: threading.Event) -> None:
         config = self.config
         log.info(
-            "edge agent %s/%s: %d sensors on %d buses, batch every %.3gs, outbox %s (%d waiting)",
+            "edge agent %s/%s: %d sensors on %d buses, %d scanners, batch every %.3gs, "
+            "outbox %s (%d waiting)",
             config.site,
             config.gateway,
             len(config.sensors),
             len(self.pollers),
+            len(self.scanners),
             config.cycle,
             config.outbox.path,
             self.outbox.depth,
         )
+        self.results.start()
         self.publisher.start()
         threads = [
             threading.Thread(target=p.run, args=(stop,), name=f"bus-{p.name}", daemon=True)
             for p in self.pollers
+        ] + [
+            threading.Thread(target=r.run, args=(stop,), name=f"scanner-{r.config.id}",
+                             daemon=True)
+            for r in self.scanners
         ]
         for thread in threads:
             thread.start()
@@ -134,6 +178,7 @@ class Agent:
                 thread.join(10)
             self.flush()
             self.publisher.stop()
+            self.results.stop()
             self.outbox.close()
             log.info("edge agent stopped")
 

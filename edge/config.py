@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from edge.errors import ConfigError, describe, read_yaml
 from edge.profiles import Profile, load_profiles
-from edge.wire import ID_PATTERN, QUANTITY_PATTERN, GatewayId
+from edge.wire import ID_PATTERN, MAX_SCAN_RAW, QUANTITY_PATTERN, GatewayId, ScanMode
 
 Ident = Annotated[str, Field(pattern=ID_PATTERN)]
 Seconds = Annotated[float, Field(gt=0, le=86_400)]
@@ -114,6 +114,49 @@ class SensorConfig(_Model):
         return unit_id
 
 
+Terminator = Literal["CR", "LF", "CRLF", "none"]
+TERMINATOR_BYTES: dict[str, bytes] = {"CR": b"\r", "LF": b"\n", "CRLF": b"\r\n", "none": b""}
+
+
+class ScannerConfig(_Model):
+    """A fixed serial barcode scanner (RS-232, or USB in its serial/CDC mode)."""
+
+    id: Ident
+    port: str = Field(description="serial device, e.g. /dev/ttyACM0")
+    baud: Literal[1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200] = 9600
+    parity: Literal["N", "E", "O"] = "N"
+    bytesize: Literal[7, 8] = 8
+    stop_bits: Literal[1, 2] = 1
+    # What ends a scan. With `none`, a pause of `inter_char_timeout` ends it; otherwise a
+    # pause that long inside a scan cuts it, and the piece is rejected as partial.
+    terminator: Terminator = "CR"
+    inter_char_timeout: Annotated[float, Field(gt=0, le=5)] = 0.2
+    # A character the scanner sends instead of the GS1 group separator (ASCII 29). Set, the
+    # edge puts ASCII 29 back before publishing; unset, `raw` is exactly what was sent
+    # (the hub also knows stand-ins: STOCKWARDEN_SCAN_SEPARATOR_STANDINS).
+    group_separator: str | None = Field(default=None, min_length=1, max_length=1)
+    max_length: Annotated[int, Field(ge=8, le=MAX_SCAN_RAW)] = MAX_SCAN_RAW
+    mode: ScanMode = ScanMode.IDENTIFY
+    location: str | None = Field(default=None, min_length=1, max_length=64)
+    operator: str | None = Field(default=None, min_length=1, max_length=64)
+    # The hub's defaults (STOCKWARDEN_SCAN_LOCATION_PREFIX, _COMMAND_PREFIX).
+    location_prefix: str = Field(default="LOC:", min_length=1, max_length=16)
+    command_prefix: str = Field(default="CMD:", min_length=1, max_length=16)
+    # Run (through /bin/sh) for each result the hub sends back, e.g. to beep or show it;
+    # the outcome is in STOCKWARDEN_SCAN_* environment variables (docs/edge.md).
+    result_command: str | None = Field(default=None, min_length=1)
+    result_timeout: Annotated[float, Field(gt=0, le=60)] = 5.0
+    # Longest pause between attempts to open a port that is absent or busy.
+    reconnect_max: Annotated[float, Field(ge=0.1, le=300)] = 10.0
+
+    @field_validator("group_separator")
+    @classmethod
+    def _standin(cls, value: str | None) -> str | None:
+        if value is not None and (value.isalnum() or not value.isprintable() or value == " "):
+            raise ValueError("must be one printable character that is not a letter or digit")
+        return value
+
+
 class OutboxConfig(_Model):
     path: Path = Path("outbox.db")
     max_messages: Annotated[int, Field(ge=10)] = 100_000
@@ -124,8 +167,9 @@ class GatewayConfig(_Model):
     gateway: GatewayId
     site: Ident
     broker: BrokerConfig = BrokerConfig()
-    buses: dict[str, Bus]
-    sensors: Annotated[list[SensorConfig], Field(min_length=1)]
+    buses: dict[str, Bus] = Field(default_factory=dict)
+    sensors: list[SensorConfig] = Field(default_factory=list)
+    scanners: list[ScannerConfig] = Field(default_factory=list)
     outbox: OutboxConfig = OutboxConfig()
     profile_dirs: list[Path] = Field(default_factory=list)
     # How often a telemetry batch is sent; default: the shortest poll interval.
@@ -136,6 +180,17 @@ class GatewayConfig(_Model):
 
     @model_validator(mode="after")
     def _references(self) -> GatewayConfig:
+        if not self.sensors and not self.scanners:
+            raise ValueError("sensors: a gateway needs at least one sensor or scanner")
+        for kind, key in (("id", "id"), ("port", "port")):
+            taken: dict[str, int] = {}
+            for index, scanner in enumerate(self.scanners):
+                value = getattr(scanner, key)
+                if value in taken:
+                    raise ValueError(
+                        f"scanners[{index}].{kind}: {value} is also scanners[{taken[value]}]"
+                    )
+                taken[value] = index
         seen: dict[str, int] = {}
         addresses: dict[tuple[str, int], int] = {}
         for index, sensor in enumerate(self.sensors):
@@ -158,7 +213,9 @@ class GatewayConfig(_Model):
 
     @property
     def cycle(self) -> float:
-        return self.publish_interval or min(s.poll_interval for s in self.sensors)
+        if self.publish_interval:
+            return self.publish_interval
+        return min((s.poll_interval for s in self.sensors), default=1.0)
 
 
 def _resolve(config: GatewayConfig, base: Path) -> GatewayConfig:
@@ -178,7 +235,9 @@ def parse_config(
     data: object, name: str = "gateway.yaml", base: Path | None = None
 ) -> GatewayConfig:
     if not isinstance(data, dict):
-        raise ConfigError(f"{name}: expected a mapping with gateway, site, buses and sensors")
+        raise ConfigError(
+            f"{name}: expected a mapping with gateway, site, and buses and sensors or scanners"
+        )
     try:
         config = GatewayConfig.model_validate(data)
     except ValidationError as exc:

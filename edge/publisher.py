@@ -59,6 +59,7 @@ class Publisher:
         self._cursor = -1  # highest seq handed in the replay lane
         self._live = -1  # highest seq handed in the live lane
         self._refused = False
+        self._subscriptions: dict[str, Callable[[bytes], None]] = {}
         self.client = self._make_client(client_id)
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -109,6 +110,8 @@ class Publisher:
             log.info("broker %s accepts the connection now", self.broker.url)
         self._refused = False
         log.info("connected to %s", self.broker.url)
+        for topic in self._subscriptions:
+            client.subscribe(topic, qos=1)
         self.connected.set()
         self._publish_status()
         self._wake.set()
@@ -137,6 +140,19 @@ class Publisher:
     ) -> None:
         self._acked.append(mid)
         self._wake.set()
+
+    def subscribe(self, topic: str, handler: Callable[[bytes], None]) -> None:
+        """Call `handler(payload)` on paho's thread for each message on `topic` (QoS 1),
+        subscribed again on every connect. Call before `start()`."""
+        self._subscriptions[topic] = handler
+
+        def deliver(client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+            try:
+                handler(message.payload)
+            except Exception:
+                log.exception("handling a message on %s failed", message.topic)
+
+        self.client.message_callback_add(topic, deliver)
 
     # --- sender thread -----------------------------------------------------------
 

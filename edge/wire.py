@@ -5,7 +5,7 @@ construction one that ingest accepts. Everything here is pure: pydantic models,
 topic helpers and a decoder that turns any bad payload into a `WireError` with a
 short, human-readable reason (it goes into the dead-letter table as is).
 
-Topics: ``stockwarden/v1/{site}/{gateway}/{telemetry|scan|status}`` and
+Topics: ``stockwarden/v1/{site}/{gateway}/{telemetry|scan|status|scan-result}`` and
 ``stockwarden/v1/{site}/alarms/{alarm_id}``; a gateway may therefore not be
 called by a word of the hub's own topic tree (`RESERVED_GATEWAY_IDS`). Text
 never carries NUL or lone surrogates: no database stores them alike, so they are
@@ -34,6 +34,9 @@ VERSION = 1
 TOPIC_PREFIX = f"stockwarden/v{VERSION}"
 MAX_PAYLOAD_BYTES = 256 * 1024
 MAX_READINGS_PER_MESSAGE = 1000
+# The longest scan, in characters, on the wire and at the HTTP scan route alike: a
+# full GS1 DataMatrix holds 2,335 characters, a QR code up to 4,296.
+MAX_SCAN_RAW = 4096
 
 # Identifiers travel in topics and time-series tags: keep them to a safe alphabet.
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
@@ -165,12 +168,14 @@ class Telemetry(_WireModel):
 
 
 class ScanMode(StrEnum):
+    """What a scan asks for. The one scan contract: the HTTP route uses it too."""
+
     RECEIVE = "receive"
     DISPATCH = "dispatch"
     TRANSFER = "transfer"
     COUNT = "count"
     RETURN = "return"
-    LOOKUP = "lookup"
+    IDENTIFY = "identify"  # say what was scanned; book nothing
 
 
 class Scan(_WireModel):
@@ -179,13 +184,64 @@ class Scan(_WireModel):
     scanner: Ident
     ts: UtcMillis
     # Exactly what the scanner sent, group separators (ASCII 29) kept.
-    raw: Text = Field(min_length=1, max_length=4096)
+    raw: Text = Field(min_length=1, max_length=MAX_SCAN_RAW)
     mode: ScanMode | None = None
     location: Text | None = Field(default=None, max_length=64)
     operator: Text | None = Field(default=None, max_length=64)
 
 
 Count = Annotated[int, Field(ge=0, le=2**63 - 1)]
+
+
+class ScanOutcome(StrEnum):
+    """The outcomes known today; `ScanResult.outcome` takes any such word, so a newer
+    hub may add one without breaking older gateways."""
+
+    BOOKED = "booked"
+    REFUSED = "refused"  # nothing booked; `message` says why
+    IDENTIFIED = "identified"  # identify mode: what the label is, nothing booked
+    LABEL = "label"  # a location or command label, understood
+    DUPLICATE = "duplicate"  # this (gateway, seq) was booked before: nothing booked again
+
+
+class ScanLine(_WireModel):
+    """One stock line a scan booked (or, for identify, would concern)."""
+
+    item: Text = Field(max_length=64)
+    quantity: int | None = None
+    lot: Text | None = Field(default=None, max_length=64)
+    location: Text | None = Field(default=None, max_length=64)
+    to_location: Text | None = Field(default=None, max_length=64)
+
+
+class ScanResult(_WireModel):
+    """What the hub made of one scan, sent back to the gateway that published it."""
+
+    gateway: Ident
+    seq: int = Field(ge=0, le=2**63 - 1, description="the seq of the scan")
+    scanner: Ident
+    ts: UtcMillis
+    ok: bool
+    outcome: str = Field(pattern=r"^[a-z][a-z_]{0,31}$")
+    # Plain words for the operator at the gateway's display: "Booked 12 of lot L42 into A-01-01".
+    message: Text = Field(default="", max_length=500)
+    lines: list[ScanLine] = Field(default_factory=list, max_length=100)
+
+
+class ScannerHealth(_WireModel):
+    """One serial scanner of a gateway, in its status."""
+
+    port: Text
+    connected: bool = False
+    mode: ScanMode | None = None
+    location: Text | None = None
+    operator: Text | None = None
+    scans: Count = 0
+    rejected: Count = 0
+    # Why scans were rejected at the edge (published nothing): reason -> count.
+    rejected_by_reason: dict[Text, Count] = Field(default_factory=dict)
+    last_scan: UtcMillis | None = None
+    last_error: Text | None = None
 
 
 class DeviceHealth(_WireModel):
@@ -206,6 +262,7 @@ class Status(_WireModel):
     outbox_depth: Count = 0
     outbox_dropped: Count = 0
     devices: dict[Text, DeviceHealth] = Field(default_factory=dict)
+    scanners: dict[Text, ScannerHealth] = Field(default_factory=dict)
 
 
 class AlarmEvent(_WireModel):
@@ -223,8 +280,8 @@ class AlarmEvent(_WireModel):
 
 # --- topics ------------------------------------------------------------------
 
-Kind = Literal["telemetry", "scan", "status"]
-KINDS: tuple[Kind, ...] = ("telemetry", "scan", "status")
+Kind = Literal["telemetry", "scan", "status", "scan-result"]
+KINDS: tuple[Kind, ...] = ("telemetry", "scan", "status", "scan-result")
 
 
 def gateway_topic(site: str, gateway: str, kind: Kind) -> str:
@@ -235,6 +292,15 @@ def gateway_topic(site: str, gateway: str, kind: Kind) -> str:
     if problem:
         raise ValueError(f"gateway {problem}")
     return f"{TOPIC_PREFIX}/{site}/{gateway}/{kind}"
+
+
+def scan_topic(site: str, gateway: str) -> str:
+    return gateway_topic(site, gateway, "scan")
+
+
+def scan_result_topic(site: str, gateway: str) -> str:
+    """Where the hub answers a gateway's scans (QoS 1, not retained)."""
+    return gateway_topic(site, gateway, "scan-result")
 
 
 def alarm_topic(site: str, alarm_id: int) -> str:

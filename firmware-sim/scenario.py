@@ -10,6 +10,8 @@ devices:
     profile: xy-md02
     values: {temperature_c: 5, humidity_pct: 50}
     actions: [{do: steady}, {do: door_open, every_s: 900}]
+scanners:        # simulated serial barcode scanners, see firmware_sim.scanner
+  dock: {link: /tmp/stockwarden-scanner0, steps: [{scan: "CMD:RECEIVE"}]}
 ```
 """
 
@@ -25,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from edge.errors import ConfigError, describe, read_yaml
 from edge.profiles import Profile, load_profiles
 from firmware_sim.devices import ACTION_NAMES, Action, SimDevice
+from firmware_sim.scanner import ScannerSpec, SimScanner
 from firmware_sim.servers import RtuServer, TcpServer
 
 log = logging.getLogger(__name__)
@@ -60,8 +63,11 @@ class DeviceSpec(_Model):
 
 
 class ScenarioSpec(_Model):
-    servers: dict[str, Annotated[TcpSpec | RtuSpec, Field(discriminator="type")]]
-    devices: list[DeviceSpec]
+    servers: dict[str, Annotated[TcpSpec | RtuSpec, Field(discriminator="type")]] = Field(
+        default_factory=dict
+    )
+    devices: list[DeviceSpec] = Field(default_factory=list)
+    scanners: dict[str, ScannerSpec] = Field(default_factory=dict)
     profile_dirs: list[Path] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -99,6 +105,7 @@ class Simulation:
             )
         self.tcp: dict[str, TcpServer] = {}
         self.rtu: dict[str, RtuServer] = {}
+        self.scanners: dict[str, SimScanner] = {}
 
     def start(self) -> Simulation:
         for name, server in self.spec.servers.items():
@@ -128,9 +135,21 @@ class Simulation:
                     ", line timing" if server.line_timing else "",
                     sorted(devices),
                 )
+        for name, scanner_spec in self.spec.scanners.items():
+            self.scanners[name] = SimScanner(scanner_spec).start()
+            log.info(
+                "sim %s: serial scanner on %s (%d baud, suffix %s, %d steps)",
+                name,
+                self.scanners[name].port,
+                scanner_spec.baud,
+                scanner_spec.suffix,
+                len(scanner_spec.steps),
+            )
         return self
 
     def stop(self) -> None:
+        for scanner in self.scanners.values():
+            scanner.stop()
         for tcp in self.tcp.values():
             tcp.stop()
         for rtu in self.rtu.values():

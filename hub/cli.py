@@ -142,7 +142,8 @@ def edge(
         bool, typer.Option("--check", help="Validate the config and profiles, then exit.")
     ] = False,
 ) -> None:
-    """Run the edge agent: poll Modbus sensors, publish to MQTT through an on-disk outbox.
+    """Run the edge agent: poll Modbus sensors, read serial barcode scanners, publish to
+    MQTT through an on-disk outbox.
 
     Example: stockwarden edge --config gateway.yaml
     """
@@ -157,7 +158,8 @@ def edge(
     except ConfigError as exc:
         raise _fail(f"configuration error:\n{exc}") from None
     if check:
-        typer.echo(f"{config}: ok ({len(gateway.sensors)} sensors, {len(gateway.buses)} buses)")
+        typer.echo(f"{config}: ok ({len(gateway.sensors)} sensors, {len(gateway.buses)} buses, "
+                   f"{len(gateway.scanners)} scanners)")
         return
     from edge.agent import Agent
 
@@ -174,8 +176,14 @@ def sim(
         float | None, typer.Option(help="Stop after this many seconds (default: until Ctrl-C).")
     ] = None,
     log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = "INFO",
+    scanner: Annotated[
+        Path | None,
+        typer.Option(help="Also run the simulated serial scanners of this scenario file, "
+                     "e.g. firmware-sim/scenarios/receiving-scanner.yaml."),
+    ] = None,
 ) -> None:
-    """Run simulated Modbus sensors (TCP and RTU on a pseudo-terminal) from device profiles.
+    """Run simulated Modbus sensors (TCP and RTU on a pseudo-terminal) from device profiles,
+    and serial barcode scanners on pseudo-terminals.
 
     Scenario actions: steady, daily_drift, door_open, cooling_failure, stuck,
     intermittent_timeouts, no_response, crc_errors, slow. See docs/edge.md.
@@ -186,15 +194,20 @@ def sim(
     from edge.errors import ConfigError
     from firmware_sim.scenario import DEFAULT_SCENARIO, Simulation, load_scenario
 
+    simulations = []
     try:
-        simulation = Simulation(load_scenario(scenario or DEFAULT_SCENARIO)).start()
+        for path in [scenario or DEFAULT_SCENARIO, *([scanner] if scanner else [])]:
+            simulations.append(Simulation(load_scenario(path)).start())
     except ConfigError as exc:
+        for simulation in simulations:
+            simulation.stop()
         raise _fail(f"scenario error:\n{exc}") from None
     stop = _stop_on_signals()
     try:
         stop.wait(duration)
     finally:
-        simulation.stop()
+        for simulation in simulations:
+            simulation.stop()
 
 
 @db_app.command("upgrade")

@@ -7,12 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
 from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from edge.wire import MAX_SCAN_RAW, ScanMode
 from inventory import repository as repo
 from inventory import services
 from inventory.commands import Count, Dispatch, Receive, Return, Transfer
@@ -32,18 +32,9 @@ from kernel.uow import Done, Idempotency, run_read
 T = TypeVar("T")
 
 
-class ScanMode(StrEnum):
-    IDENTIFY = "identify"  # say what was scanned; book nothing
-    RECEIVE = "receive"
-    DISPATCH = "dispatch"
-    TRANSFER = "transfer"
-    COUNT = "count"
-    RETURN = "return"
-
-
 class ScanRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    raw: str = Field(min_length=1, max_length=2000,
+    raw: str = Field(min_length=1, max_length=MAX_SCAN_RAW,
                      description="exactly what the scanner sent, group separators kept")
     mode: ScanMode = ScanMode.IDENTIFY
     location: str | None = Field(None, max_length=64,

@@ -14,7 +14,7 @@ import paho.mqtt.client as mqtt
 import yaml
 from paho.mqtt.enums import CallbackAPIVersion
 
-from edge.wire import Telemetry, decode, subscription
+from edge.wire import Scan, Telemetry, decode, subscription
 from firmware_sim.scenario import ScenarioSpec, Simulation
 
 
@@ -27,8 +27,8 @@ def gateway_config(
     path: Path,
     *,
     mqtt_port: int,
-    buses: dict[str, Any],
-    sensors: list[dict[str, Any]],
+    buses: dict[str, Any] | None = None,
+    sensors: list[dict[str, Any]] | None = None,
     gateway: str = "gw-test",
     **extra: Any,
 ) -> Path:
@@ -36,8 +36,8 @@ def gateway_config(
         "gateway": gateway,
         "site": "test",
         "broker": {"url": f"mqtt://127.0.0.1:{mqtt_port}"},
-        "buses": buses,
-        "sensors": sensors,
+        "buses": buses or {},
+        "sensors": sensors or [],
         "outbox": {"path": str(path.parent / "outbox.db")},
         "status_interval": 1,
         **extra,
@@ -60,6 +60,7 @@ class Subscriber:
 
     def __init__(self, port: int, username: str | None = None, password: str | None = None):
         self.telemetry: list[Telemetry] = []
+        self.scans: list[Scan] = []
         self.status: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self.client = mqtt.Client(
@@ -68,7 +69,8 @@ class Subscriber:
             clean_session=False,
         )
         self.client.on_connect = lambda c, *_: c.subscribe(
-            [(subscription("telemetry"), 1), (subscription("status"), 1)]
+            [(subscription("telemetry"), 1), (subscription("status"), 1),
+             (subscription("scan"), 1)]
         )
         self.client.on_message = self._on_message
         if username:
@@ -82,6 +84,8 @@ class Subscriber:
         with self._lock:
             if msg.topic.endswith("/telemetry"):
                 self.telemetry.append(decode(Telemetry, msg.payload))
+            elif msg.topic.endswith("/scan"):
+                self.scans.append(decode(Scan, msg.payload))
             else:
                 self.status.append(json.loads(msg.payload))
 
@@ -89,6 +93,10 @@ class Subscriber:
     def seqs(self) -> list[int]:
         with self._lock:
             return [t.seq for t in self.telemetry]
+
+    def scan_raws(self) -> list[str]:
+        with self._lock:
+            return [s.raw for s in self.scans]
 
     def readings(self, sensor: str) -> list[Any]:
         with self._lock:

@@ -14,7 +14,7 @@ EXAMPLE = Path(__file__).parents[2] / "examples" / "gateway.yaml"
 def test_the_example_gateway_config_is_valid() -> None:
     result = CliRunner().invoke(app, ["edge", "--config", str(EXAMPLE), "--check"])
     assert result.exit_code == 0, result.output
-    assert "ok (4 sensors, 2 buses)" in result.output
+    assert "ok (4 sensors, 2 buses, 1 scanners)" in result.output
 
 
 def test_a_bad_config_is_refused_with_file_field_and_reason(tmp_path: Path) -> None:
@@ -61,3 +61,21 @@ def test_the_example_gateway_reads_exactly_what_the_default_scenario_serves() ->
             or (spec.type == "rtu" and str(spec.link) == getattr(bus, "port", None))
         )
         assert served[(server, sensor.unit_id)] == sensor.profile, sensor.id
+
+
+def test_a_bad_scanner_in_the_example_is_refused_with_file_field_and_reason(
+    tmp_path: Path,
+) -> None:
+    bad = tmp_path / "gateway.yaml"
+    bad.write_text(EXAMPLE.read_text().replace("    baud: 115200\n", "    baud: 14400\n"))
+    result = CliRunner().invoke(app, ["edge", "--config", str(bad)])
+    assert result.exit_code == 2
+    assert "gateway.yaml: scanners[0].baud: Input should be 1200, 2400" in result.output
+
+
+def test_the_shipped_scanner_scenario_loads() -> None:
+    from firmware_sim.scenario import load_scenario
+
+    scenario = Path(__file__).parents[2] / "firmware-sim" / "scenarios" / "receiving-scanner.yaml"
+    spec = load_scenario(scenario)
+    assert spec.scanners["dock"].steps[0].scan == "CMD:RECEIVE"
