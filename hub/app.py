@@ -21,9 +21,11 @@ from hub.routes import (
     locations,
     lots,
     moves,
+    returns,
     scan,
     sensors,
     stock,
+    stocktakes,
     storage_classes,
     users,
     zones,
@@ -94,4 +96,5 @@ def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
 API_ROUTERS = [
     users.router, storage_classes.router, zones.router, locations.router, items.router,
     lots.router, stock.router, moves.router, scan.router, sensors.router,
+    stocktakes.router, returns.router,
 ]
