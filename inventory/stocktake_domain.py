@@ -56,7 +56,9 @@ def _refuse_final(stocktake_id: int, status: StocktakeStatus) -> None:
 
 def check_count(stocktake_id: int, status: StocktakeStatus, line: LineStatus | None,
                 label: str) -> None:
-    """May this line (None: a lot found that has no line yet) be counted now?"""
+    """May this line (None: a lot found that has no line yet) be counted now?
+    Found stock is taken until approval, also in review: it is a new counted line
+    in the variance report the supervisor approves."""
     _refuse_final(stocktake_id, status)
     if line is LineStatus.COUNTED:
         raise Conflict(
@@ -64,9 +66,6 @@ def check_count(stocktake_id: int, status: StocktakeStatus, line: LineStatus | N
             "a supervisor can ask for a recount",
             code="line_already_counted",
         )
-    if status is StocktakeStatus.REVIEW and line is None:
-        raise Conflict(f"stocktake {stocktake_id} is in review; a supervisor can ask for a "
-                       f"recount of {label}", code="stocktake_in_review")
 
 
 def check_recount(stocktake_id: int, status: StocktakeStatus,
