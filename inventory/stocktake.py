@@ -122,6 +122,11 @@ def open_stocktake(
 
     def work() -> StocktakeView:
         zone, bins = _scope(session, cmd)
+        # Lock the bins (nothing else locks locations), so two supervisors opening
+        # overlapping counts at once are taken one after the other and the second
+        # sees the first's stocktake.
+        session.execute(select(Location.id).where(Location.id.in_([b.id for b in bins]))
+                        .order_by(Location.id).with_for_update())
         for location in bins:
             other = active_for_bin(session, location.id)
             if other is not None:
