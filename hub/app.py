@@ -18,6 +18,7 @@ from hub.errors import error_body, http_headers, http_status
 from hub.routes import (
     health,
     items,
+    labels,
     locations,
     lots,
     moves,
@@ -96,5 +97,5 @@ def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
 API_ROUTERS = [
     users.router, storage_classes.router, zones.router, locations.router, items.router,
     lots.router, stock.router, moves.router, scan.router, sensors.router,
-    stocktakes.router, returns.router,
+    stocktakes.router, returns.router, labels.router,
 ]

@@ -34,6 +34,7 @@ PURE = (
     "inventory/commands.py",
     "inventory/hooks.py",
     "inventory/stocktake_domain.py",
+    "inventory/labels.py",
     "kernel/actors.py",
     "kernel/errors.py",
     "kernel/clock.py",
