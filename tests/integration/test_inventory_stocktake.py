@@ -3,8 +3,10 @@ warehouse keeps working, blind counting, recounts, approval and cancellation."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from inventory.bulk_import import import_items
 from kernel.actors import Role
 from tests import inventory_world
 from tests.inventory_world import World
@@ -191,3 +193,18 @@ def test_a_resent_count_is_answered_once(world: World) -> None:
     assert again.headers["Idempotent-Replayed"] == "true"
     seen = world.ok(world.get(f"/stocktakes/{sid}", Role.SUPERVISOR))
     assert len(seen["lines"][0]["counts"]) == 1
+
+
+def test_the_unit_cost_is_set_by_csv_import_and_cleared_by_patch_null(
+    world: World, tmp_path: Path,
+) -> None:
+    csv_file = tmp_path / "items.csv"
+    csv_file.write_text("sku,name,storage_class,unit_cost\nPAD-1,pads,15-25C,3.25\n")
+    assert import_items(world.hub.writes, csv_file).imported == 1
+    assert world.ok(world.get("/items/PAD-1"))["unit_cost"] == 3.25
+    negative = world.client.patch("/api/v1/items/PAD-1", json={"unit_cost": -1},
+                                  headers=world.headers(Role.ADMIN))
+    assert negative.status_code == 422
+    cleared = world.ok(world.client.patch("/api/v1/items/PAD-1", json={"unit_cost": None},
+                                          headers=world.headers(Role.ADMIN)))
+    assert cleared["unit_cost"] is None
