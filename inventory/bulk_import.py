@@ -24,7 +24,7 @@ from kernel.errors import DomainError
 from kernel.uow import Idempotency
 
 ITEM_COLUMNS = ["sku", "gtin", "name", "unit", "storage_class", "min_stock", "policy",
-                "hazardous", "abc_class", "quarantine_on_receipt"]
+                "hazardous", "abc_class", "quarantine_on_receipt", "unit_cost"]
 STOCK_COLUMNS = ["item", "lot_number", "expiry", "production_date", "location", "quantity",
                  "reference"]
 

@@ -72,6 +72,9 @@ class Count(_Command):
     location: str = Code
     counted: int = Field(ge=0, le=10_000_000)
     reference: str | None = Reference
+    stocktake: int | None = Field(
+        None, ge=1, description="record the count in this stocktake (refused for a bin it "
+                                "does not count); by default a bin's active stocktake, if any")
 
 
 class Return(_Command):
@@ -82,7 +85,8 @@ class Return(_Command):
     quantity: int = Field(gt=0, le=10_000_000)
     reason: str = Field(min_length=3, max_length=500)
     quarantine: bool = Field(
-        True, description="put the lot into quarantine until quality has looked at it"
+        True, description="hold the returned units in their bin until a supervisor "
+                          "inspects them; the rest of the lot stays available"
     )
     reference: str | None = Reference
 

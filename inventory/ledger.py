@@ -65,6 +65,8 @@ class Booking:
     reason: str | None
     lines: list[BookingLine] = field(default_factory=list)
     lot_status: str | None = None
+    return_id: int | None = None  # a return held for inspection (inventory/returns.py)
+    stocktake_id: int | None = None  # a count recorded in a stocktake, booking nothing
 
 
 def post(
@@ -91,10 +93,12 @@ def post(
     for leg in legs:
         if leg.source is not None:
             balance = balances.get((leg.lot.id, leg.source.id))
-            have = balance.quantity if balance else 0
+            have = balance.available if balance else 0
             if balance is None or have < leg.quantity:
+                held = f" ({balance.held} more held for return inspection)" if (
+                    balance and balance.held) else ""
                 raise StockChanged(
-                    f"{leg.source.code} holds {have} of lot {leg.lot.lot_number}, "
+                    f"{leg.source.code} holds {have} of lot {leg.lot.lot_number}{held}, "
                     f"not {leg.quantity}"
                 )
             balance.quantity -= leg.quantity

@@ -8,6 +8,7 @@ field named for the others."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -55,6 +56,9 @@ class ItemUpdate(BaseModel):
     quarantine_on_receipt: bool | None = Field(
         None, description=f"receipts enter quarantine until quality releases them; {KEEP_OR_SET}"
     )
+    unit_cost: Decimal | None = Field(
+        None, ge=0, max_digits=12, decimal_places=4,
+        description=f"value of one unit, for the variance of a stocktake; {NULL_CLEARS}")
 
     _gtin = field_validator("gtin")(normalise_gtin)
     _not_null = field_validator(

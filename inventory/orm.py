@@ -1,10 +1,11 @@
 """The inventory's SQL tables: items, locations, lots, quality events, balances,
-and the ledger. They sit on the kernel's `Base`, next to
+the ledger, stocktakes and held returns. They sit on the kernel's `Base`, next to
 zones, storage classes and users (kernel/orm.py)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import (
     Boolean,
@@ -13,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     String,
     UniqueConstraint,
     func,
@@ -41,6 +43,7 @@ class Item(Base):
     hazardous: Mapped[bool] = mapped_column(Boolean, default=False)
     abc_class: Mapped[str | None] = mapped_column(String(1))
     quarantine_on_receipt: Mapped[bool] = mapped_column(Boolean, default=False)
+    unit_cost: Mapped[Decimal | None] = mapped_column(Numeric(12, 4))
     created_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
 
     storage_class: Mapped[StorageClass | None] = relationship(lazy="joined")
@@ -95,12 +98,15 @@ class QcEvent(Base):
 
 
 class Balance(Base):
-    """Quantity of one lot in one location; follows from the ledger, never negative."""
+    """Quantity of one lot in one location; follows from the ledger, never negative.
+    `held` of it are returned units awaiting inspection: on the shelf and in the
+    ledger, but never allocated nor moved until released (inventory/returns.py)."""
 
     __tablename__ = "balances"
     __table_args__ = (
         UniqueConstraint("lot_id", "location_id"),
         CheckConstraint("quantity >= 0", name="quantity_not_negative"),
+        CheckConstraint("held >= 0 AND held <= quantity", name="held_within_quantity"),
         Index("ix_balances_item_id_quantity", "item_id", "quantity"),
     )
 
@@ -109,6 +115,7 @@ class Balance(Base):
     lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"))
     location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), index=True)
     quantity: Mapped[int] = mapped_column(Integer, default=0)
+    held: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Move(Base):
@@ -136,3 +143,88 @@ class Move(Base):
     reference: Mapped[str | None] = mapped_column(String(128))
     reason: Mapped[str | None] = mapped_column(String(500))
     idempotency_key: Mapped[str | None] = mapped_column(String(128))
+
+
+class Stocktake(Base):
+    """A count of a zone or a list of bins; the rules are inventory/stocktake_domain.py."""
+
+    __tablename__ = "stocktakes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    zone_id: Mapped[int | None] = mapped_column(ForeignKey("zones.id"))
+    blind: Mapped[bool] = mapped_column(Boolean, default=True)
+    note: Mapped[str | None] = mapped_column(String(500))
+    opened_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    opened_at: Mapped[datetime]
+    closed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    closed_at: Mapped[datetime | None]
+    close_reason: Mapped[str | None] = mapped_column(String(500))
+
+
+class StocktakeBin(Base):
+    """A bin counted by a stocktake."""
+
+    __tablename__ = "stocktake_bins"
+    __table_args__ = (UniqueConstraint("stocktake_id", "location_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stocktake_id: Mapped[int] = mapped_column(ForeignKey("stocktakes.id"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), index=True)
+
+
+class StocktakeLine(Base):
+    """One (lot, bin) to count: its latest count and the book quantity read in the
+    same transaction as that count (the history is in StocktakeCount)."""
+
+    __tablename__ = "stocktake_lines"
+    __table_args__ = (UniqueConstraint("stocktake_id", "lot_id", "location_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stocktake_id: Mapped[int] = mapped_column(ForeignKey("stocktakes.id"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    book_at_open: Mapped[int] = mapped_column(Integer)
+    counted: Mapped[int | None] = mapped_column(Integer)
+    book_at_count: Mapped[int | None] = mapped_column(Integer)
+    counted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    counted_at: Mapped[datetime | None]
+
+
+class StocktakeCount(Base):
+    """Every count of a line, also those a recount replaced: who, when, how many."""
+
+    __tablename__ = "stocktake_counts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("stocktake_lines.id"), index=True)
+    counted: Mapped[int] = mapped_column(Integer)
+    book_at_count: Mapped[int] = mapped_column(Integer)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime]
+    recount_asked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recount_asked_at: Mapped[datetime | None]
+
+
+class ReturnHold(Base):
+    """Returned units of one lot in one bin, held (Balance.held) until inspected."""
+
+    __tablename__ = "return_holds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"), index=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    quantity: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # pending, released, rejected
+    booking: Mapped[str] = mapped_column(String(36))
+    reason: Mapped[str] = mapped_column(String(500))
+    reference: Mapped[str | None] = mapped_column(String(128))
+    returned_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    returned_at: Mapped[datetime]
+    inspected_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    inspected_at: Mapped[datetime | None]
+    inspection_reason: Mapped[str | None] = mapped_column(String(500))
+    reject_booking: Mapped[str | None] = mapped_column(String(36))

@@ -87,18 +87,23 @@ BalanceKey = tuple[int, int]  # (lot id, location id)
 class LockedBalance:
     id: int
     quantity: int
+    held: int = 0  # returned units awaiting inspection: not to be moved
+
+    @property
+    def available(self) -> int:
+        return self.quantity - self.held
 
 
 def lock_balances(session: Session, pairs: Iterable[BalanceKey]) -> dict[BalanceKey, LockedBalance]:
     """Lock the balances of these (lot, location) pairs, in id order; they must exist."""
     wanted = sorted(set(pairs))
     rows = session.execute(
-        select(Balance.id, Balance.lot_id, Balance.location_id, Balance.quantity)
+        select(Balance.id, Balance.lot_id, Balance.location_id, Balance.quantity, Balance.held)
         .where(tuple_(Balance.lot_id, Balance.location_id).in_(wanted))
         .order_by(Balance.id)
         .with_for_update()
     )
-    return {(lot, loc): LockedBalance(bid, qty) for bid, lot, loc, qty in rows}
+    return {(lot, loc): LockedBalance(bid, qty, held) for bid, lot, loc, qty, held in rows}
 
 
 def write_balances(session: Session, balances: Iterable[LockedBalance]) -> None:
@@ -113,15 +118,16 @@ def write_balances(session: Session, balances: Iterable[LockedBalance]) -> None:
 def stock_on_hand(
     session: Session, item_id: int, *, today: date, lock: bool, usable_only: bool = True
 ) -> list[StockOnHand]:
-    """The item's positive balances with what allocation needs; with `lock`, the
-    rows are locked in id order (the lock is what makes concurrent dispatches safe).
+    """The item's balances with something to allocate, and what allocation needs;
+    with `lock`, the rows are locked in id order (the lock is what makes concurrent
+    dispatches safe). Held returns are left out: `quantity` is what is not held.
     `usable_only` leaves out lots allocation would refuse anyway, so they are not locked."""
     query = (
         select(Balance.id, Lot.id, Lot.lot_number, Location.id, Location.code, Lot.expiry,
-               Lot.received_at, Lot.qc_status, Balance.quantity)
+               Lot.received_at, Lot.qc_status, Balance.quantity - Balance.held)
         .join(Lot, Lot.id == Balance.lot_id)
         .join(Location, Location.id == Balance.location_id)
-        .where(Balance.item_id == item_id, Balance.quantity > 0)
+        .where(Balance.item_id == item_id, Balance.quantity > Balance.held)
         .order_by(Balance.id)
     )
     if usable_only:

@@ -44,6 +44,8 @@ class ScanRequest(BaseModel):
     quantity: int | None = Field(None, gt=0, le=10_000_000,
                                  description="default: the label's quantity (AI 30), else 1")
     counted: int | None = Field(None, ge=0, description="for a count")
+    stocktake: int | None = Field(None, ge=1, description="for a count: the stocktake "
+                                  "(default: the bin's active stocktake, if any)")
     lot_number: str | None = Field(None, max_length=64,
                                    description="when the label carries no lot (plain EAN)")
     reason: str | None = Field(None, max_length=500)
@@ -106,7 +108,7 @@ def book_scan(
             item=item, lot_number=_need(lot, "a lot number", mode),
             location=_need(request.location, "a location", mode),
             counted=_need(request.counted, "the counted quantity", mode),
-            reference=request.reference), actor, idem)
+            reference=request.reference, stocktake=request.stocktake), actor, idem)
     else:
         answer = services.return_goods(session, Return(
             item=item, lot_number=_need(lot, "a lot number", mode), expiry=scan.expiry,

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inventory import repository as repo
+from inventory import returns, stocktake
 from inventory.allocation import allocate, allocate_from_lot
 from inventory.commands import Adjust, Count, Dispatch, PickPreview, QcChange, Receive, Return
 from inventory.commands import Transfer as TransferCommand
@@ -255,12 +256,18 @@ def count(
     session: Session, cmd: Count, actor: Actor, idem: Idempotency | None = None,
     clock: Clock = utcnow,
 ) -> Done[Booking]:
-    """Book a physical count: the difference to the balance becomes a count move."""
+    """Book a physical count: the difference to the balance becomes a count move.
+    Inside a stocktake (named, or the bin's active one) the count is recorded
+    there and nothing is booked until the stocktake is approved."""
 
     def work() -> Booking:
         item = repo.item_by_reference(session, cmd.item)
         lot = repo.lot_of_item(session, item, cmd.lot_number)
         location = repo.location_by_code(session, cmd.location)
+        stocktake_id = cmd.stocktake or stocktake.active_for_bin(session, location.id)
+        if stocktake_id is not None:
+            return stocktake.count_as_booking(session, stocktake_id, item, lot, location,
+                                              cmd.counted, actor, clock, cmd.reference)
         repo.ensure_balances(session, [(item.id, lot.id, location.id)])
         balance = repo.lock_balances(session, [(lot.id, location.id)])[(lot.id, location.id)]
         delta = cmd.counted - balance.quantity
@@ -284,23 +291,26 @@ def return_goods(
     session: Session, cmd: Return, actor: Actor, idem: Idempotency | None = None,
     clock: Clock = utcnow,
 ) -> Done[Booking]:
-    """Goods back from a customer. By default the lot goes into quarantine until
-    quality has assessed it (returned regulated goods are not resold unchecked)."""
+    """Goods back from a customer, into the given bin. By default the returned
+    units are held there until a supervisor inspects them (inventory/returns.py):
+    the rest of the lot stays available and its QC status is not touched."""
 
     def work() -> Booking:
         now = clock()
         item = repo.item_by_reference(session, cmd.item)
         location = repo.location_by_code(session, cmd.location)
         check_item_fits(item, location)
-        status = QcStatus.QUARANTINE if cmd.quarantine else QcStatus.RELEASED
-        lot = _lot_for_receipt(session, item, cmd.lot_number, cmd.expiry, None, now, status)
-        current = QcStatus(lot.qc_status)
-        if cmd.quarantine and current in (QcStatus.RELEASED, QcStatus.ON_HOLD):
-            session.add(_set_qc(lot, QcStatus.QUARANTINE, f"return: {cmd.reason}", actor, now))
+        lot = _lot_for_receipt(session, item, cmd.lot_number, cmd.expiry, None, now,
+                               receipt_status(item.quarantine_on_receipt))
         booking = post(session, kind=MoveKind.RETURN, item=item,
                        legs=[Leg(_lot_ref(lot), None, _place(location), cmd.quantity)],
                        actor=actor, at=now, reference=cmd.reference, reason=cmd.reason,
                        idempotency_key=_key(idem))
+        if cmd.quarantine:
+            booking.return_id = returns.hold_returned(
+                session, item=item, lot=lot, location=location, quantity=cmd.quantity,
+                booking=booking, reason=cmd.reason, reference=cmd.reference, actor=actor,
+                at=now).id
         booking.lot_status = lot.qc_status
         return booking
 

@@ -32,6 +32,7 @@ class ItemPublic(BaseModel):
     hazardous: bool
     abc_class: str | None
     quarantine_on_receipt: bool
+    unit_cost: float | None = None
 
 
 def item_public(item: Item) -> ItemPublic:
@@ -40,6 +41,7 @@ def item_public(item: Item) -> ItemPublic:
         storage_class=item.storage_class.code if item.storage_class else None,
         min_stock=item.min_stock, policy=AllocationPolicy(item.policy), hazardous=item.hazardous,
         abc_class=item.abc_class, quarantine_on_receipt=item.quarantine_on_receipt,
+        unit_cost=None if item.unit_cost is None else float(item.unit_cost),
     )
 
 

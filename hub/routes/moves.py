@@ -115,7 +115,8 @@ def count(body: Count, session: WriteSessionDep, user: CurrentUser,
 @router.post("/moves/return", **booking)
 def return_goods(body: Return, session: WriteSessionDep, user: CurrentUser,
                  idem: IdempotencyDep, response: Response) -> BookingPublic:
-    """Returned goods; the lot goes into quarantine unless `quarantine` is false."""
+    """Returned goods, held in their bin until inspected (see `/returns`) unless
+    `quarantine` is false; the rest of the lot stays available."""
     return _booked(services.return_goods(session, body, user, _recorded(idem)), response)
 
 

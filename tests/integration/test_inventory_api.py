@@ -150,7 +150,7 @@ def test_quarantined_receipts_are_dispatched_only_after_quality_releases_them(
     world.ok(world.post("/moves/dispatch", {"item": "INS-1", "quantity": 1}))
 
 
-def test_a_return_puts_the_lot_into_quarantine_and_the_trace_tells_the_whole_story(
+def test_a_return_is_held_in_its_bin_and_the_trace_tells_the_whole_story(
     world: World,
 ) -> None:
     world.receive("VAC-1", "T1", 10, "F-01")
@@ -161,13 +161,16 @@ def test_a_return_puts_the_lot_into_quarantine_and_the_trace_tells_the_whole_sto
     returned = world.ok(world.post("/moves/return", {
         "item": "VAC-1", "lot_number": "T1", "location": "F-01", "quantity": 1,
         "reason": "wrong delivery"}))
-    assert returned["lot_status"] == "quarantine"
+    assert returned["lot_status"] == "released"  # the returned unit is held, not the lot
+    held = world.ok(world.get("/returns/pending"))
+    assert [(r["location"], r["quantity"], r["reason"]) for r in held] == [
+        ("F-01", 1, "wrong delivery")]
     lot_id = world.ok(world.get("/lots", item="VAC-1"))[0]["id"]
     trace = world.ok(world.get(f"/lots/{lot_id}/trace"))
     assert [m["kind"] for m in trace["moves"]] == ["receive", "transfer", "dispatch", "return"]
     where_now = {(w["location"], w["quantity"]) for w in trace["where_now"]}
     assert where_now == {("F-01", 1), ("F-02", 4)}
-    assert trace["qc_history"][0]["to_status"] == "quarantine"
+    assert trace["qc_history"] == []
     assert trace["lot"]["on_hand"] == 5
     world.assert_ledger_equals_balances()
 

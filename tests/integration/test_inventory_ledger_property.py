@@ -1,5 +1,6 @@
 """Property: whatever sequence of moves is booked, balances equal the ledger and
-never go negative, and a dispatch succeeds exactly when there is enough stock."""
+never go negative, and a dispatch succeeds exactly when there is enough stock
+that is not held for return inspection; held units equal the pending returns."""
 
 from __future__ import annotations
 
@@ -14,11 +15,12 @@ from sqlalchemy.orm import Session
 
 from hub.container import Hub
 from hub.settings import load_settings
-from inventory import services
+from inventory import returns, services
 from inventory.allocation import InsufficientStock
-from inventory.commands import Adjust, Count, Dispatch, Receive, Transfer
+from inventory.commands import Adjust, Count, Dispatch, Receive, Return, Transfer
 from inventory.orm import Balance, Item, Location, Lot
 from inventory.queries import ledger_disagreements
+from inventory.returns import Decision, Inspection
 from inventory.users import create_user_with_token
 from kernel.actors import Actor, Role
 from kernel.errors import NotFound
@@ -38,6 +40,9 @@ move = st.one_of(
               st.integers(-10, 10).filter(bool)),
     st.tuples(st.just("count"), st.sampled_from(LOTS), st.sampled_from(BINS),
               st.integers(0, 15)),
+    st.tuples(st.just("return"), st.sampled_from(LOTS), st.sampled_from(BINS),
+              st.integers(1, 5)),
+    st.tuples(st.just("inspect"), st.sampled_from(list(Decision))),
 )
 
 
@@ -92,22 +97,38 @@ def test_balances_equal_the_ledger_and_never_go_negative(
                     lot, where, delta = args
                     services.adjust(session, Adjust(item=sku, lot_number=lot, location=where,
                                                     delta=delta, reason="property"), actor)
-                else:
+                elif kind == "count":
                     lot, where, counted = args
                     services.count(session, Count(item=sku, lot_number=lot, location=where,
                                                   counted=counted), actor)
+                elif kind == "return":
+                    lot, where, qty = args
+                    services.return_goods(session, Return(
+                        item=sku, lot_number=lot, location=where, quantity=qty,
+                        reason="property"), actor)
+                else:
+                    (decision,) = args
+                    waiting = [r for r in returns.pending(session) if r.item == sku]
+                    if waiting:
+                        returns.inspect(session, waiting[0].id,
+                                        Inspection(decision=decision, reason="property"), actor)
             except (InsufficientStock, NotFound):
                 pass  # refused moves book nothing; the invariant below still holds
         with the_hub.sessions() as session:
             model = _balances(session, sku)
             assert all(q >= 0 for q in model.values())
     with the_hub.sessions() as session:
+        pending = sum(r.quantity for r in returns.pending(session) if r.item == sku)
         assert ledger_disagreements(session) == []
+        held = dict(session.execute(
+            select(Balance.id, Balance.held).join(Item, Item.id == Balance.item_id)
+            .where(Item.sku == sku, Balance.held > 0)).all())
+        assert sum(held.values()) == pending
 
 
 def _balances(session: Session, sku: str) -> dict[tuple[str, str], int]:
     rows = session.execute(
-        select(Lot.lot_number, Location.code, func.sum(Balance.quantity))
+        select(Lot.lot_number, Location.code, func.sum(Balance.quantity - Balance.held))
         .join(Lot, Lot.id == Balance.lot_id).join(Location, Location.id == Balance.location_id)
         .join(Item, Item.id == Balance.item_id).where(Item.sku == sku)
         .group_by(Lot.lot_number, Location.code)

@@ -33,6 +33,8 @@ PURE = (
     "inventory/scanning.py",
     "inventory/commands.py",
     "inventory/hooks.py",
+    "inventory/stocktake_domain.py",
+    "inventory/labels.py",
     "kernel/actors.py",
     "kernel/errors.py",
     "kernel/clock.py",

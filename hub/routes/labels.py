@@ -1,0 +1,25 @@
+"""Printable labels: bins, scanner commands and lots, as an A4 PDF (3 x 8 labels)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+
+from hub.deps import HubDep, SessionDep
+from inventory.label_sheets import LabelSheet, labels_for
+from inventory.labels import render_pdf
+
+router = APIRouter(tags=["labels"])
+
+
+@router.post("/labels.pdf", response_class=Response,
+             responses={200: {"content": {"application/pdf": {}}},
+                        404: {"description": "unknown bin, zone or lot"},
+                        422: {"description": "nothing to print, too many, or a lot without GTIN"}})
+def labels_pdf(body: LabelSheet, hub: HubDep, session: SessionDep) -> Response:
+    """Location labels (Code 128 of `LOC:<code>`), command labels (Code 128 of
+    `CMD:<command>`) and lot labels (GS1 DataMatrix of GTIN, expiry and lot)."""
+    labels = labels_for(session, body, location_prefix=hub.settings.scan_location_prefix,
+                        command_prefix=hub.settings.scan_command_prefix)
+    return Response(render_pdf(labels), media_type="application/pdf", headers={
+        "Content-Disposition": 'inline; filename="stockwarden-labels.pdf"'})

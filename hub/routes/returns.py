@@ -1,0 +1,73 @@
+"""Returns: goods back from customers are held in their bin until a supervisor
+inspects them; the rest of the lot stays available."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel
+
+from hub.auth import CurrentUser, IdempotencyDep, Supervisor
+from hub.deps import SessionDep, WriteSessionDep
+from hub.routes.common import recorded, reply
+from hub.routes.moves import PROBLEMS, BookingPublic
+from inventory import returns, services
+from inventory.commands import Return
+from inventory.returns import HoldStatus, Inspection
+from kernel.uow import jsonable
+
+router = APIRouter(tags=["returns"])
+
+
+class ReturnBookingPublic(BookingPublic):
+    return_id: int | None = None  # the hold to inspect; null when not held
+
+
+class ReturnPublic(BaseModel):
+    id: int
+    item: str
+    lot_number: str
+    expiry: date | None
+    location: str
+    quantity: int
+    status: HoldStatus
+    reason: str
+    reference: str | None
+    booking: str
+    returned_by: str
+    returned_at: datetime
+    inspected_by: str | None
+    inspected_at: datetime | None
+    inspection_reason: str | None
+    reject_booking: str | None
+
+
+@router.post("/returns", response_model=ReturnBookingPublic, status_code=201,
+             responses=PROBLEMS)
+def return_goods(body: Return, session: WriteSessionDep, user: CurrentUser,
+                 idem: IdempotencyDep, response: Response) -> ReturnBookingPublic:
+    """Goods back from a customer (same body as `POST /moves/return`): booked into the
+    bin and held there for inspection unless `quarantine` is false."""
+    done = services.return_goods(session, body, user, recorded(idem, ReturnBookingPublic))
+    return reply(done, ReturnBookingPublic, response)
+
+
+@router.get("/returns/pending", response_model=list[ReturnPublic])
+def pending(session: SessionDep, _user: CurrentUser) -> object:
+    """Returns awaiting inspection, oldest first."""
+    return jsonable(returns.pending(session))
+
+
+@router.get("/returns/{return_id}", response_model=ReturnPublic, responses=PROBLEMS)
+def get_return(return_id: int, session: SessionDep, _user: CurrentUser) -> object:
+    return jsonable(returns.get(session, return_id))
+
+
+@router.post("/returns/{return_id}/inspect", response_model=ReturnPublic, responses=PROBLEMS)
+def inspect(return_id: int, body: Inspection, session: WriteSessionDep, user: Supervisor,
+            idem: IdempotencyDep, response: Response) -> ReturnPublic:
+    """Release the held units into stock, or reject them (written off by an `adjust`
+    move, reference `return:<id>`); who, when and why are recorded."""
+    done = returns.inspect(session, return_id, body, user, recorded(idem, ReturnPublic))
+    return reply(done, ReturnPublic, response)

@@ -1,0 +1,159 @@
+"""Stocktakes: a supervisor opens a count of a zone or some bins; operators count
+(here, or with `POST /scan` mode `count`, or `POST /moves/count`) without seeing
+the book quantities; a supervisor reads the variances, asks for recounts, and
+approves (the adjustments are posted) or cancels (nothing is posted)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel
+
+from hub.auth import CurrentUser, IdempotencyDep, Supervisor
+from hub.deps import SessionDep, WriteSessionDep
+from hub.routes.common import recorded, reply
+from inventory import stocktake, stocktake_views
+from inventory.stocktake import CancelRequest, CountEntry, OpenStocktake, RecountRequest
+from inventory.stocktake_domain import StocktakeStatus
+from kernel.uow import jsonable
+
+router = APIRouter(tags=["stocktakes"])
+
+PROBLEMS = {
+    404: {"description": "unknown stocktake, item, lot, zone or location"},
+    409: {"description": "the stocktake's state does not allow it (named in `error`)"},
+    422: {"description": "invalid request, e.g. bin_not_in_stocktake"},
+    503: {"description": "busy_retry: send the same request again"},
+}
+
+
+class CountRecordPublic(BaseModel):
+    counted: int
+    book: int | None
+    user: str
+    at: datetime
+    recount_asked_by: str | None
+
+
+class StocktakeLinePublic(BaseModel):
+    id: int
+    item: str
+    lot_number: str
+    expiry: date | None
+    location: str
+    status: str
+    counted: int | None
+    counted_by: str | None
+    counted_at: datetime | None
+    book: int | None  # null for operators in a blind stocktake
+    counts: list[CountRecordPublic]
+
+
+class StocktakePublic(BaseModel):
+    id: int
+    status: StocktakeStatus
+    zone: str | None
+    bins: list[str]
+    blind: bool
+    note: str | None
+    opened_by: str
+    opened_at: datetime
+    closed_by: str | None
+    closed_at: datetime | None
+    close_reason: str | None
+    lines_total: int
+    lines_counted: int
+    lines: list[StocktakeLinePublic]
+
+
+class VarianceLinePublic(BaseModel):
+    line: int
+    item: str
+    lot_number: str
+    location: str
+    status: str
+    book: int | None
+    counted: int | None
+    difference: int | None
+    moved_since_count: int | None
+    book_now: int
+    unit_cost: float | None
+    value: float | None
+
+
+class VarianceReportPublic(BaseModel):
+    stocktake: int
+    status: StocktakeStatus
+    lines: list[VarianceLinePublic]
+    lines_with_difference: int
+    total_value: float | None
+
+
+one = {"response_model": StocktakePublic, "responses": PROBLEMS}
+
+
+@router.post("/stocktakes", status_code=201, **one)
+def open_stocktake(body: OpenStocktake, session: WriteSessionDep, user: Supervisor,
+                   idem: IdempotencyDep, response: Response) -> StocktakePublic:
+    """Open a count of a zone (`zone`) or of bins (`locations`); blind by default."""
+    done = stocktake.open_stocktake(session, body, user, recorded(idem, StocktakePublic))
+    return reply(done, StocktakePublic, response)
+
+
+@router.get("/stocktakes", response_model=list[StocktakePublic])
+def list_stocktakes(session: SessionDep, _user: CurrentUser,
+                    status: StocktakeStatus | None = None,
+                    limit: int = Query(100, ge=1, le=1000)) -> object:
+    """Newest first, without their lines."""
+    return jsonable(stocktake_views.list_stocktakes(session, status, limit))
+
+
+@router.get("/stocktakes/{stocktake_id}", **one)
+def get_stocktake(stocktake_id: int, session: SessionDep, user: CurrentUser) -> object:
+    """The stocktake and its lines; book quantities are null for operators when blind."""
+    return jsonable(stocktake_views.get(session, stocktake_id, user))
+
+
+@router.post("/stocktakes/{stocktake_id}/counts", status_code=201, **one)
+def count(stocktake_id: int, body: CountEntry, session: WriteSessionDep, user: CurrentUser,
+          idem: IdempotencyDep, response: Response) -> StocktakePublic:
+    """Record a count of one lot in one bin; books nothing. The answer shows that line
+    (without the book quantity)."""
+    done = stocktake.record_count(session, stocktake_id, body, user,
+                                  recorded(idem, StocktakePublic))
+    return reply(done, StocktakePublic, response)
+
+
+@router.post("/stocktakes/{stocktake_id}/recount", **one)
+def request_recount(stocktake_id: int, body: RecountRequest, session: WriteSessionDep,
+                    user: Supervisor, idem: IdempotencyDep,
+                    response: Response) -> StocktakePublic:
+    """Reopen counted lines (by id); their next count wins, the history is kept."""
+    done = stocktake.request_recount(session, stocktake_id, body, user,
+                                     recorded(idem, StocktakePublic))
+    return reply(done, StocktakePublic, response)
+
+
+@router.get("/stocktakes/{stocktake_id}/variances", response_model=VarianceReportPublic,
+            responses=PROBLEMS)
+def variances(stocktake_id: int, session: SessionDep, _user: Supervisor) -> object:
+    """Per lot and bin: book at the count, counted, difference, moves since the
+    count, and value where the item has a unit cost."""
+    return jsonable(stocktake_views.variance_report(session, stocktake_id))
+
+
+@router.post("/stocktakes/{stocktake_id}/approve", **one)
+def approve(stocktake_id: int, session: WriteSessionDep, user: Supervisor,
+            idem: IdempotencyDep, response: Response) -> StocktakePublic:
+    """Post a `count` move (reference `stocktake:<id>`) for every line with a difference."""
+    done = stocktake.approve(session, stocktake_id, user, recorded(idem, StocktakePublic))
+    return reply(done, StocktakePublic, response)
+
+
+@router.post("/stocktakes/{stocktake_id}/cancel", **one)
+def cancel(stocktake_id: int, body: CancelRequest, session: WriteSessionDep, user: Supervisor,
+           idem: IdempotencyDep, response: Response) -> StocktakePublic:
+    """Close without posting anything."""
+    done = stocktake.cancel(session, stocktake_id, body, user, recorded(idem, StocktakePublic))
+    return reply(done, StocktakePublic, response)

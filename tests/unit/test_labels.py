@@ -1,0 +1,32 @@
+"""What goes on a label, without a database: the data a scanner will read."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from inventory.labels import Symbology, command_label, location_label, lot_label, render_pdf
+
+
+def test_a_lot_label_carries_gtin_expiry_and_lot_last() -> None:
+    label = lot_label("4006381333931", "VAC-1", "ABC123", date(2029, 12, 31))
+    assert label.symbology is Symbology.GS1_DATAMATRIX
+    assert label.gs1 == (("01", "04006381333931", True), ("17", "291231", True),
+                         ("10", "ABC123", False))
+    assert label.data == "(01)04006381333931(17)291231(10)ABC123"
+
+
+def test_a_lot_without_expiry_has_no_ai_17() -> None:
+    label = lot_label("04006381333931", "VAC-1", "L1", None)
+    assert [ai for ai, _, _ in label.gs1] == ["01", "10"]
+
+
+def test_bin_and_command_labels_use_the_scan_prefixes() -> None:
+    assert location_label("F-01").data == "LOC:F-01"
+    assert location_label("F-01", prefix="@").data == "@F-01"
+    assert command_label(" count ").data == "CMD:COUNT"
+
+
+def test_twenty_five_labels_take_two_pages() -> None:
+    pdf = render_pdf([location_label(f"B-{n:02}") for n in range(25)], compress=False)
+    assert pdf.startswith(b"%PDF")
+    assert pdf.count(b"/Type /Page\n") == 2
