@@ -23,11 +23,13 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from kernel.clock import utcnow
+from kernel.dberrors import is_transient
 from kernel.errors import Busy, Conflict, Invalid
 from kernel.orm import IdempotencyRecord
 
 ATTEMPTS = 6
 T = TypeVar("T")
+
 
 class Retry(Exception):
     """Raised inside a unit of work: roll back and run it again from the start."""
@@ -93,13 +95,15 @@ class Done(Generic[T]):
 
 
 def _retryable(exc: DBAPIError) -> bool:
-    """Lock timeouts, deadlocks, serialisation failures and unique races: a new
-    attempt sees the winner's rows and decides again."""
-    sqlstate = getattr(exc.orig, "sqlstate", None)
-    if sqlstate is not None:
-        return sqlstate in {"40001", "40P01", "55P03", "23505"}
-    text = str(exc.orig).lower()
-    return "locked" in text or "busy" in text or "unique constraint failed" in text
+    """Transient database errors (lock timeouts, deadlocks, serialisation failures,
+    a dropped connection) and unique races: a new attempt sees the winner's rows and
+    decides again."""
+    if is_transient(exc):
+        return True
+    orig = getattr(exc, "orig", None)
+    if getattr(orig, "sqlstate", None) == "23505":
+        return True
+    return "unique constraint failed" in str(orig).lower()
 
 
 BUSY = "the data is busy; please send the request again"

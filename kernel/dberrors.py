@@ -1,4 +1,5 @@
-"""Which database errors pass by themselves, and which a message causes.
+"""Which database errors pass by themselves, and which the data causes (shared by
+every part: ingest splits a batch on the latter, the unit of work retries the former).
 
 Transient: the database is away, busy or in the middle of something — retrying
 the same batch later succeeds. Everything else is taken to be caused by the
