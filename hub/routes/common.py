@@ -63,7 +63,8 @@ def reply(
 async def optional_idempotency(
     request: Request,
     actor: CurrentUser,
-    key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)] = None,
+    key: Annotated[
+        str | None, Header(alias="Idempotency-Key", min_length=8, max_length=128)] = None,
 ) -> Idempotency | None:
     if key is None:
         return None
