@@ -55,7 +55,7 @@ def _declare(path: str, method: str, operation: dict[str, Any]) -> None:
     if "{" in path:
         wanted.add(404)
     if method in WRITES and path not in PUBLIC:
-        wanted |= {409, 503}
+        wanted |= {404, 409, 503}  # a write's body names items, zones, bins …
     for status in sorted(wanted):
         existing = responses.get(str(status))
         description = existing.get("description") if existing else None

@@ -22,8 +22,11 @@ def refuse_null(value: Any, info: ValidationInfo) -> Any:
 
 # --- integers and times a database can store
 
-MAX_ID = 2**63 - 1  # BIGINT, and SQLite's INTEGER: a larger id can name nothing stored
-"""Bound on ids and offsets, declared in the schema so out-of-range is a 422."""
+MAX_ID = 2**31 - 1
+"""Ids are INTEGER columns (32 bits on PostgreSQL): a larger id names nothing
+stored, and the bound is declared in the schema, so out-of-range is a 422."""
+MAX_OFFSET = 2**63 - 1
+"""Offsets are 64-bit on both databases."""
 
 _ISO_DATETIME = re.compile(
     r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?"

@@ -16,7 +16,7 @@ from hub.routes.stock import StockRowPublic
 from inventory import queries, services
 from inventory.commands import QcChange
 from inventory.domain import QcStatus
-from kernel.fields import MAX_ID, IsoDate
+from kernel.fields import MAX_ID, MAX_OFFSET, IsoDate
 from kernel.uow import jsonable
 
 router = APIRouter(tags=["lots"])
@@ -68,7 +68,7 @@ def list_lots(
     qc_status: QcStatus | None = None,
     expiring_before: IsoDate | None = None,
     limit: int = Query(500, ge=1, le=5000),
-    offset: int = Query(0, ge=0, le=MAX_ID),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> object:
     return jsonable(queries.lots(session, item, qc_status.value if qc_status else None,
                                  expiring_before, limit, offset))
