@@ -127,18 +127,22 @@ class CatchAll:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
+        started = finished = False
 
         async def tracking_send(message: Message) -> None:
-            nonlocal started
+            nonlocal started, finished
             if message["type"] == "http.response.start":
                 started = True
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                finished = True
             await send(message)
 
         try:
             await self.app(scope, receive, tracking_send)
         except Exception:
             log.exception("unhandled error in %s %s", scope.get("method"), scope.get("path"))
+            if finished:
+                return  # e.g. a dependency's teardown after the answer went out
             if started:
                 # Half an answer has gone out: end it so the client is not left waiting.
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
