@@ -76,7 +76,11 @@ async def refuse_unstorable_text(request: Request) -> None:
                 parsed = json.loads(raw)
             except (ValueError, RecursionError):
                 parsed = None  # FastAPI answers unparseable bodies itself
-            problems.extend((("body", *loc), problem) for loc, problem in bad_text(parsed))
+            try:
+                found = list(bad_text(parsed))
+            except RecursionError:  # deeper than the parser allows: never a valid request
+                found = [((), "nested too deep")]
+            problems.extend((("body", *loc), problem) for loc, problem in found)
     if problems:
         raise invalid_request(problems)
 
@@ -103,8 +107,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 400 and "parsing the body" in str(exc.detail):
             # Not UTF-8, nested too deep for the parser, …: the same answer as bad JSON.
-            return JSONResponse({"error": "invalid_json",
-                                 "detail": "the body is not JSON in UTF-8"}, status_code=422)
+            return JSONResponse({"error": "invalid_json", "detail": "the body is not JSON "
+                                 "in UTF-8, or is nested too deep"}, status_code=422)
         code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
         return JSONResponse({"error": code, "detail": str(exc.detail)},
                             status_code=exc.status_code, headers=exc.headers)
