@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi import Depends, FastAPI
+from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from hub import __version__
 from hub.auth import authenticated
 from hub.container import Hub
 from hub.docs import mount_docs
-from hub.errors import error_body, http_headers, http_status
+from hub.openapi import install_openapi
+from hub.problems import install_error_handlers, refuse_unstorable_text
 from hub.routes import (
     gateways,
     health,
@@ -33,9 +32,6 @@ from hub.routes import (
     users,
     zones,
 )
-from kernel.errors import DomainError
-
-log = logging.getLogger(__name__)
 
 
 def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
@@ -59,32 +55,14 @@ def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,  # mount_docs serves them from the hub's own files
         redoc_url=None,
+        # Every route, the public ones included: text no database can store is a 422.
+        dependencies=[Depends(refuse_unstorable_text)],
     )
     app.state.hub = hub
     mount_docs(app)
 
-    @app.exception_handler(DomainError)
-    async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
-        return JSONResponse(error_body(exc), status_code=http_status(exc),
-                            headers=http_headers(exc))
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid_body(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [
-            {"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]}
-            for e in exc.errors()
-        ]
-        return JSONResponse(
-            {"error": "invalid_request", "detail": problems}, status_code=422
-        )
-
-    @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
-        # Never a stack trace to the user; the log has it.
-        log.exception("unhandled error")
-        return JSONResponse(
-            {"error": "internal", "detail": "internal error; see the hub's log"}, status_code=500
-        )
+    install_error_handlers(app)
+    install_openapi(app)
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:

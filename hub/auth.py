@@ -29,7 +29,9 @@ _bearer = HTTPBearer(auto_error=False, description="an API token or a token from
 
 class TokenCache:
     """Remembers who a token belongs to for a few seconds, saving a query per
-    request; a revoked token or changed role takes effect within `ttl_s`."""
+    request. A token revoked, or a user deactivated or given another role, through
+    this process takes effect at once (the routes call `forget_user`); through
+    another hub process or the CLI, within `ttl_s` (setting `token_cache_s`)."""
 
     def __init__(self, ttl_s: float, size: int = 10_000) -> None:
         self.ttl_s, self.size = ttl_s, size
@@ -48,6 +50,20 @@ class TokenCache:
             self._entries.clear()  # crude, and rare: a bound, not a policy
         self._entries[token] = (time.monotonic() + self.ttl_s, actor)
 
+    def forget_user(self, user_id: int) -> None:
+        """Drop every cached token of a user: the next request looks them up again."""
+        for token in [t for t, (_, a) in self._entries.items() if a.user_id == user_id]:
+            self._entries.pop(token, None)
+
+
+def token_cache(request: Request) -> TokenCache:
+    """The app's token cache (one per app, built on first use)."""
+    cache: TokenCache | None = getattr(request.app.state, "token_cache", None)
+    if cache is None:
+        hub: Hub = request.app.state.hub
+        cache = request.app.state.token_cache = TokenCache(hub.settings.token_cache_s)
+    return cache
+
 
 async def authenticated(
     request: Request,
@@ -56,9 +72,7 @@ async def authenticated(
 ) -> Actor:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("send Authorization: Bearer <token>", code="not_authenticated")
-    cache: TokenCache | None = getattr(request.app.state, "token_cache", None)
-    if cache is None:
-        cache = request.app.state.token_cache = TokenCache(hub.settings.token_cache_s)
+    cache = token_cache(request)
     actor = cache.get(credentials.credentials)
     if actor is None:
         # The database lookup runs in the thread pool; a cache hit costs no hop at all.

@@ -4,14 +4,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from hub import __version__
-
-if TYPE_CHECKING:
-    from inventory.users import IssuedToken
+from hub.cli_common import ConfigOption
+from hub.cli_common import database_failure as _database_failure
+from hub.cli_common import fail as _fail
+from hub.cli_common import hub_settings as _hub_settings
+from hub.cli_common import stock_hub as _stock_hub
+from hub.cli_users import user_app
 
 app = typer.Typer(
     name="stockwarden",
@@ -22,21 +25,9 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-user_app = typer.Typer(help="Users and API tokens.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 import_app = typer.Typer(help="Bulk import from CSV.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
-
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option("--config", "-c", help="Config file (TOML or YAML); env STOCKWARDEN_CONFIG."),
-]
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.secho(message, err=True, fg=typer.colors.RED)
-    return typer.Exit(code)
-
 
 def _port_free(port: int) -> bool:
     import socket
@@ -47,23 +38,6 @@ def _port_free(port: int) -> bool:
         except OSError:
             return False
     return True
-
-
-def _database_failure(exc: Exception) -> typer.Exit:
-    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-    return _fail(f"cannot use the database: {reason}", code=1)
-
-
-def _hub_settings(config: Path | None, **overrides: object):  # -> HubSettings
-    from hub.logs import configure_logging
-    from hub.settings import SettingsError, load_settings
-
-    try:
-        settings = load_settings(config, **{k: v for k, v in overrides.items() if v is not None})
-    except SettingsError as exc:
-        raise _fail(f"configuration error:\n{exc}") from None
-    configure_logging(settings.log_level, settings.log_format)
-    return settings
 
 
 @app.callback()
@@ -223,81 +197,6 @@ def db_upgrade(config: ConfigOption = None) -> None:
     except OperationalError as exc:
         raise _database_failure(exc) from None
     typer.echo("database is up to date")
-
-
-def _stock_hub(config: Path | None):  # -> Hub, schema migrated
-    settings = _hub_settings(config)
-    from hub.container import Hub
-
-    return Hub.build(settings)
-
-
-def _print_token(issued: IssuedToken) -> None:
-    typer.echo(f"user {issued.username} ({issued.role.value}); API token, shown only now:")
-    typer.echo(issued.token)
-
-
-@user_app.command("create-admin")
-def user_create_admin(
-    username: Annotated[str, typer.Option(help="Login name of the first administrator.")],
-    password: Annotated[
-        bool, typer.Option("--password", help="Also set a password for the web login (asked).")
-    ] = False,
-    config: ConfigOption = None,
-) -> None:
-    """Create an administrator and print their API token (once)."""
-    user_create(username=username, role="admin", password=password, config=config)
-
-
-@user_app.command("create")
-def user_create(
-    username: Annotated[str, typer.Option(help="Login name.")],
-    role: Annotated[str, typer.Option(help="operator, supervisor or admin.")] = "operator",
-    password: Annotated[
-        bool, typer.Option("--password", help="Also set a password for the web login (asked).")
-    ] = False,
-    config: ConfigOption = None,
-) -> None:
-    """Create a user and print their API token (once)."""
-    from inventory.users import create_user_with_token
-    from kernel.actors import Role
-    from kernel.errors import DomainError
-
-    try:
-        wanted = Role(role)
-    except ValueError:
-        raise _fail(f"role must be one of {', '.join(r.value for r in Role)}") from None
-    secret = None
-    if password:
-        secret = typer.prompt("password", hide_input=True, confirmation_prompt=True)
-    if secret is not None and len(secret) < 10:
-        raise _fail("the password needs at least 10 characters")
-    hub = _stock_hub(config)
-    try:
-        with hub.writes() as session:
-            _print_token(create_user_with_token(session, username, wanted, secret))
-    except DomainError as exc:
-        raise _fail(exc.message) from None
-    finally:
-        hub.stop()
-
-
-@user_app.command("token")
-def user_token(
-    username: Annotated[str, typer.Option(help="Whose token.")], config: ConfigOption = None
-) -> None:
-    """Issue another API token for a user (printed once)."""
-    from inventory.users import new_token
-    from kernel.errors import DomainError
-
-    hub = _stock_hub(config)
-    try:
-        with hub.writes() as session:
-            _print_token(new_token(session, username, label="cli").get())
-    except DomainError as exc:
-        raise _fail(exc.message) from None
-    finally:
-        hub.stop()
 
 
 def _run_import(path: Path, what: str, run: object, report_file: Path | None) -> None:

@@ -98,7 +98,8 @@ class HubSettings(BaseSettings):
     )
     token_cache_s: float = Field(
         10.0, ge=0, le=300,
-        description="how long the hub remembers a checked token; revocation takes this long",
+        description="how long the hub remembers a checked token: a token revoked or a user "
+                    "changed through another hub process or the CLI takes this long",
     )
     scan_separator_standins: str = Field(
         "|", description="characters a scanner sends instead of the GS1 group separator (ASCII 29)"

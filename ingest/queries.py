@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ingest.orm import DeadLetter, HourlyStat, LatestReading, Sensor
@@ -113,7 +114,8 @@ def sensor_hours(
     if quantity:
         query = query.where(HourlyStat.quantity == quantity)
     return [
-        HourView(h.hour, h.quantity, h.count, h.min, h.max, h.sum / h.count)
+        HourView(h.hour, h.quantity, h.count, h.min, h.max,
+                 mean_of([(h.count, h.min, h.max, h.sum)]))
         for h in session.scalars(query.order_by(HourlyStat.hour, HourlyStat.quantity))
     ]
 
@@ -124,22 +126,46 @@ def zone_hours(
     """Every sensor of the zone folded together, hour by hour."""
     _check_period(start, end)
     zone_id = zone_by_code(session, zone).id
+    # Folded in Python, not with SQL's sum(): PostgreSQL raises on a float sum
+    # that overflows, and the mean must stay finite (see `mean_of`).
     query = (
-        select(
-            HourlyStat.hour, HourlyStat.quantity, func.sum(HourlyStat.count),
-            func.min(HourlyStat.min), func.max(HourlyStat.max), func.sum(HourlyStat.sum),
-        )
+        select(HourlyStat.hour, HourlyStat.quantity, HourlyStat.count, HourlyStat.min,
+               HourlyStat.max, HourlyStat.sum)
         .join(Sensor, Sensor.id == HourlyStat.sensor_id)
         .where(Sensor.zone_id == zone_id, HourlyStat.hour >= start, HourlyStat.hour < end)
-        .group_by(HourlyStat.hour, HourlyStat.quantity)
         .order_by(HourlyStat.hour, HourlyStat.quantity)
     )
     if quantity:
         query = query.where(HourlyStat.quantity == quantity)
+    hours: dict[tuple[datetime, str], list[tuple[int, float, float, float]]] = {}
+    for hour, q, count, lo, hi, total in session.execute(query):
+        hours.setdefault((hour, q), []).append((count, lo, hi, total))
     return [
-        HourView(hour, q, count, lo, hi, total / count)
-        for hour, q, count, lo, hi, total in session.execute(query)
+        HourView(hour, q, sum(p[0] for p in parts), min(p[1] for p in parts),
+                 max(p[2] for p in parts), mean_of(parts))
+        for (hour, q), parts in hours.items()
     ]
+
+
+def mean_of(parts: list[tuple[int, float, float, float]]) -> float:
+    """The mean of hourly roll-ups (count, min, max, sum) without overflow.
+
+    Readings near the float limit (1.7e308) make a stored sum infinite; sum/count
+    would then be inf, sent as null where the schema says number. Each part
+    adds sum/N instead of the sum (finite, at most max·count/N); a part whose sum
+    overflowed on ingest adds its midpoint times its share, the best estimate
+    left. The result is clamped to [min, max], where a mean always lies."""
+    n = sum(p[0] for p in parts)
+    lo, hi = min(p[1] for p in parts), max(p[2] for p in parts)
+    mean = 0.0
+    for count, p_lo, p_hi, total in parts:
+        share = total / n
+        if not math.isfinite(share):
+            share = (p_lo / 2 + p_hi / 2) * (count / n)
+        mean += share
+    if not math.isfinite(mean):  # shares near the limit with the same sign
+        mean = lo / 2 + hi / 2
+    return min(max(mean, lo), hi)
 
 
 def recent_dead_letters(session: Session, limit: int = 100) -> list[DeadLetter]:

@@ -21,6 +21,7 @@ from inventory.commands import Receive
 from inventory.masterdata import ItemCreate, create_item
 from kernel.actors import Actor
 from kernel.errors import DomainError
+from kernel.text import text_problem
 from kernel.uow import Idempotency
 
 ITEM_COLUMNS = ["sku", "gtin", "name", "unit", "storage_class", "min_stock", "policy",
@@ -44,7 +45,9 @@ class ImportReport:
 
 
 def _rows(path: Path, required: set[str]) -> Iterator[tuple[int, dict[str, str]]]:
-    with path.open(newline="", encoding="utf-8-sig") as handle:
+    # Bytes that are not UTF-8 become lone surrogates (surrogateescape), so the
+    # row holding them is refused with its column named instead of ending the import.
+    with path.open(newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
         reader = csv.DictReader(handle)
         missing = required - set(reader.fieldnames or [])
         if missing:
@@ -54,8 +57,21 @@ def _rows(path: Path, required: set[str]) -> Iterator[tuple[int, dict[str, str]]
             yield line, {k: (v or "").strip() for k, v in row.items() if k}
 
 
+class UnstorableText(DomainError):
+    code = "unstorable_text"
+
+
+def _refuse_unstorable(row: dict[str, str]) -> None:
+    """NUL characters and text that is not UTF-8: no database can store them."""
+    problems = [f"{column}: {problem}" for column, value in row.items()
+                if (problem := text_problem(value))]
+    if problems:
+        raise UnstorableText("; ".join(problems).replace(
+            "lone surrogates (U+D800-U+DFFF); send valid UTF-8", "bytes that are not UTF-8"))
+
+
 def count_rows(path: Path) -> int:
-    with path.open(encoding="utf-8-sig") as handle:
+    with path.open(encoding="utf-8-sig", errors="surrogateescape") as handle:
         return max(sum(1 for _ in handle) - 1, 0)
 
 
@@ -79,6 +95,7 @@ def import_items(
         for line, row in _rows(path, {"sku", "name"}):
             report.rows += 1
             try:
+                _refuse_unstorable(row)
                 create_item(session, ItemCreate.model_validate(_without_blanks(row)))
                 report.imported += 1
             except (ValidationError, DomainError) as exc:
@@ -98,6 +115,7 @@ def import_stock(
         for line, row in _rows(path, {"item", "lot_number", "location", "quantity"}):
             report.rows += 1
             try:
+                _refuse_unstorable(row)
                 command = Receive.model_validate(
                     {"reference": "opening stock", **_without_blanks(row)})
                 key = Idempotency(actor.user_id, f"import:{file_hash}:{line}",

@@ -3,6 +3,8 @@ lots by id. Looks them up and hands plain values to inventory/labels.py."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,20 +13,24 @@ from inventory import repository as repo
 from inventory.labels import MODE_COMMANDS, Label, command_label, location_label, lot_label
 from inventory.orm import Item, Location, Lot
 from kernel.errors import Invalid, NotFound
+from kernel.fields import MAX_ID
 from kernel.orm import Zone
 from kernel.uow import run_read
 
 MAX_LABELS = 24 * 20  # twenty sheets
+# A command travels as Code 128, which carries ASCII only: a word, as scanners send it.
+Command = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,31}$", examples=["RECEIVE"])]
+LotId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class LabelSheet(BaseModel):
     model_config = ConfigDict(extra="forbid")
     locations: list[str] = Field(default_factory=list, max_length=MAX_LABELS)
     zone: str | None = Field(None, max_length=64, description="every active bin of the zone")
-    commands: list[str] = Field(default_factory=list, max_length=100,
+    commands: list[Command] = Field(default_factory=list, max_length=100,
                                 description="command labels, e.g. RECEIVE; see `modes`")
     modes: bool = Field(False, description="one command label per scan mode")
-    lots: list[int] = Field(default_factory=list, max_length=MAX_LABELS, description="lot ids")
+    lots: list[LotId] = Field(default_factory=list, max_length=MAX_LABELS, description="lot ids")
 
 
 def labels_for(session: Session, sheet: LabelSheet, *, location_prefix: str = "LOC:",

@@ -32,6 +32,11 @@ def item_by_reference(session: Session, reference: str) -> Item:
     return found
 
 
+def find_item_by_gtin(session: Session, gtin: str) -> str | None:
+    """The SKU of the item with this GTIN, or None."""
+    return session.scalar(select(Item.sku).where(Item.gtin == gtin.zfill(14)))
+
+
 def item_by_gtin(session: Session, gtin: str) -> Item:
     found = session.scalar(select(Item).where(Item.gtin == gtin.zfill(14)))
     if found is None:

@@ -60,12 +60,27 @@ class ScanOutcome:
     # The booking made (a product scan in a booking mode), or its first answer
     # when the request is a resend: `booked.replay`.
     booked: Done[Booking] | None = None
+    known: bool = True  # false: a product whose GTIN is not on file (identify only)
+    message: str | None = None
 
 
 def _need(value: T | None, what: str, mode: ScanMode) -> T:
     if value is None or value == "":
         raise Invalid(f"a {mode.value} scan needs {what}", code="scan_incomplete")
     return value
+
+
+def _identify(session: Session, scan: GS1Scan) -> ScanOutcome:
+    """The label read, and whether its product is on file: a label can be checked
+    before its item exists."""
+    if scan.gtin is None:
+        return ScanOutcome(scan, "product", None, known=False,
+                           message="this barcode has no GTIN, so no item can be looked up")
+    found = run_read(session, lambda: repo.find_item_by_gtin(session, scan.gtin or ""))
+    if found is None:
+        return ScanOutcome(scan, "product", None, known=False,
+                           message=f"GTIN {scan.gtin} is not on file")
+    return ScanOutcome(scan, "product", found)
 
 
 def book_scan(
@@ -77,12 +92,12 @@ def book_scan(
     if not isinstance(scan, GS1Scan):
         kind = "location" if isinstance(scan, LocationLabel) else "command"
         return ScanOutcome(scan, kind, None)
+    mode = request.mode
+    if mode is ScanMode.IDENTIFY:
+        return _identify(session, scan)
     if scan.gtin is None:
         check_receivable(scan, today())  # names the missing GTIN
     item = run_read(session, lambda: repo.item_by_gtin(session, scan.gtin or "").sku)
-    mode = request.mode
-    if mode is ScanMode.IDENTIFY:
-        return ScanOutcome(scan, "product", item)
     lot = scan.lot or request.lot_number
     quantity = request.quantity or scan.quantity or 1
     answer: Done[Booking]

@@ -11,7 +11,7 @@ Plain Python: no web, database or MQTT imports.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from biip import ParseError
@@ -53,6 +53,8 @@ class GS1Scan:
     quantity: int | None  # AI 30, or AI 37 on a logistic label
     symbology: str | None  # None when the scanner sent no symbology identifier
     raw: str
+    # Every element string as read, by AI ("01": "0950…"), for a label check.
+    ais: dict[str, str] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -222,4 +224,5 @@ def _gs1_scan(
         quantity=int(quantity) if quantity is not None else None,
         symbology=symbology,
         raw=raw,
+        ais={element.ai.ai: element.value for element in elements},
     )

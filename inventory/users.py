@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from kernel.actors import Actor, Role
@@ -139,16 +139,83 @@ def update_user(
     session: Session, username: str, *, role: Role | None = None, active: bool | None = None,
     password: str | None = None, idem: Idempotency | None = None,
 ) -> Done[User]:
+    """Change a user's role, activity or password. Deactivation revokes every token
+    they hold (reactivation brings none back: issue new ones). The last active
+    admin can be neither deactivated nor demoted."""
+
     def work() -> User:
         user = _user(session, username)
+        demoted = role is not None and role is not Role.ADMIN
+        if user.role == Role.ADMIN.value and user.active and (demoted or active is False):
+            _refuse_last_admin(session, user)
         if role is not None:
             user.role = role.value
         if active is not None:
+            if not active and user.active:
+                session.execute(update(ApiToken).where(
+                    ApiToken.user_id == user.id, ApiToken.revoked.is_(False)
+                ).values(revoked=True))
             user.active = active
         if password is not None:
             user.password_hash = hash_password(password)
         session.flush()
         return user
+
+    return run_write(session, work, idempotency=idem)
+
+
+def _refuse_last_admin(session: Session, user: User) -> None:
+    # FOR UPDATE (PostgreSQL): two admins demoting each other at once are
+    # serialised, and the second sees the first's change; SQLite has one writer.
+    others = session.scalars(
+        select(User.id).where(User.role == Role.ADMIN.value, User.active.is_(True),
+                              User.id != user.id).with_for_update()
+    ).all()
+    if not others:
+        raise Conflict(
+            f"{user.username} is the last active admin; make another user admin first, "
+            "or nobody could administer the hub", code="last_admin")
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    """A token as listed: never the secret (only its digest is stored anyway)."""
+
+    id: int
+    label: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked: bool
+    user_id: int
+
+
+def _info(token: ApiToken) -> TokenInfo:
+    return TokenInfo(token.id, token.label, token.created_at, token.expires_at, token.revoked,
+                     token.user_id)
+
+
+def list_tokens(session: Session, username: str) -> list[TokenInfo]:
+    def work() -> list[TokenInfo]:
+        user = _user(session, username)
+        return [_info(t) for t in session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id))]
+
+    return run_read(session, work)
+
+
+def revoke_token(session: Session, username: str, token_id: int,
+                 idem: Idempotency | None = None) -> Done[TokenInfo]:
+    """Revoke one token of a user; revoking a revoked token changes nothing."""
+
+    def work() -> TokenInfo:
+        user = _user(session, username)
+        token = session.scalar(select(ApiToken).where(
+            ApiToken.id == token_id, ApiToken.user_id == user.id))
+        if token is None:
+            raise NotFound(f"{username} has no token {token_id}", code="token_not_found")
+        token.revoked = True
+        session.flush()
+        return _info(token)
 
     return run_write(session, work, idempotency=idem)
 

@@ -7,11 +7,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Header, Request, Response
+from fastapi import Depends, Header, Path, Request, Response
 from pydantic import BaseModel
 
 from hub.auth import CurrentUser, idempotency
+from kernel.fields import MAX_ID
 from kernel.uow import Done, Idempotency, Recorded, jsonable
+
+# A row id in a path: bounded to the database's integer, so a huge id is a 422, not a 500.
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 P = TypeVar("P", bound=BaseModel)
 
@@ -63,7 +67,8 @@ def reply(
 async def optional_idempotency(
     request: Request,
     actor: CurrentUser,
-    key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)] = None,
+    key: Annotated[
+        str | None, Header(alias="Idempotency-Key", min_length=8, max_length=128)] = None,
 ) -> Idempotency | None:
     if key is None:
         return None

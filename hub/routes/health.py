@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from hub.deps import HubDep
@@ -13,7 +14,15 @@ from hub.deps import HubDep
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health", summary="Liveness and readiness of broker, store and database")
+class HealthPublic(BaseModel):
+    status: Literal["ok", "degraded"]
+    checks: dict[str, dict[str, Any]] = Field(
+        description="per dependency: ok (bool) and, when not, its error")
+
+
+@router.get("/health", summary="Liveness and readiness of broker, store and database",
+            response_model=HealthPublic,
+            responses={503: {"model": HealthPublic, "description": "degraded: a check failed"}})
 def health(hub: HubDep) -> JSONResponse:
     checks: dict[str, Any] = {}
     try:

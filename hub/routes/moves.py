@@ -22,6 +22,7 @@ from inventory import queries, services
 from inventory.commands import Adjust, Count, Dispatch, PickPreview, Receive, Return, Transfer
 from inventory.domain import AllocationPolicy, MoveKind
 from inventory.ledger import Booking
+from kernel.fields import MAX_ID, IsoDateTime
 from kernel.uow import Done, Idempotency, jsonable
 
 router = APIRouter(tags=["stock moves"])
@@ -146,9 +147,9 @@ class LedgerRowPublic(BaseModel):
 def list_moves(
     session: SessionDep,
     item: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    after_id: int = Query(0, ge=0, description="page on: the last id you have"),
+    since: IsoDateTime | None = None,
+    until: IsoDateTime | None = None,
+    after_id: int = Query(0, ge=0, le=MAX_ID, description="page on: the last id you have"),
     limit: int = Query(500, ge=1, le=5000),
 ) -> object:
     return jsonable(list(queries.ledger(session, item=item, since=since, until=until,
@@ -158,8 +159,8 @@ def list_moves(
 @router.get("/moves.csv", response_class=StreamingResponse,
             responses={200: {"content": {"text/csv": {}}}})
 def export_moves(
-    hub: HubDep, item: str | None = None, since: datetime | None = None,
-    until: datetime | None = None,
+    hub: HubDep, item: str | None = None, since: IsoDateTime | None = None,
+    until: IsoDateTime | None = None,
 ) -> StreamingResponse:
     """The whole ledger (or a slice) as CSV, streamed row by row."""
 

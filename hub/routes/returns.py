@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from hub.auth import CurrentUser, IdempotencyDep, Supervisor
 from hub.deps import SessionDep, WriteSessionDep
-from hub.routes.common import recorded, reply
+from hub.routes.common import PathId, recorded, reply
 from hub.routes.moves import PROBLEMS, BookingPublic
 from inventory import returns, services
 from inventory.commands import Return
@@ -60,12 +60,12 @@ def pending(session: SessionDep, _user: CurrentUser) -> object:
 
 
 @router.get("/returns/{return_id}", response_model=ReturnPublic, responses=PROBLEMS)
-def get_return(return_id: int, session: SessionDep, _user: CurrentUser) -> object:
+def get_return(return_id: PathId, session: SessionDep, _user: CurrentUser) -> object:
     return jsonable(returns.get(session, return_id))
 
 
 @router.post("/returns/{return_id}/inspect", response_model=ReturnPublic, responses=PROBLEMS)
-def inspect(return_id: int, body: Inspection, session: WriteSessionDep, user: Supervisor,
+def inspect(return_id: PathId, body: Inspection, session: WriteSessionDep, user: Supervisor,
             idem: IdempotencyDep, response: Response) -> ReturnPublic:
     """Release the held units into stock, or reject them (written off by an `adjust`
     move, reference `return:<id>`); who, when and why are recorded."""

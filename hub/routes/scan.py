@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from hub.auth import CurrentUser, IdempotencyDep
+from hub.auth import CurrentUser
 from hub.deps import HubDep, WriteSessionDep
-from hub.routes.common import recorded, reply
+from hub.problems import invalid_request
+from hub.routes.common import OptionalIdempotencyDep, recorded, reply
 from hub.routes.moves import PROBLEMS, BookingPublic
-from inventory.scan_actions import ScanRequest, book_scan
+from inventory.scan_actions import ScanMode, ScanRequest, book_scan
 from inventory.scanning import ScanSettings
 from kernel.uow import jsonable
 
@@ -19,9 +20,15 @@ router = APIRouter(tags=["scan"])
 
 
 class ScanPublic(BaseModel):
-    kind: str
-    scan: dict[str, object]
-    item: str | None
+    kind: str = Field(description="product, location or command")
+    scan: dict[str, object] = Field(
+        description="the label read: gtin, lot, expiry, best_before, production_date, serial, "
+                    "quantity, symbology, raw and ais (every element string by AI) for a "
+                    "product; code or command and argument for our own labels")
+    item: str | None = Field(description="the SKU whose GTIN this is; null when not on file")
+    known: bool = Field(True, description="false: a product whose GTIN is not on file "
+                                          "(identify only; booking modes answer 404)")
+    message: str | None = Field(None, description="why `known` is false")
     booking: BookingPublic | None
 
 
@@ -34,14 +41,21 @@ def scan_settings(hub: HubDep) -> ScanSettings:
 
 @router.post("/scan", response_model=ScanPublic, responses=PROBLEMS)
 def scan(body: ScanRequest, hub: HubDep, session: WriteSessionDep, user: CurrentUser,
-         idem: IdempotencyDep, response: Response) -> ScanPublic:
+         idem: OptionalIdempotencyDep, response: Response) -> ScanPublic:
     """Interpret a raw scan (GS1-128, DataMatrix, QR, Digital Link, EAN/UPC, our
     location and command labels) and, in a booking mode, book it. A scan that
-    cannot be read or used is answered 422 with the problem named; nothing is booked."""
+    cannot be read or used is answered 422 with the problem named; nothing is booked.
+
+    `mode=identify` (the default) books nothing and needs no `Idempotency-Key`: it
+    answers what the label says even when its GTIN is not on file (`known: false`).
+    Every booking mode needs the key."""
+    if body.mode is not ScanMode.IDENTIFY and idem is None:
+        raise invalid_request([(("header", "Idempotency-Key"),
+                                f"a {body.mode.value} scan books stock: send a unique key")])
     outcome = book_scan(session, body, user, recorded(idem, BookingPublic),
                         scan_settings(hub), lambda: datetime.now(UTC).date())
     booking = None
     if outcome.booked is not None:
         booking = reply(outcome.booked, BookingPublic, response)
     return ScanPublic(kind=outcome.kind, scan=jsonable(outcome.scan), item=outcome.item,
-                      booking=booking)
+                      known=outcome.known, message=outcome.message, booking=booking)

@@ -14,6 +14,7 @@ from hub.routes.common import OptionalIdempotencyDep, recorded, reply
 from ingest import queries, sensors
 from ingest.sensors import SensorCreate, SensorUpdate
 from kernel.actors import Role
+from kernel.fields import IsoDateTime
 
 router = APIRouter(tags=["sensors"])
 admin_only = [Depends(require_role(Role.ADMIN))]
@@ -108,13 +109,14 @@ def latest_readings(
 
 
 def _period(start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
-    end = (end or datetime.now(UTC)).astimezone(UTC)
-    start = (start or end - timedelta(hours=24)).astimezone(UTC)
-    return start, end
+    end = end or datetime.now(UTC)
+    return start or end - timedelta(hours=24), end
 
 
-Start = Annotated[datetime | None, Query(description="UTC; default: 24 hours before end")]
-End = Annotated[datetime | None, Query(description="UTC; default: now")]
+Start = Annotated[IsoDateTime | None, Query(
+    description="ISO 8601, UTC unless an offset is given; default: 24 hours before end")]
+End = Annotated[IsoDateTime | None, Query(
+    description="ISO 8601, UTC unless an offset is given; default: now")]
 
 
 @router.get("/sensors/{sensor_id}/hourly", response_model=list[HourPublic])

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from hub.deps import SessionDep
 from inventory import queries
 from inventory.domain import QcStatus
+from kernel.fields import MAX_OFFSET
 from kernel.uow import jsonable
 
 router = APIRouter(tags=["stock"])
@@ -35,7 +36,7 @@ def stock(
     location: str | None = Query(None, description="location code"),
     zone: str | None = Query(None, description="zone code"),
     limit: int = Query(1000, ge=1, le=10_000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> object:
     where = queries.StockFilter(item, lot_number, location, zone)
     return jsonable(queries.stock(session, where, limit, offset))

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from hub.auth import CurrentUser, IdempotencyDep, Supervisor
 from hub.deps import SessionDep, WriteSessionDep
-from hub.routes.common import recorded, reply
+from hub.routes.common import PathId, recorded, reply
 from inventory import stocktake, stocktake_views
 from inventory.stocktake import CancelRequest, CountEntry, OpenStocktake, RecountRequest
 from inventory.stocktake_domain import StocktakeStatus
@@ -110,13 +110,13 @@ def list_stocktakes(session: SessionDep, _user: CurrentUser,
 
 
 @router.get("/stocktakes/{stocktake_id}", **one)
-def get_stocktake(stocktake_id: int, session: SessionDep, user: CurrentUser) -> object:
+def get_stocktake(stocktake_id: PathId, session: SessionDep, user: CurrentUser) -> object:
     """The stocktake and its lines; book quantities are null for operators when blind."""
     return jsonable(stocktake_views.get(session, stocktake_id, user))
 
 
 @router.post("/stocktakes/{stocktake_id}/counts", status_code=201, **one)
-def count(stocktake_id: int, body: CountEntry, session: WriteSessionDep, user: CurrentUser,
+def count(stocktake_id: PathId, body: CountEntry, session: WriteSessionDep, user: CurrentUser,
           idem: IdempotencyDep, response: Response) -> StocktakePublic:
     """Record a count of one lot in one bin; books nothing. The answer shows that line
     (without the book quantity)."""
@@ -126,7 +126,7 @@ def count(stocktake_id: int, body: CountEntry, session: WriteSessionDep, user: C
 
 
 @router.post("/stocktakes/{stocktake_id}/recount", **one)
-def request_recount(stocktake_id: int, body: RecountRequest, session: WriteSessionDep,
+def request_recount(stocktake_id: PathId, body: RecountRequest, session: WriteSessionDep,
                     user: Supervisor, idem: IdempotencyDep,
                     response: Response) -> StocktakePublic:
     """Reopen counted lines (by id); their next count wins, the history is kept."""
@@ -137,14 +137,14 @@ def request_recount(stocktake_id: int, body: RecountRequest, session: WriteSessi
 
 @router.get("/stocktakes/{stocktake_id}/variances", response_model=VarianceReportPublic,
             responses=PROBLEMS)
-def variances(stocktake_id: int, session: SessionDep, _user: Supervisor) -> object:
+def variances(stocktake_id: PathId, session: SessionDep, _user: Supervisor) -> object:
     """Per lot and bin: book at the count, counted, difference, moves since the
     count, and value where the item has a unit cost."""
     return jsonable(stocktake_views.variance_report(session, stocktake_id))
 
 
 @router.post("/stocktakes/{stocktake_id}/approve", **one)
-def approve(stocktake_id: int, session: WriteSessionDep, user: Supervisor,
+def approve(stocktake_id: PathId, session: WriteSessionDep, user: Supervisor,
             idem: IdempotencyDep, response: Response) -> StocktakePublic:
     """Post a `count` move (reference `stocktake:<id>`) for every line with a difference."""
     done = stocktake.approve(session, stocktake_id, user, recorded(idem, StocktakePublic))
@@ -152,7 +152,7 @@ def approve(stocktake_id: int, session: WriteSessionDep, user: Supervisor,
 
 
 @router.post("/stocktakes/{stocktake_id}/cancel", **one)
-def cancel(stocktake_id: int, body: CancelRequest, session: WriteSessionDep, user: Supervisor,
+def cancel(stocktake_id: PathId, body: CancelRequest, session: WriteSessionDep, user: Supervisor,
            idem: IdempotencyDep, response: Response) -> StocktakePublic:
     """Close without posting anything."""
     done = stocktake.cancel(session, stocktake_id, body, user, recorded(idem, StocktakePublic))

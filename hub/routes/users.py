@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 
-from hub.auth import CurrentUser, require_role
+from hub.auth import CurrentUser, require_role, token_cache
 from hub.deps import HubDep, SessionDep, WriteSessionDep
 from hub.routes.common import OptionalIdempotencyDep, as_model, recorded, reply
 from inventory import users as user_service
-from kernel.actors import Role
-from kernel.fields import KEEP_OR_SET, refuse_null
+from kernel.actors import Actor, Role
+from kernel.errors import Forbidden
+from kernel.fields import KEEP_OR_SET, MAX_ID, refuse_null
 from kernel.orm import User
+from kernel.uow import jsonable
 
 router = APIRouter(tags=["users"])
 admin_only = [Depends(require_role(Role.ADMIN))]
@@ -95,10 +98,53 @@ def post_token(username: str, session: WriteSessionDep, idem: OptionalIdempotenc
     return reply(done, TokenPublic, response)
 
 
-@router.patch("/users/{username}", response_model=UserPublic, dependencies=admin_only)
+@router.patch("/users/{username}", response_model=UserPublic, dependencies=admin_only,
+              responses={409: {"description": "last_admin: the last active admin cannot be "
+                                              "deactivated or demoted"}})
 def update_user(username: str, body: UserUpdate, session: WriteSessionDep,
-                idem: OptionalIdempotencyDep, response: Response) -> UserPublic:
+                idem: OptionalIdempotencyDep, response: Response, request: Request) -> UserPublic:
+    """Change a user's role, activity or password. Deactivating revokes all their
+    tokens; reactivating brings none back."""
     done = user_service.update_user(
         session, username, role=body.role, active=body.active, password=body.password,
         idem=recorded(idem, UserPublic, UserPublic.model_validate))
-    return reply(done, UserPublic, response, UserPublic.model_validate)
+    answer = reply(done, UserPublic, response, UserPublic.model_validate)
+    token_cache(request).forget_user(answer.id)  # takes effect now, not after the cache
+    return answer
+
+
+class TokenInfoPublic(BaseModel):
+    id: int
+    label: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked: bool
+
+
+def _own_or_admin(username: str, actor: Actor) -> None:
+    if actor.username != username and not actor.role.allows(Role.ADMIN):
+        raise Forbidden(f"{actor.username} may manage only their own tokens",
+                        code="role_required")
+
+
+@router.get("/users/{username}/tokens", response_model=list[TokenInfoPublic])
+def list_tokens(username: str, session: SessionDep, user: CurrentUser) -> list[TokenInfoPublic]:
+    """A user's tokens, revoked ones included; never the secret (admin, or the user)."""
+    _own_or_admin(username, user)
+    return [TokenInfoPublic.model_validate(jsonable(t))
+            for t in user_service.list_tokens(session, username)]
+
+
+@router.delete("/users/{username}/tokens/{token_id}", response_model=TokenInfoPublic)
+def revoke_token(username: str, token_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+                 session: WriteSessionDep, user: CurrentUser, request: Request,
+                 idem: OptionalIdempotencyDep, response: Response) -> TokenInfoPublic:
+    """Revoke one token at once (admin, or the user for their own tokens)."""
+    _own_or_admin(username, user)
+    done = user_service.revoke_token(session, username, token_id,
+                                     recorded(idem, TokenInfoPublic))
+    answer = reply(done, TokenInfoPublic, response)
+    # The cache is keyed by secret, which the hub does not keep: drop the user's entries.
+    if done.value is not None:
+        token_cache(request).forget_user(done.value.user_id)
+    return answer
