@@ -10,6 +10,7 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict, Field
 
 from inventory.domain import QcStatus
+from kernel.fields import MAX_ID, MAX_QUANTITY
 
 Code = Field(min_length=1, max_length=64)
 Reference = Field(None, max_length=128, description="delivery note, order or other document")
@@ -24,14 +25,14 @@ class Receive(_Command):
     lot_number: str = Code
     expiry: date | None = None
     production_date: date | None = None
-    quantity: int = Field(gt=0, le=10_000_000)
+    quantity: int = Field(gt=0, le=MAX_QUANTITY)
     location: str = Field(min_length=1, max_length=64, description="location (bin) code")
     reference: str | None = Reference
 
 
 class Dispatch(_Command):
     item: str = Field(min_length=1, max_length=64, description="SKU or GTIN")
-    quantity: int = Field(gt=0, le=10_000_000)
+    quantity: int = Field(gt=0, le=MAX_QUANTITY)
     lot_number: str | None = Field(
         None, max_length=64, description="pick this lot instead of the suggested one"
     )
@@ -44,7 +45,7 @@ class Dispatch(_Command):
 
 class PickPreview(_Command):
     item: str = Field(min_length=1, max_length=64)
-    quantity: int = Field(gt=0, le=10_000_000)
+    quantity: int = Field(gt=0, le=MAX_QUANTITY)
     location: str | None = Field(None, max_length=64)
 
 
@@ -53,7 +54,7 @@ class Transfer(_Command):
     lot_number: str = Code
     from_location: str = Code
     to_location: str = Code
-    quantity: int = Field(gt=0, le=10_000_000)
+    quantity: int = Field(gt=0, le=MAX_QUANTITY)
     reference: str | None = Reference
 
 
@@ -61,7 +62,8 @@ class Adjust(_Command):
     item: str = Field(min_length=1, max_length=64)
     lot_number: str = Code
     location: str = Code
-    delta: int = Field(description="signed change, e.g. -2 for two broken units")
+    delta: int = Field(ge=-MAX_QUANTITY, le=MAX_QUANTITY,
+                       description="signed change, e.g. -2 for two broken units")
     reason: str = Field(min_length=3, max_length=500)
     reference: str | None = Reference
 
@@ -70,10 +72,11 @@ class Count(_Command):
     item: str = Field(min_length=1, max_length=64)
     lot_number: str = Code
     location: str = Code
-    counted: int = Field(ge=0, le=10_000_000)
+    counted: int = Field(ge=0, le=MAX_QUANTITY)
     reference: str | None = Reference
     stocktake: int | None = Field(
-        None, ge=1, description="record the count in this stocktake (refused for a bin it "
+        None, ge=1, le=MAX_ID,
+        description="record the count in this stocktake (refused for a bin it "
                                 "does not count); by default a bin's active stocktake, if any")
 
 
@@ -82,7 +85,7 @@ class Return(_Command):
     lot_number: str = Code
     expiry: date | None = Field(None, description="needed only if the lot is new to us")
     location: str = Code
-    quantity: int = Field(gt=0, le=10_000_000)
+    quantity: int = Field(gt=0, le=MAX_QUANTITY)
     reason: str = Field(min_length=3, max_length=500)
     quarantine: bool = Field(
         True, description="hold the returned units in their bin until a supervisor "

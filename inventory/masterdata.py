@@ -19,7 +19,7 @@ from inventory import repository as repo
 from inventory.domain import AllocationPolicy
 from inventory.orm import Item, Location
 from kernel.errors import Conflict, Invalid, NotFound
-from kernel.fields import KEEP_OR_SET, NULL_CLEARS, refuse_null
+from kernel.fields import KEEP_OR_SET, MAX_QUANTITY, NULL_CLEARS, refuse_null
 from kernel.orm import Base, StorageClass, Zone
 from kernel.uow import Done, Idempotency, run_write
 
@@ -49,7 +49,7 @@ class ItemUpdate(BaseModel):
         None, description=f"GTIN-8, -12, -13 or -14; stored as 14 digits; {NULL_CLEARS}")
     unit: str | None = Field(None, min_length=1, max_length=16, description=KEEP_OR_SET)
     storage_class: str | None = Field(None, description=f"storage class code; {NULL_CLEARS}")
-    min_stock: int | None = Field(None, ge=0, description=KEEP_OR_SET)
+    min_stock: int | None = Field(None, ge=0, le=MAX_QUANTITY, description=KEEP_OR_SET)
     policy: AllocationPolicy | None = Field(None, description=KEEP_OR_SET)
     hazardous: bool | None = Field(None, description=KEEP_OR_SET)
     abc_class: str | None = Field(None, pattern="^[ABC]$", description=NULL_CLEARS)
@@ -70,7 +70,7 @@ class ItemCreate(ItemUpdate):
     sku: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}$")
     name: str = Field(min_length=1, max_length=200)
     unit: str = Field("each", min_length=1, max_length=16)
-    min_stock: int = Field(0, ge=0)
+    min_stock: int = Field(0, ge=0, le=MAX_QUANTITY)
     policy: AllocationPolicy = AllocationPolicy.FEFO
     hazardous: bool = False
     quarantine_on_receipt: bool = False

@@ -27,6 +27,7 @@ from inventory.scanning import (
 )
 from kernel.actors import Actor
 from kernel.errors import Invalid
+from kernel.fields import MAX_ID, MAX_QUANTITY
 from kernel.uow import Done, Idempotency, run_read
 
 T = TypeVar("T")
@@ -41,10 +42,10 @@ class ScanRequest(BaseModel):
                                  description="the bin: target of receive/return/count, "
                                              "source of dispatch/transfer")
     to_location: str | None = Field(None, max_length=64, description="target of a transfer")
-    quantity: int | None = Field(None, gt=0, le=10_000_000,
+    quantity: int | None = Field(None, gt=0, le=MAX_QUANTITY,
                                  description="default: the label's quantity (AI 30), else 1")
-    counted: int | None = Field(None, ge=0, description="for a count")
-    stocktake: int | None = Field(None, ge=1, description="for a count: the stocktake "
+    counted: int | None = Field(None, ge=0, le=MAX_QUANTITY, description="for a count")
+    stocktake: int | None = Field(None, ge=1, le=MAX_ID, description="for a count: the stocktake "
                                   "(default: the bin's active stocktake, if any)")
     lot_number: str | None = Field(None, max_length=64,
                                    description="when the label carries no lot (plain EAN)")

@@ -36,6 +36,7 @@ from inventory.stocktake_views import StocktakeView, bin_codes, view
 from kernel.actors import Actor
 from kernel.clock import Clock, utcnow
 from kernel.errors import Conflict, Invalid, NotFound
+from kernel.fields import MAX_QUANTITY
 from kernel.orm import Zone
 from kernel.uow import Done, Idempotency, run_write
 
@@ -60,7 +61,7 @@ class CountEntry(BaseModel):
     item: str = Field(min_length=1, max_length=64, description="SKU or GTIN")
     lot_number: str = Field(min_length=1, max_length=64)
     location: str = Field(min_length=1, max_length=64)
-    counted: int = Field(ge=0, le=10_000_000)
+    counted: int = Field(ge=0, le=MAX_QUANTITY)
 
 
 class RecountRequest(BaseModel):

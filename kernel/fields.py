@@ -23,6 +23,8 @@ def refuse_null(value: Any, info: ValidationInfo) -> Any:
 # --- integers and times a database can store
 
 MAX_ID = 2**31 - 1
+# The most units one request may book or count (quantities are 32-bit columns).
+MAX_QUANTITY = 10_000_000
 """Ids are INTEGER columns (32 bits on PostgreSQL): a larger id names nothing
 stored, and the bound is declared in the schema, so out-of-range is a 422."""
 MAX_OFFSET = 2**63 - 1
