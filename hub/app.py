@@ -29,6 +29,7 @@ from hub.routes import (
     users,
     zones,
 )
+from hub.web import mount_web
 from kernel.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
     )
     app.state.hub = hub
     mount_docs(app)
+    mount_web(app)
 
     @app.exception_handler(DomainError)
     async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
