@@ -224,7 +224,9 @@ def test_offline_scans_queue_survive_a_reload_and_book_once_when_back(
     assert api.moves("receive") == []
 
     response = page.reload()
+    # From the service worker's cache: the hub was not reached (the network is cut).
     assert response is not None and response.from_service_worker
+    assert response.headers.get("x-stockwarden-offline-copy"), response.headers
     handheld.wait_ready()
     expect(handheld.queue("queued")).to_have_count(5)
     expect(page.locator("#location .value")).to_have_text("F-01")
