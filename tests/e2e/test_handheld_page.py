@@ -87,8 +87,10 @@ class Handheld:
 
     def login(self) -> None:
         self.offline_page.goto("/handheld")
-        expect(self.page).to_have_url("/login?next=%2Fhandheld".join(
-            [self.offline_page.origin, ""]))
+        self.log_in_again()
+
+    def log_in_again(self) -> None:
+        expect(self.page).to_have_url(f"{self.offline_page.origin}/login?next=%2Fhandheld")
         self.shot("login")
         self.page.fill("#username", "picker")
         self.page.fill("#password", PASSWORD)
@@ -292,4 +294,29 @@ def test_a_pick_checked_offline_is_checked_again_by_the_hub_and_its_refusal_is_s
     expect(handheld.queue("refused")).to_have_count(1)
     handheld.tap("#queue li[data-state=refused] button")
     expect(handheld.queue()).to_have_count(0)
+    assert handheld.offline_page.foreign_requests() == []
+
+
+def test_a_scan_queued_when_the_login_expired_is_sent_after_the_next_login(
+    handheld: Handheld, api: Api
+) -> None:
+    page = handheld.page
+    handheld.login()
+    handheld.tap("[data-mode=receive]")
+    handheld.scan("LOC:F-02")
+    page.context.set_offline(True)
+    handheld.scan("]d2010400638133393117291231" + "10LATE|307")
+    expect(handheld.queue("queued")).to_have_count(1)
+    # The token expires (here: is replaced by one the hub does not know) while offline.
+    page.evaluate("""() => {
+        const stored = JSON.parse(localStorage.getItem('stockwarden.session'));
+        localStorage.setItem('stockwarden.session',
+                             JSON.stringify({...stored, token: 'expired-token'}));
+    }""")
+    page.context.set_offline(False)
+    handheld.log_in_again()  # the 401 sent the page to the login; the scan waited
+    expect(page.locator("#done li[data-state=booked]")).to_have_count(1, timeout=20_000)
+    expect(handheld.queue()).to_have_count(0)
+    assert [(r["lot_number"], r["quantity"], r["user"]) for r in api.moves("receive")] == [
+        ("LATE", 7, "picker")]
     assert handheld.offline_page.foreign_requests() == []

@@ -384,7 +384,8 @@ function announce(entry) {
   if (!entry || announced.has(entry.key)) return;
   if (entry.state === "booked" && entry.key === lastKey) {
     announced.add(entry.key);
-    say("ok", entry.result, entry.note || "");
+    const next = entry.body.mode === "dispatch" ? nextLine(pickList) : null;
+    say("ok", entry.result, next ? `Next: ${describeLine(next)}` : entry.note || "");
   } else if (entry.state === "refused") {
     announced.add(entry.key);
     say("error", `Refused: ${entry.summary}`, entry.result);

@@ -12,6 +12,7 @@ const STORE = "scans";
 const KEEP_BOOKED = 30;
 const MAX_BACKOFF_MS = 60_000;
 const TICK_MS = 30_000;
+const LOCK = "stockwarden-handheld-sync";
 
 function request(req) {
   return new Promise((resolve, reject) => {
@@ -42,7 +43,7 @@ const VERBS = { receive: "Received", dispatch: "Dispatched", transfer: "Moved", 
 /** What the hub booked, in words. */
 export function bookingWords(answer) {
   const booking = answer && answer.booking;
-  if (!booking) return "nothing booked";
+  if (!booking) return `Recorded by the hub: ${answer && answer.item ? answer.item : "scan"}, nothing booked`;
   const verb = VERBS[booking.kind] || booking.kind;
   if (!booking.lines.length) return `${verb}: ${booking.item}, no difference to book`;
   const lines = booking.lines.map((l) => {
@@ -67,9 +68,14 @@ export class ScanQueue extends EventTarget {
   async open() {
     this.db = await openDb();
     // A tab closed while sending left its entry "sending": it goes out again, same key.
-    for (const entry of await this.all()) {
-      if (entry.state === "sending") await this.put({ ...entry, state: "queued" });
-    }
+    // Under the senders' lock, so that an entry another tab is sending is left alone.
+    const reset = async () => {
+      for (const entry of await this.all()) {
+        if (entry.state === "sending") await this.put({ ...entry, state: "queued" });
+      }
+    };
+    if (navigator.locks) await navigator.locks.request(LOCK, reset);
+    else await reset();
     addEventListener("online", () => { this.backoffMs = 0; this.sync(); });
     addEventListener("offline", () => this.setStatus("offline: scans wait here"));
     setInterval(() => { if (!this.timer) this.sync(); }, TICK_MS);
@@ -136,7 +142,10 @@ export class ScanQueue extends EventTarget {
     try {
       do {
         this.again = false;
-        await this.sendQueued();
+        // One sender per browser, also with the page open in two tabs (where the
+        // Web Locks API exists: secure contexts); each entry is re-read before sending.
+        if (navigator.locks) await navigator.locks.request(LOCK, () => this.sendQueued());
+        else await this.sendQueued();
       } while (this.again);
     } finally {
       this.running = false;
@@ -147,7 +156,9 @@ export class ScanQueue extends EventTarget {
     const me = session();
     if (!me) return;
     const queued = (await this.all()).filter((e) => e.state === "queued" && e.user === me.username);
-    for (const entry of queued) {
+    for (const stale of queued) {
+      const entry = await request(this.store().get(stale.key));
+      if (!entry || entry.state !== "queued") continue;
       await this.put({ ...entry, state: "sending", attempts: entry.attempts + 1 });
       try {
         const answer = await api("/api/v1/scan", { method: "POST", body: entry.body, key: entry.key, on401: "throw" });
