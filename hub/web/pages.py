@@ -14,8 +14,8 @@ from hub.web.layout import STATIC_DIR, assets_version, render, static_url
 router = APIRouter(include_in_schema=False)
 
 # What the handheld's service worker keeps for offline use: the page and every file it loads.
-HANDHELD_FILES = ["app.css", "api.js", "layout.js", "handheld.js", "queue.js", "picklist.js",
-                  "gs1.js", "sound.js", "labels.js"]
+HANDHELD_FILES = ["app.css", "api.js", "layout.js", "handheld.js", "queue.js", "queueview.js",
+                  "picklist.js", "gs1.js", "sound.js", "labels.js", "dialog.js"]
 HANDHELD_SCOPE = "/handheld"
 
 

@@ -2,10 +2,12 @@
 // Bin and command labels are read here (also offline); product scans in a booking
 // mode go to the queue (queue.js) and from there to POST /api/v1/scan.
 import { api, pageConfig, requireSession, toLogin } from "./api.js";
+import { ask as askInDialog, isAsking } from "./dialog.js";
 import { readProduct } from "./gs1.js";
 import { MODES, commandAction, readLabel } from "./labels.js";
 import { checkLot, describeLine, fetchPickList, loadPickList, nextLine, savePickList, take } from "./picklist.js";
 import { ScanQueue, newKey } from "./queue.js";
+import { renderQueue } from "./queueview.js";
 import { beep } from "./sound.js";
 
 const config = pageConfig();
@@ -40,7 +42,7 @@ const scanInput = $("scan");
 function refocus() {
   const active = document.activeElement;
   const busyElsewhere = active && active !== scanInput && active.matches("input, select, textarea");
-  if (!busyElsewhere && !$("ask").open) scanInput.focus({ preventScroll: true });
+  if (!busyElsewhere && !isAsking()) scanInput.focus({ preventScroll: true });
 }
 scanInput.addEventListener("blur", () => setTimeout(refocus, 150));
 document.addEventListener("click", refocus);
@@ -62,33 +64,14 @@ $("keyboard").addEventListener("click", () => {
   scanInput.focus();
 });
 
-// ---- a question in a dialog (a reason, a bin typed by hand)
-function ask(question, { choices = [], value = "", placeholder = "", ok = "OK" } = {}) {
-  const dialog = $("ask");
-  $("ask-question").textContent = question;
-  $("ask-ok").textContent = ok;
-  const text = $("ask-text");
-  text.value = value;
-  text.placeholder = placeholder;
-  const box = $("ask-choices");
-  box.replaceChildren(...choices.map((choice) => {
-    const button = document.createElement("button");
-    button.type = "button";
-    button.textContent = choice;
-    button.addEventListener("click", () => { text.value = choice; dialog.close("ok"); });
-    return button;
-  }));
-  return new Promise((resolve) => {
-    dialog.addEventListener("close", () => {
-      resolve(dialog.returnValue === "ok" ? text.value.trim() : null);
-      // Blur first: after a modal dialog closed by a tap, Chromium reports the field
-      // as focused again but types into nothing until it is focused anew.
-      setTimeout(() => { scanInput.blur(); refocus(); }, 0);
-    }, { once: true });
-    dialog.returnValue = "";
-    dialog.showModal();
-    text.focus();
-  });
+// A dialog's answer, then the focus back to the scan field. Blur first: after a modal
+// dialog closed by a tap, Chromium reports the field as focused again but types into
+// nothing until it is focused anew.
+async function ask(question, options) {
+  const answer = await askInDialog(question, options);
+  scanInput.blur();
+  refocus();
+  return answer;
 }
 
 // ---- mode, bins, quantity
@@ -338,45 +321,8 @@ async function enqueue(body, details) {
 }
 
 // ---- the queue on screen
-const STATE_WORDS = { queued: "waiting", sending: "sending…", booked: "booked", refused: "refused" };
-
-function entryItem(entry) {
-  const li = document.createElement("li");
-  li.dataset.state = entry.state;
-  li.dataset.key = entry.key;
-  const head = document.createElement("span");
-  head.className = "what";
-  head.textContent = entry.summary;
-  const badge = document.createElement("span");
-  badge.className = `badge ${entry.state}`;
-  badge.textContent = STATE_WORDS[entry.state] + (entry.provisional ? " · provisional" : "");
-  li.append(badge, head);
-  const words = entry.state === "queued" && me && entry.user !== me.username
-    ? `waits for ${entry.user} to log in` : entry.result || entry.lastError || entry.note;
-  if (words) {
-    const detail = document.createElement("span");
-    detail.className = "detail";
-    detail.textContent = words;
-    li.append(detail);
-  }
-  if (entry.state === "refused") {
-    const seen = document.createElement("button");
-    seen.type = "button";
-    seen.className = "small";
-    seen.textContent = "Seen";
-    seen.addEventListener("click", () => queue.dismiss(entry.key));
-    li.append(seen);
-  }
-  return li;
-}
-
-async function renderQueue() {
-  const entries = await queue.all();
-  const open = entries.filter((e) => e.state !== "booked");
-  $("queue").replaceChildren(...open.map(entryItem));
-  $("done").replaceChildren(...entries.filter((e) => e.state === "booked").reverse().map(entryItem));
-  const unsent = open.filter((e) => e.state === "queued" || e.state === "sending").length;
-  $("queue-count").textContent = String(open.length);
+async function showQueue() {
+  const unsent = await renderQueue(queue, me, { open: $("queue"), done: $("done"), count: $("queue-count") });
   document.body.dataset.unsent = String(unsent);
 }
 
@@ -392,7 +338,7 @@ function announce(entry) {
   }
 }
 
-queue.addEventListener("change", (event) => { announce(event.detail); renderQueue(); });
+queue.addEventListener("change", (event) => { announce(event.detail); showQueue(); });
 queue.addEventListener("status", (event) => { $("net-state").textContent = event.detail; });
 queue.addEventListener("login-needed", () => toLogin());
 $("sync-now").addEventListener("click", () => { queue.backoffMs = 0; queue.sync(); });
@@ -409,7 +355,7 @@ async function start() {
   }
   await queue.open();
   for (const entry of await queue.all()) if (entry.state !== "queued") announced.add(entry.key);
-  await renderQueue();
+  await showQueue();
   $("net-state").textContent = navigator.onLine ? "online" : "offline: scans wait here";
   document.body.dataset.ready = "true";
   queue.sync();
