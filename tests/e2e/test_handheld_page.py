@@ -174,6 +174,8 @@ def test_a_picker_logs_in_receives_and_dispatches_by_scanning(
     expect(page.locator("#pick-status")).to_contain_text(f"Pick next: 3 {X} lot EARLY from F-02")
     handheld.shot("pick-list")
 
+    handheld.scan("]d2010401234567890117291130" + "10LOT-GS")  # another product (GTIN)
+    handheld.expect_said("error", "Not VAC-1")
     handheld.scan(LOT_GS_STANDIN)  # not the lot to pick: the page asks why
     dialog = page.locator("#ask")
     expect(dialog).to_be_visible()

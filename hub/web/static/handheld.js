@@ -81,6 +81,9 @@ function quantity() {
 }
 
 function setMode(mode) {
+  // In dispatch the pick list names the bins; a bin left over from receiving would
+  // only restrict (and so refuse) an off-list pick.
+  if (mode === "dispatch" && state.mode !== "dispatch") state.location = null;
   state.mode = mode;
   if (mode !== "transfer") state.toLocation = null;
   saveState();
@@ -248,7 +251,12 @@ async function onProduct(raw) {
  * when the lot is not one to pick. Null when the operator cancels. */
 async function checkDispatch(raw, body) {
   if (!pickList) return { note: "no pick list on the handheld: the hub checks the lot", provisional: false };
-  let lot = (readProduct(raw, config.separatorStandins) || {}).lot;
+  const product = readProduct(raw, config.separatorStandins) || {};
+  if (product.gtin && pickList.gtin && product.gtin !== pickList.gtin) {
+    say("error", `Not ${pickList.item}`, `This label is GTIN ${product.gtin}; the pick list is for ${pickList.item} (GTIN ${pickList.gtin}). Nothing booked.`);
+    return null;
+  }
+  let lot = product.lot;
   if (!lot && navigator.onLine) {
     try {
       lot = (await api("/api/v1/scan", { method: "POST", body: { raw, mode: "identify" }, key: newKey() })).scan.lot;

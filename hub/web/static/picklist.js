@@ -20,8 +20,10 @@ export function savePickList(list) {
 
 export async function fetchPickList(item, quantity) {
   const answer = await api("/api/v1/moves/dispatch/preview", { method: "POST", body: { item, quantity } });
+  // The item's GTIN, to tell a scan of another product from a scan of another lot.
+  const found = await api(`/api/v1/items/${encodeURIComponent(answer.item)}`);
   const list = {
-    item: answer.item, policy: answer.policy, quantity: answer.quantity,
+    item: answer.item, gtin: found.gtin, policy: answer.policy, quantity: answer.quantity,
     fetchedAt: new Date().toISOString(),
     lines: answer.lines.map((line) => ({ ...line, remaining: line.quantity })),
   };
