@@ -254,6 +254,7 @@ def test_offline_scans_queue_survive_a_reload_and_book_once_when_back(
     expect(handheld.queue()).to_have_count(0, timeout=20_000)
     expect(page.locator("#done li[data-state=booked]")).to_have_count(5)
     expect(page.locator("#queue-count")).to_have_text("0")
+    handheld.expect_said("ok", "queued scan")  # "Sent 5 queued scans" (or in two messages)
     handheld.shot("back-online-all-booked")
 
     received = sorted((row["lot_number"], row["quantity"]) for row in api.moves("receive"))

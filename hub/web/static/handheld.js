@@ -22,6 +22,8 @@ const queue = new ScanQueue();
 const announced = new Set(); // entries whose outcome (booked, refused) was said
 let pickList = loadPickList();
 let lastKey = null;
+let sentLater = [];
+let sentLaterTimer = null;
 
 function saveState() {
   localStorage.setItem(STATE_KEY, JSON.stringify(state));
@@ -340,6 +342,17 @@ function announce(entry) {
     announced.add(entry.key);
     const next = entry.body.mode === "dispatch" ? nextLine(pickList) : null;
     say("ok", entry.result, next ? `Next: ${describeLine(next)}` : entry.note || "");
+  } else if (entry.state === "booked" && entry.summary) {
+    // Scans queued earlier (offline, or before a reload) that the hub booked now: one
+    // message and one beep for the lot of them.
+    announced.add(entry.key);
+    sentLater.push(entry);
+    clearTimeout(sentLaterTimer);
+    sentLaterTimer = setTimeout(() => {
+      const last = sentLater[sentLater.length - 1];
+      say("ok", `Sent ${sentLater.length} queued scan${sentLater.length > 1 ? "s" : ""}`, `Last: ${last.result}`);
+      sentLater = [];
+    }, 400);
   } else if (entry.state === "refused") {
     announced.add(entry.key);
     say("error", `Refused: ${entry.summary}`, entry.result);
