@@ -32,6 +32,7 @@ from hub.routes import (
     users,
     zones,
 )
+from hub.web import mount_web
 
 
 def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
@@ -60,6 +61,7 @@ def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
     )
     app.state.hub = hub
     mount_docs(app)
+    mount_web(app)
 
     install_error_handlers(app)
     install_openapi(app)

@@ -16,8 +16,9 @@ log = logging.getLogger(__name__)
 def serve(settings: HubSettings) -> None:
     hub = assemble(settings)
     app = create_app(hub)
+    scheme = "https" if settings.http_tls_cert else "http"
     log.info("hub starting", extra={
-        "http": f"http://{settings.http_host}:{settings.http_port}",
+        "http": f"{scheme}://{settings.http_host}:{settings.http_port}",
         "database": hub.engine.url.render_as_string(hide_password=True),
         "broker": settings.mqtt_url,
         "timeseries": settings.tsdb_url or "none (SQL only)",
@@ -25,4 +26,6 @@ def serve(settings: HubSettings) -> None:
     # uvicorn turns SIGINT/SIGTERM into the app's shutdown, which stops ingest
     # after committing and acknowledging what it received.
     uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None,
-                access_log=False)
+                access_log=False,
+                ssl_certfile=str(settings.http_tls_cert) if settings.http_tls_cert else None,
+                ssl_keyfile=str(settings.http_tls_key) if settings.http_tls_key else None)

@@ -110,6 +110,10 @@ class HubSettings(BaseSettings):
     # --- HTTP
     http_host: str = "127.0.0.1"
     http_port: int = Field(8080, ge=0, le=65535)
+    # HTTPS straight from the hub: browsers run the handheld's service worker (offline
+    # reload) only over HTTPS or on localhost (docs/web.md, "TLS").
+    http_tls_cert: Path | None = Field(None, description="PEM certificate (chain) for HTTPS")
+    http_tls_key: Path | None = Field(None, description="PEM private key for HTTPS")
 
     @field_validator("database_url")
     @classmethod
@@ -133,6 +137,16 @@ class HubSettings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> HubSettings:
+        if (self.http_tls_cert is None) != (self.http_tls_key is None):
+            raise ValueError("http_tls_cert and http_tls_key go together: set both or neither")
+        for name in ("http_tls_cert", "http_tls_key"):
+            path = getattr(self, name)
+            if path is not None and not path.is_file():
+                raise ValueError(f"{name} ({ENV_PREFIX}{name.upper()}): no file {path}")
+        return self
 
     @model_validator(mode="after")
     def _production_refuses_demo_defaults(self) -> HubSettings:

@@ -16,6 +16,8 @@ from tests.support.hub_server import HubServer
 # Every HTML page the hub serves (path, whether it needs a token).
 HUB_PAGES = [
     ("/docs", False),
+    ("/login", False),  # the web pages need no token: their data comes from the API
+    ("/handheld", False),
 ]
 
 _URL = re.compile(r"""(?:https?:)?//[A-Za-z0-9.\-]+(?::\d+)?[^\s"'<>)]*""")

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import pytest
@@ -81,11 +82,14 @@ def chromium() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def open_page(chromium: Browser) -> Iterator[Callable[[str], OfflinePage]]:
+def open_page(chromium: Browser) -> Iterator[Callable[..., OfflinePage]]:
     contexts = []
 
-    def _open(base_url: str) -> OfflinePage:
-        context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    def _open(base_url: str, **context_options: Any) -> OfflinePage:
+        """`context_options` go to Playwright's new_context, e.g. a phone's
+        viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True."""
+        options: dict[str, Any] = {"viewport": {"width": 1280, "height": 900}, **context_options}
+        context = chromium.new_context(**options)
         contexts.append(context)
         offline = OfflinePage(context.new_page(), origin_of(base_url))
 

@@ -113,3 +113,17 @@ def test_the_demo_names_a_port_in_use_instead_of_failing_with_a_traceback() -> N
     assert result.exit_code == 2
     assert f"port {port} is in use" in result.output
     assert "--mqtt-port" in result.output
+
+
+def test_https_needs_both_certificate_and_key(tmp_path: Path, monkeypatch) -> None:
+    cert = tmp_path / "hub.crt"
+    cert.write_text("-----BEGIN CERTIFICATE-----\n")
+    monkeypatch.setenv("STOCKWARDEN_HTTP_TLS_CERT", str(cert))
+    with pytest.raises(SettingsError, match="http_tls_cert and http_tls_key go together"):
+        load_settings()
+    monkeypatch.setenv("STOCKWARDEN_HTTP_TLS_KEY", str(tmp_path / "missing.key"))
+    with pytest.raises(SettingsError, match=r"http_tls_key \(STOCKWARDEN_HTTP_TLS_KEY\): no file"):
+        load_settings()
+    (tmp_path / "missing.key").write_text("-----BEGIN PRIVATE KEY-----\n")
+    settings = load_settings()
+    assert (settings.http_tls_cert, settings.http_tls_key) == (cert, tmp_path / "missing.key")

@@ -1,0 +1,103 @@
+"""The shared layout: templates, the navigation, the static files and the headers
+every page gets. Pages render through `render`; a new page adds a `NavLink`."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.responses import Response
+from starlette.types import Scope
+
+from hub import __version__
+
+HERE = Path(__file__).parent
+STATIC_DIR = HERE / "static"
+STATIC_URL = "/static/web"
+SITE_NAME = "Stockwarden"
+
+# Only the hub's own files, no inline script: a stolen-token XSS needs a script to run,
+# and this policy lets none run but the hub's (docs/web.md, "The token").
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; worker-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+PAGE_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    # Revalidate every time (a cheap 304 when unchanged): a page update reaches the
+    # handheld at its next load; offline, the service worker answers from its cache.
+    "Cache-Control": "no-cache",
+}
+
+
+@dataclass(frozen=True)
+class NavLink:
+    path: str
+    label: str
+
+
+# The header's navigation, in order. The alarms and overview pages add themselves here.
+NAV: list[NavLink] = [
+    NavLink("/handheld", "Handheld"),
+]
+
+
+class WebStaticFiles(StaticFiles):
+    """Static files that revalidate (ETag) on every load, with the pages' headers."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        response.headers["Cache-Control"] = "no-cache"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+def static_files() -> StaticFiles:
+    return WebStaticFiles(directory=STATIC_DIR)
+
+
+@cache
+def templates() -> Jinja2Templates:
+    return Jinja2Templates(directory=HERE / "templates")
+
+
+@cache
+def assets_version() -> str:
+    """A digest of the static files and templates: changes whenever one does, so the
+    service worker's cache name changes and stale copies are dropped."""
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted([*STATIC_DIR.rglob("*"), *(HERE / "templates").rglob("*")]):
+        if path.is_file():
+            digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def static_url(name: str) -> str:
+    return f"{STATIC_URL}/{name}"
+
+
+def render(request: Request, template: str, *, title: str, **context: Any) -> HTMLResponse:
+    """A page in the base layout. `context` goes to the template; `page_config` (a
+    dict) is handed to the page's script as JSON in a non-executable data block."""
+    response = templates().TemplateResponse(request, template, {
+        "site_name": SITE_NAME,
+        "title": title,
+        "nav": NAV,
+        "current_path": request.url.path,
+        "static": static_url,
+        "version": __version__,
+        "page_config": {},
+        **context,
+    })
+    response.headers.update(PAGE_HEADERS)
+    return response

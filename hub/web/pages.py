@@ -1,0 +1,58 @@
+"""The page routes: thin, out of the API schema, no token (the data comes from the
+API with the token the page holds). A new page module adds its router to WEB_ROUTERS."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from hub.deps import HubDep
+from hub.web.layout import STATIC_DIR, assets_version, render, static_url
+
+router = APIRouter(include_in_schema=False)
+
+# What the handheld's service worker keeps for offline use: the page and every file it loads.
+HANDHELD_FILES = ["app.css", "api.js", "layout.js", "handheld.js", "queue.js", "queueview.js",
+                  "picklist.js", "gs1.js", "sound.js", "labels.js", "dialog.js"]
+HANDHELD_SCOPE = "/handheld"
+
+
+@router.get("/")
+def home() -> RedirectResponse:
+    return RedirectResponse("/handheld", status_code=303)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request) -> HTMLResponse:
+    return render(request, "login.html", title="Log in", bare=True)
+
+
+@router.get("/handheld", response_class=HTMLResponse)
+def handheld_page(request: Request, hub: HubDep) -> HTMLResponse:
+    settings = hub.settings
+    return render(request, "handheld.html", title="Handheld", page_config={
+        "separatorStandins": list(settings.scan_separator_standins),
+        "locationPrefix": settings.scan_location_prefix,
+        "commandPrefix": settings.scan_command_prefix,
+        "serviceWorker": f"{HANDHELD_SCOPE}/sw.js",
+        "serviceWorkerScope": HANDHELD_SCOPE,
+    })
+
+
+@router.get(f"{HANDHELD_SCOPE}/sw.js")
+def handheld_service_worker() -> Response:
+    """The service worker, with its cache list and a version that changes with the files."""
+    script = (STATIC_DIR / "sw.js").read_text(encoding="utf-8")
+    urls = [HANDHELD_SCOPE, *(static_url(name) for name in HANDHELD_FILES)]
+    script = (script.replace("__VERSION__", assets_version())
+              .replace("__URLS__", json.dumps(urls)))
+    return Response(script, media_type="text/javascript", headers={
+        # The script lives under /handheld/ but controls the page /handheld itself.
+        "Service-Worker-Allowed": HANDHELD_SCOPE,
+        "Cache-Control": "no-cache",
+    })
+
+
+WEB_ROUTERS: list[APIRouter] = [router]

@@ -1,0 +1,120 @@
+// The one way pages talk to the hub's API: JSON in and out, the login token sent as
+// Bearer, errors turned into words. A 401 sends the user back to the login page.
+
+const SESSION_KEY = "stockwarden.session";
+
+// The login token lives in localStorage so that a handheld keeps working across
+// reloads, closed tabs and dead Wi-Fi (docs/web.md, "The token", for the trade-off).
+export function session() {
+  try {
+    const stored = JSON.parse(localStorage.getItem(SESSION_KEY) || "null");
+    if (!stored || !stored.token) return null;
+    return stored;
+  } catch {
+    return null;
+  }
+}
+
+export function saveSession(answer) {
+  localStorage.setItem(SESSION_KEY, JSON.stringify({
+    token: answer.token, username: answer.username, role: answer.role,
+    expiresAt: answer.expires_at,
+  }));
+}
+
+export function forgetSession() {
+  localStorage.removeItem(SESSION_KEY);
+}
+
+/** The page's path and query, where the login page sends the user back to. */
+function here() {
+  return location.pathname + location.search;
+}
+
+export function toLogin() {
+  location.assign("/login?next=" + encodeURIComponent(here()));
+}
+
+/** The session, or off to the login page (and null). */
+export function requireSession() {
+  const current = session();
+  if (!current) toLogin();
+  return current;
+}
+
+export function pageConfig() {
+  const block = document.getElementById("page-config");
+  return block ? JSON.parse(block.textContent || "{}") : {};
+}
+
+/** An answer the hub gave: `status` and the error body's `error` code and words. */
+export class ApiError extends Error {
+  constructor(status, code, words) {
+    super(words);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/** No answer at all: the network is down, or the hub is unreachable. */
+export class NetworkError extends Error {}
+
+/** The hub's error body `{error, detail}` in words: detail is a string or a list of
+ * `{field, problem}` (an invalid request). */
+export function inWords(body, status) {
+  if (!body || typeof body !== "object") return `the hub answered ${status}`;
+  const detail = body.detail;
+  if (typeof detail === "string" && detail) return detail;
+  if (Array.isArray(detail) && detail.length) {
+    return detail.map((p) => (p.field ? `${p.field}: ${p.problem || p.msg}` : (p.problem || p.msg || String(p))))
+      .join("; ");
+  }
+  return body.error ? body.error.replaceAll("_", " ") : `the hub answered ${status}`;
+}
+
+/**
+ * Call the API: `api("/api/v1/stock", {method, body, key, on401})`.
+ * `key` is sent as Idempotency-Key. Resolves to the JSON answer (with `.replayed`
+ * when the hub answered a resend from its record); rejects with ApiError or NetworkError.
+ * `on401: "login"` (the default) forgets the token and goes to the login page;
+ * `"throw"` leaves that to the caller.
+ */
+export async function api(path, { method = "GET", body, key, on401 = "login", timeoutMs = 15000 } = {}) {
+  const headers = { Accept: "application/json" };
+  const current = session();
+  if (current) headers.Authorization = `Bearer ${current.token}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (key) headers["Idempotency-Key"] = key;
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), timeoutMs);
+  let response;
+  try {
+    response = await fetch(path, {
+      method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+      signal: abort.signal, cache: "no-store",
+    });
+  } catch (err) {
+    throw new NetworkError(abort.signal.aborted ? "the hub did not answer in time" : "no network: the hub cannot be reached");
+  } finally {
+    clearTimeout(timer);
+  }
+  let answer = null;
+  try {
+    answer = await response.json();
+  } catch {
+    answer = null;
+  }
+  if (response.ok) {
+    if (answer && typeof answer === "object") {
+      Object.defineProperty(answer, "replayed", {
+        value: response.headers.get("Idempotent-Replayed") === "true", enumerable: false,
+      });
+    }
+    return answer;
+  }
+  if (response.status === 401 && on401 === "login") {
+    forgetSession();
+    toLogin();
+  }
+  throw new ApiError(response.status, answer && answer.error, inWords(answer, response.status));
+}

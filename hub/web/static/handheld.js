@@ -1,0 +1,386 @@
+// The handheld page: a keyboard-wedge scanner types each barcode + Enter into #scan.
+// Bin and command labels are read here (also offline); product scans in a booking
+// mode go to the queue (queue.js) and from there to POST /api/v1/scan.
+import { api, pageConfig, requireSession, toLogin } from "./api.js";
+import { ask as askInDialog, isAsking } from "./dialog.js";
+import { readProduct } from "./gs1.js";
+import { MODES, commandAction, readLabel } from "./labels.js";
+import { checkLot, describeLine, fetchPickList, loadPickList, nextLine, savePickList, take } from "./picklist.js";
+import { ScanQueue, newKey } from "./queue.js";
+import { renderQueue } from "./queueview.js";
+import { beep } from "./sound.js";
+
+const config = pageConfig();
+const me = requireSession();
+const $ = (id) => document.getElementById(id);
+const STATE_KEY = "stockwarden.handheld";
+const OUTCOME_WAIT_MS = 1500;
+
+const state = Object.assign({ mode: "receive", location: null, toLocation: null, reason: "" },
+  JSON.parse(localStorage.getItem(STATE_KEY) || "{}"));
+const queue = new ScanQueue();
+const announced = new Set(); // entries whose outcome (booked, refused) was said
+let pickList = loadPickList();
+let lastKey = null;
+let sentLater = [];
+let sentLaterTimer = null;
+
+function saveState() {
+  localStorage.setItem(STATE_KEY, JSON.stringify(state));
+}
+
+// ---- feedback: big words, a colour and a sound
+function say(tone, headline, detail = "") {
+  const box = $("feedback");
+  box.className = `feedback ${tone}`;
+  box.dataset.tone = tone;
+  box.querySelector(".headline").textContent = headline;
+  box.querySelector(".detail").textContent = detail;
+  if (tone !== "busy" && tone !== "idle") beep(tone === "info" ? "ok" : tone);
+}
+
+// ---- the scan input keeps focus, so that the scanner's keystrokes land in it
+const scanInput = $("scan");
+function refocus() {
+  const active = document.activeElement;
+  const busyElsewhere = active && active !== scanInput && active.matches("input, select, textarea");
+  if (!busyElsewhere && !isAsking()) scanInput.focus({ preventScroll: true });
+}
+scanInput.addEventListener("blur", () => setTimeout(refocus, 150));
+document.addEventListener("click", refocus);
+document.addEventListener("visibilitychange", () => { if (!document.hidden) refocus(); });
+scanInput.addEventListener("keydown", (event) => {
+  if (event.key !== "Enter") return;
+  event.preventDefault();
+  const raw = scanInput.value;
+  scanInput.value = "";
+  // Handled after the key event is over: a dialog opened inside a keydown handler
+  // leaves Chromium's text input unattached to the field focused after it closes.
+  if (raw.trim()) setTimeout(() => onScan(raw).catch((err) => say("error", "Something went wrong", err.message)), 0);
+});
+$("keyboard").addEventListener("click", () => {
+  const typing = scanInput.getAttribute("inputmode") === "none";
+  scanInput.setAttribute("inputmode", typing ? "text" : "none");
+  $("keyboard").setAttribute("aria-pressed", String(typing));
+  scanInput.blur();
+  scanInput.focus();
+});
+
+// A dialog's answer, then the focus back to the scan field. Blur first: after a modal
+// dialog closed by a tap, Chromium reports the field as focused again but types into
+// nothing until it is focused anew.
+async function ask(question, options) {
+  const answer = await askInDialog(question, options);
+  scanInput.blur();
+  refocus();
+  return answer;
+}
+
+// ---- mode, bins, quantity
+function quantity() {
+  const value = Number($("qty").value);
+  return Number.isInteger(value) && value > 0 ? value : null;
+}
+
+function setMode(mode) {
+  // In dispatch the pick list names the bins; a bin left over from receiving would
+  // only restrict (and so refuse) an off-list pick.
+  if (mode === "dispatch" && state.mode !== "dispatch") state.location = null;
+  state.mode = mode;
+  if (mode !== "transfer") state.toLocation = null;
+  saveState();
+  render();
+}
+
+function setBin(code) {
+  if (state.mode === "transfer" && state.location && !state.toLocation) {
+    state.toLocation = code;
+    say("ok", `To bin ${code}`, `Moving from ${state.location} to ${code}. Scan products.`);
+  } else {
+    state.location = code;
+    if (state.mode === "transfer") state.toLocation = null;
+    say("ok", `Bin ${code}`, state.mode === "transfer" ? "Now scan the bin to move to." : "Scan products.");
+  }
+  saveState();
+  render();
+}
+
+function render() {
+  document.querySelectorAll("[data-mode]").forEach((button) => {
+    button.setAttribute("aria-pressed", String(button.dataset.mode === state.mode));
+  });
+  $("location").querySelector(".label").textContent = state.mode === "transfer" ? "From bin" : "Bin";
+  $("location").querySelector(".value").textContent = state.location || "none";
+  $("to-location").hidden = state.mode !== "transfer";
+  $("to-location").querySelector(".value").textContent = state.toLocation || "none";
+  $("qty-label").textContent = state.mode === "count" ? "Counted" : "Quantity";
+  $("qty").placeholder = state.mode === "count" ? "count" : state.mode === "dispatch" ? "list" : "label";
+  $("return-reason").hidden = state.mode !== "return";
+  $("reason").value = state.reason || "";
+  $("dispatch").hidden = state.mode !== "dispatch";
+  renderPickList();
+}
+
+function renderPickList() {
+  const status = $("pick-status");
+  const lines = $("pick-lines");
+  if (!pickList) {
+    status.textContent = "No pick list: type the item and quantity, or scan and the hub checks the lot.";
+    lines.replaceChildren();
+    return;
+  }
+  const next = nextLine(pickList);
+  const when = new Date(pickList.fetchedAt).toLocaleTimeString();
+  status.textContent = next
+    ? `Pick next: ${describeLine(next)}` : `Pick list for ${pickList.item} complete.`;
+  status.dataset.next = next ? next.lot_number : "";
+  lines.replaceChildren(...pickList.lines.map((line) => {
+    const li = document.createElement("li");
+    li.dataset.lot = line.lot_number;
+    li.className = line.remaining === 0 ? "picked" : line === next ? "next" : "";
+    li.textContent = `${line.lot_number} · ${line.location_code} · ${line.expiry || "no expiry"} · ${line.remaining}/${line.quantity}`;
+    return li;
+  }));
+  const caption = document.createElement("li");
+  caption.className = "caption";
+  caption.textContent = `${pickList.item}, ${pickList.quantity} (${pickList.policy.toUpperCase()}), list of ${when}`;
+  lines.prepend(caption);
+}
+
+document.querySelectorAll("[data-mode]").forEach((button) => {
+  button.addEventListener("click", () => setMode(button.dataset.mode));
+});
+$("qty-plus").addEventListener("click", () => { $("qty").value = (quantity() || 0) + 1; });
+$("qty-minus").addEventListener("click", () => {
+  const value = quantity() || 0;
+  $("qty").value = value > 1 ? value - 1 : "";
+});
+$("qty-clear").addEventListener("click", () => { $("qty").value = ""; });
+// Enter in the quantity (typed by hand) hands the focus back to the scanner's input.
+$("qty").addEventListener("keydown", (event) => {
+  if (event.key === "Enter") { event.preventDefault(); scanInput.focus(); }
+});
+$("reason").addEventListener("change", () => { state.reason = $("reason").value.trim(); saveState(); });
+for (const [id, slot] of [["location", "location"], ["to-location", "toLocation"]]) {
+  $(id).addEventListener("click", async () => {
+    const code = await ask("Type the bin code (empty: none)", { value: state[slot] || "", placeholder: "e.g. F-01" });
+    if (code === null) return;
+    state[slot] = code || null;
+    saveState();
+    render();
+  });
+}
+$("pick-clear").addEventListener("click", () => {
+  pickList = null;
+  savePickList(null);
+  render();
+});
+$("pick-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const item = $("pick-item").value.trim();
+  const wanted = Number($("pick-qty").value);
+  try {
+    pickList = await fetchPickList(item, wanted);
+    const next = nextLine(pickList);
+    say("ok", `Pick ${describeLine(next)}`, `${pickList.lines.length} line(s) for ${pickList.item}.`);
+  } catch (err) {
+    say("error", "No pick list", err.message);
+  }
+  render();
+  refocus();
+});
+
+// ---- scans
+async function onScan(raw) {
+  const label = readLabel(raw, config);
+  if (label.kind === "error") return say("error", "Label not usable", label.words);
+  if (label.kind === "location") return setBin(label.code);
+  if (label.kind === "command") {
+    const action = commandAction(label.command, label.argument);
+    if (action.error) return say("error", "Command not known", action.error);
+    if (action.mode) { setMode(action.mode); return say("ok", `Mode: ${action.mode}`, ""); }
+    if (action.quantity) { $("qty").value = action.quantity; return say("ok", `Quantity ${action.quantity}`, ""); }
+    if (action.clear) {
+      $("qty").value = "";
+      Object.assign(state, { location: null, toLocation: null });
+      saveState();
+      render();
+      return say("ok", "Cleared", "Bin and quantity cleared.");
+    }
+    if (action.sync) { queue.sync(); return say("ok", "Sending the queue", ""); }
+  }
+  return onProduct(raw);
+}
+
+function missing(words) {
+  say("error", "Not booked", words);
+}
+
+async function onProduct(raw) {
+  const mode = state.mode;
+  const qty = quantity();
+  if (mode === "identify") return identify(raw);
+  if (!state.location && mode !== "dispatch") return missing("Scan a bin label first.");
+  const body = { raw, mode, location: state.location };
+  if (mode === "transfer") {
+    if (!state.toLocation) return missing("Scan the bin to move to first.");
+    body.to_location = state.toLocation;
+  }
+  if (mode === "count") {
+    if (qty === null) return missing("Enter the counted quantity first, then scan.");
+    body.counted = qty;
+  } else if (qty !== null) {
+    body.quantity = qty;
+  }
+  if (mode === "return") {
+    if (!state.reason) return missing("Type the reason for the return first.");
+    body.reason = state.reason;
+  }
+  let note = "";
+  let provisional = false;
+  if (mode === "dispatch") {
+    const checked = await checkDispatch(raw, body);
+    if (!checked) return;
+    ({ note, provisional } = checked);
+  }
+  const product = readProduct(raw, config.separatorStandins) || {};
+  const summary = `${mode} ${body.quantity ?? body.counted ?? product.quantity ?? 1} × ` +
+    `${product.lot ? `lot ${product.lot}` : raw.slice(0, 40)}${body.location ? ` @ ${body.location}` : ""}`;
+  await enqueue(body, { summary, note, provisional });
+}
+
+/** The FEFO check against the pick list; fills in bin and quantity, asks for a reason
+ * when the lot is not one to pick. Null when the operator cancels. */
+async function checkDispatch(raw, body) {
+  if (!pickList) return { note: "no pick list on the handheld: the hub checks the lot", provisional: false };
+  const product = readProduct(raw, config.separatorStandins) || {};
+  if (product.gtin && pickList.gtin && product.gtin !== pickList.gtin) {
+    say("error", `Not ${pickList.item}`, `This label is GTIN ${product.gtin}; the pick list is for ${pickList.item} (GTIN ${pickList.gtin}). Nothing booked.`);
+    return null;
+  }
+  let lot = product.lot;
+  if (!lot && navigator.onLine) {
+    try {
+      lot = (await api("/api/v1/scan", { method: "POST", body: { raw, mode: "identify" }, key: newKey() })).scan.lot;
+    } catch {
+      lot = null;
+    }
+  }
+  const offline = !navigator.onLine;
+  const listTime = new Date(pickList.fetchedAt).toLocaleTimeString();
+  const basis = offline ? `checked offline against the list of ${listTime}: provisional` : `checked against the list of ${listTime}`;
+  const check = checkLot(pickList, lot);
+  if (check.verdict === "done") {
+    say("error", "Pick list complete", `Nothing left to pick for ${pickList.item}. Load a new pick list.`);
+    return null;
+  }
+  if (check.verdict === "unread") {
+    body.quantity = body.quantity ?? check.next.remaining;
+    take(pickList, check.next, body.quantity);
+    renderPickList();
+    return { note: "lot not readable on the handheld: the hub checks it", provisional: true };
+  }
+  if (check.verdict === "match") {
+    body.location = check.line.location_code;
+    body.quantity = body.quantity ?? check.line.remaining;
+    take(pickList, check.line, body.quantity);
+    renderPickList();
+    return { note: basis, provisional: offline };
+  }
+  say("error", `Lot ${lot} is not the one to pick`, `Next: ${describeLine(check.next)}.`);
+  const reason = await ask(`Lot ${lot} is not on the pick list. Next to pick: ${describeLine(check.next)}. Why pick lot ${lot}?`, {
+    choices: ["Next lot damaged", "Next lot not found", "Customer asked for this lot"],
+    placeholder: "the reason, in words", ok: `Pick lot ${lot}`,
+  });
+  if (!reason) {
+    say("idle", "Not picked", `Lot ${lot} was not booked. Pick ${describeLine(check.next)}.`);
+    return null;
+  }
+  body.reason = reason;
+  body.quantity = body.quantity ?? check.next.remaining;
+  take(pickList, check.next, body.quantity);
+  renderPickList();
+  return { note: `${basis}; another lot, because: ${reason}`, provisional: offline };
+}
+
+async function identify(raw) {
+  try {
+    const answer = await api("/api/v1/scan", { method: "POST", body: { raw, mode: "identify" }, key: newKey() });
+    const scan = answer.scan || {};
+    const what = answer.kind === "product"
+      ? [answer.item, scan.gtin && `GTIN ${scan.gtin}`, scan.lot && `lot ${scan.lot}`, scan.expiry && `expiry ${scan.expiry}`]
+      : [answer.kind, scan.code || scan.command];
+    say("ok", answer.item || answer.kind, what.filter(Boolean).join(" · "));
+  } catch (err) {
+    const local = readProduct(raw, config.separatorStandins);
+    const words = local ? ["GTIN", local.gtin, "lot", local.lot, "expiry", local.expiry].filter(Boolean).join(" ") : "";
+    say("error", navigator.onLine ? "Not identified" : "Offline: the hub cannot identify it", [err.message, words].filter(Boolean).join(" · "));
+  }
+}
+
+async function enqueue(body, details) {
+  $("qty").value = "";
+  const entry = await queue.add(body, details);
+  lastKey = entry.key;
+  if (navigator.onLine) say("busy", "Sending…", entry.summary);
+  queue.sync();
+  setTimeout(() => {
+    if (announced.has(entry.key)) return; // booked or refused already: that was said
+    say("queued", "Queued", `${entry.summary}. It is sent when the hub can be reached.`);
+  }, navigator.onLine ? OUTCOME_WAIT_MS : 0);
+}
+
+// ---- the queue on screen
+async function showQueue() {
+  const unsent = await renderQueue(queue, me, { open: $("queue"), done: $("done"), count: $("queue-count") });
+  document.body.dataset.unsent = String(unsent);
+}
+
+function announce(entry) {
+  if (!entry || announced.has(entry.key)) return;
+  if (entry.state === "booked" && entry.key === lastKey) {
+    announced.add(entry.key);
+    const next = entry.body.mode === "dispatch" ? nextLine(pickList) : null;
+    say("ok", entry.result, next ? `Next: ${describeLine(next)}` : entry.note || "");
+  } else if (entry.state === "booked" && entry.summary) {
+    // Scans queued earlier (offline, or before a reload) that the hub booked now: one
+    // message and one beep for the lot of them.
+    announced.add(entry.key);
+    sentLater.push(entry);
+    clearTimeout(sentLaterTimer);
+    sentLaterTimer = setTimeout(() => {
+      const last = sentLater[sentLater.length - 1];
+      say("ok", `Sent ${sentLater.length} queued scan${sentLater.length > 1 ? "s" : ""}`, `Last: ${last.result}`);
+      sentLater = [];
+    }, 400);
+  } else if (entry.state === "refused") {
+    announced.add(entry.key);
+    say("error", `Refused: ${entry.summary}`, entry.result);
+  }
+}
+
+queue.addEventListener("change", (event) => { announce(event.detail); showQueue(); });
+queue.addEventListener("status", (event) => { $("net-state").textContent = event.detail; });
+queue.addEventListener("login-needed", () => toLogin());
+$("sync-now").addEventListener("click", () => { queue.backoffMs = 0; queue.sync(); });
+
+async function start() {
+  render();
+  refocus();
+  if (!me) return;
+  if ("serviceWorker" in navigator && config.serviceWorker) {
+    navigator.serviceWorker.register(config.serviceWorker, { scope: config.serviceWorkerScope })
+      .catch((err) => { $("net-state").textContent = `no offline reload: ${err.message}`; });
+  } else {
+    $("net-state").textContent = "no offline reload here (needs HTTPS); the queue still works";
+  }
+  await queue.open();
+  for (const entry of await queue.all()) if (entry.state !== "queued") announced.add(entry.key);
+  await showQueue();
+  $("net-state").textContent = navigator.onLine ? "online" : "offline: scans wait here";
+  document.body.dataset.ready = "true";
+  queue.sync();
+}
+
+if (!MODES.includes(state.mode)) state.mode = "receive";
+start().catch((err) => say("error", "The page could not start", err.message));

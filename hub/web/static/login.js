@@ -1,0 +1,33 @@
+// The login page: username + password -> POST /api/v1/auth/login -> token kept in
+// localStorage (api.js) -> back to the page the user came from.
+import { ApiError, api, saveSession } from "./api.js";
+
+const form = document.getElementById("login-form");
+const error = document.getElementById("login-error");
+
+/** Only a path on this hub: never an address elsewhere ("//evil", "https://..."). */
+function nextPath() {
+  const next = new URLSearchParams(location.search).get("next") || "/handheld";
+  return next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\") ? next : "/handheld";
+}
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  error.hidden = true;
+  const button = form.querySelector("button[type=submit]");
+  button.disabled = true;
+  try {
+    const answer = await api("/api/v1/auth/login", {
+      method: "POST", on401: "throw",
+      body: { username: form.username.value.trim(), password: form.password.value },
+    });
+    saveSession(answer);
+    location.assign(nextPath());
+  } catch (err) {
+    error.textContent = err instanceof ApiError && err.status === 401
+      ? "Wrong user name or password." : err.message;
+    error.hidden = false;
+    button.disabled = false;
+  }
+});
+document.getElementById("username").focus();

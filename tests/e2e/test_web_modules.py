@@ -1,0 +1,79 @@
+"""The pages' JavaScript modules, run in real headless Chromium: the handheld's own
+reading of GS1 scans (for the pick-list check, also offline) and of bin and command
+labels, and api.js's errors in words."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.support.browser import OfflinePage
+from tests.support.hub_server import HubServer
+
+
+@pytest.fixture
+def run_module(hub_http: HubServer, open_page: Callable[..., OfflinePage]
+               ) -> Callable[[str, str], Any]:
+    page = open_page(hub_http.base_url)
+    page.goto("/login")
+
+    def run(module: str, body: str) -> Any:
+        return page.page.evaluate(
+            f"async () => {{ const m = await import('/static/web/{module}'); {body} }}")
+
+    return run
+
+
+def test_gs1_reading_of_lot_expiry_and_quantity(run_module: Callable[[str, str], Any]) -> None:
+    read = run_module("gs1.js", """return [
+        m.readProduct(']d2010400638133393117291200' + '10ABC123|21SN1'),
+        m.readProduct('0104006381333931' + '17291130' + '10LOT-GS' + '\\u001d' + '3010'),
+        m.readProduct('(01)04006381333931(17)280229(10)HRI'),
+        m.readProduct('https://id.example.com/01/04006381333931/10/DL-1?17=290101'),
+        m.readProduct('4006381333931'),
+        m.readProduct('10AB#3', ['#']),
+        m.readProduct('hello'),
+    ];""")
+    assert read[0] == {"gtin": "04006381333931", "lot": "ABC123", "expiry": "2029-12-31",
+                       "quantity": None}
+    assert read[1] == {"gtin": "04006381333931", "lot": "LOT-GS", "expiry": "2029-11-30",
+                       "quantity": 10}
+    assert read[2]["lot"] == "HRI" and read[2]["expiry"] == "2028-02-29"
+    assert read[3] == {"gtin": "04006381333931", "lot": "DL-1", "expiry": "2029-01-01",
+                       "quantity": None}
+    assert read[4]["gtin"] == "04006381333931" and read[4]["lot"] is None
+    assert read[5]["lot"] == "AB"
+    assert read[6] is None
+
+
+def test_bin_and_command_labels(run_module: Callable[[str, str], Any]) -> None:
+    read = run_module("labels.js", """return [
+        m.readLabel('LOC:F-01'), m.readLabel('loc: f-02 '), m.readLabel('CMD:QTY:12'),
+        m.readLabel('CMD:'), m.readLabel(']C1CMD:DISPATCH'), m.readLabel('0104006381333931'),
+        m.readLabel('BIN:A-1', {locationPrefix: 'BIN:', commandPrefix: 'CMD:'}),
+        m.commandAction('DISPATCH'), m.commandAction('MODE', 'lookup'),
+        m.commandAction('QTY', '12'), m.commandAction('QTY', 'x'), m.commandAction('DANCE'),
+    ];""")
+    assert read[0] == {"kind": "location", "code": "F-01"}
+    assert read[1] == {"kind": "location", "code": "f-02"}
+    assert read[2] == {"kind": "command", "command": "QTY", "argument": "12"}
+    assert read[3]["kind"] == "error" and "nothing after" in read[3]["words"]
+    assert read[4] == {"kind": "command", "command": "DISPATCH", "argument": None}
+    assert read[5] == {"kind": "product"}
+    assert read[6] == {"kind": "location", "code": "A-1"}
+    assert read[7:10] == [{"mode": "dispatch"}, {"mode": "identify"}, {"quantity": 12}]
+    assert "whole number" in read[10]["error"] and "Unknown command" in read[11]["error"]
+
+
+def test_error_bodies_in_words(run_module: Callable[[str, str], Any]) -> None:
+    words = run_module("api.js", """return [
+        m.inWords({error: 'insufficient_stock', detail: 'only 3 of VAC-1 on hand'}, 409),
+        m.inWords({error: 'invalid_request',
+                   detail: [{field: 'body.quantity', problem: 'must be > 0'}]}, 422),
+        m.inWords({error: 'busy_retry'}, 503),
+        m.inWords(null, 502),
+    ];""")
+    assert words == ["only 3 of VAC-1 on hand", "body.quantity: must be > 0", "busy retry",
+                     "the hub answered 502"]

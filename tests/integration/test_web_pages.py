@@ -1,0 +1,84 @@
+"""The web pages' routes: served without a token, out of the API schema, with a
+content security policy that lets only the hub's own files run; every file a page
+or the handheld's service worker names is served by the hub."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from hub.app import create_app
+from hub.container import Hub
+from hub.settings import load_settings
+from hub.web.layout import NAV, STATIC_DIR
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    settings = load_settings(database_url=f"sqlite:///{tmp_path / 'hub.db'}", tsdb_url=None,
+                             scan_location_prefix="BIN:")
+    hub = Hub.build(settings)
+    try:
+        yield TestClient(create_app(hub, manage_lifecycle=False))
+    finally:
+        hub.stop()
+
+
+def test_pages_need_no_token_and_only_run_the_hubs_own_scripts(client: TestClient) -> None:
+    for path in ("/login", "/handheld"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        policy = response.headers["content-security-policy"]
+        assert "script-src 'self'" in policy and "connect-src 'self'" in policy
+        assert "<script>" not in response.text  # no inline script for the policy to refuse
+    assert client.get("/", follow_redirects=False).headers["location"] == "/handheld"
+
+
+def test_the_handheld_gets_the_hubs_scan_settings(client: TestClient) -> None:
+    html = client.get("/handheld").text
+    config = json.loads(re.search(
+        r'<script type="application/json" id="page-config">(.*?)</script>', html, re.S).group(1))
+    assert config["locationPrefix"] == "BIN:"
+    assert config["separatorStandins"] == ["|"]
+
+
+def test_pages_stay_out_of_the_api_schema(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    assert not [p for p in paths if p in ("/", "/login") or p.startswith("/handheld")]
+
+
+def test_every_file_a_page_loads_is_served(client: TestClient) -> None:
+    referenced = set()
+    for path in ("/login", *(link.path for link in NAV)):
+        referenced |= set(re.findall(r'(?:src|href)="(/static/web/[^"]+)"', client.get(path).text))
+    for script in STATIC_DIR.glob("*.js"):  # and every module those import
+        referenced |= {f"/static/web/{name}" for name in
+                       re.findall(r'from "\./([\w.]+)"', script.read_text())}
+    assert referenced
+    for url in sorted(referenced):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response.headers["cache-control"] == "no-cache"
+
+
+def test_the_service_worker_may_control_the_handheld_and_caches_what_it_loads(
+    client: TestClient,
+) -> None:
+    response = client.get("/handheld/sw.js")
+    assert response.headers["service-worker-allowed"] == "/handheld"
+    assert response.headers["content-type"].startswith("text/javascript")
+    urls = json.loads(re.search(r"const URLS = (\[.*?\]);", response.text).group(1))
+    assert "/handheld" in urls
+    html = client.get("/handheld").text
+    loaded = set(re.findall(r'(?:src|href)="(/static/web/[^"]+)"', html))
+    modules = {f"/static/web/{name}" for script in STATIC_DIR.glob("*.js")
+               for name in re.findall(r'from "\./([\w.]+)"', script.read_text())}
+    assert (loaded | (modules - {"/static/web/login.js"})) <= set(urls)
+    for url in urls:
+        assert client.get(url).status_code == 200, url
+    assert "__VERSION__" not in response.text
