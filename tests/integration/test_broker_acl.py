@@ -300,3 +300,45 @@ def test_the_real_hub_with_its_account_stores_a_gateways_telemetry_and_not_a_for
     finally:
         gw_a.close()
         hub.stop()
+
+
+DEBIAN_MAIN_CONF = Path("/etc/mosquitto/mosquitto.conf")
+
+
+def test_debians_mosquitto_with_the_shipped_conf_d_file_applies_the_acl(tmp_path: Path) -> None:
+    """The Debian-native steps: Debian's own mosquitto.conf, deploy/debian/mosquitto.conf
+    as /etc/mosquitto/conf.d/stockwarden.conf, the files of broker-acl --out
+    /etc/mosquitto/stockwarden."""
+    if not DEBIAN_MAIN_CONF.is_file():
+        pytest.skip(f"{DEBIAN_MAIN_CONF} is missing: not Debian's mosquitto package")
+    accounts = tmp_path / "stockwarden"
+    write_broker_files(load_accounts(accounts_file(tmp_path)), accounts / "passwd",
+                       accounts / "acl", environ={"GW_B_PASSWORD": PASSWORDS["gw-b"]})
+    for folder in ("data", "log", "run"):
+        (tmp_path / folder).mkdir()
+    broker = DeployedMosquitto(
+        tmp_path / "broker", DEBIAN_MAIN_CONF, {
+            "/etc/mosquitto/conf.d": tmp_path / "conf.d",
+            "/etc/mosquitto/stockwarden/": accounts,
+            "/var/lib/mosquitto/": tmp_path / "data",
+            "/var/log/mosquitto/": tmp_path / "log",
+            "/run/mosquitto/": tmp_path / "run",
+        },
+        includes=(ROOT / "deploy/debian/mosquitto.conf",),
+    )
+    broker.start()
+    try:
+        anonymous = Client(broker.port, None)
+        assert not anonymous.connected.is_set()
+        anonymous.close()
+        hub, gw_a = (Client(broker.port, n, PASSWORDS[n]) for n in ("hub", "gw-a"))
+        try:
+            assert hub.subscribe(f"{wire.TOPIC_PREFIX}/#") == 1
+            assert gw_a.publish(topic("gw-b", "telemetry")) == NOT_AUTHORIZED
+            assert gw_a.publish(topic("gw-a", "telemetry")) in ACCEPTED
+            assert hub.topics(within=5, count=1) == [topic("gw-a", "telemetry")]
+        finally:
+            hub.close()
+            gw_a.close()
+    finally:
+        broker.stop()
