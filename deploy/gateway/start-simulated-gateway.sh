@@ -14,5 +14,7 @@ with open(source) as template, open(target, "w") as rendered:
     rendered.write(string.Template(template.read()).substitute(os.environ))
 PY
 stockwarden edge --config /var/lib/stockwarden/gateway.yaml --check
+# The devices first, so that the agent's first poll finds them.
 stockwarden sim &
+sleep 2
 exec stockwarden edge --config /var/lib/stockwarden/gateway.yaml --log-format json
