@@ -96,6 +96,7 @@ class HubAccount(_Secret):
 
 class GatewayAccount(_Secret):
     id: Ident = Field(description="the gateway id: its config's `gateway`, and its user name")
+    site: Ident | None = Field(None, description="its site, when not the file's `site`")
 
     @field_validator("id")
     @classmethod
@@ -167,16 +168,23 @@ def load_accounts(path: Path) -> BrokerAccounts:
     return parse_accounts(data, path.name)
 
 
+def sites(accounts: BrokerAccounts) -> list[str]:
+    """The file's site first, then any other site a gateway names."""
+    named = [accounts.site] + [g.site for g in accounts.gateways if g.site]
+    return list(dict.fromkeys(named))
+
+
 def grants(accounts: BrokerAccounts) -> list[Grant]:
     """Every account with the topics it may read and write, the hub first."""
-    site = f"{TOPIC_PREFIX}/{accounts.site}"
+    trees = [f"{TOPIC_PREFIX}/{site}" for site in sites(accounts)]
     result = [Grant(
         accounts.hub.username, "hub", accounts.hub,
         reads=(f"{TOPIC_PREFIX}/#",),
-        writes=(f"{site}/alarms/#", f"{site}/+/scan-result"),
+        writes=tuple(topic for tree in trees
+                     for topic in (f"{tree}/alarms/#", f"{tree}/+/scan-result")),
     )]
     for index, gateway in enumerate(accounts.gateways):
-        own = f"{site}/{gateway.id}"
+        own = f"{TOPIC_PREFIX}/{gateway.site or accounts.site}/{gateway.id}"
         result.append(Grant(
             gateway.id, f"gateways[{index}]", gateway,
             reads=tuple(f"{own}/{kind}" for kind in GATEWAY_READS),
@@ -184,7 +192,7 @@ def grants(accounts: BrokerAccounts) -> list[Grant]:
         ))
     for index, reader in enumerate(accounts.readers):
         result.append(Grant(reader.username, f"readers[{index}]", reader,
-                            reads=(f"{site}/#",), writes=()))
+                            reads=tuple(f"{tree}/#" for tree in trees), writes=()))
     return result
 
 
@@ -194,7 +202,8 @@ def render_acl(accounts: BrokerAccounts, source: str = "") -> str:
     lines = [
         "# Mosquitto ACL written by `stockwarden broker-acl`"
         + (f" from {source}" if source else "") + "; edit that file, not this one.",
-        f"# site {accounts.site}: each gateway writes only its own telemetry, scan and status",
+        f"# site {', '.join(sites(accounts))}: each gateway writes only its own telemetry, "
+        "scan and status",
         "# and reads only its own scan-result; the hub reads everything.",
         "",
     ]

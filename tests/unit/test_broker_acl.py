@@ -82,6 +82,18 @@ def test_each_gateway_writes_only_its_own_topics_and_reads_only_its_results() ->
                for line in acl.split("user ")[0].splitlines())
 
 
+def test_gateways_of_another_site_on_the_same_broker() -> None:
+    accounts = parse_accounts({**GOOD, "gateways": [
+        {"id": "gw-1"}, {"id": "gw-s", "site": "south"}], "readers": [{"username": "ro"}]})
+    acl = render_acl(accounts)
+    assert "user gw-s\ntopic read stockwarden/v1/south/gw-s/scan-result\n" in acl
+    assert "topic write stockwarden/v1/south/gw-s/telemetry" in acl
+    for site in ("north", "south"):
+        assert f"topic write stockwarden/v1/{site}/alarms/#" in acl
+        assert f"topic write stockwarden/v1/{site}/+/scan-result" in acl
+        assert f"topic read stockwarden/v1/{site}/#" in acl  # the reader
+
+
 def test_the_hash_is_mosquittos_pbkdf2_sha512_format() -> None:
     salt = bytes(range(12))
     line = mosquitto_hash("pässword", salt)
