@@ -289,6 +289,24 @@ def _pick_hasher(hasher: Hasher) -> tuple[str, str | None]:
     return "mosquitto_passwd", binary
 
 
+def parse_owner(spec: str) -> tuple[int, int]:
+    """USER[:GROUP] or UID[:GID] -> (uid, gid); a user alone brings its own group."""
+    import grp
+    import pwd
+
+    user, _, group = spec.partition(":")
+    try:
+        entry = None if user.isdigit() else pwd.getpwnam(user)
+        uid = entry.pw_uid if entry is not None else int(user)
+        if group:
+            gid = int(group) if group.isdigit() else grp.getgrnam(group).gr_gid
+        else:
+            gid = entry.pw_gid if entry is not None else uid
+    except (KeyError, ValueError):
+        raise ConfigError(f"--chown {spec}: no such user or group") from None
+    return uid, gid
+
+
 def _write_atomically(path: Path, text: str, mode: int, owner: tuple[int, int] | None) -> None:
     # The broker reloads these files on SIGHUP: it must never see half of one.
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -244,7 +244,7 @@ def broker_acl(
             return
         written = acl.write_broker_files(
             parsed, out / "passwd", out / "acl", source=str(accounts), hasher=hasher,  # type: ignore[arg-type]
-            rotate=frozenset(rotate or ()), owner=_owner(chown) if chown else None,
+            rotate=frozenset(rotate or ()), owner=acl.parse_owner(chown) if chown else None,
         )
     except ConfigError as exc:
         raise _fail(f"configuration error:\n{exc}") from None
@@ -258,23 +258,6 @@ def broker_acl(
                    "broker.password, the hub's into STOCKWARDEN_MQTT_URL):")
         for user, password in written.generated.items():
             typer.echo(f"  {user}: {password}")
-
-
-def _owner(spec: str) -> tuple[int, int]:
-    import grp
-    import pwd
-
-    user, _, group = spec.partition(":")
-    try:
-        entry = None if user.isdigit() else pwd.getpwnam(user)
-        uid = int(user) if entry is None else entry.pw_uid
-        if group:
-            gid = int(group) if group.isdigit() else grp.getgrnam(group).gr_gid
-        else:
-            gid = entry.pw_gid if entry is not None else uid
-    except KeyError:
-        raise _fail(f"--chown {spec}: no such user or group") from None
-    return uid, gid
 
 
 @db_app.command("upgrade")

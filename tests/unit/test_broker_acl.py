@@ -16,6 +16,7 @@ from hub.broker_acl import (
     load_accounts,
     mosquitto_hash,
     parse_accounts,
+    parse_owner,
     read_password_file,
     render_acl,
     write_broker_files,
@@ -158,3 +159,11 @@ def test_the_command_prints_generated_passwords_once_and_errors_without_a_traceb
     assert bad.exit_code == 2
     assert "accounts.yaml: gateways[0].id: 'alarms' is reserved" in bad.output
     assert "Traceback" not in bad.output
+
+
+def test_owner_specs() -> None:
+    assert parse_owner("1883:1883") == (1883, 1883)
+    assert parse_owner("1883") == (1883, 1883)
+    assert parse_owner("root") == (0, 0)
+    with pytest.raises(ConfigError, match="--chown no-such-user: no such user or group"):
+        parse_owner("no-such-user")
