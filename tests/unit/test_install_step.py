@@ -27,7 +27,10 @@ DEBIAN_PACKAGE_OF = {
     "pgbench": "postgresql",
     "chromium": "chromium",
     "systemd-analyze": "systemd",
+    "sh": "dash",
 }
+# Debian's Essential packages are on every Debian system: run need not install them.
+ESSENTIAL_PACKAGES = {"dash"}
 
 # Programs a test uses only where they happen to be installed (it skips otherwise, with
 # the reason), so `run` installs nothing for them.
@@ -101,7 +104,8 @@ def test_run_installs_every_program_the_tests_and_benchmarks_start() -> None:
     assert {"mosquitto", "mosquitto_pub", "mosquitto_sub", "mosquitto_passwd", "pg_ctl",
             "initdb", "pgbench", "victoria-metrics", "chromium"} <= set(programs), programs
     problems = install_problems(
-        programs, run_packages((ROOT / "run").read_text()), DEBIAN_PACKAGE_OF
+        programs, run_packages((ROOT / "run").read_text()) | ESSENTIAL_PACKAGES,
+        DEBIAN_PACKAGE_OF,
     )
     assert not problems, "\n".join(problems)
 
