@@ -135,8 +135,8 @@ class BrokerAccounts(_Model):
 
 @dataclass(frozen=True, slots=True)
 class Grant:
-    """One account: its user name, the field it came from, and where its password comes
-    from (`secret` None means 'generate')."""
+    """One account: its user name, the field of the file it came from, where its
+    password comes from, and the topic filters it may read and write."""
 
     username: str
     field: str
