@@ -17,6 +17,7 @@ from hub.container import Hub
 from hub.docs import mount_docs
 from hub.errors import error_body, http_headers, http_status
 from hub.routes import (
+    alarms,
     gateways,
     health,
     items,
@@ -99,5 +100,5 @@ def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
 API_ROUTERS = [
     users.router, storage_classes.router, zones.router, locations.router, items.router,
     lots.router, stock.router, moves.router, scan.router, sensors.router,
-    gateways.router,
+    gateways.router, alarms.router,
 ]

@@ -87,12 +87,15 @@ def hub(
     settings = _hub_settings(config, http_port=http_port, http_host=http_host)
     from sqlalchemy.exc import OperationalError
 
+    from edge.errors import ConfigError
     from hub.server import serve
 
     try:
         serve(settings)
     except OperationalError as exc:
         raise _database_failure(exc) from None
+    except ConfigError as exc:
+        raise _fail(f"alarm rules refused:\n{exc}") from None
 
 
 @app.command()
