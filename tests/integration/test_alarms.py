@@ -27,7 +27,7 @@ from kernel.uow import run_write
 from tests.services import Mosquitto
 from tests.support.auth import bearer_headers
 from tests.support.mqtt import publish_raw, wait_until
-from tests.support.receivers import Smtp, Webhook, smtp, webhook  # noqa: F401 (fixtures)
+from tests.support.receivers import Smtp, Webhook
 
 _ids = itertools.count()
 pytestmark = pytest.mark.timeout(120)
@@ -179,7 +179,7 @@ def bodies(hook: Webhook, path: str) -> list[str]:
 
 
 def test_a_cooling_failure_raises_one_alarm_escalates_holds_the_lots_and_clears(
-    make_site: Callable[..., Site], webhook: Webhook, smtp: Smtp,  # noqa: F811
+    make_site: Callable[..., Site], webhook: Webhook, smtp: Smtp,
 ) -> None:
     site = make_site(cold_rules(webhook, smtp), ["cold-a"])
     site.send({"cold-a": 5.0})
@@ -244,7 +244,7 @@ def test_a_cooling_failure_raises_one_alarm_escalates_holds_the_lots_and_clears(
 
 
 def test_a_spike_shorter_than_the_delay_and_a_wobble_in_the_deadband_raise_one_alarm_at_most(
-    make_site: Callable[..., Site], webhook: Webhook,  # noqa: F811
+    make_site: Callable[..., Site], webhook: Webhook,
 ) -> None:
     site = make_site(cold_rules(webhook, None), ["cold-b"])
     site.send({"cold-b": 5.0})
@@ -267,7 +267,7 @@ def test_a_spike_shorter_than_the_delay_and_a_wobble_in_the_deadband_raise_one_a
 
 
 def test_a_restarted_hub_keeps_the_active_alarm_and_tells_nobody_twice(
-    make_site: Callable[..., Site], webhook: Webhook,  # noqa: F811
+    make_site: Callable[..., Site], webhook: Webhook,
 ) -> None:
     site = make_site(cold_rules(webhook, None), ["cold-c"])
     site.send({"cold-c": 9.0})
@@ -284,7 +284,7 @@ def test_a_restarted_hub_keeps_the_active_alarm_and_tells_nobody_twice(
 
 
 def test_silence_raises_offline_and_forty_sensors_make_one_message_per_route(
-    make_site: Callable[..., Site], webhook: Webhook,  # noqa: F811
+    make_site: Callable[..., Site], webhook: Webhook,
 ) -> None:
     sensors = [f"bay-{i:02d}" for i in range(40)]
     rules = cold_rules(webhook, None, defaults={"expected_interval": "30s"},
@@ -306,7 +306,7 @@ def test_silence_raises_offline_and_forty_sensors_make_one_message_per_route(
 
 
 def test_the_gateway_offline_alarm_fires_from_the_last_will(
-    make_site: Callable[..., Site], webhook: Webhook,  # noqa: F811
+    make_site: Callable[..., Site], webhook: Webhook,
 ) -> None:
     site = make_site(cold_rules(webhook, None), ["cold-d"])
     topic = wire.gateway_topic("t", site.gateway, "status")
@@ -321,7 +321,7 @@ def test_the_gateway_offline_alarm_fires_from_the_last_will(
 
 
 def test_a_failing_route_is_recorded_and_counted_not_a_crash(
-    make_site: Callable[..., Site], webhook: Webhook,  # noqa: F811
+    make_site: Callable[..., Site], webhook: Webhook,
 ) -> None:
     webhook.status = 500
     site = make_site(cold_rules(webhook, None), ["cold-e"])

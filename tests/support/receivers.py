@@ -44,7 +44,7 @@ def webhook() -> Iterator[Webhook]:
     hook = Webhook(free_port())
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length)
             try:
@@ -84,7 +84,7 @@ def smtp() -> Iterator[Smtp]:
     box = Smtp(free_port())
 
     class Handler:
-        async def handle_DATA(self, _server: object, _session: object,  # noqa: N802
+        async def handle_DATA(self, _server: object, _session: object,
                               envelope: Any) -> str:
             box.messages.append(message_from_bytes(envelope.content))
             return "250 OK"
