@@ -98,7 +98,8 @@ class Site:
     def api(self, method: str, path: str, role: Role | None = None, **kw: object) -> object:
         assert self.client is not None
         headers = {"Authorization": f"Bearer {self.tokens[role]}"} if role else {}
-        answer = self.client.request(method, f"/api/v1{path}", headers=headers, **kw)
+        headers.update(kw.pop("headers", None) or {})  # type: ignore[call-overload]
+        answer = self.client.request(method, f"/api/v1{path}", headers=headers, **kw)  # type: ignore[arg-type]
         assert answer.status_code < 300, answer.text
         return answer.json()
 
@@ -334,3 +335,47 @@ def test_a_failing_route_is_recorded_and_counted_not_a_crash(
     metrics = site.client.get("/metrics").text  # type: ignore[union-attr]
     assert 'stockwarden_alarm_notifications_total{route="cold-chain",status="failed"}' in metrics
     assert 'stockwarden_alarms{severity="critical",state="active"} 1.0' in metrics
+
+
+def test_expiry_and_stock_alarms_come_from_inventory_data_and_expired_lots_never_go_out(
+    make_site: Callable[..., Site], webhook: Webhook,
+) -> None:
+    from sqlalchemy import update
+
+    from inventory.orm import Lot
+
+    site = make_site(cold_rules(webhook, None), ["cold-f"])
+    # The seed: 10 vaccines on hand against a minimum of 50.
+    [low] = wait_until(lambda: site.alarms(kind="low_stock"), what="the low-stock alarm")
+    assert (low["subject"], low["severity"]) == ("VAC", "warning")
+
+    def receive(lot: str, days: int, quantity: int) -> None:
+        expiry = (datetime.now(UTC).date() + timedelta(days=days)).isoformat()
+        site.api("POST", "/moves/receive", Role.OPERATOR, json={
+            "item": "VAC", "lot_number": lot, "expiry": expiry, "quantity": quantity,
+            "location": "C-01"}, headers={"Idempotency-Key": f"receive-{lot}"})
+
+    receive("SOON", 5, 5)
+    receive("OLD", 1, 5)
+    assert site.hub is not None
+    with site.hub.writes() as session:  # a day passes for lot OLD
+        session.execute(update(Lot).where(Lot.lot_number == "OLD").values(
+            expiry=datetime.now(UTC).date() - timedelta(days=1)))
+        session.commit()
+    receive("FRESH", 400, 100)  # a stock change: the expiry and stock checks run again
+    expired = wait_until(lambda: site.alarms(kind="expired"), what="the expired-lot alarm")
+    assert [(a["subject"], a["severity"]) for a in expired] == [("OLD", "critical")]
+    [expiry] = site.alarms(kind="expiry")
+    assert expiry["subject"] == "SOON" and "within 7 days" in expiry["message"]
+    wait_until(lambda: [a["state"] for a in site.alarms("all", "low_stock")] == ["cleared"],
+               what="low stock cleared by the receipt")
+
+    # FEFO would pick OLD first: an expired lot is never dispatched.
+    booking = site.api("POST", "/moves/dispatch", Role.OPERATOR, json={
+        "item": "VAC", "quantity": 8}, headers={"Idempotency-Key": "dispatch-fefo"})
+    assert "OLD" not in {line["lot_number"] for line in booking["lines"]}  # type: ignore[index]
+    refused = site.client.post("/api/v1/moves/dispatch", json={  # type: ignore[union-attr]
+        "item": "VAC", "quantity": 1, "lot_number": "OLD", "reason": "customer asked"},
+        headers={"Authorization": f"Bearer {site.tokens[Role.OPERATOR]}",
+                 "Idempotency-Key": "dispatch-old"})
+    assert refused.status_code in (409, 422), refused.text
