@@ -355,6 +355,11 @@ class AlarmService:
             self._hold(hold)
         for recorded in done.value or []:
             alarm = recorded.alarm
+            event = recorded.transition.event.value
+            log.log(logging.WARNING if event in ("raised", "escalated") else logging.INFO,
+                    "alarm %s %s: %s", alarm.id, event, recorded.transition.message, extra={
+                        "alarm": alarm.id, "event": event, "severity": alarm.severity,
+                        "zone": alarm.zone, "state": alarm.state})
             self._ids[alarm.key] = alarm.id
             if alarm.state == "closed":
                 self._ids.pop(alarm.key, None)
