@@ -29,29 +29,25 @@ from sqlalchemy.orm import Session, sessionmaker
 from alerts import store
 from alerts.evaluator import Evaluator, Outcome
 from alerts.findings import STOCK_KINDS, FindingAlarms
+from alerts.messenger import Messenger
 from alerts.metrics import AlarmMetrics
 from alerts.model import Acknowledge, AlarmKey, GatewayStatus, Phase, Reading, Shelve, Tick
 from alerts.model import Unshelve as UnshelveObs
-from alerts.notifier import NotificationWorker, Outgoing, Sender, SendResult
-from alerts.notify_plan import Message, OpenAlarm, PlanState, digest_due, plan, plan_digest, resume
+from alerts.notifier import Sender
+from alerts.notify_plan import OpenAlarm, PlanState, plan, resume
 from alerts.publisher import AlarmPublisher
 from alerts.rulebook import RuleBook
 from alerts.rules import AlarmRules, check_references, load_rules, parse_rules
 from alerts.settings import AlarmSettings
 from alerts.sources import AlarmSources, World
 from edge.errors import ConfigError
-from edge.retry import Backoff
+from kernel.clock import utcnow
 from kernel.errors import Busy, Conflict, Invalid
 from kernel.uow import Done, Idempotency
 
 log = logging.getLogger(__name__)
 
 RULES_KEY = "rules"
-DIGEST_KEY = "digest"
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class AlarmService:
@@ -66,9 +62,8 @@ class AlarmService:
         self.metrics = metrics
         self.publisher = publisher
         self.clock = clock
-        self.notifier = NotificationWorker(
-            sender, self._sent, attempts=settings.notify_attempts,
-            backoff=lambda: Backoff(settings.notify_backoff_s, 60.0))
+        self.messenger = Messenger(settings, sessions, sender, metrics, clock, self._bump)
+        self.notifier = self.messenger.worker
         self.rules = AlarmRules()
         self.rules_name = "rules"
         self.evaluator: Evaluator | None = None
@@ -241,7 +236,7 @@ class AlarmService:
             out = self.evaluator.feed(Tick(now))
             self.metrics.evaluated(0, time.thread_time() - started)
             self._apply(out, now)
-            self._digest(now)
+            self.messenger.digest(self.rules, self.findings.current, now)
 
     def reconcile(self, *, readings: bool = True) -> None:
         """From SQL: the world (new zones, sensors), readings and statuses the hooks
@@ -370,7 +365,7 @@ class AlarmService:
         ids = {r.alarm.key: r.alarm.id for r in done.value or []}
         transitions = [t for t in out.transitions if t.kind not in STOCK_KINDS]
         self._plan, messages = plan(self.rules, self._plan, transitions, now)
-        self._send(messages, ids)
+        self.messenger.send(self.rules, messages, lambda key: ids.get(key) or self._ids.get(key))
         return done
 
     def _hold(self, hold: Any) -> None:
@@ -384,45 +379,6 @@ class AlarmService:
             excursion = store.link_hold(session, hold, lots)
         log.warning("lots on hold after a critical excursion", extra={
             "zone": hold.zone, "lots": list(lots), "excursion": excursion})
-
-    def _send(self, messages: Sequence[Message], ids: dict[AlarmKey, int]) -> None:
-        outgoing = []
-        base = self.settings.public_url.rstrip("/")
-        for message in messages:
-            group = self.rules.recipients.get(message.group)
-            if group is None:
-                continue
-            alarm_ids = tuple(i for i in (ids.get(k) or self._ids.get(k)
-                                          for k in message.alarms) if i is not None)
-            links = [f"{base}/alarms/{i}" for i in alarm_ids[:5]]
-            body = message.body
-            if links:
-                body += "\n\nAcknowledge: " + " ".join(links)
-            outgoing.append(Outgoing(message.route, message.group, tuple(group.urls),
-                                     message.title, body, alarm_ids))
-        self.notifier.submit(outgoing)
-
-    def _sent(self, result: SendResult) -> None:
-        self.metrics.notified(result.route, result.ok)
-        with self.sessions() as session:
-            store.record_notification(
-                session, route=result.route, group=result.group, target=result.target,
-                title=result.title, alarm_ids=result.alarm_ids, ok=result.ok,
-                attempts=result.attempts, error=result.error, at=self.clock())
-        self._bump()
-
-    def _digest(self, now: datetime) -> None:
-        with self.sessions() as session:
-            last = (store.get_setting(session, DIGEST_KEY) or {}).get("day")
-        from datetime import date
-
-        if not digest_due(self.rules, now, date.fromisoformat(last) if last else None):
-            return
-        messages = plan_digest(self.rules, self.findings.current, now)
-        with self.sessions() as session:
-            store.put_setting(session, DIGEST_KEY,
-                              {"day": now.astimezone(self.rules.tz).date().isoformat()}, now)
-        self._send(messages, {})
 
     def _bump(self) -> None:
         with self.changed:

@@ -101,8 +101,9 @@ def build_alarms(hub: Hub, *, sender: Sender | None = None,
     from alerts.metrics import AlarmMetrics
     from alerts.notifier import AppriseSender
     from alerts.publisher import AlarmPublisher, PublisherSettings
-    from alerts.service import AlarmService, utcnow
+    from alerts.service import AlarmService
     from hub.alarm_wiring import alarm_settings, alarm_sources
+    from kernel.clock import utcnow
 
     settings = alarm_settings(hub.settings)
     publisher = None
