@@ -8,6 +8,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
@@ -41,6 +42,12 @@ class Webhook:
 
 @pytest.fixture
 def webhook() -> Iterator[Webhook]:
+    with serve_webhook() as hook:
+        yield hook
+
+
+@contextmanager
+def serve_webhook() -> Iterator[Webhook]:
     hook = Webhook(free_port())
 
     class Handler(BaseHTTPRequestHandler):
@@ -62,9 +69,11 @@ def webhook() -> Iterator[Webhook]:
     server = ThreadingHTTPServer(("127.0.0.1", hook.port), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield hook
-    server.shutdown()
-    server.server_close()
+    try:
+        yield hook
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @dataclass
