@@ -224,6 +224,9 @@ def test_a_cooling_failure_raises_one_alarm_escalates_holds_the_lots_and_clears(
     assert [e["event"] for e in detail["events"]] == ["raised", "acknowledged", "cleared"]
     assert detail["events"][1]["comment"] == "compressor tripped, technician called"
     assert len(site.alarms("all")) == 1  # exactly one alarm for the whole story
+    # Acknowledged and then cleared: everyone who was told hears that it cleared.
+    wait_until(lambda: len(bodies(webhook, "quality")) == 2, what="quality told of the clear")
+    assert "cleared" in bodies(webhook, "quality")[1] and "cleared" in bodies(webhook, "duty")[1]
 
     [excursion] = site.api("GET", "/alarms/excursions", params={"zone": "COLD"})  # type: ignore[misc]
     assert excursion["end"] is not None and excursion["peak"] == 9.4
