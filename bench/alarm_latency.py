@@ -123,7 +123,7 @@ def run(args: argparse.Namespace) -> None:
         rules_file.write_text(yaml.safe_dump(bench_rules(args.zones, receiver.url("probe"))))
         db_url = postgres.create_database("bench_alarms")
         settings = load_settings(database_url=db_url, mqtt_url=broker.url, tsdb_url=None,
-                                 alarm_rules=rules_file, alarm_tick_s=0.1,
+                                 alarm_rules=rules_file,
                                  mqtt_client_id="bench-alarm-hub", ingest_batch_ms=20)
         hub = assemble(settings)
         seed(hub, args.sensors, args.zones, args.probes)
