@@ -51,6 +51,7 @@ RULES_KEY = "rules"
 # How often closed grouping windows are flushed, whatever the evaluator's tick: a
 # message waits at most this long beyond its window.
 FLUSH_S = 0.2
+NEVER = datetime.min.replace(tzinfo=UTC)
 
 
 class AlarmService:
@@ -135,8 +136,6 @@ class AlarmService:
     # --- start and stop ----------------------------------------------------------------
 
     def start(self) -> None:
-        if self.evaluator is None:
-            self.load_rules()
         now = self.clock()
         world = self.sources.world()
         self.evaluator = Evaluator(self._book(world), started=now, gateways=world.gateways)
@@ -166,8 +165,8 @@ class AlarmService:
             self.publisher.stop()
 
     def health(self) -> dict[str, dict[str, object]]:
-        running = self._thread is not None and self._thread.is_alive()
-        return {"alarms": {"ok": running and self.last_error is None, "open": len(self._ids),
+        running = self._thread is not None and self._thread.is_alive() and not self.last_error
+        return {"alarms": {"ok": running, "open": len(self._ids),
                            "rules": self.rules_name, "last_error": self.last_error}}
 
     def _book(self, world: World) -> RuleBook:
@@ -203,16 +202,23 @@ class AlarmService:
     # --- feeding -----------------------------------------------------------------------
 
     def on_readings(self, readings: Sequence[Reading]) -> None:
-        """The ingest hook: a committed batch's fresh readings."""
+        """The ingest hook: a committed batch's fresh readings. A reading no newer than
+        the sensor's last one evaluated (seen already through the reconcile, or an
+        edge replaying its outbox after an outage) is history: the evaluator judges
+        the present, in order."""
         if self.evaluator is None or not readings:
             return
         with self._lock:
             started = time.thread_time()
-            out = self.evaluator.feed_readings(readings)
-            self.metrics.evaluated(len(readings), time.thread_time() - started)
+            seen = self._seen
+            newer = []
             for reading in readings:
-                if reading.ts > self._seen.get(reading.sensor, reading.ts - timedelta(1)):
-                    self._seen[reading.sensor] = reading.ts
+                last = seen.get(reading.sensor)
+                if last is None or reading.ts > last:
+                    seen[reading.sensor] = reading.ts
+                    newer.append(reading)
+            out = self.evaluator.feed_readings(newer)
+            self.metrics.evaluated(len(newer), time.thread_time() - started)
             if out:
                 self._apply(out)
 
@@ -241,8 +247,8 @@ class AlarmService:
             self.messenger.digest(self.rules, self.findings.current, now)
 
     def reconcile(self, *, readings: bool = True) -> None:
-        """From SQL: the world (new zones, sensors), readings and statuses the hooks
-        may have dropped. Only what is newer than what the evaluator has seen."""
+        """From SQL: the world (new zones, sensors), the readings and statuses newer
+        than what the evaluator saw (the hooks may have dropped some)."""
         world = self.sources.world()
         latest = self.sources.latest_readings() if readings else ()
         statuses = self.sources.gateway_statuses()
@@ -251,13 +257,9 @@ class AlarmService:
             if world != self._world:
                 self.evaluator.use_rules(self._book(world), self.clock())
                 self._world = world
-            fresh = [r for r in latest if r.ts > self._seen.get(r.sensor, datetime.min.replace(
-                tzinfo=UTC))]
-            if fresh:
-                self.on_readings(fresh)
+            self.on_readings(latest)  # only those newer than what was seen
             for status in statuses:
-                if status.ts > self._status_seen.get(status.gateway,
-                                                     datetime.min.replace(tzinfo=UTC)):
+                if status.ts > self._status_seen.get(status.gateway, NEVER):
                     self.on_status(status)
 
     def check_stock(self, now: datetime | None = None) -> None:
@@ -355,11 +357,10 @@ class AlarmService:
         with self.sessions() as session:
             done = store.record(session, out.transitions, idem=idem, require=require,
                                 shelved_until=shelved_until)
-            if out.excursions:
-                book = self.evaluator.book if self.evaluator else None
-                tolerance = {e.excursion.zone: book.tolerance(e.excursion.zone)
-                             for e in out.excursions} if book else {}
-                store.record_excursions(session, out.excursions, tolerance)
+            if out.excursions and self.evaluator is not None:
+                store.record_excursions(session, out.excursions, {
+                    e.excursion.zone: self.evaluator.book.tolerance(e.excursion.zone)
+                    for e in out.excursions})
         for hold in out.holds:
             self._hold(hold)
         for recorded in done.value or []:

@@ -218,6 +218,7 @@ def report(latencies: list[float], readings: float, wall: float, cpu: float,
           f"{len(latencies)} probes, load {readings / wall:,.0f} readings/s "
           f"(target {args.rate:,.0f}), {args.zones:,} rules, {args.sensors:,} sensors:")
     print(f"  p50 {p50:.3f} s   p99 {p99:.3f} s   max {ordered[-1]:.3f} s   (target p99 <= 1 s)")
+    print("  each probe, in order: " + " ".join(f"{x:.2f}" for x in latencies))
     print(f"CPU per reading: evaluator {alarm_us:.1f} us, the rest of the hub "
           f"(ingest) {ingest_us:.1f} us, ratio {alarm_us / ingest_us:.0%} (target <= 20 %)")
     print(f"  ({readings:,.0f} readings in {wall:.0f} s; process CPU {cpu:.1f} s, "

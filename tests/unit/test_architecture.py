@@ -49,6 +49,9 @@ PURE = (
     "alerts/excursions.py",
     "alerts/rulebook.py",
     "alerts/stock_rules.py",
+    "alerts/findings.py",
+    "alerts/sources.py",
+    "alerts/settings.py",
 )
 
 
