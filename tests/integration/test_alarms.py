@@ -6,6 +6,7 @@ test says, so a 30-second delay or a 60-second escalation takes no waiting."""
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -72,13 +73,14 @@ class Site:
     hub: Hub | None = None
     client: TestClient | None = None
     gateway: str = field(default_factory=lambda: f"gw-al-{next(_ids)}")
+    site: str = field(default_factory=lambda: f"site-al-{next(_ids)}")  # alarm topics
     seq: itertools.count = field(default_factory=itertools.count)  # type: ignore[type-arg]
     tokens: dict[Role, str] = field(default_factory=dict)
 
     def start(self) -> Hub:
         settings = load_settings(
             database_url=self.db_url, mqtt_url=self.mosquitto.url, tsdb_url=None,
-            mqtt_client_id=f"hub-al-{next(_ids)}", ingest_batch_ms=20, site="t",
+            mqtt_client_id=f"hub-al-{next(_ids)}", ingest_batch_ms=20, site=self.site,
             alarm_rules=self.rules_file, alarm_tick_s=0.1, alarm_reconcile_s=1,
             excursion_tolerance_s=60, public_url="https://hub.example.com",
             alarm_notify_backoff_s=0.1, alarm_notify_attempts=2)
@@ -175,6 +177,24 @@ def make_site(db_url: str, mosquitto: Mosquitto, tmp_path: Path
         site.stop()
 
 
+def retained(port: int, topic_filter: str, wait: float = 1.5) -> dict[str, bytes]:
+    """What a subscriber connecting now gets: the retained messages, by topic."""
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    got: dict[str, bytes] = {}
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"retained-{next(_ids)}")
+    client.on_connect = lambda c, *_: c.subscribe(topic_filter, qos=1)
+    client.on_message = lambda _c, _u, m: got.__setitem__(m.topic, m.payload) if m.retain \
+        else None
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    time.sleep(wait)
+    client.loop_stop()
+    client.disconnect()
+    return got
+
+
 def bodies(hook: Webhook, path: str) -> list[str]:
     return [f"{r.body.get('title')}\n{r.body.get('message')}" for r in hook.at(path)]
 
@@ -201,6 +221,10 @@ def test_a_cooling_failure_raises_one_alarm_escalates_holds_the_lots_and_clears(
                    if not part.is_multipart())
     assert "Cold room (COLD)" in text and mail[0]["To"] == "duty@example.com"
     assert bodies(webhook, "quality") == []
+    topic = wire.alarm_topic(site.site, alarm["id"])  # type: ignore[arg-type]
+    on_mqtt = retained(site.mosquitto.port, f"stockwarden/v1/{site.site}/alarms/#")
+    event = wire.decode(wire.AlarmEvent, on_mqtt[topic])
+    assert (event.state, event.kind, event.zone, event.limit) == ("active", "threshold", "COLD", 8)
 
     # Nobody acknowledges for 60 s: quality is told too. The excursion has been beyond
     # the critical limit longer than the 60 s tolerance: the lot goes on hold.
@@ -224,6 +248,7 @@ def test_a_cooling_failure_raises_one_alarm_escalates_holds_the_lots_and_clears(
     assert [e["event"] for e in detail["events"]] == ["raised", "acknowledged", "cleared"]
     assert detail["events"][1]["comment"] == "compressor tripped, technician called"
     assert len(site.alarms("all")) == 1  # exactly one alarm for the whole story
+    assert topic not in retained(site.mosquitto.port, f"stockwarden/v1/{site.site}/alarms/#")
     # Acknowledged and then cleared: everyone who was told hears that it cleared.
     wait_until(lambda: len(bodies(webhook, "quality")) == 2, what="quality told of the clear")
     assert "cleared" in bodies(webhook, "quality")[1] and "cleared" in bodies(webhook, "duty")[1]
