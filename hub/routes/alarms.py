@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Query, Response
+from fastapi import APIRouter, Body, Depends, Path, Query, Response
 from pydantic import BaseModel, Field
 
 from alerts import queries
@@ -36,6 +36,10 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
     422: {"description": "invalid request or rules (`detail` names file, field, reason)"},
     503: {"description": "alarms_not_running: this hub runs without the alarm engine"},
 }
+NO_ENGINE = {503: {"description": "alarms_not_running: this hub runs without the alarm engine"}}
+# Bounded to the database's integers, so a huge id is a 422, not a 500.
+AlarmId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Cursor = Annotated[int, Query(ge=-1, le=2**62)]
 State = Literal["open", "active", "acknowledged", "cleared", "closed", "all"]
 Severity = Literal["info", "warning", "critical"]
 MAX_WAIT_S = 25.0
@@ -177,11 +181,12 @@ def list_alarms(session: SessionDep, state: State = "open", zone: str | None = N
 
 
 @router.get("/alarms/changes", response_model=ChangesPublic)
-async def changes(hub: HubDep, since: Annotated[int, Query(ge=-1)] = -1,
+async def changes(hub: HubDep, since: Cursor = -1,
                   wait: Annotated[float, Query(ge=0, le=MAX_WAIT_S)] = MAX_WAIT_S
                   ) -> ChangesPublic:
     """The live feed. `since=-1` (the default) answers at once with the current cursor
-    and no events: load `GET /alarms`, then poll with the cursor."""
+    and no events: load `GET /alarms`, then poll with the cursor. Waits only in the
+    hub process that runs the alarm engine; elsewhere it answers at once."""
 
     def read(cursor: int) -> ChangesPublic:
         with hub.sessions() as session:
@@ -196,7 +201,7 @@ async def changes(hub: HubDep, since: Annotated[int, Query(ge=-1)] = -1,
     while True:
         version = hub.alarms.version if hub.alarms else 0
         answer = await asyncio.to_thread(read, since)
-        if answer.events or since < 0 or time.monotonic() >= deadline:
+        if answer.events or since < 0 or hub.alarms is None or time.monotonic() >= deadline:
             return answer
         # Idle: watch the service's change counter, no query until it moves. Another hub
         # process's changes are seen by the query every few seconds.
@@ -207,7 +212,7 @@ async def changes(hub: HubDep, since: Annotated[int, Query(ge=-1)] = -1,
             await asyncio.sleep(0.2)
 
 
-@router.get("/alarms/pending", response_model=list[PendingPublic])
+@router.get("/alarms/pending", response_model=list[PendingPublic], responses=NO_ENGINE)
 def pending(service: ServiceDep) -> list[PendingPublic]:
     """Conditions inside their delay: not alarms (yet); nothing is stored for them."""
     return [PendingPublic(rule=k.rule, subject=k.subject, since=since, severity=sev)  # type: ignore[arg-type]
@@ -218,7 +223,10 @@ def pending(service: ServiceDep) -> list[PendingPublic]:
 def list_excursions(session: SessionDep, zone: str | None = None,
                     start: datetime | None = None, end: datetime | None = None,
                     limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[Any]:
-    """Excursions (periods out of range) overlapping the period, newest first."""
+    """Excursions (periods out of range) overlapping the period, newest first
+    (a time without a zone is taken as UTC)."""
+    start, end = (t.replace(tzinfo=UTC) if t is not None and t.tzinfo is None else t
+                  for t in (start, end))
     return jsonable(queries.excursions(session, zone=zone, start=start, end=end, limit=limit))
 
 
@@ -229,7 +237,7 @@ def list_notifications(session: SessionDep, status: Literal["sent", "failed"] | 
     return jsonable(queries.notifications(session, status=status, limit=limit))
 
 
-@router.get("/alarms/rules", response_model=RulesPublic)
+@router.get("/alarms/rules", response_model=RulesPublic, responses=NO_ENGINE)
 def get_rules(service: ServiceDep) -> RulesPublic:
     file = service.settings.rules_file
     return RulesPublic(source="file" if file else "api", file=file.name if file else None,
@@ -247,12 +255,12 @@ def put_rules(service: ServiceDep, user: Admin, idem: OptionalIdempotencyDep,
 
 
 @router.get("/alarms/{alarm_id}", response_model=AlarmDetailPublic, responses=PROBLEMS)
-def get_alarm(alarm_id: int, session: SessionDep) -> Any:
+def get_alarm(alarm_id: AlarmId, session: SessionDep) -> Any:
     return jsonable(queries.get_alarm(session, alarm_id))
 
 
 @router.post("/alarms/{alarm_id}/acknowledge", response_model=AlarmPublic, responses=PROBLEMS)
-def acknowledge(alarm_id: int, body: Acknowledge, service: ServiceDep, user: CurrentUser,
+def acknowledge(alarm_id: AlarmId, body: Acknowledge, service: ServiceDep, user: CurrentUser,
                 idem: OptionalIdempotencyDep, response: Response) -> AlarmPublic:
     """Acknowledge an active alarm (any signed-in user); a cleared one closes."""
     done = service.operate(alarm_id, "acknowledge", by=user.username, comment=body.comment,
@@ -261,7 +269,7 @@ def acknowledge(alarm_id: int, body: Acknowledge, service: ServiceDep, user: Cur
 
 
 @router.post("/alarms/{alarm_id}/shelve", response_model=AlarmPublic, responses=PROBLEMS)
-def shelve(alarm_id: int, body: ShelveBody, service: ServiceDep, user: Supervisor,
+def shelve(alarm_id: AlarmId, body: ShelveBody, service: ServiceDep, user: Supervisor,
            idem: OptionalIdempotencyDep, response: Response) -> AlarmPublic:
     """Shelve for `minutes` with a reason (supervisor): nobody is notified meanwhile."""
     until = service.clock() + timedelta(minutes=body.minutes)
@@ -271,7 +279,7 @@ def shelve(alarm_id: int, body: ShelveBody, service: ServiceDep, user: Superviso
 
 
 @router.post("/alarms/{alarm_id}/unshelve", response_model=AlarmPublic, responses=PROBLEMS)
-def unshelve(alarm_id: int, body: UnshelveBody, service: ServiceDep, user: Supervisor,
+def unshelve(alarm_id: AlarmId, body: UnshelveBody, service: ServiceDep, user: Supervisor,
              idem: OptionalIdempotencyDep, response: Response) -> AlarmPublic:
     done = service.operate(alarm_id, "unshelve", by=user.username, comment=body.reason,
                            idem=recorded(idem, AlarmPublic, _after))
