@@ -372,10 +372,17 @@ def test_expiry_and_stock_alarms_come_from_inventory_data_and_expired_lots_never
 
     from inventory.orm import Lot
 
-    site = make_site(cold_rules(webhook, None), ["cold-f"])
+    rules = cold_rules(webhook, None, site_timezone="Asia/Shanghai", digest={"at": "00:00"})
+    rules["routes"] = [*rules["routes"], {  # type: ignore[list-item]
+        "name": "stock", "match": {"kind": ["expiry", "expired", "low_stock"]},
+        "groups": ["duty"]}]
+    site = make_site(rules, ["cold-f"])
     # The seed: 10 vaccines on hand against a minimum of 50.
     [low] = wait_until(lambda: site.alarms(kind="low_stock"), what="the low-stock alarm")
     assert (low["subject"], low["severity"]) == ("VAC", "warning")
+    # The day's digest (due since 00:00 Shanghai time) lists it, once a day.
+    [digest] = wait_until(lambda: bodies(webhook, "duty"), what="the daily digest")
+    assert digest.startswith("Stock digest") and "vaccine (VAC): 10 on hand" in digest
 
     def receive(lot: str, days: int, quantity: int) -> None:
         expiry = (datetime.now(UTC).date() + timedelta(days=days)).isoformat()
@@ -407,3 +414,4 @@ def test_expiry_and_stock_alarms_come_from_inventory_data_and_expired_lots_never
         headers={"Authorization": f"Bearer {site.tokens[Role.OPERATOR]}",
                  "Idempotency-Key": "dispatch-old"})
     assert refused.status_code in (409, 422), refused.text
+    assert len(bodies(webhook, "duty")) == 1  # findings go in the digest, not one by one
