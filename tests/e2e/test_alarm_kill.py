@@ -15,6 +15,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 import yaml
 from sqlalchemy import create_engine, text
 
@@ -30,6 +31,7 @@ from tests.services import Mosquitto, free_port, port_open, wait_for
 from tests.support.mqtt import wait_until
 from tests.support.receivers import Webhook
 
+pytestmark = pytest.mark.slow
 _ids = itertools.count()
 
 
