@@ -67,6 +67,16 @@ def test_rules_over_the_api_and_the_alarm_operations(
                       headers=headers[Role.SUPERVISOR]).status_code == 403
     saved = client.put("/api/v1/alarms/rules", json=RULES, headers=headers[Role.ADMIN])
     assert saved.status_code == 200, saved.text
+    added = client.post("/api/v1/alarms/rules/thresholds", json={
+        "sensor": "s1", "quantity": "humidity_pct", "high_warning": 80},
+        headers=headers[Role.ADMIN])
+    assert added.status_code == 200, added.text
+    assert len(added.json()["rules"]["thresholds"]) == 2
+    removed = client.delete("/api/v1/alarms/rules/sensor:s1:humidity_pct",
+                            headers=headers[Role.ADMIN])
+    assert removed.status_code == 200 and len(removed.json()["rules"]["thresholds"]) == 1
+    assert client.delete("/api/v1/alarms/rules/sensor:s1:humidity_pct",
+                         headers=headers[Role.ADMIN]).status_code == 404
     assert saved.json()["rules"]["thresholds"][0]["delay"] in ("PT10S", 10.0, "10s")
 
     cursor = client.get("/api/v1/alarms/changes", headers=headers[Role.OPERATOR]).json()["cursor"]
@@ -124,5 +134,8 @@ def test_rules_from_a_file_are_read_only_over_the_api(tmp_path: Path) -> None:
         got = client.get("/api/v1/alarms/rules", headers=headers).json()
         assert (got["source"], got["file"]) == ("file", "alarms.toml")
         refused = client.put("/api/v1/alarms/rules", json=RULES, headers=headers)
+        assert refused.status_code == 409 and refused.json()["error"] == "rules_from_file"
+        refused = client.post("/api/v1/alarms/rules/thresholds", json=RULES["thresholds"][0],
+                              headers=headers)
         assert refused.status_code == 409 and refused.json()["error"] == "rules_from_file"
     hub.stop()
