@@ -49,8 +49,9 @@ class ItemUpdate(BaseModel):
     unit: str | None = Field(None, min_length=1, max_length=16, description=KEEP_OR_SET)
     storage_class: str | None = Field(None, description=f"storage class code; {NULL_CLEARS}")
     min_stock: int | None = Field(None, ge=0, description=KEEP_OR_SET)
-    max_stock: int | None = Field(
-        None, ge=0, description=f"above it the item is overstocked (an alarm); {NULL_CLEARS}")
+    max_stock: int | None = Field(  # le: the 32-bit column (main's MAX_QUANTITY)
+        None, ge=0, le=2_147_483_647,
+        description=f"above it the item is overstocked (an alarm); {NULL_CLEARS}")
     policy: AllocationPolicy | None = Field(None, description=KEEP_OR_SET)
     hazardous: bool | None = Field(None, description=KEEP_OR_SET)
     abc_class: str | None = Field(None, pattern="^[ABC]$", description=NULL_CLEARS)
