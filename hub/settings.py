@@ -134,6 +134,10 @@ class HubSettings(BaseSettings):
     alarm_stock_check_s: float = Field(3600.0, gt=0)
     alarm_notify_attempts: int = Field(4, ge=1, le=20)
     alarm_notify_backoff_s: float = Field(2.0, gt=0)
+    alarm_feed_wait_s: float = Field(
+        25.0, ge=0, le=25, description="the longest a live-feed request (GET /alarms/changes) "
+        "waits for news; a proxy that cuts idle requests sooner needs less",
+    )
 
     # --- HTTP
     http_host: str = "127.0.0.1"

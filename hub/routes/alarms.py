@@ -197,7 +197,7 @@ async def changes(hub: HubDep, since: Cursor = -1,
             alarms = [_alarm(queries.get_alarm(session, i).alarm) for i in ids]
         return ChangesPublic(cursor=new_cursor, events=jsonable(events), alarms=alarms)
 
-    deadline = time.monotonic() + wait
+    deadline = time.monotonic() + min(wait, hub.settings.alarm_feed_wait_s)
     while True:
         version = hub.alarms.version if hub.alarms else 0
         answer = await asyncio.to_thread(read, since)

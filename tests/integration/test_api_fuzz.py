@@ -16,11 +16,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import events
 from schemathesis.engine import from_schema as engine_for
 
+from hub.container import build_alarms
 from ingest.orm import HourlyStat, LatestReading
 from kernel.actors import Role
 from tests import inventory_world
@@ -105,7 +107,21 @@ def _failed_checks(recorder: Any) -> Iterator[str]:
                        f"{info.failure.title} {str(info.failure.message)[:300]}")
 
 
-def test_the_api_keeps_its_openapi_promise(world: World) -> None:
+@pytest.fixture
+def alarm_engine(world: World) -> Iterator[None]:
+    """The alarm engine runs, as in `stockwarden hub`, so its routes are fuzzed too
+    (publishing to no broker: an unreachable one is retried in the background)."""
+    hub = world.hub
+    # The live feed answers within 0.5 s instead of 25: the fuzzer waits for every answer.
+    hub.settings = hub.settings.model_copy(
+        update={"mqtt_url": "mqtt://127.0.0.1:1", "alarm_feed_wait_s": 0.5})
+    hub.alarms = build_alarms(hub)
+    hub.alarms.start()
+    yield
+    hub.alarms.stop()
+
+
+def test_the_api_keeps_its_openapi_promise(world: World, alarm_engine: None) -> None:
     _stock_and_readings(world)
     failures, phases, statuses = _run(world)
     print(sorted(phases), dict(statuses))
