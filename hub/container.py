@@ -17,6 +17,7 @@ from hub.settings import HubSettings
 from inventory.hooks import stock_hooks
 
 if TYPE_CHECKING:
+    from ingest.compliance import ExcursionSource
     from ingest.service import IngestService
 
 
@@ -39,6 +40,9 @@ class Hub:
     # The long-running parts, typed; None when this hub runs without them (tests,
     # `stockwarden api`-style use). Started in the order of `parts()`, stopped in reverse.
     ingest: IngestService | None = None
+    # Excursion records for the reports (the alarm engine's, once wired); None: the
+    # reports estimate excursions from the hourly statistics.
+    excursions: ExcursionSource | None = None
     # Sessions for read-modify-write use cases: serialised on SQLite.
     writes: sessionmaker[Session] = field(init=False)
 
