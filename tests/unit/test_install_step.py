@@ -26,6 +26,8 @@ DEBIAN_PACKAGE_OF = {
     "pg_isready": "postgresql",
     "pgbench": "postgresql",
     "chromium": "chromium",
+    "pdftotext": "poppler-utils",
+    "pdftoppm": "poppler-utils",
 }
 
 # How the harness names a program: find_binary("x", ...), shutil.which("x"),
