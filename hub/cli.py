@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from hub import __version__
+from hub.cli_reports import purge, report_app
 
 if TYPE_CHECKING:
     from inventory.users import IssuedToken
@@ -26,6 +27,8 @@ user_app = typer.Typer(help="Users and API tokens.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 import_app = typer.Typer(help="Bulk import from CSV.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
+app.add_typer(report_app, name="report")
+app.command()(purge)
 
 ConfigOption = Annotated[
     Path | None,

@@ -11,7 +11,7 @@ from reportlab.graphics.charts.lineplots import LinePlot
 from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
-from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import (
     Flowable,
@@ -28,6 +28,7 @@ from ingest.rollup import TEMPERATURE
 
 PAGE = landscape(A4)
 STYLES = getSampleStyleSheet()
+HEADING = ParagraphStyle("section", parent=STYLES["Heading2"], keepWithNext=1)
 TABLE_STYLE = TableStyle([
     ("FONT", (0, 0), (-1, -1), "Helvetica", 8),
     ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8),
@@ -35,14 +36,19 @@ TABLE_STYLE = TableStyle([
     ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
     ("VALIGN", (0, 0), (-1, -1), "TOP"),
 ])
+HEADER_STYLE = TableStyle([
+    ("FONT", (0, 0), (0, -1), "Helvetica-Bold", 8),
+    ("FONT", (1, 0), (1, -1), "Helvetica", 8),
+    ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+])
 QUANTITY_TITLES = {TEMPERATURE: "Temperature (°C)", "humidity_pct": "Relative humidity (%)"}
 
 
-def _table(head: list[str], rows: list[list[str]], empty: str) -> Flowable:
+def _table(head: list[str] | None, rows: list[list[str]], empty: str) -> Flowable:
     if not rows:
         return Paragraph(f"<i>{empty}</i>", STYLES["BodyText"])
-    table = Table([head, *rows], repeatRows=1, hAlign="LEFT")
-    table.setStyle(TABLE_STYLE)
+    table = Table([head, *rows] if head else rows, repeatRows=1 if head else 0, hAlign="LEFT")
+    table.setStyle(TABLE_STYLE if head else HEADER_STYLE)
     return table
 
 
@@ -116,7 +122,7 @@ def zone_pdf(report: ZoneReport) -> bytes:
                             title=f"Zone report {report.zone}", author=report.generated_by)
     story: list[Flowable] = [
         Paragraph(f"Storage conditions: zone {report.zone} ({report.zone_name})", STYLES["Title"]),
-        _table(["", ""], tables.header_rows(report), ""),
+        _table(None, tables.header_rows(report), ""),
         Spacer(0, 4 * mm),
     ]
     for quantity in (TEMPERATURE, "humidity_pct"):
@@ -134,8 +140,8 @@ def zone_pdf(report: ZoneReport) -> bytes:
          "no gap: the record is complete"),
     ]
     for title, head, rows, empty in sections:
-        story += [Paragraph(title, STYLES["Heading2"]), _table(head, rows, empty)]
-    story.append(Paragraph("Notes", STYLES["Heading2"]))
+        story += [Paragraph(title, HEADING), _table(head, rows, empty)]
+    story.append(Paragraph("Notes", HEADING))
     story += [Paragraph(f"- {note}", STYLES["BodyText"]) for note in report.notes]
     doc.build(story, onFirstPage=decorate, onLaterPages=decorate)
     return out.getvalue()
