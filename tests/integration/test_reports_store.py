@@ -109,3 +109,32 @@ def test_the_cli_writes_a_zone_report_as_pdf(sqlite_url: str, tmp_path: Path,
     missing = CliRunner().invoke(app, ["report", "zone", "NOPE", "--output", str(out)])
     assert missing.exit_code == 2 and "no zone NOPE" in missing.output
     engine.dispose()
+
+
+def test_the_report_routes_are_declared_and_refuse_bad_requests_clearly(sqlite_url: str
+                                                                        ) -> None:
+    from fastapi.testclient import TestClient
+
+    from hub.app import create_app
+    from hub.container import Hub
+    from hub.settings import load_settings
+    from tests.support.auth import bearer_headers
+
+    hub = Hub.build(load_settings(database_url=sqlite_url))
+    with TestClient(create_app(hub, manage_lifecycle=False),
+                    headers=bearer_headers(hub)) as client:
+        paths = client.get("/openapi.json").json()["paths"]
+        zone = paths["/api/v1/reports/zones/{code}"]["get"]["responses"]["200"]["content"]
+        assert set(zone) == {"application/json", "text/csv", "application/pdf"}
+        for path in ("expiry", "ledger", "turnover", "lots/{lot_id}/trace"):
+            assert "text/csv" in paths[f"/api/v1/reports/{path}"]["get"]["responses"]["200"][
+                "content"]
+        missing = client.get("/api/v1/reports/zones/NOPE")
+        assert (missing.status_code, missing.json()["error"]) == (404, "zone_not_found")
+        backwards = client.get("/api/v1/reports/ledger",
+                               params={"start": "2026-02-01", "end": "2026-01-01"})
+        assert backwards.status_code == 422 and backwards.json()["error"] == "bad_period"
+        assert client.get("/api/v1/reports/zones/X", params={"format": "doc"}
+                          ).status_code == 422
+        assert client.get("/api/v1/reports/lots/999/trace").status_code == 404
+    hub.stop()
