@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
@@ -326,7 +326,6 @@ class Summary:
     below_s_min: float = 0.0
     below_s_max: float = 0.0
     exact: bool = False  # the times out of range come from excursion records
-    extra: dict[str, float] = field(default_factory=dict)
 
 
 def summarise(hours: Sequence[HourStat], excursions: Sequence[ExcursionPeriod], *,
