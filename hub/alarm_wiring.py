@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from alerts import queries as alarm_queries
 from alerts.model import GatewayStatus, Reading, SensorRef, StorageClassLimits, ZoneRef
 from alerts.settings import AlarmSettings
 from alerts.sources import AlarmSources, StockPicture, World
@@ -17,6 +18,7 @@ from edge.wire import Quality
 from hub.settings import HubSettings
 from ingest import gateways as ingest_gateways
 from ingest import queries as ingest_queries
+from ingest.compliance import ExcursionRecord
 from ingest.hooks import CommittedBatch
 from ingest.store import StatusUpdate
 from inventory import services as inventory_services
@@ -140,3 +142,19 @@ def alarm_sources(sessions: sessionmaker[Session], writes: sessionmaker[Session]
     return AlarmSources(world=read(_world), latest_readings=read(_latest),
                         gateway_statuses=read(_statuses), stock=read(_stock),
                         hold_lots=hold_lots)
+
+
+class AlarmExcursions:
+    """The alarm engine's excursion records, for the compliance reports: exact
+    start, end and time out of range instead of the hourly estimate."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+
+    def excursions(self, zone: str, start: datetime, end: datetime) -> list[ExcursionRecord]:
+        with self.sessions() as session:
+            rows = alarm_queries.excursions(session, zone=zone, start=start, end=end,
+                                            limit=alarm_queries.MAX_ROWS)
+        return [ExcursionRecord(r.sensor, r.quantity, r.zone, r.start, r.end, r.peak,
+                                r.side, r.above_s, r.below_s)  # type: ignore[arg-type]
+                for r in reversed(rows)]  # oldest first

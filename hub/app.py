@@ -24,6 +24,7 @@ from hub.routes import (
     locations,
     lots,
     moves,
+    reports,
     returns,
     scan,
     sensors,
@@ -86,4 +87,5 @@ API_ROUTERS = [
     gateways.router,
     stocktakes.router, returns.router, labels.router,
     alarms.router,
+    reports.router,
 ]

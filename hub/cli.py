@@ -14,6 +14,7 @@ from hub.cli_common import database_failure as _database_failure
 from hub.cli_common import fail as _fail
 from hub.cli_common import hub_settings as _hub_settings
 from hub.cli_common import stock_hub as _stock_hub
+from hub.cli_reports import purge, report_app
 from hub.cli_users import user_app
 
 app = typer.Typer(
@@ -28,6 +29,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 import_app = typer.Typer(help="Bulk import from CSV.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
+app.add_typer(report_app, name="report")
+app.command()(purge)
 
 def _port_free(port: int) -> bool:
     import socket

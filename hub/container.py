@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from alerts.notifier import Sender
     from alerts.service import AlarmService
+    from ingest.compliance import ExcursionSource
     from ingest.service import IngestService
 
 
@@ -44,6 +45,9 @@ class Hub:
     # `stockwarden api`-style use). Started in the order of `parts()`, stopped in reverse.
     ingest: IngestService | None = None
     alarms: AlarmService | None = None
+    # Excursion records for the reports (the alarm engine's, once wired); None: the
+    # reports estimate excursions from the hourly statistics.
+    excursions: ExcursionSource | None = None
     # Sessions for read-modify-write use cases: serialised on SQLite.
     writes: sessionmaker[Session] = field(init=False)
 
@@ -57,7 +61,13 @@ class Hub:
         engine = make_engine(settings.database_url, pool_size=settings.database_pool_size)
         if migrate_schema:
             migrate(engine)
-        return cls(settings=settings, engine=engine, sessions=session_factory(engine))
+        from hub.alarm_wiring import AlarmExcursions
+
+        sessions = session_factory(engine)
+        # The alarm engine's excursion records are in SQL whether or not this process
+        # runs the engine: every report (API, CLI) uses them.
+        return cls(settings=settings, engine=engine, sessions=sessions,
+                   excursions=AlarmExcursions(sessions))
 
     def parts(self) -> Iterator[tuple[str, Part]]:
         """The parts present, by name, in start order. Alarms start before ingest, so the

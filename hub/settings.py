@@ -139,6 +139,16 @@ class HubSettings(BaseSettings):
         "waits for news; a proxy that cuts idle requests sooner needs less",
     )
 
+    # --- compliance reports and record retention (docs/reports.md)
+    report_record_interval_s: int = Field(
+        30 * 60, ge=1, description="a record at least this often (China's GSP: 30 minutes)")
+    report_out_of_range_interval_s: int = Field(
+        2 * 60, ge=1, description="a record at least this often while out of range (GSP: 2 min)")
+    retention_days: int = Field(
+        5 * 366, ge=5 * 365,
+        description="records are kept at least this long; `stockwarden purge` deletes older "
+                    "ones only when asked (never on its own)")
+
     # --- HTTP
     http_host: str = "127.0.0.1"
     http_port: int = Field(8080, ge=0, le=65535)

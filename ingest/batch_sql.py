@@ -19,7 +19,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 SensorRow = tuple[str, str, str, datetime, str, str | None]  # id, site, gateway, ts, quality, error
-HourRow = tuple[str, str, datetime, int, float, float, float]  # sensor, qty, hour, n, min, max, sum
+# sensor, quantity, hour, n, min, max, sum, first_ts, last_ts, max_gap_s, exp_sum, delta_h
+HourRow = tuple[str, str, datetime, int, float, float, float, datetime, datetime, float,
+                float | None, float | None]
 LatestRow = tuple[str, str, datetime, float]  # sensor, quantity, ts, value
 
 
@@ -37,6 +39,32 @@ ON CONFLICT (id) DO UPDATE SET site = excluded.site, gateway = excluded.gateway,
     last_error = excluded.last_error
 WHERE sensors.last_seen IS NULL OR excluded.last_seen >= sensors.last_seen
 """
+# How a batch's hour merges into the stored one (see ingest/rollup.py): the gap
+# between the stored span and the batch's counts only when the two do not overlap
+# (then it is exact); overlapping spans keep the larger of the two longest gaps, an
+# upper bound. The exp sum adds up only for the same ΔH: an hour that saw two ΔH
+# values (or began before the sum was kept) has none, and the report says so.
+# {gap_after}/{gap_before} are the dialect's seconds between two times, {hi}/{lo} its
+# many-argument max/min.
+_HOUR_MERGE = """
+    count = hourly_stats.count + excluded.count,
+    min = {lo}(hourly_stats.min, excluded.min),
+    max = {hi}(hourly_stats.max, excluded.max),
+    sum = hourly_stats.sum + excluded.sum,
+    max_gap_s = {hi}(hourly_stats.max_gap_s, excluded.max_gap_s, CASE
+        WHEN excluded.first_ts >= hourly_stats.last_ts
+            THEN {gap_after}
+        WHEN excluded.last_ts <= hourly_stats.first_ts
+            THEN {gap_before}
+        ELSE 0 END),
+    first_ts = {lo}(hourly_stats.first_ts, excluded.first_ts),
+    last_ts = {hi}(hourly_stats.last_ts, excluded.last_ts),
+    exp_sum = CASE WHEN hourly_stats.delta_h = excluded.delta_h
+        THEN hourly_stats.exp_sum + excluded.exp_sum END,
+    delta_h = excluded.delta_h
+"""
+_HOUR_COLUMNS = ("sensor_id, quantity, hour, count, min, max, sum, first_ts, last_ts, "
+                 "max_gap_s, exp_sum, delta_h")
 _LATEST_UPDATE = """
 ON CONFLICT (sensor_id, quantity) DO UPDATE SET ts = excluded.ts, value = excluded.value
 WHERE excluded.ts >= latest_readings.ts
@@ -58,16 +86,20 @@ class PostgresBatchSQL:
         SELECT id, '', site, gw, ts, ts, q, err FROM json_to_recordset(CAST(:rows AS json))
             AS t(id text, site text, gw text, ts timestamptz, q text, err text)
     """ + _SENSOR_UPDATE)
-    HOURS = text("""
-        INSERT INTO hourly_stats (sensor_id, quantity, hour, count, min, max, sum)
-        SELECT * FROM json_to_recordset(CAST(:rows AS json)) AS t(
-            s text, q text, h timestamptz, n integer, lo float8, hi float8, total float8)
+    # Hours as JSON arrays, not objects: twelve columns made the objects' keys the
+    # larger part of the document (and of the batch's peak memory).
+    HOURS = text(f"""
+        INSERT INTO hourly_stats ({_HOUR_COLUMNS})
+        SELECT r->>0, r->>1, (r->>2)::timestamptz, (r->>3)::integer, (r->>4)::float8,
+            (r->>5)::float8, (r->>6)::float8, (r->>7)::timestamptz, (r->>8)::timestamptz,
+            (r->>9)::float8, (r->>10)::float8, (r->>11)::float8
+        FROM jsonb_array_elements(CAST(:rows AS jsonb)) AS r
         ON CONFLICT (sensor_id, quantity, hour) DO UPDATE SET
-            count = hourly_stats.count + excluded.count,
-            min = LEAST(hourly_stats.min, excluded.min),
-            max = GREATEST(hourly_stats.max, excluded.max),
-            sum = hourly_stats.sum + excluded.sum
-    """)
+    """ + _HOUR_MERGE.format(
+        lo="LEAST", hi="GREATEST",
+        gap_after="EXTRACT(EPOCH FROM excluded.first_ts - hourly_stats.last_ts)::float8",
+        gap_before="EXTRACT(EPOCH FROM hourly_stats.first_ts - excluded.last_ts)::float8",
+    ))
     LATEST = text("""
         INSERT INTO latest_readings (sensor_id, quantity, ts, value)
         SELECT * FROM json_to_recordset(CAST(:rows AS json))
@@ -90,8 +122,7 @@ class PostgresBatchSQL:
 
     def upsert_hours(self, session: Session, rows: Sequence[HourRow]) -> None:
         if rows:
-            keys = ("s", "q", "h", "n", "lo", "hi", "total")
-            session.execute(self.HOURS, {"rows": self._rows(keys, rows)})
+            session.execute(self.HOURS, {"rows": orjson.dumps(rows).decode()})
 
     def upsert_latest(self, session: Session, rows: Sequence[LatestRow]) -> None:
         if rows:
@@ -108,15 +139,22 @@ class SqliteBatchSQL:
              "ON CONFLICT DO NOTHING RETURNING 1")
     SENSORS = ("INSERT INTO sensors (id, name, site, gateway, first_seen, last_seen, "
                "last_quality, last_error) VALUES (?, '', ?, ?, ?, ?, ?, ?)" + _SENSOR_UPDATE)
-    HOURS = """
-        INSERT INTO hourly_stats (sensor_id, quantity, hour, count, min, max, sum)
-        VALUES (?, ?, ?, ?, ?, ?, ?)
+    # SQLite's many-argument min()/max() are NULL if any argument is: coalesce, so an
+    # hour stored before these columns existed merges like PostgreSQL's LEAST/GREATEST.
+    HOURS = f"""
+        INSERT INTO hourly_stats ({_HOUR_COLUMNS})
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (sensor_id, quantity, hour) DO UPDATE SET
-            count = hourly_stats.count + excluded.count,
-            min = min(hourly_stats.min, excluded.min),
-            max = max(hourly_stats.max, excluded.max),
-            sum = hourly_stats.sum + excluded.sum
-    """
+    """ + _HOUR_MERGE.format(
+        lo="min", hi="max",
+        gap_after="(julianday(excluded.first_ts) - julianday(hourly_stats.last_ts)) * 86400.0",
+        gap_before="(julianday(hourly_stats.first_ts) - julianday(excluded.last_ts)) * 86400.0",
+    ).replace("min(hourly_stats.first_ts, excluded.first_ts)",
+              "coalesce(min(hourly_stats.first_ts, excluded.first_ts), excluded.first_ts)"
+    ).replace("max(hourly_stats.last_ts, excluded.last_ts)",
+              "coalesce(max(hourly_stats.last_ts, excluded.last_ts), excluded.last_ts)"
+    ).replace("max(hourly_stats.max_gap_s, ",
+              "max(coalesce(hourly_stats.max_gap_s, 0), ")
     LATEST = ("INSERT INTO latest_readings (sensor_id, quantity, ts, value) VALUES (?, ?, ?, ?)"
               + _LATEST_UPDATE)
 
@@ -142,8 +180,10 @@ class SqliteBatchSQL:
 
     def upsert_hours(self, session: Session, rows: Sequence[HourRow]) -> None:
         self._cursor(session).executemany(self.HOURS, [
-            (sensor, quantity, _sqlite_ts(hour), count, lo, hi, total)
-            for sensor, quantity, hour, count, lo, hi, total in rows
+            (sensor, quantity, _sqlite_ts(hour), count, lo, hi, total, _sqlite_ts(first),
+             _sqlite_ts(last), gap, exp_sum, delta_h)
+            for sensor, quantity, hour, count, lo, hi, total, first, last, gap, exp_sum, delta_h
+            in rows
         ])
 
     def upsert_latest(self, session: Session, rows: Sequence[LatestRow]) -> None:

@@ -50,7 +50,9 @@ class LatestReading(Base):
 
 
 class HourlyStat(Base):
-    """Per sensor, quantity and UTC hour: count, min, max and sum of good values."""
+    """Per sensor, quantity and UTC hour: count, min, max and sum of good values, and
+    what compliance reports need (ingest/rollup.py, docs/reports.md). The newer
+    columns are NULL on hours stored before they existed."""
 
     __tablename__ = "hourly_stats"
 
@@ -61,6 +63,15 @@ class HourlyStat(Base):
     min: Mapped[float] = mapped_column(Float)
     max: Mapped[float] = mapped_column(Float)
     sum: Mapped[float] = mapped_column(Float)
+    # The first and last good reading of the hour, and the longest gap between
+    # consecutive good readings within it (an upper bound if they came out of order).
+    first_ts: Mapped[datetime | None]
+    last_ts: Mapped[datetime | None]
+    max_gap_s: Mapped[float | None] = mapped_column(Float)
+    # Temperature: Σ exp(-ΔH/(R·T)) of the good readings, and the ΔH (J/mol) used;
+    # exp_sum is NULL when the hour saw two ΔH values.
+    exp_sum: Mapped[float | None] = mapped_column(Float)
+    delta_h: Mapped[float | None] = mapped_column(Float)
 
 
 class DeadLetter(Base):

@@ -9,7 +9,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ingest.orm import DeadLetter, HourlyStat, LatestReading, Sensor
+from ingest.compliance import HourStat
+from ingest.orm import DeadLetter, GatewayStatus, HourlyStat, LatestReading, Sensor
 from kernel.errors import Invalid, NotFound
 from kernel.orm import Zone
 
@@ -172,3 +173,35 @@ def recent_dead_letters(session: Session, limit: int = 100) -> list[DeadLetter]:
     return list(
         session.scalars(select(DeadLetter).order_by(DeadLetter.id.desc()).limit(limit))
     )
+
+
+def hour_stats(session: Session, sensor_ids: list[str], start: datetime, end: datetime,
+               quantity: str | None = None) -> list[HourStat]:
+    """The stored hours of these sensors in [start, end), for compliance reports."""
+    if not sensor_ids:
+        return []
+    query = select(HourlyStat).where(
+        HourlyStat.sensor_id.in_(sensor_ids), HourlyStat.hour >= start, HourlyStat.hour < end)
+    if quantity:
+        query = query.where(HourlyStat.quantity == quantity)
+    return [
+        HourStat(h.sensor_id, h.quantity, h.hour, h.count, h.min, h.max, h.sum, h.first_ts,
+                 h.last_ts, h.max_gap_s, h.exp_sum, h.delta_h)
+        for h in session.scalars(query.order_by(HourlyStat.sensor_id, HourlyStat.quantity,
+                                                HourlyStat.hour))
+    ]
+
+
+def zone_sensors(session: Session, zone_id: int) -> list[SensorView]:
+    """The sensors assigned to a zone now."""
+    return [_view(s, None) for s in session.scalars(
+        select(Sensor).where(Sensor.zone_id == zone_id).order_by(Sensor.id))]
+
+
+def gateway_devices(session: Session, gateways: list[str]) -> dict[str, dict[str, object]]:
+    """Per gateway, the devices of its newest stored status (as on the wire)."""
+    if not gateways:
+        return {}
+    return {g: dict(d or {}) for g, d in session.execute(
+        select(GatewayStatus.gateway, GatewayStatus.devices)
+        .where(GatewayStatus.gateway.in_(gateways)))}

@@ -156,8 +156,10 @@ class IngestService:
         return checks
 
     def refresh_zones(self) -> None:
-        """Reload sensor → zone codes (after an assignment, and every few seconds)."""
+        """Reload sensor → zone codes and sensor → ΔH (after an assignment, and every
+        few seconds)."""
         self._zones = self.store.sensor_zones()
+        self.store.delta_h = self.store.sensor_delta_h()
         self._zones_loaded_at = time.monotonic()
 
     # --- the worker

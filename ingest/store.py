@@ -14,7 +14,7 @@ Runs on SQLite and PostgreSQL through their `INSERT ... ON CONFLICT` dialects.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -27,7 +27,7 @@ from ingest.batch_sql import SensorRow, batch_sql_for
 from ingest.orm import DeadLetter, GatewayStatus, SeenMessage, Sensor, TsOutbox
 from ingest.rollup import Rollup
 from kernel.dberrors import database_reason, is_transient
-from kernel.orm import Zone
+from kernel.orm import StorageClass, Zone
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +94,9 @@ class IngestStore:
         self.sessions = sessions
         self.dialect = sessions.kw["bind"].dialect.name
         self.sql = batch_sql_for(self.dialect)
+        # sensor id -> its storage class's ΔH (J/mol) where one is set; refreshed by
+        # the service with the zones (`sensor_delta_h`). Others take the default.
+        self.delta_h: Mapping[str, float] = {}
 
     def commit_isolating(
         self,
@@ -168,10 +171,11 @@ class IngestStore:
                 readings = [reading for item in fresh for reading in item.message.readings]
                 outcome.readings = len(readings)
                 self.sql.upsert_sensors(session, _sensor_rows(fresh))
-                rollup = Rollup.of(readings)
+                rollup = Rollup.of(readings, self.delta_h)
                 # Sorted: concurrent hubs lock rows in the same order (no deadlocks).
                 self.sql.upsert_hours(session, sorted(
-                    (sensor, quantity, hour, agg.count, agg.min, agg.max, agg.sum)
+                    (sensor, quantity, hour, agg.count, agg.min, agg.max, agg.sum,
+                     agg.first_ts, agg.last_ts, agg.max_gap_s, agg.exp_sum, agg.delta_h)
                     for (sensor, quantity, hour), agg in rollup.hours.items()
                 ))
                 self.sql.upsert_latest(session, sorted(
@@ -246,6 +250,18 @@ class IngestStore:
                 select(Sensor.id, Zone.code).join(Zone, Sensor.zone_id == Zone.id)
             )
             return {sensor: zone for sensor, zone in rows}
+
+    def sensor_delta_h(self) -> dict[str, float]:
+        """sensor id -> the ΔH (J/mol) its zone's storage class sets for mean kinetic
+        temperature, for the sensors whose class sets one."""
+        with self.sessions() as session:
+            rows = session.execute(
+                select(Sensor.id, StorageClass.mkt_delta_h)
+                .join(Zone, Sensor.zone_id == Zone.id)
+                .join(StorageClass, Zone.storage_class_id == StorageClass.id)
+                .where(StorageClass.mkt_delta_h.is_not(None))
+            )
+            return {sensor: delta_h for sensor, delta_h in rows}
 
     def known_sensors(self) -> set[str]:
         with self.sessions() as session:

@@ -111,6 +111,12 @@ class LocationCreate(LocationUpdate):
 class StorageClassUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(None, min_length=1, max_length=128, description=KEEP_OR_SET)
+    mkt_delta_h: float | None = Field(
+        None, gt=0, le=1_000_000, description="ΔH for mean kinetic temperature, J/mol; unset: "
+        f"83144 (USP <1079.2>). {NULL_CLEARS}")
+    mkt_window_h: int | None = Field(
+        None, ge=1, le=24 * 366, description="MKT window in hours; unset: 24 for cold storage "
+        f"(upper limit at most 8 °C), 720 (30 days) otherwise. {NULL_CLEARS}")
     temp_min_c: float | None = Field(None, ge=-100, le=100, description=NULL_CLEARS)
     temp_max_c: float | None = Field(None, ge=-100, le=100, description=NULL_CLEARS)
     humidity_min_pct: float | None = Field(None, ge=0, le=100, description=NULL_CLEARS)

@@ -69,6 +69,10 @@ class StorageClass(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(128))
+    # Mean kinetic temperature: ΔH in J/mol (unset: 83,144) and the running window in
+    # hours (unset: 24 for cold storage, at most 8 °C; 720 otherwise). docs/reports.md
+    mkt_delta_h: Mapped[float | None] = mapped_column(Float)
+    mkt_window_h: Mapped[int | None] = mapped_column(Integer)
     temp_min_c: Mapped[float | None] = mapped_column(Float)
     temp_max_c: Mapped[float | None] = mapped_column(Float)
     humidity_min_pct: Mapped[float | None] = mapped_column(Float)

@@ -23,6 +23,8 @@ class StorageClassPublic(BaseModel):
     id: int
     code: str
     name: str
+    mkt_delta_h: float | None = None
+    mkt_window_h: int | None = None
     temp_min_c: float | None
     temp_max_c: float | None
     humidity_min_pct: float | None

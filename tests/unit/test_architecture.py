@@ -42,6 +42,8 @@ PURE = (
     "ingest/checks.py",
     "ingest/lineproto.py",
     "ingest/settings.py",
+    "ingest/compliance.py",
+    "inventory/abc.py",
     "alerts/rules.py",
     "alerts/evaluator.py",
     "alerts/notify_plan.py",

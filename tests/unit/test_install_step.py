@@ -26,6 +26,8 @@ DEBIAN_PACKAGE_OF = {
     "pg_isready": "postgresql",
     "pgbench": "postgresql",
     "chromium": "chromium",
+    "pdftotext": "poppler-utils",
+    "pdftoppm": "poppler-utils",
     "systemd-analyze": "systemd",
     "sh": "dash",
 }

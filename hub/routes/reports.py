@@ -1,0 +1,139 @@
+"""Reports as JSON, CSV or PDF (docs/reports.md). Thin: parse, call, render."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse, Response
+
+from hub.auth import CurrentUser
+from hub.deps import HubDep, SessionDep
+from hub.reports import tables
+from hub.reports.trace import lot_trace
+from hub.reports.zone import ZoneReport, zone_report
+from inventory import reports
+from kernel.errors import Invalid
+from kernel.uow import jsonable
+
+router = APIRouter(tags=["reports"], prefix="/reports")
+
+
+class Format(StrEnum):
+    JSON = "json"
+    CSV = "csv"
+    PDF = "pdf"
+
+
+class TableFormat(StrEnum):
+    JSON = "json"
+    CSV = "csv"
+
+
+def _content(*types: str) -> dict[int | str, dict[str, Any]]:
+    return {200: {"content": {t: ({"schema": {"type": "string", "format": "binary"}}
+                                  if t != "application/json" else {}) for t in types}}}
+
+
+ZONE_TYPES = _content("application/json", "text/csv", "application/pdf")
+TABLE_TYPES = _content("application/json", "text/csv")
+Start = Annotated[datetime | None, Query(description="UTC (a time without zone is UTC); "
+                                                     "default: 30 days before end")]
+End = Annotated[datetime | None, Query(description="UTC; default: now")]
+
+
+def utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def period(start: datetime | None, end: datetime | None, days: int = 30
+           ) -> tuple[datetime, datetime]:
+    end = utc(end) if end else datetime.now(UTC)
+    start = utc(start) if start else end - timedelta(days=days)
+    if end <= start:
+        raise Invalid("end must be after start", code="bad_period")
+    return start, end
+
+
+def _file(body: str | bytes, media: str, name: str) -> Response:
+    return Response(body, media_type=media,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def zone_json(report: ZoneReport) -> dict[str, Any]:
+    body = jsonable(report)
+    best = report.highest_mkt
+    body.update(complete=report.complete,
+                highest_mkt={"sensor": best.sensor, "mkt_c": best.mkt_c,
+                             "window_end": best.end.isoformat()} if best else None)
+    return body
+
+
+@router.get("/zones/{code}", responses=ZONE_TYPES, response_class=Response)
+def zone(code: str, session: SessionDep, hub: HubDep, user: CurrentUser, start: Start = None,
+         end: End = None, format: Format = Format.JSON) -> Response:
+    """A zone's compliance report for a period: min/max/mean, time above and below the
+    limits, excursions, mean kinetic temperature per day (USP <1079.2> window) and every
+    gap in the record. PDF for an inspector; CSV with the same numbers."""
+    start, end = period(start, end)
+    report = zone_report(
+        session, code, start, end, now=datetime.now(UTC), generated_by=user.username,
+        excursions=hub.excursions, record_interval_s=hub.settings.report_record_interval_s,
+        out_of_range_interval_s=hub.settings.report_out_of_range_interval_s)
+    name = f"zone-{code}-{start:%Y%m%d}-{end:%Y%m%d}"
+    if format is Format.CSV:
+        return _file(tables.zone_csv(report), "text/csv; charset=utf-8", f"{name}.csv")
+    if format is Format.PDF:
+        from hub.reports.pdf import zone_pdf
+
+        return _file(zone_pdf(report), "application/pdf", f"{name}.pdf")
+    return JSONResponse(zone_json(report))
+
+
+@router.get("/expiry", responses=TABLE_TYPES, response_class=Response)
+def expiry(session: SessionDep,
+           within_days: Annotated[int, Query(ge=0, le=3650)] = 90,
+           today: Annotated[date | None, Query(description="default: today (UTC)")] = None,
+           format: TableFormat = TableFormat.JSON) -> Response:
+    """Lots with stock expiring within `within_days`, and expired lots still in stock."""
+    rows = reports.expiry_report(session, today or datetime.now(UTC).date(), within_days)
+    if format is TableFormat.CSV:
+        return _file(tables.expiry_csv(rows), "text/csv; charset=utf-8", "expiry.csv")
+    return JSONResponse(jsonable(rows))
+
+
+@router.get("/ledger", responses=TABLE_TYPES, response_class=Response)
+def ledger(session: SessionDep, start: Start = None, end: End = None,
+           item: Annotated[str | None, Query(description="SKU")] = None,
+           format: TableFormat = TableFormat.JSON) -> Response:
+    """The stock ledger of a period: every move, and per item opening, in, out, closing."""
+    report = reports.period_ledger(session, *period(start, end), item=item)
+    if format is TableFormat.CSV:
+        return _file(tables.ledger_csv(report), "text/csv; charset=utf-8", "ledger.csv")
+    return JSONResponse(jsonable(report))
+
+
+@router.get("/turnover", responses=TABLE_TYPES, response_class=Response)
+def turnover(session: SessionDep, start: Start = None, end: End = None,
+             basis: Annotated[str, Query(pattern="^(value|volume)$", description=(
+                 "ABC by dispatch value (where every item has a unit cost) or volume"))] = "value",
+             format: TableFormat = TableFormat.JSON) -> Response:
+    """Per item: dispatched quantity, average stock, turnover, days of cover, ABC class."""
+    report = reports.turnover_report(session, *period(start, end), basis=basis)
+    if format is TableFormat.CSV:
+        return _file(tables.turnover_csv(report), "text/csv; charset=utf-8", "turnover.csv")
+    return JSONResponse(jsonable(report))
+
+
+@router.get("/lots/{lot_id}/trace", responses=TABLE_TYPES, response_class=Response)
+def trace(lot_id: int, session: SessionDep, hub: HubDep,
+          format: TableFormat = TableFormat.JSON) -> Response:
+    """A lot from receipt to dispatch: moves, quality history, the zones it stayed in
+    and the excursions there while it did."""
+    found = lot_trace(session, lot_id, now=datetime.now(UTC), source=hub.excursions)
+    if format is TableFormat.CSV:
+        return _file(tables.trace_csv(found), "text/csv; charset=utf-8",
+                     f"lot-{lot_id}-trace.csv")
+    return JSONResponse(jsonable(found))
