@@ -9,10 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from kernel.actors import Actor, Role
 from kernel.errors import Invalid
-
-__all__ = ["Actor", "Role"]  # re-exported: who acts is kernel vocabulary
 
 
 class QcStatus(StrEnum):

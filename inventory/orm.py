@@ -21,10 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kernel.orm import ApiToken, Base, IdempotencyRecord, StorageClass, User, UtcDateTime, Zone
-
-# Re-exported: these tables moved to the shared kernel.
-__all__ = ["ApiToken", "Base", "IdempotencyRecord", "StorageClass", "User", "UtcDateTime", "Zone"]
+from kernel.orm import Base, StorageClass, Zone
 
 
 class Item(Base):

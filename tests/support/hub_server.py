@@ -16,7 +16,7 @@ import pytest
 from hub.app import create_app
 from hub.container import Hub
 from hub.settings import load_settings
-from inventory.domain import Role
+from kernel.actors import Role
 from tests.http_server import serve_in_thread
 from tests.support.auth import bearer_headers
 

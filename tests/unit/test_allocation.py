@@ -11,12 +11,12 @@ from inventory.domain import (
     AllocationPolicy,
     Placement,
     QcStatus,
-    Role,
     StockOnHand,
     check_placement,
     check_qc_transition,
     is_expired,
 )
+from kernel.actors import Role
 from kernel.errors import Conflict, Invalid
 
 TODAY = date(2026, 6, 15)
