@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import inventory.orm
+import kernel.orm
 
 revision = '0003'
 down_revision = '0002'
@@ -23,8 +23,8 @@ def upgrade() -> None:
     sa.Column('gateway', sa.String(length=64), nullable=False),
     sa.Column('site', sa.String(length=64), nullable=False),
     sa.Column('state', sa.String(length=16), nullable=False),
-    sa.Column('last_seen', inventory.orm.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('status_ts', inventory.orm.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('last_seen', kernel.orm.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('status_ts', kernel.orm.UtcDateTime(timezone=True), nullable=False),
     sa.Column('version', sa.String(length=64), nullable=False),
     sa.Column('outbox_depth', sa.BigInteger(), nullable=False),
     sa.Column('outbox_dropped', sa.BigInteger(), nullable=False),
