@@ -10,7 +10,8 @@ transitions) so windows flush, escalations fire and quiet hours end.
 - Escalation: while an alarm stays unacknowledged, the next group of the chain is
   told after each `escalate_after`. Acknowledging stops it; so does clearing
   (the condition ended by itself: telling more people would be noise).
-- Cleared: everyone who was told of the alarm is told it cleared (`notify_clear`).
+- Cleared: everyone who was told of the alarm is told it cleared (`notify_clear`),
+  acknowledged or not.
 - Grouping: the first change for a (route, group) opens a window; everything for
   that group within the window goes out as one message, so 40 sensors of one
   gateway going offline together make one message per route.
@@ -83,6 +84,7 @@ class Watch:
     severity: Severity
     kind: AlarmKind
     line: str
+    acked: bool = False  # acknowledged: no more escalation; the clear is still told
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +154,11 @@ def plan(rules: AlarmRules, state: PlanState, transitions: Sequence[Transition],
             continue
         for route in rules.routes:
             watch = watches.get((route.name, t.key))
-            if event in (Event.ACKNOWLEDGED, Event.CLOSED):
+            if event is Event.ACKNOWLEDGED:
+                if watch is not None:  # escalation stops; whoever was told hears the clear
+                    watches[(route.name, t.key)] = replace(watch, acked=True)
+                continue
+            if event is Event.CLOSED:
                 watches.pop((route.name, t.key), None)
                 continue
             if event is Event.CLEARED:
@@ -178,7 +184,7 @@ def plan(rules: AlarmRules, state: PlanState, transitions: Sequence[Transition],
 
     for pair, watch in list(watches.items()):
         route = routes.get(watch.route)
-        if route is None or route.escalate_after is None:
+        if route is None or route.escalate_after is None or watch.acked:
             continue
         while watch.level + 1 < len(route.groups) and \
                 now >= watch.raised_at + route.escalate_after * (watch.level + 1):
@@ -269,8 +275,6 @@ def resume(rules: AlarmRules, alarms: Sequence[OpenAlarm], now: datetime) -> Pla
     """
     watches = []
     for alarm in alarms:
-        if alarm.acknowledged:
-            continue
         for route in rules.routes:
             if not matches(route, alarm.severity, alarm.zone, alarm.kind):
                 continue
@@ -279,7 +283,7 @@ def resume(rules: AlarmRules, alarms: Sequence[OpenAlarm], now: datetime) -> Pla
                 steps = int((now - alarm.raised_at) / route.escalate_after)
                 level = max(0, min(len(route.groups) - 1, steps))
             watches.append(Watch(route.name, alarm.key, alarm.raised_at, level, alarm.severity,
-                                 alarm.kind, alarm.message))
+                                 alarm.kind, alarm.message, acked=alarm.acknowledged))
     return PlanState(watches=tuple(watches))
 
 

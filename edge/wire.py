@@ -266,16 +266,33 @@ class Status(_WireModel):
 
 
 class AlarmEvent(_WireModel):
-    """An alarm state change, published by the hub (retained while active)."""
+    """An alarm state change, published by the hub on `alarm_topic` (retained while the
+    alarm is open; an empty retained message clears the topic once it is closed).
+
+    The first eight fields are the original contract; the rest were added with the
+    alarm engine and are optional, so an old consumer keeps working."""
 
     id: int
     rule: Text
     subject: Text
-    state: Literal["pending", "active", "acknowledged", "cleared"]
+    state: Literal["pending", "active", "acknowledged", "cleared", "closed"]
     severity: Literal["info", "warning", "critical"]
     ts: UtcMillis
     message: Text = ""
     value: float | None = None
+    # threshold, rate, offline, gateway_offline, backlog, expiry, expired, low_stock, overstock
+    kind: Text | None = None
+    event: Text | None = None  # the transition: raised, escalated, cleared, acknowledged ...
+    zone: Text | None = None
+    limit: float | None = None
+    raised_at: UtcMillis | None = None
+    acknowledged_by: Text | None = None
+    acknowledged_at: UtcMillis | None = None
+    comment: Text | None = None
+    shelved: bool = False
+    shelved_until: UtcMillis | None = None
+    shelved_by: Text | None = None
+    shelve_reason: Text | None = None
 
 
 # --- topics ------------------------------------------------------------------

@@ -4,7 +4,9 @@ A cold room (2-8 °C) on an RS-485 line (RTU over a pty, 9600 baud with line
 timing), a controlled-room-temperature zone (15-25 °C) and a hazardous-goods
 store behind a Modbus TCP gateway. Now and then something goes wrong: cold-2
 misses answers, and every 5 minutes the cold-room door stays open long enough to
-push cold-1 above 8 °C.
+push cold-1 above 8 °C for 40 s (the alarm's delay absorbs it). A few minutes after
+start the cold room's compressor fails (`cooling_failure`): cold-1 climbs 1 °C a
+minute and crosses 8 °C about 3 minutes later, for good: the demo's alarm.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import logging
 import pathlib
 import threading
+from dataclasses import dataclass
 
 from edge.agent import Agent
 from edge.config import parse_config
@@ -29,6 +32,17 @@ DEMO_ZONES: dict[str, list[str]] = {
     "crt": ["crt-1", "crt-2"],
     "haz": ["haz-1"],
 }
+
+
+
+@dataclass(frozen=True, slots=True)
+class DemoTiming:
+    """When the cold room's compressor fails and how fast it warms: a test runs it fast."""
+
+    cooling_failure_s: float | None = 180.0  # None: no failure
+    cooling_rate_per_min: float = 1.0
+    cooling_max_c: float = 12.0
+
 
 # sensor id → (server, unit id, profile, base values, actions)
 _DEVICES: dict[str, tuple[str, int, str, dict[str, float], list[dict[str, object]]]] = {
@@ -74,7 +88,19 @@ _DEVICES: dict[str, tuple[str, int, str, dict[str, float], list[dict[str, object
 }
 
 
-def demo_scenario() -> ScenarioSpec:
+def _devices(timing: DemoTiming
+             ) -> dict[str, tuple[str, int, str, dict[str, float], list[dict[str, object]]]]:
+    devices = dict(_DEVICES)
+    if timing.cooling_failure_s is not None:
+        server, unit, profile, values, actions = devices["cold-1"]
+        devices["cold-1"] = (server, unit, profile, values, [*actions, {
+            "do": "cooling_failure", "start_s": timing.cooling_failure_s,
+            "rate_per_min": timing.cooling_rate_per_min, "max": timing.cooling_max_c}])
+    return devices
+
+
+def demo_scenario(timing: DemoTiming | None = None) -> ScenarioSpec:
+    devices = _devices(timing or DemoTiming())
     return ScenarioSpec.model_validate(
         {
             "servers": {
@@ -89,7 +115,7 @@ def demo_scenario() -> ScenarioSpec:
                     "values": values,
                     "actions": actions,
                 }
-                for server, unit, profile, values, actions in _DEVICES.values()
+                for server, unit, profile, values, actions in devices.values()
             ],
         }
     )
@@ -101,9 +127,10 @@ def run_demo_gateway(
     data_dir: pathlib.Path,
     stop: threading.Event,
     site: str = "demo",
+    timing: DemoTiming | None = None,
 ) -> None:
     """Run the simulated devices and the edge agent until `stop` is set, then shut down."""
-    simulation = Simulation(demo_scenario()).start()
+    simulation = Simulation(demo_scenario(timing)).start()
     try:
         config = parse_config(
             {

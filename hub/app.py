@@ -16,6 +16,7 @@ from hub.docs import mount_docs
 from hub.openapi import install_openapi
 from hub.problems import install_error_handlers, refuse_unstorable_text
 from hub.routes import (
+    alarms,
     gateways,
     health,
     items,
@@ -84,4 +85,5 @@ API_ROUTERS = [
     lots.router, stock.router, moves.router, scan.router, sensors.router,
     gateways.router,
     stocktakes.router, returns.router, labels.router,
+    alarms.router,
 ]

@@ -61,12 +61,15 @@ def hub(
     settings = _hub_settings(config, http_port=http_port, http_host=http_host)
     from sqlalchemy.exc import OperationalError
 
+    from edge.errors import ConfigError
     from hub.server import serve
 
     try:
         serve(settings)
     except OperationalError as exc:
         raise _database_failure(exc) from None
+    except ConfigError as exc:
+        raise _fail(f"alarm rules refused:\n{exc}") from None
 
 
 @app.command()
@@ -79,6 +82,20 @@ def demo(
     duration: Annotated[
         float | None, typer.Option(help="Stop after this many seconds (default: until Ctrl-C).")
     ] = None,
+    notify: Annotated[
+        list[str] | None, typer.Option(
+            help="Send the demo's alarms to this apprise URL (mailto://, tgram://, "
+            "wecombot://, dingtalk://, json://...); repeatable.")
+    ] = None,
+    cooling_failure_after: Annotated[
+        float, typer.Option(help="Seconds until the cold room's compressor fails; -1: never.")
+    ] = 180.0,
+    cooling_rate: Annotated[
+        float, typer.Option(help="How fast the cold room then warms, °C per minute.")
+    ] = 1.0,
+    alarm_delay: Annotated[
+        float, typer.Option(help="Seconds beyond a limit before an alarm is raised.")
+    ] = 120.0,
 ) -> None:
     """Run everything in one process with simulated devices; no external service needed."""
     from hub.logs import configure_logging
@@ -89,9 +106,15 @@ def demo(
         if not _port_free(port):
             raise _fail(f"port {port} is in use (another {what} server?): "
                         f"choose another with {option}")
+    from edge.errors import ConfigError
     from hub.demo import run_demo
 
-    run_demo(http_port=http_port, mqtt_port=mqtt_port, data_dir=data_dir, duration=duration)
+    try:
+        run_demo(http_port=http_port, mqtt_port=mqtt_port, data_dir=data_dir, duration=duration,
+                 notify=notify or [], alarm_delay_s=alarm_delay, cooling_rate_per_min=cooling_rate,
+                 cooling_failure_s=None if cooling_failure_after < 0 else cooling_failure_after)
+    except ConfigError as exc:  # a --notify URL apprise does not know
+        raise _fail(f"demo refused:\n{exc}") from None
 
 
 def _stop_on_signals():  # -> threading.Event

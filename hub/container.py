@@ -4,7 +4,7 @@ the hub's; no part imports `hub`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -17,6 +17,10 @@ from hub.settings import HubSettings
 from inventory.hooks import stock_hooks
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from alerts.notifier import Sender
+    from alerts.service import AlarmService
     from ingest.service import IngestService
 
 
@@ -39,6 +43,7 @@ class Hub:
     # The long-running parts, typed; None when this hub runs without them (tests,
     # `stockwarden api`-style use). Started in the order of `parts()`, stopped in reverse.
     ingest: IngestService | None = None
+    alarms: AlarmService | None = None
     # Sessions for read-modify-write use cases: serialised on SQLite.
     writes: sessionmaker[Session] = field(init=False)
 
@@ -55,7 +60,10 @@ class Hub:
         return cls(settings=settings, engine=engine, sessions=session_factory(engine))
 
     def parts(self) -> Iterator[tuple[str, Part]]:
-        """The parts present, by name, in start order."""
+        """The parts present, by name, in start order. Alarms start before ingest, so the
+        first committed batch finds the evaluator ready."""
+        if self.alarms is not None:
+            yield "alarms", self.alarms
         if self.ingest is not None:
             yield "ingest", self.ingest
 
@@ -69,11 +77,54 @@ class Hub:
         self.engine.dispose()
 
 
-def assemble(settings: HubSettings) -> Hub:
-    """The hub with all its parts, as `stockwarden hub` runs it."""
+def assemble(settings: HubSettings, *, alarm_sender: Sender | None = None,
+             alarm_clock: Callable[[], datetime] | None = None) -> Hub:
+    """The hub with all its parts, as `stockwarden hub` runs it.
+
+    Raises `edge.errors.ConfigError` (``file: field: reason`` lines) when the alarm
+    rules cannot be used: the hub refuses to start."""
     from ingest.service import IngestService
     from ingest.settings import ingest_settings
 
     hub = Hub.build(settings)
     hub.ingest = IngestService(ingest_settings(settings), hub.sessions, hub.registry)
+    if settings.alarms_enabled:
+        hub.alarms = build_alarms(hub, sender=alarm_sender, clock=alarm_clock)
+        hub.ingest.on_batch(_feed_readings(hub.alarms))
+        hub.ingest.on_status(_feed_status(hub.alarms))
     return hub
+
+
+def build_alarms(hub: Hub, *, sender: Sender | None = None,
+                 clock: Callable[[], datetime] | None = None) -> AlarmService:
+    """The alarm service with its rules loaded (a bad rule file raises ConfigError)."""
+    from alerts.metrics import AlarmMetrics
+    from alerts.notifier import AppriseSender
+    from alerts.publisher import AlarmPublisher, PublisherSettings
+    from alerts.service import AlarmService
+    from hub.alarm_wiring import alarm_settings, alarm_sources
+    from kernel.clock import utcnow
+
+    settings = alarm_settings(hub.settings)
+    publisher = None
+    if settings.mqtt_url:
+        publisher = AlarmPublisher(PublisherSettings(
+            settings.mqtt_url, settings.mqtt_client_id, settings.site, settings.mqtt_protocol))
+    service = AlarmService(settings, hub.writes, alarm_sources(hub.sessions, hub.writes),
+                           sender or AppriseSender(), AlarmMetrics(hub.registry, hub.sessions),
+                           publisher=publisher, clock=clock or utcnow)
+    service.load_rules()
+    service.on_stop.append(stock_hooks.subscribe(service.on_stock_change))
+    return service
+
+
+def _feed_readings(service: AlarmService) -> Callable[[object], None]:
+    from hub.alarm_wiring import readings_of
+
+    return lambda batch: service.on_readings(readings_of(batch))  # type: ignore[arg-type]
+
+
+def _feed_status(service: AlarmService) -> Callable[[object], None]:
+    from hub.alarm_wiring import status_of
+
+    return lambda update: service.on_status(status_of(update))  # type: ignore[arg-type]

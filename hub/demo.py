@@ -2,7 +2,10 @@
 
 An in-process MQTT broker (amqtt), the hub on SQLite (no time-series store:
 latest values and hourly statistics come from SQL) and the real edge agent
-polling simulated Modbus sensors of a small warehouse (firmware_sim.demo)."""
+polling simulated Modbus sensors of a small warehouse (firmware_sim.demo).
+A few minutes in, the cold room's compressor fails: the alarm engine raises an
+alarm (in the log, the API, on MQTT) and, with `--notify URL`, sends it to any
+apprise URL."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import threading
 from pathlib import Path
 
 import uvicorn
+import yaml
 
 from hub.app import create_app
 from hub.container import Hub, assemble
@@ -98,6 +102,28 @@ def seed_warehouse(hub: Hub) -> None:
         run_write(session, work)
 
 
+def demo_rules(data_dir: Path, notify: list[str], alarm_delay_s: float) -> Path:
+    """The demo's alarm rules, written where the newcomer can read them. The storage
+    classes give every zone its defaults; the cold room gets a rule of its own whose
+    delay absorbs the door opening (40 s above 8 °C every 5 minutes)."""
+    rules: dict[str, object] = {
+        "thresholds": [{"zone": "cold-room", "quantity": "temperature_c", "low_critical": 2,
+                        "high_warning": 7.5, "high_critical": 8,
+                        "delay": f"{alarm_delay_s:g}s", "deadband": 0.3}],
+        "gateways": {"status_interval": "15s"},
+        "grouping": {"window": "5s"},
+    }
+    if notify:
+        rules["recipients"] = {"demo": {"description": "--notify", "urls": notify}}
+        rules["routes"] = [{"name": "demo", "match": {
+            "kind": ["threshold", "rate", "offline", "gateway_offline", "backlog"]},
+            "groups": ["demo"]}]
+    path = data_dir / "alarms.yaml"
+    path.write_text("# The demo's alarm rules (docs/alerts.md explains every key).\n"
+                    + yaml.safe_dump(rules, sort_keys=False), encoding="utf-8")
+    return path
+
+
 def demo_token(hub: Hub) -> str:
     """An API token for the demo's admin (the API answers nothing without one)."""
     from sqlalchemy import select
@@ -121,9 +147,17 @@ def run_demo(
     mqtt_port: int = 1883,
     data_dir: Path | None = None,
     duration: float | None = None,
+    notify: list[str] | None = None,
+    cooling_failure_s: float | None = 180.0,
+    cooling_rate_per_min: float = 1.0,
+    alarm_delay_s: float = 120.0,
 ) -> None:
+    from firmware_sim.demo import DemoTiming
+
     data_dir = data_dir or Path(tempfile.mkdtemp(prefix="stockwarden-demo-"))
     data_dir.mkdir(parents=True, exist_ok=True)
+    rules = demo_rules(data_dir, notify or [], alarm_delay_s)
+    timing = DemoTiming(cooling_failure_s, cooling_rate_per_min)
     broker = EmbeddedBroker(mqtt_port)
     broker.start()
     settings = load_settings(
@@ -133,6 +167,11 @@ def run_demo(
         mqtt_client_id="stockwarden-demo-hub",
         tsdb_url=None,
         http_port=http_port,
+        alarm_rules=rules,
+        site="demo",
+        public_url=f"http://127.0.0.1:{http_port}",
+        alarm_tick_s=1.0,
+        alarm_reconcile_s=15.0,
     )
     hub = assemble(settings)
     seed_warehouse(hub)
@@ -142,7 +181,7 @@ def run_demo(
 
     # The real edge agent, polling simulated Modbus devices (RTU on a pty and TCP).
     gateway = threading.Thread(
-        target=run_demo_gateway, args=("127.0.0.1", mqtt_port, data_dir, stop),
+        target=run_demo_gateway, args=("127.0.0.1", mqtt_port, data_dir, stop, "demo", timing),
         name="demo-gateway", daemon=True,
     )
     server = uvicorn.Server(uvicorn.Config(create_app(hub), host="127.0.0.1", port=http_port,
@@ -157,13 +196,18 @@ def run_demo(
         f"  latest readings  {base}/api/v1/readings/latest\n"
         f"  sensors          {base}/api/v1/sensors\n"
         f"  hourly, a zone   {base}/api/v1/zones/cold-room/hourly\n"
+        f"  alarms           {base}/api/v1/alarms  (rules: {rules})\n"
         f"  API docs         {base}/docs\n"
         f"  API token        {token}  (header Authorization: Bearer <token>)\n"
         f"  health, metrics  {base}/health  {base}/metrics\n"
         f"  MQTT broker      mqtt://127.0.0.1:{mqtt_port} (MQTT {DEMO_MQTT_PROTOCOL}; the demo's "
         f"broker speaks 3.1.1 only, a production broker 5)\n"
         f"  data             {data_dir}\n"
-        f"Ctrl-C stops.\n",
+        + (f"  cooling failure  the cold room's compressor fails {cooling_failure_s:g} s "
+           f"after start: an alarm follows {alarm_delay_s:g} s after it passes 8 °C"
+           + (f", sent to {len(notify or [])} --notify URL(s)" if notify else "") + "\n"
+           if cooling_failure_s is not None else "")
+        + "Ctrl-C stops.\n",
         flush=True,
     )
     gateway.start()

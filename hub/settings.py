@@ -107,6 +107,34 @@ class HubSettings(BaseSettings):
     scan_location_prefix: str = Field("LOC:", min_length=1, description="prefix of bin labels")
     scan_command_prefix: str = Field("CMD:", min_length=1, description="prefix of command labels")
 
+    # --- alarms
+    alarms_enabled: bool = Field(
+        True, description="run the alarm engine in this hub process (one process per site)"
+    )
+    alarm_rules: Path | None = Field(
+        None, description="alarm rules file (YAML/TOML): the rules' source of truth while set; "
+        "unset: rules are edited over the API",
+    )
+    site_timezone: str | None = Field(
+        None, description="e.g. Asia/Shanghai: quiet hours and the daily digest (stored: UTC)"
+    )
+    site: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
+        description="site of the alarm topics; default: mqtt_site, else main",
+    )
+    public_url: str = Field(
+        "http://127.0.0.1:8080", description="the hub as people reach it: acknowledge links"
+    )
+    excursion_tolerance_s: int = Field(
+        1800, ge=0, description="critical excursion time before a zone's lots go on hold, "
+        "unless the zone, its storage class or the rules say otherwise",
+    )
+    alarm_tick_s: float = Field(5.0, gt=0, le=60)
+    alarm_reconcile_s: float = Field(60.0, gt=0)
+    alarm_stock_check_s: float = Field(3600.0, gt=0)
+    alarm_notify_attempts: int = Field(4, ge=1, le=20)
+    alarm_notify_backoff_s: float = Field(2.0, gt=0)
+
     # --- HTTP
     http_host: str = "127.0.0.1"
     http_port: int = Field(8080, ge=0, le=65535)
@@ -121,6 +149,26 @@ class HubSettings(BaseSettings):
         if not value.startswith(("sqlite", "postgresql")):
             raise ValueError("must start with sqlite:// or postgresql+psycopg://")
         return value
+
+    @field_validator("site_timezone")
+    @classmethod
+    def _time_zone(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Shanghai, UTC)") from None
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
 
     @field_validator("mqtt_url")
     @classmethod

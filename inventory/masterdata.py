@@ -50,6 +50,9 @@ class ItemUpdate(BaseModel):
     unit: str | None = Field(None, min_length=1, max_length=16, description=KEEP_OR_SET)
     storage_class: str | None = Field(None, description=f"storage class code; {NULL_CLEARS}")
     min_stock: int | None = Field(None, ge=0, le=MAX_QUANTITY, description=KEEP_OR_SET)
+    max_stock: int | None = Field(
+        None, ge=0, le=MAX_QUANTITY,
+        description=f"above it the item is overstocked (an alarm); {NULL_CLEARS}")
     policy: AllocationPolicy | None = Field(None, description=KEEP_OR_SET)
     hazardous: bool | None = Field(None, description=KEEP_OR_SET)
     abc_class: str | None = Field(None, pattern="^[ABC]$", description=NULL_CLEARS)

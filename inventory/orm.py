@@ -39,6 +39,7 @@ class Item(Base):
     unit: Mapped[str] = mapped_column(String(16), default="each")
     storage_class_id: Mapped[int | None] = mapped_column(ForeignKey("storage_classes.id"))
     min_stock: Mapped[int] = mapped_column(Integer, default=0)
+    max_stock: Mapped[int | None] = mapped_column(Integer)  # above it: overstock
     policy: Mapped[str] = mapped_column(String(8), default="fefo")
     hazardous: Mapped[bool] = mapped_column(Boolean, default=False)
     abc_class: Mapped[str | None] = mapped_column(String(1))

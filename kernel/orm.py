@@ -73,6 +73,9 @@ class StorageClass(Base):
     temp_max_c: Mapped[float | None] = mapped_column(Float)
     humidity_min_pct: Mapped[float | None] = mapped_column(Float)
     humidity_max_pct: Mapped[float | None] = mapped_column(Float)
+    # How long a critical excursion may last before the lots go on hold; unset: the
+    # alarm settings' default (30 min).
+    excursion_tolerance_s: Mapped[int | None] = mapped_column(Integer)
 
 
 class Zone(Base):
@@ -86,6 +89,8 @@ class Zone(Base):
     storage_class_id: Mapped[int | None] = mapped_column(ForeignKey("storage_classes.id"))
     hazardous: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
+    # Overrides the storage class's excursion tolerance for this zone.
+    excursion_tolerance_s: Mapped[int | None] = mapped_column(Integer)
 
     storage_class: Mapped[StorageClass | None] = relationship(lazy="joined")
 

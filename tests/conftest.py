@@ -14,7 +14,8 @@ import pytest
 from tests.services import Mosquitto, Postgres, VictoriaMetrics
 
 # Browser pages (real headless Chromium) and a hub serving real HTTP on a free port.
-pytest_plugins = ["tests.support.browser", "tests.support.hub_server"]
+# Alarm receivers: a local webhook and a local SMTP server (tests.support.receivers).
+pytest_plugins = ["tests.support.browser", "tests.support.hub_server", "tests.support.receivers"]
 
 _db_names = itertools.count()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+import alerts.orm  # noqa: F401  (registers the alarm tables)
 import ingest.orm  # noqa: F401  (registers ingest's tables on the shared metadata)
 import inventory.orm  # noqa: F401  (registers the inventory's tables)
 import kernel.orm

@@ -28,6 +28,7 @@ class ItemPublic(BaseModel):
     unit: str
     storage_class: str | None
     min_stock: int
+    max_stock: int | None = None
     policy: AllocationPolicy
     hazardous: bool
     abc_class: str | None
@@ -39,7 +40,8 @@ def item_public(item: Item) -> ItemPublic:
     return ItemPublic(
         id=item.id, sku=item.sku, gtin=item.gtin, name=item.name, unit=item.unit,
         storage_class=item.storage_class.code if item.storage_class else None,
-        min_stock=item.min_stock, policy=AllocationPolicy(item.policy), hazardous=item.hazardous,
+        min_stock=item.min_stock, max_stock=item.max_stock, policy=AllocationPolicy(item.policy),
+        hazardous=item.hazardous,
         abc_class=item.abc_class, quarantine_on_receipt=item.quarantine_on_receipt,
         unit_cost=None if item.unit_cost is None else float(item.unit_cost),
     )

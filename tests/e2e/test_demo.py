@@ -18,6 +18,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from edge import wire
 from tests.services import free_port
+from tests.support.receivers import Webhook
 
 
 def get(url: str, token: str | None = None) -> object:
@@ -106,3 +107,38 @@ def _tee(stream: IO[str], keep: list[str]) -> Iterator[str]:
     for line in stream:
         keep.append(line)
         yield line
+
+
+def test_the_demo_cooling_failure_raises_an_alarm_sent_to_the_notify_url(
+    tmp_path: Path, webhook: Webhook,
+) -> None:
+    """`--notify URL` with the demo's timing made fast: the compressor fails 2 s in,
+    the room warms 60 °C/min, the alarm follows 5 s beyond 8 °C."""
+    http_port, mqtt_port = free_port(), free_port()
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "hub.cli", "demo", "--http-port", str(http_port),
+         "--mqtt-port", str(mqtt_port), "--data-dir", str(tmp_path), "--duration", "90",
+         "--cooling-failure-after", "2", "--cooling-rate", "60", "--alarm-delay", "5",
+         "--notify", webhook.url("demo")],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    base = f"http://127.0.0.1:{http_port}"
+    assert demo.stdout is not None
+    printed: list[str] = []
+    try:
+        lines = _tee(demo.stdout, printed)
+        token = read_token(lines)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not webhook.at("demo"):
+            time.sleep(0.5)
+        [message] = webhook.at("demo")[:1]
+        assert "cold-room" in message.body["message"] and "8.0 °C" in message.body["message"]
+        alarms = get(f"{base}/api/v1/alarms?kind=threshold", token)
+        assert [(a["zone"], a["subject"]) for a in alarms] == [  # type: ignore[union-attr, index]
+            ("cold-room", "cold-1")]
+    finally:
+        demo.send_signal(signal.SIGINT)
+        rest, _ = demo.communicate(timeout=60)
+        output = "".join(printed) + rest
+    assert "raised" in output and "Cold room (cold-room)" in output  # the log says it
+    assert "Traceback" not in output

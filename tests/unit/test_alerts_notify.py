@@ -126,6 +126,21 @@ def test_an_acknowledged_alarm_does_not_escalate_and_a_clear_tells_everyone_told
         ("duty", "threshold alarm cleared: cold-1"), ("qa", "threshold alarm cleared: cold-1")]
 
 
+def test_an_alarm_acknowledged_after_escalation_tells_both_groups_when_it_clears() -> None:
+    clock = Clock(rules())
+    clock.feed(T0, [tr("cold-1", Event.RAISED, T0)])
+    clock.run_until(T0 + timedelta(minutes=16), T0 + 10 * SEC)
+    acked_at = T0 + timedelta(minutes=16)
+    clock.feed(acked_at, [tr("cold-1", Event.ACKNOWLEDGED, acked_at)])
+    cleared_at = T0 + timedelta(minutes=40)
+    clock.run_until(cleared_at, acked_at + 10 * SEC)
+    clock.feed(cleared_at, [tr("cold-1", Event.CLEARED, cleared_at)])
+    clock.run_until(T0 + timedelta(minutes=60), cleared_at + 10 * SEC)
+    assert [(m.group, m.title.split("] ")[1]) for m in clock.sent] == [
+        ("duty", "threshold alarm raised: cold-1"), ("qa", "threshold alarm escalated: cold-1"),
+        ("duty", "threshold alarm cleared: cold-1"), ("qa", "threshold alarm cleared: cold-1")]
+
+
 def test_routes_match_severity_zone_and_kind() -> None:
     config = rules(routes=[{"name": "cold", "groups": ["duty"],
                             "match": {"severity": ["critical"], "zone": ["COLD-1"],

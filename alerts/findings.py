@@ -1,0 +1,83 @@
+"""Expiry and stock-limit alarms: the findings of `alerts.stock_rules` run through the
+same ISA-18.2 lifecycle as every other alarm (`alerts.lifecycle`), one alarm per
+(kind[:tier], lot or item). A finding raises at once (no delay: the data is
+committed); when it is gone the alarm clears. They are told in the daily digest,
+not one message each. Plain Python: the service calls it under its lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from alerts.lifecycle import NORMAL, AlarmState, Subject, acknowledge, advance, shelve, unshelve
+from alerts.model import AlarmKey, AlarmKind, Event, Transition
+from alerts.rules import AlarmRules
+from alerts.stock_rules import Finding, ItemStock, LotStock, expiry_findings, stock_findings
+
+STOCK_KINDS = frozenset({AlarmKind.EXPIRY, AlarmKind.EXPIRED, AlarmKind.LOW_STOCK,
+                         AlarmKind.OVERSTOCK})
+
+
+class FindingAlarms:
+    def __init__(self) -> None:
+        self.states: dict[AlarmKey, AlarmState] = {}
+        self.kinds: dict[AlarmKey, AlarmKind] = {}
+        self.zones: dict[AlarmKey, str | None] = {}
+        self.current: list[Finding] = []
+
+    def restore(self, key: AlarmKey, kind: AlarmKind, state: AlarmState,
+                zone: str | None) -> None:
+        self.states[key], self.kinds[key], self.zones[key] = state, kind, zone
+
+    def judge(self, rules: AlarmRules, lots: Sequence[LotStock], items: Sequence[ItemStock],
+              today: date, now: datetime) -> list[Transition]:
+        current = expiry_findings(rules.expiry, lots, today) + stock_findings(rules.stock, items)
+        self.current = current
+        found = {f.key: f for f in current}
+        out: list[Transition] = []
+        for key in sorted(set(found) | set(self.states), key=str):
+            finding = found.get(key)
+            if finding is not None:
+                self.kinds[key], self.zones[key] = finding.kind, finding.zone
+            state = self.states.get(key, NORMAL)
+
+            def text(event: Event, _state: AlarmState, _at: datetime,
+                     finding: Finding | None = finding, key: AlarmKey = key) -> str:
+                if finding is not None:
+                    return finding.message
+                return f"{self.kinds[key].replace('_', ' ')} {key.subject}: no longer ({event})"
+
+            subject = Subject(key, self.kinds[key], zone=self.zones.get(key))
+            new, transitions = advance(state, subject, holding=finding is not None,
+                                       due=finding.severity if finding else None, now=now,
+                                       text=text)
+            self._keep(key, new)
+            out += transitions
+        return out
+
+    def _keep(self, key: AlarmKey, state: AlarmState) -> None:
+        if state is NORMAL or state.phase.value == "normal":
+            self.states.pop(key, None)
+        else:
+            self.states[key] = state
+
+    def operate(self, key: AlarmKey, action: str, *, by: str, now: datetime, comment: str = "",
+                until: datetime | None = None) -> list[Transition]:
+        state = self.states.get(key)
+        if state is None:
+            return []
+        subject = Subject(key, self.kinds[key], zone=self.zones.get(key))
+
+        def text(event: Event, _state: AlarmState, _at: datetime) -> str:
+            return f"{self.kinds[key].replace('_', ' ')} alarm {key} {event} by {by}"
+
+        if action == "acknowledge":
+            new, out = acknowledge(state, subject, by=by, comment=comment, now=now, text=text)
+        elif action == "shelve" and until is not None:
+            new, out = shelve(state, subject, until=until, by=by, reason=comment, now=now,
+                              text=text)
+        else:
+            new, out = unshelve(state, subject, by=by, now=now, text=text)
+        self._keep(key, new)
+        return out

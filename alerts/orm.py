@@ -1,0 +1,123 @@
+"""The alarm engine's tables: alarms with their ISA-18.2 state, the append-only audit
+trail of every transition, excursions (compliance records), notifications sent or
+failed, and the rules edited over the API when no rules file is configured.
+
+One open alarm per (rule, subject): `open_key` is "rule/subject" while the alarm
+is open and NULL once it is closed, and it is unique (NULLs never collide, on
+SQLite and PostgreSQL alike), so the database itself refuses a second open alarm.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kernel.orm import Base
+
+# The states an alarm row can be in; pending conditions live in the evaluator only.
+OPEN_STATES = ("active", "acknowledged", "cleared")
+STATES = (*OPEN_STATES, "closed")
+
+
+class Alarm(Base):
+    __tablename__ = "alarms"
+    __table_args__ = (Index("ix_alarms_state_zone", "state", "zone"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule: Mapped[str] = mapped_column(String(160))
+    subject: Mapped[str] = mapped_column(String(160))
+    open_key: Mapped[str | None] = mapped_column(String(330), unique=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    state: Mapped[str] = mapped_column(String(16))
+    severity: Mapped[str] = mapped_column(String(16))
+    zone: Mapped[str | None] = mapped_column(String(64), index=True)
+    gateway: Mapped[str | None] = mapped_column(String(64))
+    value: Mapped[float | None] = mapped_column(Float)
+    limit: Mapped[float | None] = mapped_column(Float)
+    message: Mapped[str] = mapped_column(Text, default="")
+    raised_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    cleared_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    acked_by: Mapped[str | None] = mapped_column(String(64))
+    acked_at: Mapped[datetime | None]
+    ack_comment: Mapped[str | None] = mapped_column(Text)
+    shelved: Mapped[bool] = mapped_column(Boolean, default=False)
+    shelved_until: Mapped[datetime | None]
+    shelved_by: Mapped[str | None] = mapped_column(String(64))
+    shelve_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class AlarmEvent(Base):
+    """Append-only: one row per transition, never updated. Its id is the live feed's
+    cursor (`GET /api/v1/alarms/changes?since=`)."""
+
+    __tablename__ = "alarm_events"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                    primary_key=True)
+    alarm_id: Mapped[int] = mapped_column(ForeignKey("alarms.id"), index=True)
+    event: Mapped[str] = mapped_column(String(16))
+    from_state: Mapped[str] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    severity: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime]
+    by: Mapped[str | None] = mapped_column(String(64))
+    comment: Mapped[str | None] = mapped_column(Text)
+    value: Mapped[float | None] = mapped_column(Float)
+    message: Mapped[str] = mapped_column(Text, default="")
+
+
+class Excursion(Base):
+    """A period one sensor's quantity spent out of range: a compliance record."""
+
+    __tablename__ = "excursions"
+    __table_args__ = (Index("ix_excursions_zone_start", "zone", "start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sensor: Mapped[str] = mapped_column(String(64), index=True)
+    quantity: Mapped[str] = mapped_column(String(32))
+    zone: Mapped[str | None] = mapped_column(String(64))
+    start: Mapped[datetime]
+    end: Mapped[datetime | None]
+    peak: Mapped[float] = mapped_column(Float)
+    side: Mapped[str] = mapped_column(String(8))  # above | below
+    severity: Mapped[str] = mapped_column(String(16))
+    above_s: Mapped[float] = mapped_column(Float, default=0.0)
+    below_s: Mapped[float] = mapped_column(Float, default=0.0)
+    critical_s: Mapped[float] = mapped_column(Float, default=0.0)
+    tolerance_passed: Mapped[bool] = mapped_column(Boolean, default=False)
+    held_at: Mapped[datetime | None]
+    held_lots: Mapped[list[str]] = mapped_column(JSON, default=list)
+    hold_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Notification(Base):
+    """One attempt to send one message to one recipient group's URL."""
+
+    __tablename__ = "alarm_notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    route: Mapped[str] = mapped_column(String(64))
+    group: Mapped[str] = mapped_column(String(64))
+    # The URL's scheme and position only: URLs carry tokens and passwords.
+    target: Mapped[str] = mapped_column(String(96))
+    title: Mapped[str] = mapped_column(Text)
+    alarm_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(8), index=True)  # sent | failed
+    attempts: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(index=True)
+
+
+class AlarmSetting(Base):
+    """Small named values: the rules edited over the API, the last digest day."""
+
+    __tablename__ = "alarm_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict[str, object]] = mapped_column(JSON)
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str | None] = mapped_column(String(64))

@@ -1,0 +1,65 @@
+"""Alarm changes on MQTT: `stockwarden/v1/{site}/alarms/{id}`, retained while the
+alarm is open, cleared with an empty retained message once it is closed.
+
+paho queues what is published while the connection is down and sends it after
+reconnecting; a publish never blocks the alarm service.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Literal
+
+from alerts.store import AlarmView
+from edge.mqtt_client import build_client
+from edge.wire import AlarmEvent, alarm_topic, encode
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class PublisherSettings:
+    mqtt_url: str
+    client_id: str
+    site: str
+    protocol: Literal["5", "3.1.1"] = "5"
+
+
+def wire_event(alarm: AlarmView, event: str) -> AlarmEvent:
+    return AlarmEvent(
+        id=alarm.id, rule=alarm.rule, subject=alarm.subject, state=alarm.state,  # type: ignore[arg-type]
+        severity=alarm.severity, ts=alarm.updated_at, message=alarm.message,  # type: ignore[arg-type]
+        value=alarm.value, kind=alarm.kind, event=event, zone=alarm.zone, limit=alarm.limit,
+        raised_at=alarm.raised_at, acknowledged_by=alarm.acked_by,
+        acknowledged_at=alarm.acked_at, comment=alarm.ack_comment, shelved=alarm.shelved,
+        shelved_until=alarm.shelved_until, shelved_by=alarm.shelved_by,
+        shelve_reason=alarm.shelve_reason)
+
+
+class AlarmPublisher:
+    def __init__(self, settings: PublisherSettings) -> None:
+        self.settings = settings
+        self._client, self._address = build_client(
+            settings.mqtt_url, client_id=settings.client_id, protocol=settings.protocol)
+        self._started = False
+
+    def start(self) -> None:
+        self._client.connect_async(self._address.host, self._address.port, keepalive=30)
+        self._client.loop_start()
+        self._started = True
+
+    def stop(self) -> None:
+        if self._started:
+            self._client.disconnect()
+            self._client.loop_stop()
+            self._started = False
+
+    def publish(self, alarm: AlarmView, event: str) -> None:
+        topic = alarm_topic(self.settings.site, alarm.id)
+        payload = encode(wire_event(alarm, event))
+        if alarm.state == "closed":
+            self._client.publish(topic, payload, qos=1, retain=False)
+            self._client.publish(topic, b"", qos=1, retain=True)  # removes the retained alarm
+        else:
+            self._client.publish(topic, payload, qos=1, retain=True)

@@ -1,0 +1,399 @@
+"""The alarm service: the evaluator with its IO around it.
+
+- At start: the rules (the file, else those stored over the API), the world
+  (zones, sensors, gateways) with a reference check (warnings, rule inactive),
+  the open alarms restored from SQL into the evaluator and the notification
+  planner (a restart neither forgets an alarm nor tells anyone twice), then a
+  reconcile from SQL (latest readings, gateway statuses, stock).
+- Fed by ingest's hooks (`on_readings`, `on_status`), the stock hook
+  (`on_stock_change`, which only sets an event) and its own timer thread (ticks for
+  offline and delays, a periodic reconcile, expiry and stock checks, the digest).
+- Each batch of transitions is stored (alarm rows and audit rows in one
+  transaction), then published on MQTT and handed to the notification worker.
+  A critical excursion past the zone's tolerance holds the zone's lots.
+
+One lock serialises the evaluator: hook thread, timer thread and API requests.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from alerts import store
+from alerts.evaluator import Evaluator, Outcome
+from alerts.findings import STOCK_KINDS, FindingAlarms
+from alerts.messenger import Messenger
+from alerts.metrics import AlarmMetrics
+from alerts.model import Acknowledge, AlarmKey, GatewayStatus, Phase, Reading, Shelve, Tick
+from alerts.model import Unshelve as UnshelveObs
+from alerts.notifier import Sender
+from alerts.notify_plan import OpenAlarm, PlanState, plan, resume
+from alerts.publisher import AlarmPublisher
+from alerts.rulebook import RuleBook
+from alerts.rules import AlarmRules, check_references, load_rules, parse_rules
+from alerts.settings import AlarmSettings
+from alerts.sources import AlarmSources, World
+from edge.errors import ConfigError
+from kernel.clock import utcnow
+from kernel.errors import Busy, Conflict, Invalid
+from kernel.uow import Done, Idempotency
+
+log = logging.getLogger(__name__)
+
+RULES_KEY = "rules"
+# How often closed grouping windows are flushed, whatever the evaluator's tick: a
+# message waits at most this long beyond its window.
+FLUSH_S = 0.2
+NEVER = datetime.min.replace(tzinfo=UTC)
+
+
+class AlarmService:
+    def __init__(self, settings: AlarmSettings, sessions: sessionmaker[Session],
+                 sources: AlarmSources, sender: Sender, metrics: AlarmMetrics, *,
+                 publisher: AlarmPublisher | None = None,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.sources = sources
+        self.sender = sender
+        self.metrics = metrics
+        self.publisher = publisher
+        self.clock = clock
+        self.messenger = Messenger(settings, sessions, sender, metrics, clock, self._bump)
+        self.notifier = self.messenger.worker
+        self.rules = AlarmRules()
+        self.rules_name = "rules"
+        self.evaluator: Evaluator | None = None
+        self.findings = FindingAlarms()
+        self._plan = PlanState()
+        self._ids: dict[AlarmKey, int] = {}
+        self._world: World | None = None
+        self._warned: set[str] = set()
+        self._seen: dict[str, datetime] = {}
+        self._status_seen: dict[str, datetime] = {}
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self._stock_changed = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.version = 0  # bumped at every stored change: the live feed's cheap check
+        self.last_error: str | None = None
+        self.on_stop: list[Callable[[], None]] = []  # e.g. unsubscribe from the stock hook
+
+    # --- rules -----------------------------------------------------------------------
+
+    @property
+    def rules_from_file(self) -> bool:
+        return self.settings.rules_file is not None
+
+    def load_rules(self) -> None:
+        """Read and validate the rules; ConfigError (file: field: reason) refuses the start."""
+        schemes = self.sender.schemes()
+        if self.settings.rules_file is not None:
+            rules = load_rules(self.settings.rules_file, known_schemes=schemes)
+            self.rules_name = self.settings.rules_file.name
+        else:
+            with self.sessions() as session:
+                document = store.get_setting(session, RULES_KEY)
+            rules = parse_rules(document or {}, "rules", known_schemes=schemes)
+        self.rules = self._with_settings(rules)
+
+    def _with_settings(self, rules: AlarmRules) -> AlarmRules:
+        update: dict[str, Any] = {}
+        if self.settings.site_timezone and "site_timezone" not in rules.model_fields_set:
+            update["site_timezone"] = self.settings.site_timezone
+        if "excursion_tolerance" not in rules.defaults.model_fields_set:
+            update["defaults"] = rules.defaults.model_copy(update={
+                "excursion_tolerance": timedelta(seconds=self.settings.excursion_tolerance_s)})
+        return rules.model_copy(update=update) if update else rules
+
+    def rules_document(self) -> dict[str, Any]:
+        return self.rules.model_dump(mode="json", exclude_defaults=True)
+
+    def replace_rules(self, document: dict[str, Any], by: str,
+                      idem: Idempotency | None = None) -> Done[dict[str, Any]]:
+        if self.rules_from_file:
+            raise Conflict(f"the rules come from {self.rules_name}: edit the file and restart",
+                           code="rules_from_file")
+        try:
+            rules = parse_rules(document, "rules", known_schemes=self.sender.schemes())
+        except ConfigError as exc:
+            raise Invalid(str(exc), code="invalid_rules") from None
+        with self.sessions() as session:
+            done = store.put_setting(session, RULES_KEY, document, self.clock(), by, idem)
+        with self._lock:
+            self.rules = self._with_settings(rules)
+            self._world = None  # rebuild the rule book at once
+            self.reconcile(readings=False)
+        return done
+
+    # --- start and stop ----------------------------------------------------------------
+
+    def start(self) -> None:
+        now = self.clock()
+        world = self.sources.world()
+        self.evaluator = Evaluator(self._book(world), started=now, gateways=world.gateways)
+        self._world = world
+        self._restore(now)
+        self.notifier.start()
+        if self.publisher is not None:
+            self.publisher.start()
+        self.reconcile()
+        self.check_stock()
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="alarms", daemon=True)
+        self._thread.start()
+        log.info("alarm service started", extra={
+            "rules": self.rules_name, "open_alarms": len(self._ids),
+            "thresholds": len(self.rules.thresholds), "routes": len(self.rules.routes)})
+
+    def stop(self) -> None:
+        for undo in self.on_stop:
+            undo()
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+        self.notifier.stop()
+        if self.publisher is not None:
+            self.publisher.stop()
+
+    def health(self) -> dict[str, dict[str, object]]:
+        running = self._thread is not None and self._thread.is_alive() and not self.last_error
+        return {"alarms": {"ok": running, "open": len(self._ids),
+                           "rules": self.rules_name, "last_error": self.last_error}}
+
+    def _book(self, world: World) -> RuleBook:
+        check = check_references(self.rules, self.rules_name, zones=[z.code for z in world.zones],
+                                 sensors=[s.id for s in world.sensors],
+                                 storage_classes=[c.code for c in world.storage_classes])
+        for warning in check.warnings:
+            if str(warning) not in self._warned:
+                self._warned.add(str(warning))
+                log.warning("alarm rule inactive: %s", warning, extra={
+                    "file": warning.file, "field": warning.field, "reason": warning.reason})
+        return RuleBook(self.rules, sensors=world.sensors, zones=world.zones,
+                        storage_classes=world.storage_classes)
+
+    def _restore(self, now: datetime) -> None:
+        assert self.evaluator is not None
+        with self.sessions() as session:
+            alarms = store.open_alarms(session)
+        planned = []
+        for alarm in alarms:
+            state, kind = store.alarm_state(alarm), store.alarm_kind(alarm)
+            self._ids[alarm.key] = alarm.id
+            if kind in STOCK_KINDS:
+                self.findings.restore(alarm.key, kind, state, alarm.zone)
+                continue
+            self.evaluator.restore(alarm.key, kind, state)
+            if alarm.state != "cleared":
+                planned.append(OpenAlarm(alarm.key, kind, state.severity, alarm.zone,
+                                         alarm.raised_at, alarm.state == "acknowledged",
+                                         alarm.message))
+        self._plan = resume(self.rules, planned, now)
+
+    # --- feeding -----------------------------------------------------------------------
+
+    def on_readings(self, readings: Sequence[Reading]) -> None:
+        """The ingest hook: a committed batch's fresh readings. A reading no newer than
+        the sensor's last one evaluated (seen already through the reconcile, or an
+        edge replaying its outbox after an outage) is history: the evaluator judges
+        the present, in order."""
+        if self.evaluator is None or not readings:
+            return
+        with self._lock:
+            started = time.thread_time()
+            seen = self._seen
+            newer = []
+            for reading in readings:
+                last = seen.get(reading.sensor)
+                if last is None or reading.ts > last:
+                    seen[reading.sensor] = reading.ts
+                    newer.append(reading)
+            out = self.evaluator.feed_readings(newer)
+            self.metrics.evaluated(len(newer), time.thread_time() - started)
+            if out:
+                self._apply(out)
+
+    def on_status(self, status: GatewayStatus) -> None:
+        if self.evaluator is None:
+            return
+        with self._lock:
+            self._status_seen[status.gateway] = status.ts
+            out = self.evaluator.feed(status)
+            if out:
+                self._apply(out)
+
+    def on_stock_change(self, _change: object = None) -> None:
+        """Inventory's hook, on the request thread: only wake the timer."""
+        self._stock_changed.set()
+
+    def tick(self, now: datetime | None = None) -> None:
+        if self.evaluator is None:
+            return
+        now = now or self.clock()
+        with self._lock:
+            started = time.thread_time()
+            out = self.evaluator.feed(Tick(now))
+            self.metrics.evaluated(0, time.thread_time() - started)
+            self._apply(out, now)
+            self.messenger.digest(self.rules, self.findings.current, now)
+
+    def reconcile(self, *, readings: bool = True) -> None:
+        """From SQL: the world (new zones, sensors), the readings and statuses newer
+        than what the evaluator saw (the hooks may have dropped some)."""
+        world = self.sources.world()
+        latest = self.sources.latest_readings() if readings else ()
+        statuses = self.sources.gateway_statuses()
+        with self._lock:
+            assert self.evaluator is not None
+            if world != self._world:
+                self.evaluator.use_rules(self._book(world), self.clock())
+                self._world = world
+            self.on_readings(latest)  # only those newer than what was seen
+            for status in statuses:
+                if status.ts > self._status_seen.get(status.gateway, NEVER):
+                    self.on_status(status)
+
+    def check_stock(self, now: datetime | None = None) -> None:
+        now = now or self.clock()
+        picture = self.sources.stock()
+        with self._lock:
+            today = now.astimezone(self.rules.tz).date()
+            found = self.findings.judge(self.rules, picture.lots, picture.items, today, now)
+            if found:
+                self._apply(Outcome(transitions=found), now)
+
+    def flush(self, now: datetime | None = None) -> None:
+        """Only the planner: grouping windows that closed go out. Cheap (no sensor is
+        walked), so it runs more often than the evaluator's tick."""
+        now = now or self.clock()
+        with self._lock:
+            self._plan, messages = plan(self.rules, self._plan, [], now)
+            self.messenger.send(self.rules, messages, self._ids.get)
+
+    def _run(self) -> None:
+        settings = self.settings
+        reconcile_at = stock_at = tick_at = time.monotonic()
+        while not self._stop.wait(min(settings.tick_s, FLUSH_S)):
+            try:
+                now = time.monotonic()
+                if now - tick_at >= settings.tick_s:
+                    tick_at = now
+                    self.tick()
+                else:
+                    self.flush()
+                if now - reconcile_at >= settings.reconcile_s:
+                    reconcile_at = now
+                    self.reconcile()
+                if self._stock_changed.is_set() or now - stock_at >= settings.stock_check_s:
+                    self._stock_changed.clear()
+                    stock_at = now
+                    self.check_stock()
+                self.last_error = None
+            except Exception as exc:
+                self.last_error = f"{type(exc).__name__}: {exc}"[:300]
+                log.exception("alarm timer round failed; trying again next tick")
+
+    # --- the operator ---------------------------------------------------------------------
+
+    def _open(self, alarm_id: int) -> store.AlarmView:
+        from alerts import queries
+
+        with self.sessions() as session:
+            alarm = queries.get_alarm(session, alarm_id).alarm
+        if alarm.state == "closed":
+            raise Conflict(f"alarm {alarm_id} is closed", code="alarm_closed")
+        return alarm
+
+    def operate(self, alarm_id: int, action: str, *, by: str, comment: str = "",
+                until: datetime | None = None, idem: Idempotency | None = None
+                ) -> Done[list[store.Recorded]]:
+        """acknowledge, shelve or unshelve one alarm, as `by`."""
+        if self.evaluator is None:
+            raise Busy("the alarm engine is not running", code="alarms_not_running")
+        alarm = self._open(alarm_id)
+        now = self.clock()
+        with self._lock:
+            if store.alarm_kind(alarm) in STOCK_KINDS:
+                found = self.findings.operate(alarm.key, action, by=by, now=now,
+                                              comment=comment, until=until)
+            else:
+                obs: Acknowledge | Shelve | UnshelveObs
+                if action == "acknowledge":
+                    obs = Acknowledge(alarm.key, now, by, comment)
+                elif action == "shelve":
+                    obs = Shelve(alarm.key, now, until or now, by, comment)
+                else:
+                    obs = UnshelveObs(alarm.key, now, by)
+                found = self.evaluator.feed(obs).transitions
+            shelf = {alarm.key: until} if until is not None else None
+            return self._apply(Outcome(transitions=found), now, idem=idem, require=True,
+                               shelved_until=shelf)
+
+    def pending(self) -> list[tuple[AlarmKey, datetime | None, str]]:
+        """Conditions inside their delay: not alarms yet, shown for the live page."""
+        if self.evaluator is None:
+            return []
+        with self._lock:
+            return [(key, state.since, state.severity.value)
+                    for key, state in self.evaluator.open_alarms()
+                    if state.phase is Phase.PENDING]
+
+    # --- carrying out what the evaluator decided ------------------------------------------
+
+    def _apply(self, out: Outcome, now: datetime | None = None, *,
+               idem: Idempotency | None = None, require: bool = False,
+               shelved_until: dict[AlarmKey, datetime] | None = None
+               ) -> Done[list[store.Recorded]]:
+        now = now or self.clock()
+        with self.sessions() as session:
+            done = store.record(session, out.transitions, idem=idem, require=require,
+                                shelved_until=shelved_until)
+            if out.excursions and self.evaluator is not None:
+                store.record_excursions(session, out.excursions, {
+                    e.excursion.zone: self.evaluator.book.tolerance(e.excursion.zone)
+                    for e in out.excursions})
+        for hold in out.holds:
+            self._hold(hold)
+        for recorded in done.value or []:
+            alarm = recorded.alarm
+            event = recorded.transition.event.value
+            log.log(logging.WARNING if event in ("raised", "escalated") else logging.INFO,
+                    "alarm %s %s: %s", alarm.id, event, recorded.transition.message, extra={
+                        "alarm": alarm.id, "event": event, "severity": alarm.severity,
+                        "zone": alarm.zone, "state": alarm.state})
+            self._ids[alarm.key] = alarm.id
+            if alarm.state == "closed":
+                self._ids.pop(alarm.key, None)
+            if self.publisher is not None:
+                self.publisher.publish(alarm, recorded.transition.event.value)
+        if done.value:
+            self._bump()
+        ids = {r.alarm.key: r.alarm.id for r in done.value or []}
+        transitions = [t for t in out.transitions if t.kind not in STOCK_KINDS]
+        self._plan, messages = plan(self.rules, self._plan, transitions, now)
+        self.messenger.send(self.rules, messages, lambda key: ids.get(key) or self._ids.get(key))
+        return done
+
+    def _hold(self, hold: Any) -> None:
+        try:
+            lots = self.sources.hold_lots(hold.zone, hold.reason)
+        except Exception as exc:
+            log.error("holding the lots of a zone failed", extra={"zone": hold.zone,
+                                                                  "error": str(exc)})
+            lots = []
+        with self.sessions() as session:
+            excursion = store.link_hold(session, hold, lots)
+        log.warning("lots on hold after a critical excursion", extra={
+            "zone": hold.zone, "lots": list(lots), "excursion": excursion})
+
+    def _bump(self) -> None:
+        self.version += 1  # read without a lock by the live feed: a hint, not a count

@@ -1,0 +1,47 @@
+"""What the alarm service needs from the rest of the hub, as small callables.
+
+`alerts` imports neither ingest nor the inventory: the composition root
+(hub/alarm_wiring.py) builds an `AlarmSources` from their query functions and
+services and hands it over. Each callable opens its own session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from alerts.model import GatewayStatus, Reading, SensorRef, StorageClassLimits, ZoneRef
+from alerts.stock_rules import ItemStock, LotStock
+
+
+@dataclass(frozen=True, slots=True)
+class World:
+    """The zones, storage classes, sensors and gateways the rules apply to."""
+
+    zones: Sequence[ZoneRef] = ()
+    storage_classes: Sequence[StorageClassLimits] = ()
+    sensors: Sequence[SensorRef] = ()
+    gateways: Sequence[str] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StockPicture:
+    lots: Sequence[LotStock] = ()
+    items: Sequence[ItemStock] = ()
+
+
+def _nothing() -> list[object]:
+    return []
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmSources:
+    world: Callable[[], World] = World
+    # The newest good reading per sensor, from SQL: what the ingest hook may have dropped.
+    latest_readings: Callable[[], Sequence[Reading]] = field(default=_nothing)  # type: ignore[assignment]
+    # Each gateway's stored status (its last will included).
+    gateway_statuses: Callable[[], Sequence[GatewayStatus]] = field(default=_nothing)  # type: ignore[assignment]
+    stock: Callable[[], StockPicture] = StockPicture
+    # Hold every released lot with stock in the zone, as the system user; returns the
+    # lot numbers put on hold.
+    hold_lots: Callable[[str, str], Sequence[str]] = lambda _zone, _reason: []

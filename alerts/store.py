@@ -1,0 +1,247 @@
+"""The alarm lifecycle in SQL: each transition updates its alarm row and appends
+its audit row in one transaction (kernel.uow.run_write), excursions become
+compliance records, notifications are recorded sent or failed.
+
+Pending conditions are not stored: they are inside the delay, nothing is raised
+yet, and a restarted hub finds them again from the next readings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alerts.excursions import ExcursionEvent, HoldDecision
+from alerts.lifecycle import AlarmState
+from alerts.model import AlarmKey, AlarmKind, Event, Phase, Severity, Transition
+from alerts.orm import OPEN_STATES, Alarm, AlarmEvent, AlarmSetting, Excursion, Notification
+from kernel.errors import Conflict
+from kernel.uow import Done, Idempotency, run_write
+
+# Transitions that make or change an alarm row; pending and cancelled do not.
+_STORED = {Event.RAISED, Event.ESCALATED, Event.CLEARED, Event.ACKNOWLEDGED, Event.CLOSED,
+           Event.SHELVED, Event.UNSHELVED}
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmView:
+    id: int
+    rule: str
+    subject: str
+    kind: str
+    state: str
+    severity: str
+    zone: str | None
+    gateway: str | None
+    value: float | None
+    limit: float | None
+    message: str
+    raised_at: datetime
+    updated_at: datetime
+    cleared_at: datetime | None
+    closed_at: datetime | None
+    acked_by: str | None
+    acked_at: datetime | None
+    ack_comment: str | None
+    shelved: bool
+    shelved_until: datetime | None
+    shelved_by: str | None
+    shelve_reason: str | None
+
+    @property
+    def key(self) -> AlarmKey:
+        return AlarmKey(self.rule, self.subject)
+
+
+def view(row: Alarm) -> AlarmView:
+    return AlarmView(**{name: getattr(row, name) for name in AlarmView.__slots__})
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """An alarm as it stands after one stored transition, for MQTT and the notifier."""
+
+    alarm: AlarmView
+    transition: Transition
+
+
+def _state(phase: Phase) -> str:
+    return "closed" if phase in (Phase.CLOSED, Phase.NORMAL) else phase.value
+
+
+def _apply(session: Session, t: Transition) -> Alarm | None:
+    open_key = str(t.key)
+    row = session.scalar(select(Alarm).where(Alarm.open_key == open_key))
+    if row is None:
+        if t.event is not Event.RAISED and not (t.event is Event.UNSHELVED
+                                               and t.to_phase is Phase.ACTIVE):
+            return None  # e.g. a shelf ending on a pending condition: nothing stored
+        row = Alarm(rule=t.key.rule, subject=t.key.subject, open_key=open_key, kind=t.kind.value,
+                    state="active", severity=t.severity.value, zone=t.zone, gateway=t.gateway,
+                    raised_at=t.at, updated_at=t.at, message=t.message, shelved=False)
+        session.add(row)
+        session.flush()
+    before = row.state
+    row.updated_at = t.at
+    row.severity = t.severity.value
+    if t.event in (Event.RAISED, Event.ESCALATED, Event.CLEARED):
+        row.value, row.limit, row.message = t.value, t.limit, t.message
+    if t.event is Event.SHELVED:
+        row.shelved, row.shelved_by, row.shelve_reason = True, t.by, t.comment
+    elif t.event is Event.UNSHELVED:
+        row.shelved, row.shelved_until = False, None
+    else:
+        row.state = _state(t.to_phase)
+    if t.event is Event.ACKNOWLEDGED or (t.event is Event.CLOSED and t.by):
+        row.acked_by, row.acked_at, row.ack_comment = t.by, t.at, t.comment
+    if t.event is Event.CLEARED:
+        row.cleared_at = t.at
+    if t.event is Event.RAISED:
+        row.cleared_at = None
+    if row.state == "closed":
+        row.open_key, row.closed_at = None, t.at
+    session.add(AlarmEvent(alarm_id=row.id, event=t.event.value, from_state=before,
+                           to_state=row.state, severity=t.severity.value, at=t.at, by=t.by,
+                           comment=t.comment or None, value=t.value, message=t.message))
+    return row
+
+
+def record(session: Session, transitions: Sequence[Transition], *,
+           shelved_until: dict[AlarmKey, datetime] | None = None,
+           idem: Idempotency | None = None, require: bool = False) -> Done[list[Recorded]]:
+    """Store the transitions (alarm rows and their audit rows) in one transaction.
+
+    `require`: an operator's request that changed nothing is a Conflict (already
+    acknowledged, not open ...), answered once per idempotency key like any write.
+    """
+
+    def work() -> list[Recorded]:
+        stored = [t for t in transitions if t.event in _STORED]
+        if require and not stored:
+            raise Conflict("the alarm is not in a state that allows this (already done?)",
+                           code="alarm_state")
+        out = []
+        for t in stored:
+            row = _apply(session, t)
+            if row is None:
+                continue
+            if t.event is Event.SHELVED and shelved_until and t.key in shelved_until:
+                row.shelved_until = shelved_until[t.key]
+            session.flush()
+            out.append(Recorded(view(row), t))
+        return out
+
+    return run_write(session, work, idempotency=idem)
+
+
+def open_alarms(session: Session) -> list[AlarmView]:
+    rows = session.scalars(select(Alarm).where(Alarm.state.in_(OPEN_STATES)).order_by(Alarm.id))
+    return [view(r) for r in rows]
+
+
+def alarm_state(alarm: AlarmView) -> AlarmState:
+    """The evaluator's state of a stored open alarm, for `Evaluator.restore`."""
+    return AlarmState(phase=Phase(alarm.state), severity=Severity(alarm.severity),
+                      since=alarm.raised_at,
+                      shelved_until=alarm.shelved_until if alarm.shelved else None)
+
+
+def alarm_kind(alarm: AlarmView) -> AlarmKind:
+    return AlarmKind(alarm.kind)
+
+
+# --- excursions ------------------------------------------------------------------
+
+
+def _open_excursion(session: Session, sensor: str, quantity: str) -> Excursion | None:
+    return session.scalar(select(Excursion).where(
+        Excursion.sensor == sensor, Excursion.quantity == quantity, Excursion.end.is_(None))
+        .order_by(Excursion.id.desc()).limit(1))
+
+
+def record_excursions(session: Session, events: Iterable[ExcursionEvent],
+                      tolerance: dict[str | None, float]) -> None:
+    """Start and end excursion records. After a restart, an excursion still open in
+    SQL is continued, not started twice: its start stays the first one."""
+
+    def work() -> None:
+        for event in events:
+            e = event.excursion
+            row = _open_excursion(session, e.sensor, e.quantity)
+            if row is None:
+                if event.event == "ended" and e.end is None:
+                    continue
+                row = Excursion(sensor=e.sensor, quantity=e.quantity, zone=e.zone, start=e.start,
+                                peak=e.peak, side="above" if e.side > 0 else "below",
+                                severity=e.severity.value, held_lots=[], tolerance_passed=False)
+                session.add(row)
+            further = max if e.side > 0 else min
+            row.peak = further(row.peak, e.peak)
+            if Severity(e.severity).rank > Severity(row.severity).rank:
+                row.severity = e.severity.value
+            row.above_s = max(row.above_s or 0.0, e.above_s)
+            row.below_s = max(row.below_s or 0.0, e.below_s)
+            row.critical_s = max(row.critical_s or 0.0, e.critical_s)
+            row.tolerance_passed = row.tolerance_passed or e.held or (
+                row.critical_s >= tolerance.get(e.zone, float("inf")))
+            if event.event == "ended":
+                row.end = e.end
+        session.flush()
+
+    run_write(session, work)
+
+
+def link_hold(session: Session, decision: HoldDecision, lots: Sequence[str]) -> int | None:
+    """Mark the excursion that decided the hold; returns its id."""
+
+    def work() -> int | None:
+        row = _open_excursion(session, decision.sensor, decision.quantity) or session.scalar(
+            select(Excursion).where(Excursion.sensor == decision.sensor,
+                                    Excursion.quantity == decision.quantity)
+            .order_by(Excursion.id.desc()).limit(1))
+        if row is None:
+            return None
+        row.tolerance_passed = True
+        row.held_at = decision.at
+        row.held_lots = sorted(set(row.held_lots or []) | set(lots))
+        row.hold_reason = decision.reason
+        return row.id
+
+    return run_write(session, work).value
+
+
+# --- notifications and small settings -------------------------------------------
+
+
+def record_notification(session: Session, *, route: str, group: str, target: str, title: str,
+                        alarm_ids: Sequence[int], ok: bool, attempts: int, error: str | None,
+                        at: datetime) -> None:
+    def work() -> None:
+        session.add(Notification(route=route, group=group, target=target[:96], title=title,
+                                 alarm_ids=list(alarm_ids), status="sent" if ok else "failed",
+                                 attempts=attempts, error=error, at=at))
+
+    run_write(session, work)
+
+
+def get_setting(session: Session, key: str) -> dict[str, Any] | None:
+    row = session.get(AlarmSetting, key)
+    return dict(row.value) if row is not None else None
+
+
+def put_setting(session: Session, key: str, value: dict[str, Any], at: datetime,
+                by: str | None = None, idem: Idempotency | None = None) -> Done[dict[str, Any]]:
+    def work() -> dict[str, Any]:
+        row = session.get(AlarmSetting, key)
+        if row is None:
+            session.add(AlarmSetting(key=key, value=value, updated_at=at, updated_by=by))
+        else:
+            row.value, row.updated_at, row.updated_by = value, at, by
+        return value
+
+    return run_write(session, work, idempotency=idem)

@@ -1,0 +1,286 @@
+"""Alarms: the open ones and their history, acknowledge and shelve, excursions,
+notifications, the rules, and a live feed for the alarms page.
+
+Acknowledging is for anyone on duty (operator and up: ISA-18.2's operator
+acknowledges); shelving and unshelving need a supervisor and a reason, and
+editing the rules an admin. Live page: `GET /alarms/changes?since=<cursor>`
+answers at once when there are audit rows after the cursor, else waits up to
+`wait` seconds (at most 25) for one: a long poll that costs nothing while idle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Depends, Path, Query, Response
+from pydantic import BaseModel, Field
+
+from alerts import queries
+from alerts.service import AlarmService
+from alerts.store import AlarmView, Recorded
+from hub.auth import Admin, CurrentUser, Supervisor, require_role
+from hub.deps import HubDep, SessionDep
+from hub.routes.common import OptionalIdempotencyDep, recorded, reply
+from kernel.actors import Role
+from kernel.errors import Busy
+from kernel.uow import jsonable
+
+router = APIRouter(tags=["alarms"])
+
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "alarm_not_found"},
+    409: {"description": "alarm_closed, alarm_state (already done), rules_from_file"},
+    422: {"description": "invalid request or rules (`detail` names file, field, reason)"},
+    503: {"description": "alarms_not_running: this hub runs without the alarm engine"},
+}
+NO_ENGINE = {503: {"description": "alarms_not_running: this hub runs without the alarm engine"}}
+# Bounded to the database's integers, so a huge id is a 422, not a 500.
+AlarmId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Cursor = Annotated[int, Query(ge=-1, le=2**62)]
+State = Literal["open", "active", "acknowledged", "cleared", "closed", "all"]
+Severity = Literal["info", "warning", "critical"]
+MAX_WAIT_S = 25.0
+
+
+class AlarmPublic(BaseModel):
+    id: int
+    rule: str
+    subject: str
+    kind: str
+    state: Literal["active", "acknowledged", "cleared", "closed"]
+    severity: Severity
+    zone: str | None
+    gateway: str | None
+    value: float | None
+    limit: float | None
+    message: str
+    raised_at: datetime
+    updated_at: datetime
+    cleared_at: datetime | None
+    closed_at: datetime | None
+    acked_by: str | None
+    acked_at: datetime | None
+    ack_comment: str | None
+    shelved: bool
+    shelved_until: datetime | None
+    shelved_by: str | None
+    shelve_reason: str | None
+
+
+class AlarmEventPublic(BaseModel):
+    id: int = Field(description="also the live feed's cursor")
+    alarm_id: int
+    event: str
+    from_state: str
+    to_state: str
+    severity: Severity
+    at: datetime
+    by: str | None
+    comment: str | None
+    value: float | None
+    message: str
+
+
+class AlarmDetailPublic(BaseModel):
+    alarm: AlarmPublic
+    events: list[AlarmEventPublic] = Field(description="the audit trail, oldest first")
+
+
+class ChangesPublic(BaseModel):
+    cursor: int = Field(description="pass it as `since` next time")
+    events: list[AlarmEventPublic]
+    alarms: list[AlarmPublic] = Field(description="the alarms those events changed, as now")
+
+
+class PendingPublic(BaseModel):
+    rule: str
+    subject: str
+    since: datetime | None
+    severity: Severity
+
+
+class Acknowledge(BaseModel):
+    comment: str = Field("", max_length=1000)
+
+
+class ShelveBody(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
+    minutes: int = Field(ge=1, le=7 * 24 * 60, description="how long the alarm stays shelved")
+
+
+class UnshelveBody(BaseModel):
+    reason: str = Field("", max_length=500)
+
+
+class ExcursionPublic(BaseModel):
+    id: int
+    sensor: str
+    quantity: str
+    zone: str | None
+    start: datetime
+    end: datetime | None
+    duration_s: float | None
+    peak: float
+    side: Literal["above", "below"]
+    severity: Severity
+    above_s: float
+    below_s: float
+    critical_s: float
+    tolerance_passed: bool
+    held_at: datetime | None
+    held_lots: list[str]
+    hold_reason: str | None
+
+
+class NotificationPublic(BaseModel):
+    id: int
+    route: str
+    group: str
+    target: str = Field(description="the URL's scheme and index in its group, never the URL")
+    title: str
+    alarm_ids: list[int]
+    status: Literal["sent", "failed"]
+    attempts: int
+    error: str | None
+    at: datetime
+
+
+class RulesPublic(BaseModel):
+    source: Literal["file", "api"]
+    file: str | None
+    rules: dict[str, Any] = Field(description="as in examples/alarms.yaml (defaults left out)")
+
+
+def _service(hub: HubDep) -> AlarmService:
+    if hub.alarms is None:
+        raise Busy("this hub runs without the alarm engine", code="alarms_not_running")
+    return hub.alarms
+
+
+ServiceDep = Annotated[AlarmService, Depends(_service)]
+
+
+def _alarm(value: AlarmView) -> AlarmPublic:
+    return AlarmPublic.model_validate(jsonable(value))
+
+
+def _after(value: list[Recorded]) -> AlarmPublic:
+    return _alarm(value[-1].alarm)
+
+
+@router.get("/alarms", response_model=list[AlarmPublic])
+def list_alarms(session: SessionDep, state: State = "open", zone: str | None = None,
+                severity: Severity | None = None, kind: str | None = None,
+                limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[AlarmPublic]:
+    """Open alarms (active, acknowledged or cleared) by default, newest change first."""
+    return [_alarm(a) for a in queries.list_alarms(session, state=state, zone=zone,
+                                                   severity=severity, kind=kind, limit=limit)]
+
+
+@router.get("/alarms/changes", response_model=ChangesPublic)
+async def changes(hub: HubDep, since: Cursor = -1,
+                  wait: Annotated[float, Query(ge=0, le=MAX_WAIT_S)] = MAX_WAIT_S
+                  ) -> ChangesPublic:
+    """The live feed. `since=-1` (the default) answers at once with the current cursor
+    and no events: load `GET /alarms`, then poll with the cursor. Waits only in the
+    hub process that runs the alarm engine; elsewhere it answers at once."""
+
+    def read(cursor: int) -> ChangesPublic:
+        with hub.sessions() as session:
+            if cursor < 0:
+                return ChangesPublic(cursor=queries.latest_cursor(session), events=[], alarms=[])
+            events, new_cursor = queries.changes(session, cursor)
+            ids = list(dict.fromkeys(e.alarm_id for e in events))
+            alarms = [_alarm(queries.get_alarm(session, i).alarm) for i in ids]
+        return ChangesPublic(cursor=new_cursor, events=jsonable(events), alarms=alarms)
+
+    deadline = time.monotonic() + wait
+    while True:
+        version = hub.alarms.version if hub.alarms else 0
+        answer = await asyncio.to_thread(read, since)
+        if answer.events or since < 0 or hub.alarms is None or time.monotonic() >= deadline:
+            return answer
+        # Idle: watch the service's change counter, no query until it moves. Another hub
+        # process's changes are seen by the query every few seconds.
+        recheck = time.monotonic() + 5.0
+        while time.monotonic() < min(deadline, recheck):
+            if hub.alarms is not None and hub.alarms.version != version:
+                break
+            await asyncio.sleep(0.2)
+
+
+@router.get("/alarms/pending", response_model=list[PendingPublic], responses=NO_ENGINE)
+def pending(service: ServiceDep) -> list[PendingPublic]:
+    """Conditions inside their delay: not alarms (yet); nothing is stored for them."""
+    return [PendingPublic(rule=k.rule, subject=k.subject, since=since, severity=sev)  # type: ignore[arg-type]
+            for k, since, sev in service.pending()]
+
+
+@router.get("/alarms/excursions", response_model=list[ExcursionPublic])
+def list_excursions(session: SessionDep, zone: str | None = None,
+                    start: datetime | None = None, end: datetime | None = None,
+                    limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[Any]:
+    """Excursions (periods out of range) overlapping the period, newest first
+    (a time without a zone is taken as UTC)."""
+    start, end = (t.replace(tzinfo=UTC) if t is not None and t.tzinfo is None else t
+                  for t in (start, end))
+    return jsonable(queries.excursions(session, zone=zone, start=start, end=end, limit=limit))
+
+
+@router.get("/alarms/notifications", response_model=list[NotificationPublic])
+def list_notifications(session: SessionDep, status: Literal["sent", "failed"] | None = None,
+                       limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[Any]:
+    """Recent sends, newest first; `status=failed` shows the routes in trouble."""
+    return jsonable(queries.notifications(session, status=status, limit=limit))
+
+
+@router.get("/alarms/rules", response_model=RulesPublic, responses=NO_ENGINE)
+def get_rules(service: ServiceDep) -> RulesPublic:
+    file = service.settings.rules_file
+    return RulesPublic(source="file" if file else "api", file=file.name if file else None,
+                       rules=service.rules_document())
+
+
+@router.put("/alarms/rules", response_model=RulesPublic, responses=PROBLEMS,
+            dependencies=[Depends(require_role(Role.ADMIN))])
+def put_rules(service: ServiceDep, user: Admin, idem: OptionalIdempotencyDep,
+              rules: Annotated[dict[str, Any], Body()]) -> RulesPublic:
+    """Replace the rules (admin). Refused with 409 `rules_from_file` while a rules
+    file is configured; a bad document is 422 with one `field: reason` per problem."""
+    service.replace_rules(rules, user.username, idem)
+    return get_rules(service)
+
+
+@router.get("/alarms/{alarm_id}", response_model=AlarmDetailPublic, responses=PROBLEMS)
+def get_alarm(alarm_id: AlarmId, session: SessionDep) -> Any:
+    return jsonable(queries.get_alarm(session, alarm_id))
+
+
+@router.post("/alarms/{alarm_id}/acknowledge", response_model=AlarmPublic, responses=PROBLEMS)
+def acknowledge(alarm_id: AlarmId, body: Acknowledge, service: ServiceDep, user: CurrentUser,
+                idem: OptionalIdempotencyDep, response: Response) -> AlarmPublic:
+    """Acknowledge an active alarm (any signed-in user); a cleared one closes."""
+    done = service.operate(alarm_id, "acknowledge", by=user.username, comment=body.comment,
+                           idem=recorded(idem, AlarmPublic, _after))
+    return reply(done, AlarmPublic, response, _after)
+
+
+@router.post("/alarms/{alarm_id}/shelve", response_model=AlarmPublic, responses=PROBLEMS)
+def shelve(alarm_id: AlarmId, body: ShelveBody, service: ServiceDep, user: Supervisor,
+           idem: OptionalIdempotencyDep, response: Response) -> AlarmPublic:
+    """Shelve for `minutes` with a reason (supervisor): nobody is notified meanwhile."""
+    until = service.clock() + timedelta(minutes=body.minutes)
+    done = service.operate(alarm_id, "shelve", by=user.username, comment=body.reason,
+                           until=until, idem=recorded(idem, AlarmPublic, _after))
+    return reply(done, AlarmPublic, response, _after)
+
+
+@router.post("/alarms/{alarm_id}/unshelve", response_model=AlarmPublic, responses=PROBLEMS)
+def unshelve(alarm_id: AlarmId, body: UnshelveBody, service: ServiceDep, user: Supervisor,
+             idem: OptionalIdempotencyDep, response: Response) -> AlarmPublic:
+    done = service.operate(alarm_id, "unshelve", by=user.username, comment=body.reason,
+                           idem=recorded(idem, AlarmPublic, _after))
+    return reply(done, AlarmPublic, response, _after)
