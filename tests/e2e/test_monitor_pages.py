@@ -208,6 +208,12 @@ def test_the_overview_turns_a_zone_red_when_its_cooling_fails(
     expect(page.locator("#open-alarms")).to_contain_text("lot SOON-1")  # an expiry alarm
     screen.shot("all-green")
 
+    # Within the warning margin (0.5 °C inside the 8 °C limit): amber, no reload.
+    live_hub_http.send({SENSOR: {"temperature_c": 7.7, "humidity_pct": 51.0}})
+    expect(cold).to_have_attribute("data-level", "warn")
+    expect(cold).to_contain_text("7.7 °C")
+    screen.shot("cold-room-amber")
+
     cooling_failure(live_hub_http)
     expect(cold).to_have_attribute("data-level", "bad")
     expect(cold).to_contain_text("9.8 °C")
