@@ -4,9 +4,9 @@ the data comes from the API with the page's token (docs/web.md)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse
 
 from alerts.model import AlarmKind
@@ -45,3 +45,12 @@ def overview_page(request: Request, hub: HubDep) -> HTMLResponse:
 def alarms_page(request: Request, hub: HubDep) -> HTMLResponse:
     return render(request, "alarms.html", title="Alarms", page_config={
         **_feed_config(hub), "kinds": [kind.value for kind in AlarmKind]})
+
+
+@router.get("/alarms/{alarm_id}", response_class=HTMLResponse)
+def alarm_page(request: Request, hub: HubDep,
+               alarm_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> HTMLResponse:
+    """The link in every alarm message: the alarms page with this alarm shown first
+    (whatever its state), ready to acknowledge."""
+    return render(request, "alarms.html", title=f"Alarm {alarm_id}", page_config={
+        **_feed_config(hub), "kinds": [kind.value for kind in AlarmKind], "focus": alarm_id})

@@ -181,6 +181,12 @@ def test_an_alarm_appears_live_is_acknowledged_and_a_held_lot_released(
     lot = api.lot("HOLD-1")
     assert (lot["qc_status"], lot["qc_reason"]) == ("released", "Within tolerance, checked by QA")
     screen.assert_not_reloaded()
+
+    # The link in the alarm's messages: that alarm first and marked, whatever the filter.
+    screen.offline_page.goto(f"/alarms/{alarm['id']}?state=closed")
+    first = page.locator("#alarms li.alarm").first
+    expect(first).to_have_attribute("data-id", str(alarm["id"]))
+    expect(first).to_have_class("alarm focus")
     assert screen.offline_page.foreign_requests() == []
 
 

@@ -20,6 +20,7 @@ HUB_PAGES = [
     ("/handheld", False),
     ("/", False),  # the overview
     ("/alarms", False),
+    ("/alarms/1", False),  # the link in alarm messages
 ]
 
 _URL = re.compile(r"""(?:https?:)?//[A-Za-z0-9.\-]+(?::\d+)?[^\s"'<>)]*""")

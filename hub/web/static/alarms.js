@@ -24,6 +24,7 @@ function filterValues() {
 }
 
 function matches(alarm) {
+  if (alarm.id === config.focus) return true;  // the alarm a message linked to
   const f = filterValues();
   const stateOk = f.state === "all" || (f.state === "open" ? OPEN_STATES.includes(alarm.state) : alarm.state === f.state);
   return stateOk && (!f.zone || alarm.zone === f.zone) && (!f.severity || alarm.severity === f.severity)
@@ -67,12 +68,15 @@ function alarmItem(alarm) {
 }
 
 function render() {
-  const shown = [...alarms.values()].sort((a, b) => (b.updated_at > a.updated_at ? 1 : -1));
+  // The linked alarm first, then the newest change first.
+  const shown = [...alarms.values()].sort((a, b) => (b.id === config.focus) - (a.id === config.focus)
+    || (b.updated_at > a.updated_at ? 1 : -1));
   list.replaceChildren(...shown.map((alarm) => {
     const item = alarmItem(alarm);
     item.dataset.id = alarm.id;
     item.dataset.state = alarm.state;
     item.dataset.severity = alarm.severity;
+    if (alarm.id === config.focus) item.classList.add("focus");
     return item;
   }));
   if (!shown.length) list.append(el("li", { className: "empty", textContent: "No alarms match the filter." }));
@@ -83,6 +87,13 @@ async function load() {
   const rows = await api(`/api/v1/alarms?${query}`);
   alarms.clear();
   for (const alarm of rows) alarms.set(alarm.id, alarm);
+  if (config.focus && !alarms.has(config.focus)) {
+    try {
+      alarms.set(config.focus, (await api(`/api/v1/alarms/${config.focus}`)).alarm);
+    } catch (err) {
+      say(statusLine, `Alarm ${config.focus}: ${err.message}`, "error");
+    }
+  }
   render();
 }
 
