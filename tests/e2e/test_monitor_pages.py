@@ -169,6 +169,15 @@ def test_an_alarm_appears_live_is_acknowledged_and_a_held_lot_released(
     assert (detail["events"][-1]["by"], detail["events"][-1]["comment"]) == (
         "sue", "Door left open, closed it")
 
+    # A supervisor shelves it for an hour with a reason.
+    acknowledged.locator("button.shelve").click()
+    screen.answer("Defrost cycle")
+    screen.answer("60")
+    expect(acknowledged.locator(".badge.shelved")).to_have_text("shelved")
+    expect(acknowledged).to_contain_text("shelved by sue until")
+    expect(acknowledged.locator("button.unshelve")).to_be_visible()
+    assert api.get(f"/alarms/{alarm['id']}")["alarm"]["shelve_reason"] == "Defrost cycle"
+
     page.select_option("#excursion-zone", "COLD")
     expect(page.locator("#excursions li.excursion")).to_contain_text(
         f"{SENSOR} · temperature_c above")

@@ -24,7 +24,7 @@ from edge import wire
 from hub.app import create_app
 from hub.container import Hub, assemble
 from hub.settings import load_settings
-from inventory.domain import Role
+from kernel.actors import Role
 from tests.http_server import serve_in_thread
 from tests.services import Mosquitto
 from tests.support.auth import bearer_headers
