@@ -46,8 +46,10 @@ class NavLink:
     label: str
 
 
-# The header's navigation, in order. The alarms and overview pages add themselves here.
+# The header's navigation, in order.
 NAV: list[NavLink] = [
+    NavLink("/", "Overview"),
+    NavLink("/alarms", "Alarms"),
     NavLink("/handheld", "Handheld"),
 ]
 

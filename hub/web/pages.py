@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from hub.deps import HubDep
 from hub.web.layout import STATIC_DIR, assets_version, render, static_url
+from hub.web.monitoring import router as monitoring_router
 
 router = APIRouter(include_in_schema=False)
 
@@ -17,11 +18,6 @@ router = APIRouter(include_in_schema=False)
 HANDHELD_FILES = ["app.css", "api.js", "layout.js", "handheld.js", "queue.js", "queueview.js",
                   "picklist.js", "gs1.js", "sound.js", "labels.js", "dialog.js"]
 HANDHELD_SCOPE = "/handheld"
-
-
-@router.get("/")
-def home() -> RedirectResponse:
-    return RedirectResponse("/handheld", status_code=303)
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -55,4 +51,4 @@ def handheld_service_worker() -> Response:
     })
 
 
-WEB_ROUTERS: list[APIRouter] = [router]
+WEB_ROUTERS: list[APIRouter] = [router, monitoring_router]

@@ -18,6 +18,9 @@ HUB_PAGES = [
     ("/docs", False),
     ("/login", False),  # the web pages need no token: their data comes from the API
     ("/handheld", False),
+    ("/", False),  # the overview
+    ("/alarms", False),
+    ("/alarms/1", False),  # the link in alarm messages
 ]
 
 _URL = re.compile(r"""(?:https?:)?//[A-Za-z0-9.\-]+(?::\d+)?[^\s"'<>)]*""")

@@ -30,13 +30,12 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
 
 
 def test_pages_need_no_token_and_only_run_the_hubs_own_scripts(client: TestClient) -> None:
-    for path in ("/login", "/handheld"):
+    for path in ("/login", "/handheld", "/", "/alarms"):
         response = client.get(path)
         assert response.status_code == 200, path
         policy = response.headers["content-security-policy"]
         assert "script-src 'self'" in policy and "connect-src 'self'" in policy
         assert "<script>" not in response.text  # no inline script for the policy to refuse
-    assert client.get("/", follow_redirects=False).headers["location"] == "/handheld"
 
 
 def test_the_handheld_gets_the_hubs_scan_settings(client: TestClient) -> None:
@@ -47,9 +46,26 @@ def test_the_handheld_gets_the_hubs_scan_settings(client: TestClient) -> None:
     assert config["separatorStandins"] == ["|"]
 
 
+def test_the_overview_is_the_home_page_and_knows_the_alarm_rules_margins(
+    client: TestClient,
+) -> None:
+    html = client.get("/").text
+    assert '<a href="/" aria-current="page">Overview</a>' in html
+    assert '<a href="/alarms">Alarms</a>' in html
+    config = json.loads(re.search(
+        r'<script type="application/json" id="page-config">(.*?)</script>', html, re.S).group(1))
+    # The tile's amber band is the default alarms' warning margin; no engine in this hub.
+    assert config["warningMargin"] == {"temperature_c": 0.5, "humidity_pct": 3.0}
+    assert config["alarmsRunning"] is False
+    alarms = client.get("/alarms").text
+    assert '<a href="/alarms" aria-current="page">Alarms</a>' in alarms
+    assert "gateway_offline" in alarms  # the kinds to filter on
+
+
 def test_pages_stay_out_of_the_api_schema(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
-    assert not [p for p in paths if p in ("/", "/login") or p.startswith("/handheld")]
+    assert not [p for p in paths
+                if p in ("/", "/login") or p.startswith(("/handheld", "/alarms"))]
 
 
 def test_every_file_a_page_loads_is_served(client: TestClient) -> None:
@@ -76,9 +92,15 @@ def test_the_service_worker_may_control_the_handheld_and_caches_what_it_loads(
     assert "/handheld" in urls
     html = client.get("/handheld").text
     loaded = set(re.findall(r'(?:src|href)="(/static/web/[^"]+)"', html))
-    modules = {f"/static/web/{name}" for script in STATIC_DIR.glob("*.js")
-               for name in re.findall(r'from "\./([\w.]+)"', script.read_text())}
-    assert (loaded | (modules - {"/static/web/login.js"})) <= set(urls)
+    # Every module the handheld's scripts import, and what those import in turn.
+    todo = [url.rsplit("/", 1)[1] for url in loaded if url.endswith(".js")]
+    modules: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name not in modules:
+            modules.add(name)
+            todo += re.findall(r'from "\./([\w.]+)"', (STATIC_DIR / name).read_text())
+    assert loaded | {f"/static/web/{name}" for name in modules} <= set(urls)
     for url in urls:
         assert client.get(url).status_code == 200, url
     assert "__VERSION__" not in response.text

@@ -7,8 +7,8 @@ const error = document.getElementById("login-error");
 
 /** Only a path on this hub: never an address elsewhere ("//evil", "https://..."). */
 function nextPath() {
-  const next = new URLSearchParams(location.search).get("next") || "/handheld";
-  return next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\") ? next : "/handheld";
+  const next = new URLSearchParams(location.search).get("next") || "/";
+  return next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\") ? next : "/";
 }
 
 form.addEventListener("submit", async (event) => {

@@ -1,0 +1,243 @@
+// The alarms page: open alarms with live state (the alarm feed, no reload), filters,
+// acknowledge with a comment, shelve (supervisor), a zone's excursions, and the lots
+// on hold with release / reject (supervisor, with a reason).
+import { api, pageConfig, session } from "./api.js";
+import { ask } from "./dialog.js";
+import { OPEN_STATES, canDo, duration, el, followAlarms, newKey, when } from "./monitor.js";
+
+const config = pageConfig();
+const list = document.getElementById("alarms");
+const statusLine = document.getElementById("alarms-status");
+const filters = {
+  state: document.getElementById("f-state"), zone: document.getElementById("f-zone"),
+  severity: document.getElementById("f-severity"), kind: document.getElementById("f-kind"),
+};
+const alarms = new Map();  // id -> alarm, those the filter shows
+
+function say(line, words, tone = "") {
+  line.textContent = words;
+  line.dataset.tone = tone;
+}
+
+function filterValues() {
+  return Object.fromEntries(Object.entries(filters).map(([name, select]) => [name, select.value]));
+}
+
+function matches(alarm) {
+  if (alarm.id === config.focus) return true;  // the alarm a message linked to
+  const f = filterValues();
+  const stateOk = f.state === "all" || (f.state === "open" ? OPEN_STATES.includes(alarm.state) : alarm.state === f.state);
+  return stateOk && (!f.zone || alarm.zone === f.zone) && (!f.severity || alarm.severity === f.severity)
+    && (!f.kind || alarm.kind === f.kind);
+}
+
+// --- the list -------------------------------------------------------------------------
+
+function valueWords(alarm) {
+  if (alarm.value === null || alarm.value === undefined) return "";
+  return alarm.limit === null || alarm.limit === undefined ? `value ${alarm.value}` : `value ${alarm.value}, limit ${alarm.limit}`;
+}
+
+function alarmItem(alarm) {
+  const me = session();
+  const actions = el("div", { className: "actions" });
+  if (alarm.state === "active" || alarm.state === "cleared") {
+    actions.append(el("button", { type: "button", className: "primary ack", textContent: alarm.state === "active" ? "Acknowledge" : "Acknowledge & close", onclick: () => acknowledge(alarm) }));
+  }
+  if (alarm.state !== "closed" && canDo(me, "supervisor")) {
+    actions.append(alarm.shelved
+      ? el("button", { type: "button", className: "unshelve", textContent: "Unshelve", onclick: () => unshelve(alarm) })
+      : el("button", { type: "button", className: "shelve", textContent: "Shelve", onclick: () => shelve(alarm) }));
+  }
+  const facts = [
+    `raised ${when(alarm.raised_at)}`,
+    valueWords(alarm),
+    alarm.acked_by ? `acknowledged by ${alarm.acked_by}${alarm.ack_comment ? `: “${alarm.ack_comment}”` : ""}` : "",
+    alarm.shelved ? `shelved by ${alarm.shelved_by} until ${when(alarm.shelved_until)}: ${alarm.shelve_reason}` : "",
+    alarm.cleared_at ? `cleared ${when(alarm.cleared_at)}` : "",
+  ].filter(Boolean);
+  return el("li", { className: "alarm" },
+    el("p", { className: "alarm-head" },
+      el("span", { className: `badge sev-${alarm.severity}`, textContent: alarm.severity }),
+      el("span", { className: `badge state-${alarm.state}`, textContent: alarm.state }),
+      alarm.shelved ? el("span", { className: "badge shelved", textContent: "shelved" }) : null,
+      el("span", { className: "where", textContent: [alarm.zone, alarm.gateway, alarm.kind].filter(Boolean).join(" · ") })),
+    el("p", { className: "message", textContent: alarm.message }),
+    el("p", { className: "facts", textContent: facts.join(" · ") }),
+    actions);
+}
+
+function render() {
+  // The linked alarm first, then the newest change first.
+  const shown = [...alarms.values()].sort((a, b) => (b.id === config.focus) - (a.id === config.focus)
+    || (b.updated_at > a.updated_at ? 1 : -1));
+  list.replaceChildren(...shown.map((alarm) => {
+    const item = alarmItem(alarm);
+    item.dataset.id = alarm.id;
+    item.dataset.state = alarm.state;
+    item.dataset.severity = alarm.severity;
+    if (alarm.id === config.focus) item.classList.add("focus");
+    return item;
+  }));
+  if (!shown.length) list.append(el("li", { className: "empty", textContent: "No alarms match the filter." }));
+}
+
+async function load() {
+  const query = new URLSearchParams(Object.entries(filterValues()).filter(([, v]) => v));
+  const rows = await api(`/api/v1/alarms?${query}`);
+  alarms.clear();
+  for (const alarm of rows) alarms.set(alarm.id, alarm);
+  if (config.focus && !alarms.has(config.focus)) {
+    try {
+      alarms.set(config.focus, (await api(`/api/v1/alarms/${config.focus}`)).alarm);
+    } catch (err) {
+      say(statusLine, `Alarm ${config.focus}: ${err.message}`, "error");
+    }
+  }
+  render();
+}
+
+function changed(updated) {
+  for (const alarm of updated) {
+    if (matches(alarm)) alarms.set(alarm.id, alarm);
+    else alarms.delete(alarm.id);
+  }
+  render();
+  if (updated.some((a) => a.zone && a.zone === excursionZone.value)) loadExcursions();
+  if (updated.some((a) => a.kind === "threshold")) loadHeld();
+}
+
+// --- acting on an alarm -----------------------------------------------------------------
+
+async function act(alarm, path, body, done) {
+  try {
+    const after = await api(`/api/v1/alarms/${alarm.id}/${path}`, { method: "POST", body, key: newKey() });
+    changed([after]);
+    say(statusLine, done, "ok");
+  } catch (err) {
+    say(statusLine, `Alarm ${alarm.id}: ${err.message}`, "error");
+  }
+}
+
+async function acknowledge(alarm) {
+  const comment = await ask(`Acknowledge: ${alarm.message}. Comment?`, {
+    choices: ["On it", "Checked on site", "Known, maintenance"], placeholder: "what you are doing about it", ok: "Acknowledge",
+  });
+  if (comment === null) return;
+  await act(alarm, "acknowledge", { comment }, `Acknowledged alarm ${alarm.id}`);
+}
+
+async function shelve(alarm) {
+  const reason = await ask(`Shelve: ${alarm.message}. Why?`, {
+    choices: ["Defrost cycle", "Maintenance", "Sensor being replaced"], placeholder: "reason", ok: "Next",
+  });
+  if (!reason) return;
+  const minutes = await ask("For how many minutes?", { choices: ["30", "60", "240", "480"], value: "60", ok: "Shelve" });
+  if (minutes === null) return;
+  const count = Number.parseInt(minutes, 10);
+  if (!(count >= 1)) { say(statusLine, "Shelve: the minutes must be a whole number, 1 or more", "error"); return; }
+  await act(alarm, "shelve", { reason, minutes: count }, `Shelved alarm ${alarm.id} for ${count} min`);
+}
+
+async function unshelve(alarm) {
+  const reason = await ask(`Unshelve: ${alarm.message}. Why now?`, { placeholder: "reason (optional)", ok: "Unshelve" });
+  if (reason === null) return;
+  await act(alarm, "unshelve", { reason }, `Unshelved alarm ${alarm.id}`);
+}
+
+// --- excursions of a zone -------------------------------------------------------------
+
+const excursionZone = document.getElementById("excursion-zone");
+const excursionList = document.getElementById("excursions");
+
+async function loadExcursions() {
+  const zone = excursionZone.value;
+  if (!zone) { excursionList.replaceChildren(); return; }
+  try {
+    const rows = await api(`/api/v1/alarms/excursions?zone=${encodeURIComponent(zone)}&limit=50`);
+    excursionList.replaceChildren(...rows.map((x) => el("li", { className: `excursion sev-${x.severity}` },
+      el("p", { className: "row-head", textContent: `${x.sensor} · ${x.quantity} ${x.side} · peak ${x.peak}` }),
+      el("p", { className: "facts", textContent: [
+        `${when(x.start)} → ${x.end ? when(x.end) : "ongoing"} (${duration(x.duration_s)})`,
+        `beyond critical ${duration(x.critical_s)}`,
+        x.held_lots.length ? `held: ${x.held_lots.join(", ")}` : "",
+      ].filter(Boolean).join(" · ") }))));
+    if (!rows.length) excursionList.append(el("li", { className: "empty", textContent: `No excursions in ${zone}.` }));
+  } catch (err) {
+    excursionList.replaceChildren(el("li", { className: "error", textContent: err.message }));
+  }
+}
+
+// --- lots on hold ---------------------------------------------------------------------
+
+const heldList = document.getElementById("held");
+const heldStatus = document.getElementById("held-status");
+
+async function loadHeld() {
+  try {
+    const lots = await api("/api/v1/lots?qc_status=on_hold&limit=200");
+    document.getElementById("held-count").textContent = String(lots.length);
+    const supervisor = canDo(session(), "supervisor");
+    heldList.replaceChildren(...lots.map((lot) => {
+      const item = el("li", { className: "lot" },
+        el("p", { className: "row-head", textContent: `${lot.item} · lot ${lot.lot_number}` }),
+        el("p", { className: "facts", textContent: [`${lot.on_hand} on hand`, lot.expiry ? `expires ${lot.expiry}` : "", lot.qc_reason || ""].filter(Boolean).join(" · ") }),
+        supervisor ? el("div", { className: "actions" },
+          el("button", { type: "button", className: "primary release", textContent: "Release", onclick: () => decide(lot, "released") }),
+          el("button", { type: "button", className: "reject", textContent: "Reject", onclick: () => decide(lot, "rejected") })) : null);
+      item.dataset.lot = lot.lot_number;
+      return item;
+    }));
+    if (!lots.length) heldList.append(el("li", { className: "empty", textContent: "No lots on hold." }));
+  } catch (err) {
+    say(heldStatus, err.message, "error");
+  }
+}
+
+async function decide(lot, status) {
+  const verb = status === "released" ? "Release" : "Reject";
+  const reason = await ask(`${verb} lot ${lot.lot_number} of ${lot.item}? Reason:`, {
+    choices: status === "released" ? ["Within tolerance, checked by QA", "Stability data allows it"] : ["Out of tolerance", "Damaged"],
+    placeholder: "at least 3 characters", ok: verb,
+  });
+  if (reason === null) return;
+  try {
+    await api(`/api/v1/lots/${lot.id}/qc-status`, { method: "POST", body: { status, reason }, key: newKey() });
+    say(heldStatus, `${status === "released" ? "Released" : "Rejected"} lot ${lot.lot_number}`, "ok");
+  } catch (err) {
+    say(heldStatus, `Lot ${lot.lot_number}: ${err.message}`, "error");
+  }
+  await loadHeld();
+}
+
+// --- start ---------------------------------------------------------------------------
+
+async function fillChoices() {
+  for (const kind of config.kinds || []) filters.kind.append(el("option", { value: kind, textContent: kind.replaceAll("_", " ") }));
+  try {
+    const zones = await api("/api/v1/zones");
+    for (const zone of zones) {
+      filters.zone.append(el("option", { value: zone.code, textContent: `${zone.code} · ${zone.name}` }));
+      excursionZone.append(el("option", { value: zone.code, textContent: `${zone.code} · ${zone.name}` }));
+    }
+  } catch (err) {
+    say(statusLine, err.message, "error");
+  }
+  const wanted = new URLSearchParams(location.search);
+  for (const [name, select] of Object.entries(filters)) {
+    if (wanted.get(name)) select.value = wanted.get(name);
+  }
+}
+
+if (session()) {
+  await fillChoices();
+  document.getElementById("filters").addEventListener("change", async () => {
+    const query = new URLSearchParams(Object.entries(filterValues()).filter(([, v]) => v && v !== "open"));
+    history.replaceState(null, "", query.toString() ? `?${query}` : location.pathname);
+    try { await load(); } catch (err) { say(statusLine, err.message, "error"); }
+  });
+  excursionZone.addEventListener("change", loadExcursions);
+  loadHeld();
+  document.body.dataset.ready = "true";
+  followAlarms({ load, onChanged: changed, running: config.alarmsRunning });
+}

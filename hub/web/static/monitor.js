@@ -1,0 +1,88 @@
+// Shared by the overview and the alarms page: the alarm API's live feed, small DOM
+// helpers (text only, never HTML from data) and how times and values are written.
+import { api, ApiError } from "./api.js";
+
+/** An element with properties and children (strings become text nodes). */
+export function el(tag, props = {}, ...children) {
+  const node = Object.assign(document.createElement(tag), props);
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(typeof child === "string" ? document.createTextNode(child) : child);
+  }
+  return node;
+}
+
+/** An Idempotency-Key; crypto.randomUUID exists only in secure contexts. */
+export function newKey() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export function when(iso) {
+  if (!iso) return "";
+  const date = new Date(iso);
+  const today = new Date();
+  const time = date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  return date.toDateString() === today.toDateString() ? time : `${date.toLocaleDateString()} ${time}`;
+}
+
+export function duration(seconds) {
+  if (seconds === null || seconds === undefined) return "ongoing";
+  const s = Math.round(seconds);
+  if (s < 120) return `${s} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
+}
+
+export const OPEN_STATES = ["active", "acknowledged", "cleared"];
+
+/** The session's role can do what needs `role` (operator < supervisor < admin). */
+export function canDo(session, role) {
+  const ranks = ["operator", "supervisor", "admin"];
+  return Boolean(session) && ranks.indexOf(session.role) >= ranks.indexOf(role);
+}
+
+/** The live indicator in a page's heading: "live", "reconnecting", "no alarm engine". */
+export function showLive(state, words) {
+  const live = document.getElementById("live");
+  if (!live) return;
+  live.dataset.state = state;
+  live.textContent = words;
+}
+
+/**
+ * Follow the alarm feed (GET /api/v1/alarms/changes, a long poll): `load()` is called
+ * first and again after the feed was lost (it fetches the full list), `onChanged(alarms)`
+ * with the alarms each change touched, as they are now. Never returns.
+ */
+export async function followAlarms({ load, onChanged, running = true }) {
+  let cursor = null;
+  let pause = 1000;
+  for (;;) {
+    try {
+      if (cursor === null) {
+        cursor = (await api("/api/v1/alarms/changes")).cursor;
+        await load();
+        showLive(running ? "live" : "polling", running ? "live" : "no alarm engine: every 10 s");
+      }
+      const started = Date.now();
+      const answer = await api(`/api/v1/alarms/changes?since=${cursor}&wait=25`, { timeoutMs: 40000 });
+      cursor = answer.cursor;
+      pause = 1000;
+      if (answer.alarms.length) onChanged(answer.alarms);
+      // A hub without the alarm engine answers at once: do not spin.
+      else if (Date.now() - started < 1000) await sleep(running ? 2000 : 10000);
+      showLive(running ? "live" : "polling", running ? "live" : "no alarm engine: every 10 s");
+    } catch (err) {
+      showLive("lost", err instanceof ApiError ? `feed: ${err.message}` : "reconnecting");
+      cursor = null;  // reload the list when the feed is back: changes may be missed
+      await sleep(pause);
+      pause = Math.min(pause * 2, 30000);
+    }
+  }
+}

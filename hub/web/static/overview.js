@@ -1,0 +1,179 @@
+// The overview: every zone as a tile with its latest temperature and humidity, coloured
+// against its storage class's limits and its open alarms; the open alarms; lots expiring
+// soon; gateways offline. Alarms arrive through the live feed, the rest every few seconds.
+import { api, pageConfig, session } from "./api.js";
+import { OPEN_STATES, el, followAlarms, sleep, when } from "./monitor.js";
+
+const config = pageConfig();
+const margin = config.warningMargin || { temperature_c: 0.5, humidity_pct: 3 };
+const statusLine = document.getElementById("overview-status");
+const QUANTITIES = [
+  { name: "temperature_c", unit: "°C", min: "temp_min_c", max: "temp_max_c", label: "Temperature" },
+  { name: "humidity_pct", unit: "%RH", min: "humidity_min_pct", max: "humidity_max_pct", label: "Humidity" },
+];
+const LEVELS = ["none", "ok", "warn", "bad"];  // worse to the right
+const state = { zones: [], classes: new Map(), readings: [], alarms: new Map() };
+
+function worse(a, b) {
+  return LEVELS.indexOf(a) >= LEVELS.indexOf(b) ? a : b;
+}
+
+/** One value against limits: outside is red, within the warning margin amber. */
+export function levelOf(value, low, high, warnMargin) {
+  if (value === null || value === undefined) return "none";
+  if ((low !== null && low !== undefined && value < low) || (high !== null && high !== undefined && value > high)) return "bad";
+  if ((low !== null && low !== undefined && value < low + warnMargin)
+      || (high !== null && high !== undefined && value > high - warnMargin)) return "warn";
+  return "ok";
+}
+
+// What a zone's climate tile shows; a lot's expiry or stock level is not its climate.
+const CLIMATE_KINDS = ["threshold", "rate", "offline"];
+
+function zoneAlarms(code) {
+  return [...state.alarms.values()].filter((a) => a.zone === code && CLIMATE_KINDS.includes(a.kind)
+    && (a.state === "active" || a.state === "acknowledged"));
+}
+
+function tile(zone) {
+  const limits = state.classes.get(zone.storage_class) || {};
+  const readings = state.readings.filter((r) => r.zone === zone.code);
+  let level = readings.length ? "ok" : "none";
+  const lines = QUANTITIES.map((q) => {
+    const values = readings.filter((r) => r.quantity === q.name);
+    if (!values.length) return null;
+    const low = limits[q.min];
+    const high = limits[q.max];
+    // The worst sensor of the zone decides its colour.
+    const levels = values.map((r) => levelOf(r.value, low, high, margin[q.name] || 0));
+    const qLevel = levels.reduce(worse, "ok");
+    level = worse(level, qLevel);
+    const shown = values.map((r) => r.value.toFixed(1)).join(" / ");
+    const range = low !== null && low !== undefined && high !== null && high !== undefined ? `${low}–${high}`
+      : (high !== null && high !== undefined ? `≤ ${high}` : (low !== null && low !== undefined ? `≥ ${low}` : "no limits"));
+    return el("p", { className: `reading level-${qLevel}` },
+      el("span", { className: "value", textContent: `${shown} ${q.unit}` }),
+      el("span", { className: "limits", textContent: `${q.label} ${range}` }));
+  }).filter(Boolean);
+  const open = zoneAlarms(zone.code);
+  for (const alarm of open) {
+    if (alarm.severity === "critical") level = worse(level, "bad");
+    else if (alarm.severity === "warning") level = worse(level, "warn");
+  }
+  const newest = readings.map((r) => r.ts).sort().at(-1);
+  const item = el("li", { className: `tile level-${level}` },
+    el("p", { className: "tile-head" },
+      el("span", { className: "code", textContent: zone.code }),
+      el("span", { className: "name", textContent: zone.name })),
+    lines.length ? lines : el("p", { className: "reading none", textContent: "no readings" }),
+    el("p", { className: "facts", textContent: [
+      open.length ? `${open.length} climate alarm${open.length > 1 ? "s" : ""}` : "",
+      newest ? `at ${when(newest)}` : "",
+    ].filter(Boolean).join(" · ") }));
+  item.dataset.zone = zone.code;
+  item.dataset.level = level;
+  return item;
+}
+
+function renderZones() {
+  const list = document.getElementById("zones");
+  list.replaceChildren(...state.zones.map(tile));
+  if (!state.zones.length) list.append(el("li", { className: "empty", textContent: "No zones yet." }));
+}
+
+function renderAlarms() {
+  const open = [...state.alarms.values()].filter((a) => OPEN_STATES.includes(a.state))
+    .sort((a, b) => (b.updated_at > a.updated_at ? 1 : -1));
+  document.getElementById("alarm-count").textContent = String(open.length);
+  const list = document.getElementById("open-alarms");
+  list.replaceChildren(...open.slice(0, 20).map((a) => {
+    const item = el("li", { className: "alarm-row" },
+      el("span", { className: `badge sev-${a.severity}`, textContent: a.severity }),
+      el("span", { className: `badge state-${a.state}`, textContent: a.state }),
+      el("a", { href: `/alarms${a.zone ? `?zone=${encodeURIComponent(a.zone)}` : ""}`, textContent: a.message }));
+    item.dataset.id = a.id;
+    item.dataset.state = a.state;
+    return item;
+  }));
+  if (!open.length) list.append(el("li", { className: "empty", textContent: "No open alarms." }));
+}
+
+async function loadAlarms() {
+  const rows = await api("/api/v1/alarms?state=open&limit=500");
+  state.alarms = new Map(rows.map((a) => [a.id, a]));
+  renderAlarms();
+  renderZones();
+}
+
+function alarmsChanged(updated) {
+  for (const alarm of updated) {
+    if (OPEN_STATES.includes(alarm.state)) state.alarms.set(alarm.id, alarm);
+    else state.alarms.delete(alarm.id);
+  }
+  renderAlarms();
+  renderZones();
+  refresh();  // the reading that raised it, at once
+}
+
+function isoDate(date) {
+  return date.toISOString().slice(0, 10);
+}
+
+function renderExpiring(lots) {
+  const today = isoDate(new Date());
+  const soon = lots.filter((lot) => lot.on_hand > 0 && lot.expiry).sort((a, b) => (a.expiry > b.expiry ? 1 : -1));
+  document.getElementById("expiring-count").textContent = String(soon.length);
+  const list = document.getElementById("expiring");
+  list.replaceChildren(...soon.map((lot) => el("li", { className: "lot-row" },
+    el("span", { className: `badge ${lot.expiry < today ? "sev-critical" : "sev-warning"}`, textContent: lot.expiry < today ? "expired" : lot.expiry }),
+    el("span", { textContent: `${lot.item} · lot ${lot.lot_number} · ${lot.on_hand} on hand${lot.qc_status !== "released" ? ` · ${lot.qc_status.replaceAll("_", " ")}` : ""}` }))));
+  if (!soon.length) list.append(el("li", { className: "empty", textContent: "None." }));
+}
+
+function renderGateways(gateways) {
+  const offline = gateways.filter((g) => g.state === "offline");
+  document.getElementById("gateways-count").textContent = String(offline.length);
+  const list = document.getElementById("gateways");
+  list.replaceChildren(...offline.map((g) => el("li", { className: "gateway-row" },
+    el("span", { className: "badge sev-critical", textContent: "offline" }),
+    el("span", { textContent: `${g.id}${g.site ? ` (${g.site})` : ""} · last seen ${when(g.last_seen) || "never"}` }))));
+  if (!offline.length) list.append(el("li", { className: "empty", textContent: gateways.length ? "All gateways online." : "No gateways yet." }));
+}
+
+let refreshing = null;
+
+/** Everything but the alarms; overlapping calls share one round. */
+function refresh() {
+  refreshing ??= (async () => {
+    try {
+      const horizon = new Date(Date.now() + (config.expiryDays || 30) * 86400000);
+      const [zones, classes, readings, lots, gateways] = await Promise.all([
+        api("/api/v1/zones"), api("/api/v1/storage-classes"), api("/api/v1/readings/latest"),
+        api(`/api/v1/lots?expiring_before=${isoDate(horizon)}&limit=500`), api("/api/v1/gateways"),
+      ]);
+      Object.assign(state, { zones, readings, classes: new Map(classes.map((c) => [c.code, c])) });
+      renderZones();
+      renderExpiring(lots);
+      renderGateways(gateways);
+      statusLine.textContent = `Updated ${when(new Date().toISOString())}`;
+      statusLine.dataset.tone = "";
+      document.body.dataset.ready = "true";
+    } catch (err) {
+      statusLine.textContent = `Not updated: ${err.message}`;
+      statusLine.dataset.tone = "error";
+    } finally {
+      refreshing = null;
+    }
+  })();
+  return refreshing;
+}
+
+if (session()) {
+  (async () => {
+    for (;;) {
+      await refresh();
+      await sleep((config.refreshSeconds || 5) * 1000);
+    }
+  })();
+  followAlarms({ load: loadAlarms, onChanged: alarmsChanged, running: config.alarmsRunning });
+}
