@@ -24,6 +24,7 @@ from hub.routes import (
     lots,
     moves,
     scan,
+    scanners,
     sensors,
     stock,
     storage_classes,
@@ -99,5 +100,5 @@ def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
 API_ROUTERS = [
     users.router, storage_classes.router, zones.router, locations.router, items.router,
     lots.router, stock.router, moves.router, scan.router, sensors.router,
-    gateways.router,
+    gateways.router, scanners.router,
 ]

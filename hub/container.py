@@ -18,6 +18,7 @@ from inventory.hooks import stock_hooks
 
 if TYPE_CHECKING:
     from ingest.service import IngestService
+    from inventory.scan_consumer import ScanConsumer
 
 
 class Part(Protocol):
@@ -39,6 +40,8 @@ class Hub:
     # The long-running parts, typed; None when this hub runs without them (tests,
     # `stockwarden api`-style use). Started in the order of `parts()`, stopped in reverse.
     ingest: IngestService | None = None
+    # Books the scans gateways publish over MQTT (inventory.scan_consumer).
+    scans: ScanConsumer | None = None
     # Sessions for read-modify-write use cases: serialised on SQLite.
     writes: sessionmaker[Session] = field(init=False)
 
@@ -58,6 +61,8 @@ class Hub:
         """The parts present, by name, in start order."""
         if self.ingest is not None:
             yield "ingest", self.ingest
+        if self.scans is not None:
+            yield "scans", self.scans
 
     def start(self) -> None:
         for _name, part in self.parts():
@@ -76,4 +81,16 @@ def assemble(settings: HubSettings) -> Hub:
 
     hub = Hub.build(settings)
     hub.ingest = IngestService(ingest_settings(settings), hub.sessions, hub.registry)
+    if settings.scan_consumer:
+        hub.scans = scan_consumer(hub)
     return hub
+
+
+def scan_consumer(hub: Hub) -> ScanConsumer:
+    """The MQTT scan consumer on the hub's broker settings, with its own session."""
+    from inventory.scan_consumer import ScanConsumer
+    from inventory.scan_settings import scan_consumer_settings
+
+    settings = hub.settings
+    client_id = settings.scan_mqtt_client_id or f"{settings.mqtt_client_id}-scans"
+    return ScanConsumer(scan_consumer_settings(settings, client_id), hub.writes, hub.registry)

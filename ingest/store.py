@@ -4,7 +4,7 @@ statuses and the time-series outbox, so that a batch counts entirely or not at
 all.
 
 A batch the database refuses for a reason that is not transient (see
-`ingest.dberrors`) is split in halves until the message it refuses is alone;
+`kernel.dberrors`) is split in halves until the message it refuses is alone;
 that message becomes a dead letter with the database's reason and the rest is
 committed. One message can never wedge ingest.
 
@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from edge.wire import TOPIC_PREFIX, Reading, Status, Telemetry, TopicParts, printable
 from ingest.batch_sql import SensorRow, batch_sql_for
-from ingest.dberrors import database_reason, is_transient
 from ingest.orm import DeadLetter, GatewayStatus, SeenMessage, Sensor, TsOutbox
 from ingest.rollup import Rollup
+from kernel.dberrors import database_reason, is_transient
 from kernel.orm import Zone
 
 log = logging.getLogger(__name__)
@@ -214,6 +214,10 @@ class IngestStore:
                 "devices": {
                     name: health.model_dump(mode="json")
                     for name, health in status.devices.items()
+                },
+                "scanners": {
+                    name: health.model_dump(mode="json")
+                    for name, health in status.scanners.items()
                 },
             }
             table = GatewayStatus.__table__

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from ingest.dberrors import database_reason, is_transient
+from kernel.dberrors import database_reason, is_transient
 
 
 class _PgError(Exception):
