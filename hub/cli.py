@@ -105,6 +105,10 @@ def demo(
     duration: Annotated[
         float | None, typer.Option(help="Stop after this many seconds (default: until Ctrl-C).")
     ] = None,
+    scan_every: Annotated[
+        float | None, typer.Option(help="Seconds between the dock scanner's receipts "
+                                        "(default: 20).", min=0.1)
+    ] = None,
 ) -> None:
     """Run everything in one process with simulated devices; no external service needed."""
     from hub.logs import configure_logging
@@ -117,7 +121,8 @@ def demo(
                         f"choose another with {option}")
     from hub.demo import run_demo
 
-    run_demo(http_port=http_port, mqtt_port=mqtt_port, data_dir=data_dir, duration=duration)
+    run_demo(http_port=http_port, mqtt_port=mqtt_port, data_dir=data_dir, duration=duration,
+             scan_every_s=scan_every)
 
 
 def _stop_on_signals():  # -> threading.Event
