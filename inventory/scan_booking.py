@@ -145,12 +145,11 @@ class ScanBooker:
                                        (scan.seq, scan.scanner))
         fingerprint = hashlib.sha256(payload).hexdigest()
         with self.sessions() as session:
-            earlier = run_read(session, lambda: session.scalar(select(ScanRecord).where(
-                ScanRecord.gateway == scan.gateway, ScanRecord.seq == scan.seq)))
+            earlier, account, known = run_read(session, lambda: _look_up(session, scan))
             if earlier is not None:
                 return self._again(received, parts.site, scan, payload, fingerprint, earlier)
             try:
-                answer = self._answer(session, scan, fingerprint)
+                answer = self._answer(session, scan, account, known, fingerprint)
             except Exception as exc:
                 if is_retryable(exc):
                     raise
@@ -160,10 +159,10 @@ class ScanBooker:
 
     # --- deciding
 
-    def _answer(self, session: Session, scan: Scan, fingerprint: str) -> _Answer:
-        account = run_read(session, lambda: scanner_account(session, scan.gateway, scan.scanner))
+    def _answer(self, session: Session, scan: Scan, account: ScannerAccount | None,
+                known_gateway: bool, fingerprint: str) -> _Answer:
         if account is None:
-            if run_read(session, lambda: gateway_has_scanners(session, scan.gateway)):
+            if known_gateway:
                 return _refused(f"scanner {scan.scanner} of gateway {scan.gateway} is not "
                                 f"registered; an admin registers it first", "unknown_scanner")
             return _refused(f"gateway {scan.gateway} has no registered scanners; an admin "
@@ -300,6 +299,19 @@ class ScanBooker:
             except ValueError:
                 result = None
         return Handled(ScanOutcome.REFUSED, result, site, gateway)
+
+
+def _look_up(session: Session, scan: Scan) -> tuple[ScanRecord | None, ScannerAccount | None,
+                                                   bool]:
+    """In one read: the journal's record of this (gateway, seq), else the scanner's
+    registration and whether its gateway has any."""
+    earlier = session.scalar(select(ScanRecord).where(
+        ScanRecord.gateway == scan.gateway, ScanRecord.seq == scan.seq))
+    if earlier is not None:
+        return earlier, None, True
+    account = scanner_account(session, scan.gateway, scan.scanner)
+    known = account is not None or gateway_has_scanners(session, scan.gateway)
+    return None, account, known
 
 
 def _refused(message: str, code: str) -> _Answer:
