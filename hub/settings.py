@@ -108,6 +108,9 @@ class HubSettings(BaseSettings):
     scan_consumer: bool = Field(
         True, description="book the scans gateways publish over MQTT (the scan consumer)"
     )
+    scan_consumer_workers: int = Field(
+        4, ge=1, le=64, description="scans the consumer books at once (they wait on the database)"
+    )
     scan_mqtt_client_id: str | None = Field(
         None, min_length=1, max_length=64,
         description="the scan consumer's MQTT client id; default: mqtt_client_id + '-scans'",

@@ -2,16 +2,18 @@
 
 It subscribes ``stockwarden/v1/{site}/+/scan`` (QoS 1) with its own persistent
 session (and the share group, when hub processes split the load), through the
-hub's subscriber (`edge.mqtt_client.MqttSubscriber`). One worker thread takes the
-messages in the order they came and hands each to `ScanBooker`, which books or
-refuses it exactly once per (gateway, seq). Only then is the answer published on
-the gateway's ``.../scan-result`` topic (QoS 1, not retained) and the message
-acknowledged: a hub killed before that gets it again, and the booking's
-idempotency record turns the second delivery into a replay.
+hub's subscriber (`edge.mqtt_client.MqttSubscriber`). A few worker threads
+(`scan_consumer_workers`) take the messages as they come and hand each to
+`ScanBooker`, which books or refuses it exactly once per (gateway, seq); most of a
+booking is waiting for the database, so they overlap. Only then is the answer
+published on the gateway's ``.../scan-result`` topic (QoS 1, not retained) and the
+message acknowledged — acknowledgements go out in the order the messages came, as
+MQTT asks: a hub killed before that gets them again, and the booking's idempotency
+record turns a second delivery into a replay.
 
-Scans are never reordered here and never need to be: the edge may send them out
-of seq order (its outbox's live lane overtakes the replay lane), and each one is
-booked on its own.
+Scans are never put in seq order here and never need to be: the edge may send them
+out of order (its outbox's live lane overtakes the replay lane), and each one is
+booked on its own, with the mode, bin and scanner it carries.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
+from dataclasses import dataclass
 from functools import partial
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -51,6 +55,13 @@ class ScanMetrics:
             registry=registry)
 
 
+@dataclass(slots=True)
+class _Pending:
+    delivery: Delivery
+    arrived: float
+    done: bool = False
+
+
 class ScanConsumer:
     def __init__(
         self, settings: ScanConsumerSettings, sessions: sessionmaker[Session],
@@ -63,12 +74,15 @@ class ScanConsumer:
             location_prefix=settings.scan_location_prefix,
             command_prefix=settings.scan_command_prefix,
         ))
-        self.queue: queue.SimpleQueue[tuple[Delivery, float] | None] = queue.SimpleQueue()
+        self.queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        # Received and not yet acknowledged, in the order they came.
+        self._pending: deque[_Pending] = deque()
+        self._ack_lock = threading.Lock()
         self.subscriber = MqttSubscriber(
             settings.mqtt_url,
             client_id=settings.mqtt_client_id,
             filters=[wire.subscription("scan", settings.mqtt_site)],
-            on_delivery=lambda delivery: self.queue.put((delivery, time.perf_counter())),
+            on_delivery=self._receive,
             protocol=settings.mqtt_protocol,
             share_group=settings.mqtt_share_group,
             session_expiry_s=settings.mqtt_session_expiry_s,
@@ -79,21 +93,26 @@ class ScanConsumer:
         self.handled = 0
         self.last_error: str | None = None
         self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
     # --- lifecycle (a part of the hub: hub/container.py)
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="scan-consumer", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._run, name=f"scan-consumer-{n}", daemon=True)
+            for n in range(self.settings.scan_consumer_workers)
+        ]
+        for thread in self._threads:
+            thread.start()
         self.subscriber.start()
 
     def stop(self) -> None:
-        """Stop taking scans; the one being booked is finished and answered."""
+        """Stop taking scans; those being booked are finished and answered."""
         self._stopping.set()
-        self.queue.put(None)
-        if self._thread:
-            self._thread.join(timeout=30)
+        for _thread in self._threads:
+            self.queue.put(None)
+        for thread in self._threads:
+            thread.join(timeout=30)
         self.subscriber.stop()
 
     def health(self) -> dict[str, dict[str, object]]:
@@ -105,11 +124,28 @@ class ScanConsumer:
             check["error"] = error
         return {"scan_consumer": check}
 
-    # --- the worker
+    # --- the workers
+
+    def _receive(self, delivery: Delivery) -> None:
+        """On paho's network thread: note the order, queue the work."""
+        pending = _Pending(delivery, time.perf_counter())
+        with self._ack_lock:
+            self._pending.append(pending)
+        self.queue.put(pending)
+
+    def _acknowledge(self, pending: _Pending) -> None:
+        """Acknowledge every message up to the first one still being booked."""
+        with self._ack_lock:
+            pending.done = True
+            self.handled += 1
+            ready = []
+            while self._pending and self._pending[0].done:
+                ready.append(self._pending.popleft().delivery)
+            self.subscriber.ack(ready)
 
     def _run(self) -> None:
-        while (item := self.queue.get()) is not None:
-            delivery, arrived = item
+        while (pending := self.queue.get()) is not None:
+            delivery = pending.delivery
             try:
                 handled = retry(
                     partial(self.booker.handle, delivery.topic, delivery.payload),
@@ -122,16 +158,15 @@ class ScanConsumer:
                 # is_retryable refused it, yet the booker lets only those escape: a bug.
                 # Acknowledge anyway; one lost answer beats a consumer stuck on one message.
                 log.exception("a scan message could not be handled; acknowledged, not booked")
-                self.subscriber.ack([delivery])
+                self._acknowledge(pending)
                 continue
             if self.last_error:
                 log.info("database reachable again; scans are booked again")
                 self.last_error = None
             self._answer(handled)
-            self.subscriber.ack([delivery])
-            self.handled += 1
+            self._acknowledge(pending)
             self.metrics.scans.labels(handled.outcome).inc()
-            self.metrics.booking_seconds.observe(time.perf_counter() - arrived)
+            self.metrics.booking_seconds.observe(time.perf_counter() - pending.arrived)
 
     def _failed(self, exc: BaseException, pause: float) -> None:
         message = first_line(exc)

@@ -23,6 +23,8 @@ class ScanConsumerSettings:
     scan_separator_standins: str = "|"
     scan_location_prefix: str = "LOC:"
     scan_command_prefix: str = "CMD:"
+    # Scans booked at once (each waits for the database most of its time).
+    scan_consumer_workers: int = 4
 
 
 def scan_consumer_settings(source: object, client_id: str) -> ScanConsumerSettings:
