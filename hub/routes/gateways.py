@@ -83,8 +83,10 @@ def scanner_rows(
         elif not view.operator_active:
             problem = f"its account {view.operator} is deactivated: its scans are refused"
         row = GatewayScannerPublic.model_validate({
+            # The gateway's own `operator` is what its config claims; the hub books as
+            # the registered one, shown below.
             **{k: v for k, v in (health or {}).items()
-               if k in GatewayScannerPublic.model_fields},
+               if k in GatewayScannerPublic.model_fields and k != "operator"},
             "id": scanner, "registered": view is not None, "reported": health is not None,
             "problem": problem,
         })

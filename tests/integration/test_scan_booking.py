@@ -126,26 +126,19 @@ def test_a_receipt_books_once_and_its_redelivery_answers_duplicate(
     assert (record["seq"], record["outcome"], record["username"]) == (7, "booked", "operator1")
     moves = world.ok(world.get("/moves", Role.SUPERVISOR))
     assert [(m["user"], m["reference"]) for m in moves] == [("operator1", f"scan {GW}#7")]
-    world.assert_ledger_equals_balances()
-
-
-def test_a_redelivery_after_a_crash_before_the_journal_books_nothing_again(
-    world: World, booker: ScanBooker
-) -> None:
-    register(world)
-    message = payload(RECEIPT.format(lot="C1"), seq=8)
-    assert booker.handle(topic(), message).outcome == "booked"
-    # As if the hub died after the booking's commit, before the journal's.
+    # As if the hub died after the booking's commit, before the journal's: the
+    # idempotency record answers, nothing is booked again.
     with world.hub.writes() as session, session.begin():
         session.execute(delete(ScanRecord))
-    again = booker.handle(topic(), message)
-    assert again.result is not None and again.result.outcome == "duplicate"
-    assert [line.lot for line in again.result.lines] == ["C1"]
-    assert world.on_hand(item="VAC-1", lot_number="C1") == 12
+    after_crash = booker.handle(topic(), message)
+    assert after_crash.result is not None and after_crash.result.outcome == "duplicate"
+    assert [line.lot for line in after_crash.result.lines] == ["R1"]
+    assert world.on_hand(item="VAC-1", lot_number="R1") == 12
     # The same seq with other content is not a redelivery: refused, recorded.
-    other = booker.handle(topic(), payload(RECEIPT.format(lot="C2"), seq=8))
+    other = booker.handle(topic(), payload(RECEIPT.format(lot="R2"), seq=7))
     assert other.outcome == "refused" and "other content" in other.result.message
-    assert world.on_hand(item="VAC-1", lot_number="C2") == 0
+    assert world.on_hand(item="VAC-1", lot_number="R2") == 0
+    world.assert_ledger_equals_balances()
 
 
 REFUSALS = [
@@ -187,8 +180,8 @@ def test_a_scan_that_cannot_be_booked_is_refused_with_its_reason_and_recorded(
     assert world.on_hand(item="VAC-1") == 0
 
 
-def test_garbage_and_a_gateway_that_is_not_the_topics_are_refused_and_kept(
-    world: World, booker: ScanBooker
+def test_garbage_a_wrong_gateway_and_a_database_refusal_are_refused_and_kept(
+    world: World, booker: ScanBooker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     register(world)
     garbage = booker.handle(topic(), b"\xff{not json")
@@ -202,6 +195,23 @@ def test_garbage_and_a_gateway_that_is_not_the_topics_are_refused_and_kept(
     assert all(r["seq"] is None and r["code"] == "invalid_message" for r in records)
     assert "not valid JSON" in records[-1]["message"]
     assert world.on_hand(item="VAC-1") == 0
+    # A scan the database refuses (not for a passing reason) is refused, the next books.
+    receive = services.receive
+
+    def poison(*args: Any, **kwargs: Any) -> Any:
+        monkeypatch.setattr(services, "receive", receive)
+        raise DataError("INSERT ...", {}, Exception("value too long for type character(64)"))
+
+    monkeypatch.setattr(services, "receive", poison)
+    refused = booker.handle(topic(), payload(RECEIPT.format(lot="P1")))
+    assert refused.outcome == "refused"
+    assert refused.result.message.startswith("database refused: value too long")
+    booked = booker.handle(topic(), payload(RECEIPT.format(lot="P2")))
+    assert booked.outcome == "booked"
+    assert world.on_hand(item="VAC-1") == 12
+    with world.hub.sessions() as session:
+        keys = [key for (key,) in session.query(IdempotencyRecord.key) if key.startswith("scan:")]
+    assert len(keys) == 1
 
 
 def test_identify_labels_a_count_and_a_fefo_dispatch(world: World, booker: ScanBooker) -> None:
@@ -233,25 +243,3 @@ def test_identify_labels_a_count_and_a_fefo_dispatch(world: World, booker: ScanB
     assert plain.outcome == "booked" and plain.result.lines[0].lot == "EARLY"
     assert world.on_hand(item="VAC-1", lot_number="EARLY") == 7
     world.assert_ledger_equals_balances()
-
-
-def test_a_scan_the_database_refuses_is_refused_and_the_next_one_books(
-    world: World, booker: ScanBooker, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    register(world)
-    receive = services.receive
-
-    def poison(*args: Any, **kwargs: Any) -> Any:
-        monkeypatch.setattr(services, "receive", receive)
-        raise DataError("INSERT ...", {}, Exception("value too long for type character(64)"))
-
-    monkeypatch.setattr(services, "receive", poison)
-    refused = booker.handle(topic(), payload(RECEIPT.format(lot="P1")))
-    assert refused.outcome == "refused"
-    assert refused.result.message.startswith("database refused: value too long")
-    booked = booker.handle(topic(), payload(RECEIPT.format(lot="P2")))
-    assert booked.outcome == "booked"
-    assert world.on_hand(item="VAC-1") == 12
-    with world.hub.sessions() as session:
-        keys = [key for (key,) in session.query(IdempotencyRecord.key) if key.startswith("scan:")]
-    assert len(keys) == 1
