@@ -116,6 +116,10 @@ def edge_path(work: Path, mqtt: Mosquitto, seconds: float) -> list:
         stop(agent)
         stages.close()
         scanner.stop()
+    rejected = (work / "agent.log").read_text(errors="replace").count("rejected")
+    if rejected:
+        print(f"the edge rejected {rejected} scans (a pause of inter_char_timeout inside a "
+              f"scan cuts it: the machine starved the agent or the simulator)")
     return [row("scan-to-broker", written, stages.broker, ""),
             row("scan-to-booked (scan-result)", written, stages.result, "<= 300 ms")]
 
@@ -183,9 +187,11 @@ def main() -> None:
                 stop(hub)
             mqtt.stop()
             pg.cleanup()
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(table(
         f"scan-to-booked latency, hub on PostgreSQL; edge: {RATE:g} scans/s at {BAUD} baud, "
-        f"HTTP: open loop; {args.seconds:g} s each, ms",
+        f"HTTP: open loop; {args.seconds:g} s each, ms (load average {load}, "
+        f"{os.cpu_count()} cores)",
         ["path", "booked", "p50", "p99", "max", "target p99"], [*edge, http]))
 
 
