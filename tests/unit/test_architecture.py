@@ -40,6 +40,7 @@ PURE = (
     "ingest/checks.py",
     "ingest/lineproto.py",
     "ingest/settings.py",
+    "inventory/scan_settings.py",
     "alerts/rules.py",
     "alerts/evaluator.py",
     "alerts/notify_plan.py",
