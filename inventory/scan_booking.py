@@ -72,6 +72,8 @@ class _Answer:
     code: str | None = None
     booking: str | None = None
     username: str | None = None
+    # A replayed booking: what it said the first time (the journal keeps that).
+    first_message: str | None = None
 
 
 def _lines_json(lines: list[ScanLine]) -> list[dict[str, object]]:
@@ -212,7 +214,7 @@ class ScanBooker:
             body = outcome.booked.replay.body
             return _Answer(True, ScanOutcome.DUPLICATE, f"Already booked: {body['message']}",
                            [ScanLine.model_validate(line) for line in body["lines"]],
-                           booking=body["booking"])
+                           booking=body["booking"], first_message=body["message"])
         booking = outcome.booked.get()
         lines = _booking_lines(booking)
         return _Answer(True, ScanOutcome.BOOKED,
@@ -235,11 +237,17 @@ class ScanBooker:
     def _record(self, session: Session, received: datetime, site: str, scan: Scan,
                 answer: _Answer, fingerprint: str, payload: bytes) -> Handled:
         message = printable(answer.message)[:MAX_MESSAGE]
+        # A replay found by the idempotency record (the hub died between the booking's
+        # commit and the journal's): the journal records the booking as it was.
+        replayed = answer.outcome == ScanOutcome.DUPLICATE
         row = dict(
             received_at=received, site=site, gateway=scan.gateway, seq=scan.seq,
             scanner=scan.scanner, scanned_at=scan.ts, mode=(scan.mode or ScanMode.IDENTIFY).value,
-            raw=scan.raw, outcome=str(answer.outcome), ok=answer.ok, code=answer.code,
-            message=message, lines=_lines_json(answer.lines), booking=answer.booking,
+            raw=scan.raw, outcome=ScanOutcome.BOOKED if replayed else str(answer.outcome),
+            ok=answer.ok, code=answer.code,
+            message=printable(answer.first_message)[:MAX_MESSAGE] if answer.first_message
+            else message,
+            lines=_lines_json(answer.lines), booking=answer.booking,
             username=answer.username, fingerprint=fingerprint,
             payload=None if answer.ok else payload[:MAX_KEPT_PAYLOAD],
         )

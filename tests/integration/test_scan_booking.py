@@ -133,6 +133,9 @@ def test_a_receipt_books_once_and_its_redelivery_answers_duplicate(
     after_crash = booker.handle(topic(), message)
     assert after_crash.result is not None and after_crash.result.outcome == "duplicate"
     assert [line.lot for line in after_crash.result.lines] == ["R1"]
+    [record] = world.ok(world.get("/scans", Role.SUPERVISOR, gateway=GW))
+    assert (record["outcome"], record["message"]) == (
+        "booked", "Received 12 of VAC-1, lot R1, into F-01")
     assert world.on_hand(item="VAC-1", lot_number="R1") == 12
     # The same seq with other content is not a redelivery: refused, recorded.
     other = booker.handle(topic(), payload(RECEIPT.format(lot="R2"), seq=7))
