@@ -154,3 +154,6 @@ def test_serial_scans_book_exactly_once_through_broker_restart_and_edge_kill(
     assert "not registered" in rows["hand-2"]["problem"]
     health = world.client.get("/health").json()["checks"]["scan_consumer"]
     assert health["ok"] and health["handled"] >= 16
+    metrics = world.client.get("/metrics").text
+    assert 'stockwarden_scans_total{outcome="booked"} 15.0' in metrics
+    assert 'stockwarden_scans_total{outcome="duplicate"}' in metrics
