@@ -83,6 +83,8 @@ class Agent:
             self.outbox,
             gateway_topic(config.site, config.gateway, "status"),
             self.status,
+            # The hub's answers to scans sent just before a restart wait at the broker.
+            persistent_session=bool(self.scanners),
         )
         if self.scanners:
             self.publisher.subscribe(

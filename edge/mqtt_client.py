@@ -11,7 +11,10 @@ edge may import nothing of the hub.
 
 from __future__ import annotations
 
+import logging
 import ssl
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -19,6 +22,8 @@ from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 Protocol = Literal["5", "3.1.1"]
 
@@ -98,3 +103,142 @@ def build_client(
         )
         client.tls_insecure_set(tls.insecure)
     return client, address
+
+
+# --- the hub's subscriber -----------------------------------------------------
+#
+# A QoS 1 message is acknowledged only after the hub committed what it means
+# (ingest: the batch; inventory: the scan's booking), so a hub killed mid-way gets
+# the unacknowledged messages again from the broker, and the (gateway, seq) record
+# makes sure none counts twice. MQTT 5 where the broker has it (clean start off, a
+# session expiry, a receive maximum, optional shared subscriptions across hub
+# processes); MQTT 3.1.1 with clean session off otherwise.
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    topic: str
+    payload: bytes
+    mid: int
+    qos: int
+    # Which connection brought it: a packet id is only meaningful on its own connection.
+    generation: int
+
+
+class MqttSubscriber:
+    def __init__(
+        self,
+        url: str,
+        *,
+        client_id: str,
+        filters: Sequence[str],
+        on_delivery: Callable[[Delivery], None],
+        protocol: str = "5",
+        share_group: str | None = None,
+        session_expiry_s: int = 7 * 24 * 3600,
+        receive_maximum: int = 2000,
+        ca_file: Path | None = None,
+        on_connection_change: Callable[[bool], None] | None = None,
+    ) -> None:
+        self.filters = [f"$share/{share_group}/{f}" if share_group else f for f in filters]
+        self.on_delivery = on_delivery
+        self.on_connection_change = on_connection_change
+        self.v5 = protocol == "5"
+        self.session_expiry_s = session_expiry_s
+        self.receive_maximum = receive_maximum
+        self.generation = 0
+        self.connected = threading.Event()
+        self.last_error: str | None = None
+        self._lock = threading.Lock()
+        self.client, self.address = build_client(
+            url,
+            client_id=client_id,
+            protocol="5" if self.v5 else "3.1.1",
+            tls=TlsFiles(ca_file=ca_file) if ca_file else None,
+            persistent_session=True,
+            manual_ack=True,
+        )
+        self.client.max_inflight_messages_set(receive_maximum)
+        self.client.reconnect_delay_set(min_delay=1, max_delay=30)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = self._on_message
+
+    # --- lifecycle
+
+    def start(self) -> None:
+        properties = None
+        if self.v5:
+            properties = Properties(PacketTypes.CONNECT)
+            properties.SessionExpiryInterval = self.session_expiry_s
+            properties.ReceiveMaximum = self.receive_maximum
+        self.client.connect_async(
+            self.address.host,
+            self.address.port,
+            keepalive=30,
+            clean_start=False if self.v5 else mqtt.MQTT_CLEAN_START_FIRST_ONLY,
+            properties=properties,
+        )
+        self.client.loop_start()
+
+    def stop(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def health(self) -> dict[str, object]:
+        ok = self.connected.is_set()
+        return {"ok": ok, **({} if ok else {"error": self.last_error or "not connected"})}
+
+    def publish(self, topic: str, payload: bytes, qos: int = 1) -> None:
+        """Send on the same connection (paho queues it while the broker is away)."""
+        self.client.publish(topic, payload, qos=qos)
+
+    # --- acknowledgement
+
+    def ack(self, deliveries: Iterable[Delivery]) -> None:
+        """Acknowledge, in order, what was received on the current connection; older
+        ones are redelivered by the broker on the new connection anyway."""
+        current = self.generation
+        for delivery in deliveries:
+            if delivery.qos > 0 and delivery.generation == current:
+                self.client.ack(delivery.mid, delivery.qos)
+
+    # --- paho callbacks (network thread)
+
+    def _on_connect(self, client: mqtt.Client, _userdata: object, _flags: object,
+                    reason: mqtt.ReasonCode, _properties: object) -> None:
+        if reason.is_failure:
+            self.last_error = f"broker refused the connection: {reason}"
+            log.error("broker refused the connection", extra={"reason": str(reason)})
+            return
+        with self._lock:
+            self.generation += 1
+        self.last_error = None
+        client.subscribe([(topic, 1) for topic in self.filters])
+        self.connected.set()
+        log.info("connected to the broker", extra={
+            "broker": f"{self.address.host}:{self.address.port}", "filters": self.filters})
+        if self.on_connection_change:
+            self.on_connection_change(True)
+
+    def _on_disconnect(self, _client: mqtt.Client, _userdata: object, _flags: object,
+                       reason: mqtt.ReasonCode, _properties: object) -> None:
+        self.connected.clear()
+        if reason.is_failure:
+            self.last_error = f"disconnected: {reason}"
+            log.warning("lost the broker; reconnecting", extra={"reason": str(reason)})
+        if self.on_connection_change:
+            self.on_connection_change(False)
+
+    def _on_message(self, _client: mqtt.Client, _userdata: object,
+                    message: mqtt.MQTTMessage) -> None:
+        # An exception here would end paho's network thread: nothing may escape.
+        try:
+            topic = message._topic.decode("utf-8", errors="replace")
+            self.on_delivery(
+                Delivery(topic, message.payload, message.mid, message.qos, self.generation)
+            )
+        except Exception:
+            log.exception("could not queue an incoming message; the broker will redeliver it")

@@ -45,8 +45,12 @@ class Publisher:
         status_topic: str,
         status: Callable[[], Status],
         window: int = 64,
+        persistent_session: bool = False,
     ) -> None:
         self.broker = broker
+        # With a persistent session (clean session off) the broker keeps what we
+        # subscribed to while we are away: scan results wait for a restarted gateway.
+        self.persistent_session = persistent_session
         self.outbox = outbox
         self.status_topic = status_topic
         self.status = status
@@ -71,6 +75,7 @@ class Publisher:
             broker.url,
             client_id=client_id,
             protocol="3.1.1",
+            persistent_session=self.persistent_session,
             username=broker.username,
             password=broker.password,
             tls=TlsFiles(tls.ca_file, tls.cert_file, tls.key_file, tls.insecure) if tls else None,

@@ -6,7 +6,9 @@ store behind a Modbus TCP gateway. Now and then something goes wrong: cold-2
 misses answers, and every 5 minutes the cold-room door stays open long enough to
 push cold-1 above 8 °C for 40 s (the alarm's delay absorbs it). A few minutes after
 start the cold room's compressor fails (`cooling_failure`): cold-1 climbs 1 °C a
-minute and crosses 8 °C about 3 minutes later, for good: the demo's alarm.
+minute and crosses 8 °C about 3 minutes later, for good: the demo's alarm. At the
+receiving dock a serial scanner (a pty) scans a receipt of the demo's vaccine every
+`scan_every_s` seconds, so stock grows.
 """
 
 from __future__ import annotations
@@ -15,16 +17,38 @@ import logging
 import pathlib
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from edge.agent import Agent
 from edge.config import parse_config
 from edge.profiles import load_profiles
+from firmware_sim.scanner import ScannerSpec, ScanStep, SimScanner
 from firmware_sim.scenario import ScenarioSpec, Simulation
 
 log = logging.getLogger(__name__)
 
 DEMO_GATEWAY = "demo-gw-1"
 POLL_INTERVAL = 3.0
+
+# The receiving dock's serial scanner; the hub demo registers it, with its account, the
+# item (by this GTIN) and the bin.
+DEMO_SCANNER = "dock"
+DEMO_SCANNER_OPERATOR = "dock-operator"
+DEMO_RECEIVING_BIN = "RCV-01"
+DEMO_ITEM_SKU = "FLU-VAC"
+DEMO_ITEM_GTIN = "09501101530003"
+DEMO_RECEIPT_QUANTITY = 10
+DEMO_SCAN_EVERY_S = 20.0
+
+
+def demo_receipt(now: datetime | None = None) -> str:
+    """A GS1 DataMatrix of the demo's vaccine: expiry in a year, a lot per scan
+    ({n}, after a prefix of the start time, so a restarted demo makes new lots), and
+    the quantity (AI 30)."""
+    now = now or datetime.now(UTC)
+    expiry = (now + timedelta(days=365)).strftime("%y%m%d")
+    return (f"]d201{DEMO_ITEM_GTIN}17{expiry}{{GS}}10D{now:%m%d%H%M}-{{n}}"
+            f"{{GS}}30{DEMO_RECEIPT_QUANTITY}")
 
 # Zone code → the sensors in it; the hub demo creates the zones and assigns the sensors.
 DEMO_ZONES: dict[str, list[str]] = {
@@ -128,9 +152,20 @@ def run_demo_gateway(
     stop: threading.Event,
     site: str = "demo",
     timing: DemoTiming | None = None,
+    scan_every_s: float | None = DEMO_SCAN_EVERY_S,
 ) -> None:
-    """Run the simulated devices and the edge agent until `stop` is set, then shut down."""
+    """Run the simulated devices and the edge agent until `stop` is set, then shut down.
+    With `scan_every_s`, the dock's scanner scans a receipt that often."""
     simulation = Simulation(demo_scenario(timing)).start()
+    scanner = None
+    scanners = []
+    if scan_every_s:
+        scanner = SimScanner(ScannerSpec(
+            every_s=scan_every_s, repeat=0, steps=[ScanStep(scan=demo_receipt())]))
+        scanners.append({
+            "id": DEMO_SCANNER, "port": scanner.port, "baud": 115200, "mode": "receive",
+            "location": DEMO_RECEIVING_BIN, "operator": DEMO_SCANNER_OPERATOR,
+        })
     try:
         config = parse_config(
             {
@@ -160,6 +195,7 @@ def run_demo_gateway(
                     }
                     for sensor, (server, unit, profile, _, _) in _DEVICES.items()
                 ],
+                "scanners": scanners,
                 "outbox": {"path": str(data_dir / "edge-outbox.db")},
                 "status_interval": 15,
                 # A missed answer should not silence a demo sensor for long.
@@ -168,6 +204,10 @@ def run_demo_gateway(
             name="demo gateway",
         )
         profiles = load_profiles(s.profile for s in config.sensors)
+        if scanner is not None:
+            scanner.start()
         Agent(config, profiles).run(stop)
     finally:
+        if scanner is not None:
+            scanner.stop()
         simulation.stop()

@@ -27,6 +27,7 @@ from hub.routes import (
     reports,
     returns,
     scan,
+    scanners,
     sensors,
     stock,
     stocktakes,
@@ -88,4 +89,5 @@ API_ROUTERS = [
     stocktakes.router, returns.router, labels.router,
     alarms.router,
     reports.router,
+    scanners.router,
 ]

@@ -99,6 +99,10 @@ def demo(
     alarm_delay: Annotated[
         float, typer.Option(help="Seconds beyond a limit before an alarm is raised.")
     ] = 120.0,
+    scan_every: Annotated[
+        float | None, typer.Option(help="Seconds between the dock scanner's receipts "
+                                        "(default: 20).", min=0.1)
+    ] = None,
 ) -> None:
     """Run everything in one process with simulated devices; no external service needed."""
     from hub.logs import configure_logging
@@ -115,7 +119,8 @@ def demo(
     try:
         run_demo(http_port=http_port, mqtt_port=mqtt_port, data_dir=data_dir, duration=duration,
                  notify=notify or [], alarm_delay_s=alarm_delay, cooling_rate_per_min=cooling_rate,
-                 cooling_failure_s=None if cooling_failure_after < 0 else cooling_failure_after)
+                 cooling_failure_s=None if cooling_failure_after < 0 else cooling_failure_after,
+                 scan_every_s=scan_every)
     except ConfigError as exc:  # a --notify URL apprise does not know
         raise _fail(f"demo refused:\n{exc}") from None
 

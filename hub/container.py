@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from alerts.service import AlarmService
     from ingest.compliance import ExcursionSource
     from ingest.service import IngestService
+    from inventory.scan_consumer import ScanConsumer
 
 
 class Part(Protocol):
@@ -48,6 +49,8 @@ class Hub:
     # Excursion records for the reports (the alarm engine's, once wired); None: the
     # reports estimate excursions from the hourly statistics.
     excursions: ExcursionSource | None = None
+    # Books the scans gateways publish over MQTT (inventory.scan_consumer).
+    scans: ScanConsumer | None = None
     # Sessions for read-modify-write use cases: serialised on SQLite.
     writes: sessionmaker[Session] = field(init=False)
 
@@ -76,6 +79,8 @@ class Hub:
             yield "alarms", self.alarms
         if self.ingest is not None:
             yield "ingest", self.ingest
+        if self.scans is not None:
+            yield "scans", self.scans
 
     def start(self) -> None:
         for _name, part in self.parts():
@@ -102,6 +107,8 @@ def assemble(settings: HubSettings, *, alarm_sender: Sender | None = None,
         hub.alarms = build_alarms(hub, sender=alarm_sender, clock=alarm_clock)
         hub.ingest.on_batch(_feed_readings(hub.alarms))
         hub.ingest.on_status(_feed_status(hub.alarms))
+    if settings.scan_consumer:
+        hub.scans = scan_consumer(hub)
     return hub
 
 
@@ -138,3 +145,13 @@ def _feed_status(service: AlarmService) -> Callable[[object], None]:
     from hub.alarm_wiring import status_of
 
     return lambda update: service.on_status(status_of(update))  # type: ignore[arg-type]
+
+
+def scan_consumer(hub: Hub) -> ScanConsumer:
+    """The MQTT scan consumer on the hub's broker settings, with its own session."""
+    from inventory.scan_consumer import ScanConsumer
+    from inventory.scan_settings import scan_consumer_settings
+
+    settings = hub.settings
+    client_id = settings.scan_mqtt_client_id or f"{settings.mqtt_client_id}-scans"
+    return ScanConsumer(scan_consumer_settings(settings, client_id), hub.writes, hub.registry)

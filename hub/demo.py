@@ -124,6 +124,45 @@ def demo_rules(data_dir: Path, notify: list[str], alarm_delay_s: float) -> Path:
     return path
 
 
+def seed_scanning(hub: Hub) -> None:
+    """The dock's serial scanner: its item (by GTIN), its receiving bin in the cold
+    room, the operator account it books as, and its registration (receive, identify)."""
+    from sqlalchemy import select
+
+    from edge.wire import ScanMode
+    from firmware_sim.demo import (
+        DEMO_GATEWAY,
+        DEMO_ITEM_GTIN,
+        DEMO_ITEM_SKU,
+        DEMO_RECEIVING_BIN,
+        DEMO_SCANNER,
+        DEMO_SCANNER_OPERATOR,
+    )
+    from inventory.orm import Item, Location
+    from inventory.scanners import ScannerRegistration, put_scanner
+    from inventory.users import create_user
+    from kernel.actors import Role
+    from kernel.orm import User, Zone
+    from kernel.uow import run_write
+
+    def work() -> None:
+        if session.scalar(select(Item).where(Item.sku == DEMO_ITEM_SKU)):
+            return
+        cold = session.scalar(select(Zone).where(Zone.code == "cold-room"))
+        assert cold is not None and cold.storage_class_id is not None
+        session.add(Item(sku=DEMO_ITEM_SKU, gtin=DEMO_ITEM_GTIN, name="Influenza vaccine",
+                         storage_class_id=cold.storage_class_id))
+        session.add(Location(code=DEMO_RECEIVING_BIN, zone_id=cold.id, name="Receiving dock"))
+        if not session.scalar(select(User).where(User.username == DEMO_SCANNER_OPERATOR)):
+            create_user(session, DEMO_SCANNER_OPERATOR, Role.OPERATOR)
+
+    with hub.writes() as session:
+        run_write(session, work)
+        put_scanner(session, DEMO_GATEWAY, DEMO_SCANNER, ScannerRegistration(
+            operator=DEMO_SCANNER_OPERATOR, modes=[ScanMode.RECEIVE, ScanMode.IDENTIFY],
+            location=DEMO_RECEIVING_BIN))
+
+
 def demo_token(hub: Hub) -> str:
     """An API token for the demo's admin (the API answers nothing without one)."""
     from sqlalchemy import select
@@ -151,6 +190,7 @@ def run_demo(
     cooling_failure_s: float | None = 180.0,
     cooling_rate_per_min: float = 1.0,
     alarm_delay_s: float = 120.0,
+    scan_every_s: float | None = None,
 ) -> None:
     from firmware_sim.demo import DemoTiming
 
@@ -175,14 +215,23 @@ def run_demo(
     )
     hub = assemble(settings)
     seed_warehouse(hub)
+    seed_scanning(hub)
     token = demo_token(hub)
     stop = threading.Event()
-    from firmware_sim.demo import run_demo_gateway
+    from firmware_sim.demo import (
+        DEMO_ITEM_SKU,
+        DEMO_RECEIPT_QUANTITY,
+        DEMO_RECEIVING_BIN,
+        DEMO_SCAN_EVERY_S,
+        run_demo_gateway,
+    )
+
+    scan_every_s = scan_every_s or DEMO_SCAN_EVERY_S
 
     # The real edge agent, polling simulated Modbus devices (RTU on a pty and TCP).
     gateway = threading.Thread(
         target=run_demo_gateway, args=("127.0.0.1", mqtt_port, data_dir, stop, "demo", timing),
-        name="demo-gateway", daemon=True,
+        kwargs={"scan_every_s": scan_every_s}, name="demo-gateway", daemon=True,
     )
     server = uvicorn.Server(uvicorn.Config(create_app(hub), host="127.0.0.1", port=http_port,
                                            log_config=None, access_log=False))
@@ -200,6 +249,9 @@ def run_demo(
         f"  API docs         {base}/docs\n"
         f"  API token        {token}  (header Authorization: Bearer <token>)\n"
         f"  health, metrics  {base}/health  {base}/metrics\n"
+        f"  serial scanner   the dock's scanner receives {DEMO_RECEIPT_QUANTITY} of "
+        f"{DEMO_ITEM_SKU} into {DEMO_RECEIVING_BIN} every {scan_every_s:g} s: stock at "
+        f"{base}/api/v1/stock?item={DEMO_ITEM_SKU}, each scan at {base}/api/v1/scans\n"
         f"  MQTT broker      mqtt://127.0.0.1:{mqtt_port} (MQTT {DEMO_MQTT_PROTOCOL}; the demo's "
         f"broker speaks 3.1.1 only, a production broker 5)\n"
         f"  data             {data_dir}\n"

@@ -106,6 +106,16 @@ class HubSettings(BaseSettings):
     )
     scan_location_prefix: str = Field("LOC:", min_length=1, description="prefix of bin labels")
     scan_command_prefix: str = Field("CMD:", min_length=1, description="prefix of command labels")
+    scan_consumer: bool = Field(
+        True, description="book the scans gateways publish over MQTT (the scan consumer)"
+    )
+    scan_consumer_workers: int = Field(
+        4, ge=1, le=64, description="scans the consumer books at once (they wait on the database)"
+    )
+    scan_mqtt_client_id: str | None = Field(
+        None, min_length=1, max_length=64,
+        description="the scan consumer's MQTT client id; default: mqtt_client_id + '-scans'",
+    )
 
     # --- alarms
     alarms_enabled: bool = Field(

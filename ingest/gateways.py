@@ -27,6 +27,8 @@ class GatewayView:
     outbox_dropped: int | None = None
     devices: dict[str, object] = field(default_factory=dict)
     sensors: int = 0
+    # The serial scanners the gateway reports, as on the wire (ScannerHealth).
+    scanners: dict[str, dict[str, object]] = field(default_factory=dict)
 
 
 def _sensor_counts(session: Session) -> dict[str, tuple[str | None, int, datetime | None]]:
@@ -44,6 +46,7 @@ def _view(row: GatewayStatus, sensors: int) -> GatewayView:
         id=row.gateway, site=row.site, state=row.state, last_seen=row.last_seen,
         status_ts=row.status_ts, version=row.version, outbox_depth=row.outbox_depth,
         outbox_dropped=row.outbox_dropped, devices=dict(row.devices or {}), sensors=sensors,
+        scanners=dict(row.scanners or {}),  # type: ignore[arg-type]
     )
 
 

@@ -124,3 +124,5 @@ class GatewayStatus(Base):
     # Per device: {"state", "ok_count", "timeout_count", "error_count", "last_success",
     # "last_error"}, as on the wire.
     devices: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    # Per serial scanner: its `ScannerHealth` as on the wire (port, connected, mode ...).
+    scanners: Mapped[dict[str, object] | None] = mapped_column(JSON, nullable=True)

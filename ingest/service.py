@@ -28,13 +28,13 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy.orm import Session, sessionmaker
 
 from edge import wire
+from edge.mqtt_client import Delivery, MqttSubscriber
 from edge.retry import Backoff, Stopped, first_line, retry
 from edge.wire import Status, Telemetry, WireError
 from ingest.checks import telemetry_problem
 from ingest.hooks import BatchHook, CommittedBatch, HookDispatcher, StatusHook
 from ingest.lineproto import reading_line
 from ingest.metrics import IngestMetrics
-from ingest.mqtt import Delivery, MqttSubscriber
 from ingest.settings import IngestSettings
 from ingest.store import Accepted, IngestStore, Outcome, Rejected, StatusUpdate
 from ingest.tsdb import InfluxWriteSink, LineSink, OutboxWriter

@@ -219,6 +219,10 @@ class IngestStore:
                     name: health.model_dump(mode="json")
                     for name, health in status.devices.items()
                 },
+                "scanners": {
+                    name: health.model_dump(mode="json")
+                    for name, health in status.scanners.items()
+                },
             }
             table = GatewayStatus.__table__
             statement = insert.values(row).on_conflict_do_update(

@@ -2,8 +2,9 @@
 every part: ingest splits a batch on the latter, the unit of work retries the former).
 
 Transient: the database is away, busy or in the middle of something — retrying
-the same batch later succeeds. Everything else is taken to be caused by the
-data: ingest then splits the batch to find the message and dead-letters it.
+the same work later succeeds. Everything else is taken to be caused by the
+data: ingest then splits the batch to find the message and dead-letters it; the
+scan consumer refuses the scan and records why. Shared by both (ingest/, inventory/).
 Resource and system errors (disk full, out of memory, I/O) are transient here:
 no message causes them, and dead-lettering every message for them would lose
 good data.

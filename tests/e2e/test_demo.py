@@ -40,7 +40,8 @@ def test_the_demo_serves_simulated_readings_and_stops_cleanly_on_ctrl_c(tmp_path
     http_port, mqtt_port = free_port(), free_port()
     demo = subprocess.Popen(
         [sys.executable, "-m", "hub.cli", "demo", "--http-port", str(http_port),
-         "--mqtt-port", str(mqtt_port), "--data-dir", str(tmp_path), "--duration", "120"],
+         "--mqtt-port", str(mqtt_port), "--data-dir", str(tmp_path), "--duration", "120",
+         "--scan-every", "1"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     base = f"http://127.0.0.1:{http_port}"
@@ -65,6 +66,16 @@ def test_the_demo_serves_simulated_readings_and_stops_cleanly_on_ctrl_c(tmp_path
                 and r["quantity"] == "temperature_c"]
         assert all(-5 < r["value"] < 20 for r in cold)
         assert get(f"{base}/health")["status"] == "ok"  # type: ignore[index]
+        # The dock's simulated serial scanner receives vaccine: stock grows, by scans.
+        deadline = time.monotonic() + 20
+        stock: list = []
+        while time.monotonic() < deadline and sum(r["quantity"] for r in stock) < 20:
+            time.sleep(0.5)
+            stock = get(f"{base}/api/v1/stock?item=FLU-VAC", token)  # type: ignore[assignment]
+        assert sum(r["quantity"] for r in stock) >= 20 and len(stock) >= 2
+        assert {r["location"] for r in stock} == {"RCV-01"}, stock
+        scans = get(f"{base}/api/v1/scans", token)
+        assert scans and {s["outcome"] for s in scans} == {"booked"}  # type: ignore[union-attr]
         # A client following the README: MQTT 3.1.1 to the demo's broker.
         publish_as_the_readme_says(mqtt_port)
         deadline = time.monotonic() + 20
@@ -79,6 +90,7 @@ def test_the_demo_serves_simulated_readings_and_stops_cleanly_on_ctrl_c(tmp_path
         output = "".join(printed) + rest
     assert demo.returncode in (0, 130), output  # 130: stopped by SIGINT, as a shell reports it
     assert f"{base}/docs" in output
+    assert "the dock's scanner receives 10 of FLU-VAC into RCV-01 every 1 s" in output
     broker_line = next(line for line in output.splitlines() if "MQTT broker" in line)
     assert f"mqtt://127.0.0.1:{mqtt_port} (MQTT 3.1.1;" in broker_line
     assert "Traceback" not in output

@@ -44,6 +44,7 @@ PURE = (
     "ingest/settings.py",
     "ingest/compliance.py",
     "inventory/abc.py",
+    "inventory/scan_settings.py",
     "alerts/rules.py",
     "alerts/evaluator.py",
     "alerts/notify_plan.py",

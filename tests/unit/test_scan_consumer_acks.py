@@ -1,0 +1,26 @@
+"""The scan consumer books on several threads but acknowledges in arrival order."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry
+from sqlalchemy.orm import sessionmaker
+
+from edge.mqtt_client import Delivery
+from inventory.scan_consumer import ScanConsumer
+from inventory.scan_settings import ScanConsumerSettings
+
+
+def test_a_scan_booked_early_waits_for_the_ones_that_came_before_it_to_be_acknowledged() -> None:
+    consumer = ScanConsumer(ScanConsumerSettings(), sessionmaker(), CollectorRegistry())
+    acked: list[int] = []
+    consumer.subscriber.ack = lambda deliveries: acked.extend(d.mid for d in deliveries)  # type: ignore[method-assign]
+    for mid in (1, 2, 3):
+        consumer._receive(Delivery("t", b"", mid, 1, 0))
+    first, second, third = (consumer.queue.get() for _ in range(3))
+    assert first is not None and second is not None and third is not None
+    consumer._acknowledge(third)
+    consumer._acknowledge(second)
+    assert acked == []  # 1 is still being booked
+    consumer._acknowledge(first)
+    assert acked == [1, 2, 3]
+    assert consumer.handled == 3
