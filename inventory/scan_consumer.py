@@ -131,13 +131,20 @@ class ScanConsumer:
         pending = _Pending(delivery, time.perf_counter())
         with self._ack_lock:
             self._pending.append(pending)
+        if not delivery.topic.endswith("/scan"):
+            # Not ours: the demo's broker (amqtt) also hands this session the gateways'
+            # retained status. Nothing to book or to refuse; acknowledged in its turn.
+            log.debug("ignored a message outside the scan topics", extra={
+                "topic": delivery.topic})
+            self._acknowledge(pending, counted=False)
+            return
         self.queue.put(pending)
 
-    def _acknowledge(self, pending: _Pending) -> None:
+    def _acknowledge(self, pending: _Pending, *, counted: bool = True) -> None:
         """Acknowledge every message up to the first one still being booked."""
         with self._ack_lock:
             pending.done = True
-            self.handled += 1
+            self.handled += counted
             ready = []
             while self._pending and self._pending[0].done:
                 ready.append(self._pending.popleft().delivery)
