@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol
 
 from ingest.rollup import DEFAULT_DELTA_H, GAS_CONSTANT, KELVIN, TEMPERATURE
@@ -219,6 +219,20 @@ def from_records(records: Iterable[ExcursionRecord], now: datetime) -> list[Excu
         periods.append(ExcursionPeriod(r.sensor, r.quantity, r.side, r.start, r.end, r.peak,
                                        seconds, seconds, "alarm engine"))
     return sorted(periods, key=lambda p: (p.start, p.sensor, p.quantity))
+
+
+def combine_excursions(recorded: list[ExcursionPeriod], estimated: list[ExcursionPeriod]
+                       ) -> list[ExcursionPeriod]:
+    """The alarm engine's records, plus the hourly estimates of what it has no record
+    of (a time it was not running, or readings it never saw): an out-of-range hour is
+    never left out of a report because the engine missed it."""
+    def covered(period: ExcursionPeriod) -> bool:
+        return any(r.sensor == period.sensor and r.quantity == period.quantity
+                   and r.overlaps(period.start, period.end or datetime.max.replace(tzinfo=UTC))
+                   for r in recorded)
+
+    extra = [p for p in estimated if not covered(p)]
+    return sorted(recorded + extra, key=lambda p: (p.start, p.sensor, p.quantity))
 
 
 def hourly_excursions(hours: Iterable[HourStat], limits: Limits) -> list[ExcursionPeriod]:

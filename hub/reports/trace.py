@@ -13,6 +13,7 @@ from ingest.compliance import (
     ExcursionPeriod,
     ExcursionSource,
     Limits,
+    combine_excursions,
     from_records,
     hourly_excursions,
 )
@@ -34,21 +35,20 @@ def zone_excursions(session: Session, code: str, start: datetime, end: datetime,
                     now: datetime, source: ExcursionSource | None) -> list[ExcursionPeriod]:
     """The zone's excursions overlapping [start, end): the alarm engine's records, or
     estimated from the hours of the zone's sensors."""
-    if source is not None:
-        periods = from_records(source.excursions(code, start, end), now)
-    else:
-        zone = zone_by_code(session, code)
-        klass = zone.storage_class
-        if klass is None:
-            return []
+    zone = zone_by_code(session, code)
+    klass = zone.storage_class
+    periods: list[ExcursionPeriod] = []
+    if klass is not None:
         limits = {TEMPERATURE: Limits(klass.temp_min_c, klass.temp_max_c),
                   "humidity_pct": Limits(klass.humidity_min_pct, klass.humidity_max_pct)}
         ids = [s.id for s in zone_sensors(session, zone.id)]
         loaded = hour_stats(session, ids, start.replace(minute=0, second=0, microsecond=0), end)
-        periods = []
         for quantity, limit in limits.items():
             if limit.any:
                 periods += hourly_excursions([h for h in loaded if h.quantity == quantity], limit)
+    if source is not None:
+        periods = combine_excursions(from_records(source.excursions(code, start, end), now),
+                                     periods)
     return [p for p in periods if p.overlaps(start, end)]
 
 

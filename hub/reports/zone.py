@@ -24,6 +24,7 @@ from ingest.compliance import (
     KineticTemperature,
     Limits,
     Summary,
+    combine_excursions,
     days_of,
     from_records,
     hourly_excursions,
@@ -151,11 +152,17 @@ def zone_report(session: Session, code: str, start: datetime, end: datetime, *,
     for quantity, limit in limits.items():
         if limit.any:
             estimated += hourly_excursions([h for h in loaded if h.quantity == quantity], limit)
+    periods = estimated
     if excursions is not None:
-        periods = from_records(excursions.excursions(code, lookback, end), now)
+        recorded = from_records(excursions.excursions(code, lookback, end), now)
+        periods = combine_excursions(recorded, estimated)
+    if periods and all(p.exact for p in periods):
         source = "alarm engine"
+    elif any(p.exact for p in periods):
+        source = "alarm engine and hourly statistics"
     else:
-        periods, source = estimated, "hourly statistics"
+        source = "hourly statistics"
+    if source != "alarm engine" and periods:
         notes.append("Excursions and time out of range are estimated from hourly statistics "
                      "(hour resolution): start and end are hour boundaries and the time out "
                      "of range lies between the hours entirely out and the hours with any "
