@@ -81,6 +81,7 @@ class Site:
         settings = load_settings(
             database_url=self.db_url, mqtt_url=self.mosquitto.url, tsdb_url=None,
             mqtt_client_id=f"hub-al-{next(_ids)}", ingest_batch_ms=20, site=self.site,
+            mqtt_site=self.site,  # this site only: other tests leave retained statuses
             alarm_rules=self.rules_file, alarm_tick_s=0.1, alarm_reconcile_s=1,
             excursion_tolerance_s=60, public_url="https://hub.example.com",
             alarm_notify_backoff_s=0.1, alarm_notify_attempts=2)
@@ -115,7 +116,7 @@ class Site:
                     for s, v in values.items()]
         payload = wire.encode(wire.Telemetry(gateway=self.gateway, seq=next(self.seq),
                                              readings=readings))
-        publish_raw(self.mosquitto.port, wire.gateway_topic("t", self.gateway, "telemetry"),
+        publish_raw(self.mosquitto.port, wire.gateway_topic(self.site, self.gateway, "telemetry"),
                     [payload])
         assert self.hub is not None and self.hub.alarms is not None
         seen = self.hub.alarms._seen
@@ -338,7 +339,7 @@ def test_the_gateway_offline_alarm_fires_from_the_last_will(
     make_site: Callable[..., Site], webhook: Webhook,
 ) -> None:
     site = make_site(cold_rules(webhook, None), ["cold-d"])
-    topic = wire.gateway_topic("t", site.gateway, "status")
+    topic = wire.gateway_topic(site.site, site.gateway, "status")
     online = wire.Status(state="online", ts=wire.utc_now())
     publish_raw(site.mosquitto.port, topic, [wire.encode(online)])
     will = wire.Status(state="offline", ts=wire.utc_now())
