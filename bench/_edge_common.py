@@ -72,10 +72,13 @@ def memory_mb(pid: int) -> tuple[float, float]:
 
 
 class Counter:
-    """Subscribes to all telemetry and notes when each message arrived."""
+    """Subscribes to all telemetry and notes when each message arrived: `arrivals` on the
+    monotonic clock, and `wall` (the same messages, the same order) on the wall clock, to
+    compare with the readings' timestamps."""
 
     def __init__(self, port: int) -> None:
         self.arrivals: list[tuple[float, Telemetry]] = []
+        self.wall: list[float] = []
         self.lock = threading.Lock()
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2, client_id="bench-counter", clean_session=False
@@ -86,13 +89,26 @@ class Counter:
         self.client.loop_start()
 
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
+        wall, now = time.time(), time.monotonic()
         telemetry = decode(Telemetry, msg.payload)
         with self.lock:
-            self.arrivals.append((time.monotonic(), telemetry))
+            self.arrivals.append((now, telemetry))
+            self.wall.append(wall)
 
     def readings(self) -> int:
         with self.lock:
             return sum(len(t.readings) for _, t in self.arrivals)
+
+    def latencies_ms(self, first: int = 0) -> list[float]:
+        """Reading to broker to here: each reading's poll timestamp to its message's arrival,
+        in ms, for the messages from index `first` on."""
+        with self.lock:
+            pairs = list(zip(self.wall[first:], self.arrivals[first:], strict=True))
+        return [
+            (wall - reading.ts.timestamp()) * 1000
+            for wall, (_, telemetry) in pairs
+            for reading in telemetry.readings
+        ]
 
     def close(self) -> None:
         self.client.loop_stop()
