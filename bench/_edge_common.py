@@ -35,12 +35,14 @@ def start_sim(workdir: Path, scenario: dict[str, Any]) -> subprocess.Popen[bytes
     return process
 
 
-def start_agent(workdir: Path, config: dict[str, Any]) -> subprocess.Popen[bytes]:
+def start_agent(
+    workdir: Path, config: dict[str, Any], log_level: str = "WARNING"
+) -> subprocess.Popen[bytes]:
     path = workdir / "gateway.yaml"
     path.write_text(yaml.safe_dump(config))
     log = (workdir / "agent.log").open("ab")
     return subprocess.Popen(
-        [sys.executable, "-m", "hub.cli", "edge", "--config", str(path), "--log-level", "WARNING"],
+        [sys.executable, "-m", "hub.cli", "edge", "--config", str(path), "--log-level", log_level],
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -85,6 +87,7 @@ class Counter:
         )
         self.client.on_connect = lambda c, *_: c.subscribe(subscription("telemetry"), 1)
         self.client.on_message = self._on_message
+        self.client.reconnect_delay_set(0.2, 1)  # back soon after a broker restart
         self.client.connect("127.0.0.1", port)
         self.client.loop_start()
 
