@@ -6,7 +6,7 @@ readings into the outbox as they come, at most one message per batch window, and
 refreshes the retained status), paho's network thread, the outbox sender, and one
 running scan-result commands. `run()` returns when `stop` is set, after a clean shutdown.
 
-Latency: a reading waits in the agent at most one batch window (0.1 s by default), not a
+Latency: a reading waits in the agent at most one batch window (0.25 s by default), not a
 poll cycle: the collector wakes on the first reading of a batch, and the sender wakes on
 every message put into the outbox.
 """

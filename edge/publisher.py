@@ -256,7 +256,10 @@ class Publisher:
         room = self.window - len(self._mid_seq)
         if room <= 0:
             return
-        newest = self.outbox.newest()
+        last = self.outbox.next_seq - 1
+        if last <= self._cursor and last <= self._live:
+            return  # everything has been handed (the common wake-up: an acknowledgement)
+        newest = self.outbox.newest() if last > self._live else None
         # Only a message newer than any sent so far is live: once the newest is acknowledged
         # and gone, the next-newest is backlog and waits for its turn in the replay lane.
         if newest is not None and newest.seq > self._live and newest.seq not in self._handed:
