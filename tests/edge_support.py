@@ -129,7 +129,7 @@ def connect_client_id(packet: bytes) -> str | None:
     at += 1
     name_length = int.from_bytes(packet[at : at + 2], "big")
     at += 2 + name_length + 1 + 1 + 2  # protocol name, level, flags, keep-alive
-    if packet[at - 3 + 0 : at - 2] == b"\x05":  # MQTT 5: properties before the payload
+    if packet[at - 4] == 5:  # protocol level 5 (MQTT 5): properties before the payload
         length, shift = 0, 0
         while True:
             byte = packet[at]
