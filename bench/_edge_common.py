@@ -35,12 +35,14 @@ def start_sim(workdir: Path, scenario: dict[str, Any]) -> subprocess.Popen[bytes
     return process
 
 
-def start_agent(workdir: Path, config: dict[str, Any]) -> subprocess.Popen[bytes]:
+def start_agent(
+    workdir: Path, config: dict[str, Any], log_level: str = "WARNING"
+) -> subprocess.Popen[bytes]:
     path = workdir / "gateway.yaml"
     path.write_text(yaml.safe_dump(config))
     log = (workdir / "agent.log").open("ab")
     return subprocess.Popen(
-        [sys.executable, "-m", "hub.cli", "edge", "--config", str(path), "--log-level", "WARNING"],
+        [sys.executable, "-m", "hub.cli", "edge", "--config", str(path), "--log-level", log_level],
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -72,27 +74,44 @@ def memory_mb(pid: int) -> tuple[float, float]:
 
 
 class Counter:
-    """Subscribes to all telemetry and notes when each message arrived."""
+    """Subscribes to all telemetry and notes when each message arrived: `arrivals` on the
+    monotonic clock, and `wall` (the same messages, the same order) on the wall clock, to
+    compare with the readings' timestamps."""
 
     def __init__(self, port: int) -> None:
         self.arrivals: list[tuple[float, Telemetry]] = []
+        self.wall: list[float] = []
         self.lock = threading.Lock()
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2, client_id="bench-counter", clean_session=False
         )
         self.client.on_connect = lambda c, *_: c.subscribe(subscription("telemetry"), 1)
         self.client.on_message = self._on_message
+        self.client.reconnect_delay_set(0.2, 1)  # back soon after a broker restart
         self.client.connect("127.0.0.1", port)
         self.client.loop_start()
 
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
+        wall, now = time.time(), time.monotonic()
         telemetry = decode(Telemetry, msg.payload)
         with self.lock:
-            self.arrivals.append((time.monotonic(), telemetry))
+            self.arrivals.append((now, telemetry))
+            self.wall.append(wall)
 
     def readings(self) -> int:
         with self.lock:
             return sum(len(t.readings) for _, t in self.arrivals)
+
+    def latencies_ms(self, first: int = 0) -> list[float]:
+        """Reading to broker to here: each reading's poll timestamp to its message's arrival,
+        in ms, for the messages from index `first` on."""
+        with self.lock:
+            pairs = list(zip(self.wall[first:], self.arrivals[first:], strict=True))
+        return [
+            (wall - reading.ts.timestamp()) * 1000
+            for wall, (_, telemetry) in pairs
+            for reading in telemetry.readings
+        ]
 
     def close(self) -> None:
         self.client.loop_stop()

@@ -1,10 +1,14 @@
-"""The edge agent: bus pollers → one telemetry batch per cycle → outbox → MQTT,
-and serial scanners → one scan message per scan → the same outbox.
+"""The edge agent: bus pollers → telemetry batches → outbox → MQTT, and serial
+scanners → one scan message per scan → the same outbox.
 
-Threads: one per bus (polling), one per scanner (reading), one collector (batches
-readings into the outbox every cycle and refreshes the retained status), paho's
-network thread, the outbox sender, and one running scan-result commands. `run()`
-returns when `stop` is set, after a clean shutdown.
+Threads: one per bus (polling), one per scanner (reading), one collector (puts the
+readings into the outbox as they come, at most one message per batch window, and
+refreshes the retained status), paho's network thread, the outbox sender, and one
+running scan-result commands. `run()` returns when `stop` is set, after a clean shutdown.
+
+Latency: a reading waits in the agent at most one batch window (0.25 s by default), not a
+poll cycle: the collector wakes on the first reading of a batch, and the sender wakes on
+every message put into the outbox.
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ class Agent:
         self.outbox = Outbox(config.outbox.path, config.outbox.max_messages)
         self._pending: list[Reading] = []
         self._lock = threading.Lock()
+        self._waiting = threading.Event()  # set while _pending has readings
         self.pollers = [
             BusPoller(
                 name,
@@ -116,6 +121,7 @@ class Agent:
     def _collect(self, reading: Reading) -> None:
         with self._lock:
             self._pending.append(reading)
+            self._waiting.set()
 
     def status(self, state: str = "online") -> Status:
         devices = {}
@@ -135,6 +141,7 @@ class Agent:
         """Put the readings collected since the last call into the outbox; return how many."""
         with self._lock:
             readings, self._pending = self._pending, []
+            self._waiting.clear()
         for start in range(0, len(readings), MAX_READINGS_PER_MESSAGE):
             chunk = readings[start : start + MAX_READINGS_PER_MESSAGE]
 
@@ -149,14 +156,15 @@ class Agent:
     def run(self, stop: threading.Event) -> None:
         config = self.config
         log.info(
-            "edge agent %s/%s: %d sensors on %d buses, %d scanners, batch every %.3gs, "
+            "edge agent %s/%s: %d sensors on %d buses, %d scanners, batches at most every "
+            "%.3gs, "
             "outbox %s (%d waiting)",
             config.site,
             config.gateway,
             len(config.sensors),
             len(self.pollers),
             len(self.scanners),
-            config.cycle,
+            config.batch_window,
             config.outbox.path,
             self.outbox.depth,
         )
@@ -184,17 +192,25 @@ class Agent:
             self.outbox.close()
             log.info("edge agent stopped")
 
+    # While no reading comes, how often the collector looks at `stop` and the status clock.
+    IDLE_CHECK = 0.5
+
     def _collect_loop(self, stop: threading.Event) -> None:
-        cycle = self.config.cycle
-        # Deadlines on the monotonic clock, so batches do not drift by the time a flush takes.
-        next_flush = time.monotonic() + cycle
-        next_status = time.monotonic() + self.config.status_interval
-        while not stop.wait(max(0.0, next_flush - time.monotonic())):
-            self.flush()
-            next_flush += cycle
+        window = self.config.batch_window
+        status_interval = self.config.status_interval
+        next_status = time.monotonic() + status_interval
+        last_flush = -window
+        while not stop.is_set():
             now = time.monotonic()
-            if next_flush < now:  # the machine was suspended or badly overloaded
-                next_flush = now + cycle
             if now >= next_status:
                 self.publisher.publish_status()
-                next_status = now + self.config.status_interval
+                next_status = now + status_interval
+            if not self._waiting.wait(min(next_status - now, self.IDLE_CHECK)):
+                continue
+            # The first reading of a batch: it goes when a window has passed since the last
+            # batch, with whatever else came meanwhile.
+            hold = last_flush + window - time.monotonic()
+            if hold > 0 and stop.wait(hold):
+                break
+            last_flush = time.monotonic()
+            self.flush()

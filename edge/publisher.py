@@ -14,12 +14,19 @@ everything still in the outbox is unsent by definition.
 
 paho calls `on_publish` holding its own lock: the callback only queues the mid,
 and the sender thread does the bookkeeping, which avoids a lock-order deadlock.
+
+Reconnecting: one attempt every `RECONNECT_EVERY` seconds for as long as the broker is
+away, however long that is, so the agent is back at most that long after the broker
+returns, and a broker that is down (or refuses our login) sees one attempt per 2 s, not a
+storm. The log says it once when the broker goes away, once when it is back, and at most
+once per `AWAY_LOG_EVERY` in between.
 """
 
 from __future__ import annotations
 
 import collections
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -34,6 +41,11 @@ from edge.outbox import Entry, Outbox
 from edge.wire import Status, encode, utc_now
 
 log = logging.getLogger(__name__)
+
+# paho waits this long after a lost connection or a failed attempt before the next attempt.
+RECONNECT_EVERY = 2.0
+# While the broker stays away (or refuses us), at most one log line per this many seconds.
+AWAY_LOG_EVERY = 60.0
 
 
 class Publisher:
@@ -63,6 +75,8 @@ class Publisher:
         self._cursor = -1  # highest seq handed in the replay lane
         self._live = -1  # highest seq handed in the live lane
         self._refused = False
+        self._away_since: float | None = None  # monotonic; None while connected
+        self._last_away_log = -AWAY_LOG_EVERY
         self._subscriptions: dict[str, Callable[[bytes], None]] = {}
         self.client = self._make_client(client_id)
         self._thread: threading.Thread | None = None
@@ -85,8 +99,11 @@ class Publisher:
         # Room above our window for status messages: were paho to queue one of ours
         # behind a status, it would send it later, out of its lane's order.
         client.max_inflight_messages_set(self.window + 16)
-        client.reconnect_delay_set(1, 15)
+        # The same pause every time, not a backoff: a backoff would leave the agent away for
+        # up to its cap after the broker is back.
+        client.reconnect_delay_set(RECONNECT_EVERY, RECONNECT_EVERY)
         client.on_connect = self._on_connect
+        client.on_connect_fail = self._on_connect_fail
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
         return client
@@ -102,19 +119,36 @@ class Publisher:
         properties: Properties | None,
     ) -> None:
         if reason_code.is_failure:
+            first = not self._refused
             self._refused = True
-            # Logged at every try, with the broker's words: the integrator has to act.
-            log.error(
-                "broker %s refused the connection: %s (check broker.username, "
-                "broker.password and TLS settings); retrying with backoff",
-                self.broker.url,
-                reason_code,
-            )
+            if first or self._away_log_due():
+                # With the broker's words: the integrator has to act.
+                log.error(
+                    "broker %s refused the connection: %s (check broker.username, "
+                    "broker.password and TLS settings); trying again every %g s, "
+                    "%d messages wait in the outbox",
+                    self.broker.url,
+                    reason_code,
+                    RECONNECT_EVERY,
+                    self.outbox.depth,
+                )
+                self._last_away_log = time.monotonic()
             return
+        away = time.monotonic() - self._away_since if self._away_since is not None else None
         if self._refused:
             log.info("broker %s accepts the connection now", self.broker.url)
+        elif away is not None:
+            log.info(
+                "back on the broker %s after %.1f s away; %d messages to send",
+                self.broker.url,
+                away,
+                self.outbox.depth,
+            )
+        else:
+            log.info("connected to %s", self.broker.url)
         self._refused = False
-        log.info("connected to %s", self.broker.url)
+        self._away_since = None
+        self._last_away_log = -AWAY_LOG_EVERY
         for topic in self._subscriptions:
             client.subscribe(topic, qos=1)
         self.connected.set()
@@ -131,9 +165,44 @@ class Publisher:
     ) -> None:
         if self.connected.is_set() and not self._stop.is_set():
             log.warning(
-                "lost the broker %s: %s; the outbox keeps everything", self.broker.url, reason_code
+                "lost the broker %s: %s; trying again every %g s, the outbox keeps everything",
+                self.broker.url,
+                reason_code,
+                RECONNECT_EVERY,
             )
+            self._away_since = time.monotonic()
+            self._last_away_log = self._away_since
+        elif not self._refused:
+            # An attempt that got in but was dropped before the broker's answer.
+            self._still_away(str(reason_code))
         self.connected.clear()
+
+    def _on_connect_fail(self, client: mqtt.Client, userdata: object) -> None:
+        # paho calls this from inside its `except OSError`: the exception is the reason.
+        error = sys.exc_info()[1]
+        self._still_away(str(error) if error else "connection failed")
+
+    def _still_away(self, reason: str) -> None:
+        if self._stop.is_set():
+            return
+        now = time.monotonic()
+        if self._away_since is None:  # never connected yet
+            self._away_since = now
+        elif not self._away_log_due():
+            return
+        log.warning(
+            "broker %s unreachable for %.0f s (%s); trying again every %g s, "
+            "%d messages wait in the outbox",
+            self.broker.url,
+            now - self._away_since,
+            reason,
+            RECONNECT_EVERY,
+            self.outbox.depth,
+        )
+        self._last_away_log = now
+
+    def _away_log_due(self) -> bool:
+        return time.monotonic() - self._last_away_log >= AWAY_LOG_EVERY
 
     def _on_publish(
         self,
@@ -192,7 +261,10 @@ class Publisher:
         room = self.window - len(self._mid_seq)
         if room <= 0:
             return
-        newest = self.outbox.newest()
+        last = self.outbox.next_seq - 1
+        if last <= self._cursor and last <= self._live:
+            return  # everything has been handed (the common wake-up: an acknowledgement)
+        newest = self.outbox.newest() if last > self._live else None
         # Only a message newer than any sent so far is live: once the newest is acknowledged
         # and gone, the next-newest is backlog and waits for its turn in the replay lane.
         if newest is not None and newest.seq > self._live and newest.seq not in self._handed:

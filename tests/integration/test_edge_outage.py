@@ -64,7 +64,7 @@ def test_a_60_second_broker_outage_loses_and_duplicates_nothing(
         time.sleep(60)
         depth_during_outage = agent.outbox.depth
         fresh_mosquitto.start()
-        # paho retries with a backoff of up to 15 s: the replay starts within that.
+        # The agent tries every 2 s: the replay starts within that.
         wait_until(lambda: agent.outbox.depth <= 2, 30, "the replay")
         time.sleep(2)  # live again for a while after the replay
         stop.set()

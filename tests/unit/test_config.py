@@ -63,7 +63,7 @@ def test_a_good_config_loads_with_its_profiles(tmp_path: Path) -> None:
     assert set(profiles) == {"xy-md02", "vaisala-hmp"}
     # Relative paths are relative to the config file.
     assert config.outbox.path == tmp_path / "data" / "outbox.db"
-    assert config.cycle == 5
+    assert config.batch_window == 0.25  # not the poll interval: a reading must not wait for it
 
 
 @pytest.mark.parametrize(

@@ -145,7 +145,7 @@ def test_a_scanner_only_gateway_is_valid() -> None:
     ]})
     scanner = config.scanners[0]
     assert (scanner.baud, scanner.terminator, scanner.mode) == (115200, "CRLF", ScanMode.RECEIVE)
-    assert config.cycle == 1.0
+    assert config.batch_window == 0.25
 
 
 @pytest.mark.parametrize(
