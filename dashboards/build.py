@@ -35,17 +35,21 @@ HUB = 'job=~"$job",instance=~"$instance"'
 LAST_SEEN_WINDOW = "7d"
 SILENT_AFTER_S = 600
 
-# Default bands: the cold chain (2-8 °C) and the usual humidity class (35-75 %RH).
-# Grafana thresholds cannot follow a variable, so the band is fixed per panel; the
-# hub holds each zone's real storage class and raises the alarms from it.
-COLD_CHAIN_C = (2.0, 8.0)
-HUMIDITY_PCT = (35.0, 75.0)
+# The PostgreSQL datasource (provisioning/datasources/stockwarden.yaml): the hub's
+# own records (zones, stock, alarms, excursions, gateway status). Grafana 10.3+ names
+# its built-in PostgreSQL plugin `grafana-postgresql-datasource`.
+PG: Json = {"type": "grafana-postgresql-datasource", "uid": "stockwarden-pg"}
+# A zone's limits, written by the hub every minute (ingest/zone_limits.py).
+LIMITS = "zone_limits_value"
+# The zone variable as a PostgreSQL regular expression: "(a|b)", or ".*" for All.
+ZONE_SQL = "'^${zone:regex}$'"
 
-STORAGE_CLASS_NOTE = (
-    "The shaded band is the {band} class. The exact limits of a zone come from its "
-    "storage class in the hub (GET /api/v1/zones), which also raises the excursion "
-    "alarms; for a zone of another class (e.g. 15-25 °C) read the band as a guide only."
-)
+
+def sql(query: str, *, kind: str = "table", ref: str = "A") -> Json:
+    """A raw SQL query against the hub's PostgreSQL, with Grafana's macros
+    ($__timeFilter(col), $__timeFrom(), $__timeTo())."""
+    return {"refId": ref, "datasource": PG, "editorMode": "code", "rawQuery": True,
+            "format": kind, "rawSql": " ".join(query.split())}
 
 
 def target(expr: str, legend: str = "", *, instant: bool = False, ref: str = "A") -> Json:
@@ -57,17 +61,6 @@ def target(expr: str, legend: str = "", *, instant: bool = False, ref: str = "A"
         "legendFormat": legend or "__auto",
         "range": not instant,
         "instant": instant,
-    }
-
-
-def band(low: float, high: float) -> Json:
-    return {
-        "mode": "absolute",
-        "steps": [
-            {"color": "red", "value": None},
-            {"color": "green", "value": low},
-            {"color": "red", "value": high},
-        ],
     }
 
 
@@ -85,14 +78,15 @@ def refs(targets: list[Json]) -> list[Json]:
 
 def panel(kind: str, title: str, description: str, targets: list[Json], *,
           width: int, height: int, defaults: Json | None = None,
-          options: Json | None = None, transformations: list[Json] | None = None) -> Json:
+          options: Json | None = None, transformations: list[Json] | None = None,
+          overrides: list[Json] | None = None) -> Json:
     return {
         "type": kind,
         "title": title,
         "description": description,
-        "datasource": DATASOURCE,
+        "datasource": targets[0]["datasource"],
         "targets": refs(targets),
-        "fieldConfig": {"defaults": defaults or {}, "overrides": []},
+        "fieldConfig": {"defaults": defaults or {}, "overrides": overrides or []},
         "options": options or {},
         **({"transformations": transformations} if transformations else {}),
         "gridPos": {"w": width, "h": height},
@@ -100,7 +94,8 @@ def panel(kind: str, title: str, description: str, targets: list[Json], *,
 
 
 def timeseries(title: str, description: str, targets: list[Json], *, unit: str,
-               thresholds: Json | None = None, width: int = 12, height: int = 9) -> Json:
+               thresholds: Json | None = None, width: int = 12, height: int = 9,
+               overrides: list[Json] | None = None) -> Json:
     custom: Json = {"lineWidth": 1, "fillOpacity": 0, "showPoints": "never"}
     defaults: Json = {"unit": unit, "color": {"mode": "palette-classic"}, "custom": custom}
     if thresholds:
@@ -108,7 +103,7 @@ def timeseries(title: str, description: str, targets: list[Json], *, unit: str,
         custom["thresholdsStyle"] = {"mode": "line+area"}
     return panel(
         "timeseries", title, description, targets, width=width, height=height,
-        defaults=defaults,
+        defaults=defaults, overrides=overrides,
         options={
             "legend": {"displayMode": "table", "placement": "bottom",
                        "calcs": ["min", "max", "lastNotNull"]},
@@ -214,16 +209,113 @@ def dashboard(uid: str, title: str, description: str, variables: list[Json],
     }
 
 
+def limit_lines(ref: str) -> list[Json]:
+    """The limits drawn as dashed red lines, not as readings."""
+    return [{"matcher": {"id": "byFrameRefID", "options": ref}, "properties": [
+        {"id": "color", "value": {"mode": "fixed", "fixedColor": "red"}},
+        {"id": "custom.lineStyle", "value": {"fill": "dash", "dash": [10, 10]}},
+        {"id": "custom.lineWidth", "value": 2},
+    ]}]
+
+
+def limits(quantity: str) -> Json:
+    return target(f'max by (zone, bound)({LIMITS}{{zone=~"$zone",quantity="{quantity}"}})',
+                  "{{zone}} {{bound}} limit")
+
+
+def outside_limits(quantity: str) -> str:
+    """Sensors whose last value (15 min) lies outside their zone's current limits."""
+    last = f"last_over_time(reading_{quantity}{{{READINGS}}}[15m])"
+
+    def bound(which: str, agg: str) -> str:
+        return (f'{agg} by (zone)(last_over_time({LIMITS}{{zone=~"$zone",'
+                f'quantity="{quantity}",bound="{which}"}}[5m]))')
+
+    return (f"({last} > on (zone) group_left() {bound('max', 'max')}) or "
+            f"({last} < on (zone) group_left() {bound('min', 'min')})")
+
+
+def sql_table(title: str, description: str, query: str, *, width: int = 12,
+              height: int = 8, defaults: Json | None = None,
+              overrides: list[Json] | None = None) -> Json:
+    return panel("table", title, description, [sql(query)], width=width, height=height,
+                 defaults=defaults or {"custom": {"cellOptions": {"type": "auto"}}},
+                 options={"showHeader": True}, overrides=overrides)
+
+
+def sql_stat(title: str, description: str, query: str, *, thresholds: Json,
+             unit: str = "none", width: int = 6, height: int = 5) -> Json:
+    return panel(
+        "stat", title, description, [sql(query)], width=width, height=height,
+        defaults={"unit": unit, "thresholds": thresholds, "color": {"mode": "thresholds"}},
+        options={"reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
+                 "colorMode": "background", "graphMode": "none", "textMode": "value_and_name",
+                 "orientation": "auto", "justifyMode": "auto"},
+    )
+
+
+def color_by(column: str, thresholds: Json, unit: str = "none") -> Json:
+    return {"matcher": {"id": "byName", "options": column}, "properties": [
+        {"id": "unit", "value": unit}, {"id": "thresholds", "value": thresholds},
+        {"id": "custom.cellOptions", "value": {"type": "color-background"}}]}
+
+
+def annotation(name: str, color: str, query: str) -> Json:
+    """An annotation from the hub's PostgreSQL: columns time, timeend, text, tags."""
+    return {"name": name, "datasource": PG, "enable": True, "hide": False,
+            "iconColor": color, "target": sql(query, ref="Anno")}
+
+
+# An excursion or alarm is shown when its span overlaps the range; an open one
+# (no end yet) reaches to the range's end.
+EXCURSIONS = f"""
+SELECT start AS time, COALESCE("end", $__timeTo()) AS timeend,
+  'Excursion ' || sensor || ' ' || quantity || ' ' || side || ' limits, peak ' || peak
+    || CASE WHEN held_at IS NOT NULL THEN ', lots held' ELSE '' END AS text,
+  'excursion,' || zone || ',' || severity AS tags
+FROM excursions
+WHERE start <= $__timeTo() AND COALESCE("end", $__timeTo()) >= $__timeFrom()
+  AND zone ~ {ZONE_SQL}
+ORDER BY start
+"""
+ALARMS = f"""
+SELECT raised_at AS time, COALESCE(cleared_at, closed_at, $__timeTo()) AS timeend,
+  upper(severity) || ' ' || rule || ': ' || message
+    || COALESCE(' (acknowledged by ' || acked_by || ')', '') AS text,
+  'alarm,' || kind || ',' || severity AS tags
+FROM alarms
+WHERE raised_at <= $__timeTo() AND COALESCE(cleared_at, closed_at, $__timeTo()) >= $__timeFrom()
+  AND (zone IS NULL OR zone ~ {ZONE_SQL})
+ORDER BY raised_at
+"""
+GATEWAYS = """
+SELECT gateway AS "Gateway", site AS "Site", state AS "State", last_seen AS "Last seen",
+  EXTRACT(EPOCH FROM now() - last_seen) AS "Silent for",
+  outbox_depth AS "Outbox depth", outbox_dropped AS "Dropped", version AS "Version"
+FROM gateway_status ORDER BY gateway
+"""
+SENSORS = f"""
+SELECT s.id AS "Sensor", z.code AS "Zone", s.gateway AS "Gateway",
+  s.last_seen AS "Last seen", EXTRACT(EPOCH FROM now() - s.last_seen) AS "Silent for",
+  s.last_quality AS "Quality", s.last_error AS "Last error"
+FROM sensors s LEFT JOIN zones z ON z.id = s.zone_id
+WHERE z.code ~ {ZONE_SQL} ORDER BY s.last_seen
+"""
+SILENCE = ascending(("green", None), ("orange", SILENT_AFTER_S), ("red", 1800))
+
+
 def storage_conditions() -> Json:
     temperature = f"reading_temperature_c{{{READINGS}}}"
     humidity = f"reading_humidity_pct{{{READINGS}}}"
     quality = f"reading_quality{{{READINGS}}}"
-    cold = "2-8 °C cold-chain"
-    return dashboard(
+    limit_note = ("The dashed red lines are each zone's limits from its storage class, "
+                  "as the hub records them every minute: a change shows from its time on.")
+    board = dashboard(
         "stockwarden-conditions", "Stockwarden: storage conditions",
-        "Temperature and humidity per sensor and zone, from the hub's time-series store. "
-        "The compliance record (excursions, hourly statistics, mean kinetic temperature) "
-        "is kept by the hub in SQL; this dashboard is for watching.",
+        "Temperature and humidity per sensor and zone against each zone's own limits, "
+        "from the hub's time-series store; excursions and alarms marked from the hub's "
+        "PostgreSQL. The compliance record (excursions, hourly statistics, mean kinetic "
+        "temperature) is kept by the hub in SQL; this dashboard is for watching.",
         [
             variable("zone", "Zone", "reading_temperature_c"),
             variable("sensor", "Sensor", "reading_temperature_c", 'zone=~"$zone"'),
@@ -231,28 +323,35 @@ def storage_conditions() -> Json:
         [
             timeseries(
                 "Temperature", "Good and uncertain temperature readings per sensor. "
-                + STORAGE_CLASS_NOTE.format(band=cold),
-                [target(temperature, "{{zone}} / {{sensor}}")],
-                unit="celsius", thresholds=band(*COLD_CHAIN_C), width=16, height=10,
+                + limit_note,
+                [target(temperature, "{{zone}} / {{sensor}}"), limits("temperature_c")],
+                unit="celsius", width=16, height=10, overrides=limit_lines("B"),
             ),
             stat(
                 "Current temperature", "Last temperature of each sensor within 15 minutes; "
-                "a sensor without one is listed under Last seen. "
-                + STORAGE_CLASS_NOTE.format(band=cold),
+                "a sensor without one is listed under Last seen.",
                 [target(f"last_over_time({temperature}[15m])", "{{sensor}}", instant=True)],
-                unit="celsius", thresholds=band(*COLD_CHAIN_C), width=8, height=10,
+                unit="celsius", thresholds=ascending(("blue", None)), width=8, height=10,
             ),
             timeseries(
-                "Relative humidity", "Humidity readings per sensor. "
-                + STORAGE_CLASS_NOTE.format(band="35-75 %RH"),
-                [target(humidity, "{{zone}} / {{sensor}}")],
-                unit="humidity", thresholds=band(*HUMIDITY_PCT), width=16, height=10,
+                "Relative humidity", "Humidity readings per sensor. " + limit_note,
+                [target(humidity, "{{zone}} / {{sensor}}"), limits("humidity_pct")],
+                unit="humidity", width=16, height=10, overrides=limit_lines("B"),
             ),
             stat(
-                "Current humidity", "Last humidity of each sensor within 15 minutes. "
-                + STORAGE_CLASS_NOTE.format(band="35-75 %RH"),
+                "Current humidity", "Last humidity of each sensor within 15 minutes.",
                 [target(f"last_over_time({humidity}[15m])", "{{sensor}}", instant=True)],
-                unit="humidity", thresholds=band(*HUMIDITY_PCT), width=8, height=10,
+                unit="humidity", thresholds=ascending(("blue", None)), width=8, height=10,
+            ),
+            stat(
+                "Outside their zone's limits",
+                "Sensors whose last temperature or humidity (15 minutes) lies outside "
+                "their zone's current limits. The alarm engine decides whether that is "
+                "an excursion (see the Alarms dashboard).",
+                [target(f"count({outside_limits('temperature_c')} or "
+                        f"{outside_limits('humidity_pct')})", "outside", instant=True)],
+                unit="none", thresholds=ascending(("green", None), ("red", 1)),
+                width=6, height=9, no_value="0",
             ),
             table(
                 "Minimum and maximum over the range",
@@ -264,7 +363,7 @@ def storage_conditions() -> Json:
                  target(f"max_over_time({humidity}[$__range])", instant=True)],
                 columns={"Value #A": "Temperature min", "Value #B": "Temperature max",
                          "Value #C": "Humidity min", "Value #D": "Humidity max"},
-                unit="none", thresholds=ascending(("text", None)), width=12,
+                unit="none", thresholds=ascending(("text", None)), width=18,
             ),
             table(
                 "Last seen",
@@ -276,9 +375,7 @@ def storage_conditions() -> Json:
                  target(f"time() - tlast_over_time({temperature}[{LAST_SEEN_WINDOW}])",
                         instant=True)],
                 columns={"Value #A": "Since last message", "Value #B": "Since last value"},
-                unit="s", thresholds=ascending(("green", None), ("orange", SILENT_AFTER_S),
-                                               ("red", 1800)),
-                width=12, sort_by="Since last message",
+                unit="s", thresholds=SILENCE, width=12, sort_by="Since last message",
             ),
             stat(
                 "Silent sensors",
@@ -287,7 +384,7 @@ def storage_conditions() -> Json:
                 [target(f"count((time() - tlast_over_time({quality}[{LAST_SEEN_WINDOW}])) "
                         f"> {SILENT_AFTER_S})", "silent", instant=True)],
                 unit="none", thresholds=ascending(("green", None), ("red", 1)),
-                width=6, height=9, no_value="0",
+                width=4, height=9, no_value="0",
             ),
             stat(
                 "Bad readings",
@@ -298,11 +395,29 @@ def storage_conditions() -> Json:
                         instant=True)],
                 unit="percentunit", thresholds=ascending(("green", None), ("orange", 0.01),
                                                          ("red", 0.05)),
-                width=18, height=9,
+                width=8, height=9,
+            ),
+            sql_table(
+                "Gateways", "Each gateway's last status as the hub stored it (PostgreSQL): "
+                "online or offline (its last will), when last heard, its outbox (readings "
+                "waiting for the broker) and how many it had to drop when the outbox was full.",
+                GATEWAYS, overrides=[color_by("Silent for", SILENCE, "s"),
+                                     color_by("Dropped", ascending(("green", None),
+                                                                   ("red", 1)))],
+            ),
+            sql_table(
+                "Sensors", "Each sensor of the chosen zones as the hub's SQL knows it: last "
+                "message, its quality and the last error; the oldest first.",
+                SENSORS, overrides=[color_by("Silent for", SILENCE, "s")],
             ),
         ],
         time_from="now-24h",
     )
+    board["annotations"]["list"] = [
+        annotation("Excursions", "red", EXCURSIONS),
+        annotation("Alarms", "orange", ALARMS),
+    ]
+    return board
 
 
 def hub_health() -> Json:
@@ -404,9 +519,155 @@ def hub_health() -> Json:
     )
 
 
+# Stock on hand per lot, with its item and the zone of each bin.
+ON_HAND = """
+FROM balances b JOIN lots lo ON lo.id = b.lot_id JOIN items i ON i.id = b.item_id
+  JOIN locations l ON l.id = b.location_id JOIN zones z ON z.id = l.zone_id
+WHERE b.quantity > 0
+"""
+ITEM_STOCK = """
+SELECT i.sku AS "Item", i.name AS "Name", COALESCE(SUM(b.quantity), 0) AS "On hand",
+  i.min_stock AS "Minimum", i.max_stock AS "Maximum"
+FROM items i LEFT JOIN balances b ON b.item_id = i.id
+GROUP BY i.id, i.sku, i.name, i.min_stock, i.max_stock
+"""
+
+
+def expiring(days: int) -> str:
+    return f"""
+SELECT i.sku AS "Item", lo.lot_number AS "Lot", lo.expiry AS "Expiry",
+  lo.expiry - CURRENT_DATE AS "Days left", lo.qc_status AS "Status",
+  string_agg(DISTINCT z.code, ', ') AS "Zones", SUM(b.quantity) AS "On hand"
+{ON_HAND} AND lo.expiry < CURRENT_DATE + {days}
+GROUP BY i.sku, lo.lot_number, lo.expiry, lo.qc_status ORDER BY lo.expiry, i.sku, lo.lot_number
+"""
+
+
+def count_expiring(days: int) -> str:
+    return f"""SELECT COUNT(DISTINCT lo.id) AS "Lots" {ON_HAND}
+AND lo.expiry < CURRENT_DATE + {days}"""
+
+
+DAYS_LEFT = ascending(("red", None), ("orange", 0), ("yellow", 30), ("green", 90))
+
+
+def inventory_and_expiry() -> Json:
+    count_colours = ascending(("green", None), ("orange", 1))
+    return dashboard(
+        "stockwarden-inventory", "Stockwarden: inventory and expiry",
+        "Stock by zone, lots near expiry, lots on hold and items outside their stock "
+        "levels, from the hub's PostgreSQL (the same records as GET /api/v1/stock and "
+        "/api/v1/reports/expiry). Lots already expired count as expiring (days left below 0).",
+        [],
+        [
+            sql_stat("Lots expiring within 30 days", "Lots in stock whose expiry is "
+                     "less than 30 days away, or past.", count_expiring(30),
+                     thresholds=ascending(("green", None), ("red", 1))),
+            sql_stat("Lots expiring within 90 days", "Lots in stock whose expiry is "
+                     "less than 90 days away, or past.", count_expiring(90),
+                     thresholds=count_colours),
+            sql_stat("Lots on hold", "Lots in stock with quality status on hold "
+                     "(an excursion, a complaint): not to be picked.",
+                     f"""SELECT COUNT(DISTINCT lo.id) AS "Lots" {ON_HAND}
+                     AND lo.qc_status = 'on_hold'""", thresholds=count_colours),
+            sql_stat("Items below minimum", "Items whose stock on hand is below their "
+                     "minimum stock level.",
+                     f"""SELECT COUNT(*) AS "Items" FROM ({ITEM_STOCK}
+                     HAVING COALESCE(SUM(b.quantity), 0) < i.min_stock) below""",
+                     thresholds=ascending(("green", None), ("red", 1))),
+            panel("barchart", "Stock by zone", "Units on hand per zone, and how many of "
+                  "them are held (returns, stocktake or quality hold).",
+                  [sql("""SELECT z.code AS "Zone", SUM(b.quantity) AS "On hand",
+                       SUM(b.held) AS "Held" """ + ON_HAND
+                       + """GROUP BY z.code ORDER BY z.code""")],
+                  width=12, height=9, defaults={"unit": "none"},
+                  options={"orientation": "horizontal", "xField": "Zone",
+                           "legend": {"displayMode": "list", "placement": "bottom"}}),
+            sql_table("Held lots", "Each lot on hold with its reason and where it lies.",
+                      """SELECT i.sku AS "Item", lo.lot_number AS "Lot",
+                      lo.qc_reason AS "Reason", lo.expiry AS "Expiry",
+                      string_agg(DISTINCT z.code, ', ') AS "Zones",
+                      SUM(b.quantity) AS "On hand" """ + ON_HAND
+                      + """AND lo.qc_status = 'on_hold'
+                      GROUP BY i.sku, lo.lot_number, lo.qc_reason, lo.expiry
+                      ORDER BY i.sku, lo.lot_number""", height=9),
+            sql_table("Expiring within 30 days", "Lots in stock expiring within 30 days "
+                      "(or expired), the soonest first.", expiring(30),
+                      overrides=[color_by("Days left", DAYS_LEFT)]),
+            sql_table("Expiring within 90 days", "Lots in stock expiring within 90 days "
+                      "(or expired), the soonest first.", expiring(90),
+                      overrides=[color_by("Days left", DAYS_LEFT)]),
+            sql_table("Items to reorder", "Items to reorder: stock on hand below the "
+                      "item's minimum.", f"""{ITEM_STOCK}
+                      HAVING COALESCE(SUM(b.quantity), 0) < i.min_stock ORDER BY i.sku"""),
+            sql_table("Items above maximum", "Overstock: stock on hand above the item's "
+                      "maximum.", f"""{ITEM_STOCK}
+                      HAVING COALESCE(SUM(b.quantity), 0) > i.max_stock ORDER BY i.sku"""),
+        ],
+        time_from="now-24h",
+    )
+
+
+OPEN_ALARMS = """
+SELECT raised_at AS "Raised", severity AS "Severity", state AS "State", rule AS "Rule",
+  subject AS "Subject", zone AS "Zone", message AS "Message", acked_by AS "Acknowledged by",
+  EXTRACT(EPOCH FROM now() - raised_at) AS "Open for"
+FROM alarms WHERE state <> 'closed' ORDER BY raised_at DESC
+"""
+
+
+def alarms() -> Json:
+    counted = ascending(("green", None), ("red", 1))
+    return dashboard(
+        "stockwarden-alarms", "Stockwarden: alarms",
+        "The alarm engine's records in the hub's PostgreSQL: open alarms, acknowledgement, "
+        "time to acknowledge and failed notifications (GET /api/v1/alarms is the same).",
+        [],
+        [
+            sql_stat("Active, not acknowledged", "Open alarms nobody has acknowledged yet.",
+                     """SELECT COUNT(*) AS "Alarms" FROM alarms WHERE state = 'active'""",
+                     thresholds=counted),
+            sql_stat("Acknowledged", "Open alarms acknowledged but not yet cleared.",
+                     """SELECT COUNT(*) AS "Alarms" FROM alarms WHERE state = 'acknowledged'""",
+                     thresholds=ascending(("green", None), ("orange", 1))),
+            sql_stat("Mean time to acknowledge", "From raising to acknowledgement, over "
+                     "the alarms raised in the range that were acknowledged.",
+                     """SELECT AVG(EXTRACT(EPOCH FROM acked_at - raised_at)) AS "Mean"
+                     FROM alarms WHERE acked_at IS NOT NULL AND $__timeFilter(raised_at)""",
+                     unit="s", thresholds=ascending(("green", None), ("orange", 900),
+                                                    ("red", 3600))),
+            sql_stat("Notifications failed", "Notifications in the range that could not "
+                     "be delivered after every retry: check the routes' URLs.",
+                     """SELECT COUNT(*) AS "Failed" FROM alarm_notifications
+                     WHERE status = 'failed' AND $__timeFilter(at)""", thresholds=counted),
+            sql_table("Open alarms", "Active, acknowledged and cleared-but-unacknowledged "
+                      "alarms, the newest first.", OPEN_ALARMS, width=24,
+                      overrides=[{"matcher": {"id": "byName", "options": "Open for"},
+                                  "properties": [{"id": "unit", "value": "s"}]}]),
+            sql_table("Time to acknowledge", "Each alarm raised in the range and "
+                      "acknowledged: by whom and how long it took.",
+                      """SELECT raised_at AS "Raised", rule AS "Rule", subject AS "Subject",
+                      acked_by AS "Acknowledged by",
+                      EXTRACT(EPOCH FROM acked_at - raised_at) AS "Time to acknowledge"
+                      FROM alarms WHERE acked_at IS NOT NULL AND $__timeFilter(raised_at)
+                      ORDER BY raised_at DESC""",
+                      overrides=[{"matcher": {"id": "byName", "options": "Time to acknowledge"},
+                                  "properties": [{"id": "unit", "value": "s"}]}]),
+            sql_table("Failed notifications", "Each notification that failed in the "
+                      "range, with the error the notifier reported.",
+                      """SELECT at AS "At", route AS "Route", "group" AS "Group",
+                      target AS "Target", title AS "Title", attempts AS "Attempts",
+                      error AS "Error" FROM alarm_notifications
+                      WHERE status = 'failed' AND $__timeFilter(at) ORDER BY at DESC"""),
+        ],
+        time_from="now-7d",
+    )
+
+
 def render() -> dict[str, str]:
     """File name -> JSON text, exactly as written to dashboards/json/."""
-    boards = {"storage-conditions.json": storage_conditions(), "hub-health.json": hub_health()}
+    boards = {"storage-conditions.json": storage_conditions(), "hub-health.json": hub_health(),
+              "inventory-expiry.json": inventory_and_expiry(), "alarms.json": alarms()}
     return {name: json.dumps(board, indent=2, ensure_ascii=False) + "\n"
             for name, board in boards.items()}
 
