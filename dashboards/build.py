@@ -2,14 +2,16 @@
 
 The JSON files are what Grafana loads and they are committed; this script exists so
 that the panels share one datasource reference, one label selector and one layout
-rule instead of a hand-edited copy each. After a change:
+rule instead of a hand-edited copy each (the blocks are in dashboards/panels.py, the
+PostgreSQL-only dashboards in dashboards/records.py). After a change:
 
     python -m dashboards.build           # rewrite dashboards/json/*.json
     python -m dashboards.build --check   # exit 1 if the committed files are stale
 
 Series come from ingest/lineproto.py (`reading_<quantity>{site,gateway,sensor,zone}`,
-`reading_quality`) and ingest/metrics.py (`stockwarden_*`, scraped from the hub's
-/metrics, so they carry the scraper's `job` and `instance` labels).
+`reading_quality`, `zone_limits_value{zone,quantity,bound}`) and ingest/metrics.py
+(`stockwarden_*`, scraped from the hub's /metrics, so they carry the scraper's `job`
+and `instance` labels); tables and annotations from the hub's PostgreSQL.
 """
 
 from __future__ import annotations
@@ -17,16 +19,29 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
-Json = dict[str, Any]
+from dashboards.panels import (
+    DATASOURCE,
+    PG,
+    Json,
+    annotation,
+    ascending,
+    color_by,
+    dashboard,
+    limit_lines,
+    sql_table,
+    stat,
+    table,
+    target,
+    timeseries,
+    value_map,
+    variable,
+)
+from dashboards.records import alarms, inventory_and_expiry
+
+__all__ = ["DATASOURCE", "PG", "render"]
 
 OUT_DIR = Path(__file__).resolve().parent / "json"
-SCHEMA_VERSION = 39
-# Must equal the uid in provisioning/datasources/stockwarden.yaml (a test checks it):
-# a uid survives renaming the datasource, a name does not.
-DATASOURCE: Json = {"type": "prometheus", "uid": "stockwarden-vm"}
-TAG = "stockwarden"
 
 READINGS = 'zone=~"$zone",sensor=~"$sensor"'
 HUB = 'job=~"$job",instance=~"$instance"'
@@ -35,187 +50,10 @@ HUB = 'job=~"$job",instance=~"$instance"'
 LAST_SEEN_WINDOW = "7d"
 SILENT_AFTER_S = 600
 
-# The PostgreSQL datasource (provisioning/datasources/stockwarden.yaml): the hub's
-# own records (zones, stock, alarms, excursions, gateway status). Grafana 10.3+ names
-# its built-in PostgreSQL plugin `grafana-postgresql-datasource`.
-PG: Json = {"type": "grafana-postgresql-datasource", "uid": "stockwarden-pg"}
 # A zone's limits, written by the hub every minute (ingest/zone_limits.py).
 LIMITS = "zone_limits_value"
 # The zone variable as a PostgreSQL regular expression: "(a|b)", or ".*" for All.
 ZONE_SQL = "'^${zone:regex}$'"
-
-
-def sql(query: str, *, kind: str = "table", ref: str = "A") -> Json:
-    """A raw SQL query against the hub's PostgreSQL, with Grafana's macros
-    ($__timeFilter(col), $__timeFrom(), $__timeTo())."""
-    return {"refId": ref, "datasource": PG, "editorMode": "code", "rawQuery": True,
-            "format": kind, "rawSql": " ".join(query.split())}
-
-
-def target(expr: str, legend: str = "", *, instant: bool = False, ref: str = "A") -> Json:
-    return {
-        "refId": ref,
-        "datasource": DATASOURCE,
-        "editorMode": "code",
-        "expr": expr,
-        "legendFormat": legend or "__auto",
-        "range": not instant,
-        "instant": instant,
-    }
-
-
-def ascending(*steps: tuple[str, float | None]) -> Json:
-    return {
-        "mode": "absolute",
-        "steps": [{"color": color, "value": value} for color, value in steps],
-    }
-
-
-def refs(targets: list[Json]) -> list[Json]:
-    """Gives the targets of one panel the refIds A, B, C ... in order."""
-    return [{**t, "refId": chr(ord("A") + i)} for i, t in enumerate(targets)]
-
-
-def panel(kind: str, title: str, description: str, targets: list[Json], *,
-          width: int, height: int, defaults: Json | None = None,
-          options: Json | None = None, transformations: list[Json] | None = None,
-          overrides: list[Json] | None = None) -> Json:
-    return {
-        "type": kind,
-        "title": title,
-        "description": description,
-        "datasource": targets[0]["datasource"],
-        "targets": refs(targets),
-        "fieldConfig": {"defaults": defaults or {}, "overrides": overrides or []},
-        "options": options or {},
-        **({"transformations": transformations} if transformations else {}),
-        "gridPos": {"w": width, "h": height},
-    }
-
-
-def timeseries(title: str, description: str, targets: list[Json], *, unit: str,
-               thresholds: Json | None = None, width: int = 12, height: int = 9,
-               overrides: list[Json] | None = None) -> Json:
-    custom: Json = {"lineWidth": 1, "fillOpacity": 0, "showPoints": "never"}
-    defaults: Json = {"unit": unit, "color": {"mode": "palette-classic"}, "custom": custom}
-    if thresholds:
-        defaults["thresholds"] = thresholds
-        custom["thresholdsStyle"] = {"mode": "line+area"}
-    return panel(
-        "timeseries", title, description, targets, width=width, height=height,
-        defaults=defaults, overrides=overrides,
-        options={
-            "legend": {"displayMode": "table", "placement": "bottom",
-                       "calcs": ["min", "max", "lastNotNull"]},
-            "tooltip": {"mode": "multi", "sort": "desc"},
-        },
-    )
-
-
-def stat(title: str, description: str, targets: list[Json], *, unit: str,
-         thresholds: Json, mappings: list[Json] | None = None,
-         width: int = 6, height: int = 5, no_value: str | None = None) -> Json:
-    # `no_value` rather than `or vector(0)` in the query: an empty answer then still
-    # means "nothing matched", and a misspelled query cannot pass for a zero.
-    defaults: Json = {"unit": unit, "thresholds": thresholds, "mappings": mappings or [],
-                      "color": {"mode": "thresholds"}}
-    if no_value is not None:
-        defaults["noValue"] = no_value
-    return panel(
-        "stat", title, description, targets, width=width, height=height,
-        defaults=defaults,
-        options={
-            "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
-            "colorMode": "background", "graphMode": "none", "textMode": "value_and_name",
-            "orientation": "auto", "justifyMode": "auto",
-        },
-    )
-
-
-def table(title: str, description: str, targets: list[Json], *, columns: dict[str, str],
-          unit: str, thresholds: Json, width: int = 12, height: int = 9,
-          sort_by: str | None = None) -> Json:
-    """One row per sensor: instant queries merged on their labels, `columns` renames
-    the value columns ("Value #A" ...) and drops the labels nobody needs here."""
-    hidden = {"Time": True, "__name__": True, "site": True, "job": True}
-    return panel(
-        "table", title, description,
-        # One row per series with its labels as columns, instead of one frame each.
-        [{**t, "format": "table"} for t in targets], width=width, height=height,
-        defaults={"unit": unit, "thresholds": thresholds, "decimals": 1,
-                  "custom": {"cellOptions": {"type": "color-text"}}},
-        options={"showHeader": True,
-                 "sortBy": [{"displayName": sort_by, "desc": True}] if sort_by else []},
-        transformations=[
-            {"id": "merge", "options": {}},
-            {"id": "organize", "options": {"excludeByName": hidden, "renameByName": columns}},
-        ],
-    )
-
-
-def value_map(*states: tuple[int, str, str]) -> list[Json]:
-    return [{"type": "value", "options": {
-        str(value): {"text": text, "color": color, "index": i}
-        for i, (value, text, color) in enumerate(states)}}]
-
-
-def variable(name: str, label: str, metric: str, selector: str = "") -> Json:
-    query = f"label_values({metric}{{{selector}}}, {name})" if selector else \
-        f"label_values({metric}, {name})"
-    return {
-        "name": name, "label": label, "type": "query", "datasource": DATASOURCE,
-        "query": query, "definition": query,
-        # Refresh on time range change: sensors come and go.
-        "refresh": 2, "sort": 1, "multi": True, "includeAll": True,
-        # ".*" instead of a list of every value keeps the query short with many sensors.
-        "allValue": ".*",
-        "current": {"selected": True, "text": ["All"], "value": ["$__all"]},
-        "hide": 0, "regex": "", "options": [], "skipUrlSync": False,
-    }
-
-
-def layout(panels: list[Json]) -> list[Json]:
-    """Numbers the panels and places them left to right in rows 24 units wide."""
-    x = y = row_height = 0
-    placed = []
-    for number, item in enumerate(panels, start=1):
-        w, h = item["gridPos"]["w"], item["gridPos"]["h"]
-        if x + w > 24:
-            x, y, row_height = 0, y + row_height, 0
-        placed.append({**item, "id": number, "gridPos": {"x": x, "y": y, "w": w, "h": h}})
-        x, row_height = x + w, max(row_height, h)
-    return placed
-
-
-def dashboard(uid: str, title: str, description: str, variables: list[Json],
-              panels: list[Json], *, time_from: str) -> Json:
-    return {
-        "uid": uid,
-        "title": title,
-        "description": description,
-        "tags": [TAG],
-        "schemaVersion": SCHEMA_VERSION,
-        "version": 1,
-        "editable": True,
-        "graphTooltip": 1,
-        "timezone": "",
-        "time": {"from": time_from, "to": "now"},
-        "refresh": "1m",
-        "annotations": {"list": []},
-        "links": [{"title": "Stockwarden", "type": "dashboards", "tags": [TAG],
-                   "asDropdown": True, "includeVars": False, "keepTime": True}],
-        "templating": {"list": variables},
-        "panels": layout(panels),
-    }
-
-
-def limit_lines(ref: str) -> list[Json]:
-    """The limits drawn as dashed red lines, not as readings."""
-    return [{"matcher": {"id": "byFrameRefID", "options": ref}, "properties": [
-        {"id": "color", "value": {"mode": "fixed", "fixedColor": "red"}},
-        {"id": "custom.lineStyle", "value": {"fill": "dash", "dash": [10, 10]}},
-        {"id": "custom.lineWidth", "value": 2},
-    ]}]
 
 
 def limits(quantity: str) -> Json:
@@ -233,37 +71,6 @@ def outside_limits(quantity: str) -> str:
 
     return (f"({last} > on (zone) group_left() {bound('max', 'max')}) or "
             f"({last} < on (zone) group_left() {bound('min', 'min')})")
-
-
-def sql_table(title: str, description: str, query: str, *, width: int = 12,
-              height: int = 8, defaults: Json | None = None,
-              overrides: list[Json] | None = None) -> Json:
-    return panel("table", title, description, [sql(query)], width=width, height=height,
-                 defaults=defaults or {"custom": {"cellOptions": {"type": "auto"}}},
-                 options={"showHeader": True}, overrides=overrides)
-
-
-def sql_stat(title: str, description: str, query: str, *, thresholds: Json,
-             unit: str = "none", width: int = 6, height: int = 5) -> Json:
-    return panel(
-        "stat", title, description, [sql(query)], width=width, height=height,
-        defaults={"unit": unit, "thresholds": thresholds, "color": {"mode": "thresholds"}},
-        options={"reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
-                 "colorMode": "background", "graphMode": "none", "textMode": "value_and_name",
-                 "orientation": "auto", "justifyMode": "auto"},
-    )
-
-
-def color_by(column: str, thresholds: Json, unit: str = "none") -> Json:
-    return {"matcher": {"id": "byName", "options": column}, "properties": [
-        {"id": "unit", "value": unit}, {"id": "thresholds", "value": thresholds},
-        {"id": "custom.cellOptions", "value": {"type": "color-background"}}]}
-
-
-def annotation(name: str, color: str, query: str) -> Json:
-    """An annotation from the hub's PostgreSQL: columns time, timeend, text, tags."""
-    return {"name": name, "datasource": PG, "enable": True, "hide": False,
-            "iconColor": color, "target": sql(query, ref="Anno")}
 
 
 # An excursion or alarm is shown when its span overlaps the range; an open one
@@ -516,151 +323,6 @@ def hub_health() -> Json:
             ),
         ],
         time_from="now-6h",
-    )
-
-
-# Stock on hand per lot, with its item and the zone of each bin.
-ON_HAND = """
-FROM balances b JOIN lots lo ON lo.id = b.lot_id JOIN items i ON i.id = b.item_id
-  JOIN locations l ON l.id = b.location_id JOIN zones z ON z.id = l.zone_id
-WHERE b.quantity > 0
-"""
-ITEM_STOCK = """
-SELECT i.sku AS "Item", i.name AS "Name", COALESCE(SUM(b.quantity), 0) AS "On hand",
-  i.min_stock AS "Minimum", i.max_stock AS "Maximum"
-FROM items i LEFT JOIN balances b ON b.item_id = i.id
-GROUP BY i.id, i.sku, i.name, i.min_stock, i.max_stock
-"""
-
-
-def expiring(days: int) -> str:
-    return f"""
-SELECT i.sku AS "Item", lo.lot_number AS "Lot", lo.expiry AS "Expiry",
-  lo.expiry - CURRENT_DATE AS "Days left", lo.qc_status AS "Status",
-  string_agg(DISTINCT z.code, ', ') AS "Zones", SUM(b.quantity) AS "On hand"
-{ON_HAND} AND lo.expiry < CURRENT_DATE + {days}
-GROUP BY i.sku, lo.lot_number, lo.expiry, lo.qc_status ORDER BY lo.expiry, i.sku, lo.lot_number
-"""
-
-
-def count_expiring(days: int) -> str:
-    return f"""SELECT COUNT(DISTINCT lo.id) AS "Lots" {ON_HAND}
-AND lo.expiry < CURRENT_DATE + {days}"""
-
-
-DAYS_LEFT = ascending(("red", None), ("orange", 0), ("yellow", 30), ("green", 90))
-
-
-def inventory_and_expiry() -> Json:
-    count_colours = ascending(("green", None), ("orange", 1))
-    return dashboard(
-        "stockwarden-inventory", "Stockwarden: inventory and expiry",
-        "Stock by zone, lots near expiry, lots on hold and items outside their stock "
-        "levels, from the hub's PostgreSQL (the same records as GET /api/v1/stock and "
-        "/api/v1/reports/expiry). Lots already expired count as expiring (days left below 0).",
-        [],
-        [
-            sql_stat("Lots expiring within 30 days", "Lots in stock whose expiry is "
-                     "less than 30 days away, or past.", count_expiring(30),
-                     thresholds=ascending(("green", None), ("red", 1))),
-            sql_stat("Lots expiring within 90 days", "Lots in stock whose expiry is "
-                     "less than 90 days away, or past.", count_expiring(90),
-                     thresholds=count_colours),
-            sql_stat("Lots on hold", "Lots in stock with quality status on hold "
-                     "(an excursion, a complaint): not to be picked.",
-                     f"""SELECT COUNT(DISTINCT lo.id) AS "Lots" {ON_HAND}
-                     AND lo.qc_status = 'on_hold'""", thresholds=count_colours),
-            sql_stat("Items below minimum", "Items whose stock on hand is below their "
-                     "minimum stock level.",
-                     f"""SELECT COUNT(*) AS "Items" FROM ({ITEM_STOCK}
-                     HAVING COALESCE(SUM(b.quantity), 0) < i.min_stock) below""",
-                     thresholds=ascending(("green", None), ("red", 1))),
-            panel("barchart", "Stock by zone", "Units on hand per zone, and how many of "
-                  "them are held (returns, stocktake or quality hold).",
-                  [sql("""SELECT z.code AS "Zone", SUM(b.quantity) AS "On hand",
-                       SUM(b.held) AS "Held" """ + ON_HAND
-                       + """GROUP BY z.code ORDER BY z.code""")],
-                  width=12, height=9, defaults={"unit": "none"},
-                  options={"orientation": "horizontal", "xField": "Zone",
-                           "legend": {"displayMode": "list", "placement": "bottom"}}),
-            sql_table("Held lots", "Each lot on hold with its reason and where it lies.",
-                      """SELECT i.sku AS "Item", lo.lot_number AS "Lot",
-                      lo.qc_reason AS "Reason", lo.expiry AS "Expiry",
-                      string_agg(DISTINCT z.code, ', ') AS "Zones",
-                      SUM(b.quantity) AS "On hand" """ + ON_HAND
-                      + """AND lo.qc_status = 'on_hold'
-                      GROUP BY i.sku, lo.lot_number, lo.qc_reason, lo.expiry
-                      ORDER BY i.sku, lo.lot_number""", height=9),
-            sql_table("Expiring within 30 days", "Lots in stock expiring within 30 days "
-                      "(or expired), the soonest first.", expiring(30),
-                      overrides=[color_by("Days left", DAYS_LEFT)]),
-            sql_table("Expiring within 90 days", "Lots in stock expiring within 90 days "
-                      "(or expired), the soonest first.", expiring(90),
-                      overrides=[color_by("Days left", DAYS_LEFT)]),
-            sql_table("Items to reorder", "Items to reorder: stock on hand below the "
-                      "item's minimum.", f"""{ITEM_STOCK}
-                      HAVING COALESCE(SUM(b.quantity), 0) < i.min_stock ORDER BY i.sku"""),
-            sql_table("Items above maximum", "Overstock: stock on hand above the item's "
-                      "maximum.", f"""{ITEM_STOCK}
-                      HAVING COALESCE(SUM(b.quantity), 0) > i.max_stock ORDER BY i.sku"""),
-        ],
-        time_from="now-24h",
-    )
-
-
-OPEN_ALARMS = """
-SELECT raised_at AS "Raised", severity AS "Severity", state AS "State", rule AS "Rule",
-  subject AS "Subject", zone AS "Zone", message AS "Message", acked_by AS "Acknowledged by",
-  EXTRACT(EPOCH FROM now() - raised_at) AS "Open for"
-FROM alarms WHERE state <> 'closed' ORDER BY raised_at DESC
-"""
-
-
-def alarms() -> Json:
-    counted = ascending(("green", None), ("red", 1))
-    return dashboard(
-        "stockwarden-alarms", "Stockwarden: alarms",
-        "The alarm engine's records in the hub's PostgreSQL: open alarms, acknowledgement, "
-        "time to acknowledge and failed notifications (GET /api/v1/alarms is the same).",
-        [],
-        [
-            sql_stat("Active, not acknowledged", "Open alarms nobody has acknowledged yet.",
-                     """SELECT COUNT(*) AS "Alarms" FROM alarms WHERE state = 'active'""",
-                     thresholds=counted),
-            sql_stat("Acknowledged", "Open alarms acknowledged but not yet cleared.",
-                     """SELECT COUNT(*) AS "Alarms" FROM alarms WHERE state = 'acknowledged'""",
-                     thresholds=ascending(("green", None), ("orange", 1))),
-            sql_stat("Mean time to acknowledge", "From raising to acknowledgement, over "
-                     "the alarms raised in the range that were acknowledged.",
-                     """SELECT AVG(EXTRACT(EPOCH FROM acked_at - raised_at)) AS "Mean"
-                     FROM alarms WHERE acked_at IS NOT NULL AND $__timeFilter(raised_at)""",
-                     unit="s", thresholds=ascending(("green", None), ("orange", 900),
-                                                    ("red", 3600))),
-            sql_stat("Notifications failed", "Notifications in the range that could not "
-                     "be delivered after every retry: check the routes' URLs.",
-                     """SELECT COUNT(*) AS "Failed" FROM alarm_notifications
-                     WHERE status = 'failed' AND $__timeFilter(at)""", thresholds=counted),
-            sql_table("Open alarms", "Active, acknowledged and cleared-but-unacknowledged "
-                      "alarms, the newest first.", OPEN_ALARMS, width=24,
-                      overrides=[{"matcher": {"id": "byName", "options": "Open for"},
-                                  "properties": [{"id": "unit", "value": "s"}]}]),
-            sql_table("Time to acknowledge", "Each alarm raised in the range and "
-                      "acknowledged: by whom and how long it took.",
-                      """SELECT raised_at AS "Raised", rule AS "Rule", subject AS "Subject",
-                      acked_by AS "Acknowledged by",
-                      EXTRACT(EPOCH FROM acked_at - raised_at) AS "Time to acknowledge"
-                      FROM alarms WHERE acked_at IS NOT NULL AND $__timeFilter(raised_at)
-                      ORDER BY raised_at DESC""",
-                      overrides=[{"matcher": {"id": "byName", "options": "Time to acknowledge"},
-                                  "properties": [{"id": "unit", "value": "s"}]}]),
-            sql_table("Failed notifications", "Each notification that failed in the "
-                      "range, with the error the notifier reported.",
-                      """SELECT at AS "At", route AS "Route", "group" AS "Group",
-                      target AS "Target", title AS "Title", attempts AS "Attempts",
-                      error AS "Error" FROM alarm_notifications
-                      WHERE status = 'failed' AND $__timeFilter(at) ORDER BY at DESC"""),
-        ],
-        time_from="now-7d",
     )
 
 
