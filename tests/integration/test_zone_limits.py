@@ -57,9 +57,12 @@ def test_a_limit_change_shows_from_its_time_on(db_url: str, victoria: VictoriaMe
     with sessions() as session:
         assert session.scalar(select(func.sum(TsOutbox.line_count))) == 10 * 4 + 10 * 3
     sink = InfluxWriteSink(victoria.url, "token", "stockwarden", "stockwarden", 10.0)
-    writer = OutboxWriter(sessions, sink, IngestMetrics(CollectorRegistry()))
+    metrics = IngestMetrics(CollectorRegistry())
+    writer = OutboxWriter(sessions, sink, metrics)
     while writer.drain_once():
         pass
+    # Limits are not readings: the hub-health count of readings written stays put.
+    assert metrics.readings_written._value.get() == 0
     sink.close()
     victoria.flush()
 
