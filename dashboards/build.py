@@ -2,14 +2,16 @@
 
 The JSON files are what Grafana loads and they are committed; this script exists so
 that the panels share one datasource reference, one label selector and one layout
-rule instead of a hand-edited copy each. After a change:
+rule instead of a hand-edited copy each (the blocks are in dashboards/panels.py, the
+PostgreSQL-only dashboards in dashboards/records.py). After a change:
 
     python -m dashboards.build           # rewrite dashboards/json/*.json
     python -m dashboards.build --check   # exit 1 if the committed files are stale
 
 Series come from ingest/lineproto.py (`reading_<quantity>{site,gateway,sensor,zone}`,
-`reading_quality`) and ingest/metrics.py (`stockwarden_*`, scraped from the hub's
-/metrics, so they carry the scraper's `job` and `instance` labels).
+`reading_quality`, `zone_limits_value{zone,quantity,bound}`) and ingest/metrics.py
+(`stockwarden_*`, scraped from the hub's /metrics, so they carry the scraper's `job`
+and `instance` labels); tables and annotations from the hub's PostgreSQL.
 """
 
 from __future__ import annotations
@@ -17,16 +19,29 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
-Json = dict[str, Any]
+from dashboards.panels import (
+    DATASOURCE,
+    PG,
+    Json,
+    annotation,
+    ascending,
+    color_by,
+    dashboard,
+    limit_lines,
+    sql_table,
+    stat,
+    table,
+    target,
+    timeseries,
+    value_map,
+    variable,
+)
+from dashboards.records import alarms, inventory_and_expiry
+
+__all__ = ["DATASOURCE", "PG", "render"]
 
 OUT_DIR = Path(__file__).resolve().parent / "json"
-SCHEMA_VERSION = 39
-# Must equal the uid in provisioning/datasources/stockwarden.yaml (a test checks it):
-# a uid survives renaming the datasource, a name does not.
-DATASOURCE: Json = {"type": "prometheus", "uid": "stockwarden-vm"}
-TAG = "stockwarden"
 
 READINGS = 'zone=~"$zone",sensor=~"$sensor"'
 HUB = 'job=~"$job",instance=~"$instance"'
@@ -35,195 +50,79 @@ HUB = 'job=~"$job",instance=~"$instance"'
 LAST_SEEN_WINDOW = "7d"
 SILENT_AFTER_S = 600
 
-# Default bands: the cold chain (2-8 °C) and the usual humidity class (35-75 %RH).
-# Grafana thresholds cannot follow a variable, so the band is fixed per panel; the
-# hub holds each zone's real storage class and raises the alarms from it.
-COLD_CHAIN_C = (2.0, 8.0)
-HUMIDITY_PCT = (35.0, 75.0)
-
-STORAGE_CLASS_NOTE = (
-    "The shaded band is the {band} class. The exact limits of a zone come from its "
-    "storage class in the hub (GET /api/v1/zones), which also raises the excursion "
-    "alarms; for a zone of another class (e.g. 15-25 °C) read the band as a guide only."
-)
+# A zone's limits, written by the hub every minute (ingest/zone_limits.py).
+LIMITS = "zone_limits_value"
+# The zone variable as a PostgreSQL regular expression: "(a|b)", or ".*" for All.
+ZONE_SQL = "'^${zone:regex}$'"
 
 
-def target(expr: str, legend: str = "", *, instant: bool = False, ref: str = "A") -> Json:
-    return {
-        "refId": ref,
-        "datasource": DATASOURCE,
-        "editorMode": "code",
-        "expr": expr,
-        "legendFormat": legend or "__auto",
-        "range": not instant,
-        "instant": instant,
-    }
+def limits(quantity: str) -> Json:
+    return target(f'max by (zone, bound)({LIMITS}{{zone=~"$zone",quantity="{quantity}"}})',
+                  "{{zone}} {{bound}} limit")
 
 
-def band(low: float, high: float) -> Json:
-    return {
-        "mode": "absolute",
-        "steps": [
-            {"color": "red", "value": None},
-            {"color": "green", "value": low},
-            {"color": "red", "value": high},
-        ],
-    }
+def outside_limits(quantity: str) -> str:
+    """Sensors whose last value (15 min) lies outside their zone's current limits."""
+    last = f"last_over_time(reading_{quantity}{{{READINGS}}}[15m])"
+
+    def bound(which: str, agg: str) -> str:
+        return (f'{agg} by (zone)(last_over_time({LIMITS}{{zone=~"$zone",'
+                f'quantity="{quantity}",bound="{which}"}}[5m]))')
+
+    return (f"({last} > on (zone) group_left() {bound('max', 'max')}) or "
+            f"({last} < on (zone) group_left() {bound('min', 'min')})")
 
 
-def ascending(*steps: tuple[str, float | None]) -> Json:
-    return {
-        "mode": "absolute",
-        "steps": [{"color": color, "value": value} for color, value in steps],
-    }
-
-
-def refs(targets: list[Json]) -> list[Json]:
-    """Gives the targets of one panel the refIds A, B, C ... in order."""
-    return [{**t, "refId": chr(ord("A") + i)} for i, t in enumerate(targets)]
-
-
-def panel(kind: str, title: str, description: str, targets: list[Json], *,
-          width: int, height: int, defaults: Json | None = None,
-          options: Json | None = None, transformations: list[Json] | None = None) -> Json:
-    return {
-        "type": kind,
-        "title": title,
-        "description": description,
-        "datasource": DATASOURCE,
-        "targets": refs(targets),
-        "fieldConfig": {"defaults": defaults or {}, "overrides": []},
-        "options": options or {},
-        **({"transformations": transformations} if transformations else {}),
-        "gridPos": {"w": width, "h": height},
-    }
-
-
-def timeseries(title: str, description: str, targets: list[Json], *, unit: str,
-               thresholds: Json | None = None, width: int = 12, height: int = 9) -> Json:
-    custom: Json = {"lineWidth": 1, "fillOpacity": 0, "showPoints": "never"}
-    defaults: Json = {"unit": unit, "color": {"mode": "palette-classic"}, "custom": custom}
-    if thresholds:
-        defaults["thresholds"] = thresholds
-        custom["thresholdsStyle"] = {"mode": "line+area"}
-    return panel(
-        "timeseries", title, description, targets, width=width, height=height,
-        defaults=defaults,
-        options={
-            "legend": {"displayMode": "table", "placement": "bottom",
-                       "calcs": ["min", "max", "lastNotNull"]},
-            "tooltip": {"mode": "multi", "sort": "desc"},
-        },
-    )
-
-
-def stat(title: str, description: str, targets: list[Json], *, unit: str,
-         thresholds: Json, mappings: list[Json] | None = None,
-         width: int = 6, height: int = 5, no_value: str | None = None) -> Json:
-    # `no_value` rather than `or vector(0)` in the query: an empty answer then still
-    # means "nothing matched", and a misspelled query cannot pass for a zero.
-    defaults: Json = {"unit": unit, "thresholds": thresholds, "mappings": mappings or [],
-                      "color": {"mode": "thresholds"}}
-    if no_value is not None:
-        defaults["noValue"] = no_value
-    return panel(
-        "stat", title, description, targets, width=width, height=height,
-        defaults=defaults,
-        options={
-            "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
-            "colorMode": "background", "graphMode": "none", "textMode": "value_and_name",
-            "orientation": "auto", "justifyMode": "auto",
-        },
-    )
-
-
-def table(title: str, description: str, targets: list[Json], *, columns: dict[str, str],
-          unit: str, thresholds: Json, width: int = 12, height: int = 9,
-          sort_by: str | None = None) -> Json:
-    """One row per sensor: instant queries merged on their labels, `columns` renames
-    the value columns ("Value #A" ...) and drops the labels nobody needs here."""
-    hidden = {"Time": True, "__name__": True, "site": True, "job": True}
-    return panel(
-        "table", title, description,
-        # One row per series with its labels as columns, instead of one frame each.
-        [{**t, "format": "table"} for t in targets], width=width, height=height,
-        defaults={"unit": unit, "thresholds": thresholds, "decimals": 1,
-                  "custom": {"cellOptions": {"type": "color-text"}}},
-        options={"showHeader": True,
-                 "sortBy": [{"displayName": sort_by, "desc": True}] if sort_by else []},
-        transformations=[
-            {"id": "merge", "options": {}},
-            {"id": "organize", "options": {"excludeByName": hidden, "renameByName": columns}},
-        ],
-    )
-
-
-def value_map(*states: tuple[int, str, str]) -> list[Json]:
-    return [{"type": "value", "options": {
-        str(value): {"text": text, "color": color, "index": i}
-        for i, (value, text, color) in enumerate(states)}}]
-
-
-def variable(name: str, label: str, metric: str, selector: str = "") -> Json:
-    query = f"label_values({metric}{{{selector}}}, {name})" if selector else \
-        f"label_values({metric}, {name})"
-    return {
-        "name": name, "label": label, "type": "query", "datasource": DATASOURCE,
-        "query": query, "definition": query,
-        # Refresh on time range change: sensors come and go.
-        "refresh": 2, "sort": 1, "multi": True, "includeAll": True,
-        # ".*" instead of a list of every value keeps the query short with many sensors.
-        "allValue": ".*",
-        "current": {"selected": True, "text": ["All"], "value": ["$__all"]},
-        "hide": 0, "regex": "", "options": [], "skipUrlSync": False,
-    }
-
-
-def layout(panels: list[Json]) -> list[Json]:
-    """Numbers the panels and places them left to right in rows 24 units wide."""
-    x = y = row_height = 0
-    placed = []
-    for number, item in enumerate(panels, start=1):
-        w, h = item["gridPos"]["w"], item["gridPos"]["h"]
-        if x + w > 24:
-            x, y, row_height = 0, y + row_height, 0
-        placed.append({**item, "id": number, "gridPos": {"x": x, "y": y, "w": w, "h": h}})
-        x, row_height = x + w, max(row_height, h)
-    return placed
-
-
-def dashboard(uid: str, title: str, description: str, variables: list[Json],
-              panels: list[Json], *, time_from: str) -> Json:
-    return {
-        "uid": uid,
-        "title": title,
-        "description": description,
-        "tags": [TAG],
-        "schemaVersion": SCHEMA_VERSION,
-        "version": 1,
-        "editable": True,
-        "graphTooltip": 1,
-        "timezone": "",
-        "time": {"from": time_from, "to": "now"},
-        "refresh": "1m",
-        "annotations": {"list": []},
-        "links": [{"title": "Stockwarden", "type": "dashboards", "tags": [TAG],
-                   "asDropdown": True, "includeVars": False, "keepTime": True}],
-        "templating": {"list": variables},
-        "panels": layout(panels),
-    }
+# An excursion or alarm is shown when its span overlaps the range; an open one
+# (no end yet) reaches to the range's end.
+EXCURSIONS = f"""
+SELECT start AS time, COALESCE("end", $__timeTo()) AS timeend,
+  'Excursion ' || sensor || ' ' || quantity || ' ' || side || ' limits, peak ' || peak
+    || CASE WHEN held_at IS NOT NULL THEN ', lots held' ELSE '' END AS text,
+  'excursion,' || zone || ',' || severity AS tags
+FROM excursions
+WHERE start <= $__timeTo() AND COALESCE("end", $__timeTo()) >= $__timeFrom()
+  AND zone ~ {ZONE_SQL}
+ORDER BY start
+"""
+ALARMS = f"""
+SELECT raised_at AS time, COALESCE(cleared_at, closed_at, $__timeTo()) AS timeend,
+  upper(severity) || ' ' || rule || ': ' || message
+    || COALESCE(' (acknowledged by ' || acked_by || ')', '') AS text,
+  'alarm,' || kind || ',' || severity AS tags
+FROM alarms
+WHERE raised_at <= $__timeTo() AND COALESCE(cleared_at, closed_at, $__timeTo()) >= $__timeFrom()
+  AND (zone IS NULL OR zone ~ {ZONE_SQL})
+ORDER BY raised_at
+"""
+GATEWAYS = """
+SELECT gateway AS "Gateway", site AS "Site", state AS "State", last_seen AS "Last seen",
+  EXTRACT(EPOCH FROM now() - last_seen) AS "Silent for",
+  outbox_depth AS "Outbox depth", outbox_dropped AS "Dropped", version AS "Version"
+FROM gateway_status ORDER BY gateway
+"""
+SENSORS = f"""
+SELECT s.id AS "Sensor", z.code AS "Zone", s.gateway AS "Gateway",
+  s.last_seen AS "Last seen", EXTRACT(EPOCH FROM now() - s.last_seen) AS "Silent for",
+  s.last_quality AS "Quality", s.last_error AS "Last error"
+FROM sensors s LEFT JOIN zones z ON z.id = s.zone_id
+WHERE z.code ~ {ZONE_SQL} ORDER BY s.last_seen
+"""
+SILENCE = ascending(("green", None), ("orange", SILENT_AFTER_S), ("red", 1800))
 
 
 def storage_conditions() -> Json:
     temperature = f"reading_temperature_c{{{READINGS}}}"
     humidity = f"reading_humidity_pct{{{READINGS}}}"
     quality = f"reading_quality{{{READINGS}}}"
-    cold = "2-8 °C cold-chain"
-    return dashboard(
+    limit_note = ("The dashed red lines are each zone's limits from its storage class, "
+                  "as the hub records them every minute: a change shows from its time on.")
+    board = dashboard(
         "stockwarden-conditions", "Stockwarden: storage conditions",
-        "Temperature and humidity per sensor and zone, from the hub's time-series store. "
-        "The compliance record (excursions, hourly statistics, mean kinetic temperature) "
-        "is kept by the hub in SQL; this dashboard is for watching.",
+        "Temperature and humidity per sensor and zone against each zone's own limits, "
+        "from the hub's time-series store; excursions and alarms marked from the hub's "
+        "PostgreSQL. The compliance record (excursions, hourly statistics, mean kinetic "
+        "temperature) is kept by the hub in SQL; this dashboard is for watching.",
         [
             variable("zone", "Zone", "reading_temperature_c"),
             variable("sensor", "Sensor", "reading_temperature_c", 'zone=~"$zone"'),
@@ -231,28 +130,35 @@ def storage_conditions() -> Json:
         [
             timeseries(
                 "Temperature", "Good and uncertain temperature readings per sensor. "
-                + STORAGE_CLASS_NOTE.format(band=cold),
-                [target(temperature, "{{zone}} / {{sensor}}")],
-                unit="celsius", thresholds=band(*COLD_CHAIN_C), width=16, height=10,
+                + limit_note,
+                [target(temperature, "{{zone}} / {{sensor}}"), limits("temperature_c")],
+                unit="celsius", width=16, height=10, overrides=limit_lines("B"),
             ),
             stat(
                 "Current temperature", "Last temperature of each sensor within 15 minutes; "
-                "a sensor without one is listed under Last seen. "
-                + STORAGE_CLASS_NOTE.format(band=cold),
+                "a sensor without one is listed under Last seen.",
                 [target(f"last_over_time({temperature}[15m])", "{{sensor}}", instant=True)],
-                unit="celsius", thresholds=band(*COLD_CHAIN_C), width=8, height=10,
+                unit="celsius", thresholds=ascending(("blue", None)), width=8, height=10,
             ),
             timeseries(
-                "Relative humidity", "Humidity readings per sensor. "
-                + STORAGE_CLASS_NOTE.format(band="35-75 %RH"),
-                [target(humidity, "{{zone}} / {{sensor}}")],
-                unit="humidity", thresholds=band(*HUMIDITY_PCT), width=16, height=10,
+                "Relative humidity", "Humidity readings per sensor. " + limit_note,
+                [target(humidity, "{{zone}} / {{sensor}}"), limits("humidity_pct")],
+                unit="humidity", width=16, height=10, overrides=limit_lines("B"),
             ),
             stat(
-                "Current humidity", "Last humidity of each sensor within 15 minutes. "
-                + STORAGE_CLASS_NOTE.format(band="35-75 %RH"),
+                "Current humidity", "Last humidity of each sensor within 15 minutes.",
                 [target(f"last_over_time({humidity}[15m])", "{{sensor}}", instant=True)],
-                unit="humidity", thresholds=band(*HUMIDITY_PCT), width=8, height=10,
+                unit="humidity", thresholds=ascending(("blue", None)), width=8, height=10,
+            ),
+            stat(
+                "Outside their zone's limits",
+                "Sensors whose last temperature or humidity (15 minutes) lies outside "
+                "their zone's current limits. The alarm engine decides whether that is "
+                "an excursion (see the Alarms dashboard).",
+                [target(f"count({outside_limits('temperature_c')} or "
+                        f"{outside_limits('humidity_pct')})", "outside", instant=True)],
+                unit="none", thresholds=ascending(("green", None), ("red", 1)),
+                width=6, height=9, no_value="0",
             ),
             table(
                 "Minimum and maximum over the range",
@@ -264,7 +170,7 @@ def storage_conditions() -> Json:
                  target(f"max_over_time({humidity}[$__range])", instant=True)],
                 columns={"Value #A": "Temperature min", "Value #B": "Temperature max",
                          "Value #C": "Humidity min", "Value #D": "Humidity max"},
-                unit="none", thresholds=ascending(("text", None)), width=12,
+                unit="none", thresholds=ascending(("text", None)), width=18,
             ),
             table(
                 "Last seen",
@@ -276,9 +182,7 @@ def storage_conditions() -> Json:
                  target(f"time() - tlast_over_time({temperature}[{LAST_SEEN_WINDOW}])",
                         instant=True)],
                 columns={"Value #A": "Since last message", "Value #B": "Since last value"},
-                unit="s", thresholds=ascending(("green", None), ("orange", SILENT_AFTER_S),
-                                               ("red", 1800)),
-                width=12, sort_by="Since last message",
+                unit="s", thresholds=SILENCE, width=12, sort_by="Since last message",
             ),
             stat(
                 "Silent sensors",
@@ -287,7 +191,7 @@ def storage_conditions() -> Json:
                 [target(f"count((time() - tlast_over_time({quality}[{LAST_SEEN_WINDOW}])) "
                         f"> {SILENT_AFTER_S})", "silent", instant=True)],
                 unit="none", thresholds=ascending(("green", None), ("red", 1)),
-                width=6, height=9, no_value="0",
+                width=4, height=9, no_value="0",
             ),
             stat(
                 "Bad readings",
@@ -298,11 +202,29 @@ def storage_conditions() -> Json:
                         instant=True)],
                 unit="percentunit", thresholds=ascending(("green", None), ("orange", 0.01),
                                                          ("red", 0.05)),
-                width=18, height=9,
+                width=8, height=9,
+            ),
+            sql_table(
+                "Gateways", "Each gateway's last status as the hub stored it (PostgreSQL): "
+                "online or offline (its last will), when last heard, its outbox (readings "
+                "waiting for the broker) and how many it had to drop when the outbox was full.",
+                GATEWAYS, overrides=[color_by("Silent for", SILENCE, "s"),
+                                     color_by("Dropped", ascending(("green", None),
+                                                                   ("red", 1)))],
+            ),
+            sql_table(
+                "Sensors", "Each sensor of the chosen zones as the hub's SQL knows it: last "
+                "message, its quality and the last error; the oldest first.",
+                SENSORS, overrides=[color_by("Silent for", SILENCE, "s")],
             ),
         ],
         time_from="now-24h",
     )
+    board["annotations"]["list"] = [
+        annotation("Excursions", "red", EXCURSIONS),
+        annotation("Alarms", "orange", ALARMS),
+    ]
+    return board
 
 
 def hub_health() -> Json:
@@ -406,7 +328,8 @@ def hub_health() -> Json:
 
 def render() -> dict[str, str]:
     """File name -> JSON text, exactly as written to dashboards/json/."""
-    boards = {"storage-conditions.json": storage_conditions(), "hub-health.json": hub_health()}
+    boards = {"storage-conditions.json": storage_conditions(), "hub-health.json": hub_health(),
+              "inventory-expiry.json": inventory_and_expiry(), "alarms.json": alarms()}
     return {name: json.dumps(board, indent=2, ensure_ascii=False) + "\n"
             for name, board in boards.items()}
 

@@ -35,3 +35,13 @@ def reading_line(reading: Reading, *, site: str, gateway: str, zone: str) -> str
         fields.extend(f"{name}={value!r}" for name, value in reading.quantities.items())
     millis = int(reading.ts.timestamp() * 1000)
     return f"{tags} {','.join(fields)} {millis}"
+
+
+LIMITS_MEASUREMENT = "zone_limits"
+
+
+def zone_limit_line(zone: str, quantity: str, bound: str, value: float, millis: int) -> str:
+    """One limit of one zone: VictoriaMetrics stores it as the series
+    `zone_limits_value{zone, quantity, bound}` (bound is min or max)."""
+    return (f"{LIMITS_MEASUREMENT},zone={escape_tag(zone)},quantity={quantity},bound={bound} "
+            f"value={float(value)!r} {millis}")

@@ -38,6 +38,7 @@ from ingest.metrics import IngestMetrics
 from ingest.settings import IngestSettings
 from ingest.store import Accepted, IngestStore, Outcome, Rejected, StatusUpdate
 from ingest.tsdb import InfluxWriteSink, LineSink, OutboxWriter
+from ingest.zone_limits import ZoneLimitSampler
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,10 @@ class IngestService:
             if sink is not None
             else None
         )
+        # Zone limits go where the readings go: only with a time-series store.
+        self.zone_limits = (
+            ZoneLimitSampler(sessions, wakeup=self.writer.wakeup) if self.writer else None
+        )
         self.subscriber = MqttSubscriber(
             settings.mqtt_url,
             client_id=settings.mqtt_client_id,
@@ -130,6 +135,8 @@ class IngestService:
         self.hooks.start()
         if self.writer:
             self.writer.start()
+        if self.zone_limits:
+            self.zone_limits.start()
         self._thread = threading.Thread(target=self._run, name="ingest", daemon=True)
         self._thread.start()
         self.subscriber.start()
@@ -142,6 +149,8 @@ class IngestService:
         if self._thread:
             self._thread.join(timeout=30)
         self.hooks.stop()
+        if self.zone_limits:
+            self.zone_limits.stop()
         if self.writer:
             self.writer.stop()
 

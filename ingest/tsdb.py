@@ -21,6 +21,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from edge.retry import Backoff, Stopped, first_line, retry
+from ingest.lineproto import LIMITS_MEASUREMENT
 from ingest.metrics import IngestMetrics
 from ingest.orm import TsOutbox
 
@@ -59,6 +60,9 @@ class InfluxWriteSink:
 
     def close(self) -> None:
         self._client.close()
+
+
+_LIMITS_PREFIX = LIMITS_MEASUREMENT + ","
 
 
 def _line_millis(line: str) -> int:
@@ -173,12 +177,15 @@ class OutboxWriter:
         self.metrics.write_seconds.observe(time.perf_counter() - started)
         with self.sessions() as session, session.begin():
             session.execute(delete(TsOutbox).where(TsOutbox.id.in_([row.id for row in batches])))
-        self.metrics.readings_written.inc(total)
+        # The zone-limit samples (ingest/zone_limits.py) travel the same way in batches
+        # of their own; they are neither readings nor late.
+        readings = [row for row in batches if not row.lines.startswith(_LIMITS_PREFIX)]
+        self.metrics.readings_written.inc(sum(row.line_count for row in readings))
         self.last_success = self.clock()
         # One observation per ingest batch, of its oldest reading: a conservative
         # figure that costs nothing per reading.
         now_ms = self.clock() * 1000
-        for row in batches:
+        for row in readings:
             first_line = row.lines[: row.lines.find("\n")] if row.line_count > 1 else row.lines
             self.metrics.lag_seconds.observe(max(0.0, (now_ms - _line_millis(first_line)) / 1000))
         self._refresh_depth()

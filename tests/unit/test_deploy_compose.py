@@ -128,6 +128,21 @@ def test_grafana_gets_the_datasource_url_and_the_shipped_provisioning(
     assert mounts[path] == "../dashboards/json"
 
 
+def test_grafana_gets_every_variable_its_datasources_expand(services: dict[str, dict]) -> None:
+    """Grafana has no ${VAR:-default}: a variable the compose file does not set
+    leaves a datasource without its host, user or password."""
+    text = (ROOT / "dashboards/provisioning/datasources/stockwarden.yaml").read_text()
+    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    wanted = set(re.findall(r"\$\{(\w+)\}", body))
+    assert {"STOCKWARDEN_VM_URL", "STOCKWARDEN_PG_PASSWORD"} <= wanted
+    env = services["grafana"]["environment"]
+    assert wanted <= env.keys()
+    assert env["STOCKWARDEN_PG_HOST"] == "postgres:5432"
+    assert env["STOCKWARDEN_PG_DATABASE"] == env["STOCKWARDEN_PG_USER"] == "stockwarden"
+    assert env["STOCKWARDEN_PG_PASSWORD"] == "${POSTGRES_PASSWORD}"
+    assert "postgres" in services["grafana"]["depends_on"]
+
+
 def test_the_hubs_environment_passes_the_production_checks(
     services: dict[str, dict], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,0 +1,102 @@
+"""Each zone's limits as time series, so that dashboards draw a zone's own band
+(and a change of limits from the time it was made) instead of a fixed one.
+
+Every minute the sampler reads the zones and their storage classes and spools one
+line per zone, quantity and bound into the time-series outbox (ingest/tsdb.py), in
+one transaction: while the store is away the samples wait there with the readings,
+nothing is lost. Timestamps are whole minutes, so a repeated sample (a restart
+within the minute, a replayed batch) is the same point. A zone without a storage
+class, or a class without a bound, has no series for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from edge.retry import first_line
+from ingest.lineproto import zone_limit_line
+from ingest.orm import TsOutbox
+from kernel.orm import StorageClass, Zone
+
+log = logging.getLogger(__name__)
+
+SAMPLE_EVERY_S = 60.0
+
+# (quantity as in the readings' series, bound, storage-class column)
+LIMITS = (
+    ("temperature_c", "min", StorageClass.temp_min_c),
+    ("temperature_c", "max", StorageClass.temp_max_c),
+    ("humidity_pct", "min", StorageClass.humidity_min_pct),
+    ("humidity_pct", "max", StorageClass.humidity_max_pct),
+)
+
+
+def minute_millis(at: datetime) -> int:
+    return int(at.timestamp()) // 60 * 60_000
+
+
+class ZoneLimitSampler:
+    def __init__(self, sessions: sessionmaker[Session], *, wakeup: threading.Event | None = None,
+                 every_s: float = SAMPLE_EVERY_S,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.sessions = sessions
+        self.wakeup = wakeup
+        self.every_s = every_s
+        self.clock = clock
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last_error: str | None = None
+
+    def lines(self, session: Session, at: datetime) -> list[str]:
+        millis = minute_millis(at)
+        rows = session.execute(
+            select(Zone.code, *(column for _, _, column in LIMITS))
+            .join(StorageClass, Zone.storage_class_id == StorageClass.id)
+            .order_by(Zone.code)
+        )
+        return [
+            zone_limit_line(row[0], quantity, bound, value, millis)
+            for row in rows
+            for (quantity, bound, _), value in zip(LIMITS, row[1:], strict=True)
+            if value is not None
+        ]
+
+    def sample_once(self) -> int:
+        """Spools the current limits of every zone. Returns the lines spooled."""
+        now = self.clock()
+        with self.sessions() as session, session.begin():
+            lines = self.lines(session, now)
+            if lines:
+                session.add(TsOutbox(created_at=now, line_count=len(lines),
+                                     lines="\n".join(lines)))
+        if lines and self.wakeup is not None:
+            self.wakeup.set()
+        return len(lines)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="zone-limits", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self.sample_once()
+                self.last_error = None
+            except Exception as exc:  # the database is away: try again next minute
+                message = first_line(exc)
+                if message != self.last_error:
+                    log.warning("zone limits not sampled", extra={"error": message})
+                self.last_error = message
+            self._stopping.wait(self.every_s)
