@@ -24,7 +24,7 @@ from sqlalchemy import Engine, text
 
 from alerts.orm import Alarm, Excursion, Notification
 from edge import wire
-from ingest.mqtt import Delivery
+from edge.mqtt_client import Delivery
 from ingest.service import IngestService
 from ingest.settings import ingest_settings
 from kernel.actors import Role
