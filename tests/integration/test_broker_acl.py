@@ -310,7 +310,7 @@ def test_debians_mosquitto_with_the_shipped_conf_d_file_applies_the_acl(tmp_path
     as /etc/mosquitto/conf.d/stockwarden.conf, the files of broker-acl --out
     /etc/mosquitto/stockwarden."""
     if not DEBIAN_MAIN_CONF.is_file():
-        pytest.skip(f"{DEBIAN_MAIN_CONF} is missing: not Debian's mosquitto package")
+        pytest.skip(reason=f"{DEBIAN_MAIN_CONF} is missing: not Debian's mosquitto package")
     accounts = tmp_path / "stockwarden"
     write_broker_files(load_accounts(accounts_file(tmp_path)), accounts / "passwd",
                        accounts / "acl", environ={"GW_B_PASSWORD": PASSWORDS["gw-b"]})

