@@ -125,12 +125,13 @@ def test_a_time_series_store_outage_spools_and_replays_every_reading(
     hub = hub_factory(pg_url, mosquitto.url, fresh_victoria.url)
     ingest = hub.ingest
     gateway = f"gw-outage-{next(_ids)}"
-    with Feed(mosquitto.port, gateway, total=400, rate=10) as feed:
+    with Feed(mosquitto.port, gateway, total=400, rate=25) as feed:
         wait_until(lambda: feed.sent >= 50, what="50 sent")
         fresh_victoria.stop()
         outage_started = time.monotonic()
         wait_until(lambda: not ingest.writer.health()["ok"], timeout=20, what="outage noticed")
-        while time.monotonic() - outage_started < 30:
+        # Long enough for the writer's backoff to grow past its first steps.
+        while time.monotonic() - outage_started < 12:
             time.sleep(0.5)
         spooled = ingest.metrics.spool_lines._value.get()
         assert spooled > 100  # readings kept waiting on disk meanwhile
