@@ -60,6 +60,7 @@ class Service:
 
     name = "service"
     ready_timeout = 30.0
+    stop_signal: int = signal.SIGTERM
 
     def __init__(self, workdir: Path, port: int | None = None) -> None:
         self.workdir = workdir
@@ -94,9 +95,9 @@ class Service:
             raise RuntimeError(f"{self.name} exited with {self.process.returncode}")
         return self.ready()
 
-    def stop(self, sig: int = signal.SIGTERM) -> None:
+    def stop(self, sig: int | None = None) -> None:
         if self.process and self.process.poll() is None:
-            self.process.send_signal(sig)
+            self.process.send_signal(sig or self.stop_signal)
             try:
                 self.process.wait(15)
             except subprocess.TimeoutExpired:
@@ -202,6 +203,8 @@ class Postgres(Service):
 
     name = "postgres"
     ready_timeout = 60.0
+    # Fast shutdown: SIGTERM's smart shutdown waits for every client to disconnect.
+    stop_signal = signal.SIGINT
 
     def __init__(self, workdir: Path, port: int | None = None) -> None:
         # pytest's temp folders are private to root: use a folder the server user can reach.
