@@ -1,124 +1,204 @@
-"""Inventory benchmark on PostgreSQL: receive and dispatch over HTTP with 32
-concurrent clients, pgbench's TPC-B-like tps as the database's ceiling, and
-allocation time for one item with 1,000 lots among 1,000 vs 1,000,000 lots.
+"""Inventory over HTTP on PostgreSQL: receive and dispatch with 32 closed-loop clients,
+an open-loop mix at 50 requests/s (latency from each request's scheduled time), the
+cost per move with 10x the lots and ledger rows, and pgbench's TPC-B-like tps in
+the same run as the database's ceiling.
 
-    .venv/bin/python -m bench.inventory_http [--seconds 20] [--clients 32] [--workers 2]
+    .venv/bin/python -m bench.inventory_http [--seconds 20] [--modes closed,open,growth]
+    .venv/bin/python -m bench.inventory_http --help
 
-A script, not a test. It starts its own PostgreSQL (tests.services.Postgres) and
-serves the hub with uvicorn in subprocesses. The load generator speaks minimal
-HTTP/1.1 over keep-alive asyncio connections, so it costs little CPU next to the
-server and the database on the same machine."""
+A script, not a test (tests/unit/test_bench_inventory_http.py runs it tiny). It starts
+its own PostgreSQL (tests.services.Postgres, with pg_stat_statements to count the
+statements each request sends) and serves the hub as `stockwarden hub` does: uvicorn,
+one process unless --workers says otherwise (setting STOCKWARDEN_HTTP_WORKERS).
+
+Besides throughput and latency it reports, per phase, the CPU each request cost in
+the hub's process(es) and in PostgreSQL, and the SQL statements (round trips, BEGIN
+and COMMIT included) per request: on a shared machine those barely move with noise.
+
+Modes (--modes, comma separated; all by default):
+- closed: receive, then dispatch, `--clients` clients over `--items` items.
+- open:   `--rate` requests/s (Poisson) on up to `--connections` connections: identify
+          scans, receive, dispatch, dispatch preview and scan bookings (receive by scan).
+- growth: dispatch and receive at the preloaded size, then with `--scale` times the
+          lots, balances and ledger rows (bulk SQL), the same phases again; ratios.
+pgbench runs after the modes, on the same server, with --clients clients."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import re
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import text
 
+from bench._inventory_load import Phase, Request, closed_loop, open_loop
 from hub.container import Hub
 from hub.settings import load_settings
-from inventory import services
-from inventory.commands import PickPreview
-from inventory.masterdata import ItemCreate, create_item
+from inventory.masterdata import ItemCreate, add_item
 from inventory.orm import Location
 from inventory.users import create_user_with_token
 from kernel.actors import Role
 from kernel.orm import StorageClass, Zone
 from tests.services import Postgres, free_port, port_open, wait_for
 
+BINS = 8
+
+
+class CountingPostgres(Postgres):
+    """The test cluster with pg_stat_statements loaded (statements per request)."""
+
+    def command(self) -> list[str]:
+        return [*super().command(), "-c", "shared_preload_libraries=pg_stat_statements",
+                "-c", "pg_stat_statements.track_utility=on"]
+
 
 def make_app():  # type: ignore[no-untyped-def]
-    """uvicorn factory for the worker processes (schema is migrated beforehand)."""
+    """uvicorn factory for the served process(es) (the schema is migrated beforehand)."""
     from hub.app import create_app
 
-    settings = load_settings(database_url=os.environ["STOCKWARDEN_DATABASE_URL"],
-                             database_pool_size=int(os.environ.get("BENCH_POOL", "20")))
+    settings = load_settings(database_url=os.environ["STOCKWARDEN_DATABASE_URL"])
     return create_app(Hub.build(settings, migrate_schema=False), manage_lifecycle=False)
 
 
+def gtin14(n: int) -> str:
+    body = f"0950{n:09d}"
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return body + str((10 - total % 10) % 10)
+
+
 def prepare(url: str, items: int) -> str:
-    """Master data: one zone with 8 bins, `items` items; returns an operator token."""
+    """Master data: one zone with 8 bins, `items` items with GTINs; an operator's token."""
     hub = Hub.build(load_settings(database_url=url))
     with hub.writes() as session:
         token = create_user_with_token(session, "bench", Role.OPERATOR).token
     with hub.writes() as session, session.begin():
         zone = Zone(code="Z1", name="hall", storage_class=StorageClass(code="ROOM", name="room"))
-        session.add_all([Location(code=f"B{n}", zone=zone) for n in range(8)])
+        session.add_all([Location(code=f"B{n}", zone=zone) for n in range(BINS)])
         session.flush()
         for n in range(items):
-            create_item(session, ItemCreate(sku=f"SKU{n}", name=f"item {n}",
-                                            storage_class="ROOM"))
+            # add_item joins this transaction (create_item would open its own)
+            add_item(session, ItemCreate(sku=f"SKU{n}", gtin=gtin14(n), name=f"item {n}",
+                                         storage_class="ROOM"))
+    with hub.engine.begin() as conn:
+        conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_stat_statements"))
     hub.engine.dispose()
     return token
 
 
-@dataclass
-class Phase:
-    name: str
-    ok: int
-    refused: int
-    seconds: float
-    latencies_ms: list[float]
-
-    def report(self) -> dict[str, float]:
-        lat = sorted(self.latencies_ms)
-        pct = statistics.quantiles(lat, n=100) if len(lat) > 1 else [0.0] * 99
-        return {"requests_per_s": round(self.ok / self.seconds, 1), "ok": self.ok,
-                "refused": self.refused, "p50_ms": round(pct[49], 1),
-                "p99_ms": round(pct[98], 1)}
-
-
-async def _client(port: int, token: str, body_for: object, stop_at: float,
-                  latencies: list[float], statuses: list[int]) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    n = 0
-    while time.monotonic() < stop_at:
-        path, body = body_for(n)  # type: ignore[operator]
-        payload = json.dumps(body).encode()
-        request = (
-            f"POST {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\n"
-            f"Idempotency-Key: {uuid.uuid4()}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(payload)}\r\n\r\n"
-        ).encode() + payload
-        started = time.perf_counter()
-        writer.write(request)
-        head = await reader.readuntil(b"\r\n\r\n")
-        length = int(re.search(rb"(?i)content-length: (\d+)", head).group(1))  # type: ignore[union-attr]
-        await reader.readexactly(length)
-        latencies.append((time.perf_counter() - started) * 1000)
-        statuses.append(int(head[9:12]))
-        n += 1
-    writer.close()
+# Stock with history: every preloaded lot was received with `history` - 1 more than it
+# holds and dispatched one at a time since, so balances still equal the ledger.
+PRELOAD = """
+INSERT INTO lots (item_id, lot_number, expiry, received_at, qc_status)
+SELECT it.id, 'P{tag}-' || n, DATE '2029-01-01' + ((n * 7 + it.id) % 700),
+       now() - ((n + 1000 * {tag}) || ' minutes')::interval, 'released'
+FROM items it CROSS JOIN generate_series(1, :lots) AS n;
+INSERT INTO balances (item_id, lot_id, location_id, quantity, held)
+SELECT l.item_id, l.id, (SELECT min(id) FROM locations) + (l.id % {bins}), 100, 0
+FROM lots l WHERE l.lot_number LIKE 'P{tag}-%';
+INSERT INTO moves (booking, kind, item_id, lot_id, from_location_id, to_location_id,
+                   quantity, user_id, at, reference)
+SELECT md5(b.lot_id || '-' || h), CASE WHEN h = 1 THEN 'receive' ELSE 'dispatch' END,
+       b.item_id, b.lot_id, CASE WHEN h = 1 THEN NULL ELSE b.location_id END,
+       CASE WHEN h = 1 THEN b.location_id ELSE NULL END,
+       CASE WHEN h = 1 THEN 100 + :history - 1 ELSE 1 END,
+       (SELECT min(id) FROM users), now() - ((:history - h) || ' minutes')::interval, 'preload'
+FROM balances b JOIN lots l ON l.id = b.lot_id
+CROSS JOIN generate_series(1, :history) AS h WHERE l.lot_number LIKE 'P{tag}-%';
+ANALYZE;
+"""
 
 
-def run_phase(name: str, port: int, token: str, clients: int, seconds: float,
-              body_for_client: object) -> Phase:
-    latencies: list[float] = []
-    statuses: list[int] = []
+def preload(url: str, tag: int, lots_per_item: int, history: int) -> dict[str, int]:
+    hub = Hub.build(load_settings(database_url=url), migrate_schema=False)
+    with hub.engine.begin() as conn:
+        for statement in PRELOAD.format(tag=tag, bins=BINS).split(";"):
+            if statement.strip():
+                conn.execute(text(statement), {"lots": lots_per_item, "history": history})
+    with hub.engine.connect() as conn:
+        sizes = {name: conn.execute(text(f"SELECT count(*) FROM {name}")).scalar_one()
+                 for name in ("lots", "balances", "moves")}
+    hub.engine.dispose()
+    return sizes
 
-    async def main() -> None:
-        stop_at = time.monotonic() + seconds
-        await asyncio.gather(*(
-            _client(port, token, body_for_client(c), stop_at, latencies, statuses)  # type: ignore[operator]
-            for c in range(clients)))
 
-    started = time.monotonic()
-    asyncio.run(main())
-    elapsed = time.monotonic() - started
-    ok = sum(1 for s in statuses if s < 300)
-    return Phase(name, ok, len(statuses) - ok, elapsed, latencies)
+def serve(url: str, workers: int) -> tuple[subprocess.Popen[bytes], int]:
+    """The API as `stockwarden hub` serves it (uvicorn, its default loop and parser:
+    uvloop and httptools when installed), without ingest and alarms behind it."""
+    port = free_port()
+    env = {**os.environ, "STOCKWARDEN_DATABASE_URL": url, "PYTHONPATH": os.getcwd()}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "bench.inventory_http:make_app",
+         "--port", str(port), "--workers", str(workers), "--log-level", "warning",
+         "--no-access-log"], env=env)
+    wait_for(lambda: port_open(port), 60, "hub")
+    time.sleep(1.0 * workers)
+    return process, port
+
+
+def _stat(pid: int) -> tuple[int, float] | None:
+    """(parent pid, user + system CPU seconds) from /proc/PID/stat, with the CPU of
+    children it has reaped (PostgreSQL's ended backends)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return int(fields[1]), sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its descendants (uvicorn workers, PG backends),
+    those that ended included (as far as their parent reaped them)."""
+    stats = {int(p.name): s for p in Path("/proc").iterdir() if p.name.isdigit()
+             if (s := _stat(int(p.name))) is not None}
+    family, total, grew = {pid}, 0.0, True
+    while grew:
+        grew = False
+        for child, (parent, _) in stats.items():
+            if parent in family and child not in family:
+                family.add(child)
+                grew = True
+    for member in family:
+        if member in stats:
+            total += stats[member][1]
+    return total
+
+
+class Meter:
+    """CPU of the hub and of PostgreSQL, and statements sent, over one phase."""
+
+    def __init__(self, hub_pid: int, pg: Postgres, url: str) -> None:
+        self.hub_pid, self.pg, self.url = hub_pid, pg, url
+        assert pg.process is not None
+        self.pg_pid = pg.process.pid
+        self.hub = Hub.build(load_settings(database_url=url), migrate_schema=False)
+
+    def _statements(self) -> int:
+        with self.hub.engine.connect() as conn:
+            return int(conn.execute(text(
+                "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements s JOIN pg_database d "
+                "ON d.oid = s.dbid WHERE d.datname = current_database() "
+                "AND s.query NOT LIKE '%pg_stat_statements%'")).scalar_one())
+
+    def measure(self, run: object) -> tuple[Phase, dict[str, float]]:
+        hub0, pg0, st0 = cpu_seconds(self.hub_pid), cpu_seconds(self.pg_pid), self._statements()
+        load0 = os.getloadavg()[0]
+        phase: Phase = run()  # type: ignore[operator]
+        hub1, pg1, st1 = cpu_seconds(self.hub_pid), cpu_seconds(self.pg_pid), self._statements()
+        n = max(len(phase.statuses), 1)
+        return phase, {
+            "hub_cpu_ms_per_request": round((hub1 - hub0) * 1000 / n, 2),
+            "pg_cpu_ms_per_request": round((pg1 - pg0) * 1000 / n, 2),
+            "statements_per_request": round((st1 - st0 - 1) / n, 1),
+            "load_average": round((load0 + os.getloadavg()[0]) / 2, 1)}
+
+    def close(self) -> None:
+        self.hub.engine.dispose()
 
 
 def pgbench(pg: Postgres, clients: int, seconds: int) -> float:
@@ -132,112 +212,188 @@ def pgbench(pg: Postgres, clients: int, seconds: int) -> float:
     return float(re.search(r"tps = ([\d.]+)", out).group(1))  # type: ignore[union-attr]
 
 
-def allocation_ms(hub: Hub, sku: str, rounds: int = 30) -> float:
-    timings = []
-    for _ in range(rounds):
-        with hub.sessions() as session:
-            started = time.perf_counter()
-            services.preview_pick(session, PickPreview(item=sku, quantity=900))
-            timings.append((time.perf_counter() - started) * 1000)
-    return statistics.median(timings)
+class Requests:
+    """The requests a handheld sends, spread over the items and bins."""
+
+    def __init__(self, items: int) -> None:
+        self.items = items
+
+    def receive(self, c: int, n: int) -> Request:
+        return ("/api/v1/moves/receive", {
+            "item": f"SKU{(c * 7919 + n) % self.items}", "lot_number": f"C{c}-{n // 50}",
+            "expiry": "2031-01-31", "quantity": 10, "location": f"B{c % BINS}"}, True)
+
+    def dispatch(self, c: int, n: int) -> Request:
+        return ("/api/v1/moves/dispatch",
+                {"item": f"SKU{(c * 7919 + n) % self.items}", "quantity": 1}, True)
+
+    def preview(self, n: int) -> Request:
+        return ("/api/v1/moves/dispatch/preview",
+                {"item": f"SKU{(n * 31) % self.items}", "quantity": 3}, False)
+
+    def identify(self, n: int) -> Request:
+        raw = f"]d201{gtin14((n * 13) % self.items)}17301231\x1d10L{n}"
+        return ("/api/v1/scan", {"raw": raw}, False)
+
+    def scan_receive(self, n: int) -> Request:
+        raw = f"]d201{gtin14((n * 17) % self.items)}17311231\x1d10S{n // 20}\x1d21X{n}"
+        return ("/api/v1/scan", {"raw": raw, "mode": "receive", "location": "B1",
+                                 "quantity": 5}, True)
+
+    def mix(self) -> list[tuple[str, float, object]]:
+        return [("identify", 30, self.identify), ("receive", 20, lambda n: self.receive(99, n)),
+                ("dispatch", 25, lambda n: self.dispatch(98, n)),
+                ("preview", 15, self.preview), ("scan_receive", 10, self.scan_receive)]
 
 
-BULK_LOTS = """
-INSERT INTO items (sku, name, unit, min_stock, policy, hazardous, quarantine_on_receipt)
-SELECT 'BULK' || i, 'bulk item ' || i, 'each', 0, 'fefo', false, false
-FROM generate_series(1, :items) AS i;
-INSERT INTO lots (item_id, lot_number, expiry, received_at, qc_status)
-SELECT it.id, 'L' || n, DATE '2030-01-01' + (n % 900), now() - (n || ' minutes')::interval,
-       'released'
-FROM items it CROSS JOIN generate_series(1, :lots_per_item) AS n WHERE it.sku LIKE 'BULK%';
-INSERT INTO balances (item_id, lot_id, location_id, quantity)
-SELECT l.item_id, l.id, (SELECT min(id) FROM locations), 5
-FROM lots l JOIN items it ON it.id = l.item_id WHERE it.sku LIKE 'BULK%';
-ANALYZE;
-"""
+def profile_top(collapsed: Path, lines: int = 15) -> list[str]:
+    """The functions most often on the CPU (own samples) and on the stack (inclusive),
+    from py-spy's collapsed stacks."""
+    own: dict[str, int] = {}
+    inclusive: dict[str, int] = {}
+    total = 0
+    for line in collapsed.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = [f.split(" (")[0] + " (" + f.split(" (")[-1].split(":")[0].split("/")[-1] + ")"
+                  for f in stack.split(";") if f]
+        samples = int(count)
+        total += samples
+        if frames:
+            own[frames[-1]] = own.get(frames[-1], 0) + samples
+        for frame in set(frames):
+            inclusive[frame] = inclusive.get(frame, 0) + samples
+    top = [f"{100 * n / total:5.1f}% own  {name}"
+           for name, n in sorted(own.items(), key=lambda kv: -kv[1])[:lines]]
+    top += [f"{100 * n / total:5.1f}% incl {name}"
+            for name, n in sorted(inclusive.items(), key=lambda kv: -kv[1])[:lines]]
+    return [f"{total} samples", *top]
 
 
-def allocation_growth(pg: Postgres) -> dict[str, float]:
-    url = pg.create_database("allocation")
-    prepare(url, items=16)
-    hub = Hub.build(load_settings(database_url=url), migrate_schema=False)
-
-    def bulk(items: int) -> None:
-        with hub.engine.begin() as conn:
-            for statement in BULK_LOTS.split(";"):
-                if statement.strip():
-                    conn.execute(text(statement), {"items": items, "lots_per_item": 1000})
-
-    with hub.engine.begin() as conn:  # the measured item: SKU0 with 1,000 lots
-        conn.execute(text("UPDATE items SET sku = 'BULK0' WHERE sku = 'SKU0'"))
-    bulk(0)  # lots for BULK0 only (no new items yet)
-    small = allocation_ms(hub, "BULK0")
-    with hub.engine.begin() as conn:
-        conn.execute(text("UPDATE items SET sku = 'TARGET' WHERE sku = 'BULK0'"))
-    bulk(999)  # 999 more items x 1,000 lots
-    with hub.engine.connect() as conn:
-        total = conn.execute(text("SELECT count(*) FROM lots")).scalar_one()
-    large = allocation_ms(hub, "TARGET")
-    hub.engine.dispose()
-    return {"lots_small_db": 1000, "ms_small_db": round(small, 2), "lots_large_db": total,
-            "ms_large_db": round(large, 2), "growth": round(large / small, 2)}
+def profiled(pid: int, seconds: float, out: Path | None) -> subprocess.Popen[bytes] | None:
+    """py-spy recording the hub for `seconds` (collapsed stacks into `out`)."""
+    if out is None:
+        return None
+    return subprocess.Popen(
+        [str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(pid),
+         "--subprocesses", "--nonblocking", "--gil", "--rate", "100", "--format", "raw",
+         "--duration", str(max(1, int(seconds) - 1)), "--output", str(out)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def serve(url: str, workers: int) -> tuple[subprocess.Popen[bytes], int]:
-    port = free_port()
-    env = {**os.environ, "STOCKWARDEN_DATABASE_URL": url, "PYTHONPATH": os.getcwd()}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "bench.inventory_http:make_app",
-         "--port", str(port), "--workers", str(workers), "--log-level", "warning",
-         "--no-access-log"], env=env)
-    wait_for(lambda: port_open(port), 60, "hub")
-    time.sleep(1.0 * workers)
-    return process, port
+def closed_phases(meter: Meter, port: int, token: str, args: argparse.Namespace,
+                  label: str = "") -> dict[str, object]:
+    requests = Requests(args.items)
+    results: dict[str, object] = {}
+    phases = []
+    for name, make in (("receive", requests.receive), ("dispatch", requests.dispatch)):
+        spy = profiled(meter.hub_pid, args.seconds, args.profile) if (
+            name == "dispatch" and not label) else None
+        phase, cost = meter.measure(lambda name=name, make=make: closed_loop(
+            name, port, token, args.clients, args.seconds, make))
+        if spy is not None:
+            spy.wait(30)
+            results["dispatch_profile"] = profile_top(args.profile)
+        results[f"{name}{label}"] = {**phase.report(), **cost}
+        phases.append(phase)
+    moves = sum(p.ok for p in phases) / sum(p.seconds for p in phases)
+    results[f"moves_per_s{label}"] = round(moves, 1)
+    return results
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=2)
+def growth_ratios(before: dict[str, object], after: dict[str, object]) -> dict[str, float]:
+    ratios = {}
+    for name in ("receive", "dispatch"):
+        b, a = before[name], after[f"{name}_scaled"]
+        for measure in ("hub_cpu_ms_per_request", "pg_cpu_ms_per_request", "p50_ms",
+                        "statements_per_request"):
+            if b[measure]:  # type: ignore[index]
+                ratios[f"{name}_{measure}"] = round(a[measure] / b[measure], 2)  # type: ignore[index]
+        cpu_b = b["hub_cpu_ms_per_request"] + b["pg_cpu_ms_per_request"]  # type: ignore[index]
+        cpu_a = a["hub_cpu_ms_per_request"] + a["pg_cpu_ms_per_request"]  # type: ignore[index]
+        ratios[f"{name}_cpu_total"] = round(cpu_a / cpu_b, 2)
+    return ratios
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="bench.inventory_http", description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=20, help="per closed-loop phase")
+    parser.add_argument("--clients", type=int, default=32, help="closed-loop clients")
     parser.add_argument("--items", type=int, default=256,
                         help="items the clients spread over (fewer: more lock contention)")
-    parser.add_argument("--skip-allocation", action="store_true")
-    args = parser.parse_args()
+    parser.add_argument("--workers", type=int, default=1,
+                        help="hub processes (uvicorn workers); the product's default is 1")
+    parser.add_argument("--modes", default="closed,open,growth",
+                        help="which of closed, open, growth to run")
+    parser.add_argument("--rate", type=float, default=50, help="open loop: requests/s")
+    parser.add_argument("--connections", type=int, default=20, help="open loop: connections")
+    parser.add_argument("--open-seconds", type=float, default=30, help="open loop: duration")
+    parser.add_argument("--lots-per-item", type=int, default=20,
+                        help="preloaded lots per item (each with a balance)")
+    parser.add_argument("--history", type=int, default=10,
+                        help="preloaded ledger rows per preloaded lot")
+    parser.add_argument("--scale", type=int, default=10,
+                        help="growth: lots, balances and ledger rows times this")
+    parser.add_argument("--profile", type=Path, default=None,
+                        help="py-spy the hub during the dispatch phase: collapsed stacks "
+                             "into this file, top lines into the results")
+    parser.add_argument("--pgbench-seconds", type=int, default=None,
+                        help="default: --seconds; 0 skips pgbench")
+    return parser.parse_args(argv)
 
-    pg = Postgres(Path(tempfile.mkdtemp(prefix="bench-pg-")))
+
+def main(argv: list[str] | None = None) -> dict[str, object]:
+    args = parse_args(argv)
+    modes = {m.strip() for m in args.modes.split(",") if m.strip()}
+    unknown = modes - {"closed", "open", "growth"}
+    if unknown:
+        raise SystemExit(f"unknown modes: {', '.join(sorted(unknown))}")
+    pg = CountingPostgres(Path(tempfile.mkdtemp(prefix="bench-pg-")))
     pg.start()
-    results: dict[str, object] = {"clients": args.clients, "workers": args.workers,
-                                  "items": args.items}
+    results: dict[str, object] = {
+        "nproc": os.cpu_count(), "clients": args.clients, "workers": args.workers,
+        "items": args.items, "seconds": args.seconds}
     try:
         url = pg.create_database("inventory")
         token = prepare(url, args.items)
+        results["preloaded"] = preload(url, 1, args.lots_per_item, args.history)
         server, port = serve(url, args.workers)
-        try:
-            receive = run_phase("receive", port, token, args.clients, args.seconds,
-                                lambda c: lambda n: ("/api/v1/moves/receive", {
-                                    "item": f"SKU{(c * 7919 + n) % args.items}",
-                                    "lot_number": f"C{c}-{n // 50}",
-                                    "expiry": "2031-01-31", "quantity": 10,
-                                    "location": f"B{c % 8}"}))
-            dispatch = run_phase("dispatch", port, token, args.clients, args.seconds,
-                                 lambda c: lambda n: ("/api/v1/moves/dispatch", {
-                                     "item": f"SKU{(c * 7919 + n) % args.items}", "quantity": 1}))
+        meter = Meter(server.pid, pg, url)
+        requests = Requests(args.items)
+        try:  # warm up: connections, caches
+            closed_loop("warm-up", port, token, args.clients, min(2.0, args.seconds),
+                        requests.dispatch)
+            if "closed" in modes or "growth" in modes:
+                results.update(closed_phases(meter, port, token, args))
+            if "open" in modes:
+                phase, cost = meter.measure(lambda: open_loop(
+                    "open", port, token, args.connections, args.open_seconds, args.rate,
+                    requests.mix()))  # type: ignore[arg-type]
+                results["open_loop"] = {"rate": args.rate, "connections": args.connections,
+                                        **phase.report(), **cost}
+            if "growth" in modes:
+                for tag in range(2, args.scale + 1):
+                    sizes = preload(url, tag, args.lots_per_item, args.history)
+                results["preloaded_scaled"] = sizes
+                scaled = closed_phases(meter, port, token, args, "_scaled")
+                results.update(scaled)
+                results["growth"] = growth_ratios(results, scaled)
         finally:
+            meter.close()
             server.terminate()
             server.wait(30)
-        results["receive"] = receive.report()
-        results["dispatch"] = dispatch.report()
-        moves_per_s = (receive.ok + dispatch.ok) / (receive.seconds + dispatch.seconds)
-        results["moves_per_s"] = round(moves_per_s, 1)
-        tps = pgbench(pg, args.clients, int(args.seconds))
-        results["pgbench_tps"] = round(tps, 1)
-        results["ratio_moves_to_pgbench"] = round(moves_per_s / tps, 3)
-        if not args.skip_allocation:
-            results["allocation"] = allocation_growth(pg)
+        pgbench_s = args.seconds if args.pgbench_seconds is None else args.pgbench_seconds
+        if pgbench_s and "moves_per_s" in results:
+            tps = pgbench(pg, args.clients, int(max(pgbench_s, 1)))
+            results["pgbench_tps"] = round(tps, 1)
+            results["ratio_moves_to_pgbench"] = round(
+                results["moves_per_s"] / tps, 3)  # type: ignore[operator]
     finally:
         pg.cleanup()
+    results["load_average_end"] = round(os.getloadavg()[0], 1)
     print(json.dumps(results, indent=2))
+    return results
 
 
 if __name__ == "__main__":

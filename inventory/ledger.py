@@ -16,6 +16,8 @@ from inventory.domain import MoveKind
 from inventory.orm import Item, Move
 from kernel.actors import Actor
 
+_INSERT_MOVE = insert(Move.__table__)
+
 
 class StockChanged(InsufficientStock):
     """A source balance holds less than the leg takes (it may have changed since
@@ -73,22 +75,27 @@ def post(
     session: Session,
     *,
     kind: MoveKind,
-    item: Item,
+    item: Item | repo.ItemRef,
     legs: list[Leg],
     actor: Actor,
     at: datetime,
     reference: str | None = None,
     reason: str | None = None,
     idempotency_key: str | None = None,
+    locked: dict[repo.BalanceKey, repo.LockedBalance] | None = None,
 ) -> Booking:
-    """Book `legs`: lock every balance involved (id order), refuse to go below zero,
-    update balances and append the moves."""
+    """Book `legs`: lock every balance involved (the global lock order), refuse to go
+    below zero, update balances and append the moves. `locked`: balances the caller
+    has locked already in this transaction (a dispatch's allocation)."""
     booking = Booking(str(uuid.uuid4()), kind, item.sku, at, actor.username, reference, reason)
     repo.ensure_balances(
         session, {(item.id, leg.lot.id, leg.target.id) for leg in legs if leg.target}
     )
     pairs = {(leg.lot.id, place.id) for leg in legs for place in (leg.source, leg.target) if place}
-    balances = repo.lock_balances(session, pairs)
+    if locked is not None and pairs <= locked.keys():
+        balances = {pair: locked[pair] for pair in pairs}
+    else:
+        balances = repo.lock_balances(session, pairs)
     moves = []
     for leg in legs:
         if leg.source is not None:
@@ -119,5 +126,5 @@ def post(
     if moves:
         # Core statements, not ORM units of work: this is the hot path of every booking.
         repo.write_balances(session, balances.values())
-        session.execute(insert(Move), moves)
+        session.connection().execute(_INSERT_MOVE, moves)
     return booking
