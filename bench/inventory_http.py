@@ -137,7 +137,8 @@ def serve(url: str, workers: int) -> tuple[subprocess.Popen[bytes], int]:
          "--port", str(port), "--workers", str(workers), "--log-level", "warning",
          "--no-access-log"], env=env)
     wait_for(lambda: port_open(port), 60, "hub")
-    time.sleep(1.0 * workers)
+    if workers > 1:
+        time.sleep(1.0 * workers)  # the other workers start after the first listens
     return process, port
 
 
@@ -201,11 +202,11 @@ class Meter:
         self.hub.engine.dispose()
 
 
-def pgbench(pg: Postgres, clients: int, seconds: int) -> float:
+def pgbench(pg: Postgres, clients: int, seconds: int, scale: int = 10) -> float:
     binary = str(pg.bindir / "pgbench")
     pg.create_database("pgbench")
     conn = ["-h", "127.0.0.1", "-p", str(pg.port), "-U", "postgres"]
-    subprocess.run([binary, "-i", "-q", "-s", "10", *conn, "pgbench"], check=True,
+    subprocess.run([binary, "-i", "-q", "-s", str(scale), *conn, "pgbench"], check=True,
                    capture_output=True)
     out = subprocess.run([binary, "-c", str(clients), "-j", "2", "-T", str(seconds), *conn,
                           "pgbench"], check=True, capture_output=True, text=True).stdout
@@ -340,6 +341,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "into this file, top lines into the results")
     parser.add_argument("--pgbench-seconds", type=int, default=None,
                         help="default: --seconds; 0 skips pgbench")
+    parser.add_argument("--pgbench-scale", type=int, default=10,
+                        help="pgbench -i -s: 10 is 1,000,000 accounts")
     return parser.parse_args(argv)
 
 
@@ -385,7 +388,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             server.wait(30)
         pgbench_s = args.seconds if args.pgbench_seconds is None else args.pgbench_seconds
         if pgbench_s and "moves_per_s" in results:
-            tps = pgbench(pg, args.clients, int(max(pgbench_s, 1)))
+            tps = pgbench(pg, args.clients, int(max(pgbench_s, 1)), args.pgbench_scale)
             results["pgbench_tps"] = round(tps, 1)
             results["ratio_moves_to_pgbench"] = round(
                 results["moves_per_s"] / tps, 3)  # type: ignore[operator]

@@ -131,6 +131,24 @@ def ensure_balances(session: Session, rows: Iterable[tuple[int, int, int]]) -> N
         )
 
 
+@cache
+def _add_to_balance(dialect: str):  # -> the dialect's INSERT ... ON CONFLICT DO UPDATE
+    table = Balance.__table__
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return statement.on_conflict_do_update(
+        index_elements=["lot_id", "location_id"],
+        set_={"quantity": table.c.quantity + statement.excluded.quantity})
+
+
+def add_to_balance(session: Session, item_id: int, lot_id: int, location_id: int,
+                   quantity: int) -> None:
+    """Add to one balance, creating it if new: one statement (its row stays locked)."""
+    conn = session.connection()
+    conn.execute(_add_to_balance(conn.dialect.name), {
+        "item_id": item_id, "lot_id": lot_id, "location_id": location_id,
+        "quantity": quantity, "held": 0})
+
+
 BalanceKey = tuple[int, int]  # (lot id, location id)
 
 
