@@ -21,6 +21,8 @@ Modes (--modes, comma separated; all by default):
           scans, receive, dispatch, dispatch preview and scan bookings (receive by scan).
 - growth: dispatch and receive at the preloaded size, then with `--scale` times the
           lots, balances and ledger rows (bulk SQL), the same phases again; ratios.
+- allocation (not by default: it loads 1,000,000 lots): a pick preview's time for one
+          item with 1,000 lots when the database holds 1,000 vs 1,000,000 lots.
 pgbench runs after the modes, on the same server, with --clients clients."""
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import argparse
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -40,6 +43,8 @@ from sqlalchemy import text
 from bench._inventory_load import Phase, Request, closed_loop, open_loop
 from hub.container import Hub
 from hub.settings import load_settings
+from inventory import services
+from inventory.commands import PickPreview
 from inventory.masterdata import ItemCreate, add_item
 from inventory.orm import Location
 from inventory.users import create_user_with_token
@@ -125,6 +130,57 @@ def preload(url: str, tag: int, lots_per_item: int, history: int) -> dict[str, i
                  for name in ("lots", "balances", "moves")}
     hub.engine.dispose()
     return sizes
+
+
+def allocation_ms(hub: Hub, sku: str, rounds: int = 30) -> float:
+    timings = []
+    for _ in range(rounds):
+        with hub.sessions() as session:
+            started = time.perf_counter()
+            services.preview_pick(session, PickPreview(item=sku, quantity=900))
+            timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings)
+
+
+BULK_LOTS = """
+INSERT INTO items (sku, name, unit, min_stock, policy, hazardous, quarantine_on_receipt)
+SELECT 'BULK' || i, 'bulk item ' || i, 'each', 0, 'fefo', false, false
+FROM generate_series(1, :items) AS i;
+INSERT INTO lots (item_id, lot_number, expiry, received_at, qc_status)
+SELECT it.id, 'L' || n, DATE '2030-01-01' + (n % 900), now() - (n || ' minutes')::interval,
+       'released'
+FROM items it CROSS JOIN generate_series(1, :lots_per_item) AS n WHERE it.sku LIKE 'BULK%';
+INSERT INTO balances (item_id, lot_id, location_id, quantity)
+SELECT l.item_id, l.id, (SELECT min(id) FROM locations), 5
+FROM lots l JOIN items it ON it.id = l.item_id WHERE it.sku LIKE 'BULK%';
+ANALYZE;
+"""
+
+
+def allocation_growth(pg: Postgres) -> dict[str, float]:
+    url = pg.create_database("allocation")
+    prepare(url, items=16)
+    hub = Hub.build(load_settings(database_url=url), migrate_schema=False)
+
+    def bulk(items: int) -> None:
+        with hub.engine.begin() as conn:
+            for statement in BULK_LOTS.split(";"):
+                if statement.strip():
+                    conn.execute(text(statement), {"items": items, "lots_per_item": 1000})
+
+    with hub.engine.begin() as conn:  # the measured item: SKU0 with 1,000 lots
+        conn.execute(text("UPDATE items SET sku = 'BULK0' WHERE sku = 'SKU0'"))
+    bulk(0)  # lots for BULK0 only (no new items yet)
+    small = allocation_ms(hub, "BULK0")
+    with hub.engine.begin() as conn:
+        conn.execute(text("UPDATE items SET sku = 'TARGET' WHERE sku = 'BULK0'"))
+    bulk(999)  # 999 more items x 1,000 lots
+    with hub.engine.connect() as conn:
+        total = conn.execute(text("SELECT count(*) FROM lots")).scalar_one()
+    large = allocation_ms(hub, "TARGET")
+    hub.engine.dispose()
+    return {"lots_small_db": 1000, "ms_small_db": round(small, 2), "lots_large_db": total,
+            "ms_large_db": round(large, 2), "growth": round(large / small, 2)}
 
 
 def serve(url: str, workers: int) -> tuple[subprocess.Popen[bytes], int]:
@@ -326,7 +382,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=1,
                         help="hub processes (uvicorn workers); the product's default is 1")
     parser.add_argument("--modes", default="closed,open,growth",
-                        help="which of closed, open, growth to run")
+                        help="which of closed, open, growth, allocation to run")
     parser.add_argument("--rate", type=float, default=50, help="open loop: requests/s")
     parser.add_argument("--connections", type=int, default=20, help="open loop: connections")
     parser.add_argument("--open-seconds", type=float, default=30, help="open loop: duration")
@@ -349,7 +405,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> dict[str, object]:
     args = parse_args(argv)
     modes = {m.strip() for m in args.modes.split(",") if m.strip()}
-    unknown = modes - {"closed", "open", "growth"}
+    unknown = modes - {"closed", "open", "growth", "allocation"}
     if unknown:
         raise SystemExit(f"unknown modes: {', '.join(sorted(unknown))}")
     pg = CountingPostgres(Path(tempfile.mkdtemp(prefix="bench-pg-")))
@@ -392,6 +448,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             results["pgbench_tps"] = round(tps, 1)
             results["ratio_moves_to_pgbench"] = round(
                 results["moves_per_s"] / tps, 3)  # type: ignore[operator]
+        if "allocation" in modes:
+            results["allocation"] = allocation_growth(pg)
     finally:
         pg.cleanup()
     results["load_average_end"] = round(os.getloadavg()[0], 1)
