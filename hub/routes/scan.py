@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from hub.auth import CurrentUser
-from hub.deps import HubDep, WriteSessionDep
+from hub.deps import HubDep
 from hub.problems import invalid_request
 from hub.routes.common import Answer, OptionalIdempotencyDep, json_response
 from hub.routes.moves import PROBLEMS, BookingPublic
@@ -40,7 +40,7 @@ def scan_settings(hub: HubDep) -> ScanSettings:
 
 
 @router.post("/scan", response_model=ScanPublic, responses=PROBLEMS)
-def scan(body: ScanRequest, hub: HubDep, session: WriteSessionDep, user: CurrentUser,
+def scan(body: ScanRequest, hub: HubDep, user: CurrentUser,
          idem: OptionalIdempotencyDep) -> Response:
     """Interpret a raw scan (GS1-128, DataMatrix, QR, Digital Link, EAN/UPC, our
     location and command labels) and, in a booking mode, book it. A scan that
@@ -53,8 +53,9 @@ def scan(body: ScanRequest, hub: HubDep, session: WriteSessionDep, user: Current
         raise invalid_request([(("header", "Idempotency-Key"),
                                 f"a {body.mode.value} scan books stock: send a unique key")])
     answer = Answer(BookingPublic)
-    outcome = book_scan(session, body, user, answer.keyed(idem),
-                        scan_settings(hub), lambda: datetime.now(UTC).date())
+    with hub.writes() as session:  # opened here: see hub/routes/moves.py `_book`
+        outcome = book_scan(session, body, user, answer.keyed(idem), scan_settings(hub),
+                            lambda: datetime.now(UTC).date())
     status, booking, replayed = 200, None, False
     if outcome.booked is not None:
         status, booking, replayed = answer.body_of(outcome.booked)
