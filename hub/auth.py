@@ -118,9 +118,10 @@ async def idempotency(
 ) -> Idempotency:
     """The request's idempotency key and a fingerprint of what it asks for."""
     raw = await request.body()
-    try:
-        canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
+    try:  # the body as FastAPI parsed it (cached on the request)
+        canonical = json.dumps(await request.json(), sort_keys=True,
+                               separators=(",", ":")).encode()
+    except (ValueError, RecursionError):
         canonical = raw
     if not key.isprintable():
         raise Invalid("Idempotency-Key must be printable text", code="invalid_idempotency_key")

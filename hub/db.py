@@ -21,8 +21,13 @@ def make_engine(url: str, pool_size: int = 10, **kwargs: Any) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    # No pre-ping: it was a round trip per request. A connection the server dropped
+    # fails its first statement; SQLAlchemy then discards every pooled connection
+    # made before the failure, `run_write` retries the write on a fresh one, and a
+    # read is answered 503 busy_retry (hub/problems.py), so a restart of PostgreSQL
+    # costs each hub process one retried request, not a 500.
     return create_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, **kwargs
+        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False, **kwargs
     )
 
 

@@ -8,7 +8,9 @@ all with the one error body (`hub.problems.ErrorBody`):
   NUL or lone surrogates is refused on every route);
 - 401 and 403 on every route behind a token;
 - 404 where the path names a resource (and where a route says so for a query);
-- 409 and 503 (busy_retry, with Retry-After) on every write.
+- 409 on every write; 503 (busy_retry, with Retry-After) on every write and on
+  every other API route too: a read finding its database connection dropped
+  (PostgreSQL restarted; the hub does not ping connections first) answers it once.
 
 Routes add what only they know with `responses=` (e.g. 409 insufficient_stock)."""
 
@@ -31,7 +33,8 @@ RULES: dict[int, str] = {
     409: "conflict: the change conflicts with stored data (named in `error`)",
     422: "invalid_request (each field and its problem), invalid_json (the body is not "
          "JSON), or a request the domain refuses (named in `error`)",
-    503: "busy_retry: the data stayed locked; send the same request again after Retry-After",
+    503: "busy_retry: the data stayed locked, or the database connection was renewed; "
+         "send the same request again after Retry-After",
 }
 PUBLIC = {"/health", "/api/v1/auth/login"}
 
@@ -50,6 +53,8 @@ def _error(description: str, *, retry_after: bool = False) -> dict[str, Any]:
 def _declare(path: str, method: str, operation: dict[str, Any]) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
     wanted = {422}
+    if path.startswith("/api/"):
+        wanted.add(503)
     if path.startswith("/api/") and path not in PUBLIC:
         wanted |= {401, 403}
     if "{" in path:

@@ -16,12 +16,15 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.errors import error_body, http_headers, http_status
-from kernel.errors import DomainError
+from kernel.dberrors import database_reason, is_transient
+from kernel.errors import Busy, DomainError
 from kernel.text import bad_text, text_problem
+from kernel.uow import BUSY
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +76,7 @@ async def refuse_unstorable_text(request: Request) -> None:
         raw = await request.body()
         if raw and "json" in request.headers.get("content-type", "json"):
             try:
-                parsed = json.loads(raw)
+                parsed = await request.json()  # FastAPI's own parse, cached on the request
             except (ValueError, RecursionError):
                 parsed = None  # FastAPI answers unparseable bodies itself
             try:
@@ -90,6 +93,18 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
         return JSONResponse(error_body(exc), status_code=http_status(exc),
                             headers=http_headers(exc))
+
+    @app.exception_handler(DBAPIError)
+    async def _database_error(_request: Request, exc: DBAPIError) -> JSONResponse:
+        # A dropped connection (PostgreSQL restarted: there is no pre-ping) or a lock
+        # timeout in a read: the client may send the request again. Anything else
+        # is a fault of ours: the catch-all answers it 500 and logs it.
+        if not is_transient(exc):
+            raise exc
+        log.warning("database busy or reconnecting: %s", database_reason(exc))
+        busy = Busy(BUSY)
+        return JSONResponse(error_body(busy), status_code=http_status(busy),
+                            headers=http_headers(busy))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -16,6 +16,8 @@ from inventory.domain import MoveKind
 from inventory.orm import Item, Move
 from kernel.actors import Actor
 
+_INSERT_MOVE = insert(Move.__table__)
+
 
 class StockChanged(InsufficientStock):
     """A source balance holds less than the leg takes (it may have changed since
@@ -73,23 +75,35 @@ def post(
     session: Session,
     *,
     kind: MoveKind,
-    item: Item,
+    item: Item | repo.ItemRef,
     legs: list[Leg],
     actor: Actor,
     at: datetime,
     reference: str | None = None,
     reason: str | None = None,
     idempotency_key: str | None = None,
+    locked: dict[repo.BalanceKey, repo.LockedBalance] | None = None,
 ) -> Booking:
-    """Book `legs`: lock every balance involved (id order), refuse to go below zero,
-    update balances and append the moves."""
+    """Book `legs`: lock every balance involved (the global lock order), refuse to go
+    below zero, update balances and append the moves. `locked`: balances the caller
+    has locked already in this transaction (a dispatch's allocation)."""
     booking = Booking(str(uuid.uuid4()), kind, item.sku, at, actor.username, reference, reason)
+    if len(legs) == 1 and legs[0].source is None and legs[0].target is not None:
+        # Goods in to one bin (a receipt, a return): one statement creates or locks
+        # the balance and adds to it. One row, so no lock order to keep.
+        leg = legs[0]
+        repo.add_to_balance(session, item.id, leg.lot.id, leg.target.id, leg.quantity)
+        _append(session, booking, kind, item.id, legs, actor, at, reference, reason,
+                idempotency_key)
+        return booking
     repo.ensure_balances(
         session, {(item.id, leg.lot.id, leg.target.id) for leg in legs if leg.target}
     )
     pairs = {(leg.lot.id, place.id) for leg in legs for place in (leg.source, leg.target) if place}
-    balances = repo.lock_balances(session, pairs)
-    moves = []
+    if locked is not None and pairs <= locked.keys():
+        balances = {pair: locked[pair] for pair in pairs}
+    else:
+        balances = repo.lock_balances(session, pairs)
     for leg in legs:
         if leg.source is not None:
             balance = balances.get((leg.lot.id, leg.source.id))
@@ -104,8 +118,24 @@ def post(
             balance.quantity -= leg.quantity
         if leg.target is not None:
             balances[(leg.lot.id, leg.target.id)].quantity += leg.quantity
+    if legs:
+        # Core statements, not ORM units of work: this is the hot path of every booking.
+        repo.write_balances(session, balances.values())
+    _append(session, booking, kind, item.id, legs, actor, at, reference, reason,
+            idempotency_key)
+    return booking
+
+
+def _append(
+    session: Session, booking: Booking, kind: MoveKind, item_id: int, legs: list[Leg],
+    actor: Actor, at: datetime, reference: str | None, reason: str | None,
+    idempotency_key: str | None,
+) -> None:
+    """The legs as moves in the ledger and as lines of the booking."""
+    moves = []
+    for leg in legs:
         moves.append(dict(
-            booking=booking.booking, kind=kind.value, item_id=item.id, lot_id=leg.lot.id,
+            booking=booking.booking, kind=kind.value, item_id=item_id, lot_id=leg.lot.id,
             from_location_id=leg.source.id if leg.source else None,
             to_location_id=leg.target.id if leg.target else None,
             quantity=leg.quantity, user_id=actor.user_id, at=at, reference=reference,
@@ -117,7 +147,4 @@ def post(
             leg.target.code if leg.target else None, leg.quantity,
         ))
     if moves:
-        # Core statements, not ORM units of work: this is the hot path of every booking.
-        repo.write_balances(session, balances.values())
-        session.execute(insert(Move), moves)
-    return booking
+        session.connection().execute(_INSERT_MOVE, moves)

@@ -38,8 +38,6 @@ from kernel.errors import Conflict, Invalid, NotFound
 from kernel.orm import Zone
 from kernel.uow import Done, Idempotency, Retry, run_read, run_write
 
-OPTIMISTIC_TRIES = 2  # dispatch attempts that lock only what they picked
-
 
 def _booked(done: Done[Booking]) -> Done[Booking]:
     """Tell the stock hooks what the committed booking changed."""
@@ -92,13 +90,19 @@ def _lot_for_receipt(
                   production_date=production_date, received_at=now, qc_status=status.value)
         session.add(lot)
         session.flush()  # a concurrent creator makes this fail; run_write retries
-    elif expiry is not None and lot.expiry is not None and expiry != lot.expiry:
+    else:
+        _check_expiry(item.sku, lot_number, lot.expiry, expiry)
+    return lot
+
+
+def _check_expiry(sku: str, lot_number: str, on_record: date | None,
+                  labelled: date | None) -> None:
+    if labelled is not None and on_record is not None and labelled != on_record:
         raise Conflict(
-            f"lot {lot_number} of {item.sku} is on record with expiry {lot.expiry}, "
-            f"not {expiry}; check the label",
+            f"lot {lot_number} of {sku} is on record with expiry {on_record}, "
+            f"not {labelled}; check the label",
             code="lot_expiry_mismatch",
         )
-    return lot
 
 
 def receive(
@@ -109,35 +113,64 @@ def receive(
 
     def work() -> Booking:
         now = clock()
-        item = repo.item_by_reference(session, cmd.item)
-        location = repo.location_by_code(session, cmd.location)
-        check_item_fits(item, location)
+        found = repo.receipt_context(session, cmd.item, cmd.location, cmd.lot_number)
+        item = found.item
+        check_placement(Placement(
+            item_label=f"{item.sku} ({found.item_name})",
+            item_storage_class=found.item_storage_class, item_hazardous=found.item_hazardous,
+            zone_code=found.zone_code, zone_storage_class=found.zone_storage_class,
+            zone_hazardous=found.zone_hazardous,
+        ))
         if is_expired(cmd.expiry, now.date()):
             raise Invalid(
                 f"lot {cmd.lot_number} expired on {cmd.expiry}; expired goods are not received",
                 code="expired_at_receipt",
             )
-        lot = _lot_for_receipt(session, item, cmd.lot_number, cmd.expiry, cmd.production_date,
-                               now, receipt_status(item.quarantine_on_receipt))
+        if found.lot is None:
+            status = receipt_status(found.quarantine_on_receipt).value
+            lot = LotRef(repo.add_lot(session, {
+                "item_id": item.id, "lot_number": cmd.lot_number, "expiry": cmd.expiry,
+                "production_date": cmd.production_date, "received_at": now,
+                "qc_status": status}), cmd.lot_number, cmd.expiry)
+        else:
+            _check_expiry(item.sku, cmd.lot_number, found.lot_expiry, cmd.expiry)
+            lot, status = LotRef(found.lot, cmd.lot_number, found.lot_expiry), found.lot_status
         booking = post(session, kind=MoveKind.RECEIVE, item=item,
-                       legs=[Leg(_lot_ref(lot), None, _place(location), cmd.quantity)],
+                       legs=[Leg(lot, None, Place(found.location, found.location_code),
+                                 cmd.quantity)],
                        actor=actor, at=now, reference=cmd.reference, idempotency_key=_key(idem))
-        booking.lot_status = lot.qc_status
+        booking.lot_status = status
         return booking
 
     return _booked(run_write(session, work, idempotency=idem, creates=True))
 
 
+# Balances a plain dispatch locks first, in pick order: enough for nearly every pick.
+# When they do not hold the quantity, the dispatch starts over and locks all of them.
+PICK_PAGE = 16
+
+
 def _pick(
-    session: Session, item: Item, quantity: int, today: date, *, lock: bool,
+    session: Session, item: Item | repo.ItemRef, quantity: int, today: date, *, lock: bool,
     location: str | None = None, lot_number: str | None = None, reason: str | None = None,
+    page: int | None = None, locked: dict[repo.BalanceKey, repo.LockedBalance] | None = None,
 ) -> list[PickLine]:
+    """The pick list; with `page`, allocated from the first `page` balances in pick
+    order (raises `Retry` when they are locked and too few: the next attempt locks
+    all, in a fresh transaction, so locks are still taken in the global order)."""
+    policy = AllocationPolicy(item.policy)
+    if location is not None or lot_number is not None:
+        page = None
     stock = repo.stock_on_hand(session, item.id, today=today, lock=lock,
-                               usable_only=lot_number is None)
+                               usable_only=lot_number is None, policy=policy, limit=page,
+                               locked=locked)
+    if page is not None and len(stock) == page and sum(s.quantity for s in stock) < quantity:
+        if lock:
+            raise Retry("the first balances in pick order hold too little")
+        stock = repo.stock_on_hand(session, item.id, today=today, lock=False, policy=policy)
     if location is not None:
         place = repo.location_by_code(session, location)
         stock = [s for s in stock if s.location_id == place.id]
-    policy = AllocationPolicy(item.policy)
     label = f"{item.unit} of {item.sku}"
     if lot_number is None:
         return allocate(stock, quantity, policy, today, item_label=label)
@@ -163,9 +196,9 @@ def preview_pick(session: Session, cmd: PickPreview, clock: Clock = utcnow) -> P
     """The pick list a dispatch would book now, booking nothing."""
 
     def work() -> PickList:
-        item = repo.item_by_reference(session, cmd.item)
+        item = repo.item_ref(session, cmd.item)
         lines = _pick(session, item, cmd.quantity, clock().date(), lock=False,
-                      location=cmd.location)
+                      location=cmd.location, page=PICK_PAGE)
         return PickList(item.sku, AllocationPolicy(item.policy), cmd.quantity, lines)
 
     return run_read(session, work)
@@ -175,27 +208,41 @@ def dispatch(
     session: Session, cmd: Dispatch, actor: Actor, idem: Idempotency | None = None,
     clock: Clock = utcnow,
 ) -> Done[Booking]:
-    """Goods out, FEFO/FIFO; another lot than suggested only with a reason (recorded)."""
+    """Goods out, FEFO/FIFO; another lot than suggested only with a reason (recorded).
+
+    The item's usable balances are locked in pick order, the first PICK_PAGE of
+    them (all of them on a second attempt, or when a lot or bin is named), and the
+    pick is allocated from what is locked: a concurrent dispatch of the same item
+    waits for the first row instead of allocating from a stale read and retrying."""
 
     attempts = itertools.count()
 
     def work() -> Booking:
         now = clock()
-        item = repo.item_by_reference(session, cmd.item)
-        # First allocate from an unlocked read and lock only the picked balances:
-        # far fewer locks than every lot of the item. If a concurrent dispatch took
-        # some first, start over; after OPTIMISTIC_TRIES, read every usable balance
-        # under lock (in id order, in a fresh transaction, so no deadlock).
-        optimistic = next(attempts) < OPTIMISTIC_TRIES
-        picks = _pick(session, item, cmd.quantity, now.date(), lock=not optimistic,
-                      location=cmd.location, lot_number=cmd.lot_number, reason=cmd.reason)
+        today = now.date()
+        locked: dict[repo.BalanceKey, repo.LockedBalance] = {}
+        page = PICK_PAGE if next(attempts) == 0 else None
+        item: repo.ItemRef
+        if cmd.location is None and cmd.lot_number is None:
+            item, stock = repo.lock_usable_stock(session, cmd.item, today=today, limit=page,
+                                                 locked=locked)
+            if page is not None and len(stock) == page and (
+                    sum(s.quantity for s in stock) < cmd.quantity):
+                raise Retry("the first balances in pick order hold too little")
+            picks = allocate(stock, cmd.quantity, AllocationPolicy(item.policy), today,
+                             item_label=f"{item.unit} of {item.sku}")
+        else:
+            item = repo.item_ref(session, cmd.item)
+            picks = _pick(session, item, cmd.quantity, today, lock=True,
+                          location=cmd.location, lot_number=cmd.lot_number, reason=cmd.reason,
+                          locked=locked)
         legs = [Leg(LotRef(p.lot_id, p.lot_number, p.expiry),
                     Place(p.location_id, p.location_code), None, p.quantity) for p in picks]
         try:
             return post(session, kind=MoveKind.DISPATCH, item=item, legs=legs, actor=actor,
                         at=now, reference=cmd.reference, reason=cmd.reason,
-                        idempotency_key=_key(idem))
-        except StockChanged as exc:
+                        idempotency_key=_key(idem), locked=locked)
+        except StockChanged as exc:  # cannot happen under the lock; kept as a guard
             raise Retry("stock changed under the allocation") from exc
 
     return _booked(run_write(session, work, idempotency=idem, creates=True))

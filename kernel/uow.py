@@ -18,7 +18,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any, Generic, NamedTuple, TypeVar
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -126,11 +126,10 @@ def run_write(
                 value = work()
                 if idempotency is not None:
                     status, body = idempotency.render(value, creates)
-                    session.execute(insert(IdempotencyRecord).values(
-                        user_id=idempotency.user_id, key=idempotency.key,
-                        fingerprint=idempotency.fingerprint, status_code=status,
-                        body=json.dumps(body), created_at=utcnow(),
-                    ))
+                    session.connection().execute(_RECORD, {
+                        "user_id": idempotency.user_id, "key": idempotency.key,
+                        "fingerprint": idempotency.fingerprint, "status_code": status,
+                        "body": json.dumps(body), "created_at": utcnow()})
             return Done(value, created=creates)
         except Retry as exc:
             if attempt == ATTEMPTS - 1:
@@ -154,13 +153,17 @@ def run_read(session: Session, work: Callable[[], T]) -> T:
         return work()
 
 
+# Built once: building and keying a statement costs more Python than sending it,
+# and these two run in every keyed write.
+_RECORDS = IdempotencyRecord.__table__
+_RECORD = insert(_RECORDS)
+_EARLIER = select(_RECORDS.c.fingerprint, _RECORDS.c.status_code, _RECORDS.c.body).where(
+    _RECORDS.c.user_id == bindparam("user_id"), _RECORDS.c.key == bindparam("key"))
+
+
 def _earlier_answer(session: Session, idem: Idempotency) -> Recorded | None:
-    record = session.execute(
-        select(IdempotencyRecord.fingerprint, IdempotencyRecord.status_code,
-               IdempotencyRecord.body).where(
-            IdempotencyRecord.user_id == idem.user_id, IdempotencyRecord.key == idem.key
-        )
-    ).first()
+    record = session.connection().execute(
+        _EARLIER, {"user_id": idem.user_id, "key": idem.key}).first()
     if record is None:
         return None
     if record.fingerprint != idem.fingerprint:

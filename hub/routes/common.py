@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
+import orjson
 from fastapi import Depends, Header, Path, Request, Response
 from pydantic import BaseModel
 
@@ -62,6 +63,44 @@ def reply(
         return model.model_validate(done.replay.body)
     response.status_code = http_status(done.created)
     return as_model(model, done.value, present)
+
+
+class Answer:
+    """How a hot write route answers (moves, scans): the response model validated
+    and dumped once, that JSON stored as the first answer when there is a key, and
+    sent as bytes, so FastAPI does not validate the model a second time. The route
+    still declares `response_model` for the OpenAPI document."""
+
+    def __init__(self, model: type[P], present: Callable[[Any], P] | None = None) -> None:
+        self.model, self.present = model, present
+        self.body: Any = None
+
+    def render(self, value: Any, created: bool) -> Recorded:
+        self.body = as_model(self.model, value, self.present).model_dump(mode="json")
+        return Recorded(http_status(created), self.body)
+
+    def keyed(self, idem: Idempotency | None) -> Idempotency | None:
+        """The key, told to store this answer (the unit of work calls `render`)."""
+        return None if idem is None else idem._replace(render=self.render)
+
+    def body_of(self, done: Done[Any]) -> tuple[int, Any, bool]:
+        """(status, JSON body, replayed) of a unit of work's result."""
+        if done.replay is not None:
+            return done.replay.status, done.replay.body, True
+        if self.body is None:  # no key: nothing rendered it yet
+            self.render(done.value, done.created)
+        return http_status(done.created), self.body, False
+
+    def response(self, done: Done[Any]) -> Response:
+        status, body, replayed = self.body_of(done)
+        return json_response(body, status, replayed)
+
+
+def json_response(body: Any, status: int = 200, replayed: bool = False) -> Response:
+    """JSON already shaped by a response model, as bytes."""
+    headers = {"Idempotent-Replayed": "true"} if replayed else None
+    return Response(orjson.dumps(body), status_code=status, headers=headers,
+                    media_type="application/json")
 
 
 async def optional_idempotency(

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from hub.auth import CurrentUser, IdempotencyDep, Supervisor
-from hub.deps import HubDep, SessionDep, WriteSessionDep
-from hub.routes.common import recorded, reply
+from hub.container import Hub
+from hub.deps import HubDep, SessionDep
+from hub.routes.common import Answer, json_response
 from inventory import queries, services
 from inventory.commands import Adjust, Count, Dispatch, PickPreview, Receive, Return, Transfer
 from inventory.domain import AllocationPolicy, MoveKind
@@ -69,63 +71,67 @@ class PickListPublic(BaseModel):
     lines: list[PickLinePublic]
 
 
-def _recorded(idem: Idempotency) -> Idempotency | None:
-    return recorded(idem, BookingPublic)
-
-
-def _booked(done: Done[Booking], response: Response) -> BookingPublic:
-    return reply(done, BookingPublic, response)
+def _book(hub: Hub, use_case: Callable[[Session, Idempotency | None], Done[Booking]],
+          idem: Idempotency) -> Response:
+    """Run a booking with its key; the answer rendered once (hub/routes/common.py).
+    The session is opened here, in the route's worker thread, not by a generator
+    dependency: that costs the event loop an exit stack and a cancel scope per request."""
+    answer = Answer(BookingPublic)
+    with hub.writes() as session:
+        return answer.response(use_case(session, answer.keyed(idem)))
 
 
 booking = {"response_model": BookingPublic, "status_code": 201, "responses": PROBLEMS}
 
 
 @router.post("/moves/receive", **booking)
-def receive(body: Receive, session: WriteSessionDep, user: CurrentUser,
-            idem: IdempotencyDep, response: Response) -> BookingPublic:
+def receive(body: Receive, hub: HubDep, user: CurrentUser,
+            idem: IdempotencyDep) -> Response:
     """Goods in, into a bin whose zone suits the item; a new lot may start in quarantine."""
-    return _booked(services.receive(session, body, user, _recorded(idem)), response)
+    return _book(hub, lambda session, key: services.receive(session, body, user, key), idem)
 
 
 @router.post("/moves/dispatch", **booking)
-def dispatch(body: Dispatch, session: WriteSessionDep, user: CurrentUser,
-             idem: IdempotencyDep, response: Response) -> BookingPublic:
+def dispatch(body: Dispatch, hub: HubDep, user: CurrentUser,
+             idem: IdempotencyDep) -> Response:
     """Goods out: the lots are chosen FEFO (or FIFO); the answer lists what to pick where."""
-    return _booked(services.dispatch(session, body, user, _recorded(idem)), response)
+    return _book(hub, lambda session, key: services.dispatch(session, body, user, key), idem)
 
 
 @router.post("/moves/dispatch/preview", response_model=PickListPublic, responses=PROBLEMS)
-def preview_dispatch(body: PickPreview, session: SessionDep, _user: CurrentUser) -> object:
+def preview_dispatch(body: PickPreview, hub: HubDep, _user: CurrentUser) -> Response:
     """The pick list a dispatch would book now; books nothing."""
-    return jsonable(services.preview_pick(session, body))
+    with hub.sessions() as session:
+        picks = services.preview_pick(session, body)
+    return json_response(PickListPublic.model_validate(jsonable(picks)).model_dump(mode="json"))
 
 
 @router.post("/moves/transfer", **booking)
-def transfer(body: Transfer, session: WriteSessionDep, user: CurrentUser,
-             idem: IdempotencyDep, response: Response) -> BookingPublic:
-    return _booked(services.transfer(session, body, user, _recorded(idem)), response)
+def transfer(body: Transfer, hub: HubDep, user: CurrentUser,
+             idem: IdempotencyDep) -> Response:
+    return _book(hub, lambda session, key: services.transfer(session, body, user, key), idem)
 
 
 @router.post("/moves/count", **booking)
-def count(body: Count, session: WriteSessionDep, user: CurrentUser,
-          idem: IdempotencyDep, response: Response) -> BookingPublic:
+def count(body: Count, hub: HubDep, user: CurrentUser,
+          idem: IdempotencyDep) -> Response:
     """Book a physical count; the difference becomes a count move (none if equal)."""
-    return _booked(services.count(session, body, user, _recorded(idem)), response)
+    return _book(hub, lambda session, key: services.count(session, body, user, key), idem)
 
 
 @router.post("/moves/return", **booking)
-def return_goods(body: Return, session: WriteSessionDep, user: CurrentUser,
-                 idem: IdempotencyDep, response: Response) -> BookingPublic:
+def return_goods(body: Return, hub: HubDep, user: CurrentUser,
+                 idem: IdempotencyDep) -> Response:
     """Returned goods, held in their bin until inspected (see `/returns`) unless
     `quarantine` is false; the rest of the lot stays available."""
-    return _booked(services.return_goods(session, body, user, _recorded(idem)), response)
+    return _book(hub, lambda session, key: services.return_goods(session, body, user, key), idem)
 
 
 @router.post("/moves/adjust", **booking)
-def adjust(body: Adjust, session: WriteSessionDep, user: Supervisor,
-           idem: IdempotencyDep, response: Response) -> BookingPublic:
+def adjust(body: Adjust, hub: HubDep, user: Supervisor,
+           idem: IdempotencyDep) -> Response:
     """Correct a balance with a reason (supervisor or admin)."""
-    return _booked(services.adjust(session, body, user, _recorded(idem)), response)
+    return _book(hub, lambda session, key: services.adjust(session, body, user, key), idem)
 
 
 class LedgerRowPublic(BaseModel):

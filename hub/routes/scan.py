@@ -8,9 +8,9 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from hub.auth import CurrentUser
-from hub.deps import HubDep, WriteSessionDep
+from hub.deps import HubDep
 from hub.problems import invalid_request
-from hub.routes.common import OptionalIdempotencyDep, recorded, reply
+from hub.routes.common import Answer, OptionalIdempotencyDep, json_response
 from hub.routes.moves import PROBLEMS, BookingPublic
 from inventory.scan_actions import ScanMode, ScanRequest, book_scan
 from inventory.scanning import ScanSettings
@@ -40,8 +40,8 @@ def scan_settings(hub: HubDep) -> ScanSettings:
 
 
 @router.post("/scan", response_model=ScanPublic, responses=PROBLEMS)
-def scan(body: ScanRequest, hub: HubDep, session: WriteSessionDep, user: CurrentUser,
-         idem: OptionalIdempotencyDep, response: Response) -> ScanPublic:
+def scan(body: ScanRequest, hub: HubDep, user: CurrentUser,
+         idem: OptionalIdempotencyDep) -> Response:
     """Interpret a raw scan (GS1-128, DataMatrix, QR, Digital Link, EAN/UPC, our
     location and command labels) and, in a booking mode, book it. A scan that
     cannot be read or used is answered 422 with the problem named; nothing is booked.
@@ -52,10 +52,15 @@ def scan(body: ScanRequest, hub: HubDep, session: WriteSessionDep, user: Current
     if body.mode is not ScanMode.IDENTIFY and idem is None:
         raise invalid_request([(("header", "Idempotency-Key"),
                                 f"a {body.mode.value} scan books stock: send a unique key")])
-    outcome = book_scan(session, body, user, recorded(idem, BookingPublic),
-                        scan_settings(hub), lambda: datetime.now(UTC).date())
-    booking = None
+    answer = Answer(BookingPublic)
+    with hub.writes() as session:  # opened here: see hub/routes/moves.py `_book`
+        outcome = book_scan(session, body, user, answer.keyed(idem), scan_settings(hub),
+                            lambda: datetime.now(UTC).date())
+    status, booking, replayed = 200, None, False
     if outcome.booked is not None:
-        booking = reply(outcome.booked, BookingPublic, response)
-    return ScanPublic(kind=outcome.kind, scan=jsonable(outcome.scan), item=outcome.item,
-                      known=outcome.known, message=outcome.message, booking=booking)
+        status, booking, replayed = answer.body_of(outcome.booked)
+    reply = ScanPublic(kind=outcome.kind, scan=jsonable(outcome.scan), item=outcome.item,
+                       known=outcome.known, message=outcome.message,
+                       booking=None).model_dump(mode="json")
+    reply["booking"] = booking  # validated once, by `answer`
+    return json_response(reply, status, replayed)
