@@ -25,6 +25,8 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from edge.mqtt_socket import BufferedClient
+
 Protocol = Literal["5", "3.1.1"]
 
 
@@ -81,7 +83,7 @@ def build_client(
     """
     address = BrokerAddress.parse(url)
     v5 = protocol == "5"
-    client = mqtt.Client(
+    client = BufferedClient(
         CallbackAPIVersion.VERSION2,
         client_id=client_id,
         protocol=MQTTProtocolVersion.MQTTv5 if v5 else MQTTProtocolVersion.MQTTv311,
