@@ -10,12 +10,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from fpdf import FPDF
 from pystrich.code128 import Code128Data, Code128Encoder
 from pystrich.datamatrix import DataMatrixData, DataMatrixEncoder
 from pystrich.gs1 import GS1Fixed, GS1Variable
 from pystrich.marks import SymbolMarks
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 # The scan modes a command label switches to (inventory/scan_actions.py ScanMode).
 MODE_COMMANDS = ("RECEIVE", "DISPATCH", "TRANSFER", "COUNT", "RETURN", "IDENTIFY")
@@ -77,6 +80,9 @@ def _draw(pdf: FPDF, marks: SymbolMarks, x: float, y: float, w: float, h: float)
 
 def render_pdf(labels: Iterable[Label], *, compress: bool = True) -> bytes:
     """The labels on as many A4 pages as they need, left to right, top to bottom."""
+    # Imported here: fpdf2 and Pillow are ~20 MB of the hub's memory, for label sheets only.
+    from fpdf import FPDF
+
     pdf = FPDF(unit="mm", format="A4")
     pdf.set_auto_page_break(False)
     pdf.set_compression(compress)
