@@ -47,7 +47,8 @@ def alarm_settings(settings: HubSettings) -> AlarmSettings:
 
 
 def readings_of(batch: CommittedBatch) -> list[Reading]:
-    return [Reading(r.sensor, r.ts, r.quantities, r.quality == Quality.GOOD)
+    good = Quality.GOOD
+    return [Reading(r.sensor, r.ts, r.quantities, r.quality is good)
             for accepted in batch.messages for r in accepted.message.readings]
 
 

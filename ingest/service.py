@@ -30,10 +30,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from edge import wire
 from edge.mqtt_client import Delivery, MqttSubscriber
 from edge.retry import Backoff, Stopped, first_line, retry
-from edge.wire import Status, Telemetry, WireError
+from edge.wire import Status, TopicParts, WireError
 from ingest.checks import telemetry_problem
+from ingest.fastwire import decode_telemetry
 from ingest.hooks import BatchHook, CommittedBatch, HookDispatcher, StatusHook
-from ingest.lineproto import reading_line
+from ingest.lineproto import LineBuilder
 from ingest.metrics import IngestMetrics
 from ingest.settings import IngestSettings
 from ingest.store import Accepted, IngestStore, Outcome, Rejected, StatusUpdate
@@ -58,6 +59,7 @@ class Batch:
 
 Examined = tuple[Delivery, Outcome | None]
 ZONE_REFRESH_S = 15.0
+MAX_TOPICS_KEPT = 100_000
 HOUSEKEEPING_S = 3600.0
 
 
@@ -108,6 +110,9 @@ class IngestService:
             on_connection_change=lambda up: self.metrics.mqtt_connected.set(1 if up else 0),
         )
         self.hooks = HookDispatcher(registry)
+        self._topics: dict[str, TopicParts] = {}
+        self._counted = {kind: self.metrics.messages.labels(kind) for kind in wire.KINDS}
+        self._line_builder = LineBuilder()
         self._zones: dict[str, str] = {}
         self._known: set[str] = set()
         self._zones_loaded_at = 0.0
@@ -269,16 +274,26 @@ class IngestService:
             self.writer.wakeup.set()
         self.hooks.committed(CommittedBatch(batch.now, tuple(result.fresh)), result.statuses)
 
+    def _topic(self, topic: str) -> TopicParts:
+        """`wire.parse_topic`, remembered: a site has one topic per gateway and kind."""
+        parts = self._topics.get(topic)
+        if parts is None:
+            parts = wire.parse_topic(topic)  # raises WireError: never remembered
+            if len(self._topics) >= MAX_TOPICS_KEPT:
+                self._topics.clear()
+            self._topics[topic] = parts
+        return parts
+
     def _examine(self, delivery: Delivery, now: datetime) -> Outcome | None:
         try:
-            topic = wire.parse_topic(delivery.topic)
-            self.metrics.messages.labels(topic.kind).inc()
+            topic = self._topic(delivery.topic)
+            self._counted[topic.kind].inc()
             if topic.kind == "status":
                 status = wire.decode(Status, delivery.payload)
                 return StatusUpdate(topic, status, now, delivery.payload)
             if topic.kind != "telemetry":
                 return None
-            message = wire.decode(Telemetry, delivery.payload)
+            message = decode_telemetry(delivery.payload)
         except WireError as exc:
             return Rejected(delivery.topic, delivery.payload, str(exc))
         problem = telemetry_problem(
@@ -286,17 +301,14 @@ class IngestService:
         )
         if problem:
             return Rejected(delivery.topic, delivery.payload, problem)
-        return Accepted(topic, message, delivery.payload)
+        return Accepted(topic, message, delivery.payload)  # type: ignore[arg-type]
 
     def _lines(self, fresh: list[Accepted]) -> list[str]:
-        zones = self._zones
+        zone_of = self._zones.get
+        line = self._line_builder.line
         return [
-            reading_line(
-                reading,
-                site=item.topic.site,
-                gateway=item.message.gateway,
-                zone=zones.get(reading.sensor, UNASSIGNED),
-            )
+            line(reading, item.topic.site, item.message.gateway,
+                 zone_of(reading.sensor, UNASSIGNED))
             for item in fresh
             for reading in item.message.readings
         ]

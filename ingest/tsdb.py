@@ -11,9 +11,11 @@ the same series and timestamp and the store keeps it once.
 
 from __future__ import annotations
 
+import http.client
 import logging
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable
 from typing import Protocol
 
@@ -37,29 +39,56 @@ class LineSink(Protocol):
 
 
 class InfluxWriteSink:
-    """influxdb-client's synchronous write API (InfluxDB 2/3, VictoriaMetrics)."""
+    """POST /api/v2/write (InfluxDB 2/3, VictoriaMetrics) on one kept-alive connection.
+
+    Plain http.client: the line protocol is already built, so a client library would
+    only add its own buffering, threads and ~13 MB of the hub's memory."""
 
     def __init__(self, url: str, token: str, org: str, bucket: str, timeout_s: float) -> None:
-        from influxdb_client import InfluxDBClient
-        from influxdb_client.client.write_api import SYNCHRONOUS
-
-        # No retries inside the client: this writer owns retry and backoff.
-        self._client = InfluxDBClient(
-            url=url, token=token, org=org, timeout=int(timeout_s * 1000), retries=False
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"time-series URL {url!r} is not http(s)://host[:port]")
+        self._connection_class = (
+            http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
         )
-        self._write_api = self._client.write_api(write_options=SYNCHRONOUS)
-        self._bucket = bucket
-        self._org = org
+        self._host, self._port = parts.hostname, parts.port
+        query = urllib.parse.urlencode({"org": org, "bucket": bucket, "precision": "ms"})
+        self._path = f"{parts.path.rstrip('/')}/api/v2/write?{query}"
+        self._headers = {"Authorization": f"Token {token}",
+                         "Content-Type": "text/plain; charset=utf-8"}
+        self._timeout = timeout_s
+        self._connection: http.client.HTTPConnection | None = None
 
     def write(self, body: str) -> None:
-        from influxdb_client import WritePrecision
-
-        self._write_api.write(
-            bucket=self._bucket, org=self._org, record=body, write_precision=WritePrecision.MS
-        )
+        data = body.encode()
+        # A kept-alive connection the store closed meanwhile fails at once: try once more
+        # on a fresh one (a replayed write is harmless, see the module's docstring).
+        for attempt in (1, 2):
+            if self._connection is None:
+                self._connection = self._connection_class(
+                    self._host, self._port, timeout=self._timeout)
+            try:
+                self._connection.request("POST", self._path, body=data, headers=self._headers)
+                response = self._connection.getresponse()
+                answer = response.read()
+            except (OSError, http.client.HTTPException):
+                self.close()
+                if attempt == 2:
+                    raise
+                continue
+            if response.status >= 300:
+                reason = answer.decode("utf-8", "replace").strip()[:300]
+                raise SinkError(f"the time-series store answered HTTP {response.status}: {reason}")
+            return
 
     def close(self) -> None:
-        self._client.close()
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+class SinkError(RuntimeError):
+    """The store refused a write."""
 
 
 _LIMITS_PREFIX = LIMITS_MEASUREMENT + ","
