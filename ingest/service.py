@@ -57,7 +57,12 @@ class Batch:
     readings: int = 0
 
 
-Examined = tuple[Delivery, Outcome | None]
+# A delivery, its outcome, and whether it was examined yet (see _receive).
+Queued = tuple[Delivery, Outcome | None, bool]
+
+
+def _readings_of(outcome: Outcome | None) -> int:
+    return len(outcome.message.readings) if isinstance(outcome, Accepted) else 0
 ZONE_REFRESH_S = 15.0
 MAX_TOPICS_KEPT = 100_000
 HOUSEKEEPING_S = 3600.0
@@ -77,7 +82,12 @@ class IngestService:
         self.clock = clock
         self.metrics = IngestMetrics(registry)
         self.store = IngestStore(sessions)
-        self.queue: queue.SimpleQueue[Examined | None] = queue.SimpleQueue()
+        self.queue: queue.SimpleQueue[Queued | None] = queue.SimpleQueue()
+        # Readings decoded on paho's thread, and those of them the worker took: each
+        # written by one thread only, so no lock; the difference is what waits.
+        self._decoded = 0
+        self._taken = 0
+        self._decode_ahead_limit = 2 * settings.ingest_batch_readings
         self.max_future = timedelta(seconds=settings.ingest_max_future_s)
         self.max_age = timedelta(seconds=settings.ingest_max_age_s)
         if sink is None and settings.tsdb_url:
@@ -221,17 +231,28 @@ class IngestService:
 
     def _receive(self, delivery: Delivery) -> None:
         """On paho's network thread: decode and check here, so that this work overlaps
-        with the worker waiting for the database."""
-        self.queue.put((delivery, self._examine(delivery, self.clock())))
+        with the worker waiting for the database, as long as the decoded messages
+        waiting for the worker stay under two batches' readings. Beyond that a delivery
+        waits as it came (a 50-reading payload is a tenth of its decoded size) and the
+        worker decodes it when it takes it: the hub's memory stays bounded by the
+        batch size, whatever the broker's receive maximum lets in."""
+        if self._decoded - self._taken < self._decode_ahead_limit:
+            outcome = self._examine(delivery, self.clock())
+            self._decoded += _readings_of(outcome)
+            self.queue.put((delivery, outcome, True))
+        else:
+            self.queue.put((delivery, None, False))
 
-    @staticmethod
-    def _add(batch: Batch, examined: Examined) -> None:
-        delivery, outcome = examined
+    def _add(self, batch: Batch, item: Queued) -> None:
+        delivery, outcome, examined = item
+        if examined:
+            self._taken += _readings_of(outcome)
+        else:
+            outcome = self._examine(delivery, batch.now)
         batch.deliveries.append(delivery)
         if outcome is not None:
             batch.items.append(outcome)
-        if isinstance(outcome, Accepted):
-            batch.readings += len(outcome.message.readings)
+        batch.readings += _readings_of(outcome)
 
     def _commit_with_retry(self, batch: Batch) -> None:
         """Commit, retrying what the store raises: by then only transient errors or a
