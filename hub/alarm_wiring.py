@@ -19,6 +19,7 @@ from hub.settings import HubSettings
 from ingest import gateways as ingest_gateways
 from ingest import queries as ingest_queries
 from ingest.compliance import ExcursionRecord
+from ingest.fastwire import LeanTelemetry
 from ingest.hooks import CommittedBatch
 from ingest.store import StatusUpdate
 from inventory import services as inventory_services
@@ -47,9 +48,19 @@ def alarm_settings(settings: HubSettings) -> AlarmSettings:
 
 
 def readings_of(batch: CommittedBatch) -> list[Reading]:
+    """The batch's readings as the alarm engine reads them. The fast decoder's readings
+    have its fields already (sensor, ts, quantities, good) and go as they are: a copy
+    per reading was a tenth of ingest's CPU."""
     good = Quality.GOOD
-    return [Reading(r.sensor, r.ts, r.quantities, r.quality is good)
-            for accepted in batch.messages for r in accepted.message.readings]
+    out: list[Reading] = []
+    for accepted in batch.messages:
+        readings = accepted.message.readings
+        if isinstance(accepted.message, LeanTelemetry):
+            out.extend(readings)  # type: ignore[arg-type]
+        else:
+            out.extend(Reading(r.sensor, r.ts, r.quantities, r.quality is good)
+                       for r in readings)
+    return out
 
 
 def status_of(update: StatusUpdate) -> GatewayStatus:

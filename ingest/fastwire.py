@@ -67,6 +67,12 @@ class LeanReading(msgspec.Struct, gc=False):
     quality: Quality = Quality.GOOD
     error: Annotated[str, msgspec.Meta(max_length=200)] | None = None
 
+    @property
+    def good(self) -> bool:
+        """As `alerts.model.Reading.good`: the alarm engine reads these readings as
+        they are, without a copy each."""
+        return self.quality is Quality.GOOD
+
 
 class LeanTelemetry(msgspec.Struct, gc=False):
     gateway: Ident
