@@ -9,6 +9,7 @@ import pytest
 
 from edge import wire
 from ingest.fastwire import LeanTelemetry, decode_telemetry
+from ingest.lineproto import LineBuilder, reading_line
 
 TS = "2026-01-31T12:00:00.123Z"
 
@@ -105,3 +106,13 @@ def test_timestamps_are_utc_milliseconds() -> None:
     assert isinstance(message, LeanTelemetry)
     ts = message.readings[0].ts
     assert ts.utcoffset().total_seconds() == 0 and (ts.hour, ts.microsecond) == (12, 123_000)
+
+
+@pytest.mark.parametrize("quality", ["good", "uncertain", "bad"])
+def test_the_line_builder_writes_what_reading_line_writes(quality: str) -> None:
+    reading = wire.Reading(sensor="s1", ts=TS, quality=quality,
+                           quantities={"temperature_c": 5.25, "humidity_pct": 1e-20})
+    builder = LineBuilder()
+    for zone in ("COLD 1,a=b", "COLD 1,a=b", "unassigned"):
+        assert builder.line(reading, "site", "gw", zone) == reading_line(
+            reading, site="site", gateway="gw", zone=zone)
