@@ -36,6 +36,7 @@ import argparse
 import itertools
 import math
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -104,10 +105,14 @@ class Bench:
             service.start()
         return self
 
-    def __exit__(self, *_exc: object) -> None:
+    def __exit__(self, failure: object, *_exc: object) -> None:
         for service in (self.broker, self.victoria):
             service.stop()
         self.postgres.cleanup()
+        if failure is None:  # after a failure the hubs' logs stay, for a look
+            shutil.rmtree(self.workdir, ignore_errors=True)
+        else:
+            print(f"hub logs and service data kept in {self.workdir}")
 
     def hub_env(self, name: str, **extra: str) -> dict[str, str]:
         return {
