@@ -1,332 +1,396 @@
-"""End-to-end ingest benchmark: MQTT -> one hub process -> VictoriaMetrics (+ PostgreSQL).
+"""Ingest end to end: MQTT -> one hub (alarms on) -> PostgreSQL + VictoriaMetrics, beside Node-RED.
 
-    .venv/bin/python -m bench.ingest [--messages 50000] [--seconds 20]
+    .venv/bin/python -m bench.ingest [--messages 20000] [--batched-messages 2000] ...
+    .venv/bin/python -m bench.ingest --smoke        # tiny sizes, a minute at most
 
-Throughput is measured by draining a backlog: the hub's persistent session is
-created, the hub stopped, N messages published (the broker queues them), the hub
-started again, and the time from its first accepted reading to the last reading
-accepted by the time-series store is taken. The ceiling is measured the same way
-with `mosquitto_sub` as the only (persistent, QoS 1) subscriber, in the same run.
+The hub does all its work: PostgreSQL, VictoriaMetrics, Mosquitto on this
+machine, and the alarm evaluator on with a rules file of `--rules` threshold
+rules (one per sensor s0, s1, ...) loaded.
 
-Latency is measured live at a steady 2,000 readings/s: a small HTTP proxy in
-front of VictoriaMetrics stamps each line's arrival, and latency is arrival
-minus the reading's timestamp (set at publish time).
+Throughput is measured by draining a backlog: the drainer's persistent session
+is created, the drainer stopped, N messages published (the broker queues them),
+the drainer started again, and the time from the first sample VictoriaMetrics
+takes in to the last one is taken (its `vm_rows_inserted_total{type="influx"}`
+counter: three samples per reading, quality + two quantities). CPU per reading
+is the drainer's process CPU time (and PostgreSQL's, for the hub) over the same
+window, from /proc.
+
+Runs, each with its own database:
+  ceiling     mosquitto_sub as the only (persistent, QoS 1) subscriber: the broker alone
+  single      1 reading per message over --sensors already-registered sensors
+  batched     50 readings per message over --sensors already-registered sensors
+  node-red    the same two backlogs drained by a Node-RED 4 flow (mqtt in -> function ->
+              join -> influxdb batch, writing to VictoriaMetrics' /api/v2/write), installed
+              with npm into .bench/node; skipped with the reason when node/npm are missing
+  wide        --wide-sensors sensors: first-seen registration drained and timed on its own,
+              then the steady state over them, with --stored-seen x 10 (gateway, seq) rows
+              stored beforehand (growth: cost per reading vs `batched`)
+  huge        --huge-sensors sensors, first seen then steady: peak hub RSS
+  share       two hub processes in one MQTT shared-subscription group, beside one
+  latency     live at --rate readings/s for --seconds (a proxy stamps arrival at the store)
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
-import json
+import math
 import os
-import signal
-import statistics
-import subprocess
-import sys
+import shutil
 import tempfile
-import threading
 import time
-import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
+import psycopg
 
+from bench._ingest_load import broker_ceiling, live_latency, make_payloads, publish
+from bench._ingest_procs import (
+    HubGroup,
+    HubProcess,
+    NodeRed,
+    Process,
+    Profiler,
+    memory_mb,
+    node_red_available,
+    profile_top,
+    stored_rows,
+    tree_cpu_seconds,
+)
 from edge import wire
-from tests.services import Mosquitto, Postgres, VictoriaMetrics, find_binary, free_port, wait_for
+from tests.services import Mosquitto, Postgres, VictoriaMetrics, wait_for
 
-TOPIC_FILTER = "stockwarden/v1/+/+/telemetry"
+GATEWAY = "gw-bench"
+SAMPLES_PER_READING = 3  # quality, temperature_c, humidity_pct
 _ids = itertools.count()
 
 
-def make_payloads(count: int, per_message: int, sensors: int, gateway: str) -> list[bytes]:
-    base = time.time() - 600
-    payloads = []
-    for seq in range(count):
-        readings = []
-        for i in range(per_message):
-            index = seq * per_message + i
-            sensor = f"s{index % sensors}"
-            # A millisecond apart: every reading is its own sample in the store.
-            stamp = _iso(base + index * 0.001)
-            readings.append(
-                f'{{"sensor":"{sensor}","ts":"{stamp}",'
-                f'"quantities":{{"temperature_c":{5 + (i % 7) * 0.1:.1f},"humidity_pct":50.0}}}}'
-            )
-        payloads.append(
-            f'{{"gateway":"{gateway}","seq":{seq},"readings":[{",".join(readings)}]}}'.encode()
-        )
-    return payloads
+@dataclass
+class Drain:
+    readings: int
+    seconds: float
+    cpu_s: float  # the drainer's CPU over the drain
+    db_cpu_s: float = 0.0  # PostgreSQL's, for the hub
+    peak_rss_mb: float = 0.0
+    start_rss_mb: float = 0.0  # the drainer's memory once started, before the backlog
+
+    @property
+    def rate(self) -> float:
+        return self.readings / max(self.seconds, 1e-3)
+
+    @property
+    def cpu_us(self) -> float:
+        return self.cpu_s / max(self.readings, 1) * 1e6
+
+    @property
+    def total_cpu_us(self) -> float:
+        return (self.cpu_s + self.db_cpu_s) / max(self.readings, 1) * 1e6
 
 
-def _iso(epoch: float) -> str:
-    whole = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch))
-    return f"{whole}.{int(epoch * 1000) % 1000:03d}Z"
+class Bench:
+    def __init__(self, workdir: Path, rules: int, profile_dir: Path | None = None) -> None:
+        self.workdir = workdir
+        self.profile_dir = profile_dir
+        self.next_seq = 0
+        self.broker = Mosquitto(workdir / "mosquitto")
+        self.victoria = VictoriaMetrics(workdir / "victoria")
+        self.postgres = Postgres(workdir / "postgres")
+        self.rules_file = workdir / "alarms.yaml"
+        self.rules_file.write_text(rules_yaml(rules))
 
+    def __enter__(self) -> Bench:
+        for service in (self.broker, self.victoria, self.postgres):
+            service.start()
+        return self
 
-def publish(port: int, topic: str, payloads: list[bytes], rate: float | None = None) -> float:
-    """Publish at QoS 1 and wait for every PUBACK. Returns seconds taken."""
-    done = threading.Event()
-    acked = 0
-    total = len(payloads)
+    def __exit__(self, failure: object, *_exc: object) -> None:
+        for service in (self.broker, self.victoria):
+            service.stop()
+        self.postgres.cleanup()
+        if failure is None:  # after a failure the hubs' logs stay, for a look
+            shutil.rmtree(self.workdir, ignore_errors=True)
+        else:
+            print(f"hub logs and service data kept in {self.workdir}")
 
-    def on_publish(*_args: object) -> None:
-        nonlocal acked
-        acked += 1
-        if acked >= total:
-            done.set()
+    def hub_env(self, name: str, **extra: str) -> dict[str, str]:
+        return {
+            "STOCKWARDEN_DATABASE_URL": self.postgres.create_database(name),
+            "STOCKWARDEN_MQTT_URL": self.broker.url,
+            "STOCKWARDEN_MQTT_CLIENT_ID": f"bench-hub-{name}",
+            "STOCKWARDEN_TSDB_URL": self.victoria.url,
+            "STOCKWARDEN_ALARM_RULES": str(self.rules_file),
+            **extra,
+        }
 
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{next(_ids)}")
-    client.max_inflight_messages_set(5000)
-    client.max_queued_messages_set(0)
-    client.on_publish = on_publish
-    client.connect("127.0.0.1", port)
-    client.loop_start()
-    started = time.perf_counter()
-    for index, payload in enumerate(payloads):
-        if rate:
-            delay = started + index / rate - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-        client.publish(topic, payload, qos=1)
-    if not done.wait(300):
-        raise RuntimeError(f"only {acked} of {total} messages acknowledged")
-    elapsed = time.perf_counter() - started
-    client.disconnect()
-    client.loop_stop()
-    return elapsed
+    # --- draining a backlog
 
+    def prepare(self, drainer: Process) -> None:
+        """Start the drainer once (persistent session, schema), prove it stores a probe
+        reading, and stop it: what is published next queues at the broker."""
+        drainer.start()  # type: ignore[attr-defined]
+        before = stored_rows(self.victoria.url)
+        gateway = f"probe{next(_ids)}"
+        probe = make_payloads(1, 1, 1, gateway)
+        topic = wire.gateway_topic("bench", gateway, "telemetry")
 
-# --- the ceiling: mosquitto_sub as the only subscriber -------------------------
+        def stored() -> bool:
+            if stored_rows(self.victoria.url) > before:
+                return True
+            publish(self.broker.port, topic, probe)
+            time.sleep(0.5)
+            return stored_rows(self.victoria.url) > before
 
-
-def broker_ceiling(broker: Mosquitto, payloads: list[bytes]) -> float:
-    sub = find_binary("mosquitto_sub", "/usr/bin/mosquitto_sub")
-    client_id = f"ceiling-{next(_ids)}"
-    base = [sub, "-p", str(broker.port), "-q", "1", "-c", "-i", client_id, "-t", TOPIC_FILTER]
-    subprocess.run([*base, "-W", "1"], capture_output=True)  # creates the persistent session
-    publish(broker.port, wire.gateway_topic("bench", "ceiling", "telemetry"), payloads)
-    started = time.perf_counter()
-    subprocess.run([*base, "-C", str(len(payloads))], stdout=subprocess.DEVNULL, check=True)
-    return len(payloads) / (time.perf_counter() - started)
-
-
-# --- the hub as a process --------------------------------------------------------
-
-
-class HubProcess:
-    def __init__(self, env: dict[str, str]) -> None:
-        self.port = free_port()
-        self.env = {**os.environ, **env, "STOCKWARDEN_HTTP_PORT": str(self.port),
-                    "STOCKWARDEN_LOG_LEVEL": "WARNING"}
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "hub.cli", "hub"], env=self.env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )
-        wait_for(self._broker_ok, 60, "hub connected")
-
-    def _broker_ok(self) -> bool:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health", timeout=2) as r:
-                return json.load(r)["checks"]["broker"]["ok"]
-        except urllib.error.HTTPError as exc:
-            return json.load(exc)["checks"]["broker"]["ok"]
+            wait_for(stored, 120, "a probe reading stored")
+            time.sleep(1)
+        finally:
+            drainer.stop()  # type: ignore[attr-defined]
 
-    def metrics(self) -> dict[str, float]:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=5) as r:
-            values = {}
-            for line in r.read().decode().splitlines():
-                if line and not line.startswith("#") and " " in line:
-                    name, value = line.rsplit(" ", 1)
-                    values[name] = float(value)
-            return values
+    def backlog(self, make: Callable[[int], list[bytes]]) -> int:
+        """Publish the messages `make(first_seq)` returns; returns their readings. One
+        gateway, as a site's sensors stay on theirs; seqs go on from the last backlog."""
+        payloads = make(self.next_seq)
+        self.next_seq += len(payloads)
+        publish(self.broker.port, wire.gateway_topic("bench", GATEWAY, "telemetry"), payloads)
+        return count_readings(payloads)
 
-    def rss_mb(self) -> tuple[float, float]:
-        assert self.process is not None
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        return (int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024)
+    def drain(self, drainer: Process, readings: int, *, database: bool, label: str = "") -> Drain:
+        """Start the drainer and time it through the backlog; leaves it running."""
+        expected = stored_rows(self.victoria.url) + readings * SAMPLES_PER_READING
+        drainer.start()  # type: ignore[attr-defined]
+        start_rss = max(memory_mb(pid)[0] for pid in drainer.pids())
+        profiler = None
+        if self.profile_dir and label:
+            self.profile_dir.mkdir(parents=True, exist_ok=True)
+            profiler = Profiler(drainer.pids()[0], self.profile_dir / f"{label}.txt")
+        try:
+            drained = self._measure(drainer, expected, readings, database)
+            drained.start_rss_mb = start_rss
+            return drained
+        finally:
+            if profiler:
+                profiler.stop()
+                print(f"  py-spy, {label}:\n" + profile_top(self.profile_dir / f"{label}.txt"),
+                      flush=True)
 
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(30)
+    def _measure(self, drainer: Process, expected: int, readings: int, database: bool
+                 ) -> Drain:
+        # Should the whole backlog land in one write, time it from the drainer's start.
+        start = (time.perf_counter(), expected - readings * SAMPLES_PER_READING, drainer.cpu(),
+                 0.0)
+        pg = self.postgres.process.pid if self.postgres.process else 0
+        first = None
+        deadline = time.monotonic() + 900
+        while time.monotonic() < deadline:
+            rows = stored_rows(self.victoria.url)
+            now = time.perf_counter()
+            if first is None and rows > start[1]:
+                first = (now, rows, drainer.cpu(), tree_cpu_seconds(pg) if database else 0.0)
+            if rows >= expected:
+                if first is None or first[1] >= expected:
+                    first = start
+                counted = (expected - first[1]) / SAMPLES_PER_READING
+                return Drain(
+                    readings=int(counted), seconds=now - first[0],
+                    cpu_s=drainer.cpu() - first[2],
+                    db_cpu_s=(tree_cpu_seconds(pg) - first[3]) if database else 0.0,
+                    peak_rss_mb=drainer.peak_rss_mb())
+            time.sleep(0.02)
+        raise TimeoutError("the backlog was not drained")
 
+    def run_hub(self, name: str, hubs: int, passes: list[Callable[[int], list[bytes]]],
+                stored_seen: int = 0, **env: str) -> list[Drain]:
+        """One database; each pass is a backlog drained and timed on its own."""
+        base = self.hub_env(name, **env)
+        group = HubGroup([HubProcess({**base, "STOCKWARDEN_MQTT_CLIENT_ID": f"bench-{name}-{i}"},
+                                     self.workdir / f"hub-{name}-{i}.log")
+                          for i in range(hubs)])
+        self.prepare(group)
+        if stored_seen:
+            store_old_seen(base["STOCKWARDEN_DATABASE_URL"], stored_seen)
+        results = []
+        for index, make in enumerate(passes):
+            readings = self.backlog(make)  # made just before: the timestamps look live
+            try:
+                results.append(self.drain(group, readings, database=True,
+                                          label=f"hub-{name}-{index}"))
+            finally:
+                group.stop()
+        return results
 
-def drain_rate(hub: HubProcess, expected_readings: int) -> tuple[float, float]:
-    """Readings/s from the first accepted reading to the last one stored."""
-    first = None
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        values = hub.metrics()
-        now = time.perf_counter()
-        if first is None and values.get("stockwarden_ingest_readings_total", 0) > 0:
-            first = (now, values["stockwarden_ingest_readings_total"])
-        if values.get("stockwarden_tsdb_readings_written_total", 0) >= expected_readings:
-            assert first is not None
-            seconds = now - first[0]
-            counted = expected_readings - first[1]
-            return counted / seconds, seconds
-        time.sleep(0.05)
-    raise TimeoutError("the hub did not drain the backlog")
-
-
-def hub_throughput(
-    broker: Mosquitto, env: dict[str, str], messages: int, per_message: int, sensors: int
-) -> dict[str, float]:
-    hub = HubProcess(env)
-    hub.start()  # creates the persistent session and the schema
-    hub.stop()
-    gateway = f"gw{next(_ids)}"
-    payloads = make_payloads(messages, per_message, sensors, gateway)
-    publish(broker.port, wire.gateway_topic("bench", gateway, "telemetry"), payloads)
-    hub.start()
-    try:
-        rate, seconds = drain_rate(hub, messages * per_message)
-        rss, peak = hub.rss_mb()
-    finally:
-        hub.stop()
-    return {"readings_per_s": rate, "messages_per_s": rate / per_message, "seconds": seconds,
-            "rss_mb": rss, "peak_rss_mb": peak}
-
-
-# --- latency at a steady rate ----------------------------------------------------
-
-
-class StampingProxy:
-    """Forwards writes to the store and records each line's arrival latency."""
-
-    def __init__(self, upstream: str) -> None:
-        self.upstream = upstream
-        self.latencies: list[float] = []
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                request = urllib.request.Request(
-                    proxy.upstream + self.path, data=body, method="POST",
-                    headers={k: v for k, v in self.headers.items()
-                             if k.lower() in ("content-type", "content-encoding")},
-                )
-                with urllib.request.urlopen(request, timeout=30) as response:
-                    status = response.status
-                arrived = time.time()
-                for line in body.decode().splitlines():
-                    proxy.latencies.append(arrived - int(line.rsplit(" ", 1)[1]) / 1000)
-                self.send_response(status)
-                self.end_headers()
-
-            def log_message(self, *_args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
+    def run_node_red(self, name: str, make: Callable[[int], list[bytes]]) -> Drain:
+        node = NodeRed(self.workdir / "node-red", self.broker.port, self.victoria.url,
+                       f"bench-nr-{name}")
+        self.prepare(node)
+        readings = self.backlog(make)
+        try:
+            return self.drain(node, readings, database=False,
+                              label="")
+        finally:
+            node.stop()
 
 
-def live_latency(broker: Mosquitto, env: dict[str, str], victoria: VictoriaMetrics,
-                 rate: int, seconds: int) -> dict[str, float]:
-    proxy = StampingProxy(victoria.url)
-    hub = HubProcess({**env, "STOCKWARDEN_TSDB_URL": proxy.url})
-    hub.start()
-    gateway = f"gw{next(_ids)}"
-    topic = wire.gateway_topic("bench", gateway, "telemetry")
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-live-{next(_ids)}")
-    client.max_inflight_messages_set(5000)
-    client.connect("127.0.0.1", broker.port)
-    client.loop_start()
-    total = rate * seconds
-    started = time.perf_counter()
-    for seq in range(total):
-        delay = started + seq / rate - time.perf_counter()
-        if delay > 0:
-            time.sleep(delay)
-        stamp = _iso(time.time())
-        payload = (f'{{"gateway":"{gateway}","seq":{seq},"readings":[{{"sensor":"live{seq % 100}",'
-                   f'"ts":"{stamp}","quantities":{{"temperature_c":5.0}}}}]}}')
-        client.publish(topic, payload.encode(), qos=1)
-    wait_for(lambda: len(proxy.latencies) >= total, 60, "all live readings stored")
-    achieved = total / (time.perf_counter() - started)
-    client.disconnect()
-    client.loop_stop()
-    hub.stop()
-    proxy.close()
-    ordered = sorted(proxy.latencies)
-    return {
-        "rate": achieved,
-        "p50_ms": statistics.median(ordered) * 1000,
-        "p99_ms": ordered[int(len(ordered) * 0.99) - 1] * 1000,
-        "max_ms": ordered[-1] * 1000,
-    }
+def count_readings(payloads: list[bytes]) -> int:
+    return sum(p.count(b'"sensor"') for p in payloads)
+
+
+def store_old_seen(url: str, rows: int) -> None:
+    """(gateway, seq) pairs of an earlier day: the stored rows a long-running hub has."""
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("INSERT INTO seen_messages (gateway, seq, received_at) "
+                     "SELECT 'old', g, now() - interval '1 day' FROM generate_series(1, %s) g",
+                     (rows,))
+        conn.execute("VACUUM ANALYZE seen_messages")
+
+
+def rules_yaml(count: int) -> str:
+    """`count` threshold rules, one per sensor s0..s{count-1}: the cold-room band."""
+    lines = ["thresholds:"]
+    for i in range(count):
+        lines += [f"  - sensor: s{i}", "    quantity: temperature_c", "    low_critical: 2",
+                  "    low_warning: 2.5", "    high_warning: 7.5", "    high_critical: 8",
+                  "    delay: 2m", "    deadband: 0.3"]
+    return "\n".join(lines) + "\n"
+
+
+def payloads(messages: int, per_message: int, sensors: int) -> Callable[[int], list[bytes]]:
+    return partial(make_payloads, messages, per_message, sensors, GATEWAY)
+
+
+def passes(sensors: int, messages: int, per_message: int) -> list[Callable[[int], list[bytes]]]:
+    """A first pass that registers every sensor, then the measured backlog."""
+    return [payloads(math.ceil(sensors / per_message), per_message, sensors),
+            payloads(messages, per_message, sensors)]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--messages", type=int, default=50_000,
-                        help="backlog size for the one-reading run")
-    parser.add_argument("--batched-messages", type=int, default=4_000,
-                        help="backlog size for the 50-readings run")
-    parser.add_argument("--seconds", type=int, default=20, help="length of the live run")
+    parser = argparse.ArgumentParser(
+        prog="bench.ingest", description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n\n", 3)[3], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--messages", type=int, default=20_000,
+                        help="backlog of the 1-reading run (messages)")
+    parser.add_argument("--batched-messages", type=int, default=2_000,
+                        help="backlog of the 50-readings runs (messages)")
+    parser.add_argument("--sensors", type=int, default=1_000, help="sensors of the default runs")
+    parser.add_argument("--rules", type=int, default=1_000, help="alarm threshold rules loaded")
+    parser.add_argument("--wide-sensors", type=int, default=10_000,
+                        help="sensors of the steady-state/growth run (0: skip)")
+    parser.add_argument("--stored-seen", type=int, default=100_000,
+                        help="(gateway, seq) rows stored before the default runs; x10 in wide")
+    parser.add_argument("--huge-sensors", type=int, default=100_000,
+                        help="sensors of the memory run (0: skip)")
+    parser.add_argument("--no-node-red", action="store_true", help="skip the Node-RED runs")
+    parser.add_argument("--no-share", action="store_true", help="skip the two-hub run")
+    parser.add_argument("--seconds", type=int, default=10, help="live latency run (0: skip)")
     parser.add_argument("--rate", type=int, default=2_000, help="readings/s of the live run")
+    parser.add_argument("--only", default="",
+                        help="comma-separated runs: single,batched,node-red,wide,huge,share")
+    parser.add_argument("--profile", type=Path, default=None,
+                        help="folder: py-spy records each hub drain there and prints its top")
+    parser.add_argument("--hub-source", type=Path, default=None,
+                        help="run the hub from this checkout (e.g. a `git archive` of the "
+                        "commit before), for a before/after comparison in one bench")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks it still runs")
     args = parser.parse_args()
+    if args.smoke:
+        args.messages, args.batched_messages, args.sensors, args.rules = 2000, 100, 100, 50
+        args.wide_sensors, args.stored_seen, args.huge_sensors = 500, 1000, 0
+        args.seconds, args.rate, args.no_share = 0, 100, True
+    only = set(filter(None, args.only.split(",")))
+    HubProcess.source = args.hub_source
+
+    def wanted(name: str) -> bool:
+        return not only or name in only
+
+    why_no_node = "--no-node-red" if args.no_node_red else node_red_available()
+    rows: list[tuple[str, float, str, str]] = []
+
+    def row(name: str, value: float, target: str = "", note: str = "") -> None:
+        rows.append((name, value, target, note))
+        print(f"  {name}: {value:,.1f} {note}", flush=True)
 
     workdir = Path(tempfile.mkdtemp(prefix="stockwarden-bench-"))
-    broker = Mosquitto(workdir / "mosquitto")
-    victoria = VictoriaMetrics(workdir / "victoria")
-    postgres = Postgres(workdir / "postgres")
-    for service in (broker, victoria, postgres):
-        service.start()
-    try:
-        def env(name: str) -> dict[str, str]:
-            return {
-                "STOCKWARDEN_DATABASE_URL": postgres.create_database(name),
-                "STOCKWARDEN_MQTT_URL": broker.url,
-                "STOCKWARDEN_MQTT_CLIENT_ID": f"bench-hub-{name}",
-                "STOCKWARDEN_TSDB_URL": victoria.url,
-            }
+    with Bench(workdir, args.rules, args.profile) as bench:
+        ceiling = broker_ceiling(bench.broker, make_payloads(args.messages, 1, args.sensors,
+                                                             "ceiling"))
+        row("broker pass-through, mosquitto_sub QoS 1 (msg/s)", ceiling)
+        single = batched = None
+        if wanted("single"):
+            single = bench.run_hub("single", 1, passes(args.sensors, args.messages, 1),
+                                   args.stored_seen)[1]
+            row("hub, 1 reading/message (msg/s)", single.rate, ">= 20,000",
+                f"{single.cpu_us:.0f} us CPU/reading, {single.total_cpu_us:.0f} with PostgreSQL;"
+                f" {single.rate / ceiling:.3f} x broker")
+        if wanted("batched"):
+            batched = bench.run_hub("batched", 1, passes(args.sensors, args.batched_messages, 50),
+                                    args.stored_seen)[1]
+            row("hub, 50 readings/message (readings/s)", batched.rate, ">= 100,000",
+                f"{batched.cpu_us:.1f} us CPU/reading, {batched.total_cpu_us:.1f} with "
+                f"PostgreSQL; peak RSS {batched.peak_rss_mb:.0f} MB")
+        if wanted("node-red"):
+            if why_no_node:
+                print(f"  Node-RED comparison skipped: {why_no_node}", flush=True)
+            else:
+                if single:
+                    nr = bench.run_node_red("single", payloads(args.messages, 1, args.sensors))
+                    row("Node-RED, 1 reading/message (msg/s)", nr.rate, "",
+                        f"{nr.cpu_us:.0f} us CPU/reading; hub/Node-RED {single.rate / nr.rate:.2f}"
+                        f", CPU {single.total_cpu_us / nr.cpu_us:.2f}")
+                if batched:
+                    nr = bench.run_node_red(
+                        "batched", payloads(args.batched_messages, 50, args.sensors))
+                    row("Node-RED, 50 readings/message (readings/s)", nr.rate, "",
+                        f"{nr.cpu_us:.1f} us CPU/reading; hub/Node-RED "
+                        f"{batched.rate / nr.rate:.2f}, CPU {batched.total_cpu_us / nr.cpu_us:.2f}")
+        if args.wide_sensors and wanted("wide"):
+            sensors = args.wide_sensors
+            messages = max(args.batched_messages, math.ceil(sensors / 50))
+            first, steady = bench.run_hub("wide", 1, passes(sensors, messages, 50),
+                                          args.stored_seen * 10)
+            row(f"hub, first-seen registration of {sensors:,} sensors (readings/s)", first.rate)
+            row(f"hub, steady state over {sensors:,} registered sensors (readings/s)",
+                steady.rate, ">= 0.8 x batched",
+                f"x{steady.rate / batched.rate:.2f} of batched" if batched else "")
+            if batched:
+                row("growth: CPU per reading, 10x sensors and stored rows / default (ratio)",
+                    steady.total_cpu_us / batched.total_cpu_us, "<= 1.3",
+                    f"{steady.total_cpu_us:.1f} vs {batched.total_cpu_us:.1f} us with PostgreSQL;"
+                    f" hub alone {steady.cpu_us / batched.cpu_us:.2f}")
+            row(f"hub peak RSS with {sensors:,} sensors (MB)",
+                max(first.peak_rss_mb, steady.peak_rss_mb), "<= 150",
+                f"{steady.start_rss_mb:.0f} MB at start (sensors known, before the backlog)")
+        if args.huge_sensors and wanted("huge"):
+            sensors = args.huge_sensors
+            first, steady = bench.run_hub("huge", 1, passes(sensors, math.ceil(sensors / 50), 50))
+            row(f"hub, first-seen registration of {sensors:,} sensors (readings/s)", first.rate)
+            row(f"hub, steady state over {sensors:,} sensors (readings/s)", steady.rate)
+            row(f"hub peak RSS with {sensors:,} sensors (MB)",
+                max(first.peak_rss_mb, steady.peak_rss_mb), "<= 400",
+                f"{steady.start_rss_mb:.0f} MB at start (sensors known, before the backlog)")
+        if not args.no_share and wanted("share"):
+            shared = bench.run_hub("share", 2, passes(args.sensors, args.batched_messages, 50),
+                                   args.stored_seen, STOCKWARDEN_MQTT_SHARE_GROUP="bench")[1]
+            row("two hubs in a share group, 50 readings/message (readings/s)", shared.rate, "",
+                f"x{shared.rate / batched.rate:.2f} of one hub" if batched else "")
+        if args.seconds:
+            latency = live_latency(bench.broker, bench.hub_env("live"), bench.victoria,
+                                   args.rate, args.seconds, workdir / "hub-live.log")
+            row(f"latency p50 at {latency['rate']:.0f} readings/s (ms)", latency["p50_ms"])
+            row(f"latency p99 at {latency['rate']:.0f} readings/s (ms)", latency["p99_ms"],
+                "<= 1000")
+    report(rows)
 
-        single = make_payloads(args.messages, 1, 100, "ceiling")
-        ceiling = broker_ceiling(broker, single)
-        one = hub_throughput(broker, env("one"), args.messages, 1, 100)
-        # 20 gateways' worth of 50 sensors: a large warehouse.
-        batched = hub_throughput(broker, env("batched"), args.batched_messages, 50, 1_000)
-        # Memory: the same flow over 10,000 distinct sensors.
-        wide = hub_throughput(broker, env("wide"), 1_000, 50, 10_000)
-        latency = live_latency(broker, env("live"), victoria, args.rate, args.seconds)
-    finally:
-        for service in (broker, victoria):
-            service.stop()
-        postgres.cleanup()
 
-    print("\nStockwarden ingest benchmark (one hub process, PostgreSQL, VictoriaMetrics, "
+def report(rows: list[tuple[str, float, str, str]]) -> None:
+    print("\nStockwarden ingest benchmark (hub: alarms on, PostgreSQL, VictoriaMetrics, "
           f"Mosquitto; {os.cpu_count()} cores)\n")
-    print(f"{'measure':<52}{'value':>14}{'target':>12}{'ratio':>10}")
-    rows = [
-        ("broker pass-through, mosquitto_sub QoS 1 (msg/s)", ceiling, None, None),
-        ("hub, 1 reading/message (msg/s)", one["messages_per_s"], 5_000,
-         one["messages_per_s"] / ceiling),
-        ("hub, 50 readings/message (readings/s)", batched["readings_per_s"], 50_000,
-         batched["messages_per_s"] / ceiling),
-        (f"latency p50 at {latency['rate']:.0f} readings/s (ms)", latency["p50_ms"], None, None),
-        (f"latency p99 at {latency['rate']:.0f} readings/s (ms)", latency["p99_ms"], 1000, None),
-        ("hub, 50 readings/message over 10,000 sensors (readings/s)", wide["readings_per_s"],
-         None, None),
-        ("hub RSS after 10,000 distinct sensors (MB)", wide["rss_mb"], 200, None),
-        ("hub peak RSS in that run (MB)", wide["peak_rss_mb"], 200, None),
-    ]
-    for name, value, target, ratio in rows:
-        target_text = f"{target:,}" if target else ""
-        ratio_text = f"{ratio:.3f}" if ratio is not None else ""
-        print(f"{name:<52}{value:>14,.1f}{target_text:>12}{ratio_text:>10}")
-    print("\nratio: hub messages/s over the broker's own pass-through to one subscriber.")
+    width = max(len(name) for name, *_ in rows)
+    for name, value, target, note in rows:
+        print(f"{name:<{width}} {value:>12,.1f} {target:>18}  {note}")
+
 
 
 if __name__ == "__main__":

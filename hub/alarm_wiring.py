@@ -17,9 +17,10 @@ from alerts.stock_rules import ItemStock, LotStock
 from edge.wire import Quality
 from hub.settings import HubSettings
 from ingest import gateways as ingest_gateways
-from ingest import queries as ingest_queries
 from ingest.compliance import ExcursionRecord
+from ingest.fastwire import LeanTelemetry
 from ingest.hooks import CommittedBatch
+from ingest.orm import LatestReading, Sensor
 from ingest.store import StatusUpdate
 from inventory import services as inventory_services
 from inventory.orm import Balance, Item, Location, Lot
@@ -47,8 +48,19 @@ def alarm_settings(settings: HubSettings) -> AlarmSettings:
 
 
 def readings_of(batch: CommittedBatch) -> list[Reading]:
-    return [Reading(r.sensor, r.ts, r.quantities, r.quality == Quality.GOOD)
-            for accepted in batch.messages for r in accepted.message.readings]
+    """The batch's readings as the alarm engine reads them. The fast decoder's readings
+    have its fields already (sensor, ts, quantities, good) and go as they are: a copy
+    per reading was a tenth of ingest's CPU."""
+    good = Quality.GOOD
+    out: list[Reading] = []
+    for accepted in batch.messages:
+        readings = accepted.message.readings
+        if isinstance(accepted.message, LeanTelemetry):
+            out.extend(readings)  # type: ignore[arg-type]
+        else:
+            out.extend(Reading(r.sensor, r.ts, r.quantities, r.quality is good)
+                       for r in readings)
+    return out
 
 
 def status_of(update: StatusUpdate) -> GatewayStatus:
@@ -71,16 +83,23 @@ def _world(session: Session) -> World:
     zones = [ZoneRef(z.code, z.storage_class.code if z.storage_class else None, z.name,
                      _seconds(z.excursion_tolerance_s))
              for z in session.scalars(select(Zone).order_by(Zone.code))]
-    sensors = [SensorRef(s.id, s.zone, None, s.gateway)
-               for s in ingest_queries.list_sensors(session)]
+    # Columns, not ORM entities: with 100,000 sensors the entities were the hub's peak
+    # memory, every reconcile.
+    sensors = [SensorRef(sensor, zone, None, gateway) for sensor, zone, gateway in session.execute(
+        select(Sensor.id, Zone.code, Sensor.gateway).outerjoin(Zone, Sensor.zone_id == Zone.id)
+        .order_by(Sensor.id))]
     gateways = [g.id for g in ingest_gateways.list_gateways(session)]
     return World(tuple(zones), tuple(classes), tuple(sensors), tuple(gateways))
 
 
 def _latest(session: Session) -> list[Reading]:
     grouped: dict[tuple[str, datetime], dict[str, float]] = defaultdict(dict)
-    for row in ingest_queries.latest_readings(session):
-        grouped[(row.sensor, row.ts)][row.quantity] = row.value
+    for sensor, ts, quantity, value in session.execute(
+            select(LatestReading.sensor_id, LatestReading.ts, LatestReading.quantity,
+                   LatestReading.value)
+            .join(Sensor, Sensor.id == LatestReading.sensor_id)
+            .order_by(LatestReading.sensor_id, LatestReading.quantity)):
+        grouped[(sensor, ts)][quantity] = value
     return [Reading(sensor, ts, quantities) for (sensor, ts), quantities in
             sorted(grouped.items(), key=lambda item: item[0][1])]
 

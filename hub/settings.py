@@ -64,8 +64,10 @@ class HubSettings(BaseSettings):
     mqtt_session_expiry_s: int = Field(
         7 * 24 * 3600, ge=0, description="how long the broker keeps our session while we are away"
     )
+    # Twice a batch (ingest_batch_messages): the broker goes on sending the next batch
+    # while one is committed, instead of waiting for its acknowledgements.
     mqtt_receive_maximum: int = Field(
-        1000, ge=1, le=65535, description="QoS 1 messages in flight to the hub (MQTT 5)"
+        2000, ge=1, le=65535, description="QoS 1 messages in flight to the hub (MQTT 5)"
     )
     mqtt_ca_file: Path | None = None
     mqtt_site: str = Field("+", description="site to subscribe to; + for all")

@@ -75,16 +75,20 @@ class PostgresBatchSQL:
     """Each statement takes its rows as one JSON document: orjson writes it in C and
     the server unpacks it with json_to_recordset, far cheaper than binding arrays."""
 
+    # Rows as JSON arrays, not objects: orjson writes the tuples as they are (no dict
+    # per row in Python) and the documents are half the size. jsonb: parsed once, where
+    # json would be parsed again by each ->> of a row.
     CLAIM = text("""
         INSERT INTO seen_messages (gateway, seq, received_at)
-        SELECT g, s, :now FROM json_to_recordset(CAST(:rows AS json)) AS t(g text, s bigint)
+        SELECT r->>0, (r->>1)::bigint, :now FROM jsonb_array_elements(CAST(:rows AS jsonb)) AS r
         ON CONFLICT DO NOTHING RETURNING gateway, seq
     """)
     SENSORS = text("""
         INSERT INTO sensors (id, name, site, gateway, first_seen, last_seen, last_quality,
                              last_error)
-        SELECT id, '', site, gw, ts, ts, q, err FROM json_to_recordset(CAST(:rows AS json))
-            AS t(id text, site text, gw text, ts timestamptz, q text, err text)
+        SELECT r->>0, '', r->>1, r->>2, (r->>3)::timestamptz, (r->>3)::timestamptz, r->>4,
+            r->>5
+        FROM jsonb_array_elements(CAST(:rows AS jsonb)) AS r
     """ + _SENSOR_UPDATE)
     # Hours as JSON arrays, not objects: twelve columns made the objects' keys the
     # larger part of the document (and of the batch's peak memory).
@@ -102,31 +106,30 @@ class PostgresBatchSQL:
     ))
     LATEST = text("""
         INSERT INTO latest_readings (sensor_id, quantity, ts, value)
-        SELECT * FROM json_to_recordset(CAST(:rows AS json))
-            AS t(s text, q text, ts timestamptz, v float8)
+        SELECT r->>0, r->>1, (r->>2)::timestamptz, (r->>3)::float8
+        FROM jsonb_array_elements(CAST(:rows AS jsonb)) AS r
     """ + _LATEST_UPDATE)
 
     @staticmethod
-    def _rows(keys: tuple[str, ...], rows: Sequence[tuple[object, ...]]) -> str:
-        return orjson.dumps([dict(zip(keys, row, strict=True)) for row in rows]).decode()
+    def _rows(rows: Sequence[tuple[object, ...]]) -> str:
+        return orjson.dumps(rows).decode()
 
     def claim(self, session: Session, pairs: Sequence[tuple[str, int]], now: datetime
               ) -> set[tuple[str, int]]:
-        result = session.execute(self.CLAIM, {"now": now, "rows": self._rows(("g", "s"), pairs)})
+        result = session.execute(self.CLAIM, {"now": now, "rows": self._rows(pairs)})
         return {(g, s) for g, s in result}
 
     def upsert_sensors(self, session: Session, rows: Sequence[SensorRow]) -> None:
         if rows:
-            keys = ("id", "site", "gw", "ts", "q", "err")
-            session.execute(self.SENSORS, {"rows": self._rows(keys, rows)})
+            session.execute(self.SENSORS, {"rows": self._rows(rows)})
 
     def upsert_hours(self, session: Session, rows: Sequence[HourRow]) -> None:
         if rows:
-            session.execute(self.HOURS, {"rows": orjson.dumps(rows).decode()})
+            session.execute(self.HOURS, {"rows": self._rows(rows)})
 
     def upsert_latest(self, session: Session, rows: Sequence[LatestRow]) -> None:
         if rows:
-            session.execute(self.LATEST, {"rows": self._rows(("s", "q", "ts", "v"), rows)})
+            session.execute(self.LATEST, {"rows": self._rows(rows)})
 
 
 def _sqlite_ts(value: datetime) -> str:

@@ -25,12 +25,11 @@ def telemetry_problem(
         )
     if allowed_gateways is not None and message.gateway not in allowed_gateways:
         return f"gateway {message.gateway!r} is not among the known gateways"
+    latest, earliest = now + max_future, now - max_age
     for index, reading in enumerate(message.readings):
-        if reading.ts > now + max_future:
-            return (
-                f"readings.{index}.ts: {reading.ts.isoformat()} is more than "
-                f"{max_future} in the future"
-            )
-        if reading.ts < now - max_age:
-            return f"readings.{index}.ts: {reading.ts.isoformat()} is older than {max_age}"
+        ts = reading.ts
+        if ts > latest:
+            return f"readings.{index}.ts: {ts.isoformat()} is more than {max_future} in the future"
+        if ts < earliest:
+            return f"readings.{index}.ts: {ts.isoformat()} is older than {max_age}"
     return None

@@ -37,6 +37,38 @@ def reading_line(reading: Reading, *, site: str, gateway: str, zone: str) -> str
     return f"{tags} {','.join(fields)} {millis}"
 
 
+class LineBuilder:
+    """`reading_line` for many readings, with the tag text of each (site, gateway) and
+    each zone built once and kept (a site has few), so a line costs one format of its
+    sensor, fields and timestamp, and nothing is kept per sensor."""
+
+    MAX_KEPT = 10_000
+
+    def __init__(self) -> None:
+        self._gateways: dict[tuple[str, str], str] = {}
+        self._zones: dict[str, str] = {}
+
+    def line(self, reading: Reading, site: str, gateway: str, zone: str) -> str:
+        head = self._gateways.get((site, gateway))
+        if head is None:
+            if len(self._gateways) >= self.MAX_KEPT:
+                self._gateways.clear()
+            head = self._gateways[(site, gateway)] = (
+                f"{MEASUREMENT},site={site},gateway={gateway},sensor=")
+        tail = self._zones.get(zone)
+        if tail is None:
+            if len(self._zones) >= self.MAX_KEPT:
+                self._zones.clear()
+            tail = self._zones[zone] = f",zone={escape_tag(zone)} quality="
+        quality = reading.quality
+        millis = int(reading.ts.timestamp() * 1000)
+        if quality is Quality.BAD:
+            return f"{head}{reading.sensor}{tail}2i {millis}"
+        fields = "".join([f",{name}={value!r}" for name, value in reading.quantities.items()])
+        code = "0i" if quality is Quality.GOOD else "1i"
+        return f"{head}{reading.sensor}{tail}{code}{fields} {millis}"
+
+
 LIMITS_MEASUREMENT = "zone_limits"
 
 

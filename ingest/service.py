@@ -30,10 +30,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from edge import wire
 from edge.mqtt_client import Delivery, MqttSubscriber
 from edge.retry import Backoff, Stopped, first_line, retry
-from edge.wire import Status, Telemetry, WireError
+from edge.wire import Status, TopicParts, WireError
 from ingest.checks import telemetry_problem
+from ingest.fastwire import decode_telemetry
 from ingest.hooks import BatchHook, CommittedBatch, HookDispatcher, StatusHook
-from ingest.lineproto import reading_line
+from ingest.lineproto import LineBuilder
 from ingest.metrics import IngestMetrics
 from ingest.settings import IngestSettings
 from ingest.store import Accepted, IngestStore, Outcome, Rejected, StatusUpdate
@@ -56,8 +57,14 @@ class Batch:
     readings: int = 0
 
 
-Examined = tuple[Delivery, Outcome | None]
+# A delivery, its outcome, and whether it was examined yet (see _receive).
+Queued = tuple[Delivery, Outcome | None, bool]
+
+
+def _readings_of(outcome: Outcome | None) -> int:
+    return len(outcome.message.readings) if isinstance(outcome, Accepted) else 0
 ZONE_REFRESH_S = 15.0
+MAX_TOPICS_KEPT = 100_000
 HOUSEKEEPING_S = 3600.0
 
 
@@ -75,7 +82,12 @@ class IngestService:
         self.clock = clock
         self.metrics = IngestMetrics(registry)
         self.store = IngestStore(sessions)
-        self.queue: queue.SimpleQueue[Examined | None] = queue.SimpleQueue()
+        self.queue: queue.SimpleQueue[Queued | None] = queue.SimpleQueue()
+        # Readings decoded on paho's thread, and those of them the worker took: each
+        # written by one thread only, so no lock; the difference is what waits.
+        self._decoded = 0
+        self._taken = 0
+        self._decode_ahead_limit = 2 * settings.ingest_batch_readings
         self.max_future = timedelta(seconds=settings.ingest_max_future_s)
         self.max_age = timedelta(seconds=settings.ingest_max_age_s)
         if sink is None and settings.tsdb_url:
@@ -108,6 +120,9 @@ class IngestService:
             on_connection_change=lambda up: self.metrics.mqtt_connected.set(1 if up else 0),
         )
         self.hooks = HookDispatcher(registry)
+        self._topics: dict[str, TopicParts] = {}
+        self._counted = {kind: self.metrics.messages.labels(kind) for kind in wire.KINDS}
+        self._line_builder = LineBuilder()
         self._zones: dict[str, str] = {}
         self._known: set[str] = set()
         self._zones_loaded_at = 0.0
@@ -216,17 +231,28 @@ class IngestService:
 
     def _receive(self, delivery: Delivery) -> None:
         """On paho's network thread: decode and check here, so that this work overlaps
-        with the worker waiting for the database."""
-        self.queue.put((delivery, self._examine(delivery, self.clock())))
+        with the worker waiting for the database, as long as the decoded messages
+        waiting for the worker stay under two batches' readings. Beyond that a delivery
+        waits as it came (a 50-reading payload is a tenth of its decoded size) and the
+        worker decodes it when it takes it: the hub's memory stays bounded by the
+        batch size, whatever the broker's receive maximum lets in."""
+        if self._decoded - self._taken < self._decode_ahead_limit:
+            outcome = self._examine(delivery, self.clock())
+            self._decoded += _readings_of(outcome)
+            self.queue.put((delivery, outcome, True))
+        else:
+            self.queue.put((delivery, None, False))
 
-    @staticmethod
-    def _add(batch: Batch, examined: Examined) -> None:
-        delivery, outcome = examined
+    def _add(self, batch: Batch, item: Queued) -> None:
+        delivery, outcome, examined = item
+        if examined:
+            self._taken += _readings_of(outcome)
+        else:
+            outcome = self._examine(delivery, batch.now)
         batch.deliveries.append(delivery)
         if outcome is not None:
             batch.items.append(outcome)
-        if isinstance(outcome, Accepted):
-            batch.readings += len(outcome.message.readings)
+        batch.readings += _readings_of(outcome)
 
     def _commit_with_retry(self, batch: Batch) -> None:
         """Commit, retrying what the store raises: by then only transient errors or a
@@ -269,16 +295,26 @@ class IngestService:
             self.writer.wakeup.set()
         self.hooks.committed(CommittedBatch(batch.now, tuple(result.fresh)), result.statuses)
 
+    def _topic(self, topic: str) -> TopicParts:
+        """`wire.parse_topic`, remembered: a site has one topic per gateway and kind."""
+        parts = self._topics.get(topic)
+        if parts is None:
+            parts = wire.parse_topic(topic)  # raises WireError: never remembered
+            if len(self._topics) >= MAX_TOPICS_KEPT:
+                self._topics.clear()
+            self._topics[topic] = parts
+        return parts
+
     def _examine(self, delivery: Delivery, now: datetime) -> Outcome | None:
         try:
-            topic = wire.parse_topic(delivery.topic)
-            self.metrics.messages.labels(topic.kind).inc()
+            topic = self._topic(delivery.topic)
+            self._counted[topic.kind].inc()
             if topic.kind == "status":
                 status = wire.decode(Status, delivery.payload)
                 return StatusUpdate(topic, status, now, delivery.payload)
             if topic.kind != "telemetry":
                 return None
-            message = wire.decode(Telemetry, delivery.payload)
+            message = decode_telemetry(delivery.payload)
         except WireError as exc:
             return Rejected(delivery.topic, delivery.payload, str(exc))
         problem = telemetry_problem(
@@ -286,17 +322,14 @@ class IngestService:
         )
         if problem:
             return Rejected(delivery.topic, delivery.payload, problem)
-        return Accepted(topic, message, delivery.payload)
+        return Accepted(topic, message, delivery.payload)  # type: ignore[arg-type]
 
     def _lines(self, fresh: list[Accepted]) -> list[str]:
-        zones = self._zones
+        zone_of = self._zones.get
+        line = self._line_builder.line
         return [
-            reading_line(
-                reading,
-                site=item.topic.site,
-                gateway=item.message.gateway,
-                zone=zones.get(reading.sensor, UNASSIGNED),
-            )
+            line(reading, item.topic.site, item.message.gateway,
+                 zone_of(reading.sensor, UNASSIGNED))
             for item in fresh
             for reading in item.message.readings
         ]

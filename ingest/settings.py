@@ -17,7 +17,7 @@ class IngestSettings:
     mqtt_protocol: Literal["5", "3.1.1"] = "5"
     mqtt_share_group: str | None = None
     mqtt_session_expiry_s: int = 7 * 24 * 3600
-    mqtt_receive_maximum: int = 1000
+    mqtt_receive_maximum: int = 2000
     mqtt_ca_file: Path | None = None
     mqtt_site: str = "+"
     tsdb_url: str | None = None

