@@ -25,7 +25,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from edge.mqtt_socket import BufferedClient
+from edge.mqtt_paho import PahoClient
 
 Protocol = Literal["5", "3.1.1"]
 
@@ -75,7 +75,7 @@ def build_client(
     tls: TlsFiles | None = None,
     persistent_session: bool = False,
     manual_ack: bool = False,
-) -> tuple[mqtt.Client, BrokerAddress]:
+) -> tuple[PahoClient, BrokerAddress]:
     """A configured, unconnected client and the address to connect it to.
 
     `persistent_session`: MQTT 3.1.1 clean session off (for MQTT 5 the caller sets
@@ -83,7 +83,7 @@ def build_client(
     """
     address = BrokerAddress.parse(url)
     v5 = protocol == "5"
-    client = BufferedClient(
+    client = PahoClient(
         CallbackAPIVersion.VERSION2,
         client_id=client_id,
         protocol=MQTTProtocolVersion.MQTTv5 if v5 else MQTTProtocolVersion.MQTTv311,
@@ -203,9 +203,15 @@ class MqttSubscriber:
         """Acknowledge, in order, what was received on the current connection; older
         ones are redelivered by the broker on the new connection anyway."""
         current = self.generation
+        mids = []
         for delivery in deliveries:
-            if delivery.qos > 0 and delivery.generation == current:
+            if delivery.generation != current:
+                continue
+            if delivery.qos == 1:
+                mids.append(delivery.mid)
+            elif delivery.qos == 2:
                 self.client.ack(delivery.mid, delivery.qos)
+        self.client.ack_many(mids)
 
     # --- paho callbacks (network thread)
 
