@@ -67,7 +67,7 @@ class HubSettings(BaseSettings):
     # Twice a batch (ingest_batch_messages): the broker goes on sending the next batch
     # while one is committed, instead of waiting for its acknowledgements.
     mqtt_receive_maximum: int = Field(
-        2000, ge=1, le=65535, description="QoS 1 messages in flight to the hub (MQTT 5)"
+        6000, ge=1, le=65535, description="QoS 1 messages in flight to the hub (MQTT 5)"
     )
     mqtt_ca_file: Path | None = None
     mqtt_site: str = Field("+", description="site to subscribe to; + for all")
@@ -81,7 +81,7 @@ class HubSettings(BaseSettings):
     tsdb_batch_lines: int = Field(5000, ge=1)
 
     # --- ingest
-    ingest_batch_messages: int = Field(1000, ge=1, le=65535)
+    ingest_batch_messages: int = Field(3000, ge=1, le=65535)
     ingest_batch_readings: int = Field(
         10_000, ge=1, description="a batch closes at this many readings (memory and latency bound)"
     )

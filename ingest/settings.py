@@ -17,7 +17,7 @@ class IngestSettings:
     mqtt_protocol: Literal["5", "3.1.1"] = "5"
     mqtt_share_group: str | None = None
     mqtt_session_expiry_s: int = 7 * 24 * 3600
-    mqtt_receive_maximum: int = 2000
+    mqtt_receive_maximum: int = 6000
     mqtt_ca_file: Path | None = None
     mqtt_site: str = "+"
     tsdb_url: str | None = None
@@ -26,7 +26,7 @@ class IngestSettings:
     tsdb_bucket: str = "stockwarden"
     tsdb_timeout_s: float = 10.0
     tsdb_batch_lines: int = 5000
-    ingest_batch_messages: int = 1000
+    ingest_batch_messages: int = 3000
     ingest_batch_readings: int = 10_000
     ingest_batch_ms: int = 50
     ingest_max_future_s: int = 300
