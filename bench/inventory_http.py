@@ -67,9 +67,12 @@ class CountingPostgres(Postgres):
 def make_app():  # type: ignore[no-untyped-def]
     """uvicorn factory for the served process(es) (the schema is migrated beforehand)."""
     from hub.app import create_app
+    from hub.server import freeze_startup_objects
 
     settings = load_settings(database_url=os.environ["STOCKWARDEN_DATABASE_URL"])
-    return create_app(Hub.build(settings, migrate_schema=False), manage_lifecycle=False)
+    app = create_app(Hub.build(settings, migrate_schema=False), manage_lifecycle=False)
+    freeze_startup_objects()  # as `stockwarden hub` does
+    return app
 
 
 def gtin14(n: int) -> str:

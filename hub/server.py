@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 
 import uvicorn
@@ -13,9 +14,19 @@ from hub.settings import HubSettings
 log = logging.getLogger(__name__)
 
 
+def freeze_startup_objects() -> None:
+    """Put what start-up made (modules, the app, settings: ~170,000 objects) out of
+    the cyclic garbage collector's way. A full collection walked them all, a pause
+    of 60 to 140 ms in whichever request or batch it fell on; now it walks only what
+    came after. Call once, in the serving process, after the app is built."""
+    gc.collect()
+    gc.freeze()
+
+
 def serve(settings: HubSettings) -> None:
     hub = assemble(settings)
     app = create_app(hub)
+    freeze_startup_objects()
     scheme = "https" if settings.http_tls_cert else "http"
     log.info("hub starting", extra={
         "http": f"{scheme}://{settings.http_host}:{settings.http_port}",
