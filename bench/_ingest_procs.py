@@ -264,26 +264,3 @@ class Profiler:
     def stop(self) -> None:
         self.process.send_signal(signal.SIGINT)
         self.process.wait(60)
-
-
-def profile_top(collapsed: Path, lines: int = 15) -> str:
-    own: dict[str, int] = {}
-    under: dict[str, int] = {}
-    total = 0
-    for line in collapsed.read_text().splitlines():
-        stack, _, count_text = line.rpartition(" ")
-        if not stack:
-            continue
-        count = int(count_text)
-        frames = [f for f in stack.split(";") if not f.startswith("process ")]
-        if not frames:
-            continue
-        total += count
-        leaf = frames[-1]
-        own[leaf] = own.get(leaf, 0) + count
-        for frame in set(frames):
-            under[frame] = under.get(frame, 0) + count
-    out = [f"{total} samples; self% total%  function (file:line)"]
-    for frame, count in sorted(own.items(), key=lambda kv: -kv[1])[:lines]:
-        out.append(f"{100 * count / total:5.1f} {100 * under[frame] / total:6.1f}  {frame}")
-    return "\n".join(out)

@@ -77,29 +77,6 @@ class Meter:
         self.hub.engine.dispose()
 
 
-def profile_top(collapsed: Path, lines: int = 15) -> list[str]:
-    """The functions most often on the CPU (own samples) and on the stack (inclusive),
-    from py-spy's collapsed stacks."""
-    own: dict[str, int] = {}
-    inclusive: dict[str, int] = {}
-    total = 0
-    for line in collapsed.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        frames = [f.split(" (")[0] + " (" + f.split(" (")[-1].split(":")[0].split("/")[-1] + ")"
-                  for f in stack.split(";") if f]
-        samples = int(count)
-        total += samples
-        if frames:
-            own[frames[-1]] = own.get(frames[-1], 0) + samples
-        for frame in set(frames):
-            inclusive[frame] = inclusive.get(frame, 0) + samples
-    top = [f"{100 * n / total:5.1f}% own  {name}"
-           for name, n in sorted(own.items(), key=lambda kv: -kv[1])[:lines]]
-    top += [f"{100 * n / total:5.1f}% incl {name}"
-            for name, n in sorted(inclusive.items(), key=lambda kv: -kv[1])[:lines]]
-    return [f"{total} samples", *top]
-
-
 def profiled(pid: int, seconds: float, out: Path | None) -> subprocess.Popen[bytes] | None:
     """py-spy recording the hub for `seconds` (collapsed stacks into `out`)."""
     if out is None:

@@ -55,10 +55,10 @@ from bench._ingest_procs import (
     Profiler,
     memory_mb,
     node_red_available,
-    profile_top,
     stored_rows,
     tree_cpu_seconds,
 )
+from bench._profiles import profile_top
 from edge import wire
 from tests.services import Mosquitto, Postgres, VictoriaMetrics, wait_for
 
@@ -172,7 +172,8 @@ class Bench:
         finally:
             if profiler:
                 profiler.stop()
-                print(f"  py-spy, {label}:\n" + profile_top(self.profile_dir / f"{label}.txt"),
+                top = profile_top(self.profile_dir / f"{label}.txt")
+                print(f"  py-spy, {label}:\n" + "\n".join(top),
                       flush=True)
 
     def _measure(self, drainer: Process, expected: int, readings: int, database: bool

@@ -41,7 +41,8 @@ from pathlib import Path
 from sqlalchemy import text
 
 from bench._inventory_load import Request, closed_loop, open_loop
-from bench._inventory_meter import Meter, profile_top, profiled
+from bench._inventory_meter import Meter, profiled
+from bench._profiles import profile_top
 from hub.container import Hub
 from hub.settings import load_settings
 from inventory import services
