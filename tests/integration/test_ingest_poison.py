@@ -89,7 +89,10 @@ def poison_corpus(gateway: str) -> list[tuple[str, bytes, str]]:
         ("status", _status(version="\\udfff").replace(b"\\\\udfff", b"\\udfff"),
          "lone surrogate"),
         # Numbers beyond float and beyond 64 bits.
-        ("telemetry", _telemetry(gateway, 7, [_reading(s)]).replace(b"4.0", b"1e400"),
+        # json.dumps cannot write 1e400, so a placeholder marks the one place it goes
+        # (a plain b"4.0" replace also rewrote timestamps whose digits held "4.0").
+        ("telemetry", _telemetry(gateway, 7, [{**_reading(s), "quantities": {
+            "temperature_c": "@HUGE@"}}]).replace(b'"@HUGE@"', b"1e400"),
          "readings.0.quantities.temperature_c"),
         ("telemetry", _telemetry(gateway, 10**30, [_reading(s)]), "seq"),
         ("status", _status(outbox_depth=10**30), "outbox_depth"),
@@ -105,6 +108,17 @@ def poison_corpus(gateway: str) -> list[tuple[str, bytes, str]]:
     readings[417]["error"] = f"bad{NUL}"
     corpus.append(("telemetry", _telemetry(gateway, 11, readings), "readings.417.error"))
     return corpus
+
+
+def test_the_corpus_rewrites_only_the_number_it_means_whatever_the_clock_says(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Regression: seconds and milliseconds such as 04.0xx made the old b"4.0" replace
+    # rewrite the timestamp too, and the dead letter then named "ts" (1 run in ~100).
+    monkeypatch.setattr(__name__ + "._ts", lambda offset_ms=0: "2026-01-01T04:04:04.040Z")
+    [(_, payload, _)] = [c for c in poison_corpus("gw-clock") if c[1].count(b"1e400")]
+    assert payload.count(b"1e400") == 1
+    assert b'"ts": "2026-01-01T04:04:04.040Z"' in payload
 
 
 def test_a_poison_corpus_becomes_dead_letters_and_every_valid_reading_arrives(
