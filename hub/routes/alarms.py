@@ -151,7 +151,9 @@ class NotificationPublic(BaseModel):
 class RulesPublic(BaseModel):
     source: Literal["file", "api"]
     file: str | None
-    rules: dict[str, Any] = Field(description="as in examples/alarms.yaml (defaults left out)")
+    rules: dict[str, Any] = Field(description=(
+        "as in examples/alarms.yaml (defaults left out, durations as `5m`), recipient URLs "
+        "with their passwords and tokens masked as `***`: PUT takes it back unchanged"))
 
 
 def _service(hub: HubDep) -> AlarmService:
@@ -239,6 +241,8 @@ def list_notifications(session: SessionDep, status: Literal["sent", "failed"] | 
 
 @router.get("/alarms/rules", response_model=RulesPublic, responses=NO_ENGINE)
 def get_rules(service: ServiceDep) -> RulesPublic:
+    """The rules in force, for every role; recipient URLs masked (`mailtos://alarms:***@...`)
+    for every role: they are written, never read back."""
     file = service.settings.rules_file
     return RulesPublic(source="file" if file else "api", file=file.name if file else None,
                        rules=service.rules_document())
@@ -249,7 +253,8 @@ def get_rules(service: ServiceDep) -> RulesPublic:
 def put_rules(service: ServiceDep, user: Admin, idem: OptionalIdempotencyDep,
               rules: Annotated[dict[str, Any], Body()]) -> RulesPublic:
     """Replace the rules (admin). Refused with 409 `rules_from_file` while a rules
-    file is configured; a bad document is 422 with one `field: reason` per problem."""
+    file is configured; a bad document is 422 with one `field: reason` per problem.
+    A recipient URL sent back masked as GET shows it keeps the stored URL."""
     service.replace_rules(rules, user.username, idem)
     return get_rules(service)
 
