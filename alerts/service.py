@@ -138,7 +138,8 @@ class AlarmService:
         except ConfigError as exc:
             raise Invalid(str(exc), code="invalid_rules") from None
         with self.sessions() as session:
-            done = store.put_setting(session, RULES_KEY, document, self.clock(), by, idem)
+            done = store.put_setting(session, RULES_KEY, document, self.clock(), by, idem,
+                                     answer=mask_recipients(document))
         with self._lock:
             self.declared_rules = rules
             self.rules = self._with_settings(rules)
