@@ -15,13 +15,13 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Response
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from alerts import queries, rule_edits, store
 from alerts.service import RULES_KEY, AlarmService
 from alerts.store import AlarmView, Recorded
-from hub.auth import Admin, CurrentUser, Supervisor, require_role
+from hub.auth import Admin, CurrentUser, Supervisor, reauthenticated, require_role
 from hub.deps import HubDep, SessionDep
 from hub.routes.common import OptionalIdempotencyDep, recorded, reply
 from kernel.actors import Role
@@ -183,12 +183,14 @@ def list_alarms(session: SessionDep, state: State = "open", zone: str | None = N
 
 
 @router.get("/alarms/changes", response_model=ChangesPublic)
-async def changes(hub: HubDep, since: Cursor = -1,
+async def changes(request: Request, hub: HubDep, since: Cursor = -1,
                   wait: Annotated[float, Query(ge=0, le=MAX_WAIT_S)] = MAX_WAIT_S
                   ) -> ChangesPublic:
     """The live feed. `since=-1` (the default) answers at once with the current cursor
     and no events: load `GET /alarms`, then poll with the cursor. Waits only in the
-    hub process that runs the alarm engine; elsewhere it answers at once."""
+    hub process that runs the alarm engine; elsewhere it answers at once. An answer
+    after a wait checks the token again first: revoked, expired or deactivated
+    meanwhile is 401, and no event goes out."""
 
     def read(cursor: int) -> ChangesPublic:
         with hub.sessions() as session:
@@ -200,11 +202,15 @@ async def changes(hub: HubDep, since: Cursor = -1,
         return ChangesPublic(cursor=new_cursor, events=jsonable(events), alarms=alarms)
 
     deadline = time.monotonic() + min(wait, hub.settings.alarm_feed_wait_s)
+    waited = False
     while True:
         version = hub.alarms.version if hub.alarms else 0
         answer = await asyncio.to_thread(read, since)
         if answer.events or since < 0 or hub.alarms is None or time.monotonic() >= deadline:
+            if waited:  # checked at the start of the request, maybe 25 s ago
+                await reauthenticated(request, hub)
             return answer
+        waited = True
         # Idle: watch the service's change counter, no query until it moves. Another hub
         # process's changes are seen by the query every few seconds.
         recheck = time.monotonic() + 5.0

@@ -4,9 +4,12 @@ shelve and unshelve (supervisor), and the live feed's cursor."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -244,3 +247,32 @@ def test_what_get_returns_put_takes_back_unchanged(
     assert again.json()["rules"] == before
     assert client.get("/api/v1/alarms/rules", headers=admin).json()["rules"] == before
     assert hub.alarms.rules == rules_before
+
+
+def test_a_long_poll_whose_token_is_revoked_meanwhile_answers_401_and_no_event(
+    api: tuple[Hub, TestClient, dict[Role, dict[str, str]]],
+) -> None:
+    hub, client, headers = api
+    admin, operator = headers[Role.ADMIN], headers[Role.OPERATOR]
+    assert client.put("/api/v1/alarms/rules", json={"thresholds": [
+        {"zone": "COLD", "quantity": "temperature_c", "high_critical": 8, "delay": "0s"}]},
+        headers=admin).status_code == 200
+    cursor = client.get("/api/v1/alarms/changes", headers=operator).json()["cursor"]
+    answers: list[Any] = []
+    poll = threading.Thread(target=lambda: answers.append(client.get(
+        "/api/v1/alarms/changes", params={"since": cursor, "wait": 20}, headers=operator)))
+    poll.start()
+    time.sleep(1.0)  # the poll is waiting, its token checked at its start
+    [token] = client.get("/api/v1/users/operator-api/tokens", headers=admin).json()
+    revoked = client.delete(f"/api/v1/users/operator-api/tokens/{token['id']}", headers=admin)
+    assert revoked.status_code == 200 and revoked.json()["revoked"]
+    assert hub.alarms is not None
+    hub.alarms.on_readings([Reading("s1", datetime.now(UTC), {"temperature_c": 9.5})])
+    poll.join(15)
+    [answer] = answers
+    assert answer.status_code == 401, answer.text
+    assert answer.json()["error"] == "invalid_token" and "events" not in answer.text
+    # The event was made, and the admin (still valid) sees it.
+    feed = client.get("/api/v1/alarms/changes", params={"since": cursor, "wait": 5},
+                      headers=admin).json()
+    assert [e["event"] for e in feed["events"]] == ["raised"]
