@@ -17,6 +17,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from alerts.url_secrets import scrub
 from edge.retry import Backoff, Stopped, retry
 
 log = logging.getLogger(__name__)
@@ -146,7 +147,8 @@ class NotificationWorker:
 
         def failed(exc: BaseException, pause: float) -> None:
             nonlocal error
-            error = str(exc) or type(exc).__name__
+            # A sender's text may quote the URL or a part of it (a token in the path).
+            error = scrub(str(exc), url) or type(exc).__name__
             log.warning("alarm notification failed; retrying", extra={
                 "route": message.route, "group": message.group,
                 "target": target_of(url, index), "error": error, "retry_in_s": pause})
@@ -160,7 +162,7 @@ class NotificationWorker:
             ok = False
         except Exception as exc:  # the last attempt failed: an error on this route
             ok = False
-            error = str(exc) or type(exc).__name__
+            error = scrub(str(exc), url) or type(exc).__name__
             log.error("alarm notification failed", extra={
                 "route": message.route, "group": message.group,
                 "target": target_of(url, index), "error": error, "attempts": tries})

@@ -22,7 +22,16 @@ from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
 
 from alerts.model import AlarmKind, Severity
 from edge.errors import ConfigError, describe, read_yaml
@@ -37,8 +46,12 @@ _DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)d)?(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.
 _URL = re.compile(r"^([a-z][a-z0-9+.-]*)://\S+$")
 
 
+_ISO_DURATION = TypeAdapter(timedelta)
+
+
 def parse_duration(value: object) -> timedelta:
-    """'90s', '5m', '1h30m', '2d' or a number of seconds."""
+    """'90s', '5m', '1h30m', '2d', a number of seconds, or ISO 8601 ('PT90S', 'P1DT2H')
+    as other tools write it."""
     if isinstance(value, timedelta):
         seconds = value.total_seconds()
     elif isinstance(value, bool):
@@ -49,6 +62,15 @@ def parse_duration(value: object) -> timedelta:
         text = value.strip().replace(" ", "")
         if text.startswith("-"):
             raise ValueError("must not be negative")
+        if text[:1] in ("P", "p"):
+            try:
+                seconds = _ISO_DURATION.validate_python(text.upper()).total_seconds()
+            except ValidationError:
+                raise ValueError(f"{value!r} is not a duration such as 30s, 5m, 1h30m, 2d "
+                                 "or PT30S") from None
+            if seconds < 0:
+                raise ValueError("must not be negative")
+            return timedelta(seconds=seconds)
         match = _DURATION.match(text)
         if not text or not match:
             raise ValueError(f"{value!r} is not a duration such as 30s, 5m, 1h30m or 2d")
@@ -61,6 +83,21 @@ def parse_duration(value: object) -> timedelta:
     return timedelta(seconds=seconds)
 
 
+def format_duration(value: timedelta) -> str:
+    """The file's own notation, so that what the API shows can be sent back:
+    '90s' -> '1m30s', 5400 s -> '1h30m', 0 -> '0s'."""
+    rest = value.total_seconds()
+    parts = []
+    for unit, size in (("d", 86_400), ("h", 3600), ("m", 60)):
+        whole = int(rest // size)
+        if whole:
+            parts.append(f"{whole}{unit}")
+            rest -= whole * size
+    if rest or not parts:
+        parts.append(f"{round(rest, 6):g}s")
+    return "".join(parts)
+
+
 def _parse_time(value: object) -> object:
     # YAML 1.1 reads an unquoted 22:00 as the base-60 number 1320.
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
@@ -68,7 +105,8 @@ def _parse_time(value: object) -> object:
     return value
 
 
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+Duration = Annotated[timedelta, BeforeValidator(parse_duration),
+                     PlainSerializer(format_duration, return_type=str, when_used="json")]
 LocalTime = Annotated[time, BeforeValidator(_parse_time)]
 
 

@@ -40,6 +40,7 @@ from alerts.rulebook import RuleBook
 from alerts.rules import AlarmRules, check_references, load_rules, parse_rules
 from alerts.settings import AlarmSettings
 from alerts.sources import AlarmSources, World
+from alerts.url_secrets import UnknownMaskedUrl, mask_recipients, restore_urls
 from edge.errors import ConfigError
 from kernel.clock import utcnow
 from kernel.errors import Busy, Conflict, Invalid
@@ -69,6 +70,7 @@ class AlarmService:
         self.messenger = Messenger(settings, sessions, sender, metrics, clock, self._bump)
         self.notifier = self.messenger.worker
         self.rules = AlarmRules()
+        self.declared_rules = AlarmRules()  # as written: without the settings' defaults
         self.rules_name = "rules"
         self.evaluator: Evaluator | None = None
         self.findings = FindingAlarms()
@@ -102,6 +104,7 @@ class AlarmService:
             with self.sessions() as session:
                 document = store.get_setting(session, RULES_KEY)
             rules = parse_rules(document or {}, "rules", known_schemes=schemes)
+        self.declared_rules = rules
         self.rules = self._with_settings(rules)
 
     def _with_settings(self, rules: AlarmRules) -> AlarmRules:
@@ -114,20 +117,31 @@ class AlarmService:
         return rules.model_copy(update=update) if update else rules
 
     def rules_document(self) -> dict[str, Any]:
-        return self.rules.model_dump(mode="json", exclude_defaults=True)
+        """The rules as written, in the file's notation (durations as "5m"), so that
+        they can be sent back as they are; recipients' URLs masked, for every role."""
+        return mask_recipients(self.declared_rules.model_dump(mode="json",
+                                                              exclude_defaults=True))
 
     def replace_rules(self, document: dict[str, Any], by: str,
                       idem: Idempotency | None = None) -> Done[dict[str, Any]]:
         if self.rules_from_file:
             raise Conflict(f"the rules come from {self.rules_name}: edit the file and restart",
                            code="rules_from_file")
+        stored = [(name, index, url) for name, group in self.declared_rules.recipients.items()
+                  for index, url in enumerate(group.urls)]
         try:
+            # A URL sent back masked as GET showed it keeps the stored one.
+            document = restore_urls(document, stored)
             rules = parse_rules(document, "rules", known_schemes=self.sender.schemes())
+        except UnknownMaskedUrl as exc:
+            raise Invalid(f"rules: {exc}", code="invalid_rules") from None
         except ConfigError as exc:
             raise Invalid(str(exc), code="invalid_rules") from None
         with self.sessions() as session:
-            done = store.put_setting(session, RULES_KEY, document, self.clock(), by, idem)
+            done = store.put_setting(session, RULES_KEY, document, self.clock(), by, idem,
+                                     answer=mask_recipients(document))
         with self._lock:
+            self.declared_rules = rules
             self.rules = self._with_settings(rules)
             self._world = None  # rebuild the rule book at once
             self.reconcile(readings=False)

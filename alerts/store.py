@@ -235,13 +235,17 @@ def get_setting(session: Session, key: str) -> dict[str, Any] | None:
 
 
 def put_setting(session: Session, key: str, value: dict[str, Any], at: datetime,
-                by: str | None = None, idem: Idempotency | None = None) -> Done[dict[str, Any]]:
+                by: str | None = None, idem: Idempotency | None = None,
+                answer: dict[str, Any] | None = None) -> Done[dict[str, Any]]:
+    """Store `value`; the answer (kept with an idempotency key) is `answer` if given:
+    the rules' answer is their masked form, so no secret lands in idempotency_records."""
+
     def work() -> dict[str, Any]:
         row = session.get(AlarmSetting, key)
         if row is None:
             session.add(AlarmSetting(key=key, value=value, updated_at=at, updated_by=by))
         else:
             row.value, row.updated_at, row.updated_by = value, at, by
-        return value
+        return value if answer is None else answer
 
     return run_write(session, work, idempotency=idem)

@@ -86,6 +86,17 @@ def _lookup(hub: Hub, token: str) -> Actor:
         return actor_for_token(session, token)
 
 
+async def reauthenticated(request: Request, hub: Hub) -> Actor:
+    """The request's token looked up again in the database, bypassing the cache: for
+    an answer given after a long wait (the alarm feed's long poll), during which the
+    token may have been revoked or expired, or its user deactivated. Unauthorized
+    (401) like any other request if it no longer holds."""
+    credentials = await _bearer(request)
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("send Authorization: Bearer <token>", code="not_authenticated")
+    return await run_in_threadpool(_lookup, hub, credentials.credentials)
+
+
 CurrentUser = Annotated[Actor, Depends(authenticated)]
 
 

@@ -41,5 +41,7 @@ def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("amqtt", "transitions", "pymodbus", "urllib3", "uvicorn.access", "alembic"):
+    # apprise at DEBUG logs the URLs it posts to, tokens in their paths included.
+    for noisy in ("amqtt", "transitions", "pymodbus", "urllib3", "uvicorn.access", "alembic",
+                  "apprise"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

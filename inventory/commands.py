@@ -89,7 +89,10 @@ class Return(_Command):
     reason: str = Field(min_length=3, max_length=500)
     quarantine: bool = Field(
         True, description="hold the returned units in their bin until a supervisor "
-                          "inspects them; the rest of the lot stays available"
+                          "inspects them; the rest of the lot stays available. Only a "
+                          "supervisor or admin may set it false (available at once, no "
+                          "inspection): an operator's false is refused with 403 "
+                          "`return_inspection_required` and nothing is booked"
     )
     reference: str | None = Reference
 

@@ -32,9 +32,9 @@ from inventory.domain import (
 from inventory.hooks import QC_STATUS, StockChange, stock_hooks
 from inventory.ledger import Booking, Leg, LotRef, Place, StockChanged, post
 from inventory.orm import Balance, Item, Location, Lot, QcEvent
-from kernel.actors import Actor
+from kernel.actors import Actor, Role
 from kernel.clock import Clock, utcnow
-from kernel.errors import Conflict, Invalid, NotFound
+from kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from kernel.orm import Zone
 from kernel.uow import Done, Idempotency, Retry, run_read, run_write
 
@@ -340,7 +340,15 @@ def return_goods(
 ) -> Done[Booking]:
     """Goods back from a customer, into the given bin. By default the returned
     units are held there until a supervisor inspects them (inventory/returns.py):
-    the rest of the lot stays available and its QC status is not touched."""
+    the rest of the lot stays available and its QC status is not touched. Skipping
+    the inspection (`quarantine` false) is the inspector's decision: a supervisor's
+    or an admin's; an operator asking for it is refused, nothing booked."""
+    if not cmd.quarantine and not actor.role.allows(Role.SUPERVISOR):
+        raise Forbidden(
+            f"{actor.username} is {actor.role.value}: returned goods go to inspection; "
+            "only a supervisor or admin may book them as available at once "
+            "(quarantine false). Send the return without quarantine false.",
+            code="return_inspection_required")
 
     def work() -> Booking:
         now = clock()

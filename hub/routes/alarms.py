@@ -15,13 +15,13 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Response
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from alerts import queries, rule_edits, store
 from alerts.service import RULES_KEY, AlarmService
 from alerts.store import AlarmView, Recorded
-from hub.auth import Admin, CurrentUser, Supervisor, require_role
+from hub.auth import Admin, CurrentUser, Supervisor, reauthenticated, require_role
 from hub.deps import HubDep, SessionDep
 from hub.routes.common import OptionalIdempotencyDep, recorded, reply
 from kernel.actors import Role
@@ -151,7 +151,9 @@ class NotificationPublic(BaseModel):
 class RulesPublic(BaseModel):
     source: Literal["file", "api"]
     file: str | None
-    rules: dict[str, Any] = Field(description="as in examples/alarms.yaml (defaults left out)")
+    rules: dict[str, Any] = Field(description=(
+        "as in examples/alarms.yaml (defaults left out, durations as `5m`), recipient URLs "
+        "with their passwords and tokens masked as `***`: PUT takes it back unchanged"))
 
 
 def _service(hub: HubDep) -> AlarmService:
@@ -181,12 +183,14 @@ def list_alarms(session: SessionDep, state: State = "open", zone: str | None = N
 
 
 @router.get("/alarms/changes", response_model=ChangesPublic)
-async def changes(hub: HubDep, since: Cursor = -1,
+async def changes(request: Request, hub: HubDep, since: Cursor = -1,
                   wait: Annotated[float, Query(ge=0, le=MAX_WAIT_S)] = MAX_WAIT_S
                   ) -> ChangesPublic:
     """The live feed. `since=-1` (the default) answers at once with the current cursor
     and no events: load `GET /alarms`, then poll with the cursor. Waits only in the
-    hub process that runs the alarm engine; elsewhere it answers at once."""
+    hub process that runs the alarm engine; elsewhere it answers at once. An answer
+    after a wait checks the token again first: revoked, expired or deactivated
+    meanwhile is 401, and no event goes out."""
 
     def read(cursor: int) -> ChangesPublic:
         with hub.sessions() as session:
@@ -198,11 +202,15 @@ async def changes(hub: HubDep, since: Cursor = -1,
         return ChangesPublic(cursor=new_cursor, events=jsonable(events), alarms=alarms)
 
     deadline = time.monotonic() + min(wait, hub.settings.alarm_feed_wait_s)
+    waited = False
     while True:
         version = hub.alarms.version if hub.alarms else 0
         answer = await asyncio.to_thread(read, since)
         if answer.events or since < 0 or hub.alarms is None or time.monotonic() >= deadline:
+            if waited:  # checked at the start of the request, maybe 25 s ago
+                await reauthenticated(request, hub)
             return answer
+        waited = True
         # Idle: watch the service's change counter, no query until it moves. Another hub
         # process's changes are seen by the query every few seconds.
         recheck = time.monotonic() + 5.0
@@ -239,6 +247,8 @@ def list_notifications(session: SessionDep, status: Literal["sent", "failed"] | 
 
 @router.get("/alarms/rules", response_model=RulesPublic, responses=NO_ENGINE)
 def get_rules(service: ServiceDep) -> RulesPublic:
+    """The rules in force, for every role; recipient URLs masked (`mailtos://alarms:***@...`)
+    for every role: they are written, never read back."""
     file = service.settings.rules_file
     return RulesPublic(source="file" if file else "api", file=file.name if file else None,
                        rules=service.rules_document())
@@ -249,7 +259,8 @@ def get_rules(service: ServiceDep) -> RulesPublic:
 def put_rules(service: ServiceDep, user: Admin, idem: OptionalIdempotencyDep,
               rules: Annotated[dict[str, Any], Body()]) -> RulesPublic:
     """Replace the rules (admin). Refused with 409 `rules_from_file` while a rules
-    file is configured; a bad document is 422 with one `field: reason` per problem."""
+    file is configured; a bad document is 422 with one `field: reason` per problem.
+    A recipient URL sent back masked as GET shows it keeps the stored URL."""
     service.replace_rules(rules, user.username, idem)
     return get_rules(service)
 

@@ -123,7 +123,8 @@ def count(body: Count, hub: HubDep, user: CurrentUser,
 def return_goods(body: Return, hub: HubDep, user: CurrentUser,
                  idem: IdempotencyDep) -> Response:
     """Returned goods, held in their bin until inspected (see `/returns`) unless
-    `quarantine` is false; the rest of the lot stays available."""
+    `quarantine` is false (supervisor or admin only: an operator's is 403
+    `return_inspection_required`, nothing booked); the rest of the lot stays available."""
     return _book(hub, lambda session, key: services.return_goods(session, body, user, key), idem)
 
 

@@ -48,7 +48,9 @@ class ReturnPublic(BaseModel):
 def return_goods(body: Return, session: WriteSessionDep, user: CurrentUser,
                  idem: IdempotencyDep, response: Response) -> ReturnBookingPublic:
     """Goods back from a customer (same body as `POST /moves/return`): booked into the
-    bin and held there for inspection unless `quarantine` is false."""
+    bin and held there for inspection unless `quarantine` is false, which only a
+    supervisor or admin may send (an operator's is 403 `return_inspection_required`,
+    nothing booked)."""
     done = services.return_goods(session, body, user, recorded(idem, ReturnBookingPublic))
     return reply(done, ReturnBookingPublic, response)
 

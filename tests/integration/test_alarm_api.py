@@ -4,12 +4,16 @@ shelve and unshelve (supervisor), and the live feed's cursor."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from alerts.model import Reading
 from hub.app import create_app
@@ -139,3 +143,136 @@ def test_rules_from_a_file_are_read_only_over_the_api(tmp_path: Path) -> None:
                               headers=headers)
         assert refused.status_code == 409 and refused.json()["error"] == "rules_from_file"
     hub.stop()
+
+
+SECRETS = ("s3cretPW", "BOTKEY0123456789", "123456789:AAbbCCdd", "T1JJ3T3L2",
+           "B1BRTD4JD", "TIiajkdnlazkcOXrIdevi7FQ", "QTOKEN99")
+RECIPIENTS = {
+    "duty": {"urls": ["mailtos://alarms:s3cretPW@smtp.example.com?to=duty@example.com",
+                      "wecombot://BOTKEY0123456789", "tgram://123456789:AAbbCCdd/12345"]},
+    "quality": {"description": "QA on call",
+                "urls": ["slack://T1JJ3T3L2/B1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ/#qa",
+                         "json://hooks.example.com/alarm?token=QTOKEN99&format=json"]},
+}
+WITH_RECIPIENTS = {
+    "defaults": {"delay": "90s", "expected_interval": "2m", "excursion_tolerance": "1h30m"},
+    "gateways": {"status_interval": "45s"},
+    "thresholds": [{"zone": "COLD", "quantity": "temperature_c", "high_critical": 8,
+                    "delay": "1s"},
+                   {"sensor": "s1", "quantity": "humidity_pct", "high_warning": 80,
+                    "delay": "PT2M"}],  # ISO 8601 is read too; shown as 2m
+    "offline": [{"zone": "COLD", "expected_interval": "10m"}],
+    "recipients": RECIPIENTS,
+    "routes": [{"name": "cold-chain", "groups": ["duty", "quality"], "escalate_after": "15m"}],
+    "quiet_hours": {"start": "22:00", "end": "06:00"},
+    "grouping": {"window": "30.5s"},
+}
+
+
+def _stored_urls(hub: Hub) -> dict[str, list[str]]:
+    from alerts import store
+    from alerts.service import RULES_KEY
+
+    with hub.sessions() as session:
+        document = store.get_setting(session, RULES_KEY) or {}
+    return {name: group["urls"] for name, group in document.get("recipients", {}).items()}
+
+
+def test_recipient_urls_are_masked_for_every_role_and_kept_through_a_round_trip(
+    api: tuple[Hub, TestClient, dict[Role, dict[str, str]]],
+) -> None:
+    hub, client, headers = api
+    admin = headers[Role.ADMIN]
+    put = client.put("/api/v1/alarms/rules", json=WITH_RECIPIENTS,
+                     headers={**admin, "Idempotency-Key": "rules-with-secrets"})
+    assert put.status_code == 200, put.text
+    with hub.sessions() as session:  # the answer kept for a replay holds no secret either
+        kept = " ".join(" ".join(map(str, row)) for row in session.execute(
+            text("SELECT * FROM idempotency_records")).all())
+    assert "wecombot://***" in kept
+    assert not [s for s in SECRETS if s in kept]
+    for role in Role:
+        got = client.get("/api/v1/alarms/rules", headers=headers[role])
+        assert got.status_code == 200
+        for secret in SECRETS:
+            assert secret not in got.text, (role, secret)
+    for answer in (put, got):
+        shown = answer.json()["rules"]["recipients"]
+        assert shown["duty"]["urls"] == [
+            "mailtos://alarms:***@smtp.example.com?to=duty@example.com",
+            "wecombot://***", "tgram://***/12345"]
+        assert shown["quality"]["urls"] == [
+            "slack://***/***/***/#qa", "json://hooks.example.com/***?token=***&format=json"]
+
+    # GET -> PUT with the masked URLs unchanged keeps the real ones, sending included.
+    again = client.put("/api/v1/alarms/rules", json=got.json()["rules"], headers=admin)
+    assert again.status_code == 200, again.text
+    real = {name: group["urls"] for name, group in RECIPIENTS.items()}
+    assert _stored_urls(hub) == real
+    assert hub.alarms is not None
+    assert {n: g.urls for n, g in hub.alarms.rules.recipients.items()} == real
+
+    # A new URL replaces the stored one; the others stay.
+    edited = got.json()["rules"]
+    edited["recipients"]["duty"]["urls"][1] = "wecombot://NEWBOTKEY987654321"
+    assert client.put("/api/v1/alarms/rules", json=edited, headers=admin).status_code == 200
+    assert _stored_urls(hub)["duty"] == [real["duty"][0], "wecombot://NEWBOTKEY987654321",
+                                         real["duty"][2]]
+    # A masked URL that was never stored would send to a literal ***: refused.
+    edited["recipients"]["duty"]["urls"][1] = "wecombot://***/extra"
+    refused = client.put("/api/v1/alarms/rules", json=edited, headers=admin)
+    assert refused.status_code == 422
+    assert "recipients.duty.urls[1]: a masked URL" in refused.json()["detail"]
+    assert _stored_urls(hub)["duty"][1] == "wecombot://NEWBOTKEY987654321"
+
+
+def test_what_get_returns_put_takes_back_unchanged(
+    api: tuple[Hub, TestClient, dict[Role, dict[str, str]]],
+) -> None:
+    hub, client, headers = api
+    admin = headers[Role.ADMIN]
+    assert client.put("/api/v1/alarms/rules", json=WITH_RECIPIENTS,
+                      headers=admin).status_code == 200
+    before = client.get("/api/v1/alarms/rules", headers=admin).json()["rules"]
+    # Durations in the file's notation, as written (the ISO one shown as the file's).
+    assert before["thresholds"][0]["delay"] == "1s"
+    assert before["thresholds"][1]["delay"] == "2m"
+    assert before["defaults"]["excursion_tolerance"] == "1h30m"
+    assert before["grouping"]["window"] == "30.5s"
+    assert before["routes"][0]["escalate_after"] == "15m"
+    assert hub.alarms is not None
+    rules_before = hub.alarms.rules
+    again = client.put("/api/v1/alarms/rules", json=before, headers=admin)
+    assert again.status_code == 200, again.text
+    assert again.json()["rules"] == before
+    assert client.get("/api/v1/alarms/rules", headers=admin).json()["rules"] == before
+    assert hub.alarms.rules == rules_before
+
+
+def test_a_long_poll_whose_token_is_revoked_meanwhile_answers_401_and_no_event(
+    api: tuple[Hub, TestClient, dict[Role, dict[str, str]]],
+) -> None:
+    hub, client, headers = api
+    admin, operator = headers[Role.ADMIN], headers[Role.OPERATOR]
+    assert client.put("/api/v1/alarms/rules", json={"thresholds": [
+        {"zone": "COLD", "quantity": "temperature_c", "high_critical": 8, "delay": "0s"}]},
+        headers=admin).status_code == 200
+    cursor = client.get("/api/v1/alarms/changes", headers=operator).json()["cursor"]
+    answers: list[Any] = []
+    poll = threading.Thread(target=lambda: answers.append(client.get(
+        "/api/v1/alarms/changes", params={"since": cursor, "wait": 20}, headers=operator)))
+    poll.start()
+    time.sleep(1.0)  # the poll is waiting, its token checked at its start
+    [token] = client.get("/api/v1/users/operator-api/tokens", headers=admin).json()
+    revoked = client.delete(f"/api/v1/users/operator-api/tokens/{token['id']}", headers=admin)
+    assert revoked.status_code == 200 and revoked.json()["revoked"]
+    assert hub.alarms is not None
+    hub.alarms.on_readings([Reading("s1", datetime.now(UTC), {"temperature_c": 9.5})])
+    poll.join(15)
+    [answer] = answers
+    assert answer.status_code == 401, answer.text
+    assert answer.json()["error"] == "invalid_token" and "events" not in answer.text
+    # The event was made, and the admin (still valid) sees it.
+    feed = client.get("/api/v1/alarms/changes", params={"since": cursor, "wait": 5},
+                      headers=admin).json()
+    assert [e["event"] for e in feed["events"]] == ["raised"]

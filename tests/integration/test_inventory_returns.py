@@ -103,11 +103,37 @@ def test_the_moves_route_still_takes_returns_and_quarantine_false_holds_nothing(
 ) -> None:
     world.receive("GLOVE", "G1", 4, "R-01")
     world.ok(world.post("/moves/return", {**RETURN, "item": "GLOVE", "lot_number": "G1",
-                                          "location": "R-01", "quarantine": False}))
+                                          "location": "R-01", "quarantine": False},
+                        Role.SUPERVISOR))
     assert world.ok(world.get("/returns/pending")) == []
     world.ok(world.post("/moves/dispatch", {"item": "GLOVE", "quantity": 9}))
     booked = world.ok(world.post("/moves/return", {**RETURN, "item": "GLOVE", "lot_number": "G1",
                                                    "location": "R-01"}))
     assert booked["kind"] == "return"
     assert len(world.ok(world.get("/returns/pending"))) == 1
+    world.assert_ledger_equals_balances()
+
+
+def test_only_a_supervisor_or_admin_may_skip_the_return_inspection(world: World) -> None:
+    world.receive("VAC-1", "L1", 10, "F-01")
+    for path in ("/returns", "/moves/return"):
+        refused = world.post(path, {**RETURN, "quarantine": False})  # an operator
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["error"] == "return_inspection_required"
+        assert "only a supervisor or admin" in refused.json()["detail"]
+    assert world.on_hand(lot_number="L1") == 10  # nothing booked
+    assert world.ok(world.get("/returns/pending")) == []
+
+    # The operator's default: held for inspection, not available.
+    held = _returned(world)
+    assert held["return_id"] is not None
+    assert world.post("/moves/dispatch", {"item": "VAC-1", "quantity": 11}).status_code == 409
+
+    # A supervisor (and an admin) may book them as available at once.
+    for role in (Role.SUPERVISOR, Role.ADMIN):
+        booked = world.ok(world.post("/moves/return", {**RETURN, "quarantine": False}, role))
+        assert booked["kind"] == "return" and booked.get("return_id") is None
+    assert world.on_hand(lot_number="L1") == 25
+    assert [p["id"] for p in world.ok(world.get("/returns/pending"))] == [held["return_id"]]
+    world.ok(world.post("/moves/dispatch", {"item": "VAC-1", "quantity": 20}))
     world.assert_ledger_equals_balances()

@@ -5,8 +5,11 @@ AlarmEvent, old and new."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import UTC, date, datetime, timedelta
+
+import pytest
 
 from alerts.findings import FindingAlarms
 from alerts.model import AlarmKey, Event, Phase
@@ -39,8 +42,9 @@ def test_findings_raise_at_once_clear_when_gone_and_close_when_acknowledged() ->
 
 
 class FlakySender:
-    def __init__(self, failures: int) -> None:
+    def __init__(self, failures: int, error: str = "connection refused") -> None:
         self.failures = failures
+        self.error = error
         self.sent: list[str] = []
 
     def schemes(self) -> frozenset[str]:
@@ -49,11 +53,12 @@ class FlakySender:
     def send(self, url: str, title: str, body: str) -> None:
         if self.failures:
             self.failures -= 1
-            raise SendFailed("connection refused")
+            raise SendFailed(self.error)
         self.sent.append(title)
 
 
-def run_worker(sender: FlakySender, attempts: int) -> list[SendResult]:
+def run_worker(sender: FlakySender, attempts: int,
+               url: str = "json://secret@host/x") -> list[SendResult]:
     results: list[SendResult] = []
     done = threading.Event()
 
@@ -64,7 +69,7 @@ def run_worker(sender: FlakySender, attempts: int) -> list[SendResult]:
     worker = NotificationWorker(sender, record, attempts=attempts,
                                 backoff=lambda: Backoff(0.001, 0.01))
     worker.start()
-    worker.submit([Outgoing("cold", "duty", ("json://secret@host/x",), "t", "b", (7,))])
+    worker.submit([Outgoing("cold", "duty", (url,), "t", "b", (7,))])
     assert done.wait(5)
     worker.stop()
     return results
@@ -80,6 +85,23 @@ def test_a_send_that_keeps_failing_is_an_error_on_its_route_never_a_crash() -> N
     [failed] = run_worker(FlakySender(failures=10), attempts=3)
     assert (failed.ok, failed.attempts, failed.error) == (False, 3, "connection refused")
     assert "secret" not in failed.target
+
+
+def test_a_failed_send_neither_records_nor_logs_the_url_or_its_tokens(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # requests says "Max retries exceeded with url: /path": apprise passes such texts on.
+    url = "json://alarms:s3cretPW@hooks.example.com/hook/TOKENabc123?token=QTOKEN99"
+    error = (f"Socket Exception: Max retries exceeded with url: /hook/TOKENabc123?"
+             f"token=QTOKEN99 ({url})")
+    with caplog.at_level(logging.WARNING, logger="alerts.notifier"):
+        [failed] = run_worker(FlakySender(failures=10, error=error), attempts=2, url=url)
+    logged = " ".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    assert caplog.records and failed.error is not None
+    for secret in ("s3cretPW", "TOKENabc123", "QTOKEN99"):
+        assert secret not in failed.error
+        assert secret not in logged
+    assert failed.error.startswith("Socket Exception: Max retries exceeded with url: /***")
 
 
 def test_the_alarm_event_grew_and_old_payloads_still_decode() -> None:

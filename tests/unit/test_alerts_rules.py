@@ -11,7 +11,15 @@ import yaml
 
 from alerts.model import SensorRef, StorageClassLimits, ZoneRef
 from alerts.rulebook import RuleBook, storage_class_rules
-from alerts.rules import Defaults, check_references, load_rules, parse_duration, parse_rules
+from alerts.rules import (
+    Defaults,
+    check_references,
+    format_duration,
+    load_rules,
+    parse_duration,
+    parse_rules,
+)
+from alerts.url_secrets import UnknownMaskedUrl, mask_url, restore_urls
 from edge.errors import ConfigError
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "alarms.yaml"
@@ -140,3 +148,57 @@ def test_storage_classes_give_default_rules_to_every_zone() -> None:
     assert by_class[("le30", "humidity_pct")].high_warning == 72
     assert by_class[("narrow", "temperature_c")].high_warning is None  # band too narrow
     assert [o.storage_class for o in offline] == ["2-8C", "le30", "narrow"]
+
+
+@pytest.mark.parametrize(("text", "seconds", "shown"), [
+    ("90s", 90, "1m30s"), ("5m", 300, "5m"), ("1h30m", 5400, "1h30m"), ("2d", 172_800, "2d"),
+    ("0.5s", 0.5, "0.5s"), (0, 0, "0s"), ("PT1S", 1, "1s"), ("P1DT2H", 93_600, "1d2h"),
+])
+def test_durations_are_shown_in_the_files_notation_and_iso_8601_is_read_too(
+    text: object, seconds: float, shown: str,
+) -> None:
+    assert parse_duration(text) == timedelta(seconds=seconds)
+    assert format_duration(timedelta(seconds=seconds)) == shown
+    assert parse_duration(shown) == timedelta(seconds=seconds)
+
+
+def test_a_negative_or_unreadable_iso_duration_is_refused() -> None:
+    assert "thresholds[0].delay: must not be negative" in refused(
+        {"thresholds": [{"zone": "COLD", "quantity": "temperature_c", "high_critical": 8,
+                         "delay": "-PT5M"}]})
+    assert "'PXYZ' is not a duration" in refused(
+        {"thresholds": [{"zone": "COLD", "quantity": "temperature_c", "high_critical": 8,
+                         "delay": "PXYZ"}]})
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("mailtos://alarms:pw123@smtp.example.com?to=duty@example.com",
+     "mailtos://alarms:***@smtp.example.com?to=duty@example.com"),
+    ("wecombot://BOTKEY", "wecombot://***"),
+    ("tgram://123456789:AAbb/-100123456", "tgram://***/-100123456"),
+    ("slack://tokenA/tokenB/tokenC/#ops", "slack://***/***/***/#ops"),
+    ("dingtalk://SECRET@TOKEN/13800138000", "dingtalk://***@***/13800138000"),
+    ("json://127.0.0.1:8080/hook/abc?+X-Api-Key=k3y&pass=p4ss",
+     "json://127.0.0.1:8080/***/***?+X-Api-Key=***&pass=***"),
+    ("ntfys://tk_abc@ntfy.sh/alarms", "ntfys://***@ntfy.sh/***"),
+    ("json://localhost/", "json://localhost/"),
+])
+def test_recipient_urls_are_shown_without_their_secrets(url: str, shown: str) -> None:
+    assert mask_url(url) == shown
+
+
+def test_masked_urls_sent_back_keep_the_stored_ones_and_new_ones_replace_them() -> None:
+    stored = [("duty", 0, "wecombot://KEY1"), ("duty", 1, "wecombot://KEY2"),
+              ("qa", 0, "tgram://BOT/42")]
+    document = {"recipients": {"duty": {"urls": ["wecombot://***", "wecombot://***"]},
+                               "qa": {"urls": ["tgram://***/42", "mailto://a:new@x.example"]}}}
+    restored = restore_urls(document, stored)
+    assert restored["recipients"]["duty"]["urls"] == ["wecombot://KEY1", "wecombot://KEY2"]
+    assert restored["recipients"]["qa"]["urls"] == ["tgram://BOT/42", "mailto://a:new@x.example"]
+    moved = {"recipients": {"night": {"urls": ["tgram://***/42"]}}}
+    assert restore_urls(moved, stored)["recipients"]["night"]["urls"] == ["tgram://BOT/42"]
+    for unknown in ("tgram://***/43", "wecombot://***/x"):
+        with pytest.raises(UnknownMaskedUrl, match=r"recipients\.night\.urls\[0\]"):
+            restore_urls({"recipients": {"night": {"urls": [unknown]}}}, stored)
+    with pytest.raises(UnknownMaskedUrl, match="several"):  # KEY1 or KEY2?
+        restore_urls({"recipients": {"night": {"urls": ["wecombot://***"]}}}, stored)
