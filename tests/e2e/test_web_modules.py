@@ -4,6 +4,7 @@ labels, and api.js's errors in words."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -77,3 +78,16 @@ def test_error_bodies_in_words(run_module: Callable[[str, str], Any]) -> None:
     ];""")
     assert words == ["only 3 of VAC-1 on hand", "body.quantity: must be > 0", "busy retry",
                      "the hub answered 502"]
+
+
+def test_the_login_goes_back_only_to_a_path_on_this_hub(
+    run_module: Callable[[str, str], Any]
+) -> None:
+    nexts = ["/alarms?zone=COLD#top", "/handheld", "/", "/%09/x",
+             "/\t/evil.invalid/x", "/\n/evil.invalid/x", "/\r/evil.invalid/x",
+             "//evil.invalid", "/\\evil.invalid", "https://evil.invalid", "alarms",
+             "javascript:alert(1)", "\t//evil.invalid", ""]
+    back = run_module("api.js", f"return {json.dumps(nexts)}.map((next) => "
+                      "m.sameOriginPath(next, 'http://hub.example:8080'));")
+    assert back == ["/alarms?zone=COLD#top", "/handheld", "/", "/%09/x",
+                    "/", "/", "/", "/", "/", "/", "/", "/", "/", "/"]
