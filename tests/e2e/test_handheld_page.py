@@ -205,6 +205,69 @@ def test_a_picker_logs_in_receives_and_dispatches_by_scanning(
     assert handheld.offline_page.foreign_requests() == []
 
 
+def start_a_pick_with_a_wrong_lot_scanned(handheld: Handheld, api: Api) -> None:
+    """LOT-GS (F-01) and EARLY (F-02) on hand, a pick list of 3 whose next lot is EARLY,
+    then LOT-GS scanned: the reason dialog is open, its text box has the focus."""
+    api.post("/moves/receive", {"item": "VAC-1", "lot_number": "LOT-GS",
+                                "expiry": "2029-11-30", "quantity": 10, "location": "F-01"})
+    api.post("/moves/receive", {"item": "VAC-1", "lot_number": "EARLY", "expiry": "2027-06-30",
+                                "quantity": 4, "location": "F-02"})
+    page = handheld.page
+    handheld.login()
+    handheld.tap("[data-mode=dispatch]")
+    page.fill("#pick-item", "VAC-1")
+    page.fill("#pick-qty", "3")
+    handheld.tap("#pick-form button[type=submit]")
+    expect(page.locator("#pick-status")).to_contain_text(f"Pick next: 3 {X} lot EARLY from F-02")
+    handheld.scan(LOT_GS_STANDIN)
+    expect(page.locator("#ask")).to_contain_text("Lot LOT-GS is not on the pick list")
+    handheld.wait_until("() => document.activeElement.id === 'ask-text'", timeout_s=2)
+
+
+def test_a_reason_typed_and_entered_picks_the_other_lot_with_it(
+    handheld: Handheld, api: Api
+) -> None:
+    page = handheld.page
+    start_a_pick_with_a_wrong_lot_scanned(handheld, api)
+    page.keyboard.press("Enter")  # no reason yet: the dialog says it needs one, and stays
+    expect(page.locator("#ask")).to_be_visible()
+    expect(page.locator("#ask-error")).to_contain_text("reason")
+    handheld.shot("reason-required")
+    assert api.moves("dispatch") == []
+
+    # At a person's pace (Playwright types as fast as a scanner unless told otherwise).
+    page.keyboard.type("customer asked for a long expiry", delay=60)
+    page.keyboard.press("Enter")
+    expect(page.locator("#ask")).to_be_hidden()
+    handheld.expect_said("ok", f"Dispatched VAC-1: 3 {X} lot LOT-GS from F-01")
+    handheld.shot("picked-by-enter")
+    assert [(r["lot_number"], r["quantity"], r["reason"]) for r in api.moves("dispatch")] == [
+        ("LOT-GS", 3, "customer asked for a long expiry")]
+    handheld.wait_until("() => document.activeElement.id === 'scan'", timeout_s=2)
+
+
+def test_scanning_the_right_lot_while_asked_why_picks_the_right_lot(
+    handheld: Handheld, api: Api
+) -> None:
+    page = handheld.page
+    start_a_pick_with_a_wrong_lot_scanned(handheld, api)
+    # The picker puts LOT-GS back and scans EARLY: the scanner types into the dialog's
+    # box (a keyboard wedge types wherever the focus is), fast, then Enter.
+    page.keyboard.type(EARLY, delay=5)
+    page.keyboard.press("Enter")
+    expect(page.locator("#ask")).to_be_hidden()
+    handheld.expect_said("ok", f"Dispatched VAC-1: 3 {X} lot EARLY from F-02")
+    handheld.shot("right-lot-scanned-into-the-dialog")
+    assert [(r["lot_number"], r["quantity"], r["reason"]) for r in api.moves("dispatch")] == [
+        ("EARLY", 3, None)]
+    expect(page.locator("#pick-status")).to_contain_text("complete")
+    handheld.wait_until("() => document.activeElement.id === 'scan'", timeout_s=2)
+
+    # The next scan goes to the scan field again, as usual.
+    handheld.scan("LOC:F-01")
+    handheld.expect_said("ok", "Bin F-01")
+
+
 def test_offline_scans_queue_survive_a_reload_and_book_once_when_back(
     handheld: Handheld, api: Api
 ) -> None:

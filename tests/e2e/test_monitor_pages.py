@@ -199,6 +199,63 @@ def test_an_alarm_appears_live_is_acknowledged_and_a_held_lot_released(
     assert screen.offline_page.foreign_requests() == []
 
 
+def test_enter_in_the_question_dialog_answers_it_and_escape_cancels(
+    live_hub_http: LiveHubServer, api: Api, open_page: Any, tmp_path: Path,
+) -> None:
+    """What a supervisor at a keyboard does: type the comment and press Enter. Enter is
+    the dialog's affirmative button (Acknowledge, Next, Shelve), Escape its Cancel; an
+    empty answer where one is required keeps the dialog open and says so."""
+    screen = Screen(open_page(live_hub_http.base_url, **PHONE), tmp_path / "enter")
+    page = screen.page
+    screen.log_in("/alarms")
+    expect(page.locator("#alarms li.alarm")).to_contain_text("lot SOON-1")
+    [alarm] = [a for a in api.get("/alarms") if "SOON-1" in a["message"]]
+    assert alarm["state"] == "active"
+    item = page.locator(f"#alarms li.alarm[data-id='{alarm['id']}']")
+    dialog = page.locator("dialog#ask")
+
+    item.locator("button.ack").click()
+    expect(dialog).to_be_visible()
+    page.keyboard.type("changed my mind")
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(item).to_have_attribute("data-state", "active")
+    assert api.get(f"/alarms/{alarm['id']}")["alarm"]["state"] == "active"
+
+    item.locator("button.ack").click()
+    expect(dialog).to_be_visible()
+    page.keyboard.type("Moving the lot to the front")
+    screen.shot("acknowledge-typed")
+    page.keyboard.press("Enter")
+    expect(dialog).to_be_hidden()
+    expect(item).to_have_attribute("data-state", "acknowledged")
+    expect(item).to_contain_text("acknowledged by sue: “Moving the lot to the front”")
+    expect(page.locator("#alarms-status")).to_have_text(f"Acknowledged alarm {alarm['id']}")
+    screen.shot("acknowledged-by-enter")
+    detail = api.get(f"/alarms/{alarm['id']}")
+    assert detail["alarm"]["state"] == "acknowledged"
+    assert (detail["events"][-1]["by"], detail["events"][-1]["comment"]) == (
+        "sue", "Moving the lot to the front")
+
+    # Shelving needs a reason: Enter on an empty one asks for it, the dialog stays.
+    item.locator("button.shelve").click()
+    expect(dialog).to_be_visible()
+    page.keyboard.press("Enter")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("#ask-error")).to_contain_text("reason")
+    screen.shot("shelve-reason-required")
+    page.keyboard.type("Defrost cycle")
+    page.keyboard.press("Enter")
+    expect(dialog).to_contain_text("For how many minutes?")
+    expect(dialog.locator("#ask-error")).to_be_hidden()
+    page.keyboard.press("Enter")  # the 60 it offers
+    expect(item.locator(".badge.shelved")).to_have_text("shelved")
+    shelved = api.get(f"/alarms/{alarm['id']}")["alarm"]
+    assert (shelved["shelve_reason"], shelved["shelved_by"]) == ("Defrost cycle", "sue")
+    screen.assert_not_reloaded()
+    assert screen.offline_page.foreign_requests() == []
+
+
 def test_the_overview_turns_a_zone_red_when_its_cooling_fails(
     live_hub_http: LiveHubServer, api: Api, open_page: Any, tmp_path: Path,
 ) -> None:

@@ -4,12 +4,13 @@ labels, and api.js's errors in words."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from tests.support.browser import OfflinePage
+from tests.support.browser import OfflinePage, type_as_a_scanner
 from tests.support.hub_server import HubServer
 
 
@@ -77,3 +78,61 @@ def test_error_bodies_in_words(run_module: Callable[[str, str], Any]) -> None:
     ];""")
     assert words == ["only 3 of VAC-1 on hand", "body.quantity: must be > 0", "busy retry",
                      "the hub answered 502"]
+
+
+def test_the_login_goes_back_only_to_a_path_on_this_hub(
+    run_module: Callable[[str, str], Any]
+) -> None:
+    nexts = ["/alarms?zone=COLD#top", "/handheld", "/", "/%09/x",
+             "/\t/evil.invalid/x", "/\n/evil.invalid/x", "/\r/evil.invalid/x",
+             "//evil.invalid", "/\\evil.invalid", "https://evil.invalid", "alarms",
+             "javascript:alert(1)", "\t//evil.invalid", ""]
+    back = run_module("api.js", f"return {json.dumps(nexts)}.map((next) => "
+                      "m.sameOriginPath(next, 'http://hub.example:8080'));")
+    assert back == ["/alarms?zone=COLD#top", "/handheld", "/", "/%09/x",
+                    "/", "/", "/", "/", "/", "/", "/", "/", "/", "/"]
+
+
+def test_the_question_dialog_tells_a_scan_from_an_answer(
+    hub_http: HubServer, open_page: Callable[..., OfflinePage]
+) -> None:
+    """dialog.js with a page's scanner (`scan`): text that arrives at a scanner's pace, or
+    that the page calls a barcode, closes the dialog as cancelled and goes to `take`;
+    words typed at a person's pace are the answer; Enter on an empty required answer
+    keeps the dialog open and says what is missing."""
+    offline_page = open_page(hub_http.base_url)
+    offline_page.goto("/login")
+    page = offline_page.page
+    page.evaluate("""async () => {
+        const m = await import('/static/web/dialog.js');
+        window.heard = [];
+        window.askWhy = () => { m.ask('Why?', {
+            required: 'Say why.',
+            scan: {looksLike: (text) => text.startsWith('LOC:'),
+                   take: (raw) => window.heard.push(['scan', raw])},
+        }).then((answer) => window.heard.push(['answer', answer])); };
+    }""")
+
+    def answer(typed: str, by: str) -> list[list[str | None]]:
+        page.evaluate("() => { window.heard = []; window.askWhy(); }")
+        page.wait_for_selector("dialog#ask[open]")
+        if by == "scanner":
+            type_as_a_scanner(page, typed)
+        else:
+            page.keyboard.type(typed, delay=80)
+            page.keyboard.press("Enter")
+        page.wait_for_selector("dialog#ask:not([open])", state="attached")
+        page.wait_for_timeout(100)  # the scan is handed over a moment after the close
+        return page.evaluate("() => window.heard")  # type: ignore[no-any-return]
+
+    assert answer("4711-0815-X", "scanner") == [["answer", None], ["scan", "4711-0815-X"]]
+    assert answer("seal broken", "person") == [["answer", "seal broken"]]
+    assert answer("LOC:F-02", "person") == [["answer", None], ["scan", "LOC:F-02"]]
+
+    page.evaluate("() => { window.heard = []; window.askWhy(); }")
+    page.keyboard.press("Enter")
+    assert page.locator("#ask-error").inner_text() == "Say why."
+    assert page.evaluate("() => document.getElementById('ask').open") is True
+    page.keyboard.press("Escape")
+    page.wait_for_selector("dialog#ask:not([open])", state="attached")
+    assert page.evaluate("() => window.heard") == [["answer", None]]

@@ -19,6 +19,7 @@ own browser download (`playwright install`) is never used. Fixtures:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,6 +70,25 @@ class OfflinePage:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=str(path), full_page=full_page)
         return path
+
+
+def type_as_a_scanner(page: Page, text: str, gap_ms: float = 5) -> None:
+    """`text` then Enter as a keyboard-wedge scanner types it: keys `gap_ms` apart by
+    their own time stamps (what a page sees as `KeyboardEvent.timeStamp`), however long
+    the test machine takes to deliver them. `page.keyboard.type(text, delay=5)` gives
+    keys 5 ms apart plus the time each takes to reach the page: tens of ms on a busy
+    machine, the pace of a person."""
+    cdp = page.context.new_cdp_session(page)
+    try:
+        start = time.time()
+        for n, char in enumerate(text):
+            at = start + n * gap_ms / 1000
+            cdp.send("Input.dispatchKeyEvent",
+                     {"type": "keyDown", "key": char, "text": char, "timestamp": at})
+            cdp.send("Input.dispatchKeyEvent", {"type": "keyUp", "key": char, "timestamp": at})
+    finally:
+        cdp.detach()
+    page.keyboard.press("Enter")
 
 
 @pytest.fixture(scope="module")

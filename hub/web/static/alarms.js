@@ -130,9 +130,12 @@ async function acknowledge(alarm) {
 async function shelve(alarm) {
   const reason = await ask(`Shelve: ${alarm.message}. Why?`, {
     choices: ["Defrost cycle", "Maintenance", "Sensor being replaced"], placeholder: "reason", ok: "Next",
+    required: "Type why it is shelved, or choose a reason above.",
   });
   if (!reason) return;
-  const minutes = await ask("For how many minutes?", { choices: ["30", "60", "240", "480"], value: "60", ok: "Shelve" });
+  const minutes = await ask("For how many minutes?", {
+    choices: ["30", "60", "240", "480"], value: "60", ok: "Shelve", required: "Type the minutes, or choose above.",
+  });
   if (minutes === null) return;
   const count = Number.parseInt(minutes, 10);
   if (!(count >= 1)) { say(statusLine, "Shelve: the minutes must be a whole number, 1 or more", "error"); return; }
@@ -199,6 +202,7 @@ async function decide(lot, status) {
   const reason = await ask(`${verb} lot ${lot.lot_number} of ${lot.item}? Reason:`, {
     choices: status === "released" ? ["Within tolerance, checked by QA", "Stability data allows it"] : ["Out of tolerance", "Damaged"],
     placeholder: "at least 3 characters", ok: verb,
+    required: "Type the reason (3 characters or more), or choose one above.", minLength: 3,
   });
   if (reason === null) return;
   try {

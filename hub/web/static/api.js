@@ -35,6 +35,22 @@ export function toLogin() {
   location.assign("/login?next=" + encodeURIComponent(here()));
 }
 
+/** Where the login may send the user back to: `next` when it is a path on this hub
+ * (`origin`), as the browser resolves it, else "/". A check of the text alone is not
+ * enough: the URL parser drops tabs and line breaks ("/\t/evil" becomes "//evil", another
+ * host) and reads a backslash as a slash, so such characters refuse the whole address. */
+export function sameOriginPath(next, origin = location.origin) {
+  if (typeof next !== "string" || !next.startsWith("/") || /[\u0000-\u001f\u007f\\]/.test(next)) return "/";
+  let url;
+  try {
+    url = new URL(next, origin);
+  } catch {
+    return "/";
+  }
+  if (url.origin !== origin) return "/";
+  return url.pathname + url.search + url.hash;
+}
+
 /** The session, or off to the login page (and null). */
 export function requireSession() {
   const current = session();

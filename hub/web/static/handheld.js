@@ -56,8 +56,24 @@ scanInput.addEventListener("keydown", (event) => {
   scanInput.value = "";
   // Handled after the key event is over: a dialog opened inside a keydown handler
   // leaves Chromium's text input unattached to the field focused after it closes.
-  if (raw.trim()) setTimeout(() => onScan(raw).catch((err) => say("error", "Something went wrong", err.message)), 0);
+  if (raw.trim()) setTimeout(() => scanned(raw), 0);
 });
+
+function scanned(raw) {
+  onScan(raw).catch((err) => say("error", "Something went wrong", err.message));
+}
+
+/** Text that is a barcode, not words: a bin or command label, or a GS1 product label
+ * with its GTIN (14 digits), or a plain GTIN. */
+function looksLikeScan(text) {
+  if (readLabel(text, config).kind !== "product") return true;
+  try {
+    const product = readProduct(text, config.separatorStandins);
+    return Boolean(product && /^\d{14}$/.test(product.gtin || ""));
+  } catch {
+    return false; // e.g. "http://" alone: not a GS1 Digital Link
+  }
+}
 $("keyboard").addEventListener("click", () => {
   const typing = scanInput.getAttribute("inputmode") === "none";
   scanInput.setAttribute("inputmode", typing ? "text" : "none");
@@ -68,9 +84,11 @@ $("keyboard").addEventListener("click", () => {
 
 // A dialog's answer, then the focus back to the scan field. Blur first: after a modal
 // dialog closed by a tap, Chromium reports the field as focused again but types into
-// nothing until it is focused anew.
+// nothing until it is focused anew. A barcode scanned while a dialog is open (the
+// scanner types into its text box) is not an answer: the dialog closes as cancelled
+// and the scan is handled as if the scan field had had the focus.
 async function ask(question, options) {
-  const answer = await askInDialog(question, options);
+  const answer = await askInDialog(question, { ...options, scan: { looksLike: looksLikeScan, take: scanned } });
   scanInput.blur();
   refocus();
   return answer;
@@ -291,6 +309,7 @@ async function checkDispatch(raw, body) {
   const reason = await ask(`Lot ${lot} is not on the pick list. Next to pick: ${describeLine(check.next)}. Why pick lot ${lot}?`, {
     choices: ["Next lot damaged", "Next lot not found", "Customer asked for this lot"],
     placeholder: "the reason, in words", ok: `Pick lot ${lot}`,
+    required: `Type why you pick lot ${lot}, or choose a reason above. Cancel to pick nothing.`,
   });
   if (!reason) {
     say("idle", "Not picked", `Lot ${lot} was not booked. Pick ${describeLine(check.next)}.`);

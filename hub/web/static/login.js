@@ -1,14 +1,13 @@
 // The login page: username + password -> POST /api/v1/auth/login -> token kept in
 // localStorage (api.js) -> back to the page the user came from.
-import { ApiError, api, saveSession } from "./api.js";
+import { ApiError, api, sameOriginPath, saveSession } from "./api.js";
 
 const form = document.getElementById("login-form");
 const error = document.getElementById("login-error");
 
-/** Only a path on this hub: never an address elsewhere ("//evil", "https://..."). */
+/** Only a path on this hub: never an address elsewhere ("//evil", "/\t/evil", "https://..."). */
 function nextPath() {
-  const next = new URLSearchParams(location.search).get("next") || "/";
-  return next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\") ? next : "/";
+  return sameOriginPath(new URLSearchParams(location.search).get("next") || "/");
 }
 
 form.addEventListener("submit", async (event) => {
