@@ -3,6 +3,11 @@ same ISA-18.2 lifecycle as every other alarm (`alerts.lifecycle`), one alarm per
 (kind[:tier], lot or item). A finding raises at once (no delay: the data is
 committed); when it is gone the alarm clears. They are told in the daily digest,
 not one message each. Plain Python: the service calls it under its lock.
+
+System alarms (`SYSTEM_KINDS`) are findings the hub reports about itself through
+`report`, in an instance of their own: the broker session of one of its
+subscribers, raised when the broker took it over or dropped it, cleared when the
+subscriptions are granted again. They go to the routes like sensor alarms.
 """
 
 from __future__ import annotations
@@ -11,12 +16,15 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from alerts.lifecycle import NORMAL, AlarmState, Subject, acknowledge, advance, shelve, unshelve
-from alerts.model import AlarmKey, AlarmKind, Event, Transition
+from alerts.model import AlarmKey, AlarmKind, Event, Severity, Transition
 from alerts.rules import AlarmRules
 from alerts.stock_rules import Finding, ItemStock, LotStock, expiry_findings, stock_findings
 
 STOCK_KINDS = frozenset({AlarmKind.EXPIRY, AlarmKind.EXPIRED, AlarmKind.LOW_STOCK,
                          AlarmKind.OVERSTOCK})
+SYSTEM_KINDS = frozenset({AlarmKind.BROKER_SESSION})
+# Rule id of the broker-session alarm; its subject is the subscriber's client id.
+BROKER_SESSION = "broker-session"
 
 
 class FindingAlarms:
@@ -54,6 +62,19 @@ class FindingAlarms:
                                        text=text)
             self._keep(key, new)
             out += transitions
+        return out
+
+    def report(self, key: AlarmKey, kind: AlarmKind, severity: Severity | None, message: str,
+               now: datetime) -> list[Transition]:
+        """A condition observed elsewhere holds (`severity`) or has ended (None)."""
+        state = self.states.get(key, NORMAL)
+        if severity is None and state is NORMAL:
+            return []
+        self.kinds[key] = kind
+        self.zones.setdefault(key, None)
+        new, out = advance(state, Subject(key, kind), holding=severity is not None,
+                           due=severity, now=now, text=lambda _e, _s, _a: message)
+        self._keep(key, new)
         return out
 
     def _keep(self, key: AlarmKey, state: AlarmState) -> None:

@@ -38,6 +38,8 @@ class AlarmKind(StrEnum):
     EXPIRED = "expired"
     LOW_STOCK = "low_stock"
     OVERSTOCK = "overstock"
+    # The hub's own: its broker session was taken over or lost its subscriptions.
+    BROKER_SESSION = "broker_session"
 
 
 class Phase(StrEnum):

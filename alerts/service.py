@@ -11,6 +11,9 @@
 - Each batch of transitions is stored (alarm rows and audit rows in one
   transaction), then published on MQTT and handed to the notification worker.
   A critical excursion past the zone's tolerance holds the zone's lots.
+- Told by the hub's MQTT subscribers when the broker took their session or kept
+  none (`on_broker_session`): a critical system alarm per client id, cleared
+  when its subscriptions are granted again.
 
 One lock serialises the evaluator: hook thread, timer thread and API requests.
 """
@@ -28,10 +31,20 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alerts import store
 from alerts.evaluator import Evaluator, Outcome
-from alerts.findings import STOCK_KINDS, FindingAlarms
+from alerts.findings import BROKER_SESSION, STOCK_KINDS, SYSTEM_KINDS, FindingAlarms
 from alerts.messenger import Messenger
 from alerts.metrics import AlarmMetrics
-from alerts.model import Acknowledge, AlarmKey, GatewayStatus, Phase, Reading, Shelve, Tick
+from alerts.model import (
+    Acknowledge,
+    AlarmKey,
+    AlarmKind,
+    GatewayStatus,
+    Phase,
+    Reading,
+    Severity,
+    Shelve,
+    Tick,
+)
 from alerts.model import Unshelve as UnshelveObs
 from alerts.notifier import Sender
 from alerts.notify_plan import OpenAlarm, PlanState, plan, resume
@@ -74,6 +87,10 @@ class AlarmService:
         self.rules_name = "rules"
         self.evaluator: Evaluator | None = None
         self.findings = FindingAlarms()
+        self.system = FindingAlarms()  # SYSTEM_KINDS, reported by the hub itself
+        # client id -> the last word of that subscriber about its broker session, kept
+        # from before start() too (ingest connects first) and applied once running.
+        self._broker_sessions: dict[str, str | None] = {}
         self._plan = PlanState()
         self._ids: dict[AlarmKey, int] = {}
         self._world: World | None = None
@@ -155,6 +172,9 @@ class AlarmService:
         self.evaluator = Evaluator(self._book(world), started=now, gateways=world.gateways)
         self._world = world
         self._restore(now)
+        with self._lock:
+            for client_id, problem in self._broker_sessions.items():
+                self._broker_session(client_id, problem, now)
         self.notifier.start()
         if self.publisher is not None:
             self.publisher.start()
@@ -206,7 +226,10 @@ class AlarmService:
             if kind in STOCK_KINDS:
                 self.findings.restore(alarm.key, kind, state, alarm.zone)
                 continue
-            self.evaluator.restore(alarm.key, kind, state)
+            if kind in SYSTEM_KINDS:
+                self.system.restore(alarm.key, kind, state, alarm.zone)
+            else:
+                self.evaluator.restore(alarm.key, kind, state)
             if alarm.state != "cleared":
                 planned.append(OpenAlarm(alarm.key, kind, state.severity, alarm.zone,
                                          alarm.raised_at, alarm.state == "acknowledged",
@@ -244,6 +267,23 @@ class AlarmService:
             out = self.evaluator.feed(status)
             if out:
                 self._apply(out)
+
+    def on_broker_session(self, client_id: str, problem: str | None) -> None:
+        """An MQTT subscriber of this hub: the broker took its session or kept none
+        (`problem`), or its subscriptions are granted again (None). On paho's thread."""
+        with self._lock:
+            self._broker_sessions[client_id] = problem
+            if self.evaluator is not None:
+                self._broker_session(client_id, problem, self.clock())
+
+    def _broker_session(self, client_id: str, problem: str | None, now: datetime) -> None:
+        message = problem or (
+            f"the hub's broker session {client_id} is subscribed again; readings and scans "
+            "published while it was lost may be missing")
+        found = self.system.report(AlarmKey(BROKER_SESSION, client_id), AlarmKind.BROKER_SESSION,
+                                   Severity.CRITICAL if problem else None, message, now)
+        if found:
+            self._apply(Outcome(transitions=found), now)
 
     def on_stock_change(self, _change: object = None) -> None:
         """Inventory's hook, on the request thread: only wake the timer."""
@@ -336,9 +376,11 @@ class AlarmService:
         alarm = self._open(alarm_id)
         now = self.clock()
         with self._lock:
-            if store.alarm_kind(alarm) in STOCK_KINDS:
-                found = self.findings.operate(alarm.key, action, by=by, now=now,
-                                              comment=comment, until=until)
+            kind = store.alarm_kind(alarm)
+            if kind in STOCK_KINDS or kind in SYSTEM_KINDS:
+                findings = self.findings if kind in STOCK_KINDS else self.system
+                found = findings.operate(alarm.key, action, by=by, now=now,
+                                         comment=comment, until=until)
             else:
                 obs: Acknowledge | Shelve | UnshelveObs
                 if action == "acknowledge":

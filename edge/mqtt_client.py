@@ -115,8 +115,24 @@ def build_client(
 # makes sure none counts twice. MQTT 5 where the broker has it (clean start off, a
 # session expiry, a receive maximum, optional shared subscriptions across hub
 # processes); MQTT 3.1.1 with clean session off otherwise.
+#
+# What a persistent session cannot survive is said to `session_listeners` (the hub
+# raises its broker-session alarm): the broker handing the session to another
+# connection with the same client id (MQTT 5 DISCONNECT reason 142), or a reconnect
+# that finds no session (the broker kept none: expired, restarted without its
+# persistence, or taken with a clean start). Messages published meanwhile went
+# elsewhere or nowhere. When the subscriptions are granted again it says so.
 
 log = logging.getLogger(__name__)
+
+SESSION_TAKEN_OVER = 142  # MQTT 5 reason code "Session taken over"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionNotice:
+    client_id: str
+    # Why messages meant for this session may not have reached it; None: subscribed again.
+    problem: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +169,9 @@ class MqttSubscriber:
         self.generation = 0
         self.connected = threading.Event()
         self.last_error: str | None = None
+        self.client_id = client_id
+        self.session_listeners: list[Callable[[SessionNotice], None]] = []
+        self._subscribe_mid: int | None = None
         self._lock = threading.Lock()
         self.client, self.address = build_client(
             url,
@@ -166,6 +185,7 @@ class MqttSubscriber:
         self.client.reconnect_delay_set(min_delay=1, max_delay=30)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
+        self.client.on_subscribe = self._on_subscribe
         self.client.on_message = self._on_message
 
     # --- lifecycle
@@ -215,7 +235,7 @@ class MqttSubscriber:
 
     # --- paho callbacks (network thread)
 
-    def _on_connect(self, client: mqtt.Client, _userdata: object, _flags: object,
+    def _on_connect(self, client: mqtt.Client, _userdata: object, flags: mqtt.ConnectFlags,
                     reason: mqtt.ReasonCode, _properties: object) -> None:
         if reason.is_failure:
             self.last_error = f"broker refused the connection: {reason}"
@@ -223,8 +243,17 @@ class MqttSubscriber:
             return
         with self._lock:
             self.generation += 1
+            reconnect = self.generation > 1
         self.last_error = None
-        client.subscribe([(topic, 1) for topic in self.filters])
+        # On the first connection a missing session is normal (a new hub, or one away
+        # longer than the session expiry); on a reconnect it means lost messages.
+        if reconnect and not flags.session_present:
+            self._tell(
+                f"the broker had no session for the hub's client id {self.client_id} when it "
+                "reconnected: readings and scans published while it was away were not kept "
+                "for it (session expired, broker restarted without its persistence, or another "
+                "client took the client id with a clean start)")
+        _, self._subscribe_mid = client.subscribe([(topic, 1) for topic in self.filters])
         self.connected.set()
         log.info("connected to the broker", extra={
             "broker": f"{self.address.host}:{self.address.port}", "filters": self.filters})
@@ -237,8 +266,36 @@ class MqttSubscriber:
         if reason.is_failure:
             self.last_error = f"disconnected: {reason}"
             log.warning("lost the broker; reconnecting", extra={"reason": str(reason)})
+        if reason.value == SESSION_TAKEN_OVER:
+            self._tell(
+                f"the broker gave the hub's session (client id {self.client_id}) to another "
+                "connection (MQTT reason 142, session taken over): readings and scans "
+                "published meanwhile did not reach this hub. No other client may use this "
+                "client id: bind broker accounts to client ids (docs/deploy.md) and give each "
+                "hub process its own STOCKWARDEN_MQTT_CLIENT_ID")
         if self.on_connection_change:
             self.on_connection_change(False)
+
+    def _on_subscribe(self, _client: mqtt.Client, _userdata: object, mid: int,
+                      reasons: list[mqtt.ReasonCode], _properties: object) -> None:
+        if mid != self._subscribe_mid:
+            return
+        refused = [str(r) for r in reasons if r.is_failure]
+        if refused:
+            self.last_error = f"broker refused the subscriptions: {', '.join(refused)}"
+            log.error("broker refused the subscriptions", extra={"reasons": refused})
+            return
+        self._tell(None)
+
+    def _tell(self, problem: str | None) -> None:
+        if problem is not None:
+            log.error("broker session lost: %s", problem, extra={"client_id": self.client_id})
+        notice = SessionNotice(self.client_id, problem)
+        for listener in self.session_listeners:
+            try:  # on paho's network thread: nothing may escape
+                listener(notice)
+            except Exception:
+                log.exception("a broker session listener failed")
 
     def _on_message(self, _client: mqtt.Client, _userdata: object,
                     message: mqtt.MQTTMessage) -> None:

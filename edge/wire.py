@@ -280,7 +280,8 @@ class AlarmEvent(_WireModel):
     ts: UtcMillis
     message: Text = ""
     value: float | None = None
-    # threshold, rate, offline, gateway_offline, backlog, expiry, expired, low_stock, overstock
+    # threshold, rate, offline, gateway_offline, backlog, expiry, expired, low_stock, overstock,
+    # broker_session
     kind: Text | None = None
     event: Text | None = None  # the transition: raised, escalated, cleared, acknowledged ...
     zone: Text | None = None

@@ -1,10 +1,19 @@
-"""Broker accounts from the list of gateways: a Mosquitto password file and ACL file.
+"""Broker accounts from the list of gateways: Mosquitto's password files and ACL file.
 
 Each gateway gets its own account that may publish only under
 ``stockwarden/v1/{site}/{gateway}/(telemetry|scan|status)`` and read only its own
 ``.../scan-result``; the hub reads everything and writes alarms and scan results;
 optional read-only accounts (e.g. for a dashboard) read the site. The accounts file
 is validated like the gateway config, every problem as ``file: field: reason``.
+
+Client ids are bound to accounts (docs/deploy.md, "Broker accounts"): gateways and
+readers log in on the listener with `use_username_as_clientid`, whose password file
+(`passwd`) holds only them, so each one's client id is its user name and none can
+take another's session. The hub logs in on its own listener (`hub-passwd`), where it
+chooses its client ids: one hub process has several connections (ingest, scans,
+alarms) and several processes share a subscription group, each with its own ids.
+Broker client ids are one namespace across listeners, so no gateway or reader may
+be named like a hub client id (`hub.client_id_prefix`).
 
 Password hashes are made by Debian's ``mosquitto_passwd -U`` when it is installed,
 else here, in the same PBKDF2-SHA512 ``$7$`` format mosquitto 2 writes and reads
@@ -30,12 +39,11 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from edge.errors import ConfigError, describe, read_yaml
-from edge.wire import ID_PATTERN, TOPIC_PREFIX
+from edge.wire import ID_PATTERN, TOPIC_PREFIX, reserved_gateway_problem
 
 GENERATE = "generate"
-# Gateway ids that are words of the topic tree, never a gateway: the hub publishes
-# alarms on stockwarden/v1/{site}/alarms/{id}.
-RESERVED_GATEWAY_IDS = frozenset({"alarms"})
+# The hub's default STOCKWARDEN_MQTT_CLIENT_ID; its other connections add -scans, -alarms.
+HUB_CLIENT_ID_PREFIX = "stockwarden-hub"
 GATEWAY_WRITES = ("telemetry", "scan", "status")
 GATEWAY_READS = ("scan-result",)
 # mosquitto 2's defaults for $7$ (PBKDF2-SHA512): 101 iterations, 12-byte salt.
@@ -90,6 +98,11 @@ class Account(_Secret):
 
 class HubAccount(_Secret):
     username: Ident = "hub"
+    client_id_prefix: Ident = Field(
+        HUB_CLIENT_ID_PREFIX,
+        description="every hub process's STOCKWARDEN_MQTT_CLIENT_ID starts with it; no "
+                    "gateway or reader may",
+    )
 
     _username = field_validator("username")(_mosquitto_username)
 
@@ -101,9 +114,11 @@ class GatewayAccount(_Secret):
     @field_validator("id")
     @classmethod
     def _usable(cls, value: str) -> str:
-        if value in RESERVED_GATEWAY_IDS:
-            raise ValueError(f"{value!r} is reserved in the topic tree (stockwarden/v1/<site>/"
-                             f"{value}/...), choose another gateway id")
+        # The hub dead-letters every message of a gateway with a reserved id (any case).
+        problem = reserved_gateway_problem(value)
+        if problem:
+            raise ValueError(f"{problem}; the hub would refuse every message of this gateway: "
+                             "choose another gateway id")
         return _mosquitto_username(value)
 
 
@@ -130,6 +145,15 @@ class BrokerAccounts(_Model):
             if name in owners:
                 raise ValueError(f"{field}: {name} is also {owners[name]}")
             owners[name] = field
+        prefix = self.hub.client_id_prefix
+        for field, name in names[1:]:
+            # A gateway's or reader's client id is its user name (use_username_as_clientid):
+            # named like a hub client id, it would take over the hub's session.
+            if name.lower().startswith(prefix.lower()):
+                raise ValueError(
+                    f"{field}: {name} starts with the hub's client id prefix {prefix!r} "
+                    "(hub.client_id_prefix): its client id is its name, and it would take "
+                    "over the hub's broker session; choose another name")
         return self
 
 
@@ -246,11 +270,15 @@ Hasher = Literal["auto", "mosquitto_passwd", "python"]
 
 @dataclass(frozen=True, slots=True)
 class WrittenFiles:
-    password_file: Path
+    password_file: Path  # gateways and readers: the listener that binds client ids
+    hub_password_file: Path  # the hub's own listener
     acl_file: Path
     generated: dict[str, str]  # user -> new password, to be shown once
     kept: list[str]  # users whose existing hash was kept ('generate', already there)
     hasher: str
+
+
+HUB_PASSWORD_FILE = "hub-passwd"
 
 
 def _password_of(grant: Grant, environ: dict[str, str]) -> str | None:
@@ -325,21 +353,26 @@ def write_broker_files(
     password_file: Path,
     acl_file: Path,
     *,
+    hub_password_file: Path | None = None,
     source: str = "",
     hasher: Hasher = "auto",
     rotate: frozenset[str] = frozenset(),
     owner: tuple[int, int] | None = None,
     environ: dict[str, str] | None = None,
 ) -> WrittenFiles:
-    """Write both files. A 'generate' account that the existing password file already
-    has keeps its hash (running the command again changes no gateway's password),
-    unless its user is in `rotate`. Accounts no longer listed are dropped."""
+    """Write the three files: `password_file` for gateways and readers, the hub's
+    (default: `hub-passwd` beside it) and the ACL. A 'generate' account that an
+    existing password file already has keeps its hash (running the command again
+    changes no gateway's password), unless its user is in `rotate`. Accounts no
+    longer listed are dropped."""
     environ = dict(os.environ) if environ is None else environ
+    hub_password_file = hub_password_file or password_file.with_name(HUB_PASSWORD_FILE)
     all_grants = grants(accounts)
     unknown = rotate - {grant.username for grant in all_grants}
     if unknown:
         raise ConfigError(f"--rotate: no account {', '.join(sorted(unknown))} in the file")
-    existing = read_password_file(password_file)
+    # Before the hub had its own file, its hash was in `password_file`: kept too.
+    existing = {**read_password_file(password_file), **read_password_file(hub_password_file)}
     plain: dict[str, str] = {}
     generated: dict[str, str] = {}
     kept: list[str] = []
@@ -358,6 +391,8 @@ def write_broker_files(
         hashes = {user: mosquitto_hash(password) for user, password in plain.items()}
     lines = [f"{g.username}:{hashes.get(g.username) or existing[g.username]}\n"
              for g in all_grants]
-    _write_atomically(password_file, "".join(lines), 0o600, owner)
+    # grants() puts the hub first: its line goes only into the hub listener's file.
+    _write_atomically(hub_password_file, lines[0], 0o600, owner)
+    _write_atomically(password_file, "".join(lines[1:]), 0o600, owner)
     _write_atomically(acl_file, render_acl(accounts, source), 0o644, owner)
-    return WrittenFiles(password_file, acl_file, generated, kept, used)
+    return WrittenFiles(password_file, hub_password_file, acl_file, generated, kept, used)

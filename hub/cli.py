@@ -221,7 +221,8 @@ def broker_acl(
         help="Accounts file (YAML or TOML): site, hub, gateways, readers; "
              "see deploy/broker-accounts.yaml and docs/deploy.md.")],
     out: Annotated[Path, typer.Option(
-        "--out", "-o", help="Folder for the files `passwd` and `acl` (mosquitto's "
+        "--out", "-o", help="Folder for the files `passwd` (gateways and readers), "
+                            "`hub-passwd` (the hub's listener) and `acl` (mosquitto's "
                             "password_file and acl_file).")] = Path("."),
     check: Annotated[bool, typer.Option(
         "--check", help="Validate the accounts file, print the ACL, write nothing.")] = False,
@@ -243,6 +244,8 @@ def broker_acl(
     .../scan and .../status, and read only its own .../scan-result.
     The hub reads stockwarden/v1/# and writes alarms and scan results.
     Readers (e.g. a dashboard) read the site and write nothing.
+    Gateways and readers log in where their client id is their user name
+    (use_username_as_clientid); the hub on its own listener (hub-passwd).
 
     A 'generate' password is made and printed once; running the command
     again keeps it (--rotate NAME makes a new one). Then reload the broker:
@@ -266,8 +269,9 @@ def broker_acl(
         )
     except ConfigError as exc:
         raise _fail(f"configuration error:\n{exc}") from None
-    typer.echo(f"wrote {written.password_file} ({len(acl.grants(parsed))} accounts, hashed by "
-               f"{written.hasher}) and {written.acl_file}")
+    typer.echo(f"wrote {written.password_file} ({len(acl.grants(parsed)) - 1} gateway and reader "
+               f"accounts), {written.hub_password_file} (the hub's), hashed by "
+               f"{written.hasher}, and {written.acl_file}")
     if written.kept:
         typer.echo(f"kept the existing password of: {', '.join(written.kept)} "
                    f"(--rotate NAME for a new one)")

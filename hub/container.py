@@ -109,6 +109,13 @@ def assemble(settings: HubSettings, *, alarm_sender: Sender | None = None,
         hub.ingest.on_status(_feed_status(hub.alarms))
     if settings.scan_consumer:
         hub.scans = scan_consumer(hub)
+    if hub.alarms is not None:
+        # The broker-session alarm, for each subscriber: ingest's and the scan consumer's.
+        service = hub.alarms
+        for part in (hub.ingest, hub.scans):
+            if part is not None:
+                part.subscriber.session_listeners.append(
+                    lambda notice: service.on_broker_session(notice.client_id, notice.problem))
     return hub
 
 

@@ -14,14 +14,18 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 import yaml
+from fastapi.testclient import TestClient
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from edge import wire
+from hub.app import create_app
 from hub.broker_acl import load_accounts, write_broker_files
-from hub.container import assemble
+from hub.container import Hub, assemble
 from hub.settings import load_settings
+from inventory.users import create_user_with_token
+from kernel.actors import Role
 from tests.e2e.test_reliability import stats_count
 from tests.services import find_binary
 from tests.support.deployed_broker import DeployedMosquitto
@@ -39,9 +43,10 @@ PASSWORDS = {"hub": "hub-secret-1", "gw-a": "gw-a-secret", "gw-b": "gw-b-secret"
 class Client:
     """An MQTT 5 client that reports the broker's answers: CONNACK, PUBACK, SUBACK."""
 
-    def __init__(self, port: int, username: str | None, password: str | None = None) -> None:
+    def __init__(self, port: int, username: str | None, password: str | None = None,
+                 client_id: str | None = None) -> None:
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5,
-                                  client_id=f"acl-{username}-{time.monotonic_ns()}")
+                                  client_id=client_id or f"acl-{username}-{time.monotonic_ns()}")
         if username is not None:
             self.client.username_pw_set(username, password)
         self.connack: ReasonCode | None = None
@@ -50,8 +55,10 @@ class Client:
         self.pubacks: dict[int, int] = {}
         self.subacks: dict[int, list[int]] = {}
         self.messages: list[tuple[str, bytes]] = []
+        self.disconnects: list[int] = []  # the reason codes of the broker's DISCONNECTs
         self.lock = threading.Condition()
         self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
         self.client.on_publish = self._on_publish
         self.client.on_subscribe = self._on_subscribe
         self.client.on_message = self._on_message
@@ -64,6 +71,10 @@ class Client:
         if not reason.is_failure:
             self.connected.set()
         self.answered.set()
+
+    def _on_disconnect(self, _c, _u, _f, reason: ReasonCode, _p) -> None:
+        with self.lock:
+            self.disconnects.append(reason.value)
 
     def _on_publish(self, _c, _u, mid: int, reason: ReasonCode, _p) -> None:
         with self.lock:
@@ -135,6 +146,11 @@ def start_broker(folder: Path, hasher: str) -> DeployedMosquitto:
     return broker
 
 
+def port_of(broker: DeployedMosquitto, username: str) -> int:
+    """The hub logs in on its own listener; gateways and readers on 1883's twin."""
+    return broker.hub_port if username == "hub" else broker.port
+
+
 @pytest.fixture(scope="module")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DeployedMosquitto]:
     service = start_broker(tmp_path_factory.mktemp("acl"), hasher="mosquitto_passwd")
@@ -144,7 +160,7 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DeployedMosquit
 
 @pytest.fixture
 def clients(broker: DeployedMosquitto) -> Iterator[dict[str, Client]]:
-    made = {name: Client(broker.port, name, PASSWORDS[name]) for name in PASSWORDS}
+    made = {name: Client(port_of(broker, name), name, PASSWORDS[name]) for name in PASSWORDS}
     for name, client in made.items():
         assert client.connected.is_set(), f"{name} refused: {client.connack}"
     yield made
@@ -262,7 +278,7 @@ def test_hashes_written_without_mosquitto_passwd_are_accepted_by_the_broker(
     broker = start_broker(tmp_path, hasher="python")
     try:
         for name in ("hub", "gw-a", "gw-b"):
-            client = Client(broker.port, name, PASSWORDS[name])
+            client = Client(port_of(broker, name), name, PASSWORDS[name])
             try:
                 assert client.connected.is_set(), (name, client.connack)
             finally:
@@ -281,7 +297,7 @@ def test_the_real_hub_with_its_account_stores_a_gateways_telemetry_and_not_a_for
     that gateway A forges in gateway B's name never reaches the records."""
     hub = assemble(load_settings(
         database_url=sqlite_url, env="production",
-        mqtt_url=f"mqtt://hub:{PASSWORDS['hub']}@127.0.0.1:{broker.port}",
+        mqtt_url=f"mqtt://hub:{PASSWORDS['hub']}@127.0.0.1:{broker.hub_port}",
         mqtt_client_id=f"hub-acl-{time.monotonic_ns()}", mqtt_share_group="hubs",
         ingest_batch_ms=10,
     ))
@@ -331,7 +347,7 @@ def test_debians_mosquitto_with_the_shipped_conf_d_file_applies_the_acl(tmp_path
         anonymous = Client(broker.port, None)
         assert not anonymous.connected.is_set()
         anonymous.close()
-        hub, gw_a = (Client(broker.port, n, PASSWORDS[n]) for n in ("hub", "gw-a"))
+        hub, gw_a = (Client(port_of(broker, n), n, PASSWORDS[n]) for n in ("hub", "gw-a"))
         try:
             assert hub.subscribe(f"{wire.TOPIC_PREFIX}/#") == 1
             assert gw_a.publish(topic("gw-b", "telemetry")) == NOT_AUTHORIZED
@@ -341,4 +357,148 @@ def test_debians_mosquitto_with_the_shipped_conf_d_file_applies_the_acl(tmp_path
             hub.close()
             gw_a.close()
     finally:
+        broker.stop()
+
+
+# --- client ids bound to accounts; the hub's broker-session alarm -----------------------
+#
+# Mosquitto hands a client id's session to the newest connection that names it and
+# disconnects the older one. Gateways log in where their client id is their user name,
+# the hub on its own listener; a lost session is a critical system alarm.
+
+
+def running_hub(broker: DeployedMosquitto, db_url: str, client_id: str) -> Hub:
+    hub = assemble(load_settings(
+        database_url=db_url, env="production",
+        mqtt_url=f"mqtt://hub:{PASSWORDS['hub']}@127.0.0.1:{broker.hub_port}",
+        mqtt_client_id=client_id, ingest_batch_ms=10, alarm_tick_s=0.2,
+    ))
+    hub.start()
+    assert hub.ingest is not None
+    wait_until(hub.ingest.subscriber.connected.is_set, what="hub connected")
+    return hub
+
+
+def session_alarms(hub: Hub) -> list[dict]:
+    """GET /api/v1/alarms?kind=broker_session, as an operator sees it, with each
+    alarm's audit trail."""
+    with hub.writes() as session:
+        token = create_user_with_token(session, f"op-{time.monotonic_ns()}", Role.OPERATOR).token
+    headers = {"Authorization": f"Bearer {token}"}
+    with TestClient(create_app(hub, manage_lifecycle=False)) as api:
+        listed = api.get("/api/v1/alarms", params={"kind": "broker_session", "state": "all"},
+                         headers=headers)
+        assert listed.status_code == 200, listed.text
+        return [api.get(f"/api/v1/alarms/{alarm['id']}", headers=headers).json()
+                for alarm in listed.json()]
+
+
+def test_a_gateway_with_the_hubs_client_id_neither_disconnects_the_hub_nor_loses_readings(
+    broker: DeployedMosquitto, sqlite_url: str
+) -> None:
+    client_id = f"stockwarden-hub-{time.monotonic_ns()}"
+    hub = running_hub(broker, sqlite_url, client_id)
+    gw_b = Client(broker.port, "gw-b", PASSWORDS["gw-b"])
+    intruder = None
+    try:
+        intruder = Client(broker.port, "gw-a", PASSWORDS["gw-a"], client_id=client_id)
+        # Gateway B publishes while gateway A holds the hub's client id, if it can.
+        for seq in range(40):
+            assert gw_b.publish(topic("gw-b", "telemetry"), telemetry(
+                "gw-b", seq, ["takeover-b"], series_ts(seq))) in ACCEPTED
+        wait_until(lambda: stats_count(sqlite_url, "takeover-b") == 40, timeout=15,
+                   what="all 40 readings counted")
+        assert intruder.connected.is_set() and intruder.disconnects == []
+        assert hub.ingest is not None and hub.ingest.subscriber.connected.is_set()
+        assert session_alarms(hub) == []
+    finally:
+        if intruder is not None:
+            intruder.close()
+        gw_b.close()
+        hub.stop()
+
+
+def test_a_gateway_cannot_knock_another_gateway_off_the_broker(
+    broker: DeployedMosquitto
+) -> None:
+    # The edge agent's default client id, which anyone who knows the gateway id can guess.
+    victim = Client(broker.port, "gw-b", PASSWORDS["gw-b"], client_id="stockwarden-edge-gw-b")
+    attacker = Client(broker.port, "gw-a", PASSWORDS["gw-a"], client_id="stockwarden-edge-gw-b")
+    try:
+        assert attacker.connected.is_set()
+        time.sleep(1.0)
+        assert victim.disconnects == [] and attacker.disconnects == []
+        assert victim.publish(topic("gw-b", "telemetry")) in ACCEPTED
+    finally:
+        attacker.close()
+        victim.close()
+
+
+def test_the_hub_raises_a_system_alarm_when_its_session_is_taken_over(
+    broker: DeployedMosquitto, sqlite_url: str
+) -> None:
+    """Only the hub's own account can do it now (stolen credentials, or a second hub
+    process configured with the same client id). Mosquitto 2.0 closes the hub's
+    connection without a reason code (brokers that send 142 "session taken over":
+    tests/unit/test_mqtt_session_notice.py); the thief's clean start dropped the hub's
+    session, which the hub's reconnect finds missing: a critical alarm, cleared when
+    it is subscribed again."""
+    client_id = f"stockwarden-hub-{time.monotonic_ns()}"
+    hub = running_hub(broker, sqlite_url, client_id)
+    try:
+        thief = Client(broker.hub_port, "hub", PASSWORDS["hub"], client_id=client_id)
+        try:
+            raised = wait_until(lambda: session_alarms(hub), timeout=10,
+                                what="the broker-session alarm")
+        finally:
+            thief.close()
+        alarm = raised[0]["alarm"]
+        assert (alarm["kind"], alarm["subject"], alarm["severity"]) == (
+            "broker_session", client_id, "critical")
+        assert "another client took the client id" in raised[0]["events"][0]["message"]
+        assert raised[0]["events"][0]["event"] == "raised"
+        # The hub reconnects, takes its session back and subscribes: the alarm clears and
+        # stays on the list, unacknowledged, to say readings may be missing.
+        cleared = wait_until(lambda: [a for a in session_alarms(hub)
+                                      if a["alarm"]["state"] == "cleared"],
+                             timeout=15, what="the alarm cleared")
+        assert "subscribed again" in cleared[0]["events"][-1]["message"]
+    finally:
+        hub.stop()
+
+
+def test_the_hub_raises_a_system_alarm_when_its_subscriptions_are_gone_on_reconnect(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    """The broker restarts without its persistence file: the hub's session and the
+    messages kept for it are gone, and the reconnect says so (session present: no)."""
+    broker = start_broker(tmp_path, hasher="python")
+    client_id = f"stockwarden-hub-{time.monotonic_ns()}"
+    hub = None
+    try:
+        hub = running_hub(broker, sqlite_url, client_id)
+        assert session_alarms(hub) == []
+        broker.stop()
+        for saved in (tmp_path / "data").glob("mosquitto.db*"):
+            saved.unlink()
+        broker.start()
+        found = wait_until(lambda: session_alarms(hub), timeout=20,
+                           what="the broker-session alarm")
+        events = found[0]["events"]
+        assert events[0]["event"] == "raised" and events[0]["severity"] == "critical"
+        assert "had no session" in events[0]["message"]
+        # Subscribed again at once: cleared, and it waits on the list for someone to see it.
+        wait_until(lambda: session_alarms(hub)[0]["alarm"]["state"] == "cleared", timeout=10,
+                   what="the alarm cleared")
+        # Readings flow again.
+        gw_a = Client(broker.port, "gw-a", PASSWORDS["gw-a"])
+        try:
+            assert gw_a.publish(topic("gw-a", "telemetry"), telemetry(
+                "gw-a", 1, ["after-restart"], series_ts(1))) in ACCEPTED
+        finally:
+            gw_a.close()
+        wait_until(lambda: stats_count(sqlite_url, "after-restart") == 1, what="counted")
+    finally:
+        if hub is not None:
+            hub.stop()
         broker.stop()

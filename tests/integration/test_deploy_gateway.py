@@ -61,7 +61,7 @@ def test_the_simulated_gateway_publishes_good_readings_through_its_own_account(
         script.replace("/etc/stockwarden", str(etc)).replace("/var/lib/stockwarden", str(var)))
     subscriber = subprocess.Popen(
         [find_binary("mosquitto_sub", "/usr/bin/mosquitto_sub"), "-h", "127.0.0.1",
-         "-p", str(broker.port), "-u", "hub", "-P", ENV["HUB_MQTT_PASSWORD"],
+         "-p", str(broker.hub_port), "-u", "hub", "-P", ENV["HUB_MQTT_PASSWORD"],
          "-t", "stockwarden/v1/#", "-v", "-C", "3", "-W", "45"],
         stdout=subprocess.PIPE, text=True,
     )

@@ -23,11 +23,14 @@ class DeployedMosquitto(Mosquitto):
         # Files of the shipped include_dir; its folder must be in `paths`.
         self.includes = includes
         self.health_port = free_port()
+        self.hub_port = free_port()  # the hub's own listener (1884 as shipped)
 
     def render(self, text: str) -> str:
         for shipped, here in self.paths.items():
             text = text.replace(shipped, f"{here}/")
         text = re.sub(r"^listener 1883$", f"listener {self.port} 127.0.0.1", text, flags=re.M)
+        text = re.sub(r"^listener 1884$", f"listener {self.hub_port} 127.0.0.1", text,
+                      flags=re.M)
         return re.sub(r"^listener 1880 127.0.0.1$", f"listener {self.health_port} 127.0.0.1",
                       text, flags=re.M)
 
@@ -37,7 +40,11 @@ class DeployedMosquitto(Mosquitto):
                           if shipped.rstrip("/").endswith("conf.d"))
             target.mkdir(parents=True, exist_ok=True)
             (target / f"{include.stem}.conf").write_text(self.render(include.read_text()))
-        text = self.render(self.config.read_text())
+        shipped = self.config.read_text()
+        every = "\n".join([shipped, *(include.read_text() for include in self.includes)])
+        if not re.search(r"^listener 1884$", every, flags=re.M):
+            self.hub_port = self.port  # a configuration without the hub's own listener
+        text = self.render(shipped)
         if os.geteuid() == 0:
             text += "\nuser root\n"
         conf = self.workdir / "mosquitto.conf"

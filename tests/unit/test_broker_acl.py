@@ -38,12 +38,30 @@ def problems(data: object) -> str:
     ({"site": "no/slash"}, "accounts.yaml: site: String should match pattern"),
     ({"gateways": []}, "accounts.yaml: gateways: List should have at least 1 item"),
     ({"gateways": [{"id": "alarms"}]},
-     "accounts.yaml: gateways[0].id: 'alarms' is reserved in the topic tree"),
+     "accounts.yaml: gateways[0].id: 'alarms' is reserved (a word of the hub's topic tree"),
+    # The wire contract reserves the words in any case: the hub would dead-letter them all.
+    ({"gateways": [{"id": "ALARMS"}]},
+     "accounts.yaml: gateways[0].id: 'ALARMS' is reserved (a word of the hub's topic tree"),
+    ({"gateways": [{"id": "Alarms"}]},
+     "accounts.yaml: gateways[0].id: 'Alarms' is reserved (a word of the hub's topic tree"),
+    ({"gateways": [{"id": "Results"}]},
+     "accounts.yaml: gateways[0].id: 'Results' is reserved (a word of the hub's topic tree"),
+    # A gateway's client id is its name: named like the hub's, it would take its session.
+    ({"gateways": [{"id": "stockwarden-hub"}]},
+     "accounts.yaml: gateways[0].id: stockwarden-hub starts with the hub's client id prefix "
+     "'stockwarden-hub'"),
+    ({"readers": [{"username": "Stockwarden-Hub-scans"}]},
+     "accounts.yaml: readers[0].username: Stockwarden-Hub-scans starts with the hub's "
+     "client id prefix"),
+    ({"hub": {"client_id_prefix": "hub-north"}, "gateways": [{"id": "hub-north-2"}]},
+     "accounts.yaml: gateways[0].id: hub-north-2 starts with the hub's client id prefix "
+     "'hub-north'"),
     ({"gateways": [{"id": "gw:1"}]},
      "accounts.yaml: gateways[0].id: a Mosquitto user name cannot contain ':'"),
     ({"gateways": [{"id": "gw-1"}, {"id": "gw-1"}]},
      "accounts.yaml: gateways[1].id: gw-1 is also gateways[0].id"),
-    ({"gateways": [{"id": "hub"}]}, "accounts.yaml: gateways[0].id: hub is also hub.username"),
+    ({"readers": [{"username": "hub"}]},
+     "accounts.yaml: readers[0].username: hub is also hub.username"),
     ({"readers": [{"username": "gw-2"}]},
      "accounts.yaml: readers[0].username: gw-2 is also gateways[1].id"),
     ({"gateways": [{"id": "gw-1", "pasword": "x"}]},
@@ -110,8 +128,12 @@ def test_generated_passwords_are_kept_on_a_second_run_unless_rotated(tmp_path: P
     first = write_broker_files(accounts, *files, hasher="python")
     assert set(first.generated) == {"gw-1"} and first.kept == []
     before = read_password_file(files[0])
-    assert list(before) == ["hub", "gw-1", "gw-2"]
-    assert oct(files[0].stat().st_mode & 0o777) == "0o600"
+    # The hub's account is only in the file of its own listener (no client id binding).
+    assert list(before) == ["gw-1", "gw-2"]
+    assert list(read_password_file(first.hub_password_file)) == ["hub"]
+    assert first.hub_password_file == tmp_path / "hub-passwd"
+    for written in files[0], first.hub_password_file:
+        assert oct(written.stat().st_mode & 0o777) == "0o600"
     second = write_broker_files(accounts, *files, hasher="python")
     assert second.generated == {} and second.kept == ["gw-1"]
     after = read_password_file(files[0])
@@ -122,6 +144,17 @@ def test_generated_passwords_are_kept_on_a_second_run_unless_rotated(tmp_path: P
     assert read_password_file(files[0])["gw-1"] != before["gw-1"]
     with pytest.raises(ConfigError, match="--rotate: no account gw-9"):
         write_broker_files(accounts, *files, hasher="python", rotate=frozenset({"gw-9"}))
+
+
+def test_a_generated_hub_password_from_a_single_password_file_is_kept(tmp_path: Path) -> None:
+    """Files written before the hub had its own: its hash moves to hub-passwd, unchanged."""
+    accounts = parse_accounts({**GOOD, "hub": {"password": "generate"}})
+    (tmp_path / "passwd").write_text("hub:$7$101$old$hash\ngw-1:$7$101$x$y\n")
+    written = write_broker_files(accounts, tmp_path / "passwd", tmp_path / "acl",
+                                 hasher="python")
+    assert written.kept == ["hub", "gw-1"]
+    assert read_password_file(tmp_path / "hub-passwd") == {"hub": "$7$101$old$hash"}
+    assert "hub" not in read_password_file(tmp_path / "passwd")
 
 
 def test_an_account_whose_password_variable_is_unset_is_refused(tmp_path: Path) -> None:
@@ -154,10 +187,11 @@ def test_the_command_prints_generated_passwords_once_and_errors_without_a_traceb
                                 "--hasher", "python"])
     assert "kept the existing password of: hub, gw-1" in again.output
     assert "shown only now" not in again.output
-    accounts.write_text("site: north\ngateways:\n  - id: alarms\n")
+    accounts.write_text("site: north\ngateways:\n  - id: ALARMS\n")
     bad = runner.invoke(app, ["broker-acl", str(accounts), "--check"])
     assert bad.exit_code == 2
-    assert "accounts.yaml: gateways[0].id: 'alarms' is reserved" in bad.output
+    assert "accounts.yaml: gateways[0].id: 'ALARMS' is reserved" in bad.output
+    assert "the hub would refuse every message of this gateway" in bad.output
     assert "Traceback" not in bad.output
 
 

@@ -156,7 +156,8 @@ def test_the_hubs_environment_passes_the_production_checks(
     settings = load_settings()
     assert settings.env == "production"
     assert settings.database_url.startswith("postgresql+psycopg://stockwarden:")
-    assert settings.mqtt_url == f"mqtt://hub:{env['HUB_MQTT_PASSWORD']}@mosquitto:1883"
+    # The hub's own listener, where it chooses its client ids (1883 binds them to accounts).
+    assert settings.mqtt_url == f"mqtt://hub:{env['HUB_MQTT_PASSWORD']}@mosquitto:1884"
 
 
 def test_the_simulated_gateway_has_an_account_and_a_valid_config(tmp_path: Path) -> None:
@@ -204,7 +205,7 @@ def test_docker_compose_config_accepts_the_file(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     resolved = json.loads(result.stdout)
     hub = resolved["services"]["hub"]
-    assert hub["environment"]["STOCKWARDEN_MQTT_URL"] == "mqtt://hub:change-me-hub@mosquitto:1883"
+    assert hub["environment"]["STOCKWARDEN_MQTT_URL"] == "mqtt://hub:change-me-hub@mosquitto:1884"
     assert resolved["services"]["gateway"]["build"]["dockerfile"] == "deploy/Dockerfile"
     # Without deploy/.env it refuses to start, naming the variable to set.
     empty = tmp_path / "empty.env"
