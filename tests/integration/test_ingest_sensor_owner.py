@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -65,7 +66,8 @@ def _reasons(client: TestClient, gateway: str) -> list[str]:
 
 
 def test_a_gateway_cannot_report_another_gateways_sensor_until_an_admin_moves_it(
-    hub: Hub, client: TestClient, mosquitto: Mosquitto, victoria: VictoriaMetrics
+    hub: Hub, client: TestClient, mosquitto: Mosquitto, victoria: VictoriaMetrics,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     run = next(_ids)
     gw_a, gw_b = f"gw-a{run}", f"gw-b{run}"
@@ -116,9 +118,17 @@ def test_a_gateway_cannot_report_another_gateways_sensor_until_an_admin_moves_it
         refused = client.patch(f"/api/v1/sensors/{sensor}", json={"gateway": gw_a},
                                headers=bearer_headers(hub, role))
         assert refused.status_code == 403, refused.text
-    moved = client.patch(f"/api/v1/sensors/{sensor}", json={"gateway": gw_a})
+    admin = bearer_headers(hub)
+    with caplog.at_level(logging.INFO, logger="ingest.sensors"):
+        moved = client.patch(f"/api/v1/sensors/{sensor}", json={"gateway": gw_a},
+                             headers=admin)
     assert moved.status_code == 200, moved.text
     assert (moved.json()["gateway"], moved.json()["zone"]) == (gw_a, zone)
+    # Recorded, until the audit trail does it: who, which sensor, from where to where.
+    me = client.get("/api/v1/auth/me", headers=admin).json()["username"]
+    [line] = [r for r in caplog.records if r.getMessage() == "sensor moved to another gateway"]
+    assert (line.event, line.sensor, line.actor, line.before, line.after) == (  # type: ignore[attr-defined]
+        "sensor_gateway_changed", sensor, me, gw_b, gw_a)
 
     # Now A's readings are taken and B's refused.
     publish_raw(mosquitto.port, topic_a, [telemetry(gw_a, 2, [sensor], series_ts(30), 6.0)])
