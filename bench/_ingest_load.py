@@ -24,8 +24,9 @@ _ids = itertools.count()
 
 
 def make_payloads(count: int, per_message: int, sensors: int, gateway: str,
-                  first_seq: int = 0) -> list[bytes]:
-    """`count` messages of `per_message` readings, sensors s0.. in turn.
+                  first_seq: int = 0, sensor_prefix: str = "s") -> list[bytes]:
+    """`count` messages of `per_message` readings, sensors s0.. in turn (another
+    `sensor_prefix` for another gateway: a sensor belongs to the first that reports it).
 
     Timestamps as a live site's would look when the hub takes them: each sensor's
     readings evenly spaced from 30 s to 290 s ahead of now (the hub accepts up to
@@ -43,7 +44,7 @@ def make_payloads(count: int, per_message: int, sensors: int, gateway: str,
             # Sensors a millisecond apart within a round: every sample its own timestamp.
             stamp = _iso(start + (index // sensors) * spacing + (sensor % 1000) * 0.001)
             readings.append(
-                f'{{"sensor":"s{sensor}","ts":"{stamp}",'
+                f'{{"sensor":"{sensor_prefix}{sensor}","ts":"{stamp}",'
                 f'"quantities":{{"temperature_c":{5 + (i % 7) * 0.1:.1f},"humidity_pct":50.0}}}}'
             )
         payloads.append(
@@ -161,7 +162,9 @@ def live_latency(broker: Mosquitto, env: dict[str, str], victoria: VictoriaMetri
         if delay > 0:
             time.sleep(delay)
         stamp = _iso(time.time())
-        payload = (f'{{"gateway":"{gateway}","seq":{seq},"readings":[{{"sensor":"live{seq % 100}",'
+        # Sensors of this gateway's own: one gateway's sensor is refused from another.
+        payload = (f'{{"gateway":"{gateway}","seq":{seq},"readings":[{{'
+                   f'"sensor":"{gateway}-live{seq % 100}",'
                    f'"ts":"{stamp}","quantities":{{"temperature_c":5.0}}}}]}}')
         client.publish(topic, payload.encode(), qos=1)
     wait_for(lambda: len(proxy.latencies) >= total, 60, "all live readings stored")

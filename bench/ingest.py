@@ -132,7 +132,7 @@ class Bench:
         drainer.start()  # type: ignore[attr-defined]
         before = stored_rows(self.victoria.url)
         gateway = f"probe{next(_ids)}"
-        probe = make_payloads(1, 1, 1, gateway)
+        probe = make_payloads(1, 1, 1, gateway, sensor_prefix=f"{gateway}-s")
         topic = wire.gateway_topic("bench", gateway, "telemetry")
 
         def stored() -> bool:

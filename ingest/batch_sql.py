@@ -1,7 +1,8 @@
 """The hot path of ingest in each database's own terms.
 
 Per batch, four set-wise statements: claim the (gateway, seq) pairs, upsert
-sensors, hourly statistics and latest values. Built through the ORM these cost
+sensors (whose row count tells whether each sensor's gateway owns it), hourly
+statistics and latest values. Built through the ORM these cost
 ~100 µs a row (statement rendering and parameter handling in Python); here
 PostgreSQL gets one statement per table with its rows as JSON, and SQLite,
 in-process, gets the driver's own executemany. Both run on the session's
@@ -28,16 +29,27 @@ LatestRow = tuple[str, str, datetime, float]  # sensor, quantity, ts, value
 class BatchSQL(Protocol):
     def claim(self, session: Session, pairs: Sequence[tuple[str, int]], now: datetime
               ) -> set[tuple[str, int]]: ...
-    def upsert_sensors(self, session: Session, rows: Sequence[SensorRow]) -> None: ...
+    def upsert_sensors(self, session: Session, rows: Sequence[SensorRow]) -> int:
+        """Register or update the sensors; the number of rows whose gateway owns the
+        sensor (the others change nothing)."""
+        ...
     def upsert_hours(self, session: Session, rows: Sequence[HourRow]) -> None: ...
     def upsert_latest(self, session: Session, rows: Sequence[LatestRow]) -> None: ...
 
 
-_SENSOR_UPDATE = """
-ON CONFLICT (id) DO UPDATE SET site = excluded.site, gateway = excluded.gateway,
-    last_seen = excluded.last_seen, last_quality = excluded.last_quality,
-    last_error = excluded.last_error
-WHERE sensors.last_seen IS NULL OR excluded.last_seen >= sensors.last_seen
+# A sensor belongs to its gateway (docs/wire-contract.md): a row whose gateway is not
+# the stored one updates nothing, so the statement's row count is the number of rows
+# the batch's gateways own (or adopt, for a sensor an admin registered without one).
+# The store compares it with the rows it sent; the newest reading's state is kept by
+# CASE rather than by the WHERE, which must say ownership and nothing else.
+_NEWER = "(sensors.last_seen IS NULL OR excluded.last_seen >= sensors.last_seen)"
+_SENSOR_UPDATE = f"""
+ON CONFLICT (id) DO UPDATE SET gateway = excluded.gateway,
+    site = CASE WHEN {_NEWER} THEN excluded.site ELSE sensors.site END,
+    last_quality = CASE WHEN {_NEWER} THEN excluded.last_quality ELSE sensors.last_quality END,
+    last_error = CASE WHEN {_NEWER} THEN excluded.last_error ELSE sensors.last_error END,
+    last_seen = CASE WHEN {_NEWER} THEN excluded.last_seen ELSE sensors.last_seen END
+WHERE sensors.gateway IS NULL OR sensors.gateway = excluded.gateway
 """
 # How a batch's hour merges into the stored one (see ingest/rollup.py): the gap
 # between the stored span and the batch's counts only when the two do not overlap
@@ -119,9 +131,10 @@ class PostgresBatchSQL:
         result = session.execute(self.CLAIM, {"now": now, "rows": self._rows(pairs)})
         return {(g, s) for g, s in result}
 
-    def upsert_sensors(self, session: Session, rows: Sequence[SensorRow]) -> None:
-        if rows:
-            session.execute(self.SENSORS, {"rows": self._rows(rows)})
+    def upsert_sensors(self, session: Session, rows: Sequence[SensorRow]) -> int:
+        if not rows:
+            return 0
+        return session.execute(self.SENSORS, {"rows": self._rows(rows)}).rowcount
 
     def upsert_hours(self, session: Session, rows: Sequence[HourRow]) -> None:
         if rows:
@@ -175,11 +188,15 @@ class SqliteBatchSQL:
                 claimed.add((gateway, seq))
         return claimed
 
-    def upsert_sensors(self, session: Session, rows: Sequence[SensorRow]) -> None:
-        self._cursor(session).executemany(self.SENSORS, [
+    def upsert_sensors(self, session: Session, rows: Sequence[SensorRow]) -> int:
+        if not rows:
+            return 0
+        cursor = self._cursor(session)
+        cursor.executemany(self.SENSORS, [
             (sensor, site, gateway, _sqlite_ts(ts), _sqlite_ts(ts), quality, error)
             for sensor, site, gateway, ts, quality, error in rows
         ])
+        return cursor.rowcount  # summed over the rows by executemany
 
     def upsert_hours(self, session: Session, rows: Sequence[HourRow]) -> None:
         self._cursor(session).executemany(self.HOURS, [

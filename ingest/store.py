@@ -3,6 +3,15 @@
 statuses and the time-series outbox, so that a batch counts entirely or not at
 all.
 
+A sensor belongs to one gateway: the first to report it, or the one an admin
+assigned (`ingest/sensors.py`). A message with a reading for a sensor another
+gateway owns is a dead letter naming both; the message is the unit, as for any
+refused reading. The check runs in memory against the owners this store has seen,
+and SQL has the last word: the sensors upsert changes no row whose gateway differs
+(`ingest/batch_sql.py`), so a count short of the rows sent means an owner moved
+(an admin, or another hub registering the sensor a moment earlier) and the batch
+is done again with the owners read afresh. No query per reading.
+
 A batch the database refuses for a reason that is not transient (see
 `kernel.dberrors`) is split in halves until the message it refuses is alone;
 that message becomes a dead letter with the database's reason and the rest is
@@ -14,7 +23,7 @@ Runs on SQLite and PostgreSQL through their `INSERT ... ON CONFLICT` dialects.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -32,6 +41,14 @@ from kernel.orm import StorageClass, Zone
 log = logging.getLogger(__name__)
 
 MAX_DEAD_LETTER_BYTES = 64 * 1024
+# The sensor -> gateway map kept in memory: a site has a few thousand sensors; past
+# this many (ids made up by a broken or hostile gateway) it starts again.
+MAX_OWNERS_KEPT = 1_000_000
+# Sensor ids per query when owners are read afresh (bind parameters per statement).
+OWNERS_PER_QUERY = 5_000
+# Times a batch is done again because owners moved while it ran: each time with the
+# owners read afresh, so a second miss takes another move in that very moment.
+OWNER_ATTEMPTS = 3
 
 
 def _topic_of(parts: TopicParts) -> str:
@@ -66,6 +83,16 @@ class StatusUpdate:
 Outcome = Accepted | Rejected | StatusUpdate
 
 
+class OwnersMoved(Exception):
+    """The sensors upsert found sensors whose stored gateway is not the one expected:
+    moved by an admin, or registered a moment ago by another hub. The batch was rolled
+    back; it is done again once the owners of `sensors` are read afresh."""
+
+    def __init__(self, sensors: Collection[str]) -> None:
+        super().__init__(f"the gateway of some of {len(sensors)} sensors changed meanwhile")
+        self.sensors = sensors
+
+
 @dataclass(slots=True)
 class BatchOutcome:
     readings: int = 0
@@ -97,6 +124,9 @@ class IngestStore:
         # sensor id -> its storage class's ΔH (J/mol) where one is set; refreshed by
         # the service with the zones (`sensor_delta_h`). Others take the default.
         self.delta_h: Mapping[str, float] = {}
+        # sensor id -> the gateway that owns it, as far as this store has seen; only
+        # ever written by the one thread that commits batches.
+        self.owners: dict[str, str] = {}
 
     def commit_isolating(
         self,
@@ -117,7 +147,7 @@ class IngestStore:
         try:
             return self.commit_batch(items, now, line_builder)
         except Exception as exc:
-            if is_transient(exc) or not items:
+            if is_transient(exc) or isinstance(exc, OwnersMoved) or not items:
                 raise
             if len(items) > 1:
                 middle = len(items) // 2
@@ -142,35 +172,48 @@ class IngestStore:
     ) -> BatchOutcome:
         """Record one batch in one transaction. `line_builder(fresh)` makes the
         time-series lines of the fresh messages; None means no time-series store
-        is configured."""
+        is configured. Raises OwnersMoved only when sensors changed gateway during
+        each of OWNER_ATTEMPTS tries."""
+        for attempt in range(1, OWNER_ATTEMPTS + 1):
+            try:
+                return self._commit_once(items, now, line_builder)
+            except OwnersMoved as moved:
+                if attempt == OWNER_ATTEMPTS:
+                    raise
+                log.info("sensors changed gateway during a batch; doing it again",
+                         extra={"sensors": len(moved.sensors)})
+                with self.sessions() as session:
+                    self._read_owners(session, moved.sensors)
+        raise AssertionError("unreachable")
+
+    def _commit_once(
+        self,
+        items: Sequence[Outcome],
+        now: datetime,
+        line_builder: Callable[[list[Accepted]], list[str]] | None,
+    ) -> BatchOutcome:
         accepted = [item for item in items if isinstance(item, Accepted)]
         rejected = [item for item in items if isinstance(item, Rejected)]
         statuses = [item for item in items if isinstance(item, StatusUpdate)]
         outcome = BatchOutcome(dead=rejected, statuses=statuses)
+        sensor_rows: list[SensorRow] = []
         with self.sessions() as session, session.begin():
-            if rejected:
-                session.execute(
-                    DeadLetter.__table__.insert(),
-                    [
-                        {
-                            "received_at": now,
-                            # Never a NUL or lone surrogate: a reason must be storable.
-                            "topic": printable(r.topic)[:256],
-                            "reason": printable(r.reason),
-                            "payload": r.payload[:MAX_DEAD_LETTER_BYTES],
-                        }
-                        for r in rejected
-                    ],
-                )
+            _insert_dead_letters(session, rejected, now)
             if statuses:
                 self._upsert_statuses(session, statuses)
             fresh = self._claim(session, accepted, now)
             outcome.duplicates = len(accepted) - len(fresh)
+            fresh, foreign = self._owned(session, fresh)
+            if foreign:
+                _insert_dead_letters(session, foreign, now)
+                outcome.dead = [*rejected, *foreign]
             outcome.fresh = fresh
             if fresh:
                 readings = [reading for item in fresh for reading in item.message.readings]
                 outcome.readings = len(readings)
-                self.sql.upsert_sensors(session, _sensor_rows(fresh))
+                sensor_rows = _sensor_rows(fresh)
+                if self.sql.upsert_sensors(session, sensor_rows) != len(sensor_rows):
+                    raise OwnersMoved([row[0] for row in sensor_rows])
                 rollup = Rollup.of(readings, self.delta_h)
                 # Sorted: concurrent hubs lock rows in the same order (no deadlocks).
                 self.sql.upsert_hours(session, sorted(
@@ -189,7 +232,60 @@ class IngestStore:
                         session.add(
                             TsOutbox(created_at=now, line_count=len(lines), lines="\n".join(lines))
                         )
+        self._remember_owners(sensor_rows)
         return outcome
+
+    def _owned(
+        self, session: Session, fresh: list[Accepted]
+    ) -> tuple[list[Accepted], list[Rejected]]:
+        """The fresh messages whose every reading is for a sensor their gateway owns,
+        and a dead letter for each other one (the reading named). The owners this
+        store knows decide; where they say another gateway, the stored owner is read
+        first, so a refusal never rests on a stale memory."""
+        owner_of, contested = _owners_in_batch(fresh, self.owners)
+        if not contested:
+            return fresh, []
+        self._read_owners(session, contested)
+        owner_of, contested = _owners_in_batch(fresh, self.owners)
+        refused: list[Rejected] = []
+        # Again until none is contested: a refused message may have been the first
+        # to report a new sensor that a later one reports too.
+        while contested:
+            kept = []
+            for item in fresh:
+                problem = _foreign_reading(item, owner_of)
+                if problem is None:
+                    kept.append(item)
+                else:
+                    refused.append(Rejected(_topic_of(item.topic), item.payload, problem))
+            fresh = kept
+            owner_of, contested = _owners_in_batch(fresh, self.owners)
+        return fresh, refused
+
+    def _read_owners(self, session: Session, sensors: Collection[str]) -> None:
+        """The stored gateway of `sensors`, into `owners` (a sensor not stored, or
+        stored without a gateway, has no owner yet)."""
+        wanted = sorted(sensors)
+        stored: dict[str, str | None] = {}
+        for start in range(0, len(wanted), OWNERS_PER_QUERY):
+            chunk = wanted[start:start + OWNERS_PER_QUERY]
+            for sensor, gateway in session.execute(
+                    select(Sensor.id, Sensor.gateway).where(Sensor.id.in_(chunk))):
+                stored[sensor] = gateway
+        for sensor in wanted:
+            gateway = stored.get(sensor)
+            if gateway is None:
+                self.owners.pop(sensor, None)
+            else:
+                self.owners[sensor] = gateway
+
+    def _remember_owners(self, rows: Sequence[SensorRow]) -> None:
+        """After a commit: the gateways of `rows` own their sensors."""
+        if len(self.owners) + len(rows) > MAX_OWNERS_KEPT:
+            self.owners.clear()
+        owners = self.owners
+        for sensor, _site, gateway, *_ in rows:
+            owners[sensor] = gateway
 
     def _upsert_statuses(self, session: Session, statuses: Sequence[StatusUpdate]) -> None:
         """Per gateway, the newest status of the batch; stored unless the stored one is
@@ -279,6 +375,54 @@ class IngestStore:
             )
             return result.rowcount or 0
 
+
+
+def _insert_dead_letters(session: Session, rejected: Sequence[Rejected], now: datetime) -> None:
+    if rejected:
+        session.execute(
+            DeadLetter.__table__.insert(),
+            [
+                {
+                    "received_at": now,
+                    # Never a NUL or lone surrogate: a reason must be storable.
+                    "topic": printable(r.topic)[:256],
+                    "reason": printable(r.reason),
+                    "payload": r.payload[:MAX_DEAD_LETTER_BYTES],
+                }
+                for r in rejected
+            ],
+        )
+
+
+def _owners_in_batch(
+    fresh: Iterable[Accepted], known: Mapping[str, str]
+) -> tuple[dict[str, str], set[str]]:
+    """Per sensor of the batch, the gateway that owns it: the known owner, else the
+    first gateway of the batch to report it; and the sensors another gateway reports
+    too."""
+    owner_of: dict[str, str] = {}
+    contested: set[str] = set()
+    for item in fresh:
+        gateway = item.message.gateway
+        for reading in item.message.readings:
+            sensor = reading.sensor
+            owner = owner_of.get(sensor)
+            if owner is None:
+                owner = owner_of[sensor] = known.get(sensor, gateway)
+            if owner != gateway:
+                contested.add(sensor)
+    return owner_of, contested
+
+
+def _foreign_reading(item: Accepted, owner_of: Mapping[str, str]) -> str | None:
+    """Why `item` is refused if one of its readings is for another gateway's sensor."""
+    gateway = item.message.gateway
+    for index, reading in enumerate(item.message.readings):
+        owner = owner_of[reading.sensor]
+        if owner != gateway:
+            return (f"readings.{index}: sensor {reading.sensor} belongs to gateway "
+                    f"{owner}, not {gateway}")
+    return None
 
 
 def _sensor_rows(fresh: Iterable[Accepted]) -> list[SensorRow]:

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub.auth import require_role
+from hub.auth import Admin, require_role
 from hub.deps import HubDep, SessionDep, WriteSessionDep
 from hub.routes.common import OptionalIdempotencyDep, recorded, reply
 from ingest import queries, sensors
@@ -90,11 +90,13 @@ def get_sensor(sensor_id: str, session: SessionDep) -> queries.SensorView:
     return queries.get_sensor(session, sensor_id)
 
 
-@router.patch("/sensors/{sensor_id}", response_model=SensorPublic, dependencies=admin_only)
+@router.patch("/sensors/{sensor_id}", response_model=SensorPublic)
 def update_sensor(sensor_id: str, body: SensorUpdate, session: WriteSessionDep, hub: HubDep,
-                  idem: OptionalIdempotencyDep, response: Response) -> SensorPublic:
-    """Rename a sensor or move it between zones (admin)."""
-    done = sensors.update_sensor(session, sensor_id, body, recorded(idem, SensorPublic))
+                  actor: Admin, idem: OptionalIdempotencyDep,
+                  response: Response) -> SensorPublic:
+    """Rename a sensor, move it between zones, or move it to another gateway (admin:
+    from then on only that gateway's readings of it are taken)."""
+    done = sensors.update_sensor(session, sensor_id, body, actor, recorded(idem, SensorPublic))
     _invalidate_zones(hub)
     return reply(done, SensorPublic, response)
 
