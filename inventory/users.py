@@ -30,6 +30,13 @@ def hash_password(password: str) -> str:
     return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${salt.hex()}${digest.hex()}"
 
 
+def password_fingerprint(password: str, salt: bytes) -> str:
+    """A password as it may enter a stored fingerprint (an idempotency record's): as
+    costly to guess from as the stored password hash, and the same for the same salt."""
+    return hashlib.scrypt(password.encode(), salt=hashlib.sha256(salt).digest(), dklen=32,
+                          **_SCRYPT).hex()
+
+
 def verify_password(password: str, stored: str | None) -> bool:
     if not stored:
         return False
@@ -52,6 +59,7 @@ class IssuedToken:
     role: Role
     token: str  # shown once; only its digest is stored
     expires_at: datetime | None
+    token_id: int = 0  # the api_tokens row: what to revoke if the answer was lost
 
 
 def create_user(session: Session, username: str, role: Role, password: str | None = None) -> User:
@@ -70,10 +78,11 @@ def issue_token(
 ) -> IssuedToken:
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     expires = datetime.now(UTC) + lifetime if lifetime else None
-    session.add(ApiToken(user_id=user.id, token_sha256=token_digest(token), label=label,
-                         expires_at=expires))
+    row = ApiToken(user_id=user.id, token_sha256=token_digest(token), label=label,
+                   expires_at=expires)
+    session.add(row)
     session.flush()
-    return IssuedToken(user.username, Role(user.role), token, expires)
+    return IssuedToken(user.username, Role(user.role), token, expires, row.id)
 
 
 def actor_for_token(session: Session, token: str) -> Actor:
