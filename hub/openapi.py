@@ -71,7 +71,7 @@ def _declare(path: str, method: str, operation: dict[str, Any]) -> None:
         # Route-declared extras (e.g. `responses={409: {...}}`) get the error body too.
         if status.isdigit() and int(status) >= 400 and "content" not in answer:
             responses[status] = _error(answer.get("description", ""),
-                                       retry_after=status == "503")
+                                       retry_after=status in {"429", "503"})
 
 
 def truthful_openapi(app: FastAPI) -> dict[str, Any]:

@@ -98,6 +98,18 @@ class HubSettings(BaseSettings):
     login_token_lifetime_s: int = Field(
         12 * 3600, ge=60, description="how long a token from the web login is valid"
     )
+    login_failure_window_s: float = Field(
+        900.0, gt=0, le=86_400,
+        description="failed logins are counted over this many seconds (docs/deploy.md)",
+    )
+    login_max_failures_per_address: int = Field(
+        30, ge=1, description="failed logins from one client address within the window "
+        "before every login from it is refused (429) until the window passes",
+    )
+    login_max_failures_per_user: int = Field(
+        10, ge=1, description="failed logins for one user name within the window before "
+        "every login for it is refused (429); a successful login clears the count",
+    )
     token_cache_s: float = Field(
         10.0, ge=0, le=300,
         description="how long the hub remembers a checked token: a token revoked or a user "

@@ -6,6 +6,7 @@ guessed, and it lets every request find its token with one indexed lookup."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -47,6 +48,12 @@ def verify_password(password: str, stored: str | None) -> bool:
     except ValueError:
         return False
     return hmac.compare_digest(computed.hex(), digest)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A password hash of the usual cost that no password is checked against for real."""
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def token_digest(token: str) -> str:
@@ -105,7 +112,11 @@ def login(session: Session, username: str, password: str, lifetime: timedelta) -
 
     def work() -> IssuedToken:
         user = session.scalar(select(User).where(User.username == username))
-        if user is None or not user.active or not verify_password(password, user.password_hash):
+        # The same scrypt work whether the user exists or not (a dummy hash of the same
+        # cost otherwise), so the answer's time does not tell which user names exist.
+        stored = user.password_hash if user is not None and user.password_hash else None
+        right = verify_password(password, stored or _dummy_hash())
+        if user is None or stored is None or not user.active or not right:
             raise Unauthorized("wrong username or password", code="login_failed")
         return issue_token(session, user, label="web", lifetime=lifetime)
 

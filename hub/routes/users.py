@@ -11,10 +11,11 @@ from sqlalchemy import select
 
 from hub.auth import CurrentUser, require_role, token_cache
 from hub.deps import HubDep, SessionDep, WriteSessionDep
+from hub.login_throttle import LoginThrottle
 from hub.routes.common import OptionalIdempotencyDep, as_model, http_status, recorded, reply
 from inventory import users as user_service
 from kernel.actors import Actor, Role
-from kernel.errors import Conflict, Forbidden
+from kernel.errors import Conflict, Forbidden, Unauthorized
 from kernel.fields import KEEP_OR_SET, MAX_ID, refuse_null
 from kernel.orm import User
 from kernel.uow import Done, Idempotency, Recorded, jsonable
@@ -102,13 +103,39 @@ class LoginRequest(BaseModel):
     password: str = Field(min_length=1, max_length=200)
 
 
-@login_router.post("/auth/login", response_model=TokenPublic,
-                   responses={401: {"description": "wrong username or password"}})
-def web_login(body: LoginRequest, hub: HubDep, session: WriteSessionDep) -> TokenPublic:
+def login_throttle(request: Request) -> LoginThrottle:
+    """The app's login throttle (one per process, built on first use)."""
+    throttle: LoginThrottle | None = getattr(request.app.state, "login_throttle", None)
+    if throttle is None:
+        settings = request.app.state.hub.settings
+        throttle = request.app.state.login_throttle = LoginThrottle(
+            window_s=settings.login_failure_window_s,
+            max_per_address=settings.login_max_failures_per_address,
+            max_per_user=settings.login_max_failures_per_user)
+    return throttle
+
+
+@login_router.post("/auth/login", response_model=TokenPublic, responses={
+    401: {"description": "login_failed: wrong username or password"},
+    429: {"description": "too_many_attempts: too many failed logins from this address or "
+                         "for this user; refused, the right password too, until Retry-After "
+                         "seconds have passed (with Retry-After)"},
+})
+def web_login(body: LoginRequest, hub: HubDep, session: WriteSessionDep,
+              request: Request) -> TokenPublic:
     """Username and password for a token that expires (for the handheld web page)."""
+    throttle = login_throttle(request)
+    attempt = throttle.begin(request.client.host if request.client else "", body.username)
     lifetime = timedelta(seconds=hub.settings.login_token_lifetime_s)
-    return as_model(TokenPublic,
-                    user_service.login(session, body.username, body.password, lifetime))
+    try:
+        issued = user_service.login(session, body.username, body.password, lifetime)
+    except Unauthorized:
+        raise  # a failure: it stays counted
+    except Exception:
+        throttle.undecided(attempt)
+        raise
+    throttle.succeeded(attempt)
+    return as_model(TokenPublic, issued)
 
 
 @router.get("/auth/me", response_model=UserPublic)
