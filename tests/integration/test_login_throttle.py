@@ -98,3 +98,11 @@ def test_a_wrong_password_takes_as_long_for_an_unknown_user_as_for_a_known_one(
             assert login(client_at(world, "10.2.0.1"), "pia", PASSWORD).status_code == 200
     known, unknown = (statistics.median(t) for t in timings.values())
     assert max(known, unknown) / min(known, unknown) < 2, (known, unknown)
+
+
+def test_the_document_declares_the_429_with_retry_after(world: World) -> None:
+    doc = world.client.get("/openapi.json").json()
+    refused = doc["paths"]["/api/v1/auth/login"]["post"]["responses"]["429"]
+    assert "too_many_attempts" in refused["description"]
+    assert "Retry-After" in refused["headers"]
+    assert refused["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody")
