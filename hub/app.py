@@ -11,6 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from hub import __version__
 from hub.auth import authenticated
+from hub.body_limits import BodyLimits
 from hub.container import Hub
 from hub.docs import mount_docs
 from hub.openapi import install_openapi
@@ -68,6 +69,10 @@ def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
 
     install_error_handlers(app)
     install_openapi(app)
+    # Added last, so outermost: bodies are bounded before any route, token check or parse.
+    app.add_middleware(BodyLimits, max_bytes=hub.settings.http_max_body_bytes,
+                       per_path=hub.settings.http_body_limits,
+                       timeout_s=hub.settings.http_body_timeout_s)
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:

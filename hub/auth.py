@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from hub.container import Hub
 from hub.deps import HubDep
-from inventory.users import actor_for_token
+from inventory.users import actor_for_token, password_fingerprint
 from kernel.actors import Actor, Role
 from kernel.errors import Forbidden, Invalid, Unauthorized
 from kernel.uow import Idempotency
@@ -129,13 +129,19 @@ async def idempotency(
 ) -> Idempotency:
     """The request's idempotency key and a fingerprint of what it asks for."""
     raw = await request.body()
-    try:  # the body as FastAPI parsed it (cached on the request)
-        canonical = json.dumps(await request.json(), sort_keys=True,
-                               separators=(",", ":")).encode()
-    except (ValueError, RecursionError):
-        canonical = raw
     if not key.isprintable():
         raise Invalid("Idempotency-Key must be printable text", code="invalid_idempotency_key")
+    try:  # the body as FastAPI parsed it (cached on the request)
+        parsed = await request.json()
+        if isinstance(parsed, dict) and isinstance(parsed.get("password"), str):
+            # The fingerprint is stored: a plain SHA-256 over a body with a password in
+            # it could be brute-forced offline. The password enters it scrypt-hashed,
+            # salted by this user and key, so a resend still gives the same fingerprint.
+            salt = f"{actor.user_id}:{key}".encode()
+            parsed = {**parsed, "password": password_fingerprint(parsed["password"], salt)}
+        canonical = json.dumps(parsed, sort_keys=True, separators=(",", ":")).encode()
+    except (ValueError, RecursionError):
+        canonical = raw
     digest = hashlib.sha256(
         request.method.encode() + b" " + request.url.path.encode() + b"\n" + canonical
     ).hexdigest()

@@ -11,6 +11,7 @@ from kernel.errors import (
     Forbidden,
     Invalid,
     NotFound,
+    TooManyAttempts,
     Unauthorized,
 )
 
@@ -24,6 +25,7 @@ STATUS: dict[type[DomainError], int] = {
     Forbidden: 403,
     Unauthorized: 401,
     Busy: 503,
+    TooManyAttempts: 429,
     DomainError: 400,
 }
 
@@ -41,6 +43,8 @@ def http_status(exc: DomainError) -> int:
 
 
 def http_headers(exc: DomainError) -> dict[str, str] | None:
+    if isinstance(exc, TooManyAttempts):
+        return {"Retry-After": str(exc.retry_after_s)}
     for cls in type(exc).__mro__:
         if cls in HEADERS:
             return HEADERS[cls]  # type: ignore[index]

@@ -8,6 +8,8 @@ all with the one error body (`hub.problems.ErrorBody`):
   NUL or lone surrogates is refused on every route);
 - 401 and 403 on every route behind a token;
 - 404 where the path names a resource (and where a route says so for a query);
+- 408 and 413 on every route that takes a body (bounded in time and size before
+  anything reads it, the token check included);
 - 409 on every write; 503 (busy_retry, with Retry-After) on every write and on
   every other API route too: a read finding its database connection dropped
   (PostgreSQL restarted; the hub does not ping connections first) answers it once.
@@ -30,7 +32,12 @@ RULES: dict[int, str] = {
     401: "not_authenticated, invalid_token or token_expired: send a valid bearer token",
     403: "role_required: the user's role does not allow this",
     404: "not_found: a resource named in the request does not exist",
+    408: "request_timeout: the request body did not arrive in time "
+         "(STOCKWARDEN_HTTP_BODY_TIMEOUT_S); the connection is closed: send it again",
     409: "conflict: the change conflicts with stored data (named in `error`)",
+    413: "too_large: the request body is larger than this route takes (1 MiB unless "
+         "STOCKWARDEN_HTTP_BODY_LIMITS says otherwise); refused before it is read, before "
+         "the token is checked",
     422: "invalid_request (each field and its problem), invalid_json (the body is not "
          "JSON), or a request the domain refuses (named in `error`)",
     503: "busy_retry: the data stayed locked, or the database connection was renewed; "
@@ -61,6 +68,8 @@ def _declare(path: str, method: str, operation: dict[str, Any]) -> None:
         wanted.add(404)
     if method in WRITES and path not in PUBLIC:
         wanted |= {404, 409, 503}  # a write's body names items, zones, bins …
+    if method in WRITES:
+        wanted |= {408, 413}  # every body is bounded in size and time (hub/body_limits.py)
     for status in sorted(wanted):
         existing = responses.get(str(status))
         description = existing.get("description") if existing else None
@@ -71,7 +80,7 @@ def _declare(path: str, method: str, operation: dict[str, Any]) -> None:
         # Route-declared extras (e.g. `responses={409: {...}}`) get the error body too.
         if status.isdigit() and int(status) >= 400 and "content" not in answer:
             responses[status] = _error(answer.get("description", ""),
-                                       retry_after=status == "503")
+                                       retry_after=status in {"429", "503"})
 
 
 def truthful_openapi(app: FastAPI) -> dict[str, Any]:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
+from typing import Any
 
 import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from hub.app import create_app
 from hub.container import assemble
@@ -23,6 +26,56 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
+class HeadTimedH11Protocol(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol, with a deadline for the request head: a connection
+    that has not sent a whole request line and headers `head_timeout_s` after it opened,
+    or after the previous answer, is closed. uvicorn's own keep-alive timer starts again
+    on every byte, so a client sending a byte now and then held a connection for ever.
+    (The body's deadline is hub/body_limits.py's.)"""
+
+    head_timeout_s = 10.0
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_head_timer()
+
+    def handle_events(self) -> None:
+        super().handle_events()
+        if self._head_timer is not None and self.cycle is not self._head_waits_after:
+            self._head_timer.cancel()  # a new request has begun
+            self._head_timer = None
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing() and (self.cycle is None
+                                                or self.cycle.response_complete):
+            self._arm_head_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+        super().connection_lost(exc)
+
+    def _arm_head_timer(self) -> None:
+        if getattr(self, "_head_timer", None) is not None:
+            self._head_timer.cancel()  # type: ignore[has-type]
+        self._head_waits_after = self.cycle  # the head of the request after this one
+        self._head_timer: asyncio.TimerHandle | None = self.loop.call_later(
+            self.head_timeout_s, self._head_too_slow)
+
+    def _head_too_slow(self) -> None:
+        self._head_timer = None
+        if self.cycle is self._head_waits_after and not self.transport.is_closing():
+            self.transport.close()
+
+
+def server_options(settings: HubSettings) -> dict[str, Any]:
+    """How uvicorn serves the hub's HTTP (also in tests that serve it for real)."""
+    protocol = type("HeadTimedH11Protocol", (HeadTimedH11Protocol,),
+                    {"head_timeout_s": settings.http_header_timeout_s})
+    return {"http": protocol}
+
+
 def serve(settings: HubSettings) -> None:
     hub = assemble(settings)
     app = create_app(hub)
@@ -37,6 +90,6 @@ def serve(settings: HubSettings) -> None:
     # uvicorn turns SIGINT/SIGTERM into the app's shutdown, which stops ingest
     # after committing and acknowledging what it received.
     uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None,
-                access_log=False,
+                access_log=False, **server_options(settings),
                 ssl_certfile=str(settings.http_tls_cert) if settings.http_tls_cert else None,
                 ssl_keyfile=str(settings.http_tls_key) if settings.http_tls_key else None)

@@ -98,6 +98,18 @@ class HubSettings(BaseSettings):
     login_token_lifetime_s: int = Field(
         12 * 3600, ge=60, description="how long a token from the web login is valid"
     )
+    login_failure_window_s: float = Field(
+        900.0, gt=0, le=86_400,
+        description="failed logins are counted over this many seconds (docs/deploy.md)",
+    )
+    login_max_failures_per_address: int = Field(
+        30, ge=1, description="failed logins from one client address within the window "
+        "before every login from it is refused (429) until the window passes",
+    )
+    login_max_failures_per_user: int = Field(
+        10, ge=1, description="failed logins for one user name within the window before "
+        "every login for it is refused (429); a successful login clears the count",
+    )
     token_cache_s: float = Field(
         10.0, ge=0, le=300,
         description="how long the hub remembers a checked token: a token revoked or a user "
@@ -168,6 +180,34 @@ class HubSettings(BaseSettings):
     # reload) only over HTTPS or on localhost (docs/web.md, "TLS").
     http_tls_cert: Path | None = Field(None, description="PEM certificate (chain) for HTTPS")
     http_tls_key: Path | None = Field(None, description="PEM private key for HTTPS")
+    # Bounds on what a client can make the hub hold before anyone has checked who it is
+    # (docs/deploy.md, "Request sizes and timeouts").
+    http_max_body_bytes: int = Field(
+        1024 * 1024, ge=1024, description="the largest request body a route takes, unless "
+        "http_body_limits says otherwise; larger ones are refused (413) before reading",
+    )
+    http_body_limits: dict[str, int] = Field(
+        default_factory=dict, description='larger (or smaller) limits by path prefix, e.g. '
+        '{"/api/v1/alarms/rules": 4194304}; as JSON in the environment variable',
+    )
+    http_body_timeout_s: float = Field(
+        30.0, gt=0, le=3600, description="a request body must have arrived this long after "
+        "the request's headers, else 408 and the connection is closed",
+    )
+    http_header_timeout_s: float = Field(
+        10.0, gt=0, le=3600, description="a connection must send a whole request head this "
+        "long after it opens or after the previous answer, else it is closed",
+    )
+
+    @field_validator("http_body_limits")
+    @classmethod
+    def _body_limits(cls, value: dict[str, int]) -> dict[str, int]:
+        for prefix, limit in value.items():
+            if not prefix.startswith("/"):
+                raise ValueError(f"{prefix!r}: a path prefix starts with /")
+            if limit < 1024:
+                raise ValueError(f"{prefix}: {limit} bytes is too small a limit (at least 1024)")
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -6,6 +6,7 @@ guessed, and it lets every request find its token with one indexed lookup."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -30,6 +31,13 @@ def hash_password(password: str) -> str:
     return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${salt.hex()}${digest.hex()}"
 
 
+def password_fingerprint(password: str, salt: bytes) -> str:
+    """A password as it may enter a stored fingerprint (an idempotency record's): as
+    costly to guess from as the stored password hash, and the same for the same salt."""
+    return hashlib.scrypt(password.encode(), salt=hashlib.sha256(salt).digest(), dklen=32,
+                          **_SCRYPT).hex()
+
+
 def verify_password(password: str, stored: str | None) -> bool:
     if not stored:
         return False
@@ -42,6 +50,12 @@ def verify_password(password: str, stored: str | None) -> bool:
     return hmac.compare_digest(computed.hex(), digest)
 
 
+@functools.cache
+def _dummy_hash() -> str:
+    """A password hash of the usual cost that no password is checked against for real."""
+    return hash_password(secrets.token_urlsafe(16))
+
+
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -52,6 +66,7 @@ class IssuedToken:
     role: Role
     token: str  # shown once; only its digest is stored
     expires_at: datetime | None
+    token_id: int = 0  # the api_tokens row: what to revoke if the answer was lost
 
 
 def create_user(session: Session, username: str, role: Role, password: str | None = None) -> User:
@@ -70,10 +85,11 @@ def issue_token(
 ) -> IssuedToken:
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     expires = datetime.now(UTC) + lifetime if lifetime else None
-    session.add(ApiToken(user_id=user.id, token_sha256=token_digest(token), label=label,
-                         expires_at=expires))
+    row = ApiToken(user_id=user.id, token_sha256=token_digest(token), label=label,
+                   expires_at=expires)
+    session.add(row)
     session.flush()
-    return IssuedToken(user.username, Role(user.role), token, expires)
+    return IssuedToken(user.username, Role(user.role), token, expires, row.id)
 
 
 def actor_for_token(session: Session, token: str) -> Actor:
@@ -96,7 +112,11 @@ def login(session: Session, username: str, password: str, lifetime: timedelta) -
 
     def work() -> IssuedToken:
         user = session.scalar(select(User).where(User.username == username))
-        if user is None or not user.active or not verify_password(password, user.password_hash):
+        # The same scrypt work whether the user exists or not (a dummy hash of the same
+        # cost otherwise), so the answer's time does not tell which user names exist.
+        stored = user.password_hash if user is not None and user.password_hash else None
+        right = verify_password(password, stored or _dummy_hash())
+        if user is None or stored is None or not user.active or not right:
             raise Unauthorized("wrong username or password", code="login_failed")
         return issue_token(session, user, label="web", lifetime=lifetime)
 

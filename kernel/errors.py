@@ -41,3 +41,13 @@ class Busy(DomainError):
     """Lock conflicts persisted through our own retries; the client may retry."""
 
     code = "busy_retry"
+
+
+class TooManyAttempts(DomainError):
+    """Too many failed attempts (logins): refused until `retry_after_s` have passed."""
+
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, *, retry_after_s: int, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after_s = retry_after_s

@@ -11,13 +11,14 @@ from sqlalchemy import select
 
 from hub.auth import CurrentUser, require_role, token_cache
 from hub.deps import HubDep, SessionDep, WriteSessionDep
-from hub.routes.common import OptionalIdempotencyDep, as_model, recorded, reply
+from hub.login_throttle import LoginThrottle
+from hub.routes.common import OptionalIdempotencyDep, as_model, http_status, recorded, reply
 from inventory import users as user_service
 from kernel.actors import Actor, Role
-from kernel.errors import Forbidden
+from kernel.errors import Conflict, Forbidden, Unauthorized
 from kernel.fields import KEEP_OR_SET, MAX_ID, refuse_null
 from kernel.orm import User
-from kernel.uow import jsonable
+from kernel.uow import Done, Idempotency, Recorded, jsonable
 
 router = APIRouter(tags=["users"])
 admin_only = [Depends(require_role(Role.ADMIN))]
@@ -57,18 +58,84 @@ class TokenPublic(BaseModel):
     expires_at: datetime | None
 
 
+# A token is shown once and never stored in clear (api_tokens keeps its SHA-256): the
+# idempotency record of a request that issued one keeps the answer without it, so a
+# resend cannot be answered with the token. It is answered 409 `token_not_replayable`,
+# naming the token to revoke; a second token is never issued for the same key.
+TOKEN_REPLAY = (
+    "409 token_not_replayable: a resend of a request (same Idempotency-Key) that already "
+    "issued a token. The token is shown only in the first answer and the hub keeps no copy "
+    "of it; if that answer was lost, revoke the token named in the message "
+    "(DELETE /users/{username}/tokens/{id}) and issue a new one (POST /users/{username}/tokens)"
+)
+
+
+def _recorded_without_token(idem: Idempotency | None) -> Idempotency | None:
+    """The key, told to store the answer without its token (and with the token's id)."""
+    if idem is None:
+        return None
+
+    def render(value: user_service.IssuedToken, created: bool) -> Recorded:
+        body = as_model(TokenPublic, value).model_dump(mode="json")
+        body["token"] = None  # never stored: only its digest, in api_tokens
+        body["token_id"] = value.token_id
+        return Recorded(http_status(created), body)
+
+    return idem._replace(render=render)
+
+
+def _token_reply(done: Done[user_service.IssuedToken], response: Response) -> TokenPublic:
+    """The issued token, or for a resend the refusal that says what to do instead."""
+    if done.replay is not None:
+        first = done.replay.body
+        username, token_id = first.get("username"), first.get("token_id")
+        raise Conflict(
+            f"this Idempotency-Key already issued token {token_id} of {username}; a token is "
+            "shown only in the first answer and the hub keeps no copy of it. If that answer "
+            f"was lost, revoke token {token_id} (DELETE /api/v1/users/{username}/tokens/"
+            f"{token_id}) and issue a new one (POST /api/v1/users/{username}/tokens)",
+            code="token_not_replayable")
+    return reply(done, TokenPublic, response)
+
+
 class LoginRequest(BaseModel):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=200)
 
 
-@login_router.post("/auth/login", response_model=TokenPublic,
-                   responses={401: {"description": "wrong username or password"}})
-def web_login(body: LoginRequest, hub: HubDep, session: WriteSessionDep) -> TokenPublic:
+def login_throttle(request: Request) -> LoginThrottle:
+    """The app's login throttle (one per process, built on first use)."""
+    throttle: LoginThrottle | None = getattr(request.app.state, "login_throttle", None)
+    if throttle is None:
+        settings = request.app.state.hub.settings
+        throttle = request.app.state.login_throttle = LoginThrottle(
+            window_s=settings.login_failure_window_s,
+            max_per_address=settings.login_max_failures_per_address,
+            max_per_user=settings.login_max_failures_per_user)
+    return throttle
+
+
+@login_router.post("/auth/login", response_model=TokenPublic, responses={
+    401: {"description": "login_failed: wrong username or password"},
+    429: {"description": "too_many_attempts: too many failed logins from this address or "
+                         "for this user; refused, the right password too, until Retry-After "
+                         "seconds have passed (with Retry-After)"},
+})
+def web_login(body: LoginRequest, hub: HubDep, session: WriteSessionDep,
+              request: Request) -> TokenPublic:
     """Username and password for a token that expires (for the handheld web page)."""
+    throttle = login_throttle(request)
+    attempt = throttle.begin(request.client.host if request.client else "", body.username)
     lifetime = timedelta(seconds=hub.settings.login_token_lifetime_s)
-    return as_model(TokenPublic,
-                    user_service.login(session, body.username, body.password, lifetime))
+    try:
+        issued = user_service.login(session, body.username, body.password, lifetime)
+    except Unauthorized:
+        raise  # a failure: it stays counted
+    except Exception:
+        throttle.undecided(attempt)
+        raise
+    throttle.succeeded(attempt)
+    return as_model(TokenPublic, issued)
 
 
 @router.get("/auth/me", response_model=UserPublic)
@@ -81,21 +148,25 @@ def list_users(session: SessionDep) -> list[User]:
     return list(session.scalars(select(User).order_by(User.username)))
 
 
-@router.post("/users", response_model=TokenPublic, status_code=201, dependencies=admin_only)
+@router.post("/users", response_model=TokenPublic, status_code=201, dependencies=admin_only,
+             responses={409: {"description": "user_exists, or " + TOKEN_REPLAY}})
 def post_user(body: UserCreate, session: WriteSessionDep, idem: OptionalIdempotencyDep,
               response: Response) -> TokenPublic:
-    """A new user and a first API token for them (shown once)."""
+    """A new user and a first API token for them (shown once: a resend with the same
+    Idempotency-Key is refused with 409 token_not_replayable, see that answer)."""
     done = user_service.register_user(session, body.username, body.role, body.password,
-                                      recorded(idem, TokenPublic))
-    return reply(done, TokenPublic, response)
+                                      _recorded_without_token(idem))
+    return _token_reply(done, response)
 
 
 @router.post("/users/{username}/tokens", response_model=TokenPublic, status_code=201,
-             dependencies=admin_only)
+             dependencies=admin_only, responses={409: {"description": TOKEN_REPLAY}})
 def post_token(username: str, session: WriteSessionDep, idem: OptionalIdempotencyDep,
                response: Response) -> TokenPublic:
-    done = user_service.new_token(session, username, idem=recorded(idem, TokenPublic))
-    return reply(done, TokenPublic, response)
+    """Another API token for a user (shown once: a resend with the same Idempotency-Key
+    is refused with 409 token_not_replayable, see that answer)."""
+    done = user_service.new_token(session, username, idem=_recorded_without_token(idem))
+    return _token_reply(done, response)
 
 
 @router.patch("/users/{username}", response_model=UserPublic, dependencies=admin_only,

@@ -61,6 +61,8 @@ def test_the_document_declares_the_error_body_on_every_error_status(world: World
             if method in {"post", "patch", "delete"} and path != "/api/v1/auth/login":
                 assert {"404", "409", "503"} <= statuses, (method, path)
                 assert "Retry-After" in op["responses"]["503"]["headers"]
+            if method in {"post", "put", "patch", "delete"}:  # bodies bounded: issue 15, 10
+                assert {"408", "413"} <= statuses, (method, path)
             for status, answer in op["responses"].items():
                 if int(status) >= 400 and (path, status) != ("/health", "503"):
                     ref = answer["content"]["application/json"]["schema"]["$ref"]

@@ -4,6 +4,8 @@ working at once in this hub; deactivation revokes a user's tokens for good."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 import httpx
@@ -136,3 +138,60 @@ def test_the_cli_lists_and_revokes_tokens_and_keeps_the_last_admin(
     for command in (["user", "tokens", "--help"], ["user", "revoke-token", "--help"],
                     ["user", "update", "--help"]):
         assert runner.invoke(cli, command).exit_code == 0
+
+
+# --- tokens are never kept in clear, not even in an idempotency record (issue 15, item 7)
+
+
+def raw_idempotency_records(world: World) -> str:
+    """Every column of every idempotency record, as the database holds them."""
+    with world.hub.engine.connect() as connection:
+        rows = connection.exec_driver_sql("SELECT * FROM idempotency_records").all()
+    return "\n".join(repr(tuple(row)) for row in rows)
+
+
+def test_an_issued_token_is_kept_in_no_idempotency_record_and_a_resend_says_what_to_do(
+    world: World,
+) -> None:
+    password = "correct horse battery"
+    created_key, token_key = "create-carol-0001", "token-carol-0001"
+    created = world.client.post("/api/v1/users", json={
+        "username": "carol", "role": "operator", "password": password},
+        headers=world.headers(Role.ADMIN, created_key))
+    assert created.status_code == 201, created.text
+    issued = world.client.post("/api/v1/users/carol/tokens",
+                               headers=world.headers(Role.ADMIN, token_key))
+    assert issued.status_code == 201, issued.text
+    tokens = [created.json()["token"], issued.json()["token"]]
+    stored = raw_idempotency_records(world)
+    assert created_key in stored and token_key in stored  # the records are there …
+    for token in tokens:  # … but no token, nor any part of one
+        assert token not in stored
+        assert token.removeprefix("sw_")[:12] not in stored
+    assert password not in stored  # nor the password the request carried,
+    # nor a fast hash of it: the request's fingerprint takes the password scrypt-hashed.
+    canonical = json.dumps({"password": password, "role": "operator", "username": "carol"},
+                           sort_keys=True, separators=(",", ":"))
+    assert hashlib.sha256(f"POST /api/v1/users\n{canonical}".encode()).hexdigest() not in stored
+
+    # The resend (the first answer was lost): no second token, and words that say what to do.
+    listed = world.ok(world.get("/users/carol/tokens", Role.ADMIN))
+    for key, path, body in ((created_key, "/api/v1/users", {
+            "username": "carol", "role": "operator", "password": password}),
+            (token_key, "/api/v1/users/carol/tokens", None)):
+        again = world.client.post(path, json=body, headers=world.headers(Role.ADMIN, key))
+        assert again.status_code == 409, again.text
+        assert again.json()["error"] == "token_not_replayable"
+        detail = again.json()["detail"]
+        assert "shown only in the first answer" in detail
+        assert "revoke token" in detail and "/api/v1/users/carol/tokens/" in detail
+        assert not any(token in again.text for token in tokens)
+    assert world.ok(world.get("/users/carol/tokens", Role.ADMIN)) == listed
+    # The tokens the message names are the ones issued, so revoking them works.
+    first_id = listed[0]["id"]
+    refusal = world.client.post("/api/v1/users", json={
+        "username": "carol", "role": "operator", "password": password},
+        headers=world.headers(Role.ADMIN, created_key)).json()["detail"]
+    assert f"revoke token {first_id} " in refusal
+    for token in tokens:
+        assert world.client.get("/api/v1/auth/me", headers=bearer(token)).status_code == 200

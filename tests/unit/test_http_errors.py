@@ -13,6 +13,7 @@ from kernel.errors import (
     Forbidden,
     Invalid,
     NotFound,
+    TooManyAttempts,
     Unauthorized,
 )
 
@@ -34,6 +35,14 @@ def test_busy_asks_the_client_to_retry_after_a_second() -> None:
     assert http_headers(busy) == {"Retry-After": "1"}
     assert error_body(busy) == {"error": "busy_retry",
                                 "detail": "the data is busy; please send the request again"}
+
+
+def test_too_many_attempts_is_429_and_says_when_to_try_again() -> None:
+    refused = TooManyAttempts("too many failed logins for this user; try again in 9 seconds",
+                              retry_after_s=9)
+    assert http_status(refused) == 429
+    assert http_headers(refused) == {"Retry-After": "9"}
+    assert error_body(refused)["error"] == "too_many_attempts"
 
 
 def test_unauthorized_names_the_scheme_and_others_add_no_headers() -> None:
