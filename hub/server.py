@@ -10,6 +10,7 @@ import uvicorn
 from hub.app import create_app
 from hub.container import assemble
 from hub.settings import HubSettings
+from kernel.urls import masked_url
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +32,9 @@ def serve(settings: HubSettings) -> None:
     log.info("hub starting", extra={
         "http": f"{scheme}://{settings.http_host}:{settings.http_port}",
         "database": hub.engine.url.render_as_string(hide_password=True),
-        "broker": settings.mqtt_url,
-        "timeseries": settings.tsdb_url or "none (SQL only)",
+        # Passwords and tokens in these URLs are masked like the database's.
+        "broker": masked_url(settings.mqtt_url),
+        "timeseries": masked_url(settings.tsdb_url) if settings.tsdb_url else "none (SQL only)",
     })
     # uvicorn turns SIGINT/SIGTERM into the app's shutdown, which stops ingest
     # after committing and acknowledging what it received.
