@@ -10,6 +10,7 @@ import uvicorn
 from hub.app import create_app
 from hub.container import assemble
 from hub.settings import HubSettings
+from kernel.fonts import cjk_font
 from kernel.urls import masked_url
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ def serve(settings: HubSettings) -> None:
         "broker": masked_url(settings.mqtt_url),
         "timeseries": masked_url(settings.tsdb_url) if settings.tsdb_url else "none (SQL only)",
     })
+    cjk_font()  # says in the log which font labels and reports print with, or that none
     # uvicorn turns SIGINT/SIGTERM into the app's shutdown, which stops ingest
     # after committing and acknowledging what it received.
     uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None,

@@ -63,5 +63,7 @@ def test_the_start_line_masks_broker_and_time_series_secrets(
     start = next(line for line in output.splitlines() if "hub starting" in line)
     assert f"broker=mqtt://hub:***@127.0.0.1:{mosquitto.port}" in start
     assert "timeseries=http://vm:***@127.0.0.1:" in start and "token=***&db=x" in start
+    # And which font the PDFs print Chinese with (./run installs fonts-wqy-microhei).
+    assert "PDF font for labels and reports font=/usr/share/fonts/" in output
     for secret in (BROKER_PASSWORD, TSDB_PASSWORD, TSDB_TOKEN):
         assert secret not in output

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
+import subprocess
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from kernel.actors import Role
 from tests import inventory_world
@@ -132,3 +134,26 @@ def test_every_csv_export_quotes_formulas_and_keeps_negative_numbers(world: Worl
     assert (expired["days_left"], expired["state"]) == ("-5", "expired")  # still a number
     zone_cells = _cells(exports["zone"].text)
     assert any(c.startswith("'" + FORMULAS["sensor_name"]) for c in zone_cells)
+
+
+def _pdf_text(pdf: bytes, tmp_path: Path) -> str:
+    path = tmp_path / "report.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    return " ".join(text.split())  # lines wrapped where the PDF wraps them, joined
+
+
+def test_a_zone_name_with_markup_and_chinese_prints_as_written(world: World,
+                                                                tmp_path: Path) -> None:
+    # reportlab reads Paragraph text as markup: <img src=…> made it open the file or URL.
+    name = '<img src="/etc/hostname"/> <para>冷库 一号</para> & <b>'
+    world.ok(world.client.patch("/api/v1/zones/FRIDGE", json={"name": name},
+                                headers=world.headers(Role.ADMIN)))
+    world.ok(world.post("/sensors", {"id": "s-pdf", "zone": "FRIDGE", "name": "温度计 😀"},
+                        Role.ADMIN))
+    pdf = world.get("/reports/zones/FRIDGE", Role.SUPERVISOR, format="pdf")
+    assert pdf.status_code == 200, pdf.text
+    text = _pdf_text(pdf.content, tmp_path)
+    assert f"zone FRIDGE ({name})" in text
+    assert "温度计" in text  # the sensor's name in the header table, in the CJK font
