@@ -36,7 +36,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from edge.config import BrokerConfig
-from edge.mqtt_client import TlsFiles, build_client
+from edge.mqtt_client import BrokerAddress, TlsFiles, build_client
 from edge.outbox import Entry, Outbox
 from edge.wire import Status, encode, utc_now
 
@@ -60,6 +60,8 @@ class Publisher:
         persistent_session: bool = False,
     ) -> None:
         self.broker = broker
+        # For the log: scheme, host and port, never a password written into the URL.
+        self.broker_name = str(BrokerAddress.parse(broker.url))
         # With a persistent session (clean session off) the broker keeps what we
         # subscribed to while we are away: scan results wait for a restarted gateway.
         self.persistent_session = persistent_session
@@ -127,7 +129,7 @@ class Publisher:
                     "broker %s refused the connection: %s (check broker.username, "
                     "broker.password and TLS settings); trying again every %g s, "
                     "%d messages wait in the outbox",
-                    self.broker.url,
+                    self.broker_name,
                     reason_code,
                     RECONNECT_EVERY,
                     self.outbox.depth,
@@ -136,16 +138,16 @@ class Publisher:
             return
         away = time.monotonic() - self._away_since if self._away_since is not None else None
         if self._refused:
-            log.info("broker %s accepts the connection now", self.broker.url)
+            log.info("broker %s accepts the connection now", self.broker_name)
         elif away is not None:
             log.info(
                 "back on the broker %s after %.1f s away; %d messages to send",
-                self.broker.url,
+                self.broker_name,
                 away,
                 self.outbox.depth,
             )
         else:
-            log.info("connected to %s", self.broker.url)
+            log.info("connected to %s", self.broker_name)
         self._refused = False
         self._away_since = None
         self._last_away_log = -AWAY_LOG_EVERY
@@ -166,7 +168,7 @@ class Publisher:
         if self.connected.is_set() and not self._stop.is_set():
             log.warning(
                 "lost the broker %s: %s; trying again every %g s, the outbox keeps everything",
-                self.broker.url,
+                self.broker_name,
                 reason_code,
                 RECONNECT_EVERY,
             )
@@ -193,7 +195,7 @@ class Publisher:
         log.warning(
             "broker %s unreachable for %.0f s (%s); trying again every %g s, "
             "%d messages wait in the outbox",
-            self.broker.url,
+            self.broker_name,
             now - self._away_since,
             reason,
             RECONNECT_EVERY,

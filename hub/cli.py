@@ -323,10 +323,10 @@ def _run_import(path: Path, what: str, run: object, report_file: Path | None) ->
             table.add_row(str(refusal.line), refusal.reason)
         console.print(table)
         if report_file is not None:
-            import csv
+            from kernel import csv_cells
 
             with report_file.open("w", newline="") as handle:
-                writer = csv.writer(handle)
+                writer = csv_cells.writer(handle)
                 writer.writerow(["line", "reason"])
                 writer.writerows((r.line, r.reason) for r in report.refused)
         raise typer.Exit(1)

@@ -13,6 +13,8 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from hub.app import create_app
 from hub.container import assemble
 from hub.settings import HubSettings
+from kernel.fonts import cjk_font
+from kernel.urls import masked_url
 
 log = logging.getLogger(__name__)
 
@@ -84,9 +86,11 @@ def serve(settings: HubSettings) -> None:
     log.info("hub starting", extra={
         "http": f"{scheme}://{settings.http_host}:{settings.http_port}",
         "database": hub.engine.url.render_as_string(hide_password=True),
-        "broker": settings.mqtt_url,
-        "timeseries": settings.tsdb_url or "none (SQL only)",
+        # Passwords and tokens in these URLs are masked like the database's.
+        "broker": masked_url(settings.mqtt_url),
+        "timeseries": masked_url(settings.tsdb_url) if settings.tsdb_url else "none (SQL only)",
     })
+    cjk_font()  # says in the log which font labels and reports print with, or that none
     # uvicorn turns SIGINT/SIGTERM into the app's shutdown, which stops ingest
     # after committing and acknowledging what it received.
     uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None,

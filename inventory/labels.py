@@ -6,7 +6,7 @@ stay sharp on any printer. The labels fit an A4 sheet of 3 x 8 labels of 70 x 37
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -17,6 +17,8 @@ from pystrich.datamatrix import DataMatrixData, DataMatrixEncoder
 from pystrich.gs1 import GS1Fixed, GS1Variable
 from pystrich.marks import SymbolMarks
 
+from kernel.fonts import cjk_font, latin1
+
 if TYPE_CHECKING:
     from fpdf import FPDF
 
@@ -26,6 +28,7 @@ MODE_COMMANDS = ("RECEIVE", "DISPATCH", "TRANSFER", "COUNT", "RETURN", "IDENTIFY
 COLUMNS, ROWS = 3, 8
 LABEL_W, LABEL_H = 70.0, 37.125  # mm: A4 (210 x 297) in 3 x 8
 MARGIN = 3.0  # mm inside each label
+CJK_FAMILY = "stockwarden-cjk"
 
 
 class Symbology(StrEnum):
@@ -88,36 +91,53 @@ def render_pdf(labels: Iterable[Label], *, compress: bool = True) -> bytes:
     pdf.set_compression(compress)
     pdf.set_title("Stockwarden labels")
     pdf.set_creator("Stockwarden")
+    font = cjk_font()
+    if font is not None:  # bin and item names in Chinese print; see kernel/fonts.py
+        pdf.add_font(CJK_FAMILY, "", str(font.path), collection_font_number=font.index)
+        # A glyph the font lacks (an emoji) is left out with a warning, not an error.
+        look = _Look(CJK_FAMILY, "", str)
+    else:  # the built-in font prints Latin-1 only: the rest becomes "?"
+        look = _Look("Helvetica", "B", latin1)
     placed = 0
     for label in labels:
         if placed % (COLUMNS * ROWS) == 0:
             pdf.add_page()
         slot = placed % (COLUMNS * ROWS)
         x0, y0 = (slot % COLUMNS) * LABEL_W, (slot // COLUMNS) * LABEL_H
-        _label(pdf, label, x0 + MARGIN, y0 + MARGIN, LABEL_W - 2 * MARGIN, LABEL_H - 2 * MARGIN)
+        _label(pdf, label, look, x0 + MARGIN, y0 + MARGIN, LABEL_W - 2 * MARGIN,
+               LABEL_H - 2 * MARGIN)
         placed += 1
     if placed == 0:
         pdf.add_page()
     return bytes(pdf.output())
 
 
-def _label(pdf: FPDF, label: Label, x: float, y: float, w: float, h: float) -> None:
+@dataclass(frozen=True, slots=True)
+class _Look:
+    family: str
+    bold: str  # the style of titles: "B", or "" for a font without a bold face
+    printable: Callable[[str], str]  # what the font can print of a text
+
+
+def _label(pdf: FPDF, label: Label, look: _Look, x: float, y: float, w: float, h: float
+           ) -> None:
     marks = _marks(label)
+    text = look.printable
     if label.symbology is Symbology.GS1_DATAMATRIX:
         side = h - 2
         _draw(pdf, marks, x, y, side, side)
         text_x, text_w = x + side + 2, w - side - 2
         pdf.set_xy(text_x, y + 2)
-        pdf.set_font("Helvetica", "B", 11)
-        pdf.multi_cell(text_w, 5, label.title)
-        pdf.set_font("Helvetica", "", 7)
+        pdf.set_font(look.family, look.bold, 11)
+        pdf.multi_cell(text_w, 5, text(label.title))
+        pdf.set_font(look.family, "", 7)
         pdf.set_x(text_x)
-        pdf.multi_cell(text_w, 3.5, f"{label.subtitle}\n{label.data}")
+        pdf.multi_cell(text_w, 3.5, text(f"{label.subtitle}\n{label.data}"))
         return
     _draw(pdf, marks, x, y, w, h - 12)
     pdf.set_xy(x, y + h - 11)
-    pdf.set_font("Helvetica", "B", 12)
-    pdf.cell(w, 6, label.title, align="C")
+    pdf.set_font(look.family, look.bold, 12)
+    pdf.cell(w, 6, text(label.title), align="C")
     pdf.set_xy(x, y + h - 5)
-    pdf.set_font("Helvetica", "", 7)
-    pdf.cell(w, 4, f"{label.subtitle} · {label.data}", align="C")
+    pdf.set_font(look.family, "", 7)
+    pdf.cell(w, 4, text(f"{label.subtitle} · {label.data}"), align="C")

@@ -56,7 +56,8 @@ def expiry_report(session: Session, today: date, within_days: int = 90) -> list[
     expired with stock, soonest first."""
     if within_days < 0:
         raise Invalid("within_days must be 0 or more", code="bad_within_days")
-    horizon = today + timedelta(days=within_days)
+    # Capped at the calendar's end: a date near 9999-12-31 plus the days would overflow.
+    horizon = today + timedelta(days=min(within_days, (date.max - today).days))
     rows = session.execute(
         select(Item.sku, Item.name, Lot.id, Lot.lot_number, Lot.expiry, Lot.qc_status,
                Location.code, Balance.quantity)

@@ -56,6 +56,14 @@ def _in_range(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+def _date_in_range(value: date) -> date:
+    """The same calendar as for times: a report's horizon (a date plus some days)
+    can then never leave it."""
+    if not EARLIEST.date() <= value < LATEST.date():
+        raise ValueError("must be between 1900-01-01 and 9998-12-31")
+    return value
+
+
 def _iso_date_only(value: Any) -> Any:
     if isinstance(value, date):
         return value
@@ -66,5 +74,5 @@ def _iso_date_only(value: Any) -> Any:
 
 IsoDateTime = Annotated[datetime, BeforeValidator(_iso_datetime_only), AfterValidator(_in_range)]
 """A date and time as ISO 8601 text only, in range, as aware UTC (naive means UTC)."""
-IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
-"""A date as ISO 8601 text (YYYY-MM-DD) only."""
+IsoDate = Annotated[date, BeforeValidator(_iso_date_only), AfterValidator(_date_in_range)]
+"""A date as ISO 8601 text (YYYY-MM-DD) only, in range."""

@@ -1,11 +1,19 @@
 """The zone report as a PDF for an inspector (reportlab): header, the period's chart
 with the limits drawn, the tables, generated-by and generated-at on every page.
-The numbers are the CSV's (hub/reports/tables.py formats both)."""
+The numbers are the CSV's (hub/reports/tables.py formats both).
+
+Text is printed in the CJK font kernel/fonts.py finds (zone, sensor and item names
+may be Chinese), and every text that goes into a Paragraph is XML-escaped: reportlab
+reads Paragraph text as markup, so a zone named `<img src=x>` would otherwise break
+the PDF or make reportlab open `x` as a file or URL."""
 
 from __future__ import annotations
 
+import functools
 import io
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from xml.sax.saxutils import escape
 
 from reportlab.graphics.charts.lineplots import LinePlot
 from reportlab.graphics.shapes import Drawing, String
@@ -13,6 +21,8 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
     Flowable,
     Paragraph,
@@ -25,30 +35,71 @@ from reportlab.platypus import (
 from hub.reports import tables
 from hub.reports.zone import ZoneReport
 from ingest.rollup import TEMPERATURE
+from kernel.fonts import cjk_font
 
 PAGE = landscape(A4)
 STYLES = getSampleStyleSheet()
-HEADING = ParagraphStyle("section", parent=STYLES["Heading2"], keepWithNext=1)
-TABLE_STYLE = TableStyle([
-    ("FONT", (0, 0), (-1, -1), "Helvetica", 8),
-    ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8),
-    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e8e8")),
-    ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
-    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-])
-HEADER_STYLE = TableStyle([
-    ("FONT", (0, 0), (0, -1), "Helvetica-Bold", 8),
-    ("FONT", (1, 0), (1, -1), "Helvetica", 8),
-    ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
-])
+CJK_FONT = "StockwardenCJK"
+
+
+@dataclass(frozen=True, slots=True)
+class Look:
+    """The fonts and styles of a report, in the CJK font where one is installed."""
+    regular: str
+    bold: str
+    title: ParagraphStyle
+    heading: ParagraphStyle
+    body: ParagraphStyle
+    table: TableStyle
+    header: TableStyle
+
+
+@functools.cache
+def look() -> Look:
+    font = cjk_font()
+    if font is None:
+        regular, bold = "Helvetica", "Helvetica-Bold"
+    else:  # registered once per process; the font has no bold face
+        pdfmetrics.registerFont(TTFont(CJK_FONT, str(font.path), subfontIndex=font.index))
+        # <i> and <b> map to the same face rather than failing.
+        pdfmetrics.registerFontFamily(CJK_FONT, normal=CJK_FONT, bold=CJK_FONT, italic=CJK_FONT,
+                           boldItalic=CJK_FONT)
+        regular = bold = CJK_FONT
+    return Look(
+        regular, bold,
+        title=ParagraphStyle("report-title", parent=STYLES["Title"], fontName=bold),
+        heading=ParagraphStyle("section", parent=STYLES["Heading2"], fontName=bold,
+                               keepWithNext=1),
+        body=ParagraphStyle("body", parent=STYLES["BodyText"], fontName=regular),
+        table=TableStyle([
+            ("FONT", (0, 0), (-1, -1), regular, 8),
+            ("FONT", (0, 0), (-1, 0), bold, 8),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e8e8")),
+            ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ]),
+        header=TableStyle([
+            ("FONT", (0, 0), (0, -1), bold, 8),
+            ("FONT", (1, 0), (1, -1), regular, 8),
+            ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+        ]),
+    )
+
+
+def _paragraph(text: str, style: ParagraphStyle) -> Paragraph:
+    """A paragraph of plain text: markup characters print as themselves."""
+    return Paragraph(escape(text), style)
+
+
 QUANTITY_TITLES = {TEMPERATURE: "Temperature (°C)", "humidity_pct": "Relative humidity (%)"}
 
 
 def _table(head: list[str] | None, rows: list[list[str]], empty: str) -> Flowable:
     if not rows:
-        return Paragraph(f"<i>{empty}</i>", STYLES["BodyText"])
+        return Paragraph(f"<i>{escape(empty)}</i>", look().body)
+    # Table cells are plain strings to reportlab (no markup is read in them).
     table = Table([head, *rows] if head else rows, repeatRows=1 if head else 0, hAlign="LEFT")
-    table.setStyle(TABLE_STYLE if head else HEADER_STYLE)
+    table.setStyle(look().table if head else look().header)
     return table
 
 
@@ -112,7 +163,7 @@ def zone_pdf(report: ZoneReport) -> bytes:
 
     def decorate(canvas, doc) -> None:
         canvas.saveState()
-        canvas.setFont("Helvetica", 7)
+        canvas.setFont(look().regular, 7)
         canvas.drawString(15 * mm, 8 * mm, footer)
         canvas.drawRightString(PAGE[0] - 15 * mm, 8 * mm, f"page {doc.page}")
         canvas.restoreState()
@@ -121,7 +172,7 @@ def zone_pdf(report: ZoneReport) -> bytes:
                             topMargin=12 * mm, bottomMargin=15 * mm,
                             title=f"Zone report {report.zone}", author=report.generated_by)
     story: list[Flowable] = [
-        Paragraph(f"Storage conditions: zone {report.zone} ({report.zone_name})", STYLES["Title"]),
+        _paragraph(f"Storage conditions: zone {report.zone} ({report.zone_name})", look().title),
         _table(None, tables.header_rows(report), ""),
         Spacer(0, 4 * mm),
     ]
@@ -140,8 +191,8 @@ def zone_pdf(report: ZoneReport) -> bytes:
          "no gap: the record is complete"),
     ]
     for title, head, rows, empty in sections:
-        story += [Paragraph(title, HEADING), _table(head, rows, empty)]
-    story.append(Paragraph("Notes", HEADING))
-    story += [Paragraph(f"- {note}", STYLES["BodyText"]) for note in report.notes]
+        story += [_paragraph(title, look().heading), _table(head, rows, empty)]
+    story.append(_paragraph("Notes", look().heading))
+    story += [_paragraph(f"- {note}", look().body) for note in report.notes]
     doc.build(story, onFirstPage=decorate, onLaterPages=decorate)
     return out.getvalue()

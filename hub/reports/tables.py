@@ -4,7 +4,6 @@ to two decimals, times in UTC."""
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
@@ -21,6 +20,7 @@ from inventory.reports import (
     Turnover,
     ZoneStay,
 )
+from kernel import csv_cells
 from kernel.uow import jsonable
 
 Row = list[str]
@@ -117,7 +117,7 @@ def header_rows(report: ZoneReport) -> list[Row]:
 def _csv(sections: Sequence[tuple[str, Row, list[Row]]]) -> str:
     """Sections one after another: a row naming the section, its head, its rows."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_cells.writer(out, lineterminator="\n")
     for index, (name, head, rows) in enumerate(sections):
         if index:
             writer.writerow([])
@@ -140,7 +140,7 @@ def zone_csv(report: ZoneReport) -> str:
 
 def flat_csv(columns: list[str], rows: Iterable[object]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_cells.writer(out, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
         values = jsonable(row)

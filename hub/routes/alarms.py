@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
@@ -26,6 +26,7 @@ from hub.deps import HubDep, SessionDep
 from hub.routes.common import OptionalIdempotencyDep, recorded, reply
 from kernel.actors import Role
 from kernel.errors import Busy, Conflict
+from kernel.fields import IsoDateTime
 from kernel.uow import jsonable
 
 router = APIRouter(tags=["alarms"])
@@ -229,12 +230,10 @@ def pending(service: ServiceDep) -> list[PendingPublic]:
 
 @router.get("/alarms/excursions", response_model=list[ExcursionPublic])
 def list_excursions(session: SessionDep, zone: str | None = None,
-                    start: datetime | None = None, end: datetime | None = None,
+                    start: IsoDateTime | None = None, end: IsoDateTime | None = None,
                     limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[Any]:
     """Excursions (periods out of range) overlapping the period, newest first
     (a time without a zone is taken as UTC)."""
-    start, end = (t.replace(tzinfo=UTC) if t is not None and t.tzinfo is None else t
-                  for t in (start, end))
     return jsonable(queries.excursions(session, zone=zone, start=start, end=end, limit=limit))
 
 

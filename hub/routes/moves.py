@@ -6,7 +6,6 @@ the first answer (header `Idempotent-Replayed: true`) and books nothing."""
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
@@ -24,6 +23,7 @@ from inventory import queries, services
 from inventory.commands import Adjust, Count, Dispatch, PickPreview, Receive, Return, Transfer
 from inventory.domain import AllocationPolicy, MoveKind
 from inventory.ledger import Booking
+from kernel import csv_cells
 from kernel.fields import MAX_ID, IsoDateTime
 from kernel.uow import Done, Idempotency, jsonable
 
@@ -173,7 +173,7 @@ def export_moves(
 
     def rows() -> Iterator[str]:
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = csv_cells.writer(buffer)
         writer.writerow(queries.LEDGER_COLUMNS)
         with hub.sessions() as session:
             for n, row in enumerate(queries.ledger(session, item=item, since=since,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -16,6 +16,7 @@ from hub.reports.trace import lot_trace
 from hub.reports.zone import ZoneReport, zone_report
 from inventory import reports
 from kernel.errors import Invalid
+from kernel.fields import IsoDate, IsoDateTime
 from kernel.uow import jsonable
 
 router = APIRouter(tags=["reports"], prefix="/reports")
@@ -39,9 +40,10 @@ def _content(*types: str) -> dict[int | str, dict[str, Any]]:
 
 ZONE_TYPES = _content("application/json", "text/csv", "application/pdf")
 TABLE_TYPES = _content("application/json", "text/csv")
-Start = Annotated[datetime | None, Query(description="UTC (a time without zone is UTC); "
-                                                     "default: 30 days before end")]
-End = Annotated[datetime | None, Query(description="UTC; default: now")]
+# ISO 8601 text only, years 1900 to 9998 (kernel/fields.py): a number is not a date.
+Start = Annotated[IsoDateTime | None, Query(description="UTC (a time without zone is UTC); "
+                                                        "default: 30 days before end")]
+End = Annotated[IsoDateTime | None, Query(description="UTC; default: now")]
 
 
 def utc(value: datetime) -> datetime:
@@ -95,7 +97,7 @@ def zone(code: str, session: SessionDep, hub: HubDep, user: CurrentUser, start: 
 @router.get("/expiry", responses=TABLE_TYPES, response_class=Response)
 def expiry(session: SessionDep,
            within_days: Annotated[int, Query(ge=0, le=3650)] = 90,
-           today: Annotated[date | None, Query(description="default: today (UTC)")] = None,
+           today: Annotated[IsoDate | None, Query(description="default: today (UTC)")] = None,
            format: TableFormat = TableFormat.JSON) -> Response:
     """Lots with stock expiring within `within_days`, and expired lots still in stock."""
     rows = reports.expiry_report(session, today or datetime.now(UTC).date(), within_days)

@@ -98,15 +98,51 @@ def test_ids_out_of_range_are_422_not_500(world: World) -> None:
     assert world.get("/lots/2147483647").status_code == 404
 
 
-@pytest.mark.parametrize("end", ["0001-01-01T00:02:00Z", "-1.8e-25", "1700000000",
-                                 "9999-12-31T23:59:59Z", "today"])
-def test_dates_out_of_range_or_not_iso_are_422(world: World, end: str) -> None:
+# Every query parameter that takes a time, on every route that has one.
+TIME_PARAMETERS = [
+    ("/sensors/s-dates/hourly", "end"), ("/zones/FRIDGE/hourly", "end"),
+    ("/moves", "since"), ("/moves", "until"), ("/moves.csv", "until"),
+    ("/alarms/excursions", "start"), ("/alarms/excursions", "end"),
+    ("/reports/zones/FRIDGE", "start"), ("/reports/zones/FRIDGE", "end"),
+    ("/reports/ledger", "start"), ("/reports/ledger", "end"),
+    ("/reports/turnover", "start"), ("/reports/turnover", "end"),
+]
+# Numbers (pydantic's lax mode reads them as Unix times), words, and years that leave
+# the calendar once a time zone or a period shifts them.
+NOT_TIMES = ["0", "0.5", "-1.8e-25", "1700000000", "today", "0001-01-01T00:02:00Z",
+             "0001-01-01T00:00:00+00:01", "0001-01-04T00:01:00Z", "9999-12-31T23:59:59Z",
+             "9999-12-31T23:59:59-01:00"]
+DATE_PARAMETERS = [("/lots", "expiring_before"), ("/reports/expiry", "today")]
+NOT_DATES = ["0", "0.5", "20000", "today", "0001-01-01", "9999-12-31",
+             "2026-01-31T00:00:00Z"]
+
+
+@pytest.mark.parametrize("value", NOT_TIMES)
+def test_times_out_of_range_or_not_iso_are_422_naming_the_parameter(world: World,
+                                                                    value: str) -> None:
     world.ok(world.post("/sensors", {"id": "s-dates", "zone": "FRIDGE"}, Role.ADMIN))
-    for path in ("/sensors/s-dates/hourly", "/zones/FRIDGE/hourly", "/moves"):
-        field = "query.until" if path == "/moves" else "query.end"
-        params = {"until" if path == "/moves" else "end": end}
-        assert field in problems(world.get(path, **params)), path
-    assert "query.expiring_before" in problems(world.get("/lots", expiring_before="20000"))
+    for path, name in TIME_PARAMETERS:
+        answer = world.get(path, Role.SUPERVISOR, **{name: value})
+        assert f"query.{name}" in problems(answer), (path, name)
+
+
+@pytest.mark.parametrize("value", NOT_DATES)
+def test_dates_out_of_range_or_not_iso_are_422_naming_the_parameter(world: World,
+                                                                    value: str) -> None:
+    for path, name in DATE_PARAMETERS:
+        answer = world.get(path, Role.SUPERVISOR, **{name: value})
+        assert f"query.{name}" in problems(answer), (path, name)
+
+
+def test_the_last_dates_of_the_calendar_make_a_report_not_an_overflow(world: World) -> None:
+    expiry = world.get("/reports/expiry", today="9998-12-31", within_days=3650)
+    assert expiry.status_code == 200, expiry.text
+    for path in ("/reports/zones/FRIDGE", "/reports/ledger", "/reports/turnover",
+                 "/alarms/excursions"):
+        for start, end in (("1900-01-01T00:00:00Z", "1900-01-02T00:00:00Z"),
+                           ("9998-12-30T00:00:00Z", "9998-12-31T23:59:59Z")):
+            answer = world.get(path, Role.SUPERVISOR, start=start, end=end)
+            assert answer.status_code == 200, (path, start, answer.text)
 
 
 def test_iso_dates_in_range_are_accepted(world: World) -> None:

@@ -104,3 +104,32 @@ def test_refused_credentials_are_logged_and_readings_wait_in_the_outbox(
         thread.join(15)
         subscriber.close()
         sim.stop()
+
+
+def test_a_password_written_into_the_broker_url_is_never_logged(
+    tmp_path: Path, locked_mosquitto: LockedMosquitto, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret = "in-url-S3cret"  # refused by the broker; must not be logged
+    sim = simulate({"lan": {"type": "tcp", "port": 0}}, [
+        {"server": "lan", "unit_id": 1, "profile": "generic-th",
+         "values": {"temperature_c": 5, "humidity_pct": 50}}])
+    config = gateway_config(
+        tmp_path / "gateway.yaml",
+        mqtt_port=locked_mosquitto.port,
+        broker={"url": f"mqtt://edge:{secret}@127.0.0.1:{locked_mosquitto.port}"},
+        buses={"lan": {"type": "modbus-tcp", "host": "127.0.0.1", "port": sim.tcp["lan"].port}},
+        sensors=[{"id": "c1", "bus": "lan", "unit_id": 1, "profile": "generic-th"}],
+    )
+    caplog.set_level(logging.INFO, logger="edge")
+    agent = Agent(*load_config(config))
+    stop = threading.Event()
+    thread = threading.Thread(target=agent.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        wait_until(lambda: "refused the connection" in caplog.text, 10, "the refusal in the log")
+    finally:
+        stop.set()
+        thread.join(15)
+        sim.stop()
+    assert f"broker mqtt://127.0.0.1:{locked_mosquitto.port} refused" in caplog.text
+    assert secret not in caplog.text

@@ -4,6 +4,9 @@ own scan interpreter, as a handheld would."""
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 import pytest
 
 from inventory.scanning import GS1Scan, ScanSettings, interpret
@@ -58,3 +61,25 @@ def test_what_cannot_be_printed_is_refused_in_words(world: World) -> None:
     no_gtin = world.post("/labels.pdf", {"lots": [glove]})
     assert (no_gtin.status_code, no_gtin.json()["error"]) == (422, "gtin_required")
     assert "GLOVE has no GTIN" in no_gtin.json()["detail"]
+    world.receive("VAC-1", "批号-7", 1, "F-01")
+    chinese = next(lot["id"] for lot in world.ok(world.get("/lots", item="VAC-1"))
+                   if lot["lot_number"] == "批号-7")
+    not_gs1 = world.post("/labels.pdf", {"lots": [chinese]})
+    assert (not_gs1.status_code, not_gs1.json()["error"]) == (422, "lot_number_not_gs1")
+
+
+def test_bins_named_in_chinese_and_emoji_print_their_names(world: World,
+                                                           tmp_path: Path) -> None:
+    names = {"F-01": "冷藏区 一号货架", "F-02": "疫苗 🧊 冷链"}
+    for code, name in names.items():
+        world.ok(world.client.patch(f"/api/v1/locations/{code}", json={"name": name},
+                                    headers=world.headers(Role.ADMIN)))
+    response = world.post("/labels.pdf", {"locations": list(names)})
+    assert response.status_code == 200, response.text
+    path = tmp_path / "labels.pdf"
+    path.write_bytes(response.content)
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "冷藏区 一号货架" in text
+    assert "疫苗" in text and "冷链" in text  # the emoji, which the font lacks, is left out
+    assert sorted(_read_back(response.content)) == [("]C0", "LOC:F-01"), ("]C0", "LOC:F-02")]

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
+from inventory import labels
 from inventory.labels import Symbology, command_label, location_label, lot_label, render_pdf
+from kernel import fonts
 
 
 def test_a_lot_label_carries_gtin_expiry_and_lot_last() -> None:
@@ -30,3 +34,18 @@ def test_twenty_five_labels_take_two_pages() -> None:
     pdf = render_pdf([location_label(f"B-{n:02}") for n in range(25)], compress=False)
     assert pdf.startswith(b"%PDF")
     assert pdf.count(b"/Type /Page\n") == 2
+
+
+def test_without_a_cjk_font_labels_print_latin1_and_question_marks(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(labels, "cjk_font", lambda: None)
+    pdf = render_pdf([location_label("B-01", name="冷库 é 😀")], compress=False)
+    assert pdf.startswith(b"%PDF")
+    assert b"/Helvetica" in pdf
+
+
+def test_the_cjk_font_is_found_where_debian_installs_it() -> None:
+    font = fonts.cjk_font()
+    assert font is not None, f"no CJK font: {fonts.INSTALL_HINT} (./run installs it)"
+    pdf = render_pdf([location_label("B-01", name="冷库")], compress=False)
+    assert b"WenQuanYi" in pdf or font.name.encode() in pdf
