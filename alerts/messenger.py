@@ -17,7 +17,7 @@ from alerts.notify_plan import Message, digest_due, plan_digest
 from alerts.rules import AlarmRules
 from alerts.settings import AlarmSettings
 from alerts.stock_rules import Finding
-from edge.retry import Backoff
+from contract.retry import Backoff
 
 DIGEST_KEY = "digest"
 MAX_LINKS = 5

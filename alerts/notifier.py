@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from alerts.url_secrets import scrub
-from edge.retry import Backoff, Stopped, retry
+from contract.retry import Backoff, Stopped, retry
 
 log = logging.getLogger(__name__)
 

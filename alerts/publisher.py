@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from alerts.store import AlarmView
-from edge.mqtt_client import build_client
-from edge.wire import AlarmEvent, alarm_topic, encode
+from contract.mqtt_client import build_client
+from contract.wire import AlarmEvent, alarm_topic, encode
 
 log = logging.getLogger(__name__)
 

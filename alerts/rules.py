@@ -34,8 +34,8 @@ from pydantic import (
 )
 
 from alerts.model import AlarmKind, Severity
-from edge.errors import ConfigError, describe, read_yaml
-from edge.wire import ID_PATTERN, QUANTITY_PATTERN
+from contract.errors import ConfigError, describe, read_yaml
+from contract.wire import ID_PATTERN, QUANTITY_PATTERN
 
 Ident = Annotated[str, Field(pattern=ID_PATTERN)]
 Quantity = Annotated[str, Field(pattern=QUANTITY_PATTERN)]

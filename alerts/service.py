@@ -54,7 +54,7 @@ from alerts.rules import AlarmRules, check_references, load_rules, parse_rules
 from alerts.settings import AlarmSettings
 from alerts.sources import AlarmSources, World
 from alerts.url_secrets import UnknownMaskedUrl, mask_recipients, restore_urls
-from edge.errors import ConfigError
+from contract.errors import ConfigError
 from kernel.clock import utcnow
 from kernel.errors import Busy, Conflict, Invalid
 from kernel.uow import Done, Idempotency

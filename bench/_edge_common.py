@@ -15,7 +15,7 @@ import paho.mqtt.client as mqtt
 import yaml
 from paho.mqtt.enums import CallbackAPIVersion
 
-from edge.wire import Telemetry, decode, subscription
+from contract.wire import Telemetry, decode, subscription
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 

@@ -16,7 +16,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from bench._ingest_procs import HubProcess
-from edge import wire
+from contract import wire
 from tests.services import Mosquitto, VictoriaMetrics, find_binary, wait_for
 
 TOPIC_FILTER = "stockwarden/v1/+/+/telemetry"

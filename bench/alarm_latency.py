@@ -34,7 +34,7 @@ from pathlib import Path
 
 import yaml
 
-from edge import wire
+from contract import wire
 from tests.services import Mosquitto, Postgres
 
 DELAY_S = 2.0

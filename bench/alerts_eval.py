@@ -26,7 +26,7 @@ from alerts.evaluator import Evaluator
 from alerts.model import Reading, SensorRef, Tick, ZoneRef
 from alerts.rulebook import RuleBook
 from alerts.rules import parse_rules
-from edge import wire
+from contract import wire
 from ingest.lineproto import reading_line
 from ingest.rollup import Rollup
 

@@ -17,10 +17,10 @@ from datetime import timedelta
 from pathlib import Path
 
 from bench._edge_common import Counter, table
+from contract.wire import Reading, Status, Telemetry, encode, gateway_topic, utc_now
 from edge.config import BrokerConfig
 from edge.outbox import Outbox
 from edge.publisher import Publisher
-from edge.wire import Reading, Status, Telemetry, encode, gateway_topic, utc_now
 from tests.edge_support import merge_of_two_ordered_lanes
 from tests.services import Mosquitto
 

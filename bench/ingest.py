@@ -59,7 +59,7 @@ from bench._ingest_procs import (
     tree_cpu_seconds,
 )
 from bench._profiles import profile_top
-from edge import wire
+from contract import wire
 from tests.services import Mosquitto, Postgres, VictoriaMetrics, wait_for
 
 GATEWAY = "gw-bench"

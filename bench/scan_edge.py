@@ -30,7 +30,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from bench._edge_common import percentile, start_agent, stop, table
-from edge.wire import Scan, ScanResult, decode, subscription
+from contract.wire import Scan, ScanResult, decode, subscription
 from firmware_sim.scanner import ScannerSpec, SimScanner
 from tests.services import Mosquitto
 

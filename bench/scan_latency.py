@@ -35,7 +35,7 @@ from pathlib import Path
 
 from bench._edge_common import percentile, start_agent, stop, table
 from bench.scan_edge import BAUD, GATEWAY, RATE, RECEIPT, Stages, row
-from edge.wire import ScanMode
+from contract.wire import ScanMode
 from firmware_sim.scanner import ScannerSpec, SimScanner
 from hub.container import Hub
 from hub.settings import load_settings

@@ -18,15 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 
-from edge.config import GatewayConfig, RtuBus, TcpBus
-from edge.modbus import Link, PymodbusLink
-from edge.outbox import Outbox
-from edge.poller import BusPoller, SensorTask
-from edge.profiles import Profile
-from edge.publisher import Publisher
-from edge.scan_results import ResultHandler
-from edge.scanner import ScanEvent, ScannerReader
-from edge.wire import (
+from contract.wire import (
     MAX_READINGS_PER_MESSAGE,
     Reading,
     Scan,
@@ -38,6 +30,14 @@ from edge.wire import (
     scan_topic,
     utc_now,
 )
+from edge.config import GatewayConfig, RtuBus, TcpBus
+from edge.modbus import Link, PymodbusLink
+from edge.outbox import Outbox
+from edge.poller import BusPoller, SensorTask
+from edge.profiles import Profile
+from edge.publisher import Publisher
+from edge.scan_results import ResultHandler
+from edge.scanner import ScanEvent, ScannerReader
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from edge.errors import ConfigError, describe, read_yaml
+from contract.errors import ConfigError, describe, read_yaml
+from contract.wire import ID_PATTERN, MAX_SCAN_RAW, QUANTITY_PATTERN, GatewayId, ScanMode
 from edge.profiles import Profile, load_profiles
-from edge.wire import ID_PATTERN, MAX_SCAN_RAW, QUANTITY_PATTERN, GatewayId, ScanMode
 
 Ident = Annotated[str, Field(pattern=ID_PATTERN)]
 Seconds = Annotated[float, Field(gt=0, le=86_400)]
@@ -170,7 +170,7 @@ class OutboxConfig(_Model):
 
 
 class GatewayConfig(_Model):
-    # Not a word of the hub's topic tree (edge.wire.RESERVED_GATEWAY_IDS).
+    # Not a word of the hub's topic tree (contract.wire.RESERVED_GATEWAY_IDS).
     gateway: GatewayId
     site: Ident
     broker: BrokerConfig = BrokerConfig()

@@ -18,10 +18,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from contract.wire import DeviceHealth, Quality, Reading, utc_now
 from edge.config import SensorConfig
 from edge.modbus import Link, ReadFailure
 from edge.profiles import Profile
-from edge.wire import DeviceHealth, Quality, Reading, utc_now
 
 log = logging.getLogger(__name__)
 

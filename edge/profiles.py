@@ -21,9 +21,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from contract.errors import ConfigError, describe, read_yaml
+from contract.wire import QUANTITY_LIMITS, QUANTITY_PATTERN
 from edge import codec
-from edge.errors import ConfigError, describe, read_yaml
-from edge.wire import QUANTITY_LIMITS, QUANTITY_PATTERN
 
 SHIPPED_DIR = Path(__file__).parent / "profiles"
 

@@ -35,10 +35,10 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
+from contract.mqtt_client import BrokerAddress, TlsFiles, build_client
+from contract.wire import Status, encode, utc_now
 from edge.config import BrokerConfig
-from edge.mqtt_client import BrokerAddress, TlsFiles, build_client
 from edge.outbox import Entry, Outbox
-from edge.wire import Status, encode, utc_now
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ import subprocess
 import threading
 from collections.abc import Mapping
 
+from contract.wire import ScanResult, WireError, decode
 from edge.config import ScannerConfig
-from edge.wire import ScanResult, WireError, decode
 
 log = logging.getLogger(__name__)
 

@@ -25,9 +25,9 @@ from datetime import datetime
 
 import serial
 
+from contract.wire import ScanMode, ScannerHealth, utc_now
 from edge.config import TERMINATOR_BYTES, ScannerConfig
 from edge.scanframe import GS, Frame, Framer, Rejected, preview
-from edge.wire import ScanMode, ScannerHealth, utc_now
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from edge.errors import ConfigError, describe, read_yaml
+from contract.errors import ConfigError, describe, read_yaml
 from edge.profiles import Profile, load_profiles
 from firmware_sim.devices import ACTION_NAMES, Action, SimDevice
 from firmware_sim.scanner import ScannerSpec, SimScanner

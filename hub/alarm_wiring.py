@@ -14,7 +14,7 @@ from alerts.model import GatewayStatus, Reading, SensorRef, StorageClassLimits, 
 from alerts.settings import AlarmSettings
 from alerts.sources import AlarmSources, StockPicture, World
 from alerts.stock_rules import ItemStock, LotStock
-from edge.wire import Quality
+from contract.wire import Quality
 from hub.settings import HubSettings
 from ingest import gateways as ingest_gateways
 from ingest.compliance import ExcursionRecord

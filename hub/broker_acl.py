@@ -38,8 +38,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from edge.errors import ConfigError, describe, read_yaml
-from edge.wire import ID_PATTERN, TOPIC_PREFIX, reserved_gateway_problem
+from contract.errors import ConfigError, describe, read_yaml
+from contract.wire import ID_PATTERN, TOPIC_PREFIX, reserved_gateway_problem
 
 GENERATE = "generate"
 # The hub's default STOCKWARDEN_MQTT_CLIENT_ID; its other connections add -scans, -alarms.

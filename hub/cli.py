@@ -64,7 +64,7 @@ def hub(
     settings = _hub_settings(config, http_port=http_port, http_host=http_host)
     from sqlalchemy.exc import OperationalError
 
-    from edge.errors import ConfigError
+    from contract.errors import ConfigError
     from hub.server import serve
 
     try:
@@ -113,7 +113,7 @@ def demo(
         if not _port_free(port):
             raise _fail(f"port {port} is in use (another {what} server?): "
                         f"choose another with {option}")
-    from edge.errors import ConfigError
+    from contract.errors import ConfigError
     from hub.demo import run_demo
 
     try:
@@ -155,8 +155,8 @@ def edge(
     from hub.logs import configure_logging
 
     configure_logging(log_level.upper(), log_format)
+    from contract.errors import ConfigError
     from edge.config import load_config
-    from edge.errors import ConfigError
 
     try:
         gateway, profiles = load_config(config)
@@ -196,7 +196,7 @@ def sim(
     from hub.logs import configure_logging
 
     configure_logging(log_level.upper(), "text")
-    from edge.errors import ConfigError
+    from contract.errors import ConfigError
     from firmware_sim.scenario import DEFAULT_SCENARIO, Simulation, load_scenario
 
     simulations = []
@@ -253,7 +253,7 @@ def broker_acl(
 
     Example: stockwarden broker-acl accounts.yaml --out /etc/mosquitto/stockwarden
     """
-    from edge.errors import ConfigError
+    from contract.errors import ConfigError
     from hub import broker_acl as acl
 
     if hasher not in ("auto", "mosquitto_passwd", "python"):

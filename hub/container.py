@@ -96,7 +96,7 @@ def assemble(settings: HubSettings, *, alarm_sender: Sender | None = None,
              alarm_clock: Callable[[], datetime] | None = None) -> Hub:
     """The hub with all its parts, as `stockwarden hub` runs it.
 
-    Raises `edge.errors.ConfigError` (``file: field: reason`` lines) when the alarm
+    Raises `contract.errors.ConfigError` (``file: field: reason`` lines) when the alarm
     rules cannot be used: the hub refuses to start."""
     from ingest.service import IngestService
     from ingest.settings import ingest_settings

@@ -129,7 +129,7 @@ def seed_scanning(hub: Hub) -> None:
     room, the operator account it books as, and its registration (receive, identify)."""
     from sqlalchemy import select
 
-    from edge.wire import ScanMode
+    from contract.wire import ScanMode
     from firmware_sim.demo import (
         DEMO_GATEWAY,
         DEMO_ITEM_GTIN,

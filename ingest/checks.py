@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from edge.wire import Telemetry, TopicParts
+from contract.wire import Telemetry, TopicParts
 
 
 def telemetry_problem(

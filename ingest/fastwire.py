@@ -1,14 +1,14 @@
 """Telemetry decoding on ingest's hot path: msgspec first, the wire contract's
 pydantic models for everything else.
 
-`edge.wire.decode(Telemetry, ...)` builds a pydantic model per reading and runs
+`contract.wire.decode(Telemetry, ...)` builds a pydantic model per reading and runs
 two Python validators per reading; at 50 readings a message that was the largest
 share of ingest's CPU. Here msgspec parses and checks the common shape in C into
 lean structs (the same attribute names, so ingest, the roll-up, the line
 protocol and the alarm hook read them alike), and the few checks it cannot
 express run in one Python loop.
 
-The contract stays `edge.wire`: the fast path only *accepts* payloads that the
+The contract stays `contract.wire`: the fast path only *accepts* payloads that the
 pydantic models accept with the same values (a stricter subset: canonical
 timestamps, exact types). Anything else, valid or not, goes through
 `wire.decode`, so a payload the fast path does not take is either accepted by
@@ -26,8 +26,8 @@ from typing import Annotated
 
 import msgspec
 
-from edge import wire
-from edge.wire import (
+from contract import wire
+from contract.wire import (
     MAX_PAYLOAD_BYTES,
     MAX_READINGS_PER_MESSAGE,
     QUANTITY_LIMITS,
@@ -57,7 +57,7 @@ _KNOWN_LIMIT = 1_000_000
 
 
 class LeanReading(msgspec.Struct, gc=False):
-    """A reading as `edge.wire.Reading` reads: sensor, ts (UTC, milliseconds),
+    """A reading as `contract.wire.Reading` reads: sensor, ts (UTC, milliseconds),
     quantities, quality, error. Not frozen only so that decoding can put the parsed
     timestamp in place; nothing changes it afterwards."""
 

@@ -11,7 +11,7 @@ InfluxDB overwrites and VictoriaMetrics (with -dedup.minScrapeInterval) keeps on
 
 from __future__ import annotations
 
-from edge.wire import Quality, Reading
+from contract.wire import Quality, Reading
 
 MEASUREMENT = "reading"
 QUALITY_CODE = {Quality.GOOD: 0, Quality.UNCERTAIN: 1, Quality.BAD: 2}

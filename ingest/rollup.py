@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from edge.wire import Quality, Reading
+from contract.wire import Quality, Reading
 
 # The gas constant, J/(mol·K), as USP <1079.2> gives it (so its default ΔH of
 # 83.144 kJ/mol makes ΔH/R = 10,000 K), and that default ΔH, J/mol.

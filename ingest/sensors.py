@@ -15,7 +15,7 @@ import logging
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.orm import Session
 
-from edge.wire import ID_PATTERN, GatewayId
+from contract.wire import ID_PATTERN, GatewayId
 from ingest.orm import Sensor
 from ingest.queries import SensorView, get_sensor, zone_by_code
 from kernel.actors import Actor

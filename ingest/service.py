@@ -27,10 +27,10 @@ from datetime import UTC, datetime, timedelta
 from prometheus_client import CollectorRegistry
 from sqlalchemy.orm import Session, sessionmaker
 
-from edge import wire
-from edge.mqtt_client import Delivery, MqttSubscriber
-from edge.retry import Backoff, Stopped, first_line, retry
-from edge.wire import Status, TopicParts, WireError
+from contract import wire
+from contract.mqtt_client import Delivery, MqttSubscriber
+from contract.retry import Backoff, Stopped, first_line, retry
+from contract.wire import Status, TopicParts, WireError
 from ingest.checks import telemetry_problem
 from ingest.fastwire import decode_telemetry
 from ingest.hooks import BatchHook, CommittedBatch, HookDispatcher, StatusHook

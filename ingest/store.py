@@ -31,7 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from edge.wire import TOPIC_PREFIX, Reading, Status, Telemetry, TopicParts, printable
+from contract.wire import TOPIC_PREFIX, Reading, Status, Telemetry, TopicParts, printable
 from ingest.batch_sql import SensorRow, batch_sql_for
 from ingest.orm import DeadLetter, GatewayStatus, SeenMessage, Sensor, TsOutbox
 from ingest.rollup import Rollup

@@ -20,7 +20,7 @@ from typing import Protocol
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from edge.retry import Backoff, Stopped, first_line, retry
+from contract.retry import Backoff, Stopped, first_line, retry
 from ingest.lineproto import LIMITS_MEASUREMENT
 from ingest.metrics import IngestMetrics
 from ingest.orm import TsOutbox

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from edge.retry import first_line
+from contract.retry import first_line
 from ingest.lineproto import zone_limit_line
 from ingest.orm import TsOutbox
 from kernel.orm import StorageClass, Zone

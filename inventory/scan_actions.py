@@ -12,7 +12,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from edge.wire import MAX_SCAN_RAW, ScanMode
+from contract.wire import MAX_SCAN_RAW, ScanMode
 from inventory import repository as repo
 from inventory import services
 from inventory.commands import Count, Dispatch, Receive, Return, Transfer

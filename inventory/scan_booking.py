@@ -30,8 +30,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from edge import wire
-from edge.wire import Scan, ScanLine, ScanMode, ScanOutcome, ScanResult, WireError, printable
+from contract import wire
+from contract.wire import Scan, ScanLine, ScanMode, ScanOutcome, ScanResult, WireError, printable
 from inventory.ledger import Booking
 from inventory.scan_actions import ScanRequest, book_scan
 from inventory.scan_orm import ScanRecord

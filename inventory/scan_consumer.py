@@ -2,7 +2,7 @@
 
 It subscribes ``stockwarden/v1/{site}/+/scan`` (QoS 1) with its own persistent
 session (and the share group, when hub processes split the load), through the
-hub's subscriber (`edge.mqtt_client.MqttSubscriber`). A few worker threads
+hub's subscriber (`contract.mqtt_client.MqttSubscriber`). A few worker threads
 (`scan_consumer_workers`) take the messages as they come and hand each to
 `ScanBooker`, which books or refuses it exactly once per (gateway, seq); most of a
 booking is waiting for the database, so they overlap. Only then is the answer
@@ -29,9 +29,9 @@ from functools import partial
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from sqlalchemy.orm import Session, sessionmaker
 
-from edge import wire
-from edge.mqtt_client import Delivery, MqttSubscriber
-from edge.retry import Backoff, Stopped, first_line, retry
+from contract import wire
+from contract.mqtt_client import Delivery, MqttSubscriber
+from contract.retry import Backoff, Stopped, first_line, retry
 from inventory.scan_booking import Handled, ScanBooker, is_retryable
 from inventory.scan_settings import ScanConsumerSettings
 from inventory.scanning import ScanSettings

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from edge.wire import ID_PATTERN, ScanMode, reserved_gateway_problem
+from contract.wire import ID_PATTERN, ScanMode, reserved_gateway_problem
 from inventory import repository as repo
 from inventory.orm import Location
 from inventory.scan_orm import Scanner, ScanRecord

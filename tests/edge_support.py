@@ -15,7 +15,7 @@ import paho.mqtt.client as mqtt
 import yaml
 from paho.mqtt.enums import CallbackAPIVersion
 
-from edge.wire import Scan, Telemetry, decode, subscription
+from contract.wire import Scan, Telemetry, decode, subscription
 from firmware_sim.scenario import ScenarioSpec, Simulation
 
 

@@ -10,7 +10,7 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from edge.wire import ScanMode
+from contract.wire import ScanMode
 from hub.deps import SessionDep
 from ingest import gateways
 from inventory import scanners as scanner_registry

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from edge.wire import ScanMode
+from contract.wire import ScanMode
 from hub.auth import require_role
 from hub.deps import SessionDep, WriteSessionDep
 from hub.routes.common import http_status

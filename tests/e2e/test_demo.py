@@ -16,7 +16,7 @@ from typing import IO
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from edge import wire
+from contract import wire
 from tests.services import free_port
 from tests.support.receivers import Webhook
 

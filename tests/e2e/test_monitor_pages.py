@@ -17,7 +17,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from edge import wire
+from contract import wire
 from tests.support.browser import OfflinePage
 from tests.support.hub_server import LiveHubServer
 from tests.support.mqtt import publish_raw, wait_until

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from edge import wire
+from contract import wire
 from hub.container import Hub, assemble
 from hub.settings import load_settings
 from tests.services import Mosquitto, VictoriaMetrics, free_port, port_open, wait_for

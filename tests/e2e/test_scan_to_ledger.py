@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from edge import wire
-from edge.wire import scan_topic
+from contract import wire
+from contract.wire import scan_topic
 from firmware_sim.scanner import ScannerSpec, SimScanner
 from hub.container import Hub
 from ingest.service import IngestService

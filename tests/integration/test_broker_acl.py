@@ -19,7 +19,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from edge import wire
+from contract import wire
 from hub.app import create_app
 from hub.broker_acl import load_accounts, write_broker_files
 from hub.container import Hub, assemble

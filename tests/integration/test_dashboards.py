@@ -25,8 +25,8 @@ import pytest
 import yaml
 from prometheus_client import CollectorRegistry, generate_latest
 
+from contract.wire import Quality, Reading
 from dashboards import build
-from edge.wire import Quality, Reading
 from ingest.lineproto import reading_line, zone_limit_line
 from ingest.metrics import IngestMetrics
 from tests.services import VictoriaMetrics, find_binary

@@ -23,8 +23,8 @@ import pytest
 from sqlalchemy import Engine, text
 
 from alerts.orm import Alarm, Excursion, Notification
-from edge import wire
-from edge.mqtt_client import Delivery
+from contract import wire
+from contract.mqtt_client import Delivery
 from ingest.service import IngestService
 from ingest.settings import ingest_settings
 from kernel.actors import Role

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from edge.wire import Quality
+from contract.wire import Quality
 from firmware_sim.demo import DEMO_ZONES, run_demo_gateway
 from tests.edge_support import Subscriber, wait_until
 from tests.services import Mosquitto

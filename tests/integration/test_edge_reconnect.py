@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from contract.wire import Telemetry
 from edge.agent import Agent
 from edge.config import load_config
-from edge.wire import Telemetry
 from tests.edge_support import (
     AttemptCounter,
     Subscriber,

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
+from contract.wire import ScanLine, ScanMode, ScanResult, encode, scan_result_topic, utc_now
 from edge.agent import Agent
 from edge.config import load_config
-from edge.wire import ScanLine, ScanMode, ScanResult, encode, scan_result_topic, utc_now
 from firmware_sim.scanner import ScannerSpec, SimScanner
 from firmware_sim.scenario import ScenarioSpec, Simulation
 from tests.edge_support import Subscriber, gateway_config, simulate, wait_until

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from contract.wire import Quality, Reading
 from edge.agent import Agent
 from edge.config import RtuBus, TcpBus, load_config, parse_config
 from edge.modbus import PymodbusLink, ReadFailure
 from edge.poller import BusPoller, SensorTask
 from edge.profiles import load_profiles
-from edge.wire import Quality, Reading
 from tests.edge_support import Subscriber, gateway_config, simulate, wait_until
 from tests.services import Mosquitto
 

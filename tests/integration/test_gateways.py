@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from edge import wire
+from contract import wire
 from edge.config import BrokerConfig
 from edge.outbox import Outbox
 from edge.publisher import Publisher

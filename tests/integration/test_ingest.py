@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from edge import wire
+from contract import wire
 from hub.app import create_app
 from hub.container import Hub, assemble
 from hub.settings import load_settings

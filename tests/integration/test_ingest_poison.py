@@ -17,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from edge import wire
+from contract import wire
 from hub.app import create_app
 from hub.container import Hub, assemble
 from hub.settings import load_settings

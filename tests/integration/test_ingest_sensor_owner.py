@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from edge import wire
+from contract import wire
 from hub.app import create_app
 from hub.container import Hub, assemble
 from hub.settings import load_settings

@@ -12,7 +12,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from edge.mqtt_client import Delivery, MqttSubscriber
+from contract.mqtt_client import Delivery, MqttSubscriber
 from tests.edge_support import wait_until
 from tests.services import Mosquitto
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from edge import wire
+from contract import wire
 from hub.app import create_app
 from hub.container import Hub, assemble
 from hub.settings import load_settings

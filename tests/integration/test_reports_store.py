@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select, text
 from typer.testing import CliRunner
 
-from edge.wire import Reading, Telemetry, TopicParts
+from contract.wire import Reading, Telemetry, TopicParts
 from hub.cli import app
 from hub.db import alembic_config, make_engine, migrate, session_factory
 from ingest.orm import DeadLetter, HourlyStat, Sensor

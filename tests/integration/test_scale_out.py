@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 
-from edge import wire
+from contract import wire
 from hub.container import assemble
 from hub.settings import load_settings
 from tests.e2e.test_reliability import stats_count

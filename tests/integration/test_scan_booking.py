@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import delete
 from sqlalchemy.exc import DataError
 
-from edge import wire
-from edge.wire import Scan, ScanMode, scan_topic
+from contract import wire
+from contract.wire import Scan, ScanMode, scan_topic
 from inventory import services
 from inventory.scan_booking import ScanBooker
 from inventory.scan_orm import ScanRecord

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from edge import wire
+from contract import wire
 
 
 def telemetry(

@@ -16,8 +16,8 @@ from alerts.model import AlarmKey, Event, Phase
 from alerts.notifier import NotificationWorker, Outgoing, SendFailed, SendResult
 from alerts.rules import AlarmRules
 from alerts.stock_rules import ItemStock, LotStock
-from edge import wire
-from edge.retry import Backoff
+from contract import wire
+from contract.retry import Backoff
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 25)

@@ -20,7 +20,7 @@ from alerts.rules import (
     parse_rules,
 )
 from alerts.url_secrets import UnknownMaskedUrl, mask_url, restore_urls
-from edge.errors import ConfigError
+from contract.errors import ConfigError
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "alarms.yaml"
 

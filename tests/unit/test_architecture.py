@@ -18,9 +18,10 @@ ROOT = Path(__file__).resolve().parents[2]
 # Package name -> folder (firmware-sim/ is the package firmware_sim).
 PACKAGES = {
     "hub": "hub", "kernel": "kernel", "ingest": "ingest", "inventory": "inventory",
-    "alerts": "alerts", "edge": "edge", "firmware_sim": "firmware-sim",
+    "alerts": "alerts", "edge": "edge", "firmware_sim": "firmware-sim", "contract": "contract",
 }
-PARTS = ("kernel", "ingest", "inventory", "alerts", "edge", "firmware_sim")
+PARTS = ("kernel", "ingest", "inventory", "alerts", "edge", "firmware_sim", "contract")
+HUB_PARTS = ("hub", "kernel", "ingest", "inventory", "alerts")
 FRAMEWORKS = ("fastapi", "sqlalchemy", "starlette", "paho", "pymodbus", "serial")
 HUB_ONLY = ("fastapi", "sqlalchemy", "alembic", "influxdb_client", "uvicorn")
 
@@ -65,9 +66,12 @@ class Rule:
     name: str
     modules: tuple[str, ...]  # folders ("ingest/") or files ("ingest/rollup.py")
     forbidden: tuple[str, ...]  # top-level package names
+    exempt: tuple[str, ...] = ()  # folders or files inside `modules` the rule leaves out
 
     def covers(self, relative: str) -> bool:
-        return any(relative == m or relative.startswith(m) for m in self.modules)
+        def within(places: tuple[str, ...]) -> bool:
+            return any(relative == m or relative.startswith(m) for m in places)
+        return within(self.modules) and not within(self.exempt)
 
 
 def _folder(package: str) -> str:
@@ -89,6 +93,16 @@ RULES = (
     Rule("the edge and the simulator import nothing of the hub's packages or extras",
          (_folder("edge"), _folder("firmware_sim")),
          ("hub", "ingest", "inventory", "alerts", "kernel", *HUB_ONLY)),
+    Rule("the contract (what gateways and hub share) imports neither the hub's parts nor the "
+         "gateway agent, nor the hub's or the edge's extras",
+         (_folder("contract"),),
+         ("hub", "ingest", "inventory", "alerts", "kernel", "edge", "firmware_sim", *HUB_ONLY,
+          "pymodbus", "serial")),
+    # The one CLI also starts a gateway agent and the simulator (`stockwarden edge`,
+    # `stockwarden demo`): those commands import them lazily, as programs to run.
+    Rule("no hub part imports the gateway agent (shared code is in contract/)",
+         tuple(_folder(p) for p in HUB_PARTS), ("edge", "firmware_sim"),
+         exempt=("hub/cli.py", "hub/cli/", "hub/demo.py")),
 )
 
 
@@ -167,6 +181,10 @@ def test_every_pure_module_listed_exists_or_is_still_to_come() -> None:
     ("alerts/rules.py", "import paho.mqtt.client\n", "pure domain modules import no framework"),
     ("edge/bad.py", "from kernel.errors import Invalid\n", "the edge and the simulator"),
     ("firmware-sim/bad.py", "import fastapi\n", "the edge and the simulator"),
+    ("contract/bad.py", "from edge import config\n", "the contract"),
+    ("contract/bad.py", "import sqlalchemy\n", "the contract"),
+    ("ingest/bad.py", "from edge.outbox import Outbox\n", "no hub part imports the gateway agent"),
+    ("hub/bad.py", "import edge.config\n", "no hub part imports the gateway agent"),
     ("kernel/sub/__init__.py", "from ... import hub\n", "the kernel imports no part"),
 ])
 def test_a_broken_rule_is_named_with_file_and_import(
@@ -186,6 +204,7 @@ def test_a_broken_rule_is_named_with_file_and_import(
 def test_allowed_imports_pass(tmp_path: Path) -> None:
     for folder in PACKAGES.values():
         (tmp_path / folder).mkdir()
-    (tmp_path / "ingest/ok.py").write_text("from kernel.orm import Zone\nfrom edge import wire\n")
+    (tmp_path / "ingest/ok.py").write_text(
+        "from kernel.orm import Zone\nfrom contract import wire\n")
     (tmp_path / "inventory/ok.py").write_text("from . import domain\nfrom kernel import uow\n")
     assert violations(tmp_path) == []

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from edge.errors import ConfigError
+from contract.errors import ConfigError
 from hub.broker_acl import (
     load_accounts,
     mosquitto_hash,

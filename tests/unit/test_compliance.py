@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from edge.wire import Reading
+from contract.wire import Reading
 from ingest.compliance import (
     ExcursionPeriod,
     ExcursionRecord,

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from contract.errors import ConfigError
 from edge.config import load_config
-from edge.errors import ConfigError
 
 GOOD = {
     "gateway": "gw-1",

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from edge import wire
+from contract import wire
 from ingest.fastwire import LeanTelemetry, decode_telemetry
 from ingest.lineproto import LineBuilder, reading_line
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry
 
-from edge import wire
+from contract import wire
 from ingest.hooks import CommittedBatch, HookDispatcher
 from ingest.store import Accepted, StatusUpdate
 

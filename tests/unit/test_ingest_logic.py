@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from edge.wire import Quality, Reading, Telemetry, TopicParts
+from contract.wire import Quality, Reading, Telemetry, TopicParts
 from ingest.checks import telemetry_problem
 from ingest.lineproto import escape_tag, reading_line
 from ingest.rollup import Rollup, hour_of

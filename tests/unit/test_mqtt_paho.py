@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from edge.mqtt_paho import READ_SIZE, BufferedSocket
+from contract.mqtt_paho import READ_SIZE, BufferedSocket
 
 
 @pytest.fixture

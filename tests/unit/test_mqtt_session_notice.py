@@ -9,7 +9,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.reasoncodes import ReasonCode
 
-from edge.mqtt_client import MqttSubscriber, SessionNotice
+from contract.mqtt_client import MqttSubscriber, SessionNotice
 
 
 def subscriber() -> tuple[MqttSubscriber, list[SessionNotice]]:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from contract.wire import Quality, utc_now
 from edge.config import SensorConfig
 from edge.modbus import ReadFailure
 from edge.poller import BusPoller, SensorTask, backoff_delay, read_sensor
 from edge.profiles import SHIPPED_DIR, load_profile
-from edge.wire import Quality, utc_now
 
 XY = load_profile(SHIPPED_DIR / "xy-md02.yaml")
 

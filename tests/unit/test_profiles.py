@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.errors import ConfigError
+from contract.errors import ConfigError
 from edge.profiles import SHIPPED_DIR, compile_profile, load_profile, load_profiles, profile_files
 
 

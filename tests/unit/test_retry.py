@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from edge.retry import Backoff, Stopped, first_line, retry
+from contract.retry import Backoff, Stopped, first_line, retry
 
 
 def test_backoff_doubles_up_to_the_maximum_and_resets() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry
 from sqlalchemy.orm import sessionmaker
 
-from edge.mqtt_client import Delivery
+from contract.mqtt_client import Delivery
 from inventory.scan_consumer import ScanConsumer
 from inventory.scan_settings import ScanConsumerSettings
 

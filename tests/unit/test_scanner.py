@@ -7,12 +7,8 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from edge.config import ScannerConfig, parse_config
-from edge.errors import ConfigError
-from edge.scan_results import ResultHandler, result_environment, run_command
-from edge.scanframe import Frame, Framer, Rejected
-from edge.scanner import ScannerState, label_body
-from edge.wire import (
+from contract.errors import ConfigError
+from contract.wire import (
     MAX_SCAN_RAW,
     Scan,
     ScanLine,
@@ -26,6 +22,10 @@ from edge.wire import (
     scan_result_topic,
     utc_now,
 )
+from edge.config import ScannerConfig, parse_config
+from edge.scan_results import ResultHandler, result_environment, run_command
+from edge.scanframe import Frame, Framer, Rejected
+from edge.scanner import ScannerState, label_body
 
 GS1 = "]d2010950110153000317271231\x1d10LOT1\x1d21S1"
 

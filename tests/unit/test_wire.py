@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from edge import wire
+from contract import wire
 
 
 def reading(**overrides: object) -> dict[str, object]:

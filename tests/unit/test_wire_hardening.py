@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from edge import wire
+from contract import wire
+from contract.errors import ConfigError
+from contract.mqtt_client import BrokerAddress, TlsFiles, build_client
 from edge.config import parse_config
-from edge.errors import ConfigError
-from edge.mqtt_client import BrokerAddress, TlsFiles, build_client
 
 NUL = "\u0000"
 TS = "2026-03-01T10:00:00Z"

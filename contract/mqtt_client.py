@@ -25,7 +25,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from edge.mqtt_paho import PahoClient
+from contract.mqtt_paho import PahoClient
 
 Protocol = Literal["5", "3.1.1"]
 
