@@ -30,9 +30,8 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts import store
-from alerts.evaluator import Evaluator, Outcome
-from alerts.findings import BROKER_SESSION, STOCK_KINDS, SYSTEM_KINDS, FindingAlarms
-from alerts.messenger import Messenger
+from alerts.engine.evaluator import Evaluator, Outcome
+from alerts.engine.findings import BROKER_SESSION, STOCK_KINDS, SYSTEM_KINDS, FindingAlarms
 from alerts.metrics import AlarmMetrics
 from alerts.model import (
     Acknowledge,
@@ -46,14 +45,15 @@ from alerts.model import (
     Tick,
 )
 from alerts.model import Unshelve as UnshelveObs
-from alerts.notifier import Sender
-from alerts.notify_plan import OpenAlarm, PlanState, plan, resume
+from alerts.notifications.dispatch import Dispatcher
+from alerts.notifications.plan import OpenAlarm, PlanState, plan, resume
+from alerts.notifications.senders import Sender
 from alerts.publisher import AlarmPublisher
-from alerts.rulebook import RuleBook
-from alerts.rules import AlarmRules, check_references, load_rules, parse_rules
+from alerts.rules.book import RuleBook
+from alerts.rules.document import AlarmRules, check_references, load_rules, parse_rules
+from alerts.rules.url_secrets import UnknownMaskedUrl, mask_recipients, restore_urls
 from alerts.settings import AlarmSettings
 from alerts.sources import AlarmSources, World
-from alerts.url_secrets import UnknownMaskedUrl, mask_recipients, restore_urls
 from contract.errors import ConfigError
 from kernel.clock import utcnow
 from kernel.errors import Busy, Conflict, Invalid
@@ -80,8 +80,7 @@ class AlarmService:
         self.metrics = metrics
         self.publisher = publisher
         self.clock = clock
-        self.messenger = Messenger(settings, sessions, sender, metrics, clock, self._bump)
-        self.notifier = self.messenger.worker
+        self.dispatcher = Dispatcher(settings, sessions, sender, metrics, clock, self._bump)
         self.rules = AlarmRules()
         self.declared_rules = AlarmRules()  # as written: without the settings' defaults
         self.rules_name = "rules"
@@ -175,7 +174,7 @@ class AlarmService:
         with self._lock:
             for client_id, problem in self._broker_sessions.items():
                 self._broker_session(client_id, problem, now)
-        self.notifier.start()
+        self.dispatcher.start()
         if self.publisher is not None:
             self.publisher.start()
         self.reconcile()
@@ -194,7 +193,7 @@ class AlarmService:
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
-        self.notifier.stop()
+        self.dispatcher.stop()
         if self.publisher is not None:
             self.publisher.stop()
 
@@ -298,7 +297,7 @@ class AlarmService:
             out = self.evaluator.feed(Tick(now))
             self.metrics.evaluated(0, time.thread_time() - started)
             self._apply(out, now)
-            self.messenger.digest(self.rules, self.findings.current, now)
+            self.dispatcher.digest(self.rules, self.findings.current, now)
 
     def reconcile(self, *, readings: bool = True) -> None:
         """From SQL: the world (new zones, sensors), the readings and statuses newer
@@ -331,7 +330,7 @@ class AlarmService:
         now = now or self.clock()
         with self._lock:
             self._plan, messages = plan(self.rules, self._plan, [], now)
-            self.messenger.send(self.rules, messages, self._ids.get)
+            self.dispatcher.send(self.rules, messages, self._ids.get)
 
     def _run(self) -> None:
         settings = self.settings
@@ -436,7 +435,7 @@ class AlarmService:
         ids = {r.alarm.key: r.alarm.id for r in done.value or []}
         transitions = [t for t in out.transitions if t.kind not in STOCK_KINDS]
         self._plan, messages = plan(self.rules, self._plan, transitions, now)
-        self.messenger.send(self.rules, messages, lambda key: ids.get(key) or self._ids.get(key))
+        self.dispatcher.send(self.rules, messages, lambda key: ids.get(key) or self._ids.get(key))
         return done
 
     def _hold(self, hold: Any) -> None:

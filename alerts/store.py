@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerts.excursions import ExcursionEvent, HoldDecision
-from alerts.lifecycle import AlarmState
+from alerts.engine.excursions import ExcursionEvent, HoldDecision
+from alerts.engine.lifecycle import AlarmState
 from alerts.model import AlarmKey, AlarmKind, Event, Phase, Severity, Transition
 from alerts.orm import OPEN_STATES, Alarm, AlarmEvent, AlarmSetting, Excursion, Notification
 from kernel.errors import Conflict

@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts import queries as alarm_queries
+from alerts.engine.stock_findings import ItemStock, LotStock
 from alerts.model import GatewayStatus, Reading, SensorRef, StorageClassLimits, ZoneRef
 from alerts.settings import AlarmSettings
 from alerts.sources import AlarmSources, StockPicture, World
-from alerts.stock_rules import ItemStock, LotStock
 from contract.wire import Quality
 from hub.settings import HubSettings
 from ingest import gateways as ingest_gateways

@@ -19,7 +19,7 @@ from inventory.hooks import stock_hooks
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from alerts.notifier import Sender
+    from alerts.notifications.senders import Sender
     from alerts.service import AlarmService
     from ingest.compliance import ExcursionSource
     from ingest.service import IngestService
@@ -123,7 +123,7 @@ def build_alarms(hub: Hub, *, sender: Sender | None = None,
                  clock: Callable[[], datetime] | None = None) -> AlarmService:
     """The alarm service with its rules loaded (a bad rule file raises ConfigError)."""
     from alerts.metrics import AlarmMetrics
-    from alerts.notifier import AppriseSender
+    from alerts.notifications.senders import AppriseSender
     from alerts.publisher import AlarmPublisher, PublisherSettings
     from alerts.service import AlarmService
     from hub.alarm_wiring import alarm_settings, alarm_sources

@@ -18,7 +18,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from alerts import queries, rule_edits, store
+from alerts import queries, store
+from alerts.rules import edits as rule_edits
 from alerts.service import RULES_KEY, AlarmService
 from alerts.store import AlarmView, Recorded
 from hub.auth import Admin, CurrentUser, Supervisor, reauthenticated, require_role

@@ -121,7 +121,7 @@ def test_rules_over_the_api_and_the_alarm_operations(
     assert [e["by"] for e in detail["events"]][1:] == [
         "supervisor-api", "supervisor-api", "operator-api"]
     assert client.get("/api/v1/alarms/999", headers=operator).status_code == 404
-    wait_until(lambda: hub.alarms is not None and hub.alarms.notifier.idle(), what="idle")
+    wait_until(lambda: hub.alarms is not None and hub.alarms.dispatcher.idle(), what="idle")
 
 
 def test_rules_from_a_file_are_read_only_over_the_api(tmp_path: Path) -> None:
