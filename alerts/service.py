@@ -52,6 +52,7 @@ from alerts.publisher import AlarmPublisher
 from alerts.rules.book import RuleBook
 from alerts.rules.document import AlarmRules, check_references, load_rules, parse_rules
 from alerts.rules.url_secrets import UnknownMaskedUrl, mask_recipients, restore_urls
+from alerts.schemas import AlarmPublic
 from alerts.settings import AlarmSettings
 from alerts.sources import AlarmSources, World
 from contract.errors import ConfigError
@@ -357,7 +358,7 @@ class AlarmService:
 
     # --- the operator ---------------------------------------------------------------------
 
-    def _open(self, alarm_id: int) -> store.AlarmView:
+    def _open(self, alarm_id: int) -> AlarmPublic:
         from alerts import queries
 
         with self.sessions() as session:
