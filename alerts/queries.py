@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from alerts.orm import OPEN_STATES, Alarm, AlarmEvent, Excursion, Notification
@@ -92,3 +92,11 @@ def notifications(session: Session, *, status: str | None = None,
         id=r.id, route=r.route, group=r.group, target=r.target, title=r.title,
         alarm_ids=list(r.alarm_ids or []), status=r.status,
         attempts=r.attempts, error=r.error, at=r.at) for r in rows]
+
+
+def open_alarm_counts(session: Session) -> dict[tuple[str, str], int]:
+    """(state, severity) -> how many open alarms, for /metrics at scrape time."""
+    rows = session.execute(select(Alarm.state, Alarm.severity, func.count())
+                           .where(Alarm.state.in_(OPEN_STATES))
+                           .group_by(Alarm.state, Alarm.severity)).all()
+    return {(state, severity): n for state, severity, n in rows}

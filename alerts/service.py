@@ -29,7 +29,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerts import store
+from alerts import repository
 from alerts.engine.evaluator import Evaluator, Outcome
 from alerts.engine.findings import BROKER_SESSION, STOCK_KINDS, SYSTEM_KINDS, FindingAlarms
 from alerts.metrics import AlarmMetrics
@@ -119,7 +119,7 @@ class AlarmService:
             self.rules_name = self.settings.rules_file.name
         else:
             with self.sessions() as session:
-                document = store.get_setting(session, RULES_KEY)
+                document = repository.get_setting(session, RULES_KEY)
             rules = parse_rules(document or {}, "rules", known_schemes=schemes)
         self.declared_rules = rules
         self.rules = self._with_settings(rules)
@@ -155,7 +155,7 @@ class AlarmService:
         except ConfigError as exc:
             raise Invalid(str(exc), code="invalid_rules") from None
         with self.sessions() as session:
-            done = store.put_setting(session, RULES_KEY, document, self.clock(), by, idem,
+            done = repository.put_setting(session, RULES_KEY, document, self.clock(), by, idem,
                                      answer=mask_recipients(document))
         with self._lock:
             self.declared_rules = rules
@@ -163,6 +163,16 @@ class AlarmService:
             self._world = None  # rebuild the rule book at once
             self.reconcile(readings=False)
         return done
+
+    def edit_rules(self, edit: Callable[[dict[str, Any]], dict[str, Any]], by: str,
+                   idem: Idempotency | None = None) -> Done[dict[str, Any]]:
+        """One edit (add or remove a rule) of the document kept in SQL."""
+        if self.rules_from_file:
+            raise Conflict(f"the rules come from {self.rules_name}: edit the file and restart",
+                           code="rules_from_file")
+        with self.sessions() as session:
+            document = repository.get_setting(session, RULES_KEY) or {}
+        return self.replace_rules(edit(document), by, idem)
 
     # --- start and stop ----------------------------------------------------------------
 
@@ -218,10 +228,10 @@ class AlarmService:
     def _restore(self, now: datetime) -> None:
         assert self.evaluator is not None
         with self.sessions() as session:
-            alarms = store.open_alarms(session)
+            alarms = repository.open_alarms(session)
         planned = []
         for alarm in alarms:
-            state, kind = store.alarm_state(alarm), store.alarm_kind(alarm)
+            state, kind = repository.alarm_state(alarm), repository.alarm_kind(alarm)
             self._ids[alarm.key] = alarm.id
             if kind in STOCK_KINDS:
                 self.findings.restore(alarm.key, kind, state, alarm.zone)
@@ -369,14 +379,14 @@ class AlarmService:
 
     def operate(self, alarm_id: int, action: str, *, by: str, comment: str = "",
                 until: datetime | None = None, idem: Idempotency | None = None
-                ) -> Done[list[store.Recorded]]:
+                ) -> Done[list[repository.Recorded]]:
         """acknowledge, shelve or unshelve one alarm, as `by`."""
         if self.evaluator is None:
             raise Busy("the alarm engine is not running", code="alarms_not_running")
         alarm = self._open(alarm_id)
         now = self.clock()
         with self._lock:
-            kind = store.alarm_kind(alarm)
+            kind = repository.alarm_kind(alarm)
             if kind in STOCK_KINDS or kind in SYSTEM_KINDS:
                 findings = self.findings if kind in STOCK_KINDS else self.system
                 found = findings.operate(alarm.key, action, by=by, now=now,
@@ -408,13 +418,13 @@ class AlarmService:
     def _apply(self, out: Outcome, now: datetime | None = None, *,
                idem: Idempotency | None = None, require: bool = False,
                shelved_until: dict[AlarmKey, datetime] | None = None
-               ) -> Done[list[store.Recorded]]:
+               ) -> Done[list[repository.Recorded]]:
         now = now or self.clock()
         with self.sessions() as session:
-            done = store.record(session, out.transitions, idem=idem, require=require,
+            done = repository.record(session, out.transitions, idem=idem, require=require,
                                 shelved_until=shelved_until)
             if out.excursions and self.evaluator is not None:
-                store.record_excursions(session, out.excursions, {
+                repository.record_excursions(session, out.excursions, {
                     e.excursion.zone: self.evaluator.book.tolerance(e.excursion.zone)
                     for e in out.excursions})
         for hold in out.holds:
@@ -447,7 +457,7 @@ class AlarmService:
                                                                   "error": str(exc)})
             lots = []
         with self.sessions() as session:
-            excursion = store.link_hold(session, hold, lots)
+            excursion = repository.link_hold(session, hold, lots)
         log.warning("lots on hold after a critical excursion", extra={
             "zone": hold.zone, "lots": list(lots), "excursion": excursion})
 

@@ -22,7 +22,7 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerts import store
+from alerts import repository
 from alerts.engine.stock_findings import Finding
 from alerts.metrics import AlarmMetrics
 from alerts.model import AlarmKey
@@ -199,7 +199,7 @@ class Dispatcher:
     def _sent(self, result: SendResult) -> None:
         self.metrics.notified(result.route, result.ok)
         with self.sessions() as session:
-            store.record_notification(
+            repository.record_notification(
                 session, route=result.route, group=result.group, target=result.target,
                 title=result.title, alarm_ids=result.alarm_ids, ok=result.ok,
                 attempts=result.attempts, error=result.error, at=self.clock())
@@ -209,12 +209,12 @@ class Dispatcher:
         """The day's digest of expiry and stock findings, when due (remembered in SQL)."""
         if not self._digest_loaded:
             with self.sessions() as session:
-                last = (store.get_setting(session, DIGEST_KEY) or {}).get("day")
+                last = (repository.get_setting(session, DIGEST_KEY) or {}).get("day")
             self._digest_day = date.fromisoformat(last) if last else None
             self._digest_loaded = True
         if not digest_due(rules, now, self._digest_day):
             return
         self._digest_day = now.astimezone(rules.tz).date()
         with self.sessions() as session:
-            store.put_setting(session, DIGEST_KEY, {"day": self._digest_day.isoformat()}, now)
+            repository.put_setting(session, DIGEST_KEY, {"day": self._digest_day.isoformat()}, now)
         self.send(rules, plan_digest(rules, findings, now), lambda _key: None)

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 
-from alerts import queries, store
+from alerts import queries
+from alerts.repository import Recorded
 from alerts.rules import edits as rule_edits
 from alerts.schemas import (
     Acknowledge,
@@ -32,14 +34,14 @@ from alerts.schemas import (
     UnshelveBody,
 )
 from alerts.schemas import SeverityName as Severity
-from alerts.service import RULES_KEY, AlarmService
-from alerts.store import Recorded
+from alerts.service import AlarmService
 from hub.auth import Admin, CurrentUser, Supervisor, reauthenticated, require_role
 from hub.deps import HubDep, SessionDep
 from hub.routes.common import OptionalIdempotencyDep, recorded, reply
 from kernel.actors import Role
-from kernel.errors import Busy, Conflict
+from kernel.errors import Busy
 from kernel.fields import IsoDateTime
+from kernel.uow import Idempotency
 
 router = APIRouter(tags=["alarms"])
 
@@ -163,29 +165,25 @@ def put_rules(service: ServiceDep, user: Admin, idem: OptionalIdempotencyDep,
     return get_rules(service)
 
 
-def _edit(service: AlarmService, session: Any, edit: Any, user: Any, idem: Any) -> RulesPublic:
-    if service.rules_from_file:
-        raise Conflict(f"the rules come from {service.rules_name}: edit the file and restart",
-                       code="rules_from_file")
-    document = store.get_setting(session, RULES_KEY) or {}
-    service.replace_rules(edit(document), user.username, idem)
+def _edit(service: AlarmService, edit: Callable[[dict[str, Any]], dict[str, Any]],
+          user: Admin, idem: Idempotency | None) -> RulesPublic:
+    service.edit_rules(edit, user.username, idem)
     return get_rules(service)
 
 
 @router.post("/alarms/rules/{section}", response_model=RulesPublic, responses=PROBLEMS)
-def add_rule(section: Literal["thresholds", "offline"], service: ServiceDep, session: SessionDep,
-             user: Admin, idem: OptionalIdempotencyDep,
+def add_rule(section: Literal["thresholds", "offline"], service: ServiceDep, user: Admin,
+             idem: OptionalIdempotencyDep,
              rule: Annotated[dict[str, Any], Body()]) -> RulesPublic:
     """Add one threshold or offline rule (admin; no rules file), keys as in the file."""
-    return _edit(service, session, lambda doc: rule_edits.add_rule(doc, section, rule), user,
-                 idem)
+    return _edit(service, lambda doc: rule_edits.add_rule(doc, section, rule), user, idem)
 
 
 @router.delete("/alarms/rules/{rule_id}", response_model=RulesPublic, responses=PROBLEMS)
 def delete_rule(rule_id: Annotated[str, Path(max_length=200)], service: ServiceDep,
-                session: SessionDep, user: Admin, idem: OptionalIdempotencyDep) -> RulesPublic:
+                user: Admin, idem: OptionalIdempotencyDep) -> RulesPublic:
     """Remove a threshold or offline rule by its id, e.g. `zone:COLD-1:temperature_c`."""
-    return _edit(service, session, lambda doc: rule_edits.remove_rule(doc, rule_id), user, idem)
+    return _edit(service, lambda doc: rule_edits.remove_rule(doc, rule_id), user, idem)
 
 
 @router.get("/alarms/{alarm_id}", response_model=AlarmDetailPublic, responses=PROBLEMS)

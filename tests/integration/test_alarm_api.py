@@ -170,11 +170,11 @@ WITH_RECIPIENTS = {
 
 
 def _stored_urls(hub: Hub) -> dict[str, list[str]]:
-    from alerts import store
+    from alerts import repository
     from alerts.service import RULES_KEY
 
     with hub.sessions() as session:
-        document = store.get_setting(session, RULES_KEY) or {}
+        document = repository.get_setting(session, RULES_KEY) or {}
     return {name: group["urls"] for name, group in document.get("recipients", {}).items()}
 
 

@@ -1,6 +1,8 @@
-"""The alarm lifecycle in SQL: each transition updates its alarm row and appends
-its audit row in one transaction (kernel.uow.run_write), excursions become
-compliance records, notifications are recorded sent or failed.
+"""The alarm engine's use-case reads and writes in SQL (read models for the API,
+pages and reports: alerts/queries.py): each transition updates its alarm row and
+appends its audit row in one transaction (kernel.uow.run_write), excursions become
+compliance records, notifications are recorded sent or failed, the rules and the
+digest's day are kept as settings.
 
 Pending conditions are not stored: they are inside the delay, nothing is raised
 yet, and a restarted hub finds them again from the next readings.
