@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from prometheus_client import CollectorRegistry, Counter
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerts.orm import OPEN_STATES, Alarm
+from alerts import queries
+from alerts.orm import OPEN_STATES
 
 
 class _OpenAlarms(Collector):
@@ -22,10 +22,7 @@ class _OpenAlarms(Collector):
         family = GaugeMetricFamily("stockwarden_alarms", "open alarms by state and severity",
                                    labels=["state", "severity"])
         with self.sessions() as session:
-            rows = session.execute(select(Alarm.state, Alarm.severity, func.count())
-                                   .where(Alarm.state.in_(OPEN_STATES))
-                                   .group_by(Alarm.state, Alarm.severity)).all()
-        counts = {(state, severity): n for state, severity, n in rows}
+            counts = queries.open_alarm_counts(session)
         for state in OPEN_STATES:
             for severity in ("info", "warning", "critical"):
                 family.add_metric([state, severity], counts.get((state, severity), 0))

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from typing import Literal
 
-from alerts.store import AlarmView
+from alerts.schemas import AlarmPublic
 from contract.mqtt_client import build_client
 from contract.wire import AlarmEvent, alarm_topic, encode
 
@@ -26,7 +26,7 @@ class PublisherSettings:
     protocol: Literal["5", "3.1.1"] = "5"
 
 
-def wire_event(alarm: AlarmView, event: str) -> AlarmEvent:
+def wire_event(alarm: AlarmPublic, event: str) -> AlarmEvent:
     return AlarmEvent(
         id=alarm.id, rule=alarm.rule, subject=alarm.subject, state=alarm.state,  # type: ignore[arg-type]
         severity=alarm.severity, ts=alarm.updated_at, message=alarm.message,  # type: ignore[arg-type]
@@ -55,7 +55,7 @@ class AlarmPublisher:
             self._client.loop_stop()
             self._started = False
 
-    def publish(self, alarm: AlarmView, event: str) -> None:
+    def publish(self, alarm: AlarmPublic, event: str) -> None:
         topic = alarm_topic(self.settings.site, alarm.id)
         payload = encode(wire_event(alarm, event))
         if alarm.state == "closed":

@@ -1,49 +1,29 @@
-"""Read use cases of the alarm engine, for the API and the alarms page."""
+"""Read use cases of the alarm engine, for the API, the alarms page and the compliance
+reports: they answer the API's models (alerts/schemas.py) as they are."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from alerts.orm import OPEN_STATES, Alarm, AlarmEvent, Excursion, Notification
-from alerts.store import AlarmView, view
+from alerts.schemas import (
+    AlarmDetailPublic,
+    AlarmEventPublic,
+    AlarmPublic,
+    ExcursionPublic,
+    NotificationPublic,
+)
 from kernel.errors import Invalid, NotFound
 
 MAX_ROWS = 1000
 
 
-@dataclass(frozen=True, slots=True)
-class EventView:
-    id: int
-    alarm_id: int
-    event: str
-    from_state: str
-    to_state: str
-    severity: str
-    at: datetime
-    by: str | None
-    comment: str | None
-    value: float | None
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class AlarmDetail:
-    alarm: AlarmView
-    events: list[EventView]
-
-
-def _event(row: AlarmEvent) -> EventView:
-    return EventView(row.id, row.alarm_id, row.event, row.from_state, row.to_state,
-                     row.severity, row.at, row.by, row.comment, row.value, row.message)
-
-
 def list_alarms(session: Session, *, state: str | None = None, zone: str | None = None,
                 severity: str | None = None, kind: str | None = None,
-                limit: int = 200) -> list[AlarmView]:
+                limit: int = 200) -> list[AlarmPublic]:
     """Open alarms by default (`state=open`); `state=closed` or `all` for history."""
     query = select(Alarm)
     state = state or "open"
@@ -56,23 +36,25 @@ def list_alarms(session: Session, *, state: str | None = None, zone: str | None 
             query = query.where(column == value)
     rows = session.scalars(query.order_by(Alarm.updated_at.desc(), Alarm.id.desc())
                            .limit(min(limit, MAX_ROWS)))
-    return [view(r) for r in rows]
+    return [AlarmPublic.model_validate(r) for r in rows]
 
 
-def get_alarm(session: Session, alarm_id: int) -> AlarmDetail:
+def get_alarm(session: Session, alarm_id: int) -> AlarmDetailPublic:
     row = session.get(Alarm, alarm_id)
     if row is None:
         raise NotFound(f"no alarm {alarm_id}", code="alarm_not_found")
     events = session.scalars(select(AlarmEvent).where(AlarmEvent.alarm_id == alarm_id)
                              .order_by(AlarmEvent.id))
-    return AlarmDetail(view(row), [_event(e) for e in events])
+    return AlarmDetailPublic(alarm=AlarmPublic.model_validate(row),
+                             events=[AlarmEventPublic.model_validate(e) for e in events])
 
 
-def changes(session: Session, since: int, limit: int = 500) -> tuple[list[EventView], int]:
+def changes(session: Session, since: int, limit: int = 500
+            ) -> tuple[list[AlarmEventPublic], int]:
     """Audit rows after the cursor `since`, and the cursor to ask with next time."""
     rows = session.scalars(select(AlarmEvent).where(AlarmEvent.id > since)
                            .order_by(AlarmEvent.id).limit(min(limit, MAX_ROWS))).all()
-    events = [_event(r) for r in rows]
+    events = [AlarmEventPublic.model_validate(r) for r in rows]
     return events, (events[-1].id if events else since)
 
 
@@ -80,29 +62,8 @@ def latest_cursor(session: Session) -> int:
     return session.scalar(select(AlarmEvent.id).order_by(AlarmEvent.id.desc()).limit(1)) or 0
 
 
-@dataclass(frozen=True, slots=True)
-class ExcursionView:
-    id: int
-    sensor: str
-    quantity: str
-    zone: str | None
-    start: datetime
-    end: datetime | None
-    duration_s: float | None
-    peak: float
-    side: str
-    severity: str
-    above_s: float
-    below_s: float
-    critical_s: float
-    tolerance_passed: bool
-    held_at: datetime | None
-    held_lots: list[str]
-    hold_reason: str | None
-
-
 def excursions(session: Session, *, zone: str | None = None, start: datetime | None = None,
-               end: datetime | None = None, limit: int = 200) -> list[ExcursionView]:
+               end: datetime | None = None, limit: int = 200) -> list[ExcursionPublic]:
     if start is not None and end is not None and end <= start:
         raise Invalid("end must be after start", code="bad_period")
     query = select(Excursion)
@@ -113,32 +74,29 @@ def excursions(session: Session, *, zone: str | None = None, start: datetime | N
     if end is not None:
         query = query.where(Excursion.start < end)
     rows = session.scalars(query.order_by(Excursion.start.desc()).limit(min(limit, MAX_ROWS)))
-    return [ExcursionView(
-        r.id, r.sensor, r.quantity, r.zone, r.start, r.end,
-        (r.end - r.start).total_seconds() if r.end else None, r.peak, r.side, r.severity,
-        r.above_s, r.below_s, r.critical_s, r.tolerance_passed, r.held_at,
-        list(r.held_lots or []), r.hold_reason) for r in rows]
-
-
-@dataclass(frozen=True, slots=True)
-class NotificationView:
-    id: int
-    route: str
-    group: str
-    target: str
-    title: str
-    alarm_ids: list[int]
-    status: str
-    attempts: int
-    error: str | None
-    at: datetime
+    return [ExcursionPublic(
+        id=r.id, sensor=r.sensor, quantity=r.quantity, zone=r.zone, start=r.start, end=r.end,
+        duration_s=(r.end - r.start).total_seconds() if r.end else None, peak=r.peak,
+        side=r.side, severity=r.severity, above_s=r.above_s, below_s=r.below_s,
+        critical_s=r.critical_s, tolerance_passed=r.tolerance_passed, held_at=r.held_at,
+        held_lots=list(r.held_lots or []), hold_reason=r.hold_reason) for r in rows]
 
 
 def notifications(session: Session, *, status: str | None = None,
-                  limit: int = 100) -> list[NotificationView]:
+                  limit: int = 100) -> list[NotificationPublic]:
     query = select(Notification)
     if status is not None:
         query = query.where(Notification.status == status)
     rows = session.scalars(query.order_by(Notification.id.desc()).limit(min(limit, MAX_ROWS)))
-    return [NotificationView(r.id, r.route, r.group, r.target, r.title, list(r.alarm_ids or []),
-                             r.status, r.attempts, r.error, r.at) for r in rows]
+    return [NotificationPublic(
+        id=r.id, route=r.route, group=r.group, target=r.target, title=r.title,
+        alarm_ids=list(r.alarm_ids or []), status=r.status,
+        attempts=r.attempts, error=r.error, at=r.at) for r in rows]
+
+
+def open_alarm_counts(session: Session) -> dict[tuple[str, str], int]:
+    """(state, severity) -> how many open alarms, for /metrics at scrape time."""
+    rows = session.execute(select(Alarm.state, Alarm.severity, func.count())
+                           .where(Alarm.state.in_(OPEN_STATES))
+                           .group_by(Alarm.state, Alarm.severity)).all()
+    return {(state, severity): n for state, severity, n in rows}

@@ -29,10 +29,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerts import store
-from alerts.evaluator import Evaluator, Outcome
-from alerts.findings import BROKER_SESSION, STOCK_KINDS, SYSTEM_KINDS, FindingAlarms
-from alerts.messenger import Messenger
+from alerts import repository
+from alerts.engine.evaluator import Evaluator, Outcome
+from alerts.engine.findings import BROKER_SESSION, STOCK_KINDS, SYSTEM_KINDS, FindingAlarms
 from alerts.metrics import AlarmMetrics
 from alerts.model import (
     Acknowledge,
@@ -46,14 +45,16 @@ from alerts.model import (
     Tick,
 )
 from alerts.model import Unshelve as UnshelveObs
-from alerts.notifier import Sender
-from alerts.notify_plan import OpenAlarm, PlanState, plan, resume
+from alerts.notifications.dispatch import Dispatcher
+from alerts.notifications.plan import OpenAlarm, PlanState, plan, resume
+from alerts.notifications.senders import Sender
 from alerts.publisher import AlarmPublisher
-from alerts.rulebook import RuleBook
-from alerts.rules import AlarmRules, check_references, load_rules, parse_rules
+from alerts.rules.book import RuleBook
+from alerts.rules.document import AlarmRules, check_references, load_rules, parse_rules
+from alerts.rules.url_secrets import UnknownMaskedUrl, mask_recipients, restore_urls
+from alerts.schemas import AlarmPublic
 from alerts.settings import AlarmSettings
 from alerts.sources import AlarmSources, World
-from alerts.url_secrets import UnknownMaskedUrl, mask_recipients, restore_urls
 from contract.errors import ConfigError
 from kernel.clock import utcnow
 from kernel.errors import Busy, Conflict, Invalid
@@ -80,8 +81,7 @@ class AlarmService:
         self.metrics = metrics
         self.publisher = publisher
         self.clock = clock
-        self.messenger = Messenger(settings, sessions, sender, metrics, clock, self._bump)
-        self.notifier = self.messenger.worker
+        self.dispatcher = Dispatcher(settings, sessions, sender, metrics, clock, self._bump)
         self.rules = AlarmRules()
         self.declared_rules = AlarmRules()  # as written: without the settings' defaults
         self.rules_name = "rules"
@@ -119,7 +119,7 @@ class AlarmService:
             self.rules_name = self.settings.rules_file.name
         else:
             with self.sessions() as session:
-                document = store.get_setting(session, RULES_KEY)
+                document = repository.get_setting(session, RULES_KEY)
             rules = parse_rules(document or {}, "rules", known_schemes=schemes)
         self.declared_rules = rules
         self.rules = self._with_settings(rules)
@@ -155,7 +155,7 @@ class AlarmService:
         except ConfigError as exc:
             raise Invalid(str(exc), code="invalid_rules") from None
         with self.sessions() as session:
-            done = store.put_setting(session, RULES_KEY, document, self.clock(), by, idem,
+            done = repository.put_setting(session, RULES_KEY, document, self.clock(), by, idem,
                                      answer=mask_recipients(document))
         with self._lock:
             self.declared_rules = rules
@@ -163,6 +163,16 @@ class AlarmService:
             self._world = None  # rebuild the rule book at once
             self.reconcile(readings=False)
         return done
+
+    def edit_rules(self, edit: Callable[[dict[str, Any]], dict[str, Any]], by: str,
+                   idem: Idempotency | None = None) -> Done[dict[str, Any]]:
+        """One edit (add or remove a rule) of the document kept in SQL."""
+        if self.rules_from_file:
+            raise Conflict(f"the rules come from {self.rules_name}: edit the file and restart",
+                           code="rules_from_file")
+        with self.sessions() as session:
+            document = repository.get_setting(session, RULES_KEY) or {}
+        return self.replace_rules(edit(document), by, idem)
 
     # --- start and stop ----------------------------------------------------------------
 
@@ -175,7 +185,7 @@ class AlarmService:
         with self._lock:
             for client_id, problem in self._broker_sessions.items():
                 self._broker_session(client_id, problem, now)
-        self.notifier.start()
+        self.dispatcher.start()
         if self.publisher is not None:
             self.publisher.start()
         self.reconcile()
@@ -194,7 +204,7 @@ class AlarmService:
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
-        self.notifier.stop()
+        self.dispatcher.stop()
         if self.publisher is not None:
             self.publisher.stop()
 
@@ -218,10 +228,10 @@ class AlarmService:
     def _restore(self, now: datetime) -> None:
         assert self.evaluator is not None
         with self.sessions() as session:
-            alarms = store.open_alarms(session)
+            alarms = repository.open_alarms(session)
         planned = []
         for alarm in alarms:
-            state, kind = store.alarm_state(alarm), store.alarm_kind(alarm)
+            state, kind = repository.alarm_state(alarm), repository.alarm_kind(alarm)
             self._ids[alarm.key] = alarm.id
             if kind in STOCK_KINDS:
                 self.findings.restore(alarm.key, kind, state, alarm.zone)
@@ -298,7 +308,7 @@ class AlarmService:
             out = self.evaluator.feed(Tick(now))
             self.metrics.evaluated(0, time.thread_time() - started)
             self._apply(out, now)
-            self.messenger.digest(self.rules, self.findings.current, now)
+            self.dispatcher.digest(self.rules, self.findings.current, now)
 
     def reconcile(self, *, readings: bool = True) -> None:
         """From SQL: the world (new zones, sensors), the readings and statuses newer
@@ -331,7 +341,7 @@ class AlarmService:
         now = now or self.clock()
         with self._lock:
             self._plan, messages = plan(self.rules, self._plan, [], now)
-            self.messenger.send(self.rules, messages, self._ids.get)
+            self.dispatcher.send(self.rules, messages, self._ids.get)
 
     def _run(self) -> None:
         settings = self.settings
@@ -358,7 +368,7 @@ class AlarmService:
 
     # --- the operator ---------------------------------------------------------------------
 
-    def _open(self, alarm_id: int) -> store.AlarmView:
+    def _open(self, alarm_id: int) -> AlarmPublic:
         from alerts import queries
 
         with self.sessions() as session:
@@ -369,14 +379,14 @@ class AlarmService:
 
     def operate(self, alarm_id: int, action: str, *, by: str, comment: str = "",
                 until: datetime | None = None, idem: Idempotency | None = None
-                ) -> Done[list[store.Recorded]]:
+                ) -> Done[list[repository.Recorded]]:
         """acknowledge, shelve or unshelve one alarm, as `by`."""
         if self.evaluator is None:
             raise Busy("the alarm engine is not running", code="alarms_not_running")
         alarm = self._open(alarm_id)
         now = self.clock()
         with self._lock:
-            kind = store.alarm_kind(alarm)
+            kind = repository.alarm_kind(alarm)
             if kind in STOCK_KINDS or kind in SYSTEM_KINDS:
                 findings = self.findings if kind in STOCK_KINDS else self.system
                 found = findings.operate(alarm.key, action, by=by, now=now,
@@ -408,13 +418,13 @@ class AlarmService:
     def _apply(self, out: Outcome, now: datetime | None = None, *,
                idem: Idempotency | None = None, require: bool = False,
                shelved_until: dict[AlarmKey, datetime] | None = None
-               ) -> Done[list[store.Recorded]]:
+               ) -> Done[list[repository.Recorded]]:
         now = now or self.clock()
         with self.sessions() as session:
-            done = store.record(session, out.transitions, idem=idem, require=require,
+            done = repository.record(session, out.transitions, idem=idem, require=require,
                                 shelved_until=shelved_until)
             if out.excursions and self.evaluator is not None:
-                store.record_excursions(session, out.excursions, {
+                repository.record_excursions(session, out.excursions, {
                     e.excursion.zone: self.evaluator.book.tolerance(e.excursion.zone)
                     for e in out.excursions})
         for hold in out.holds:
@@ -436,7 +446,7 @@ class AlarmService:
         ids = {r.alarm.key: r.alarm.id for r in done.value or []}
         transitions = [t for t in out.transitions if t.kind not in STOCK_KINDS]
         self._plan, messages = plan(self.rules, self._plan, transitions, now)
-        self.messenger.send(self.rules, messages, lambda key: ids.get(key) or self._ids.get(key))
+        self.dispatcher.send(self.rules, messages, lambda key: ids.get(key) or self._ids.get(key))
         return done
 
     def _hold(self, hold: Any) -> None:
@@ -447,7 +457,7 @@ class AlarmService:
                                                                   "error": str(exc)})
             lots = []
         with self.sessions() as session:
-            excursion = store.link_hold(session, hold, lots)
+            excursion = repository.link_hold(session, hold, lots)
         log.warning("lots on hold after a critical excursion", extra={
             "zone": hold.zone, "lots": list(lots), "excursion": excursion})
 

@@ -22,10 +22,10 @@ import gc
 import time
 from datetime import UTC, datetime, timedelta
 
-from alerts.evaluator import Evaluator
+from alerts.engine.evaluator import Evaluator
 from alerts.model import Reading, SensorRef, Tick, ZoneRef
-from alerts.rulebook import RuleBook
-from alerts.rules import parse_rules
+from alerts.rules.book import RuleBook
+from alerts.rules.document import parse_rules
 from contract import wire
 from ingest.lineproto import reading_line
 from ingest.rollup import Rollup

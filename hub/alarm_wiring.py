@@ -1,33 +1,31 @@
 """What the alarm service gets from ingest and the inventory, built here in the
-composition root: `alerts` imports neither (see alerts/sources.py)."""
+composition root: `alerts` imports neither (see alerts/sources.py). The picture
+of the world (zones, sensors, latest values, stock) comes from `ingest.queries`
+and `inventory.queries`; this file only translates their rows into the alarm
+domain's values and runs no SQL of its own (tests/unit/test_architecture.py)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, sessionmaker
-
 from alerts import queries as alarm_queries
+from alerts.engine.stock_findings import ItemStock, LotStock
 from alerts.model import GatewayStatus, Reading, SensorRef, StorageClassLimits, ZoneRef
 from alerts.settings import AlarmSettings
 from alerts.sources import AlarmSources, StockPicture, World
-from alerts.stock_rules import ItemStock, LotStock
 from contract.wire import Quality
+from hub.db import Session, Sessions
 from hub.settings import HubSettings
 from ingest import gateways as ingest_gateways
+from ingest import queries as ingest_queries
 from ingest.compliance import ExcursionRecord
 from ingest.fastwire import LeanTelemetry
 from ingest.hooks import CommittedBatch
-from ingest.orm import LatestReading, Sensor
 from ingest.store import StatusUpdate
+from inventory import queries as inventory_queries
 from inventory import services as inventory_services
-from inventory.orm import Balance, Item, Location, Lot
-from inventory.users import create_user
+from inventory.users import service_actor
 from kernel.actors import Actor, Role
-from kernel.orm import StorageClass, User, Zone
-from kernel.uow import run_write
 
 SYSTEM_USER = "system"
 
@@ -79,29 +77,17 @@ def _seconds(value: int | None) -> timedelta | None:
 def _world(session: Session) -> World:
     classes = [StorageClassLimits(c.code, c.temp_min_c, c.temp_max_c, c.humidity_min_pct,
                                   c.humidity_max_pct, _seconds(c.excursion_tolerance_s))
-               for c in session.scalars(select(StorageClass).order_by(StorageClass.code))]
-    zones = [ZoneRef(z.code, z.storage_class.code if z.storage_class else None, z.name,
-                     _seconds(z.excursion_tolerance_s))
-             for z in session.scalars(select(Zone).order_by(Zone.code))]
-    # Columns, not ORM entities: with 100,000 sensors the entities were the hub's peak
-    # memory, every reconcile.
-    sensors = [SensorRef(sensor, zone, None, gateway) for sensor, zone, gateway in session.execute(
-        select(Sensor.id, Zone.code, Sensor.gateway).outerjoin(Zone, Sensor.zone_id == Zone.id)
-        .order_by(Sensor.id))]
+               for c in inventory_queries.storage_class_limits(session)]
+    zones = [ZoneRef(z.code, z.storage_class, z.name, _seconds(z.excursion_tolerance_s))
+             for z in inventory_queries.zone_classes(session)]
+    sensors = [SensorRef(s.sensor, s.zone, None, s.gateway)
+               for s in ingest_queries.sensor_placements(session)]
     gateways = [g.id for g in ingest_gateways.list_gateways(session)]
     return World(tuple(zones), tuple(classes), tuple(sensors), tuple(gateways))
 
 
 def _latest(session: Session) -> list[Reading]:
-    grouped: dict[tuple[str, datetime], dict[str, float]] = defaultdict(dict)
-    for sensor, ts, quantity, value in session.execute(
-            select(LatestReading.sensor_id, LatestReading.ts, LatestReading.quantity,
-                   LatestReading.value)
-            .join(Sensor, Sensor.id == LatestReading.sensor_id)
-            .order_by(LatestReading.sensor_id, LatestReading.quantity)):
-        grouped[(sensor, ts)][quantity] = value
-    return [Reading(sensor, ts, quantities) for (sensor, ts), quantities in
-            sorted(grouped.items(), key=lambda item: item[0][1])]
+    return [Reading(v.sensor, v.ts, v.quantities) for v in ingest_queries.latest_values(session)]
 
 
 def _statuses(session: Session) -> list[GatewayStatus]:
@@ -111,40 +97,19 @@ def _statuses(session: Session) -> list[GatewayStatus]:
 
 
 def _stock(session: Session) -> StockPicture:
-    lot_rows = session.execute(
-        select(Lot.lot_number, Item.sku, Item.name, Lot.expiry, func.sum(Balance.quantity),
-               func.min(Zone.code))
-        .join(Item, Item.id == Lot.item_id)
-        .join(Balance, Balance.lot_id == Lot.id)
-        .join(Location, Location.id == Balance.location_id)
-        .join(Zone, Zone.id == Location.zone_id)
-        .where(Balance.quantity > 0, Lot.expiry.is_not(None))
-        .group_by(Lot.id, Lot.lot_number, Item.sku, Item.name, Lot.expiry))
-    lots = [LotStock(number, sku, expiry, float(on_hand), name, zone)
-            for number, sku, name, expiry, on_hand, zone in lot_rows]
-    on_hand = dict(session.execute(select(Balance.item_id, func.sum(Balance.quantity))
-                                   .group_by(Balance.item_id)).all())
-    items = [ItemStock(i.sku, float(on_hand.get(i.id) or 0), i.min_stock or None, i.max_stock,
-                       i.name)
-             for i in session.scalars(select(Item).where(
-                 (Item.min_stock > 0) | Item.max_stock.is_not(None)))]
+    lots = [LotStock(lot.lot_number, lot.sku, lot.expiry, lot.on_hand, lot.item_name, lot.zone)
+            for lot in inventory_queries.lots_on_hand_with_expiry(session)]
+    items = [ItemStock(i.sku, i.on_hand, i.min_stock or None, i.max_stock, i.name)
+             for i in inventory_queries.items_with_stock_limits(session)]
     return StockPicture(lots, items)
 
 
 def system_actor(session: Session) -> Actor:
-    """The `system` user the alarm engine acts as: a supervisor without a password,
-    so nobody can log in as it. Created on first use."""
-
-    def work() -> Actor:
-        user = session.scalar(select(User).where(User.username == SYSTEM_USER))
-        if user is None:
-            user = create_user(session, SYSTEM_USER, Role.SUPERVISOR)
-        return Actor(user.id, user.username, Role(user.role))
-
-    return run_write(session, work).get()
+    """The `system` user the alarm engine acts as: a supervisor without a password."""
+    return service_actor(session, SYSTEM_USER, Role.SUPERVISOR)
 
 
-def alarm_sources(sessions: sessionmaker[Session], writes: sessionmaker[Session]
+def alarm_sources(sessions: Sessions, writes: Sessions
                   ) -> AlarmSources:
     def read(function):  # type: ignore[no-untyped-def]
         def call():  # type: ignore[no-untyped-def]
@@ -167,7 +132,7 @@ class AlarmExcursions:
     """The alarm engine's excursion records, for the compliance reports: exact
     start, end and time out of range instead of the hourly estimate."""
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: Sessions) -> None:
         self.sessions = sessions
 
     def excursions(self, zone: str, start: datetime, end: datetime) -> list[ExcursionRecord]:

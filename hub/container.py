@@ -9,17 +9,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from prometheus_client import CollectorRegistry, Gauge
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
-from hub.db import make_engine, migrate, session_factory, write_session_factory
+from hub.db import Engine, Sessions, make_engine, migrate, session_factory, write_session_factory
 from hub.settings import HubSettings
 from inventory.hooks import stock_hooks
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from alerts.notifier import Sender
+    from alerts.notifications.senders import Sender
     from alerts.service import AlarmService
     from ingest.compliance import ExcursionSource
     from ingest.service import IngestService
@@ -40,7 +38,7 @@ class Part(Protocol):
 class Hub:
     settings: HubSettings
     engine: Engine
-    sessions: sessionmaker[Session]
+    sessions: Sessions
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     # The long-running parts, typed; None when this hub runs without them (tests,
     # `stockwarden api`-style use). Started in the order of `parts()`, stopped in reverse.
@@ -52,7 +50,7 @@ class Hub:
     # Books the scans gateways publish over MQTT (inventory.scan_consumer).
     scans: ScanConsumer | None = None
     # Sessions for read-modify-write use cases: serialised on SQLite.
-    writes: sessionmaker[Session] = field(init=False)
+    writes: Sessions = field(init=False)
 
     def __post_init__(self) -> None:
         self.writes = write_session_factory(self.engine)
@@ -123,7 +121,7 @@ def build_alarms(hub: Hub, *, sender: Sender | None = None,
                  clock: Callable[[], datetime] | None = None) -> AlarmService:
     """The alarm service with its rules loaded (a bad rule file raises ConfigError)."""
     from alerts.metrics import AlarmMetrics
-    from alerts.notifier import AppriseSender
+    from alerts.notifications.senders import AppriseSender
     from alerts.publisher import AlarmPublisher, PublisherSettings
     from alerts.service import AlarmService
     from hub.alarm_wiring import alarm_settings, alarm_sources

@@ -77,3 +77,11 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     from alembic import command
 
     command.upgrade(alembic_config(engine), revision)
+
+
+# The composition root's names for SQLAlchemy's types: hub/container.py and
+# hub/alarm_wiring.py hand sessions to the parts and import no SQLAlchemy themselves
+# (tests/unit/test_architecture.py); this file alone builds engines and sessions.
+Sessions = sessionmaker[Session]
+__all__ = ["Engine", "Session", "Sessions", "make_engine", "migrate", "session_factory",
+           "write_session_factory"]

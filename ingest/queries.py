@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -205,3 +207,39 @@ def gateway_devices(session: Session, gateways: list[str]) -> dict[str, dict[str
     return {g: dict(d or {}) for g, d in session.execute(
         select(GatewayStatus.gateway, GatewayStatus.devices)
         .where(GatewayStatus.gateway.in_(gateways)))}
+
+
+# --- the alarm engine's picture of the sensors (hub/alarm_wiring.py) ------------------
+
+
+class SensorPlacement(NamedTuple):
+    sensor: str
+    zone: str | None
+    gateway: str | None
+
+
+def sensor_placements(session: Session) -> list[SensorPlacement]:
+    """Every sensor with its zone's code and its gateway. Columns, not ORM entities:
+    with 100,000 sensors the entities were the hub's peak memory, every reconcile."""
+    return [SensorPlacement(sensor, zone, gateway) for sensor, zone, gateway in session.execute(
+        select(Sensor.id, Zone.code, Sensor.gateway).outerjoin(Zone, Sensor.zone_id == Zone.id)
+        .order_by(Sensor.id))]
+
+
+class LatestValues(NamedTuple):
+    sensor: str
+    ts: datetime
+    quantities: dict[str, float]
+
+
+def latest_values(session: Session) -> list[LatestValues]:
+    """Each registered sensor's latest values, one entry per (sensor, time), oldest first."""
+    grouped: dict[tuple[str, datetime], dict[str, float]] = defaultdict(dict)
+    for sensor, ts, quantity, value in session.execute(
+            select(LatestReading.sensor_id, LatestReading.ts, LatestReading.quantity,
+                   LatestReading.value)
+            .join(Sensor, Sensor.id == LatestReading.sensor_id)
+            .order_by(LatestReading.sensor_id, LatestReading.quantity)):
+        grouped[(sensor, ts)][quantity] = value
+    return [LatestValues(sensor, ts, quantities) for (sensor, ts), quantities in
+            sorted(grouped.items(), key=lambda item: item[0][1])]

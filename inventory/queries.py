@@ -6,13 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NamedTuple
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from inventory.orm import Balance, Item, Location, Lot, Move, QcEvent
 from kernel.errors import NotFound
-from kernel.orm import User, Zone
+from kernel.orm import StorageClass, User, Zone
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,3 +222,75 @@ def ledger_disagreements(session: Session) -> list[tuple[int, int, int, int]]:
         for lot_id, loc in sorted(keys)
         if balances.get((lot_id, loc), 0) != int(sums.get((lot_id, loc), 0))
     ]
+
+
+# --- the alarm engine's picture of zones and stock (hub/alarm_wiring.py) --------------
+
+
+class ClassLimits(NamedTuple):
+    code: str
+    temp_min_c: float | None
+    temp_max_c: float | None
+    humidity_min_pct: float | None
+    humidity_max_pct: float | None
+    excursion_tolerance_s: int | None
+
+
+def storage_class_limits(session: Session) -> list[ClassLimits]:
+    return [ClassLimits(c.code, c.temp_min_c, c.temp_max_c, c.humidity_min_pct,
+                        c.humidity_max_pct, c.excursion_tolerance_s)
+            for c in session.scalars(select(StorageClass).order_by(StorageClass.code))]
+
+
+class ZoneClass(NamedTuple):
+    code: str
+    storage_class: str | None
+    name: str
+    excursion_tolerance_s: int | None
+
+
+def zone_classes(session: Session) -> list[ZoneClass]:
+    return [ZoneClass(z.code, z.storage_class.code if z.storage_class else None, z.name,
+                      z.excursion_tolerance_s)
+            for z in session.scalars(select(Zone).order_by(Zone.code))]
+
+
+class LotOnHand(NamedTuple):
+    lot_number: str
+    sku: str
+    item_name: str
+    expiry: date
+    on_hand: float
+    zone: str  # the first zone (by code) that holds some of it
+
+
+def lots_on_hand_with_expiry(session: Session) -> list[LotOnHand]:
+    """Lots with an expiry date and stock on hand, summed over their locations."""
+    rows = session.execute(
+        select(Lot.lot_number, Item.sku, Item.name, Lot.expiry, func.sum(Balance.quantity),
+               func.min(Zone.code))
+        .join(Item, Item.id == Lot.item_id)
+        .join(Balance, Balance.lot_id == Lot.id)
+        .join(Location, Location.id == Balance.location_id)
+        .join(Zone, Zone.id == Location.zone_id)
+        .where(Balance.quantity > 0, Lot.expiry.is_not(None))
+        .group_by(Lot.id, Lot.lot_number, Item.sku, Item.name, Lot.expiry))
+    return [LotOnHand(number, sku, name, expiry, float(on_hand), zone)
+            for number, sku, name, expiry, on_hand, zone in rows]
+
+
+class ItemOnHand(NamedTuple):
+    sku: str
+    name: str
+    on_hand: float
+    min_stock: int | None
+    max_stock: int | None
+
+
+def items_with_stock_limits(session: Session) -> list[ItemOnHand]:
+    """Items with a minimum or a maximum stock, and their stock on hand."""
+    on_hand = dict(session.execute(select(Balance.item_id, func.sum(Balance.quantity))
+                                   .group_by(Balance.item_id)).all())
+    return [ItemOnHand(i.sku, i.name, float(on_hand.get(i.id) or 0), i.min_stock, i.max_stock)
+            for i in session.scalars(select(Item).where(
+                (Item.min_stock > 0) | Item.max_stock.is_not(None)))]

@@ -250,3 +250,16 @@ def actor_for_username(session: Session, username: str) -> Actor:
         return Actor(user.id, user.username, Role(user.role))
 
     return run_read(session, work)
+
+
+def service_actor(session: Session, username: str, role: Role) -> Actor:
+    """An account the hub itself acts as (the alarm engine's `system`): no password,
+    so nobody can log in as it. Created on first use, in its own transaction."""
+
+    def work() -> Actor:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            user = create_user(session, username, role)
+        return Actor(user.id, user.username, Role(user.role))
+
+    return run_write(session, work).get()

@@ -12,22 +12,36 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
-from pydantic import BaseModel, Field
 
-from alerts import queries, rule_edits, store
-from alerts.service import RULES_KEY, AlarmService
-from alerts.store import AlarmView, Recorded
+from alerts import queries
+from alerts.repository import Recorded
+from alerts.rules import edits as rule_edits
+from alerts.schemas import (
+    Acknowledge,
+    AlarmDetailPublic,
+    AlarmPublic,
+    ChangesPublic,
+    ExcursionPublic,
+    NotificationPublic,
+    PendingPublic,
+    RulesPublic,
+    ShelveBody,
+    UnshelveBody,
+)
+from alerts.schemas import SeverityName as Severity
+from alerts.service import AlarmService
 from hub.auth import Admin, CurrentUser, Supervisor, reauthenticated, require_role
 from hub.deps import HubDep, SessionDep
 from hub.routes.common import OptionalIdempotencyDep, recorded, reply
 from kernel.actors import Role
-from kernel.errors import Busy, Conflict
+from kernel.errors import Busy
 from kernel.fields import IsoDateTime
-from kernel.uow import jsonable
+from kernel.uow import Idempotency
 
 router = APIRouter(tags=["alarms"])
 
@@ -42,119 +56,7 @@ NO_ENGINE = {503: {"description": "alarms_not_running: this hub runs without the
 AlarmId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Cursor = Annotated[int, Query(ge=-1, le=2**62)]
 State = Literal["open", "active", "acknowledged", "cleared", "closed", "all"]
-Severity = Literal["info", "warning", "critical"]
 MAX_WAIT_S = 25.0
-
-
-class AlarmPublic(BaseModel):
-    id: int
-    rule: str
-    subject: str
-    kind: str
-    state: Literal["active", "acknowledged", "cleared", "closed"]
-    severity: Severity
-    zone: str | None
-    gateway: str | None
-    value: float | None
-    limit: float | None
-    message: str
-    raised_at: datetime
-    updated_at: datetime
-    cleared_at: datetime | None
-    closed_at: datetime | None
-    acked_by: str | None
-    acked_at: datetime | None
-    ack_comment: str | None
-    shelved: bool
-    shelved_until: datetime | None
-    shelved_by: str | None
-    shelve_reason: str | None
-
-
-class AlarmEventPublic(BaseModel):
-    id: int = Field(description="also the live feed's cursor")
-    alarm_id: int
-    event: str
-    from_state: str
-    to_state: str
-    severity: Severity
-    at: datetime
-    by: str | None
-    comment: str | None
-    value: float | None
-    message: str
-
-
-class AlarmDetailPublic(BaseModel):
-    alarm: AlarmPublic
-    events: list[AlarmEventPublic] = Field(description="the audit trail, oldest first")
-
-
-class ChangesPublic(BaseModel):
-    cursor: int = Field(description="pass it as `since` next time")
-    events: list[AlarmEventPublic]
-    alarms: list[AlarmPublic] = Field(description="the alarms those events changed, as now")
-
-
-class PendingPublic(BaseModel):
-    rule: str
-    subject: str
-    since: datetime | None
-    severity: Severity
-
-
-class Acknowledge(BaseModel):
-    comment: str = Field("", max_length=1000)
-
-
-class ShelveBody(BaseModel):
-    reason: str = Field(min_length=1, max_length=500)
-    minutes: int = Field(ge=1, le=7 * 24 * 60, description="how long the alarm stays shelved")
-
-
-class UnshelveBody(BaseModel):
-    reason: str = Field("", max_length=500)
-
-
-class ExcursionPublic(BaseModel):
-    id: int
-    sensor: str
-    quantity: str
-    zone: str | None
-    start: datetime
-    end: datetime | None
-    duration_s: float | None
-    peak: float
-    side: Literal["above", "below"]
-    severity: Severity
-    above_s: float
-    below_s: float
-    critical_s: float
-    tolerance_passed: bool
-    held_at: datetime | None
-    held_lots: list[str]
-    hold_reason: str | None
-
-
-class NotificationPublic(BaseModel):
-    id: int
-    route: str
-    group: str
-    target: str = Field(description="the URL's scheme and index in its group, never the URL")
-    title: str
-    alarm_ids: list[int]
-    status: Literal["sent", "failed"]
-    attempts: int
-    error: str | None
-    at: datetime
-
-
-class RulesPublic(BaseModel):
-    source: Literal["file", "api"]
-    file: str | None
-    rules: dict[str, Any] = Field(description=(
-        "as in examples/alarms.yaml (defaults left out, durations as `5m`), recipient URLs "
-        "with their passwords and tokens masked as `***`: PUT takes it back unchanged"))
 
 
 def _service(hub: HubDep) -> AlarmService:
@@ -166,12 +68,9 @@ def _service(hub: HubDep) -> AlarmService:
 ServiceDep = Annotated[AlarmService, Depends(_service)]
 
 
-def _alarm(value: AlarmView) -> AlarmPublic:
-    return AlarmPublic.model_validate(jsonable(value))
-
-
 def _after(value: list[Recorded]) -> AlarmPublic:
-    return _alarm(value[-1].alarm)
+    """An operator's action answers the alarm as it stands after its last transition."""
+    return value[-1].alarm
 
 
 @router.get("/alarms", response_model=list[AlarmPublic])
@@ -179,8 +78,8 @@ def list_alarms(session: SessionDep, state: State = "open", zone: str | None = N
                 severity: Severity | None = None, kind: str | None = None,
                 limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[AlarmPublic]:
     """Open alarms (active, acknowledged or cleared) by default, newest change first."""
-    return [_alarm(a) for a in queries.list_alarms(session, state=state, zone=zone,
-                                                   severity=severity, kind=kind, limit=limit)]
+    return queries.list_alarms(session, state=state, zone=zone, severity=severity, kind=kind,
+                               limit=limit)
 
 
 @router.get("/alarms/changes", response_model=ChangesPublic)
@@ -199,8 +98,8 @@ async def changes(request: Request, hub: HubDep, since: Cursor = -1,
                 return ChangesPublic(cursor=queries.latest_cursor(session), events=[], alarms=[])
             events, new_cursor = queries.changes(session, cursor)
             ids = list(dict.fromkeys(e.alarm_id for e in events))
-            alarms = [_alarm(queries.get_alarm(session, i).alarm) for i in ids]
-        return ChangesPublic(cursor=new_cursor, events=jsonable(events), alarms=alarms)
+            alarms = [queries.get_alarm(session, i).alarm for i in ids]
+        return ChangesPublic(cursor=new_cursor, events=events, alarms=alarms)
 
     deadline = time.monotonic() + min(wait, hub.settings.alarm_feed_wait_s)
     waited = False
@@ -231,17 +130,19 @@ def pending(service: ServiceDep) -> list[PendingPublic]:
 @router.get("/alarms/excursions", response_model=list[ExcursionPublic])
 def list_excursions(session: SessionDep, zone: str | None = None,
                     start: IsoDateTime | None = None, end: IsoDateTime | None = None,
-                    limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[Any]:
+                    limit: Annotated[int, Query(ge=1, le=1000)] = 200
+                    ) -> list[ExcursionPublic]:
     """Excursions (periods out of range) overlapping the period, newest first
     (a time without a zone is taken as UTC)."""
-    return jsonable(queries.excursions(session, zone=zone, start=start, end=end, limit=limit))
+    return queries.excursions(session, zone=zone, start=start, end=end, limit=limit)
 
 
 @router.get("/alarms/notifications", response_model=list[NotificationPublic])
 def list_notifications(session: SessionDep, status: Literal["sent", "failed"] | None = None,
-                       limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[Any]:
+                       limit: Annotated[int, Query(ge=1, le=1000)] = 100
+                       ) -> list[NotificationPublic]:
     """Recent sends, newest first; `status=failed` shows the routes in trouble."""
-    return jsonable(queries.notifications(session, status=status, limit=limit))
+    return queries.notifications(session, status=status, limit=limit)
 
 
 @router.get("/alarms/rules", response_model=RulesPublic, responses=NO_ENGINE)
@@ -264,34 +165,30 @@ def put_rules(service: ServiceDep, user: Admin, idem: OptionalIdempotencyDep,
     return get_rules(service)
 
 
-def _edit(service: AlarmService, session: Any, edit: Any, user: Any, idem: Any) -> RulesPublic:
-    if service.rules_from_file:
-        raise Conflict(f"the rules come from {service.rules_name}: edit the file and restart",
-                       code="rules_from_file")
-    document = store.get_setting(session, RULES_KEY) or {}
-    service.replace_rules(edit(document), user.username, idem)
+def _edit(service: AlarmService, edit: Callable[[dict[str, Any]], dict[str, Any]],
+          user: Admin, idem: Idempotency | None) -> RulesPublic:
+    service.edit_rules(edit, user.username, idem)
     return get_rules(service)
 
 
 @router.post("/alarms/rules/{section}", response_model=RulesPublic, responses=PROBLEMS)
-def add_rule(section: Literal["thresholds", "offline"], service: ServiceDep, session: SessionDep,
-             user: Admin, idem: OptionalIdempotencyDep,
+def add_rule(section: Literal["thresholds", "offline"], service: ServiceDep, user: Admin,
+             idem: OptionalIdempotencyDep,
              rule: Annotated[dict[str, Any], Body()]) -> RulesPublic:
     """Add one threshold or offline rule (admin; no rules file), keys as in the file."""
-    return _edit(service, session, lambda doc: rule_edits.add_rule(doc, section, rule), user,
-                 idem)
+    return _edit(service, lambda doc: rule_edits.add_rule(doc, section, rule), user, idem)
 
 
 @router.delete("/alarms/rules/{rule_id}", response_model=RulesPublic, responses=PROBLEMS)
 def delete_rule(rule_id: Annotated[str, Path(max_length=200)], service: ServiceDep,
-                session: SessionDep, user: Admin, idem: OptionalIdempotencyDep) -> RulesPublic:
+                user: Admin, idem: OptionalIdempotencyDep) -> RulesPublic:
     """Remove a threshold or offline rule by its id, e.g. `zone:COLD-1:temperature_c`."""
-    return _edit(service, session, lambda doc: rule_edits.remove_rule(doc, rule_id), user, idem)
+    return _edit(service, lambda doc: rule_edits.remove_rule(doc, rule_id), user, idem)
 
 
 @router.get("/alarms/{alarm_id}", response_model=AlarmDetailPublic, responses=PROBLEMS)
-def get_alarm(alarm_id: AlarmId, session: SessionDep) -> Any:
-    return jsonable(queries.get_alarm(session, alarm_id))
+def get_alarm(alarm_id: AlarmId, session: SessionDep) -> AlarmDetailPublic:
+    return queries.get_alarm(session, alarm_id)
 
 
 @router.post("/alarms/{alarm_id}/acknowledge", response_model=AlarmPublic, responses=PROBLEMS)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse
 
 from alerts.model import AlarmKind
-from alerts.rules import Defaults
+from alerts.rules.document import Defaults
 from hub.deps import HubDep
 from hub.web.layout import render
 

@@ -121,7 +121,7 @@ def test_rules_over_the_api_and_the_alarm_operations(
     assert [e["by"] for e in detail["events"]][1:] == [
         "supervisor-api", "supervisor-api", "operator-api"]
     assert client.get("/api/v1/alarms/999", headers=operator).status_code == 404
-    wait_until(lambda: hub.alarms is not None and hub.alarms.notifier.idle(), what="idle")
+    wait_until(lambda: hub.alarms is not None and hub.alarms.dispatcher.idle(), what="idle")
 
 
 def test_rules_from_a_file_are_read_only_over_the_api(tmp_path: Path) -> None:
@@ -170,11 +170,11 @@ WITH_RECIPIENTS = {
 
 
 def _stored_urls(hub: Hub) -> dict[str, list[str]]:
-    from alerts import store
+    from alerts import repository
     from alerts.service import RULES_KEY
 
     with hub.sessions() as session:
-        document = store.get_setting(session, RULES_KEY) or {}
+        document = repository.get_setting(session, RULES_KEY) or {}
     return {name: group["urls"] for name, group in document.get("recipients", {}).items()}
 
 

@@ -308,7 +308,7 @@ def test_a_restarted_hub_keeps_the_active_alarm_and_tells_nobody_twice(
     site.start()
     site.send({"cold-c": 9.2}, site.clock.advance(5))
     site.clock.advance(2)
-    wait_until(lambda: site.hub.alarms.notifier.idle(), what="notifier idle")  # type: ignore[union-attr]
+    wait_until(lambda: site.hub.alarms.dispatcher.idle(), what="dispatcher idle")  # type: ignore[union-attr]
     assert [(a["id"], a["state"]) for a in site.alarms()] == [(alarm["id"], "active")]
     assert len(bodies(webhook, "duty")) == 1
 

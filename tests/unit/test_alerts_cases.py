@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from alerts.evaluator import Evaluator, Outcome
+from alerts.engine.evaluator import Evaluator, Outcome
 from alerts.model import (
     Acknowledge,
     AlarmKey,
@@ -32,8 +32,8 @@ from alerts.model import (
     Unshelve,
     ZoneRef,
 )
-from alerts.rulebook import RuleBook
-from alerts.rules import parse_duration, parse_rules
+from alerts.rules.book import RuleBook
+from alerts.rules.document import parse_duration, parse_rules
 
 CASES = Path(__file__).parent / "alerts_cases"
 START = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)

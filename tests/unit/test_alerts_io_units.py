@@ -11,11 +11,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from alerts.findings import FindingAlarms
+from alerts.engine.findings import FindingAlarms
+from alerts.engine.stock_findings import ItemStock, LotStock
 from alerts.model import AlarmKey, Event, Phase
-from alerts.notifier import NotificationWorker, Outgoing, SendFailed, SendResult
-from alerts.rules import AlarmRules
-from alerts.stock_rules import ItemStock, LotStock
+from alerts.notifications.dispatch import NotificationWorker, Outgoing, SendResult
+from alerts.notifications.senders import SendFailed
+from alerts.rules.document import AlarmRules
 from contract import wire
 from contract.retry import Backoff
 
@@ -94,7 +95,7 @@ def test_a_failed_send_neither_records_nor_logs_the_url_or_its_tokens(
     url = "json://alarms:s3cretPW@hooks.example.com/hook/TOKENabc123?token=QTOKEN99"
     error = (f"Socket Exception: Max retries exceeded with url: /hook/TOKENabc123?"
              f"token=QTOKEN99 ({url})")
-    with caplog.at_level(logging.WARNING, logger="alerts.notifier"):
+    with caplog.at_level(logging.WARNING, logger="alerts.notifications.dispatch"):
         [failed] = run_worker(FlakySender(failures=10, error=error), attempts=2, url=url)
     logged = " ".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
     assert caplog.records and failed.error is not None

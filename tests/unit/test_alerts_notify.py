@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from alerts.engine.stock_findings import Finding
 from alerts.model import AlarmKey, AlarmKind, Event, Phase, Severity, Transition
-from alerts.notify_plan import (
+from alerts.notifications.plan import (
     Message,
     OpenAlarm,
     PlanState,
@@ -16,8 +17,7 @@ from alerts.notify_plan import (
     plan_digest,
     resume,
 )
-from alerts.rules import AlarmRules, parse_rules
-from alerts.stock_rules import Finding
+from alerts.rules.document import AlarmRules, parse_rules
 
 T0 = datetime(2026, 1, 5, 2, 10, tzinfo=UTC)  # 10:10 in Shanghai
 SEC = timedelta(seconds=1)

@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from alerts.model import SensorRef, StorageClassLimits, ZoneRef
-from alerts.rulebook import RuleBook, storage_class_rules
-from alerts.rules import (
+from alerts.rules.book import RuleBook, storage_class_rules
+from alerts.rules.document import (
     Defaults,
     check_references,
     format_duration,
@@ -19,7 +19,7 @@ from alerts.rules import (
     parse_duration,
     parse_rules,
 )
-from alerts.url_secrets import UnknownMaskedUrl, mask_url, restore_urls
+from alerts.rules.url_secrets import UnknownMaskedUrl, mask_url, restore_urls
 from contract.errors import ConfigError
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "alarms.yaml"

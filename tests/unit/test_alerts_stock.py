@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from alerts.model import AlarmKey, AlarmKind, Severity
-from alerts.rules import ExpiryRules, StockRules
-from alerts.stock_rules import (
+from alerts.engine.stock_findings import (
     ItemStock,
     LotStock,
     diff_findings,
     expiry_findings,
     stock_findings,
 )
+from alerts.model import AlarmKey, AlarmKind, Severity
+from alerts.rules.document import ExpiryRules, StockRules
 
 TODAY = date(2026, 1, 5)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 from typing import Any, Literal
 
-from alerts.rules import parse_rules
+from alerts.rules.document import parse_rules
 from kernel.errors import NotFound
 
 Section = Literal["thresholds", "offline"]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from alerts.model import SensorRef, Severity, StorageClassLimits, ZoneRef
-from alerts.rules import AlarmRules, Defaults, OfflineRule, ThresholdRule
+from alerts.rules.document import AlarmRules, Defaults, OfflineRule, ThresholdRule
 
 _SCOPES = ("sensor", "zone", "storage_class")
 

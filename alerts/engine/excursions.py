@@ -18,9 +18,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
-from alerts.conditions import classify
+from alerts.engine.conditions import classify
 from alerts.model import QUANTITY_LABELS, Severity, format_duration, format_value
-from alerts.rulebook import ThresholdSpec
+from alerts.rules.book import ThresholdSpec
 
 
 @dataclass(frozen=True, slots=True)

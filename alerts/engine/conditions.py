@@ -1,7 +1,7 @@
 """The conditions of each alarm kind, as pure steps over frozen per-subject state.
 
 A step takes the state of one (rule, subject), an observation and the time and
-returns the new state and its transitions; `alerts.evaluator` only routes
+returns the new state and its transitions; `alerts.engine.evaluator` only routes
 observations to steps and keeps the states in a dict.
 
 - threshold: a good value beyond a level starts the delay; the alarm is raised
@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from statistics import median
 from typing import NamedTuple
 
-from alerts.lifecycle import NORMAL, AlarmState, Describe, Subject, advance
+from alerts.engine.lifecycle import NORMAL, AlarmState, Describe, Subject, advance
 from alerts.model import (
     QUANTITY_LABELS,
     AlarmKey,
@@ -31,7 +31,7 @@ from alerts.model import (
     format_duration,
     format_value,
 )
-from alerts.rulebook import OfflineSpec, ThresholdSpec
+from alerts.rules.book import OfflineSpec, ThresholdSpec
 
 CRITICAL, WARNING = Severity.CRITICAL, Severity.WARNING
 GAPS_KEPT = 9  # the interval is the median of the last gaps between good readings

@@ -1,6 +1,8 @@
-"""The alarm lifecycle in SQL: each transition updates its alarm row and appends
-its audit row in one transaction (kernel.uow.run_write), excursions become
-compliance records, notifications are recorded sent or failed.
+"""The alarm engine's use-case reads and writes in SQL (read models for the API,
+pages and reports: alerts/queries.py): each transition updates its alarm row and
+appends its audit row in one transaction (kernel.uow.run_write), excursions become
+compliance records, notifications are recorded sent or failed, the rules and the
+digest's day are kept as settings.
 
 Pending conditions are not stored: they are inside the delay, nothing is raised
 yet, and a restarted hub finds them again from the next readings.
@@ -16,10 +18,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerts.excursions import ExcursionEvent, HoldDecision
-from alerts.lifecycle import AlarmState
+from alerts.engine.excursions import ExcursionEvent, HoldDecision
+from alerts.engine.lifecycle import AlarmState
 from alerts.model import AlarmKey, AlarmKind, Event, Phase, Severity, Transition
 from alerts.orm import OPEN_STATES, Alarm, AlarmEvent, AlarmSetting, Excursion, Notification
+from alerts.schemas import AlarmPublic
 from kernel.errors import Conflict
 from kernel.uow import Done, Idempotency, run_write
 
@@ -29,44 +32,10 @@ _STORED = {Event.RAISED, Event.ESCALATED, Event.CLEARED, Event.ACKNOWLEDGED, Eve
 
 
 @dataclass(frozen=True, slots=True)
-class AlarmView:
-    id: int
-    rule: str
-    subject: str
-    kind: str
-    state: str
-    severity: str
-    zone: str | None
-    gateway: str | None
-    value: float | None
-    limit: float | None
-    message: str
-    raised_at: datetime
-    updated_at: datetime
-    cleared_at: datetime | None
-    closed_at: datetime | None
-    acked_by: str | None
-    acked_at: datetime | None
-    ack_comment: str | None
-    shelved: bool
-    shelved_until: datetime | None
-    shelved_by: str | None
-    shelve_reason: str | None
-
-    @property
-    def key(self) -> AlarmKey:
-        return AlarmKey(self.rule, self.subject)
-
-
-def view(row: Alarm) -> AlarmView:
-    return AlarmView(**{name: getattr(row, name) for name in AlarmView.__slots__})
-
-
-@dataclass(frozen=True, slots=True)
 class Recorded:
     """An alarm as it stands after one stored transition, for MQTT and the notifier."""
 
-    alarm: AlarmView
+    alarm: AlarmPublic
     transition: Transition
 
 
@@ -133,25 +102,25 @@ def record(session: Session, transitions: Sequence[Transition], *,
             if t.event is Event.SHELVED and shelved_until and t.key in shelved_until:
                 row.shelved_until = shelved_until[t.key]
             session.flush()
-            out.append(Recorded(view(row), t))
+            out.append(Recorded(AlarmPublic.model_validate(row), t))
         return out
 
     return run_write(session, work, idempotency=idem)
 
 
-def open_alarms(session: Session) -> list[AlarmView]:
+def open_alarms(session: Session) -> list[AlarmPublic]:
     rows = session.scalars(select(Alarm).where(Alarm.state.in_(OPEN_STATES)).order_by(Alarm.id))
-    return [view(r) for r in rows]
+    return [AlarmPublic.model_validate(r) for r in rows]
 
 
-def alarm_state(alarm: AlarmView) -> AlarmState:
+def alarm_state(alarm: AlarmPublic) -> AlarmState:
     """The evaluator's state of a stored open alarm, for `Evaluator.restore`."""
     return AlarmState(phase=Phase(alarm.state), severity=Severity(alarm.severity),
                       since=alarm.raised_at,
                       shelved_until=alarm.shelved_until if alarm.shelved else None)
 
 
-def alarm_kind(alarm: AlarmView) -> AlarmKind:
+def alarm_kind(alarm: AlarmPublic) -> AlarmKind:
     return AlarmKind(alarm.kind)
 
 

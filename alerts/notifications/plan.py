@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
+from alerts.engine.stock_findings import Finding
 from alerts.model import (
     AlarmKey,
     AlarmKind,
@@ -40,8 +41,7 @@ from alerts.model import (
     Transition,
     format_duration,
 )
-from alerts.rules import AlarmRules, QuietHours, Route
-from alerts.stock_rules import Finding
+from alerts.rules.document import AlarmRules, QuietHours, Route
 
 MAX_LINES = 25
 HOUR = timedelta(hours=1)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from alerts.model import AlarmKey, AlarmKind, Severity
-from alerts.rules import ExpiryRules, StockRules
+from alerts.rules.document import ExpiryRules, StockRules
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
 """The evaluator: observations in, transitions, excursions and hold decisions out.
 
-The steps in `alerts.conditions` and `alerts.excursions` are pure functions over
+The steps in `alerts.engine.conditions` and `alerts.engine.excursions` are pure functions over
 frozen per-(rule, subject) state. `Evaluator` routes each observation to them
 and keeps the states in dicts, because copying one immutable map of 10,000
 sensors per reading would cost more than the rules themselves. It does no IO
@@ -20,9 +20,23 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import NamedTuple
 
-from alerts import conditions as c
-from alerts.excursions import QUIET, ExcursionEvent, ExcursionTrack, HoldDecision, excursion_step
-from alerts.lifecycle import NORMAL, AlarmState, Subject, acknowledge, advance, shelve, unshelve
+from alerts.engine import conditions as c
+from alerts.engine.excursions import (
+    QUIET,
+    ExcursionEvent,
+    ExcursionTrack,
+    HoldDecision,
+    excursion_step,
+)
+from alerts.engine.lifecycle import (
+    NORMAL,
+    AlarmState,
+    Subject,
+    acknowledge,
+    advance,
+    shelve,
+    unshelve,
+)
 from alerts.model import Acknowledge as AckObs
 from alerts.model import (
     AlarmKey,
@@ -39,7 +53,7 @@ from alerts.model import (
 from alerts.model import GatewayStatus as StatusObs
 from alerts.model import Shelve as ShelveObs
 from alerts.model import Unshelve as UnshelveObs
-from alerts.rulebook import OfflineSpec, RuleBook, ThresholdSpec
+from alerts.rules.book import OfflineSpec, RuleBook, ThresholdSpec
 
 GATEWAY_OFFLINE = "gateway-offline"
 GATEWAY_BACKLOG = "gateway-backlog"

@@ -1,5 +1,5 @@
-"""Expiry and stock-limit alarms: the findings of `alerts.stock_rules` run through the
-same ISA-18.2 lifecycle as every other alarm (`alerts.lifecycle`), one alarm per
+"""Expiry and stock-limit alarms: the findings of `alerts.engine.stock_findings` run through the
+same ISA-18.2 lifecycle as every other alarm (`alerts.engine.lifecycle`), one alarm per
 (kind[:tier], lot or item). A finding raises at once (no delay: the data is
 committed); when it is gone the alarm clears. They are told in the daily digest,
 not one message each. Plain Python: the service calls it under its lock.
@@ -15,10 +15,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from alerts.lifecycle import NORMAL, AlarmState, Subject, acknowledge, advance, shelve, unshelve
+from alerts.engine.lifecycle import (
+    NORMAL,
+    AlarmState,
+    Subject,
+    acknowledge,
+    advance,
+    shelve,
+    unshelve,
+)
+from alerts.engine.stock_findings import (
+    Finding,
+    ItemStock,
+    LotStock,
+    expiry_findings,
+    stock_findings,
+)
 from alerts.model import AlarmKey, AlarmKind, Event, Severity, Transition
-from alerts.rules import AlarmRules
-from alerts.stock_rules import Finding, ItemStock, LotStock, expiry_findings, stock_findings
+from alerts.rules.document import AlarmRules
 
 STOCK_KINDS = frozenset({AlarmKind.EXPIRY, AlarmKind.EXPIRED, AlarmKind.LOW_STOCK,
                          AlarmKind.OVERSTOCK})

@@ -1,0 +1,220 @@
+"""Dispatch: the planner's messages sent, and every send recorded.
+
+`Dispatcher.send` resolves each message's group to its apprise URLs, adds the
+acknowledge links and queues it; one worker thread sends it URL by URL with
+retry and backoff, and each result is recorded (SQL, metrics, the live feed's
+counter). The daily digest goes the same way, once a day at the local time.
+
+The evaluator never waits for a send: `submit` only queues. A URL that fails at
+send time is an error on its route (recorded, counted, visible in the API),
+never a crash. Errors and records never carry the URL itself: it usually holds a
+token or a password; `target` is its scheme and position ("json#0").
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from alerts import repository
+from alerts.engine.stock_findings import Finding
+from alerts.metrics import AlarmMetrics
+from alerts.model import AlarmKey
+from alerts.notifications.plan import Message, digest_due, plan_digest
+from alerts.notifications.senders import Sender
+from alerts.rules.document import AlarmRules
+from alerts.rules.url_secrets import scrub
+from alerts.settings import AlarmSettings
+from contract.retry import Backoff, Stopped, retry
+
+log = logging.getLogger(__name__)
+
+DIGEST_KEY = "digest"
+MAX_LINKS = 5
+
+
+def target_of(url: str, index: int) -> str:
+    return f"{url.split('://', 1)[0]}#{index}"
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    route: str
+    group: str
+    urls: tuple[str, ...]
+    title: str
+    body: str
+    alarm_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    route: str
+    group: str
+    target: str
+    title: str
+    alarm_ids: tuple[int, ...]
+    ok: bool
+    attempts: int
+    error: str | None
+
+
+class NotificationWorker:
+    """One thread that sends queued messages, URL by URL, `attempts` tries each, and
+    hands each result to `on_result`. Knows no SQL: the `Dispatcher` records."""
+
+    def __init__(self, sender: Sender, on_result: Callable[[SendResult], None], *,
+                 attempts: int = 4, backoff: Callable[[], Backoff] = lambda: Backoff(1.0, 30.0),
+                 max_pending: int = 10_000) -> None:
+        self.sender = sender
+        self.on_result = on_result
+        self.attempts = attempts
+        self.backoff = backoff
+        self._queue: queue.Queue[Outgoing | None] = queue.Queue(max_pending)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.dropped = 0
+
+    def submit(self, messages: Sequence[Outgoing]) -> None:
+        for message in messages:
+            try:
+                self._queue.put_nowait(message)
+            except queue.Full:
+                self.dropped += 1
+                log.error("alarm notifications fall behind; a message was dropped",
+                          extra={"route": message.route, "group": message.group})
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="alarm-notify", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self._thread is None:
+            return
+        self._stop.set()
+        self._queue.put(None)
+        self._thread.join(timeout)
+        self._thread = None
+
+    def idle(self) -> bool:
+        return self._queue.unfinished_tasks == 0
+
+    def _run(self) -> None:
+        while (message := self._queue.get()) is not None:
+            try:
+                for index, url in enumerate(message.urls):
+                    self._send_one(message, index, url)
+            finally:
+                self._queue.task_done()
+        self._queue.task_done()
+
+    def _send_one(self, message: Outgoing, index: int, url: str) -> None:
+        tries = 0
+        error: str | None = None
+
+        def attempt() -> None:
+            nonlocal tries
+            tries += 1
+            self.sender.send(url, message.title, message.body)
+
+        def failed(exc: BaseException, pause: float) -> None:
+            nonlocal error
+            # A sender's text may quote the URL or a part of it (a token in the path).
+            error = scrub(str(exc), url) or type(exc).__name__
+            log.warning("alarm notification failed; retrying", extra={
+                "route": message.route, "group": message.group,
+                "target": target_of(url, index), "error": error, "retry_in_s": pause})
+
+        ok = True
+        try:
+            retry(attempt, wait=self._stop.wait, backoff=self.backoff(),
+                  retryable=lambda _exc: tries < self.attempts, on_error=failed)
+            error = None
+        except Stopped:
+            ok = False
+        except Exception as exc:  # the last attempt failed: an error on this route
+            ok = False
+            error = scrub(str(exc), url) or type(exc).__name__
+            log.error("alarm notification failed", extra={
+                "route": message.route, "group": message.group,
+                "target": target_of(url, index), "error": error, "attempts": tries})
+        try:
+            self.on_result(SendResult(message.route, message.group, target_of(url, index),
+                                      message.title, message.alarm_ids, ok, tries, error))
+        except Exception:
+            log.exception("recording a notification result failed")
+
+
+class Dispatcher:
+    """The alarm service's one way out for messages: planned messages in, sends and
+    their records out. `start`/`stop` run its worker thread; `idle` says all is sent."""
+
+    def __init__(self, settings: AlarmSettings, sessions: sessionmaker[Session], sender: Sender,
+                 metrics: AlarmMetrics, clock: Callable[[], datetime],
+                 changed: Callable[[], None]) -> None:
+        self.base = settings.public_url.rstrip("/")
+        self.sessions = sessions
+        self.metrics = metrics
+        self.clock = clock
+        self.changed = changed
+        self.worker = NotificationWorker(
+            sender, self._sent, attempts=settings.notify_attempts,
+            backoff=lambda: Backoff(settings.notify_backoff_s, 60.0))
+        self._digest_day: date | None = None
+        self._digest_loaded = False
+
+    def start(self) -> None:
+        self.worker.start()
+
+    def stop(self) -> None:
+        self.worker.stop()
+
+    def idle(self) -> bool:
+        return self.worker.idle()
+
+    def send(self, rules: AlarmRules, messages: Sequence[Message],
+             alarm_id: Callable[[AlarmKey], int | None]) -> None:
+        outgoing = []
+        for message in messages:
+            group = rules.recipients.get(message.group)
+            if group is None:
+                continue
+            ids = tuple(i for i in map(alarm_id, message.alarms) if i is not None)
+            body = message.body
+            if ids:
+                body += "\n\nAcknowledge: " + " ".join(
+                    f"{self.base}/alarms/{i}" for i in ids[:MAX_LINKS])
+            outgoing.append(Outgoing(message.route, message.group, tuple(group.urls),
+                                     message.title, body, ids))
+        self.worker.submit(outgoing)
+
+    def _sent(self, result: SendResult) -> None:
+        self.metrics.notified(result.route, result.ok)
+        with self.sessions() as session:
+            repository.record_notification(
+                session, route=result.route, group=result.group, target=result.target,
+                title=result.title, alarm_ids=result.alarm_ids, ok=result.ok,
+                attempts=result.attempts, error=result.error, at=self.clock())
+        self.changed()
+
+    def digest(self, rules: AlarmRules, findings: Sequence[Finding], now: datetime) -> None:
+        """The day's digest of expiry and stock findings, when due (remembered in SQL)."""
+        if not self._digest_loaded:
+            with self.sessions() as session:
+                last = (repository.get_setting(session, DIGEST_KEY) or {}).get("day")
+            self._digest_day = date.fromisoformat(last) if last else None
+            self._digest_loaded = True
+        if not digest_due(rules, now, self._digest_day):
+            return
+        self._digest_day = now.astimezone(rules.tz).date()
+        with self.sessions() as session:
+            repository.put_setting(session, DIGEST_KEY, {"day": self._digest_day.isoformat()}, now)
+        self.send(rules, plan_digest(rules, findings, now), lambda _key: None)
