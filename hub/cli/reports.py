@@ -1,6 +1,6 @@
 """`stockwarden report ...` and `stockwarden purge`: reports to files, and the one
 explicit way to delete records older than the retention (docs/reports.md).
-Imports its parts lazily, like hub/cli.py."""
+Imports its parts lazily, like every command module of hub/cli/."""
 
 from __future__ import annotations
 
@@ -11,24 +11,17 @@ from typing import Annotated, Any
 
 import typer
 
+from hub.cli.common import ConfigOption, built_hub, fail, hub_settings
+
 report_app = typer.Typer(help="Compliance and stock reports as PDF, CSV or JSON files.",
                          no_args_is_help=True)
 
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option("--config", "-c", help="Config file (TOML or YAML); env STOCKWARDEN_CONFIG."),
-]
 FromOption = Annotated[datetime | None, typer.Option(
     "--from", help="Start, UTC (e.g. 2026-10-01); default: 30 days before --to.")]
 ToOption = Annotated[datetime | None, typer.Option(
     "--to", help="End (exclusive), UTC; default: now.")]
 OutputOption = Annotated[Path | None, typer.Option(
     "--output", "-o", help="Write to this file; default: standard output (not for PDF).")]
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.secho(message, err=True, fg=typer.colors.RED)
-    return typer.Exit(code)
 
 
 def _period(start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
@@ -38,7 +31,7 @@ def _period(start: datetime | None, end: datetime | None) -> tuple[datetime, dat
     end = utc(end) if end else datetime.now(UTC)
     start = utc(start) if start else end - timedelta(days=30)
     if end <= start:
-        raise _fail("--to must be after --from")
+        raise fail("--to must be after --from")
     return start, end
 
 
@@ -49,15 +42,9 @@ def _run(config: Path | None, steps: list[tuple[str, Callable[[Any, Any], Any]]]
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from hub.cli import _database_failure, _hub_settings
-    from hub.container import Hub
     from kernel.errors import DomainError
 
-    settings = _hub_settings(config)
-    try:
-        hub = Hub.build(settings)
-    except Exception as exc:  # an unreachable database: one line, no traceback
-        raise _database_failure(exc) from None
+    hub = built_hub(hub_settings(config))
     result: Any = None
     try:
         with Progress("[progress.description]{task.description}", BarColumn(),
@@ -69,12 +56,12 @@ def _run(config: Path | None, steps: list[tuple[str, Callable[[Any, Any], Any]]]
                 result = step(hub, result)
                 bar.advance(task)
     except DomainError as exc:
-        raise _fail(exc.message) from None
+        raise fail(exc.message) from None
     finally:
         hub.stop()
     if isinstance(result, bytes):
         if output is None:
-            raise _fail("a PDF needs --output FILE")
+            raise fail("a PDF needs --output FILE")
         output.write_bytes(result)
     elif output is None:
         typer.echo(result, nl=False)
@@ -106,7 +93,7 @@ def report_zone(
     stockwarden report zone COLD-1 --from 2026-10-01 --to 2026-11-01 --output cold-1.pdf
     """
     if format not in ("pdf", "csv", "json"):
-        raise _fail("--format must be pdf, csv or json")
+        raise fail("--format must be pdf, csv or json")
     period = _period(start, end)
 
     def build(hub: Any, _: Any) -> Any:
@@ -138,7 +125,7 @@ def report_zone(
 def _table_report(config: Path | None, output: Path | None, format: str,
                   query: Callable[[Any], Any], csv: Callable[[Any], str]) -> None:
     if format not in ("csv", "json"):
-        raise _fail("--format must be csv or json")
+        raise fail("--format must be csv or json")
 
     def build(hub: Any, _: Any) -> Any:
         with hub.sessions() as session:
@@ -219,7 +206,7 @@ def report_trace(
         return tables.trace_csv(value) if format == "csv" else _json(value)
 
     if format not in ("csv", "json"):
-        raise _fail("--format must be csv or json")
+        raise fail("--format must be csv or json")
     _run(config, [("tracing the lot", build), (f"rendering {format}", render)], output)
 
 
@@ -235,21 +222,16 @@ def purge(
     inside the retention (STOCKWARDEN_RETENTION_DAYS, at least 5 years), shows what
     it would delete and asks before deleting (unless --yes).
     """
-    from hub.cli import _database_failure, _hub_settings
-    from hub.container import Hub
     from ingest.retention import count_before, purge_before
 
-    settings = _hub_settings(config)
+    settings = hub_settings(config)
     cutoff = before.replace(tzinfo=UTC) if before.tzinfo is None else before.astimezone(UTC)
     keep_from = datetime.now(UTC) - timedelta(days=settings.retention_days)
     if cutoff > keep_from:
-        raise _fail(f"--before {cutoff:%Y-%m-%d} is inside the retention of "
+        raise fail(f"--before {cutoff:%Y-%m-%d} is inside the retention of "
                     f"{settings.retention_days} days: records from {keep_from:%Y-%m-%d} on "
                     f"are kept")
-    try:
-        hub = Hub.build(settings)
-    except Exception as exc:
-        raise _database_failure(exc) from None
+    hub = built_hub(settings)
     try:
         with hub.sessions() as session:
             counts = count_before(session, cutoff)

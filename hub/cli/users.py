@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from hub.cli_common import ConfigOption, fail, stock_hub
+from hub.cli.common import ConfigOption, fail, stock_hub
 
 if TYPE_CHECKING:
     from inventory.users import IssuedToken
