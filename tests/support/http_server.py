@@ -10,7 +10,7 @@ from typing import Any
 
 import uvicorn
 
-from tests.services import free_port, port_open, wait_for
+from tests.support.processes import free_port, port_open, wait_for
 
 
 @contextmanager

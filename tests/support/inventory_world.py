@@ -1,7 +1,7 @@
 """A small warehouse to test the inventory against: a hub on a real database,
 an HTTP client, users of each role, storage classes, zones, bins and items.
 
-Import the `world` fixture into a test module: `from tests.inventory_world import world`."""
+Import the `world` fixture into a test module: `from tests.support.inventory_world import world`."""
 
 from __future__ import annotations
 
