@@ -28,6 +28,8 @@ class PublisherSettings:
 
 def wire_event(alarm: AlarmPublic, event: str) -> AlarmEvent:
     return AlarmEvent(
+        # Unchecked below: the stored state and severity are the Literals' values (written from
+        # the enums); the view types them str.
         id=alarm.id, rule=alarm.rule, subject=alarm.subject, state=alarm.state,  # type: ignore[arg-type]
         severity=alarm.severity, ts=alarm.updated_at, message=alarm.message,  # type: ignore[arg-type]
         value=alarm.value, kind=alarm.kind, event=event, zone=alarm.zone, limit=alarm.limit,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from alerts.engine.stock_findings import ItemStock, LotStock
 from alerts.model import GatewayStatus, Reading, SensorRef, StorageClassLimits, ZoneRef
@@ -30,7 +31,7 @@ class StockPicture:
     items: Sequence[ItemStock] = ()
 
 
-def _nothing() -> list[object]:
+def _nothing() -> list[Any]:
     return []
 
 
@@ -38,9 +39,9 @@ def _nothing() -> list[object]:
 class AlarmSources:
     world: Callable[[], World] = World
     # The newest good reading per sensor, from SQL: what the ingest hook may have dropped.
-    latest_readings: Callable[[], Sequence[Reading]] = field(default=_nothing)  # type: ignore[assignment]
+    latest_readings: Callable[[], Sequence[Reading]] = field(default=_nothing)
     # Each gateway's stored status (its last will included).
-    gateway_statuses: Callable[[], Sequence[GatewayStatus]] = field(default=_nothing)  # type: ignore[assignment]
+    gateway_statuses: Callable[[], Sequence[GatewayStatus]] = field(default=_nothing)
     stock: Callable[[], StockPicture] = StockPicture
     # Hold every released lot with stock in the zone, as the system user; returns the
     # lot numbers put on hold.

@@ -17,7 +17,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from bench._ingest_procs import HubProcess
 from contract import wire
-from tests.services import Mosquitto, VictoriaMetrics, find_binary, wait_for
+from tests.support.processes import find_binary, wait_for
+from tests.support.services import Mosquitto, VictoriaMetrics
 
 TOPIC_FILTER = "stockwarden/v1/+/+/telemetry"
 _ids = itertools.count()

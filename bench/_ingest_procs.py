@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from tests.services import free_port, wait_for
+from tests.support.processes import free_port, wait_for
 
 TICKS = os.sysconf("SC_CLK_TCK")
 # Where `npm install` puts Node-RED for the comparison (ignored by git).

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from bench._inventory_load import Phase
 from hub.container import Hub
 from hub.settings import load_settings
-from tests.services import Postgres
+from tests.support.services import Postgres
 
 
 def _stat(pid: int) -> tuple[int, float] | None:

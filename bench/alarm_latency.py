@@ -35,7 +35,7 @@ from pathlib import Path
 import yaml
 
 from contract import wire
-from tests.services import Mosquitto, Postgres
+from tests.support.services import Mosquitto, Postgres
 
 DELAY_S = 2.0
 WINDOW_S = 1.0

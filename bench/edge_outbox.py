@@ -21,8 +21,8 @@ from contract.wire import Reading, Status, Telemetry, encode, gateway_topic, utc
 from edge.config import BrokerConfig
 from edge.outbox import Outbox
 from edge.publisher import Publisher
-from tests.edge_support import merge_of_two_ordered_lanes
-from tests.services import Mosquitto
+from tests.support.edge import merge_of_two_ordered_lanes
+from tests.support.services import Mosquitto
 
 
 def main() -> None:

@@ -22,8 +22,8 @@ from pathlib import Path
 from bench._edge_common import Counter, start_agent, start_sim, table
 from bench._edge_common import stop as stop_process
 from bench.edge_tcp import free_ports
-from tests.edge_support import AttemptCounter, first_telemetry_after, wait_until
-from tests.services import Mosquitto
+from tests.support.edge import AttemptCounter, first_telemetry_after, wait_until
+from tests.support.services import Mosquitto
 
 SENSORS = 20
 GATEWAY = "bench-reconnect"

@@ -36,7 +36,7 @@ from bench._edge_common import (
     table,
 )
 from bench._edge_common import stop as stop_process
-from tests.services import Mosquitto
+from tests.support.services import Mosquitto
 
 GATEWAYS = 4
 PER_GATEWAY = 50

@@ -60,7 +60,8 @@ from bench._ingest_procs import (
 )
 from bench._profiles import profile_top
 from contract import wire
-from tests.services import Mosquitto, Postgres, VictoriaMetrics, wait_for
+from tests.support.processes import wait_for
+from tests.support.services import Mosquitto, Postgres, VictoriaMetrics
 
 GATEWAY = "gw-bench"
 SAMPLES_PER_READING = 3  # quality, temperature_c, humidity_pct

@@ -7,7 +7,7 @@ the same run as the database's ceiling.
     .venv/bin/python -m bench.inventory_http --help
 
 A script, not a test (tests/unit/test_bench_inventory_http.py runs it tiny). It starts
-its own PostgreSQL (tests.services.Postgres, with pg_stat_statements to count the
+its own PostgreSQL (tests.support.services.Postgres, with pg_stat_statements to count the
 statements each request sends) and serves the hub as `stockwarden hub` does: uvicorn,
 one process unless --workers says otherwise (setting STOCKWARDEN_HTTP_WORKERS).
 
@@ -52,7 +52,8 @@ from inventory.orm import Location
 from inventory.users import create_user_with_token
 from kernel.actors import Role
 from kernel.orm import StorageClass, Zone
-from tests.services import Postgres, free_port, port_open, wait_for
+from tests.support.processes import free_port, port_open, wait_for
+from tests.support.services import Postgres
 
 BINS = 8
 

@@ -32,7 +32,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from bench._edge_common import percentile, start_agent, stop, table
 from contract.wire import Scan, ScanResult, decode, subscription
 from firmware_sim.scanner import ScannerSpec, SimScanner
-from tests.services import Mosquitto
+from tests.support.services import Mosquitto
 
 RATE = 20.0  # scans per second
 BAUD = 115_200

@@ -1,7 +1,7 @@
 """Scan-to-booked latency on PostgreSQL: the edge path at 20 scans/s (115,200 baud) and
 the HTTP path at 50 scans/s from 20 clients, open loop.
 
-Everything real, on this machine: PostgreSQL and Mosquitto (tests.services), the hub
+Everything real, on this machine: PostgreSQL and Mosquitto (tests.support.services), the hub
 (`stockwarden hub`, its own process, with the MQTT scan consumer), and for the edge
 path `stockwarden edge` (its own process) reading a simulated serial scanner on a
 pty paced at the line's speed.
@@ -44,7 +44,8 @@ from inventory.scanners import ScannerRegistration, put_scanner
 from inventory.users import create_user_with_token
 from kernel.actors import Role
 from kernel.orm import StorageClass, Zone
-from tests.services import Mosquitto, Postgres, free_port, port_open, wait_for
+from tests.support.processes import free_port, port_open, wait_for
+from tests.support.services import Mosquitto, Postgres
 
 GTIN = "09501101530003"  # the GTIN of RECEIPT
 BIN = "DOCK-1"

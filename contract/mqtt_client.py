@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
@@ -193,7 +193,8 @@ class MqttSubscriber:
     def start(self) -> None:
         properties = None
         if self.v5:
-            properties = Properties(PacketTypes.CONNECT)
+            # paho's Properties.__init__ carries no annotations; it takes the packet type.
+            properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
             properties.SessionExpiryInterval = self.session_expiry_s
             properties.ReceiveMaximum = self.receive_maximum
         self.client.connect_async(
@@ -303,7 +304,9 @@ class MqttSubscriber:
         try:
             topic = message._topic.decode("utf-8", errors="replace")
             self.on_delivery(
-                Delivery(topic, message.payload, message.mid, message.qos, self.generation)
+                # paho types the payload bytes | bytearray; it is the received packet's bytes.
+                Delivery(topic, cast(bytes, message.payload), message.mid, message.qos,
+                         self.generation)
             )
         except Exception:
             log.exception("could not queue an incoming message; the broker will redeliver it")

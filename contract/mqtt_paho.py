@@ -41,7 +41,7 @@ class BufferedSocket:
     def recv(self, size: int) -> bytes:
         if self._at >= len(self._buffer):
             # May raise BlockingIOError / SSLWantReadError: paho handles both.
-            data = self._sock.recv(max(size, READ_SIZE))
+            data: bytes = self._sock.recv(max(size, READ_SIZE))
             if len(data) <= size:
                 return data  # all of it asked for, or b"" at the end of the stream
             self._buffer, self._at = data, 0
@@ -57,7 +57,8 @@ class BufferedSocket:
         return len(self._buffer) - self._at + inner
 
     def fileno(self) -> int:
-        return self._sock.fileno()
+        number: int = self._sock.fileno()
+        return number
 
     def __getattr__(self, name: str) -> Any:
         # send, setblocking, close, ...: the socket's own.

@@ -349,7 +349,7 @@ def parse_topic(topic: str) -> TopicParts:
     problem = reserved_gateway_problem(gateway)
     if problem:
         raise WireError(f"topic {topic!r}: gateway {problem}")
-    return TopicParts(site, gateway, kind)  # type: ignore[arg-type]
+    return TopicParts(site, gateway, kind)
 
 
 # --- encoding and decoding ---------------------------------------------------

@@ -54,7 +54,7 @@ def readings_of(batch: CommittedBatch) -> list[Reading]:
     for accepted in batch.messages:
         readings = accepted.message.readings
         if isinstance(accepted.message, LeanTelemetry):
-            out.extend(readings)  # type: ignore[arg-type]
+            out.extend(readings)
         else:
             out.extend(Reading(r.sensor, r.ts, r.quantities, r.quality is good)
                        for r in readings)
@@ -111,8 +111,8 @@ def system_actor(session: Session) -> Actor:
 
 def alarm_sources(sessions: Sessions, writes: Sessions
                   ) -> AlarmSources:
-    def read(function):  # type: ignore[no-untyped-def]
-        def call():  # type: ignore[no-untyped-def]
+    def read(function):
+        def call():
             with sessions() as session:
                 return function(session)
         return call
@@ -140,5 +140,7 @@ class AlarmExcursions:
             rows = alarm_queries.excursions(session, zone=zone, start=start, end=end,
                                             limit=alarm_queries.MAX_ROWS)
         return [ExcursionRecord(r.sensor, r.quantity, r.zone, r.start, r.end, r.peak,
+                                # Unchecked below: the stored side is 'above' or 'below' (the
+                                # table's CHECK); the row types it str.
                                 r.side, r.above_s, r.below_s)  # type: ignore[arg-type]
                 for r in reversed(rows)]  # oldest first

@@ -143,12 +143,15 @@ def build_alarms(hub: Hub, *, sender: Sender | None = None,
 def _feed_readings(service: AlarmService) -> Callable[[object], None]:
     from hub.alarm_wiring import readings_of
 
+    # Unchecked below: ingest's hook is typed Callable[[object], None] (ingest knows no hub
+    # type); it passes a CommittedBatch.
     return lambda batch: service.on_readings(readings_of(batch))  # type: ignore[arg-type]
 
 
 def _feed_status(service: AlarmService) -> Callable[[object], None]:
     from hub.alarm_wiring import status_of
 
+    # Unchecked below: as above: the status hook passes a StatusUpdate.
     return lambda update: service.on_status(status_of(update))  # type: ignore[arg-type]
 
 

@@ -38,7 +38,7 @@ HEADERS: dict[type[DomainError], dict[str, str]] = {
 def http_status(exc: DomainError) -> int:
     for cls in type(exc).__mro__:
         if cls in STATUS:
-            return STATUS[cls]  # type: ignore[index]
+            return STATUS[cls]
     return 400
 
 
@@ -47,7 +47,7 @@ def http_headers(exc: DomainError) -> dict[str, str] | None:
         return {"Retry-After": str(exc.retry_after_s)}
     for cls in type(exc).__mro__:
         if cls in HEADERS:
-            return HEADERS[cls]  # type: ignore[index]
+            return HEADERS[cls]
     return None
 
 

@@ -37,6 +37,8 @@ class HeadTimedH11Protocol(H11Protocol):
 
     head_timeout_s = 10.0
 
+    # Unchecked below: uvicorn hands a socket Transport; asyncio types the parameter
+    # BaseTransport.
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._arm_head_timer()
@@ -60,7 +62,7 @@ class HeadTimedH11Protocol(H11Protocol):
 
     def _arm_head_timer(self) -> None:
         if getattr(self, "_head_timer", None) is not None:
-            self._head_timer.cancel()  # type: ignore[has-type]
+            self._head_timer.cancel()
         self._head_waits_after = self.cycle  # the head of the request after this one
         self._head_timer: asyncio.TimerHandle | None = self.loop.call_later(
             self.head_timeout_s, self._head_too_slow)

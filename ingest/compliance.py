@@ -259,13 +259,14 @@ def hourly_excursions(hours: Iterable[HourStat], limits: Limits) -> list[Excursi
 
     for hour in sorted(hours, key=lambda h: (h.sensor, h.quantity, h.hour)):
         above, below = limits.side_of(hour.min, hour.max)
-        for side, out in (("above", above), ("below", below)):
+        sides: tuple[tuple[Side, bool], ...] = (("above", above), ("below", below))
+        for side, out in sides:
             key = (hour.sensor, hour.quantity, side)
             run = runs.get(key)
             if run and (not out or run[-1].hour + HOUR != hour.hour):
-                close(key)  # type: ignore[arg-type]
+                close(key)
             if out:
-                runs.setdefault(key, []).append(hour)  # type: ignore[arg-type]
+                runs.setdefault(key, []).append(hour)
     for key in list(runs):
         close(key)
     return sorted(periods, key=lambda p: (p.start, p.sensor, p.quantity, p.side))

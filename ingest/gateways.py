@@ -46,6 +46,8 @@ def _view(row: GatewayStatus, sensors: int) -> GatewayView:
         id=row.gateway, site=row.site, state=row.state, last_seen=row.last_seen,
         status_ts=row.status_ts, version=row.version, outbox_depth=row.outbox_depth,
         outbox_dropped=row.outbox_dropped, devices=dict(row.devices or {}), sensors=sensors,
+        # Unchecked below: the JSON column holds ScannerHealth mappings per scanner; SQLAlchemy
+        # types it dict[str, object].
         scanners=dict(row.scanners or {}),  # type: ignore[arg-type]
     )
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from ingest.orm import DeadLetter, HourlyStat, SeenMessage
 
 
-def _targets() -> list[tuple[str, Table, Column]]:  # type: ignore[type-arg]
+def _targets() -> list[tuple[str, Table, Column]]:
     return [
         ("hourly statistics", HourlyStat.__table__, HourlyStat.__table__.c.hour),
         ("dead letters", DeadLetter.__table__, DeadLetter.__table__.c.received_at),

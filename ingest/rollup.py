@@ -119,6 +119,8 @@ class Rollup:
             if reading.quality is not good:
                 continue
             ts, sensor = reading.ts, reading.sensor
+            # Unchecked below: hour_end is set whenever hour_start is (the same branch); mypy
+            # cannot tie the two.
             if hour_start is None or not hour_start <= ts < hour_end:  # type: ignore[operator]
                 hour_start = hour_of(ts)
                 hour_end = hour_start + ONE_HOUR
@@ -148,6 +150,8 @@ class Rollup:
                             agg.max_gap_s = agg.first - at
                         agg.first = at
                     if agg.delta_h is not None:
+                        # Unchecked below: exp_sum is a number whenever delta_h is (set together
+                        # when the hour opens).
                         agg.exp_sum += exp(  # type: ignore[operator]
                             -agg.delta_h / (r_gas * (value + KELVIN)))
                 current = latest.get((sensor, quantity))

@@ -143,6 +143,8 @@ class StorageClassCreate(StorageClassUpdate):
 
 def by_code(session: Session, model: type[M], code: str, what: str) -> M:
     """A master-data row by its code, or NotFound naming what was looked for."""
+    # Unchecked below: every master-data model M has a `code` column; a TypeVar bound cannot say
+    # so of ORM classes.
     found = session.scalar(select(model).where(model.code == code))  # type: ignore[attr-defined]
     if found is None:
         raise NotFound(f"no {what} {code}", code=f"{what.replace(' ', '_')}_not_found")

@@ -76,7 +76,7 @@ class LotRow:
     on_hand: int
 
 
-def _lots_query() -> Select:  # type: ignore[type-arg]
+def _lots_query() -> Select:
     on_hand = (
         select(func.coalesce(func.sum(Balance.quantity), 0))
         .where(Balance.lot_id == Lot.id).scalar_subquery()
@@ -131,7 +131,7 @@ LEDGER_COLUMNS = [
 ]
 
 
-def _ledger_query() -> Select:  # type: ignore[type-arg]
+def _ledger_query() -> Select:
     source, target = aliased(Location), aliased(Location)
     return (
         select(Move.id, Move.at, Move.kind, Move.booking, Item.sku, Lot.lot_number,

@@ -100,7 +100,7 @@ class PeriodLedger:
     moves: list[LedgerRow]
 
 
-def _signed():  # type: ignore[no-untyped-def]
+def _signed():
     """+quantity for a move from outside, -quantity for one to outside, 0 otherwise."""
     return case(
         (Move.from_location_id.is_(None), Move.quantity),
@@ -220,7 +220,7 @@ def turnover_report(session: Session, start: datetime, end: datetime,
                       out * cost if cost is not None else None))
     by_value = basis == "value" and built and all(b[7] is not None for b in built)
     classes = abc_classes({b[0]: (b[7] if by_value else b[2]) or 0.0 for b in built})
-    rows = [TurnoverRow(*b, abc=classes[b[0]]) for b in built]  # type: ignore[misc]
+    rows = [TurnoverRow(*b, abc=classes[b[0]]) for b in built]
     return Turnover(start, end, "value" if by_value else "volume", rows)
 
 
@@ -266,4 +266,6 @@ def lot_zone_stays(session: Session, lot_id: int) -> list[ZoneStay]:
         .outerjoin(target_zone, target_zone.id == target.zone_id)
         .where(Move.lot_id == lot_id).order_by(Move.id)
     )
+    # Unchecked below: the query selects exactly (at, zone, zone name, quantity); Row tuples are
+    # typed tuple[object, ...].
     return zone_stays([tuple(row) for row in legs])  # type: ignore[misc]

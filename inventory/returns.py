@@ -107,6 +107,8 @@ def _rows(session: Session, *where: object) -> list[ReturnRow]:
         .join(Location, Location.id == ReturnHold.location_id)
         .join(returner, returner.id == ReturnHold.returned_by)
         .outerjoin(inspector, inspector.id == ReturnHold.inspected_by)
+        # Unchecked below: the filters are SQL conditions built above; the list holding them is
+        # typed list[object].
         .where(*where)  # type: ignore[arg-type]
         .order_by(ReturnHold.id)
     )

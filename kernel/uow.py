@@ -16,9 +16,9 @@ import time
 from collections.abc import Callable
 from datetime import date, datetime
 from enum import Enum
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar, cast
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -155,7 +155,8 @@ def run_read(session: Session, work: Callable[[], T]) -> T:
 
 # Built once: building and keying a statement costs more Python than sending it,
 # and these two run in every keyed write.
-_RECORDS = IdempotencyRecord.__table__
+# A mapped class's __table__ is a Table; SQLAlchemy's declarative base types it FromClause.
+_RECORDS = cast(Table, IdempotencyRecord.__table__)
 _RECORD = insert(_RECORDS)
 _EARLIER = select(_RECORDS.c.fingerprint, _RECORDS.c.status_code, _RECORDS.c.body).where(
     _RECORDS.c.user_id == bindparam("user_id"), _RECORDS.c.key == bindparam("key"))

@@ -1,7 +1,10 @@
 """Shared fixtures: real Mosquitto, VictoriaMetrics and PostgreSQL, plus SQLite.
 
 Session-wide instances serve the ordinary tests; the `fresh_*` fixtures give a
-test its own instance to stop, kill or restart."""
+test its own instance to stop, kill or restart. Only integration and end-to-end
+tests may use them (tests/unit/conftest.py refuses them). The browser, the served
+hub and the alarm receivers are registered by tests/integration/conftest.py and
+tests/e2e/conftest.py, so that a unit test imports neither Playwright nor the app."""
 
 from __future__ import annotations
 
@@ -11,11 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.services import Mosquitto, Postgres, VictoriaMetrics
-
-# Browser pages (real headless Chromium) and a hub serving real HTTP on a free port.
-# Alarm receivers: a local webhook and a local SMTP server (tests.support.receivers).
-pytest_plugins = ["tests.support.browser", "tests.support.hub_server", "tests.support.receivers"]
+from tests.support.services import Mosquitto, Postgres, VictoriaMetrics
 
 _db_names = itertools.count()
 

@@ -234,7 +234,7 @@ class Evaluator:
             self.thresholds[key] = track
             self._hot.add(key)
 
-    def _spec(self, rule: str, sensor_id: str) -> c.ThresholdSpec | None:
+    def _spec(self, rule: str, sensor_id: str) -> ThresholdSpec | None:
         return next((s for s in self.book.thresholds(sensor_id) if s.rule == rule), None)
 
     # --- the timer ------------------------------------------------------------------
@@ -242,20 +242,21 @@ class Evaluator:
     def _tick(self, now: datetime, out: Outcome) -> None:
         book = self.book
         profiles = self._profiles
-        for sensor_id, track in self.sensors.items():
+        for sensor_id, sensor_track in self.sensors.items():
             sensor, label, offline, _ = profiles.get(sensor_id) or self._profile(sensor_id)
             # Inlined `may_be_offline` for the common case: the timer walks every sensor.
-            if track.alarm is NORMAL and track.bad_run < offline.bad_readings:
-                gaps = track.gaps
-                floor = track.given_interval or (
+            if sensor_track.alarm is NORMAL and sensor_track.bad_run < offline.bad_readings:
+                gaps = sensor_track.gaps
+                floor = sensor_track.given_interval or (
                     min(gaps) if len(gaps) >= c.GAPS_NEEDED else offline.expected_interval)
-                silent = (now - (track.last_good or track.watched_since)).total_seconds()
+                silent = (now - (sensor_track.last_good or sensor_track.watched_since)
+                          ).total_seconds()
                 if silent < offline.intervals * floor:
                     continue
-            new, found = c.offline_judge(offline, track, now, sensor_id, sensor.zone, label,
-                                         sensor.gateway)
-            if new is not track:
-                self.sensors[sensor_id] = new
+            judged, found = c.offline_judge(offline, sensor_track, now, sensor_id, sensor.zone,
+                                            label, sensor.gateway)
+            if judged is not sensor_track:
+                self.sensors[sensor_id] = judged
             out.transitions.extend(found)
         for key in sorted(self._hot):
             spec = self._spec(*key)
@@ -278,8 +279,8 @@ class Evaluator:
             self.excursions[key] = new_excursion
             out.excursions.extend(events)
             out.holds.extend(holds)
-        for gateway, track in self.gateways.items():
-            self._judge_gateway(gateway, track, now, out)
+        for gateway, gateway_track in self.gateways.items():
+            self._judge_gateway(gateway, gateway_track, now, out)
 
     # --- gateways -------------------------------------------------------------------
 
@@ -355,8 +356,9 @@ class Evaluator:
             self.sensors[key.subject] = self.sensors[key.subject]._replace(alarm=alarm)
         else:
             track = self.gateways[key.subject]
-            name = "offline" if key.rule == GATEWAY_OFFLINE else "backlog"
-            self.gateways[key.subject] = replace(track, **{name: alarm})
+            self.gateways[key.subject] = (replace(track, offline=alarm)
+                                          if key.rule == GATEWAY_OFFLINE
+                                          else replace(track, backlog=alarm))
 
     def _operator(self, obs: AckObs | ShelveObs | UnshelveObs, out: Outcome) -> None:
         found = self._locate(obs.key)
@@ -395,8 +397,9 @@ class Evaluator:
         for sensor_id, sensor in self.sensors.items():
             if sensor.alarm.phase is not NORMAL.phase:
                 yield AlarmKey(self.book.offline(sensor_id).rule, sensor_id), sensor.alarm
-        for gateway, track in self.gateways.items():
-            for rule, alarm in ((GATEWAY_OFFLINE, track.offline), (GATEWAY_BACKLOG, track.backlog)):
+        for gateway, gateway_track in self.gateways.items():
+            for rule, alarm in ((GATEWAY_OFFLINE, gateway_track.offline),
+                                (GATEWAY_BACKLOG, gateway_track.backlog)):
                 if alarm.phase is not NORMAL.phase:
                     yield AlarmKey(rule, gateway), alarm
 
@@ -417,8 +420,9 @@ class Evaluator:
         elif kind in (AlarmKind.GATEWAY_OFFLINE, AlarmKind.BACKLOG):
             # Silent since the alarm began, until its next status says otherwise.
             track = self.gateways.get(key.subject) or GatewayTrack(alarm.since or self.started)
-            name = "offline" if kind is AlarmKind.GATEWAY_OFFLINE else "backlog"
-            self.gateways[key.subject] = replace(track, **{name: alarm})
+            self.gateways[key.subject] = (replace(track, offline=alarm)
+                                          if kind is AlarmKind.GATEWAY_OFFLINE
+                                          else replace(track, backlog=alarm))
 
     def zone_conditions(self) -> dict[str, ZoneCondition]:
         return zones_out_of_range(

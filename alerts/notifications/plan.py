@@ -183,15 +183,15 @@ def plan(rules: AlarmRules, state: PlanState, transitions: Sequence[Transition],
                     add(route, level, t, what, t.message, t.at, limited=what == "raised")
 
     for pair, watch in list(watches.items()):
-        route = routes.get(watch.route)
-        if route is None or route.escalate_after is None or watch.acked:
+        watched = routes.get(watch.route)
+        if watched is None or watched.escalate_after is None or watch.acked:
             continue
-        while watch.level + 1 < len(route.groups) and \
-                now >= watch.raised_at + route.escalate_after * (watch.level + 1):
+        while watch.level + 1 < len(watched.groups) and \
+                now >= watch.raised_at + watched.escalate_after * (watch.level + 1):
             waited = format_duration(now - watch.raised_at)
             line = f"unacknowledged for {waited}: {watch.line}"
             watch = replace(watch, level=watch.level + 1)
-            add(route, watch.level, watch, "escalated", line, now, limited=False)
+            add(watched, watch.level, watch, "escalated", line, now, limited=False)
         watches[pair] = watch
 
     messages, queued, sent = _flush(rules, queued, sent, suppressed, now)

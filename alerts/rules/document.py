@@ -346,10 +346,11 @@ def _semantic_errors(rules: AlarmRules, name: str,
         if route.name in names:
             errors.append(f"{where}.name: {route.name} is also routes[{names[route.name]}]")
         names.setdefault(route.name, index)
-        for group_index, group in enumerate(route.groups):
-            if group not in rules.recipients:
+        for group_index, routed_group in enumerate(route.groups):
+            if routed_group not in rules.recipients:
                 known = ", ".join(rules.recipients) or "none"
-                errors.append(f"{where}.groups[{group_index}]: no recipient group {group!r} "
+                errors.append(f"{where}.groups[{group_index}]: no recipient group "
+                              f"{routed_group!r} "
                               f"(recipients: {known})")
         if route.escalate_after is not None and len(route.groups) < 2:
             errors.append(f"{where}.escalate_after: needs a second group to escalate to")

@@ -123,6 +123,8 @@ async def changes(request: Request, hub: HubDep, since: Cursor = -1,
 @router.get("/alarms/pending", response_model=list[PendingPublic], responses=NO_ENGINE)
 def pending(service: ServiceDep) -> list[PendingPublic]:
     """Conditions inside their delay: not alarms (yet); nothing is stored for them."""
+    # Unchecked below: the evaluator's severities are the Literal's values; its key types them
+    # str.
     return [PendingPublic(rule=k.rule, subject=k.subject, since=since, severity=sev)  # type: ignore[arg-type]
             for k, since, sev in service.pending()]
 

@@ -26,10 +26,11 @@ from hub.settings import load_settings
 from ingest.orm import Sensor
 from kernel.orm import StorageClass, Zone
 from kernel.uow import run_write
-from tests.edge_support import gateway_config, simulate
-from tests.services import Mosquitto, free_port, port_open, wait_for
+from tests.support.edge import gateway_config, simulate
 from tests.support.mqtt import wait_until
+from tests.support.processes import free_port, port_open, wait_for
 from tests.support.receivers import Webhook
+from tests.support.services import Mosquitto
 
 pytestmark = pytest.mark.slow
 _ids = itertools.count()

@@ -17,7 +17,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from contract import wire
-from tests.services import free_port
+from tests.support.processes import free_port
 from tests.support.receivers import Webhook
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.edge_support import Subscriber, gateway_config, simulate, wait_until
-from tests.services import Mosquitto
+from tests.support.edge import Subscriber, gateway_config, simulate, wait_until
+from tests.support.services import Mosquitto
 
 
 def start_agent(config: Path, log: Path) -> subprocess.Popen[bytes]:

@@ -12,8 +12,8 @@ import pytest
 
 from firmware_sim.scanner import ScannerSpec, SimScanner
 from tests.e2e.test_edge_kill import start_agent
-from tests.edge_support import Subscriber, gateway_config, wait_until
-from tests.services import Mosquitto
+from tests.support.edge import Subscriber, gateway_config, wait_until
+from tests.support.services import Mosquitto
 
 RECEIPT = "]d2010950110153000317271231{GS}10LOT{n}{GS}21S{n}"
 

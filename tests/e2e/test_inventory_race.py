@@ -8,9 +8,9 @@ from collections import Counter
 
 import httpx
 
-from tests import inventory_world
-from tests.http_server import serve_in_thread
-from tests.inventory_world import World
+from tests.support import inventory_world
+from tests.support.http_server import serve_in_thread
+from tests.support.inventory_world import World
 
 world = inventory_world.world
 CLIENTS = 64

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from tests import inventory_world
 from tests.e2e.test_inventory_race import _concurrently
-from tests.http_server import serve_in_thread
-from tests.inventory_world import World
+from tests.support import inventory_world
+from tests.support.http_server import serve_in_thread
+from tests.support.inventory_world import World
 
 world = inventory_world.world
 

@@ -14,8 +14,8 @@ from hub.container import Hub
 from hub.settings import load_settings
 from inventory.users import create_user_with_token
 from kernel.actors import Role
-from tests.http_server import serve_in_thread
 from tests.support.browser import OfflinePage
+from tests.support.http_server import serve_in_thread
 
 PASSWORD = "correct horse battery"
 

@@ -19,8 +19,9 @@ from sqlalchemy import create_engine, text
 from contract import wire
 from hub.container import Hub, assemble
 from hub.settings import load_settings
-from tests.services import Mosquitto, VictoriaMetrics, free_port, port_open, wait_for
 from tests.support.mqtt import ReliablePublisher, series_ts, telemetry, wait_until
+from tests.support.processes import free_port, port_open, wait_for
+from tests.support.services import Mosquitto, VictoriaMetrics
 
 pytestmark = pytest.mark.slow
 _ids = itertools.count()

@@ -24,10 +24,10 @@ from inventory.scan_settings import ScanConsumerSettings
 from kernel.actors import Role
 from tests.e2e.test_edge_kill import start_agent
 from tests.e2e.test_edge_scanner_kill import next_seq
-from tests.edge_support import Subscriber, gateway_config, wait_until
-from tests.inventory_world import World, build_world
-from tests.services import Mosquitto
+from tests.support.edge import Subscriber, gateway_config, wait_until
+from tests.support.inventory_world import World, build_world
 from tests.support.mqtt import publish_raw
+from tests.support.services import Mosquitto
 
 GATEWAY = "gw-e2e-scan"
 # VAC-1 (2-8 °C), a lot per scan, 3 units (AI 30) each.

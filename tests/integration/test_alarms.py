@@ -25,10 +25,10 @@ from inventory.users import create_user_with_token
 from kernel.actors import Role
 from kernel.orm import Zone
 from kernel.uow import run_write
-from tests.services import Mosquitto
 from tests.support.auth import bearer_headers
 from tests.support.mqtt import publish_raw, wait_until
 from tests.support.receivers import Smtp, Webhook
+from tests.support.services import Mosquitto
 
 _ids = itertools.count()
 pytestmark = pytest.mark.timeout(120)

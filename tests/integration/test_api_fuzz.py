@@ -25,8 +25,8 @@ from schemathesis.engine import from_schema as engine_for
 from hub.container import build_alarms
 from ingest.orm import HourlyStat, LatestReading
 from kernel.actors import Role
-from tests import inventory_world
-from tests.inventory_world import World
+from tests.support import inventory_world
+from tests.support.inventory_world import World
 
 world = inventory_world.world
 

@@ -22,9 +22,9 @@ from hub.app import create_app
 from ingest.orm import HourlyStat
 from inventory import bulk_import
 from kernel.actors import Role
-from tests import inventory_world
-from tests.inventory_world import World
-from tests.services import free_port
+from tests.support import inventory_world
+from tests.support.inventory_world import World
+from tests.support.processes import free_port
 
 world = inventory_world.world
 

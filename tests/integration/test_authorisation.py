@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from hub.cli import app as cli
 from kernel.actors import Role
-from tests import inventory_world
-from tests.inventory_world import World
+from tests.support import inventory_world
+from tests.support.inventory_world import World
 
 world = inventory_world.world
 

@@ -27,9 +27,9 @@ from hub.settings import load_settings
 from inventory.users import create_user_with_token
 from kernel.actors import Role
 from tests.e2e.test_reliability import stats_count
-from tests.services import find_binary
 from tests.support.deployed_broker import DeployedMosquitto
 from tests.support.mqtt import series_ts, telemetry, wait_until
+from tests.support.processes import find_binary
 
 ROOT = Path(__file__).resolve().parents[2]
 NOT_AUTHORIZED = 0x87

@@ -29,7 +29,8 @@ from contract.wire import Quality, Reading
 from dashboards import build
 from ingest.lineproto import reading_line, zone_limit_line
 from ingest.metrics import IngestMetrics
-from tests.services import VictoriaMetrics, find_binary
+from tests.support.processes import find_binary
+from tests.support.services import VictoriaMetrics
 
 Json = dict[str, Any]
 

@@ -28,8 +28,8 @@ from contract.mqtt_client import Delivery
 from ingest.service import IngestService
 from ingest.settings import ingest_settings
 from kernel.actors import Role
-from tests.inventory_world import World, build_world
-from tests.services import Postgres
+from tests.support.inventory_world import World, build_world
+from tests.support.services import Postgres
 
 Json = dict[str, Any]
 

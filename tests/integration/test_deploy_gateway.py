@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from hub.broker_acl import load_accounts, write_broker_files
-from tests.services import find_binary, port_open
 from tests.support.deployed_broker import DeployedMosquitto
+from tests.support.processes import find_binary, port_open
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"

@@ -11,8 +11,8 @@ import pytest
 
 from edge.agent import Agent
 from edge.config import load_config
-from tests.edge_support import Subscriber, gateway_config, simulate, wait_until
-from tests.services import Mosquitto
+from tests.support.edge import Subscriber, gateway_config, simulate, wait_until
+from tests.support.services import Mosquitto
 
 
 class LockedMosquitto(Mosquitto):

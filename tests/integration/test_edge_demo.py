@@ -7,8 +7,8 @@ from pathlib import Path
 
 from contract.wire import Quality
 from firmware_sim.demo import DEMO_ZONES, run_demo_gateway
-from tests.edge_support import Subscriber, wait_until
-from tests.services import Mosquitto
+from tests.support.edge import Subscriber, wait_until
+from tests.support.services import Mosquitto
 
 
 def test_demo_gateway_publishes_every_zone_and_stops(tmp_path: Path, mosquitto: Mosquitto) -> None:

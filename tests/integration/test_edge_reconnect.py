@@ -18,7 +18,7 @@ import pytest
 from contract.wire import Telemetry
 from edge.agent import Agent
 from edge.config import load_config
-from tests.edge_support import (
+from tests.support.edge import (
     AttemptCounter,
     Subscriber,
     first_telemetry_after,
@@ -27,7 +27,7 @@ from tests.edge_support import (
     simulate,
     wait_until,
 )
-from tests.services import Mosquitto
+from tests.support.services import Mosquitto
 
 # Slack for the broker's start, the TCP connect, CONNACK and one publish on a loaded machine.
 MARGIN = 0.5

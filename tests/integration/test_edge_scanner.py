@@ -17,9 +17,9 @@ from edge.agent import Agent
 from edge.config import load_config
 from firmware_sim.scanner import ScannerSpec, SimScanner
 from firmware_sim.scenario import ScenarioSpec, Simulation
-from tests.edge_support import Subscriber, gateway_config, simulate, wait_until
-from tests.services import Mosquitto
+from tests.support.edge import Subscriber, gateway_config, simulate, wait_until
 from tests.support.mqtt import publish_raw
+from tests.support.services import Mosquitto
 
 GS = "\x1d"
 RECEIPT = "]d2010950110153000317271231{GS}10LOT{n}{GS}21S{n}"

@@ -16,8 +16,8 @@ from edge.config import RtuBus, TcpBus, load_config, parse_config
 from edge.modbus import PymodbusLink, ReadFailure
 from edge.poller import BusPoller, SensorTask
 from edge.profiles import load_profiles
-from tests.edge_support import Subscriber, gateway_config, simulate, wait_until
-from tests.services import Mosquitto
+from tests.support.edge import Subscriber, gateway_config, simulate, wait_until
+from tests.support.services import Mosquitto
 
 
 @pytest.fixture

@@ -22,9 +22,9 @@ from hub.container import Hub, assemble
 from hub.settings import load_settings
 from ingest.hooks import CommittedBatch
 from ingest.store import StatusUpdate
-from tests.services import Mosquitto
 from tests.support.auth import bearer_headers
 from tests.support.mqtt import publish_raw, telemetry, wait_until
+from tests.support.services import Mosquitto
 
 _ids = itertools.count()
 

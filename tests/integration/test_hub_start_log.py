@@ -11,7 +11,8 @@ import sys
 import time
 from pathlib import Path
 
-from tests.services import Mosquitto, free_port
+from tests.support.processes import free_port
+from tests.support.services import Mosquitto
 
 BROKER_PASSWORD = "br0ker-Pa55"  # test secrets that must not be logged
 TSDB_PASSWORD = "tsdb-Pa55"

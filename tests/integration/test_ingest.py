@@ -13,9 +13,9 @@ from contract import wire
 from hub.app import create_app
 from hub.container import Hub, assemble
 from hub.settings import load_settings
-from tests.services import Mosquitto, VictoriaMetrics
 from tests.support.auth import bearer_headers
 from tests.support.mqtt import publish_raw, series_ts, telemetry, wait_until
+from tests.support.services import Mosquitto, VictoriaMetrics
 
 _ids = itertools.count()
 

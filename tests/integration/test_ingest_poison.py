@@ -24,9 +24,9 @@ from hub.settings import load_settings
 from ingest.orm import DeadLetter, SeenMessage, Sensor
 from ingest.service import IngestService
 from ingest.store import MAX_DEAD_LETTER_BYTES, Accepted, IngestStore, Rejected
-from tests.services import Mosquitto
 from tests.support.auth import bearer_headers
 from tests.support.mqtt import publish_raw, wait_until
+from tests.support.services import Mosquitto
 
 _ids = itertools.count()
 

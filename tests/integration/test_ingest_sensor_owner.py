@@ -23,9 +23,9 @@ from hub.settings import load_settings
 from ingest.orm import DeadLetter, HourlyStat, LatestReading, Sensor
 from ingest.store import Accepted, IngestStore
 from kernel.actors import Role
-from tests.services import Mosquitto, VictoriaMetrics
 from tests.support.auth import bearer_headers
 from tests.support.mqtt import publish_raw, series_ts, telemetry, wait_until
+from tests.support.services import Mosquitto, VictoriaMetrics
 
 _ids = itertools.count()
 SITE = "site-own"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from kernel.actors import Role
-from tests import inventory_world
-from tests.inventory_world import World
+from tests.support import inventory_world
+from tests.support.inventory_world import World
 
 world = inventory_world.world
 

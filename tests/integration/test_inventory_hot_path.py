@@ -11,8 +11,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from inventory.services import PICK_PAGE
-from tests.inventory_world import World, build_world
-from tests.inventory_world import world as world
+from tests.support.inventory_world import World, build_world
+from tests.support.inventory_world import world as world
 
 
 def test_a_pick_beyond_the_first_locked_balances_still_takes_them_in_fefo_order(

@@ -7,8 +7,8 @@ from pathlib import Path
 from inventory.bulk_import import import_items, import_stock
 from inventory.users import actor_for_username
 from kernel.actors import Role
-from tests import inventory_world
-from tests.inventory_world import World
+from tests.support import inventory_world
+from tests.support.inventory_world import World
 
 world = inventory_world.world
 

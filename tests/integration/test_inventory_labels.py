@@ -11,8 +11,8 @@ import pytest
 
 from inventory.scanning import GS1Scan, ScanSettings, interpret
 from kernel.actors import Role
-from tests import inventory_world
-from tests.inventory_world import World
+from tests.support import inventory_world
+from tests.support.inventory_world import World
 
 world = inventory_world.world
 

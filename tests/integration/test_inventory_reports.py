@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from kernel.actors import Role
-from tests import inventory_world
-from tests.inventory_world import World
+from tests.support import inventory_world
+from tests.support.inventory_world import World
 
 world = inventory_world.world
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from kernel.actors import Role
-from tests import inventory_world
-from tests.inventory_world import World
+from tests.support import inventory_world
+from tests.support.inventory_world import World
 
 world = inventory_world.world
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from inventory.bulk_import import import_items
 from kernel.actors import Role
-from tests import inventory_world
-from tests.inventory_world import World
+from tests.support import inventory_world
+from tests.support.inventory_world import World
 
 world = inventory_world.world
 

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kernel.actors import Role
-from tests.inventory_world import World, build_world
+from tests.support.inventory_world import World, build_world
 
 PASSWORD = "correct horse battery"
 WINDOW_S = 2.0

@@ -13,8 +13,8 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from contract.mqtt_client import Delivery, MqttSubscriber
-from tests.edge_support import wait_until
-from tests.services import Mosquitto
+from tests.support.edge import wait_until
+from tests.support.services import Mosquitto
 
 _ids = itertools.count()
 

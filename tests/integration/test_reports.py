@@ -24,9 +24,9 @@ from hub.container import Hub, assemble
 from hub.settings import load_settings
 from ingest.compliance import mkt_of
 from ingest.rollup import GAS_CONSTANT, KELVIN
-from tests.services import Mosquitto
 from tests.support.auth import bearer_headers
 from tests.support.mqtt import publish_raw, wait_until
+from tests.support.services import Mosquitto
 
 _ids = itertools.count()
 DELTA_H = 90_000.0

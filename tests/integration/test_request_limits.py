@@ -20,7 +20,7 @@ from hub.app import create_app
 from hub.container import Hub
 from hub.server import server_options
 from hub.settings import load_settings
-from tests.http_server import serve_in_thread
+from tests.support.http_server import serve_in_thread
 
 MiB = 1024 * 1024
 TIMEOUT_S = 2.0

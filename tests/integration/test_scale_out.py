@@ -9,8 +9,8 @@ from contract import wire
 from hub.container import assemble
 from hub.settings import load_settings
 from tests.e2e.test_reliability import stats_count
-from tests.services import Mosquitto, VictoriaMetrics
 from tests.support.mqtt import publish_raw, series_ts, telemetry, wait_until
+from tests.support.services import Mosquitto, VictoriaMetrics
 
 _ids = itertools.count()
 

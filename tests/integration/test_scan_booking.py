@@ -21,8 +21,8 @@ from inventory.scan_orm import ScanRecord
 from inventory.scanning import ScanSettings
 from kernel.actors import Role
 from kernel.orm import IdempotencyRecord
-from tests import inventory_world
-from tests.inventory_world import World
+from tests.support import inventory_world
+from tests.support.inventory_world import World
 
 world = inventory_world.world
 

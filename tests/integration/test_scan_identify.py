@@ -4,8 +4,8 @@ Idempotency-Key and reads the label even when its GTIN is not on file."""
 from __future__ import annotations
 
 from kernel.actors import Role
-from tests import inventory_world
-from tests.inventory_world import World
+from tests.support import inventory_world
+from tests.support.inventory_world import World
 
 world = inventory_world.world
 

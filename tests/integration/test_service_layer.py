@@ -16,8 +16,8 @@ from sqlalchemy import event, func, select
 from inventory.hooks import StockChange, stock_hooks
 from inventory.orm import Move
 from kernel.actors import Role
-from tests import inventory_world
-from tests.inventory_world import World, build_world
+from tests.support import inventory_world
+from tests.support.inventory_world import World, build_world
 
 world = inventory_world.world
 

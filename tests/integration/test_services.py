@@ -7,7 +7,8 @@ import subprocess
 from sqlalchemy import text
 
 from hub.db import make_engine, migrate
-from tests.services import Mosquitto, VictoriaMetrics, find_binary
+from tests.support.processes import find_binary
+from tests.support.services import Mosquitto, VictoriaMetrics
 
 
 def test_mosquitto_passes_a_message_across_a_restart(fresh_mosquitto: Mosquitto) -> None:

@@ -17,7 +17,7 @@ from ingest.orm import TsOutbox
 from ingest.tsdb import InfluxWriteSink, OutboxWriter
 from ingest.zone_limits import ZoneLimitSampler
 from kernel.orm import StorageClass, Zone
-from tests.services import VictoriaMetrics
+from tests.support.services import VictoriaMetrics
 
 
 def limits_at(victoria: VictoriaMetrics, zone: str, at: datetime) -> dict[tuple[str, str], float]:

@@ -29,7 +29,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, Route, sync_playwright
 
-from tests.services import find_binary
+from tests.support.processes import find_binary
 
 # Quiet, reproducible, and no traffic of the browser's own (updates, sync, safe browsing).
 CHROMIUM_ARGS = [

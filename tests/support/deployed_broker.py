@@ -11,7 +11,8 @@ import os
 import re
 from pathlib import Path
 
-from tests.services import Mosquitto, find_binary, free_port
+from tests.support.processes import find_binary, free_port
+from tests.support.services import Mosquitto
 
 
 class DeployedMosquitto(Mosquitto):

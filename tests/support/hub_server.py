@@ -25,10 +25,10 @@ from hub.app import create_app
 from hub.container import Hub, assemble
 from hub.settings import load_settings
 from kernel.actors import Role
-from tests.http_server import serve_in_thread
-from tests.services import Mosquitto
 from tests.support.auth import bearer_headers
+from tests.support.http_server import serve_in_thread
 from tests.support.mqtt import publish_raw, wait_until
+from tests.support.services import Mosquitto
 
 _ids = itertools.count()
 

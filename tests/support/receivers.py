@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.services import free_port
+from tests.support.processes import free_port
 
 
 @dataclass

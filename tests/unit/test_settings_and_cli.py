@@ -91,7 +91,7 @@ def test_the_hub_command_reports_bad_configuration_without_a_traceback(monkeypat
 
 
 def test_an_unreachable_database_is_one_clear_line(monkeypatch) -> None:
-    from tests.services import free_port
+    from tests.support.processes import free_port
 
     port = free_port()
     monkeypatch.setenv("STOCKWARDEN_DATABASE_URL",

@@ -1,0 +1,156 @@
+"""`stockwarden user`: users and their API tokens."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from hub.cli.common import ConfigOption, fail, stock_hub
+
+if TYPE_CHECKING:
+    from inventory.users import IssuedToken
+
+user_app = typer.Typer(help="Users and API tokens.", no_args_is_help=True)
+
+
+def _print_token(issued: IssuedToken) -> None:
+    typer.echo(f"user {issued.username} ({issued.role.value}); API token, shown only now:")
+    typer.echo(issued.token)
+
+
+@user_app.command("create-admin")
+def user_create_admin(
+    username: Annotated[str, typer.Option(help="Login name of the first administrator.")],
+    password: Annotated[
+        bool, typer.Option("--password", help="Also set a password for the web login (asked).")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Create an administrator and print their API token (once)."""
+    user_create(username=username, role="admin", password=password, config=config)
+
+
+@user_app.command("create")
+def user_create(
+    username: Annotated[str, typer.Option(help="Login name.")],
+    role: Annotated[str, typer.Option(help="operator, supervisor or admin.")] = "operator",
+    password: Annotated[
+        bool, typer.Option("--password", help="Also set a password for the web login (asked).")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Create a user and print their API token (once)."""
+    from inventory.users import create_user_with_token
+    from kernel.actors import Role
+    from kernel.errors import DomainError
+
+    try:
+        wanted = Role(role)
+    except ValueError:
+        raise fail(f"role must be one of {', '.join(r.value for r in Role)}") from None
+    secret = None
+    if password:
+        secret = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    if secret is not None and len(secret) < 10:
+        raise fail("the password needs at least 10 characters")
+    hub = stock_hub(config)
+    try:
+        with hub.writes() as session:
+            _print_token(create_user_with_token(session, username, wanted, secret))
+    except DomainError as exc:
+        raise fail(exc.message) from None
+    finally:
+        hub.stop()
+
+
+@user_app.command("token")
+def user_token(
+    username: Annotated[str, typer.Option(help="Whose token.")], config: ConfigOption = None
+) -> None:
+    """Issue another API token for a user (printed once)."""
+    from inventory.users import new_token
+    from kernel.errors import DomainError
+
+    hub = stock_hub(config)
+    try:
+        with hub.writes() as session:
+            _print_token(new_token(session, username, label="cli").get())
+    except DomainError as exc:
+        raise fail(exc.message) from None
+    finally:
+        hub.stop()
+
+
+@user_app.command("update")
+def user_update(
+    username: Annotated[str, typer.Argument(help="Whose account.")],
+    role: Annotated[str | None, typer.Option(help="operator, supervisor or admin.")] = None,
+    active: Annotated[bool | None, typer.Option(
+        "--active/--inactive", help="Reactivate or deactivate (revokes all their tokens).",
+    )] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Change a user's role or deactivate them; the last active admin stays an admin."""
+    from inventory.users import update_user
+    from kernel.actors import Role
+    from kernel.errors import DomainError
+
+    try:
+        wanted = Role(role) if role is not None else None
+    except ValueError:
+        raise fail(f"role must be one of {', '.join(r.value for r in Role)}") from None
+    hub = stock_hub(config)
+    try:
+        with hub.writes() as session:
+            user = update_user(session, username, role=wanted, active=active).get()
+            typer.echo(f"user {user.username}: {user.role}, "
+                       f"{'active' if user.active else 'inactive (tokens revoked)'}")
+    except DomainError as exc:
+        raise fail(exc.message) from None
+    finally:
+        hub.stop()
+
+
+@user_app.command("tokens")
+def user_tokens(
+    username: Annotated[str, typer.Argument(help="Whose tokens.")], config: ConfigOption = None,
+) -> None:
+    """List a user's API tokens: id, label, created, expires, revoked (never the secret)."""
+    from inventory.users import list_tokens
+    from kernel.errors import DomainError
+
+    hub = stock_hub(config)
+    try:
+        with hub.sessions() as session:
+            tokens = list_tokens(session, username)
+    except DomainError as exc:
+        raise fail(exc.message) from None
+    finally:
+        hub.stop()
+    typer.echo("id\tlabel\tcreated\texpires\tstate")
+    for t in tokens:
+        expires = t.expires_at.isoformat(timespec="seconds") if t.expires_at else "never"
+        typer.echo(f"{t.id}\t{t.label}\t{t.created_at.isoformat(timespec='seconds')}\t"
+                   f"{expires}\t{'revoked' if t.revoked else 'valid'}")
+
+
+@user_app.command("revoke-token")
+def user_revoke_token(
+    username: Annotated[str, typer.Argument(help="Whose token.")],
+    token_id: Annotated[int, typer.Argument(help="The token's id (see `user tokens`).")],
+    config: ConfigOption = None,
+) -> None:
+    """Revoke one API token; a running hub refuses it within token_cache_s."""
+    from inventory.users import revoke_token
+    from kernel.errors import DomainError
+
+    hub = stock_hub(config)
+    try:
+        with hub.writes() as session:
+            revoke_token(session, username, token_id)
+    except DomainError as exc:
+        raise fail(exc.message) from None
+    finally:
+        hub.stop()
+    typer.echo(f"token {token_id} of {username} revoked")
