@@ -35,9 +35,9 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from contract.mqtt_client import BrokerAddress, TlsFiles, build_client
+from contract.mqtt_client import BrokerAddress, client_for
+from contract.mqtt_settings import MqttSettings
 from contract.wire import Status, encode, utc_now
-from edge.config import BrokerConfig
 from edge.outbox import Entry, Outbox
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ AWAY_LOG_EVERY = 60.0
 class Publisher:
     def __init__(
         self,
-        broker: BrokerConfig,
+        broker: MqttSettings,
         client_id: str,
         outbox: Outbox,
         status_topic: str,
@@ -85,17 +85,9 @@ class Publisher:
         self._stop = threading.Event()
 
     def _make_client(self, client_id: str) -> mqtt.Client:
-        broker = self.broker
-        tls = broker.tls
-        client, _address = build_client(
-            broker.url,
-            client_id=client_id,
-            protocol="3.1.1",
-            persistent_session=self.persistent_session,
-            username=broker.username,
-            password=broker.password,
-            tls=TlsFiles(tls.ca_file, tls.cert_file, tls.key_file, tls.insecure) if tls else None,
-        )
+        # MQTT 3.1.1: every broker a site may run has it.
+        client, _address = client_for(
+            self.broker, default_client_id=client_id, persistent_session=self.persistent_session)
         offline = Status(state="offline", ts=utc_now(), version=self.status().version)
         client.will_set(self.status_topic, encode(offline), qos=1, retain=True)
         # Room above our window for status messages: were paho to queue one of ours

@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from contract import wire
-from edge.config import BrokerConfig
+from contract.mqtt_settings import MqttSettings
 from edge.outbox import Outbox
 from edge.publisher import Publisher
 from hub.app import create_app
@@ -65,7 +65,7 @@ def test_the_edge_status_and_its_last_will_show_in_the_api(
     )
     outbox = Outbox(tmp_path / "outbox.db")
     publisher = Publisher(
-        BrokerConfig(url=mosquitto.url), f"edge-{gateway}", outbox,
+        MqttSettings(url=mosquitto.url), f"edge-{gateway}", outbox,
         wire.gateway_topic("site-g", gateway, "status"),
         lambda: status.model_copy(update={"ts": wire.utc_now()}),
     )
