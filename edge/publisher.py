@@ -38,6 +38,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from contract.mqtt_client import BrokerAddress, client_for
 from contract.mqtt_settings import MqttSettings
 from contract.wire import Status, encode, utc_now
+from contract.worker import Worker
 from edge.outbox import Entry, Outbox
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,10 @@ class Publisher:
         self.status = status
         self.window = window
         self.connected = threading.Event()
-        self._wake = threading.Event()
+        # The sender: a round when woken (a message in the outbox, an acknowledgement, a
+        # connect) and at least once a second.
+        self._sender = Worker("outbox-sender", self._send_round)
+        self._wake = self._sender.wakeup
         self._acked: collections.deque[int] = collections.deque()
         self._mid_seq: dict[int, int] = {}  # messages handed to paho, not yet acknowledged
         self._handed: set[int] = set()
@@ -81,8 +85,6 @@ class Publisher:
         self._last_away_log = -AWAY_LOG_EVERY
         self._subscriptions: dict[str, Callable[[bytes], None]] = {}
         self.client = self._make_client(client_id)
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
 
     def _make_client(self, client_id: str) -> mqtt.Client:
         # MQTT 3.1.1: every broker a site may run has it.
@@ -157,7 +159,7 @@ class Publisher:
         reason_code: ReasonCode,
         properties: Properties | None,
     ) -> None:
-        if self.connected.is_set() and not self._stop.is_set():
+        if self.connected.is_set() and not self._sender.stopping.is_set():
             log.warning(
                 "lost the broker %s: %s; trying again every %g s, the outbox keeps everything",
                 self.broker_name,
@@ -177,7 +179,7 @@ class Publisher:
         self._still_away(str(error) if error else "connection failed")
 
     def _still_away(self, reason: str) -> None:
-        if self._stop.is_set():
+        if self._sender.stopping.is_set():
             return
         now = time.monotonic()
         if self._away_since is None:  # never connected yet
@@ -227,20 +229,16 @@ class Publisher:
     def start(self) -> None:
         self.client.connect_async(self.broker.host, self.broker.port, self.broker.keepalive)
         self.client.loop_start()
-        self._thread = threading.Thread(target=self._run, name="outbox-sender", daemon=True)
-        self._thread.start()
+        self._sender.start()
 
     def wake(self) -> None:
         """A new message is in the outbox."""
         self._wake.set()
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(1.0)
-            self._wake.clear()
-            self._settle_acks()
-            if self.connected.is_set():
-                self._send()
+    def _send_round(self) -> None:
+        self._settle_acks()
+        if self.connected.is_set():
+            self._send()
 
     def _settle_acks(self) -> None:
         done = []
@@ -299,14 +297,8 @@ class Publisher:
 
         Whatever is not acknowledged by then stays in the outbox for the next start.
         """
-        deadline = time.monotonic() + timeout
-        while self.connected.is_set() and self.outbox.depth and time.monotonic() < deadline:
-            self._wake.set()
-            time.sleep(0.02)
-        self._stop.set()
-        self._wake.set()
-        if self._thread:
-            self._thread.join(timeout)
+        self._sender.stop(timeout, drain_s=timeout,
+                          pending=lambda: self.connected.is_set() and self.outbox.depth > 0)
         if self.connected.is_set():
             offline = self.status().model_copy(update={"state": "offline", "ts": utc_now()})
             info = self.client.publish(self.status_topic, encode(offline), qos=1, retain=True)

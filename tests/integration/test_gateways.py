@@ -90,10 +90,7 @@ def test_the_edge_status_and_its_last_will_show_in_the_api(
         assert offline["version"] == "1.4.2"
     finally:
         publisher.client.loop_stop()
-        publisher._stop.set()  # the sender thread, without the clean stop's offline status
-        publisher.wake()
-        if publisher._thread:
-            publisher._thread.join(5)
+        publisher._sender.halt(5)  # the sender thread, without the clean stop's offline status
         outbox.close()
 
     # A status older than the stored one changes nothing.
