@@ -8,22 +8,13 @@ reconnecting; a publish never blocks the alarm service.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import Literal
 
 from alerts.schemas import AlarmPublic
-from contract.mqtt_client import build_client
+from contract.mqtt_client import client_for
+from contract.mqtt_settings import HubMqttSettings
 from contract.wire import AlarmEvent, alarm_topic, encode
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class PublisherSettings:
-    mqtt_url: str
-    client_id: str
-    site: str
-    protocol: Literal["5", "3.1.1"] = "5"
 
 
 def wire_event(alarm: AlarmPublic, event: str) -> AlarmEvent:
@@ -40,14 +31,16 @@ def wire_event(alarm: AlarmPublic, event: str) -> AlarmEvent:
 
 
 class AlarmPublisher:
-    def __init__(self, settings: PublisherSettings) -> None:
+    def __init__(self, settings: HubMqttSettings, site: str) -> None:
+        """`site`: the alarm topics' site (not the subscribed one, which may be +)."""
         self.settings = settings
-        self._client, self._address = build_client(
-            settings.mqtt_url, client_id=settings.client_id, protocol=settings.protocol)
+        self.site = site
+        self._client, self._address = client_for(settings, protocol=settings.protocol)
         self._started = False
 
     def start(self) -> None:
-        self._client.connect_async(self._address.host, self._address.port, keepalive=30)
+        self._client.connect_async(self._address.host, self._address.port,
+                                   keepalive=self.settings.keepalive)
         self._client.loop_start()
         self._started = True
 
@@ -58,7 +51,7 @@ class AlarmPublisher:
             self._started = False
 
     def publish(self, alarm: AlarmPublic, event: str) -> None:
-        topic = alarm_topic(self.settings.site, alarm.id)
+        topic = alarm_topic(self.site, alarm.id)
         payload = encode(wire_event(alarm, event))
         if alarm.state == "closed":
             self._client.publish(topic, payload, qos=1, retain=False)

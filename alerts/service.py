@@ -56,6 +56,7 @@ from alerts.schemas import AlarmPublic
 from alerts.settings import AlarmSettings
 from alerts.sources import AlarmSources, World
 from contract.errors import ConfigError
+from contract.worker import Worker
 from kernel.clock import utcnow
 from kernel.errors import Busy, Conflict, Invalid
 from kernel.uow import Done, Idempotency
@@ -98,9 +99,11 @@ class AlarmService:
         self._seen: dict[str, datetime] = {}
         self._status_seen: dict[str, datetime] = {}
         self._lock = threading.RLock()
-        self._stop = threading.Event()
         self._stock_changed = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._timer = Worker("alarms", self._timer_round,
+                             idle_s=min(settings.tick_s, FLUSH_S))
+        # When the timer last ticked, reconciled and checked the stock (monotonic).
+        self._tick_at = self._reconcile_at = self._stock_at = 0.0
         self.version = 0  # bumped at every stored change: the live feed's cheap check
         self.last_error: str | None = None
         self.on_stop: list[Callable[[], None]] = []  # e.g. unsubscribe from the stock hook
@@ -190,9 +193,8 @@ class AlarmService:
             self.publisher.start()
         self.reconcile()
         self.check_stock()
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="alarms", daemon=True)
-        self._thread.start()
+        self._tick_at = self._reconcile_at = self._stock_at = time.monotonic()
+        self._timer.start()
         log.info("alarm service started", extra={
             "rules": self.rules_name, "open_alarms": len(self._ids),
             "thresholds": len(self.rules.thresholds), "routes": len(self.rules.routes)})
@@ -200,16 +202,13 @@ class AlarmService:
     def stop(self) -> None:
         for undo in self.on_stop:
             undo()
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+        self._timer.stop(timeout=10)
         self.dispatcher.stop()
         if self.publisher is not None:
             self.publisher.stop()
 
     def health(self) -> dict[str, dict[str, object]]:
-        running = self._thread is not None and self._thread.is_alive() and not self.last_error
+        running = self._timer.alive and not self.last_error
         return {"alarms": {"ok": running, "open": len(self._ids),
                            "rules": self.rules_name, "last_error": self.last_error}}
 
@@ -343,28 +342,27 @@ class AlarmService:
             self._plan, messages = plan(self.rules, self._plan, [], now)
             self.dispatcher.send(self.rules, messages, self._ids.get)
 
-    def _run(self) -> None:
+    def _timer_round(self) -> None:
+        """Every min(tick, FLUSH_S): tick or flush, reconcile, check stock when due."""
         settings = self.settings
-        reconcile_at = stock_at = tick_at = time.monotonic()
-        while not self._stop.wait(min(settings.tick_s, FLUSH_S)):
-            try:
-                now = time.monotonic()
-                if now - tick_at >= settings.tick_s:
-                    tick_at = now
-                    self.tick()
-                else:
-                    self.flush()
-                if now - reconcile_at >= settings.reconcile_s:
-                    reconcile_at = now
-                    self.reconcile()
-                if self._stock_changed.is_set() or now - stock_at >= settings.stock_check_s:
-                    self._stock_changed.clear()
-                    stock_at = now
-                    self.check_stock()
-                self.last_error = None
-            except Exception as exc:
-                self.last_error = f"{type(exc).__name__}: {exc}"[:300]
-                log.exception("alarm timer round failed; trying again next tick")
+        try:
+            now = time.monotonic()
+            if now - self._tick_at >= settings.tick_s:
+                self._tick_at = now
+                self.tick()
+            else:
+                self.flush()
+            if now - self._reconcile_at >= settings.reconcile_s:
+                self._reconcile_at = now
+                self.reconcile()
+            if self._stock_changed.is_set() or now - self._stock_at >= settings.stock_check_s:
+                self._stock_changed.clear()
+                self._stock_at = now
+                self.check_stock()
+            self.last_error = None
+        except Exception as exc:
+            self.last_error = f"{type(exc).__name__}: {exc}"[:300]
+            log.exception("alarm timer round failed; trying again next tick")
 
     # --- the operator ---------------------------------------------------------------------
 

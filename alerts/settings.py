@@ -3,9 +3,10 @@ settings (like ingest/settings.py). Plain data, no IO."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+
+from contract.mqtt_settings import HubMqttSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,9 +21,9 @@ class AlarmSettings:
     excursion_tolerance_s: int = 1800
     public_url: str = "http://127.0.0.1:8080"  # acknowledge links in messages
     site: str = "main"  # the MQTT topic's site
-    mqtt_url: str | None = "mqtt://127.0.0.1:1883"  # None: no MQTT publishing
-    mqtt_protocol: Literal["5", "3.1.1"] = "5"
-    mqtt_client_id: str = "stockwarden-hub-alarms"
+    # The alarm publisher's broker session; None: no MQTT publishing.
+    mqtt: HubMqttSettings | None = field(
+        default_factory=lambda: HubMqttSettings(client_id="stockwarden-hub-alarms"))
     tick_s: float = 5.0  # offline, pending delays, escalation, grouping windows
     reconcile_s: float = 60.0  # re-read zones, sensors, latest readings, gateway statuses
     stock_check_s: float = 3600.0  # expiry and stock limits (also after each stock change)

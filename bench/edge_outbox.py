@@ -17,8 +17,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from bench._edge_common import Counter, table
+from contract.mqtt_settings import MqttSettings
 from contract.wire import Reading, Status, Telemetry, encode, gateway_topic, utc_now
-from edge.config import BrokerConfig
 from edge.outbox import Outbox
 from edge.publisher import Publisher
 from tests.support.edge import merge_of_two_ordered_lanes
@@ -61,7 +61,7 @@ def main() -> None:
         counter = Counter(broker.port)
         time.sleep(0.5)
         publisher = Publisher(
-            BrokerConfig(url=broker.url),
+            MqttSettings(url=broker.url),
             "bench-outbox",
             outbox,
             gateway_topic("bench", "bench-outbox", "status"),

@@ -16,8 +16,7 @@ import ssl
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Literal, cast
+from typing import cast
 from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
@@ -25,9 +24,12 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from contract import wire
 from contract.mqtt_paho import PahoClient
+from contract.mqtt_settings import HubMqttSettings, MqttSettings, Protocol, TlsFiles
 
-Protocol = Literal["5", "3.1.1"]
+__all__ = ["BrokerAddress", "Delivery", "MqttSubscriber", "SessionNotice", "TlsFiles",
+           "build_client", "client_for", "subscriber"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,15 +56,6 @@ class BrokerAddress:
 
     def __str__(self) -> str:  # never the password
         return f"{'mqtts' if self.tls else 'mqtt'}://{self.host}:{self.port}"
-
-
-@dataclass(frozen=True, slots=True)
-class TlsFiles:
-    ca_file: Path | None = None
-    cert_file: Path | None = None
-    key_file: Path | None = None
-    # Skip the host name check (testing only).
-    insecure: bool = False
 
 
 def build_client(
@@ -107,6 +100,27 @@ def build_client(
     return client, address
 
 
+def client_for(
+    settings: MqttSettings,
+    *,
+    default_client_id: str = "",
+    protocol: Protocol = "3.1.1",
+    persistent_session: bool = False,
+    manual_ack: bool = False,
+) -> tuple[PahoClient, BrokerAddress]:
+    """`build_client` from a client's settings; `default_client_id` when they have none."""
+    return build_client(
+        settings.url,
+        client_id=settings.client_id or default_client_id,
+        protocol=protocol,
+        username=settings.username,
+        password=settings.password,
+        tls=settings.tls,
+        persistent_session=persistent_session,
+        manual_ack=manual_ack,
+    )
+
+
 # --- the hub's subscriber -----------------------------------------------------
 #
 # A QoS 1 message is acknowledged only after the hub committed what it means
@@ -148,36 +162,30 @@ class Delivery:
 class MqttSubscriber:
     def __init__(
         self,
-        url: str,
+        settings: HubMqttSettings,
         *,
-        client_id: str,
         filters: Sequence[str],
         on_delivery: Callable[[Delivery], None],
-        protocol: str = "5",
-        share_group: str | None = None,
-        session_expiry_s: int = 7 * 24 * 3600,
-        receive_maximum: int = 2000,
-        ca_file: Path | None = None,
         on_connection_change: Callable[[bool], None] | None = None,
     ) -> None:
+        share_group = settings.share_group
         self.filters = [f"$share/{share_group}/{f}" if share_group else f for f in filters]
         self.on_delivery = on_delivery
         self.on_connection_change = on_connection_change
-        self.v5 = protocol == "5"
-        self.session_expiry_s = session_expiry_s
-        self.receive_maximum = receive_maximum
+        self.v5 = settings.protocol == "5"
+        self.session_expiry_s = settings.session_expiry_s
+        self.receive_maximum = receive_maximum = settings.receive_maximum
+        self.keepalive = settings.keepalive
         self.generation = 0
         self.connected = threading.Event()
         self.last_error: str | None = None
-        self.client_id = client_id
+        self.client_id = settings.client_id
         self.session_listeners: list[Callable[[SessionNotice], None]] = []
         self._subscribe_mid: int | None = None
         self._lock = threading.Lock()
-        self.client, self.address = build_client(
-            url,
-            client_id=client_id,
-            protocol="5" if self.v5 else "3.1.1",
-            tls=TlsFiles(ca_file=ca_file) if ca_file else None,
+        self.client, self.address = client_for(
+            settings,
+            protocol=settings.protocol,
             persistent_session=True,
             manual_ack=True,
         )
@@ -200,7 +208,7 @@ class MqttSubscriber:
         self.client.connect_async(
             self.address.host,
             self.address.port,
-            keepalive=30,
+            keepalive=self.keepalive,
             clean_start=False if self.v5 else mqtt.MQTT_CLEAN_START_FIRST_ONLY,
             properties=properties,
         )
@@ -310,3 +318,20 @@ class MqttSubscriber:
             )
         except Exception:
             log.exception("could not queue an incoming message; the broker will redeliver it")
+
+
+def subscriber(
+    settings: HubMqttSettings,
+    kinds: Sequence[wire.Kind],
+    on_delivery: Callable[[Delivery], None],
+    *,
+    on_connection_change: Callable[[bool], None] | None = None,
+) -> MqttSubscriber:
+    """A hub part's subscriber to the gateways' `kinds` of message (telemetry, status,
+    scan) of the settings' site, unstarted."""
+    return MqttSubscriber(
+        settings,
+        filters=[wire.subscription(kind, settings.site) for kind in kinds],
+        on_delivery=on_delivery,
+        on_connection_change=on_connection_change,
+    )

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Literal
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from contract.errors import ConfigError, describe, read_yaml
+from contract.mqtt_settings import MqttSettings
 from contract.wire import ID_PATTERN, MAX_SCAN_RAW, QUANTITY_PATTERN, GatewayId, ScanMode
 from edge.profiles import Profile, load_profiles
 
@@ -23,53 +23,6 @@ Seconds = Annotated[float, Field(gt=0, le=86_400)]
 class _Model(BaseModel):
     # A misspelt key is an error, not a silently ignored line.
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class TlsConfig(_Model):
-    ca_file: Path | None = None
-    cert_file: Path | None = None
-    key_file: Path | None = None
-    insecure: bool = Field(default=False, description="skip the host name check (testing only)")
-
-    @model_validator(mode="after")
-    def _pair(self) -> TlsConfig:
-        if (self.cert_file is None) != (self.key_file is None):
-            raise ValueError("cert_file and key_file go together")
-        return self
-
-
-class BrokerConfig(_Model):
-    url: str = "mqtt://127.0.0.1:1883"
-    username: str | None = None
-    password: str | None = None
-    client_id: str | None = None
-    keepalive: Annotated[int, Field(ge=5, le=3600)] = 30
-    tls: TlsConfig | None = None
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, url: str) -> str:
-        parts = urlsplit(url)
-        if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
-            raise ValueError("must look like mqtt://host:1883 or mqtts://host:8883")
-        try:
-            parts.port  # noqa: B018 - raises on a port that is not a number
-        except ValueError:
-            raise ValueError("the port is not a number") from None
-        return url
-
-    @property
-    def host(self) -> str:
-        return urlsplit(self.url).hostname or "127.0.0.1"
-
-    @property
-    def port(self) -> int:
-        parts = urlsplit(self.url)
-        return parts.port or (8883 if parts.scheme == "mqtts" else 1883)
-
-    @property
-    def uses_tls(self) -> bool:
-        return self.tls is not None or urlsplit(self.url).scheme == "mqtts"
 
 
 class TcpBus(_Model):
@@ -173,7 +126,8 @@ class GatewayConfig(_Model):
     # Not a word of the hub's topic tree (contract.wire.RESERVED_GATEWAY_IDS).
     gateway: GatewayId
     site: Ident
-    broker: BrokerConfig = BrokerConfig()
+    # The broker section: url, username, password, client_id, keepalive, tls.
+    broker: MqttSettings = MqttSettings()
     buses: dict[str, Bus] = Field(default_factory=dict)
     sensors: list[SensorConfig] = Field(default_factory=list)
     scanners: list[ScannerConfig] = Field(default_factory=list)

@@ -35,9 +35,10 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from contract.mqtt_client import BrokerAddress, TlsFiles, build_client
+from contract.mqtt_client import BrokerAddress, client_for
+from contract.mqtt_settings import MqttSettings
 from contract.wire import Status, encode, utc_now
-from edge.config import BrokerConfig
+from contract.worker import Worker
 from edge.outbox import Entry, Outbox
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ AWAY_LOG_EVERY = 60.0
 class Publisher:
     def __init__(
         self,
-        broker: BrokerConfig,
+        broker: MqttSettings,
         client_id: str,
         outbox: Outbox,
         status_topic: str,
@@ -70,7 +71,10 @@ class Publisher:
         self.status = status
         self.window = window
         self.connected = threading.Event()
-        self._wake = threading.Event()
+        # The sender: a round when woken (a message in the outbox, an acknowledgement, a
+        # connect) and at least once a second.
+        self._sender = Worker("outbox-sender", self._send_round)
+        self._wake = self._sender.wakeup
         self._acked: collections.deque[int] = collections.deque()
         self._mid_seq: dict[int, int] = {}  # messages handed to paho, not yet acknowledged
         self._handed: set[int] = set()
@@ -81,21 +85,11 @@ class Publisher:
         self._last_away_log = -AWAY_LOG_EVERY
         self._subscriptions: dict[str, Callable[[bytes], None]] = {}
         self.client = self._make_client(client_id)
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
 
     def _make_client(self, client_id: str) -> mqtt.Client:
-        broker = self.broker
-        tls = broker.tls
-        client, _address = build_client(
-            broker.url,
-            client_id=client_id,
-            protocol="3.1.1",
-            persistent_session=self.persistent_session,
-            username=broker.username,
-            password=broker.password,
-            tls=TlsFiles(tls.ca_file, tls.cert_file, tls.key_file, tls.insecure) if tls else None,
-        )
+        # MQTT 3.1.1: every broker a site may run has it.
+        client, _address = client_for(
+            self.broker, default_client_id=client_id, persistent_session=self.persistent_session)
         offline = Status(state="offline", ts=utc_now(), version=self.status().version)
         client.will_set(self.status_topic, encode(offline), qos=1, retain=True)
         # Room above our window for status messages: were paho to queue one of ours
@@ -165,7 +159,7 @@ class Publisher:
         reason_code: ReasonCode,
         properties: Properties | None,
     ) -> None:
-        if self.connected.is_set() and not self._stop.is_set():
+        if self.connected.is_set() and not self._sender.stopping.is_set():
             log.warning(
                 "lost the broker %s: %s; trying again every %g s, the outbox keeps everything",
                 self.broker_name,
@@ -185,7 +179,7 @@ class Publisher:
         self._still_away(str(error) if error else "connection failed")
 
     def _still_away(self, reason: str) -> None:
-        if self._stop.is_set():
+        if self._sender.stopping.is_set():
             return
         now = time.monotonic()
         if self._away_since is None:  # never connected yet
@@ -235,20 +229,16 @@ class Publisher:
     def start(self) -> None:
         self.client.connect_async(self.broker.host, self.broker.port, self.broker.keepalive)
         self.client.loop_start()
-        self._thread = threading.Thread(target=self._run, name="outbox-sender", daemon=True)
-        self._thread.start()
+        self._sender.start()
 
     def wake(self) -> None:
         """A new message is in the outbox."""
         self._wake.set()
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(1.0)
-            self._wake.clear()
-            self._settle_acks()
-            if self.connected.is_set():
-                self._send()
+    def _send_round(self) -> None:
+        self._settle_acks()
+        if self.connected.is_set():
+            self._send()
 
     def _settle_acks(self) -> None:
         done = []
@@ -307,14 +297,8 @@ class Publisher:
 
         Whatever is not acknowledged by then stays in the outbox for the next start.
         """
-        deadline = time.monotonic() + timeout
-        while self.connected.is_set() and self.outbox.depth and time.monotonic() < deadline:
-            self._wake.set()
-            time.sleep(0.02)
-        self._stop.set()
-        self._wake.set()
-        if self._thread:
-            self._thread.join(timeout)
+        self._sender.stop(timeout, drain_s=timeout,
+                          pending=lambda: self.connected.is_set() and self.outbox.depth > 0)
         if self.connected.is_set():
             offline = self.status().model_copy(update={"state": "offline", "ts": utc_now()})
             info = self.client.publish(self.status_topic, encode(offline), qos=1, retain=True)

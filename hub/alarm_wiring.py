@@ -35,8 +35,9 @@ def alarm_settings(settings: HubSettings) -> AlarmSettings:
     return AlarmSettings(
         rules_file=settings.alarm_rules, site_timezone=settings.site_timezone,
         excursion_tolerance_s=settings.excursion_tolerance_s, public_url=settings.public_url,
-        site=site, mqtt_url=settings.mqtt_url, mqtt_protocol=settings.mqtt_protocol,
-        mqtt_client_id=f"{settings.mqtt_client_id}-alarms"[:64], tick_s=settings.alarm_tick_s,
+        site=site, tick_s=settings.alarm_tick_s,
+        mqtt=settings.mqtt.model_copy(
+            update={"client_id": f"{settings.mqtt_client_id}-alarms"[:64]}),
         reconcile_s=settings.alarm_reconcile_s, stock_check_s=settings.alarm_stock_check_s,
         notify_attempts=settings.alarm_notify_attempts,
         notify_backoff_s=settings.alarm_notify_backoff_s)

@@ -122,16 +122,15 @@ def build_alarms(hub: Hub, *, sender: Sender | None = None,
     """The alarm service with its rules loaded (a bad rule file raises ConfigError)."""
     from alerts.metrics import AlarmMetrics
     from alerts.notifications.senders import AppriseSender
-    from alerts.publisher import AlarmPublisher, PublisherSettings
+    from alerts.publisher import AlarmPublisher
     from alerts.service import AlarmService
     from hub.alarm_wiring import alarm_settings, alarm_sources
     from kernel.clock import utcnow
 
     settings = alarm_settings(hub.settings)
     publisher = None
-    if settings.mqtt_url:
-        publisher = AlarmPublisher(PublisherSettings(
-            settings.mqtt_url, settings.mqtt_client_id, settings.site, settings.mqtt_protocol))
+    if settings.mqtt is not None:
+        publisher = AlarmPublisher(settings.mqtt, settings.site)
     service = AlarmService(settings, hub.writes, alarm_sources(hub.sessions, hub.writes),
                            sender or AppriseSender(), AlarmMetrics(hub.registry, hub.sessions),
                            publisher=publisher, clock=clock or utcnow)

@@ -23,6 +23,8 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from contract.mqtt_settings import HubMqttSettings, TlsFiles
+
 ENV_PREFIX = "STOCKWARDEN_"
 DEFAULT_TSDB_TOKEN = "stockwarden"
 # The file given to load_settings (--config); else STOCKWARDEN_CONFIG names one.
@@ -242,6 +244,18 @@ class HubSettings(BaseSettings):
         if not value.startswith(("mqtt://", "mqtts://")):
             raise ValueError("must start with mqtt:// or mqtts://")
         return value
+
+    @property
+    def mqtt(self) -> HubMqttSettings:
+        """The broker settings of a hub part, from the `mqtt_*` fields: ingest's session as
+        they are; the scan consumer and the alarm publisher set their own client id."""
+        return HubMqttSettings(
+            url=self.mqtt_url, client_id=self.mqtt_client_id, protocol=self.mqtt_protocol,
+            site=self.mqtt_site, share_group=self.mqtt_share_group,
+            session_expiry_s=self.mqtt_session_expiry_s,
+            receive_maximum=self.mqtt_receive_maximum,
+            tls=TlsFiles(ca_file=self.mqtt_ca_file) if self.mqtt_ca_file else None,
+        )
 
     @field_validator("tsdb_url")
     @classmethod

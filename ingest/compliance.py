@@ -327,8 +327,9 @@ def record_gaps(hours: Iterable[HourStat], start: datetime, end: datetime, limit
 
 
 @dataclass(frozen=True, slots=True)
-class Summary:
-    """One sensor's one quantity over the period."""
+class Figures:
+    """One sensor's one quantity over some hours: readings, min, max, count-weighted mean.
+    The rows of a report (the period's summary, each day) are these and more."""
 
     sensor: str
     quantity: str
@@ -336,6 +337,32 @@ class Summary:
     min: float | None
     max: float | None
     mean: float | None
+
+
+def _figures(hours: Sequence[HourStat]) -> tuple[int, float | None, float | None, float | None]:
+    count = sum(h.count for h in hours)
+    return (count, min((h.min for h in hours), default=None),
+            max((h.max for h in hours), default=None),
+            sum(h.sum for h in hours) / count if count else None)
+
+
+@dataclass(frozen=True, slots=True)
+class DayRow(Figures):
+    """One sensor's one quantity over one UTC day of the period."""
+
+    day: datetime
+    mkt: KineticTemperature | None = None  # temperature: the window ending with the day
+
+
+def day_row(hours: Sequence[HourStat], day: datetime, *, sensor: str, quantity: str,
+            mkt: KineticTemperature | None = None) -> DayRow:
+    return DayRow(sensor, quantity, *_figures(hours), day=day, mkt=mkt)
+
+
+@dataclass(frozen=True, slots=True)
+class Summary(Figures):
+    """One sensor's one quantity over the period, with its time out of range."""
+
     above_s_min: float = 0.0
     above_s_max: float = 0.0
     below_s_min: float = 0.0
@@ -346,15 +373,11 @@ class Summary:
 def summarise(hours: Sequence[HourStat], excursions: Sequence[ExcursionPeriod], *,
               sensor: str, quantity: str) -> Summary:
     """Min, max, count-weighted mean and time above and below the limits."""
-    mine = [h for h in hours if h.count > 0]
-    count = sum(h.count for h in mine)
     periods = [e for e in excursions if e.sensor == sensor and e.quantity == quantity]
     above = [e for e in periods if e.side == "above"]
     below = [e for e in periods if e.side == "below"]
     return Summary(
-        sensor, quantity, count,
-        min((h.min for h in mine), default=None), max((h.max for h in mine), default=None),
-        sum(h.sum for h in mine) / count if count else None,
+        sensor, quantity, *_figures([h for h in hours if h.count > 0]),
         sum(e.seconds_min for e in above), sum(e.seconds_max for e in above),
         sum(e.seconds_min for e in below), sum(e.seconds_max for e in below),
         exact=bool(periods) and all(e.exact for e in periods),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
@@ -13,40 +12,9 @@ from sqlalchemy.orm import Session
 
 from ingest.compliance import HourStat
 from ingest.orm import DeadLetter, GatewayStatus, HourlyStat, LatestReading, Sensor
+from ingest.schemas import DeadLetterPublic, HourPublic, LatestPublic, SensorPublic
 from kernel.errors import Invalid, NotFound
 from kernel.orm import Zone
-
-
-@dataclass(frozen=True)
-class SensorView:
-    id: str
-    name: str
-    zone: str | None
-    site: str | None
-    gateway: str | None
-    first_seen: datetime | None
-    last_seen: datetime | None
-    last_quality: str | None
-    last_error: str | None
-
-
-@dataclass(frozen=True)
-class LatestView:
-    sensor: str
-    zone: str | None
-    quantity: str
-    ts: datetime
-    value: float
-
-
-@dataclass(frozen=True)
-class HourView:
-    hour: datetime
-    quantity: str
-    count: int
-    min: float
-    max: float
-    mean: float
 
 
 def zone_by_code(session: Session, code: str) -> Zone:
@@ -56,16 +24,17 @@ def zone_by_code(session: Session, code: str) -> Zone:
     return zone
 
 
-def _view(sensor: Sensor, zone_code: str | None) -> SensorView:
-    return SensorView(
-        sensor.id, sensor.name, zone_code, sensor.site, sensor.gateway, sensor.first_seen,
-        sensor.last_seen, sensor.last_quality, sensor.last_error,
+def _view(sensor: Sensor, zone_code: str | None) -> SensorPublic:
+    return SensorPublic(
+        id=sensor.id, name=sensor.name, zone=zone_code, site=sensor.site,
+        gateway=sensor.gateway, first_seen=sensor.first_seen, last_seen=sensor.last_seen,
+        last_quality=sensor.last_quality, last_error=sensor.last_error,
     )
 
 
 def list_sensors(
     session: Session, *, zone: str | None = None, unassigned: bool = False
-) -> list[SensorView]:
+) -> list[SensorPublic]:
     query = select(Sensor, Zone.code).outerjoin(Zone, Sensor.zone_id == Zone.id)
     if zone is not None:
         query = query.where(Zone.code == zone)
@@ -74,7 +43,7 @@ def list_sensors(
     return [_view(s, code) for s, code in session.execute(query.order_by(Sensor.id))]
 
 
-def get_sensor(session: Session, sensor_id: str) -> SensorView:
+def get_sensor(session: Session, sensor_id: str) -> SensorPublic:
     row = session.execute(
         select(Sensor, Zone.code).outerjoin(Zone, Sensor.zone_id == Zone.id)
         .where(Sensor.id == sensor_id)
@@ -86,7 +55,7 @@ def get_sensor(session: Session, sensor_id: str) -> SensorView:
 
 def latest_readings(
     session: Session, *, zone: str | None = None, sensor: str | None = None
-) -> list[LatestView]:
+) -> list[LatestPublic]:
     query = (
         select(LatestReading, Zone.code)
         .join(Sensor, Sensor.id == LatestReading.sensor_id)
@@ -97,7 +66,8 @@ def latest_readings(
     if sensor is not None:
         query = query.where(LatestReading.sensor_id == sensor)
     rows = session.execute(query.order_by(LatestReading.sensor_id, LatestReading.quantity))
-    return [LatestView(r.sensor_id, code, r.quantity, r.ts, r.value) for r, code in rows]
+    return [LatestPublic(sensor=r.sensor_id, zone=code, quantity=r.quantity, ts=r.ts, value=r.value)
+            for r, code in rows]
 
 
 def _check_period(start: datetime, end: datetime) -> None:
@@ -108,7 +78,7 @@ def _check_period(start: datetime, end: datetime) -> None:
 def sensor_hours(
     session: Session, sensor_id: str, start: datetime, end: datetime,
     quantity: str | None = None,
-) -> list[HourView]:
+) -> list[HourPublic]:
     _check_period(start, end)
     get_sensor(session, sensor_id)
     query = select(HourlyStat).where(
@@ -117,15 +87,15 @@ def sensor_hours(
     if quantity:
         query = query.where(HourlyStat.quantity == quantity)
     return [
-        HourView(h.hour, h.quantity, h.count, h.min, h.max,
-                 mean_of([(h.count, h.min, h.max, h.sum)]))
+        HourPublic(hour=h.hour, quantity=h.quantity, count=h.count, min=h.min, max=h.max,
+                   mean=mean_of([(h.count, h.min, h.max, h.sum)]))
         for h in session.scalars(query.order_by(HourlyStat.hour, HourlyStat.quantity))
     ]
 
 
 def zone_hours(
     session: Session, zone: str, start: datetime, end: datetime, quantity: str | None = None
-) -> list[HourView]:
+) -> list[HourPublic]:
     """Every sensor of the zone folded together, hour by hour."""
     _check_period(start, end)
     zone_id = zone_by_code(session, zone).id
@@ -144,8 +114,9 @@ def zone_hours(
     for hour, q, count, lo, hi, total in session.execute(query):
         hours.setdefault((hour, q), []).append((count, lo, hi, total))
     return [
-        HourView(hour, q, sum(p[0] for p in parts), min(p[1] for p in parts),
-                 max(p[2] for p in parts), mean_of(parts))
+        HourPublic(hour=hour, quantity=q, count=sum(p[0] for p in parts),
+                   min=min(p[1] for p in parts), max=max(p[2] for p in parts),
+                   mean=mean_of(parts))
         for (hour, q), parts in hours.items()
     ]
 
@@ -171,10 +142,15 @@ def mean_of(parts: list[tuple[int, float, float, float]]) -> float:
     return min(max(mean, lo), hi)
 
 
-def recent_dead_letters(session: Session, limit: int = 100) -> list[DeadLetter]:
-    return list(
-        session.scalars(select(DeadLetter).order_by(DeadLetter.id.desc()).limit(limit))
-    )
+def recent_dead_letters(session: Session, limit: int = 100) -> list[DeadLetterPublic]:
+    """The newest first; each payload as text (invalid UTF-8 replaced), cut at 2 KiB."""
+    return [
+        DeadLetterPublic(
+            id=d.id, received_at=d.received_at, topic=d.topic, reason=d.reason,
+            payload=d.payload[:2048].decode("utf-8", errors="replace"),
+        )
+        for d in session.scalars(select(DeadLetter).order_by(DeadLetter.id.desc()).limit(limit))
+    ]
 
 
 def hour_stats(session: Session, sensor_ids: list[str], start: datetime, end: datetime,
@@ -194,7 +170,7 @@ def hour_stats(session: Session, sensor_ids: list[str], start: datetime, end: da
     ]
 
 
-def zone_sensors(session: Session, zone_id: int) -> list[SensorView]:
+def zone_sensors(session: Session, zone_id: int) -> list[SensorPublic]:
     """The sensors assigned to a zone now."""
     return [_view(s, None) for s in session.scalars(
         select(Sensor).where(Sensor.zone_id == zone_id).order_by(Sensor.id))]

@@ -28,7 +28,7 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy.orm import Session, sessionmaker
 
 from contract import wire
-from contract.mqtt_client import Delivery, MqttSubscriber
+from contract.mqtt_client import Delivery, subscriber
 from contract.retry import Backoff, Stopped, first_line, retry
 from contract.wire import Status, TopicParts, WireError
 from ingest.checks import telemetry_problem
@@ -104,19 +104,8 @@ class IngestService:
         self.zone_limits = (
             ZoneLimitSampler(sessions, wakeup=self.writer.wakeup) if self.writer else None
         )
-        self.subscriber = MqttSubscriber(
-            settings.mqtt_url,
-            client_id=settings.mqtt_client_id,
-            filters=[
-                wire.subscription("telemetry", settings.mqtt_site),
-                wire.subscription("status", settings.mqtt_site),
-            ],
-            on_delivery=self._receive,
-            protocol=settings.mqtt_protocol,
-            share_group=settings.mqtt_share_group,
-            session_expiry_s=settings.mqtt_session_expiry_s,
-            receive_maximum=settings.mqtt_receive_maximum,
-            ca_file=settings.mqtt_ca_file,
+        self.subscriber = subscriber(
+            settings.mqtt, ("telemetry", "status"), self._receive,
             on_connection_change=lambda up: self.metrics.mqtt_connected.set(1 if up else 0),
         )
         self.hooks = HookDispatcher(registry)

@@ -1,25 +1,19 @@
 """What ingest needs to know, and nothing else. The composition root
 (hub/container.py) builds it from the hub's settings, which were validated there;
 ingest never reads the hub's settings itself. Field names match the hub's
-settings, so a new field here is picked up by name."""
+settings (`mqtt`: `HubSettings.mqtt`, the broker session), so a new field here is
+picked up by name."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from pathlib import Path
-from typing import Literal
+from dataclasses import dataclass, field, fields
+
+from contract.mqtt_settings import HubMqttSettings
 
 
 @dataclass(frozen=True, slots=True)
 class IngestSettings:
-    mqtt_url: str = "mqtt://127.0.0.1:1883"
-    mqtt_client_id: str = "stockwarden-hub"
-    mqtt_protocol: Literal["5", "3.1.1"] = "5"
-    mqtt_share_group: str | None = None
-    mqtt_session_expiry_s: int = 7 * 24 * 3600
-    mqtt_receive_maximum: int = 6000
-    mqtt_ca_file: Path | None = None
-    mqtt_site: str = "+"
+    mqtt: HubMqttSettings = field(default_factory=HubMqttSettings)
     tsdb_url: str | None = None
     tsdb_token: str = "stockwarden"
     tsdb_org: str = "stockwarden"

@@ -12,7 +12,6 @@ the same series and timestamp and the store keeps it once.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from typing import Protocol
@@ -20,7 +19,8 @@ from typing import Protocol
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from contract.retry import Backoff, Stopped, first_line, retry
+from contract.retry import Backoff, first_line, retry
+from contract.worker import Worker
 from ingest.lineproto import LIMITS_MEASUREMENT
 from ingest.metrics import IngestMetrics
 from ingest.orm import TsOutbox
@@ -88,9 +88,10 @@ class OutboxWriter:
         self.min_backoff = min_backoff
         self.max_backoff = max_backoff
         self.clock = clock
-        self.wakeup = threading.Event()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker = Worker("tsdb-writer", self._drain_round, first_at_once=True)
+        # Set when lines were spooled (ingest, the zone-limit sampler): drain now.
+        self.wakeup = self._worker.wakeup
+        self._backoff = Backoff(min_backoff, max_backoff)
         self.last_error: str | None = None
         self.last_success: float | None = None
 
@@ -98,22 +99,15 @@ class OutboxWriter:
 
     def start(self) -> None:
         self._refresh_depth()
-        self._thread = threading.Thread(target=self._run, name="tsdb-writer", daemon=True)
-        self._thread.start()
+        self._worker.start()
 
     def stop(self, drain_timeout: float = 10.0) -> None:
         """Flush what the store will take within `drain_timeout`; the rest stays spooled."""
-        if self._thread is None:
-            return
-        deadline = time.monotonic() + drain_timeout
-        while time.monotonic() < deadline and self.last_error is None and self.depth() > 0:
-            self.wakeup.set()
-            time.sleep(0.05)
-        self._stopping.set()
-        self.wakeup.set()
-        self._thread.join(timeout=self.max_backoff + 15)
-        self._thread = None
-        self.sink.close()
+        if self._worker.stop(
+            self.max_backoff + 15, drain_s=drain_timeout, poll_s=0.05,
+            pending=lambda: self.last_error is None and self.depth() > 0,
+        ):
+            self.sink.close()
 
     def health(self) -> dict[str, object]:
         ok = self.last_error is None
@@ -129,31 +123,25 @@ class OutboxWriter:
     def _refresh_depth(self) -> None:
         self.metrics.spool_lines.set(self.depth())
 
-    def _run(self) -> None:
-        backoff = Backoff(self.min_backoff, self.max_backoff)
+    def _drain_round(self) -> bool:
+        """Drain once, retrying until the store takes it (or stop); True: lines went, more
+        may wait."""
+        sent = retry(self.drain_once, wait=self._worker.stopping.wait, backoff=self._backoff,
+                     on_error=self._failed)
+        if self.last_error is not None:
+            log.info("time-series store reachable again; replaying the spool")
+            self.last_error = None
+        self._backoff.reset()
+        return sent > 0
 
-        def failed(exc: BaseException, pause: float) -> None:
-            # The store or the database is away: back off, keep the spool.
-            self.metrics.write_errors.inc()
-            message = first_line(exc)
-            if message != self.last_error:
-                log.warning("time-series write failed; readings stay spooled",
-                            extra={"error": message, "retry_in_s": pause})
-            self.last_error = message
-
-        while not self._stopping.is_set():
-            try:
-                sent = retry(self.drain_once, wait=self._stopping.wait, backoff=backoff,
-                             on_error=failed)
-            except Stopped:
-                return
-            if self.last_error is not None:
-                log.info("time-series store reachable again; replaying the spool")
-                self.last_error = None
-            backoff.reset()
-            if not sent:
-                self.wakeup.wait(1.0)
-                self.wakeup.clear()
+    def _failed(self, exc: BaseException, pause: float) -> None:
+        # The store or the database is away: back off, keep the spool.
+        self.metrics.write_errors.inc()
+        message = first_line(exc)
+        if message != self.last_error:
+            log.warning("time-series write failed; readings stay spooled",
+                        extra={"error": message, "retry_in_s": pause})
+        self.last_error = message
 
     def drain_once(self) -> int:
         """Send the oldest spooled batches (up to max_lines). Returns lines sent."""

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from contract.retry import first_line
+from contract.worker import Worker
 from ingest.lineproto import zone_limit_line
 from ingest.orm import TsOutbox
 from kernel.orm import StorageClass, Zone
@@ -49,8 +50,8 @@ class ZoneLimitSampler:
         self.wakeup = wakeup
         self.every_s = every_s
         self.clock = clock
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker = Worker("zone-limits", self._sample_round, idle_s=every_s,
+                              first_at_once=True)
         self.last_error: str | None = None
 
     def lines(self, session: Session, at: datetime) -> list[str]:
@@ -80,23 +81,17 @@ class ZoneLimitSampler:
         return len(lines)
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="zone-limits", daemon=True)
-        self._thread.start()
+        self._worker.start()
 
     def stop(self) -> None:
-        self._stopping.set()
-        if self._thread:
-            self._thread.join(timeout=10)
-            self._thread = None
+        self._worker.stop(timeout=10)
 
-    def _run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                self.sample_once()
-                self.last_error = None
-            except Exception as exc:  # the database is away: try again next minute
-                message = first_line(exc)
-                if message != self.last_error:
-                    log.warning("zone limits not sampled", extra={"error": message})
-                self.last_error = message
-            self._stopping.wait(self.every_s)
+    def _sample_round(self) -> None:
+        try:
+            self.sample_once()
+            self.last_error = None
+        except Exception as exc:  # the database is away: try again next minute
+            message = first_line(exc)
+            if message != self.last_error:
+                log.warning("zone limits not sampled", extra={"error": message})
+            self.last_error = message

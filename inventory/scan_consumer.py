@@ -2,7 +2,7 @@
 
 It subscribes ``stockwarden/v1/{site}/+/scan`` (QoS 1) with its own persistent
 session (and the share group, when hub processes split the load), through the
-hub's subscriber (`contract.mqtt_client.MqttSubscriber`). A few worker threads
+hub's subscriber (`contract.mqtt_client.subscriber`). A few worker threads
 (`scan_consumer_workers`) take the messages as they come and hand each to
 `ScanBooker`, which books or refuses it exactly once per (gateway, seq); most of a
 booking is waiting for the database, so they overlap. Only then is the answer
@@ -30,7 +30,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from sqlalchemy.orm import Session, sessionmaker
 
 from contract import wire
-from contract.mqtt_client import Delivery, MqttSubscriber
+from contract.mqtt_client import Delivery, subscriber
 from contract.retry import Backoff, Stopped, first_line, retry
 from inventory.scan_booking import Handled, ScanBooker, is_retryable
 from inventory.scan_settings import ScanConsumerSettings
@@ -78,16 +78,8 @@ class ScanConsumer:
         # Received and not yet acknowledged, in the order they came.
         self._pending: deque[_Pending] = deque()
         self._ack_lock = threading.Lock()
-        self.subscriber = MqttSubscriber(
-            settings.mqtt_url,
-            client_id=settings.mqtt_client_id,
-            filters=[wire.subscription("scan", settings.mqtt_site)],
-            on_delivery=self._receive,
-            protocol=settings.mqtt_protocol,
-            share_group=settings.mqtt_share_group,
-            session_expiry_s=settings.mqtt_session_expiry_s,
-            receive_maximum=settings.mqtt_receive_maximum,
-            ca_file=settings.mqtt_ca_file,
+        self.subscriber = subscriber(
+            settings.mqtt, ("scan",), self._receive,
             on_connection_change=lambda up: self.metrics.connected.set(1 if up else 0),
         )
         self.handled = 0

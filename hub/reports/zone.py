@@ -17,6 +17,7 @@ from ingest.compliance import (
     HOUR,
     OUT_OF_RANGE_INTERVAL_S,
     RECORD_INTERVAL_S,
+    DayRow,
     ExcursionPeriod,
     ExcursionSource,
     Gap,
@@ -25,6 +26,7 @@ from ingest.compliance import (
     Limits,
     Summary,
     combine_excursions,
+    day_row,
     days_of,
     from_records,
     hourly_excursions,
@@ -48,18 +50,6 @@ class SensorInfo:
     gateway: str | None
     profile: str | None
     calibration: str | None  # "temperature_c -0.30", as the gateway reports it
-
-
-@dataclass(frozen=True, slots=True)
-class DayRow:
-    day: datetime
-    sensor: str
-    quantity: str
-    readings: int
-    min: float | None
-    max: float | None
-    mean: float | None
-    mkt: KineticTemperature | None = None  # temperature: the window ending with the day
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,11 +194,7 @@ def zone_report(session: Session, code: str, start: datetime, end: datetime, *,
                             hours=window_h), day_end, delta_h, sensor=sensor, excursions=periods)
                 if not mine and (kinetic is None or kinetic.readings == 0):
                     continue
-                count = sum(h.count for h in mine)
-                days.append(DayRow(
-                    day, sensor, quantity, count, min((h.min for h in mine), default=None),
-                    max((h.max for h in mine), default=None),
-                    sum(h.sum for h in mine) / count if count else None, kinetic))
+                days.append(day_row(mine, day, sensor=sensor, quantity=quantity, mkt=kinetic))
 
     chart: dict[str, list[ChartPoint]] = {}
     for quantity in (TEMPERATURE, HUMIDITY):

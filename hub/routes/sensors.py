@@ -6,58 +6,24 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
-from pydantic import BaseModel, ConfigDict, Field
 
 from hub.auth import Admin, require_role
 from hub.deps import HubDep, SessionDep, WriteSessionDep
 from hub.routes.common import OptionalIdempotencyDep, recorded, reply
 from ingest import queries, sensors
-from ingest.sensors import SensorCreate, SensorUpdate
+from ingest.schemas import (
+    DeadLetterPublic,
+    HourPublic,
+    LatestPublic,
+    SensorCreate,
+    SensorPublic,
+    SensorUpdate,
+)
 from kernel.actors import Role
 from kernel.fields import IsoDateTime
 
 router = APIRouter(tags=["sensors"])
 admin_only = [Depends(require_role(Role.ADMIN))]
-
-
-class SensorPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: str
-    name: str
-    zone: str | None = Field(description="zone code; null while unassigned")
-    site: str | None
-    gateway: str | None
-    first_seen: datetime | None
-    last_seen: datetime | None
-    last_quality: str | None
-    last_error: str | None
-
-
-class LatestPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    sensor: str
-    zone: str | None
-    quantity: str
-    ts: datetime
-    value: float
-
-
-class HourPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    hour: datetime
-    quantity: str
-    count: int
-    min: float
-    max: float
-    mean: float
-
-
-class DeadLetterPublic(BaseModel):
-    id: int
-    received_at: datetime
-    topic: str
-    reason: str
-    payload: str = Field(description="the payload as text (invalid UTF-8 replaced), cut at 2 KiB")
 
 
 def _invalidate_zones(hub: HubDep) -> None:
@@ -70,7 +36,7 @@ def list_sensors(
     session: SessionDep,
     zone: Annotated[str | None, Query(description="only this zone")] = None,
     unassigned: Annotated[bool, Query(description="only sensors in no zone")] = False,
-) -> list[queries.SensorView]:
+) -> list[SensorPublic]:
     return queries.list_sensors(session, zone=zone, unassigned=unassigned)
 
 
@@ -86,7 +52,7 @@ def register_sensor(body: SensorCreate, session: WriteSessionDep, hub: HubDep,
 
 
 @router.get("/sensors/{sensor_id}", response_model=SensorPublic)
-def get_sensor(sensor_id: str, session: SessionDep) -> queries.SensorView:
+def get_sensor(sensor_id: str, session: SessionDep) -> SensorPublic:
     return queries.get_sensor(session, sensor_id)
 
 
@@ -106,7 +72,7 @@ def latest_readings(
     session: SessionDep,
     zone: Annotated[str | None, Query()] = None,
     sensor: Annotated[str | None, Query()] = None,
-) -> list[queries.LatestView]:
+) -> list[LatestPublic]:
     return queries.latest_readings(session, zone=zone, sensor=sensor)
 
 
@@ -125,7 +91,7 @@ End = Annotated[IsoDateTime | None, Query(
 def sensor_hourly(
     sensor_id: str, session: SessionDep, start: Start = None, end: End = None,
     quantity: Annotated[str | None, Query()] = None,
-) -> list[queries.HourView]:
+) -> list[HourPublic]:
     return queries.sensor_hours(session, sensor_id, *_period(start, end), quantity)
 
 
@@ -133,7 +99,7 @@ def sensor_hourly(
 def zone_hourly(
     code: str, session: SessionDep, start: Start = None, end: End = None,
     quantity: Annotated[str | None, Query()] = None,
-) -> list[queries.HourView]:
+) -> list[HourPublic]:
     return queries.zone_hours(session, code, *_period(start, end), quantity)
 
 
@@ -141,10 +107,4 @@ def zone_hourly(
 def dead_letters(
     session: SessionDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> list[DeadLetterPublic]:
-    return [
-        DeadLetterPublic(
-            id=d.id, received_at=d.received_at, topic=d.topic, reason=d.reason,
-            payload=d.payload[:2048].decode("utf-8", errors="replace"),
-        )
-        for d in queries.recent_dead_letters(session, limit)
-    ]
+    return queries.recent_dead_letters(session, limit)

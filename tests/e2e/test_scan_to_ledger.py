@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from contract import wire
+from contract.mqtt_settings import HubMqttSettings
 from contract.wire import scan_topic
 from firmware_sim.scanner import ScannerSpec, SimScanner
 from hub.container import Hub
@@ -39,10 +40,13 @@ def world(db_url: str, fresh_mosquitto: Mosquitto) -> Iterator[World]:
     for world in build_world(db_url):
         hub: Hub = world.hub
         url = fresh_mosquitto.url
-        hub.ingest = IngestService(IngestSettings(mqtt_url=url, mqtt_client_id="e2e-ingest",
-                                                  ingest_batch_ms=20), hub.sessions, hub.registry)
-        hub.scans = ScanConsumer(ScanConsumerSettings(mqtt_url=url, mqtt_client_id="e2e-scans"),
-                                 hub.writes, hub.registry)
+        hub.ingest = IngestService(
+            IngestSettings(mqtt=HubMqttSettings(url=url, client_id="e2e-ingest"),
+                           ingest_batch_ms=20), hub.sessions, hub.registry)
+        hub.scans = ScanConsumer(
+            ScanConsumerSettings(mqtt=HubMqttSettings(
+                url=url, client_id="e2e-scans", receive_maximum=1000)),
+            hub.writes, hub.registry)
         hub.start()
         try:
             yield world

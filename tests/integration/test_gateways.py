@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from contract import wire
-from edge.config import BrokerConfig
+from contract.mqtt_settings import MqttSettings
 from edge.outbox import Outbox
 from edge.publisher import Publisher
 from hub.app import create_app
@@ -65,7 +65,7 @@ def test_the_edge_status_and_its_last_will_show_in_the_api(
     )
     outbox = Outbox(tmp_path / "outbox.db")
     publisher = Publisher(
-        BrokerConfig(url=mosquitto.url), f"edge-{gateway}", outbox,
+        MqttSettings(url=mosquitto.url), f"edge-{gateway}", outbox,
         wire.gateway_topic("site-g", gateway, "status"),
         lambda: status.model_copy(update={"ts": wire.utc_now()}),
     )
@@ -90,10 +90,7 @@ def test_the_edge_status_and_its_last_will_show_in_the_api(
         assert offline["version"] == "1.4.2"
     finally:
         publisher.client.loop_stop()
-        publisher._stop.set()  # the sender thread, without the clean stop's offline status
-        publisher.wake()
-        if publisher._thread:
-            publisher._thread.join(5)
+        publisher._sender.halt(5)  # the sender thread, without the clean stop's offline status
         outbox.close()
 
     # A status older than the stored one changes nothing.

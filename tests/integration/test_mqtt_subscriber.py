@@ -13,6 +13,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from contract.mqtt_client import Delivery, MqttSubscriber
+from contract.mqtt_settings import HubMqttSettings, Protocol
 from tests.support.edge import wait_until
 from tests.support.services import Mosquitto
 
@@ -32,11 +33,13 @@ def _publish(port: int, topic: str, count: int, start: int = 0) -> None:
 
 
 class Inbox:
-    def __init__(self, mosquitto: Mosquitto, client_id: str, topic: str, protocol: str) -> None:
+    def __init__(self, mosquitto: Mosquitto, client_id: str, topic: str,
+                 protocol: Protocol) -> None:
         self.deliveries: queue.SimpleQueue[Delivery] = queue.SimpleQueue()
+        settings = HubMqttSettings(url=mosquitto.url, client_id=client_id,
+                                   protocol=protocol, receive_maximum=100)
         self.subscriber = MqttSubscriber(
-            mosquitto.url, client_id=client_id, filters=[topic],
-            on_delivery=self.deliveries.put, protocol=protocol, receive_maximum=100,
+            settings, filters=[topic], on_delivery=self.deliveries.put,
         )
         self.subscriber.start()
         wait_until(self.subscriber.connected.is_set, 10, "subscriber connected")

@@ -10,10 +10,11 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.reasoncodes import ReasonCode
 
 from contract.mqtt_client import MqttSubscriber, SessionNotice
+from contract.mqtt_settings import HubMqttSettings
 
 
 def subscriber() -> tuple[MqttSubscriber, list[SessionNotice]]:
-    made = MqttSubscriber("mqtt://127.0.0.1:1", client_id="stockwarden-hub",
+    made = MqttSubscriber(HubMqttSettings(url="mqtt://127.0.0.1:1", client_id="stockwarden-hub"),
                           filters=["stockwarden/v1/+/+/telemetry"], on_delivery=lambda _d: None)
     told: list[SessionNotice] = []
     made.session_listeners.append(told.append)
