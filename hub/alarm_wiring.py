@@ -15,6 +15,7 @@ from alerts.settings import AlarmSettings
 from alerts.sources import AlarmSources, StockPicture, World
 from alerts.stock_rules import ItemStock, LotStock
 from contract.wire import Quality
+from hub.accounts import create_user
 from hub.settings import HubSettings
 from ingest import gateways as ingest_gateways
 from ingest.compliance import ExcursionRecord
@@ -24,7 +25,6 @@ from ingest.orm import LatestReading, Sensor
 from ingest.store import StatusUpdate
 from inventory import services as inventory_services
 from inventory.orm import Balance, Item, Location, Lot
-from inventory.users import create_user
 from kernel.actors import Actor, Role
 from kernel.orm import StorageClass, User, Zone
 from kernel.uow import run_write

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 
+from hub import accounts as user_service
 from hub.auth import CurrentUser, require_role, token_cache
 from hub.deps import HubDep, SessionDep, WriteSessionDep
 from hub.login_throttle import LoginThrottle
 from hub.routes.common import OptionalIdempotencyDep, as_model, http_status, recorded, reply
-from inventory import users as user_service
 from kernel.actors import Actor, Role
 from kernel.errors import Conflict, Forbidden, Unauthorized
 from kernel.fields import KEEP_OR_SET, MAX_ID, refuse_null
