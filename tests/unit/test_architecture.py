@@ -67,6 +67,16 @@ class Rule:
     modules: tuple[str, ...]  # folders ("ingest/") or files ("ingest/rollup.py")
     forbidden: tuple[str, ...]  # top-level package names
     exempt: tuple[str, ...] = ()  # folders or files inside `modules` the rule leaves out
+    # Module names forbidden in any package ("orm": inventory.orm, kernel.orm, ...).
+    forbidden_names: tuple[str, ...] = ()
+
+    def breaks(self, target: str, names: tuple[str, ...]) -> bool:
+        """Whether importing `names` from module `target` breaks the rule."""
+        if target.split(".")[0] in self.forbidden:
+            return True
+        modules = [target, *(f"{target}.{name}" for name in names)]
+        return any(part in self.forbidden_names
+                   for module in modules for part in module.split(".")[1:])
 
     def covers(self, relative: str) -> bool:
         def within(places: tuple[str, ...]) -> bool:
@@ -103,6 +113,9 @@ RULES = (
     Rule("no hub part imports the gateway agent (shared code is in contract/)",
          tuple(_folder(p) for p in HUB_PARTS), ("edge", "firmware_sim"),
          exempt=("hub/cli.py", "hub/cli/", "hub/demo.py")),
+    # SQL has two homes per part (repository.py, queries.py): a route calls them.
+    Rule("routes run no SQL of their own (they call a part's services and queries)",
+         ("hub/routes/",), ("sqlalchemy",), forbidden_names=("orm",)),
 )
 
 
@@ -114,14 +127,15 @@ def _module_name(relative: Path) -> str:
     return ".".join(parts)
 
 
-def imports(path: Path, module: str) -> Iterator[tuple[int, str]]:
-    """(line, imported module) for every import in the file, relative ones resolved."""
+def imports(path: Path, module: str) -> Iterator[tuple[int, str, tuple[str, ...]]]:
+    """(line, imported module, names imported from it) for every import in the file,
+    relative ones resolved."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     is_package = path.name == "__init__.py"
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
-                yield node.lineno, alias.name
+                yield node.lineno, alias.name, ()
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = module.split(".")
@@ -129,12 +143,12 @@ def imports(path: Path, module: str) -> Iterator[tuple[int, str]]:
                 base = base[: len(base) - (node.level - 1)]
                 if node.module is None:  # from .. import a, b: each name is a module
                     for alias in node.names:
-                        yield node.lineno, ".".join([*base, alias.name])
+                        yield node.lineno, ".".join([*base, alias.name]), ()
                     continue
                 target = ".".join([*base, node.module])
             else:
                 target = node.module or ""
-            yield node.lineno, target
+            yield node.lineno, target, tuple(alias.name for alias in node.names)
 
 
 def violations(root: Path, rules: tuple[Rule, ...] = RULES) -> list[str]:
@@ -148,10 +162,9 @@ def violations(root: Path, rules: tuple[Rule, ...] = RULES) -> list[str]:
             applicable = [r for r in rules if r.covers(text)]
             if not applicable:
                 continue
-            for line, target in imports(path, _module_name(relative)):
-                top = target.split(".")[0]
+            for line, target, names in imports(path, _module_name(relative)):
                 for rule in applicable:
-                    if top in rule.forbidden:
+                    if rule.breaks(target, names):
                         found.append(f"{text}:{line}: imports {target}: breaks "
                                      f"'{rule.name}'")
     return found
@@ -186,6 +199,11 @@ def test_every_pure_module_listed_exists_or_is_still_to_come() -> None:
     ("ingest/bad.py", "from edge.outbox import Outbox\n", "no hub part imports the gateway agent"),
     ("hub/bad.py", "import edge.config\n", "no hub part imports the gateway agent"),
     ("kernel/sub/__init__.py", "from ... import hub\n", "the kernel imports no part"),
+    ("hub/routes/bad.py", "from sqlalchemy import select\n", "routes run no SQL"),
+    ("hub/routes/bad.py", "def f():\n    import sqlalchemy.orm\n", "routes run no SQL"),
+    ("hub/routes/bad.py", "from inventory.orm import Item\n", "routes run no SQL"),
+    ("hub/routes/bad.py", "from kernel import orm\n", "routes run no SQL"),
+    ("hub/routes/bad.py", "from inventory.scans.orm import Scanner\n", "routes run no SQL"),
 ])
 def test_a_broken_rule_is_named_with_file_and_import(
     tmp_path: Path, module: str, source: str, rule: str
@@ -207,4 +225,8 @@ def test_allowed_imports_pass(tmp_path: Path) -> None:
     (tmp_path / "ingest/ok.py").write_text(
         "from kernel.orm import Zone\nfrom contract import wire\n")
     (tmp_path / "inventory/ok.py").write_text("from . import domain\nfrom kernel import uow\n")
+    (tmp_path / "hub/routes").mkdir()
+    (tmp_path / "hub/routes/ok.py").write_text(
+        "from inventory import queries\nfrom inventory.schemas import ItemPublic\n"
+        "from hub.deps import SessionDep\n")
     assert violations(tmp_path) == []
