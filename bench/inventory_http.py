@@ -43,13 +43,13 @@ from sqlalchemy import text
 from bench._inventory_load import Request, closed_loop, open_loop
 from bench._inventory_meter import Meter, profiled
 from bench._profiles import profile_top
+from hub.accounts import create_user_with_token
 from hub.container import Hub
 from hub.settings import load_settings
 from inventory import services
 from inventory.commands import PickPreview
 from inventory.masterdata import ItemCreate, add_item
 from inventory.orm import Location
-from inventory.users import create_user_with_token
 from kernel.actors import Role
 from kernel.orm import StorageClass, Zone
 from tests.support.processes import free_port, port_open, wait_for

@@ -52,7 +52,7 @@ ScanSink = Callable[[ScanEvent], None]
 def label_body(raw: str, prefix: str) -> str | None:
     """What follows `prefix` in a label (case-insensitive, after an AIM identifier), or None.
 
-    Mirrors the hub's reading (inventory.scanning), so the edge and the hub agree on
+    Mirrors the hub's reading (inventory.scans.interpret), so the edge and the hub agree on
     which scans are labels.
     """
     text = raw.strip()

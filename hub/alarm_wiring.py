@@ -14,6 +14,7 @@ from alerts.model import GatewayStatus, Reading, SensorRef, StorageClassLimits, 
 from alerts.settings import AlarmSettings
 from alerts.sources import AlarmSources, StockPicture, World
 from contract.wire import Quality
+from hub.accounts import service_actor
 from hub.db import Session, Sessions
 from hub.settings import HubSettings
 from ingest import gateways as ingest_gateways
@@ -24,7 +25,6 @@ from ingest.hooks import CommittedBatch
 from ingest.store import StatusUpdate
 from inventory import queries as inventory_queries
 from inventory import services as inventory_services
-from inventory.users import service_actor
 from kernel.actors import Actor, Role
 
 SYSTEM_USER = "system"

@@ -17,9 +17,9 @@ from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
+from hub.accounts import actor_for_token, password_fingerprint
 from hub.container import Hub
 from hub.deps import HubDep
-from inventory.users import actor_for_token, password_fingerprint
 from kernel.actors import Actor, Role
 from kernel.errors import Forbidden, Invalid, Unauthorized
 from kernel.uow import Idempotency

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from alerts.service import AlarmService
     from ingest.compliance import ExcursionSource
     from ingest.service import IngestService
-    from inventory.scan_consumer import ScanConsumer
+    from inventory.scans.consumer import ScanConsumer
 
 
 class Part(Protocol):
@@ -47,7 +47,7 @@ class Hub:
     # Excursion records for the reports (the alarm engine's, once wired); None: the
     # reports estimate excursions from the hourly statistics.
     excursions: ExcursionSource | None = None
-    # Books the scans gateways publish over MQTT (inventory.scan_consumer).
+    # Books the scans gateways publish over MQTT (inventory.scans.consumer).
     scans: ScanConsumer | None = None
     # Sessions for read-modify-write use cases: serialised on SQLite.
     writes: Sessions = field(init=False)
@@ -156,8 +156,8 @@ def _feed_status(service: AlarmService) -> Callable[[object], None]:
 
 def scan_consumer(hub: Hub) -> ScanConsumer:
     """The MQTT scan consumer on the hub's broker settings, with its own session."""
-    from inventory.scan_consumer import ScanConsumer
-    from inventory.scan_settings import scan_consumer_settings
+    from inventory.scans.consumer import ScanConsumer
+    from inventory.scans.settings import scan_consumer_settings
 
     settings = hub.settings
     client_id = settings.scan_mqtt_client_id or f"{settings.mqtt_client_id}-scans"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -50,6 +50,12 @@ def _sqlite_begin(conn: Connection) -> None:
 
 # Execution option marking connections of write transactions (BEGIN IMMEDIATE on SQLite).
 WRITE_OPTION = "stockwarden_writer"
+
+
+def ping(engine: Engine) -> None:
+    """One round trip to the database (the health check); raises when it is away."""
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

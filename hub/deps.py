@@ -29,6 +29,9 @@ async def get_session(hub: HubDep) -> AsyncIterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+# The session's type, for routes that open their own (the hot booking routes): routes
+# import no sqlalchemy (tests/unit/test_architecture.py).
+DbSession = Session
 
 
 async def get_write_session(hub: HubDep) -> AsyncIterator[Session]:

@@ -144,7 +144,7 @@ class Move(Base):
 
 
 class Stocktake(Base):
-    """A count of a zone or a list of bins; the rules are inventory/stocktake_domain.py."""
+    """A count of a zone or a list of bins; the rules are inventory/stocktakes/domain.py."""
 
     __tablename__ = "stocktakes"
 

@@ -1,5 +1,6 @@
 """Read side of the stock: balances by item, lot, location or zone; lots; a lot's
-trace; the ledger for export. Plain queries, no locks."""
+trace; the ledger for export; the master data as the API shows it (items, zones,
+locations, storage classes). Plain queries, no locks."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ from typing import NamedTuple
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
+from inventory import repository as repo
+from inventory.masterdata import by_code
 from inventory.orm import Balance, Item, Location, Lot, Move, QcEvent
+from inventory.schemas import ItemPublic, LocationPublic, StorageClassPublic, ZonePublic
 from kernel.errors import NotFound
 from kernel.orm import StorageClass, User, Zone
 
@@ -222,6 +226,47 @@ def ledger_disagreements(session: Session) -> list[tuple[int, int, int, int]]:
         for lot_id, loc in sorted(keys)
         if balances.get((lot_id, loc), 0) != int(sums.get((lot_id, loc), 0))
     ]
+
+
+# --- master data
+
+
+def items(session: Session) -> list[ItemPublic]:
+    return [ItemPublic.model_validate(i) for i in session.scalars(select(Item).order_by(Item.sku))]
+
+
+def item(session: Session, reference: str) -> ItemPublic:
+    """By SKU or GTIN."""
+    return ItemPublic.model_validate(repo.item_by_reference(session, reference))
+
+
+def zones(session: Session) -> list[ZonePublic]:
+    return [ZonePublic.model_validate(z) for z in session.scalars(select(Zone).order_by(Zone.code))]
+
+
+def zone(session: Session, code: str) -> ZonePublic:
+    return ZonePublic.model_validate(by_code(session, Zone, code, "zone"))
+
+
+def locations(session: Session, zone: str | None = None) -> list[LocationPublic]:
+    """All bins, or those of one zone (by its code)."""
+    query = select(Location).order_by(Location.code)
+    if zone:
+        query = query.join(Zone).where(Zone.code == zone)
+    return [LocationPublic.model_validate(loc) for loc in session.scalars(query)]
+
+
+def location(session: Session, code: str) -> LocationPublic:
+    return LocationPublic.model_validate(by_code(session, Location, code, "location"))
+
+
+def storage_classes(session: Session) -> list[StorageClassPublic]:
+    return [StorageClassPublic.model_validate(row)
+            for row in session.scalars(select(StorageClass).order_by(StorageClass.code))]
+
+
+def storage_class(session: Session, code: str) -> StorageClassPublic:
+    return StorageClassPublic.model_validate(by_code(session, StorageClass, code, "storage class"))
 
 
 # --- the alarm engine's picture of zones and stock (hub/alarm_wiring.py) --------------

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inventory import repository as repo
-from inventory import returns, stocktake
+from inventory import returns
 from inventory.allocation import allocate, allocate_from_lot
 from inventory.commands import Adjust, Count, Dispatch, PickPreview, QcChange, Receive, Return
 from inventory.commands import Transfer as TransferCommand
@@ -32,6 +32,7 @@ from inventory.domain import (
 from inventory.hooks import QC_STATUS, StockChange, stock_hooks
 from inventory.ledger import Booking, Leg, LotRef, Place, StockChanged, post
 from inventory.orm import Balance, Item, Location, Lot, QcEvent
+from inventory.stocktakes import service as stocktake
 from kernel.actors import Actor, Role
 from kernel.clock import Clock, utcnow
 from kernel.errors import Conflict, Forbidden, Invalid, NotFound

@@ -88,8 +88,8 @@ def import_stock(
     config: ConfigOption = None,
 ) -> None:
     """Import opening stock as receipts; running the same file again books nothing twice."""
+    from hub.accounts import actor_for_username
     from inventory import bulk_import
-    from inventory.users import actor_for_username
     from kernel.errors import DomainError
 
     hub = stock_hub(config)

@@ -8,7 +8,7 @@ from sqlalchemy import create_engine
 import alerts.orm  # noqa: F401  (registers the alarm tables)
 import ingest.orm  # noqa: F401  (registers ingest's tables on the shared metadata)
 import inventory.orm
-import inventory.scan_orm  # noqa: F401  (scanners and the scan journal)
+import inventory.scans.orm  # noqa: F401  (scanners and the scan journal)
 import kernel.orm
 
 config = context.config

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from contract.wire import ScanMode
 from hub.deps import SessionDep
 from ingest import gateways
-from inventory import scanners as scanner_registry
+from inventory.scans import registry as scanner_registry
 from kernel.errors import NotFound
 
 router = APIRouter(tags=["gateways"])

@@ -6,8 +6,8 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from hub.deps import HubDep, SessionDep
-from inventory.label_sheets import LabelSheet, labels_for
-from inventory.labels import render_pdf
+from inventory.labels.render import render_pdf
+from inventory.labels.sheets import LabelSheet, labels_for
 
 router = APIRouter(tags=["labels"])
 

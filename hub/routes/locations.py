@@ -3,46 +3,26 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Response
-from pydantic import BaseModel
-from sqlalchemy import select
 
 from hub.auth import require_role
 from hub.deps import SessionDep, WriteSessionDep
 from hub.routes.common import OptionalIdempotencyDep, recorded, reply
-from inventory import masterdata
-from inventory.masterdata import LocationCreate, LocationUpdate, by_code
-from inventory.orm import Location
+from inventory import masterdata, queries
+from inventory.schemas import LocationCreate, LocationPublic, LocationUpdate
 from kernel.actors import Role
-from kernel.orm import Zone
 
 router = APIRouter(tags=["locations"])
 admin_only = [Depends(require_role(Role.ADMIN))]
 
 
-class LocationPublic(BaseModel):
-    id: int
-    code: str
-    name: str | None
-    zone: str
-    active: bool
-
-
-def location_public(location: Location) -> LocationPublic:
-    return LocationPublic(id=location.id, code=location.code, name=location.name,
-                          zone=location.zone.code, active=location.active)
-
-
 @router.get("/locations", response_model=list[LocationPublic])
 def list_locations(session: SessionDep, zone: str | None = None) -> list[LocationPublic]:
-    query = select(Location).order_by(Location.code)
-    if zone:
-        query = query.join(Zone).where(Zone.code == zone)
-    return [location_public(loc) for loc in session.scalars(query)]
+    return queries.locations(session, zone)
 
 
 @router.get("/locations/{code}", response_model=LocationPublic)
 def get_location(code: str, session: SessionDep) -> LocationPublic:
-    return location_public(by_code(session, Location, code, "location"))
+    return queries.location(session, code)
 
 
 @router.post("/locations", response_model=LocationPublic, status_code=201,
@@ -51,9 +31,8 @@ def create_location(
     body: LocationCreate, session: WriteSessionDep, idem: OptionalIdempotencyDep,
     response: Response,
 ) -> LocationPublic:
-    done = masterdata.create_location(session, body,
-                                      recorded(idem, LocationPublic, location_public))
-    return reply(done, LocationPublic, response, location_public)
+    done = masterdata.create_location(session, body, recorded(idem, LocationPublic))
+    return reply(done, LocationPublic, response)
 
 
 @router.patch("/locations/{code}", response_model=LocationPublic, dependencies=admin_only)
@@ -61,6 +40,5 @@ def update_location(
     code: str, body: LocationUpdate, session: WriteSessionDep, idem: OptionalIdempotencyDep,
     response: Response,
 ) -> LocationPublic:
-    done = masterdata.update_location(session, code, body,
-                                      recorded(idem, LocationPublic, location_public))
-    return reply(done, LocationPublic, response, location_public)
+    done = masterdata.update_location(session, code, body, recorded(idem, LocationPublic))
+    return reply(done, LocationPublic, response)

@@ -13,11 +13,10 @@ from datetime import date, datetime
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
-from sqlalchemy.orm import Session
 
 from hub.auth import CurrentUser, IdempotencyDep, Supervisor
 from hub.container import Hub
-from hub.deps import HubDep, SessionDep
+from hub.deps import DbSession, HubDep, SessionDep
 from hub.routes.common import Answer, json_response
 from inventory import queries, services
 from inventory.commands import Adjust, Count, Dispatch, PickPreview, Receive, Return, Transfer
@@ -71,7 +70,7 @@ class PickListPublic(BaseModel):
     lines: list[PickLinePublic]
 
 
-def _book(hub: Hub, use_case: Callable[[Session, Idempotency | None], Done[Booking]],
+def _book(hub: Hub, use_case: Callable[[DbSession, Idempotency | None], Done[Booking]],
           idem: Idempotency) -> Response:
     """Run a booking with its key; the answer rendered once (hub/routes/common.py).
     The session is opened here, in the route's worker thread, not by a generator

@@ -12,8 +12,8 @@ from hub.deps import HubDep
 from hub.problems import invalid_request
 from hub.routes.common import Answer, OptionalIdempotencyDep, json_response
 from hub.routes.moves import PROBLEMS, BookingPublic
-from inventory.scan_actions import ScanMode, ScanRequest, book_scan
-from inventory.scanning import ScanSettings
+from inventory.scans.actions import ScanMode, ScanRequest, book_scan
+from inventory.scans.interpret import ScanSettings
 from kernel.uow import jsonable
 
 router = APIRouter(tags=["scan"])

@@ -13,8 +13,8 @@ from contract.wire import ScanMode
 from hub.auth import require_role
 from hub.deps import SessionDep, WriteSessionDep
 from hub.routes.common import http_status
-from inventory import scanners as service
-from inventory.scanners import ScannerRegistration
+from inventory.scans import registry as service
+from inventory.scans.registry import ScannerRegistration
 from kernel.actors import Role
 
 router = APIRouter(tags=["scanners"])

@@ -13,9 +13,10 @@ from pydantic import BaseModel
 from hub.auth import CurrentUser, IdempotencyDep, Supervisor
 from hub.deps import SessionDep, WriteSessionDep
 from hub.routes.common import PathId, recorded, reply
-from inventory import stocktake, stocktake_views
-from inventory.stocktake import CancelRequest, CountEntry, OpenStocktake, RecountRequest
-from inventory.stocktake_domain import StocktakeStatus
+from inventory.stocktakes import queries as stocktake_queries
+from inventory.stocktakes import service as stocktake
+from inventory.stocktakes.domain import StocktakeStatus
+from inventory.stocktakes.service import CancelRequest, CountEntry, OpenStocktake, RecountRequest
 from kernel.uow import jsonable
 
 router = APIRouter(tags=["stocktakes"])
@@ -106,13 +107,13 @@ def list_stocktakes(session: SessionDep, _user: CurrentUser,
                     status: StocktakeStatus | None = None,
                     limit: int = Query(100, ge=1, le=1000)) -> object:
     """Newest first, without their lines."""
-    return jsonable(stocktake_views.list_stocktakes(session, status, limit))
+    return jsonable(stocktake_queries.list_stocktakes(session, status, limit))
 
 
 @router.get("/stocktakes/{stocktake_id}", **one)
 def get_stocktake(stocktake_id: PathId, session: SessionDep, user: CurrentUser) -> object:
     """The stocktake and its lines; book quantities are null for operators when blind."""
-    return jsonable(stocktake_views.get(session, stocktake_id, user))
+    return jsonable(stocktake_queries.get(session, stocktake_id, user))
 
 
 @router.post("/stocktakes/{stocktake_id}/counts", status_code=201, **one)
@@ -140,7 +141,7 @@ def request_recount(stocktake_id: PathId, body: RecountRequest, session: WriteSe
 def variances(stocktake_id: PathId, session: SessionDep, _user: Supervisor) -> object:
     """Per lot and bin: book at the count, counted, difference, moves since the
     count, and value where the item has a unit cost."""
-    return jsonable(stocktake_views.variance_report(session, stocktake_id))
+    return jsonable(stocktake_queries.variance_report(session, stocktake_id))
 
 
 @router.post("/stocktakes/{stocktake_id}/approve", **one)

@@ -7,17 +7,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import select
 
+from hub import accounts as user_service
 from hub.auth import CurrentUser, require_role, token_cache
 from hub.deps import HubDep, SessionDep, WriteSessionDep
 from hub.login_throttle import LoginThrottle
 from hub.routes.common import OptionalIdempotencyDep, as_model, http_status, recorded, reply
-from inventory import users as user_service
 from kernel.actors import Actor, Role
 from kernel.errors import Conflict, Forbidden, Unauthorized
 from kernel.fields import KEEP_OR_SET, MAX_ID, refuse_null
-from kernel.orm import User
 from kernel.uow import Done, Idempotency, Recorded, jsonable
 
 router = APIRouter(tags=["users"])
@@ -144,8 +142,8 @@ def me(user: CurrentUser) -> UserPublic:
 
 
 @router.get("/users", response_model=list[UserPublic], dependencies=admin_only)
-def list_users(session: SessionDep) -> list[User]:
-    return list(session.scalars(select(User).order_by(User.username)))
+def list_users(session: SessionDep) -> list[UserPublic]:
+    return [UserPublic.model_validate(u) for u in user_service.list_users(session)]
 
 
 @router.post("/users", response_model=TokenPublic, status_code=201, dependencies=admin_only,

@@ -4,53 +4,36 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field, RootModel
-from sqlalchemy import select
 
 from hub.auth import IdempotencyDep, Supervisor, require_role
 from hub.deps import SessionDep, WriteSessionDep
 from hub.routes.common import OptionalIdempotencyDep, recorded, reply
 from hub.routes.lots import LotStatusPublic
-from inventory import masterdata, services
-from inventory.masterdata import ZoneCreate, ZoneUpdate, by_code
+from inventory import masterdata, queries, services
+from inventory.schemas import ZoneCreate, ZonePublic, ZoneUpdate
 from kernel.actors import Role
-from kernel.orm import Zone
 from kernel.uow import jsonable
 
 router = APIRouter(tags=["zones"])
 admin_only = [Depends(require_role(Role.ADMIN))]
 
 
-class ZonePublic(BaseModel):
-    id: int
-    code: str
-    name: str
-    storage_class: str | None
-    hazardous: bool
-
-
-def zone_public(zone: Zone) -> ZonePublic:
-    return ZonePublic(
-        id=zone.id, code=zone.code, name=zone.name, hazardous=zone.hazardous,
-        storage_class=zone.storage_class.code if zone.storage_class else None,
-    )
-
-
 @router.get("/zones", response_model=list[ZonePublic])
 def list_zones(session: SessionDep) -> list[ZonePublic]:
-    return [zone_public(z) for z in session.scalars(select(Zone).order_by(Zone.code))]
+    return queries.zones(session)
 
 
 @router.get("/zones/{code}", response_model=ZonePublic)
 def get_zone(code: str, session: SessionDep) -> ZonePublic:
-    return zone_public(by_code(session, Zone, code, "zone"))
+    return queries.zone(session, code)
 
 
 @router.post("/zones", response_model=ZonePublic, status_code=201, dependencies=admin_only)
 def create_zone(
     body: ZoneCreate, session: WriteSessionDep, idem: OptionalIdempotencyDep, response: Response
 ) -> ZonePublic:
-    done = masterdata.create_zone(session, body, recorded(idem, ZonePublic, zone_public))
-    return reply(done, ZonePublic, response, zone_public)
+    done = masterdata.create_zone(session, body, recorded(idem, ZonePublic))
+    return reply(done, ZonePublic, response)
 
 
 class HoldLots(BaseModel):
@@ -81,6 +64,5 @@ def update_zone(
     code: str, body: ZoneUpdate, session: WriteSessionDep, idem: OptionalIdempotencyDep,
     response: Response,
 ) -> ZonePublic:
-    done = masterdata.update_zone(session, code, body,
-                                  recorded(idem, ZonePublic, zone_public))
-    return reply(done, ZonePublic, response, zone_public)
+    done = masterdata.update_zone(session, code, body, recorded(idem, ZonePublic))
+    return reply(done, ZonePublic, response)

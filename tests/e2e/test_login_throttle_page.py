@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from hub.accounts import create_user_with_token
 from hub.app import create_app
 from hub.container import Hub
 from hub.settings import load_settings
-from inventory.users import create_user_with_token
 from kernel.actors import Role
 from tests.support.browser import OfflinePage
 from tests.support.http_server import serve_in_thread

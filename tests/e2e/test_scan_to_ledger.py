@@ -20,8 +20,8 @@ from firmware_sim.scanner import ScannerSpec, SimScanner
 from hub.container import Hub
 from ingest.service import IngestService
 from ingest.settings import IngestSettings
-from inventory.scan_consumer import ScanConsumer
-from inventory.scan_settings import ScanConsumerSettings
+from inventory.scans.consumer import ScanConsumer
+from inventory.scans.settings import ScanConsumerSettings
 from kernel.actors import Role
 from tests.e2e.test_edge_kill import start_agent
 from tests.e2e.test_edge_scanner_kill import next_seq

@@ -16,11 +16,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from alerts.model import Reading
+from hub.accounts import create_user_with_token
 from hub.app import create_app
 from hub.container import Hub, build_alarms
 from hub.settings import load_settings
 from ingest.orm import Sensor
-from inventory.users import create_user_with_token
 from kernel.actors import Role
 from kernel.orm import StorageClass, Zone
 from kernel.uow import run_write

@@ -17,11 +17,11 @@ import yaml
 from fastapi.testclient import TestClient
 
 from contract import wire
+from hub.accounts import create_user_with_token
 from hub.app import create_app
 from hub.container import Hub, assemble
 from hub.settings import load_settings
 from ingest.orm import Sensor
-from inventory.users import create_user_with_token
 from kernel.actors import Role
 from kernel.orm import Zone
 from kernel.uow import run_write

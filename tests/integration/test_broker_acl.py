@@ -20,11 +20,11 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from contract import wire
+from hub.accounts import create_user_with_token
 from hub.app import create_app
 from hub.broker_acl import load_accounts, write_broker_files
 from hub.container import Hub, assemble
 from hub.settings import load_settings
-from inventory.users import create_user_with_token
 from kernel.actors import Role
 from tests.e2e.test_reliability import stats_count
 from tests.support.deployed_broker import DeployedMosquitto

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hub.accounts import actor_for_username
 from inventory.bulk_import import import_items, import_stock
-from inventory.users import actor_for_username
 from kernel.actors import Role
 from tests.support import inventory_world
 from tests.support.inventory_world import World

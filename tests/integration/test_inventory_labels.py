@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from inventory.scanning import GS1Scan, ScanSettings, interpret
+from inventory.scans.interpret import GS1Scan, ScanSettings, interpret
 from kernel.actors import Role
 from tests.support import inventory_world
 from tests.support.inventory_world import World

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from hub.accounts import create_user_with_token
 from hub.container import Hub
 from hub.settings import load_settings
 from inventory import returns, services
@@ -21,7 +22,6 @@ from inventory.commands import Adjust, Count, Dispatch, Receive, Return, Transfe
 from inventory.orm import Balance, Item, Location, Lot
 from inventory.queries import ledger_disagreements
 from inventory.returns import Decision, Inspection
-from inventory.users import create_user_with_token
 from kernel.actors import Actor, Role
 from kernel.errors import NotFound
 from kernel.orm import StorageClass, Zone

@@ -16,9 +16,9 @@ from sqlalchemy.exc import DataError
 from contract import wire
 from contract.wire import Scan, ScanMode, scan_topic
 from inventory import services
-from inventory.scan_booking import ScanBooker
-from inventory.scan_orm import ScanRecord
-from inventory.scanning import ScanSettings
+from inventory.scans.booking import ScanBooker
+from inventory.scans.interpret import ScanSettings
+from inventory.scans.orm import ScanRecord
 from kernel.actors import Role
 from kernel.orm import IdempotencyRecord
 from tests.support import inventory_world

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import itertools
 
+from hub.accounts import create_user_with_token
 from hub.container import Hub
-from inventory.users import create_user_with_token
 from kernel.actors import Role
 
 _names = itertools.count()

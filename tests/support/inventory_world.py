@@ -14,11 +14,11 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from hub.accounts import create_user_with_token
 from hub.app import create_app
 from hub.container import Hub
 from hub.settings import load_settings
 from inventory.queries import ledger_disagreements
-from inventory.users import create_user_with_token
 from kernel.actors import Role
 
 # Master data every test starts with: a fridge (2-8 °C), a room (15-25 °C) and a

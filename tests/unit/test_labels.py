@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from inventory import labels
-from inventory.labels import Symbology, command_label, location_label, lot_label, render_pdf
+from inventory.labels import render as labels
+from inventory.labels.render import Symbology, command_label, location_label, lot_label, render_pdf
 from kernel import fonts
 
 

@@ -6,8 +6,8 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy.orm import sessionmaker
 
 from contract.mqtt_client import Delivery
-from inventory.scan_consumer import ScanConsumer
-from inventory.scan_settings import ScanConsumerSettings
+from inventory.scans.consumer import ScanConsumer
+from inventory.scans.settings import ScanConsumerSettings
 
 
 def test_a_scan_booked_early_waits_for_the_ones_that_came_before_it_to_be_acknowledged() -> None:

@@ -175,8 +175,8 @@ def test_duplicate_scanners_and_an_empty_gateway_are_refused() -> None:
 
 
 def test_one_scan_contract() -> None:
-    from inventory.scan_actions import ScanMode as InventoryMode
-    from inventory.scan_actions import ScanRequest
+    from inventory.scans.actions import ScanMode as InventoryMode
+    from inventory.scans.actions import ScanRequest
 
     assert InventoryMode is ScanMode
     assert {m.value for m in ScanMode} == {

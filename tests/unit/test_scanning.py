@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inventory.scanning import (
+from inventory.scans.interpret import (
     CommandLabel,
     GS1Scan,
     LocationLabel,

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from inventory.stocktake_domain import (
+from inventory.stocktakes.domain import (
     LineFigures,
     LineStatus,
     StocktakeStatus,

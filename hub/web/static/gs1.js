@@ -1,7 +1,7 @@
 // Reads the few things the handheld needs from a GS1 scan before the hub sees it:
 // the GTIN (AI 01/02), lot (10), expiry (17) and quantity (30/37). Used only to check a
 // picked lot against the pick list, also offline; the hub reads every scan again itself
-// (inventory/scanning.py), so this reader may give up: it then returns null fields.
+// (inventory/scans/interpret.py), so this reader may give up: it then returns null fields.
 
 export const GS = "\u001d";
 

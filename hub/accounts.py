@@ -140,6 +140,11 @@ def create_user_with_token(
     return register_user(session, username, role, password).get()
 
 
+def list_users(session: Session) -> list[User]:
+    """Every user, by name (the admin's list)."""
+    return list(session.scalars(select(User).order_by(User.username)))
+
+
 def _user(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:

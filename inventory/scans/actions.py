@@ -1,6 +1,6 @@
 """From a scan to a use case: what a scanned label plus the operator's mode,
 bin and quantity ask the stock to do. Used by the HTTP scan endpoint and open to
-the MQTT scan topic. The GS1 reading is `inventory.scanning` (biip)."""
+the MQTT scan topic. The GS1 reading is `inventory.scans.interpret` (biip)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from inventory import repository as repo
 from inventory import services
 from inventory.commands import Count, Dispatch, Receive, Return, Transfer
 from inventory.ledger import Booking
-from inventory.scanning import (
+from inventory.scans.interpret import (
     GS1Scan,
     LocationLabel,
     ScanResult,

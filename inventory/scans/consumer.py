@@ -32,9 +32,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from contract import wire
 from contract.mqtt_client import Delivery, subscriber
 from contract.retry import Backoff, Stopped, first_line, retry
-from inventory.scan_booking import Handled, ScanBooker, is_retryable
-from inventory.scan_settings import ScanConsumerSettings
-from inventory.scanning import ScanSettings
+from inventory.scans.booking import Handled, ScanBooker, is_retryable
+from inventory.scans.interpret import ScanSettings
+from inventory.scans.settings import ScanConsumerSettings
 
 log = logging.getLogger(__name__)
 

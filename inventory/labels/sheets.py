@@ -1,5 +1,5 @@
 """Which labels a sheet holds: bins by code or zone, the scanner's mode commands,
-lots by id. Looks them up and hands plain values to inventory/labels.py."""
+lots by id. Looks them up and hands plain values to inventory/labels/render.py."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inventory import repository as repo
-from inventory.labels import MODE_COMMANDS, Label, command_label, location_label, lot_label
+from inventory.labels.render import MODE_COMMANDS, Label, command_label, location_label, lot_label
 from inventory.orm import Item, Location, Lot
 from kernel.errors import Invalid, NotFound
 from kernel.fields import MAX_ID

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, aliased
 
 from inventory.orm import Balance, Item, Location, Lot, Stocktake, StocktakeBin, StocktakeCount
 from inventory.orm import StocktakeLine as LineRow
-from inventory.stocktake_domain import LineFigures, StocktakeStatus, variance
+from inventory.stocktakes.domain import LineFigures, StocktakeStatus, variance
 from kernel.actors import Actor, Role
 from kernel.errors import NotFound
 from kernel.orm import User, Zone

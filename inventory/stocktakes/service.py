@@ -5,8 +5,8 @@ the counted quantity and the book quantity of that balance read under its lock
 in the same transaction, and books nothing; moves go on as usual. Approval posts
 one `count` move per line with a difference (reference `stocktake:<id>`), so the
 ledger says who approved what and when. The rules (states, variance, recount)
-are plain Python in inventory/stocktake_domain.py; the reading side is
-inventory/stocktake_views.py. Every write goes through the one unit of work."""
+are plain Python in inventory/stocktakes/domain.py; the reading side is
+inventory/stocktakes/queries.py. Every write goes through the one unit of work."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from inventory.hooks import StockChange, stock_hooks
 from inventory.ledger import Booking, Leg, LotRef, Place, post
 from inventory.orm import Balance, Item, Location, Lot, Stocktake, StocktakeBin, StocktakeCount
 from inventory.orm import StocktakeLine as LineRow
-from inventory.stocktake_domain import (
+from inventory.stocktakes.domain import (
     ACTIVE,
     LineFigures,
     LineStatus,
@@ -32,7 +32,7 @@ from inventory.stocktake_domain import (
     check_recount,
     status_after_counting,
 )
-from inventory.stocktake_views import StocktakeView, bin_codes, view
+from inventory.stocktakes.queries import StocktakeView, bin_codes, view
 from kernel.actors import Actor
 from kernel.clock import Clock, utcnow
 from kernel.errors import Conflict, Invalid, NotFound
@@ -175,7 +175,7 @@ def count_locked(
     check_count(stocktake.id, StocktakeStatus(stocktake.status),
                 LineStatus(line.status) if line else None, label)
     # The book quantity under the balance's lock: any move is wholly before or
-    # after this count (see the variance rule in stocktake_domain).
+    # after this count (see the variance rule in stocktakes/domain.py).
     repo.ensure_balances(session, [(item.id, lot.id, location.id)])
     book = repo.lock_balances(session, [(lot.id, location.id)])[(lot.id, location.id)].quantity
     now = clock()

@@ -22,7 +22,7 @@ from kernel.fonts import cjk_font, latin1
 if TYPE_CHECKING:
     from fpdf import FPDF
 
-# The scan modes a command label switches to (inventory/scan_actions.py ScanMode).
+# The scan modes a command label switches to (inventory/scans/actions.py ScanMode).
 MODE_COMMANDS = ("RECEIVE", "DISPATCH", "TRANSFER", "COUNT", "RETURN", "IDENTIFY")
 
 COLUMNS, ROWS = 3, 8

@@ -4,7 +4,7 @@
 The steps, each refusal recorded in the scan journal (`scan_records`) with its
 reason and never booked: the topic and payload must follow the wire contract; the
 payload's gateway must be the topic's; the (gateway, scanner) must be registered
-(inventory.scanners), its operator account active, the scan's mode one it may use.
+(inventory.scans.registry), its operator account active, the scan's mode one it may use.
 Then the scan goes through `book_scan`, the service of the HTTP scan route, as the
 registered operator, with the idempotency key ``scan:{gateway}:{seq}`` and the
 payload's SHA-256 as fingerprint: the booking and its recorded answer commit
@@ -33,10 +33,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from contract import wire
 from contract.wire import Scan, ScanLine, ScanMode, ScanOutcome, ScanResult, WireError, printable
 from inventory.ledger import Booking
-from inventory.scan_actions import ScanRequest, book_scan
-from inventory.scan_orm import ScanRecord
-from inventory.scanners import ScannerAccount, gateway_has_scanners, scanner_account
-from inventory.scanning import CommandLabel, GS1Scan, LocationLabel, ScanSettings, interpret
+from inventory.scans.actions import ScanRequest, book_scan
+from inventory.scans.interpret import CommandLabel, GS1Scan, LocationLabel, ScanSettings, interpret
+from inventory.scans.orm import ScanRecord
+from inventory.scans.registry import ScannerAccount, gateway_has_scanners, scanner_account
 from kernel.dberrors import database_reason, is_transient
 from kernel.errors import Busy, DomainError
 from kernel.uow import Idempotency, Recorded, run_read, run_write
@@ -108,7 +108,7 @@ def describe_booking(kind: str, item: str, lines: list[ScanLine]) -> str:
 
 
 class ScanBooker:
-    """Turns scan messages into bookings; owns no thread (see scan_consumer)."""
+    """Turns scan messages into bookings; owns no thread (see scans/consumer.py)."""
 
     def __init__(
         self, sessions: sessionmaker[Session], settings: ScanSettings,

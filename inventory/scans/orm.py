@@ -1,7 +1,7 @@
 """The tables of MQTT scanning: the scanners an admin registered per gateway, and
 the journal of every scan the consumer handled (booked, identified, refused ...).
 
-On the kernel's `Base` like inventory/orm.py; Alembic revision 0007."""
+On the kernel's `Base` like inventory/orm.py; Alembic revision 0009."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from contract.wire import ID_PATTERN, ScanMode, reserved_gateway_problem
 from inventory import repository as repo
 from inventory.orm import Location
-from inventory.scan_orm import Scanner, ScanRecord
+from inventory.scans.orm import Scanner, ScanRecord
 from kernel.actors import Actor, Role
 from kernel.clock import Clock, utcnow
 from kernel.errors import Invalid, NotFound

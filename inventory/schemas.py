@@ -1,0 +1,192 @@
+"""The inventory's master data as the API shows it: one family per entity, the
+input models (Create, Update: what a POST or PATCH may say) and the Public model
+(what every answer shows). Services and queries return the Public models, read
+straight from the rows (`from_attributes`): a field is written here once.
+
+On a PATCH, a field left out keeps its stored value; an explicit null clears the
+fields that may be empty (their descriptions say so) and is refused with the
+field named for the others."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from inventory.domain import AllocationPolicy
+from kernel.fields import KEEP_OR_SET, MAX_QUANTITY, NULL_CLEARS, refuse_null
+
+
+def code_of(value: Any) -> Any:
+    """A related row (a storage class, a zone) as the code the API shows for it."""
+    return getattr(value, "code", value)
+
+
+def normalise_gtin(value: str | None) -> str | None:
+    """A valid GTIN-8/12/13/14 as 14 digits (biip checks the check digit)."""
+    if value is None:
+        return None
+    from biip import ParseError
+    from biip.gtin import Gtin
+
+    try:
+        return Gtin.parse(value).as_gtin_14()
+    except ParseError as exc:
+        raise ValueError(str(exc)) from None
+
+
+# --- what a POST or PATCH may say
+
+
+class ItemUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    name: str | None = Field(None, min_length=1, max_length=200, description=KEEP_OR_SET)
+    gtin: str | None = Field(
+        None, description=f"GTIN-8, -12, -13 or -14; stored as 14 digits; {NULL_CLEARS}")
+    unit: str | None = Field(None, min_length=1, max_length=16, description=KEEP_OR_SET)
+    storage_class: str | None = Field(None, description=f"storage class code; {NULL_CLEARS}")
+    min_stock: int | None = Field(None, ge=0, le=MAX_QUANTITY, description=KEEP_OR_SET)
+    max_stock: int | None = Field(
+        None, ge=0, le=MAX_QUANTITY,
+        description=f"above it the item is overstocked (an alarm); {NULL_CLEARS}")
+    policy: AllocationPolicy | None = Field(None, description=KEEP_OR_SET)
+    hazardous: bool | None = Field(None, description=KEEP_OR_SET)
+    abc_class: str | None = Field(None, pattern="^[ABC]$", description=NULL_CLEARS)
+    quarantine_on_receipt: bool | None = Field(
+        None, description=f"receipts enter quarantine until quality releases them; {KEEP_OR_SET}"
+    )
+    unit_cost: Decimal | None = Field(
+        None, ge=0, max_digits=12, decimal_places=4,
+        description=f"value of one unit, for the variance of a stocktake; {NULL_CLEARS}")
+
+    _gtin = field_validator("gtin")(normalise_gtin)
+    _not_null = field_validator(
+        "name", "unit", "min_stock", "policy", "hazardous", "quarantine_on_receipt",
+        mode="before")(refuse_null)
+
+
+class ItemCreate(ItemUpdate):
+    sku: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}$")
+    name: str = Field(min_length=1, max_length=200)
+    unit: str = Field("each", min_length=1, max_length=16)
+    min_stock: int = Field(0, ge=0, le=MAX_QUANTITY)
+    policy: AllocationPolicy = AllocationPolicy.FEFO
+    hazardous: bool = False
+    quarantine_on_receipt: bool = False
+
+
+class ZoneUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(None, min_length=1, max_length=128, description=KEEP_OR_SET)
+    storage_class: str | None = Field(None, description=f"storage class code; {NULL_CLEARS}")
+    hazardous: bool | None = Field(None, description=KEEP_OR_SET)
+
+    _not_null = field_validator("name", "hazardous", mode="before")(refuse_null)
+
+
+class ZoneCreate(ZoneUpdate):
+    code: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+    name: str = Field(min_length=1, max_length=128)
+    hazardous: bool = False
+
+
+class LocationUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    name: str | None = Field(None, max_length=128, description=NULL_CLEARS)
+    zone: str | None = Field(None, description=f"zone code; {KEEP_OR_SET}")
+    active: bool | None = Field(None, description=KEEP_OR_SET)
+
+    _not_null = field_validator("zone", "active", mode="before")(refuse_null)
+
+
+class LocationCreate(LocationUpdate):
+    code: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}$", examples=["A-01-02"])
+    zone: str = Field(description="zone code")
+
+
+class StorageClassUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(None, min_length=1, max_length=128, description=KEEP_OR_SET)
+    mkt_delta_h: float | None = Field(
+        None, gt=0, le=1_000_000, description="ΔH for mean kinetic temperature, J/mol; unset: "
+        f"83144 (USP <1079.2>). {NULL_CLEARS}")
+    mkt_window_h: int | None = Field(
+        None, ge=1, le=24 * 366, description="MKT window in hours; unset: 24 for cold storage "
+        f"(upper limit at most 8 °C), 720 (30 days) otherwise. {NULL_CLEARS}")
+    temp_min_c: float | None = Field(None, ge=-100, le=100, description=NULL_CLEARS)
+    temp_max_c: float | None = Field(None, ge=-100, le=100, description=NULL_CLEARS)
+    humidity_min_pct: float | None = Field(None, ge=0, le=100, description=NULL_CLEARS)
+    humidity_max_pct: float | None = Field(None, ge=0, le=100, description=NULL_CLEARS)
+
+    _not_null = field_validator("name", mode="before")(refuse_null)
+
+    @model_validator(mode="after")
+    def _ranges_ordered(self) -> StorageClassUpdate:
+        for low, high in (("temp_min_c", "temp_max_c"), ("humidity_min_pct", "humidity_max_pct")):
+            lo, hi = getattr(self, low), getattr(self, high)
+            if lo is not None and hi is not None and lo > hi:
+                raise ValueError(f"{low} must not be above {high}")
+        return self
+
+
+class StorageClassCreate(StorageClassUpdate):
+    code: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:+-]{0,31}$", examples=["2-8C"])
+    name: str = Field(min_length=1, max_length=128)
+
+
+# --- what the API shows
+
+
+class ItemPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    sku: str
+    gtin: str | None
+    name: str
+    unit: str
+    storage_class: str | None
+    min_stock: int
+    max_stock: int | None = None
+    policy: AllocationPolicy
+    hazardous: bool
+    abc_class: str | None
+    quarantine_on_receipt: bool
+    unit_cost: float | None = None
+
+    _storage_class = field_validator("storage_class", mode="before")(code_of)
+
+
+class ZonePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    code: str
+    name: str
+    storage_class: str | None
+    hazardous: bool
+
+    _storage_class = field_validator("storage_class", mode="before")(code_of)
+
+
+class LocationPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    code: str
+    name: str | None
+    zone: str
+    active: bool
+
+    _zone = field_validator("zone", mode="before")(code_of)
+
+
+class StorageClassPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    code: str
+    name: str
+    mkt_delta_h: float | None = None
+    mkt_window_h: int | None = None
+    temp_min_c: float | None
+    temp_max_c: float | None
+    humidity_min_pct: float | None
+    humidity_max_pct: float | None
