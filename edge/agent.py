@@ -189,8 +189,10 @@ class Agent:
             for thread in threads:
                 thread.join(10)
             self.flush()
-            self.publisher.stop()
+            # Answers being shown are acknowledged before the disconnect; the rest wait
+            # at the broker for the next start.
             self.results.stop()
+            self.publisher.stop()
             self.outbox.close()
             log.info("edge agent stopped")
 

@@ -15,6 +15,11 @@ everything still in the outbox is unsent by definition.
 paho calls `on_publish` holding its own lock: the callback only queues the mid,
 and the sender thread does the bookkeeping, which avoids a lock-order deadlock.
 
+Incoming messages (the hub's scan results) are acknowledged by hand, when their
+handler says it is done with them, not when paho hands them over: an agent killed
+in between gets them again from its persistent session after the restart, instead
+of the broker forgetting an answer the operator never saw.
+
 Reconnecting: one attempt every `RECONNECT_EVERY` seconds for as long as the broker is
 away, however long that is, so the agent is back at most that long after the broker
 returns, and a broker that is down (or refuses our login) sees one attempt per 2 s, not a
@@ -40,6 +45,9 @@ from contract.mqtt_settings import MqttSettings
 from contract.wire import Status, encode, utc_now
 from contract.worker import Worker
 from edge.outbox import Entry, Outbox
+
+# Acknowledges one incoming message to the broker; see `Publisher.subscribe`.
+Done = Callable[[], None]
 
 log = logging.getLogger(__name__)
 
@@ -83,13 +91,16 @@ class Publisher:
         self._refused = False
         self._away_since: float | None = None  # monotonic; None while connected
         self._last_away_log = -AWAY_LOG_EVERY
-        self._subscriptions: dict[str, Callable[[bytes], None]] = {}
+        self._subscriptions: dict[str, Callable[[bytes, Done], None]] = {}
+        self._generation = 0  # counts connections: a packet id is only valid on its own
         self.client = self._make_client(client_id)
 
     def _make_client(self, client_id: str) -> mqtt.Client:
-        # MQTT 3.1.1: every broker a site may run has it.
+        # MQTT 3.1.1: every broker a site may run has it. Answers are acknowledged by
+        # hand, once shown (see subscribe).
         client, _address = client_for(
-            self.broker, default_client_id=client_id, persistent_session=self.persistent_session)
+            self.broker, default_client_id=client_id, persistent_session=self.persistent_session,
+            manual_ack=True)
         offline = Status(state="offline", ts=utc_now(), version=self.status().version)
         client.will_set(self.status_topic, encode(offline), qos=1, retain=True)
         # Room above our window for status messages: were paho to queue one of ours
@@ -102,6 +113,8 @@ class Publisher:
         client.on_connect_fail = self._on_connect_fail
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
+        # A message on no subscribed topic: nothing to do with it, acknowledged at once.
+        client.on_message = lambda _client, _userdata, message: self._acknowledger(message)()
         return client
 
     # --- paho callbacks (network thread) ---------------------------------------
@@ -145,6 +158,7 @@ class Publisher:
         self._refused = False
         self._away_since = None
         self._last_away_log = -AWAY_LOG_EVERY
+        self._generation += 1
         for topic in self._subscriptions:
             client.subscribe(topic, qos=1)
         self.connected.set()
@@ -211,18 +225,37 @@ class Publisher:
         self._acked.append(mid)
         self._wake.set()
 
-    def subscribe(self, topic: str, handler: Callable[[bytes], None]) -> None:
-        """Call `handler(payload)` on paho's thread for each message on `topic` (QoS 1),
-        subscribed again on every connect. Call before `start()`."""
+    def subscribe(self, topic: str, handler: Callable[[bytes, Done], None]) -> None:
+        """Call `handler(payload, done)` on paho's thread for each message on `topic` (QoS 1),
+        subscribed again on every connect. Call before `start()`.
+
+        The broker keeps the message until the handler calls `done()` (from any thread),
+        once it has acted on it; killed before that, the agent gets it again after the
+        restart (at least once, so an answer is never lost, rarely shown twice)."""
         self._subscriptions[topic] = handler
 
         def deliver(client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+            done = self._acknowledger(message)
             try:
-                handler(message.payload)
+                handler(message.payload, done)
             except Exception:
                 log.exception("handling a message on %s failed", message.topic)
+                done()
 
         self.client.message_callback_add(topic, deliver)
+
+    def _acknowledger(self, message: mqtt.MQTTMessage) -> Done:
+        generation = self._generation
+        sent = threading.Event()
+
+        def done() -> None:
+            # A packet id names a message only on the connection it came on; after a
+            # reconnect the broker has sent the message again, to be acknowledged anew.
+            if message.qos > 0 and generation == self._generation and not sent.is_set():
+                sent.set()
+                self.client.ack(message.mid, message.qos)
+
+        return done
 
     # --- sender thread -----------------------------------------------------------
 

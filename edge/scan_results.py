@@ -6,6 +6,10 @@ run (through /bin/sh) with the outcome in environment variables, to drive a
 beeper, a light or a small display. Commands run one at a time on their own
 thread, never on the MQTT network thread, each bounded by `result_timeout`;
 a command that fails or hangs is logged and does not stop the next one.
+
+An answer is acknowledged to the broker only after it was logged and its command
+ran (`done`): an agent killed before that gets the answer again from its persistent
+session after the restart, so the operator sees every answer (rarely one twice).
 """
 
 from __future__ import annotations
@@ -18,12 +22,18 @@ import queue
 import signal
 import subprocess
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from contract.wire import ScanResult, WireError, decode
 from edge.config import ScannerConfig
 
 log = logging.getLogger(__name__)
+
+Done = Callable[[], None]  # acknowledges the answer to the broker
+
+
+def _nothing() -> None:
+    pass
 
 
 def result_environment(result: ScanResult) -> dict[str, str]:
@@ -76,7 +86,8 @@ class ResultHandler:
         self.scanners = {scanner.id: scanner for scanner in scanners}
         self.received = 0
         self.command_failures = 0
-        self._queue: queue.Queue[tuple[ScannerConfig, ScanResult] | None] = queue.Queue(backlog)
+        self._queue: queue.Queue[tuple[ScannerConfig, ScanResult, Done] | None] = queue.Queue(
+            backlog)
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -84,16 +95,24 @@ class ResultHandler:
             self._thread = threading.Thread(target=self._run, name="scan-results", daemon=True)
             self._thread.start()
 
-    def handle(self, payload: bytes) -> None:
+    def handle(self, payload: bytes, done: Done = _nothing) -> None:
+        """`done()` once the answer is logged and, with a result command, shown. (An answer
+        without a command may be acknowledged before earlier ones still queued; brokers
+        take PUBACKs in any order.)"""
+        if not self._act(payload, done):
+            done()
+
+    def _act(self, payload: bytes, done: Done) -> bool:
+        """True if `done` is called later, after the result command ran."""
         try:
             result = decode(ScanResult, payload)
         except WireError as exc:
             log.warning("scan result not understood, ignored: %s", exc)
-            return
+            return False
         if result.gateway != self.gateway:
             log.warning("scan result for gateway %s, not us (%s): ignored", result.gateway,
                         self.gateway)
-            return
+            return False
         self.received += 1
         lines = "; ".join(
             f"{line.item} x{line.quantity}" + (f" lot {line.lot}" if line.lot else "")
@@ -107,17 +126,20 @@ class ResultHandler:
         scanner = self.scanners.get(result.scanner)
         if scanner is None:
             log.warning("scan result names scanner %s, which is not configured", result.scanner)
-            return
+            return False
         if scanner.result_command and self._thread is not None:
             try:
-                self._queue.put_nowait((scanner, result))
+                self._queue.put_nowait((scanner, result, done))
             except queue.Full:
                 log.warning("result command of %s is behind; skipped the result of scan %s",
                             scanner.id, result.seq)
+                return False
+            return True
+        return False
 
     def _run(self) -> None:
         while (item := self._queue.get()) is not None:
-            scanner, result = item
+            scanner, result, done = item
             assert scanner.result_command is not None
             problem = run_command(
                 scanner.result_command, result_environment(result), scanner.result_timeout
@@ -126,6 +148,7 @@ class ResultHandler:
                 self.command_failures += 1
                 log.warning("scanner %s: result command for scan %s failed: %s", scanner.id,
                             result.seq, problem)
+            done()
 
     def stop(self) -> None:
         if self._thread is not None:

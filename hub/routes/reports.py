@@ -14,6 +14,7 @@ from hub.deps import HubDep, SessionDep
 from hub.reports import tables
 from hub.reports.trace import lot_trace
 from hub.reports.zone import ZoneReport, zone_report
+from hub.routes.common import PathId
 from inventory import reports
 from kernel.errors import Invalid
 from kernel.fields import IsoDate, IsoDateTime
@@ -130,7 +131,7 @@ def turnover(session: SessionDep, start: Start = None, end: End = None,
 
 
 @router.get("/lots/{lot_id}/trace", responses=TABLE_TYPES, response_class=Response)
-def trace(lot_id: int, session: SessionDep, hub: HubDep,
+def trace(lot_id: PathId, session: SessionDep, hub: HubDep,
           format: TableFormat = TableFormat.JSON) -> Response:
     """A lot from receipt to dispatch: moves, quality history, the zones it stayed in
     and the excursions there while it did."""

@@ -16,6 +16,7 @@ from hub.routes.common import http_status
 from inventory.scans import registry as service
 from inventory.scans.registry import ScannerRegistration
 from kernel.actors import Role
+from kernel.fields import MAX_ID
 
 router = APIRouter(tags=["scanners"])
 admin_only = [Depends(require_role(Role.ADMIN))]
@@ -82,7 +83,8 @@ def list_scans(
     session: SessionDep,
     gateway: str | None = None,
     outcome: Annotated[str | None, Query(description="e.g. refused")] = None,
-    before_id: Annotated[int | None, Query(description="the page before this id")] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=MAX_ID,
+                                           description="the page before this id")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[service.ScanRecordView]:
     """The scans gateways published over MQTT, newest first, with what became of each."""

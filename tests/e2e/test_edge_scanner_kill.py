@@ -3,6 +3,8 @@ away, then started again: every scan arrives, none under two seqs."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import sqlite3
 import time
@@ -10,9 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from contract.wire import ScanResult, encode, scan_result_topic, utc_now
 from firmware_sim.scanner import ScannerSpec, SimScanner
 from tests.e2e.test_edge_kill import start_agent
 from tests.support.edge import Subscriber, gateway_config, wait_until
+from tests.support.mqtt import publish_raw
 from tests.support.services import Mosquitto
 
 RECEIPT = "]d2010950110153000317271231{GS}10LOT{n}{GS}21S{n}"
@@ -94,4 +98,56 @@ def test_sigkill_with_scans_in_flight_and_in_the_outbox_loses_and_doubles_nothin
     assert sorted(by_seq) == list(range(30))
     raws = [scan.raw for scan in by_seq.values()]
     assert sorted(raws) == sorted(typed), "every scan once, none lost, none under two seqs"
+    assert "Traceback" not in log.read_text()
+
+
+@pytest.mark.slow
+def test_an_answer_received_but_not_yet_shown_is_shown_after_a_sigkill(
+    tmp_path: Path, fresh_mosquitto: Mosquitto
+) -> None:
+    """The agent is killed after it received an answer and before its result command ran:
+    the broker must still hold the answer for it and deliver it after the restart."""
+    shown = tmp_path / "display.txt"
+    started = tmp_path / "command-started"  # the held command's shell pid
+    gate = tmp_path / "gate"
+    # Until `gate` exists the command only says it started and waits: the agent is killed
+    # with the answer received, its command running, nothing shown yet.
+    command = (f'if [ ! -e {gate} ]; then echo $$ > {started}; sleep 30; exit 1; fi; '
+               f'printf "%s|%s\\n" "$STOCKWARDEN_SCAN_SEQ" "$STOCKWARDEN_SCAN_OUTCOME" '
+               f'>> {shown}')
+    link = tmp_path / "scanner0"
+    config = gateway_config(
+        tmp_path / "gateway.yaml", mqtt_port=fresh_mosquitto.port, gateway="gw-answer-kill",
+        scanners=[{"id": "dock", "port": str(link), "result_command": command,
+                   "result_timeout": 60}],
+    )
+    subscriber = Subscriber(fresh_mosquitto.port)
+    log = tmp_path / "agent.log"
+    agent = start_agent(config, log)
+    try:
+        # The first status comes after the subscription went out, on the same connection.
+        wait_until(lambda: bool(subscriber.status), 20, "the agent connected")
+        answer = ScanResult(gateway="gw-answer-kill", seq=7, scanner="dock", ts=utc_now(),
+                            ok=True, outcome="booked", message="Booked 3 of VAC-1")
+        publish_raw(fresh_mosquitto.port, scan_result_topic("test", "gw-answer-kill"),
+                    [encode(answer)])
+        wait_until(lambda: started.exists() and started.read_text().strip() != "", 20,
+                   "the result command started")
+        agent.send_signal(signal.SIGKILL)
+        agent.wait(5)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(int(started.read_text()), signal.SIGKILL)
+        assert "scan 7 from dock: booked" in log.read_text()
+        assert not shown.exists()
+        gate.touch()
+        agent = start_agent(config, log)
+        wait_until(lambda: shown.exists() and "7|booked" in shown.read_text(), 20,
+                   "the answer shown after the restart")
+        agent.send_signal(signal.SIGTERM)
+        assert agent.wait(20) == 0, log.read_text()[-2000:]
+    finally:
+        if agent.poll() is None:
+            agent.kill()
+        subscriber.close()
+    assert shown.read_text().splitlines() == ["7|booked"]
     assert "Traceback" not in log.read_text()

@@ -7,6 +7,7 @@ redelivered message books nothing; the gateway's status lists its scanners."""
 from __future__ import annotations
 
 import signal
+import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -127,6 +128,15 @@ def test_serial_scans_book_exactly_once_through_broker_restart_and_edge_kill(
         gateway = world.ok(world.get(f"/gateways/{GATEWAY}"))
         agent.send_signal(signal.SIGTERM)
         assert agent.wait(20) == 0, log.read_text()[-2000:]
+    except AssertionError:
+        # What the gateway did and showed, what it still holds, what reached the broker.
+        print("=== agent.log\n" + (log.read_text() if log.exists() else "(none)"))
+        print("=== display.txt\n" + (shown.read_text() if shown.exists() else "(none)"))
+        with sqlite3.connect(outbox) as db:
+            print("=== outbox", db.execute("SELECT seq FROM message").fetchall(),
+                  db.execute("SELECT key, value FROM meta").fetchall())
+        print("=== scans at the broker", sorted(s.seq for s in subscriber.scans))
+        raise
     finally:
         if agent.poll() is None:
             agent.kill()

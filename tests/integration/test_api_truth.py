@@ -95,6 +95,10 @@ def test_ids_out_of_range_are_422_not_500(world: World) -> None:
                         Role.SUPERVISOR)
     assert "path.lot_id" in problems(answer)
     assert "query.after_id" in problems(world.get("/moves", after_id=2**31))
+    # Found by a 200-example schemathesis run: the report's trace and the scans' page.
+    assert "path.lot_id" in problems(world.get(f"/reports/lots/{huge}/trace"))
+    assert "query.before_id" in problems(world.get("/scans", Role.SUPERVISOR,
+                                                   before_id=-(2**65)))
     assert world.get("/lots/2147483647").status_code == 404
 
 

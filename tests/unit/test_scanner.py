@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -231,6 +233,37 @@ def test_results_for_others_or_unreadable_are_ignored() -> None:
     handler.handle(encode(ScanResult(gateway="gw", seq=1, scanner="dock", ts=utc_now(),
                                      ok=True, outcome="booked")))
     assert handler.received == 1
+
+
+def test_an_answer_is_acknowledged_only_after_its_result_command_ran(tmp_path: Path) -> None:
+    # Acknowledged earlier, an agent killed before its command ran would lose the answer.
+    shown = tmp_path / "shown"
+    handler = ResultHandler("gw", [
+        ScannerConfig(id="dock", port="/dev/x", result_command=f"sleep 0.3; echo x >> {shown}"),
+        ScannerConfig(id="hand", port="/dev/y"),
+    ])
+    seen_at_done: list[bool] = []
+    done = threading.Event()
+
+    def acknowledge() -> None:
+        seen_at_done.append(shown.exists())
+        done.set()
+
+    handler.start()
+    try:
+        handler.handle(encode(ScanResult(gateway="gw", seq=1, scanner="dock", ts=utc_now(),
+                                         ok=True, outcome="booked")), acknowledge)
+        assert not done.is_set()
+        assert done.wait(10)
+        assert seen_at_done == [True]
+        # Nothing to run (no command, unreadable, not ours): acknowledged at once.
+        quick: list[str] = []
+        handler.handle(encode(ScanResult(gateway="gw", seq=2, scanner="hand", ts=utc_now(),
+                                         ok=True, outcome="booked")), lambda: quick.append("a"))
+        handler.handle(b"{not json", lambda: quick.append("b"))
+        assert quick == ["a", "b"]
+    finally:
+        handler.stop()
 
 
 class FakePort:
