@@ -32,8 +32,10 @@ _STORED = {Event.RAISED, Event.ESCALATED, Event.CLEARED, Event.ACKNOWLEDGED, Eve
 
 
 @dataclass(frozen=True, slots=True)
-class Recorded:
-    """An alarm as it stands after one stored transition, for MQTT and the notifier."""
+class StoredTransition:
+    """One transition as stored, with its alarm as it stands after it: for the log, MQTT
+    and the operator's answer (not the unit of work's replayable answer,
+    `kernel.uow.Recorded`)."""
 
     alarm: AlarmPublic
     transition: Transition
@@ -82,14 +84,15 @@ def _apply(session: Session, t: Transition) -> Alarm | None:
 
 def record(session: Session, transitions: Sequence[Transition], *,
            shelved_until: dict[AlarmKey, datetime] | None = None,
-           idem: Idempotency | None = None, require: bool = False) -> Done[list[Recorded]]:
+           idem: Idempotency | None = None, require: bool = False
+           ) -> Done[list[StoredTransition]]:
     """Store the transitions (alarm rows and their audit rows) in one transaction.
 
     `require`: an operator's request that changed nothing is a Conflict (already
     acknowledged, not open ...), answered once per idempotency key like any write.
     """
 
-    def work() -> list[Recorded]:
+    def work() -> list[StoredTransition]:
         stored = [t for t in transitions if t.event in _STORED]
         if require and not stored:
             raise Conflict("the alarm is not in a state that allows this (already done?)",
@@ -102,7 +105,7 @@ def record(session: Session, transitions: Sequence[Transition], *,
             if t.event is Event.SHELVED and shelved_until and t.key in shelved_until:
                 row.shelved_until = shelved_until[t.key]
             session.flush()
-            out.append(Recorded(AlarmPublic.model_validate(row), t))
+            out.append(StoredTransition(AlarmPublic.model_validate(row), t))
         return out
 
     return run_write(session, work, idempotency=idem)

@@ -377,7 +377,7 @@ class AlarmService:
 
     def operate(self, alarm_id: int, action: str, *, by: str, comment: str = "",
                 until: datetime | None = None, idem: Idempotency | None = None
-                ) -> Done[list[repository.Recorded]]:
+                ) -> Done[list[repository.StoredTransition]]:
         """acknowledge, shelve or unshelve one alarm, as `by`."""
         if self.evaluator is None:
             raise Busy("the alarm engine is not running", code="alarms_not_running")
@@ -416,7 +416,7 @@ class AlarmService:
     def _apply(self, out: Outcome, now: datetime | None = None, *,
                idem: Idempotency | None = None, require: bool = False,
                shelved_until: dict[AlarmKey, datetime] | None = None
-               ) -> Done[list[repository.Recorded]]:
+               ) -> Done[list[repository.StoredTransition]]:
         now = now or self.clock()
         with self.sessions() as session:
             done = repository.record(session, out.transitions, idem=idem, require=require,

@@ -1,12 +1,14 @@
 """One background-worker thread: start, wake, drain, stop.
 
-The hub's time-series outbox writer (ingest/tsdb.py), the alarm timer
-(alerts/service.py) and the gateway's outbox sender (edge/publisher.py) each run a
-round of work on their own daemon thread: when woken, or when `idle_s` passed
-without a wake-up. A round that returns True says more is waiting, and the next
-round follows at once. `stop` can first let the rounds drain what is pending for a
-while, then ends the thread after the round in progress; a round that waits with
-`stopping.wait` (`contract.retry.retry`) ends early, by `Stopped`.
+The hub's time-series outbox writer (ingest/tsdb.py), the zone-limit sampler
+(ingest/zone_limits.py), the alarm timer (alerts/service.py), the alarm notifications'
+sender (alerts/notifications/dispatch.py) and the gateway's outbox sender
+(edge/publisher.py) each run a round of work on their own daemon thread: when
+woken, or when `idle_s` passed without a wake-up. A round that returns True says
+more is waiting, and the next round follows at once. `stop` can first let the
+rounds drain what is pending for a while, then ends the thread after the round in
+progress; a round that waits with `stopping.wait` (`contract.retry.retry`) ends
+early, by `Stopped`.
 
 Here, beside the retry, because the gateway agent and the hub's parts both use it.
 """

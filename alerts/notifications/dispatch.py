@@ -32,6 +32,7 @@ from alerts.rules.document import AlarmRules
 from alerts.rules.url_secrets import scrub
 from alerts.settings import AlarmSettings
 from contract.retry import Backoff, Stopped, retry
+from contract.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +67,9 @@ class SendResult:
 
 
 class NotificationWorker:
-    """One thread that sends queued messages, URL by URL, `attempts` tries each, and
-    hands each result to `on_result`. Knows no SQL: the `Dispatcher` records."""
+    """One thread (the hub's one worker loop, `contract.worker.Worker`) that sends queued
+    messages, URL by URL, `attempts` tries each, and hands each result to `on_result`.
+    Knows no SQL: the `Dispatcher` records."""
 
     def __init__(self, sender: Sender, on_result: Callable[[SendResult], None], *,
                  attempts: int = 4, backoff: Callable[[], Backoff] = lambda: Backoff(1.0, 30.0),
@@ -76,9 +78,11 @@ class NotificationWorker:
         self.on_result = on_result
         self.attempts = attempts
         self.backoff = backoff
-        self._queue: queue.Queue[Outgoing | None] = queue.Queue(max_pending)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._queue: queue.Queue[Outgoing] = queue.Queue(max_pending)
+        self._worker = Worker("alarm-notify", self._send_queued)
+        # Set at stop: a failed send is not retried (its backoff ends at once, the send
+        # is recorded failed), while what was queued before the stop still goes out.
+        self._giving_up = threading.Event()
         self.dropped = 0
 
     def submit(self, messages: Sequence[Outgoing]) -> None:
@@ -89,32 +93,34 @@ class NotificationWorker:
                 self.dropped += 1
                 log.error("alarm notifications fall behind; a message was dropped",
                           extra={"route": message.route, "group": message.group})
+        self._worker.wake()
 
     def start(self) -> None:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="alarm-notify", daemon=True)
-            self._thread.start()
+        if not self._worker.alive:
+            self._giving_up.clear()
+            self._worker.start()
 
     def stop(self, timeout: float = 10.0) -> None:
-        if self._thread is None:
-            return
-        self._stop.set()
-        self._queue.put(None)
-        self._thread.join(timeout)
-        self._thread = None
+        """What was queued still goes out, each URL tried once, for up to `timeout`;
+        then the thread ends (a send still hanging then is left to its daemon thread)."""
+        self._giving_up.set()
+        self._worker.stop(min(timeout, 1.0), pending=lambda: not self.idle(), drain_s=timeout)
 
     def idle(self) -> bool:
         return self._queue.unfinished_tasks == 0
 
-    def _run(self) -> None:
-        while (message := self._queue.get()) is not None:
+    def _send_queued(self) -> None:
+        """A round: every message queued, in order, until the queue is empty."""
+        while True:
+            try:
+                message = self._queue.get_nowait()
+            except queue.Empty:
+                return
             try:
                 for index, url in enumerate(message.urls):
                     self._send_one(message, index, url)
             finally:
                 self._queue.task_done()
-        self._queue.task_done()
 
     def _send_one(self, message: Outgoing, index: int, url: str) -> None:
         tries = 0
@@ -135,7 +141,7 @@ class NotificationWorker:
 
         ok = True
         try:
-            retry(attempt, wait=self._stop.wait, backoff=self.backoff(),
+            retry(attempt, wait=self._giving_up.wait, backoff=self.backoff(),
                   retryable=lambda _exc: tries < self.attempts, on_error=failed)
             error = None
         except Stopped:

@@ -3,7 +3,8 @@
 Composition: the zone and its storage class (kernel), the hourly statistics and
 the gateways' stored status (ingest), excursion records (the alarm engine's, via
 an injected `ExcursionSource`; without one, estimated from the hours). The
-arithmetic is ingest/compliance.py's; rendering is hub/reports/render_*.py."""
+arithmetic is ingest/compliance.py's; rendering is hub/reports/tables.py
+(CSV) and hub/reports/pdf.py."""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 
 from alerts import queries
-from alerts.repository import Recorded
+from alerts.repository import StoredTransition
 from alerts.rules import edits as rule_edits
 from alerts.schemas import (
     Acknowledge,
@@ -68,7 +68,7 @@ def _service(hub: HubDep) -> AlarmService:
 ServiceDep = Annotated[AlarmService, Depends(_service)]
 
 
-def _after(value: list[Recorded]) -> AlarmPublic:
+def _after(value: list[StoredTransition]) -> AlarmPublic:
     """An operator's action answers the alarm as it stands after its last transition."""
     return value[-1].alarm
 
