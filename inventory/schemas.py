@@ -1,7 +1,8 @@
-"""The inventory's master data as the API shows it: one family per entity, the
-input models (Create, Update: what a POST or PATCH may say) and the Public model
-(what every answer shows). Services and queries return the Public models, read
-straight from the rows (`from_attributes`): a field is written here once.
+"""The inventory's master data as the API shows it, and a lot's quality status after
+a change: one family per entity, the input models (Create, Update: what a POST or
+PATCH may say) and the Public model (what every answer shows). Services and queries
+return the Public models, read straight from the rows (`from_attributes`): a field is
+written here once.
 
 On a PATCH, a field left out keeps its stored value; an explicit null clears the
 fields that may be empty (their descriptions say so) and is refused with the
@@ -9,12 +10,13 @@ field named for the others."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from inventory.domain import AllocationPolicy
+from inventory.domain import AllocationPolicy, QcStatus
 from kernel.fields import KEEP_OR_SET, MAX_QUANTITY, NULL_CLEARS, refuse_null
 
 
@@ -190,3 +192,15 @@ class StorageClassPublic(BaseModel):
     temp_max_c: float | None
     humidity_min_pct: float | None
     humidity_max_pct: float | None
+
+
+class LotStatusPublic(BaseModel):
+    # A lot's quality status as a change left it (a release, a hold, a recall).
+    lot_id: int
+    item: str
+    lot_number: str
+    expiry: date | None
+    qc_status: QcStatus
+    reason: str | None
+    changed_by: str
+    changed_at: datetime
