@@ -140,7 +140,8 @@ def seed_scanning(hub: Hub) -> None:
     )
     from hub.accounts import create_user
     from inventory.orm import Item, Location
-    from inventory.scans.registry import ScannerRegistration, put_scanner
+    from inventory.scans.registry import put_scanner
+    from inventory.scans.schemas import ScannerRegistration
     from kernel.actors import Role
     from kernel.orm import User, Zone
     from kernel.uow import run_write

@@ -137,6 +137,11 @@ def list_stocktakes(session: Session, status: StocktakeStatus | None = None,
     return run_read(session, work)
 
 
+def _shown(amount: Decimal | None) -> float | None:
+    """Money is reckoned in Decimal and shown as a JSON number."""
+    return None if amount is None else float(amount)
+
+
 def variance_report(session: Session, stocktake_id: int) -> VarianceReportPublic:
     def work() -> VarianceReportPublic:
         stocktake = _find(session, stocktake_id)
@@ -158,13 +163,12 @@ def variance_report(session: Session, stocktake_id: int) -> VarianceReportPublic
                 line=line_id, item=sku, lot_number=lot_number, location=code, status=status,
                 book=found.book, counted=found.counted, difference=found.difference,
                 moved_since_count=found.moved_since_count, book_now=now or 0,
-                unit_cost=unit_cost, value=found.value))
+                unit_cost=_shown(unit_cost), value=_shown(found.value)))
             if found.value is not None:
                 values.append(found.value)
         return VarianceReportPublic(
             stocktake=stocktake.id, status=StocktakeStatus(stocktake.status), lines=lines,
             lines_with_difference=sum(1 for line in lines if line.difference),
-            # Summed as Decimal, shown as a float, as each line's value.
-            total_value=sum(values, Decimal(0)) if values else None)
+            total_value=_shown(sum(values, Decimal(0))) if values else None)
 
     return run_read(session, work)
