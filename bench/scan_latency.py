@@ -37,7 +37,7 @@ from bench._edge_common import percentile, start_agent, stop, table
 from bench.scan_edge import BAUD, GATEWAY, RATE, RECEIPT, Stages, row
 from contract.wire import ScanMode
 from firmware_sim.scanner import ScannerSpec, SimScanner
-from hub.accounts import create_user_with_token
+from hub.accounts.service import create_user_with_token
 from hub.container import Hub
 from hub.settings import load_settings
 from inventory.orm import Item, Location

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hub.accounts import create_user_with_token
+from hub.accounts.service import create_user_with_token
 from hub.container import Hub
 from hub.settings import load_settings
 from inventory import returns, services
