@@ -1,8 +1,9 @@
-"""The inventory's master data as the API shows it, and a lot's quality status after
-a change: one family per entity, the input models (Create, Update: what a POST or
-PATCH may say) and the Public model (what every answer shows). Services and queries
-return the Public models, read straight from the rows (`from_attributes`): a field is
-written here once.
+"""The inventory's master data as the API shows it, a lot's quality status after a
+change, and returns held for inspection: one family per entity, the input models
+(Create, Update, an inspection: what a POST or PATCH may say) and the Public model
+(what every answer shows). Services and queries return the Public models, read
+straight from the rows (`from_attributes`) or built from a query's columns: a field
+is written here once.
 
 On a PATCH, a field left out keeps its stored value; an explicit null clears the
 fields that may be empty (their descriptions say so) and is refused with the
@@ -16,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from inventory.domain import AllocationPolicy, QcStatus
+from inventory.domain import AllocationPolicy, Decision, HoldStatus, QcStatus
 from kernel.fields import KEEP_OR_SET, MAX_QUANTITY, NULL_CLEARS, refuse_null
 
 
@@ -137,6 +138,12 @@ class StorageClassCreate(StorageClassUpdate):
     name: str = Field(min_length=1, max_length=128)
 
 
+class Inspection(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    decision: Decision = Field(description="release into stock, or reject (written off)")
+    reason: str = Field(min_length=3, max_length=500)
+
+
 # --- what the API shows
 
 
@@ -204,3 +211,23 @@ class LotStatusPublic(BaseModel):
     reason: str | None
     changed_by: str
     changed_at: datetime
+
+
+class ReturnPublic(BaseModel):
+    # A return held for inspection, and what the inspection decided.
+    id: int
+    item: str
+    lot_number: str
+    expiry: date | None
+    location: str
+    quantity: int
+    status: HoldStatus
+    reason: str
+    reference: str | None
+    booking: str
+    returned_by: str
+    returned_at: datetime
+    inspected_by: str | None
+    inspected_at: datetime | None
+    inspection_reason: str | None
+    reject_booking: str | None

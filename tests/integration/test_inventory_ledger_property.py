@@ -19,9 +19,10 @@ from hub.settings import load_settings
 from inventory import returns, services
 from inventory.allocation import InsufficientStock
 from inventory.commands import Adjust, Count, Dispatch, Receive, Return, Transfer
+from inventory.domain import Decision
 from inventory.orm import Balance, Item, Location, Lot
 from inventory.queries import ledger_disagreements
-from inventory.returns import Decision, Inspection
+from inventory.schemas import Inspection
 from kernel.actors import Actor, Role
 from kernel.errors import NotFound
 from kernel.orm import StorageClass, Zone
