@@ -43,7 +43,7 @@ from sqlalchemy import text
 from bench._inventory_load import Request, closed_loop, open_loop
 from bench._inventory_meter import Meter, profiled
 from bench._profiles import profile_top
-from hub.accounts import create_user_with_token
+from hub.accounts.service import create_user_with_token
 from hub.container import Hub
 from hub.settings import load_settings
 from inventory import services

@@ -37,11 +37,12 @@ from bench._edge_common import percentile, start_agent, stop, table
 from bench.scan_edge import BAUD, GATEWAY, RATE, RECEIPT, Stages, row
 from contract.wire import ScanMode
 from firmware_sim.scanner import ScannerSpec, SimScanner
-from hub.accounts import create_user_with_token
+from hub.accounts.service import create_user_with_token
 from hub.container import Hub
 from hub.settings import load_settings
 from inventory.orm import Item, Location
-from inventory.scans.registry import ScannerRegistration, put_scanner
+from inventory.scans.registry import put_scanner
+from inventory.scans.schemas import ScannerRegistration
 from kernel.actors import Role
 from kernel.orm import StorageClass, Zone
 from tests.support.processes import free_port, port_open, wait_for

@@ -14,7 +14,7 @@ from alerts.model import GatewayStatus, Reading, SensorRef, StorageClassLimits, 
 from alerts.settings import AlarmSettings
 from alerts.sources import AlarmSources, StockPicture, World
 from contract.wire import Quality
-from hub.accounts import service_actor
+from hub.accounts.service import service_actor
 from hub.db import Session, Sessions
 from hub.settings import HubSettings
 from ingest import gateways as ingest_gateways

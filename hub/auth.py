@@ -17,7 +17,7 @@ from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from hub.accounts import actor_for_token, password_fingerprint
+from hub.accounts.service import actor_for_token, password_fingerprint
 from hub.container import Hub
 from hub.deps import HubDep
 from kernel.actors import Actor, Role

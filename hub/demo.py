@@ -138,9 +138,10 @@ def seed_scanning(hub: Hub) -> None:
         DEMO_SCANNER,
         DEMO_SCANNER_OPERATOR,
     )
-    from hub.accounts import create_user
+    from hub.accounts.service import create_user
     from inventory.orm import Item, Location
-    from inventory.scans.registry import ScannerRegistration, put_scanner
+    from inventory.scans.registry import put_scanner
+    from inventory.scans.schemas import ScannerRegistration
     from kernel.actors import Role
     from kernel.orm import User, Zone
     from kernel.uow import run_write
@@ -167,7 +168,7 @@ def demo_token(hub: Hub) -> str:
     """An API token for the demo's admin (the API answers nothing without one)."""
     from sqlalchemy import select
 
-    from hub.accounts import create_user, issue_token
+    from hub.accounts.service import create_user, issue_token
     from kernel.actors import Role
     from kernel.orm import User
     from kernel.uow import run_write

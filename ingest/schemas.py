@@ -1,14 +1,16 @@
 """Ingest's API models, one family per entity: a sensor (Create, Update, Public), its
-latest readings, its hours, and the dead letters. The read models of ingest/queries.py
-return these; the routes declare them as their response models."""
+latest readings, its hours, the dead letters, and a gateway's last status. The read
+models of ingest/queries.py and ingest/gateways.py return these; the routes declare
+them as their response models."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from contract.wire import ID_PATTERN, GatewayId
+from contract.wire import ID_PATTERN, GatewayId, ScanMode
 from kernel.fields import KEEP_OR_SET, NULL_CLEARS, refuse_null
 
 _GATEWAY = ("the gateway whose readings of this sensor are taken; another gateway's "
@@ -74,3 +76,53 @@ class DeadLetterPublic(BaseModel):
     topic: str
     reason: str
     payload: str = Field(description="the payload as text (invalid UTF-8 replaced), cut at 2 KiB")
+
+
+class DeviceHealthPublic(BaseModel):
+    state: Literal["ok", "timeout", "error", "unknown"] = "unknown"
+    ok_count: int = 0
+    timeout_count: int = 0
+    error_count: int = 0
+    last_success: datetime | None = None
+    last_error: str | None = None
+
+
+class GatewayScannerPublic(BaseModel):
+    # Ingest fills what the gateway reports; the hub's gateway view (hub/gateway_status.py)
+    # adds inventory's registration beside it and says what is wrong.
+    id: str
+    registered: bool = Field(description="an admin registered it: its scans may book")
+    reported: bool = Field(description="the gateway's last status lists it")
+    problem: str | None = Field(
+        None, description="what is wrong, e.g. reported but not registered (scans refused)")
+    operator: str | None = Field(None, description="registered: the account it books as")
+    modes: list[ScanMode] = Field(default_factory=list, description="registered: allowed modes")
+    default_location: str | None = Field(None, description="registered: the default bin")
+    port: str | None = None
+    connected: bool | None = None
+    mode: ScanMode | None = Field(None, description="reported: the mode it scans in now")
+    location: str | None = Field(None, description="reported: the bin it scans at now")
+    scans: int | None = None
+    rejected: int | None = Field(None, description="reported: bad reads the edge dropped")
+    last_scan: datetime | None = None
+    last_error: str | None = None
+
+
+class GatewayPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    site: str | None
+    state: Literal["online", "offline", "unknown"] = Field(
+        description="from the gateway's last status; unknown when only telemetry was seen"
+    )
+    last_seen: datetime | None = Field(
+        description="when the hub received the last status (for unknown: the newest reading)"
+    )
+    status_ts: datetime | None = Field(description="the status's own timestamp")
+    version: str | None
+    outbox_depth: int | None = Field(description="messages waiting on the gateway")
+    outbox_dropped: int | None = Field(description="messages the gateway's full outbox dropped")
+    devices: dict[str, DeviceHealthPublic] = Field(description="per device health")
+    sensors: int = Field(description="sensors whose newest reading came through this gateway")
+    scanners: list[GatewayScannerPublic] = Field(
+        default_factory=list, description="registered and reported serial scanners")

@@ -34,6 +34,19 @@ class AllocationPolicy(StrEnum):
     FIFO = "fifo"  # first in, first out
 
 
+# A return's hold (inventory/returns.py): pending until a supervisor inspects it.
+class HoldStatus(StrEnum):
+    PENDING = "pending"
+    RELEASED = "released"
+    REJECTED = "rejected"
+
+
+# What an inspection of a returned hold decides.
+class Decision(StrEnum):
+    RELEASE = "release"
+    REJECT = "reject"
+
+
 # Quality transitions: a rejected or recalled lot never becomes usable again.
 QC_TRANSITIONS: dict[QcStatus, frozenset[QcStatus]] = {
     QcStatus.QUARANTINE: frozenset(

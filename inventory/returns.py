@@ -8,23 +8,22 @@ but allocation never sees them (repository.stock_on_hand counts `quantity -
 held`) and no move may take them (ledger.post). The lot's QC status is not
 touched. A supervisor's inspection releases them (the hold ends, the units are
 available) or rejects them (the hold ends and an `adjust` move writes them off),
-with who, when and why."""
+with who, when and why. The inspection request and the return as shown are
+inventory/schemas.py's Inspection and ReturnPublic."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
-from enum import StrEnum
+from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, aliased
 
 from inventory import repository as repo
-from inventory.domain import MoveKind
+from inventory.domain import Decision, HoldStatus, MoveKind
 from inventory.hooks import StockChange, stock_hooks
 from inventory.ledger import Booking, Leg, LotRef, Place, post
 from inventory.orm import Balance, Item, Location, Lot, ReturnHold
+from inventory.schemas import Inspection, ReturnPublic
 from kernel.actors import Actor
 from kernel.clock import Clock, utcnow
 from kernel.errors import Conflict, NotFound
@@ -32,23 +31,6 @@ from kernel.orm import User
 from kernel.uow import Done, Idempotency, run_read, run_write
 
 RELEASED_KIND = "return_released"  # the stock hooks' kind for held units made available
-
-
-class HoldStatus(StrEnum):
-    PENDING = "pending"
-    RELEASED = "released"
-    REJECTED = "rejected"
-
-
-class Decision(StrEnum):
-    RELEASE = "release"
-    REJECT = "reject"
-
-
-class Inspection(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    decision: Decision = Field(description="release into stock, or reject (written off)")
-    reason: str = Field(min_length=3, max_length=500)
 
 
 def _change_held(session: Session, lot_id: int, location_id: int, by: int) -> None:
@@ -74,27 +56,7 @@ def hold_returned(
     return hold
 
 
-@dataclass(frozen=True, slots=True)
-class ReturnRow:
-    id: int
-    item: str
-    lot_number: str
-    expiry: date | None
-    location: str
-    quantity: int
-    status: HoldStatus
-    reason: str
-    reference: str | None
-    booking: str
-    returned_by: str
-    returned_at: datetime
-    inspected_by: str | None
-    inspected_at: datetime | None
-    inspection_reason: str | None
-    reject_booking: str | None
-
-
-def _rows(session: Session, *where: object) -> list[ReturnRow]:
+def _rows(session: Session, *where: object) -> list[ReturnPublic]:
     returner, inspector = aliased(User), aliased(User)
     query = (
         select(ReturnHold.id, Item.sku, Lot.lot_number, Lot.expiry, Location.code,
@@ -112,15 +74,23 @@ def _rows(session: Session, *where: object) -> list[ReturnRow]:
         .where(*where)  # type: ignore[arg-type]
         .order_by(ReturnHold.id)
     )
-    return [ReturnRow(*row[:6], HoldStatus(row[6]), *row[7:]) for row in session.execute(query)]
+    return [ReturnPublic(
+        id=hold_id, item=sku, lot_number=lot_number, expiry=expiry, location=code,
+        quantity=quantity, status=HoldStatus(status), reason=reason, reference=reference,
+        booking=booking, returned_by=returned_by, returned_at=returned_at,
+        inspected_by=inspected_by, inspected_at=inspected_at,
+        inspection_reason=inspection_reason, reject_booking=reject_booking,
+    ) for (hold_id, sku, lot_number, expiry, code, quantity, status, reason, reference, booking,
+           returned_by, returned_at, inspected_by, inspected_at, inspection_reason,
+           reject_booking) in session.execute(query)]
 
 
-def pending(session: Session) -> list[ReturnRow]:
+def pending(session: Session) -> list[ReturnPublic]:
     """Returns awaiting inspection, oldest first."""
     return run_read(session, lambda: _rows(session, ReturnHold.status == HoldStatus.PENDING))
 
 
-def get(session: Session, return_id: int) -> ReturnRow:
+def get(session: Session, return_id: int) -> ReturnPublic:
     found = run_read(session, lambda: _rows(session, ReturnHold.id == return_id))
     if not found:
         raise NotFound(f"no return with id {return_id}", code="return_not_found")
@@ -130,11 +100,11 @@ def get(session: Session, return_id: int) -> ReturnRow:
 def inspect(
     session: Session, return_id: int, cmd: Inspection, actor: Actor,
     idem: Idempotency | None = None, clock: Clock = utcnow,
-) -> Done[ReturnRow]:
+) -> Done[ReturnPublic]:
     """Release the held units into stock, or reject them (written off by a move)."""
     written_off: list[Booking] = []
 
-    def work() -> ReturnRow:
+    def work() -> ReturnPublic:
         written_off.clear()  # a retried attempt starts over
         hold = session.scalar(
             select(ReturnHold).where(ReturnHold.id == return_id).with_for_update())

@@ -1,7 +1,9 @@
-"""The inventory's master data as the API shows it: one family per entity, the
-input models (Create, Update: what a POST or PATCH may say) and the Public model
+"""The inventory's master data as the API shows it, a lot's quality status after a
+change, and returns held for inspection: one family per entity, the input models
+(Create, Update, an inspection: what a POST or PATCH may say) and the Public model
 (what every answer shows). Services and queries return the Public models, read
-straight from the rows (`from_attributes`): a field is written here once.
+straight from the rows (`from_attributes`) or built from a query's columns: a field
+is written here once.
 
 On a PATCH, a field left out keeps its stored value; an explicit null clears the
 fields that may be empty (their descriptions say so) and is refused with the
@@ -9,12 +11,13 @@ field named for the others."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from inventory.domain import AllocationPolicy
+from inventory.domain import AllocationPolicy, Decision, HoldStatus, QcStatus
 from kernel.fields import KEEP_OR_SET, MAX_QUANTITY, NULL_CLEARS, refuse_null
 
 
@@ -135,6 +138,12 @@ class StorageClassCreate(StorageClassUpdate):
     name: str = Field(min_length=1, max_length=128)
 
 
+class Inspection(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    decision: Decision = Field(description="release into stock, or reject (written off)")
+    reason: str = Field(min_length=3, max_length=500)
+
+
 # --- what the API shows
 
 
@@ -190,3 +199,35 @@ class StorageClassPublic(BaseModel):
     temp_max_c: float | None
     humidity_min_pct: float | None
     humidity_max_pct: float | None
+
+
+class LotStatusPublic(BaseModel):
+    # A lot's quality status as a change left it (a release, a hold, a recall).
+    lot_id: int
+    item: str
+    lot_number: str
+    expiry: date | None
+    qc_status: QcStatus
+    reason: str | None
+    changed_by: str
+    changed_at: datetime
+
+
+class ReturnPublic(BaseModel):
+    # A return held for inspection, and what the inspection decided.
+    id: int
+    item: str
+    lot_number: str
+    expiry: date | None
+    location: str
+    quantity: int
+    status: HoldStatus
+    reason: str
+    reference: str | None
+    booking: str
+    returned_by: str
+    returned_at: datetime
+    inspected_by: str | None
+    inspected_at: datetime | None
+    inspection_reason: str | None
+    reject_booking: str | None

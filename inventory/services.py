@@ -32,6 +32,7 @@ from inventory.domain import (
 from inventory.hooks import QC_STATUS, StockChange, stock_hooks
 from inventory.ledger import Booking, Leg, LotRef, Place, StockChanged, post
 from inventory.orm import Balance, Item, Location, Lot, QcEvent
+from inventory.schemas import LotStatusPublic
 from inventory.stocktakes import service as stocktake
 from kernel.actors import Actor, Role
 from kernel.clock import Clock, utcnow
@@ -53,7 +54,7 @@ def _booked(done: Done[Booking]) -> Done[Booking]:
     return done
 
 
-def _qc_change(status: LotStatus) -> StockChange:
+def _qc_change(status: LotStatusPublic) -> StockChange:
     return StockChange(QC_STATUS, status.item, (status.lot_number,), (), status.changed_at)
 
 
@@ -373,33 +374,27 @@ def return_goods(
     return _booked(run_write(session, work, idempotency=idem, creates=True))
 
 
-@dataclass(slots=True)
-class LotStatus:
-    lot_id: int
-    item: str
-    lot_number: str
-    expiry: date | None
-    qc_status: QcStatus
-    reason: str | None
-    changed_by: str
-    changed_at: datetime
+def _lot_status(lot: Lot, status: QcStatus, reason: str | None, actor: Actor,
+                at: datetime) -> LotStatusPublic:
+    return LotStatusPublic(lot_id=lot.id, item=lot.item.sku, lot_number=lot.lot_number,
+                           expiry=lot.expiry, qc_status=status, reason=reason,
+                           changed_by=actor.username, changed_at=at)
 
 
 def change_qc_status(
     session: Session, lot_id: int, cmd: QcChange, actor: Actor,
     idem: Idempotency | None = None, clock: Clock = utcnow,
-) -> Done[LotStatus]:
+) -> Done[LotStatusPublic]:
     """Quality releases, holds, rejects or recalls a lot, with a reason."""
 
-    def work() -> LotStatus:
+    def work() -> LotStatusPublic:
         lot = session.scalar(select(Lot).where(Lot.id == lot_id).with_for_update(of=Lot))
         if lot is None:
             raise NotFound(f"no lot with id {lot_id}", code="lot_not_found")
         check_qc_transition(lot.lot_number, QcStatus(lot.qc_status), cmd.status)
         now = clock()
         session.add(_set_qc(lot, cmd.status, cmd.reason, actor, now))
-        return LotStatus(lot.id, lot.item.sku, lot.lot_number, lot.expiry, cmd.status,
-                         cmd.reason, actor.username, now)
+        return _lot_status(lot, cmd.status, cmd.reason, actor, now)
 
     done = run_write(session, work, idempotency=idem)
     if done.value is not None:
@@ -410,11 +405,11 @@ def change_qc_status(
 def hold_lots_in_zone(
     session: Session, zone_code: str, reason: str, actor: Actor,
     idem: Idempotency | None = None, clock: Clock = utcnow,
-) -> Done[list[LotStatus]]:
+) -> Done[list[LotStatusPublic]]:
     """After a critical excursion: every released lot with stock in the zone goes
     on hold for quality review (for supervisors, and for the alarm engine)."""
 
-    def work() -> list[LotStatus]:
+    def work() -> list[LotStatusPublic]:
         zone = session.scalar(select(Zone).where(Zone.code == zone_code))
         if zone is None:
             raise NotFound(f"no zone {zone_code}", code="zone_not_found")
@@ -431,8 +426,7 @@ def hold_lots_in_zone(
         held = []
         for lot in lots:
             session.add(_set_qc(lot, QcStatus.ON_HOLD, reason, actor, now))
-            held.append(LotStatus(lot.id, lot.item.sku, lot.lot_number, lot.expiry,
-                                  QcStatus.ON_HOLD, reason, actor.username, now))
+            held.append(_lot_status(lot, QcStatus.ON_HOLD, reason, actor, now))
         return held
 
     done = run_write(session, work, idempotency=idem)

@@ -88,7 +88,7 @@ def import_stock(
     config: ConfigOption = None,
 ) -> None:
     """Import opening stock as receipts; running the same file again books nothing twice."""
-    from hub.accounts import actor_for_username
+    from hub.accounts.service import actor_for_username
     from inventory import bulk_import
     from kernel.errors import DomainError
 

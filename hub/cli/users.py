@@ -9,12 +9,12 @@ import typer
 from hub.cli.common import ConfigOption, fail, stock_hub
 
 if TYPE_CHECKING:
-    from hub.accounts import IssuedToken
+    from hub.accounts.schemas import TokenPublic
 
 user_app = typer.Typer(help="Users and API tokens.", no_args_is_help=True)
 
 
-def _print_token(issued: IssuedToken) -> None:
+def _print_token(issued: TokenPublic) -> None:
     typer.echo(f"user {issued.username} ({issued.role.value}); API token, shown only now:")
     typer.echo(issued.token)
 
@@ -41,7 +41,7 @@ def user_create(
     config: ConfigOption = None,
 ) -> None:
     """Create a user and print their API token (once)."""
-    from hub.accounts import create_user_with_token
+    from hub.accounts.service import create_user_with_token
     from kernel.actors import Role
     from kernel.errors import DomainError
 
@@ -69,7 +69,7 @@ def user_token(
     username: Annotated[str, typer.Option(help="Whose token.")], config: ConfigOption = None
 ) -> None:
     """Issue another API token for a user (printed once)."""
-    from hub.accounts import new_token
+    from hub.accounts.service import new_token
     from kernel.errors import DomainError
 
     hub = stock_hub(config)
@@ -92,7 +92,7 @@ def user_update(
     config: ConfigOption = None,
 ) -> None:
     """Change a user's role or deactivate them; the last active admin stays an admin."""
-    from hub.accounts import update_user
+    from hub.accounts.service import update_user
     from kernel.actors import Role
     from kernel.errors import DomainError
 
@@ -117,7 +117,7 @@ def user_tokens(
     username: Annotated[str, typer.Argument(help="Whose tokens.")], config: ConfigOption = None,
 ) -> None:
     """List a user's API tokens: id, label, created, expires, revoked (never the secret)."""
-    from hub.accounts import list_tokens
+    from hub.accounts.service import list_tokens
     from kernel.errors import DomainError
 
     hub = stock_hub(config)
@@ -142,7 +142,7 @@ def user_revoke_token(
     config: ConfigOption = None,
 ) -> None:
     """Revoke one API token; a running hub refuses it within token_cache_s."""
-    from hub.accounts import revoke_token
+    from hub.accounts.service import revoke_token
     from kernel.errors import DomainError
 
     hub = stock_hub(config)

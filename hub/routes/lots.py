@@ -15,6 +15,7 @@ from hub.routes.stock import StockRowPublic
 from inventory import queries, services
 from inventory.commands import QcChange
 from inventory.domain import QcStatus
+from inventory.schemas import LotStatusPublic
 from kernel.fields import MAX_OFFSET, IsoDate
 from kernel.uow import jsonable
 
@@ -32,17 +33,6 @@ class LotPublic(BaseModel):
     qc_status: QcStatus
     qc_reason: str | None
     on_hand: int
-
-
-class LotStatusPublic(BaseModel):
-    lot_id: int
-    item: str
-    lot_number: str
-    expiry: date | None
-    qc_status: QcStatus
-    reason: str | None
-    changed_by: str
-    changed_at: datetime
 
 
 class QcChangePublic(BaseModel):

@@ -3,10 +3,7 @@ inspects them; the rest of the lot stays available."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 from fastapi import APIRouter, Response
-from pydantic import BaseModel
 
 from hub.auth import CurrentUser, IdempotencyDep, Supervisor
 from hub.deps import SessionDep, WriteSessionDep
@@ -14,33 +11,13 @@ from hub.routes.common import PathId, recorded, reply
 from hub.routes.moves import PROBLEMS, BookingPublic
 from inventory import returns, services
 from inventory.commands import Return
-from inventory.returns import HoldStatus, Inspection
-from kernel.uow import jsonable
+from inventory.schemas import Inspection, ReturnPublic
 
 router = APIRouter(tags=["returns"])
 
 
 class ReturnBookingPublic(BookingPublic):
     return_id: int | None = None  # the hold to inspect; null when not held
-
-
-class ReturnPublic(BaseModel):
-    id: int
-    item: str
-    lot_number: str
-    expiry: date | None
-    location: str
-    quantity: int
-    status: HoldStatus
-    reason: str
-    reference: str | None
-    booking: str
-    returned_by: str
-    returned_at: datetime
-    inspected_by: str | None
-    inspected_at: datetime | None
-    inspection_reason: str | None
-    reject_booking: str | None
 
 
 @router.post("/returns", response_model=ReturnBookingPublic, status_code=201,
@@ -56,14 +33,14 @@ def return_goods(body: Return, session: WriteSessionDep, user: CurrentUser,
 
 
 @router.get("/returns/pending", response_model=list[ReturnPublic])
-def pending(session: SessionDep, _user: CurrentUser) -> object:
+def pending(session: SessionDep, _user: CurrentUser) -> list[ReturnPublic]:
     """Returns awaiting inspection, oldest first."""
-    return jsonable(returns.pending(session))
+    return returns.pending(session)
 
 
 @router.get("/returns/{return_id}", response_model=ReturnPublic, responses=PROBLEMS)
-def get_return(return_id: PathId, session: SessionDep, _user: CurrentUser) -> object:
-    return jsonable(returns.get(session, return_id))
+def get_return(return_id: PathId, session: SessionDep, _user: CurrentUser) -> ReturnPublic:
+    return returns.get(session, return_id)
 
 
 @router.post("/returns/{return_id}/inspect", response_model=ReturnPublic, responses=PROBLEMS)

@@ -5,10 +5,7 @@ approves (the adjustments are posted) or cancels (nothing is posted)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel
 
 from hub.auth import CurrentUser, IdempotencyDep, Supervisor
 from hub.deps import SessionDep, WriteSessionDep
@@ -16,8 +13,14 @@ from hub.routes.common import PathId, recorded, reply
 from inventory.stocktakes import queries as stocktake_queries
 from inventory.stocktakes import service as stocktake
 from inventory.stocktakes.domain import StocktakeStatus
-from inventory.stocktakes.service import CancelRequest, CountEntry, OpenStocktake, RecountRequest
-from kernel.uow import jsonable
+from inventory.stocktakes.schemas import (
+    CancelRequest,
+    CountEntry,
+    OpenStocktake,
+    RecountRequest,
+    StocktakePublic,
+    VarianceReportPublic,
+)
 
 router = APIRouter(tags=["stocktakes"])
 
@@ -27,68 +30,6 @@ PROBLEMS = {
     422: {"description": "invalid request, e.g. bin_not_in_stocktake"},
     503: {"description": "busy_retry: send the same request again"},
 }
-
-
-class CountRecordPublic(BaseModel):
-    counted: int
-    book: int | None
-    user: str
-    at: datetime
-    recount_asked_by: str | None
-
-
-class StocktakeLinePublic(BaseModel):
-    id: int
-    item: str
-    lot_number: str
-    expiry: date | None
-    location: str
-    status: str
-    counted: int | None
-    counted_by: str | None
-    counted_at: datetime | None
-    book: int | None  # null for operators in a blind stocktake
-    counts: list[CountRecordPublic]
-
-
-class StocktakePublic(BaseModel):
-    id: int
-    status: StocktakeStatus
-    zone: str | None
-    bins: list[str]
-    blind: bool
-    note: str | None
-    opened_by: str
-    opened_at: datetime
-    closed_by: str | None
-    closed_at: datetime | None
-    close_reason: str | None
-    lines_total: int
-    lines_counted: int
-    lines: list[StocktakeLinePublic]
-
-
-class VarianceLinePublic(BaseModel):
-    line: int
-    item: str
-    lot_number: str
-    location: str
-    status: str
-    book: int | None
-    counted: int | None
-    difference: int | None
-    moved_since_count: int | None
-    book_now: int
-    unit_cost: float | None
-    value: float | None
-
-
-class VarianceReportPublic(BaseModel):
-    stocktake: int
-    status: StocktakeStatus
-    lines: list[VarianceLinePublic]
-    lines_with_difference: int
-    total_value: float | None
 
 
 one = {"response_model": StocktakePublic, "responses": PROBLEMS}
@@ -105,15 +46,16 @@ def open_stocktake(body: OpenStocktake, session: WriteSessionDep, user: Supervis
 @router.get("/stocktakes", response_model=list[StocktakePublic])
 def list_stocktakes(session: SessionDep, _user: CurrentUser,
                     status: StocktakeStatus | None = None,
-                    limit: int = Query(100, ge=1, le=1000)) -> object:
+                    limit: int = Query(100, ge=1, le=1000)) -> list[StocktakePublic]:
     """Newest first, without their lines."""
-    return jsonable(stocktake_queries.list_stocktakes(session, status, limit))
+    return stocktake_queries.list_stocktakes(session, status, limit)
 
 
 @router.get("/stocktakes/{stocktake_id}", **one)
-def get_stocktake(stocktake_id: PathId, session: SessionDep, user: CurrentUser) -> object:
+def get_stocktake(stocktake_id: PathId, session: SessionDep,
+                  user: CurrentUser) -> StocktakePublic:
     """The stocktake and its lines; book quantities are null for operators when blind."""
-    return jsonable(stocktake_queries.get(session, stocktake_id, user))
+    return stocktake_queries.get(session, stocktake_id, user)
 
 
 @router.post("/stocktakes/{stocktake_id}/counts", status_code=201, **one)
@@ -138,10 +80,11 @@ def request_recount(stocktake_id: PathId, body: RecountRequest, session: WriteSe
 
 @router.get("/stocktakes/{stocktake_id}/variances", response_model=VarianceReportPublic,
             responses=PROBLEMS)
-def variances(stocktake_id: PathId, session: SessionDep, _user: Supervisor) -> object:
+def variances(stocktake_id: PathId, session: SessionDep,
+              _user: Supervisor) -> VarianceReportPublic:
     """Per lot and bin: book at the count, counted, difference, moves since the
     count, and value where the item has a unit cost."""
-    return jsonable(stocktake_queries.variance_report(session, stocktake_id))
+    return stocktake_queries.variance_report(session, stocktake_id)
 
 
 @router.post("/stocktakes/{stocktake_id}/approve", **one)

@@ -2,58 +2,33 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from hub import accounts as user_service
+from hub.accounts import service as user_service
+from hub.accounts.schemas import (
+    LoginRequest,
+    TokenInfoPublic,
+    TokenPublic,
+    UserCreate,
+    UserPublic,
+    UserUpdate,
+)
 from hub.auth import CurrentUser, require_role, token_cache
 from hub.deps import HubDep, SessionDep, WriteSessionDep
 from hub.login_throttle import LoginThrottle
-from hub.routes.common import OptionalIdempotencyDep, as_model, http_status, recorded, reply
+from hub.routes.common import OptionalIdempotencyDep, http_status, recorded, reply
 from kernel.actors import Actor, Role
 from kernel.errors import Conflict, Forbidden, Unauthorized
-from kernel.fields import KEEP_OR_SET, MAX_ID, refuse_null
-from kernel.uow import Done, Idempotency, Recorded, jsonable
+from kernel.fields import MAX_ID
+from kernel.uow import Done, Idempotency, Recorded
 
 router = APIRouter(tags=["users"])
 admin_only = [Depends(require_role(Role.ADMIN))]
 # The login is the one API route that answers without a token.
 login_router = APIRouter(tags=["users"])
-
-
-class UserCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    username: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
-    role: Role
-    password: str | None = Field(None, min_length=10, max_length=200,
-                                 description="for the web login; API tokens need none")
-
-
-class UserUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    role: Role | None = Field(None, description=KEEP_OR_SET)
-    active: bool | None = Field(None, description=KEEP_OR_SET)
-    password: str | None = Field(None, min_length=10, max_length=200, description=KEEP_OR_SET)
-
-    _not_null = field_validator("role", "active", "password", mode="before")(refuse_null)
-
-
-class UserPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: int
-    username: str
-    role: Role
-    active: bool
-
-
-class TokenPublic(BaseModel):
-    username: str
-    role: Role
-    token: str = Field(description="shown this once; store it safely")
-    expires_at: datetime | None
 
 
 # A token is shown once and never stored in clear (api_tokens keeps its SHA-256): the
@@ -73,16 +48,16 @@ def _recorded_without_token(idem: Idempotency | None) -> Idempotency | None:
     if idem is None:
         return None
 
-    def render(value: user_service.IssuedToken, created: bool) -> Recorded:
-        body = as_model(TokenPublic, value).model_dump(mode="json")
+    def render(value: TokenPublic, created: bool) -> Recorded:
+        body = value.model_dump(mode="json")
         body["token"] = None  # never stored: only its digest, in api_tokens
-        body["token_id"] = value.token_id
+        body["token_id"] = value.token_id  # not in the answer (excluded), kept here
         return Recorded(http_status(created), body)
 
     return idem._replace(render=render)
 
 
-def _token_reply(done: Done[user_service.IssuedToken], response: Response) -> TokenPublic:
+def _token_reply(done: Done[TokenPublic], response: Response) -> TokenPublic:
     """The issued token, or for a resend the refusal that says what to do instead."""
     if done.replay is not None:
         first = done.replay.body
@@ -94,11 +69,6 @@ def _token_reply(done: Done[user_service.IssuedToken], response: Response) -> To
             f"{token_id}) and issue a new one (POST /api/v1/users/{username}/tokens)",
             code="token_not_replayable")
     return reply(done, TokenPublic, response)
-
-
-class LoginRequest(BaseModel):
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=200)
 
 
 def login_throttle(request: Request) -> LoginThrottle:
@@ -133,7 +103,7 @@ def web_login(body: LoginRequest, hub: HubDep, session: WriteSessionDep,
         throttle.undecided(attempt)
         raise
     throttle.succeeded(attempt)
-    return as_model(TokenPublic, issued)
+    return issued
 
 
 @router.get("/auth/me", response_model=UserPublic)
@@ -143,7 +113,7 @@ def me(user: CurrentUser) -> UserPublic:
 
 @router.get("/users", response_model=list[UserPublic], dependencies=admin_only)
 def list_users(session: SessionDep) -> list[UserPublic]:
-    return [UserPublic.model_validate(u) for u in user_service.list_users(session)]
+    return user_service.list_users(session)
 
 
 @router.post("/users", response_model=TokenPublic, status_code=201, dependencies=admin_only,
@@ -176,18 +146,10 @@ def update_user(username: str, body: UserUpdate, session: WriteSessionDep,
     tokens; reactivating brings none back."""
     done = user_service.update_user(
         session, username, role=body.role, active=body.active, password=body.password,
-        idem=recorded(idem, UserPublic, UserPublic.model_validate))
-    answer = reply(done, UserPublic, response, UserPublic.model_validate)
+        idem=recorded(idem, UserPublic))
+    answer = reply(done, UserPublic, response)
     token_cache(request).forget_user(answer.id)  # takes effect now, not after the cache
     return answer
-
-
-class TokenInfoPublic(BaseModel):
-    id: int
-    label: str
-    created_at: datetime
-    expires_at: datetime | None
-    revoked: bool
 
 
 def _own_or_admin(username: str, actor: Actor) -> None:
@@ -200,8 +162,7 @@ def _own_or_admin(username: str, actor: Actor) -> None:
 def list_tokens(username: str, session: SessionDep, user: CurrentUser) -> list[TokenInfoPublic]:
     """A user's tokens, revoked ones included; never the secret (admin, or the user)."""
     _own_or_admin(username, user)
-    return [TokenInfoPublic.model_validate(jsonable(t))
-            for t in user_service.list_tokens(session, username)]
+    return user_service.list_tokens(session, username)
 
 
 @router.delete("/users/{username}/tokens/{token_id}", response_model=TokenInfoPublic)

@@ -8,11 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel
 from hub.auth import IdempotencyDep, Supervisor, require_role
 from hub.deps import SessionDep, WriteSessionDep
 from hub.routes.common import OptionalIdempotencyDep, recorded, reply
-from hub.routes.lots import LotStatusPublic
 from inventory import masterdata, queries, services
-from inventory.schemas import ZoneCreate, ZonePublic, ZoneUpdate
+from inventory.schemas import LotStatusPublic, ZoneCreate, ZonePublic, ZoneUpdate
 from kernel.actors import Role
-from kernel.uow import jsonable
 
 router = APIRouter(tags=["zones"])
 admin_only = [Depends(require_role(Role.ADMIN))]
@@ -47,16 +45,13 @@ def hold_lots(code: str, body: HoldLots, session: WriteSessionDep, user: Supervi
     """Put every released lot with stock in the zone on hold (supervisor), e.g. after
     a critical temperature excursion; quality then releases or rejects each lot."""
     done = services.hold_lots_in_zone(session, code, body.reason, user,
-                                      recorded(idem, _HeldPublic, _held))
-    return reply(done, _HeldPublic, response, _held).root
+                                      recorded(idem, _HeldLots))
+    return reply(done, _HeldLots, response).root
 
 
-class _HeldPublic(RootModel[list[LotStatusPublic]]):
-    pass
-
-
-def _held(value: object) -> _HeldPublic:
-    return _HeldPublic.model_validate(jsonable(value))
+class _HeldLots(RootModel[list[LotStatusPublic]]):
+    """The service's list as one model, as `recorded` and `reply` take (the route
+    still answers the list)."""
 
 
 @router.patch("/zones/{code}", response_model=ZonePublic, dependencies=admin_only)

@@ -1,14 +1,13 @@
 """The scanner registry: which serial scanners of which gateway may book, as whom,
 in which modes, and the bin a scan books at when it names none. Master data an
 admin keeps (API `/api/v1/gateways/{gateway}/scanners`); the scan consumer reads
-it for every scan, and the journal of what it did with them is read here too."""
+it for every scan, and the journal of what it did with them is read here too. The
+answers are the Public models of inventory/scans/schemas.py."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -16,39 +15,12 @@ from contract.wire import ID_PATTERN, ScanMode, reserved_gateway_problem
 from inventory import repository as repo
 from inventory.orm import Location
 from inventory.scans.orm import Scanner, ScanRecord
+from inventory.scans.schemas import ScannerPublic, ScannerRegistration, ScanRecordPublic
 from kernel.actors import Actor, Role
 from kernel.clock import Clock, utcnow
 from kernel.errors import Invalid, NotFound
 from kernel.orm import User
 from kernel.uow import Done, run_read, run_write
-
-
-class ScannerRegistration(BaseModel):
-    """What an admin says about one scanner of a gateway."""
-
-    model_config = ConfigDict(extra="forbid")
-    operator: str = Field(min_length=1, max_length=64,
-                          description="the user account its scans book as (an active user)")
-    modes: list[ScanMode] = Field(min_length=1, max_length=len(ScanMode),
-                                  description="the modes its scans may use; others are refused")
-    location: str | None = Field(None, max_length=64,
-                                 description="the bin a scan books at when it names none")
-
-    @field_validator("modes")
-    @classmethod
-    def _distinct(cls, modes: list[ScanMode]) -> list[ScanMode]:
-        return list(dict.fromkeys(modes))
-
-
-@dataclass(frozen=True, slots=True)
-class ScannerView:
-    gateway: str
-    scanner: str
-    operator: str
-    operator_active: bool
-    modes: list[ScanMode]
-    location: str | None
-    updated_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +45,7 @@ def check_ids(gateway: str, scanner: str | None = None) -> None:
         raise Invalid(f"gateway {problem}", code="invalid_identifier")
 
 
-def _views(session: Session, gateway: str | None = None) -> list[ScannerView]:
+def _views(session: Session, gateway: str | None = None) -> list[ScannerPublic]:
     query = (
         select(Scanner, User.username, User.active, Location.code)
         .join(User, User.id == Scanner.user_id)
@@ -83,13 +55,14 @@ def _views(session: Session, gateway: str | None = None) -> list[ScannerView]:
     if gateway is not None:
         query = query.where(Scanner.gateway == gateway)
     return [
-        ScannerView(row.gateway, row.scanner, username, active,
-                    [ScanMode(m) for m in row.modes], code, row.updated_at)
+        ScannerPublic(gateway=row.gateway, scanner=row.scanner, operator=username,
+                      operator_active=active, modes=[ScanMode(m) for m in row.modes],
+                      location=code, updated_at=row.updated_at)
         for row, username, active, code in session.execute(query)
     ]
 
 
-def list_scanners(session: Session, gateway: str | None = None) -> list[ScannerView]:
+def list_scanners(session: Session, gateway: str | None = None) -> list[ScannerPublic]:
     """The registered scanners of one gateway, or of all."""
     return run_read(session, lambda: _views(session, gateway))
 
@@ -97,12 +70,12 @@ def list_scanners(session: Session, gateway: str | None = None) -> list[ScannerV
 def put_scanner(
     session: Session, gateway: str, scanner: str, registration: ScannerRegistration,
     clock: Clock = utcnow,
-) -> Done[ScannerView]:
+) -> Done[ScannerPublic]:
     """Register a scanner, or change its registration (created: it was new)."""
     check_ids(gateway, scanner)
     created = False
 
-    def work() -> ScannerView:
+    def work() -> ScannerPublic:
         nonlocal created
         user = session.scalar(select(User).where(User.username == registration.operator))
         if user is None:
@@ -123,8 +96,9 @@ def put_scanner(
         row.location_id = location.id if location else None
         row.updated_at = now
         session.flush()
-        return ScannerView(gateway, scanner, user.username, user.active,
-                           list(registration.modes), registration.location, now)
+        return ScannerPublic(gateway=gateway, scanner=scanner, operator=user.username,
+                             operator_active=user.active, modes=registration.modes,
+                             location=registration.location, updated_at=now)
 
     done = run_write(session, work)
     return Done(done.value, created=created)
@@ -167,40 +141,13 @@ def gateway_has_scanners(session: Session, gateway: str) -> bool:
 # --- the journal of MQTT scans
 
 
-@dataclass(frozen=True, slots=True)
-class ScanRecordView:
-    id: int
-    received_at: datetime
-    site: str
-    gateway: str
-    seq: int | None
-    scanner: str | None
-    scanned_at: datetime | None
-    mode: str | None
-    raw: str | None
-    outcome: str
-    ok: bool
-    code: str | None
-    message: str
-    lines: list[dict[str, object]]
-    booking: str | None
-    username: str | None
-
-
-def _record_view(row: ScanRecord) -> ScanRecordView:
-    return ScanRecordView(
-        row.id, row.received_at, row.site, row.gateway, row.seq, row.scanner, row.scanned_at,
-        row.mode, row.raw, row.outcome, row.ok, row.code, row.message, list(row.lines or []),
-        row.booking, row.username)
-
-
 def list_scan_records(
     session: Session, *, gateway: str | None = None, outcome: str | None = None,
     before_id: int | None = None, limit: int = 100,
-) -> list[ScanRecordView]:
+) -> list[ScanRecordPublic]:
     """The newest scans first; `outcome=refused` lists the refusals with their reasons."""
 
-    def work() -> list[ScanRecordView]:
+    def work() -> list[ScanRecordPublic]:
         query = select(ScanRecord).order_by(ScanRecord.id.desc()).limit(limit)
         if gateway is not None:
             query = query.where(ScanRecord.gateway == gateway)
@@ -208,6 +155,6 @@ def list_scan_records(
             query = query.where(ScanRecord.outcome == outcome)
         if before_id is not None:
             query = query.where(ScanRecord.id < before_id)
-        return [_record_view(row) for row in session.scalars(query)]
+        return [ScanRecordPublic.model_validate(row) for row in session.scalars(query)]
 
     return run_read(session, work)

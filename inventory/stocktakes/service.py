@@ -6,11 +6,11 @@ in the same transaction, and books nothing; moves go on as usual. Approval posts
 one `count` move per line with a difference (reference `stocktake:<id>`), so the
 ledger says who approved what and when. The rules (states, variance, recount)
 are plain Python in inventory/stocktakes/domain.py; the reading side is
-inventory/stocktakes/queries.py. Every write goes through the one unit of work."""
+inventory/stocktakes/queries.py, and what requests say and answers show is
+inventory/stocktakes/schemas.py. Every write goes through the one unit of work."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -32,46 +32,19 @@ from inventory.stocktakes.domain import (
     check_recount,
     status_after_counting,
 )
-from inventory.stocktakes.queries import StocktakeView, bin_codes, view
+from inventory.stocktakes.queries import bin_codes, view
+from inventory.stocktakes.schemas import (
+    CancelRequest,
+    CountEntry,
+    OpenStocktake,
+    RecountRequest,
+    StocktakePublic,
+)
 from kernel.actors import Actor
 from kernel.clock import Clock, utcnow
 from kernel.errors import Conflict, Invalid, NotFound
-from kernel.fields import MAX_QUANTITY
 from kernel.orm import Zone
 from kernel.uow import Done, Idempotency, run_write
-
-
-class OpenStocktake(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    zone: str | None = Field(None, max_length=64, description="count every bin of this zone")
-    locations: list[str] | None = Field(None, min_length=1, max_length=1000,
-                                        description="or count these bins")
-    blind: bool = Field(True, description="operators do not see the book quantities")
-    note: str | None = Field(None, max_length=500)
-
-    @model_validator(mode="after")
-    def _one_scope(self) -> OpenStocktake:
-        if (self.zone is None) == (self.locations is None):
-            raise ValueError("give either zone or locations")
-        return self
-
-
-class CountEntry(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    item: str = Field(min_length=1, max_length=64, description="SKU or GTIN")
-    lot_number: str = Field(min_length=1, max_length=64)
-    location: str = Field(min_length=1, max_length=64)
-    counted: int = Field(ge=0, le=MAX_QUANTITY)
-
-
-class RecountRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    lines: list[int] = Field(min_length=1, max_length=1000, description="line ids")
-
-
-class CancelRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    reason: str = Field(min_length=3, max_length=500)
 
 
 def _key(idem: Idempotency | None) -> str | None:
@@ -118,10 +91,10 @@ def _scope(session: Session, cmd: OpenStocktake) -> tuple[Zone | None, list[Loca
 def open_stocktake(
     session: Session, cmd: OpenStocktake, actor: Actor, idem: Idempotency | None = None,
     clock: Clock = utcnow,
-) -> Done[StocktakeView]:
+) -> Done[StocktakePublic]:
     """Open a count; a line for every (lot, bin) with stock in its bins."""
 
-    def work() -> StocktakeView:
+    def work() -> StocktakePublic:
         zone, bins = _scope(session, cmd)
         # Lock the bins (nothing else locks locations), so two supervisors opening
         # overlapping counts at once are taken one after the other and the second
@@ -211,10 +184,10 @@ def count_as_booking(
 def record_count(
     session: Session, stocktake_id: int, cmd: CountEntry, actor: Actor,
     idem: Idempotency | None = None, clock: Clock = utcnow,
-) -> Done[StocktakeView]:
+) -> Done[StocktakePublic]:
     """A count entered in the stocktake; the answer shows the counted line."""
 
-    def work() -> StocktakeView:
+    def work() -> StocktakePublic:
         stocktake = _locked(session, stocktake_id)
         item = repo.item_by_reference(session, cmd.item)
         lot = repo.lot_of_item(session, item, cmd.lot_number)
@@ -228,11 +201,11 @@ def record_count(
 def request_recount(
     session: Session, stocktake_id: int, cmd: RecountRequest, actor: Actor,
     idem: Idempotency | None = None, clock: Clock = utcnow,
-) -> Done[StocktakeView]:
+) -> Done[StocktakePublic]:
     """Reopen counted lines; their next count replaces the current one (the
     counts so far stay in the history)."""
 
-    def work() -> StocktakeView:
+    def work() -> StocktakePublic:
         stocktake = _locked(session, stocktake_id)
         lines = {line.id: line for line in _lines(session, stocktake.id)}
         check_recount(stocktake.id, StocktakeStatus(stocktake.status),
@@ -255,11 +228,11 @@ def request_recount(
 def approve(
     session: Session, stocktake_id: int, actor: Actor, idem: Idempotency | None = None,
     clock: Clock = utcnow,
-) -> Done[StocktakeView]:
+) -> Done[StocktakePublic]:
     """Post a `count` move for every line with a difference; all or nothing."""
     posted: list[Booking] = []
 
-    def work() -> StocktakeView:
+    def work() -> StocktakePublic:
         posted.clear()  # a retried attempt starts over
         stocktake = _locked(session, stocktake_id)
         lines = _lines(session, stocktake.id)
@@ -304,10 +277,10 @@ def approve(
 def cancel(
     session: Session, stocktake_id: int, cmd: CancelRequest, actor: Actor,
     idem: Idempotency | None = None, clock: Clock = utcnow,
-) -> Done[StocktakeView]:
+) -> Done[StocktakePublic]:
     """Close the stocktake without posting anything; the counts stay on record."""
 
-    def work() -> StocktakeView:
+    def work() -> StocktakePublic:
         stocktake = _locked(session, stocktake_id)
         check_cancel(stocktake.id, StocktakeStatus(stocktake.status))
         stocktake.status = StocktakeStatus.CANCELLED.value

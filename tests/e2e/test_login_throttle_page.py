@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from hub.accounts import create_user_with_token
+from hub.accounts.service import create_user_with_token
 from hub.app import create_app
 from hub.container import Hub
 from hub.settings import load_settings

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from alerts.model import Reading
-from hub.accounts import create_user_with_token
+from hub.accounts.service import create_user_with_token
 from hub.app import create_app
 from hub.container import Hub, build_alarms
 from hub.settings import load_settings

@@ -17,7 +17,7 @@ import yaml
 from fastapi.testclient import TestClient
 
 from contract import wire
-from hub.accounts import create_user_with_token
+from hub.accounts.service import create_user_with_token
 from hub.app import create_app
 from hub.container import Hub, assemble
 from hub.settings import load_settings

@@ -20,7 +20,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from contract import wire
-from hub.accounts import create_user_with_token
+from hub.accounts.service import create_user_with_token
 from hub.app import create_app
 from hub.broker_acl import load_accounts, write_broker_files
 from hub.container import Hub, assemble

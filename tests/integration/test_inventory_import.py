@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hub.accounts import actor_for_username
+from hub.accounts.service import actor_for_username
 from inventory.bulk_import import import_items, import_stock
 from kernel.actors import Role
 from tests.support import inventory_world

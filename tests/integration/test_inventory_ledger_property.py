@@ -13,15 +13,16 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hub.accounts import create_user_with_token
+from hub.accounts.service import create_user_with_token
 from hub.container import Hub
 from hub.settings import load_settings
 from inventory import returns, services
 from inventory.allocation import InsufficientStock
 from inventory.commands import Adjust, Count, Dispatch, Receive, Return, Transfer
+from inventory.domain import Decision
 from inventory.orm import Balance, Item, Location, Lot
 from inventory.queries import ledger_disagreements
-from inventory.returns import Decision, Inspection
+from inventory.schemas import Inspection
 from kernel.actors import Actor, Role
 from kernel.errors import NotFound
 from kernel.orm import StorageClass, Zone

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from hub.accounts import create_user_with_token
+from hub.accounts.service import create_user_with_token
 from hub.container import Hub
 from kernel.actors import Role
 

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from hub.accounts import create_user_with_token
+from hub.accounts.service import create_user_with_token
 from hub.app import create_app
 from hub.container import Hub
 from hub.settings import load_settings

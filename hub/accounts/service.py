@@ -2,7 +2,8 @@
 
 Passwords are hashed with scrypt (stdlib, memory-hard). Tokens are 256 random bits,
 shown once and stored as SHA-256: a fast hash is enough for secrets that cannot be
-guessed, and it lets every request find its token with one indexed lookup."""
+guessed, and it lets every request find its token with one indexed lookup. The use
+cases answer with the Public models of hub/accounts/schemas.py."""
 
 from __future__ import annotations
 
@@ -10,12 +11,12 @@ import functools
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from hub.accounts.schemas import TokenInfoPublic, TokenPublic, UserPublic
 from kernel.actors import Actor, Role
 from kernel.errors import Conflict, NotFound, Unauthorized
 from kernel.orm import ApiToken, User
@@ -60,15 +61,6 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-@dataclass(frozen=True, slots=True)
-class IssuedToken:
-    username: str
-    role: Role
-    token: str  # shown once; only its digest is stored
-    expires_at: datetime | None
-    token_id: int = 0  # the api_tokens row: what to revoke if the answer was lost
-
-
 def create_user(session: Session, username: str, role: Role, password: str | None = None) -> User:
     """A new user (caller's transaction)."""
     if session.scalar(select(User).where(User.username == username)):
@@ -82,14 +74,15 @@ def create_user(session: Session, username: str, role: Role, password: str | Non
 
 def issue_token(
     session: Session, user: User, label: str = "api", lifetime: timedelta | None = None
-) -> IssuedToken:
+) -> TokenPublic:
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     expires = datetime.now(UTC) + lifetime if lifetime else None
     row = ApiToken(user_id=user.id, token_sha256=token_digest(token), label=label,
                    expires_at=expires)
     session.add(row)
     session.flush()
-    return IssuedToken(user.username, Role(user.role), token, expires, row.id)
+    return TokenPublic(username=user.username, role=Role(user.role), token=token,
+                       expires_at=expires, token_id=row.id)
 
 
 def actor_for_token(session: Session, token: str) -> Actor:
@@ -107,10 +100,10 @@ def actor_for_token(session: Session, token: str) -> Actor:
     return Actor(row.id, row.username, Role(row.role))
 
 
-def login(session: Session, username: str, password: str, lifetime: timedelta) -> IssuedToken:
+def login(session: Session, username: str, password: str, lifetime: timedelta) -> TokenPublic:
     """Password login for the web: a token that expires after `lifetime`."""
 
-    def work() -> IssuedToken:
+    def work() -> TokenPublic:
         user = session.scalar(select(User).where(User.username == username))
         # The same scrypt work whether the user exists or not (a dummy hash of the same
         # cost otherwise), so the answer's time does not tell which user names exist.
@@ -126,7 +119,7 @@ def login(session: Session, username: str, password: str, lifetime: timedelta) -
 def register_user(
     session: Session, username: str, role: Role, password: str | None = None,
     idem: Idempotency | None = None,
-) -> Done[IssuedToken]:
+) -> Done[TokenPublic]:
     """A user and their first API token, in one unit of work."""
     return run_write(
         session, lambda: issue_token(session, create_user(session, username, role, password)),
@@ -135,14 +128,15 @@ def register_user(
 
 def create_user_with_token(
     session: Session, username: str, role: Role, password: str | None = None
-) -> IssuedToken:
+) -> TokenPublic:
     """A user and their first API token (the CLI's `user create`)."""
     return register_user(session, username, role, password).get()
 
 
-def list_users(session: Session) -> list[User]:
+def list_users(session: Session) -> list[UserPublic]:
     """Every user, by name (the admin's list)."""
-    return list(session.scalars(select(User).order_by(User.username)))
+    return [UserPublic.model_validate(user)
+            for user in session.scalars(select(User).order_by(User.username))]
 
 
 def _user(session: Session, username: str) -> User:
@@ -154,7 +148,7 @@ def _user(session: Session, username: str) -> User:
 
 def new_token(
     session: Session, username: str, label: str = "api", idem: Idempotency | None = None,
-) -> Done[IssuedToken]:
+) -> Done[TokenPublic]:
     """Another API token for a user (shown once)."""
     return run_write(session, lambda: issue_token(session, _user(session, username), label),
                      idempotency=idem, creates=True)
@@ -163,12 +157,12 @@ def new_token(
 def update_user(
     session: Session, username: str, *, role: Role | None = None, active: bool | None = None,
     password: str | None = None, idem: Idempotency | None = None,
-) -> Done[User]:
+) -> Done[UserPublic]:
     """Change a user's role, activity or password. Deactivation revokes every token
     they hold (reactivation brings none back: issue new ones). The last active
     admin can be neither deactivated nor demoted."""
 
-    def work() -> User:
+    def work() -> UserPublic:
         user = _user(session, username)
         demoted = role is not None and role is not Role.ADMIN
         if user.role == Role.ADMIN.value and user.active and (demoted or active is False):
@@ -184,7 +178,7 @@ def update_user(
         if password is not None:
             user.password_hash = hash_password(password)
         session.flush()
-        return user
+        return UserPublic.model_validate(user)
 
     return run_write(session, work, idempotency=idem)
 
@@ -202,37 +196,20 @@ def _refuse_last_admin(session: Session, user: User) -> None:
             "or nobody could administer the hub", code="last_admin")
 
 
-@dataclass(frozen=True, slots=True)
-class TokenInfo:
-    """A token as listed: never the secret (only its digest is stored anyway)."""
-
-    id: int
-    label: str
-    created_at: datetime
-    expires_at: datetime | None
-    revoked: bool
-    user_id: int
-
-
-def _info(token: ApiToken) -> TokenInfo:
-    return TokenInfo(token.id, token.label, token.created_at, token.expires_at, token.revoked,
-                     token.user_id)
-
-
-def list_tokens(session: Session, username: str) -> list[TokenInfo]:
-    def work() -> list[TokenInfo]:
+def list_tokens(session: Session, username: str) -> list[TokenInfoPublic]:
+    def work() -> list[TokenInfoPublic]:
         user = _user(session, username)
-        return [_info(t) for t in session.scalars(
+        return [TokenInfoPublic.model_validate(t) for t in session.scalars(
             select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id))]
 
     return run_read(session, work)
 
 
 def revoke_token(session: Session, username: str, token_id: int,
-                 idem: Idempotency | None = None) -> Done[TokenInfo]:
+                 idem: Idempotency | None = None) -> Done[TokenInfoPublic]:
     """Revoke one token of a user; revoking a revoked token changes nothing."""
 
-    def work() -> TokenInfo:
+    def work() -> TokenInfoPublic:
         user = _user(session, username)
         token = session.scalar(select(ApiToken).where(
             ApiToken.id == token_id, ApiToken.user_id == user.id))
@@ -240,7 +217,7 @@ def revoke_token(session: Session, username: str, token_id: int,
             raise NotFound(f"{username} has no token {token_id}", code="token_not_found")
         token.revoked = True
         session.flush()
-        return _info(token)
+        return TokenInfoPublic.model_validate(token)
 
     return run_write(session, work, idempotency=idem)
 

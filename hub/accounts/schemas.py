@@ -1,0 +1,70 @@
+"""Users and tokens as the API shows them, one family: what an admin may send (create,
+update), the login, and what every answer shows (a user, an issued token, a token as
+listed). hub/accounts/service.py returns the Public models; the routes declare them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from kernel.actors import Role
+from kernel.fields import KEEP_OR_SET, refuse_null
+
+# --- what a request may say
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
+    role: Role
+    password: str | None = Field(None, min_length=10, max_length=200,
+                                 description="for the web login; API tokens need none")
+
+
+class UserUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: Role | None = Field(None, description=KEEP_OR_SET)
+    active: bool | None = Field(None, description=KEEP_OR_SET)
+    password: str | None = Field(None, min_length=10, max_length=200, description=KEEP_OR_SET)
+
+    _not_null = field_validator("role", "active", "password", mode="before")(refuse_null)
+
+
+class LoginRequest(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=200)
+
+
+# --- what the API shows
+
+
+class UserPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    username: str
+    role: Role
+    active: bool
+
+
+class TokenPublic(BaseModel):
+    username: str
+    role: Role
+    token: str = Field(description="shown this once; store it safely")
+    expires_at: datetime | None
+    # The api_tokens row: what to revoke if the answer was lost. Not in the answer; the
+    # idempotency record of the request keeps it (hub/routes/users.py).
+    token_id: int = Field(0, exclude=True)
+
+
+class TokenInfoPublic(BaseModel):
+    # A token as listed: never the secret (only its digest is stored anyway).
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    label: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked: bool
+    # Whose it is: the route drops that user's cached tokens. Not in the answer, so not
+    # in a recorded answer either: None when a resend is answered from the record.
+    user_id: int | None = Field(None, exclude=True)
