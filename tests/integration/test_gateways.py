@@ -17,13 +17,11 @@ from contract import wire
 from contract.mqtt_settings import MqttSettings
 from edge.outbox import Outbox
 from edge.publisher import Publisher
-from hub.app import create_app
-from hub.container import Hub, assemble
-from hub.settings import load_settings
+from hub.container import Hub
 from ingest.hooks import CommittedBatch
 from ingest.store import StatusUpdate
-from tests.support.auth import bearer_headers
 from tests.support.mqtt import publish_raw, telemetry, wait_until
+from tests.support.running_hub import api_client, running_hub
 from tests.support.services import Mosquitto
 
 _ids = itertools.count()
@@ -31,21 +29,16 @@ _ids = itertools.count()
 
 @pytest.fixture
 def hub(db_url: str, mosquitto: Mosquitto) -> Iterator[Hub]:
-    settings = load_settings(
+    with running_hub(
         database_url=db_url, mqtt_url=mosquitto.url,
         mqtt_client_id=f"hub-gw-{next(_ids)}", ingest_batch_ms=20,
-    )
-    hub = assemble(settings)
-    hub.start()
-    wait_until(hub.ingest.subscriber.connected.is_set, what="hub connected")
-    yield hub
-    hub.stop()
+    ) as hub:
+        yield hub
 
 
 @pytest.fixture
 def client(hub: Hub) -> Iterator[TestClient]:
-    with TestClient(create_app(hub, manage_lifecycle=False),
-                    headers=bearer_headers(hub)) as client:
+    with api_client(hub) as client:
         yield client
 
 

@@ -11,10 +11,10 @@ from fastapi.testclient import TestClient
 
 from contract import wire
 from hub.app import create_app
-from hub.container import Hub, assemble
-from hub.settings import load_settings
+from hub.container import Hub
 from tests.support.auth import bearer_headers
 from tests.support.mqtt import publish_raw, series_ts, telemetry, wait_until
+from tests.support.running_hub import running_hub
 from tests.support.services import Mosquitto, VictoriaMetrics
 
 _ids = itertools.count()
@@ -22,18 +22,14 @@ _ids = itertools.count()
 
 @pytest.fixture
 def hub(db_url: str, mosquitto: Mosquitto, victoria: VictoriaMetrics) -> Iterator[Hub]:
-    settings = load_settings(
+    with running_hub(
         database_url=db_url,
         mqtt_url=mosquitto.url,
         mqtt_client_id=f"hub-test-{next(_ids)}",
         tsdb_url=victoria.url,
         ingest_batch_ms=20,
-    )
-    hub = assemble(settings)
-    hub.start()
-    wait_until(hub.ingest.subscriber.connected.is_set, what="hub connected")
-    yield hub
-    hub.stop()
+    ) as hub:
+        yield hub
 
 
 def metric(client: TestClient, name: str) -> float:

@@ -19,13 +19,14 @@ from sqlalchemy import func, select
 
 from contract import wire
 from hub.app import create_app
-from hub.container import Hub, assemble
+from hub.container import Hub
 from hub.settings import load_settings
 from ingest.orm import DeadLetter, SeenMessage, Sensor
 from ingest.service import IngestService
 from ingest.store import MAX_DEAD_LETTER_BYTES, Accepted, IngestStore, Rejected
 from tests.support.auth import bearer_headers
 from tests.support.mqtt import publish_raw, wait_until
+from tests.support.running_hub import running_hub
 from tests.support.services import Mosquitto
 
 _ids = itertools.count()
@@ -33,17 +34,13 @@ _ids = itertools.count()
 
 @pytest.fixture
 def hub(db_url: str, mosquitto: Mosquitto) -> Iterator[Hub]:
-    settings = load_settings(
+    with running_hub(
         database_url=db_url,
         mqtt_url=mosquitto.url,
         mqtt_client_id=f"hub-poison-{next(_ids)}",
         ingest_batch_ms=50,
-    )
-    hub = assemble(settings)
-    hub.start()
-    wait_until(hub.ingest.subscriber.connected.is_set, what="hub connected")
-    yield hub
-    hub.stop()
+    ) as hub:
+        yield hub
 
 
 def _ts(offset_ms: int = 0) -> str:

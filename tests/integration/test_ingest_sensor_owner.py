@@ -17,14 +17,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from contract import wire
-from hub.app import create_app
-from hub.container import Hub, assemble
+from hub.container import Hub
 from hub.settings import load_settings
 from ingest.orm import DeadLetter, HourlyStat, LatestReading, Sensor
 from ingest.store import Accepted, IngestStore
 from kernel.actors import Role
 from tests.support.auth import bearer_headers
 from tests.support.mqtt import publish_raw, series_ts, telemetry, wait_until
+from tests.support.running_hub import api_client, running_hub
 from tests.support.services import Mosquitto, VictoriaMetrics
 
 _ids = itertools.count()
@@ -33,24 +33,19 @@ SITE = "site-own"
 
 @pytest.fixture
 def hub(db_url: str, mosquitto: Mosquitto, victoria: VictoriaMetrics) -> Iterator[Hub]:
-    settings = load_settings(
+    with running_hub(
         database_url=db_url,
         mqtt_url=mosquitto.url,
         mqtt_client_id=f"hub-owner-{next(_ids)}",
         tsdb_url=victoria.url,
         ingest_batch_ms=20,
-    )
-    hub = assemble(settings)
-    hub.start()
-    wait_until(hub.ingest.subscriber.connected.is_set, what="hub connected")
-    yield hub
-    hub.stop()
+    ) as hub:
+        yield hub
 
 
 @pytest.fixture
 def client(hub: Hub) -> Iterator[TestClient]:
-    with TestClient(create_app(hub, manage_lifecycle=False),
-                    headers=bearer_headers(hub)) as client:
+    with api_client(hub) as client:
         yield client
 
 
