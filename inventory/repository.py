@@ -114,6 +114,30 @@ def lot_of_item(session: Session, item: Item, lot_number: str) -> Lot:
     return lot
 
 
+def lock_lot(session: Session, lot_id: int) -> Lot:
+    """A lot, locked for a QC status change."""
+    lot = session.scalar(select(Lot).where(Lot.id == lot_id).with_for_update(of=Lot))
+    if lot is None:
+        raise NotFound(f"no lot with id {lot_id}", code="lot_not_found")
+    return lot
+
+
+def lock_released_lots_in_zone(session: Session, zone_code: str) -> list[Lot]:
+    """The released lots with stock in a zone, locked in id order (to be held)."""
+    zone = session.scalar(select(Zone).where(Zone.code == zone_code))
+    if zone is None:
+        raise NotFound(f"no zone {zone_code}", code="zone_not_found")
+    return list(session.scalars(
+        select(Lot).where(
+            Lot.qc_status == QcStatus.RELEASED.value,
+            Lot.id.in_(
+                select(Balance.lot_id).join(Location, Location.id == Balance.location_id)
+                .where(Location.zone_id == zone.id, Balance.quantity > 0)
+            ),
+        ).order_by(Lot.id).with_for_update(of=Lot)
+    ))
+
+
 def _insert(session: Session):  # -> an insert() of the session's dialect
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 

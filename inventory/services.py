@@ -1,16 +1,16 @@
-"""Stock use cases: one function per verb, each owning its transaction (through
-`run_write`: retried on lock conflicts, answered once per idempotency key).
+"""Stock use cases: every stock verb in this one module, each one unit of work
+(`@unit_of_work`: one transaction, run again from the start on a lock conflict,
+answered once per idempotency key). Locks are taken in one global order: lots,
+then balances in pick order (inventory/repository.py).
 
 After each committed change the inventory's stock hooks are called
 (inventory/hooks.py); a replayed request changed nothing and calls none."""
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inventory import repository as repo
@@ -31,27 +31,24 @@ from inventory.domain import (
 )
 from inventory.hooks import QC_STATUS, StockChange, stock_hooks
 from inventory.ledger import Booking, Leg, LotRef, Place, StockChanged, post
-from inventory.orm import Balance, Item, Location, Lot, QcEvent
+from inventory.orm import Item, Location, Lot, QcEvent
 from inventory.schemas import LotStatusPublic
 from inventory.stocktakes import service as stocktake
 from kernel.actors import Actor, Role
 from kernel.clock import Clock, utcnow
-from kernel.errors import Conflict, Forbidden, Invalid, NotFound
-from kernel.orm import Zone
-from kernel.uow import Done, Idempotency, Retry, run_read, run_write
+from kernel.errors import Conflict, Forbidden, Invalid
+from kernel.uow import Done, Idempotency, Retry, attempt, consistent_read, unit_of_work
 
 
-def _booked(done: Done[Booking]) -> Done[Booking]:
+def _booked(booking: Booking) -> None:
     """Tell the stock hooks what the committed booking changed."""
-    booking = done.value
-    if booking is not None and booking.lines:
+    if booking.lines:
         lots = tuple(dict.fromkeys(line.lot_number for line in booking.lines))
         places = tuple(dict.fromkeys(
             code for line in booking.lines for code in (line.from_location, line.to_location)
             if code is not None))
         stock_hooks.emit([StockChange(booking.kind.value, booking.item, lots, places,
                                       booking.at, booking.booking)])
-    return done
 
 
 def _qc_change(status: LotStatusPublic) -> StockChange:
@@ -91,7 +88,7 @@ def _lot_for_receipt(
         lot = Lot(item_id=item.id, lot_number=lot_number, expiry=expiry,
                   production_date=production_date, received_at=now, qc_status=status.value)
         session.add(lot)
-        session.flush()  # a concurrent creator makes this fail; run_write retries
+        session.flush()  # a concurrent creator makes this fail; the unit of work reruns
     else:
         _check_expiry(item.sku, lot_number, lot.expiry, expiry)
     return lot
@@ -107,65 +104,74 @@ def _check_expiry(sku: str, lot_number: str, on_record: date | None,
         )
 
 
+@unit_of_work(creates=True, after=_booked)
 def receive(
     session: Session, cmd: Receive, actor: Actor, idem: Idempotency | None = None,
     clock: Clock = utcnow,
-) -> Done[Booking]:
+) -> Booking:
     """Goods in: create the lot if new (in quarantine when the item asks for it)."""
-
-    def work() -> Booking:
-        now = clock()
-        found = repo.receipt_context(session, cmd.item, cmd.location, cmd.lot_number)
-        item = found.item
-        check_placement(Placement(
-            item_label=f"{item.sku} ({found.item_name})",
-            item_storage_class=found.item_storage_class, item_hazardous=found.item_hazardous,
-            zone_code=found.zone_code, zone_storage_class=found.zone_storage_class,
-            zone_hazardous=found.zone_hazardous,
-        ))
-        if is_expired(cmd.expiry, now.date()):
-            raise Invalid(
-                f"lot {cmd.lot_number} expired on {cmd.expiry}; expired goods are not received",
-                code="expired_at_receipt",
-            )
-        if found.lot is None:
-            status = receipt_status(found.quarantine_on_receipt).value
-            lot = LotRef(repo.add_lot(session, {
-                "item_id": item.id, "lot_number": cmd.lot_number, "expiry": cmd.expiry,
-                "production_date": cmd.production_date, "received_at": now,
-                "qc_status": status}), cmd.lot_number, cmd.expiry)
-        else:
-            _check_expiry(item.sku, cmd.lot_number, found.lot_expiry, cmd.expiry)
-            lot, status = LotRef(found.lot, cmd.lot_number, found.lot_expiry), found.lot_status
-        booking = post(session, kind=MoveKind.RECEIVE, item=item,
-                       legs=[Leg(lot, None, Place(found.location, found.location_code),
-                                 cmd.quantity)],
-                       actor=actor, at=now, reference=cmd.reference, idempotency_key=_key(idem))
-        booking.lot_status = status
-        return booking
-
-    return _booked(run_write(session, work, idempotency=idem, creates=True))
+    now = clock()
+    found = repo.receipt_context(session, cmd.item, cmd.location, cmd.lot_number)
+    item = found.item
+    check_placement(Placement(
+        item_label=f"{item.sku} ({found.item_name})",
+        item_storage_class=found.item_storage_class, item_hazardous=found.item_hazardous,
+        zone_code=found.zone_code, zone_storage_class=found.zone_storage_class,
+        zone_hazardous=found.zone_hazardous,
+    ))
+    if is_expired(cmd.expiry, now.date()):
+        raise Invalid(
+            f"lot {cmd.lot_number} expired on {cmd.expiry}; expired goods are not received",
+            code="expired_at_receipt",
+        )
+    if found.lot is None:
+        status = receipt_status(found.quarantine_on_receipt).value
+        lot = LotRef(repo.add_lot(session, {
+            "item_id": item.id, "lot_number": cmd.lot_number, "expiry": cmd.expiry,
+            "production_date": cmd.production_date, "received_at": now,
+            "qc_status": status}), cmd.lot_number, cmd.expiry)
+    else:
+        _check_expiry(item.sku, cmd.lot_number, found.lot_expiry, cmd.expiry)
+        lot, status = LotRef(found.lot, cmd.lot_number, found.lot_expiry), found.lot_status
+    booking = post(session, kind=MoveKind.RECEIVE, item=item,
+                   legs=[Leg(lot, None, Place(found.location, found.location_code),
+                             cmd.quantity)],
+                   actor=actor, at=now, reference=cmd.reference, idempotency_key=_key(idem))
+    booking.lot_status = status
+    return booking
 
 
-# Balances a plain dispatch locks first, in pick order: enough for nearly every pick.
-# When they do not hold the quantity, the dispatch starts over and locks all of them.
+# Balances a pick reads (or locks) first, in pick order: enough for nearly every pick.
+# When they do not hold the quantity, the pick reads all of them.
 PICK_PAGE = 16
 
 
 def _pick(
-    session: Session, item: Item | repo.ItemRef, quantity: int, today: date, *, lock: bool,
+    session: Session, reference: str, quantity: int, today: date, *, lock: bool,
     location: str | None = None, lot_number: str | None = None, reason: str | None = None,
-    page: int | None = None, locked: dict[repo.BalanceKey, repo.LockedBalance] | None = None,
-) -> list[PickLine]:
-    """The pick list; with `page`, allocated from the first `page` balances in pick
-    order (raises `Retry` when they are locked and too few: the next attempt locks
-    all, in a fresh transaction, so locks are still taken in the global order)."""
+    locked: dict[repo.BalanceKey, repo.LockedBalance] | None = None,
+) -> tuple[repo.ItemRef, list[PickLine]]:
+    """The one pick routine: the item and its pick list, FEFO/FIFO, from a bin or a
+    lot when named (another lot than suggested needs a reason). With `lock`, the
+    balances are locked in pick order (and entered in `locked`).
+
+    Without a bin or lot named, the first run of a unit of work reads only the
+    first PICK_PAGE balances. When they hold too little, a locking pick raises
+    `Retry` (the one retry site: the rerun locks all of them in a fresh
+    transaction, so locks are still taken in the global order); a preview reads
+    the rest at once."""
+    paged = location is None and lot_number is None
+    page = PICK_PAGE if paged and attempt() == 0 else None
+    if lock and paged:
+        item, stock = repo.lock_usable_stock(session, reference, today=today, limit=page,
+                                             locked=locked if locked is not None else {})
+    else:
+        item = repo.item_ref(session, reference)
+        stock = repo.stock_on_hand(session, item.id, today=today, lock=lock,
+                                   usable_only=lot_number is None,
+                                   policy=AllocationPolicy(item.policy), limit=page,
+                                   locked=locked)
     policy = AllocationPolicy(item.policy)
-    if location is not None or lot_number is not None:
-        page = None
-    stock = repo.stock_on_hand(session, item.id, today=today, lock=lock,
-                               usable_only=lot_number is None, policy=policy, limit=page,
-                               locked=locked)
     if page is not None and len(stock) == page and sum(s.quantity for s in stock) < quantity:
         if lock:
             raise Retry("the first balances in pick order hold too little")
@@ -174,16 +180,16 @@ def _pick(
         place = repo.location_by_code(session, location)
         stock = [s for s in stock if s.location_id == place.id]
     label = f"{item.unit} of {item.sku}"
-    if lot_number is None:
-        return allocate(stock, quantity, policy, today, item_label=label)
     suggested = allocate(stock, quantity, policy, today, item_label=label)
+    if lot_number is None:
+        return item, suggested
     if lot_number != suggested[0].lot_number and not reason:
         raise Invalid(
             f"lot {suggested[0].lot_number} is next to pick for {item.sku}; "
             f"picking lot {lot_number} instead needs a reason",
             code="reason_required",
         )
-    return allocate_from_lot(stock, lot_number, quantity, today, item_label=label)
+    return item, allocate_from_lot(stock, lot_number, quantity, today, item_label=label)
 
 
 @dataclass(slots=True)
@@ -194,81 +200,55 @@ class PickList:
     lines: list[PickLine]
 
 
+@consistent_read
 def preview_pick(session: Session, cmd: PickPreview, clock: Clock = utcnow) -> PickList:
     """The pick list a dispatch would book now, booking nothing."""
-
-    def work() -> PickList:
-        item = repo.item_ref(session, cmd.item)
-        lines = _pick(session, item, cmd.quantity, clock().date(), lock=False,
-                      location=cmd.location, page=PICK_PAGE)
-        return PickList(item.sku, AllocationPolicy(item.policy), cmd.quantity, lines)
-
-    return run_read(session, work)
+    item, lines = _pick(session, cmd.item, cmd.quantity, clock().date(), lock=False,
+                        location=cmd.location)
+    return PickList(item.sku, AllocationPolicy(item.policy), cmd.quantity, lines)
 
 
+@unit_of_work(creates=True, after=_booked)
 def dispatch(
     session: Session, cmd: Dispatch, actor: Actor, idem: Idempotency | None = None,
     clock: Clock = utcnow,
-) -> Done[Booking]:
+) -> Booking:
     """Goods out, FEFO/FIFO; another lot than suggested only with a reason (recorded).
 
-    The item's usable balances are locked in pick order, the first PICK_PAGE of
-    them (all of them on a second attempt, or when a lot or bin is named), and the
-    pick is allocated from what is locked: a concurrent dispatch of the same item
-    waits for the first row instead of allocating from a stale read and retrying."""
-
-    attempts = itertools.count()
-
-    def work() -> Booking:
-        now = clock()
-        today = now.date()
-        locked: dict[repo.BalanceKey, repo.LockedBalance] = {}
-        page = PICK_PAGE if next(attempts) == 0 else None
-        item: repo.ItemRef
-        if cmd.location is None and cmd.lot_number is None:
-            item, stock = repo.lock_usable_stock(session, cmd.item, today=today, limit=page,
-                                                 locked=locked)
-            if page is not None and len(stock) == page and (
-                    sum(s.quantity for s in stock) < cmd.quantity):
-                raise Retry("the first balances in pick order hold too little")
-            picks = allocate(stock, cmd.quantity, AllocationPolicy(item.policy), today,
-                             item_label=f"{item.unit} of {item.sku}")
-        else:
-            item = repo.item_ref(session, cmd.item)
-            picks = _pick(session, item, cmd.quantity, today, lock=True,
-                          location=cmd.location, lot_number=cmd.lot_number, reason=cmd.reason,
-                          locked=locked)
-        legs = [Leg(LotRef(p.lot_id, p.lot_number, p.expiry),
-                    Place(p.location_id, p.location_code), None, p.quantity) for p in picks]
-        try:
-            return post(session, kind=MoveKind.DISPATCH, item=item, legs=legs, actor=actor,
-                        at=now, reference=cmd.reference, reason=cmd.reason,
-                        idempotency_key=_key(idem), locked=locked)
-        except StockChanged as exc:  # cannot happen under the lock; kept as a guard
-            raise Retry("stock changed under the allocation") from exc
-
-    return _booked(run_write(session, work, idempotency=idem, creates=True))
+    The item's usable balances are locked in pick order and the pick is allocated
+    from what is locked: a concurrent dispatch of the same item waits for the
+    first row instead of allocating from a stale read and retrying."""
+    now = clock()
+    locked: dict[repo.BalanceKey, repo.LockedBalance] = {}
+    item, picks = _pick(session, cmd.item, cmd.quantity, now.date(), lock=True,
+                        location=cmd.location, lot_number=cmd.lot_number, reason=cmd.reason,
+                        locked=locked)
+    legs = [Leg(LotRef(p.lot_id, p.lot_number, p.expiry),
+                Place(p.location_id, p.location_code), None, p.quantity) for p in picks]
+    try:
+        return post(session, kind=MoveKind.DISPATCH, item=item, legs=legs, actor=actor,
+                    at=now, reference=cmd.reference, reason=cmd.reason,
+                    idempotency_key=_key(idem), locked=locked)
+    except StockChanged as exc:  # cannot happen under the lock; kept as a guard
+        raise Retry("stock changed under the allocation") from exc
 
 
+@unit_of_work(creates=True, after=_booked)
 def transfer(
     session: Session, cmd: TransferCommand, actor: Actor, idem: Idempotency | None = None,
     clock: Clock = utcnow,
-) -> Done[Booking]:
+) -> Booking:
     """Move a lot between bins; the destination must suit the item."""
-
-    def work() -> Booking:
-        if cmd.from_location == cmd.to_location:
-            raise Invalid("from and to are the same location", code="same_location")
-        item = repo.item_by_reference(session, cmd.item)
-        lot = repo.lot_of_item(session, item, cmd.lot_number)
-        source = repo.location_by_code(session, cmd.from_location)
-        target = repo.location_by_code(session, cmd.to_location)
-        check_item_fits(item, target)
-        leg = Leg(_lot_ref(lot), _place(source), _place(target), cmd.quantity)
-        return post(session, kind=MoveKind.TRANSFER, item=item, legs=[leg], actor=actor,
-                    at=clock(), reference=cmd.reference, idempotency_key=_key(idem))
-
-    return _booked(run_write(session, work, idempotency=idem, creates=True))
+    if cmd.from_location == cmd.to_location:
+        raise Invalid("from and to are the same location", code="same_location")
+    item = repo.item_by_reference(session, cmd.item)
+    lot = repo.lot_of_item(session, item, cmd.lot_number)
+    source = repo.location_by_code(session, cmd.from_location)
+    target = repo.location_by_code(session, cmd.to_location)
+    check_item_fits(item, target)
+    leg = Leg(_lot_ref(lot), _place(source), _place(target), cmd.quantity)
+    return post(session, kind=MoveKind.TRANSFER, item=item, legs=[leg], actor=actor,
+                at=clock(), reference=cmd.reference, idempotency_key=_key(idem))
 
 
 def _signed_leg(lot: Lot, location: Location, delta: int) -> list[Leg]:
@@ -280,52 +260,46 @@ def _signed_leg(lot: Lot, location: Location, delta: int) -> list[Leg]:
     return [Leg(_lot_ref(lot), place, None, -delta)]
 
 
+@unit_of_work(creates=True, after=_booked)
 def adjust(
     session: Session, cmd: Adjust, actor: Actor, idem: Idempotency | None = None,
     clock: Clock = utcnow,
-) -> Done[Booking]:
+) -> Booking:
     """Correct a balance by a signed amount, with a reason (supervisors)."""
-
-    def work() -> Booking:
-        if cmd.delta == 0:
-            raise Invalid("an adjustment of 0 changes nothing", code="zero_adjustment")
-        item = repo.item_by_reference(session, cmd.item)
-        lot = repo.lot_of_item(session, item, cmd.lot_number)
-        location = repo.location_by_code(session, cmd.location)
-        if cmd.delta > 0:
-            check_item_fits(item, location)
-        return post(session, kind=MoveKind.ADJUST, item=item,
-                    legs=_signed_leg(lot, location, cmd.delta), actor=actor, at=clock(),
-                    reference=cmd.reference, reason=cmd.reason, idempotency_key=_key(idem))
-
-    return _booked(run_write(session, work, idempotency=idem, creates=True))
+    if cmd.delta == 0:
+        raise Invalid("an adjustment of 0 changes nothing", code="zero_adjustment")
+    item = repo.item_by_reference(session, cmd.item)
+    lot = repo.lot_of_item(session, item, cmd.lot_number)
+    location = repo.location_by_code(session, cmd.location)
+    if cmd.delta > 0:
+        check_item_fits(item, location)
+    return post(session, kind=MoveKind.ADJUST, item=item,
+                legs=_signed_leg(lot, location, cmd.delta), actor=actor, at=clock(),
+                reference=cmd.reference, reason=cmd.reason, idempotency_key=_key(idem))
 
 
+@unit_of_work(creates=True, after=_booked)
 def count(
     session: Session, cmd: Count, actor: Actor, idem: Idempotency | None = None,
     clock: Clock = utcnow,
-) -> Done[Booking]:
+) -> Booking:
     """Book a physical count: the difference to the balance becomes a count move.
     Inside a stocktake (named, or the bin's active one) the count is recorded
     there and nothing is booked until the stocktake is approved."""
-
-    def work() -> Booking:
-        item = repo.item_by_reference(session, cmd.item)
-        lot = repo.lot_of_item(session, item, cmd.lot_number)
-        location = repo.location_by_code(session, cmd.location)
-        stocktake_id = cmd.stocktake or stocktake.active_for_bin(session, location.id)
-        if stocktake_id is not None:
-            return stocktake.count_as_booking(session, stocktake_id, item, lot, location,
-                                              cmd.counted, actor, clock, cmd.reference)
-        repo.ensure_balances(session, [(item.id, lot.id, location.id)])
-        balance = repo.lock_balances(session, [(lot.id, location.id)])[(lot.id, location.id)]
-        delta = cmd.counted - balance.quantity
-        return post(session, kind=MoveKind.COUNT, item=item,
-                    legs=_signed_leg(lot, location, delta), actor=actor, at=clock(),
-                    reference=cmd.reference, reason=f"counted {cmd.counted}",
-                    idempotency_key=_key(idem))
-
-    return _booked(run_write(session, work, idempotency=idem, creates=True))
+    item = repo.item_by_reference(session, cmd.item)
+    lot = repo.lot_of_item(session, item, cmd.lot_number)
+    location = repo.location_by_code(session, cmd.location)
+    stocktake_id = cmd.stocktake or stocktake.active_for_bin(session, location.id)
+    if stocktake_id is not None:
+        return stocktake.count_as_booking(session, stocktake_id, item, lot, location,
+                                          cmd.counted, actor, clock, cmd.reference)
+    repo.ensure_balances(session, [(item.id, lot.id, location.id)])
+    balance = repo.lock_balances(session, [(lot.id, location.id)])[(lot.id, location.id)]
+    delta = cmd.counted - balance.quantity
+    return post(session, kind=MoveKind.COUNT, item=item,
+                legs=_signed_leg(lot, location, delta), actor=actor, at=clock(),
+                reference=cmd.reference, reason=f"counted {cmd.counted}",
+                idempotency_key=_key(idem))
 
 
 def _set_qc(lot: Lot, status: QcStatus, reason: str, actor: Actor, now: datetime) -> QcEvent:
@@ -351,27 +325,30 @@ def return_goods(
             "only a supervisor or admin may book them as available at once "
             "(quarantine false). Send the return without quarantine false.",
             code="return_inspection_required")
+    return _book_return(session, cmd, actor, idem, clock)
 
-    def work() -> Booking:
-        now = clock()
-        item = repo.item_by_reference(session, cmd.item)
-        location = repo.location_by_code(session, cmd.location)
-        check_item_fits(item, location)
-        lot = _lot_for_receipt(session, item, cmd.lot_number, cmd.expiry, None, now,
-                               receipt_status(item.quarantine_on_receipt))
-        booking = post(session, kind=MoveKind.RETURN, item=item,
-                       legs=[Leg(_lot_ref(lot), None, _place(location), cmd.quantity)],
-                       actor=actor, at=now, reference=cmd.reference, reason=cmd.reason,
-                       idempotency_key=_key(idem))
-        if cmd.quarantine:
-            booking.return_id = returns.hold_returned(
-                session, item=item, lot=lot, location=location, quantity=cmd.quantity,
-                booking=booking, reason=cmd.reason, reference=cmd.reference, actor=actor,
-                at=now).id
-        booking.lot_status = lot.qc_status
-        return booking
 
-    return _booked(run_write(session, work, idempotency=idem, creates=True))
+@unit_of_work(creates=True, after=_booked)
+def _book_return(
+    session: Session, cmd: Return, actor: Actor, idem: Idempotency | None, clock: Clock,
+) -> Booking:
+    now = clock()
+    item = repo.item_by_reference(session, cmd.item)
+    location = repo.location_by_code(session, cmd.location)
+    check_item_fits(item, location)
+    lot = _lot_for_receipt(session, item, cmd.lot_number, cmd.expiry, None, now,
+                           receipt_status(item.quarantine_on_receipt))
+    booking = post(session, kind=MoveKind.RETURN, item=item,
+                   legs=[Leg(_lot_ref(lot), None, _place(location), cmd.quantity)],
+                   actor=actor, at=now, reference=cmd.reference, reason=cmd.reason,
+                   idempotency_key=_key(idem))
+    if cmd.quarantine:
+        booking.return_id = returns.hold_returned(
+            session, item=item, lot=lot, location=location, quantity=cmd.quantity,
+            booking=booking, reason=cmd.reason, reference=cmd.reference, actor=actor,
+            at=now).id
+    booking.lot_status = lot.qc_status
+    return booking
 
 
 def _lot_status(lot: Lot, status: QcStatus, reason: str | None, actor: Actor,
@@ -381,55 +358,30 @@ def _lot_status(lot: Lot, status: QcStatus, reason: str | None, actor: Actor,
                            changed_by=actor.username, changed_at=at)
 
 
+@unit_of_work(after=lambda status: stock_hooks.emit([_qc_change(status)]))
 def change_qc_status(
     session: Session, lot_id: int, cmd: QcChange, actor: Actor,
     idem: Idempotency | None = None, clock: Clock = utcnow,
-) -> Done[LotStatusPublic]:
+) -> LotStatusPublic:
     """Quality releases, holds, rejects or recalls a lot, with a reason."""
-
-    def work() -> LotStatusPublic:
-        lot = session.scalar(select(Lot).where(Lot.id == lot_id).with_for_update(of=Lot))
-        if lot is None:
-            raise NotFound(f"no lot with id {lot_id}", code="lot_not_found")
-        check_qc_transition(lot.lot_number, QcStatus(lot.qc_status), cmd.status)
-        now = clock()
-        session.add(_set_qc(lot, cmd.status, cmd.reason, actor, now))
-        return _lot_status(lot, cmd.status, cmd.reason, actor, now)
-
-    done = run_write(session, work, idempotency=idem)
-    if done.value is not None:
-        stock_hooks.emit([_qc_change(done.value)])
-    return done
+    lot = repo.lock_lot(session, lot_id)
+    check_qc_transition(lot.lot_number, QcStatus(lot.qc_status), cmd.status)
+    now = clock()
+    session.add(_set_qc(lot, cmd.status, cmd.reason, actor, now))
+    return _lot_status(lot, cmd.status, cmd.reason, actor, now)
 
 
+@unit_of_work(after=lambda held: stock_hooks.emit([_qc_change(lot) for lot in held]))
 def hold_lots_in_zone(
     session: Session, zone_code: str, reason: str, actor: Actor,
     idem: Idempotency | None = None, clock: Clock = utcnow,
-) -> Done[list[LotStatusPublic]]:
+) -> list[LotStatusPublic]:
     """After a critical excursion: every released lot with stock in the zone goes
     on hold for quality review (for supervisors, and for the alarm engine)."""
-
-    def work() -> list[LotStatusPublic]:
-        zone = session.scalar(select(Zone).where(Zone.code == zone_code))
-        if zone is None:
-            raise NotFound(f"no zone {zone_code}", code="zone_not_found")
-        lots = session.scalars(
-            select(Lot).where(
-                Lot.qc_status == QcStatus.RELEASED.value,
-                Lot.id.in_(
-                    select(Balance.lot_id).join(Location, Location.id == Balance.location_id)
-                    .where(Location.zone_id == zone.id, Balance.quantity > 0)
-                ),
-            ).order_by(Lot.id).with_for_update(of=Lot)
-        ).all()
-        now = clock()
-        held = []
-        for lot in lots:
-            session.add(_set_qc(lot, QcStatus.ON_HOLD, reason, actor, now))
-            held.append(_lot_status(lot, QcStatus.ON_HOLD, reason, actor, now))
-        return held
-
-    done = run_write(session, work, idempotency=idem)
-    if done.value is not None:
-        stock_hooks.emit([_qc_change(held) for held in done.value])
-    return done
+    lots = repo.lock_released_lots_in_zone(session, zone_code)
+    now = clock()
+    held = []
+    for lot in lots:
+        session.add(_set_qc(lot, QcStatus.ON_HOLD, reason, actor, now))
+        held.append(_lot_status(lot, QcStatus.ON_HOLD, reason, actor, now))
+    return held

@@ -1,6 +1,12 @@
 """The one unit of work for writes: one transaction, retried on lock conflicts,
 and answered once per idempotency key. Every write of every part goes through
-`run_write`: stock moves, master data, users and tokens, sensors.
+it: stock moves, master data, users and tokens, sensors, alarms.
+
+A use case says so with `@unit_of_work()` (`@consistent_read` for a read that
+needs one view over several queries): the decorated function is the whole
+transaction and is run again from the start on a lock conflict, so it keeps no
+state between runs (`attempt()` tells it which run it is). `run_write` is the
+primitive under the decorator.
 
 A handheld on flaky Wi-Fi resends; the first answer is stored in the same
 transaction as the booking, so a resend gets that answer and books nothing. The
@@ -10,13 +16,16 @@ idempotency key; the domain never speaks of HTTP statuses."""
 from __future__ import annotations
 
 import dataclasses
+import functools
+import inspect
 import json
 import random
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import date, datetime
 from enum import Enum
-from typing import Any, Generic, NamedTuple, TypeVar, cast
+from typing import Any, Concatenate, Generic, NamedTuple, ParamSpec, TypeVar, cast
 
 from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -29,6 +38,16 @@ from kernel.orm import IdempotencyRecord
 
 ATTEMPTS = 6
 T = TypeVar("T")
+P = ParamSpec("P")
+
+# Which run of the current unit of work this is: 0 the first, 1 after a retry...
+_ATTEMPT: ContextVar[int] = ContextVar("unit_of_work_attempt", default=0)
+
+
+def attempt() -> int:
+    """Which run of the current unit of work this is (0 the first). A use case that
+    locks a page of rows first and all of them after a `Retry` asks this."""
+    return _ATTEMPT.get()
 
 
 class Retry(Exception):
@@ -116,7 +135,17 @@ def run_write(
     """Run `work` in one transaction; `creates` says the work makes something new.
     Errors are not stored: nothing was written, so a resend may try again. Lock
     conflicts that outlast our retries raise `Busy`."""
-    for attempt in range(ATTEMPTS):
+    try:
+        return _run_write(session, work, idempotency, creates)
+    finally:
+        _ATTEMPT.set(0)
+
+
+def _run_write(
+    session: Session, work: Callable[[], T], idempotency: Idempotency | None, creates: bool,
+) -> Done[T]:
+    for run in range(ATTEMPTS):
+        _ATTEMPT.set(run)
         try:
             with session.begin():
                 if idempotency is not None:
@@ -132,19 +161,65 @@ def run_write(
                         "body": json.dumps(body), "created_at": utcnow()})
             return Done(value, created=creates)
         except Retry as exc:
-            if attempt == ATTEMPTS - 1:
+            if run == ATTEMPTS - 1:
                 raise Busy(BUSY) from exc
-            time.sleep(random.uniform(0.001, 0.005) * (attempt + 1))
+            time.sleep(random.uniform(0.001, 0.005) * (run + 1))
         except (OperationalError, IntegrityError) as exc:
-            if not _retryable(exc) or attempt == ATTEMPTS - 1:
+            if not _retryable(exc) or run == ATTEMPTS - 1:
                 if _retryable(exc):
                     raise Busy(BUSY) from exc
                 if isinstance(exc, IntegrityError):
                     raise Conflict("the change conflicts with stored data",
                                    code="integrity_conflict") from exc
                 raise
-            time.sleep(random.uniform(0.002, 0.02) * (attempt + 1))
+            time.sleep(random.uniform(0.002, 0.02) * (run + 1))
     raise AssertionError("unreachable")
+
+
+def unit_of_work(
+    *, creates: bool = False, after: Callable[[Any], object] | None = None,
+) -> Callable[[Callable[Concatenate[Session, P], T]], Callable[Concatenate[Session, P], Done[T]]]:
+    """A write use case as one unit of work. The decorated function takes the session
+    first and is the whole transaction; called, it gives back a `Done`. Its parameter
+    `idem`, when it has one, is the idempotency key (`None`: not keyed). `creates`
+    says it makes something new (201); `after` is called with its value once the
+    transaction committed (not for a replay, which changed nothing)."""
+
+    def decorate(
+        use_case: Callable[Concatenate[Session, P], T],
+    ) -> Callable[Concatenate[Session, P], Done[T]]:
+        names = list(inspect.signature(use_case).parameters)
+        # Where `idem` sits among the positional arguments after the session.
+        idem_at = names.index("idem") - 1 if "idem" in names else None
+
+        @functools.wraps(use_case)
+        def write(session: Session, /, *args: P.args, **kwargs: P.kwargs) -> Done[T]:
+            idem = kwargs.get("idem")
+            if idem is None and idem_at is not None and len(args) > idem_at:
+                idem = args[idem_at]
+            done = run_write(session, lambda: use_case(session, *args, **kwargs),
+                             idempotency=cast("Idempotency | None", idem), creates=creates)
+            if after is not None and done.value is not None:
+                after(done.value)
+            return done
+
+        return write
+
+    return decorate
+
+
+def consistent_read(
+    read: Callable[Concatenate[Session, P], T],
+) -> Callable[Concatenate[Session, P], T]:
+    """A read use case in its own transaction: one consistent view for several
+    queries. The decorated function takes the session first."""
+
+    @functools.wraps(read)
+    def in_transaction(session: Session, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        with session.begin():
+            return read(session, *args, **kwargs)
+
+    return in_transaction
 
 
 def run_read(session: Session, work: Callable[[], T]) -> T:
