@@ -57,6 +57,7 @@ from alerts.settings import AlarmSettings
 from alerts.sources import AlarmSources, World
 from contract.errors import ConfigError
 from contract.worker import Worker
+from kernel.actors import Actor
 from kernel.clock import utcnow
 from kernel.errors import Busy, Conflict, Invalid
 from kernel.uow import Done, Idempotency
@@ -142,8 +143,9 @@ class AlarmService:
         return mask_recipients(self.declared_rules.model_dump(mode="json",
                                                               exclude_defaults=True))
 
-    def replace_rules(self, document: dict[str, Any], by: str,
-                      idem: Idempotency | None = None) -> Done[dict[str, Any]]:
+    def replace_rules(self, document: dict[str, Any], by: Actor,
+                      idem: Idempotency | None = None, reason: str | None = None
+                      ) -> Done[dict[str, Any]]:
         if self.rules_from_file:
             raise Conflict(f"the rules come from {self.rules_name}: edit the file and restart",
                            code="rules_from_file")
@@ -158,8 +160,8 @@ class AlarmService:
         except ConfigError as exc:
             raise Invalid(str(exc), code="invalid_rules") from None
         with self.sessions() as session:
-            done = repository.put_setting(session, RULES_KEY, document, self.clock(), by, idem,
-                                     answer=mask_recipients(document))
+            done = repository.put_rules(session, RULES_KEY, document, self.clock(), by,
+                                        reason, idem)
         with self._lock:
             self.declared_rules = rules
             self.rules = self._with_settings(rules)
@@ -167,15 +169,16 @@ class AlarmService:
             self.reconcile(readings=False)
         return done
 
-    def edit_rules(self, edit: Callable[[dict[str, Any]], dict[str, Any]], by: str,
-                   idem: Idempotency | None = None) -> Done[dict[str, Any]]:
+    def edit_rules(self, edit: Callable[[dict[str, Any]], dict[str, Any]], by: Actor,
+                   idem: Idempotency | None = None, reason: str | None = None
+                   ) -> Done[dict[str, Any]]:
         """One edit (add or remove a rule) of the document kept in SQL."""
         if self.rules_from_file:
             raise Conflict(f"the rules come from {self.rules_name}: edit the file and restart",
                            code="rules_from_file")
         with self.sessions() as session:
             document = repository.get_setting(session, RULES_KEY) or {}
-        return self.replace_rules(edit(document), by, idem)
+        return self.replace_rules(edit(document), by, idem, reason)
 
     # --- start and stop ----------------------------------------------------------------
 

@@ -6,6 +6,7 @@ domain's values and runs no SQL of its own (tests/unit/test_architecture.py)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from alerts import queries as alarm_queries
@@ -107,7 +108,7 @@ def _stock(session: Session) -> StockPicture:
 
 def system_actor(session: Session) -> Actor:
     """The `system` user the alarm engine acts as: a supervisor without a password."""
-    return service_actor(session, SYSTEM_USER, Role.SUPERVISOR)
+    return replace(service_actor(session, SYSTEM_USER, Role.SUPERVISOR), via="alarm engine")
 
 
 def alarm_sources(sessions: Sessions, writes: Sessions

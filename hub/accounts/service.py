@@ -89,7 +89,7 @@ def actor_for_token(session: Session, token: str) -> Actor:
     """The active user a bearer token belongs to, or Unauthorized."""
     row = session.execute(
         select(User.id, User.username, User.role, User.active, ApiToken.expires_at,
-               ApiToken.revoked)
+               ApiToken.revoked, ApiToken.id.label("token_id"), ApiToken.label)
         .join(ApiToken, ApiToken.user_id == User.id)
         .where(ApiToken.token_sha256 == token_digest(token))
     ).first()
@@ -97,7 +97,12 @@ def actor_for_token(session: Session, token: str) -> Actor:
         raise Unauthorized("unknown or revoked token", code="invalid_token")
     if row.expires_at is not None and row.expires_at <= datetime.now(UTC):
         raise Unauthorized("token expired; log in again", code="token_expired")
-    return Actor(row.id, row.username, Role(row.role))
+    return Actor(row.id, row.username, Role(row.role), via=token_via(row.token_id, row.label))
+
+
+def token_via(token_id: int, label: str) -> str:
+    """How the audit trail names a token: `web` for a page's login, else the token."""
+    return "web" if label == "web" else f"token {token_id} {label}"[:64]
 
 
 def login(session: Session, username: str, password: str, lifetime: timedelta) -> TokenPublic:
@@ -229,7 +234,7 @@ def actor_for_username(session: Session, username: str) -> Actor:
         user = session.scalar(select(User).where(User.username == username))
         if user is None or not user.active:
             raise Unauthorized(f"no active user {username}", code="unknown_user")
-        return Actor(user.id, user.username, Role(user.role))
+        return Actor(user.id, user.username, Role(user.role), via="cli")
 
     return run_read(session, work)
 
@@ -242,6 +247,6 @@ def service_actor(session: Session, username: str, role: Role) -> Actor:
         user = session.scalar(select(User).where(User.username == username))
         if user is None:
             user = create_user(session, username, role)
-        return Actor(user.id, user.username, Role(user.role))
+        return Actor(user.id, user.username, Role(user.role), via=username)
 
     return run_write(session, work).get()
