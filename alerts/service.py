@@ -14,6 +14,9 @@
 - Told by the hub's MQTT subscribers when the broker took their session or kept
   none (`on_broker_session`): a critical system alarm per client id, cleared
   when its subscriptions are granted again.
+- Checks the audit trail's newest rows at start and every `audit_check_s`
+  (`check_audit_chain`): a critical system alarm, not shelvable, while they do not
+  verify.
 
 One lock serialises the evaluator: hook thread, timer thread and API requests.
 """
@@ -31,7 +34,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alerts import repository
 from alerts.engine.evaluator import Evaluator, Outcome
-from alerts.engine.findings import BROKER_SESSION, STOCK_KINDS, SYSTEM_KINDS, FindingAlarms
+from alerts.engine.findings import (
+    AUDIT_CHAIN,
+    AUDIT_TRAIL,
+    BROKER_SESSION,
+    NOT_SHELVABLE,
+    STOCK_KINDS,
+    SYSTEM_KINDS,
+    FindingAlarms,
+)
 from alerts.metrics import AlarmMetrics
 from alerts.model import (
     Acknowledge,
@@ -103,8 +114,8 @@ class AlarmService:
         self._stock_changed = threading.Event()
         self._timer = Worker("alarms", self._timer_round,
                              idle_s=min(settings.tick_s, FLUSH_S))
-        # When the timer last ticked, reconciled and checked the stock (monotonic).
-        self._tick_at = self._reconcile_at = self._stock_at = 0.0
+        # When the timer last ticked, reconciled, checked the stock and the audit trail.
+        self._tick_at = self._reconcile_at = self._stock_at = self._audit_at = 0.0
         self.version = 0  # bumped at every stored change: the live feed's cheap check
         self.last_error: str | None = None
         self.on_stop: list[Callable[[], None]] = []  # e.g. unsubscribe from the stock hook
@@ -196,7 +207,9 @@ class AlarmService:
             self.publisher.start()
         self.reconcile()
         self.check_stock()
+        self.check_audit_chain()
         self._tick_at = self._reconcile_at = self._stock_at = time.monotonic()
+        self._audit_at = self._tick_at
         self._timer.start()
         log.info("alarm service started", extra={
             "rules": self.rules_name, "open_alarms": len(self._ids),
@@ -297,6 +310,26 @@ class AlarmService:
         if found:
             self._apply(Outcome(transitions=found), now)
 
+    def check_audit_chain(self, now: datetime | None = None) -> None:
+        """The audit trail's newest rows verified: a critical alarm while they do not
+        match, cleared when they do again."""
+        try:
+            problem = self.sources.audit_chain()
+        except Exception as exc:  # a check that cannot run is no verdict on the chain
+            log.error("checking the audit trail failed", extra={"error": str(exc)})
+            return
+        now = now or self.clock()
+        message = (f"the audit trail does not verify: {problem}; run `stockwarden audit "
+                   "verify` and investigate" if problem else
+                   "the audit trail's newest rows verify again")
+        with self._lock:
+            found = self.system.report(AlarmKey(AUDIT_CHAIN, AUDIT_TRAIL), AlarmKind.AUDIT_CHAIN,
+                                       Severity.CRITICAL if problem else None, message, now)
+            if found:
+                if problem:
+                    log.critical("audit trail tampered", extra={"problem": problem})
+                self._apply(Outcome(transitions=found), now)
+
     def on_stock_change(self, _change: object = None) -> None:
         """Inventory's hook, on the request thread: only wake the timer."""
         self._stock_changed.set()
@@ -362,6 +395,9 @@ class AlarmService:
                 self._stock_changed.clear()
                 self._stock_at = now
                 self.check_stock()
+            if now - self._audit_at >= settings.audit_check_s:
+                self._audit_at = now
+                self.check_audit_chain()
             self.last_error = None
         except Exception as exc:
             self.last_error = f"{type(exc).__name__}: {exc}"[:300]
@@ -388,6 +424,9 @@ class AlarmService:
         now = self.clock()
         with self._lock:
             kind = repository.alarm_kind(alarm)
+            if action == "shelve" and kind in NOT_SHELVABLE:
+                raise Conflict(f"a {kind.value.replace('_', ' ')} alarm cannot be shelved",
+                               code="not_shelvable")
             if kind in STOCK_KINDS or kind in SYSTEM_KINDS:
                 findings = self.findings if kind in STOCK_KINDS else self.system
                 found = findings.operate(alarm.key, action, by=by, now=now,

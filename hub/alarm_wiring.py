@@ -26,6 +26,7 @@ from ingest.hooks import CommittedBatch
 from ingest.store import StatusUpdate
 from inventory import queries as inventory_queries
 from inventory import services as inventory_services
+from kernel import audit
 from kernel.actors import Actor, Role
 
 SYSTEM_USER = "system"
@@ -40,6 +41,7 @@ def alarm_settings(settings: HubSettings) -> AlarmSettings:
         mqtt=settings.mqtt.model_copy(
             update={"client_id": f"{settings.mqtt_client_id}-alarms"[:64]}),
         reconcile_s=settings.alarm_reconcile_s, stock_check_s=settings.alarm_stock_check_s,
+        audit_check_s=settings.audit_check_s,
         notify_attempts=settings.alarm_notify_attempts,
         notify_backoff_s=settings.alarm_notify_backoff_s)
 
@@ -111,7 +113,7 @@ def system_actor(session: Session) -> Actor:
     return replace(service_actor(session, SYSTEM_USER, Role.SUPERVISOR), via="alarm engine")
 
 
-def alarm_sources(sessions: Sessions, writes: Sessions
+def alarm_sources(sessions: Sessions, writes: Sessions, audit_rows: int = 1000
                   ) -> AlarmSources:
     def read(function):
         def call():
@@ -125,9 +127,13 @@ def alarm_sources(sessions: Sessions, writes: Sessions
             done = inventory_services.hold_lots_in_zone(session, zone, reason[:500], actor)
             return [held.lot_number for held in done.value or []]
 
+    def audit_chain(session: Session) -> str | None:
+        broken = audit.verify(session, last=audit_rows).broken
+        return str(broken) if broken is not None else None
+
     return AlarmSources(world=read(_world), latest_readings=read(_latest),
                         gateway_statuses=read(_statuses), stock=read(_stock),
-                        hold_lots=hold_lots)
+                        hold_lots=hold_lots, audit_chain=read(audit_chain))
 
 
 class AlarmExcursions:

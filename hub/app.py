@@ -18,6 +18,7 @@ from hub.openapi import install_openapi
 from hub.problems import install_error_handlers, refuse_unstorable_text
 from hub.routes import (
     alarms,
+    audit,
     gateways,
     health,
     items,
@@ -99,4 +100,5 @@ API_ROUTERS = [
     alarms.router,
     reports.router,
     scanners.router,
+    audit.router,
 ]

@@ -165,6 +165,19 @@ class HubSettings(BaseSettings):
         "waits for news; a proxy that cuts idle requests sooner needs less",
     )
 
+    # --- the audit trail (docs/compliance.md)
+    audit_reason_required: list[
+        Literal["limits", "alarm_rules", "qc_status", "sensor_zone", "purge", "import"]
+    ] = Field(
+        default_factory=lambda: ["limits", "alarm_rules", "qc_status", "sensor_zone", "purge",
+                                 "import"],
+        description="kinds of change refused (422 reason_required) without a reason",
+    )
+    audit_check_s: float = Field(
+        300.0, gt=0, description="how often the hub verifies the audit trail's newest rows")
+    audit_check_rows: int = Field(
+        1000, ge=1, description="how many of the newest rows each check verifies")
+
     # --- compliance reports and record retention (docs/reports.md)
     report_record_interval_s: int = Field(
         30 * 60, ge=1, description="a record at least this often (China's GSP: 30 minutes)")

@@ -206,7 +206,7 @@ class AuditFilter:
     action: str | None = None
 
 
-def _filtered(f: AuditFilter) -> Select[tuple[AuditRecord]]:
+def _filtered(f: AuditFilter) -> Select[AuditRecord]:
     query = select(AuditRecord)
     if f.since is not None:
         query = query.where(AuditRecord.at >= f.since)
