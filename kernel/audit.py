@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Select, func, select, text
 from sqlalchemy.orm import Session
 
-from kernel.actors import Actor
+from kernel.actors import Actor, Role
 from kernel.audit_chain import (
     DEFAULT_REASON_REQUIRED,
     GENESIS,
@@ -71,6 +71,17 @@ def check_reason(kinds: Iterable[str], reason: str | None) -> None:
             f"this change ({', '.join(missing)}) needs a reason: send `reason` saying why")
 
 
+def cli_actor() -> Actor:
+    """Who runs a command on the hub's machine: the operating system's user."""
+    import getpass
+
+    try:
+        name = getpass.getuser()
+    except Exception:  # no name for this uid (a container): still recorded as the CLI
+        name = "unknown"
+    return Actor(0, f"os:{name}"[:64], Role.ADMIN, via="cli")
+
+
 def _head(session: Session) -> tuple[int, str]:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": _APPEND_LOCK})
@@ -99,7 +110,7 @@ def record(
         return False
     seq, prev = _head(session)
     entry = Entry(
-        seq=seq + 1, at=clock(), user_id=actor.user_id if actor else None,
+        seq=seq + 1, at=clock(), user_id=(actor.user_id or None) if actor else None,
         actor=actor.username if actor else SYSTEM, via=(actor.via if actor else "") or "",
         action=action, entity=entity, key=str(key)[:200], before=_json(before),
         after=_json(after), reason=(reason or "").strip() or None, prev_hash=prev)
