@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session, aliased
 from inventory.abc import abc_classes
 from inventory.domain import MoveKind
 from inventory.orm import Balance, Item, Location, Lot, Move
-from inventory.queries import LedgerRow, ledger
+from inventory.queries import ledger
+from inventory.schemas import LedgerRowPublic
 from kernel.errors import Invalid
 from kernel.orm import Zone
 
@@ -97,7 +98,7 @@ class PeriodLedger:
     start: datetime
     end: datetime
     items: list[ItemMovement]
-    moves: list[LedgerRow]
+    moves: list[LedgerRowPublic]
 
 
 def _signed():

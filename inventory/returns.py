@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session, aliased
 from inventory import repository as repo
 from inventory.domain import Decision, HoldStatus, MoveKind
 from inventory.hooks import StockChange, stock_hooks
-from inventory.ledger import Booking, Leg, LotRef, Place, post
+from inventory.ledger import Leg, LotRef, Place, post
 from inventory.orm import Balance, Item, Location, Lot, ReturnHold
-from inventory.schemas import Inspection, ReturnPublic
+from inventory.schemas import BookingPublic, Inspection, ReturnPublic
 from kernel.actors import Actor
 from kernel.clock import Clock, utcnow
 from kernel.errors import Conflict, NotFound
@@ -42,7 +42,7 @@ def _change_held(session: Session, lot_id: int, location_id: int, by: int) -> No
 
 def hold_returned(
     session: Session, *, item: Item, lot: Lot, location: Location, quantity: int,
-    booking: Booking, reason: str, reference: str | None, actor: Actor, at: datetime,
+    booking: BookingPublic, reason: str, reference: str | None, actor: Actor, at: datetime,
 ) -> ReturnHold:
     """Hold the units a return just booked (in the return's transaction)."""
     _change_held(session, lot.id, location.id, quantity)
@@ -102,7 +102,7 @@ def inspect(
     idem: Idempotency | None = None, clock: Clock = utcnow,
 ) -> Done[ReturnPublic]:
     """Release the held units into stock, or reject them (written off by a move)."""
-    written_off: list[Booking] = []
+    written_off: list[BookingPublic] = []
 
     def work() -> ReturnPublic:
         written_off.clear()  # a retried attempt starts over

@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 from inventory import repository as repo
 from inventory.domain import MoveKind
 from inventory.hooks import StockChange, stock_hooks
-from inventory.ledger import Booking, Leg, LotRef, Place, post
+from inventory.ledger import Leg, LotRef, Place, post
 from inventory.orm import Balance, Item, Location, Lot, Stocktake, StocktakeBin, StocktakeCount
 from inventory.orm import StocktakeLine as LineRow
+from inventory.schemas import BookingPublic
 from inventory.stocktakes.domain import (
     ACTIVE,
     LineFigures,
@@ -171,14 +172,16 @@ def count_locked(
 def count_as_booking(
     session: Session, stocktake_id: int, item: Item, lot: Lot, location: Location,
     counted: int, actor: Actor, clock: Clock, reference: str | None = None,
-) -> Booking:
+) -> BookingPublic:
     """A count from the moves or scan API inside a stocktake: recorded, nothing booked
     (an answer of the booking's shape with no lines)."""
     stocktake = _locked(session, stocktake_id)
     count_locked(session, stocktake, item, lot, location, counted, actor, clock)
-    return Booking("", MoveKind.COUNT, item.sku, clock(), actor.username, reference,
-                   f"counted {counted} in stocktake {stocktake_id}; booked when approved",
-                   stocktake_id=stocktake_id)
+    return BookingPublic.model_construct(
+        booking="", kind=MoveKind.COUNT, item=item.sku, at=clock(), user=actor.username,
+        reference=reference,
+        reason=f"counted {counted} in stocktake {stocktake_id}; booked when approved",
+        lines=[], lot_status=None)
 
 
 def record_count(
@@ -230,7 +233,7 @@ def approve(
     clock: Clock = utcnow,
 ) -> Done[StocktakePublic]:
     """Post a `count` move for every line with a difference; all or nothing."""
-    posted: list[Booking] = []
+    posted: list[BookingPublic] = []
 
     def work() -> StocktakePublic:
         posted.clear()  # a retried attempt starts over
