@@ -112,6 +112,13 @@ class HubSettings(BaseSettings):
         10, ge=1, description="failed logins for one user name within the window before "
         "every login for it is refused (429); a successful login clears the count",
     )
+    login_lockout_failures: int = Field(
+        5, ge=1, le=100, description="wrong passwords in a row that lock an account (its "
+        "logins refused, the right password too) until the lockout passes or an admin "
+        "unlocks it",
+    )
+    login_lockout_s: int = Field(
+        15 * 60, ge=60, description="how long a locked account stays locked")
     token_cache_s: float = Field(
         10.0, ge=0, le=300,
         description="how long the hub remembers a checked token: a token revoked or a user "

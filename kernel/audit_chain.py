@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -32,6 +32,11 @@ PURGE = "purge"
 IMPORT = "import"
 KINDS = frozenset({LIMITS, ALARM_RULES, QC_STATUS, SENSOR_ZONE, PURGE, IMPORT})
 DEFAULT_REASON_REQUIRED = KINDS
+
+# The fields whose change makes a change of master data a `limits` change: a storage
+# class's bands and tolerance, a zone's storage class and tolerance.
+LIMIT_FIELDS = ("temp_min_c", "temp_max_c", "humidity_min_pct", "humidity_max_pct",
+                "excursion_tolerance_s", "mkt_delta_h", "mkt_window_h", "storage_class")
 
 
 def _plain(value: Any) -> Any:
@@ -137,6 +142,15 @@ class ChainWalk:
             if broken is not None:
                 return broken
         return None
+
+
+def kinds_changed(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None,
+                  watched: Mapping[str, Iterable[str]]) -> list[str]:
+    """The kinds whose watched fields differ between before and after, e.g.
+    `{LIMITS: LIMIT_FIELDS, SENSOR_ZONE: ["zone"]}`."""
+    old, new = before or {}, after or {}
+    return [kind for kind, fields in watched.items()
+            if any(canonical(old.get(f)) != canonical(new.get(f)) for f in fields)]
 
 
 def missing_reason(kinds: Iterable[str], reason: str | None,

@@ -110,6 +110,10 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
+    # Lockout (hub/accounts/): wrong passwords in a row, and until when logins are
+    # refused after too many; an admin unlocks.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None]
 
 
 class ApiToken(Base):

@@ -14,7 +14,16 @@ from sqlalchemy.orm import Session
 
 from kernel import audit
 from kernel.actors import Actor, Role
-from kernel.audit_chain import GENESIS, ChainWalk, Entry, canonical, changes, row_hash
+from kernel.audit_chain import (
+    GENESIS,
+    LIMIT_FIELDS,
+    ChainWalk,
+    Entry,
+    canonical,
+    changes,
+    kinds_changed,
+    row_hash,
+)
 from kernel.orm import Base
 from kernel.uow import unit_of_work
 
@@ -42,6 +51,14 @@ def test_canonical_json_is_one_text_per_value() -> None:
         '{"a":["2026-01-02T03:04:00+00:00"],"b":1}'
     assert changes({"a": 1, "b": 2}, {"a": 1, "b": 3}) == ({"b": 2}, {"b": 3})
     assert changes(None, {"a": 1}) == (None, {"a": 1})
+
+
+def test_the_kinds_of_a_change_come_from_the_fields_that_changed() -> None:
+    watched = {"limits": LIMIT_FIELDS, "sensor_zone": ["zone"]}
+    assert kinds_changed({"temp_max_c": 8, "name": "a"}, {"temp_max_c": 9, "name": "a"},
+                         watched) == ["limits"]
+    assert kinds_changed({"zone": "A", "name": "a"}, {"zone": "A", "name": "b"}, watched) == []
+    assert kinds_changed({"zone": None}, {"zone": "B"}, watched) == ["sensor_zone"]
 
 
 def test_each_row_chains_to_the_one_before_and_keeps_only_what_changed(

@@ -1,4 +1,5 @@
-"""the audit trail: one hash-chained, append-only table (kernel/audit.py)
+"""the audit trail: one hash-chained, append-only table (kernel/audit.py); the
+users' lockout (failed logins in a row, locked until)
 
 A trigger refuses UPDATE and DELETE on it (and TRUNCATE on PostgreSQL), so the hub's
 own database role cannot edit the trail; changing it needs a superuser or the table's
@@ -55,6 +56,11 @@ def upgrade() -> None:
     op.create_index(op.f('ix_audit_trail_actor'), 'audit_trail', ['actor'], unique=False)
     op.create_index('ix_audit_trail_entity_key', 'audit_trail', ['entity', 'entity_key'],
                     unique=False)
+    with op.batch_alter_table('users') as batch_op:
+        batch_op.add_column(sa.Column('failed_logins', sa.Integer(), server_default='0',
+                                      nullable=False))
+        batch_op.add_column(sa.Column('locked_until', kernel.orm.UtcDateTime(timezone=True),
+                                      nullable=True))
     if op.get_bind().dialect.name == "postgresql":
         op.execute(_PG_FUNCTION)
         op.execute("CREATE TRIGGER audit_trail_append_only BEFORE UPDATE OR DELETE ON "
@@ -77,3 +83,6 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_audit_trail_actor'), table_name='audit_trail')
     op.drop_index(op.f('ix_audit_trail_at'), table_name='audit_trail')
     op.drop_table('audit_trail')
+    with op.batch_alter_table('users') as batch_op:
+        batch_op.drop_column('locked_until')
+        batch_op.drop_column('failed_logins')
