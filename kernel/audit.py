@@ -152,7 +152,7 @@ def verify(session: Session, *, last: int | None = None, batch: int = 2000,
            progress: Callable[[int], None] | None = None) -> Verified:
     """Walk the chain (the whole of it, or its newest `last` rows) and name the first
     row that does not match. `progress` is told how many rows each batch checked."""
-    newest, _ = head(session)
+    newest = int(session.scalar(select(func.max(AuditRecord.seq))) or 0)
     walk = ChainWalk()
     start = 0
     if last is not None and newest > last:
