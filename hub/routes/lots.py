@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from hub.auth import IdempotencyDep, Supervisor
 from hub.deps import SessionDep, WriteSessionDep
-from hub.routes.common import PathId, recorded, reply
+from hub.routes.common import Answer, PathId
 from hub.routes.moves import LedgerRowPublic
 from hub.routes.stock import StockRowPublic
 from inventory import queries, services
@@ -76,8 +76,9 @@ def trace_lot(lot_id: LotId, session: SessionDep) -> object:
 
 @router.post("/lots/{lot_id}/qc-status", response_model=LotStatusPublic)
 def change_qc_status(lot_id: LotId, body: QcChange, session: WriteSessionDep, user: Supervisor,
-                     idem: IdempotencyDep, response: Response) -> LotStatusPublic:
+                     idem: IdempotencyDep) -> Response:
     """Release, hold, reject or recall a lot, with a reason (supervisor or admin)."""
+    answer = Answer(LotStatusPublic)
     done = services.change_qc_status(session, lot_id, body, user,
-                                     recorded(idem, LotStatusPublic))
-    return reply(done, LotStatusPublic, response)
+                                     answer.keyed(idem))
+    return answer.response(done)

@@ -243,3 +243,86 @@ def test_allowed_imports_pass(tmp_path: Path) -> None:
         "from inventory import queries\nfrom inventory.schemas import ItemPublic\n"
         "from hub.deps import SessionDep\n")
     assert violations(tmp_path) == []
+
+
+# --- where SQL is built -------------------------------------------------------------
+
+SQL_PARTS = ("ingest/", "alerts/", "hub/accounts/")
+# A part's SQL has three homes: its tables (orm.py), its use cases' reads, writes and
+# locks (repository.py) and its read models for pages, reports and other parts
+# (queries.py). Anything else may hold a session, never build a statement.
+SQL_HOMES = ("orm.py", "repository.py", "queries.py")
+# Named exceptions, each with the reason it keeps SQL of its own.
+SQL_EXCEPTIONS = {
+    "ingest/batch_sql.py": "the readings' hot path: one set-wise statement per table and "
+                           "batch in each database's terms (the ORM's cost ~100 µs a row)",
+    "ingest/tsdb.py": "the time-series outbox drain: reads, sends and deletes its batches "
+                      "in its own loop, the delete only after the store accepted them",
+}
+# What any module may import from sqlalchemy: a session to hand on, and the errors.
+SQLALCHEMY_ALLOWED = ("sqlalchemy.orm.Session", "sqlalchemy.orm.sessionmaker", "sqlalchemy.exc")
+SQL_RULE = "SQL is built only in a part's orm.py, repository.py and queries.py"
+
+
+def _sqlalchemy_allowed(name: str) -> bool:
+    return any(name == a or name.startswith(a + ".") for a in SQLALCHEMY_ALLOWED)
+
+
+def sql_home_violations(root: Path) -> list[str]:
+    """Every import from sqlalchemy (but a session or its errors) outside a part's SQL
+    homes and the named exceptions, as `file:line: imports name: breaks 'rule'`."""
+    found = []
+    for part in SQL_PARTS:
+        for path in sorted((root / part).rglob("*.py")):
+            text = path.relative_to(root).as_posix()
+            if path.name in SQL_HOMES or text in SQL_EXCEPTIONS or "/migrations/" in text:
+                continue
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                    names = [f"{node.module}.{alias.name}" for alias in node.names]
+                else:
+                    continue
+                for name in names:
+                    if name.split(".")[0] == "sqlalchemy" and not _sqlalchemy_allowed(name):
+                        found.append(f"{text}:{node.lineno}: imports {name}: breaks "
+                                     f"'{SQL_RULE}'")
+    return found
+
+
+def test_sql_is_built_only_in_its_homes() -> None:
+    problems = sql_home_violations(ROOT)
+    assert not problems, "\n" + "\n".join(problems)
+
+
+def test_every_sql_exception_exists_and_says_why() -> None:
+    assert all((ROOT / path).exists() and reason for path, reason in SQL_EXCEPTIONS.items())
+
+
+@pytest.mark.parametrize(("module", "source", "line"), [
+    ("ingest/sensors.py", "from sqlalchemy.orm import Session\nfrom sqlalchemy import select\n",
+     "ingest/sensors.py:2: imports sqlalchemy.select"),
+    ("alerts/service.py", "def f():\n    import sqlalchemy\n",
+     "alerts/service.py:2: imports sqlalchemy"),
+    ("hub/accounts/service.py", "from sqlalchemy.orm import Mapped\n",
+     "hub/accounts/service.py:1: imports sqlalchemy.orm.Mapped"),
+])
+def test_sql_outside_its_homes_is_named_with_file_and_line(
+    tmp_path: Path, module: str, source: str, line: str
+) -> None:
+    (tmp_path / module).parent.mkdir(parents=True)
+    (tmp_path / module).write_text(source)
+    problems = sql_home_violations(tmp_path)
+    assert problems == [f"{line}: breaks '{SQL_RULE}'"]
+
+
+def test_sessions_and_errors_may_be_imported_anywhere(tmp_path: Path) -> None:
+    (tmp_path / "ingest").mkdir()
+    (tmp_path / "ingest/service.py").write_text(
+        "from sqlalchemy.orm import Session, sessionmaker\n"
+        "from sqlalchemy.exc import OperationalError\nimport sqlalchemy.exc\n")
+    (tmp_path / "ingest/repository.py").write_text("from sqlalchemy import select\n")
+    (tmp_path / "ingest/batch_sql.py").write_text("from sqlalchemy import text\n")
+    assert sql_home_violations(tmp_path) == []
