@@ -33,6 +33,7 @@ from inventory.hooks import QC_STATUS, StockChange, stock_hooks
 from inventory.ledger import Booking, Leg, LotRef, Place, StockChanged, post
 from inventory.orm import Item, Location, Lot, QcEvent
 from inventory.schemas import LotStatusPublic
+from inventory.stocktakes import repository as stocktakes
 from inventory.stocktakes import service as stocktake
 from kernel.actors import Actor, Role
 from kernel.clock import Clock, utcnow
@@ -289,7 +290,7 @@ def count(
     item = repo.item_by_reference(session, cmd.item)
     lot = repo.lot_of_item(session, item, cmd.lot_number)
     location = repo.location_by_code(session, cmd.location)
-    stocktake_id = cmd.stocktake or stocktake.active_for_bin(session, location.id)
+    stocktake_id = cmd.stocktake or stocktakes.active_for_bin(session, location.id)
     if stocktake_id is not None:
         return stocktake.count_as_booking(session, stocktake_id, item, lot, location,
                                           cmd.counted, actor, clock, cmd.reference)
