@@ -35,7 +35,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from inventory.domain import AllocationPolicy, QcStatus, StockOnHand
-from inventory.orm import Balance, Item, Location, Lot
+from inventory.orm import Balance, Item, Location, Lot, ReturnHold
 from kernel.errors import NotFound
 from kernel.orm import Base, StorageClass, Zone
 
@@ -398,3 +398,20 @@ _INSERT_LOT = insert(Lot.__table__).returning(Lot.__table__.c.id)
 def add_lot(session: Session, values: dict[str, object]) -> int:
     """A new lot's id; a concurrent creator makes this fail (the unit of work retries)."""
     return session.connection().execute(_INSERT_LOT, values).scalar_one()
+
+
+def change_held(session: Session, lot_id: int, location_id: int, by: int) -> None:
+    """Hold (by > 0) or free (by < 0) returned units of a balance (inventory/returns.py)."""
+    session.execute(
+        update(Balance).where(Balance.lot_id == lot_id, Balance.location_id == location_id)
+        .values(held=Balance.held + by)
+    )
+
+
+def lock_return(session: Session, return_id: int) -> ReturnHold:
+    """A held return, locked for its inspection."""
+    hold = session.scalar(
+        select(ReturnHold).where(ReturnHold.id == return_id).with_for_update())
+    if hold is None:
+        raise NotFound(f"no return with id {return_id}", code="return_not_found")
+    return hold
