@@ -4,11 +4,12 @@ locations, storage classes). Plain queries, no locks."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
@@ -17,26 +18,29 @@ from inventory.domain import HoldStatus
 from inventory.orm import Balance, Item, Location, Lot, Move, QcEvent, ReturnHold
 from inventory.schemas import (
     ItemPublic,
+    LedgerRowPublic,
     LocationPublic,
+    LotPublic,
+    QcChangePublic,
     ReturnPublic,
+    StockRowPublic,
     StorageClassPublic,
+    TracePublic,
     ZonePublic,
 )
 from kernel.errors import NotFound
 from kernel.orm import StorageClass, User, Zone
 
+M = TypeVar("M", bound=BaseModel)
 
-@dataclass(frozen=True, slots=True)
-class StockRow:
-    item: str
-    item_name: str
-    lot_id: int
-    lot_number: str
-    expiry: date | None
-    qc_status: str
-    location: str
-    zone: str
-    quantity: int
+
+def _model(model: type[M], row: Sequence[object]) -> M:
+    """A query's row as the API model whose fields its columns are, in order."""
+    return model.model_validate(dict(zip(model.model_fields, row, strict=True)))
+
+
+def _models(model: type[M], rows: Iterable[Sequence[object]]) -> list[M]:
+    return [_model(model, row) for row in rows]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +53,7 @@ class StockFilter:
 
 def stock(
     session: Session, where: StockFilter, limit: int = 1000, offset: int = 0
-) -> list[StockRow]:
+) -> list[StockRowPublic]:
     query = (
         select(Item.sku, Item.name, Lot.id, Lot.lot_number, Lot.expiry, Lot.qc_status,
                Location.code, Zone.code, Balance.quantity)
@@ -70,20 +74,7 @@ def stock(
         query = query.where(Location.code == where.location)
     if where.zone:
         query = query.where(Zone.code == where.zone)
-    return [StockRow(*row) for row in session.execute(query)]
-
-
-@dataclass(frozen=True, slots=True)
-class LotRow:
-    id: int
-    item: str
-    lot_number: str
-    expiry: date | None
-    production_date: date | None
-    received_at: datetime
-    qc_status: str
-    qc_reason: str | None
-    on_hand: int
+    return _models(StockRowPublic, session.execute(query))
 
 
 def _lots_query() -> Select:
@@ -101,7 +92,7 @@ def _lots_query() -> Select:
 def lots(
     session: Session, item: str | None = None, qc_status: str | None = None,
     expiring_before: date | None = None, limit: int = 500, offset: int = 0,
-) -> list[LotRow]:
+) -> list[LotPublic]:
     query = _lots_query().order_by(Item.sku, Lot.expiry, Lot.id).limit(limit).offset(offset)
     if item:
         query = query.where((Item.sku == item) | (Item.gtin == item.zfill(14)))
@@ -109,36 +100,17 @@ def lots(
         query = query.where(Lot.qc_status == qc_status)
     if expiring_before:
         query = query.where(Lot.expiry < expiring_before)
-    return [LotRow(*row) for row in session.execute(query)]
+    return _models(LotPublic, session.execute(query))
 
 
-def lot(session: Session, lot_id: int) -> LotRow:
+def lot(session: Session, lot_id: int) -> LotPublic:
     row = session.execute(_lots_query().where(Lot.id == lot_id)).first()
     if row is None:
         raise NotFound(f"no lot with id {lot_id}", code="lot_not_found")
-    return LotRow(*row)
+    return _model(LotPublic, row)
 
 
-@dataclass(frozen=True, slots=True)
-class LedgerRow:
-    id: int
-    at: datetime
-    kind: str
-    booking: str
-    item: str
-    lot_number: str
-    from_location: str | None
-    to_location: str | None
-    quantity: int
-    user: str
-    reference: str | None
-    reason: str | None
-
-
-LEDGER_COLUMNS = [
-    "id", "at", "kind", "booking", "item", "lot_number", "from_location", "to_location",
-    "quantity", "user", "reference", "reason",
-]
+LEDGER_COLUMNS = list(LedgerRowPublic.model_fields)
 
 
 def _ledger_query() -> Select:
@@ -160,7 +132,7 @@ def ledger(
     session: Session, *, item: str | None = None, lot_id: int | None = None,
     since: datetime | None = None, until: datetime | None = None,
     after_id: int = 0, limit: int | None = None,
-) -> Iterator[LedgerRow]:
+) -> Iterator[LedgerRowPublic]:
     """Moves in booking order; streamed (the export can be large)."""
     query = _ledger_query().where(Move.id > after_id)
     if item:
@@ -174,42 +146,25 @@ def ledger(
     if limit:
         query = query.limit(limit)
     for row in session.execute(query.execution_options(yield_per=1000)):
-        yield LedgerRow(*row)
+        yield _model(LedgerRowPublic, row)
 
 
-@dataclass(frozen=True, slots=True)
-class QcChangeRow:
-    at: datetime
-    from_status: str | None
-    to_status: str
-    reason: str | None
-    user: str
-
-
-@dataclass(frozen=True, slots=True)
-class Trace:
-    lot: LotRow
-    where_now: list[StockRow]
-    moves: list[LedgerRow]
-    qc_history: list[QcChangeRow]
-
-
-def trace_lot(session: Session, lot_id: int) -> Trace:
+def trace_lot(session: Session, lot_id: int) -> TracePublic:
     """Every move of a lot, its quality history and where it is now."""
     found = lot(session, lot_id)
     lot_number, item = found.lot_number, found.item
-    return Trace(
+    return TracePublic(
         lot=found,
         where_now=stock(session, StockFilter(item=item, lot_number=lot_number)),
         moves=list(ledger(session, lot_id=lot_id)),
-        qc_history=[
-            QcChangeRow(*row) for row in session.execute(
+        qc_history=_models(
+            QcChangePublic, session.execute(
                 select(QcEvent.at, QcEvent.from_status, QcEvent.to_status, QcEvent.reason,
                        User.username)
                 .join(User, User.id == QcEvent.user_id)
                 .where(QcEvent.lot_id == lot_id).order_by(QcEvent.id)
             )
-        ],
+        ),
     )
 
 

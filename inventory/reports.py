@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from inventory import report_queries
 from inventory.abc import abc_classes
 from inventory.domain import MoveKind
-from inventory.queries import LedgerRow, ledger
+from inventory.queries import ledger
+from inventory.schemas import LedgerRowPublic
 from kernel.errors import Invalid
 
 DAY_S = 86_400.0
@@ -88,7 +89,7 @@ class PeriodLedger:
     start: datetime
     end: datetime
     items: list[ItemMovement]
-    moves: list[LedgerRow]
+    moves: list[LedgerRowPublic]
 
 
 def period_ledger(session: Session, start: datetime, end: datetime,

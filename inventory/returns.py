@@ -23,9 +23,9 @@ from inventory import queries
 from inventory import repository as repo
 from inventory.domain import Decision, HoldStatus, MoveKind
 from inventory.hooks import StockChange, stock_hooks
-from inventory.ledger import Booking, Leg, LotRef, Place, post
+from inventory.ledger import Leg, LotRef, Place, post
 from inventory.orm import Item, Location, Lot, ReturnHold
-from inventory.schemas import Inspection, ReturnPublic
+from inventory.schemas import BookingPublic, Inspection, ReturnPublic
 from kernel.actors import Actor
 from kernel.clock import Clock, utcnow
 from kernel.errors import Conflict, NotFound
@@ -36,7 +36,7 @@ RELEASED_KIND = "return_released"  # the stock hooks' kind for held units made a
 
 def hold_returned(
     session: Session, *, item: Item, lot: Lot, location: Location, quantity: int,
-    booking: Booking, reason: str, reference: str | None, actor: Actor, at: datetime,
+    booking: BookingPublic, reason: str, reference: str | None, actor: Actor, at: datetime,
 ) -> ReturnHold:
     """Hold the units a return just booked (in the return's transaction)."""
     repo.change_held(session, lot.id, location.id, quantity)

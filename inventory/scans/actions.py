@@ -16,7 +16,6 @@ from contract.wire import MAX_SCAN_RAW, ScanMode
 from inventory import repository as repo
 from inventory import services
 from inventory.commands import Count, Dispatch, Receive, Return, Transfer
-from inventory.ledger import Booking
 from inventory.scans.interpret import (
     GS1Scan,
     LocationLabel,
@@ -25,6 +24,7 @@ from inventory.scans.interpret import (
     check_receivable,
     interpret,
 )
+from inventory.schemas import BookingPublic
 from kernel.actors import Actor
 from kernel.errors import Invalid
 from kernel.fields import MAX_ID, MAX_QUANTITY
@@ -60,7 +60,7 @@ class ScanOutcome:
     item: str | None
     # The booking made (a product scan in a booking mode), or its first answer
     # when the request is a resend: `booked.replay`.
-    booked: Done[Booking] | None = None
+    booked: Done[BookingPublic] | None = None
     known: bool = True  # false: a product whose GTIN is not on file (identify only)
     message: str | None = None
 
@@ -112,7 +112,7 @@ def book_scan(
     item = _sku_of(session, scan.gtin or "")
     lot = scan.lot or request.lot_number
     quantity = request.quantity or scan.quantity or 1
-    answer: Done[Booking]
+    answer: Done[BookingPublic]
     if mode is ScanMode.RECEIVE:
         check_receivable(scan, today())
         answer = services.receive(session, Receive(

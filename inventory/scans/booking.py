@@ -31,12 +31,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from contract import wire
 from contract.wire import Scan, ScanLine, ScanMode, ScanOutcome, ScanResult, WireError, printable
-from inventory.ledger import Booking
 from inventory.scans import repository as scans
 from inventory.scans.actions import ScanRequest, book_scan
 from inventory.scans.interpret import CommandLabel, GS1Scan, LocationLabel, ScanSettings, interpret
 from inventory.scans.orm import ScanRecord
 from inventory.scans.repository import ScannerAccount
+from inventory.schemas import BookingPublic
 from kernel.dberrors import database_reason, is_transient
 from kernel.errors import Busy, DomainError
 from kernel.uow import Idempotency, Recorded, consistent_read, unit_of_work
@@ -80,7 +80,7 @@ def _lines_json(lines: list[ScanLine]) -> list[dict[str, object]]:
     return [line.model_dump(mode="json", exclude_none=True) for line in lines]
 
 
-def _booking_lines(booking: Booking) -> list[ScanLine]:
+def _booking_lines(booking: BookingPublic) -> list[ScanLine]:
     return [ScanLine(item=booking.item, quantity=line.quantity, lot=line.lot_number,
                      location=line.from_location, to_location=line.to_location)
             for line in booking.lines]
@@ -197,7 +197,7 @@ class ScanBooker:
             return _refused("a count scan needs the counted quantity on the label (AI 30)",
                             "scan_incomplete")
 
-        def render(value: Booking, _created: bool) -> Recorded:
+        def render(value: BookingPublic, _created: bool) -> Recorded:
             lines = _booking_lines(value)
             return Recorded(0, {"booking": value.booking, "lines": _lines_json(lines),
                                 "message": describe_booking(value.kind.value, value.item,

@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 from inventory import repository as repo
 from inventory.domain import MoveKind
 from inventory.hooks import StockChange, stock_hooks
-from inventory.ledger import Booking, Leg, LotRef, Place, post
+from inventory.ledger import Leg, LotRef, Place, post
 from inventory.orm import Item, Location, Lot, Stocktake, StocktakeBin, StocktakeCount
 from inventory.orm import StocktakeLine as LineRow
+from inventory.schemas import BookingPublic
 from inventory.stocktakes import repository as stocktakes
 from inventory.stocktakes.domain import (
     LineFigures,
@@ -133,14 +134,16 @@ def count_locked(
 def count_as_booking(
     session: Session, stocktake_id: int, item: Item, lot: Lot, location: Location,
     counted: int, actor: Actor, clock: Clock, reference: str | None = None,
-) -> Booking:
+) -> BookingPublic:
     """A count from the moves or scan API inside a stocktake: recorded, nothing booked
     (an answer of the booking's shape with no lines)."""
     stocktake = stocktakes.lock(session, stocktake_id)
     count_locked(session, stocktake, item, lot, location, counted, actor, clock)
-    return Booking("", MoveKind.COUNT, item.sku, clock(), actor.username, reference,
-                   f"counted {counted} in stocktake {stocktake_id}; booked when approved",
-                   stocktake_id=stocktake_id)
+    return BookingPublic.model_construct(
+        booking="", kind=MoveKind.COUNT, item=item.sku, at=clock(), user=actor.username,
+        reference=reference,
+        reason=f"counted {counted} in stocktake {stocktake_id}; booked when approved",
+        lines=[], lot_status=None)
 
 
 @unit_of_work(creates=True)
@@ -185,7 +188,7 @@ def approve(
     clock: Clock = utcnow,
 ) -> Done[StocktakePublic]:
     """Post a `count` move for every line with a difference; all or nothing."""
-    posted: list[Booking] = []
+    posted: list[BookingPublic] = []
     done = _approve(session, stocktake_id, actor, posted, idem, clock)
     if done.value is not None:
         stock_hooks.emit([
@@ -197,7 +200,7 @@ def approve(
 
 @unit_of_work()
 def _approve(
-    session: Session, stocktake_id: int, actor: Actor, posted: list[Booking],
+    session: Session, stocktake_id: int, actor: Actor, posted: list[BookingPublic],
     idem: Idempotency | None, clock: Clock,
 ) -> StocktakePublic:
     """The approval's transaction. It fills `posted` with its bookings for the stock
