@@ -14,14 +14,15 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from inventory import repository as repo
-from inventory.masterdata import by_code
-from inventory.orm import Balance, Item, Location, Lot, Move, QcEvent
+from inventory.domain import HoldStatus
+from inventory.orm import Balance, Item, Location, Lot, Move, QcEvent, ReturnHold
 from inventory.schemas import (
     ItemPublic,
     LedgerRowPublic,
     LocationPublic,
     LotPublic,
     QcChangePublic,
+    ReturnPublic,
     StockRowPublic,
     StorageClassPublic,
     TracePublic,
@@ -205,7 +206,7 @@ def zones(session: Session) -> list[ZonePublic]:
 
 
 def zone(session: Session, code: str) -> ZonePublic:
-    return ZonePublic.model_validate(by_code(session, Zone, code, "zone"))
+    return ZonePublic.model_validate(repo.by_code(session, Zone, code, "zone"))
 
 
 def locations(session: Session, zone: str | None = None) -> list[LocationPublic]:
@@ -217,7 +218,7 @@ def locations(session: Session, zone: str | None = None) -> list[LocationPublic]
 
 
 def location(session: Session, code: str) -> LocationPublic:
-    return LocationPublic.model_validate(by_code(session, Location, code, "location"))
+    return LocationPublic.model_validate(repo.by_code(session, Location, code, "location"))
 
 
 def storage_classes(session: Session) -> list[StorageClassPublic]:
@@ -226,7 +227,8 @@ def storage_classes(session: Session) -> list[StorageClassPublic]:
 
 
 def storage_class(session: Session, code: str) -> StorageClassPublic:
-    return StorageClassPublic.model_validate(by_code(session, StorageClass, code, "storage class"))
+    return StorageClassPublic.model_validate(
+        repo.by_code(session, StorageClass, code, "storage class"))
 
 
 # --- the alarm engine's picture of zones and stock (hub/alarm_wiring.py) --------------
@@ -299,3 +301,36 @@ def items_with_stock_limits(session: Session) -> list[ItemOnHand]:
     return [ItemOnHand(i.sku, i.name, float(on_hand.get(i.id) or 0), i.min_stock, i.max_stock)
             for i in session.scalars(select(Item).where(
                 (Item.min_stock > 0) | Item.max_stock.is_not(None)))]
+
+
+def returns(session: Session, *, return_id: int | None = None,
+            pending: bool = False) -> list[ReturnPublic]:
+    """Returns as shown (inventory/returns.py), in id order: one by id, those awaiting
+    inspection, or all."""
+    returner, inspector = aliased(User), aliased(User)
+    query = (
+        select(ReturnHold.id, Item.sku, Lot.lot_number, Lot.expiry, Location.code,
+               ReturnHold.quantity, ReturnHold.status, ReturnHold.reason, ReturnHold.reference,
+               ReturnHold.booking, returner.username, ReturnHold.returned_at,
+               inspector.username, ReturnHold.inspected_at, ReturnHold.inspection_reason,
+               ReturnHold.reject_booking)
+        .join(Item, Item.id == ReturnHold.item_id)
+        .join(Lot, Lot.id == ReturnHold.lot_id)
+        .join(Location, Location.id == ReturnHold.location_id)
+        .join(returner, returner.id == ReturnHold.returned_by)
+        .outerjoin(inspector, inspector.id == ReturnHold.inspected_by)
+        .order_by(ReturnHold.id)
+    )
+    if return_id is not None:
+        query = query.where(ReturnHold.id == return_id)
+    if pending:
+        query = query.where(ReturnHold.status == HoldStatus.PENDING)
+    return [ReturnPublic(
+        id=hold_id, item=sku, lot_number=lot_number, expiry=expiry, location=code,
+        quantity=quantity, status=HoldStatus(status), reason=reason, reference=reference,
+        booking=booking, returned_by=returned_by, returned_at=returned_at,
+        inspected_by=inspected_by, inspected_at=inspected_at,
+        inspection_reason=inspection_reason, reject_booking=reject_booking,
+    ) for (hold_id, sku, lot_number, expiry, code, quantity, status, reason, reference, booking,
+           returned_by, returned_at, inspected_by, inspected_at, inspection_reason,
+           reject_booking) in session.execute(query)]

@@ -38,6 +38,7 @@ from inventory.schemas import (
     PickListPublic,
     ReturnBookingPublic,
 )
+from inventory.stocktakes import repository as stocktakes
 from inventory.stocktakes import service as stocktake
 from kernel import audit
 from kernel.actors import Actor, Role
@@ -290,7 +291,7 @@ def count(
     item = repo.item_by_reference(session, cmd.item)
     lot = repo.lot_of_item(session, item, cmd.lot_number)
     location = repo.location_by_code(session, cmd.location)
-    stocktake_id = cmd.stocktake or stocktake.active_for_bin(session, location.id)
+    stocktake_id = cmd.stocktake or stocktakes.active_for_bin(session, location.id)
     if stocktake_id is not None:
         return stocktake.count_as_booking(session, stocktake_id, item, lot, location,
                                           cmd.counted, actor, clock, cmd.reference)

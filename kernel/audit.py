@@ -36,6 +36,7 @@ from kernel.audit_chain import (
     missing_reason,
     row_hash,
 )
+from kernel.audit_chain import kinds_changed as kinds_changed  # for the use cases
 from kernel.clock import Clock, utcnow
 from kernel.errors import Invalid
 from kernel.orm import AuditRecord

@@ -224,7 +224,7 @@ def purge(
     inside the retention (STOCKWARDEN_RETENTION_DAYS, at least 5 years), shows what
     it would delete and asks before deleting (unless --yes).
     """
-    from ingest.retention import count_before, purge_before
+    from ingest.repository import count_before, purge_before
     from kernel import audit
     from kernel.audit_chain import PURGE
 

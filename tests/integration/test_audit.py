@@ -106,22 +106,23 @@ def test_a_tampered_row_is_named_by_verify_and_raises_an_alarm_nobody_can_shelve
 ) -> None:
     hub, client, headers, db_url = trail
     _edits(client, headers[Role.ADMIN], 4)
+    seq = _rule_rows(client, headers)[1]
     config = _config(tmp_path, db_url)
     fine = CliRunner().invoke(cli, ["audit", "verify", "--config", config])
     assert fine.exit_code == 0, fine.output
-    assert "verifies: 4 rows; head seq 4" in fine.output
+    assert f"verifies: {seq + 2} rows; head seq {seq + 2}" in fine.output
 
     # The hub's own connection cannot edit or delete the trail.
-    for statement in ("UPDATE audit_trail SET reason = 'nothing' WHERE seq = 2",
-                      "DELETE FROM audit_trail WHERE seq = 3"):
+    for statement in (f"UPDATE audit_trail SET reason = 'nothing' WHERE seq = {seq}",
+                      f"DELETE FROM audit_trail WHERE seq = {seq + 1}"):
         with pytest.raises(DBAPIError, match="append-only"), hub.writes() as session, \
                 session.begin():
             session.execute(text(statement))
 
-    _tamper(db_url, "UPDATE audit_trail SET reason = 'nothing' WHERE seq = 2")
+    _tamper(db_url, f"UPDATE audit_trail SET reason = 'nothing' WHERE seq = {seq}")
     broken = CliRunner().invoke(cli, ["audit", "verify", "--config", config])
     assert broken.exit_code == 1
-    assert "row 2: its content does not match its hash" in broken.output
+    assert f"row {seq}: its content does not match its hash" in broken.output
 
     assert hub.alarms is not None
     hub.alarms.check_audit_chain()
@@ -129,7 +130,7 @@ def test_a_tampered_row_is_named_by_verify_and_raises_an_alarm_nobody_can_shelve
                         headers=headers[Role.OPERATOR]).json()
     assert len(alarms) == 1
     assert alarms[0]["severity"] == "critical"
-    assert "audit trail row 2" in alarms[0]["message"]
+    assert f"audit trail row {seq}" in alarms[0]["message"]
     shelved = client.post(f"/api/v1/alarms/{alarms[0]['id']}/shelve",
                           json={"minutes": 30, "reason": "noise"},
                           headers=headers[Role.SUPERVISOR])
@@ -139,14 +140,22 @@ def test_a_tampered_row_is_named_by_verify_and_raises_an_alarm_nobody_can_shelve
 def test_a_deleted_row_is_named_too(trail, tmp_path) -> None:
     hub, client, headers, db_url = trail
     _edits(client, headers[Role.ADMIN], 3)
-    _tamper(db_url, "DELETE FROM audit_trail WHERE seq = 2")
+    seq = _rule_rows(client, headers)[1]
+    _tamper(db_url, f"DELETE FROM audit_trail WHERE seq = {seq}")
     broken = CliRunner().invoke(cli, ["audit", "verify", "--config", _config(tmp_path, db_url)])
-    assert broken.exit_code == 1 and "row 2: missing" in broken.output
+    assert broken.exit_code == 1 and f"row {seq}: missing" in broken.output
     assert hub.alarms is not None
     hub.alarms.check_audit_chain()
     alarms = client.get("/api/v1/alarms", params={"kind": "audit_chain"},
                         headers=headers[Role.OPERATOR]).json()
     assert [a["severity"] for a in alarms] == ["critical"]
+
+
+def _rule_rows(client: TestClient, headers: dict[Role, dict[str, str]]) -> list[int]:
+    """The seqs of the rule edits' rows (the users made for the test come first)."""
+    rows = client.get("/api/v1/audit", params={"entity": "alarm_rules"},
+                      headers=headers[Role.SUPERVISOR]).json()
+    return [row["seq"] for row in rows]
 
 
 def _tamper(db_url: str, statement: str) -> None:
