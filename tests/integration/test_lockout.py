@@ -64,3 +64,20 @@ def test_wrong_passwords_in_a_row_lock_the_account_until_an_admin_unlocks_it(
     lock = trail[2]
     assert lock["reason"] == "3 wrong passwords in a row"
     assert lock["after"]["failed_logins"] == 3
+
+
+def test_the_cli_unlocks_an_account(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from hub.cli import app
+
+    for n in range(3):
+        login(world.client, f"wrong {n}")
+    assert login(world.client, PASSWORD).status_code == 429
+    monkeypatch.setenv("STOCKWARDEN_DATABASE_URL",
+                       world.hub.settings.database_url)
+    done = CliRunner().invoke(app, ["user", "update", "pia", "--unlock"])
+    assert done.exit_code == 0, done.output
+    assert login(world.client, PASSWORD).status_code == 200
+    unlock = world.ok(world.get("/audit", Role.SUPERVISOR, entity="user", action="unlock"))
+    assert [(r["via"], r["actor"].startswith("os:")) for r in unlock] == [("cli", True)]
