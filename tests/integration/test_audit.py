@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import threading
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -203,4 +204,38 @@ def test_concurrent_writers_make_one_valid_chain(db_url: str) -> None:
             found = audit.verify(session)
         assert found.ok and (found.checked, found.head_seq) == (90, 90)
     finally:
+        hub.stop()
+
+
+def test_a_role_that_does_not_own_the_trail_can_neither_edit_it_nor_lift_its_trigger(
+    pg_url: str,
+) -> None:
+    """The hub's own role, run as it should be (granted rights on the tables, not their
+    owner): UPDATE, DELETE and TRUNCATE are refused by the trigger, and lifting the
+    trigger needs the owner."""
+    hub = Hub.build(load_settings(database_url=pg_url, mqtt_url="mqtt://127.0.0.1:1"))
+    role = f"hub_{uuid.uuid4().hex[:8]}"
+    try:
+        with hub.writes() as session:
+            _audited(session, Actor(1, "writer", Role.ADMIN, via="test"), 1)
+        with hub.engine.begin() as conn:
+            conn.execute(text(f"CREATE ROLE {role} LOGIN"))
+            conn.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON audit_trail "
+                              f"TO {role}"))
+        engine = create_engine(pg_url.replace("://postgres@", f"://{role}@"))
+        try:
+            for statement in ("UPDATE audit_trail SET reason = 'x'", "DELETE FROM audit_trail",
+                              "TRUNCATE audit_trail",
+                              "ALTER TABLE audit_trail DISABLE TRIGGER ALL"):
+                with pytest.raises(DBAPIError) as refused, engine.begin() as conn:
+                    conn.execute(text(statement))
+                assert "append-only" in str(refused.value) or "owner" in str(refused.value)
+        finally:
+            engine.dispose()
+        with hub.sessions() as session:
+            assert audit.verify(session).ok
+    finally:
+        with hub.engine.begin() as conn:
+            conn.execute(text(f"REVOKE ALL ON audit_trail FROM {role}"))
+            conn.execute(text(f"DROP ROLE {role}"))
         hub.stop()
