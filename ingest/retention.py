@@ -1,8 +1,9 @@
 """Record retention: what ingest keeps older than a cutoff, and its explicit purge.
 
 Nothing is ever deleted on its own: `stockwarden purge --before DATE` counts first,
-asks (unless --yes) and then deletes hourly statistics, dead letters and the
-(gateway, seq) record older than the date, in one transaction. docs/reports.md"""
+asks (unless --yes) and then deletes hourly statistics, dead letters, the
+(gateway, seq) record and the stored readings older than the date, in one
+transaction. docs/reports.md"""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import Column, Table, delete, func, select
 from sqlalchemy.orm import Session
 
-from ingest.orm import DeadLetter, HourlyStat, SeenMessage
+from ingest.orm import DeadLetter, HourlyStat, SeenMessage, StoredReading
 
 
 def _targets() -> list[tuple[str, Table, Column]]:
@@ -19,6 +20,7 @@ def _targets() -> list[tuple[str, Table, Column]]:
         ("hourly statistics", HourlyStat.__table__, HourlyStat.__table__.c.hour),
         ("dead letters", DeadLetter.__table__, DeadLetter.__table__.c.received_at),
         ("seen messages", SeenMessage.__table__, SeenMessage.__table__.c.received_at),
+        ("readings", StoredReading.__table__, StoredReading.__table__.c.ts),
     ]
 
 

@@ -102,7 +102,7 @@ def report_zone(
         with hub.sessions() as session:
             return zone_report(
                 session, code, *period, now=datetime.now(UTC), generated_by=by,
-                excursions=hub.excursions,
+                time_zone=hub.settings.site_timezone,
                 record_interval_s=hub.settings.report_record_interval_s,
                 out_of_range_interval_s=hub.settings.report_out_of_range_interval_s)
 
@@ -216,7 +216,7 @@ def purge(
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask; delete.")] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Delete hourly statistics, dead letters and seen-message records older than --before.
+    """Delete hourly statistics, readings, dead letters and seen messages older than --before.
 
     Nothing is ever purged on its own; this command is the one way. It refuses a date
     inside the retention (STOCKWARDEN_RETENTION_DAYS, at least 5 years), shows what

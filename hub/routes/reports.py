@@ -83,7 +83,8 @@ def zone(code: str, session: SessionDep, hub: HubDep, user: CurrentUser, start: 
     start, end = period(start, end)
     report = zone_report(
         session, code, start, end, now=datetime.now(UTC), generated_by=user.username,
-        excursions=hub.excursions, record_interval_s=hub.settings.report_record_interval_s,
+        time_zone=hub.settings.site_timezone,
+        record_interval_s=hub.settings.report_record_interval_s,
         out_of_range_interval_s=hub.settings.report_out_of_range_interval_s)
     name = f"zone-{code}-{start:%Y%m%d}-{end:%Y%m%d}"
     if format is Format.CSV:
