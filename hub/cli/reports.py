@@ -200,7 +200,8 @@ def report_trace(
 
     def build(hub: Any, _: Any) -> Any:
         with hub.sessions() as session:
-            return lot_trace(session, lot_id, now=datetime.now(UTC), source=hub.excursions)
+            return lot_trace(session, lot_id, now=datetime.now(UTC),
+                             hold_s=hub.settings.report_record_interval_s)
 
     def render(_hub: Any, value: Any) -> str:
         return tables.trace_csv(value) if format == "csv" else _json(value)

@@ -47,6 +47,7 @@ from ingest.queries import (
 )
 from ingest.rollup import DEFAULT_DELTA_H, TEMPERATURE
 from kernel.errors import Invalid
+from kernel.orm import StorageClass
 
 HUMIDITY = "humidity_pct"
 MAX_PERIOD = timedelta(days=400)
@@ -148,6 +149,51 @@ def _estimate(period: ExcursionPeriod) -> ExcursionPeriod:
         period.seconds_min, period.seconds_max)
 
 
+@dataclass(frozen=True, slots=True)
+class Breaches:
+    found: dict[tuple[str, str], list[Run]]  # per sensor and quantity, from `since`
+    shown: list[ExcursionPeriod]  # overlapping the period, with their part inside it
+    estimated: list[ExcursionPeriod]  # hours stored before readings were kept
+
+
+def breach_periods(session: Session, ids: list[str], limits: dict[str, Limits],
+                   hours: list[HourStat], start: datetime, end: datetime, *, now: datetime,
+                   hold_s: float, since: datetime | None = None) -> Breaches:
+    """Limit breaches of these sensors from their stored readings (ingest/out_of_range.py);
+    for `hours` (the period's) stored before readings were kept (migration 0010), an
+    hourly estimate. `shown` holds both, sorted."""
+    first_kept = first_stored_readings(session, ids)
+    found: dict[tuple[str, str], list[Run]] = {}
+    shown: list[ExcursionPeriod] = []
+    estimated: list[ExcursionPeriod] = []
+    for quantity, limit in limits.items():
+        if not limit.any:
+            continue
+        bounds = Bounds(limit.low, limit.high)
+        for sensor in ids:
+            points = breach_readings(session, sensor, quantity, limit.low, limit.high,
+                                     start, end, since=since)
+            found[(sensor, quantity)] = runs(points, bounds, hold_s=hold_s, now=now)
+            shown += [_period_of(b) for b in breaches(
+                points, bounds, start, end, sensor=sensor, quantity=quantity, hold_s=hold_s,
+                now=now)]
+            kept_from = first_kept.get(sensor)
+            older = [h for h in hours if h.sensor == sensor and h.quantity == quantity
+                     and start <= h.hour < end and (kept_from is None
+                                                    or h.hour + HOUR <= kept_from)]
+            estimated += [_estimate(p) for p in hourly_excursions(older, limit)]
+    shown = sorted(shown + estimated, key=lambda p: (p.start, p.sensor, p.quantity, p.side))
+    return Breaches(found, shown, estimated)
+
+
+def class_limits(klass: StorageClass | None) -> dict[str, Limits]:
+    """The limits a storage class sets per quantity (none without a class)."""
+    return {
+        TEMPERATURE: Limits(klass.temp_min_c, klass.temp_max_c) if klass else Limits(),
+        HUMIDITY: Limits(klass.humidity_min_pct, klass.humidity_max_pct) if klass else Limits(),
+    }
+
+
 def site_zone(name: str | None) -> tzinfo:
     return ZoneInfo(name) if name else UTC
 
@@ -163,10 +209,7 @@ def zone_report(session: Session, code: str, start: datetime, end: datetime, *,
     tz = site_zone(time_zone)
     zone = zone_by_code(session, code)
     klass = zone.storage_class
-    limits = {
-        TEMPERATURE: Limits(klass.temp_min_c, klass.temp_max_c) if klass else Limits(),
-        HUMIDITY: Limits(klass.humidity_min_pct, klass.humidity_max_pct) if klass else Limits(),
-    }
+    limits = class_limits(klass)
     delta_h = (klass.mkt_delta_h if klass else None) or DEFAULT_DELTA_H
     window_h = mkt_window_hours(klass.temp_max_c if klass else None,
                                 klass.mkt_window_h if klass else None)
@@ -182,28 +225,9 @@ def zone_report(session: Session, code: str, start: datetime, end: datetime, *,
     in_period = [h for h in loaded if start <= h.hour < end]
     notes: list[str] = []
 
-    # Limit breaches from the readings; hours stored before readings were kept (migration
-    # 0010) only as an hourly estimate.
-    first_kept = first_stored_readings(session, ids)
-    found: dict[tuple[str, str], list[Run]] = {}
-    shown: list[ExcursionPeriod] = []
-    estimated: list[ExcursionPeriod] = []
-    for quantity, limit in limits.items():
-        if not limit.any:
-            continue
-        bounds = Bounds(limit.low, limit.high)
-        for sensor in ids:
-            points = breach_readings(session, sensor, quantity, limit.low, limit.high,
-                                     start, end, since=lookback)
-            found[(sensor, quantity)] = runs(points, bounds, hold_s=record_interval_s, now=now)
-            shown += [_period_of(b) for b in breaches(
-                points, bounds, start, end, sensor=sensor, quantity=quantity,
-                hold_s=record_interval_s, now=now)]
-            kept_from = first_kept.get(sensor)
-            older = [h for h in in_period if h.sensor == sensor and h.quantity == quantity
-                     and (kept_from is None or h.hour + HOUR <= kept_from)]
-            estimated += [_estimate(p) for p in hourly_excursions(older, limit)]
-    shown = sorted(shown + estimated, key=lambda p: (p.start, p.sensor, p.quantity, p.side))
+    found_out = breach_periods(session, ids, limits, in_period, start, end, now=now,
+                               hold_s=record_interval_s, since=lookback)
+    found, shown, estimated = found_out.found, found_out.shown, found_out.estimated
     # Every breach the MKT windows reach (they start before the period), for their flags.
     reached = estimated + [
         ExcursionPeriod(sensor, quantity, r.side, r.start, r.end, r.peak, 0.0, 0.0, "readings")

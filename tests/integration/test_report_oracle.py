@@ -22,7 +22,7 @@ from hub.settings import load_settings
 from ingest.orm import Sensor
 from ingest.store import Accepted, IngestStore
 from kernel.orm import StorageClass, Zone
-from tests.support.report_oracle import Oracle, Point, compute
+from tests.support.report_oracle import Point, check, compute
 
 _ids = itertools.count()
 M = timedelta(minutes=1)
@@ -72,52 +72,6 @@ def _ingest(hub: Hub, points: list[Point], sizes: list[int]) -> None:
             gateway=gateway, seq=next(seq) + 1_000_000 * next(_ids), readings=[
                 Reading(sensor=p.sensor, ts=p.ts, quantities={"temperature_c": p.value})
                 for p in chunk]))], datetime.now(UTC))
-
-
-def _t(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text)
-
-
-def check(report: dict, oracle: Oracle, sensors: list[str]) -> None:  # type: ignore[type-arg]
-    summaries = {s["sensor"]: s for s in report["summaries"]}
-    for sensor in sensors:
-        count, lo, hi, mean = oracle.readings[sensor]
-        out = oracle.above_s[sensor] + oracle.below_s[sensor]
-        if not count and not out:
-            assert sensor not in summaries
-            continue
-        got = summaries[sensor]
-        assert (got["readings"], got["min"], got["max"]) == (count, lo, hi)
-        assert got["mean"] == pytest.approx(mean, abs=1e-9)
-        assert got["above_s_min"] == got["above_s_max"] == oracle.above_s[sensor], sensor
-        assert got["below_s_min"] == got["below_s_max"] == oracle.below_s[sensor], sensor
-    (zone_time,) = report["zone_time"]
-    assert (zone_time["above_s_min"], zone_time["below_s_min"]) == (
-        oracle.zone_above_s, oracle.zone_below_s)
-    assert zone_time["above_s_max"] == zone_time["above_s_min"]
-
-    excursions = [(e["sensor"], e["side"], _t(e["start"]), _t(e["end"]), e["peak"],
-                   e["seconds_min"], e["inside_s_min"], _t(e["inside_start"]) > _t(e["start"]),
-                   e["ongoing"] or (e["end"] is not None
-                                    and _t(e["end"]) > _t(e["inside_end"])))
-                  for e in report["excursions"]]
-    assert all(e["source"] == "readings" for e in report["excursions"])
-    assert excursions == [(e.sensor, e.side, e.start, e.end, e.peak, e.seconds, e.inside_s,
-                           e.began_before, e.ended_after) for e in oracle.excursions]
-
-    days = [(_t(d["day"]), d["sensor"], d["readings"], d["min"], d["max"], d["above_s"],
-             d["below_s"], d["mkt"]["has_excursion"]) for d in report["days"]]
-    assert days == [(d.day, d.sensor, d.readings, d.min, d.max, d.above_s, d.below_s,
-                     d.has_excursion) for d in oracle.days]
-    for got_day, want in zip(report["days"], oracle.days, strict=True):
-        assert got_day["mean"] == pytest.approx(want.mean, abs=1e-9)
-        assert got_day["mkt"]["mkt_c"] == pytest.approx(want.mkt_c, abs=1e-6)
-
-    gaps = sorted((g["sensor"], _t(g["start"]), _t(g["end"]), g["allowed_s"], g["within_hour"])
-                  for g in report["gaps"])
-    assert gaps == sorted((g.sensor, g.start, g.end, g.allowed_s, g.within_hour)
-                          for g in oracle.gaps)
-    assert report["complete"] is (not oracle.gaps)
 
 
 @settings(max_examples=40, deadline=None,
