@@ -81,6 +81,8 @@ class StoredReading(Base):
     kept (the hourly statistics still count it)."""
 
     __tablename__ = "readings"
+    # SQLite: the primary key is the table (one B-tree, not a rowid table and an index).
+    __table_args__ = {"sqlite_with_rowid": False}
 
     sensor_id: Mapped[str] = mapped_column(ForeignKey("sensors.id"), primary_key=True)
     quantity: Mapped[str] = mapped_column(String(32), primary_key=True)

@@ -27,7 +27,8 @@ def upgrade() -> None:
     sa.Column('value', sa.Float(), nullable=False),
     sa.ForeignKeyConstraint(['sensor_id'], ['sensors.id'],
                             name=op.f('fk_readings_sensor_id_sensors')),
-    sa.PrimaryKeyConstraint('sensor_id', 'quantity', 'ts', name=op.f('pk_readings'))
+    sa.PrimaryKeyConstraint('sensor_id', 'quantity', 'ts', name=op.f('pk_readings')),
+    sqlite_with_rowid=False,
     )
 
 
