@@ -216,9 +216,9 @@ def zone_report(session: Session, code: str, start: datetime, end: datetime, *,
     sensors = zone_sensors(session, zone.id)
     devices = gateway_devices(session, sorted({s.gateway for s in sensors if s.gateway}))
     infos = []
-    for sensor in sensors:
-        profile, calibration = _calibration(devices.get(sensor.gateway or "", {}).get(sensor.id))
-        infos.append(SensorInfo(sensor.id, sensor.name, sensor.gateway, profile, calibration))
+    for placed in sensors:
+        profile, calibration = _calibration(devices.get(placed.gateway or "", {}).get(placed.id))
+        infos.append(SensorInfo(placed.id, placed.name, placed.gateway, profile, calibration))
     ids = [s.id for s in sensors]
     lookback = start - timedelta(hours=window_h)
     loaded = hour_stats(session, ids, lookback, end)

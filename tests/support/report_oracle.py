@@ -15,6 +15,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
+from typing import Any
 
 import pytest
 
@@ -227,11 +228,15 @@ def _all_runs(rows: Sequence[Point], sensor: str, low: float, high: float
     return found
 
 
-def _t(text: str | None) -> datetime | None:
+def _t(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def _t_or_none(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
 
-def check(report: dict, oracle: Oracle, sensors: list[str]) -> None:  # type: ignore[type-arg]
+def check(report: dict[str, Any], oracle: Oracle, sensors: list[str]) -> None:
     """The report's JSON (as the API answers it) shows the oracle's every figure."""
     summaries = {s["sensor"]: s for s in report["summaries"]}
     for sensor in sensors:
@@ -250,7 +255,7 @@ def check(report: dict, oracle: Oracle, sensors: list[str]) -> None:  # type: ig
         oracle.zone_above_s, oracle.zone_below_s)
     assert zone_time["above_s_max"] == zone_time["above_s_min"]
 
-    excursions = [(e["sensor"], e["side"], _t(e["start"]), _t(e["end"]), e["peak"],
+    excursions = [(e["sensor"], e["side"], _t(e["start"]), _t_or_none(e["end"]), e["peak"],
                    e["seconds_min"], e["inside_s_min"], _t(e["inside_start"]) > _t(e["start"]),
                    e["ongoing"] or (e["end"] is not None
                                     and _t(e["end"]) > _t(e["inside_end"])))
