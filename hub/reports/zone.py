@@ -280,8 +280,10 @@ def zone_report(session: Session, code: str, start: datetime, end: datetime, *,
         by_sensor.setdefault(h.sensor, []).append(h)
     days = []
     for day in days_of(start, end, tz):
-        day_start = max(day, start)
-        day_end = min(datetime.combine(day.date() + DAY, day.timetz()), end)
+        # In UTC: arithmetic on a local time is wall-clock arithmetic (a DST day is not
+        # 24 hours), and the MKT window is counted in real hours.
+        day_start = max(day, start).astimezone(UTC)
+        day_end = min(datetime.combine(day.date() + DAY, day.timetz()), end).astimezone(UTC)
         for sensor in ids:
             for quantity in (TEMPERATURE, HUMIDITY):
                 mine = [h for h in by_sensor.get(sensor, ()) if h.quantity == quantity

@@ -80,7 +80,7 @@ def _ingest(hub: Hub, points: list[Point], sizes: list[int]) -> None:
                                                           st.integers(0, 240)),
        period=st.tuples(st.integers(-3, 30), st.integers(1, 40)),
        after_last=st.integers(0, 120), sizes=st.lists(st.integers(1, 12), max_size=6),
-       time_zone=st.sampled_from([None, "Asia/Shanghai"]))
+       time_zone=st.sampled_from([None, "Asia/Shanghai", "Asia/Kolkata"]))
 def test_the_zone_report_agrees_with_the_oracle(
     hub: Hub, first: list[tuple[int, float]], second: list[tuple[int, float]],
     offsets: tuple[int, int], period: tuple[int, int], after_last: int, sizes: list[int],

@@ -166,8 +166,9 @@ def compute(points: Sequence[Point], sensors: Sequence[str], low: float, high: f
     days = []
     day = datetime.combine(start.astimezone(tz).date(), time(), tzinfo=tz)
     while day < end:
-        day_start = max(day, start)
-        day_end = min(datetime.combine(day.date() + timedelta(days=1), time(), tzinfo=tz), end)
+        day_start = max(day, start).astimezone(UTC)
+        day_end = min(datetime.combine(day.date() + timedelta(days=1), time(), tzinfo=tz),
+                      end).astimezone(UTC)
         window = day_end - timedelta(hours=window_h)
         for s in sensors:
             values = [p.value for p in mine[s] if day_start <= _hour(p.ts) < day_end]

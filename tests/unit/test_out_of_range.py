@@ -81,3 +81,21 @@ def test_the_zone_counts_overlapping_sensors_once() -> None:
                                          (2.0, None)])
 def test_bounds(value: float, side: str | None) -> None:
     assert COLD.side(value) == side
+
+
+def test_local_days_start_at_the_sites_midnight_defect_10() -> None:
+    from zoneinfo import ZoneInfo
+
+    from ingest.compliance import days_of
+
+    shanghai = ZoneInfo("Asia/Shanghai")
+    days = days_of(DAY, DAY + timedelta(days=2), shanghai)
+    # 00:00 UTC is 08:00 in Shanghai: the first local day began at 16:00 UTC the day before.
+    assert [d.astimezone(UTC) for d in days] == [
+        DAY - timedelta(hours=8), DAY + timedelta(hours=16), DAY + timedelta(hours=40)]
+    assert days_of(DAY, DAY + timedelta(days=2)) == [DAY, DAY + timedelta(days=1)]
+    # A day of 23 hours where summer time begins.
+    berlin = ZoneInfo("Europe/Berlin")
+    spring = datetime(2026, 3, 29, tzinfo=berlin)
+    first, second = days_of(spring, spring + timedelta(hours=30), berlin)
+    assert second.astimezone(UTC) - first.astimezone(UTC) == timedelta(hours=23)
