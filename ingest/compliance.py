@@ -177,8 +177,9 @@ class ExcursionRecord:
 
 
 class ExcursionSource(Protocol):
-    """Where a report takes excursion records from: the alarm engine's, injected by the
-    composition root. Without one, excursions are estimated from the hours."""
+    """The alarm engine's excursion records, as the composition root wires them
+    (`Hub.excursions`). Alarm history: they start at the warning level, so no report
+    takes its excursions or time out of range from them (ingest/out_of_range.py)."""
 
     def excursions(self, zone: str, start: datetime, end: datetime
                    ) -> Sequence[ExcursionRecord]: ...
@@ -186,9 +187,9 @@ class ExcursionSource(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class ExcursionPeriod:
-    """An excursion in a report: exact (from the alarm engine's record) or an hourly
-    estimate, whose start and end are hour boundaries and whose time out of range is
-    known only between two bounds."""
+    """An excursion in a report: a breach of the limits from the readings (exact), or
+    an hourly estimate for hours stored before readings were kept, whose start and end
+    are hour boundaries and whose time out of range is known only between two bounds."""
 
     sensor: str
     quantity: str
@@ -214,33 +215,6 @@ class ExcursionPeriod:
 
     def overlaps(self, start: datetime, end: datetime) -> bool:
         return self.start < end and (self.end is None or self.end > start)
-
-
-def from_records(records: Iterable[ExcursionRecord], now: datetime) -> list[ExcursionPeriod]:
-    periods = []
-    for r in records:
-        seconds = r.above_s if r.side == "above" else r.below_s
-        if not seconds and r.end is None:
-            seconds = (now - r.start).total_seconds()
-        elif not seconds and r.end is not None:
-            seconds = (r.end - r.start).total_seconds()
-        periods.append(ExcursionPeriod(r.sensor, r.quantity, r.side, r.start, r.end, r.peak,
-                                       seconds, seconds, "alarm engine"))
-    return sorted(periods, key=lambda p: (p.start, p.sensor, p.quantity))
-
-
-def combine_excursions(recorded: list[ExcursionPeriod], estimated: list[ExcursionPeriod]
-                       ) -> list[ExcursionPeriod]:
-    """The alarm engine's records, plus the hourly estimates of what it has no record
-    of (a time it was not running, or readings it never saw): an out-of-range hour is
-    never left out of a report because the engine missed it."""
-    def covered(period: ExcursionPeriod) -> bool:
-        return any(r.sensor == period.sensor and r.quantity == period.quantity
-                   and r.overlaps(period.start, period.end or datetime.max.replace(tzinfo=UTC))
-                   for r in recorded)
-
-    extra = [p for p in estimated if not covered(p)]
-    return sorted(recorded + extra, key=lambda p: (p.start, p.sensor, p.quantity))
 
 
 def hourly_excursions(hours: Iterable[HourStat], limits: Limits) -> list[ExcursionPeriod]:
