@@ -13,15 +13,16 @@ from sqlalchemy.orm import Session
 from hub.reports.zone import breach_periods, class_limits
 from ingest.compliance import RECORD_INTERVAL_S, ExcursionPeriod
 from ingest.queries import hour_stats, zone_by_code, zone_sensors
-from inventory.queries import Trace, trace_lot
+from inventory.queries import trace_lot
 from inventory.reports import ZoneStay, lot_zone_stays
+from inventory.schemas import TracePublic
 
 SOURCE = "readings against the storage class's limits"
 
 
 @dataclass(frozen=True, slots=True)
 class LotTrace:
-    trace: Trace
+    trace: TracePublic
     stays: list[ZoneStay]
     excursions: list[ExcursionPeriod]
     excursion_source: str
