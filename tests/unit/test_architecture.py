@@ -42,6 +42,7 @@ PURE = (
     "kernel/audit_chain.py",
     "hub/accounts/lockout.py",
     "ingest/rollup.py",
+    "ingest/out_of_range.py",
     "ingest/checks.py",
     "ingest/lineproto.py",
     "ingest/settings.py",

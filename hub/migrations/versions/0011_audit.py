@@ -6,8 +6,8 @@ own database role cannot edit the trail; changing it needs a superuser or the ta
 owner dropping the trigger, which `stockwarden audit verify` and the hub's chain
 check then catch.
 
-Revision ID: 0010_audit
-Revises: 0009
+Revision ID: 0011_audit
+Revises: 0010_readings
 Create Date: 2026-12-06 23:40:00
 """
 
@@ -18,8 +18,8 @@ from alembic import op
 
 import kernel.orm
 
-revision = '0010_audit'
-down_revision = '0009'
+revision = '0011_audit'
+down_revision = '0010_readings'
 branch_labels = None
 depends_on = None
 
