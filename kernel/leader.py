@@ -93,7 +93,10 @@ class Leadership:
         return self._thread is not None and self._thread.is_alive()
 
     def start(self) -> None:
+        """The first round here, so that a process alone takes the lead before it
+        serves (its first readings find the engine running); then the thread."""
         self._stop.clear()
+        self.round()
         self._thread = threading.Thread(target=self._run, name=f"leader-{self.name}",
                                         daemon=True)
         self._thread.start()
@@ -106,9 +109,8 @@ class Leadership:
             self._thread = None
 
     def _run(self) -> None:
-        while not self._stop.is_set():
+        while not self._stop.wait(self.check_s):
             self.round()
-            self._stop.wait(self.check_s)
         self._depose("stopping")
 
     def round(self) -> None:
