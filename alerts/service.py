@@ -263,15 +263,17 @@ class AlarmService:
         if leadership is None:
             running = self._timer.alive and not self.last_error
             role = "single"  # SQLite or one process: this process runs the engine alone
-        elif leadership.leads:
-            running = self._timer.alive and not self.last_error and leadership.holds()
+        elif leadership.holds():
+            running = self._timer.alive and not self.last_error
             role = "leader"
+        elif leadership.leads:  # no good check of the lock for a while: stopped, waiting
+            running, role = False, "fenced"
         else:
             running = leadership.alive and not leadership.last_error
             role = "standby"
         return {"alarms": {"ok": running, "open": len(self._ids), "rules": self.rules_name,
                            "last_error": self.last_error, "role": role,
-                           "leader": role != "standby"}}
+                           "leader": role in ("leader", "single")}}
 
     def _book(self, world: World) -> RuleBook:
         check = check_references(self.rules, self.rules_name, zones=[z.code for z in world.zones],

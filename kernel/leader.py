@@ -6,8 +6,8 @@ PostgreSQL a session-level advisory lock held on a dedicated connection
 (`postgres_lock`, the one function that knows the database). The lock lives as long
 as that connection: a leader killed (SIGKILL) loses it the moment PostgreSQL reads
 the closed socket; a leader whose machine or network is gone loses it when the
-server's TCP keep-alive gives up on the silent connection (`DROP_AFTER_S`, set per
-connection). A standby tries the lock every `check_s`.
+server ends the silent session (`DROP_AFTER_S`, set per connection: an idle
+timeout, and TCP keep-alive for a dead peer). A standby tries the lock every `check_s`.
 
 Fencing: the leader checks its lock connection every `check_s`; `holds()` is true
 only while the last good check is younger than `fence_s`, which is shorter than the
@@ -32,13 +32,16 @@ from sqlalchemy.pool import NullPool
 
 log = logging.getLogger(__name__)
 
-# The server drops a silent lock connection after keep-alive idle + count * interval
-# (2 + 3 * 1 s) or after 5 s of unacknowledged data: a cut-off leader's lock is free
-# again 5 to 6 s after its last answer.
-DROP_AFTER_S = 5.0
-_SERVER_OPTIONS = ("-c tcp_keepalives_idle=2 -c tcp_keepalives_interval=1 "
-                   "-c tcp_keepalives_count=3 -c tcp_user_timeout=5000 "
-                   "-c statement_timeout=2000 -c idle_in_transaction_session_timeout=0")
+# The server ends a lock session that sent nothing for 4 s (idle_session_timeout: a
+# leader checks every 0.5 s, a standby tries every 0.5 s), and a dead connection on its
+# own keep-alive (2 + 3 * 1 s) or after 5 s of unacknowledged data: the lock of a leader
+# that froze or was cut off is free again 4 to 6 s after its last answer. The fence
+# (`Leadership.fence_s`) must be shorter.
+DROP_AFTER_S = 4.0
+_SERVER_OPTIONS = ("-c idle_session_timeout=4000 -c tcp_keepalives_idle=2 "
+                   "-c tcp_keepalives_interval=1 -c tcp_keepalives_count=3 "
+                   "-c tcp_user_timeout=5000 -c statement_timeout=2000 "
+                   "-c idle_in_transaction_session_timeout=2000")
 
 
 class LockSession(Protocol):

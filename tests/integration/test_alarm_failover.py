@@ -2,7 +2,9 @@
 alarm engine: exactly one leads. The cooling-failure story with the leader SIGKILLed
 while the alarm is pending and again while it is active: the alarm is raised once,
 escalated once, acknowledged through a standby, cleared once, and every message
-arrives exactly once at a real SMTP server."""
+arrives exactly once at a real SMTP server. Then the same with the leader's database
+connection cut (a proxy between it and PostgreSQL that stops forwarding, its sockets
+left open): it stops, another takes over, and nothing is told twice."""
 
 from __future__ import annotations
 
@@ -20,7 +22,8 @@ from tests.support.auth import bearer_headers
 from tests.support.hub_cluster import Cluster, Feed, HubProcess, hub_env, seed_cold_room, sql
 from tests.support.mqtt import wait_until
 from tests.support.receivers import Smtp
-from tests.support.services import Mosquitto
+from tests.support.services import Mosquitto, Postgres
+from tests.support.tcp_proxy import proxy_to
 
 _ids = itertools.count()
 
@@ -41,14 +44,8 @@ def kill_leader(cluster: Cluster, leader: HubProcess) -> tuple[HubProcess, float
     return successor, took
 
 
-def test_three_hubs_one_alarm_engine_leader_killed_twice_every_message_once(
-    mosquitto: Mosquitto, pg_url: str, smtp: Smtp, tmp_path: Path,
-) -> None:
-    n = next(_ids)
-    sensor, site = f"cold-f{n}", f"fo{n}"
-    seed_cold_room(pg_url, sensor)
-    rules = tmp_path / "alarms.yaml"
-    rules.write_text(yaml.safe_dump({
+def write_rules(path: Path, smtp: Smtp) -> Path:
+    path.write_text(yaml.safe_dump({
         "thresholds": [{"zone": "COLD", "quantity": "temperature_c", "high_critical": 8,
                         "delay": "3s", "deadband": 0.3}],
         "gateways": {"status_interval": "1h"},
@@ -58,6 +55,25 @@ def test_three_hubs_one_alarm_engine_leader_killed_twice_every_message_once(
                     "escalate_after": "10s"}],
         "grouping": {"window": "1s"},
     }))
+    return path
+
+
+def expected(sensor: str, *, cleared: bool = True) -> list[tuple[str, str]]:
+    told = [("duty@example.com", f"[CRITICAL] threshold alarm raised: {sensor}"),
+            ("boss@example.com", f"[CRITICAL] threshold alarm escalated: {sensor}")]
+    if cleared:
+        told += [("duty@example.com", f"[CRITICAL] threshold alarm cleared: {sensor}"),
+                 ("boss@example.com", f"[CRITICAL] threshold alarm cleared: {sensor}")]
+    return sorted(told)
+
+
+def test_three_hubs_one_alarm_engine_leader_killed_twice_every_message_once(
+    mosquitto: Mosquitto, pg_url: str, smtp: Smtp, tmp_path: Path,
+) -> None:
+    n = next(_ids)
+    sensor, site = f"cold-f{n}", f"fo{n}"
+    seed_cold_room(pg_url, sensor)
+    rules = write_rules(tmp_path / "alarms.yaml", smtp)
     cluster = Cluster(tmp_path, 3, hub_env(pg_url, mosquitto.url, rules, f"hub-fo-{n}", site))
     feed = Feed(mosquitto.port, site, f"gw-fo{n}", sensor)
     try:
@@ -108,12 +124,7 @@ def test_three_hubs_one_alarm_engine_leader_killed_twice_every_message_once(
         wait_until(lambda: len(mails(smtp)) >= 4, timeout=20, what="the clear messages")
         time.sleep(2.5)  # anything sent twice would be here by now
         got = mails(smtp)
-        assert sorted(got) == sorted([
-            ("duty@example.com", f"[CRITICAL] threshold alarm raised: {sensor}"),
-            ("boss@example.com", f"[CRITICAL] threshold alarm escalated: {sensor}"),
-            ("duty@example.com", f"[CRITICAL] threshold alarm cleared: {sensor}"),
-            ("boss@example.com", f"[CRITICAL] threshold alarm cleared: {sensor}"),
-        ]), got
+        assert sorted(got) == expected(sensor), got
         events = sql(pg_url, "SELECT event, to_state FROM alarm_events "
                              f"WHERE alarm_id = {alarm_id} ORDER BY id")
         assert events == [("raised", "active"), ("acknowledged", "acknowledged"),
@@ -126,3 +137,58 @@ def test_three_hubs_one_alarm_engine_leader_killed_twice_every_message_once(
         cluster.stop()
     logs = cluster.logs()
     assert "Traceback" not in logs, logs
+
+
+def test_the_leader_cut_off_from_the_database_stops_and_another_takes_over(
+    mosquitto: Mosquitto, postgres: Postgres, pg_url: str, smtp: Smtp, tmp_path: Path,
+) -> None:
+    n = next(_ids)
+    sensor, site = f"cold-c{n}", f"cut{n}"
+    seed_cold_room(pg_url, sensor)
+    rules = write_rules(tmp_path / "alarms.yaml", smtp)
+    with proxy_to(postgres.port) as proxy:
+        through_proxy = pg_url.replace(f":{postgres.port}/", f":{proxy.port}/")
+        # h0 starts first, alone, so it leads; its every connection goes through the proxy.
+        cluster = Cluster(tmp_path, 3, hub_env(pg_url, mosquitto.url, rules, f"hub-cut-{n}",
+                                               site),
+                          own={0: {"STOCKWARDEN_DATABASE_URL": through_proxy}})
+        feed = Feed(mosquitto.port, site, f"gw-cut{n}", sensor)
+        try:
+            cluster.start()
+            cut_off = cluster.wait_leader()
+            assert cut_off is cluster.processes[0]
+            feed.start()
+            time.sleep(1.0)
+            feed.value = 12.0
+            wait_until(lambda: mails(smtp), timeout=20, what="the raised message")
+            raised_at = time.monotonic()
+            time.sleep(1.0)
+
+            proxy.freeze()  # neither end sees the connection go: no FIN, no RST
+            frozen = time.monotonic()
+            successor = cluster.wait_leader(timeout=15)
+            took = time.monotonic() - frozen
+            print(f"failover after the leader's database was cut off: {successor.name} "
+                  f"leads after {took:.2f} s")
+            assert successor is not cut_off and took < 10
+
+            wait_until(lambda: len(mails(smtp)) >= 2, timeout=20, what="the escalation")
+            assert time.monotonic() - raised_at > 8
+            proxy.thaw()  # back: the old leader finds its lock gone and stands by
+            wait_until(lambda: cut_off.role() == "standby", timeout=20,
+                       what="the old leader standing by")
+            assert cluster.leaders() == [successor]
+
+            feed.value = 5.0
+            wait_until(lambda: len(mails(smtp)) >= 4, timeout=20, what="the clear messages")
+            time.sleep(2.5)
+            got = mails(smtp)
+            assert sorted(got) == expected(sensor), got
+            [(alarm_id,)] = sql(pg_url, "SELECT id FROM alarms")
+            events = sql(pg_url, f"SELECT event FROM alarm_events WHERE alarm_id = {alarm_id}"
+                                 " ORDER BY id")
+            assert [e for (e,) in events] == ["raised", "cleared"], events
+            print(json.dumps({"failover_cut_s": round(took, 2)}))
+        finally:
+            feed.stop()
+            cluster.stop()

@@ -129,9 +129,12 @@ class HubProcess:
 class Cluster:
     """`count` hub processes, each its own client id in share group `hubs`."""
 
-    def __init__(self, workdir: Path, count: int, env: dict[str, str]) -> None:
-        self.processes = [HubProcess(f"h{n}", env, workdir / f"hub-{n}.log")
-                          for n in range(count)]
+    def __init__(self, workdir: Path, count: int, env: dict[str, str],
+                 own: dict[int, dict[str, str]] | None = None) -> None:
+        """`own`: settings of one process (by index) beside the shared `env`."""
+        own = own or {}
+        self.processes = [HubProcess(f"h{n}", {**env, **own.get(n, {})},
+                                     workdir / f"hub-{n}.log") for n in range(count)]
 
     def start(self) -> None:
         # The first migrates the database alone; the others then start together.
