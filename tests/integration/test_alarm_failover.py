@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
+import urllib.request
 from email.message import Message
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from hub.container import Hub
 from hub.settings import load_settings
 from tests.support.auth import bearer_headers
 from tests.support.hub_cluster import Cluster, Feed, HubProcess, hub_env, seed_cold_room, sql
+from tests.support.hub_server import LiveHubServer
 from tests.support.mqtt import wait_until
 from tests.support.receivers import Smtp
 from tests.support.services import Mosquitto, Postgres
@@ -192,3 +194,13 @@ def test_the_leader_cut_off_from_the_database_stops_and_another_takes_over(
         finally:
             feed.stop()
             cluster.stop()
+
+
+def test_on_sqlite_the_hub_runs_the_engine_alone_and_says_so(
+    live_hub_http: LiveHubServer,
+) -> None:
+    with urllib.request.urlopen(live_hub_http.url("/health"), timeout=5) as response:
+        alarms = json.loads(response.read())["checks"]["alarms"]
+    assert (alarms["role"], alarms["leader"], alarms["ok"]) == ("single", True, True)
+    with urllib.request.urlopen(live_hub_http.url("/metrics"), timeout=5) as response:
+        assert "stockwarden_alarm_leader 1.0" in response.read().decode()
