@@ -219,6 +219,10 @@ class AlarmService:
     def _begin(self) -> None:
         """Run the engine: from SQL, as after a restart (also when elected leader)."""
         self._timer.halt(5)
+        # A new thread object: a round of the last term still hung on the database ends
+        # by itself instead of being woken again by this start.
+        self._timer = Worker("alarms", self._timer_round,
+                             idle_s=min(self.settings.tick_s, FLUSH_S))
         self.dispatcher.term = (self.leadership.term if self.leadership is not None
                                 else None) or uuid.uuid4().hex
         self._ids, self._seen, self._status_seen = {}, {}, {}
