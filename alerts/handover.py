@@ -20,13 +20,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from sqlalchemy.orm import Session
+
 from alerts import queries, repository
 from alerts.model import AlarmKey, AlarmKind, Event, Phase, Severity, Transition
 from alerts.notifications.plan import Told
 from alerts.schemas import AlarmPublic
 from kernel import errors
 from kernel.errors import Busy, DomainError
-from kernel.uow import Done, Idempotency, run_write
+from kernel.uow import Done, Idempotency, unit_of_work
 
 if TYPE_CHECKING:
     from alerts.service import AlarmService
@@ -44,24 +46,28 @@ def forward(service: AlarmService, alarm_id: int, action: str, *, by: str, comme
             ) -> Done[list[repository.StoredTransition]]:
     """On a standby: the leader carries out the action; one answer per idempotency key
     (a resend replays the first answer and asks the leader nothing)."""
-
-    def ask() -> list[repository.StoredTransition]:
-        # Its own transaction, committed at once: the leader must see the request.
-        with service.sessions() as session:
-            asked = repository.ask_leader(session, action, alarm_id, by, comment, until,
-                                          service.clock()).value
-        assert asked is not None
-        _wait(service, asked)
-        with service.sessions() as session:
-            alarm = queries.get_alarm(session, alarm_id).alarm
-        done = Transition(alarm.key, AlarmKind(alarm.kind), _EVENTS[action], Phase.ACTIVE,
-                          Phase.CLOSED if alarm.state == "closed" else Phase(alarm.state),
-                          Severity(alarm.severity), alarm.updated_at, alarm.message, by=by,
-                          comment=comment)
-        return [repository.StoredTransition(alarm, done)]
-
     with service.sessions() as session:
-        return run_write(session, ask, idempotency=idem)
+        return _forwarded(session, service, alarm_id, action, by, comment, until, idem)
+
+
+@unit_of_work()
+def _forwarded(session: Session, service: AlarmService, alarm_id: int, action: str, by: str,
+               comment: str, until: datetime | None, idem: Idempotency | None = None
+               ) -> list[repository.StoredTransition]:
+    """`session` holds only the idempotency key's transaction; the request goes in its
+    own, committed at once, so that the leader sees it."""
+    with service.sessions() as asking:
+        asked = repository.ask_leader(asking, action, alarm_id, by, comment, until,
+                                      service.clock()).value
+    assert asked is not None
+    _wait(service, asked)
+    with service.sessions() as reading:
+        alarm = queries.get_alarm(reading, alarm_id).alarm
+    done = Transition(alarm.key, AlarmKind(alarm.kind), _EVENTS[action], Phase.ACTIVE,
+                      Phase.CLOSED if alarm.state == "closed" else Phase(alarm.state),
+                      Severity(alarm.severity), alarm.updated_at, alarm.message, by=by,
+                      comment=comment)
+    return [repository.StoredTransition(alarm, done)]
 
 
 def _wait(service: AlarmService, request_id: int) -> None:
