@@ -12,11 +12,14 @@ import itertools
 import json
 import time
 import urllib.request
+from datetime import UTC, datetime
 from email.message import Message
 from pathlib import Path
 
 import yaml
 
+from alerts import repository
+from alerts.model import AlarmKey, AlarmKind, Event, Phase, Severity, Transition
 from hub.container import Hub
 from hub.settings import load_settings
 from tests.support.auth import bearer_headers
@@ -204,3 +207,38 @@ def test_on_sqlite_the_hub_runs_the_engine_alone_and_says_so(
     assert (alarms["role"], alarms["leader"], alarms["ok"]) == ("single", True, True)
     with urllib.request.urlopen(live_hub_http.url("/metrics"), timeout=5) as response:
         assert "stockwarden_alarm_leader 1.0" in response.read().decode()
+
+
+def test_a_notice_is_claimed_once_and_an_unsent_one_by_the_next_leader_only(
+    db_url: str,
+) -> None:
+    hub = Hub.build(load_settings(database_url=db_url))
+    at = datetime(2026, 12, 6, 23, 0, tzinfo=UTC)
+    try:
+        with hub.writes() as session:
+            stored = repository.record(session, [Transition(
+                AlarmKey("zone:COLD:temperature_c", "s1"), AlarmKind.THRESHOLD, Event.RAISED,
+                Phase.PENDING, Phase.ACTIVE, Severity.CRITICAL, at, "9 °C", zone="COLD")]).value
+        assert stored
+        alarm = stored[0].alarm
+        claim = repository.NoticeClaim(f"{alarm.id}/cold/0/raised/{at.isoformat()}", alarm.id,
+                                       "cold", 0, "raised", at)
+
+        def claim_as(term: str) -> set[str]:
+            with hub.writes() as session:
+                return repository.claim_notices(session, [claim], term, at).value or set()
+
+        assert claim_as("term-1") == {claim.key}
+        assert claim_as("term-1") == set()  # the same leader planned it twice: once
+        assert claim_as("term-2") == {claim.key}  # never sent: its successor takes it
+        with hub.writes() as session:
+            repository.notices_sent(session, [claim.key], "term-1", at)  # the old term: no
+        assert claim_as("term-3") == {claim.key}
+        with hub.writes() as session:
+            repository.notices_sent(session, [claim.key], "term-3", at)
+        assert claim_as("term-4") == set()  # sent: nobody sends it again
+        with hub.sessions() as session:
+            [told] = repository.told(session, [alarm.id])
+        assert (told.what, told.at, told.sent) == ("raised", at, True)
+    finally:
+        hub.engine.dispose()
