@@ -6,8 +6,8 @@ own database role cannot edit the trail; changing it needs a superuser or the ta
 owner dropping the trigger, which `stockwarden audit verify` and the hub's chain
 check then catch.
 
-Revision ID: 0011_audit
-Revises: 0010_readings
+Revision ID: 0012_audit
+Revises: 0011_alarm_leadership
 Create Date: 2026-12-06 23:40:00
 """
 
@@ -18,8 +18,8 @@ from alembic import op
 
 import kernel.orm
 
-revision = '0011_audit'
-down_revision = '0010_readings'
+revision = '0012_audit'
+down_revision = '0011_alarm_leadership'
 branch_labels = None
 depends_on = None
 
