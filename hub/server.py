@@ -28,6 +28,27 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
+class StoppingServer(uvicorn.Server):
+    """uvicorn's server that tells the app the moment it is asked to stop (Ctrl-C,
+    SIGTERM, `stop()`), through `app.state.stopping`. uvicorn waits for every open
+    request before it shuts down; the alarm feed's long poll (up to 25 s) watches the
+    event and answers at once, so one Ctrl-C stops the hub even with /alarms open."""
+
+    def _tell_the_app(self) -> None:
+        stopping = getattr(getattr(self.config.app, "state", None), "stopping", None)
+        if stopping is not None:
+            stopping.set()
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        self._tell_the_app()
+        super().handle_exit(sig, frame)
+
+    def stop(self) -> None:
+        """Stop from another thread (the demo's --duration), as a signal would."""
+        self._tell_the_app()
+        self.should_exit = True
+
+
 class HeadTimedH11Protocol(H11Protocol):
     """uvicorn's HTTP/1.1 protocol, with a deadline for the request head: a connection
     that has not sent a whole request line and headers `head_timeout_s` after it opened,
@@ -95,7 +116,8 @@ def serve(settings: HubSettings) -> None:
     cjk_font()  # says in the log which font labels and reports print with, or that none
     # uvicorn turns SIGINT/SIGTERM into the app's shutdown, which stops ingest
     # after committing and acknowledging what it received.
-    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None,
-                access_log=False, **server_options(settings),
-                ssl_certfile=str(settings.http_tls_cert) if settings.http_tls_cert else None,
-                ssl_keyfile=str(settings.http_tls_key) if settings.http_tls_key else None)
+    StoppingServer(uvicorn.Config(
+        app, host=settings.http_host, port=settings.http_port, log_config=None,
+        access_log=False, **server_options(settings),
+        ssl_certfile=str(settings.http_tls_cert) if settings.http_tls_cert else None,
+        ssl_keyfile=str(settings.http_tls_key) if settings.http_tls_key else None)).run()
