@@ -25,6 +25,12 @@ def login_page(request: Request) -> HTMLResponse:
     return render(request, "login.html", title="Log in", bare=True)
 
 
+@router.get("/reports", response_class=HTMLResponse)
+def reports_page(request: Request) -> HTMLResponse:
+    """Zone report (figures, chart, PDF, CSV), expiry, ledger and lot trace."""
+    return render(request, "reports.html", title="Reports")
+
+
 @router.get("/handheld", response_class=HTMLResponse)
 def handheld_page(request: Request, hub: HubDep) -> HTMLResponse:
     settings = hub.settings
