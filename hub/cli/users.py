@@ -60,13 +60,14 @@ def user_create(
         wanted = Role(role)
     except ValueError:
         raise fail(f"role must be one of {', '.join(r.value for r in Role)}") from None
-    secret = None
-    if password:
-        secret = typer.prompt("password", hide_input=True, confirmation_prompt=True)
-    if secret is not None and len(secret) < 10:
-        raise fail("the password needs at least 10 characters")
+    # Built first, so that the database it names is said before the password is asked.
     hub = account_hub(config, data_dir, database_url)
     try:
+        secret = None
+        if password:
+            secret = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+        if secret is not None and len(secret) < 10:
+            raise fail("the password needs at least 10 characters")
         with hub.writes() as session:
             _print_token(create_user_with_token(session, username, wanted, secret))
     except DomainError as exc:
