@@ -127,3 +127,26 @@ def test_user_create_with_the_demos_data_dir_writes_where_the_demo_reads(tmp_pat
     both = CliRunner().invoke(cli, ["user", "tokens", "sue", "--data-dir", str(tmp_path),
                                     "--database-url", "sqlite:///x.db"])
     assert both.exit_code == 2 and "not both" in both.output
+
+
+def test_the_demos_people_log_in_with_the_passwords_of_the_latest_start(tmp_path: Path) -> None:
+    from hub.demo import demo_logins
+
+    hub = Hub.build(load_settings(database_url=f"sqlite:///{tmp_path / 'demo.db'}",
+                                  tsdb_url=None))
+    try:
+        first = demo_logins(hub)
+        again = demo_logins(hub)  # a second start over the same --data-dir
+        assert [(p.username, p.role) for p in again] == [("sue", "supervisor"),
+                                                         ("otto", "operator")]
+        with TestClient(create_app(hub, manage_lifecycle=False)) as client:
+            for old, new in zip(first, again, strict=True):
+                assert old.password != new.password and len(new.password) >= 10
+                login = client.post("/api/v1/auth/login",
+                                    json={"username": new.username, "password": new.password})
+                assert login.status_code == 200 and login.json()["role"] == new.role
+                stale = client.post("/api/v1/auth/login",
+                                    json={"username": old.username, "password": old.password})
+                assert stale.status_code == 401
+    finally:
+        hub.stop()
