@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from hub.auth import CurrentUser, idempotency
 from kernel.fields import MAX_ID
-from kernel.uow import Done, Idempotency, Recorded, jsonable
+from kernel.uow import Done, Idempotency, Recorded
 
 # A row id in a path: bounded to the database's integer, so a huge id is a 422, not a 500.
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -25,9 +25,9 @@ def as_model(model: type[P], value: Any, present: Callable[[Any], P] | None = No
     """A service's value as the route's response model."""
     if present is not None:
         return present(value)
-    if isinstance(value, model):
+    if type(value) is model:  # a subclass may show more fields than the route's model
         return value
-    return model.model_validate(jsonable(value))
+    return model.model_validate(value, from_attributes=True)
 
 
 def http_status(created: bool) -> int:

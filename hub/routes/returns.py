@@ -8,16 +8,12 @@ from fastapi import APIRouter, Response
 from hub.auth import CurrentUser, IdempotencyDep, Supervisor
 from hub.deps import SessionDep, WriteSessionDep
 from hub.routes.common import PathId, recorded, reply
-from hub.routes.moves import PROBLEMS, BookingPublic
+from hub.routes.moves import PROBLEMS
 from inventory import returns, services
 from inventory.commands import Return
-from inventory.schemas import Inspection, ReturnPublic
+from inventory.schemas import Inspection, ReturnBookingPublic, ReturnPublic
 
 router = APIRouter(tags=["returns"])
-
-
-class ReturnBookingPublic(BookingPublic):
-    return_id: int | None = None  # the hold to inspect; null when not held
 
 
 @router.post("/returns", response_model=ReturnBookingPublic, status_code=201,
