@@ -105,10 +105,14 @@ def web_login(body: LoginRequest, hub: HubDep, session: WriteSessionDep,
         throttle.undecided(attempt)
         raise
     throttle.succeeded(attempt)
-    response.set_cookie(
-        SESSION_COOKIE, issued.token, max_age=hub.settings.login_token_lifetime_s, path="/",
-        httponly=True, samesite="strict", secure=_over_tls(request, hub.settings.public_url))
+    _set_session_cookie(response, issued.token, request, hub)
     return issued
+
+
+def _set_session_cookie(response: Response, token: str, request: Request, hub: HubDep) -> None:
+    response.set_cookie(
+        SESSION_COOKIE, token, max_age=hub.settings.login_token_lifetime_s, path="/",
+        httponly=True, samesite="strict", secure=_over_tls(request, hub.settings.public_url))
 
 
 def _over_tls(request: Request, public_url: str) -> bool:
@@ -124,6 +128,17 @@ def web_logout(request: Request, hub: HubDep) -> Response:
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict",
                            secure=_over_tls(request, hub.settings.public_url))
+    return response
+
+
+@router.post("/auth/session", status_code=204, response_class=Response)
+def web_session(request: Request, hub: HubDep, user: CurrentUser) -> Response:
+    """The session cookie for the Bearer token of this request, for a page whose login
+    predates the cookie or whose cookie was cleared (the reports page asks before it
+    shows its download links). Bearer only: a cookie alone cannot POST."""
+    response = Response(status_code=204)
+    token = request.headers.get("authorization", "").partition(" ")[2].strip()
+    _set_session_cookie(response, token, request, hub)
     return response
 
 

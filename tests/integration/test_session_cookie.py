@@ -78,6 +78,23 @@ def test_the_cookie_alone_cannot_write(browser: httpx.Client) -> None:
     assert made.status_code == 201, made.text
 
 
+def test_a_page_with_only_its_token_gets_the_cookie_back(
+    hub_http: HubServer, browser: httpx.Client,  # noqa: F811
+) -> None:
+    token = browser.cookies[SESSION_COOKIE]
+    with httpx.Client(base_url=hub_http.base_url, timeout=10) as fresh:  # no cookie yet
+        assert fresh.get("/api/v1/reports/expiry?format=csv").status_code == 401
+        refused = fresh.post("/api/v1/auth/session")  # no token: nothing to make one of
+        assert refused.status_code == 401
+        made = fresh.post("/api/v1/auth/session", headers={"Authorization": f"Bearer {token}"})
+        assert made.status_code == 204
+        assert "HttpOnly" in made.headers["set-cookie"]
+        assert fresh.get("/api/v1/reports/expiry?format=csv").status_code == 200
+    # A cookie cannot mint itself anew by POST.
+    again = browser.post("/api/v1/auth/session")
+    assert again.status_code == 403 and again.json()["error"] == "cookie_not_for_writes"
+
+
 def test_logging_out_clears_the_cookie(browser: httpx.Client) -> None:
     out = browser.post("/api/v1/auth/logout")
     assert out.status_code == 204

@@ -207,6 +207,9 @@ async function loadTrace(event) {
 
 async function start() {
   if (!requireSession()) return;
+  // The downloads and the chart are links: they need the session cookie, which a login
+  // older than it (or cleared cookies) lacks. Set from the page's token; harmless again.
+  await api("/api/v1/auth/session", { method: "POST" }).catch(() => {});
   for (const button of zoneForm.querySelectorAll("[data-hours]")) {
     button.addEventListener("click", () => {
       setPeriod(zoneForm.start, zoneForm.end, Number(button.dataset.hours));
