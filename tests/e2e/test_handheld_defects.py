@@ -137,3 +137,15 @@ def test_an_operator_lands_on_the_handheld_page_after_the_login(
     page.page.fill("#password", PASSWORD)
     page.page.click("button[type=submit]")
     expect(page.page).to_have_url(f"{page.origin}/handheld")
+
+
+def test_every_pages_link_is_in_sight_on_a_360_px_phone(handheld: Handheld) -> None:  # noqa: F811
+    page = handheld.page
+    handheld.login()
+    links = page.locator("header.site nav.pages a")
+    expect(links).to_have_count(4)
+    for index in range(4):
+        box = links.nth(index).bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360, (
+            links.nth(index).text_content(), box)
+    handheld.shot("nav-in-sight")
