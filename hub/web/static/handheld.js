@@ -164,7 +164,8 @@ function render() {
   $("to-location").hidden = state.mode !== "transfer";
   $("to-location").querySelector(".value").textContent = state.toLocation || "none";
   $("qty-label").textContent = state.mode === "count" ? "Counted" : "Quantity";
-  $("qty").placeholder = state.mode === "count" ? "count" : state.mode === "dispatch" ? "list" : "label";
+  // What an empty quantity means, in words (issue 18, item 9: "label" and "list" were cryptic).
+  $("qty").placeholder = state.mode === "count" ? "counted" : state.mode === "dispatch" ? "as listed" : "from label";
   $("return-reason").hidden = state.mode !== "return";
   $("reason").value = state.reason || "";
   $("dispatch").hidden = state.mode !== "dispatch";
