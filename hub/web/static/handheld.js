@@ -8,6 +8,7 @@ import { MODES, commandAction, readLabel } from "./labels.js";
 import { checkLot, describeLine, fetchPickList, loadPickList, nextLine, savePickList, take } from "./picklist.js";
 import { ScanQueue, newKey } from "./queue.js";
 import { renderQueue } from "./queueview.js";
+import { DOUBLE_READ_MS, ReadWatch } from "./reads.js";
 import { beep } from "./sound.js";
 
 const config = pageConfig();
@@ -50,28 +51,18 @@ function refocus() {
 scanInput.addEventListener("blur", () => setTimeout(refocus, 150));
 document.addEventListener("click", refocus);
 document.addEventListener("visibilitychange", () => { if (!document.hidden) refocus(); });
-// A scanner that reads one label twice types it twice, the second read starting a few
-// ms after the first one's Enter; a person scanning the same label again takes far
-// longer. The same text starting within DOUBLE_READ_MS of the last read's end is taken
-// as one read, and said so (docs/web.md, "Read twice").
-const DOUBLE_READ_MS = 100;
-const reads = { startedAt: null, lastRaw: null, lastEndedAt: -Infinity };
+const reads = new ReadWatch();
 let doubleReadOf = null; // the queue key of a scan read twice: its outcome says so
 scanInput.addEventListener("keydown", (event) => {
   if (event.key !== "Enter") {
-    if (scanInput.value === "" && event.key.length === 1) reads.startedAt = event.timeStamp;
+    reads.key(event.timeStamp, event.key, scanInput.value);
     return;
   }
   event.preventDefault();
   const raw = scanInput.value;
   scanInput.value = "";
-  const startedAt = reads.startedAt ?? event.timeStamp;
-  reads.startedAt = null;
-  const twice = raw.trim() && raw === reads.lastRaw && startedAt - reads.lastEndedAt < DOUBLE_READ_MS;
-  reads.lastRaw = raw;
-  reads.lastEndedAt = event.timeStamp;
-  if (twice) {
-    setTimeout(readTwice, 0);
+  if (reads.enter(event.timeStamp, raw)) {
+    setTimeout(readTwice, 0); // the same label read twice: nothing more to book
     return;
   }
   // Handled after the key event is over: a dialog opened inside a keydown handler
