@@ -1,6 +1,6 @@
 """Ingest's API models, one family per entity: a sensor (Create, Update, Public), its
 latest readings, its hours, the dead letters, and a gateway's last status. The read
-models of ingest/queries.py and ingest/gateways.py return these; the routes declare
+models of ingest/queries.py return these; the routes declare
 them as their response models."""
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Response
 
 from hub.auth import IdempotencyDep, Supervisor
 from hub.deps import SessionDep, WriteSessionDep
-from hub.routes.common import PathId, recorded, reply
+from hub.routes.common import Answer, PathId
 from inventory import queries, services
 from inventory.commands import QcChange
 from inventory.domain import QcStatus
@@ -43,8 +43,9 @@ def trace_lot(lot_id: LotId, session: SessionDep) -> TracePublic:
 
 @router.post("/lots/{lot_id}/qc-status", response_model=LotStatusPublic)
 def change_qc_status(lot_id: LotId, body: QcChange, session: WriteSessionDep, user: Supervisor,
-                     idem: IdempotencyDep, response: Response) -> LotStatusPublic:
+                     idem: IdempotencyDep) -> Response:
     """Release, hold, reject or recall a lot, with a reason (supervisor or admin)."""
+    answer = Answer(LotStatusPublic)
     done = services.change_qc_status(session, lot_id, body, user,
-                                     recorded(idem, LotStatusPublic))
-    return reply(done, LotStatusPublic, response)
+                                     answer.keyed(idem))
+    return answer.response(done)
