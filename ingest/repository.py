@@ -17,7 +17,15 @@ from sqlalchemy import Column, Row, Table, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ingest.orm import DeadLetter, GatewayStatus, HourlyStat, SeenMessage, Sensor, TsOutbox
+from ingest.orm import (
+    DeadLetter,
+    GatewayStatus,
+    HourlyStat,
+    SeenMessage,
+    Sensor,
+    StoredReading,
+    TsOutbox,
+)
 from kernel.orm import StorageClass, Zone
 
 # --- sensors ------------------------------------------------------------------
@@ -115,6 +123,7 @@ def _targets() -> list[tuple[str, Table, Column[Any]]]:
         ("hourly statistics", HourlyStat.__table__, HourlyStat.__table__.c.hour),
         ("dead letters", DeadLetter.__table__, DeadLetter.__table__.c.received_at),
         ("seen messages", SeenMessage.__table__, SeenMessage.__table__.c.received_at),
+        ("readings", StoredReading.__table__, StoredReading.__table__.c.ts),
     ]
 
 

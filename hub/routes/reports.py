@@ -95,7 +95,8 @@ def zone(code: str, session: SessionDep, hub: HubDep, user: CurrentUser, start: 
     start, end = period(start, end)
     report = zone_report(
         session, code, start, end, now=datetime.now(UTC), generated_by=user.username,
-        excursions=hub.excursions, record_interval_s=hub.settings.report_record_interval_s,
+        time_zone=hub.settings.site_timezone,
+        record_interval_s=hub.settings.report_record_interval_s,
         out_of_range_interval_s=hub.settings.report_out_of_range_interval_s)
     name = f"zone-{code}-{start:%Y%m%d}-{end:%Y%m%d}"
     if format is Format.CSV:
@@ -152,7 +153,8 @@ def trace(lot_id: PathId, session: SessionDep, hub: HubDep,
           format: TableFormat = TableFormat.JSON) -> Response:
     """A lot from receipt to dispatch: moves, quality history, the zones it stayed in
     and the excursions there while it did."""
-    found = lot_trace(session, lot_id, now=datetime.now(UTC), source=hub.excursions)
+    found = lot_trace(session, lot_id, now=datetime.now(UTC),
+                      hold_s=hub.settings.report_record_interval_s)
     if format is TableFormat.CSV:
         return _file(tables.trace_csv(found), "text/csv; charset=utf-8",
                      f"lot-{lot_id}-trace.csv")

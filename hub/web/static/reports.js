@@ -74,8 +74,14 @@ function facts(report) {
       const [name, unit] = QUANTITY_NAMES[q] || [q, ""];
       return [`${name} limits`, limitWords(limit, unit)];
     }),
-    ["Period", `${utc(report.start)} to ${utc(report.end)}`],
+    ["Period", `${utc(report.start)} to ${utc(report.end)}`
+      + (report.time_zone && report.time_zone !== "UTC" ? ` (days in ${report.time_zone})` : "")],
     ["Sensors", report.sensors.map((s) => s.id).join(", ") || "none"],
+    ...(report.zone_time || []).map((t) => {
+      const [name] = QUANTITY_NAMES[t.quantity] || [t.quantity];
+      return [`${name} out of range (zone)`,
+        `above ${outOfRange(t.above_s_min, t.above_s_max)}, below ${outOfRange(t.below_s_min, t.below_s_max)}`];
+    }),
     ["Record complete", report.complete ? "yes" : `no: ${report.gaps.length} gap(s)`],
     ["Excursions", String(report.excursions.length)],
     ["Highest MKT", report.highest_mkt && report.highest_mkt.mkt_c !== null
