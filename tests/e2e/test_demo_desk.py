@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
@@ -51,7 +52,17 @@ def demo(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str, dict[str,
                 logins[found[3]] = f"{found[1]}:{found[2]}"
             if "Ctrl-C stops" in line:
                 break
-        yield process, f"http://127.0.0.1:{http_port}", logins, printed
+        base = f"http://127.0.0.1:{http_port}"
+        # The banner comes before the server listens: wait for it, as a person would.
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/health", timeout=2):
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "the demo's hub never answered"
+                time.sleep(0.2)
+        yield process, base, logins, printed
     finally:
         if process.poll() is None:
             process.kill()
