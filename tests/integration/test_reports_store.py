@@ -132,7 +132,8 @@ def test_the_report_routes_are_declared_and_refuse_bad_requests_clearly(sqlite_u
                     headers=bearer_headers(hub)) as client:
         paths = client.get("/openapi.json").json()["paths"]
         zone = paths["/api/v1/reports/zones/{code}"]["get"]["responses"]["200"]["content"]
-        assert set(zone) == {"application/json", "text/csv", "application/pdf"}
+        assert set(zone) == {"application/json", "text/csv", "application/pdf",
+                             "image/svg+xml"}  # the chart, for the reports page
         for path in ("expiry", "ledger", "turnover", "lots/{lot_id}/trace"):
             assert "text/csv" in paths[f"/api/v1/reports/{path}"]["get"]["responses"]["200"][
                 "content"]
