@@ -29,6 +29,8 @@ DATAMATRIX = "]d2010400638133393117291200" + "10ABC123|21SN1"
 NO_CHANGE = {
     "POST /api/v1/moves/dispatch/preview": "a pick list proposed, nothing booked",
     "POST /api/v1/labels.pdf": "a PDF of labels, nothing stored",
+    "POST /api/v1/auth/session": "a cookie set in the browser for the request's token",
+    "POST /api/v1/auth/logout": "the browser's cookie cleared",
 }
 
 # Writes that change stored data and do not write the audit trail yet (issue 19):
@@ -176,6 +178,8 @@ def _scenarios() -> list[tuple[str, Scenario]]:
             w, "DELETE", f"/users/aud-user/tokens/{c['token']}", a)),
         ("POST /api/v1/auth/login", lambda w, c: w.client.post("/api/v1/auth/login", json={
             "username": "aud-user", "password": "long enough pass"})),
+        ("POST /api/v1/auth/session", lambda w, c: _call(w, "POST", "/auth/session", o)),
+        ("POST /api/v1/auth/logout", lambda w, c: w.client.post("/api/v1/auth/logout")),
         ("PUT /api/v1/alarms/rules", lambda w, c: _call(
             w, "PUT", "/alarms/rules", a, {"thresholds": [
                 {"zone": "FRIDGE", "quantity": "temperature_c", "high_critical": 8}]},
