@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from alerts.engine.excursions import ExcursionEvent, HoldDecision
@@ -168,14 +168,27 @@ def record_excursions(session: Session, events: Iterable[ExcursionEvent],
     run_write(session, work)
 
 
+def _decided_excursion(session: Session, decision: HoldDecision) -> Excursion | None:
+    """The excursion a hold decision is about, by identity: the sensor's excursion that
+    started when the decision's did, else (continued after a restart, so the stored
+    start is older) the one under way at the decision's moment. Never the sensor's
+    newest: one batch may hold a whole excursion and the next one too."""
+    same = (Excursion.sensor == decision.sensor, Excursion.quantity == decision.quantity)
+    row = session.scalar(select(Excursion).where(
+        *same, Excursion.start == decision.excursion_start).order_by(Excursion.id).limit(1))
+    if row is None:
+        row = session.scalar(select(Excursion).where(
+            *same, Excursion.start <= decision.at,
+            or_(Excursion.end.is_(None), Excursion.end >= decision.at))
+            .order_by(Excursion.start.desc(), Excursion.id.desc()).limit(1))
+    return row
+
+
 def link_hold(session: Session, decision: HoldDecision, lots: Sequence[str]) -> int | None:
     """Mark the excursion that decided the hold; returns its id."""
 
     def work() -> int | None:
-        row = _open_excursion(session, decision.sensor, decision.quantity) or session.scalar(
-            select(Excursion).where(Excursion.sensor == decision.sensor,
-                                    Excursion.quantity == decision.quantity)
-            .order_by(Excursion.id.desc()).limit(1))
+        row = _decided_excursion(session, decision)
         if row is None:
             return None
         row.tolerance_passed = True

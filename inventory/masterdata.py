@@ -116,7 +116,8 @@ def create_zone(session: Session, body: ZoneCreate,
                 idem: Idempotency | None = None) -> Done[ZonePublic]:
     def work() -> ZonePublic:
         refuse_duplicate(session, Zone, "zone", code=body.code)
-        zone = Zone(code=body.code, name=body.name, hazardous=body.hazardous)
+        zone = Zone(code=body.code, name=body.name, hazardous=body.hazardous,
+                    excursion_tolerance_s=body.excursion_tolerance_s)
         _apply_zone(session, zone, {"storage_class": body.storage_class})
         session.add(zone)
         session.flush()
