@@ -57,7 +57,11 @@ def _apply(session: Session, t: Transition) -> Alarm | None:
                     raised_at=t.at, updated_at=t.at, message=t.message, shelved=False)
         session.add(row)
         session.flush()
-    before = row.state
+        # A new row's audit starts where the condition was (pending, or normal with no
+        # delay), not at the state the row was just created in.
+        before = t.from_phase.value
+    else:
+        before = row.state
     row.updated_at = t.at
     row.severity = t.severity.value
     if t.event in (Event.RAISED, Event.ESCALATED, Event.CLEARED):

@@ -68,6 +68,8 @@ RULES_KEY = "rules"
 # message waits at most this long beyond its window.
 FLUSH_S = 0.2
 NEVER = datetime.min.replace(tzinfo=UTC)
+# Closed alarms remembered for the messages still in a grouping window.
+CLOSED_KEPT = 10_000
 
 
 class AlarmService:
@@ -94,6 +96,9 @@ class AlarmService:
         self._broker_sessions: dict[str, str | None] = {}
         self._plan = PlanState()
         self._ids: dict[AlarmKey, int] = {}
+        # Alarms closed lately (acknowledged, then cleared), by key: the clear's message
+        # may leave after its grouping window and must still name and link its alarm.
+        self._closed_ids: dict[AlarmKey, int] = {}
         self._world: World | None = None
         self._warned: set[str] = set()
         self._seen: dict[str, datetime] = {}
@@ -340,7 +345,7 @@ class AlarmService:
         now = now or self.clock()
         with self._lock:
             self._plan, messages = plan(self.rules, self._plan, [], now)
-            self.dispatcher.send(self.rules, messages, self._ids.get)
+            self.dispatcher.send(self.rules, messages, self._alarm_id)
 
     def _timer_round(self) -> None:
         """Every min(tick, FLUSH_S): tick or flush, reconcile, check stock when due."""
@@ -437,6 +442,7 @@ class AlarmService:
             self._ids[alarm.key] = alarm.id
             if alarm.state == "closed":
                 self._ids.pop(alarm.key, None)
+                self._closed(alarm.key, alarm.id)
             if self.publisher is not None:
                 self.publisher.publish(alarm, recorded.transition.event.value)
         if done.value:
@@ -444,8 +450,18 @@ class AlarmService:
         ids = {r.alarm.key: r.alarm.id for r in done.value or []}
         transitions = [t for t in out.transitions if t.kind not in STOCK_KINDS]
         self._plan, messages = plan(self.rules, self._plan, transitions, now)
-        self.dispatcher.send(self.rules, messages, lambda key: ids.get(key) or self._ids.get(key))
+        self.dispatcher.send(self.rules, messages, lambda key: ids.get(key) or self._alarm_id(key))
         return done
+
+    def _alarm_id(self, key: AlarmKey) -> int | None:
+        """The open alarm of `key`, else the one closed last (its clear is still told)."""
+        return self._ids.get(key) or self._closed_ids.get(key)
+
+    def _closed(self, key: AlarmKey, alarm_id: int) -> None:
+        self._closed_ids.pop(key, None)
+        self._closed_ids[key] = alarm_id
+        if len(self._closed_ids) > CLOSED_KEPT:  # the oldest first: dicts keep order
+            del self._closed_ids[next(iter(self._closed_ids))]
 
     def _hold(self, hold: Any) -> None:
         try:
