@@ -6,6 +6,7 @@ domain's values and runs no SQL of its own (tests/unit/test_architecture.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from alerts import queries as alarm_queries
@@ -13,7 +14,7 @@ from alerts.engine.stock_findings import ItemStock, LotStock
 from alerts.model import GatewayStatus, Reading, SensorRef, StorageClassLimits, ZoneRef
 from alerts.settings import AlarmSettings
 from alerts.sources import AlarmSources, StockPicture, World
-from contract.wire import Quality
+from contract.wire import DeviceHealth, Quality
 from hub.accounts.service import service_actor
 from hub.db import Session, Sessions
 from hub.settings import HubSettings
@@ -22,6 +23,7 @@ from ingest import queries as ingest_queries
 from ingest.compliance import ExcursionRecord
 from ingest.fastwire import LeanTelemetry
 from ingest.hooks import CommittedBatch
+from ingest.schemas import DeviceHealthPublic
 from ingest.store import StatusUpdate
 from inventory import queries as inventory_queries
 from inventory import services as inventory_services
@@ -65,7 +67,13 @@ def readings_of(batch: CommittedBatch) -> list[Reading]:
 def status_of(update: StatusUpdate) -> GatewayStatus:
     status = update.status
     return GatewayStatus(update.topic.gateway, update.received_at, status.state == "online",
-                         status.outbox_depth)
+                         status.outbox_depth, _intervals(status.devices))
+
+
+def _intervals(devices: Mapping[str, DeviceHealth | DeviceHealthPublic]) -> dict[str, float]:
+    """The poll interval per sensor, where the gateway's status says it."""
+    return {sensor: device.poll_interval_s for sensor, device in devices.items()
+            if device.poll_interval_s is not None}
 
 
 # --- the sources ---------------------------------------------------------------------
@@ -92,7 +100,8 @@ def _latest(session: Session) -> list[Reading]:
 
 
 def _statuses(session: Session) -> list[GatewayStatus]:
-    return [GatewayStatus(g.id, g.last_seen, g.state == "online", g.outbox_depth or 0)
+    return [GatewayStatus(g.id, g.last_seen, g.state == "online", g.outbox_depth or 0,
+                          _intervals(g.devices))
             for g in ingest_gateways.list_gateways(session)
             if g.state in ("online", "offline") and g.last_seen is not None]
 

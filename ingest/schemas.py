@@ -85,6 +85,12 @@ class DeviceHealthPublic(BaseModel):
     error_count: int = 0
     last_success: datetime | None = None
     last_error: str | None = None
+    poll_interval_s: float | None = Field(
+        None, description="seconds between polls, as the gateway's config says (if sent)")
+    profile: str | None = Field(None, description="the device profile the gateway decodes with")
+    calibration: dict[str, float] = Field(
+        default_factory=dict,
+        description="offset the gateway adds per quantity, e.g. {\"temperature_c\": -0.3}")
 
 
 class GatewayScannerPublic(BaseModel):

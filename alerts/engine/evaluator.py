@@ -289,8 +289,12 @@ class Evaluator:
         track = replace(track, last_status=status.ts, online=status.online,
                         depth=status.outbox_depth)
         for sensor_id, interval in status.intervals.items():
+            owner = self.book.sensor(sensor_id).gateway
+            if owner is not None and owner != status.gateway:
+                continue  # a status speaks for its own gateway's sensors only
             sensor = self.sensors.get(sensor_id) or c.SensorTrack(status.ts)
-            self.sensors[sensor_id] = sensor._replace(given_interval=interval)
+            if sensor.given_interval != interval:
+                self.sensors[sensor_id] = sensor._replace(given_interval=interval)
         self._judge_gateway(status.gateway, track, status.ts, out)
 
     def _judge_gateway(self, gateway: str, track: GatewayTrack, now: datetime,
