@@ -32,6 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from contract.wire import TOPIC_PREFIX, Reading, Status, Telemetry, TopicParts, printable
+from ingest import calibration
 from ingest.batch_sql import SensorRow, batch_sql_for
 from ingest.orm import DeadLetter, GatewayStatus, SeenMessage, Sensor, TsOutbox
 from ingest.rollup import Rollup
@@ -328,6 +329,9 @@ class IngestStore:
                 | ((table.c.state == "online") & (insert.excluded.state == "offline")),
             )
             session.execute(statement)
+            # Each change of profile or calibration offsets, kept with its time.
+            calibration.record_applied(session, gateway, status.devices, status.ts,
+                                       item.received_at)
 
     def _claim(
         self, session: Session, accepted: Sequence[Accepted], now: datetime

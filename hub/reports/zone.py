@@ -9,10 +9,11 @@ arithmetic is ingest/compliance.py's; rendering is hub/reports/tables.py
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from hub.reports.calibration import with_calibration
 from ingest.compliance import (
     DAY,
     HOUR,
@@ -51,6 +52,16 @@ class SensorInfo:
     gateway: str | None
     profile: str | None
     calibration: str | None  # "temperature_c -0.30", as the gateway reports it
+    # Calibration status in the period (hub/reports/calibration.py): the last record,
+    # overdue, the applied offset's changes in the period, recorded offset not applied.
+    last_calibrated: date | None = None
+    certificate: str | None = None
+    laboratory: str | None = None
+    recorded_offset: str | None = None
+    next_due: date | None = None
+    overdue: bool = False
+    mismatch: bool = False
+    changes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +144,7 @@ def zone_report(session: Session, code: str, start: datetime, end: datetime, *,
     for sensor in sensors:
         profile, calibration = _calibration(devices.get(sensor.gateway or "", {}).get(sensor.id))
         infos.append(SensorInfo(sensor.id, sensor.name, sensor.gateway, profile, calibration))
+    infos = with_calibration(session, infos, start, end)
     ids = [s.id for s in sensors]
     lookback = start - timedelta(hours=window_h)
     loaded = hour_stats(session, ids, lookback, end)

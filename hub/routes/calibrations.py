@@ -1,0 +1,40 @@
+"""A sensor's calibration records (supervisor: enter and list certificates) and the
+changes of what its gateway applies (profile, offsets), as its statuses said."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from hub.auth import Supervisor
+from hub.deps import SessionDep, WriteSessionDep
+from hub.routes.common import OptionalIdempotencyDep, recorded, reply
+from ingest import calibration
+from ingest.schemas import AppliedSettingsPublic, CalibrationCreate, CalibrationPublic
+
+router = APIRouter(tags=["calibration"])
+
+
+@router.post("/sensors/{sensor_id}/calibrations", response_model=CalibrationPublic,
+             status_code=201)
+def add_calibration(sensor_id: str, body: CalibrationCreate, session: WriteSessionDep,
+                    user: Supervisor, idem: OptionalIdempotencyDep, response: Response
+                    ) -> CalibrationPublic:
+    """Enter a calibration certificate (supervisor). Its `offset` is what the sensor's
+    gateway must apply: a gateway reporting another raises a warning alarm."""
+    done = calibration.add_calibration(session, sensor_id, body, user,
+                                       recorded(idem, CalibrationPublic))
+    return reply(done, CalibrationPublic, response)
+
+
+@router.get("/sensors/{sensor_id}/calibrations", response_model=list[CalibrationPublic])
+def list_calibrations(sensor_id: str, session: SessionDep, _user: Supervisor
+                      ) -> list[CalibrationPublic]:
+    """The sensor's calibrations, oldest first (supervisor)."""
+    return calibration.calibrations(session, sensor_id)
+
+
+@router.get("/sensors/{sensor_id}/applied-settings", response_model=list[AppliedSettingsPublic])
+def applied_settings(sensor_id: str, session: SessionDep) -> list[AppliedSettingsPublic]:
+    """Each change of the profile and calibration offsets the sensor's gateway applies,
+    with when its status first said so, oldest first."""
+    return calibration.applied_history(session, sensor_id)
