@@ -30,8 +30,15 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts import repository
+from alerts.engine.calibration_findings import calibration_findings
 from alerts.engine.evaluator import Evaluator, Outcome
-from alerts.engine.findings import BROKER_SESSION, STOCK_KINDS, SYSTEM_KINDS, FindingAlarms
+from alerts.engine.findings import (
+    BROKER_SESSION,
+    CALIBRATION_KINDS,
+    STOCK_KINDS,
+    SYSTEM_KINDS,
+    FindingAlarms,
+)
 from alerts.metrics import AlarmMetrics
 from alerts.model import (
     Acknowledge,
@@ -91,6 +98,7 @@ class AlarmService:
         self.evaluator: Evaluator | None = None
         self.findings = FindingAlarms()
         self.system = FindingAlarms()  # SYSTEM_KINDS, reported by the hub itself
+        self.calibration = FindingAlarms()  # CALIBRATION_KINDS, judged with the stock
         # client id -> the last word of that subscriber about its broker session, kept
         # from before start() too (ingest connects first) and applied once running.
         self._broker_sessions: dict[str, str | None] = {}
@@ -240,8 +248,9 @@ class AlarmService:
             if kind in STOCK_KINDS:
                 self.findings.restore(alarm.key, kind, state, alarm.zone)
                 continue
-            if kind in SYSTEM_KINDS:
-                self.system.restore(alarm.key, kind, state, alarm.zone)
+            if kind in SYSTEM_KINDS or kind in CALIBRATION_KINDS:
+                (self.system if kind in SYSTEM_KINDS else self.calibration).restore(
+                    alarm.key, kind, state, alarm.zone)
             else:
                 self.evaluator.restore(alarm.key, kind, state)
             if alarm.state != "cleared":
@@ -333,9 +342,12 @@ class AlarmService:
     def check_stock(self, now: datetime | None = None) -> None:
         now = now or self.clock()
         picture = self.sources.stock()
+        sensors = self.sources.calibration()
         with self._lock:
             today = now.astimezone(self.rules.tz).date()
             found = self.findings.judge(self.rules, picture.lots, picture.items, today, now)
+            found += self.calibration.settle(
+                calibration_findings(self.rules.calibration, sensors, today), now)
             if found:
                 self._apply(Outcome(transitions=found), now)
 
@@ -390,8 +402,9 @@ class AlarmService:
         now = self.clock()
         with self._lock:
             kind = repository.alarm_kind(alarm)
-            if kind in STOCK_KINDS or kind in SYSTEM_KINDS:
-                findings = self.findings if kind in STOCK_KINDS else self.system
+            if kind in STOCK_KINDS or kind in SYSTEM_KINDS or kind in CALIBRATION_KINDS:
+                findings = (self.findings if kind in STOCK_KINDS else
+                            self.system if kind in SYSTEM_KINDS else self.calibration)
                 found = findings.operate(alarm.key, action, by=by, now=now,
                                          comment=comment, until=until)
             else:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from alerts import queries as alarm_queries
+from alerts.engine.calibration_findings import SensorCalibration
 from alerts.engine.stock_findings import ItemStock, LotStock
 from alerts.model import GatewayStatus, Reading, SensorRef, StorageClassLimits, ZoneRef
 from alerts.settings import AlarmSettings
@@ -18,6 +19,7 @@ from contract.wire import DeviceHealth, Quality
 from hub.accounts.service import service_actor
 from hub.db import Session, Sessions
 from hub.settings import HubSettings
+from ingest import calibration as ingest_calibration
 from ingest import gateways as ingest_gateways
 from ingest import queries as ingest_queries
 from ingest.compliance import ExcursionRecord
@@ -28,6 +30,7 @@ from ingest.store import StatusUpdate
 from inventory import queries as inventory_queries
 from inventory import services as inventory_services
 from kernel.actors import Actor, Role
+from kernel.clock import utcnow
 
 SYSTEM_USER = "system"
 
@@ -114,6 +117,19 @@ def _stock(session: Session) -> StockPicture:
     return StockPicture(lots, items)
 
 
+def _calibration(session: Session) -> list[SensorCalibration]:
+    status = list(ingest_calibration.all_sensor_status(session, utcnow()))
+    zones = ingest_calibration.sensor_zones(session, [found.sensor for found in status])
+    out = []
+    for found in status:
+        last, applied = found.last, found.applied
+        out.append(SensorCalibration(
+            found.sensor, zones.get(found.sensor), last.certificate if last else None,
+            last.next_due if last else None, last.offset if last else None,
+            applied.calibration if applied else None, found.mismatch))
+    return out
+
+
 def system_actor(session: Session) -> Actor:
     """The `system` user the alarm engine acts as: a supervisor without a password."""
     return service_actor(session, SYSTEM_USER, Role.SUPERVISOR)
@@ -135,7 +151,7 @@ def alarm_sources(sessions: Sessions, writes: Sessions
 
     return AlarmSources(world=read(_world), latest_readings=read(_latest),
                         gateway_statuses=read(_statuses), stock=read(_stock),
-                        hold_lots=hold_lots)
+                        hold_lots=hold_lots, calibration=read(_calibration))
 
 
 class AlarmExcursions:

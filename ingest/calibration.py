@@ -29,6 +29,7 @@ from ingest.schemas import AppliedSettingsPublic, CalibrationCreate, Calibration
 from kernel.actors import Actor
 from kernel.clock import utcnow
 from kernel.errors import NotFound
+from kernel.orm import Zone
 from kernel.uow import Idempotency, unit_of_work
 
 # Offsets that differ by less than this are the same offset (floats from YAML and JSON).
@@ -162,3 +163,12 @@ def all_sensor_status(session: Session, now: datetime) -> Iterable[SensorCalibra
     names = set(session.scalars(select(Calibration.sensor).distinct()))
     names |= set(session.scalars(select(AppliedSettings.sensor).distinct()))
     return sensor_status(session, sorted(names), now, now).values()
+
+
+def sensor_zones(session: Session, sensors: Sequence[str]) -> dict[str, str | None]:
+    """The zone code of each of these sensors (None: unassigned)."""
+    if not sensors:
+        return {}
+    rows = session.execute(select(Sensor.id, Zone.code).outerjoin(Zone, Sensor.zone_id == Zone.id)
+                           .where(Sensor.id.in_(list(sensors))))
+    return {sensor: zone for sensor, zone in rows}

@@ -132,6 +132,19 @@ def test_the_calibration_offset_goes_from_the_edge_config_to_the_zone_report(
     assert (entered["entered_by"], entered["offset"]) == ("qm-cal", {"temperature_c": -0.3})
     listed = ok(client.get(f"/api/v1/sensors/{sensor}/calibrations", headers=as_qm))
     assert [c["certificate"] for c in listed] == ["DKD-K-4711/25"]
+    # The alarm engine sees both: the gateway applies -0.5 where -0.3 is on record (a
+    # warning), and the calibration was due yesterday (overdue: critical).
+    def alarm(kind: str) -> dict[str, Any] | None:
+        found = ok(client.get("/api/v1/alarms", params={"kind": kind}))
+        return found[0] if found else None
+
+    mismatch = wait_until(lambda: alarm("calibration_mismatch"), what="the mismatch alarm")
+    assert (mismatch["subject"], mismatch["severity"], mismatch["zone"]) == (
+        sensor, "warning", "COLD")
+    assert "applies the offset temperature_c -0.50" in mismatch["message"]
+    due = wait_until(lambda: alarm("calibration_due"), what="the overdue alarm")
+    assert (due["subject"], due["severity"]) == (sensor, "critical")
+    assert "calibration due 1 day ago" in due["message"]
 
     end = datetime.now(UTC) + timedelta(minutes=1)
     csv = client.get("/api/v1/reports/zones/COLD", params={
