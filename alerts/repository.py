@@ -78,6 +78,7 @@ def _apply(session: Session, t: Transition) -> Alarm | None:
         row.cleared_at = t.at
     if t.event is Event.RAISED:
         row.cleared_at = None
+        row.episode_since = t.since or t.at
     if row.state == "closed":
         row.open_key, row.closed_at = None, t.at
     session.add(AlarmEvent(alarm_id=row.id, event=t.event.value, from_state=before,
@@ -123,7 +124,7 @@ def open_alarms(session: Session) -> list[AlarmPublic]:
 def alarm_state(alarm: AlarmPublic) -> AlarmState:
     """The evaluator's state of a stored open alarm, for `Evaluator.restore`."""
     return AlarmState(phase=Phase(alarm.state), severity=Severity(alarm.severity),
-                      since=alarm.raised_at,
+                      since=alarm.episode_since or alarm.raised_at,
                       shelved_until=alarm.shelved_until if alarm.shelved else None)
 
 

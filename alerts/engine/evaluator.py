@@ -414,8 +414,8 @@ class Evaluator:
         from the silent sensor, a status from the gateway).
         """
         pair = (key.rule, key.subject)
-        if kind is AlarmKind.THRESHOLD:
-            self._keep(pair, c.ThresholdTrack(alarm=alarm))
+        if kind is AlarmKind.THRESHOLD:  # its clear counts from the stored episode start
+            self._keep(pair, c.ThresholdTrack(alarm=alarm, out_since=alarm.since))
         elif kind is AlarmKind.RATE:
             self.rates[pair] = c.RateTrack(alarm=alarm)
         elif kind is AlarmKind.OFFLINE:

@@ -23,6 +23,7 @@ def test_the_clear_of_an_acknowledged_alarm_names_it_and_the_audit_starts_from_p
     site.send({"cold-t": 9.0}, site.clock.advance(10))  # out from here
     site.send({"cold-t": 9.3}, site.clock.advance(31))  # raised after the 30 s delay
     [alarm] = wait_until(site.alarms, what="the alarm raised")
+    assert alarm["episode_since"] is not None and alarm["episode_since"] < alarm["raised_at"]
     wait_until(lambda: bodies(webhook, "duty"), what="duty told of the raise")
     site.api("POST", f"/alarms/{alarm['id']}/acknowledge", Role.OPERATOR,
              json={"comment": "door was open"})

@@ -1,5 +1,5 @@
 """calibration: what gateways apply to each sensor (profile, offsets; each change) and
-the sensors' calibration records (issue 17)
+the sensors' calibration records; the start of an alarm's episode (issue 17)
 
 Revision ID: 0010_calibration
 Revises: 0009
@@ -20,6 +20,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('alarms') as batch:
+        batch.add_column(sa.Column('episode_since', kernel.orm.UtcDateTime(timezone=True),
+                                   nullable=True))
     op.create_table('sensor_applied_settings',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('sensor', sa.String(length=64), nullable=False),
@@ -52,6 +55,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('alarms') as batch:
+        batch.drop_column('episode_since')
     op.drop_index('ix_sensor_calibrations_sensor_on', table_name='sensor_calibrations')
     op.drop_table('sensor_calibrations')
     op.drop_index('ix_sensor_applied_settings_sensor_since', table_name='sensor_applied_settings')
