@@ -1,6 +1,6 @@
 """The alarm engine's use-case reads and writes in SQL (read models for the API,
 pages and reports: alerts/queries.py): each transition updates its alarm row and
-appends its audit row in one transaction (kernel.uow.run_write), excursions become
+appends its audit row in one transaction (`@unit_of_work`, kernel/uow.py), excursions become
 compliance records, notifications are recorded sent or failed, the rules and the
 digest's day are kept as settings.
 
@@ -24,7 +24,7 @@ from alerts.model import AlarmKey, AlarmKind, Event, Phase, Severity, Transition
 from alerts.orm import OPEN_STATES, Alarm, AlarmEvent, AlarmSetting, Excursion, Notification
 from alerts.schemas import AlarmPublic
 from kernel.errors import Conflict
-from kernel.uow import Done, Idempotency, run_write
+from kernel.uow import Idempotency, unit_of_work
 
 # Transitions that make or change an alarm row; pending and cancelled do not.
 _STORED = {Event.RAISED, Event.ESCALATED, Event.CLEARED, Event.ACKNOWLEDGED, Event.CLOSED,
@@ -87,33 +87,30 @@ def _apply(session: Session, t: Transition) -> Alarm | None:
     return row
 
 
+@unit_of_work()
 def record(session: Session, transitions: Sequence[Transition], *,
            shelved_until: dict[AlarmKey, datetime] | None = None,
            idem: Idempotency | None = None, require: bool = False
-           ) -> Done[list[StoredTransition]]:
+           ) -> list[StoredTransition]:
     """Store the transitions (alarm rows and their audit rows) in one transaction.
 
     `require`: an operator's request that changed nothing is a Conflict (already
     acknowledged, not open ...), answered once per idempotency key like any write.
     """
-
-    def work() -> list[StoredTransition]:
-        stored = [t for t in transitions if t.event in _STORED]
-        if require and not stored:
-            raise Conflict("the alarm is not in a state that allows this (already done?)",
-                           code="alarm_state")
-        out = []
-        for t in stored:
-            row = _apply(session, t)
-            if row is None:
-                continue
-            if t.event is Event.SHELVED and shelved_until and t.key in shelved_until:
-                row.shelved_until = shelved_until[t.key]
-            session.flush()
-            out.append(StoredTransition(AlarmPublic.model_validate(row), t))
-        return out
-
-    return run_write(session, work, idempotency=idem)
+    stored = [t for t in transitions if t.event in _STORED]
+    if require and not stored:
+        raise Conflict("the alarm is not in a state that allows this (already done?)",
+                       code="alarm_state")
+    out = []
+    for t in stored:
+        row = _apply(session, t)
+        if row is None:
+            continue
+        if t.event is Event.SHELVED and shelved_until and t.key in shelved_until:
+            row.shelved_until = shelved_until[t.key]
+        session.flush()
+        out.append(StoredTransition(AlarmPublic.model_validate(row), t))
+    return out
 
 
 def open_alarms(session: Session) -> list[AlarmPublic]:
@@ -141,36 +138,35 @@ def _open_excursion(session: Session, sensor: str, quantity: str) -> Excursion |
         .order_by(Excursion.id.desc()).limit(1))
 
 
+@unit_of_work()
 def record_excursions(session: Session, events: Iterable[ExcursionEvent],
                       tolerance: dict[str | None, float]) -> None:
     """Start and end excursion records. After a restart, an excursion still open in
     SQL is continued, not started twice: its start stays the first one."""
-
-    def work() -> None:
-        for event in events:
-            e = event.excursion
-            row = _open_excursion(session, e.sensor, e.quantity)
-            if row is None:
-                if event.event == "ended" and e.end is None:
-                    continue
-                row = Excursion(sensor=e.sensor, quantity=e.quantity, zone=e.zone, start=e.start,
-                                peak=e.peak, side="above" if e.side > 0 else "below",
-                                severity=e.severity.value, held_lots=[], tolerance_passed=False)
-                session.add(row)
-            further = max if e.side > 0 else min
-            row.peak = further(row.peak, e.peak)
-            if Severity(e.severity).rank > Severity(row.severity).rank:
-                row.severity = e.severity.value
-            row.above_s = max(row.above_s or 0.0, e.above_s)
-            row.below_s = max(row.below_s or 0.0, e.below_s)
-            row.critical_s = max(row.critical_s or 0.0, e.critical_s)
-            row.tolerance_passed = row.tolerance_passed or e.held or (
-                row.critical_s >= tolerance.get(e.zone, float("inf")))
-            if event.event == "ended":
-                row.end = e.end
-        session.flush()
-
-    run_write(session, work)
+    # `events` may be a one-shot iterable and the unit of work reruns on a lock
+    # conflict: the caller passes a list.
+    for event in events:
+        e = event.excursion
+        row = _open_excursion(session, e.sensor, e.quantity)
+        if row is None:
+            if event.event == "ended" and e.end is None:
+                continue
+            row = Excursion(sensor=e.sensor, quantity=e.quantity, zone=e.zone, start=e.start,
+                            peak=e.peak, side="above" if e.side > 0 else "below",
+                            severity=e.severity.value, held_lots=[], tolerance_passed=False)
+            session.add(row)
+        further = max if e.side > 0 else min
+        row.peak = further(row.peak, e.peak)
+        if Severity(e.severity).rank > Severity(row.severity).rank:
+            row.severity = e.severity.value
+        row.above_s = max(row.above_s or 0.0, e.above_s)
+        row.below_s = max(row.below_s or 0.0, e.below_s)
+        row.critical_s = max(row.critical_s or 0.0, e.critical_s)
+        row.tolerance_passed = row.tolerance_passed or e.held or (
+            row.critical_s >= tolerance.get(e.zone, float("inf")))
+        if event.event == "ended":
+            row.end = e.end
+    session.flush()
 
 
 def _decided_excursion(session: Session, decision: HoldDecision) -> Excursion | None:
@@ -191,32 +187,31 @@ def _decided_excursion(session: Session, decision: HoldDecision) -> Excursion | 
 
 def link_hold(session: Session, decision: HoldDecision, lots: Sequence[str]) -> int | None:
     """Mark the excursion that decided the hold; returns its id."""
+    return _link_hold(session, decision, lots).value
 
-    def work() -> int | None:
-        row = _decided_excursion(session, decision)
-        if row is None:
-            return None
-        row.tolerance_passed = True
-        row.held_at = decision.at
-        row.held_lots = sorted(set(row.held_lots or []) | set(lots))
-        row.hold_reason = decision.reason
-        return row.id
 
-    return run_write(session, work).value
+@unit_of_work()
+def _link_hold(session: Session, decision: HoldDecision, lots: Sequence[str]) -> int | None:
+    row = _decided_excursion(session, decision)
+    if row is None:
+        return None
+    row.tolerance_passed = True
+    row.held_at = decision.at
+    row.held_lots = sorted(set(row.held_lots or []) | set(lots))
+    row.hold_reason = decision.reason
+    return row.id
 
 
 # --- notifications and small settings -------------------------------------------
 
 
+@unit_of_work()
 def record_notification(session: Session, *, route: str, group: str, target: str, title: str,
                         alarm_ids: Sequence[int], ok: bool, attempts: int, error: str | None,
                         at: datetime) -> None:
-    def work() -> None:
-        session.add(Notification(route=route, group=group, target=target[:96], title=title,
-                                 alarm_ids=list(alarm_ids), status="sent" if ok else "failed",
-                                 attempts=attempts, error=error, at=at))
-
-    run_write(session, work)
+    session.add(Notification(route=route, group=group, target=target[:96], title=title,
+                             alarm_ids=list(alarm_ids), status="sent" if ok else "failed",
+                             attempts=attempts, error=error, at=at))
 
 
 def get_setting(session: Session, key: str) -> dict[str, Any] | None:
@@ -224,18 +219,15 @@ def get_setting(session: Session, key: str) -> dict[str, Any] | None:
     return dict(row.value) if row is not None else None
 
 
+@unit_of_work()
 def put_setting(session: Session, key: str, value: dict[str, Any], at: datetime,
                 by: str | None = None, idem: Idempotency | None = None,
-                answer: dict[str, Any] | None = None) -> Done[dict[str, Any]]:
+                answer: dict[str, Any] | None = None) -> dict[str, Any]:
     """Store `value`; the answer (kept with an idempotency key) is `answer` if given:
     the rules' answer is their masked form, so no secret lands in idempotency_records."""
-
-    def work() -> dict[str, Any]:
-        row = session.get(AlarmSetting, key)
-        if row is None:
-            session.add(AlarmSetting(key=key, value=value, updated_at=at, updated_by=by))
-        else:
-            row.value, row.updated_at, row.updated_by = value, at, by
-        return value if answer is None else answer
-
-    return run_write(session, work, idempotency=idem)
+    row = session.get(AlarmSetting, key)
+    if row is None:
+        session.add(AlarmSetting(key=key, value=value, updated_at=at, updated_by=by))
+    else:
+        row.value, row.updated_at, row.updated_by = value, at, by
+    return value if answer is None else answer

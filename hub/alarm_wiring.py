@@ -20,7 +20,7 @@ from hub.accounts.service import service_actor
 from hub.db import Session, Sessions
 from hub.settings import HubSettings
 from ingest import calibration as ingest_calibration
-from ingest import gateways as ingest_gateways
+from ingest import queries as ingest_gateways
 from ingest import queries as ingest_queries
 from ingest.compliance import ExcursionRecord
 from ingest.fastwire import LeanTelemetry

@@ -20,7 +20,9 @@ import yaml
 
 from hub.app import create_app
 from hub.container import Hub, assemble
+from hub.db import Session
 from hub.settings import load_settings
+from kernel.uow import unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -79,27 +81,28 @@ class EmbeddedBroker:
 
 def seed_warehouse(hub: Hub) -> None:
     """Zones with their storage classes, and the demo's sensors assigned to them."""
+    with hub.writes() as session:
+        _seed_warehouse(session)
+
+
+@unit_of_work()
+def _seed_warehouse(session: Session) -> None:
     from firmware_sim.demo import DEMO_ZONES
     from ingest.orm import Sensor
     from kernel.orm import StorageClass, Zone
-    from kernel.uow import run_write
 
-    def work() -> None:
-        if session.query(Zone).count():
-            return
-        for code, (name, sc_code, sc_name, temp, hum, hazardous) in DEMO_WAREHOUSE.items():
-            storage = StorageClass(
-                code=sc_code, name=sc_name, temp_min_c=temp[0], temp_max_c=temp[1],
-                humidity_min_pct=hum[0] if hum else None, humidity_max_pct=hum[1] if hum else None,
-            )
-            zone = Zone(code=code, name=name, storage_class=storage, hazardous=hazardous)
-            session.add(zone)
-            session.flush()
-            for sensor in DEMO_ZONES[code]:
-                session.add(Sensor(id=sensor, name=f"{name} {sensor}", zone_id=zone.id))
-
-    with hub.writes() as session:
-        run_write(session, work)
+    if session.query(Zone).count():
+        return
+    for code, (name, sc_code, sc_name, temp, hum, hazardous) in DEMO_WAREHOUSE.items():
+        storage = StorageClass(
+            code=sc_code, name=sc_name, temp_min_c=temp[0], temp_max_c=temp[1],
+            humidity_min_pct=hum[0] if hum else None, humidity_max_pct=hum[1] if hum else None,
+        )
+        zone = Zone(code=code, name=name, storage_class=storage, hazardous=hazardous)
+        session.add(zone)
+        session.flush()
+        for sensor in DEMO_ZONES[code]:
+            session.add(Sensor(id=sensor, name=f"{name} {sensor}", zone_id=zone.id))
 
 
 def demo_rules(data_dir: Path, notify: list[str], alarm_delay_s: float) -> Path:
@@ -127,59 +130,66 @@ def demo_rules(data_dir: Path, notify: list[str], alarm_delay_s: float) -> Path:
 def seed_scanning(hub: Hub) -> None:
     """The dock's serial scanner: its item (by GTIN), its receiving bin in the cold
     room, the operator account it books as, and its registration (receive, identify)."""
-    from sqlalchemy import select
-
     from contract.wire import ScanMode
     from firmware_sim.demo import (
         DEMO_GATEWAY,
-        DEMO_ITEM_GTIN,
-        DEMO_ITEM_SKU,
         DEMO_RECEIVING_BIN,
         DEMO_SCANNER,
         DEMO_SCANNER_OPERATOR,
     )
-    from hub.accounts.service import create_user
-    from inventory.orm import Item, Location
     from inventory.scans.registry import put_scanner
     from inventory.scans.schemas import ScannerRegistration
-    from kernel.actors import Role
-    from kernel.orm import User, Zone
-    from kernel.uow import run_write
-
-    def work() -> None:
-        if session.scalar(select(Item).where(Item.sku == DEMO_ITEM_SKU)):
-            return
-        cold = session.scalar(select(Zone).where(Zone.code == "cold-room"))
-        assert cold is not None and cold.storage_class_id is not None
-        session.add(Item(sku=DEMO_ITEM_SKU, gtin=DEMO_ITEM_GTIN, name="Influenza vaccine",
-                         storage_class_id=cold.storage_class_id))
-        session.add(Location(code=DEMO_RECEIVING_BIN, zone_id=cold.id, name="Receiving dock"))
-        if not session.scalar(select(User).where(User.username == DEMO_SCANNER_OPERATOR)):
-            create_user(session, DEMO_SCANNER_OPERATOR, Role.OPERATOR)
 
     with hub.writes() as session:
-        run_write(session, work)
+        _seed_scanning(session)
         put_scanner(session, DEMO_GATEWAY, DEMO_SCANNER, ScannerRegistration(
             operator=DEMO_SCANNER_OPERATOR, modes=[ScanMode.RECEIVE, ScanMode.IDENTIFY],
             location=DEMO_RECEIVING_BIN))
 
 
+@unit_of_work()
+def _seed_scanning(session: Session) -> None:
+    from sqlalchemy import select
+
+    from firmware_sim.demo import (
+        DEMO_ITEM_GTIN,
+        DEMO_ITEM_SKU,
+        DEMO_RECEIVING_BIN,
+        DEMO_SCANNER_OPERATOR,
+    )
+    from hub.accounts.service import create_user
+    from inventory.orm import Item, Location
+    from kernel.actors import Role
+    from kernel.orm import User, Zone
+
+    if session.scalar(select(Item).where(Item.sku == DEMO_ITEM_SKU)):
+        return
+    cold = session.scalar(select(Zone).where(Zone.code == "cold-room"))
+    assert cold is not None and cold.storage_class_id is not None
+    session.add(Item(sku=DEMO_ITEM_SKU, gtin=DEMO_ITEM_GTIN, name="Influenza vaccine",
+                     storage_class_id=cold.storage_class_id))
+    session.add(Location(code=DEMO_RECEIVING_BIN, zone_id=cold.id, name="Receiving dock"))
+    if not session.scalar(select(User).where(User.username == DEMO_SCANNER_OPERATOR)):
+        create_user(session, DEMO_SCANNER_OPERATOR, Role.OPERATOR)
+
+
 def demo_token(hub: Hub) -> str:
     """An API token for the demo's admin (the API answers nothing without one)."""
+    with hub.writes() as session:
+        return _demo_token(session).get()
+
+
+@unit_of_work()
+def _demo_token(session: Session) -> str:
     from sqlalchemy import select
 
     from hub.accounts.service import create_user, issue_token
     from kernel.actors import Role
     from kernel.orm import User
-    from kernel.uow import run_write
 
-    def work() -> str:
-        user = session.scalar(select(User).where(User.username == "demo"))
-        user = user or create_user(session, "demo", Role.ADMIN)
-        return issue_token(session, user, label="demo").token
-
-    with hub.writes() as session:
-        return run_write(session, work).get()
+    user = session.scalar(select(User).where(User.username == "demo"))
+    user = user or create_user(session, "demo", Role.ADMIN)
+    return issue_token(session, user, label="demo").token
 
 
 def run_demo(

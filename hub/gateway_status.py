@@ -6,7 +6,7 @@ for this page; the route only calls it."""
 from __future__ import annotations
 
 from hub.db import Session
-from ingest import gateways
+from ingest import queries as ingest_queries
 from ingest.schemas import GatewayPublic, GatewayScannerPublic
 from inventory.scans import registry as scanner_registry
 from inventory.scans.schemas import ScannerPublic
@@ -18,20 +18,20 @@ def list_gateways(session: Session) -> list[GatewayPublic]:
     registered: dict[str, list[ScannerPublic]] = {}
     for scanner in scanner_registry.list_scanners(session):
         registered.setdefault(scanner.gateway, []).append(scanner)
-    seen = {gateway.id: gateway for gateway in gateways.list_gateways(session)}
+    seen = {gateway.id: gateway for gateway in ingest_queries.list_gateways(session)}
     for gateway_id in registered.keys() - seen.keys():
-        seen[gateway_id] = gateways.unknown_gateway(gateway_id)
+        seen[gateway_id] = ingest_queries.unknown_gateway(gateway_id)
     return [with_registered(seen[key], registered.get(key, [])) for key in sorted(seen)]
 
 
 def get_gateway(session: Session, gateway_id: str) -> GatewayPublic:
     registered = scanner_registry.list_scanners(session, gateway_id)
     try:
-        gateway = gateways.get_gateway(session, gateway_id)
+        gateway = ingest_queries.get_gateway(session, gateway_id)
     except NotFound:
         if not registered:
             raise
-        gateway = gateways.unknown_gateway(gateway_id)
+        gateway = ingest_queries.unknown_gateway(gateway_id)
     return with_registered(gateway, registered)
 
 

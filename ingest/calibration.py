@@ -1,6 +1,5 @@
 """Calibration (issue 17): what each gateway applies to its sensors, and the sensors'
-calibration records, with their SQL (the part's calibration repository and read
-models in one small module).
+calibration records (SQL in ingest/repository.py and ingest/queries.py).
 
 - Applied settings: a gateway's status carries, per sensor, the device profile and
   the calibration offset per quantity it adds to the decoded value
@@ -20,16 +19,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contract.wire import DeviceHealth
-from ingest.orm import AppliedSettings, Calibration, Sensor
+from ingest import queries, repository
+from ingest.orm import AppliedSettings, Calibration
 from ingest.schemas import AppliedSettingsPublic, CalibrationCreate, CalibrationPublic
 from kernel.actors import Actor
 from kernel.clock import utcnow
 from kernel.errors import NotFound
-from kernel.orm import Zone
 from kernel.uow import Idempotency, unit_of_work
 
 # Offsets that differ by less than this are the same offset (floats from YAML and JSON).
@@ -57,12 +55,8 @@ def record_applied(session: Session, gateway: str, devices: Mapping[str, DeviceH
     if not told:
         return
     names = sorted(told)
-    owners = {sensor: owner for sensor, owner in session.execute(
-        select(Sensor.id, Sensor.gateway).where(Sensor.id.in_(names)))}
-    last: dict[str, AppliedSettings] = {}
-    for row in session.scalars(select(AppliedSettings).where(AppliedSettings.sensor.in_(names))
-                               .order_by(AppliedSettings.since, AppliedSettings.id)):
-        last[row.sensor] = row
+    owners = repository.gateways_of(session, names)
+    last = {row.sensor: row for row in repository.applied_settings(session, names)}
     for sensor, device in sorted(told.items()):
         if owners.get(sensor) not in (None, gateway):
             continue  # another gateway's sensor: this status does not speak for it
@@ -77,9 +71,8 @@ def record_applied(session: Session, gateway: str, devices: Mapping[str, DeviceH
 
 
 def applied_history(session: Session, sensor: str) -> list[AppliedSettingsPublic]:
-    rows = session.scalars(select(AppliedSettings).where(AppliedSettings.sensor == sensor)
-                           .order_by(AppliedSettings.since, AppliedSettings.id))
-    return [AppliedSettingsPublic.model_validate(r) for r in rows]
+    return [AppliedSettingsPublic.model_validate(r)
+            for r in queries.applied_settings(session, [sensor])]
 
 
 # --- calibration records ------------------------------------------------------------
@@ -89,7 +82,7 @@ def applied_history(session: Session, sensor: str) -> list[AppliedSettingsPublic
 def add_calibration(session: Session, sensor: str, body: CalibrationCreate, actor: Actor,
                     idem: Idempotency | None = None) -> CalibrationPublic:
     """A supervisor enters a calibration certificate of a registered sensor."""
-    if session.get(Sensor, sensor) is None:
+    if repository.sensor(session, sensor) is None:
         raise NotFound(f"no sensor {sensor}", code="sensor_not_found")
     row = Calibration(sensor=sensor, **body.model_dump(), entered_by=actor.username,
                       entered_at=utcnow())
@@ -100,11 +93,10 @@ def add_calibration(session: Session, sensor: str, body: CalibrationCreate, acto
 
 def calibrations(session: Session, sensor: str) -> list[CalibrationPublic]:
     """A sensor's calibrations, oldest first (NotFound for an unknown sensor)."""
-    if session.get(Sensor, sensor) is None:
+    if repository.sensor(session, sensor) is None:
         raise NotFound(f"no sensor {sensor}", code="sensor_not_found")
-    rows = session.scalars(select(Calibration).where(Calibration.sensor == sensor)
-                           .order_by(Calibration.calibrated_on, Calibration.id))
-    return [CalibrationPublic.model_validate(r) for r in rows]
+    return [CalibrationPublic.model_validate(r)
+            for r in queries.calibration_records(session, [sensor])]
 
 
 # --- a sensor's calibration status ---------------------------------------------------
@@ -138,12 +130,10 @@ def sensor_status(session: Session, sensors: Sequence[str], start: datetime, end
         end = start + timedelta(microseconds=1)
     last_day = (end - timedelta(microseconds=1)).date()
     records: dict[str, list[Calibration]] = {}
-    for row in session.scalars(select(Calibration).where(Calibration.sensor.in_(sensors))
-                               .order_by(Calibration.calibrated_on, Calibration.id)):
+    for row in queries.calibration_records(session, list(sensors)):
         records.setdefault(row.sensor, []).append(row)
     applied: dict[str, list[AppliedSettings]] = {}
-    for a in session.scalars(select(AppliedSettings).where(AppliedSettings.sensor.in_(sensors))
-                             .order_by(AppliedSettings.since, AppliedSettings.id)):
+    for a in queries.applied_settings(session, list(sensors)):
         applied.setdefault(a.sensor, []).append(a)
     out = {}
     for sensor in sensors:
@@ -160,15 +150,9 @@ def sensor_status(session: Session, sensors: Sequence[str], start: datetime, end
 
 def all_sensor_status(session: Session, now: datetime) -> Iterable[SensorCalibration]:
     """Every sensor with a calibration record or applied settings, as of `now`."""
-    names = set(session.scalars(select(Calibration.sensor).distinct()))
-    names |= set(session.scalars(select(AppliedSettings.sensor).distinct()))
-    return sensor_status(session, sorted(names), now, now).values()
+    return sensor_status(session, queries.calibrated_sensors(session), now, now).values()
 
 
 def sensor_zones(session: Session, sensors: Sequence[str]) -> dict[str, str | None]:
     """The zone code of each of these sensors (None: unassigned)."""
-    if not sensors:
-        return {}
-    rows = session.execute(select(Sensor.id, Zone.code).outerjoin(Zone, Sensor.zone_id == Zone.id)
-                           .where(Sensor.id.in_(list(sensors))))
-    return {sensor: zone for sensor, zone in rows}
+    return queries.zones_of_sensors(session, list(sensors))

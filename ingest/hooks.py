@@ -14,7 +14,7 @@ delivered as usual. When the queue is full (a hook far behind), the event is
 dropped and counted (`stockwarden_ingest_hook_dropped_total{hook}`).
 
 Hooks are a prompt, not a record: a consumer rebuilds its state from SQL when it
-starts (`ingest.queries.latest_readings`, `ingest.gateways.list_gateways`), so a
+starts (`ingest.queries.latest_readings`, `ingest.queries.list_gateways`), so a
 batch committed just before a crash, or an event dropped, is not lost to it.
 """
 

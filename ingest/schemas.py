@@ -1,7 +1,7 @@
 """Ingest's API models, one family per entity: a sensor (Create, Update, Public), its
 latest readings, its hours, the dead letters, a gateway's last status, and a
 sensor's calibration records and the changes of what its gateway applies. The read
-models of ingest/queries.py and ingest/gateways.py return these; the routes declare
+models of ingest/queries.py return these; the routes declare
 them as their response models."""
 
 from __future__ import annotations

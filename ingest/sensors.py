@@ -14,26 +14,24 @@ import logging
 
 from sqlalchemy.orm import Session
 
-from ingest.orm import Sensor
+from ingest import repository as repo
 from ingest.queries import get_sensor, zone_by_code
 from ingest.schemas import SensorCreate, SensorPublic, SensorUpdate
 from kernel.actors import Actor
 from kernel.errors import Conflict, Invalid, NotFound
-from kernel.uow import Done, Idempotency, run_write
+from kernel.uow import Done, Idempotency, unit_of_work
 
 log = logging.getLogger(__name__)
 
-def register_sensor(session: Session, body: SensorCreate,
-                    idem: Idempotency | None = None) -> Done[SensorPublic]:
-    def work() -> SensorPublic:
-        if session.get(Sensor, body.id) is not None:
-            raise Conflict(f"sensor {body.id} is registered already", code="sensor_exists")
-        zone_id = zone_by_code(session, body.zone).id if body.zone else None
-        session.add(Sensor(id=body.id, name=body.name, zone_id=zone_id, gateway=body.gateway))
-        session.flush()
-        return get_sensor(session, body.id)
 
-    return run_write(session, work, idempotency=idem, creates=True)
+@unit_of_work(creates=True)
+def register_sensor(session: Session, body: SensorCreate,
+                    idem: Idempotency | None = None) -> SensorPublic:
+    if repo.sensor(session, body.id) is not None:
+        raise Conflict(f"sensor {body.id} is registered already", code="sensor_exists")
+    zone_id = zone_by_code(session, body.zone).id if body.zone else None
+    repo.add_sensor(session, body.id, body.name, zone_id, body.gateway)
+    return get_sensor(session, body.id)
 
 
 def update_sensor(session: Session, sensor_id: str, body: SensorUpdate, actor: Actor,
@@ -43,25 +41,7 @@ def update_sensor(session: Session, sensor_id: str, body: SensorUpdate, actor: A
     unassign = body.unassign or ("zone" in changes and changes["zone"] is None)
     if body.zone is not None and body.unassign:
         raise Invalid("give a zone or unassign, not both", code="zone_and_unassign")
-
-    def work() -> SensorPublic:
-        sensor = session.get(Sensor, sensor_id)
-        if sensor is None:
-            raise NotFound(f"no sensor {sensor_id}", code="sensor_not_found")
-        if body.name is not None:
-            sensor.name = body.name
-        if body.zone is not None:
-            sensor.zone_id = zone_by_code(session, body.zone).id
-        if unassign:
-            sensor.zone_id = None
-        moved.clear()  # a retried attempt reads the gateway again
-        if body.gateway is not None and body.gateway != sensor.gateway:
-            moved.append((sensor.gateway, body.gateway))
-            sensor.gateway = body.gateway
-        session.flush()
-        return get_sensor(session, sensor_id)
-
-    done = run_write(session, work, idempotency=idem)
+    done = _update_sensor(session, sensor_id, body, unassign, moved, idem)
     if moved and not done.replayed:
         # No audit trail yet (a later issue adds one, and records this there): the
         # log is the record, one structured line per move; a warning, so that a hub
@@ -71,3 +51,25 @@ def update_sensor(session: Session, sensor_id: str, body: SensorUpdate, actor: A
             "event": "sensor_gateway_changed", "sensor": sensor_id, "actor": actor.username,
             "actor_id": actor.user_id, "before": before, "after": after})
     return done
+
+
+@unit_of_work()
+def _update_sensor(session: Session, sensor_id: str, body: SensorUpdate, unassign: bool,
+                   moved: list[tuple[str | None, str]], idem: Idempotency | None,
+                   ) -> SensorPublic:
+    """`moved` gets the committed attempt's gateway change, for the log after commit."""
+    sensor = repo.sensor(session, sensor_id)
+    if sensor is None:
+        raise NotFound(f"no sensor {sensor_id}", code="sensor_not_found")
+    if body.name is not None:
+        sensor.name = body.name
+    if body.zone is not None:
+        sensor.zone_id = zone_by_code(session, body.zone).id
+    if unassign:
+        sensor.zone_id = None
+    moved.clear()  # a retried attempt reads the gateway again
+    if body.gateway is not None and body.gateway != sensor.gateway:
+        moved.append((sensor.gateway, body.gateway))
+        sensor.gateway = body.gateway
+    session.flush()
+    return get_sensor(session, sensor_id)

@@ -27,17 +27,14 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from contract.wire import TOPIC_PREFIX, Reading, Status, Telemetry, TopicParts, printable
-from ingest import calibration
+from ingest import calibration, repository
 from ingest.batch_sql import SensorRow, batch_sql_for
-from ingest.orm import DeadLetter, GatewayStatus, SeenMessage, Sensor, TsOutbox
+from ingest.orm import TsOutbox
 from ingest.rollup import Rollup
 from kernel.dberrors import database_reason, is_transient
-from kernel.orm import StorageClass, Zone
 
 log = logging.getLogger(__name__)
 
@@ -270,9 +267,7 @@ class IngestStore:
         stored: dict[str, str | None] = {}
         for start in range(0, len(wanted), OWNERS_PER_QUERY):
             chunk = wanted[start:start + OWNERS_PER_QUERY]
-            for sensor, gateway in session.execute(
-                    select(Sensor.id, Sensor.gateway).where(Sensor.id.in_(chunk))):
-                stored[sensor] = gateway
+            stored.update(repository.gateways_of(session, chunk))
         for sensor in wanted:
             gateway = stored.get(sensor)
             if gateway is None:
@@ -298,9 +293,6 @@ class IngestStore:
             seen = newest.get(item.topic.gateway)
             if seen is None or item.status.ts >= seen.status.ts or item.status.state == "offline":
                 newest[item.topic.gateway] = item
-        insert = (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(
-            GatewayStatus
-        )
         for gateway, item in sorted(newest.items()):
             status = item.status
             row = {
@@ -321,14 +313,7 @@ class IngestStore:
                     for name, health in status.scanners.items()
                 },
             }
-            table = GatewayStatus.__table__
-            statement = insert.values(row).on_conflict_do_update(
-                index_elements=[table.c.gateway],
-                set_={key: insert.excluded[key] for key in row if key != "gateway"},
-                where=(table.c.status_ts <= insert.excluded.status_ts)
-                | ((table.c.state == "online") & (insert.excluded.state == "offline")),
-            )
-            session.execute(statement)
+            repository.upsert_gateway_status(session, self.dialect, row)
             # Each change of profile or calibration offsets, kept with its time.
             calibration.record_applied(session, gateway, status.devices, status.ts,
                                        item.received_at)
@@ -350,52 +335,36 @@ class IngestStore:
     def sensor_zones(self) -> dict[str, str]:
         """sensor id -> zone code, for time-series tags."""
         with self.sessions() as session:
-            rows = session.execute(
-                select(Sensor.id, Zone.code).join(Zone, Sensor.zone_id == Zone.id)
-            )
-            return {sensor: zone for sensor, zone in rows}
+            return repository.sensor_zones(session)
 
     def sensor_delta_h(self) -> dict[str, float]:
         """sensor id -> the ΔH (J/mol) its zone's storage class sets for mean kinetic
         temperature, for the sensors whose class sets one."""
         with self.sessions() as session:
-            rows = session.execute(
-                select(Sensor.id, StorageClass.mkt_delta_h)
-                .join(Zone, Sensor.zone_id == Zone.id)
-                .join(StorageClass, Zone.storage_class_id == StorageClass.id)
-                .where(StorageClass.mkt_delta_h.is_not(None))
-            )
-            return {sensor: delta_h for sensor, delta_h in rows}
+            return repository.sensor_delta_h(session)
 
     def known_sensors(self) -> set[str]:
         with self.sessions() as session:
-            return set(session.scalars(select(Sensor.id)))
+            return repository.sensor_ids(session)
 
     def forget_seen_before(self, cutoff: datetime) -> int:
         """Drop (gateway, seq) pairs older than the retention: the table stays small."""
         with self.sessions() as session, session.begin():
-            result = session.execute(
-                SeenMessage.__table__.delete().where(SeenMessage.received_at < cutoff)
-            )
-            return result.rowcount or 0
-
+            return repository.forget_seen_before(session, cutoff)
 
 
 def _insert_dead_letters(session: Session, rejected: Sequence[Rejected], now: datetime) -> None:
     if rejected:
-        session.execute(
-            DeadLetter.__table__.insert(),
-            [
-                {
-                    "received_at": now,
-                    # Never a NUL or lone surrogate: a reason must be storable.
-                    "topic": printable(r.topic)[:256],
-                    "reason": printable(r.reason),
-                    "payload": r.payload[:MAX_DEAD_LETTER_BYTES],
-                }
-                for r in rejected
-            ],
-        )
+        repository.insert_dead_letters(session, [
+            {
+                "received_at": now,
+                # Never a NUL or lone surrogate: a reason must be storable.
+                "topic": printable(r.topic)[:256],
+                "reason": printable(r.reason),
+                "payload": r.payload[:MAX_DEAD_LETTER_BYTES],
+            }
+            for r in rejected
+        ])
 
 
 def _owners_in_batch(

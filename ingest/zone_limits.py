@@ -16,25 +16,24 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from contract.retry import first_line
 from contract.worker import Worker
+from ingest import repository
 from ingest.lineproto import zone_limit_line
-from ingest.orm import TsOutbox
-from kernel.orm import StorageClass, Zone
 
 log = logging.getLogger(__name__)
 
 SAMPLE_EVERY_S = 60.0
 
-# (quantity as in the readings' series, bound, storage-class column)
+# (quantity as in the readings' series, bound), in the order of
+# ingest.repository.LIMIT_COLUMNS (the storage class's bounds).
 LIMITS = (
-    ("temperature_c", "min", StorageClass.temp_min_c),
-    ("temperature_c", "max", StorageClass.temp_max_c),
-    ("humidity_pct", "min", StorageClass.humidity_min_pct),
-    ("humidity_pct", "max", StorageClass.humidity_max_pct),
+    ("temperature_c", "min"),
+    ("temperature_c", "max"),
+    ("humidity_pct", "min"),
+    ("humidity_pct", "max"),
 )
 
 
@@ -56,15 +55,10 @@ class ZoneLimitSampler:
 
     def lines(self, session: Session, at: datetime) -> list[str]:
         millis = minute_millis(at)
-        rows = session.execute(
-            select(Zone.code, *(column for _, _, column in LIMITS))
-            .join(StorageClass, Zone.storage_class_id == StorageClass.id)
-            .order_by(Zone.code)
-        )
         return [
             zone_limit_line(row[0], quantity, bound, value, millis)
-            for row in rows
-            for (quantity, bound, _), value in zip(LIMITS, row[1:], strict=True)
+            for row in repository.zone_limit_rows(session)
+            for (quantity, bound), value in zip(LIMITS, row[1:], strict=True)
             if value is not None
         ]
 
@@ -74,8 +68,7 @@ class ZoneLimitSampler:
         with self.sessions() as session, session.begin():
             lines = self.lines(session, now)
             if lines:
-                session.add(TsOutbox(created_at=now, line_count=len(lines),
-                                     lines="\n".join(lines)))
+                repository.spool_lines(session, now, lines)
         if lines and self.wakeup is not None:
             self.wakeup.set()
         return len(lines)

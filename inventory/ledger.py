@@ -4,7 +4,7 @@ changes the balances of its locations, in the same transaction."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import insert
@@ -14,6 +14,7 @@ from inventory import repository as repo
 from inventory.allocation import InsufficientStock
 from inventory.domain import MoveKind
 from inventory.orm import Item, Move
+from inventory.schemas import BookingLinePublic, BookingPublic
 from kernel.actors import Actor
 
 _INSERT_MOVE = insert(Move.__table__)
@@ -45,32 +46,6 @@ class Leg:
     quantity: int
 
 
-@dataclass(frozen=True, slots=True)
-class BookingLine:
-    lot_number: str
-    expiry: date | None
-    from_location: str | None
-    to_location: str | None
-    quantity: int
-
-
-@dataclass(slots=True)
-class Booking:
-    """What a client is told after a move: the booking id and every line booked."""
-
-    booking: str
-    kind: MoveKind
-    item: str
-    at: datetime
-    user: str
-    reference: str | None
-    reason: str | None
-    lines: list[BookingLine] = field(default_factory=list)
-    lot_status: str | None = None
-    return_id: int | None = None  # a return held for inspection (inventory/returns.py)
-    stocktake_id: int | None = None  # a count recorded in a stocktake, booking nothing
-
-
 def post(
     session: Session,
     *,
@@ -83,11 +58,13 @@ def post(
     reason: str | None = None,
     idempotency_key: str | None = None,
     locked: dict[repo.BalanceKey, repo.LockedBalance] | None = None,
-) -> Booking:
+) -> BookingPublic:
     """Book `legs`: lock every balance involved (the global lock order), refuse to go
     below zero, update balances and append the moves. `locked`: balances the caller
     has locked already in this transaction (a dispatch's allocation)."""
-    booking = Booking(str(uuid.uuid4()), kind, item.sku, at, actor.username, reference, reason)
+    booking = BookingPublic.model_construct(
+        booking=str(uuid.uuid4()), kind=kind, item=item.sku, at=at, user=actor.username,
+        reference=reference, reason=reason, lines=[], lot_status=None)
     if len(legs) == 1 and legs[0].source is None and legs[0].target is not None:
         # Goods in to one bin (a receipt, a return): one statement creates or locks
         # the balance and adds to it. One row, so no lock order to keep.
@@ -127,7 +104,7 @@ def post(
 
 
 def _append(
-    session: Session, booking: Booking, kind: MoveKind, item_id: int, legs: list[Leg],
+    session: Session, booking: BookingPublic, kind: MoveKind, item_id: int, legs: list[Leg],
     actor: Actor, at: datetime, reference: str | None, reason: str | None,
     idempotency_key: str | None,
 ) -> None:
@@ -141,10 +118,10 @@ def _append(
             quantity=leg.quantity, user_id=actor.user_id, at=at, reference=reference,
             reason=reason, idempotency_key=idempotency_key,
         ))
-        booking.lines.append(BookingLine(
-            leg.lot.lot_number, leg.lot.expiry,
-            leg.source.code if leg.source else None,
-            leg.target.code if leg.target else None, leg.quantity,
+        booking.lines.append(BookingLinePublic.model_construct(
+            lot_number=leg.lot.lot_number, expiry=leg.lot.expiry,
+            from_location=leg.source.code if leg.source else None,
+            to_location=leg.target.code if leg.target else None, quantity=leg.quantity,
         ))
     if moves:
         session.connection().execute(_INSERT_MOVE, moves)

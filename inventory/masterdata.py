@@ -1,5 +1,5 @@
 """Master data: items, zones, locations and storage classes. One service function
-per change, each in the one unit of work (`run_write`), answering with the entity's
+per change, each one unit of work (`@unit_of_work`), answering with the entity's
 Public model (inventory/schemas.py, where the input models are too). Used by the
 API and by the CSV import."""
 
@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inventory import repository as repo
@@ -27,9 +26,9 @@ from inventory.schemas import (
     ZonePublic,
     ZoneUpdate,
 )
-from kernel.errors import Conflict, Invalid, NotFound
+from kernel.errors import Conflict, Invalid
 from kernel.orm import Base, StorageClass, Zone
-from kernel.uow import Done, Idempotency, run_write
+from kernel.uow import Idempotency, unit_of_work
 
 M = TypeVar("M", bound=Base)
 
@@ -37,27 +36,15 @@ M = TypeVar("M", bound=Base)
 # --- lookups
 
 
-def by_code(session: Session, model: type[M], code: str, what: str) -> M:
-    """A master-data row by its code, or NotFound naming what was looked for."""
-    # Unchecked below: every master-data model M has a `code` column; a TypeVar bound cannot say
-    # so of ORM classes.
-    found = session.scalar(select(model).where(model.code == code))  # type: ignore[attr-defined]
-    if found is None:
-        raise NotFound(f"no {what} {code}", code=f"{what.replace(' ', '_')}_not_found")
-    return found
-
-
 def refuse_duplicate(session: Session, model: type[M], what: str, **unique: Any) -> None:
     for column, value in unique.items():
-        if value is not None and session.scalar(
-            select(model).where(getattr(model, column) == value)
-        ):
+        if value is not None and repo.exists(session, model, column, value):
             raise Conflict(f"{what} with {column} {value} exists already",
                            code=f"{what.replace(' ', '_')}_exists")
 
 
 def _storage_class(session: Session, code: str | None) -> StorageClass | None:
-    return by_code(session, StorageClass, code, "storage class") if code else None
+    return repo.by_code(session, StorageClass, code, "storage class") if code else None
 
 
 # --- items
@@ -73,7 +60,7 @@ def apply_item_fields(session: Session, item: Item, values: dict[str, Any]) -> N
 def add_item(session: Session, body: ItemCreate) -> Item:
     """A new item in the caller's unit of work (the CSV import adds many in one)."""
     for column, value in (("sku", body.sku), ("gtin", body.gtin)):
-        if value and session.scalar(select(Item).where(getattr(Item, column) == value)):
+        if value and repo.exists(session, Item, column, value):
             raise Conflict(f"item with {column} {value} exists already", code="item_exists")
     item = Item(sku=body.sku, name=body.name)
     apply_item_fields(session, item, body.model_dump(exclude={"sku"}))
@@ -82,24 +69,22 @@ def add_item(session: Session, body: ItemCreate) -> Item:
     return item
 
 
+@unit_of_work(creates=True)
 def create_item(session: Session, body: ItemCreate,
-                idem: Idempotency | None = None) -> Done[ItemPublic]:
-    return run_write(session, lambda: ItemPublic.model_validate(add_item(session, body)),
-                     idempotency=idem, creates=True)
+                idem: Idempotency | None = None) -> ItemPublic:
+    return ItemPublic.model_validate(add_item(session, body))
 
 
+@unit_of_work()
 def update_item(session: Session, reference: str, body: ItemUpdate,
-                idem: Idempotency | None = None) -> Done[ItemPublic]:
-    def work() -> ItemPublic:
-        item = repo.item_by_reference(session, reference)
-        values = body.model_dump(exclude_unset=True)
-        if values.get("gtin") and values["gtin"] != item.gtin:
-            refuse_duplicate(session, Item, "item", gtin=values["gtin"])
-        apply_item_fields(session, item, values)
-        session.flush()
-        return ItemPublic.model_validate(item)
-
-    return run_write(session, work, idempotency=idem)
+                idem: Idempotency | None = None) -> ItemPublic:
+    item = repo.item_by_reference(session, reference)
+    values = body.model_dump(exclude_unset=True)
+    if values.get("gtin") and values["gtin"] != item.gtin:
+        refuse_duplicate(session, Item, "item", gtin=values["gtin"])
+    apply_item_fields(session, item, values)
+    session.flush()
+    return ItemPublic.model_validate(item)
 
 
 # --- zones
@@ -112,90 +97,78 @@ def _apply_zone(session: Session, zone: Zone, values: dict[str, Any]) -> None:
         setattr(zone, name, value)
 
 
+@unit_of_work(creates=True)
 def create_zone(session: Session, body: ZoneCreate,
-                idem: Idempotency | None = None) -> Done[ZonePublic]:
-    def work() -> ZonePublic:
-        refuse_duplicate(session, Zone, "zone", code=body.code)
-        zone = Zone(code=body.code, name=body.name, hazardous=body.hazardous,
-                    excursion_tolerance_s=body.excursion_tolerance_s)
-        _apply_zone(session, zone, {"storage_class": body.storage_class})
-        session.add(zone)
-        session.flush()
-        return ZonePublic.model_validate(zone)
-
-    return run_write(session, work, idempotency=idem, creates=True)
+                idem: Idempotency | None = None) -> ZonePublic:
+    refuse_duplicate(session, Zone, "zone", code=body.code)
+    zone = Zone(code=body.code, name=body.name, hazardous=body.hazardous,
+                excursion_tolerance_s=body.excursion_tolerance_s)
+    _apply_zone(session, zone, {"storage_class": body.storage_class})
+    session.add(zone)
+    session.flush()
+    return ZonePublic.model_validate(zone)
 
 
+@unit_of_work()
 def update_zone(session: Session, code: str, body: ZoneUpdate,
-                idem: Idempotency | None = None) -> Done[ZonePublic]:
-    def work() -> ZonePublic:
-        zone = by_code(session, Zone, code, "zone")
-        _apply_zone(session, zone, body.model_dump(exclude_unset=True))
-        session.flush()
-        return ZonePublic.model_validate(zone)
-
-    return run_write(session, work, idempotency=idem)
+                idem: Idempotency | None = None) -> ZonePublic:
+    zone = repo.by_code(session, Zone, code, "zone")
+    _apply_zone(session, zone, body.model_dump(exclude_unset=True))
+    session.flush()
+    return ZonePublic.model_validate(zone)
 
 
 # --- locations
 
 
+@unit_of_work(creates=True)
 def create_location(session: Session, body: LocationCreate,
-                    idem: Idempotency | None = None) -> Done[LocationPublic]:
-    def work() -> LocationPublic:
-        refuse_duplicate(session, Location, "location", code=body.code)
-        location = Location(code=body.code, name=body.name,
-                            zone=by_code(session, Zone, body.zone, "zone"),
-                            active=True if body.active is None else body.active)
-        session.add(location)
-        session.flush()
-        return LocationPublic.model_validate(location)
-
-    return run_write(session, work, idempotency=idem, creates=True)
+                    idem: Idempotency | None = None) -> LocationPublic:
+    refuse_duplicate(session, Location, "location", code=body.code)
+    location = Location(code=body.code, name=body.name,
+                        zone=repo.by_code(session, Zone, body.zone, "zone"),
+                        active=True if body.active is None else body.active)
+    session.add(location)
+    session.flush()
+    return LocationPublic.model_validate(location)
 
 
+@unit_of_work()
 def update_location(session: Session, code: str, body: LocationUpdate,
-                    idem: Idempotency | None = None) -> Done[LocationPublic]:
-    def work() -> LocationPublic:
-        location = by_code(session, Location, code, "location")
-        values = body.model_dump(exclude_unset=True)
-        if "zone" in values:
-            location.zone = by_code(session, Zone, values.pop("zone"), "zone")
-        for name, value in values.items():
-            setattr(location, name, value)
-        session.flush()
-        return LocationPublic.model_validate(location)
-
-    return run_write(session, work, idempotency=idem)
+                    idem: Idempotency | None = None) -> LocationPublic:
+    location = repo.by_code(session, Location, code, "location")
+    values = body.model_dump(exclude_unset=True)
+    if "zone" in values:
+        location.zone = repo.by_code(session, Zone, values.pop("zone"), "zone")
+    for name, value in values.items():
+        setattr(location, name, value)
+    session.flush()
+    return LocationPublic.model_validate(location)
 
 
 # --- storage classes
 
 
+@unit_of_work(creates=True)
 def create_storage_class(session: Session, body: StorageClassCreate,
-                         idem: Idempotency | None = None) -> Done[StorageClassPublic]:
-    def work() -> StorageClassPublic:
-        refuse_duplicate(session, StorageClass, "storage class", code=body.code)
-        row = StorageClass(**body.model_dump())
-        session.add(row)
-        session.flush()
-        return StorageClassPublic.model_validate(row)
-
-    return run_write(session, work, idempotency=idem, creates=True)
+                         idem: Idempotency | None = None) -> StorageClassPublic:
+    refuse_duplicate(session, StorageClass, "storage class", code=body.code)
+    row = StorageClass(**body.model_dump())
+    session.add(row)
+    session.flush()
+    return StorageClassPublic.model_validate(row)
 
 
+@unit_of_work()
 def update_storage_class(session: Session, code: str, body: StorageClassUpdate,
-                         idem: Idempotency | None = None) -> Done[StorageClassPublic]:
-    def work() -> StorageClassPublic:
-        row = by_code(session, StorageClass, code, "storage class")
-        changes = body.model_dump(exclude_unset=True)
-        for name, value in changes.items():
-            setattr(row, name, value)
-        _check_bands(row)
-        session.flush()
-        return StorageClassPublic.model_validate(row)
-
-    return run_write(session, work, idempotency=idem)
+                         idem: Idempotency | None = None) -> StorageClassPublic:
+    row = repo.by_code(session, StorageClass, code, "storage class")
+    changes = body.model_dump(exclude_unset=True)
+    for name, value in changes.items():
+        setattr(row, name, value)
+    _check_bands(row)
+    session.flush()
+    return StorageClassPublic.model_validate(row)
 
 
 def _check_bands(row: StorageClass) -> None:

@@ -4,33 +4,43 @@ locations, storage classes). Plain queries, no locks."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from inventory import repository as repo
-from inventory.masterdata import by_code
-from inventory.orm import Balance, Item, Location, Lot, Move, QcEvent
-from inventory.schemas import ItemPublic, LocationPublic, StorageClassPublic, ZonePublic
+from inventory.domain import HoldStatus
+from inventory.orm import Balance, Item, Location, Lot, Move, QcEvent, ReturnHold
+from inventory.schemas import (
+    ItemPublic,
+    LedgerRowPublic,
+    LocationPublic,
+    LotPublic,
+    QcChangePublic,
+    ReturnPublic,
+    StockRowPublic,
+    StorageClassPublic,
+    TracePublic,
+    ZonePublic,
+)
 from kernel.errors import NotFound
 from kernel.orm import StorageClass, User, Zone
 
+M = TypeVar("M", bound=BaseModel)
 
-@dataclass(frozen=True, slots=True)
-class StockRow:
-    item: str
-    item_name: str
-    lot_id: int
-    lot_number: str
-    expiry: date | None
-    qc_status: str
-    location: str
-    zone: str
-    quantity: int
+
+def _model(model: type[M], row: Sequence[object]) -> M:
+    """A query's row as the API model whose fields its columns are, in order."""
+    return model.model_validate(dict(zip(model.model_fields, row, strict=True)))
+
+
+def _models(model: type[M], rows: Iterable[Sequence[object]]) -> list[M]:
+    return [_model(model, row) for row in rows]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +53,7 @@ class StockFilter:
 
 def stock(
     session: Session, where: StockFilter, limit: int = 1000, offset: int = 0
-) -> list[StockRow]:
+) -> list[StockRowPublic]:
     query = (
         select(Item.sku, Item.name, Lot.id, Lot.lot_number, Lot.expiry, Lot.qc_status,
                Location.code, Zone.code, Balance.quantity)
@@ -64,20 +74,7 @@ def stock(
         query = query.where(Location.code == where.location)
     if where.zone:
         query = query.where(Zone.code == where.zone)
-    return [StockRow(*row) for row in session.execute(query)]
-
-
-@dataclass(frozen=True, slots=True)
-class LotRow:
-    id: int
-    item: str
-    lot_number: str
-    expiry: date | None
-    production_date: date | None
-    received_at: datetime
-    qc_status: str
-    qc_reason: str | None
-    on_hand: int
+    return _models(StockRowPublic, session.execute(query))
 
 
 def _lots_query() -> Select:
@@ -95,7 +92,7 @@ def _lots_query() -> Select:
 def lots(
     session: Session, item: str | None = None, qc_status: str | None = None,
     expiring_before: date | None = None, limit: int = 500, offset: int = 0,
-) -> list[LotRow]:
+) -> list[LotPublic]:
     query = _lots_query().order_by(Item.sku, Lot.expiry, Lot.id).limit(limit).offset(offset)
     if item:
         query = query.where((Item.sku == item) | (Item.gtin == item.zfill(14)))
@@ -103,36 +100,17 @@ def lots(
         query = query.where(Lot.qc_status == qc_status)
     if expiring_before:
         query = query.where(Lot.expiry < expiring_before)
-    return [LotRow(*row) for row in session.execute(query)]
+    return _models(LotPublic, session.execute(query))
 
 
-def lot(session: Session, lot_id: int) -> LotRow:
+def lot(session: Session, lot_id: int) -> LotPublic:
     row = session.execute(_lots_query().where(Lot.id == lot_id)).first()
     if row is None:
         raise NotFound(f"no lot with id {lot_id}", code="lot_not_found")
-    return LotRow(*row)
+    return _model(LotPublic, row)
 
 
-@dataclass(frozen=True, slots=True)
-class LedgerRow:
-    id: int
-    at: datetime
-    kind: str
-    booking: str
-    item: str
-    lot_number: str
-    from_location: str | None
-    to_location: str | None
-    quantity: int
-    user: str
-    reference: str | None
-    reason: str | None
-
-
-LEDGER_COLUMNS = [
-    "id", "at", "kind", "booking", "item", "lot_number", "from_location", "to_location",
-    "quantity", "user", "reference", "reason",
-]
+LEDGER_COLUMNS = list(LedgerRowPublic.model_fields)
 
 
 def _ledger_query() -> Select:
@@ -154,7 +132,7 @@ def ledger(
     session: Session, *, item: str | None = None, lot_id: int | None = None,
     since: datetime | None = None, until: datetime | None = None,
     after_id: int = 0, limit: int | None = None,
-) -> Iterator[LedgerRow]:
+) -> Iterator[LedgerRowPublic]:
     """Moves in booking order; streamed (the export can be large)."""
     query = _ledger_query().where(Move.id > after_id)
     if item:
@@ -168,42 +146,25 @@ def ledger(
     if limit:
         query = query.limit(limit)
     for row in session.execute(query.execution_options(yield_per=1000)):
-        yield LedgerRow(*row)
+        yield _model(LedgerRowPublic, row)
 
 
-@dataclass(frozen=True, slots=True)
-class QcChangeRow:
-    at: datetime
-    from_status: str | None
-    to_status: str
-    reason: str | None
-    user: str
-
-
-@dataclass(frozen=True, slots=True)
-class Trace:
-    lot: LotRow
-    where_now: list[StockRow]
-    moves: list[LedgerRow]
-    qc_history: list[QcChangeRow]
-
-
-def trace_lot(session: Session, lot_id: int) -> Trace:
+def trace_lot(session: Session, lot_id: int) -> TracePublic:
     """Every move of a lot, its quality history and where it is now."""
     found = lot(session, lot_id)
     lot_number, item = found.lot_number, found.item
-    return Trace(
+    return TracePublic(
         lot=found,
         where_now=stock(session, StockFilter(item=item, lot_number=lot_number)),
         moves=list(ledger(session, lot_id=lot_id)),
-        qc_history=[
-            QcChangeRow(*row) for row in session.execute(
+        qc_history=_models(
+            QcChangePublic, session.execute(
                 select(QcEvent.at, QcEvent.from_status, QcEvent.to_status, QcEvent.reason,
                        User.username)
                 .join(User, User.id == QcEvent.user_id)
                 .where(QcEvent.lot_id == lot_id).order_by(QcEvent.id)
             )
-        ],
+        ),
     )
 
 
@@ -245,7 +206,7 @@ def zones(session: Session) -> list[ZonePublic]:
 
 
 def zone(session: Session, code: str) -> ZonePublic:
-    return ZonePublic.model_validate(by_code(session, Zone, code, "zone"))
+    return ZonePublic.model_validate(repo.by_code(session, Zone, code, "zone"))
 
 
 def locations(session: Session, zone: str | None = None) -> list[LocationPublic]:
@@ -257,7 +218,7 @@ def locations(session: Session, zone: str | None = None) -> list[LocationPublic]
 
 
 def location(session: Session, code: str) -> LocationPublic:
-    return LocationPublic.model_validate(by_code(session, Location, code, "location"))
+    return LocationPublic.model_validate(repo.by_code(session, Location, code, "location"))
 
 
 def storage_classes(session: Session) -> list[StorageClassPublic]:
@@ -266,7 +227,8 @@ def storage_classes(session: Session) -> list[StorageClassPublic]:
 
 
 def storage_class(session: Session, code: str) -> StorageClassPublic:
-    return StorageClassPublic.model_validate(by_code(session, StorageClass, code, "storage class"))
+    return StorageClassPublic.model_validate(
+        repo.by_code(session, StorageClass, code, "storage class"))
 
 
 # --- the alarm engine's picture of zones and stock (hub/alarm_wiring.py) --------------
@@ -339,3 +301,36 @@ def items_with_stock_limits(session: Session) -> list[ItemOnHand]:
     return [ItemOnHand(i.sku, i.name, float(on_hand.get(i.id) or 0), i.min_stock, i.max_stock)
             for i in session.scalars(select(Item).where(
                 (Item.min_stock > 0) | Item.max_stock.is_not(None)))]
+
+
+def returns(session: Session, *, return_id: int | None = None,
+            pending: bool = False) -> list[ReturnPublic]:
+    """Returns as shown (inventory/returns.py), in id order: one by id, those awaiting
+    inspection, or all."""
+    returner, inspector = aliased(User), aliased(User)
+    query = (
+        select(ReturnHold.id, Item.sku, Lot.lot_number, Lot.expiry, Location.code,
+               ReturnHold.quantity, ReturnHold.status, ReturnHold.reason, ReturnHold.reference,
+               ReturnHold.booking, returner.username, ReturnHold.returned_at,
+               inspector.username, ReturnHold.inspected_at, ReturnHold.inspection_reason,
+               ReturnHold.reject_booking)
+        .join(Item, Item.id == ReturnHold.item_id)
+        .join(Lot, Lot.id == ReturnHold.lot_id)
+        .join(Location, Location.id == ReturnHold.location_id)
+        .join(returner, returner.id == ReturnHold.returned_by)
+        .outerjoin(inspector, inspector.id == ReturnHold.inspected_by)
+        .order_by(ReturnHold.id)
+    )
+    if return_id is not None:
+        query = query.where(ReturnHold.id == return_id)
+    if pending:
+        query = query.where(ReturnHold.status == HoldStatus.PENDING)
+    return [ReturnPublic(
+        id=hold_id, item=sku, lot_number=lot_number, expiry=expiry, location=code,
+        quantity=quantity, status=HoldStatus(status), reason=reason, reference=reference,
+        booking=booking, returned_by=returned_by, returned_at=returned_at,
+        inspected_by=inspected_by, inspected_at=inspected_at,
+        inspection_reason=inspection_reason, reject_booking=reject_booking,
+    ) for (hold_id, sku, lot_number, expiry, code, quantity, status, reason, reference, booking,
+           returned_by, returned_at, inspected_by, inspected_at, inspection_reason,
+           reject_booking) in session.execute(query)]

@@ -1,6 +1,6 @@
 """Reports over the stock ledger: expiry, the ledger of a period, turnover with the
-ABC class, and where a lot has been (its zone stays, for the lot trace). SQL
-through the inventory's own tables; the arithmetic is in small pure functions.
+ABC class, and where a lot has been (its zone stays, for the lot trace). The SQL
+is inventory/report_queries.py; the arithmetic is here, in small pure functions.
 
 Quantities entering from outside (receive, positive adjust/count, return) have no
 source location; quantities leaving (dispatch, negative adjust/count) have no
@@ -12,15 +12,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
+from inventory import report_queries
 from inventory.abc import abc_classes
 from inventory.domain import MoveKind
-from inventory.orm import Balance, Item, Location, Lot, Move
-from inventory.queries import LedgerRow, ledger
+from inventory.queries import ledger
+from inventory.schemas import LedgerRowPublic
 from kernel.errors import Invalid
-from kernel.orm import Zone
 
 DAY_S = 86_400.0
 
@@ -58,14 +57,7 @@ def expiry_report(session: Session, today: date, within_days: int = 90) -> list[
         raise Invalid("within_days must be 0 or more", code="bad_within_days")
     # Capped at the calendar's end: a date near 9999-12-31 plus the days would overflow.
     horizon = today + timedelta(days=min(within_days, (date.max - today).days))
-    rows = session.execute(
-        select(Item.sku, Item.name, Lot.id, Lot.lot_number, Lot.expiry, Lot.qc_status,
-               Location.code, Balance.quantity)
-        .join(Lot, Lot.id == Balance.lot_id).join(Item, Item.id == Balance.item_id)
-        .join(Location, Location.id == Balance.location_id)
-        .where(Balance.quantity > 0, Lot.expiry.is_not(None), Lot.expiry <= horizon)
-        .order_by(Lot.expiry, Item.sku, Lot.lot_number, Location.code)
-    )
+    rows = report_queries.expiring_balances(session, horizon)
     lots: dict[int, tuple[tuple[str, str, int, str, date, str], list[tuple[str, int]]]] = {}
     for sku, name, lot_id, number, expiry, qc, location, quantity in rows:
         entry = lots.setdefault(lot_id, ((sku, name, lot_id, number, expiry, qc), []))
@@ -97,23 +89,7 @@ class PeriodLedger:
     start: datetime
     end: datetime
     items: list[ItemMovement]
-    moves: list[LedgerRow]
-
-
-def _signed():
-    """+quantity for a move from outside, -quantity for one to outside, 0 otherwise."""
-    return case(
-        (Move.from_location_id.is_(None), Move.quantity),
-        (Move.to_location_id.is_(None), -Move.quantity),
-        else_=0,
-    )
-
-
-def _openings(session: Session, before: datetime) -> dict[str, int]:
-    return {sku: int(total) for sku, total in session.execute(
-        select(Item.sku, func.sum(_signed())).join(Item, Item.id == Move.item_id)
-        .where(Move.at < before).group_by(Item.sku)
-    )}
+    moves: list[LedgerRowPublic]
 
 
 def period_ledger(session: Session, start: datetime, end: datetime,
@@ -122,7 +98,7 @@ def period_ledger(session: Session, start: datetime, end: datetime,
     closing stock."""
     _check_period(start, end)
     moves = list(ledger(session, item=item, since=start, until=end))
-    opening = _openings(session, start)
+    opening = report_queries.openings(session, start)
     figures: dict[str, list[int]] = {}
     for move in moves:
         row = figures.setdefault(move.item, [0, 0, 0])
@@ -190,21 +166,15 @@ def turnover_report(session: Session, start: datetime, end: datetime,
     _check_period(start, end)
     if basis not in ("value", "volume"):
         raise Invalid("basis must be value or volume", code="bad_basis")
-    opening = _openings(session, start)
+    opening = report_queries.openings(session, start)
     changes: dict[str, list[tuple[datetime, float]]] = {}
     dispatched: dict[str, int] = {}
-    for sku, at, delta, kind, quantity in session.execute(
-        select(Item.sku, Move.at, _signed(), Move.kind, Move.quantity)
-        .join(Item, Item.id == Move.item_id)
-        .where(Move.at >= start, Move.at < end).order_by(Move.id)
-    ):
+    for sku, at, delta, kind, quantity in report_queries.signed_moves(session, start, end):
         if delta:
             changes.setdefault(sku, []).append((at, float(delta)))
         if kind == MoveKind.DISPATCH.value:
             dispatched[sku] = dispatched.get(sku, 0) + int(quantity)
-    cost_column = getattr(Item, "unit_cost", None)
-    columns = [Item.sku, Item.name] + ([cost_column] if cost_column is not None else [])
-    items = {row[0]: row for row in session.execute(select(*columns).order_by(Item.sku))}
+    items = {row[0]: row for row in report_queries.items_with_cost(session)}
     days = (end - start).total_seconds() / DAY_S
     built: list[tuple[str, str, int, float, int, float | None, float | None, float | None]] = []
     for sku, row in items.items():
@@ -256,16 +226,4 @@ def zone_stays(legs: Sequence[tuple[datetime, str | None, str | None, int]]) -> 
 
 
 def lot_zone_stays(session: Session, lot_id: int) -> list[ZoneStay]:
-    source, target = aliased(Location), aliased(Location)
-    source_zone, target_zone = aliased(Zone), aliased(Zone)
-    legs = session.execute(
-        select(Move.at, source_zone.code, target_zone.code, Move.quantity)
-        .outerjoin(source, source.id == Move.from_location_id)
-        .outerjoin(source_zone, source_zone.id == source.zone_id)
-        .outerjoin(target, target.id == Move.to_location_id)
-        .outerjoin(target_zone, target_zone.id == target.zone_id)
-        .where(Move.lot_id == lot_id).order_by(Move.id)
-    )
-    # Unchecked below: the query selects exactly (at, zone, zone name, quantity); Row tuples are
-    # typed tuple[object, ...].
-    return zone_stays([tuple(row) for row in legs])  # type: ignore[misc]
+    return zone_stays(report_queries.lot_zone_legs(session, lot_id))

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
+from typing import TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -34,9 +35,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from inventory.domain import AllocationPolicy, QcStatus, StockOnHand
-from inventory.orm import Balance, Item, Location, Lot
+from inventory.orm import Balance, Item, Location, Lot, ReturnHold
 from kernel.errors import NotFound
-from kernel.orm import StorageClass, Zone
+from kernel.orm import Base, StorageClass, Zone
+
+M = TypeVar("M", bound=Base)
 
 
 def item_by_reference(session: Session, reference: str) -> Item:
@@ -95,6 +98,27 @@ def location_by_code(session: Session, code: str) -> Location:
     if found is None or not found.active:
         raise NotFound(f"no active location {code}", code="location_not_found")
     return found
+
+
+def by_code(session: Session, model: type[M], code: str, what: str) -> M:
+    """A master-data row by its code, or NotFound naming what was looked for."""
+    # Unchecked below: every master-data model M has a `code` column; a TypeVar bound cannot say
+    # so of ORM classes.
+    found = session.scalar(select(model).where(model.code == code))  # type: ignore[attr-defined]
+    if found is None:
+        raise NotFound(f"no {what} {code}", code=f"{what.replace(' ', '_')}_not_found")
+    return found
+
+
+def exists(session: Session, model: type[Base], column: str, value: object) -> bool:
+    """Whether a row of `model` has `value` in `column` (a unique field taken already)."""
+    return session.scalar(select(model).where(getattr(model, column) == value)) is not None
+
+
+def active_bins(session: Session, zone_id: int) -> list[Location]:
+    """The zone's active bins by code."""
+    return list(session.scalars(select(Location).where(
+        Location.zone_id == zone_id, Location.active.is_(True)).order_by(Location.code)))
 
 
 def zone_storage_class(zone: Zone) -> str | None:
@@ -374,3 +398,20 @@ _INSERT_LOT = insert(Lot.__table__).returning(Lot.__table__.c.id)
 def add_lot(session: Session, values: dict[str, object]) -> int:
     """A new lot's id; a concurrent creator makes this fail (the unit of work retries)."""
     return session.connection().execute(_INSERT_LOT, values).scalar_one()
+
+
+def change_held(session: Session, lot_id: int, location_id: int, by: int) -> None:
+    """Hold (by > 0) or free (by < 0) returned units of a balance (inventory/returns.py)."""
+    session.execute(
+        update(Balance).where(Balance.lot_id == lot_id, Balance.location_id == location_id)
+        .values(held=Balance.held + by)
+    )
+
+
+def lock_return(session: Session, return_id: int) -> ReturnHold:
+    """A held return, locked for its inspection."""
+    hold = session.scalar(
+        select(ReturnHold).where(ReturnHold.id == return_id).with_for_update())
+    if hold is None:
+        raise NotFound(f"no return with id {return_id}", code="return_not_found")
+    return hold

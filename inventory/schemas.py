@@ -1,5 +1,6 @@
-"""The inventory's master data as the API shows it, a lot's quality status after a
-change, and returns held for inspection: one family per entity, the input models
+"""The inventory's master data as the API shows it, stock on hand, lots and their
+trace, bookings and pick lists, the ledger, a lot's quality status after a change,
+and returns held for inspection: one family per entity, the input models
 (Create, Update, an inspection: what a POST or PATCH may say) and the Public model
 (what every answer shows). Services and queries return the Public models, read
 straight from the rows (`from_attributes`) or built from a query's columns: a field
@@ -17,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from inventory.domain import AllocationPolicy, Decision, HoldStatus, QcStatus
+from inventory.domain import AllocationPolicy, Decision, HoldStatus, MoveKind, QcStatus
 from kernel.fields import KEEP_OR_SET, MAX_QUANTITY, NULL_CLEARS, refuse_null
 
 
@@ -249,3 +250,102 @@ class ReturnPublic(BaseModel):
     inspected_at: datetime | None
     inspection_reason: str | None
     reject_booking: str | None
+
+
+class StockRowPublic(BaseModel):
+    item: str
+    item_name: str
+    lot_id: int
+    lot_number: str
+    expiry: date | None
+    qc_status: QcStatus
+    location: str
+    zone: str
+    quantity: int
+
+
+class LotPublic(BaseModel):
+    id: int
+    item: str
+    lot_number: str
+    expiry: date | None
+    production_date: date | None
+    received_at: datetime
+    qc_status: QcStatus
+    qc_reason: str | None
+    on_hand: int
+
+
+class LedgerRowPublic(BaseModel):
+    id: int
+    at: datetime
+    kind: MoveKind
+    booking: str
+    item: str
+    lot_number: str
+    from_location: str | None
+    to_location: str | None
+    quantity: int
+    user: str
+    reference: str | None
+    reason: str | None
+
+
+class QcChangePublic(BaseModel):
+    at: datetime
+    from_status: QcStatus | None
+    to_status: QcStatus
+    reason: str | None
+    user: str
+
+
+class TracePublic(BaseModel):
+    lot: LotPublic
+    where_now: list[StockRowPublic]
+    moves: list[LedgerRowPublic]
+    qc_history: list[QcChangePublic]
+
+
+class BookingLinePublic(BaseModel):
+    lot_number: str
+    expiry: date | None
+    from_location: str | None
+    to_location: str | None
+    quantity: int
+
+
+# What a client is told after a move: the booking id and every line booked. The
+# ledger builds it (inventory/ledger.py) from values it has just written, so it
+# skips validation there (`model_construct`): this is every booking's path. (A
+# comment, not a docstring: a docstring would become the OpenAPI description.)
+class BookingPublic(BaseModel):
+
+    booking: str
+    kind: MoveKind
+    item: str
+    at: datetime
+    user: str
+    reference: str | None
+    reason: str | None
+    lines: list[BookingLinePublic]
+    lot_status: str | None = None
+
+
+class ReturnBookingPublic(BookingPublic):
+    return_id: int | None = None  # the hold to inspect; null when not held
+
+
+class PickLinePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    lot_number: str
+    location_code: str
+    expiry: date | None
+    quantity: int
+
+
+class PickListPublic(BaseModel):
+    item: str
+    policy: AllocationPolicy
+    quantity: int
+    lines: list[PickLinePublic]

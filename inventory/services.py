@@ -8,7 +8,6 @@ After each committed change the inventory's stock hooks are called
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy.orm import Session
@@ -30,9 +29,16 @@ from inventory.domain import (
     receipt_status,
 )
 from inventory.hooks import QC_STATUS, StockChange, stock_hooks
-from inventory.ledger import Booking, Leg, LotRef, Place, StockChanged, post
+from inventory.ledger import Leg, LotRef, Place, StockChanged, post
 from inventory.orm import Item, Location, Lot, QcEvent
-from inventory.schemas import LotStatusPublic
+from inventory.schemas import (
+    BookingPublic,
+    LotStatusPublic,
+    PickLinePublic,
+    PickListPublic,
+    ReturnBookingPublic,
+)
+from inventory.stocktakes import repository as stocktakes
 from inventory.stocktakes import service as stocktake
 from kernel.actors import Actor, Role
 from kernel.clock import Clock, utcnow
@@ -40,7 +46,7 @@ from kernel.errors import Conflict, Forbidden, Invalid
 from kernel.uow import Done, Idempotency, Retry, attempt, consistent_read, unit_of_work
 
 
-def _booked(booking: Booking) -> None:
+def _booked(booking: BookingPublic) -> None:
     """Tell the stock hooks what the committed booking changed."""
     if booking.lines:
         lots = tuple(dict.fromkeys(line.lot_number for line in booking.lines))
@@ -108,7 +114,7 @@ def _check_expiry(sku: str, lot_number: str, on_record: date | None,
 def receive(
     session: Session, cmd: Receive, actor: Actor, idem: Idempotency | None = None,
     clock: Clock = utcnow,
-) -> Booking:
+) -> BookingPublic:
     """Goods in: create the lot if new (in quarantine when the item asks for it)."""
     now = clock()
     found = repo.receipt_context(session, cmd.item, cmd.location, cmd.lot_number)
@@ -192,27 +198,21 @@ def _pick(
     return item, allocate_from_lot(stock, lot_number, quantity, today, item_label=label)
 
 
-@dataclass(slots=True)
-class PickList:
-    item: str
-    policy: AllocationPolicy
-    quantity: int
-    lines: list[PickLine]
-
-
 @consistent_read
-def preview_pick(session: Session, cmd: PickPreview, clock: Clock = utcnow) -> PickList:
+def preview_pick(session: Session, cmd: PickPreview, clock: Clock = utcnow) -> PickListPublic:
     """The pick list a dispatch would book now, booking nothing."""
     item, lines = _pick(session, cmd.item, cmd.quantity, clock().date(), lock=False,
                         location=cmd.location)
-    return PickList(item.sku, AllocationPolicy(item.policy), cmd.quantity, lines)
+    return PickListPublic(item=item.sku, policy=AllocationPolicy(item.policy),
+                          quantity=cmd.quantity,
+                          lines=[PickLinePublic.model_validate(line) for line in lines])
 
 
 @unit_of_work(creates=True, after=_booked)
 def dispatch(
     session: Session, cmd: Dispatch, actor: Actor, idem: Idempotency | None = None,
     clock: Clock = utcnow,
-) -> Booking:
+) -> BookingPublic:
     """Goods out, FEFO/FIFO; another lot than suggested only with a reason (recorded).
 
     The item's usable balances are locked in pick order and the pick is allocated
@@ -237,7 +237,7 @@ def dispatch(
 def transfer(
     session: Session, cmd: TransferCommand, actor: Actor, idem: Idempotency | None = None,
     clock: Clock = utcnow,
-) -> Booking:
+) -> BookingPublic:
     """Move a lot between bins; the destination must suit the item."""
     if cmd.from_location == cmd.to_location:
         raise Invalid("from and to are the same location", code="same_location")
@@ -264,7 +264,7 @@ def _signed_leg(lot: Lot, location: Location, delta: int) -> list[Leg]:
 def adjust(
     session: Session, cmd: Adjust, actor: Actor, idem: Idempotency | None = None,
     clock: Clock = utcnow,
-) -> Booking:
+) -> BookingPublic:
     """Correct a balance by a signed amount, with a reason (supervisors)."""
     if cmd.delta == 0:
         raise Invalid("an adjustment of 0 changes nothing", code="zero_adjustment")
@@ -282,14 +282,14 @@ def adjust(
 def count(
     session: Session, cmd: Count, actor: Actor, idem: Idempotency | None = None,
     clock: Clock = utcnow,
-) -> Booking:
+) -> BookingPublic:
     """Book a physical count: the difference to the balance becomes a count move.
     Inside a stocktake (named, or the bin's active one) the count is recorded
     there and nothing is booked until the stocktake is approved."""
     item = repo.item_by_reference(session, cmd.item)
     lot = repo.lot_of_item(session, item, cmd.lot_number)
     location = repo.location_by_code(session, cmd.location)
-    stocktake_id = cmd.stocktake or stocktake.active_for_bin(session, location.id)
+    stocktake_id = cmd.stocktake or stocktakes.active_for_bin(session, location.id)
     if stocktake_id is not None:
         return stocktake.count_as_booking(session, stocktake_id, item, lot, location,
                                           cmd.counted, actor, clock, cmd.reference)
@@ -313,7 +313,7 @@ def _set_qc(lot: Lot, status: QcStatus, reason: str, actor: Actor, now: datetime
 def return_goods(
     session: Session, cmd: Return, actor: Actor, idem: Idempotency | None = None,
     clock: Clock = utcnow,
-) -> Done[Booking]:
+) -> Done[ReturnBookingPublic]:
     """Goods back from a customer, into the given bin. By default the returned
     units are held there until a supervisor inspects them (inventory/returns.py):
     the rest of the lot stays available and its QC status is not touched. Skipping
@@ -331,7 +331,7 @@ def return_goods(
 @unit_of_work(creates=True, after=_booked)
 def _book_return(
     session: Session, cmd: Return, actor: Actor, idem: Idempotency | None, clock: Clock,
-) -> Booking:
+) -> ReturnBookingPublic:
     now = clock()
     item = repo.item_by_reference(session, cmd.item)
     location = repo.location_by_code(session, cmd.location)
@@ -342,13 +342,12 @@ def _book_return(
                    legs=[Leg(_lot_ref(lot), None, _place(location), cmd.quantity)],
                    actor=actor, at=now, reference=cmd.reference, reason=cmd.reason,
                    idempotency_key=_key(idem))
-    if cmd.quarantine:
-        booking.return_id = returns.hold_returned(
-            session, item=item, lot=lot, location=location, quantity=cmd.quantity,
-            booking=booking, reason=cmd.reason, reference=cmd.reference, actor=actor,
-            at=now).id
+    return_id = returns.hold_returned(
+        session, item=item, lot=lot, location=location, quantity=cmd.quantity,
+        booking=booking, reason=cmd.reason, reference=cmd.reference, actor=actor,
+        at=now).id if cmd.quarantine else None
     booking.lot_status = lot.qc_status
-    return booking
+    return ReturnBookingPublic.model_construct(**dict(booking), return_id=return_id)
 
 
 def _lot_status(lot: Lot, status: QcStatus, reason: str | None, actor: Actor,

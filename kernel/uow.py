@@ -27,6 +27,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any, Concatenate, Generic, NamedTuple, ParamSpec, TypeVar, cast
 
+from pydantic import BaseModel
 from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
@@ -67,9 +68,12 @@ Render = Callable[[Any, bool], Recorded | tuple[int, Any]]
 
 
 def jsonable(value: Any) -> Any:
-    """Dataclasses, dates and enums as JSON values."""
+    """Dataclasses, API models, dates and enums as JSON values, field by field (the
+    CSV and JSON report writers use it; dates keep Python's ISO form)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, BaseModel):
+        return {name: jsonable(getattr(value, name)) for name in type(value).model_fields}
     if isinstance(value, list | tuple):
         return [jsonable(v) for v in value]
     if isinstance(value, dict):

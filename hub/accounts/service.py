@@ -13,14 +13,14 @@ import hmac
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from hub.accounts import repository as repo
 from hub.accounts.schemas import TokenInfoPublic, TokenPublic, UserPublic
 from kernel.actors import Actor, Role
 from kernel.errors import Conflict, NotFound, Unauthorized
 from kernel.orm import ApiToken, User
-from kernel.uow import Done, Idempotency, run_read, run_write
+from kernel.uow import Idempotency, consistent_read, unit_of_work
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 TOKEN_PREFIX = "sw_"
@@ -63,7 +63,7 @@ def token_digest(token: str) -> str:
 
 def create_user(session: Session, username: str, role: Role, password: str | None = None) -> User:
     """A new user (caller's transaction)."""
-    if session.scalar(select(User).where(User.username == username)):
+    if repo.user_named(session, username) is not None:
         raise Conflict(f"user {username} exists already", code="user_exists")
     user = User(username=username, role=role.value,
                 password_hash=hash_password(password) if password else None)
@@ -87,12 +87,7 @@ def issue_token(
 
 def actor_for_token(session: Session, token: str) -> Actor:
     """The active user a bearer token belongs to, or Unauthorized."""
-    row = session.execute(
-        select(User.id, User.username, User.role, User.active, ApiToken.expires_at,
-               ApiToken.revoked)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_sha256 == token_digest(token))
-    ).first()
+    row = repo.token_owner(session, token_digest(token))
     if row is None or not row.active or row.revoked:
         raise Unauthorized("unknown or revoked token", code="invalid_token")
     if row.expires_at is not None and row.expires_at <= datetime.now(UTC):
@@ -102,28 +97,28 @@ def actor_for_token(session: Session, token: str) -> Actor:
 
 def login(session: Session, username: str, password: str, lifetime: timedelta) -> TokenPublic:
     """Password login for the web: a token that expires after `lifetime`."""
-
-    def work() -> TokenPublic:
-        user = session.scalar(select(User).where(User.username == username))
-        # The same scrypt work whether the user exists or not (a dummy hash of the same
-        # cost otherwise), so the answer's time does not tell which user names exist.
-        stored = user.password_hash if user is not None and user.password_hash else None
-        right = verify_password(password, stored or _dummy_hash())
-        if user is None or stored is None or not user.active or not right:
-            raise Unauthorized("wrong username or password", code="login_failed")
-        return issue_token(session, user, label="web", lifetime=lifetime)
-
-    return run_write(session, work).get()
+    return _login(session, username, password, lifetime).get()
 
 
+@unit_of_work()
+def _login(session: Session, username: str, password: str, lifetime: timedelta) -> TokenPublic:
+    user = repo.user_named(session, username)
+    # The same scrypt work whether the user exists or not (a dummy hash of the same
+    # cost otherwise), so the answer's time does not tell which user names exist.
+    stored = user.password_hash if user is not None and user.password_hash else None
+    right = verify_password(password, stored or _dummy_hash())
+    if user is None or stored is None or not user.active or not right:
+        raise Unauthorized("wrong username or password", code="login_failed")
+    return issue_token(session, user, label="web", lifetime=lifetime)
+
+
+@unit_of_work(creates=True)
 def register_user(
     session: Session, username: str, role: Role, password: str | None = None,
     idem: Idempotency | None = None,
-) -> Done[TokenPublic]:
+) -> TokenPublic:
     """A user and their first API token, in one unit of work."""
-    return run_write(
-        session, lambda: issue_token(session, create_user(session, username, role, password)),
-        idempotency=idem, creates=True)
+    return issue_token(session, create_user(session, username, role, password))
 
 
 def create_user_with_token(
@@ -135,113 +130,92 @@ def create_user_with_token(
 
 def list_users(session: Session) -> list[UserPublic]:
     """Every user, by name (the admin's list)."""
-    return [UserPublic.model_validate(user)
-            for user in session.scalars(select(User).order_by(User.username))]
+    return [UserPublic.model_validate(user) for user in repo.users_by_name(session)]
 
 
 def _user(session: Session, username: str) -> User:
-    user = session.scalar(select(User).where(User.username == username))
+    user = repo.user_named(session, username)
     if user is None:
         raise NotFound(f"no user {username}", code="user_not_found")
     return user
 
 
+@unit_of_work(creates=True)
 def new_token(
     session: Session, username: str, label: str = "api", idem: Idempotency | None = None,
-) -> Done[TokenPublic]:
+) -> TokenPublic:
     """Another API token for a user (shown once)."""
-    return run_write(session, lambda: issue_token(session, _user(session, username), label),
-                     idempotency=idem, creates=True)
+    return issue_token(session, _user(session, username), label)
 
 
+@unit_of_work()
 def update_user(
     session: Session, username: str, *, role: Role | None = None, active: bool | None = None,
     password: str | None = None, idem: Idempotency | None = None,
-) -> Done[UserPublic]:
+) -> UserPublic:
     """Change a user's role, activity or password. Deactivation revokes every token
     they hold (reactivation brings none back: issue new ones). The last active
     admin can be neither deactivated nor demoted."""
-
-    def work() -> UserPublic:
-        user = _user(session, username)
-        demoted = role is not None and role is not Role.ADMIN
-        if user.role == Role.ADMIN.value and user.active and (demoted or active is False):
-            _refuse_last_admin(session, user)
-        if role is not None:
-            user.role = role.value
-        if active is not None:
-            if not active and user.active:
-                session.execute(update(ApiToken).where(
-                    ApiToken.user_id == user.id, ApiToken.revoked.is_(False)
-                ).values(revoked=True))
-            user.active = active
-        if password is not None:
-            user.password_hash = hash_password(password)
-        session.flush()
-        return UserPublic.model_validate(user)
-
-    return run_write(session, work, idempotency=idem)
+    user = _user(session, username)
+    demoted = role is not None and role is not Role.ADMIN
+    if user.role == Role.ADMIN.value and user.active and (demoted or active is False):
+        _refuse_last_admin(session, user)
+    if role is not None:
+        user.role = role.value
+    if active is not None:
+        if not active and user.active:
+            repo.revoke_tokens_of(session, user.id)
+        user.active = active
+    if password is not None:
+        user.password_hash = hash_password(password)
+    session.flush()
+    return UserPublic.model_validate(user)
 
 
 def _refuse_last_admin(session: Session, user: User) -> None:
-    # FOR UPDATE (PostgreSQL): two admins demoting each other at once are
-    # serialised, and the second sees the first's change; SQLite has one writer.
-    others = session.scalars(
-        select(User.id).where(User.role == Role.ADMIN.value, User.active.is_(True),
-                              User.id != user.id).with_for_update()
-    ).all()
-    if not others:
+    if not repo.lock_other_active_admins(session, user.id):
         raise Conflict(
             f"{user.username} is the last active admin; make another user admin first, "
             "or nobody could administer the hub", code="last_admin")
 
 
+@consistent_read
 def list_tokens(session: Session, username: str) -> list[TokenInfoPublic]:
-    def work() -> list[TokenInfoPublic]:
-        user = _user(session, username)
-        return [TokenInfoPublic.model_validate(t) for t in session.scalars(
-            select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id))]
-
-    return run_read(session, work)
+    user = _user(session, username)
+    return [TokenInfoPublic.model_validate(t) for t in repo.tokens_of(session, user.id)]
 
 
+@unit_of_work()
 def revoke_token(session: Session, username: str, token_id: int,
-                 idem: Idempotency | None = None) -> Done[TokenInfoPublic]:
+                 idem: Idempotency | None = None) -> TokenInfoPublic:
     """Revoke one token of a user; revoking a revoked token changes nothing."""
-
-    def work() -> TokenInfoPublic:
-        user = _user(session, username)
-        token = session.scalar(select(ApiToken).where(
-            ApiToken.id == token_id, ApiToken.user_id == user.id))
-        if token is None:
-            raise NotFound(f"{username} has no token {token_id}", code="token_not_found")
-        token.revoked = True
-        session.flush()
-        return TokenInfoPublic.model_validate(token)
-
-    return run_write(session, work, idempotency=idem)
+    user = _user(session, username)
+    token = repo.token_of(session, user.id, token_id)
+    if token is None:
+        raise NotFound(f"{username} has no token {token_id}", code="token_not_found")
+    token.revoked = True
+    session.flush()
+    return TokenInfoPublic.model_validate(token)
 
 
+@consistent_read
 def actor_for_username(session: Session, username: str) -> Actor:
     """The active user of this name (the CLI books in their name)."""
-
-    def work() -> Actor:
-        user = session.scalar(select(User).where(User.username == username))
-        if user is None or not user.active:
-            raise Unauthorized(f"no active user {username}", code="unknown_user")
-        return Actor(user.id, user.username, Role(user.role))
-
-    return run_read(session, work)
+    user = repo.user_named(session, username)
+    if user is None or not user.active:
+        raise Unauthorized(f"no active user {username}", code="unknown_user")
+    return Actor(user.id, user.username, Role(user.role))
 
 
 def service_actor(session: Session, username: str, role: Role) -> Actor:
     """An account the hub itself acts as (the alarm engine's `system`): no password,
     so nobody can log in as it. Created on first use, in its own transaction."""
+    return _service_actor(session, username, role).get()
 
-    def work() -> Actor:
-        user = session.scalar(select(User).where(User.username == username))
-        if user is None:
-            user = create_user(session, username, role)
-        return Actor(user.id, user.username, Role(user.role))
 
-    return run_write(session, work).get()
+@unit_of_work()
+def _service_actor(session: Session, username: str, role: Role) -> Actor:
+    user = repo.user_named(session, username)
+    if user is None:
+        user = create_user(session, username, role)
+    return Actor(user.id, user.username, Role(user.role))

@@ -222,7 +222,7 @@ def purge(
     inside the retention (STOCKWARDEN_RETENTION_DAYS, at least 5 years), shows what
     it would delete and asks before deleting (unless --yes).
     """
-    from ingest.retention import count_before, purge_before
+    from ingest.repository import count_before, purge_before
 
     settings = hub_settings(config)
     cutoff = before.replace(tzinfo=UTC) if before.tzinfo is None else before.astimezone(UTC)

@@ -19,13 +19,14 @@ from ingest.compliance import (
 )
 from ingest.queries import hour_stats, zone_by_code, zone_sensors
 from ingest.rollup import TEMPERATURE
-from inventory.queries import Trace, trace_lot
+from inventory.queries import trace_lot
 from inventory.reports import ZoneStay, lot_zone_stays
+from inventory.schemas import TracePublic
 
 
 @dataclass(frozen=True, slots=True)
 class LotTrace:
-    trace: Trace
+    trace: TracePublic
     stays: list[ZoneStay]
     excursions: list[ExcursionPeriod]
     excursion_source: str

@@ -37,7 +37,7 @@ from alerts.schemas import SeverityName as Severity
 from alerts.service import AlarmService
 from hub.auth import Admin, CurrentUser, Supervisor, reauthenticated, require_role
 from hub.deps import HubDep, SessionDep
-from hub.routes.common import OptionalIdempotencyDep, recorded, reply
+from hub.routes.common import Answer, OptionalIdempotencyDep
 from kernel.actors import Role
 from kernel.errors import Busy
 from kernel.fields import IsoDateTime
@@ -195,26 +195,29 @@ def get_alarm(alarm_id: AlarmId, session: SessionDep) -> AlarmDetailPublic:
 
 @router.post("/alarms/{alarm_id}/acknowledge", response_model=AlarmPublic, responses=PROBLEMS)
 def acknowledge(alarm_id: AlarmId, body: Acknowledge, service: ServiceDep, user: CurrentUser,
-                idem: OptionalIdempotencyDep, response: Response) -> AlarmPublic:
+                idem: OptionalIdempotencyDep) -> Response:
     """Acknowledge an active alarm (any signed-in user); a cleared one closes."""
+    answer = Answer(AlarmPublic, _after)
     done = service.operate(alarm_id, "acknowledge", by=user.username, comment=body.comment,
-                           idem=recorded(idem, AlarmPublic, _after))
-    return reply(done, AlarmPublic, response, _after)
+                           idem=answer.keyed(idem))
+    return answer.response(done)
 
 
 @router.post("/alarms/{alarm_id}/shelve", response_model=AlarmPublic, responses=PROBLEMS)
 def shelve(alarm_id: AlarmId, body: ShelveBody, service: ServiceDep, user: Supervisor,
-           idem: OptionalIdempotencyDep, response: Response) -> AlarmPublic:
+           idem: OptionalIdempotencyDep) -> Response:
     """Shelve for `minutes` with a reason (supervisor): nobody is notified meanwhile."""
     until = service.clock() + timedelta(minutes=body.minutes)
+    answer = Answer(AlarmPublic, _after)
     done = service.operate(alarm_id, "shelve", by=user.username, comment=body.reason,
-                           until=until, idem=recorded(idem, AlarmPublic, _after))
-    return reply(done, AlarmPublic, response, _after)
+                           until=until, idem=answer.keyed(idem))
+    return answer.response(done)
 
 
 @router.post("/alarms/{alarm_id}/unshelve", response_model=AlarmPublic, responses=PROBLEMS)
 def unshelve(alarm_id: AlarmId, body: UnshelveBody, service: ServiceDep, user: Supervisor,
-             idem: OptionalIdempotencyDep, response: Response) -> AlarmPublic:
+             idem: OptionalIdempotencyDep) -> Response:
+    answer = Answer(AlarmPublic, _after)
     done = service.operate(alarm_id, "unshelve", by=user.username, comment=body.reason,
-                           idem=recorded(idem, AlarmPublic, _after))
-    return reply(done, AlarmPublic, response, _after)
+                           idem=answer.keyed(idem))
+    return answer.response(done)

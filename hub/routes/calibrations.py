@@ -7,7 +7,7 @@ from fastapi import APIRouter, Response
 
 from hub.auth import Supervisor
 from hub.deps import HubDep, SessionDep, WriteSessionDep
-from hub.routes.common import OptionalIdempotencyDep, recorded, reply
+from hub.routes.common import Answer, OptionalIdempotencyDep
 from ingest import calibration
 from ingest.schemas import AppliedSettingsPublic, CalibrationCreate, CalibrationPublic
 
@@ -17,15 +17,14 @@ router = APIRouter(tags=["calibration"])
 @router.post("/sensors/{sensor_id}/calibrations", response_model=CalibrationPublic,
              status_code=201)
 def add_calibration(sensor_id: str, body: CalibrationCreate, session: WriteSessionDep,
-                    user: Supervisor, hub: HubDep, idem: OptionalIdempotencyDep,
-                    response: Response) -> CalibrationPublic:
+                    user: Supervisor, hub: HubDep, idem: OptionalIdempotencyDep) -> Response:
     """Enter a calibration certificate (supervisor). Its `offset` is what the sensor's
     gateway must apply: a gateway reporting another raises a warning alarm."""
-    done = calibration.add_calibration(session, sensor_id, body, user,
-                                       recorded(idem, CalibrationPublic))
+    answer = Answer(CalibrationPublic)
+    done = calibration.add_calibration(session, sensor_id, body, user, answer.keyed(idem))
     if hub.alarms is not None:
         hub.alarms.on_stock_change()  # wakes the findings' check: due dates, mismatch
-    return reply(done, CalibrationPublic, response)
+    return answer.response(done)
 
 
 @router.get("/sensors/{sensor_id}/calibrations", response_model=list[CalibrationPublic])

@@ -1,6 +1,7 @@
 """Helpers shared by the API routers: how a unit of work's result becomes the
-route's pydantic model (and how the first answer is recorded for replays), and
-the optional idempotency key of master-data changes."""
+route's answer (`Answer`: the one way the first answer is recorded for replays
+and a resend is answered with it), and the optional idempotency key of
+master-data changes."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pydantic import BaseModel
 
 from hub.auth import CurrentUser, idempotency
 from kernel.fields import MAX_ID
-from kernel.uow import Done, Idempotency, Recorded, jsonable
+from kernel.uow import Done, Idempotency, Recorded
 
 # A row id in a path: bounded to the database's integer, so a huge id is a 422, not a 500.
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -25,9 +26,9 @@ def as_model(model: type[P], value: Any, present: Callable[[Any], P] | None = No
     """A service's value as the route's response model."""
     if present is not None:
         return present(value)
-    if isinstance(value, model):
+    if type(value) is model:  # a subclass may show more fields than the route's model
         return value
-    return model.model_validate(jsonable(value))
+    return model.model_validate(value, from_attributes=True)
 
 
 def http_status(created: bool) -> int:
@@ -35,41 +36,13 @@ def http_status(created: bool) -> int:
     return 201 if created else 200
 
 
-def recorded(
-    idem: Idempotency | None, model: type[P], present: Callable[[Any], P] | None = None,
-) -> Idempotency | None:
-    """The key, told how the first answer looks: its status and the route model's
-    JSON. The unit of work stores that in the same transaction as the change."""
-    if idem is None:
-        return None
-
-    def render(value: Any, created: bool) -> Recorded:
-        body = as_model(model, value, present).model_dump(mode="json")
-        return Recorded(http_status(created), body)
-
-    return idem._replace(render=render)
-
-
-def reply(
-    done: Done[Any], model: type[P], response: Response,
-    present: Callable[[Any], P] | None = None,
-) -> P:
-    """The route's answer: the service's value (201 when it created something,
-    else 200), or the recorded first answer (its status, and the header
-    `Idempotent-Replayed: true`)."""
-    if done.replay is not None:
-        response.status_code = done.replay.status
-        response.headers["Idempotent-Replayed"] = "true"
-        return model.model_validate(done.replay.body)
-    response.status_code = http_status(done.created)
-    return as_model(model, done.value, present)
-
-
 class Answer:
-    """How a hot write route answers (moves, scans): the response model validated
-    and dumped once, that JSON stored as the first answer when there is a key, and
-    sent as bytes, so FastAPI does not validate the model a second time. The route
-    still declares `response_model` for the OpenAPI document."""
+    """How every write route answers: the response model validated and dumped once,
+    that JSON stored as the first answer when there is a key (in the unit of work's
+    transaction), and sent as bytes, so FastAPI does not validate the model a second
+    time: 201 when the use case created something, else 200; a resend gets the
+    stored first answer, its status and `Idempotent-Replayed: true`. The route still
+    declares `response_model` for the OpenAPI document."""
 
     def __init__(self, model: type[P], present: Callable[[Any], P] | None = None) -> None:
         self.model, self.present = model, present

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Response
 
 from hub.auth import require_role
 from hub.deps import SessionDep, WriteSessionDep
-from hub.routes.common import OptionalIdempotencyDep, recorded, reply
+from hub.routes.common import Answer, OptionalIdempotencyDep
 from inventory import masterdata, queries
 from inventory.schemas import ItemCreate, ItemPublic, ItemUpdate
 from kernel.actors import Role
@@ -28,16 +28,17 @@ def get_item(reference: str, session: SessionDep) -> ItemPublic:
 
 @router.post("/items", response_model=ItemPublic, status_code=201, dependencies=admin_only)
 def post_item(
-    body: ItemCreate, session: WriteSessionDep, idem: OptionalIdempotencyDep, response: Response
-) -> ItemPublic:
-    done = masterdata.create_item(session, body, recorded(idem, ItemPublic))
-    return reply(done, ItemPublic, response)
+    body: ItemCreate, session: WriteSessionDep, idem: OptionalIdempotencyDep
+) -> Response:
+    answer = Answer(ItemPublic)
+    done = masterdata.create_item(session, body, answer.keyed(idem))
+    return answer.response(done)
 
 
 @router.patch("/items/{reference}", response_model=ItemPublic, dependencies=admin_only)
 def update_item(
     reference: str, body: ItemUpdate, session: WriteSessionDep, idem: OptionalIdempotencyDep,
-    response: Response,
-) -> ItemPublic:
-    done = masterdata.update_item(session, reference, body, recorded(idem, ItemPublic))
-    return reply(done, ItemPublic, response)
+) -> Response:
+    answer = Answer(ItemPublic)
+    done = masterdata.update_item(session, reference, body, answer.keyed(idem))
+    return answer.response(done)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Response
 
 from hub.auth import require_role
 from hub.deps import SessionDep, WriteSessionDep
-from hub.routes.common import OptionalIdempotencyDep, recorded, reply
+from hub.routes.common import Answer, OptionalIdempotencyDep
 from inventory import masterdata, queries
 from inventory.schemas import LocationCreate, LocationPublic, LocationUpdate
 from kernel.actors import Role
@@ -29,16 +29,16 @@ def get_location(code: str, session: SessionDep) -> LocationPublic:
              dependencies=admin_only)
 def create_location(
     body: LocationCreate, session: WriteSessionDep, idem: OptionalIdempotencyDep,
-    response: Response,
-) -> LocationPublic:
-    done = masterdata.create_location(session, body, recorded(idem, LocationPublic))
-    return reply(done, LocationPublic, response)
+) -> Response:
+    answer = Answer(LocationPublic)
+    done = masterdata.create_location(session, body, answer.keyed(idem))
+    return answer.response(done)
 
 
 @router.patch("/locations/{code}", response_model=LocationPublic, dependencies=admin_only)
 def update_location(
     code: str, body: LocationUpdate, session: WriteSessionDep, idem: OptionalIdempotencyDep,
-    response: Response,
-) -> LocationPublic:
-    done = masterdata.update_location(session, code, body, recorded(idem, LocationPublic))
-    return reply(done, LocationPublic, response)
+) -> Response:
+    answer = Answer(LocationPublic)
+    done = masterdata.update_location(session, code, body, answer.keyed(idem))
+    return answer.response(done)

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterator
-from datetime import date, datetime
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
 
 from hub.auth import CurrentUser, IdempotencyDep, Supervisor
 from hub.container import Hub
@@ -20,8 +18,7 @@ from hub.deps import DbSession, HubDep, SessionDep
 from hub.routes.common import Answer, json_response
 from inventory import queries, services
 from inventory.commands import Adjust, Count, Dispatch, PickPreview, Receive, Return, Transfer
-from inventory.domain import AllocationPolicy, MoveKind
-from inventory.ledger import Booking
+from inventory.schemas import BookingPublic, LedgerRowPublic, PickListPublic
 from kernel import csv_cells
 from kernel.fields import MAX_ID, IsoDateTime
 from kernel.uow import Done, Idempotency, jsonable
@@ -36,41 +33,7 @@ PROBLEMS = {
 }
 
 
-class BookingLinePublic(BaseModel):
-    lot_number: str
-    expiry: date | None
-    from_location: str | None
-    to_location: str | None
-    quantity: int
-
-
-class BookingPublic(BaseModel):
-    booking: str
-    kind: MoveKind
-    item: str
-    at: datetime
-    user: str
-    reference: str | None
-    reason: str | None
-    lines: list[BookingLinePublic]
-    lot_status: str | None = None
-
-
-class PickLinePublic(BaseModel):
-    lot_number: str
-    location_code: str
-    expiry: date | None
-    quantity: int
-
-
-class PickListPublic(BaseModel):
-    item: str
-    policy: AllocationPolicy
-    quantity: int
-    lines: list[PickLinePublic]
-
-
-def _book(hub: Hub, use_case: Callable[[DbSession, Idempotency | None], Done[Booking]],
+def _book(hub: Hub, use_case: Callable[[DbSession, Idempotency | None], Done[BookingPublic]],
           idem: Idempotency) -> Response:
     """Run a booking with its key; the answer rendered once (hub/routes/common.py).
     The session is opened here, in the route's worker thread, not by a generator
@@ -102,7 +65,7 @@ def preview_dispatch(body: PickPreview, hub: HubDep, _user: CurrentUser) -> Resp
     """The pick list a dispatch would book now; books nothing."""
     with hub.sessions() as session:
         picks = services.preview_pick(session, body)
-    return json_response(PickListPublic.model_validate(jsonable(picks)).model_dump(mode="json"))
+    return json_response(picks.model_dump(mode="json"))
 
 
 @router.post("/moves/transfer", **booking)
@@ -134,21 +97,6 @@ def adjust(body: Adjust, hub: HubDep, user: Supervisor,
     return _book(hub, lambda session, key: services.adjust(session, body, user, key), idem)
 
 
-class LedgerRowPublic(BaseModel):
-    id: int
-    at: datetime
-    kind: MoveKind
-    booking: str
-    item: str
-    lot_number: str
-    from_location: str | None
-    to_location: str | None
-    quantity: int
-    user: str
-    reference: str | None
-    reason: str | None
-
-
 @router.get("/moves", response_model=list[LedgerRowPublic])
 def list_moves(
     session: SessionDep,
@@ -157,9 +105,9 @@ def list_moves(
     until: IsoDateTime | None = None,
     after_id: int = Query(0, ge=0, le=MAX_ID, description="page on: the last id you have"),
     limit: int = Query(500, ge=1, le=5000),
-) -> object:
-    return jsonable(list(queries.ledger(session, item=item, since=since, until=until,
-                                        after_id=after_id, limit=limit)))
+) -> list[LedgerRowPublic]:
+    return list(queries.ledger(session, item=item, since=since, until=until,
+                               after_id=after_id, limit=limit))
 
 
 @router.get("/moves.csv", response_class=StreamingResponse,

@@ -7,29 +7,26 @@ from fastapi import APIRouter, Response
 
 from hub.auth import CurrentUser, IdempotencyDep, Supervisor
 from hub.deps import SessionDep, WriteSessionDep
-from hub.routes.common import PathId, recorded, reply
-from hub.routes.moves import PROBLEMS, BookingPublic
+from hub.routes.common import Answer, PathId
+from hub.routes.moves import PROBLEMS
 from inventory import returns, services
 from inventory.commands import Return
-from inventory.schemas import Inspection, ReturnPublic
+from inventory.schemas import Inspection, ReturnBookingPublic, ReturnPublic
 
 router = APIRouter(tags=["returns"])
-
-
-class ReturnBookingPublic(BookingPublic):
-    return_id: int | None = None  # the hold to inspect; null when not held
 
 
 @router.post("/returns", response_model=ReturnBookingPublic, status_code=201,
              responses=PROBLEMS)
 def return_goods(body: Return, session: WriteSessionDep, user: CurrentUser,
-                 idem: IdempotencyDep, response: Response) -> ReturnBookingPublic:
+                 idem: IdempotencyDep) -> Response:
     """Goods back from a customer (same body as `POST /moves/return`): booked into the
     bin and held there for inspection unless `quarantine` is false, which only a
     supervisor or admin may send (an operator's is 403 `return_inspection_required`,
     nothing booked)."""
-    done = services.return_goods(session, body, user, recorded(idem, ReturnBookingPublic))
-    return reply(done, ReturnBookingPublic, response)
+    answer = Answer(ReturnBookingPublic)
+    done = services.return_goods(session, body, user, answer.keyed(idem))
+    return answer.response(done)
 
 
 @router.get("/returns/pending", response_model=list[ReturnPublic])
@@ -45,8 +42,9 @@ def get_return(return_id: PathId, session: SessionDep, _user: CurrentUser) -> Re
 
 @router.post("/returns/{return_id}/inspect", response_model=ReturnPublic, responses=PROBLEMS)
 def inspect(return_id: PathId, body: Inspection, session: WriteSessionDep, user: Supervisor,
-            idem: IdempotencyDep, response: Response) -> ReturnPublic:
+            idem: IdempotencyDep) -> Response:
     """Release the held units into stock, or reject them (written off by an `adjust`
     move, reference `return:<id>`); who, when and why are recorded."""
-    done = returns.inspect(session, return_id, body, user, recorded(idem, ReturnPublic))
-    return reply(done, ReturnPublic, response)
+    answer = Answer(ReturnPublic)
+    done = returns.inspect(session, return_id, body, user, answer.keyed(idem))
+    return answer.response(done)

@@ -11,9 +11,10 @@ from hub.auth import CurrentUser
 from hub.deps import HubDep
 from hub.problems import invalid_request
 from hub.routes.common import Answer, OptionalIdempotencyDep, json_response
-from hub.routes.moves import PROBLEMS, BookingPublic
+from hub.routes.moves import PROBLEMS
 from inventory.scans.actions import ScanMode, ScanRequest, book_scan
 from inventory.scans.interpret import ScanSettings
+from inventory.schemas import BookingPublic
 from kernel.uow import jsonable
 
 router = APIRouter(tags=["scan"])

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 
 from hub.auth import Admin, require_role
 from hub.deps import HubDep, SessionDep, WriteSessionDep
-from hub.routes.common import OptionalIdempotencyDep, recorded, reply
+from hub.routes.common import Answer, OptionalIdempotencyDep
 from ingest import queries, sensors
 from ingest.schemas import (
     DeadLetterPublic,
@@ -43,12 +43,13 @@ def list_sensors(
 @router.post("/sensors", response_model=SensorPublic, status_code=status.HTTP_201_CREATED,
              dependencies=admin_only)
 def register_sensor(body: SensorCreate, session: WriteSessionDep, hub: HubDep,
-                    idem: OptionalIdempotencyDep, response: Response) -> SensorPublic:
+                    idem: OptionalIdempotencyDep) -> Response:
     """Register a sensor, named and (optionally) in a zone (admin: a sensor's zone
     decides which lots an excursion holds)."""
-    done = sensors.register_sensor(session, body, recorded(idem, SensorPublic))
+    answer = Answer(SensorPublic)
+    done = sensors.register_sensor(session, body, answer.keyed(idem))
     _invalidate_zones(hub)
-    return reply(done, SensorPublic, response)
+    return answer.response(done)
 
 
 @router.get("/sensors/{sensor_id}", response_model=SensorPublic)
@@ -58,13 +59,13 @@ def get_sensor(sensor_id: str, session: SessionDep) -> SensorPublic:
 
 @router.patch("/sensors/{sensor_id}", response_model=SensorPublic)
 def update_sensor(sensor_id: str, body: SensorUpdate, session: WriteSessionDep, hub: HubDep,
-                  actor: Admin, idem: OptionalIdempotencyDep,
-                  response: Response) -> SensorPublic:
+                  actor: Admin, idem: OptionalIdempotencyDep) -> Response:
     """Rename a sensor, move it between zones, or move it to another gateway (admin:
     from then on only that gateway's readings of it are taken)."""
-    done = sensors.update_sensor(session, sensor_id, body, actor, recorded(idem, SensorPublic))
+    answer = Answer(SensorPublic)
+    done = sensors.update_sensor(session, sensor_id, body, actor, answer.keyed(idem))
     _invalidate_zones(hub)
-    return reply(done, SensorPublic, response)
+    return answer.response(done)
 
 
 @router.get("/readings/latest", response_model=list[LatestPublic])

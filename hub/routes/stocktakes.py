@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 
 from hub.auth import CurrentUser, IdempotencyDep, Supervisor
 from hub.deps import SessionDep, WriteSessionDep
-from hub.routes.common import PathId, recorded, reply
+from hub.routes.common import Answer, PathId
 from inventory.stocktakes import queries as stocktake_queries
 from inventory.stocktakes import service as stocktake
 from inventory.stocktakes.domain import StocktakeStatus
@@ -37,10 +37,11 @@ one = {"response_model": StocktakePublic, "responses": PROBLEMS}
 
 @router.post("/stocktakes", status_code=201, **one)
 def open_stocktake(body: OpenStocktake, session: WriteSessionDep, user: Supervisor,
-                   idem: IdempotencyDep, response: Response) -> StocktakePublic:
+                   idem: IdempotencyDep) -> Response:
     """Open a count of a zone (`zone`) or of bins (`locations`); blind by default."""
-    done = stocktake.open_stocktake(session, body, user, recorded(idem, StocktakePublic))
-    return reply(done, StocktakePublic, response)
+    answer = Answer(StocktakePublic)
+    done = stocktake.open_stocktake(session, body, user, answer.keyed(idem))
+    return answer.response(done)
 
 
 @router.get("/stocktakes", response_model=list[StocktakePublic])
@@ -60,22 +61,21 @@ def get_stocktake(stocktake_id: PathId, session: SessionDep,
 
 @router.post("/stocktakes/{stocktake_id}/counts", status_code=201, **one)
 def count(stocktake_id: PathId, body: CountEntry, session: WriteSessionDep, user: CurrentUser,
-          idem: IdempotencyDep, response: Response) -> StocktakePublic:
+          idem: IdempotencyDep) -> Response:
     """Record a count of one lot in one bin; books nothing. The answer shows that line
     (without the book quantity)."""
-    done = stocktake.record_count(session, stocktake_id, body, user,
-                                  recorded(idem, StocktakePublic))
-    return reply(done, StocktakePublic, response)
+    answer = Answer(StocktakePublic)
+    done = stocktake.record_count(session, stocktake_id, body, user, answer.keyed(idem))
+    return answer.response(done)
 
 
 @router.post("/stocktakes/{stocktake_id}/recount", **one)
 def request_recount(stocktake_id: PathId, body: RecountRequest, session: WriteSessionDep,
-                    user: Supervisor, idem: IdempotencyDep,
-                    response: Response) -> StocktakePublic:
+                    user: Supervisor, idem: IdempotencyDep) -> Response:
     """Reopen counted lines (by id); their next count wins, the history is kept."""
-    done = stocktake.request_recount(session, stocktake_id, body, user,
-                                     recorded(idem, StocktakePublic))
-    return reply(done, StocktakePublic, response)
+    answer = Answer(StocktakePublic)
+    done = stocktake.request_recount(session, stocktake_id, body, user, answer.keyed(idem))
+    return answer.response(done)
 
 
 @router.get("/stocktakes/{stocktake_id}/variances", response_model=VarianceReportPublic,
@@ -89,15 +89,17 @@ def variances(stocktake_id: PathId, session: SessionDep,
 
 @router.post("/stocktakes/{stocktake_id}/approve", **one)
 def approve(stocktake_id: PathId, session: WriteSessionDep, user: Supervisor,
-            idem: IdempotencyDep, response: Response) -> StocktakePublic:
+            idem: IdempotencyDep) -> Response:
     """Post a `count` move (reference `stocktake:<id>`) for every line with a difference."""
-    done = stocktake.approve(session, stocktake_id, user, recorded(idem, StocktakePublic))
-    return reply(done, StocktakePublic, response)
+    answer = Answer(StocktakePublic)
+    done = stocktake.approve(session, stocktake_id, user, answer.keyed(idem))
+    return answer.response(done)
 
 
 @router.post("/stocktakes/{stocktake_id}/cancel", **one)
 def cancel(stocktake_id: PathId, body: CancelRequest, session: WriteSessionDep, user: Supervisor,
-           idem: IdempotencyDep, response: Response) -> StocktakePublic:
+           idem: IdempotencyDep) -> Response:
     """Close without posting anything."""
-    done = stocktake.cancel(session, stocktake_id, body, user, recorded(idem, StocktakePublic))
-    return reply(done, StocktakePublic, response)
+    answer = Answer(StocktakePublic)
+    done = stocktake.cancel(session, stocktake_id, body, user, answer.keyed(idem))
+    return answer.response(done)

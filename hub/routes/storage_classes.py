@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Response
 
 from hub.auth import require_role
 from hub.deps import SessionDep, WriteSessionDep
-from hub.routes.common import OptionalIdempotencyDep, recorded, reply
+from hub.routes.common import Answer, OptionalIdempotencyDep
 from inventory import masterdata, queries
 from inventory.schemas import StorageClassCreate, StorageClassPublic, StorageClassUpdate
 from kernel.actors import Role
@@ -29,18 +29,17 @@ def get_storage_class(code: str, session: SessionDep) -> StorageClassPublic:
              dependencies=admin_only)
 def create_storage_class(
     body: StorageClassCreate, session: WriteSessionDep, idem: OptionalIdempotencyDep,
-    response: Response,
-) -> StorageClassPublic:
-    done = masterdata.create_storage_class(session, body, recorded(idem, StorageClassPublic))
-    return reply(done, StorageClassPublic, response)
+) -> Response:
+    answer = Answer(StorageClassPublic)
+    done = masterdata.create_storage_class(session, body, answer.keyed(idem))
+    return answer.response(done)
 
 
 @router.patch("/storage-classes/{code}", response_model=StorageClassPublic,
               dependencies=admin_only)
 def update_storage_class(
     code: str, body: StorageClassUpdate, session: WriteSessionDep, idem: OptionalIdempotencyDep,
-    response: Response,
-) -> StorageClassPublic:
-    done = masterdata.update_storage_class(session, code, body,
-                                           recorded(idem, StorageClassPublic))
-    return reply(done, StorageClassPublic, response)
+) -> Response:
+    answer = Answer(StorageClassPublic)
+    done = masterdata.update_storage_class(session, code, body, answer.keyed(idem))
+    return answer.response(done)

@@ -19,11 +19,11 @@ from hub.accounts.schemas import (
 from hub.auth import CurrentUser, require_role, token_cache
 from hub.deps import HubDep, SessionDep, WriteSessionDep
 from hub.login_throttle import LoginThrottle
-from hub.routes.common import OptionalIdempotencyDep, http_status, recorded, reply
+from hub.routes.common import Answer, OptionalIdempotencyDep, json_response
 from kernel.actors import Actor, Role
 from kernel.errors import Conflict, Forbidden, Unauthorized
 from kernel.fields import MAX_ID
-from kernel.uow import Done, Idempotency, Recorded
+from kernel.uow import Done, Recorded
 
 router = APIRouter(tags=["users"])
 admin_only = [Depends(require_role(Role.ADMIN))]
@@ -43,32 +43,35 @@ TOKEN_REPLAY = (
 )
 
 
-def _recorded_without_token(idem: Idempotency | None) -> Idempotency | None:
-    """The key, told to store the answer without its token (and with the token's id)."""
-    if idem is None:
-        return None
+class _TokenAnswer(Answer):
+    """An issued token's answer: sent with the token, stored without it (and with the
+    token's id)."""
 
-    def render(value: TokenPublic, created: bool) -> Recorded:
-        body = value.model_dump(mode="json")
-        body["token"] = None  # never stored: only its digest, in api_tokens
-        body["token_id"] = value.token_id  # not in the answer (excluded), kept here
-        return Recorded(http_status(created), body)
+    def __init__(self) -> None:
+        super().__init__(TokenPublic)
 
-    return idem._replace(render=render)
+    def render(self, value: TokenPublic, created: bool) -> Recorded:
+        status, sent = super().render(value, created)
+        stored = dict(sent)
+        stored["token"] = None  # never stored: only its digest, in api_tokens
+        stored["token_id"] = value.token_id  # not in the answer (excluded), kept here
+        return Recorded(status, stored)
+
+    def response(self, done: Done[TokenPublic]) -> Response:
+        """The issued token, or for a resend the refusal that says what to do instead."""
+        if done.replay is not None:
+            raise _token_not_replayable(done.replay.body)
+        return super().response(done)
 
 
-def _token_reply(done: Done[TokenPublic], response: Response) -> TokenPublic:
-    """The issued token, or for a resend the refusal that says what to do instead."""
-    if done.replay is not None:
-        first = done.replay.body
-        username, token_id = first.get("username"), first.get("token_id")
-        raise Conflict(
-            f"this Idempotency-Key already issued token {token_id} of {username}; a token is "
-            "shown only in the first answer and the hub keeps no copy of it. If that answer "
-            f"was lost, revoke token {token_id} (DELETE /api/v1/users/{username}/tokens/"
-            f"{token_id}) and issue a new one (POST /api/v1/users/{username}/tokens)",
-            code="token_not_replayable")
-    return reply(done, TokenPublic, response)
+def _token_not_replayable(first: dict[str, object]) -> Conflict:
+    username, token_id = first.get("username"), first.get("token_id")
+    return Conflict(
+        f"this Idempotency-Key already issued token {token_id} of {username}; a token is "
+        "shown only in the first answer and the hub keeps no copy of it. If that answer "
+        f"was lost, revoke token {token_id} (DELETE /api/v1/users/{username}/tokens/"
+        f"{token_id}) and issue a new one (POST /api/v1/users/{username}/tokens)",
+        code="token_not_replayable")
 
 
 def login_throttle(request: Request) -> LoginThrottle:
@@ -118,38 +121,41 @@ def list_users(session: SessionDep) -> list[UserPublic]:
 
 @router.post("/users", response_model=TokenPublic, status_code=201, dependencies=admin_only,
              responses={409: {"description": "user_exists, or " + TOKEN_REPLAY}})
-def post_user(body: UserCreate, session: WriteSessionDep, idem: OptionalIdempotencyDep,
-              response: Response) -> TokenPublic:
+def post_user(body: UserCreate, session: WriteSessionDep,
+              idem: OptionalIdempotencyDep) -> Response:
     """A new user and a first API token for them (shown once: a resend with the same
     Idempotency-Key is refused with 409 token_not_replayable, see that answer)."""
+    answer = _TokenAnswer()
     done = user_service.register_user(session, body.username, body.role, body.password,
-                                      _recorded_without_token(idem))
-    return _token_reply(done, response)
+                                      answer.keyed(idem))
+    return answer.response(done)
 
 
 @router.post("/users/{username}/tokens", response_model=TokenPublic, status_code=201,
              dependencies=admin_only, responses={409: {"description": TOKEN_REPLAY}})
-def post_token(username: str, session: WriteSessionDep, idem: OptionalIdempotencyDep,
-               response: Response) -> TokenPublic:
+def post_token(username: str, session: WriteSessionDep,
+               idem: OptionalIdempotencyDep) -> Response:
     """Another API token for a user (shown once: a resend with the same Idempotency-Key
     is refused with 409 token_not_replayable, see that answer)."""
-    done = user_service.new_token(session, username, idem=_recorded_without_token(idem))
-    return _token_reply(done, response)
+    answer = _TokenAnswer()
+    done = user_service.new_token(session, username, idem=answer.keyed(idem))
+    return answer.response(done)
 
 
 @router.patch("/users/{username}", response_model=UserPublic, dependencies=admin_only,
               responses={409: {"description": "last_admin: the last active admin cannot be "
                                               "deactivated or demoted"}})
 def update_user(username: str, body: UserUpdate, session: WriteSessionDep,
-                idem: OptionalIdempotencyDep, response: Response, request: Request) -> UserPublic:
+                idem: OptionalIdempotencyDep, request: Request) -> Response:
     """Change a user's role, activity or password. Deactivating revokes all their
     tokens; reactivating brings none back."""
+    answer = Answer(UserPublic)
     done = user_service.update_user(
         session, username, role=body.role, active=body.active, password=body.password,
-        idem=recorded(idem, UserPublic))
-    answer = reply(done, UserPublic, response)
-    token_cache(request).forget_user(answer.id)  # takes effect now, not after the cache
-    return answer
+        idem=answer.keyed(idem))
+    status, user, replayed = answer.body_of(done)
+    token_cache(request).forget_user(user["id"])  # takes effect now, not after the cache
+    return json_response(user, status, replayed)
 
 
 def _own_or_admin(username: str, actor: Actor) -> None:
@@ -168,13 +174,12 @@ def list_tokens(username: str, session: SessionDep, user: CurrentUser) -> list[T
 @router.delete("/users/{username}/tokens/{token_id}", response_model=TokenInfoPublic)
 def revoke_token(username: str, token_id: Annotated[int, Path(ge=1, le=MAX_ID)],
                  session: WriteSessionDep, user: CurrentUser, request: Request,
-                 idem: OptionalIdempotencyDep, response: Response) -> TokenInfoPublic:
+                 idem: OptionalIdempotencyDep) -> Response:
     """Revoke one token at once (admin, or the user for their own tokens)."""
     _own_or_admin(username, user)
-    done = user_service.revoke_token(session, username, token_id,
-                                     recorded(idem, TokenInfoPublic))
-    answer = reply(done, TokenInfoPublic, response)
+    answer = Answer(TokenInfoPublic)
+    done = user_service.revoke_token(session, username, token_id, answer.keyed(idem))
     # The cache is keyed by secret, which the hub does not keep: drop the user's entries.
     if done.value is not None:
         token_cache(request).forget_user(done.value.user_id)
-    return answer
+    return answer.response(done)

@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from hub.auth import IdempotencyDep, Supervisor, require_role
 from hub.deps import SessionDep, WriteSessionDep
-from hub.routes.common import OptionalIdempotencyDep, recorded, reply
+from hub.routes.common import Answer, OptionalIdempotencyDep
 from inventory import masterdata, queries, services
 from inventory.schemas import LotStatusPublic, ZoneCreate, ZonePublic, ZoneUpdate
 from kernel.actors import Role
@@ -28,10 +28,11 @@ def get_zone(code: str, session: SessionDep) -> ZonePublic:
 
 @router.post("/zones", response_model=ZonePublic, status_code=201, dependencies=admin_only)
 def create_zone(
-    body: ZoneCreate, session: WriteSessionDep, idem: OptionalIdempotencyDep, response: Response
-) -> ZonePublic:
-    done = masterdata.create_zone(session, body, recorded(idem, ZonePublic))
-    return reply(done, ZonePublic, response)
+    body: ZoneCreate, session: WriteSessionDep, idem: OptionalIdempotencyDep
+) -> Response:
+    answer = Answer(ZonePublic)
+    done = masterdata.create_zone(session, body, answer.keyed(idem))
+    return answer.response(done)
 
 
 class HoldLots(BaseModel):
@@ -41,23 +42,23 @@ class HoldLots(BaseModel):
 
 @router.post("/zones/{code}/hold-lots", response_model=list[LotStatusPublic])
 def hold_lots(code: str, body: HoldLots, session: WriteSessionDep, user: Supervisor,
-              idem: IdempotencyDep, response: Response) -> list[LotStatusPublic]:
+              idem: IdempotencyDep) -> Response:
     """Put every released lot with stock in the zone on hold (supervisor), e.g. after
     a critical temperature excursion; quality then releases or rejects each lot."""
-    done = services.hold_lots_in_zone(session, code, body.reason, user,
-                                      recorded(idem, _HeldLots))
-    return reply(done, _HeldLots, response).root
+    answer = Answer(_HeldLots)
+    done = services.hold_lots_in_zone(session, code, body.reason, user, answer.keyed(idem))
+    return answer.response(done)
 
 
 class _HeldLots(RootModel[list[LotStatusPublic]]):
-    """The service's list as one model, as `recorded` and `reply` take (the route
-    still answers the list)."""
+    """The service's list as one model, as `Answer` takes (the route still answers
+    the list)."""
 
 
 @router.patch("/zones/{code}", response_model=ZonePublic, dependencies=admin_only)
 def update_zone(
     code: str, body: ZoneUpdate, session: WriteSessionDep, idem: OptionalIdempotencyDep,
-    response: Response,
-) -> ZonePublic:
-    done = masterdata.update_zone(session, code, body, recorded(idem, ZonePublic))
-    return reply(done, ZonePublic, response)
+) -> Response:
+    answer = Answer(ZonePublic)
+    done = masterdata.update_zone(session, code, body, answer.keyed(idem))
+    return answer.response(done)

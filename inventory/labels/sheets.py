@@ -6,16 +6,15 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inventory import repository as repo
 from inventory.labels.render import MODE_COMMANDS, Label, command_label, location_label, lot_label
-from inventory.orm import Item, Location, Lot
+from inventory.orm import Item, Lot
 from kernel.errors import Invalid, NotFound
 from kernel.fields import MAX_ID
 from kernel.orm import Zone
-from kernel.uow import run_read
+from kernel.uow import consistent_read
 
 MAX_LABELS = 24 * 20  # twenty sheets
 # A command travels as Code 128, which carries ASCII only: a word, as scanners send it.
@@ -33,39 +32,34 @@ class LabelSheet(BaseModel):
     lots: list[LotId] = Field(default_factory=list, max_length=MAX_LABELS, description="lot ids")
 
 
+@consistent_read
 def labels_for(session: Session, sheet: LabelSheet, *, location_prefix: str = "LOC:",
                command_prefix: str = "CMD:") -> list[Label]:
-    def work() -> list[Label]:
-        labels: list[Label] = []
-        bins = [repo.location_by_code(session, code) for code in sheet.locations]
-        if sheet.zone:
-            zone = session.scalar(select(Zone).where(Zone.code == sheet.zone))
-            if zone is None:
-                raise NotFound(f"no zone {sheet.zone}", code="zone_not_found")
-            bins += session.scalars(select(Location).where(
-                Location.zone_id == zone.id, Location.active.is_(True)).order_by(Location.code))
-        labels += [location_label(b.code, location_prefix, b.name) for b in bins]
-        commands = list(MODE_COMMANDS if sheet.modes else ()) + sheet.commands
-        labels += [command_label(c, command_prefix) for c in dict.fromkeys(commands)]
-        for lot_id in sheet.lots:
-            lot = session.get(Lot, lot_id)
-            if lot is None:
-                raise NotFound(f"no lot with id {lot_id}", code="lot_not_found")
-            item = session.get_one(Item, lot.item_id)
-            if item.gtin is None:
-                raise Invalid(f"{item.sku} has no GTIN; a GS1 lot label needs one",
-                              code="gtin_required")
-            if not (lot.lot_number.isascii() and lot.lot_number.isprintable()):
-                raise Invalid(f"lot {lot.lot_number}: a GS1 barcode carries printable ASCII "
-                              "only, so this lot number cannot be printed as one",
-                              code="lot_number_not_gs1")
-            labels.append(lot_label(item.gtin, item.sku, lot.lot_number, lot.expiry))
-        if not labels:
-            raise Invalid("name bins, a zone, commands, modes or lots to print",
-                          code="nothing_to_print")
-        if len(labels) > MAX_LABELS:
-            raise Invalid(f"{len(labels)} labels; at most {MAX_LABELS} at once",
-                          code="too_many_labels")
-        return labels
-
-    return run_read(session, work)
+    labels: list[Label] = []
+    bins = [repo.location_by_code(session, code) for code in sheet.locations]
+    if sheet.zone:
+        zone = repo.by_code(session, Zone, sheet.zone, "zone")
+        bins += repo.active_bins(session, zone.id)
+    labels += [location_label(b.code, location_prefix, b.name) for b in bins]
+    commands = list(MODE_COMMANDS if sheet.modes else ()) + sheet.commands
+    labels += [command_label(c, command_prefix) for c in dict.fromkeys(commands)]
+    for lot_id in sheet.lots:
+        lot = session.get(Lot, lot_id)
+        if lot is None:
+            raise NotFound(f"no lot with id {lot_id}", code="lot_not_found")
+        item = session.get_one(Item, lot.item_id)
+        if item.gtin is None:
+            raise Invalid(f"{item.sku} has no GTIN; a GS1 lot label needs one",
+                          code="gtin_required")
+        if not (lot.lot_number.isascii() and lot.lot_number.isprintable()):
+            raise Invalid(f"lot {lot.lot_number}: a GS1 barcode carries printable ASCII "
+                          "only, so this lot number cannot be printed as one",
+                          code="lot_number_not_gs1")
+        labels.append(lot_label(item.gtin, item.sku, lot.lot_number, lot.expiry))
+    if not labels:
+        raise Invalid("name bins, a zone, commands, modes or lots to print",
+                      code="nothing_to_print")
+    if len(labels) > MAX_LABELS:
+        raise Invalid(f"{len(labels)} labels; at most {MAX_LABELS} at once",
+                      code="too_many_labels")
+    return labels

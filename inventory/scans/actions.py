@@ -16,7 +16,6 @@ from contract.wire import MAX_SCAN_RAW, ScanMode
 from inventory import repository as repo
 from inventory import services
 from inventory.commands import Count, Dispatch, Receive, Return, Transfer
-from inventory.ledger import Booking
 from inventory.scans.interpret import (
     GS1Scan,
     LocationLabel,
@@ -25,10 +24,11 @@ from inventory.scans.interpret import (
     check_receivable,
     interpret,
 )
+from inventory.schemas import BookingPublic
 from kernel.actors import Actor
 from kernel.errors import Invalid
 from kernel.fields import MAX_ID, MAX_QUANTITY
-from kernel.uow import Done, Idempotency, run_read
+from kernel.uow import Done, Idempotency, consistent_read
 
 T = TypeVar("T")
 
@@ -60,7 +60,7 @@ class ScanOutcome:
     item: str | None
     # The booking made (a product scan in a booking mode), or its first answer
     # when the request is a resend: `booked.replay`.
-    booked: Done[Booking] | None = None
+    booked: Done[BookingPublic] | None = None
     known: bool = True  # false: a product whose GTIN is not on file (identify only)
     message: str | None = None
 
@@ -71,13 +71,24 @@ def _need(value: T | None, what: str, mode: ScanMode) -> T:
     return value
 
 
+@consistent_read
+def _sku_on_file(session: Session, gtin: str) -> str | None:
+    return repo.find_item_by_gtin(session, gtin)
+
+
+@consistent_read
+def _sku_of(session: Session, gtin: str) -> str:
+    """The SKU of the item with this GTIN; unknown_gtin when there is none."""
+    return repo.item_by_gtin(session, gtin).sku
+
+
 def _identify(session: Session, scan: GS1Scan) -> ScanOutcome:
     """The label read, and whether its product is on file: a label can be checked
     before its item exists."""
     if scan.gtin is None:
         return ScanOutcome(scan, "product", None, known=False,
                            message="this barcode has no GTIN, so no item can be looked up")
-    found = run_read(session, lambda: repo.find_item_by_gtin(session, scan.gtin or ""))
+    found = _sku_on_file(session, scan.gtin)
     if found is None:
         return ScanOutcome(scan, "product", None, known=False,
                            message=f"GTIN {scan.gtin} is not on file")
@@ -98,10 +109,10 @@ def book_scan(
         return _identify(session, scan)
     if scan.gtin is None:
         check_receivable(scan, today())  # names the missing GTIN
-    item = run_read(session, lambda: repo.item_by_gtin(session, scan.gtin or "").sku)
+    item = _sku_of(session, scan.gtin or "")
     lot = scan.lot or request.lot_number
     quantity = request.quantity or scan.quantity or 1
-    answer: Done[Booking]
+    answer: Done[BookingPublic]
     if mode is ScanMode.RECEIVE:
         check_receivable(scan, today())
         answer = services.receive(session, Receive(

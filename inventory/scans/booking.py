@@ -27,19 +27,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from contract import wire
 from contract.wire import Scan, ScanLine, ScanMode, ScanOutcome, ScanResult, WireError, printable
-from inventory.ledger import Booking
+from inventory.scans import repository as scans
 from inventory.scans.actions import ScanRequest, book_scan
 from inventory.scans.interpret import CommandLabel, GS1Scan, LocationLabel, ScanSettings, interpret
 from inventory.scans.orm import ScanRecord
-from inventory.scans.registry import ScannerAccount, gateway_has_scanners, scanner_account
+from inventory.scans.repository import ScannerAccount
+from inventory.schemas import BookingPublic
 from kernel.dberrors import database_reason, is_transient
 from kernel.errors import Busy, DomainError
-from kernel.uow import Idempotency, Recorded, run_read, run_write
+from kernel.uow import Idempotency, Recorded, consistent_read, unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def _lines_json(lines: list[ScanLine]) -> list[dict[str, object]]:
     return [line.model_dump(mode="json", exclude_none=True) for line in lines]
 
 
-def _booking_lines(booking: Booking) -> list[ScanLine]:
+def _booking_lines(booking: BookingPublic) -> list[ScanLine]:
     return [ScanLine(item=booking.item, quantity=line.quantity, lot=line.lot_number,
                      location=line.from_location, to_location=line.to_location)
             for line in booking.lines]
@@ -147,7 +147,7 @@ class ScanBooker:
                                        (scan.seq, scan.scanner))
         fingerprint = hashlib.sha256(payload).hexdigest()
         with self.sessions() as session:
-            earlier, account, known = run_read(session, lambda: _look_up(session, scan))
+            earlier, account, known = _look_up(session, scan)
             if earlier is not None:
                 return self._again(received, parts.site, scan, payload, fingerprint, earlier)
             try:
@@ -197,7 +197,7 @@ class ScanBooker:
             return _refused("a count scan needs the counted quantity on the label (AI 30)",
                             "scan_incomplete")
 
-        def render(value: Booking, _created: bool) -> Recorded:
+        def render(value: BookingPublic, _created: bool) -> Recorded:
             lines = _booking_lines(value)
             return Recorded(0, {"booking": value.booking, "lines": _lines_json(lines),
                                 "message": describe_booking(value.kind.value, value.item,
@@ -251,16 +251,7 @@ class ScanBooker:
             username=answer.username, fingerprint=fingerprint,
             payload=None if answer.ok else payload[:MAX_KEPT_PAYLOAD],
         )
-
-        def work() -> ScanRecord | None:
-            earlier = session.scalar(select(ScanRecord).where(
-                ScanRecord.gateway == scan.gateway, ScanRecord.seq == scan.seq))
-            if earlier is not None:  # another hub of the share group was first
-                return earlier
-            session.add(ScanRecord(**row))
-            return None
-
-        earlier = run_write(session, work).value
+        earlier = _journal(session, row).value
         if earlier is not None:
             return self._again(received, site, scan, payload, fingerprint, earlier)
         result = ScanResult(gateway=scan.gateway, seq=scan.seq, scanner=scan.scanner,
@@ -296,7 +287,7 @@ class ScanBooker:
                    ok=False, code="invalid_message", message=reason[:MAX_MESSAGE], lines=[],
                    payload=payload[:MAX_KEPT_PAYLOAD])
         with self.sessions() as session:
-            run_write(session, lambda: session.add(ScanRecord(**row)))
+            _journal_refusal(session, row)
         log.warning("scan message refused", extra={"gateway": gateway, "reason": reason})
         result = None
         if address is not None and wire.reserved_gateway_problem(gateway) is None:
@@ -309,17 +300,34 @@ class ScanBooker:
         return Handled(ScanOutcome.REFUSED, result, site, gateway)
 
 
+@consistent_read
 def _look_up(session: Session, scan: Scan) -> tuple[ScanRecord | None, ScannerAccount | None,
                                                    bool]:
     """In one read: the journal's record of this (gateway, seq), else the scanner's
     registration and whether its gateway has any."""
-    earlier = session.scalar(select(ScanRecord).where(
-        ScanRecord.gateway == scan.gateway, ScanRecord.seq == scan.seq))
+    earlier = scans.journal_record(session, scan.gateway, scan.seq)
     if earlier is not None:
         return earlier, None, True
-    account = scanner_account(session, scan.gateway, scan.scanner)
-    known = account is not None or gateway_has_scanners(session, scan.gateway)
+    account = scans.scanner_account(session, scan.gateway, scan.scanner)
+    known = account is not None or scans.gateway_has_scanners(session, scan.gateway)
     return None, account, known
+
+
+@unit_of_work()
+def _journal(session: Session, row: dict[str, Any]) -> ScanRecord | None:
+    """Record a scan in the journal, unless another hub of the share group was first:
+    then its record."""
+    earlier = scans.journal_record(session, row["gateway"], row["seq"])
+    if earlier is not None:
+        return earlier
+    session.add(ScanRecord(**row))
+    return None
+
+
+@unit_of_work()
+def _journal_refusal(session: Session, row: dict[str, Any]) -> None:
+    """Record a message refused unread (it has no (gateway, seq) to be unique on)."""
+    session.add(ScanRecord(**row))
 
 
 def _refused(message: str, code: str) -> _Answer:

@@ -23,7 +23,7 @@ from inventory.stocktakes.schemas import (
 from kernel.actors import Actor, Role
 from kernel.errors import NotFound
 from kernel.orm import User, Zone
-from kernel.uow import run_read
+from kernel.uow import consistent_read
 
 
 def bin_codes(session: Session, stocktake_id: int) -> list[str]:
@@ -115,26 +115,21 @@ def _find(session: Session, stocktake_id: int) -> Stocktake:
     return found
 
 
+@consistent_read
 def get(session: Session, stocktake_id: int, actor: Actor) -> StocktakePublic:
-    def work() -> StocktakePublic:
-        stocktake = _find(session, stocktake_id)
-        return view(session, stocktake, show_book=sees_book(actor, stocktake))
-
-    return run_read(session, work)
+    stocktake = _find(session, stocktake_id)
+    return view(session, stocktake, show_book=sees_book(actor, stocktake))
 
 
+@consistent_read
 def list_stocktakes(session: Session, status: StocktakeStatus | None = None,
                     limit: int = 100) -> list[StocktakePublic]:
     """Newest first, without their lines."""
-
-    def work() -> list[StocktakePublic]:
-        query = select(Stocktake).order_by(Stocktake.id.desc()).limit(limit)
-        if status is not None:
-            query = query.where(Stocktake.status == status.value)
-        return [view(session, stocktake, show_book=False, with_lines=False)
-                for stocktake in session.scalars(query).all()]
-
-    return run_read(session, work)
+    query = select(Stocktake).order_by(Stocktake.id.desc()).limit(limit)
+    if status is not None:
+        query = query.where(Stocktake.status == status.value)
+    return [view(session, stocktake, show_book=False, with_lines=False)
+            for stocktake in session.scalars(query).all()]
 
 
 def _shown(amount: Decimal | None) -> float | None:
@@ -142,33 +137,31 @@ def _shown(amount: Decimal | None) -> float | None:
     return None if amount is None else float(amount)
 
 
+@consistent_read
 def variance_report(session: Session, stocktake_id: int) -> VarianceReportPublic:
-    def work() -> VarianceReportPublic:
-        stocktake = _find(session, stocktake_id)
-        rows = session.execute(
-            select(LineRow.id, Item.sku, Lot.lot_number, Location.code, LineRow.status,
-                   LineRow.counted, LineRow.book_at_count, Balance.quantity, Item.unit_cost)
-            .join(Item, Item.id == LineRow.item_id).join(Lot, Lot.id == LineRow.lot_id)
-            .join(Location, Location.id == LineRow.location_id)
-            .outerjoin(Balance, (Balance.lot_id == LineRow.lot_id)
-                       & (Balance.location_id == LineRow.location_id))
-            .where(LineRow.stocktake_id == stocktake.id)
-            .order_by(Location.code, Item.sku, Lot.lot_number))
-        lines: list[VarianceLinePublic] = []
-        values: list[Decimal] = []
-        for line_id, sku, lot_number, code, status, counted, book, now, cost in rows:
-            unit_cost = Decimal(str(cost)) if cost is not None else None
-            found = variance(LineFigures(counted, book, now or 0, unit_cost))
-            lines.append(VarianceLinePublic(
-                line=line_id, item=sku, lot_number=lot_number, location=code, status=status,
-                book=found.book, counted=found.counted, difference=found.difference,
-                moved_since_count=found.moved_since_count, book_now=now or 0,
-                unit_cost=_shown(unit_cost), value=_shown(found.value)))
-            if found.value is not None:
-                values.append(found.value)
-        return VarianceReportPublic(
-            stocktake=stocktake.id, status=StocktakeStatus(stocktake.status), lines=lines,
-            lines_with_difference=sum(1 for line in lines if line.difference),
-            total_value=_shown(sum(values, Decimal(0))) if values else None)
-
-    return run_read(session, work)
+    stocktake = _find(session, stocktake_id)
+    rows = session.execute(
+        select(LineRow.id, Item.sku, Lot.lot_number, Location.code, LineRow.status,
+               LineRow.counted, LineRow.book_at_count, Balance.quantity, Item.unit_cost)
+        .join(Item, Item.id == LineRow.item_id).join(Lot, Lot.id == LineRow.lot_id)
+        .join(Location, Location.id == LineRow.location_id)
+        .outerjoin(Balance, (Balance.lot_id == LineRow.lot_id)
+                   & (Balance.location_id == LineRow.location_id))
+        .where(LineRow.stocktake_id == stocktake.id)
+        .order_by(Location.code, Item.sku, Lot.lot_number))
+    lines: list[VarianceLinePublic] = []
+    values: list[Decimal] = []
+    for line_id, sku, lot_number, code, status, counted, book, now, cost in rows:
+        unit_cost = Decimal(str(cost)) if cost is not None else None
+        found = variance(LineFigures(counted, book, now or 0, unit_cost))
+        lines.append(VarianceLinePublic(
+            line=line_id, item=sku, lot_number=lot_number, location=code, status=status,
+            book=found.book, counted=found.counted, difference=found.difference,
+            moved_since_count=found.moved_since_count, book_now=now or 0,
+            unit_cost=_shown(unit_cost), value=_shown(found.value)))
+        if found.value is not None:
+            values.append(found.value)
+    return VarianceReportPublic(
+        stocktake=stocktake.id, status=StocktakeStatus(stocktake.status), lines=lines,
+        lines_with_difference=sum(1 for line in lines if line.difference),
+        total_value=_shown(sum(values, Decimal(0))) if values else None)

@@ -181,6 +181,110 @@ def violations(root: Path, rules: tuple[Rule, ...] = RULES) -> list[str]:
     return found
 
 
+# SQL has homes inside the inventory, ingest, alerts and the accounts (and each of their
+# subpackages): `orm.py` (tables), `repository.py` (use-case reads, writes, locks) and
+# `queries.py` (read models). Any other module may name a session's type and catch
+# database errors, nothing more.
+SQL_PARTS = ("inventory/", "ingest/", "alerts/", "hub/accounts/")
+SQL_RULE = ("inside inventory/, ingest/, alerts/ and hub/accounts/ only orm.py, repository.py "
+            "and queries.py build SQL: other modules import from sqlalchemy only Session, "
+            "sessionmaker and sqlalchemy.exc")
+SQL_HOMES = ("orm.py", "repository.py", "queries.py")
+SQL_EXCEPTIONS = {
+    # Posting a booking is the hot path: prebuilt Core inserts, measured in bench/.
+    "inventory/ledger.py": "the benchmark-justified hot path of every booking",
+    # The reports' read models: a queries module of its own, as queries.py would pass 400 lines.
+    "inventory/report_queries.py": "the reports' read models, split from queries.py for size",
+    # The readings' hot path (called by ingest/store.py): built through the ORM its
+    # statements cost ~100 µs a row.
+    "ingest/batch_sql.py": "the readings' hot path: one set-wise statement per table and "
+                           "batch, in each database's own terms",
+    # The drain reads, sends and deletes outbox batches in its own loop and transactions.
+    "ingest/tsdb.py": "the time-series outbox drain: a row is deleted only after the store "
+                      "accepted it",
+}
+SQL_TYPES = ("sqlalchemy.orm.Session", "sqlalchemy.orm.sessionmaker")
+
+
+def sqlalchemy_names(path: Path) -> Iterator[tuple[int, str]]:
+    """(line, name) for every name a file imports from sqlalchemy: `sqlalchemy.select`,
+    `sqlalchemy.orm.Session`, or the module itself for `import sqlalchemy`."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] == "sqlalchemy":
+                    yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module and \
+                node.module.split(".")[0] == "sqlalchemy":
+            for alias in node.names:
+                yield node.lineno, f"{node.module}.{alias.name}"
+
+
+def _sql_allowed(name: str) -> bool:
+    return name in SQL_TYPES or name == "sqlalchemy.exc" or name.startswith("sqlalchemy.exc.")
+
+
+def sql_outside_its_homes(root: Path) -> list[str]:
+    """`file:line: imports name: breaks '<SQL_RULE>'` for every sqlalchemy import of
+    the parts in SQL_PARTS outside their SQL homes and the named exceptions."""
+    found = []
+    for part in SQL_PARTS:
+        for path in sorted((root / part).rglob("*.py")):
+            text = path.relative_to(root).as_posix()
+            if path.name in SQL_HOMES or text in SQL_EXCEPTIONS:
+                continue
+            for line, name in sqlalchemy_names(path):
+                if not _sql_allowed(name):
+                    found.append(f"{text}:{line}: imports {name}: breaks '{SQL_RULE}'")
+    return found
+
+
+def test_the_parts_build_sql_in_their_homes_only() -> None:
+    problems = sql_outside_its_homes(ROOT)
+    assert not problems, "\n" + "\n".join(problems)
+
+
+def test_every_sql_exception_exists() -> None:
+    assert [m for m in SQL_EXCEPTIONS if not (ROOT / m).exists()] == []
+    assert all(SQL_EXCEPTIONS.values()), "every exception says why"
+
+
+@pytest.mark.parametrize(("module", "source", "line", "name"), [
+    ("inventory/services.py", "from sqlalchemy.orm import Session\nfrom sqlalchemy import select\n",
+     2, "sqlalchemy.select"),
+    ("inventory/scans/booking.py", "from sqlalchemy.orm import Session, aliased\n", 1,
+     "sqlalchemy.orm.aliased"),
+    ("inventory/labels/sheets.py", "def f():\n    import sqlalchemy\n", 2, "sqlalchemy"),
+    ("inventory/stocktakes/service.py", "from sqlalchemy import orm\n", 1, "sqlalchemy.orm"),
+    ("ingest/sensors.py", "from sqlalchemy.orm import Session\nfrom sqlalchemy import select\n",
+     2, "sqlalchemy.select"),
+    ("alerts/service.py", "def f():\n    import sqlalchemy\n", 2, "sqlalchemy"),
+    ("hub/accounts/service.py", "from sqlalchemy.orm import Mapped\n", 1,
+     "sqlalchemy.orm.Mapped"),
+])
+def test_sql_outside_its_homes_is_named_with_file_and_line(
+    tmp_path: Path, module: str, source: str, line: int, name: str,
+) -> None:
+    (tmp_path / module).parent.mkdir(parents=True)
+    (tmp_path / module).write_text(source)
+    assert sql_outside_its_homes(tmp_path) == [f"{module}:{line}: imports {name}: breaks "
+                                               f"'{SQL_RULE}'"]
+
+
+def test_sql_in_its_homes_and_session_types_elsewhere_pass(tmp_path: Path) -> None:
+    for home in ("inventory/queries.py", "inventory/scans/repository.py",
+                 "inventory/labels/queries.py", "inventory/stocktakes/orm.py",
+                 "inventory/ledger.py", "ingest/batch_sql.py", "alerts/queries.py",
+                 "hub/accounts/repository.py"):
+        (tmp_path / home).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / home).write_text("from sqlalchemy import select, update\n")
+    (tmp_path / "inventory/services.py").write_text(
+        "from sqlalchemy.orm import Session, sessionmaker\n"
+        "from sqlalchemy.exc import IntegrityError\nfrom sqlalchemy import exc\n")
+    assert sql_outside_its_homes(tmp_path) == []
+
+
 def test_the_parts_import_in_the_allowed_directions_only() -> None:
     problems = violations(ROOT)
     assert not problems, "\n" + "\n".join(problems)
@@ -243,3 +347,4 @@ def test_allowed_imports_pass(tmp_path: Path) -> None:
         "from inventory import queries\nfrom inventory.schemas import ItemPublic\n"
         "from hub.deps import SessionDep\n")
     assert violations(tmp_path) == []
+

@@ -1,0 +1,56 @@
+"""The accounts' SQL: users and API tokens as the use cases of
+hub/accounts/service.py read, lock and change them (tables in kernel/orm.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Row, select, update
+from sqlalchemy.orm import Session
+
+from kernel.actors import Role
+from kernel.orm import ApiToken, User
+
+
+def user_named(session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(User.username == username))
+
+
+def users_by_name(session: Session) -> Sequence[User]:
+    return session.scalars(select(User).order_by(User.username)).all()
+
+
+def token_owner(session: Session, digest: str) -> Row[Any] | None:
+    """The user behind a token's digest, with the token's expiry and revocation."""
+    return session.execute(
+        select(User.id, User.username, User.role, User.active, ApiToken.expires_at,
+               ApiToken.revoked)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_sha256 == digest)
+    ).first()
+
+
+def revoke_tokens_of(session: Session, user_id: int) -> None:
+    session.execute(update(ApiToken).where(
+        ApiToken.user_id == user_id, ApiToken.revoked.is_(False)
+    ).values(revoked=True))
+
+
+def lock_other_active_admins(session: Session, user_id: int) -> Sequence[int]:
+    # FOR UPDATE (PostgreSQL): two admins demoting each other at once are
+    # serialised, and the second sees the first's change; SQLite has one writer.
+    return session.scalars(
+        select(User.id).where(User.role == Role.ADMIN.value, User.active.is_(True),
+                              User.id != user_id).with_for_update()
+    ).all()
+
+
+def tokens_of(session: Session, user_id: int) -> Sequence[ApiToken]:
+    return session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id)).all()
+
+
+def token_of(session: Session, user_id: int, token_id: int) -> ApiToken | None:
+    return session.scalar(select(ApiToken).where(
+        ApiToken.id == token_id, ApiToken.user_id == user_id))
