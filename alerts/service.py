@@ -315,8 +315,8 @@ class AlarmService:
     def tick(self, now: datetime | None = None) -> None:
         if self.evaluator is None:
             return
-        now = now or self.clock()
-        with self._lock:
+        with self._lock:  # the time read once the lock is held: not older than a reading
+            now = now or self.clock()
             started = time.thread_time()
             out = self.evaluator.feed(Tick(now))
             self.metrics.evaluated(0, time.thread_time() - started)

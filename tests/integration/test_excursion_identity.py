@@ -95,7 +95,8 @@ def test_the_hold_is_linked_to_the_excursion_that_passed_the_tolerance_whatever_
         assert (second["start"], second["end"], second["peak"], second["side"]) == (
             at(60), at(66), 1.5, "below"), sensor
         # The 36-minute excursion passed the 30-minute tolerance: it carries the hold.
-        assert first["tolerance_passed"] is True, sensor
+        assert first["tolerance_passed"] is True, (sensor, got)
+        assert first["held_at"], (sensor, got[sensor])
         held_at = datetime.fromisoformat(str(first["held_at"]))
         assert start + 40 * MIN <= held_at < start + 40 * MIN + timedelta(seconds=5), sensor
         assert "12.0 °C" in str(first["hold_reason"]), sensor

@@ -132,3 +132,16 @@ def test_after_a_restart_the_clear_counts_from_the_stored_episode_start() -> Non
     second.restore(key, AlarmKind.THRESHOLD, state)
     [cleared] = second.feed(read("cold-1", 6.0, T0 + 10 * MIN)).transitions
     assert "after 9 min out of range" in cleared.message
+
+
+def test_a_late_tick_does_not_count_the_same_minutes_twice() -> None:
+    # Issue 17 (5.): a tick that read the clock before a reading was evaluated (or a
+    # reading stamped before the last tick) must not move the excursion's clock back.
+    ev = evaluator()
+    ev.feed(read("cold-1", 9.0, T0))
+    ev.feed(read("cold-1", 9.0, T0 + 2 * MIN))
+    ev.feed(Tick(T0 + MIN))  # late: its time is before the last reading's
+    ev.feed(Tick(T0 + 3 * MIN))
+    ended = ev.feed(read("cold-1", 6.0, T0 + 4 * MIN)).excursions
+    [record] = [e.excursion for e in ended if e.event == "ended"]
+    assert record.critical_s == 4 * 60
