@@ -115,6 +115,47 @@ class Notification(Base):
     at: Mapped[datetime] = mapped_column(index=True)
 
 
+class AlarmNotice(Base):
+    """One line of a message, claimed before it is sent: one row per (alarm, route,
+    group level, what, when). The unique `key` is what makes a notice go out once
+    whichever process leads: a second claim of the same key is refused, unless the
+    first was never sent and came from an earlier leader (`term`), which died."""
+
+    __tablename__ = "alarm_notices"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                    primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)
+    alarm_id: Mapped[int] = mapped_column(ForeignKey("alarms.id"), index=True)
+    route: Mapped[str] = mapped_column(String(64))
+    level: Mapped[int] = mapped_column(Integer)
+    what: Mapped[str] = mapped_column(String(16))  # raised, escalated, cleared
+    at: Mapped[datetime]
+    term: Mapped[str] = mapped_column(String(40))  # the leader's election that claimed it
+    claimed_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+class AlarmRequest(Base):
+    """An operator's action taken by a hub process that does not lead the alarm
+    engine, for the leader to carry out (it polls several times a second) and answer."""
+
+    __tablename__ = "alarm_requests"
+    __table_args__ = (Index("ix_alarm_requests_state_id", "state", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                    primary_key=True)
+    action: Mapped[str] = mapped_column(String(16))  # acknowledge, shelve, unshelve, rules
+    alarm_id: Mapped[int | None]
+    by: Mapped[str] = mapped_column(String(64))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    until: Mapped[datetime | None]
+    state: Mapped[str] = mapped_column(String(8))  # waiting, done, failed
+    error: Mapped[str | None] = mapped_column(String(32))  # the domain error's code
+    detail: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime]
+
+
 class AlarmSetting(Base):
     """Small named values: the rules edited over the API, the last digest day."""
 

@@ -13,15 +13,25 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import or_, select
+from sqlalchemy import Table, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from alerts.engine.excursions import ExcursionEvent, HoldDecision
 from alerts.engine.lifecycle import AlarmState
 from alerts.model import AlarmKey, AlarmKind, Event, Phase, Severity, Transition
-from alerts.orm import OPEN_STATES, Alarm, AlarmEvent, AlarmSetting, Excursion, Notification
+from alerts.orm import (
+    OPEN_STATES,
+    Alarm,
+    AlarmEvent,
+    AlarmNotice,
+    AlarmRequest,
+    AlarmSetting,
+    Excursion,
+    Notification,
+)
 from alerts.schemas import AlarmPublic
 from kernel.errors import Conflict
 from kernel.uow import Idempotency, unit_of_work
@@ -231,3 +241,125 @@ def put_setting(session: Session, key: str, value: dict[str, Any], at: datetime,
     else:
         row.value, row.updated_at, row.updated_by = value, at, by
     return value if answer is None else answer
+
+
+# --- leadership: notices claimed once, operator requests for the leader ------------
+# (several hub processes, one leading the engine: kernel/leader.py)
+
+
+# A mapped class's __table__ is a Table; SQLAlchemy's declarative base types it FromClause.
+_NOTICES = cast(Table, AlarmNotice.__table__)
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeClaim:
+    key: str
+    alarm_id: int
+    route: str
+    level: int
+    what: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ToldNotice:
+    """A notice claimed in SQL: told, or (sent_at None) claimed by a leader that may
+    have died before sending it."""
+
+    alarm_id: int
+    route: str
+    level: int
+    what: str
+    at: datetime
+    sent: bool
+
+
+@unit_of_work()
+def claim_notices(session: Session, claims: Sequence[NoticeClaim], term: str,
+                  now: datetime) -> set[str]:
+    """The keys this leader (`term`) may send: new ones, and unsent ones an earlier
+    leader claimed. A key already sent, or claimed by this term, is refused: the
+    unique key is what keeps two leaders, or a leader and its successor, from
+    telling anyone twice."""
+    table = _NOTICES
+    mine: set[str] = set()
+    for claim in claims:
+        try:
+            with session.begin_nested():
+                session.execute(insert(table).values(
+                    key=claim.key, alarm_id=claim.alarm_id, route=claim.route,
+                    level=claim.level, what=claim.what, at=claim.at, term=term,
+                    claimed_at=now, sent_at=None))
+            mine.add(claim.key)
+        except IntegrityError:
+            taken = session.execute(
+                update(table).where(table.c.key == claim.key, table.c.sent_at.is_(None),
+                                    table.c.term != term)
+                .values(term=term, claimed_at=now))
+            if getattr(taken, "rowcount", 0) == 1:
+                mine.add(claim.key)
+    return mine
+
+
+@unit_of_work()
+def notices_sent(session: Session, keys: Sequence[str], term: str, at: datetime) -> None:
+    table = _NOTICES
+    session.execute(update(table).where(table.c.key.in_(list(keys)), table.c.term == term)
+                    .values(sent_at=at))
+
+
+def told(session: Session, alarm_ids: Sequence[int]) -> list[ToldNotice]:
+    """The notices claimed for these alarms, for a new leader's planner."""
+    if not alarm_ids:
+        return []
+    rows = session.scalars(select(AlarmNotice).where(AlarmNotice.alarm_id.in_(list(alarm_ids))))
+    return [ToldNotice(r.alarm_id, r.route, r.level, r.what, r.at, r.sent_at is not None)
+            for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorRequest:
+    id: int
+    action: str
+    alarm_id: int | None
+    by: str
+    comment: str
+    until: datetime | None
+    state: str
+    error: str | None
+    detail: str | None
+
+
+def _request(row: AlarmRequest) -> OperatorRequest:
+    return OperatorRequest(row.id, row.action, row.alarm_id, row.by, row.comment, row.until,
+                           row.state, row.error, row.detail)
+
+
+@unit_of_work(creates=True)
+def ask_leader(session: Session, action: str, alarm_id: int | None, by: str, comment: str,
+               until: datetime | None, now: datetime) -> int:
+    row = AlarmRequest(action=action, alarm_id=alarm_id, by=by, comment=comment, until=until,
+                       state="waiting", at=now)
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def waiting_requests(session: Session) -> list[OperatorRequest]:
+    rows = session.scalars(select(AlarmRequest).where(AlarmRequest.state == "waiting")
+                           .order_by(AlarmRequest.id).limit(50))
+    return [_request(r) for r in rows]
+
+
+def request(session: Session, request_id: int) -> OperatorRequest | None:
+    row = session.get(AlarmRequest, request_id)
+    return _request(row) if row is not None else None
+
+
+@unit_of_work()
+def answer_request(session: Session, request_id: int, error: str | None,
+                   detail: str | None) -> None:
+    row = session.get(AlarmRequest, request_id)
+    if row is not None:
+        row.state = "failed" if error else "done"
+        row.error, row.detail = error, detail

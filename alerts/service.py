@@ -16,6 +16,12 @@
   when its subscriptions are granted again.
 
 One lock serialises the evaluator: hook thread, timer thread and API requests.
+
+Several hub processes on PostgreSQL: each has an AlarmService, one leads
+(`leadership`, kernel/leader.py) and runs the evaluator; the others stand by with
+none, hand operators' actions to the leader (alerts/handover.py) and take over
+when it dies, resuming from SQL (open alarms and the notices claimed,
+`alarm_notices`). Every store and every send is fenced by `leads()`.
 """
 
 from __future__ import annotations
@@ -23,13 +29,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerts import repository
+from alerts import handover, repository
 from alerts.engine.calibration_findings import calibration_findings
 from alerts.engine.evaluator import Evaluator, Outcome
 from alerts.engine.findings import (
@@ -66,6 +73,7 @@ from contract.errors import ConfigError
 from contract.worker import Worker
 from kernel.clock import utcnow
 from kernel.errors import Busy, Conflict, Invalid
+from kernel.leader import Leadership
 from kernel.uow import Done, Idempotency
 
 log = logging.getLogger(__name__)
@@ -91,7 +99,11 @@ class AlarmService:
         self.metrics = metrics
         self.publisher = publisher
         self.clock = clock
-        self.dispatcher = Dispatcher(settings, sessions, sender, metrics, clock, self._bump)
+        self.dispatcher = Dispatcher(settings, sessions, sender, metrics, clock, self._bump,
+                                     may_send=self.leads)
+        # Set by the composition root when several processes may lead (PostgreSQL);
+        # None: this process alone runs the engine (SQLite, or one process).
+        self.leadership: Leadership | None = None
         self.rules = AlarmRules()
         self.declared_rules = AlarmRules()  # as written: without the settings' defaults
         self.rules_name = "rules"
@@ -177,8 +189,18 @@ class AlarmService:
             self.declared_rules = rules
             self.rules = self._with_settings(rules)
             self._world = None  # rebuild the rule book at once
-            self.reconcile(readings=False)
+            if self.evaluator is not None:
+                self.reconcile(readings=False)
+        if self.evaluator is None and self.leadership is not None:
+            handover.ask_reload(self, by)  # the leader reloads them from SQL
         return done
+
+    def reload_rules(self) -> None:
+        """The rules again from SQL (edited through a standby process)."""
+        with self._lock:
+            self.load_rules()
+            self._world = None
+            self.reconcile(readings=False)
 
     def edit_rules(self, edit: Callable[[dict[str, Any]], dict[str, Any]], by: str,
                    idem: Idempotency | None = None) -> Done[dict[str, Any]]:
@@ -192,7 +214,32 @@ class AlarmService:
 
     # --- start and stop ----------------------------------------------------------------
 
+    def leads(self) -> bool:
+        """The fence: this process may evaluate, store and send."""
+        return self.leadership is None or self.leadership.holds()
+
     def start(self) -> None:
+        self.dispatcher.start()
+        if self.publisher is not None:
+            self.publisher.start()
+        if self.leadership is None:
+            self._begin()
+        else:
+            self.leadership.on_elected, self.leadership.on_deposed = self._begin, self._end
+            self.leadership.start()
+            log.info("alarm service standing by for the lead", extra={"rules": self.rules_name})
+
+    def _begin(self) -> None:
+        """Run the engine: from SQL, as after a restart (also when elected leader)."""
+        self._timer.halt(5)
+        # A new thread object: a round of the last term still hung on the database ends
+        # by itself instead of being woken again by this start.
+        self._timer = Worker("alarms", self._timer_round,
+                             idle_s=min(self.settings.tick_s, FLUSH_S))
+        self.dispatcher.term = (self.leadership.term if self.leadership is not None
+                                else None) or uuid.uuid4().hex
+        self._ids, self._seen, self._status_seen = {}, {}, {}
+        self.findings, self.system = FindingAlarms(), FindingAlarms()
         now = self.clock()
         world = self.sources.world()
         self.evaluator = Evaluator(self._book(world), started=now, gateways=world.gateways)
@@ -201,9 +248,7 @@ class AlarmService:
         with self._lock:
             for client_id, problem in self._broker_sessions.items():
                 self._broker_session(client_id, problem, now)
-        self.dispatcher.start()
-        if self.publisher is not None:
-            self.publisher.start()
+            self.flush(now)  # what the last leader stored and never told
         self.reconcile()
         self.check_stock()
         self._tick_at = self._reconcile_at = self._stock_at = time.monotonic()
@@ -212,18 +257,40 @@ class AlarmService:
             "rules": self.rules_name, "open_alarms": len(self._ids),
             "thresholds": len(self.rules.thresholds), "routes": len(self.rules.routes)})
 
+    def _end(self) -> None:
+        """Stop evaluating (deposed): nothing more is stored or sent from here."""
+        self._timer.halt(5)
+        with self._lock:
+            self.evaluator = None
+            self._ids = {}
+            self.dispatcher.drop()  # claimed and unsent: the next leader sends them
+
     def stop(self) -> None:
         for undo in self.on_stop:
             undo()
         self._timer.stop(timeout=10)
-        self.dispatcher.stop()
+        self.dispatcher.stop()  # still leading: what was queued goes out
+        if self.leadership is not None:
+            self.leadership.stop()
         if self.publisher is not None:
             self.publisher.stop()
 
     def health(self) -> dict[str, dict[str, object]]:
-        running = self._timer.alive and not self.last_error
-        return {"alarms": {"ok": running, "open": len(self._ids),
-                           "rules": self.rules_name, "last_error": self.last_error}}
+        leadership = self.leadership
+        if leadership is None:
+            running = self._timer.alive and not self.last_error
+            role = "single"  # SQLite or one process: this process runs the engine alone
+        elif leadership.holds():
+            running = self._timer.alive and not self.last_error
+            role = "leader"
+        elif leadership.leads:  # no good check of the lock for a while: stopped, waiting
+            running, role = False, "fenced"
+        else:
+            running = leadership.alive and not leadership.last_error
+            role = "standby"
+        return {"alarms": {"ok": running, "open": len(self._ids), "rules": self.rules_name,
+                           "last_error": self.last_error, "role": role,
+                           "leader": role in ("leader", "single")}}
 
     def _book(self, world: World) -> RuleBook:
         check = check_references(self.rules, self.rules_name, zones=[z.code for z in world.zones],
@@ -242,6 +309,8 @@ class AlarmService:
         with self.sessions() as session:
             alarms = repository.open_alarms(session)
         planned = []
+        with self.sessions() as session:
+            told = handover.told_by_route(alarms, repository.told(session, [a.id for a in alarms]))
         for alarm in alarms:
             state, kind = repository.alarm_state(alarm), repository.alarm_kind(alarm)
             self._ids[alarm.key] = alarm.id
@@ -253,11 +322,11 @@ class AlarmService:
                     alarm.key, kind, state, alarm.zone)
             else:
                 self.evaluator.restore(alarm.key, kind, state)
-            if alarm.state != "cleared":
-                planned.append(OpenAlarm(alarm.key, kind, state.severity, alarm.zone,
-                                         alarm.raised_at, alarm.state == "acknowledged",
-                                         alarm.message))
-        self._plan = resume(self.rules, planned, now)
+            planned.append(OpenAlarm(alarm.key, kind, state.severity, alarm.zone,
+                                     alarm.raised_at, alarm.state == "acknowledged",
+                                     alarm.message, alarm.cleared_at
+                                     if alarm.state == "cleared" else None))
+        self._plan = resume(self.rules, planned, now, told)
 
     # --- feeding -----------------------------------------------------------------------
 
@@ -355,6 +424,8 @@ class AlarmService:
         """Only the planner: grouping windows that closed go out. Cheap (no sensor is
         walked), so it runs more often than the evaluator's tick."""
         now = now or self.clock()
+        if not self.leads():
+            return
         with self._lock:
             self._plan, messages = plan(self.rules, self._plan, [], now)
             self.dispatcher.send(self.rules, messages, self._alarm_id)
@@ -376,6 +447,7 @@ class AlarmService:
                 self._stock_changed.clear()
                 self._stock_at = now
                 self.check_stock()
+            handover.serve_requests(self)
             self.last_error = None
         except Exception as exc:
             self.last_error = f"{type(exc).__name__}: {exc}"[:300]
@@ -396,6 +468,9 @@ class AlarmService:
                 until: datetime | None = None, idem: Idempotency | None = None
                 ) -> Done[list[repository.StoredTransition]]:
         """acknowledge, shelve or unshelve one alarm, as `by`."""
+        if self.evaluator is None and self.leadership is not None:
+            return handover.forward(self, alarm_id, action, by=by, comment=comment,
+                                    until=until, idem=idem)
         if self.evaluator is None:
             raise Busy("the alarm engine is not running", code="alarms_not_running")
         alarm = self._open(alarm_id)
@@ -436,6 +511,13 @@ class AlarmService:
                shelved_until: dict[AlarmKey, datetime] | None = None
                ) -> Done[list[repository.StoredTransition]]:
         now = now or self.clock()
+        if not self.leads():
+            if require:
+                raise Busy("this hub process no longer leads the alarm engine",
+                           code="alarms_not_leading")
+            log.warning("alarm transitions not stored: this process no longer leads",
+                        extra={"transitions": len(out.transitions)})
+            return Done([])
         with self.sessions() as session:
             done = repository.record(session, out.transitions, idem=idem, require=require,
                                 shelved_until=shelved_until)

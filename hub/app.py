@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -65,6 +66,9 @@ def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
         dependencies=[Depends(refuse_unstorable_text)],
     )
     app.state.hub = hub
+    # Set by the server the moment it is asked to stop (hub/server.py, StoppingServer),
+    # before it waits for open requests: the alarm feed's long polls answer at once.
+    app.state.stopping = threading.Event()
     mount_docs(app)
     mount_web(app)
 

@@ -3,7 +3,15 @@
 `authenticated` is attached to every API router in `hub/app.py`, so a router
 cannot be forgotten; routes that need a role add `require_role(...)`, and routes
 that record who did something declare `CurrentUser`. FastAPI caches a dependency
-per request, so the token is looked up once."""
+per request, so the token is looked up once.
+
+Two ways to present a token: `Authorization: Bearer` (every API client, and the pages'
+scripts) and the session cookie the web login sets (`SESSION_COOKIE`: HttpOnly,
+SameSite=Strict, Secure over TLS), so that a report link or a download opens in a
+logged-in browser. The cookie is accepted for GET and HEAD only: a browser sends it
+with any request to the hub, so a write authorised by it alone could be forged by
+another page (CSRF); a write needs the Bearer header, which no other site can set
+(docs/web.md, "The session cookie")."""
 
 from __future__ import annotations
 
@@ -23,6 +31,10 @@ from hub.deps import HubDep
 from kernel.actors import Actor, Role
 from kernel.errors import Forbidden, Invalid, Unauthorized
 from kernel.uow import Idempotency
+
+SESSION_COOKIE = "stockwarden_session"
+# The methods a cookie alone may authorise: reads, which change nothing.
+COOKIE_METHODS = frozenset({"GET", "HEAD"})
 
 _bearer = HTTPBearer(auto_error=False, description="an API token or a token from /auth/login")
 
@@ -70,15 +82,31 @@ async def authenticated(
     hub: HubDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthorized("send Authorization: Bearer <token>", code="not_authenticated")
+    token = presented_token(request, credentials)
     cache = token_cache(request)
-    actor = cache.get(credentials.credentials)
+    actor = cache.get(token)
     if actor is None:
         # The database lookup runs in the thread pool; a cache hit costs no hop at all.
-        actor = await run_in_threadpool(_lookup, hub, credentials.credentials)
-        cache.put(credentials.credentials, actor)
+        actor = await run_in_threadpool(_lookup, hub, token)
+        cache.put(token, actor)
     return actor
+
+
+def presented_token(request: Request, credentials: HTTPAuthorizationCredentials | None) -> str:
+    """The Bearer token, else the session cookie's for a read; a write with only the
+    cookie is refused (403 `cookie_not_for_writes`), never looked up."""
+    if credentials is not None and credentials.scheme.lower() == "bearer":
+        return credentials.credentials
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        if request.method not in COOKIE_METHODS:
+            raise Forbidden(
+                "the session cookie only authorises reads (GET, HEAD): a change needs "
+                "Authorization: Bearer <token>, as the hub's pages send it",
+                code="cookie_not_for_writes")
+        return cookie
+    raise Unauthorized("send Authorization: Bearer <token>, or log in at /login",
+                       code="not_authenticated")
 
 
 def _lookup(hub: Hub, token: str) -> Actor:
@@ -91,10 +119,8 @@ async def reauthenticated(request: Request, hub: Hub) -> Actor:
     an answer given after a long wait (the alarm feed's long poll), during which the
     token may have been revoked or expired, or its user deactivated. Unauthorized
     (401) like any other request if it no longer holds."""
-    credentials = await _bearer(request)
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthorized("send Authorization: Bearer <token>", code="not_authenticated")
-    return await run_in_threadpool(_lookup, hub, credentials.credentials)
+    token = presented_token(request, await _bearer(request))
+    return await run_in_threadpool(_lookup, hub, token)
 
 
 CurrentUser = Annotated[Actor, Depends(authenticated)]

@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry, Gauge
 from hub.db import Engine, Sessions, make_engine, migrate, session_factory, write_session_factory
 from hub.settings import HubSettings
 from inventory.hooks import stock_hooks
+from kernel.leader import Leadership, postgres_lock
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -136,6 +137,12 @@ def build_alarms(hub: Hub, *, sender: Sender | None = None,
                            publisher=publisher, clock=clock or utcnow)
     service.load_rules()
     service.on_stop.append(stock_hooks.subscribe(service.on_stock_change))
+    if hub.engine.dialect.name == "postgresql":
+        # Every process may run the engine; the database picks one (kernel/leader.py).
+        service.leadership = Leadership("alarms", postgres_lock(hub.engine, "alarms"))
+    Gauge("stockwarden_alarm_leader", "1 while this hub process runs the alarm engine "
+          "(leads it, or alone on SQLite)", registry=hub.registry).set_function(
+        lambda: 1.0 if service.evaluator is not None and service.leads() else 0.0)
     return service
 
 

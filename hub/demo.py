@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import tempfile
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import uvicorn
@@ -21,6 +23,7 @@ import yaml
 from hub.app import create_app
 from hub.container import Hub, assemble
 from hub.db import Session
+from hub.server import StoppingServer
 from hub.settings import load_settings
 from kernel.uow import unit_of_work
 
@@ -192,6 +195,39 @@ def _demo_token(session: Session) -> str:
     return issue_token(session, user, label="demo").token
 
 
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    role: str
+    password: str
+
+
+# Who logs in to the demo's pages: a supervisor (overview, alarms, reports) and an
+# operator (the handheld).
+DEMO_PEOPLE = (("sue", "supervisor"), ("otto", "operator"))
+
+
+def demo_logins(hub: Hub) -> list[DemoLogin]:
+    """The demo's people with a fresh password each start (printed, never stored in
+    clear): created on the first start, their password reset on a later start over the
+    same --data-dir, so the printed one is always the one that works."""
+    from hub.accounts.service import list_users, register_user, update_user
+    from kernel.actors import Role
+
+    with hub.sessions() as session:
+        existing = {user.username for user in list_users(session)}
+    logins = []
+    for username, role in DEMO_PEOPLE:
+        password = secrets.token_urlsafe(9)  # 12 characters; the login needs 10
+        with hub.writes() as session:
+            if username in existing:
+                update_user(session, username, password=password, active=True).get()
+            else:
+                register_user(session, username, Role(role), password).get()
+        logins.append(DemoLogin(username, role, password))
+    return logins
+
+
 def run_demo(
     http_port: int = 8080,
     mqtt_port: int = 1883,
@@ -228,6 +264,7 @@ def run_demo(
     seed_warehouse(hub)
     seed_scanning(hub)
     token = demo_token(hub)
+    logins = demo_logins(hub)
     stop = threading.Event()
     from firmware_sim.demo import (
         DEMO_ITEM_SKU,
@@ -244,15 +281,22 @@ def run_demo(
         target=run_demo_gateway, args=("127.0.0.1", mqtt_port, data_dir, stop, "demo", timing),
         kwargs={"scan_every_s": scan_every_s}, name="demo-gateway", daemon=True,
     )
-    server = uvicorn.Server(uvicorn.Config(create_app(hub), host="127.0.0.1", port=http_port,
+    server = StoppingServer(uvicorn.Config(create_app(hub), host="127.0.0.1", port=http_port,
                                            log_config=None, access_log=False))
     if duration is not None:
-        timer = threading.Timer(duration, lambda: setattr(server, "should_exit", True))
+        timer = threading.Timer(duration, server.stop)
         timer.daemon = True  # Ctrl-C before the end must not wait for it
         timer.start()
     base = f"http://127.0.0.1:{http_port}"
+    people = "".join(f"  log in as        {who.username} / {who.password}  ({who.role})\n"
+                     for who in logins)
     print(
         f"\nStockwarden demo\n"
+        f"  pages            {base}/login, then {base}/ (overview), {base}/alarms, "
+        f"{base}/handheld, {base}/reports\n"
+        + people +
+        f"  more users       stockwarden user create --data-dir {data_dir} "
+        f"--username NAME --role supervisor --password\n"
         f"  latest readings  {base}/api/v1/readings/latest\n"
         f"  sensors          {base}/api/v1/sensors\n"
         f"  hourly, a zone   {base}/api/v1/zones/cold-room/hourly\n"

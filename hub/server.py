@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import time
 from typing import Any
 
 import uvicorn
@@ -26,6 +27,46 @@ def freeze_startup_objects() -> None:
     came after. Call once, in the serving process, after the app is built."""
     gc.collect()
     gc.freeze()
+
+
+class StoppingServer(uvicorn.Server):
+    """uvicorn's server that tells the app the moment it is asked to stop (Ctrl-C,
+    SIGTERM, `stop()`), through `app.state.stopping`. uvicorn waits for every open
+    request before it shuts down; the alarm feed's long poll (up to 25 s) watches the
+    event and answers at once, so one Ctrl-C stops the hub even with /alarms open."""
+
+    def _tell_the_app(self) -> None:
+        stopping = getattr(getattr(self.config.app, "state", None), "stopping", None)
+        if stopping is not None:
+            stopping.set()
+
+    # A second Ctrl-C makes uvicorn stop at once ("force exit"): without waiting for open
+    # requests, and without the app's shutdown, so ingest would not commit what it holds,
+    # and the cancelled shutdown printed a CancelledError traceback. With the long polls
+    # answering at once a stop takes a second or two; a second Ctrl-C within this many
+    # seconds of the first is only told to wait, a later one still forces the exit.
+    force_after_s = 10.0
+    _stop_asked: float | None = None
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        self._tell_the_app()
+        asked = self._stop_asked
+        if asked is not None and time.monotonic() - asked < self.force_after_s:
+            log.info("stopping already; Ctrl-C again after %g s forces it", self.force_after_s)
+            return
+        self._stop_asked = self._stop_asked or time.monotonic()
+        super().handle_exit(sig, frame)
+        # uvicorn raises each caught signal again once it has stopped, so that the process
+        # ends as the signal says; raised twice, asyncio's runner took the second as a
+        # KeyboardInterrupt in the middle of its clean-up. Once per signal is enough.
+        captured: list[int] = getattr(self, "_captured_signals", [])
+        captured[:] = list(dict.fromkeys(captured))
+
+    def stop(self) -> None:
+        """Stop from another thread (the demo's --duration), as a signal would."""
+        self._tell_the_app()
+        self._stop_asked = self._stop_asked or time.monotonic()
+        self.should_exit = True
 
 
 class HeadTimedH11Protocol(H11Protocol):
@@ -95,7 +136,8 @@ def serve(settings: HubSettings) -> None:
     cjk_font()  # says in the log which font labels and reports print with, or that none
     # uvicorn turns SIGINT/SIGTERM into the app's shutdown, which stops ingest
     # after committing and acknowledging what it received.
-    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None,
-                access_log=False, **server_options(settings),
-                ssl_certfile=str(settings.http_tls_cert) if settings.http_tls_cert else None,
-                ssl_keyfile=str(settings.http_tls_key) if settings.http_tls_key else None)
+    StoppingServer(uvicorn.Config(
+        app, host=settings.http_host, port=settings.http_port, log_config=None,
+        access_log=False, **server_options(settings),
+        ssl_certfile=str(settings.http_tls_cert) if settings.http_tls_cert else None,
+        ssl_keyfile=str(settings.http_tls_key) if settings.http_tls_key else None)).run()

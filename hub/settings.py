@@ -135,7 +135,8 @@ class HubSettings(BaseSettings):
 
     # --- alarms
     alarms_enabled: bool = Field(
-        True, description="run the alarm engine in this hub process (one process per site)"
+        True, description="this hub process may run the alarm engine (on PostgreSQL one "
+        "process leads at a time); false keeps it out"
     )
     alarm_rules: Path | None = Field(
         None, description="alarm rules file (YAML/TOML): the rules' source of truth while set; "

@@ -1,8 +1,8 @@
 """The hot path of ingest in each database's own terms.
 
-Per batch, four set-wise statements: claim the (gateway, seq) pairs, upsert
+Per batch, five set-wise statements: claim the (gateway, seq) pairs, upsert
 sensors (whose row count tells whether each sensor's gateway owns it), hourly
-statistics and latest values. Built through the ORM these cost
+statistics and latest values, insert the readings. Built through the ORM these cost
 ~100 µs a row (statement rendering and parameter handling in Python); here
 PostgreSQL gets one statement per table with its rows as JSON, and SQLite,
 in-process, gets the driver's own executemany. Both run on the session's
@@ -35,6 +35,9 @@ class BatchSQL(Protocol):
         ...
     def upsert_hours(self, session: Session, rows: Sequence[HourRow]) -> None: ...
     def upsert_latest(self, session: Session, rows: Sequence[LatestRow]) -> None: ...
+    def insert_readings(self, session: Session, rows: Sequence[LatestRow]) -> None:
+        """Keep every good value; one per (sensor, quantity, ts): a repeat is ignored."""
+        ...
 
 
 # A sensor belongs to its gateway (docs/wire-contract.md): a row whose gateway is not
@@ -122,6 +125,13 @@ class PostgresBatchSQL:
         FROM jsonb_array_elements(CAST(:rows AS jsonb)) AS r
     """ + _LATEST_UPDATE)
 
+    READINGS = text("""
+        INSERT INTO readings (sensor_id, quantity, ts, value)
+        SELECT r->>0, r->>1, (r->>2)::timestamptz, (r->>3)::float8
+        FROM jsonb_array_elements(CAST(:rows AS jsonb)) AS r
+        ON CONFLICT DO NOTHING
+    """)
+
     @staticmethod
     def _rows(rows: Sequence[tuple[object, ...]]) -> str:
         return orjson.dumps(rows).decode()
@@ -143,6 +153,10 @@ class PostgresBatchSQL:
     def upsert_latest(self, session: Session, rows: Sequence[LatestRow]) -> None:
         if rows:
             session.execute(self.LATEST, {"rows": self._rows(rows)})
+
+    def insert_readings(self, session: Session, rows: Sequence[LatestRow]) -> None:
+        if rows:
+            session.execute(self.READINGS, {"rows": self._rows(rows)})
 
 
 def _sqlite_ts(value: datetime) -> str:
@@ -173,6 +187,8 @@ class SqliteBatchSQL:
               "max(coalesce(hourly_stats.max_gap_s, 0), ")
     LATEST = ("INSERT INTO latest_readings (sensor_id, quantity, ts, value) VALUES (?, ?, ?, ?)"
               + _LATEST_UPDATE)
+    READINGS = ("INSERT INTO readings (sensor_id, quantity, ts, value) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING")
 
     @staticmethod
     def _cursor(session: Session):  # -> sqlite3.Cursor
@@ -208,6 +224,11 @@ class SqliteBatchSQL:
 
     def upsert_latest(self, session: Session, rows: Sequence[LatestRow]) -> None:
         self._cursor(session).executemany(self.LATEST, [
+            (sensor, quantity, _sqlite_ts(ts), value) for sensor, quantity, ts, value in rows
+        ])
+
+    def insert_readings(self, session: Session, rows: Sequence[LatestRow]) -> None:
+        self._cursor(session).executemany(self.READINGS, [
             (sensor, quantity, _sqlite_ts(ts), value) for sensor, quantity, ts, value in rows
         ])
 

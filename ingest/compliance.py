@@ -12,9 +12,9 @@ Everything here works from what ingest keeps per sensor, quantity and hour
   (which understates MKT) and is marked.
 - Gaps: the longest gap within each hour is known, and the gap between one hour's
   last reading and the next hour's first; a gap's place inside an hour is not.
-- Time out of range from hours: between the hours entirely out (all readings out)
-  and the hours with any reading out, in whole hours. The alarm engine's excursion
-  records, where given, are exact and take precedence (see `ExcursionRecord`).
+- Time out of range is computed from the stored readings (ingest/out_of_range.py);
+  from hours only for hours stored before readings were kept: between the hours
+  entirely out (all readings out) and the hours with any reading out, in whole hours.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Literal, Protocol
 
 from ingest.rollup import DEFAULT_DELTA_H, GAS_CONSTANT, KELVIN, TEMPERATURE
@@ -177,8 +177,9 @@ class ExcursionRecord:
 
 
 class ExcursionSource(Protocol):
-    """Where a report takes excursion records from: the alarm engine's, injected by the
-    composition root. Without one, excursions are estimated from the hours."""
+    """The alarm engine's excursion records, as the composition root wires them
+    (`Hub.excursions`). Alarm history: they start at the warning level, so no report
+    takes its excursions or time out of range from them (ingest/out_of_range.py)."""
 
     def excursions(self, zone: str, start: datetime, end: datetime
                    ) -> Sequence[ExcursionRecord]: ...
@@ -186,9 +187,9 @@ class ExcursionSource(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class ExcursionPeriod:
-    """An excursion in a report: exact (from the alarm engine's record) or an hourly
-    estimate, whose start and end are hour boundaries and whose time out of range is
-    known only between two bounds."""
+    """An excursion in a report: a breach of the limits from the readings (exact), or
+    an hourly estimate for hours stored before readings were kept, whose start and end
+    are hour boundaries and whose time out of range is known only between two bounds."""
 
     sensor: str
     quantity: str
@@ -198,41 +199,22 @@ class ExcursionPeriod:
     peak: float
     seconds_min: float
     seconds_max: float
-    source: Literal["alarm engine", "hourly statistics"]
+    source: Literal["readings", "alarm engine", "hourly statistics"]
+    # The part inside the report's period (see ingest/out_of_range.py); `cut`: began
+    # before the period or ends after it; `ongoing`: no reading has ended it yet.
+    inside_start: datetime | None = None
+    inside_end: datetime | None = None
+    inside_s_min: float | None = None
+    inside_s_max: float | None = None
+    cut: bool = False
+    ongoing: bool = False
 
     @property
     def exact(self) -> bool:
-        return self.source == "alarm engine"
+        return self.source != "hourly statistics"
 
     def overlaps(self, start: datetime, end: datetime) -> bool:
         return self.start < end and (self.end is None or self.end > start)
-
-
-def from_records(records: Iterable[ExcursionRecord], now: datetime) -> list[ExcursionPeriod]:
-    periods = []
-    for r in records:
-        seconds = r.above_s if r.side == "above" else r.below_s
-        if not seconds and r.end is None:
-            seconds = (now - r.start).total_seconds()
-        elif not seconds and r.end is not None:
-            seconds = (r.end - r.start).total_seconds()
-        periods.append(ExcursionPeriod(r.sensor, r.quantity, r.side, r.start, r.end, r.peak,
-                                       seconds, seconds, "alarm engine"))
-    return sorted(periods, key=lambda p: (p.start, p.sensor, p.quantity))
-
-
-def combine_excursions(recorded: list[ExcursionPeriod], estimated: list[ExcursionPeriod]
-                       ) -> list[ExcursionPeriod]:
-    """The alarm engine's records, plus the hourly estimates of what it has no record
-    of (a time it was not running, or readings it never saw): an out-of-range hour is
-    never left out of a report because the engine missed it."""
-    def covered(period: ExcursionPeriod) -> bool:
-        return any(r.sensor == period.sensor and r.quantity == period.quantity
-                   and r.overlaps(period.start, period.end or datetime.max.replace(tzinfo=UTC))
-                   for r in recorded)
-
-    extra = [p for p in estimated if not covered(p)]
-    return sorted(recorded + extra, key=lambda p: (p.start, p.sensor, p.quantity))
 
 
 def hourly_excursions(hours: Iterable[HourStat], limits: Limits) -> list[ExcursionPeriod]:
@@ -348,15 +330,21 @@ def _figures(hours: Sequence[HourStat]) -> tuple[int, float | None, float | None
 
 @dataclass(frozen=True, slots=True)
 class DayRow(Figures):
-    """One sensor's one quantity over one UTC day of the period."""
+    """One sensor's one quantity over one day of the period (UTC, or the site's local
+    day: `day` is its start in that time zone)."""
 
     day: datetime
     mkt: KineticTemperature | None = None  # temperature: the window ending with the day
+    # Time above and below the limits inside the day (and the period), from readings.
+    above_s: float = 0.0
+    below_s: float = 0.0
 
 
 def day_row(hours: Sequence[HourStat], day: datetime, *, sensor: str, quantity: str,
-            mkt: KineticTemperature | None = None) -> DayRow:
-    return DayRow(sensor, quantity, *_figures(hours), day=day, mkt=mkt)
+            mkt: KineticTemperature | None = None, above_s: float = 0.0,
+            below_s: float = 0.0) -> DayRow:
+    return DayRow(sensor, quantity, *_figures(hours), day=day, mkt=mkt, above_s=above_s,
+                  below_s=below_s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -372,23 +360,32 @@ class Summary(Figures):
 
 def summarise(hours: Sequence[HourStat], excursions: Sequence[ExcursionPeriod], *,
               sensor: str, quantity: str) -> Summary:
-    """Min, max, count-weighted mean and time above and below the limits."""
+    """Min, max, count-weighted mean and time above and below the limits: the parts of
+    the excursions inside the period, where they say it (`inside_s_min`)."""
     periods = [e for e in excursions if e.sensor == sensor and e.quantity == quantity]
+
+    def lo(e: ExcursionPeriod) -> float:
+        return e.seconds_min if e.inside_s_min is None else e.inside_s_min
+
+    def hi(e: ExcursionPeriod) -> float:
+        return e.seconds_max if e.inside_s_max is None else e.inside_s_max
+
     above = [e for e in periods if e.side == "above"]
     below = [e for e in periods if e.side == "below"]
     return Summary(
         sensor, quantity, *_figures([h for h in hours if h.count > 0]),
-        sum(e.seconds_min for e in above), sum(e.seconds_max for e in above),
-        sum(e.seconds_min for e in below), sum(e.seconds_max for e in below),
-        exact=bool(periods) and all(e.exact for e in periods),
+        sum(lo(e) for e in above), sum(hi(e) for e in above),
+        sum(lo(e) for e in below), sum(hi(e) for e in below),
+        exact=all(e.exact for e in periods),
     )
 
 
-def days_of(start: datetime, end: datetime) -> list[datetime]:
-    """The UTC day starts covering [start, end)."""
-    day = start.replace(hour=0, minute=0, second=0, microsecond=0)
+def days_of(start: datetime, end: datetime, tz: tzinfo = UTC) -> list[datetime]:
+    """The starts of the days covering [start, end): midnights in `tz` (UTC, or the
+    site's time zone, where a day can last 23 or 25 hours), aware in that zone."""
+    day = datetime.combine(start.astimezone(tz).date(), time(), tzinfo=tz)
     days = []
     while day < end:
         days.append(day)
-        day += DAY
+        day = datetime.combine(day.date() + DAY, time(), tzinfo=tz)
     return days

@@ -1,6 +1,6 @@
-"""Ingest's SQL tables: sensors, latest values, hourly statistics, dead letters,
-the (gateway, seq) de-duplication record, the time-series outbox, the gateways'
-last status, what they apply to each sensor (each change) and the sensors'
+"""Ingest's SQL tables: sensors, latest values, hourly statistics, the readings,
+dead letters, the (gateway, seq) de-duplication record, the time-series outbox, the
+gateways' last status, what they apply to each sensor (each change) and the sensors'
 calibration records."""
 
 from __future__ import annotations
@@ -74,6 +74,22 @@ class HourlyStat(Base):
     # exp_sum is NULL when the hour saw two ΔH values.
     exp_sum: Mapped[float | None] = mapped_column(Float)
     delta_h: Mapped[float | None] = mapped_column(Float)
+
+
+class StoredReading(Base):
+    """Every good value as it came, per sensor, quantity and time: what the reports'
+    time out of range and excursions are computed from (ingest/out_of_range.py).
+    One value per (sensor, quantity, time); a second one with the same time is not
+    kept (the hourly statistics still count it)."""
+
+    __tablename__ = "readings"
+    # SQLite: the primary key is the table (one B-tree, not a rowid table and an index).
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    sensor_id: Mapped[str] = mapped_column(ForeignKey("sensors.id"), primary_key=True)
+    quantity: Mapped[str] = mapped_column(String(32), primary_key=True)
+    ts: Mapped[datetime] = mapped_column(primary_key=True)
+    value: Mapped[float] = mapped_column(Float)
 
 
 class DeadLetter(Base):

@@ -10,7 +10,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from ingest.compliance import HourStat
@@ -22,6 +22,7 @@ from ingest.orm import (
     HourlyStat,
     LatestReading,
     Sensor,
+    StoredReading,
 )
 from ingest.schemas import (
     DeadLetterPublic,
@@ -186,6 +187,45 @@ def hour_stats(session: Session, sensor_ids: list[str], start: datetime, end: da
         for h in session.scalars(query.order_by(HourlyStat.sensor_id, HourlyStat.quantity,
                                                 HourlyStat.hour))
     ]
+
+
+def _inside(low: float | None, high: float | None) -> ColumnElement[bool]:
+    value = StoredReading.value
+    return and_(value >= low if low is not None else value.is_not(None),
+                value <= high if high is not None else value.is_not(None))
+
+
+def breach_readings(session: Session, sensor: str, quantity: str, low: float | None,
+                    high: float | None, start: datetime, end: datetime, *,
+                    since: datetime | None = None) -> list[tuple[datetime, float]]:
+    """One sensor's stored readings of `quantity` that decide its time out of range in
+    [start, end): from its last reading inside the limits before `start` (or before
+    `since`, if earlier) to its first inside them at or after `end`, so that an
+    excursion overlapping the period (or `since`..end) is read whole, however long
+    before or after it began or ended (ingest/out_of_range.py does the arithmetic)."""
+    mine = and_(StoredReading.sensor_id == sensor, StoredReading.quantity == quantity)
+    inside = _inside(low, high)
+    first = min(start, since or start)
+    before = session.scalar(select(func.max(StoredReading.ts))
+                            .where(mine, inside, StoredReading.ts < first))
+    after = session.scalar(select(func.min(StoredReading.ts))
+                           .where(mine, inside, StoredReading.ts >= end))
+    query = select(StoredReading.ts, StoredReading.value).where(mine)
+    if before is not None:
+        query = query.where(StoredReading.ts >= before)
+    if after is not None:
+        query = query.where(StoredReading.ts <= after)
+    return [(ts, value) for ts, value in session.execute(query.order_by(StoredReading.ts))]
+
+
+def first_stored_readings(session: Session, sensor_ids: list[str]) -> dict[str, datetime]:
+    """Per sensor, its oldest stored reading: hours before it were kept only as hourly
+    statistics (stored before migration 0010)."""
+    if not sensor_ids:
+        return {}
+    return {sensor: ts for sensor, ts in session.execute(
+        select(StoredReading.sensor_id, func.min(StoredReading.ts))
+        .where(StoredReading.sensor_id.in_(sensor_ids)).group_by(StoredReading.sensor_id))}
 
 
 def zone_sensors(session: Session, zone_id: int) -> list[SensorPublic]:

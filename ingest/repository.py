@@ -24,6 +24,7 @@ from ingest.orm import (
     HourlyStat,
     SeenMessage,
     Sensor,
+    StoredReading,
     TsOutbox,
 )
 from kernel.orm import StorageClass, Zone
@@ -123,6 +124,7 @@ def _targets() -> list[tuple[str, Table, Column[Any]]]:
         ("hourly statistics", HourlyStat.__table__, HourlyStat.__table__.c.hour),
         ("dead letters", DeadLetter.__table__, DeadLetter.__table__.c.received_at),
         ("seen messages", SeenMessage.__table__, SeenMessage.__table__.c.received_at),
+        ("readings", StoredReading.__table__, StoredReading.__table__.c.ts),
     ]
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from contract.wire import Quality, Reading
@@ -100,6 +100,9 @@ class Rollup:
 
     hours: dict[HourKey, Aggregate]
     latest: dict[LatestKey, tuple[datetime, float]]
+    # Every good value (sensor, quantity, ts, value): the stored readings the reports'
+    # time out of range is computed from (ingest/out_of_range.py).
+    points: list[tuple[str, str, datetime, float]] = field(default_factory=list)
 
     @classmethod
     def of(cls, readings: Iterable[Reading], delta_h: Mapping[str, float] | None = None,
@@ -109,6 +112,8 @@ class Rollup:
         attribute lookups, and the hour of the previous reading reused while it fits."""
         hours: dict[HourKey, Aggregate] = {}
         latest: dict[LatestKey, tuple[datetime, float]] = {}
+        points: list[tuple[str, str, datetime, float]] = []
+        keep = points.append
         hour_start = hour_end = None
         good = Quality.GOOD
         delta_h_of = (delta_h or {}).get
@@ -126,6 +131,7 @@ class Rollup:
                 hour_end = hour_start + ONE_HOUR
             at = ts.timestamp()
             for quantity, value in reading.quantities.items():
+                keep((sensor, quantity, ts, value))
                 key = (sensor, quantity, hour_start)
                 agg = hours.get(key)
                 if agg is None:
@@ -157,4 +163,4 @@ class Rollup:
                 current = latest.get((sensor, quantity))
                 if current is None or ts >= current[0]:
                     latest[(sensor, quantity)] = (ts, value)
-        return cls(hours, latest)
+        return cls(hours, latest, points)

@@ -1,7 +1,7 @@
 """Ingest's SQL side: one transaction per batch records the dead letters, the
-(gateway, seq) pairs, sensors, latest values, hourly statistics, gateway
-statuses and the time-series outbox, so that a batch counts entirely or not at
-all.
+(gateway, seq) pairs, sensors, latest values, hourly statistics, the readings,
+gateway statuses and the time-series outbox, so that a batch counts entirely or not
+at all.
 
 A sensor belongs to one gateway: the first to report it, or the one an admin
 assigned (`ingest/sensors.py`). A message with a reading for a sensor another
@@ -223,6 +223,8 @@ class IngestStore:
                     (sensor, quantity, ts, value)
                     for (sensor, quantity), (ts, value) in rollup.latest.items()
                 ))
+                # Sorted like the others; the reports' time out of range reads these.
+                self.sql.insert_readings(session, sorted(rollup.points))
                 if line_builder is not None:
                     lines = line_builder(fresh)
                     outcome.lines = len(lines)

@@ -18,7 +18,7 @@ import queue
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,7 +26,7 @@ from alerts import repository
 from alerts.engine.stock_findings import Finding
 from alerts.metrics import AlarmMetrics
 from alerts.model import AlarmKey
-from alerts.notifications.plan import Message, digest_due, plan_digest
+from alerts.notifications.plan import Message, Notice, compose, digest_due, plan_digest
 from alerts.notifications.senders import Sender
 from alerts.rules.document import AlarmRules
 from alerts.rules.url_secrets import scrub
@@ -38,6 +38,30 @@ log = logging.getLogger(__name__)
 
 DIGEST_KEY = "digest"
 MAX_LINKS = 5
+
+
+def _with_ids(message: Message, alarm_id: Callable[[AlarmKey], int | None]
+              ) -> list[Notice]:
+    return [n for n in message.notices if alarm_id(n.key) is not None]
+
+
+def claims_of(message: Message, alarm_id: Callable[[AlarmKey], int | None]
+              ) -> list[repository.NoticeClaim]:
+    """One claim per line of the message: (alarm, route, level, what, when)."""
+    out = []
+    for notice in _with_ids(message, alarm_id):
+        number = alarm_id(notice.key)
+        assert number is not None
+        at = notice.at.astimezone(UTC)
+        key = f"{number}/{notice.route}/{notice.level}/{notice.what}/{at.isoformat()}"
+        out.append(repository.NoticeClaim(key[:300], number, notice.route, notice.level,
+                                          notice.what, at))
+    return out
+
+
+def notice_keys(message: Message, alarm_id: Callable[[AlarmKey], int | None]
+                ) -> tuple[str, ...]:
+    return tuple(c.key for c in claims_of(message, alarm_id))
 
 
 def target_of(url: str, index: int) -> str:
@@ -52,6 +76,8 @@ class Outgoing:
     title: str
     body: str
     alarm_ids: tuple[int, ...] = ()
+    claims: tuple[str, ...] = ()  # its notices' keys in SQL, marked sent once it went
+    term: str = ""  # the leader's election that claimed them
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +99,14 @@ class NotificationWorker:
 
     def __init__(self, sender: Sender, on_result: Callable[[SendResult], None], *,
                  attempts: int = 4, backoff: Callable[[], Backoff] = lambda: Backoff(1.0, 30.0),
-                 max_pending: int = 10_000) -> None:
+                 max_pending: int = 10_000, may_send: Callable[[], bool] = lambda: True,
+                 on_sent: Callable[[Outgoing], None] = lambda _message: None) -> None:
         self.sender = sender
         self.on_result = on_result
+        # The fence: a process that no longer leads sends nothing more (what it claimed
+        # and did not send, its successor sends).
+        self.may_send = may_send
+        self.on_sent = on_sent
         self.attempts = attempts
         self.backoff = backoff
         self._queue: queue.Queue[Outgoing] = queue.Queue(max_pending)
@@ -109,6 +140,17 @@ class NotificationWorker:
     def idle(self) -> bool:
         return self._queue.unfinished_tasks == 0
 
+    def drop(self) -> int:
+        """Forget what is queued (this process no longer leads); returns how many."""
+        dropped = 0
+        while True:
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                return dropped
+            self._queue.task_done()
+            dropped += 1
+
     def _send_queued(self) -> None:
         """A round: every message queued, in order, until the queue is empty."""
         while True:
@@ -117,8 +159,15 @@ class NotificationWorker:
             except queue.Empty:
                 return
             try:
+                if not self.may_send():
+                    log.warning("alarm message not sent: this process no longer leads",
+                                extra={"route": message.route, "group": message.group})
+                    continue
                 for index, url in enumerate(message.urls):
                     self._send_one(message, index, url)
+                self.on_sent(message)
+            except Exception:
+                log.exception("marking an alarm message sent failed")
             finally:
                 self._queue.task_done()
 
@@ -165,15 +214,18 @@ class Dispatcher:
 
     def __init__(self, settings: AlarmSettings, sessions: sessionmaker[Session], sender: Sender,
                  metrics: AlarmMetrics, clock: Callable[[], datetime],
-                 changed: Callable[[], None]) -> None:
+                 changed: Callable[[], None], *, may_send: Callable[[], bool] = lambda: True
+                 ) -> None:
         self.base = settings.public_url.rstrip("/")
         self.sessions = sessions
         self.metrics = metrics
         self.clock = clock
         self.changed = changed
+        self.term = ""  # the leader's election (set when the engine starts): who claims
         self.worker = NotificationWorker(
             sender, self._sent, attempts=settings.notify_attempts,
-            backoff=lambda: Backoff(settings.notify_backoff_s, 60.0))
+            backoff=lambda: Backoff(settings.notify_backoff_s, 60.0), may_send=may_send,
+            on_sent=self._marked)
         self._digest_day: date | None = None
         self._digest_loaded = False
 
@@ -186,10 +238,15 @@ class Dispatcher:
     def idle(self) -> bool:
         return self.worker.idle()
 
+    def drop(self) -> None:
+        dropped = self.worker.drop()
+        if dropped:
+            log.warning("alarm messages left to the next leader", extra={"messages": dropped})
+
     def send(self, rules: AlarmRules, messages: Sequence[Message],
              alarm_id: Callable[[AlarmKey], int | None]) -> None:
         outgoing = []
-        for message in messages:
+        for message in self._claimed(rules, messages, alarm_id):
             group = rules.recipients.get(message.group)
             if group is None:
                 continue
@@ -199,8 +256,41 @@ class Dispatcher:
                 body += "\n\n" + "\n".join(
                     f"Alarm {i}: {self.base}/alarms/{i}" for i in ids[:MAX_LINKS])
             outgoing.append(Outgoing(message.route, message.group, tuple(group.urls),
-                                     message.title, body, ids))
+                                     message.title, body, ids,
+                                     notice_keys(message, alarm_id), self.term))
         self.worker.submit(outgoing)
+
+    def _claimed(self, rules: AlarmRules, messages: Sequence[Message],
+                 alarm_id: Callable[[AlarmKey], int | None]) -> list[Message]:
+        """The messages whose notices this leader claimed in SQL; a message keeps only
+        the lines it claimed (the others were told already) and is written again."""
+        claims = [c for m in messages for c in claims_of(m, alarm_id)]
+        if not claims:
+            return list(messages)
+        with self.sessions() as session:
+            mine = repository.claim_notices(session, claims, self.term, self.clock()).value
+        mine = mine or set()
+        out = []
+        for message in messages:
+            keys = {c.key: n for c, n in zip(claims_of(message, alarm_id), _with_ids(
+                message, alarm_id), strict=True)}
+            if not keys:
+                out.append(message)
+                continue
+            kept = [n for key, n in keys.items() if key in mine]
+            if len(kept) == len(keys):
+                out.append(message)
+            elif kept:
+                out.append(compose(rules, message.route, message.group, kept, [], message.at))
+            else:
+                log.info("alarm message already told", extra={
+                    "route": message.route, "group": message.group})
+        return out
+
+    def _marked(self, message: Outgoing) -> None:
+        if message.claims:
+            with self.sessions() as session:
+                repository.notices_sent(session, message.claims, message.term, self.clock())
 
     def _sent(self, result: SendResult) -> None:
         self.metrics.notified(result.route, result.ok)

@@ -27,7 +27,7 @@ transitions) so windows flush, escalations fire and quiet hours end.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -56,6 +56,7 @@ class Message:
     alarms: tuple[AlarmKey, ...]
     severity: Severity
     at: datetime
+    notices: tuple[Notice, ...] = ()  # its lines: each is claimed in SQL before it goes
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,8 +191,11 @@ def plan(rules: AlarmRules, state: PlanState, transitions: Sequence[Transition],
                 now >= watch.raised_at + watched.escalate_after * (watch.level + 1):
             waited = format_duration(now - watch.raised_at)
             line = f"unacknowledged for {waited}: {watch.line}"
+            # Stamped with the moment it fell due, not the tick that found it: the
+            # same step planned by another leader is the same notice (its key).
+            due = watch.raised_at + watched.escalate_after * (watch.level + 1)
             watch = replace(watch, level=watch.level + 1)
-            add(watched, watch.level, watch, "escalated", line, now, limited=False)
+            add(watched, watch.level, watch, "escalated", line, due, limited=False)
         watches[pair] = watch
 
     messages, queued, sent = _flush(rules, queued, sent, suppressed, now)
@@ -234,6 +238,12 @@ def _flush(rules: AlarmRules, queued: list[Notice], sent: list[tuple[str, AlarmK
     return messages, left, sent
 
 
+def compose(rules: AlarmRules, route: str, group: str, notices: list[Notice],
+            notes: list[str], now: datetime) -> Message:
+    """One message of these notices (also for the part of a message not told yet)."""
+    return _compose(rules, route, group, notices, notes, now)
+
+
 def _compose(rules: AlarmRules, route: str, group: str, notices: list[Notice],
              notes: list[str], now: datetime) -> Message:
     worst = max((n.severity for n in notices), key=lambda s: s.rank)
@@ -250,7 +260,7 @@ def _compose(rules: AlarmRules, route: str, group: str, notices: list[Notice],
         lines.append(f"... and {len(notices) - MAX_LINES} more")
     body = "\n".join([*lines, *notes])
     return Message(route, group, title, body, tuple(dict.fromkeys(n.key for n in notices)),
-                   worst, now)
+                   worst, now, tuple(notices))
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,27 +274,73 @@ class OpenAlarm:
     raised_at: datetime
     acknowledged: bool
     message: str
+    cleared_at: datetime | None = None  # cleared, not yet closed
 
 
-def resume(rules: AlarmRules, alarms: Sequence[OpenAlarm], now: datetime) -> PlanState:
-    """The planner's state after a restart, from the stored open alarms.
+@dataclass(frozen=True, slots=True)
+class Told:
+    """What the notices claimed in SQL say one route told of one alarm: the highest
+    group level told, each (what, at) claimed, and those claimed but never sent (their
+    leader died first: `(level, what, at)`)."""
 
-    Nothing is queued, so nobody hears of an alarm twice; escalation steps whose time
-    has passed count as done (they were sent, or their moment is gone), and the
-    chain carries on from there.
+    level: int = 0
+    seen: frozenset[tuple[str, datetime]] = frozenset()
+    unsent: tuple[tuple[int, str, datetime], ...] = ()
+
+
+def resume(rules: AlarmRules, alarms: Sequence[OpenAlarm], now: datetime,
+           told: Mapping[tuple[AlarmKey, str], Told] | None = None) -> PlanState:
+    """The planner's state after a restart or a change of leader, from the stored
+    open alarms.
+
+    Without `told`: nothing is queued, so nobody hears of an alarm twice; escalation
+    steps whose time has passed count as done, and the chain carries on from there.
+    With `told` (the notices claimed in SQL): the chain carries on from the level
+    told; what was stored but never told (the leader died inside the grouping window
+    or before sending) is queued, under the same notice as before, so a claim
+    already sent refuses it.
     """
-    watches = []
+    watches: list[Watch] = []
+    queued: list[Notice] = []
     for alarm in alarms:
         for route in rules.routes:
             if not matches(route, alarm.severity, alarm.zone, alarm.kind):
                 continue
-            level = 0
-            if route.escalate_after is not None:
-                steps = int((now - alarm.raised_at) / route.escalate_after)
-                level = max(0, min(len(route.groups) - 1, steps))
+            level: int | None = 0
+            if told is None:
+                if alarm.cleared_at is not None:
+                    continue
+                if route.escalate_after is not None:
+                    steps = int((now - alarm.raised_at) / route.escalate_after)
+                    level = max(0, min(len(route.groups) - 1, steps))
+            else:
+                level = _told(route, alarm, told.get((alarm.key, route.name)), queued)
+            if level is None:
+                continue
             watches.append(Watch(route.name, alarm.key, alarm.raised_at, level, alarm.severity,
                                  alarm.kind, alarm.message, acked=alarm.acknowledged))
-    return PlanState(watches=tuple(watches))
+    return PlanState(queued=tuple(queued), watches=tuple(watches))
+
+
+def _told(route: Route, alarm: OpenAlarm, said: Told | None, queued: list[Notice]
+          ) -> int | None:
+    """Queue what `said` lacks; the level the route's chain stands at, None: no watch."""
+    def notice(level: int, what: str, at: datetime) -> Notice:
+        return Notice(route.name, level, alarm.key, what, alarm.severity, alarm.kind,
+                      alarm.message, at)
+
+    said = said or Told()
+    queued.extend(notice(level, what, at) for level, what, at in said.unsent)
+    if not any(what == "raised" for what, _at in said.seen):
+        if alarm.cleared_at is not None:
+            return None  # raised and cleared unseen: too late to tell either
+        queued.append(notice(0, "raised", alarm.raised_at))
+    if alarm.cleared_at is not None:
+        if route.notify_clear and ("cleared", alarm.cleared_at) not in said.seen:
+            queued.extend(notice(level, "cleared", alarm.cleared_at)
+                          for level in range(said.level + 1))
+        return None
+    return said.level
 
 
 # --- the daily digest of expiry and stock findings -----------------------------------

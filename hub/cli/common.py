@@ -22,6 +22,19 @@ ConfigOption = Annotated[
 ]
 
 
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Use the SQLite database in this directory: demo.db "
+                 "(what `stockwarden demo --data-dir` keeps) or else stockwarden.db."),
+]
+DatabaseUrlOption = Annotated[
+    str | None,
+    typer.Option("--database-url", help="Use this database (overrides the config file and "
+                 "STOCKWARDEN_DATABASE_URL), e.g. sqlite:////tmp/demo/demo.db."),
+]
+DEMO_DATABASE = "demo.db"
+
+
 def fail(message: str, code: int = 2) -> typer.Exit:
     """The message in red on standard error; the caller raises the returned exit."""
     typer.secho(message, err=True, fg=typer.colors.RED)
@@ -53,6 +66,29 @@ def stock_hub(config: Path | None) -> Hub:
     from hub.container import Hub
 
     return Hub.build(settings)
+
+
+def database_of(data_dir: Path | None, database_url: str | None) -> str | None:
+    """The database `--data-dir` or `--database-url` names (None: the configured one)."""
+    if data_dir is not None and database_url is not None:
+        raise fail("give --data-dir or --database-url, not both")
+    if data_dir is None:
+        return database_url
+    if not data_dir.is_dir():
+        raise fail(f"no directory {data_dir}")
+    found = data_dir / DEMO_DATABASE
+    return f"sqlite:///{(found if found.exists() else data_dir / 'stockwarden.db').resolve()}"
+
+
+def account_hub(config: Path | None, data_dir: Path | None, database_url: str | None) -> Hub:
+    """A built hub on the database the options name, after saying on standard error
+    which database that is (a user written to another hub's database cannot log in)."""
+    from kernel.urls import masked_url
+
+    settings = hub_settings(config, database_url=database_of(data_dir, database_url))
+    url = settings.database_url
+    typer.echo(f"database: {url if url.startswith('sqlite') else masked_url(url)}", err=True)
+    return built_hub(settings)
 
 
 def built_hub(settings: HubSettings) -> Hub:

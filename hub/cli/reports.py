@@ -102,7 +102,7 @@ def report_zone(
         with hub.sessions() as session:
             return zone_report(
                 session, code, *period, now=datetime.now(UTC), generated_by=by,
-                excursions=hub.excursions,
+                time_zone=hub.settings.site_timezone,
                 record_interval_s=hub.settings.report_record_interval_s,
                 out_of_range_interval_s=hub.settings.report_out_of_range_interval_s)
 
@@ -200,7 +200,8 @@ def report_trace(
 
     def build(hub: Any, _: Any) -> Any:
         with hub.sessions() as session:
-            return lot_trace(session, lot_id, now=datetime.now(UTC), source=hub.excursions)
+            return lot_trace(session, lot_id, now=datetime.now(UTC),
+                             hold_s=hub.settings.report_record_interval_s)
 
     def render(_hub: Any, value: Any) -> str:
         return tables.trace_csv(value) if format == "csv" else _json(value)
@@ -216,7 +217,7 @@ def purge(
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask; delete.")] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Delete hourly statistics, dead letters and seen-message records older than --before.
+    """Delete hourly statistics, readings, dead letters and seen messages older than --before.
 
     Nothing is ever purged on its own; this command is the one way. It refuses a date
     inside the retention (STOCKWARDEN_RETENTION_DAYS, at least 5 years), shows what

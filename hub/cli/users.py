@@ -6,7 +6,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from hub.cli.common import ConfigOption, fail, stock_hub
+from hub.cli.common import (
+    ConfigOption,
+    DatabaseUrlOption,
+    DataDirOption,
+    account_hub,
+    fail,
+)
 
 if TYPE_CHECKING:
     from hub.accounts.schemas import TokenPublic
@@ -26,9 +32,12 @@ def user_create_admin(
         bool, typer.Option("--password", help="Also set a password for the web login (asked).")
     ] = False,
     config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+    database_url: DatabaseUrlOption = None,
 ) -> None:
     """Create an administrator and print their API token (once)."""
-    user_create(username=username, role="admin", password=password, config=config)
+    user_create(username=username, role="admin", password=password, config=config,
+                data_dir=data_dir, database_url=database_url)
 
 
 @user_app.command("create")
@@ -39,6 +48,8 @@ def user_create(
         bool, typer.Option("--password", help="Also set a password for the web login (asked).")
     ] = False,
     config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+    database_url: DatabaseUrlOption = None,
 ) -> None:
     """Create a user and print their API token (once)."""
     from hub.accounts.service import create_user_with_token
@@ -49,13 +60,14 @@ def user_create(
         wanted = Role(role)
     except ValueError:
         raise fail(f"role must be one of {', '.join(r.value for r in Role)}") from None
-    secret = None
-    if password:
-        secret = typer.prompt("password", hide_input=True, confirmation_prompt=True)
-    if secret is not None and len(secret) < 10:
-        raise fail("the password needs at least 10 characters")
-    hub = stock_hub(config)
+    # Built first, so that the database it names is said before the password is asked.
+    hub = account_hub(config, data_dir, database_url)
     try:
+        secret = None
+        if password:
+            secret = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+        if secret is not None and len(secret) < 10:
+            raise fail("the password needs at least 10 characters")
         with hub.writes() as session:
             _print_token(create_user_with_token(session, username, wanted, secret))
     except DomainError as exc:
@@ -66,13 +78,14 @@ def user_create(
 
 @user_app.command("token")
 def user_token(
-    username: Annotated[str, typer.Option(help="Whose token.")], config: ConfigOption = None
+    username: Annotated[str, typer.Option(help="Whose token.")], config: ConfigOption = None,
+    data_dir: DataDirOption = None, database_url: DatabaseUrlOption = None,
 ) -> None:
     """Issue another API token for a user (printed once)."""
     from hub.accounts.service import new_token
     from kernel.errors import DomainError
 
-    hub = stock_hub(config)
+    hub = account_hub(config, data_dir, database_url)
     try:
         with hub.writes() as session:
             _print_token(new_token(session, username, label="cli").get())
@@ -90,6 +103,8 @@ def user_update(
         "--active/--inactive", help="Reactivate or deactivate (revokes all their tokens).",
     )] = None,
     config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+    database_url: DatabaseUrlOption = None,
 ) -> None:
     """Change a user's role or deactivate them; the last active admin stays an admin."""
     from hub.accounts.service import update_user
@@ -100,7 +115,7 @@ def user_update(
         wanted = Role(role) if role is not None else None
     except ValueError:
         raise fail(f"role must be one of {', '.join(r.value for r in Role)}") from None
-    hub = stock_hub(config)
+    hub = account_hub(config, data_dir, database_url)
     try:
         with hub.writes() as session:
             user = update_user(session, username, role=wanted, active=active).get()
@@ -115,12 +130,13 @@ def user_update(
 @user_app.command("tokens")
 def user_tokens(
     username: Annotated[str, typer.Argument(help="Whose tokens.")], config: ConfigOption = None,
+    data_dir: DataDirOption = None, database_url: DatabaseUrlOption = None,
 ) -> None:
     """List a user's API tokens: id, label, created, expires, revoked (never the secret)."""
     from hub.accounts.service import list_tokens
     from kernel.errors import DomainError
 
-    hub = stock_hub(config)
+    hub = account_hub(config, data_dir, database_url)
     try:
         with hub.sessions() as session:
             tokens = list_tokens(session, username)
@@ -140,12 +156,14 @@ def user_revoke_token(
     username: Annotated[str, typer.Argument(help="Whose token.")],
     token_id: Annotated[int, typer.Argument(help="The token's id (see `user tokens`).")],
     config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+    database_url: DatabaseUrlOption = None,
 ) -> None:
     """Revoke one API token; a running hub refuses it within token_cache_s."""
     from hub.accounts.service import revoke_token
     from kernel.errors import DomainError
 
-    hub = stock_hub(config)
+    hub = account_hub(config, data_dir, database_url)
     try:
         with hub.writes() as session:
             revoke_token(session, username, token_id)

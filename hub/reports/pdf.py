@@ -183,9 +183,13 @@ def zone_pdf(report: ZoneReport) -> bytes:
     sections = [
         ("Summary over the period", tables.SUMMARY_HEAD, tables.summary_rows(report),
          "no readings in the period"),
-        ("Per day (MKT: the window ending with the day)", tables.DAY_HEAD,
+        ("The zone's time out of range (while any sensor was out)", tables.ZONE_TIME_HEAD,
+         tables.zone_time_rows(report), "no limits"),
+        (f"Per day, {'UTC' if report.time_zone == 'UTC' else report.time_zone} "
+         "(MKT: the window ending with the day)", tables.DAY_HEAD,
          tables.day_rows(report), "no readings in the period"),
-        ("Excursions", tables.EXCURSION_HEAD, tables.excursion_rows(report.excursions),
+        ("Excursions beyond the storage class's limits (true start and end; the part in "
+         "the period beside them)", tables.EXCURSION_HEAD, tables.excursion_rows(report.excursions),
          "no excursion in the period"),
         ("Gaps in the record", tables.GAP_HEAD, tables.gap_rows(report.gaps),
          "no gap: the record is complete"),

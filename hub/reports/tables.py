@@ -1,12 +1,13 @@
 """Every report as rows of text: the one formatting, so that the CSV and the PDF of a
 period carry the very same numbers. Values to two decimals, durations in hours
-to two decimals, times in UTC."""
+to two decimals, times in UTC (day rows: the report's days, UTC or the site's)."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from hub.reports.calibration import status_text as calibration_status
 from hub.reports.trace import LotTrace
@@ -49,9 +50,12 @@ def between(low: str, high: str) -> str:
 
 SUMMARY_HEAD = ["sensor", "quantity", "readings", "min", "max", "mean", "hours above",
                 "hours below"]
-DAY_HEAD = ["day", "sensor", "quantity", "readings", "min", "max", "mean", "MKT",
-            "MKT window", "MKT flags"]
-EXCURSION_HEAD = ["sensor", "quantity", "side", "start", "end", "peak", "hours out", "source"]
+ZONE_TIME_HEAD = ["quantity", "hours above (any sensor)", "hours below (any sensor)"]
+DAY_HEAD = ["day", "sensor", "quantity", "readings", "min", "max", "mean", "hours above",
+            "hours below", "MKT", "MKT window", "MKT flags"]
+# An excursion's true start and end, and beside them the part inside the period.
+EXCURSION_HEAD = ["sensor", "quantity", "side", "start", "end", "peak", "hours out",
+                  "in period", "hours in period", "cut", "source"]
 GAP_HEAD = ["sensor", "from", "to", "minutes", "allowed minutes", "where"]
 
 
@@ -75,16 +79,40 @@ def day_rows(report: ZoneReport) -> list[Row]:
             if kinetic.mean_only_hours:
                 flags.append(f"mean only {len(kinetic.mean_only_hours)} h")
         rows.append([d.day.strftime("%Y-%m-%d"), d.sensor, d.quantity, str(d.readings),
-                     num(d.min), num(d.max), num(d.mean),
+                     num(d.min), num(d.max), num(d.mean), hours(d.above_s), hours(d.below_s),
                      num(kinetic.mkt_c) if kinetic else "",
                      f"{report.mkt_window_h} h" if kinetic else "", "; ".join(flags)])
     return rows
 
 
+def zone_time_rows(report: ZoneReport) -> list[Row]:
+    return [[z.quantity, between(hours(z.above_s_min), hours(z.above_s_max)),
+             between(hours(z.below_s_min), hours(z.below_s_max))] for z in report.zone_time]
+
+
+def _cut(p: ExcursionPeriod) -> str:
+    parts = []
+    if p.inside_start is not None and p.start < p.inside_start:
+        parts.append("began before the period")
+    if p.ongoing:
+        parts.append("ongoing")
+    elif p.end is not None and p.inside_end is not None and p.end > p.inside_end:
+        parts.append("ended after the period")
+    return "; ".join(parts)
+
+
 def excursion_rows(periods: Iterable[ExcursionPeriod]) -> list[Row]:
-    return [[p.sensor, p.quantity, p.side, when(p.start), when(p.end) or "ongoing",
-             num(p.peak), between(hours(p.seconds_min), hours(p.seconds_max)), p.source]
-            for p in periods]
+    rows = []
+    for p in periods:
+        inside = (f"{when(p.inside_start)} to {when(p.inside_end)}"
+                  if p.inside_start is not None else "")
+        in_period = ("" if p.inside_s_min is None
+                     else between(hours(p.inside_s_min), hours(p.inside_s_max)))
+        rows.append([p.sensor, p.quantity, p.side, when(p.start),
+                     "ongoing" if p.end is None else when(p.end), num(p.peak),
+                     between(hours(p.seconds_min), hours(p.seconds_max)), inside, in_period,
+                     _cut(p), p.source])
+    return rows
 
 
 def gap_rows(gaps: Iterable[Gap]) -> list[Row]:
@@ -99,11 +127,21 @@ def header_rows(report: ZoneReport) -> list[Row]:
             ["storage class", report.storage_class or "none"]]
     for quantity, limit in report.limits.items():
         rows.append([f"limits {quantity}", f"{num(limit.low) or '-'} .. {num(limit.high) or '-'}"])
+    local = ZoneInfo(report.time_zone) if report.time_zone != "UTC" else None
+    period = f"{when(report.start)} to {when(report.end)} UTC"
+    if local is not None:
+        period += (f" ({when(report.start.astimezone(local))} to "
+                   f"{when(report.end.astimezone(local))} {report.time_zone})")
     rows += [
-        ["period", f"{when(report.start)} to {when(report.end)} UTC"],
+        ["period", period],
+        ["days", f"local days of {report.time_zone} (the site's time zone)" if local
+         else "UTC days"],
         ["MKT", f"dH {report.delta_h / 1000:.3f} kJ/mol, window {report.mkt_window_h} h"],
         ["record complete", "yes" if report.complete else f"no: {len(report.gaps)} gap(s)"],
         ["excursions from", report.excursion_source],
+        ["time out of range", "from readings against the storage class's limits (a value "
+         "at a limit is inside); each reading holds until the next, at most "
+         f"{report.hold_s / 60:.0f} min; clipped to the period"],
     ]
     for sensor in report.sensors:
         rows.append([f"sensor {sensor.id}",
@@ -134,6 +172,7 @@ def zone_csv(report: ZoneReport) -> str:
     return _csv([
         ("report", ["field", "value"], header_rows(report)),
         ("summary", SUMMARY_HEAD, summary_rows(report)),
+        ("zone time out of range", ZONE_TIME_HEAD, zone_time_rows(report)),
         ("days", DAY_HEAD, day_rows(report)),
         ("excursions", EXCURSION_HEAD, excursion_rows(report.excursions)),
         ("gaps", GAP_HEAD, gap_rows(report.gaps)),

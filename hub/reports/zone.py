@@ -1,15 +1,18 @@
 """The zone compliance report: one zone, one period, from the hub's SQL records.
 
-Composition: the zone and its storage class (kernel), the hourly statistics and
-the gateways' stored status (ingest), excursion records (the alarm engine's, via
-an injected `ExcursionSource`; without one, estimated from the hours). The
-arithmetic is ingest/compliance.py's; rendering is hub/reports/tables.py
-(CSV) and hub/reports/pdf.py."""
+Composition: the zone and its storage class (kernel), the hourly statistics, the
+stored readings and the gateways' stored status (ingest). Time out of range and the
+excursions are limit breaches computed from the readings against the storage class's
+limits (ingest/out_of_range.py), never the alarm engine's warning-level records; hours
+stored before readings were kept are estimated from the hours and say so. The other
+arithmetic is ingest/compliance.py's; rendering is hub/reports/tables.py (CSV) and
+hub/reports/pdf.py. Day rows follow the site's time zone when one is set."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -21,25 +24,31 @@ from ingest.compliance import (
     RECORD_INTERVAL_S,
     DayRow,
     ExcursionPeriod,
-    ExcursionSource,
     Gap,
     HourStat,
     KineticTemperature,
     Limits,
     Summary,
-    combine_excursions,
     day_row,
     days_of,
-    from_records,
     hourly_excursions,
     mkt_window_hours,
     record_gaps,
     summarise,
     window_mkt,
 )
-from ingest.queries import gateway_devices, hour_stats, zone_by_code, zone_sensors
+from ingest.out_of_range import Bounds, Breach, Run, breaches, runs, time_out
+from ingest.queries import (
+    breach_readings,
+    first_stored_readings,
+    gateway_devices,
+    hour_stats,
+    zone_by_code,
+    zone_sensors,
+)
 from ingest.rollup import DEFAULT_DELTA_H, TEMPERATURE
 from kernel.errors import Invalid
+from kernel.orm import StorageClass
 
 HUMIDITY = "humidity_pct"
 MAX_PERIOD = timedelta(days=400)
@@ -73,6 +82,18 @@ class ChartPoint:
 
 
 @dataclass(frozen=True, slots=True)
+class ZoneTime:
+    """The zone's time above and below a quantity's limits: while any of its sensors
+    was out, counted once (from readings; estimated hours add a range)."""
+
+    quantity: str
+    above_s_min: float
+    above_s_max: float
+    below_s_min: float
+    below_s_max: float
+
+
+@dataclass(frozen=True, slots=True)
 class ZoneReport:
     site: str
     zone: str
@@ -93,6 +114,9 @@ class ZoneReport:
     generated_at: datetime
     generated_by: str
     notes: list[str] = field(default_factory=list)
+    zone_time: list[ZoneTime] = field(default_factory=list)
+    time_zone: str = "UTC"  # the zone whose days the day rows are
+    hold_s: float = RECORD_INTERVAL_S  # how long a reading holds at most (out_of_range.py)
 
     @property
     def complete(self) -> bool:
@@ -121,29 +145,91 @@ def _fold(hours: list[HourStat]) -> ChartPoint:
                       sum(h.sum for h in hours) / count)
 
 
+def _period_of(breach: Breach) -> ExcursionPeriod:
+    return ExcursionPeriod(
+        breach.sensor, breach.quantity, breach.side, breach.start, breach.end, breach.peak,
+        breach.seconds, breach.seconds, "readings", breach.inside_start, breach.inside_end,
+        breach.inside_s, breach.inside_s, breach.cut, breach.ongoing)
+
+
+def _estimate(period: ExcursionPeriod) -> ExcursionPeriod:
+    # Hourly estimates are made from the period's hours only: wholly inside it.
+    return ExcursionPeriod(
+        period.sensor, period.quantity, period.side, period.start, period.end, period.peak,
+        period.seconds_min, period.seconds_max, period.source, period.start, period.end,
+        period.seconds_min, period.seconds_max)
+
+
+@dataclass(frozen=True, slots=True)
+class Breaches:
+    found: dict[tuple[str, str], list[Run]]  # per sensor and quantity, from `since`
+    shown: list[ExcursionPeriod]  # overlapping the period, with their part inside it
+    estimated: list[ExcursionPeriod]  # hours stored before readings were kept
+
+
+def breach_periods(session: Session, ids: list[str], limits: dict[str, Limits],
+                   hours: list[HourStat], start: datetime, end: datetime, *, now: datetime,
+                   hold_s: float, since: datetime | None = None) -> Breaches:
+    """Limit breaches of these sensors from their stored readings (ingest/out_of_range.py);
+    for `hours` (the period's) stored before readings were kept (migration 0010), an
+    hourly estimate. `shown` holds both, sorted."""
+    first_kept = first_stored_readings(session, ids)
+    found: dict[tuple[str, str], list[Run]] = {}
+    shown: list[ExcursionPeriod] = []
+    estimated: list[ExcursionPeriod] = []
+    for quantity, limit in limits.items():
+        if not limit.any:
+            continue
+        bounds = Bounds(limit.low, limit.high)
+        for sensor in ids:
+            points = breach_readings(session, sensor, quantity, limit.low, limit.high,
+                                     start, end, since=since)
+            found[(sensor, quantity)] = runs(points, bounds, hold_s=hold_s, now=now)
+            shown += [_period_of(b) for b in breaches(
+                points, bounds, start, end, sensor=sensor, quantity=quantity, hold_s=hold_s,
+                now=now)]
+            kept_from = first_kept.get(sensor)
+            older = [h for h in hours if h.sensor == sensor and h.quantity == quantity
+                     and start <= h.hour < end and (kept_from is None
+                                                    or h.hour + HOUR <= kept_from)]
+            estimated += [_estimate(p) for p in hourly_excursions(older, limit)]
+    shown = sorted(shown + estimated, key=lambda p: (p.start, p.sensor, p.quantity, p.side))
+    return Breaches(found, shown, estimated)
+
+
+def class_limits(klass: StorageClass | None) -> dict[str, Limits]:
+    """The limits a storage class sets per quantity (none without a class)."""
+    return {
+        TEMPERATURE: Limits(klass.temp_min_c, klass.temp_max_c) if klass else Limits(),
+        HUMIDITY: Limits(klass.humidity_min_pct, klass.humidity_max_pct) if klass else Limits(),
+    }
+
+
+def site_zone(name: str | None) -> tzinfo:
+    return ZoneInfo(name) if name else UTC
+
+
 def zone_report(session: Session, code: str, start: datetime, end: datetime, *,
-                now: datetime, generated_by: str, excursions: ExcursionSource | None = None,
+                now: datetime, generated_by: str, time_zone: str | None = None,
                 record_interval_s: float = RECORD_INTERVAL_S,
                 out_of_range_interval_s: float = OUT_OF_RANGE_INTERVAL_S) -> ZoneReport:
     if end <= start:
         raise Invalid("the period's end must be after its start", code="bad_period")
     if end - start > MAX_PERIOD:
         raise Invalid("a report covers at most 400 days; ask for several", code="bad_period")
+    tz = site_zone(time_zone)
     zone = zone_by_code(session, code)
     klass = zone.storage_class
-    limits = {
-        TEMPERATURE: Limits(klass.temp_min_c, klass.temp_max_c) if klass else Limits(),
-        HUMIDITY: Limits(klass.humidity_min_pct, klass.humidity_max_pct) if klass else Limits(),
-    }
+    limits = class_limits(klass)
     delta_h = (klass.mkt_delta_h if klass else None) or DEFAULT_DELTA_H
     window_h = mkt_window_hours(klass.temp_max_c if klass else None,
                                 klass.mkt_window_h if klass else None)
     sensors = zone_sensors(session, zone.id)
     devices = gateway_devices(session, sorted({s.gateway for s in sensors if s.gateway}))
     infos = []
-    for sensor in sensors:
-        profile, calibration = _calibration(devices.get(sensor.gateway or "", {}).get(sensor.id))
-        infos.append(SensorInfo(sensor.id, sensor.name, sensor.gateway, profile, calibration))
+    for placed in sensors:
+        profile, calibration = _calibration(devices.get(placed.gateway or "", {}).get(placed.id))
+        infos.append(SensorInfo(placed.id, placed.name, placed.gateway, profile, calibration))
     infos = with_calibration(session, infos, start, end)
     ids = [s.id for s in sensors]
     lookback = start - timedelta(hours=window_h)
@@ -151,32 +237,43 @@ def zone_report(session: Session, code: str, start: datetime, end: datetime, *,
     in_period = [h for h in loaded if start <= h.hour < end]
     notes: list[str] = []
 
-    estimated: list[ExcursionPeriod] = []
-    for quantity, limit in limits.items():
-        if limit.any:
-            estimated += hourly_excursions([h for h in loaded if h.quantity == quantity], limit)
-    periods = estimated
-    if excursions is not None:
-        recorded = from_records(excursions.excursions(code, lookback, end), now)
-        periods = combine_excursions(recorded, estimated)
-    if periods and all(p.exact for p in periods):
-        source = "alarm engine"
-    elif any(p.exact for p in periods):
-        source = "alarm engine and hourly statistics"
-    else:
-        source = "hourly statistics"
-    if source != "alarm engine" and periods:
-        notes.append("Excursions and time out of range are estimated from hourly statistics "
-                     "(hour resolution): start and end are hour boundaries and the time out "
-                     "of range lies between the hours entirely out and the hours with any "
-                     "value out.")
-    shown = [p for p in periods if p.overlaps(start, end)]
+    found_out = breach_periods(session, ids, limits, in_period, start, end, now=now,
+                               hold_s=record_interval_s, since=lookback)
+    found, shown, estimated = found_out.found, found_out.shown, found_out.estimated
+    # Every breach the MKT windows reach (they start before the period), for their flags.
+    reached = estimated + [
+        ExcursionPeriod(sensor, quantity, r.side, r.start, r.end, r.peak, 0.0, 0.0, "readings")
+        for (sensor, quantity), rs in found.items() for r in rs]
+    source = "readings against the storage class's limits"
+    if estimated:
+        source += "; hourly statistics before readings were kept"
+        notes.append("Some hours were stored before the hub kept every reading: their "
+                     "excursions and time out of range are estimated from hourly statistics "
+                     "(hour resolution): between the hours entirely out and the hours with "
+                     "any value out, shown as a range.")
 
     summaries = []
     for sensor in ids:
-        for quantity in sorted({h.quantity for h in in_period if h.sensor == sensor}):
+        # A sensor with no reading in the period can still be out in it: a reading
+        # before it holds into it.
+        for quantity in sorted({h.quantity for h in in_period if h.sensor == sensor}
+                               | {p.quantity for p in shown if p.sensor == sensor
+                                  and (p.inside_s_max or 0.0) > 0}):
             mine = [h for h in in_period if h.sensor == sensor and h.quantity == quantity]
             summaries.append(summarise(mine, shown, sensor=sensor, quantity=quantity))
+    zone_time = []
+    for quantity, limit in limits.items():
+        if not limit.any:
+            continue
+        exact = time_out([r for (_, q), rs in found.items() if q == quantity for r in rs],
+                         start, end)
+        guess = [p for p in estimated if p.quantity == quantity]
+        zone_time.append(ZoneTime(
+            quantity,
+            exact.above_s + sum(p.seconds_min for p in guess if p.side == "above"),
+            exact.above_s + sum(p.seconds_max for p in guess if p.side == "above"),
+            exact.below_s + sum(p.seconds_min for p in guess if p.side == "below"),
+            exact.below_s + sum(p.seconds_max for p in guess if p.side == "below")))
 
     until = min(end, now)
     gaps: list[Gap] = []
@@ -194,20 +291,25 @@ def zone_report(session: Session, code: str, start: datetime, end: datetime, *,
     for h in loaded:
         by_sensor.setdefault(h.sensor, []).append(h)
     days = []
-    for day in days_of(start, end):
-        day_end = min(day + DAY, end)
+    for day in days_of(start, end, tz):
+        # In UTC: arithmetic on a local time is wall-clock arithmetic (a DST day is not
+        # 24 hours), and the MKT window is counted in real hours.
+        day_start = max(day, start).astimezone(UTC)
+        day_end = min(datetime.combine(day.date() + DAY, day.timetz()), end).astimezone(UTC)
         for sensor in ids:
             for quantity in (TEMPERATURE, HUMIDITY):
                 mine = [h for h in by_sensor.get(sensor, ()) if h.quantity == quantity
-                        and day <= h.hour < day_end and h.hour >= start]
+                        and day_start <= h.hour < day_end]
                 kinetic = None
                 if quantity == TEMPERATURE:
                     kinetic = window_mkt(
                         by_sensor.get(sensor, []), day_end - timedelta(
-                            hours=window_h), day_end, delta_h, sensor=sensor, excursions=periods)
+                            hours=window_h), day_end, delta_h, sensor=sensor, excursions=reached)
                 if not mine and (kinetic is None or kinetic.readings == 0):
                     continue
-                days.append(day_row(mine, day, sensor=sensor, quantity=quantity, mkt=kinetic))
+                out = time_out(found.get((sensor, quantity), []), day_start, day_end)
+                days.append(day_row(mine, day, sensor=sensor, quantity=quantity, mkt=kinetic,
+                                    above_s=out.above_s, below_s=out.below_s))
 
     chart: dict[str, list[ChartPoint]] = {}
     for quantity in (TEMPERATURE, HUMIDITY):
@@ -228,6 +330,12 @@ def zone_report(session: Session, code: str, start: datetime, end: datetime, *,
         notes.append(f"{len(mean_only)} hour(s) have no kinetic sum (recorded before it was "
                      f"kept, or under two ΔH values): their mean was used, which understates "
                      f"MKT; first {mean_only[0]:%Y-%m-%d %H:00} UTC.")
+    offset = (datetime.combine(start.date(), datetime.min.time(), tzinfo=tz).utcoffset()
+              or timedelta())
+    if offset % HOUR:
+        notes.append(f"The site's time zone ({time_zone}) is not a whole number of hours "
+                     f"from UTC: a day's readings, min, max, mean and MKT take the UTC hours "
+                     f"that begin in the local day; its time out of range is exact.")
     if not any(i.calibration for i in infos):
         notes.append("The gateways' stored status does not report the sensors' profiles and "
                      "calibration offsets; sensors are listed without them.")
@@ -241,4 +349,5 @@ def zone_report(session: Session, code: str, start: datetime, end: datetime, *,
         start=start, end=end, sensors=infos, delta_h=delta_h, mkt_window_h=window_h,
         summaries=summaries, days=days, excursions=shown, gaps=gaps, chart=chart,
         excursion_source=source, generated_at=now, generated_by=generated_by, notes=notes,
+        zone_time=zone_time, time_zone=time_zone or "UTC", hold_s=record_interval_s,
     )

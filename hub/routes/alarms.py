@@ -103,20 +103,26 @@ async def changes(request: Request, hub: HubDep, since: Cursor = -1,
 
     deadline = time.monotonic() + min(wait, hub.settings.alarm_feed_wait_s)
     waited = False
+    stopping = request.app.state.stopping
     while True:
         version = hub.alarms.version if hub.alarms else 0
         answer = await asyncio.to_thread(read, since)
-        if answer.events or since < 0 or hub.alarms is None or time.monotonic() >= deadline:
+        if (answer.events or since < 0 or hub.alarms is None or time.monotonic() >= deadline
+                or stopping.is_set()):
             if waited:  # checked at the start of the request, maybe 25 s ago
                 await reauthenticated(request, hub)
             return answer
         waited = True
         # Idle: watch the service's change counter, no query until it moves. Another hub
-        # process's changes are seen by the query every few seconds.
+        # process's changes are seen by the query every few seconds. The server stopping
+        # (one Ctrl-C must not wait 25 s for this poll) answers at once; a client gone
+        # ends the wait without an answer.
         recheck = time.monotonic() + 5.0
-        while time.monotonic() < min(deadline, recheck):
+        while time.monotonic() < min(deadline, recheck) and not stopping.is_set():
             if hub.alarms is not None and hub.alarms.version != version:
                 break
+            if await request.is_disconnected():
+                return ChangesPublic(cursor=since, events=[], alarms=[])
             await asyncio.sleep(0.2)
 
 

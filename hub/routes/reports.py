@@ -27,6 +27,12 @@ class Format(StrEnum):
     JSON = "json"
     CSV = "csv"
     PDF = "pdf"
+    SVG = "svg"
+
+
+class Quantity(StrEnum):
+    TEMPERATURE = "temperature_c"
+    HUMIDITY = "humidity_pct"
 
 
 class TableFormat(StrEnum):
@@ -39,7 +45,10 @@ def _content(*types: str) -> dict[int | str, dict[str, Any]]:
                                   if t != "application/json" else {}) for t in types}}}
 
 
-ZONE_TYPES = _content("application/json", "text/csv", "application/pdf")
+ZONE_TYPES = _content("application/json", "text/csv", "application/pdf", "image/svg+xml")
+# The chart is shown as an image; opened on its own, nothing in it may run or load.
+SVG_HEADERS = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+               "X-Content-Type-Options": "nosniff"}
 TABLE_TYPES = _content("application/json", "text/csv")
 # ISO 8601 text only, years 1900 to 9998 (kernel/fields.py): a number is not a date.
 Start = Annotated[IsoDateTime | None, Query(description="UTC (a time without zone is UTC); "
@@ -76,14 +85,18 @@ def zone_json(report: ZoneReport) -> dict[str, Any]:
 
 @router.get("/zones/{code}", responses=ZONE_TYPES, response_class=Response)
 def zone(code: str, session: SessionDep, hub: HubDep, user: CurrentUser, start: Start = None,
-         end: End = None, format: Format = Format.JSON) -> Response:
+         end: End = None, format: Format = Format.JSON,
+         quantity: Annotated[Quantity, Query(description="the chart's (format=svg)")]
+         = Quantity.TEMPERATURE) -> Response:
     """A zone's compliance report for a period: min/max/mean, time above and below the
     limits, excursions, mean kinetic temperature per day (USP <1079.2> window) and every
-    gap in the record. PDF for an inspector; CSV with the same numbers."""
+    gap in the record. PDF for an inspector; CSV with the same numbers; SVG: the chart of
+    one quantity with its limits (the reports page shows it)."""
     start, end = period(start, end)
     report = zone_report(
         session, code, start, end, now=datetime.now(UTC), generated_by=user.username,
-        excursions=hub.excursions, record_interval_s=hub.settings.report_record_interval_s,
+        time_zone=hub.settings.site_timezone,
+        record_interval_s=hub.settings.report_record_interval_s,
         out_of_range_interval_s=hub.settings.report_out_of_range_interval_s)
     name = f"zone-{code}-{start:%Y%m%d}-{end:%Y%m%d}"
     if format is Format.CSV:
@@ -92,6 +105,11 @@ def zone(code: str, session: SessionDep, hub: HubDep, user: CurrentUser, start: 
         from hub.reports.pdf import zone_pdf
 
         return _file(zone_pdf(report), "application/pdf", f"{name}.pdf")
+    if format is Format.SVG:
+        from hub.reports.svg import zone_chart_svg
+
+        return Response(zone_chart_svg(report, quantity.value), media_type="image/svg+xml",
+                        headers=SVG_HEADERS)
     return JSONResponse(zone_json(report))
 
 
@@ -135,7 +153,8 @@ def trace(lot_id: PathId, session: SessionDep, hub: HubDep,
           format: TableFormat = TableFormat.JSON) -> Response:
     """A lot from receipt to dispatch: moves, quality history, the zones it stayed in
     and the excursions there while it did."""
-    found = lot_trace(session, lot_id, now=datetime.now(UTC), source=hub.excursions)
+    found = lot_trace(session, lot_id, now=datetime.now(UTC),
+                      hold_s=hub.settings.report_record_interval_s)
     if format is TableFormat.CSV:
         return _file(tables.trace_csv(found), "text/csv; charset=utf-8",
                      f"lot-{lot_id}-trace.csv")

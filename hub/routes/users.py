@@ -16,7 +16,7 @@ from hub.accounts.schemas import (
     UserPublic,
     UserUpdate,
 )
-from hub.auth import CurrentUser, require_role, token_cache
+from hub.auth import SESSION_COOKIE, CurrentUser, require_role, token_cache
 from hub.deps import HubDep, SessionDep, WriteSessionDep
 from hub.login_throttle import LoginThrottle
 from hub.routes.common import Answer, OptionalIdempotencyDep, json_response
@@ -93,8 +93,10 @@ def login_throttle(request: Request) -> LoginThrottle:
                          "seconds have passed (with Retry-After)"},
 })
 def web_login(body: LoginRequest, hub: HubDep, session: WriteSessionDep,
-              request: Request) -> TokenPublic:
-    """Username and password for a token that expires (for the handheld web page)."""
+              request: Request, response: Response) -> TokenPublic:
+    """Username and password for a token that expires (for the web pages). The same
+    token also comes as the session cookie, for reads only (GET, HEAD: a report link,
+    a download); writes need it as Bearer (docs/web.md, "The session cookie")."""
     throttle = login_throttle(request)
     attempt = throttle.begin(request.client.host if request.client else "", body.username)
     lifetime = timedelta(seconds=hub.settings.login_token_lifetime_s)
@@ -106,7 +108,41 @@ def web_login(body: LoginRequest, hub: HubDep, session: WriteSessionDep,
         throttle.undecided(attempt)
         raise
     throttle.succeeded(attempt)
+    _set_session_cookie(response, issued.token, request, hub)
     return issued
+
+
+def _set_session_cookie(response: Response, token: str, request: Request, hub: HubDep) -> None:
+    response.set_cookie(
+        SESSION_COOKIE, token, max_age=hub.settings.login_token_lifetime_s, path="/",
+        httponly=True, samesite="strict", secure=_over_tls(request, hub.settings.public_url))
+
+
+def _over_tls(request: Request, public_url: str) -> bool:
+    """Served over TLS: the request came by https (uvicorn behind a proxy that says so),
+    or the hub's public address is https (a TLS-terminating proxy in front)."""
+    return request.url.scheme == "https" or public_url.startswith("https:")
+
+
+@login_router.post("/auth/logout", status_code=204, response_class=Response)
+def web_logout(request: Request, hub: HubDep) -> Response:
+    """Forget the session cookie in this browser (the pages also drop their token).
+    Needs no token: it only clears the caller's own cookie."""
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict",
+                           secure=_over_tls(request, hub.settings.public_url))
+    return response
+
+
+@router.post("/auth/session", status_code=204, response_class=Response)
+def web_session(request: Request, hub: HubDep, user: CurrentUser) -> Response:
+    """The session cookie for the Bearer token of this request, for a page whose login
+    predates the cookie or whose cookie was cleared (the reports page asks before it
+    shows its download links). Bearer only: a cookie alone cannot POST."""
+    response = Response(status_code=204)
+    token = request.headers.get("authorization", "").partition(" ")[2].strip()
+    _set_session_cookie(response, token, request, hub)
+    return response
 
 
 @router.get("/auth/me", response_model=UserPublic)

@@ -51,6 +51,7 @@ NAV: list[NavLink] = [
     NavLink("/", "Overview"),
     NavLink("/alarms", "Alarms"),
     NavLink("/handheld", "Handheld"),
+    NavLink("/reports", "Reports"),
 ]
 
 

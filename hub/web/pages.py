@@ -16,13 +16,19 @@ router = APIRouter(include_in_schema=False)
 
 # What the handheld's service worker keeps for offline use: the page and every file it loads.
 HANDHELD_FILES = ["app.css", "api.js", "layout.js", "handheld.js", "queue.js", "queueview.js",
-                  "picklist.js", "gs1.js", "sound.js", "labels.js", "dialog.js"]
+                  "picklist.js", "gs1.js", "sound.js", "labels.js", "dialog.js", "reads.js"]
 HANDHELD_SCOPE = "/handheld"
 
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request) -> HTMLResponse:
     return render(request, "login.html", title="Log in", bare=True)
+
+
+@router.get("/reports", response_class=HTMLResponse)
+def reports_page(request: Request) -> HTMLResponse:
+    """Zone report (figures, chart, PDF, CSV), expiry, ledger and lot trace."""
+    return render(request, "reports.html", title="Reports")
 
 
 @router.get("/handheld", response_class=HTMLResponse)

@@ -136,3 +136,24 @@ def test_the_question_dialog_tells_a_scan_from_an_answer(
     page.keyboard.press("Escape")
     page.wait_for_selector("dialog#ask:not([open])", state="attached")
     assert page.evaluate("() => window.heard") == [["answer", None]]
+
+
+def test_a_label_read_again_within_100_ms_is_the_same_read(
+    run_module: Callable[[str, str], Any],
+) -> None:
+    verdicts = run_module("reads.js", """
+        const w = new m.ReadWatch();
+        const type = (start, text) => {
+          [...text].forEach((c, i) => w.key(start + i * 5, c, text.slice(0, i)));
+          return start + text.length * 5;
+        };
+        const out = [];
+        let end = type(0, 'ABC'); out.push(w.enter(end, 'ABC'));      // first read
+        end = type(end + 5, 'ABC'); out.push(w.enter(end, 'ABC'));    // 5 ms later: twice
+        end = type(end + 150, 'ABC'); out.push(w.enter(end, 'ABC'));  // 150 ms later: again
+        end = type(end + 5, 'XYZ'); out.push(w.enter(end, 'XYZ'));    // another label
+        out.push(w.enter(end + 40, 'XYZ'));   // inserted at once, 40 ms on
+        out.push(w.enter(end + 400, 'XYZ'));  // 360 ms on
+        out.push(w.enter(end + 405, ' '));    // blank is never twice
+        return out;""")
+    assert verdicts == [False, True, False, False, True, False, False]

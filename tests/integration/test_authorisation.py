@@ -117,7 +117,7 @@ def test_the_cli_lists_and_revokes_tokens_and_keeps_the_last_admin(
     listed = runner.invoke(cli, ["user", "tokens", "operator1"])
     assert listed.exit_code == 0, listed.output
     assert world.tokens[Role.OPERATOR] not in listed.output
-    [row] = [line for line in listed.output.splitlines()[1:] if line.strip()]
+    [row] = [line for line in listed.stdout.splitlines()[1:] if line.strip()]
     token_id = row.split("\t")[0]
     assert row.endswith("valid")
     revoked = runner.invoke(cli, ["user", "revoke-token", "operator1", token_id])

@@ -21,6 +21,7 @@ HUB_PAGES = [
     ("/", False),  # the overview
     ("/alarms", False),
     ("/alarms/1", False),  # the link in alarm messages
+    ("/reports", False),
 ]
 
 _URL = re.compile(r"""(?:https?:)?//[A-Za-z0-9.\-]+(?::\d+)?[^\s"'<>)]*""")

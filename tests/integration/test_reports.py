@@ -26,6 +26,7 @@ from ingest.compliance import mkt_of
 from ingest.rollup import GAS_CONSTANT, KELVIN
 from tests.support.auth import bearer_headers
 from tests.support.mqtt import publish_raw, wait_until
+from tests.support.report_oracle import Point, check, compute
 from tests.support.services import Mosquitto
 
 _ids = itertools.count()
@@ -115,6 +116,13 @@ def test_the_zone_report_from_real_ingest(hub: Hub, mosquitto: Mosquitto, tmp_pa
         assert any(g["within_hour"] and g["allowed_s"] == 120 for g in gaps)
         (excursion,) = report["excursions"]
         assert (excursion["side"], excursion["peak"]) == ("above", 9.5)
+        # 02:15 to the first reading back in range at 03:00, each reading held 5 minutes.
+        assert report["summaries"][0]["above_s_min"] == 45 * 60
+        # Every figure, recomputed from the readings sent over MQTT.
+        oracle = compute([Point(sensor, ts, value) for ts, value in points], [sensor], 2.0,
+                         8.0, base, base + timedelta(hours=4), now=datetime.now(UTC),
+                         hold_s=1800, delta_h=DELTA_H, window_h=24)
+        check(report, oracle, [sensor])
         kinetic = report["days"][-1]["mkt"]
         assert kinetic["mkt_c"] == pytest.approx(mkt_of([v for _, v in points], DELTA_H))
         assert kinetic["has_excursion"] is True

@@ -125,7 +125,8 @@ def test_the_report_routes_are_declared_and_refuse_bad_requests_clearly(sqlite_u
                     headers=bearer_headers(hub)) as client:
         paths = client.get("/openapi.json").json()["paths"]
         zone = paths["/api/v1/reports/zones/{code}"]["get"]["responses"]["200"]["content"]
-        assert set(zone) == {"application/json", "text/csv", "application/pdf"}
+        assert set(zone) == {"application/json", "text/csv", "application/pdf",
+                             "image/svg+xml"}  # the chart, for the reports page
         for path in ("expiry", "ledger", "turnover", "lots/{lot_id}/trace"):
             assert "text/csv" in paths[f"/api/v1/reports/{path}"]["get"]["responses"]["200"][
                 "content"]
@@ -138,39 +139,3 @@ def test_the_report_routes_are_declared_and_refuse_bad_requests_clearly(sqlite_u
                           ).status_code == 422
         assert client.get("/api/v1/reports/lots/999/trace").status_code == 404
     hub.stop()
-
-
-def test_a_zone_report_takes_the_alarm_engines_excursion_records(db_url: str) -> None:
-    """Wired by the composition root: the report's excursions are the engine's exact
-    records (start, end, time out of range), not the hourly estimate."""
-    from fastapi.testclient import TestClient
-
-    from alerts.orm import Excursion
-    from hub.app import create_app
-    from hub.container import Hub
-    from hub.settings import load_settings
-    from tests.support.auth import bearer_headers
-
-    hub = Hub.build(load_settings(database_url=db_url))
-    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=3)
-    with hub.writes() as session, session.begin():
-        klass = StorageClass(code="2-8C", name="cold", temp_min_c=2.0, temp_max_c=8.0)
-        session.add(klass)
-        session.flush()
-        session.add(Zone(code="COLD", name="cold room", storage_class_id=klass.id))
-        session.add(Excursion(
-            sensor="s1", quantity="temperature_c", zone="COLD",
-            start=start + timedelta(minutes=10), end=start + timedelta(minutes=47),
-            peak=11.5, side="above", severity="critical", above_s=37 * 60, critical_s=37 * 60))
-    with TestClient(create_app(hub, manage_lifecycle=False),
-                    headers=bearer_headers(hub)) as client:
-        answer = client.get("/api/v1/reports/zones/COLD", params={
-            "start": f"{start:%Y-%m-%dT%H:%M:%SZ}",
-            "end": f"{start + timedelta(hours=3):%Y-%m-%dT%H:%M:%SZ}"})
-        assert answer.status_code == 200, answer.text
-        report = answer.json()
-    assert report["excursion_source"] == "alarm engine"
-    [excursion] = report["excursions"]
-    assert excursion["peak"] == 11.5
-    assert excursion["seconds_min"] == excursion["seconds_max"] == 37 * 60
-    hub.engine.dispose()

@@ -12,6 +12,7 @@ from alerts.notifications.plan import (
     Message,
     OpenAlarm,
     PlanState,
+    Told,
     digest_due,
     plan,
     plan_digest,
@@ -243,3 +244,59 @@ def test_after_a_restart_nothing_is_sent_twice_and_escalation_carries_on() -> No
     assert clock.sent == []
     clock.run_until(T0 + timedelta(minutes=7), T0 + timedelta(minutes=4))
     assert [(m.group, m.alarms[0].subject) for m in clock.sent] == [("qa", "cold-1")]
+
+
+# --- a new leader resumes from the notices claimed in SQL ------------------------
+
+
+def test_a_new_leader_tells_what_was_stored_but_never_told_and_nothing_twice() -> None:
+    config = rules()
+    key = AlarmKey("zone:COLD-1:temperature_c", "cold-1")
+    told_key = AlarmKey("zone:COLD-1:temperature_c", "cold-2")
+    raised = T0 - timedelta(minutes=20)  # its escalation (15 min) fell due before T0
+
+    def alarm(k: AlarmKey, cleared: datetime | None = None) -> OpenAlarm:
+        return OpenAlarm(k, AlarmKind.THRESHOLD, Severity.CRITICAL, "COLD-1", raised, False,
+                         f"COLD-1: {k.subject} 9.0 °C", cleared)
+
+    told = {
+        # cold-2: raised told; its escalation claimed by the dead leader, never sent
+        (told_key, "cold"): Told(level=1, seen=frozenset({
+            ("raised", raised), ("escalated", raised + 15 * timedelta(minutes=1))}),
+            unsent=((1, "escalated", raised + timedelta(minutes=15)),)),
+    }
+    state = resume(config, [alarm(key), alarm(told_key)], T0, told)
+    clock = Clock(config)
+    clock.state = state
+    clock.run_until(T0 + timedelta(minutes=1), T0)
+    lines = sorted((m.group, n.key.subject, n.what, n.at) for m in clock.sent
+                   for n in m.notices)
+    # cold-1 was stored and never told: raised now, under its stored time (the same
+    # notice key as the dead leader's), then escalated at its due time; cold-2's
+    # unsent escalation goes again (its claim was never marked sent).
+    assert lines == [
+        ("duty", "cold-1", "raised", raised),
+        ("qa", "cold-1", "escalated", raised + timedelta(minutes=15)),
+        ("qa", "cold-2", "escalated", raised + timedelta(minutes=15)),
+    ]
+
+
+def test_a_new_leader_tells_a_clear_it_did_not_see_told_to_every_level_told() -> None:
+    config = rules()
+    key = AlarmKey("zone:COLD-1:temperature_c", "cold-1")
+    raised, cleared = T0 - timedelta(minutes=20), T0 - timedelta(seconds=2)
+    told = {(key, "cold"): Told(level=1, seen=frozenset({
+        ("raised", raised), ("escalated", raised + timedelta(minutes=15))}))}
+    state = resume(config, [OpenAlarm(key, AlarmKind.THRESHOLD, Severity.CRITICAL, "COLD-1",
+                                      raised, False, "back in range", cleared)], T0, told)
+    assert state.watches == ()
+    clock = Clock(config)
+    clock.state = state
+    clock.run_until(T0 + timedelta(minutes=1), T0)
+    assert sorted((m.group, n.what) for m in clock.sent for n in m.notices) == [
+        ("duty", "cleared"), ("qa", "cleared")]
+    # Told already: nothing.
+    told = {(key, "cold"): Told(level=1, seen=frozenset({("raised", raised),
+                                                         ("cleared", cleared)}))}
+    assert resume(config, [OpenAlarm(key, AlarmKind.THRESHOLD, Severity.CRITICAL, "COLD-1",
+                                     raised, False, "", cleared)], T0, told) == PlanState()

@@ -40,6 +40,7 @@ PURE = (
     "kernel/errors.py",
     "kernel/clock.py",
     "ingest/rollup.py",
+    "ingest/out_of_range.py",
     "ingest/checks.py",
     "ingest/lineproto.py",
     "ingest/settings.py",

@@ -11,10 +11,8 @@ import pytest
 from contract.wire import Reading
 from ingest.compliance import (
     ExcursionPeriod,
-    ExcursionRecord,
     HourStat,
     Limits,
-    from_records,
     hourly_excursions,
     mkt_from_sum,
     mkt_of,
@@ -130,15 +128,6 @@ def test_hourly_excursions_give_periods_with_bounds_on_the_time_out() -> None:
     assert not summary.exact
 
 
-def test_excursion_records_give_exact_durations() -> None:
-    record = ExcursionRecord("s", "temperature_c", "cold", T0, T0 + 25 * M, 9.5, "above",
-                             above_s=1500.0)
-    (period,) = from_records([record], now=T0 + H)
-    assert period.exact and period.seconds_min == period.seconds_max == 1500.0
-    summary = summarise([], [period], sensor="s", quantity="temperature_c")
-    assert summary.exact and summary.above_s_max == 1500.0
-
-
 def test_while_out_of_range_a_record_every_two_minutes_is_required() -> None:
     # Readings every 5 minutes: enough in range, a gap in every hour out of range.
     hours = hours_of("s", [[5.0] * 12, [9.0] * 12, [5.0] * 12], step=5 * M)
@@ -174,28 +163,3 @@ def test_humidity_carries_no_kinetic_sum() -> None:
 def test_mkt_from_one_sum_is_the_haynes_equation() -> None:
     assert mkt_from_sum(kinetic_term(25.0, 83_144.0) * 3, 3) == pytest.approx(25.0)
     assert isinstance(ExcursionPeriod, type)
-
-
-def test_engine_records_win_and_hours_it_never_saw_are_still_reported() -> None:
-    from ingest.compliance import ExcursionPeriod, combine_excursions
-
-    t0 = datetime(2026, 11, 1, tzinfo=UTC)
-    recorded = [ExcursionPeriod("s1", "temperature_c", "above", t0 + timedelta(minutes=10),
-                                t0 + timedelta(minutes=40), 9.5, 1800, 1800, "alarm engine")]
-    estimated = [
-        # the same excursion, as the hours see it: covered by the record
-        ExcursionPeriod("s1", "temperature_c", "above", t0, t0 + timedelta(hours=1), 9.5,
-                        0, 3600, "hourly statistics"),
-        # a day later, while the engine was not running: kept
-        ExcursionPeriod("s1", "temperature_c", "above", t0 + timedelta(days=1),
-                        t0 + timedelta(days=1, hours=1), 10.0, 0, 3600, "hourly statistics"),
-        # another sensor: kept
-        ExcursionPeriod("s2", "temperature_c", "above", t0, t0 + timedelta(hours=1), 9.0,
-                        0, 3600, "hourly statistics"),
-    ]
-    combined = combine_excursions(recorded, estimated)
-    assert [(p.sensor, p.source, p.start) for p in combined] == [
-        ("s2", "hourly statistics", t0),
-        ("s1", "alarm engine", t0 + timedelta(minutes=10)),
-        ("s1", "hourly statistics", t0 + timedelta(days=1)),
-    ]

@@ -121,7 +121,7 @@ async function act(alarm, path, body, done) {
 
 async function acknowledge(alarm) {
   const comment = await ask(`Acknowledge: ${alarm.message}. Comment?`, {
-    choices: ["On it", "Checked on site", "Known, maintenance"], placeholder: "what you are doing about it", ok: "Acknowledge",
+    choices: ["On it", "Checked on site", "Known, maintenance"], placeholder: "what you are doing about it", ok: "Acknowledge", label: "Comment",
   });
   if (comment === null) return;
   await act(alarm, "acknowledge", { comment }, `Acknowledged alarm ${alarm.id}`);
@@ -129,12 +129,12 @@ async function acknowledge(alarm) {
 
 async function shelve(alarm) {
   const reason = await ask(`Shelve: ${alarm.message}. Why?`, {
-    choices: ["Defrost cycle", "Maintenance", "Sensor being replaced"], placeholder: "reason", ok: "Next",
+    choices: ["Defrost cycle", "Maintenance", "Sensor being replaced"], placeholder: "reason", ok: "Next", label: "Reason",
     required: "Type why it is shelved, or choose a reason above.",
   });
   if (!reason) return;
   const minutes = await ask("For how many minutes?", {
-    choices: ["30", "60", "240", "480"], value: "60", ok: "Shelve", required: "Type the minutes, or choose above.",
+    choices: ["30", "60", "240", "480"], value: "60", ok: "Shelve", label: "Minutes", required: "Type the minutes, or choose above.",
   });
   if (minutes === null) return;
   const count = Number.parseInt(minutes, 10);
@@ -143,7 +143,7 @@ async function shelve(alarm) {
 }
 
 async function unshelve(alarm) {
-  const reason = await ask(`Unshelve: ${alarm.message}. Why now?`, { placeholder: "reason (optional)", ok: "Unshelve" });
+  const reason = await ask(`Unshelve: ${alarm.message}. Why now?`, { placeholder: "reason (optional)", ok: "Unshelve", label: "Reason" });
   if (reason === null) return;
   await act(alarm, "unshelve", { reason }, `Unshelved alarm ${alarm.id}`);
 }
@@ -201,7 +201,7 @@ async function decide(lot, status) {
   const verb = status === "released" ? "Release" : "Reject";
   const reason = await ask(`${verb} lot ${lot.lot_number} of ${lot.item}? Reason:`, {
     choices: status === "released" ? ["Within tolerance, checked by QA", "Stability data allows it"] : ["Out of tolerance", "Damaged"],
-    placeholder: "at least 3 characters", ok: verb,
+    placeholder: "at least 3 characters", ok: verb, label: "Reason",
     required: "Type the reason (3 characters or more), or choose one above.", minLength: 3,
   });
   if (reason === null) return;

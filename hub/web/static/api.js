@@ -1,5 +1,7 @@
 // The one way pages talk to the hub's API: JSON in and out, the login token sent as
 // Bearer, errors turned into words. A 401 sends the user back to the login page.
+// The login also leaves an HttpOnly session cookie, which the hub accepts for reads
+// only: links to reports and downloads open with it; every write here goes as Bearer.
 
 const SESSION_KEY = "stockwarden.session";
 
@@ -24,6 +26,18 @@ export function saveSession(answer) {
 
 export function forgetSession() {
   localStorage.removeItem(SESSION_KEY);
+}
+
+/** Log out in this browser: the hub clears its session cookie (the one report links and
+ * downloads open with), and the token kept here is forgotten. Offline, the token is
+ * forgotten all the same; the cookie then lapses with the token's lifetime. */
+export async function logOut() {
+  try {
+    await fetch("/api/v1/auth/logout", { method: "POST", cache: "no-store" });
+  } catch {
+    // no network: nothing more to do here
+  }
+  forgetSession();
 }
 
 /** The page's path and query, where the login page sends the user back to. */

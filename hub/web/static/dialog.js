@@ -35,6 +35,10 @@ function build() {
   const question = Object.assign(document.createElement("p"), { id: "ask-question", className: "question" });
   const choices = Object.assign(document.createElement("div"), { id: "ask-choices", className: "choices" });
   const text = Object.assign(document.createElement("input"), { id: "ask-text", autocomplete: "off" });
+  // A visible label names the field (screen readers, and the tap target's words); the
+  // question describes it.
+  const label = Object.assign(document.createElement("label"), { id: "ask-label", htmlFor: "ask-text", className: "label" });
+  text.setAttribute("aria-describedby", "ask-question");
   const error = Object.assign(document.createElement("p"), { id: "ask-error", className: "error", hidden: true });
   error.setAttribute("role", "alert");
   const buttons = Object.assign(document.createElement("p"), { className: "buttons" });
@@ -47,7 +51,7 @@ function build() {
     type: "submit", value: "ok", id: "ask-ok", className: "primary big", textContent: "OK",
   });
   buttons.append(cancel, ok);
-  form.append(question, choices, text, error, buttons);
+  form.append(question, choices, label, text, error, buttons);
   dialog.append(form);
   document.body.append(dialog);
 
@@ -99,9 +103,11 @@ export function isAsking() {
 
 export function ask(question, {
   choices = [], value = "", placeholder = "", ok = "OK", required = "", minLength = 1, scan = null,
+  label = "Your answer",
 } = {}) {
   const dialog = document.getElementById("ask") || build();
   dialog.querySelector("#ask-question").textContent = question;
+  dialog.querySelector("#ask-label").textContent = label;
   dialog.querySelector("#ask-ok").textContent = ok;
   dialog.querySelector("#ask-error").hidden = true;
   const text = dialog.querySelector("#ask-text");

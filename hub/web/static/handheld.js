@@ -8,6 +8,7 @@ import { MODES, commandAction, readLabel } from "./labels.js";
 import { checkLot, describeLine, fetchPickList, loadPickList, nextLine, savePickList, take } from "./picklist.js";
 import { ScanQueue, newKey } from "./queue.js";
 import { renderQueue } from "./queueview.js";
+import { DOUBLE_READ_MS, ReadWatch } from "./reads.js";
 import { beep } from "./sound.js";
 
 const config = pageConfig();
@@ -20,6 +21,7 @@ const state = Object.assign({ mode: "receive", location: null, toLocation: null,
   JSON.parse(localStorage.getItem(STATE_KEY) || "{}"));
 const queue = new ScanQueue();
 const announced = new Set(); // entries whose outcome (booked, refused) was said
+let lastBooked = { key: null, result: "" }; // this page's last booking and the hub's words
 let pickList = loadPickList();
 let lastKey = null;
 let sentLater = [];
@@ -36,7 +38,7 @@ function say(tone, headline, detail = "") {
   box.dataset.tone = tone;
   box.querySelector(".headline").textContent = headline;
   box.querySelector(".detail").textContent = detail;
-  if (tone !== "busy" && tone !== "idle") beep(tone === "info" ? "ok" : tone);
+  if (tone !== "busy" && tone !== "idle") beep(tone === "info" ? "ok" : tone === "warn" ? "queued" : tone);
 }
 
 // ---- the scan input keeps focus, so that the scanner's keystrokes land in it
@@ -49,18 +51,39 @@ function refocus() {
 scanInput.addEventListener("blur", () => setTimeout(refocus, 150));
 document.addEventListener("click", refocus);
 document.addEventListener("visibilitychange", () => { if (!document.hidden) refocus(); });
+const reads = new ReadWatch();
+let doubleReadOf = null; // the queue key of a scan read twice: its outcome says so
 scanInput.addEventListener("keydown", (event) => {
-  if (event.key !== "Enter") return;
+  if (event.key !== "Enter") {
+    reads.key(event.timeStamp, event.key, scanInput.value);
+    return;
+  }
   event.preventDefault();
   const raw = scanInput.value;
   scanInput.value = "";
+  if (reads.enter(event.timeStamp, raw)) {
+    setTimeout(readTwice, 0); // the same label read twice: nothing more to book
+    return;
+  }
   // Handled after the key event is over: a dialog opened inside a keydown handler
   // leaves Chromium's text input unattached to the field focused after it closes.
   if (raw.trim()) setTimeout(() => scanned(raw), 0);
 });
 
+/** The second of two reads: nothing is booked for it. When the first went to the queue,
+ * the operator is told (now, and again with its outcome); a first read that booked
+ * nothing (a bin label, a refusal) has said what it had to say. */
+async function readTwice() {
+  const key = await lastScan;
+  if (!key) return;
+  if (!announced.has(key)) doubleReadOf = key;
+  const booked = lastBooked.key === key ? lastBooked.result : "";
+  say("warn", "Read twice: booked once", `${booked ? `${booked}. ` : ""}The same label was read twice within ${DOUBLE_READ_MS} ms. Scan it again to book another.`);
+}
+
+let lastScan = Promise.resolve(undefined); // resolves to the queue key, when it queued one
 function scanned(raw) {
-  onScan(raw).catch((err) => say("error", "Something went wrong", err.message));
+  lastScan = onScan(raw).catch((err) => say("error", "Something went wrong", err.message));
 }
 
 /** Text that is a barcode, not words: a bin or command label, or a GS1 product label
@@ -132,7 +155,8 @@ function render() {
   $("to-location").hidden = state.mode !== "transfer";
   $("to-location").querySelector(".value").textContent = state.toLocation || "none";
   $("qty-label").textContent = state.mode === "count" ? "Counted" : "Quantity";
-  $("qty").placeholder = state.mode === "count" ? "count" : state.mode === "dispatch" ? "list" : "label";
+  // What an empty quantity means, in words (issue 18, item 9: "label" and "list" were cryptic).
+  $("qty").placeholder = state.mode === "count" ? "counted" : state.mode === "dispatch" ? "as listed" : "from label";
   $("return-reason").hidden = state.mode !== "return";
   $("reason").value = state.reason || "";
   $("dispatch").hidden = state.mode !== "dispatch";
@@ -181,7 +205,7 @@ $("qty").addEventListener("keydown", (event) => {
 $("reason").addEventListener("change", () => { state.reason = $("reason").value.trim(); saveState(); });
 for (const [id, slot] of [["location", "location"], ["to-location", "toLocation"]]) {
   $(id).addEventListener("click", async () => {
-    const code = await ask("Type the bin code (empty: none)", { value: state[slot] || "", placeholder: "e.g. F-01" });
+    const code = await ask("Type the bin code (empty: none)", { value: state[slot] || "", placeholder: "e.g. F-01", label: "Bin code" });
     if (code === null) return;
     state[slot] = code || null;
     saveState();
@@ -264,7 +288,7 @@ async function onProduct(raw) {
   const product = readProduct(raw, config.separatorStandins) || {};
   const summary = `${mode} ${body.quantity ?? body.counted ?? product.quantity ?? 1} × ` +
     `${product.lot ? `lot ${product.lot}` : raw.slice(0, 40)}${body.location ? ` @ ${body.location}` : ""}`;
-  await enqueue(body, { summary, note, provisional });
+  return enqueue(body, { summary, note, provisional });
 }
 
 /** The FEFO check against the pick list; fills in bin and quantity, asks for a reason
@@ -308,7 +332,7 @@ async function checkDispatch(raw, body) {
   say("error", `Lot ${lot} is not the one to pick`, `Next: ${describeLine(check.next)}.`);
   const reason = await ask(`Lot ${lot} is not on the pick list. Next to pick: ${describeLine(check.next)}. Why pick lot ${lot}?`, {
     choices: ["Next lot damaged", "Next lot not found", "Customer asked for this lot"],
-    placeholder: "the reason, in words", ok: `Pick lot ${lot}`,
+    placeholder: "the reason, in words", ok: `Pick lot ${lot}`, label: "Reason",
     required: `Type why you pick lot ${lot}, or choose a reason above. Cancel to pick nothing.`,
   });
   if (!reason) {
@@ -326,9 +350,12 @@ async function identify(raw) {
   try {
     const answer = await api("/api/v1/scan", { method: "POST", body: { raw, mode: "identify" }, key: newKey() });
     const scan = answer.scan || {};
-    const what = answer.kind === "product"
-      ? [answer.item, scan.gtin && `GTIN ${scan.gtin}`, scan.lot && `lot ${scan.lot}`, scan.expiry && `expiry ${scan.expiry}`]
-      : [answer.kind, scan.code || scan.command];
+    const label = [scan.gtin && `GTIN ${scan.gtin}`, scan.lot && `lot ${scan.lot}`, scan.expiry && `expiry ${scan.expiry}`];
+    if (answer.kind === "product" && (answer.known === false || !answer.item)) {
+      // A label read right but of no item on file: not a green "OK" with the OK beep.
+      return say("error", "Unknown product", [answer.message || "no item has this GTIN", ...label].filter(Boolean).join(" · "));
+    }
+    const what = answer.kind === "product" ? [answer.item, ...label] : [answer.kind, scan.code || scan.command];
     say("ok", answer.item || answer.kind, what.filter(Boolean).join(" · "));
   } catch (err) {
     const local = readProduct(raw, config.separatorStandins);
@@ -347,6 +374,7 @@ async function enqueue(body, details) {
     if (announced.has(entry.key)) return; // booked or refused already: that was said
     say("queued", "Queued", `${entry.summary}. It is sent when the hub can be reached.`);
   }, navigator.onLine ? OUTCOME_WAIT_MS : 0);
+  return entry.key;
 }
 
 // ---- the queue on screen
@@ -359,7 +387,11 @@ function announce(entry) {
   if (!entry || announced.has(entry.key)) return;
   if (entry.state === "booked" && entry.key === lastKey) {
     announced.add(entry.key);
+    lastBooked = { key: entry.key, result: entry.result };
     const next = entry.body.mode === "dispatch" ? nextLine(pickList) : null;
+    if (entry.key === doubleReadOf) {
+      return say("warn", entry.result, `The label was read twice within ${DOUBLE_READ_MS} ms: booked once. Scan it again to book another.`);
+    }
     say("ok", entry.result, next ? `Next: ${describeLine(next)}` : entry.note || "");
   } else if (entry.state === "booked" && entry.summary) {
     // Scans queued earlier (offline, or before a reload) that the hub booked now: one

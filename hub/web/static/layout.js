@@ -1,6 +1,6 @@
 // Every page but the login: who is logged in, the logout button, and a check that
 // the token is still good (when the hub can be reached).
-import { api, forgetSession, requireSession } from "./api.js";
+import { api, logOut, requireSession } from "./api.js";
 
 const current = requireSession();
 if (current) {
@@ -12,12 +12,12 @@ if (current) {
 
 const logout = document.getElementById("logout");
 if (logout) {
-  logout.addEventListener("click", () => {
+  logout.addEventListener("click", async () => {
     const waiting = Number(document.body.dataset.unsent || "0");
     if (waiting > 0 && !confirm(`${waiting} scans are not sent yet. They wait for you to log in again. Log out?`)) {
       return;
     }
-    forgetSession();
+    await logOut();
     location.assign("/login");
   });
 }

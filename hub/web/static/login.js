@@ -5,9 +5,12 @@ import { ApiError, api, sameOriginPath, saveSession } from "./api.js";
 const form = document.getElementById("login-form");
 const error = document.getElementById("login-error");
 
-/** Only a path on this hub: never an address elsewhere ("//evil", "/\t/evil", "https://..."). */
-function nextPath() {
-  return sameOriginPath(new URLSearchParams(location.search).get("next") || "/");
+/** Only a path on this hub: never an address elsewhere ("//evil", "/\t/evil", "https://...").
+ * Without one (or back to the overview), an operator lands on the handheld page, the
+ * page of their work; supervisors and admins on the overview. */
+function nextPath(role) {
+  const next = sameOriginPath(new URLSearchParams(location.search).get("next") || "/");
+  return next === "/" && role === "operator" ? "/handheld" : next;
 }
 
 form.addEventListener("submit", async (event) => {
@@ -21,7 +24,7 @@ form.addEventListener("submit", async (event) => {
       body: { username: form.username.value.trim(), password: form.password.value },
     });
     saveSession(answer);
-    location.assign(nextPath());
+    location.assign(nextPath(answer.role));
   } catch (err) {
     error.textContent = err instanceof ApiError && err.status === 401
       ? "Wrong user name or password." : err.message;

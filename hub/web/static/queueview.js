@@ -41,6 +41,10 @@ export async function renderQueue(queue, me, { open, done, count }) {
   open.replaceChildren(...pending.map((e) => entryItem(e, me, dismiss)));
   done.replaceChildren(...entries.filter((e) => e.state === "booked").reverse()
     .map((e) => entryItem(e, me, dismiss)));
-  count.textContent = String(pending.length);
-  return pending.filter((e) => e.state === "queued" || e.state === "sending").length;
+  // The badge counts what waits to be sent; a refused entry waits for nothing (it stays
+  // listed, red, until "Seen").
+  const waiting = pending.filter((e) => e.state === "queued" || e.state === "sending").length;
+  count.textContent = String(waiting);
+  count.title = `${waiting} waiting to be sent`;
+  return waiting;
 }

@@ -1,8 +1,8 @@
 """calibration: what gateways apply to each sensor (profile, offsets; each change) and
 the sensors' calibration records; the start of an alarm's episode (issue 17)
 
-Revision ID: 0010_calibration
-Revises: 0009
+Revision ID: 0012_calibration
+Revises: 0011_alarm_leadership
 Create Date: 2026-12-06 23:40:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import kernel.orm
 
-revision = '0010_calibration'
-down_revision = '0009'
+revision = '0012_calibration'
+down_revision = '0011_alarm_leadership'
 branch_labels = None
 depends_on = None
 

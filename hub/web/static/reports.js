@@ -1,0 +1,247 @@
+// The reports page: a zone's compliance report (figures, the hub's SVG chart with the
+// limits, PDF and CSV), expiry, the stock ledger and a lot's trace. Every figure comes
+// from the report API; the downloads and the chart are plain links, which open with
+// the login's session cookie (reads only: docs/web.md, "The session cookie").
+import { api, requireSession } from "./api.js";
+import { duration, el } from "./monitor.js";
+
+const REPORTS = "/api/v1/reports";
+const QUANTITY_NAMES = { temperature_c: ["Temperature", "°C"], humidity_pct: ["Humidity", "%RH"] };
+const HOUR_MS = 3600 * 1000;
+
+/** A time as the form's UTC input writes it: "2026-12-06T10:00". */
+export function utcInput(date) {
+  return date.toISOString().slice(0, 16);
+}
+
+/** The form's UTC input as the API takes it. */
+export function fromInput(value) {
+  return value.length === 16 ? `${value}:00Z` : `${value}Z`;
+}
+
+/** An API time in UTC words: "2026-12-06 10:00 UTC". */
+export function utc(iso) {
+  if (!iso) return "";
+  return `${new Date(iso).toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}
+
+function number(value, digits = 1) {
+  return value === null || value === undefined ? "–" : Number(value).toFixed(digits);
+}
+
+function setPeriod(startInput, endInput, hours) {
+  const end = new Date();
+  end.setUTCSeconds(0, 0);
+  endInput.value = utcInput(end);
+  startInput.value = utcInput(new Date(end.getTime() - hours * HOUR_MS));
+}
+
+function say(line, words, tone = "") {
+  line.textContent = words;
+  line.dataset.tone = tone;
+}
+
+/** A table with a head row and text cells (never HTML from data). */
+function fill(table, head, rows, empty) {
+  table.replaceChildren(
+    el("thead", {}, el("tr", {}, head.map((h) => el("th", { scope: "col", textContent: h })))),
+    el("tbody", {}, rows.length ? rows.map((row) => el("tr", {}, row.map((cell) => el("td", { textContent: String(cell ?? "") }))))
+      : el("tr", {}, el("td", { colSpan: head.length, className: "empty", textContent: empty }))),
+  );
+}
+
+function link(anchor, path, params) {
+  anchor.href = `${path}?${new URLSearchParams(params)}`;
+}
+
+// --- the zone report
+
+const zoneForm = document.getElementById("zone-form");
+const zoneStatus = document.getElementById("zone-status");
+const zoneResult = document.getElementById("zone-result");
+
+function limitWords(limit, unit) {
+  if (!limit || (limit.low === null && limit.high === null)) return "no limits";
+  if (limit.low !== null && limit.high !== null) return `${limit.low}–${limit.high} ${unit}`;
+  return limit.high !== null ? `at most ${limit.high} ${unit}` : `at least ${limit.low} ${unit}`;
+}
+
+function facts(report) {
+  const pairs = [
+    ["Zone", `${report.zone_name} (${report.zone})`],
+    ["Storage class", report.storage_class || "none"],
+    ...Object.entries(report.limits || {}).map(([q, limit]) => {
+      const [name, unit] = QUANTITY_NAMES[q] || [q, ""];
+      return [`${name} limits`, limitWords(limit, unit)];
+    }),
+    ["Period", `${utc(report.start)} to ${utc(report.end)}`
+      + (report.time_zone && report.time_zone !== "UTC" ? ` (days in ${report.time_zone})` : "")],
+    ["Sensors", report.sensors.map((s) => s.id).join(", ") || "none"],
+    ...(report.zone_time || []).map((t) => {
+      const [name] = QUANTITY_NAMES[t.quantity] || [t.quantity];
+      return [`${name} out of range (zone)`,
+        `above ${outOfRange(t.above_s_min, t.above_s_max)}, below ${outOfRange(t.below_s_min, t.below_s_max)}`];
+    }),
+    ["Record complete", report.complete ? "yes" : `no: ${report.gaps.length} gap(s)`],
+    ["Excursions", String(report.excursions.length)],
+    ["Highest MKT", report.highest_mkt && report.highest_mkt.mkt_c !== null
+      ? `${number(report.highest_mkt.mkt_c, 2)} °C (${report.highest_mkt.sensor}, ${report.mkt_window_h} h to ${utc(report.highest_mkt.window_end)})`
+      : "no temperature readings"],
+  ];
+  return pairs.flatMap(([term, value]) => [el("dt", { textContent: term }), el("dd", { textContent: value })]);
+}
+
+function outOfRange(min, max) {
+  if (!max) return "0 s";
+  return min === max ? duration(max) : `${duration(min)} to ${duration(max)}`;
+}
+
+function showZone(report, params) {
+  document.getElementById("zone-facts").replaceChildren(...facts(report));
+  const charts = document.getElementById("zone-charts");
+  const quantities = Object.keys(report.chart || {});
+  charts.replaceChildren(...(quantities.length ? quantities : ["temperature_c"]).map((q) => {
+    const [name] = QUANTITY_NAMES[q] || [q];
+    const img = el("img", {
+      className: "chart", alt: `${name} of ${report.zone_name}: min-max band, mean and limits`,
+      width: 900, height: 300,
+    });
+    img.src = `${REPORTS}/zones/${encodeURIComponent(report.zone)}?${new URLSearchParams({ ...params, format: "svg", quantity: q })}`;
+    return el("figure", {}, img);
+  }));
+  fill(document.getElementById("zone-summary"),
+    ["Sensor", "Quantity", "Readings", "Min", "Max", "Mean", "Above limit", "Below limit"],
+    report.summaries.map((s) => [s.sensor, (QUANTITY_NAMES[s.quantity] || [s.quantity])[0], s.readings,
+      number(s.min), number(s.max), number(s.mean, 2), outOfRange(s.above_s_min, s.above_s_max),
+      outOfRange(s.below_s_min, s.below_s_max)]),
+    "No readings in the period.");
+  const excursions = document.getElementById("zone-excursions");
+  excursions.replaceChildren(...(report.excursions.length ? report.excursions.map((e) => el("li", {},
+    el("span", { className: "row-head", textContent: `${e.sensor}: ${e.side} the limit, peak ${number(e.peak)}` }),
+    el("span", { className: "facts", textContent: `${utc(e.start)} to ${e.end ? utc(e.end) : "still going on"} · ${outOfRange(e.seconds_min, e.seconds_max)} · ${e.source}` }),
+  )) : [el("li", { className: "empty", textContent: "None in the period." })]));
+  const gaps = document.getElementById("zone-gaps");
+  gaps.replaceChildren(...(report.gaps.length ? report.gaps.map((g) => el("li", {},
+    el("span", { className: "row-head", textContent: `${g.sensor}: ${duration(g.seconds)} without a reading` }),
+    el("span", { className: "facts", textContent: `${utc(g.start)} to ${utc(g.end)} (allowed ${duration(g.allowed_s)})` }),
+  )) : [el("li", { className: "empty", textContent: "None: the record is complete." })]));
+  document.getElementById("zone-notes").replaceChildren(...report.notes.map((n) => el("li", { textContent: n })));
+  zoneResult.hidden = false;
+}
+
+async function loadZone(event) {
+  event?.preventDefault();
+  const code = zoneForm.zone.value;
+  if (!code) return;
+  const params = { start: fromInput(zoneForm.start.value), end: fromInput(zoneForm.end.value) };
+  const path = `${REPORTS}/zones/${encodeURIComponent(code)}`;
+  link(document.getElementById("zone-pdf"), path, { ...params, format: "pdf" });
+  link(document.getElementById("zone-csv"), path, { ...params, format: "csv" });
+  say(zoneStatus, "Loading the report…");
+  try {
+    const report = await api(`${path}?${new URLSearchParams(params)}`);
+    showZone(report, params);
+    say(zoneStatus, `${report.zone_name}: ${utc(report.start)} to ${utc(report.end)}`, "ok");
+  } catch (err) {
+    zoneResult.hidden = true;
+    say(zoneStatus, err.message, "error");
+  }
+}
+
+// --- expiry, ledger, lot trace
+
+async function loadExpiry(event) {
+  event?.preventDefault();
+  const form = document.getElementById("expiry-form");
+  const params = { within_days: form.within_days.value };
+  link(document.getElementById("expiry-csv"), `${REPORTS}/expiry`, { ...params, format: "csv" });
+  const line = document.getElementById("expiry-status");
+  try {
+    const rows = await api(`${REPORTS}/expiry?${new URLSearchParams(params)}`);
+    fill(document.getElementById("expiry-table"),
+      ["Item", "Lot", "Expiry", "Days left", "State", "QC", "On hand", "Where"],
+      rows.map((r) => [r.item, r.lot_number, r.expiry, r.days_left, r.state, r.qc_status, r.on_hand, r.locations]),
+      "No lot in stock expires in that time.");
+    say(line, `${rows.length} lot(s)`, "ok");
+  } catch (err) {
+    say(line, err.message, "error");
+  }
+}
+
+async function loadLedger(event) {
+  event?.preventDefault();
+  const form = document.getElementById("ledger-form");
+  const params = { start: fromInput(form.start.value), end: fromInput(form.end.value) };
+  if (form.item.value.trim()) params.item = form.item.value.trim();
+  link(document.getElementById("ledger-csv"), `${REPORTS}/ledger`, { ...params, format: "csv" });
+  const line = document.getElementById("ledger-status");
+  try {
+    const report = await api(`${REPORTS}/ledger?${new URLSearchParams(params)}`);
+    fill(document.getElementById("ledger-table"),
+      ["Item", "Opening", "Received", "Dispatched", "Other out", "Closing"],
+      report.items.map((i) => [i.item, i.opening, i.received, i.dispatched, i.other_out, i.closing]),
+      "No stock moved in the period.");
+    say(line, `${report.moves.length} move(s); every move is in the CSV`, "ok");
+  } catch (err) {
+    say(line, err.message, "error");
+  }
+}
+
+async function loadTrace(event) {
+  event?.preventDefault();
+  const lot = document.getElementById("trace-form").lot.value;
+  if (!lot) return;
+  const path = `${REPORTS}/lots/${encodeURIComponent(lot)}/trace`;
+  link(document.getElementById("trace-csv"), path, { format: "csv" });
+  const line = document.getElementById("trace-status");
+  try {
+    const found = await api(path);
+    fill(document.getElementById("trace-table"),
+      ["When", "Kind", "From", "To", "Quantity", "By", "Reference"],
+      found.trace.moves.map((m) => [utc(m.at), m.kind, m.from_location || "outside", m.to_location || "outside",
+        m.quantity, m.user, m.reference || ""]),
+      "No moves.");
+    document.getElementById("trace-stays").replaceChildren(...found.stays.map((s) => el("li", {},
+      el("span", { className: "row-head", textContent: `In ${s.zone}` }),
+      el("span", { className: "facts", textContent: `${utc(s.start)} to ${s.end ? utc(s.end) : "now"}` }))));
+    const lotRow = found.trace.lot;
+    say(line, `${lotRow.item} lot ${lotRow.lot_number}: ${lotRow.on_hand} on hand, ${found.excursions.length} excursion(s) while stored`, "ok");
+  } catch (err) {
+    say(line, err.message, "error");
+  }
+}
+
+async function start() {
+  if (!requireSession()) return;
+  // The downloads and the chart are links: they need the session cookie, which a login
+  // older than it (or cleared cookies) lacks. Set from the page's token; harmless again.
+  await api("/api/v1/auth/session", { method: "POST" }).catch(() => {});
+  for (const button of zoneForm.querySelectorAll("[data-hours]")) {
+    button.addEventListener("click", () => {
+      setPeriod(zoneForm.start, zoneForm.end, Number(button.dataset.hours));
+      loadZone();
+    });
+  }
+  setPeriod(zoneForm.start, zoneForm.end, 24);
+  const ledgerForm = document.getElementById("ledger-form");
+  setPeriod(ledgerForm.start, ledgerForm.end, 24 * 30);
+  zoneForm.addEventListener("submit", loadZone);
+  document.getElementById("expiry-form").addEventListener("submit", loadExpiry);
+  ledgerForm.addEventListener("submit", loadLedger);
+  document.getElementById("trace-form").addEventListener("submit", loadTrace);
+  try {
+    const [zones, lots] = await Promise.all([api("/api/v1/zones"), api("/api/v1/lots?limit=5000")]);
+    zoneForm.zone.replaceChildren(...zones.map((z) => el("option", { value: z.code, textContent: `${z.name} (${z.code})` })));
+    const lotSelect = document.getElementById("trace-lot");
+    lotSelect.replaceChildren(...lots.map((l) => el("option", { value: String(l.id), textContent: `${l.item} · lot ${l.lot_number}` })));
+    if (!lots.length) lotSelect.append(el("option", { value: "", textContent: "no lots yet" }));
+    const wanted = new URLSearchParams(location.search).get("zone");
+    if (wanted && zones.some((z) => z.code === wanted)) zoneForm.zone.value = wanted;
+  } catch (err) {
+    say(zoneStatus, err.message, "error");
+  }
+  document.body.dataset.ready = "true";
+  if (zoneForm.zone.value) await loadZone();
+}
+
+start();

@@ -1,0 +1,118 @@
+"""The zone report against an oracle (tests/support/report_oracle.py), on SQLite and
+PostgreSQL: random series (values at and beyond the limits, gaps longer than the hold),
+random periods, random batchings through the real ingest store, UTC or the site's
+local days; every figure the report shows must be the oracle's."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from contract.wire import Reading, Telemetry, TopicParts
+from hub.container import Hub
+from hub.reports.zone import zone_report
+from hub.routes.reports import zone_json
+from hub.settings import load_settings
+from ingest.orm import Sensor
+from ingest.store import Accepted, IngestStore
+from kernel.orm import StorageClass, Zone
+from tests.support.report_oracle import Point, check, compute
+
+_ids = itertools.count()
+M = timedelta(minutes=1)
+H = timedelta(hours=1)
+LOW, HIGH = 2.0, 8.0
+VALUES = [1.5, 2.0, 5.0, 7.8, 8.0, 8.5, 12.0]  # at, near and beyond both limits
+STEPS = [1, 2, 3, 5, 10, 29, 31, 45, 70]  # minutes; 31 and more: beyond the 30-minute hold
+
+
+@pytest.fixture
+def hub(db_url: str) -> Iterator[Hub]:
+    hub = Hub.build(load_settings(database_url=db_url))
+    yield hub
+    hub.engine.dispose()
+
+
+def series() -> st.SearchStrategy[list[tuple[int, float]]]:
+    return st.lists(st.tuples(st.sampled_from(STEPS), st.sampled_from(VALUES)),
+                    min_size=1, max_size=30)
+
+
+def _zone(hub: Hub) -> tuple[str, list[str]]:
+    n = next(_ids)
+    code, sensors = f"OR{n}", [f"or{n}a", f"or{n}b"]
+    with hub.writes() as session, session.begin():
+        klass = StorageClass(code=f"K{n}", name="cold", temp_min_c=LOW, temp_max_c=HIGH)
+        session.add(klass)
+        session.flush()
+        zone = Zone(code=code, name="oracle", storage_class_id=klass.id)
+        session.add(zone)
+        session.flush()
+        session.add_all([Sensor(id=s, name=s, zone_id=zone.id) for s in sensors])
+    return code, sensors
+
+
+def _ingest(hub: Hub, points: list[Point], sizes: list[int]) -> None:
+    """Through the ingest store, in messages of the given sizes (both sensors mixed)."""
+    store = IngestStore(hub.sessions)
+    ordered = sorted(points, key=lambda p: (p.ts, p.sensor))
+    seq = itertools.count(1)
+    sizes_cycle = itertools.cycle(sizes or [len(ordered)])
+    while ordered:
+        size = next(sizes_cycle)
+        chunk, ordered = ordered[:size], ordered[size:]
+        gateway = "gw-oracle"
+        store.commit_batch([Accepted(TopicParts("site", gateway, "telemetry"), Telemetry(
+            gateway=gateway, seq=next(seq) + 1_000_000 * next(_ids), readings=[
+                Reading(sensor=p.sensor, ts=p.ts, quantities={"temperature_c": p.value})
+                for p in chunk]))], datetime.now(UTC))
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(first=series(), second=series(), offsets=st.tuples(st.integers(0, 240),
+                                                          st.integers(0, 240)),
+       period=st.tuples(st.integers(-3, 30), st.integers(1, 40)),
+       after_last=st.integers(0, 120), sizes=st.lists(st.integers(1, 12), max_size=6),
+       time_zone=st.sampled_from([None, "Asia/Shanghai", "Asia/Kolkata"]))
+def test_the_zone_report_agrees_with_the_oracle(
+    hub: Hub, first: list[tuple[int, float]], second: list[tuple[int, float]],
+    offsets: tuple[int, int], period: tuple[int, int], after_last: int, sizes: list[int],
+    time_zone: str | None,
+) -> None:
+    base = (datetime.now(UTC) - timedelta(days=6)).replace(hour=0, minute=0, second=0,
+                                                           microsecond=0)
+    code, sensors = _zone(hub)
+    points = []
+    for sensor, steps, offset in zip(sensors, (first, second), offsets, strict=True):
+        at = base + offset * M
+        for step, value in steps:
+            points.append(Point(sensor, at, value))
+            at += step * M
+    _ingest(hub, points, sizes)
+    start = base + period[0] * H
+    end = start + period[1] * H
+    # "now" a little after the last reading: an excursion still going counts up to it.
+    now = max(p.ts for p in points) + after_last * M
+    with hub.sessions() as session:
+        report = zone_json(zone_report(session, code, start, end, now=now,
+                                       generated_by="oracle", time_zone=time_zone))
+    oracle = compute(points, sensors, LOW, HIGH, start, end, now=now, hold_s=1800,
+                     delta_h=83_144.0, window_h=24,
+                     tz=ZoneInfo(time_zone) if time_zone else UTC)
+    try:
+        check(report, oracle, sensors)
+    except AssertionError:
+        print("EXAMPLE", first, second, offsets, period, after_last, sizes, time_zone)
+        raise
+    assert report["time_zone"] == (time_zone or "UTC")
+    event(f"excursions: {min(len(oracle.excursions), 3)}")
+    event(f"cut: {any(e.began_before or e.ended_after for e in oracle.excursions)}")
+    event(f"ongoing: {any(e.end is None for e in oracle.excursions)}")
+    event(f"zone overlap: {oracle.zone_above_s < sum(oracle.above_s.values())}")
