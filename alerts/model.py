@@ -40,6 +40,9 @@ class AlarmKind(StrEnum):
     OVERSTOCK = "overstock"
     # The hub's own: its broker session was taken over or lost its subscriptions.
     BROKER_SESSION = "broker_session"
+    # A sensor's calibration: coming due or overdue, or the gateway applies another offset.
+    CALIBRATION_DUE = "calibration_due"
+    CALIBRATION_MISMATCH = "calibration_mismatch"
 
 
 class Phase(StrEnum):

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from alerts.engine.calibration_findings import SensorCalibration
 from alerts.engine.stock_findings import ItemStock, LotStock
 from alerts.model import GatewayStatus, Reading, SensorRef, StorageClassLimits, ZoneRef
 
@@ -46,3 +47,5 @@ class AlarmSources:
     # Hold every released lot with stock in the zone, as the system user; returns the
     # lot numbers put on hold.
     hold_lots: Callable[[str, str], Sequence[str]] = lambda _zone, _reason: []
+    # Per sensor with a calibration record or an applied offset: due date and offsets.
+    calibration: Callable[[], Sequence[SensorCalibration]] = field(default=_nothing)

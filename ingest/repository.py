@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ingest.orm import (
+    AppliedSettings,
     DeadLetter,
     GatewayStatus,
     HourlyStat,
@@ -139,3 +140,13 @@ def purge_before(session: Session, cutoff: datetime) -> dict[str, int]:
     with session.begin():
         return {name: session.execute(delete(table).where(column < cutoff)).rowcount or 0
                 for name, table, column in _targets()}
+
+
+# --- calibration: what gateways apply (ingest/calibration.py) --------------------------
+
+
+def applied_settings(session: Session, sensors: list[str]) -> list[AppliedSettings]:
+    """Every kept change of these sensors' applied settings, oldest first."""
+    return list(session.scalars(
+        select(AppliedSettings).where(AppliedSettings.sensor.in_(sensors))
+        .order_by(AppliedSettings.since, AppliedSettings.id)))
