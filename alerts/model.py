@@ -42,6 +42,9 @@ class AlarmKind(StrEnum):
     BROKER_SESSION = "broker_session"
     # The audit trail's chain does not verify (kernel/audit.py): never shelvable.
     AUDIT_CHAIN = "audit_chain"
+    # A sensor's calibration: coming due or overdue, or the gateway applies another offset.
+    CALIBRATION_DUE = "calibration_due"
+    CALIBRATION_MISMATCH = "calibration_mismatch"
 
 
 class Phase(StrEnum):

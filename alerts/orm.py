@@ -38,6 +38,9 @@ class Alarm(Base):
     limit: Mapped[float | None] = mapped_column(Float)
     message: Mapped[str] = mapped_column(Text, default="")
     raised_at: Mapped[datetime]
+    # When the condition of the alarm's latest episode began (a threshold: the first value
+    # out), for its clear message after a restart. NULL on alarms stored before 0010.
+    episode_since: Mapped[datetime | None]
     updated_at: Mapped[datetime]
     cleared_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -71,7 +71,11 @@ def _apply(session: Session, t: Transition) -> Alarm | None:
                     raised_at=t.at, updated_at=t.at, message=t.message, shelved=False)
         session.add(row)
         session.flush()
-    before = row.state
+        # A new row's audit starts where the condition was (pending, or normal with no
+        # delay), not at the state the row was just created in.
+        before = t.from_phase.value
+    else:
+        before = row.state
     row.updated_at = t.at
     row.severity = t.severity.value
     if t.event in (Event.RAISED, Event.ESCALATED, Event.CLEARED):
@@ -88,6 +92,7 @@ def _apply(session: Session, t: Transition) -> Alarm | None:
         row.cleared_at = t.at
     if t.event is Event.RAISED:
         row.cleared_at = None
+        row.episode_since = t.since or t.at
     if row.state == "closed":
         row.open_key, row.closed_at = None, t.at
     session.add(AlarmEvent(alarm_id=row.id, event=t.event.value, from_state=before,
@@ -130,7 +135,7 @@ def open_alarms(session: Session) -> list[AlarmPublic]:
 def alarm_state(alarm: AlarmPublic) -> AlarmState:
     """The evaluator's state of a stored open alarm, for `Evaluator.restore`."""
     return AlarmState(phase=Phase(alarm.state), severity=Severity(alarm.severity),
-                      since=alarm.raised_at,
+                      since=alarm.episode_since or alarm.raised_at,
                       shelved_until=alarm.shelved_until if alarm.shelved else None)
 
 
@@ -178,6 +183,22 @@ def record_excursions(session: Session, events: Iterable[ExcursionEvent],
     session.flush()
 
 
+def _decided_excursion(session: Session, decision: HoldDecision) -> Excursion | None:
+    """The excursion a hold decision is about, by identity: the sensor's excursion that
+    started when the decision's did, else (continued after a restart, so the stored
+    start is older) the one under way at the decision's moment. Never the sensor's
+    newest: one batch may hold a whole excursion and the next one too."""
+    same = (Excursion.sensor == decision.sensor, Excursion.quantity == decision.quantity)
+    row = session.scalar(select(Excursion).where(
+        *same, Excursion.start == decision.excursion_start).order_by(Excursion.id).limit(1))
+    if row is None:
+        row = session.scalar(select(Excursion).where(
+            *same, Excursion.start <= decision.at,
+            or_(Excursion.end.is_(None), Excursion.end >= decision.at))
+            .order_by(Excursion.start.desc(), Excursion.id.desc()).limit(1))
+    return row
+
+
 def link_hold(session: Session, decision: HoldDecision, lots: Sequence[str]) -> int | None:
     """Mark the excursion that decided the hold; returns its id."""
     return _link_hold(session, decision, lots).value
@@ -185,10 +206,7 @@ def link_hold(session: Session, decision: HoldDecision, lots: Sequence[str]) -> 
 
 @unit_of_work()
 def _link_hold(session: Session, decision: HoldDecision, lots: Sequence[str]) -> int | None:
-    row = _open_excursion(session, decision.sensor, decision.quantity) or session.scalar(
-        select(Excursion).where(Excursion.sensor == decision.sensor,
-                                Excursion.quantity == decision.quantity)
-        .order_by(Excursion.id.desc()).limit(1))
+    row = _decided_excursion(session, decision)
     if row is None:
         return None
     row.tolerance_passed = True

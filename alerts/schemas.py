@@ -37,6 +37,9 @@ class AlarmPublic(BaseModel):
     limit: float | None
     message: str
     raised_at: datetime
+    episode_since: datetime | None = Field(
+        None, description="when the condition of its latest episode began (e.g. the value "
+        "went out of range), before the delay")
     updated_at: datetime
     cleared_at: datetime | None
     closed_at: datetime | None

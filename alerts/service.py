@@ -40,11 +40,13 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts import handover, repository
+from alerts.engine.calibration_findings import calibration_findings
 from alerts.engine.evaluator import Evaluator, Outcome
 from alerts.engine.findings import (
     AUDIT_CHAIN,
     AUDIT_TRAIL,
     BROKER_SESSION,
+    CALIBRATION_KINDS,
     NOT_SHELVABLE,
     STOCK_KINDS,
     SYSTEM_KINDS,
@@ -88,6 +90,8 @@ RULES_KEY = "rules"
 # message waits at most this long beyond its window.
 FLUSH_S = 0.2
 NEVER = datetime.min.replace(tzinfo=UTC)
+# Closed alarms remembered for the messages still in a grouping window.
+CLOSED_KEPT = 10_000
 
 
 class AlarmService:
@@ -113,11 +117,15 @@ class AlarmService:
         self.evaluator: Evaluator | None = None
         self.findings = FindingAlarms()
         self.system = FindingAlarms()  # SYSTEM_KINDS, reported by the hub itself
+        self.calibration = FindingAlarms()  # CALIBRATION_KINDS, judged with the stock
         # client id -> the last word of that subscriber about its broker session, kept
         # from before start() too (ingest connects first) and applied once running.
         self._broker_sessions: dict[str, str | None] = {}
         self._plan = PlanState()
         self._ids: dict[AlarmKey, int] = {}
+        # Alarms closed lately (acknowledged, then cleared), by key: the clear's message
+        # may leave after its grouping window and must still name and link its alarm.
+        self._closed_ids: dict[AlarmKey, int] = {}
         self._world: World | None = None
         self._warned: set[str] = set()
         self._seen: dict[str, datetime] = {}
@@ -320,8 +328,9 @@ class AlarmService:
             if kind in STOCK_KINDS:
                 self.findings.restore(alarm.key, kind, state, alarm.zone)
                 continue
-            if kind in SYSTEM_KINDS:
-                self.system.restore(alarm.key, kind, state, alarm.zone)
+            if kind in SYSTEM_KINDS or kind in CALIBRATION_KINDS:
+                (self.system if kind in SYSTEM_KINDS else self.calibration).restore(
+                    alarm.key, kind, state, alarm.zone)
             else:
                 self.evaluator.restore(alarm.key, kind, state)
             planned.append(OpenAlarm(alarm.key, kind, state.severity, alarm.zone,
@@ -406,8 +415,8 @@ class AlarmService:
     def tick(self, now: datetime | None = None) -> None:
         if self.evaluator is None:
             return
-        now = now or self.clock()
-        with self._lock:
+        with self._lock:  # the time read once the lock is held: not older than a reading
+            now = now or self.clock()
             started = time.thread_time()
             out = self.evaluator.feed(Tick(now))
             self.metrics.evaluated(0, time.thread_time() - started)
@@ -433,9 +442,12 @@ class AlarmService:
     def check_stock(self, now: datetime | None = None) -> None:
         now = now or self.clock()
         picture = self.sources.stock()
+        sensors = self.sources.calibration()
         with self._lock:
             today = now.astimezone(self.rules.tz).date()
             found = self.findings.judge(self.rules, picture.lots, picture.items, today, now)
+            found += self.calibration.settle(
+                calibration_findings(self.rules.calibration, sensors, today), now)
             if found:
                 self._apply(Outcome(transitions=found), now)
 
@@ -447,7 +459,7 @@ class AlarmService:
             return
         with self._lock:
             self._plan, messages = plan(self.rules, self._plan, [], now)
-            self.dispatcher.send(self.rules, messages, self._ids.get)
+            self.dispatcher.send(self.rules, messages, self._alarm_id)
 
     def _timer_round(self) -> None:
         """Every min(tick, FLUSH_S): tick or flush, reconcile, check stock when due."""
@@ -502,8 +514,9 @@ class AlarmService:
             if action == "shelve" and kind in NOT_SHELVABLE:
                 raise Conflict(f"a {kind.value.replace('_', ' ')} alarm cannot be shelved",
                                code="not_shelvable")
-            if kind in STOCK_KINDS or kind in SYSTEM_KINDS:
-                findings = self.findings if kind in STOCK_KINDS else self.system
+            if kind in STOCK_KINDS or kind in SYSTEM_KINDS or kind in CALIBRATION_KINDS:
+                findings = (self.findings if kind in STOCK_KINDS else
+                            self.system if kind in SYSTEM_KINDS else self.calibration)
                 found = findings.operate(alarm.key, action, by=by, now=now,
                                          comment=comment, until=until)
             else:
@@ -561,6 +574,7 @@ class AlarmService:
             self._ids[alarm.key] = alarm.id
             if alarm.state == "closed":
                 self._ids.pop(alarm.key, None)
+                self._closed(alarm.key, alarm.id)
             if self.publisher is not None:
                 self.publisher.publish(alarm, recorded.transition.event.value)
         if done.value:
@@ -568,8 +582,18 @@ class AlarmService:
         ids = {r.alarm.key: r.alarm.id for r in done.value or []}
         transitions = [t for t in out.transitions if t.kind not in STOCK_KINDS]
         self._plan, messages = plan(self.rules, self._plan, transitions, now)
-        self.dispatcher.send(self.rules, messages, lambda key: ids.get(key) or self._ids.get(key))
+        self.dispatcher.send(self.rules, messages, lambda key: ids.get(key) or self._alarm_id(key))
         return done
+
+    def _alarm_id(self, key: AlarmKey) -> int | None:
+        """The open alarm of `key`, else the one closed last (its clear is still told)."""
+        return self._ids.get(key) or self._closed_ids.get(key)
+
+    def _closed(self, key: AlarmKey, alarm_id: int) -> None:
+        self._closed_ids.pop(key, None)
+        self._closed_ids[key] = alarm_id
+        if len(self._closed_ids) > CLOSED_KEPT:  # the oldest first: dicts keep order
+            del self._closed_ids[next(iter(self._closed_ids))]
 
     def _hold(self, hold: Any) -> None:
         try:

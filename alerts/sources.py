@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from alerts.engine.calibration_findings import SensorCalibration
 from alerts.engine.stock_findings import ItemStock, LotStock
 from alerts.model import GatewayStatus, Reading, SensorRef, StorageClassLimits, ZoneRef
 
@@ -48,3 +49,5 @@ class AlarmSources:
     hold_lots: Callable[[str, str], Sequence[str]] = lambda _zone, _reason: []
     # The audit trail's newest part checked: what does not match (None: it verifies).
     audit_chain: Callable[[], str | None] = lambda: None
+    # Per sensor with a calibration record or an applied offset: due date and offsets.
+    calibration: Callable[[], Sequence[SensorCalibration]] = field(default=_nothing)

@@ -251,6 +251,14 @@ class DeviceHealth(_WireModel):
     error_count: Count = 0
     last_success: UtcMillis | None = None
     last_error: Text | None = None
+    # What the gateway applies to this sensor, from its config; optional, so a gateway
+    # that does not send them (older agents) is still understood. The hub's offline rule
+    # takes the poll interval instead of learning it; the hub keeps each change of the
+    # profile or the offsets with its time, for calibration records and reports.
+    poll_interval_s: float | None = Field(default=None, gt=0, le=86_400)
+    profile: Text | None = Field(default=None, min_length=1, max_length=64)
+    # Added to each quantity's decoded value, e.g. {"temperature_c": -0.3}.
+    calibration: dict[QuantityName, FiniteFloat] = Field(default_factory=dict, max_length=32)
 
 
 class Status(_WireModel):

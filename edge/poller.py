@@ -50,8 +50,13 @@ class Health:
     last_success: datetime | None = None
     last_error: str | None = None
 
-    def snapshot(self) -> DeviceHealth:
-        return DeviceHealth.model_validate(self.__dict__)
+    def snapshot(self, sensor: SensorConfig | None = None) -> DeviceHealth:
+        """The counters, with what the config applies to the sensor (poll interval,
+        profile, calibration offsets) when it is given: the hub keeps and shows them."""
+        applied = {} if sensor is None else {
+            "poll_interval_s": sensor.poll_interval, "profile": sensor.profile,
+            "calibration": dict(sensor.calibration)}
+        return DeviceHealth.model_validate({**self.__dict__, **applied})
 
 
 @dataclass
@@ -177,4 +182,4 @@ class BusPoller:
         return reading
 
     def health(self) -> dict[str, DeviceHealth]:
-        return {t.sensor.id: t.health.snapshot() for t in self.tasks}
+        return {t.sensor.id: t.health.snapshot(t.sensor) for t in self.tasks}

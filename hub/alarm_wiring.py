@@ -6,28 +6,33 @@ domain's values and runs no SQL of its own (tests/unit/test_architecture.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 
 from alerts import queries as alarm_queries
+from alerts.engine.calibration_findings import SensorCalibration
 from alerts.engine.stock_findings import ItemStock, LotStock
 from alerts.model import GatewayStatus, Reading, SensorRef, StorageClassLimits, ZoneRef
 from alerts.settings import AlarmSettings
 from alerts.sources import AlarmSources, StockPicture, World
-from contract.wire import Quality
+from contract.wire import DeviceHealth, Quality
 from hub.accounts.service import service_actor
 from hub.db import Session, Sessions
 from hub.settings import HubSettings
+from ingest import calibration as ingest_calibration
 from ingest import queries as ingest_gateways
 from ingest import queries as ingest_queries
 from ingest.compliance import ExcursionRecord
 from ingest.fastwire import LeanTelemetry
 from ingest.hooks import CommittedBatch
+from ingest.schemas import DeviceHealthPublic
 from ingest.store import StatusUpdate
 from inventory import queries as inventory_queries
 from inventory import services as inventory_services
 from kernel import audit
 from kernel.actors import Actor, Role
+from kernel.clock import utcnow
 
 SYSTEM_USER = "system"
 
@@ -68,7 +73,13 @@ def readings_of(batch: CommittedBatch) -> list[Reading]:
 def status_of(update: StatusUpdate) -> GatewayStatus:
     status = update.status
     return GatewayStatus(update.topic.gateway, update.received_at, status.state == "online",
-                         status.outbox_depth)
+                         status.outbox_depth, _intervals(status.devices))
+
+
+def _intervals(devices: Mapping[str, DeviceHealth | DeviceHealthPublic]) -> dict[str, float]:
+    """The poll interval per sensor, where the gateway's status says it."""
+    return {sensor: device.poll_interval_s for sensor, device in devices.items()
+            if device.poll_interval_s is not None}
 
 
 # --- the sources ---------------------------------------------------------------------
@@ -95,7 +106,8 @@ def _latest(session: Session) -> list[Reading]:
 
 
 def _statuses(session: Session) -> list[GatewayStatus]:
-    return [GatewayStatus(g.id, g.last_seen, g.state == "online", g.outbox_depth or 0)
+    return [GatewayStatus(g.id, g.last_seen, g.state == "online", g.outbox_depth or 0,
+                          _intervals(g.devices))
             for g in ingest_gateways.list_gateways(session)
             if g.state in ("online", "offline") and g.last_seen is not None]
 
@@ -106,6 +118,19 @@ def _stock(session: Session) -> StockPicture:
     items = [ItemStock(i.sku, i.on_hand, i.min_stock or None, i.max_stock, i.name)
              for i in inventory_queries.items_with_stock_limits(session)]
     return StockPicture(lots, items)
+
+
+def _calibration(session: Session) -> list[SensorCalibration]:
+    status = list(ingest_calibration.all_sensor_status(session, utcnow()))
+    zones = ingest_calibration.sensor_zones(session, [found.sensor for found in status])
+    out = []
+    for found in status:
+        last, applied = found.last, found.applied
+        out.append(SensorCalibration(
+            found.sensor, zones.get(found.sensor), last.certificate if last else None,
+            last.next_due if last else None, last.offset if last else None,
+            applied.calibration if applied else None, found.mismatch))
+    return out
 
 
 def system_actor(session: Session) -> Actor:
@@ -133,7 +158,8 @@ def alarm_sources(sessions: Sessions, writes: Sessions, audit_rows: int = 1000
 
     return AlarmSources(world=read(_world), latest_readings=read(_latest),
                         gateway_statuses=read(_statuses), stock=read(_stock),
-                        hold_lots=hold_lots, audit_chain=read(audit_chain))
+                        hold_lots=hold_lots, audit_chain=read(audit_chain),
+                        calibration=read(_calibration))
 
 
 class AlarmExcursions:

@@ -20,6 +20,7 @@ from hub.problems import install_error_handlers, refuse_unstorable_text
 from hub.routes import (
     alarms,
     audit,
+    calibrations,
     gateways,
     health,
     items,
@@ -98,7 +99,7 @@ def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
 API_ROUTERS = [
     moves.router, scan.router,
     users.router, storage_classes.router, zones.router, locations.router, items.router,
-    lots.router, stock.router, sensors.router,
+    lots.router, stock.router, sensors.router, calibrations.router,
     gateways.router,
     stocktakes.router, returns.router, labels.router,
     alarms.router,

@@ -1,14 +1,16 @@
 """Ingest's SQL tables: sensors, latest values, hourly statistics, the readings,
-dead letters, the (gateway, seq) de-duplication record, the time-series outbox and
-the gateways' last status."""
+dead letters, the (gateway, seq) de-duplication record, the time-series outbox, the
+gateways' last status, what they apply to each sensor (each change) and the sensors'
+calibration records."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -142,3 +144,41 @@ class GatewayStatus(Base):
     devices: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     # Per serial scanner: its `ScannerHealth` as on the wire (port, connected, mode ...).
     scanners: Mapped[dict[str, object] | None] = mapped_column(JSON, nullable=True)
+
+
+class AppliedSettings(Base):
+    """What a gateway applies to one of its sensors (device profile, calibration offset
+    per quantity), as its status says: one row per change, with when it was first
+    reported, so a report can say which offset applied when (docs/reports.md)."""
+
+    __tablename__ = "sensor_applied_settings"
+    __table_args__ = (Index("ix_sensor_applied_settings_sensor_since", "sensor", "since"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sensor: Mapped[str] = mapped_column(String(64))
+    gateway: Mapped[str] = mapped_column(String(64))
+    profile: Mapped[str | None] = mapped_column(String(64))
+    calibration: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    since: Mapped[datetime]  # the status's own ts: the gateway applied it from then
+    received_at: Mapped[datetime]
+
+
+class Calibration(Base):
+    """A calibration of one sensor, as its certificate says, entered by a supervisor:
+    errors found and left per quantity, the offset applied, when the next is due."""
+
+    __tablename__ = "sensor_calibrations"
+    __table_args__ = (Index("ix_sensor_calibrations_sensor_on", "sensor", "calibrated_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sensor: Mapped[str] = mapped_column(String(64))
+    calibrated_on: Mapped[date] = mapped_column(Date)
+    certificate: Mapped[str] = mapped_column(String(64))
+    laboratory: Mapped[str] = mapped_column(String(128))
+    as_found_error: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    as_left_error: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    offset: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    next_due: Mapped[date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+    entered_by: Mapped[str] = mapped_column(String(64))
+    entered_at: Mapped[datetime]

@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from ingest.compliance import HourStat
 from ingest.orm import (
+    AppliedSettings,
+    Calibration,
     DeadLetter,
     GatewayStatus,
     HourlyStat,
@@ -346,3 +348,36 @@ def get_gateway(session: Session, gateway: str) -> GatewayPublic:
         site, count, last = counts[gateway]
         return unknown_gateway(gateway, site, last, count)
     raise NotFound(f"no gateway {gateway}", code="gateway_not_found")
+
+
+# --- calibration (ingest/calibration.py) ---------------------------------------------
+
+
+def applied_settings(session: Session, sensors: list[str]) -> list[AppliedSettings]:
+    """The kept changes of what these sensors' gateways apply, oldest first."""
+    return list(session.scalars(
+        select(AppliedSettings).where(AppliedSettings.sensor.in_(sensors))
+        .order_by(AppliedSettings.since, AppliedSettings.id)))
+
+
+def calibration_records(session: Session, sensors: list[str]) -> list[Calibration]:
+    """These sensors' calibration records, oldest first."""
+    return list(session.scalars(
+        select(Calibration).where(Calibration.sensor.in_(sensors))
+        .order_by(Calibration.calibrated_on, Calibration.id)))
+
+
+def calibrated_sensors(session: Session) -> list[str]:
+    """Every sensor with a calibration record or a kept applied setting."""
+    names = set(session.scalars(select(Calibration.sensor).distinct()))
+    names |= set(session.scalars(select(AppliedSettings.sensor).distinct()))
+    return sorted(names)
+
+
+def zones_of_sensors(session: Session, sensors: list[str]) -> dict[str, str | None]:
+    """The zone code of each of these sensors (None: unassigned)."""
+    if not sensors:
+        return {}
+    rows = session.execute(select(Sensor.id, Zone.code).outerjoin(Zone, Sensor.zone_id == Zone.id)
+                           .where(Sensor.id.in_(sensors)))
+    return {sensor: zone for sensor, zone in rows}

@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ingest.orm import (
+    AppliedSettings,
     DeadLetter,
     GatewayStatus,
     HourlyStat,
@@ -149,3 +150,14 @@ def purge_before(session: Session, cutoff: datetime, actor: Actor,
     audit.record(session, actor, "purge", "records", f"before {cutoff.isoformat()}", None,
                  {"before": cutoff, "deleted": deleted}, reason, kinds=[PURGE])
     return deleted
+
+
+
+# --- calibration: what gateways apply (ingest/calibration.py) --------------------------
+
+
+def applied_settings(session: Session, sensors: list[str]) -> list[AppliedSettings]:
+    """Every kept change of these sensors' applied settings, oldest first."""
+    return list(session.scalars(
+        select(AppliedSettings).where(AppliedSettings.sensor.in_(sensors))
+        .order_by(AppliedSettings.since, AppliedSettings.id)))

@@ -1,16 +1,17 @@
 """Ingest's API models, one family per entity: a sensor (Create, Update, Public), its
-latest readings, its hours, the dead letters, and a gateway's last status. The read
+latest readings, its hours, the dead letters, a gateway's last status, and a
+sensor's calibration records and the changes of what its gateway applies. The read
 models of ingest/queries.py return these; the routes declare
 them as their response models."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from datetime import date, datetime
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from contract.wire import ID_PATTERN, GatewayId, ScanMode
+from contract.wire import ID_PATTERN, QUANTITY_PATTERN, GatewayId, ScanMode
 from kernel.fields import KEEP_OR_SET, NULL_CLEARS, refuse_null
 
 _GATEWAY = ("the gateway whose readings of this sensor are taken; another gateway's "
@@ -85,6 +86,12 @@ class DeviceHealthPublic(BaseModel):
     error_count: int = 0
     last_success: datetime | None = None
     last_error: str | None = None
+    poll_interval_s: float | None = Field(
+        None, description="seconds between polls, as the gateway's config says (if sent)")
+    profile: str | None = Field(None, description="the device profile the gateway decodes with")
+    calibration: dict[str, float] = Field(
+        default_factory=dict,
+        description="offset the gateway adds per quantity, e.g. {\"temperature_c\": -0.3}")
 
 
 class GatewayScannerPublic(BaseModel):
@@ -126,3 +133,56 @@ class GatewayPublic(BaseModel):
     sensors: int = Field(description="sensors whose newest reading came through this gateway")
     scanners: list[GatewayScannerPublic] = Field(
         default_factory=list, description="registered and reported serial scanners")
+
+
+# --- calibration (issue 17): records per sensor, what the gateway applies
+
+
+Offsets = dict[Annotated[str, Field(pattern=QUANTITY_PATTERN)],
+               Annotated[float, Field(ge=-100, le=100, allow_inf_nan=False)]]
+
+
+class CalibrationCreate(BaseModel):
+    """A calibration certificate of one sensor, as a supervisor enters it."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    calibrated_on: date = Field(description="the day of the calibration")
+    certificate: str = Field(min_length=1, max_length=64, examples=["DKD-K-12345/2026-117"])
+    laboratory: str = Field(min_length=1, max_length=128)
+    as_found_error: Offsets = Field(
+        default_factory=dict, max_length=32,
+        description="error found before adjustment, per quantity (reading minus reference)")
+    as_left_error: Offsets = Field(
+        default_factory=dict, max_length=32, description="error left after adjustment")
+    offset: Offsets = Field(
+        default_factory=dict, max_length=32,
+        description="the offset to apply per quantity, e.g. {\"temperature_c\": -0.3}: the "
+        "gateway's config must apply the same (a mismatch is an alarm)")
+    next_due: date = Field(description="when the next calibration is due")
+    note: str | None = Field(None, max_length=500)
+
+    @model_validator(mode="after")
+    def _due_after(self) -> CalibrationCreate:
+        if self.next_due <= self.calibrated_on:
+            raise ValueError("next_due must be after calibrated_on")
+        return self
+
+
+class CalibrationPublic(CalibrationCreate):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    sensor: str
+    entered_by: str
+    entered_at: datetime
+
+
+class AppliedSettingsPublic(BaseModel):
+    """A change of what the gateway applies to a sensor, as its status said it."""
+
+    model_config = ConfigDict(from_attributes=True)
+    sensor: str
+    gateway: str
+    profile: str | None
+    calibration: dict[str, float]
+    since: datetime = Field(description="the status's own time: applied from then")
+    received_at: datetime

@@ -30,7 +30,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from contract.wire import TOPIC_PREFIX, Reading, Status, Telemetry, TopicParts, printable
-from ingest import repository
+from ingest import calibration, repository
 from ingest.batch_sql import SensorRow, batch_sql_for
 from ingest.orm import TsOutbox
 from ingest.rollup import Rollup
@@ -316,6 +316,9 @@ class IngestStore:
                 },
             }
             repository.upsert_gateway_status(session, self.dialect, row)
+            # Each change of profile or calibration offsets, kept with its time.
+            calibration.record_applied(session, gateway, status.devices, status.ts,
+                                       item.received_at)
 
     def _claim(
         self, session: Session, accepted: Sequence[Accepted], now: datetime

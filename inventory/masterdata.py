@@ -130,7 +130,8 @@ def _apply_zone(session: Session, zone: Zone, values: dict[str, Any]) -> None:
 def create_zone(session: Session, body: ZoneCreate, idem: Idempotency | None = None, *,
                 actor: Actor | None = None, reason: str | None = None) -> ZonePublic:
     refuse_duplicate(session, Zone, "zone", code=body.code)
-    zone = Zone(code=body.code, name=body.name, hazardous=body.hazardous)
+    zone = Zone(code=body.code, name=body.name, hazardous=body.hazardous,
+                excursion_tolerance_s=body.excursion_tolerance_s)
     _apply_zone(session, zone, {"storage_class": body.storage_class})
     session.add(zone)
     session.flush()

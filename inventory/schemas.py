@@ -80,11 +80,25 @@ class ItemCreate(ItemUpdate):
     quarantine_on_receipt: bool = False
 
 
+# The longest excursion tolerance a zone or storage class may set: a month. Beyond it
+# a critical excursion would never hold the lots of a month's report period.
+MAX_TOLERANCE_S = 30 * 24 * 3600
+
+
+def tolerance_field(whose: str) -> Any:
+    return Field(
+        None, ge=0, le=MAX_TOLERANCE_S, examples=[1800],
+        description=f"seconds a critical excursion may last before the zone's lots go on "
+        f"hold ({whose}; 0 holds at once, at most {MAX_TOLERANCE_S}); {NULL_CLEARS}")
+
+
 class ZoneUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(None, min_length=1, max_length=128, description=KEEP_OR_SET)
     storage_class: str | None = Field(None, description=f"storage class code; {NULL_CLEARS}")
     hazardous: bool | None = Field(None, description=KEEP_OR_SET)
+    excursion_tolerance_s: int | None = tolerance_field(
+        "overrides the storage class's; unset: the class's, else the rules' default")
 
     _not_null = field_validator("name", "hazardous", mode="before")(refuse_null)
 
@@ -122,6 +136,8 @@ class StorageClassUpdate(BaseModel):
     temp_max_c: float | None = Field(None, ge=-100, le=100, description=NULL_CLEARS)
     humidity_min_pct: float | None = Field(None, ge=0, le=100, description=NULL_CLEARS)
     humidity_max_pct: float | None = Field(None, ge=0, le=100, description=NULL_CLEARS)
+    excursion_tolerance_s: int | None = tolerance_field(
+        "for every zone of the class without its own; unset: the rules' default")
 
     _not_null = field_validator("name", mode="before")(refuse_null)
 
@@ -174,6 +190,7 @@ class ZonePublic(BaseModel):
     name: str
     storage_class: str | None
     hazardous: bool
+    excursion_tolerance_s: int | None = None
 
     _storage_class = field_validator("storage_class", mode="before")(code_of)
 
@@ -200,6 +217,7 @@ class StorageClassPublic(BaseModel):
     temp_max_c: float | None
     humidity_min_pct: float | None
     humidity_max_pct: float | None
+    excursion_tolerance_s: int | None = None
 
 
 class LotStatusPublic(BaseModel):

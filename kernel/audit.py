@@ -11,7 +11,7 @@ loser is run again by the unit of work.
 Call `record` after the change's own locks (rows before the trail's head), so that
 every transaction takes its locks in one order. The rules (hash, walk, reason
 policy) are in kernel/audit_chain.py; the trigger refusing UPDATE and DELETE is in
-the migration hub/migrations/versions/0012_audit.py."""
+the migration hub/migrations/versions/0013_audit.py."""
 
 from __future__ import annotations
 

@@ -149,7 +149,7 @@ class AuditRecord(Base):
     """One row of the audit trail (kernel/audit.py): who changed which GxP record,
     when, from what to what, and why; hash-chained to the row before
     (kernel/audit_chain.py). Append-only: a trigger refuses UPDATE and DELETE
-    (hub/migrations/versions/0012_audit.py)."""
+    (hub/migrations/versions/0013_audit.py)."""
 
     __tablename__ = "audit_trail"
 

@@ -52,6 +52,9 @@ class ThresholdTrack:
     side: int = 0  # +1 above, -1 below: where the value last was out of range
     warn_since: datetime | None = None  # beyond a warning (or worse) level, without a break
     crit_since: datetime | None = None
+    # When the value went out for this episode: kept through a return inside the deadband
+    # while the alarm holds, so the clear counts the whole time out of range.
+    out_since: datetime | None = None
 
     @property
     def quiet(self) -> bool:
@@ -100,7 +103,7 @@ def _threshold_text(spec: ThresholdSpec, track: ThresholdTrack, sensor: str, zon
                     f"{limit_text} for {_ago(now, since)}{tail}")
         if event is Event.CLEARED:
             return (f"{zone}: {quantity} back to {value} (limit {limit_text}) after "
-                    f"{_ago(now, alarm.since)} out of range{tail}")
+                    f"{_ago(now, track.out_since or alarm.since)} out of range{tail}")
         return f"{zone}: {quantity} alarm {event}{tail}"
 
     return text
@@ -145,8 +148,12 @@ def threshold_value(spec: ThresholdSpec, track: ThresholdTrack, value: float, at
         crit = None
         if severity is CRITICAL:
             crit = track.crit_since if same and track.crit_since is not None else at
-        track = replace(track, value=value, side=side, warn_since=warn, crit_since=crit)
-    return threshold_time(spec, track, at, sensor, zone, zone_label)
+        track = replace(track, value=value, side=side, warn_since=warn, crit_since=crit,
+                        out_since=track.out_since or warn)
+    track, found = threshold_time(spec, track, at, sensor, zone, zone_label)
+    if track.out_since is not None and track.warn_since is None and not track.alarm.raised:
+        track = replace(track, out_since=None)  # the episode is over (cleared or cancelled)
+    return track, found
 
 
 def threshold_time(spec: ThresholdSpec, track: ThresholdTrack, now: datetime, sensor: str,
@@ -160,7 +167,8 @@ def threshold_time(spec: ThresholdSpec, track: ThresholdTrack, now: datetime, se
     subject = Subject(AlarmKey(spec.rule, sensor), AlarmKind.THRESHOLD, zone=zone,
                       value=track.value, limit=limit)
     alarm, out = advance(track.alarm, subject, holding=holding, due=due, now=now,
-                         text=_threshold_text(spec, track, sensor, zone_label))
+                         text=_threshold_text(spec, track, sensor, zone_label),
+                         started=track.out_since)
     return (replace(track, alarm=alarm) if alarm is not track.alarm else track), out
 
 

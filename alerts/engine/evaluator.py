@@ -289,8 +289,12 @@ class Evaluator:
         track = replace(track, last_status=status.ts, online=status.online,
                         depth=status.outbox_depth)
         for sensor_id, interval in status.intervals.items():
+            owner = self.book.sensor(sensor_id).gateway
+            if owner is not None and owner != status.gateway:
+                continue  # a status speaks for its own gateway's sensors only
             sensor = self.sensors.get(sensor_id) or c.SensorTrack(status.ts)
-            self.sensors[sensor_id] = sensor._replace(given_interval=interval)
+            if sensor.given_interval != interval:
+                self.sensors[sensor_id] = sensor._replace(given_interval=interval)
         self._judge_gateway(status.gateway, track, status.ts, out)
 
     def _judge_gateway(self, gateway: str, track: GatewayTrack, now: datetime,
@@ -410,8 +414,8 @@ class Evaluator:
         from the silent sensor, a status from the gateway).
         """
         pair = (key.rule, key.subject)
-        if kind is AlarmKind.THRESHOLD:
-            self._keep(pair, c.ThresholdTrack(alarm=alarm))
+        if kind is AlarmKind.THRESHOLD:  # its clear counts from the stored episode start
+            self._keep(pair, c.ThresholdTrack(alarm=alarm, out_since=alarm.since))
         elif kind is AlarmKind.RATE:
             self.rates[pair] = c.RateTrack(alarm=alarm)
         elif kind is AlarmKind.OFFLINE:

@@ -22,6 +22,10 @@ from alerts.engine.conditions import classify
 from alerts.model import QUANTITY_LABELS, Severity, format_duration, format_value
 from alerts.rules.book import ThresholdSpec
 
+# Time beyond the critical level is a sum of float seconds between readings and ticks:
+# 30 one-minute steps may add up to 1799.9999999. Within this, the tolerance is reached.
+ROUNDING_S = 1e-6
+
 
 @dataclass(frozen=True, slots=True)
 class Excursion:
@@ -77,6 +81,12 @@ def _further(side: int, peak: float, value: float) -> float:
     return max(peak, value) if side > 0 else min(peak, value)
 
 
+def _later(accrued: datetime | None, now: datetime) -> datetime:
+    """Time is counted up to here. Never back: a tick late for the lock, or a reading
+    stamped before the last tick, would otherwise count the same seconds twice."""
+    return now if accrued is None or now > accrued else accrued
+
+
 def _accrue(spec: ThresholdSpec, track: ExcursionTrack, now: datetime) -> Excursion | None:
     """Time since the last value, counted where that value was."""
     current = track.current
@@ -96,7 +106,7 @@ def _accrue(spec: ThresholdSpec, track: ExcursionTrack, now: datetime) -> Excurs
 def _hold(excursion: Excursion, tolerance_s: float, now: datetime, zone_label: str
           ) -> tuple[Excursion, list[HoldDecision]]:
     if (excursion.held or excursion.zone is None or excursion.severity is not Severity.CRITICAL
-            or excursion.critical_s < tolerance_s):
+            or excursion.critical_s < tolerance_s - ROUNDING_S):
         return excursion, []
     quantity = QUANTITY_LABELS.get(excursion.quantity, excursion.quantity)
     beyond = format_duration(timedelta(seconds=excursion.critical_s))
@@ -122,7 +132,7 @@ def excursion_step(spec: ThresholdSpec, track: ExcursionTrack, value: float | No
         if current is None:
             return track, events, holds
         current, holds = _hold(current, tolerance_s, now, zone_label)
-        return ExcursionTrack(current, track.value, now), events, holds
+        return ExcursionTrack(current, track.value, _later(track.at, now)), events, holds
     side, severity = classify(spec, value)
     if current is not None:
         if current.side > 0 and spec.high_first is not None:
@@ -145,4 +155,5 @@ def excursion_step(spec: ThresholdSpec, track: ExcursionTrack, value: float | No
     if current is not None:
         current, more = _hold(current, tolerance_s, now, zone_label)
         holds += more
-    return ExcursionTrack(current, value, now), events, holds
+    return ExcursionTrack(current, value, _later(track.at if current is not None else None, now)
+                          ), events, holds

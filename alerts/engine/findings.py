@@ -37,6 +37,7 @@ from alerts.rules.document import AlarmRules
 STOCK_KINDS = frozenset({AlarmKind.EXPIRY, AlarmKind.EXPIRED, AlarmKind.LOW_STOCK,
                          AlarmKind.OVERSTOCK})
 SYSTEM_KINDS = frozenset({AlarmKind.BROKER_SESSION, AlarmKind.AUDIT_CHAIN})
+CALIBRATION_KINDS = frozenset({AlarmKind.CALIBRATION_DUE, AlarmKind.CALIBRATION_MISMATCH})
 # Rule id of the broker-session alarm; its subject is the subscriber's client id.
 BROKER_SESSION = "broker-session"
 # Rule id and subject of the audit trail's alarm: the chain does not verify.
@@ -60,6 +61,10 @@ class FindingAlarms:
     def judge(self, rules: AlarmRules, lots: Sequence[LotStock], items: Sequence[ItemStock],
               today: date, now: datetime) -> list[Transition]:
         current = expiry_findings(rules.expiry, lots, today) + stock_findings(rules.stock, items)
+        return self.settle(current, now)
+
+    def settle(self, current: list[Finding], now: datetime) -> list[Transition]:
+        """The alarms of these findings, all that hold now: raised, kept or cleared."""
         self.current = current
         found = {f.key: f for f in current}
         out: list[Transition] = []

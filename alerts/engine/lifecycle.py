@@ -78,8 +78,14 @@ def _transition(subject: Subject, event: Event, old: AlarmState, new: AlarmState
 
 
 def advance(state: AlarmState, subject: Subject, *, holding: bool, due: Severity | None,
-            now: datetime, text: Describe) -> tuple[AlarmState, list[Transition]]:
-    """The phase change, if any, when the condition holds (or not) at `now`."""
+            now: datetime, text: Describe, started: datetime | None = None
+            ) -> tuple[AlarmState, list[Transition]]:
+    """The phase change, if any, when the condition holds (or not) at `now`.
+
+    `started`: when the condition began, if the kind knows (a threshold: when the value
+    went out); else `now`. It is the `since` of a new episode: a pending condition, an
+    alarm raised with no delay, and a cleared alarm raised again (a new episode, not
+    the old one's start)."""
     out: list[Transition] = []
     new = state
     if state.shelved_until is not None and now >= state.shelved_until:
@@ -89,10 +95,10 @@ def advance(state: AlarmState, subject: Subject, *, holding: bool, due: Severity
     phase = state.phase
     if phase is Phase.NORMAL:
         if due is not None:
-            new = replace(state, phase=Phase.ACTIVE, severity=due, since=now)
+            new = replace(state, phase=Phase.ACTIVE, severity=due, since=started or now)
             out.append(_transition(subject, Event.RAISED, state, new, now, text))
         elif holding:
-            new = replace(state, phase=Phase.PENDING, since=now)
+            new = replace(state, phase=Phase.PENDING, since=started or now)
             out.append(_transition(subject, Event.PENDING, state, new, now, text))
     elif phase is Phase.PENDING:
         if due is not None:
@@ -103,7 +109,7 @@ def advance(state: AlarmState, subject: Subject, *, holding: bool, due: Severity
             out.append(_transition(subject, Event.CANCELLED, state, new, now, text))
     elif phase is Phase.CLEARED:
         if due is not None:
-            new = replace(state, phase=Phase.ACTIVE, severity=max(
+            new = replace(state, phase=Phase.ACTIVE, since=started or now, severity=max(
                 due, state.severity, key=lambda s: s.rank))
             out.append(_transition(subject, Event.RAISED, state, new, now, text))
     elif not holding:

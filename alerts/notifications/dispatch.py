@@ -252,9 +252,9 @@ class Dispatcher:
                 continue
             ids = tuple(i for i in map(alarm_id, message.alarms) if i is not None)
             body = message.body
-            if ids:
-                body += "\n\nAcknowledge: " + " ".join(
-                    f"{self.base}/alarms/{i}" for i in ids[:MAX_LINKS])
+            if ids:  # each alarm named with its page (acknowledge there, or see its story)
+                body += "\n\n" + "\n".join(
+                    f"Alarm {i}: {self.base}/alarms/{i}" for i in ids[:MAX_LINKS])
             outgoing.append(Outgoing(message.route, message.group, tuple(group.urls),
                                      message.title, body, ids,
                                      notice_keys(message, alarm_id), self.term))

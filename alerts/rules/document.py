@@ -210,6 +210,18 @@ class StockRules(_Model):
     over_severity: Severity = Severity.INFO
 
 
+class CalibrationRules(_Model):
+    """Calibration alarms (issue 17): a calibration coming due (`due_days` ahead, and
+    on the day: a second alarm), and a gateway applying another offset than the one
+    on record."""
+
+    enabled: bool = True
+    due_days: Annotated[int, Field(ge=1, le=365)] = 30
+    due_severity: Severity = Severity.WARNING
+    overdue_severity: Severity = Severity.CRITICAL  # on the due day and after
+    mismatch_severity: Severity = Severity.WARNING
+
+
 class RecipientGroup(_Model):
     description: str = ""
     urls: Annotated[list[str], Field(min_length=1)]
@@ -265,6 +277,7 @@ class AlarmRules(_Model):
     gateways: GatewayRules = GatewayRules()
     expiry: ExpiryRules = ExpiryRules()
     stock: StockRules = StockRules()
+    calibration: CalibrationRules = CalibrationRules()
     recipients: dict[Ident, RecipientGroup] = Field(default_factory=dict)
     routes: list[Route] = Field(default_factory=list)
     quiet_hours: QuietHours | None = None

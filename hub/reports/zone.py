@@ -11,11 +11,12 @@ hub/reports/pdf.py. Day rows follow the site's time zone when one is set."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from hub.reports.calibration import with_calibration
 from ingest.compliance import (
     DAY,
     HOUR,
@@ -60,6 +61,16 @@ class SensorInfo:
     gateway: str | None
     profile: str | None
     calibration: str | None  # "temperature_c -0.30", as the gateway reports it
+    # Calibration status in the period (hub/reports/calibration.py): the last record,
+    # overdue, the applied offset's changes in the period, recorded offset not applied.
+    last_calibrated: date | None = None
+    certificate: str | None = None
+    laboratory: str | None = None
+    recorded_offset: str | None = None
+    next_due: date | None = None
+    overdue: bool = False
+    mismatch: bool = False
+    changes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +230,7 @@ def zone_report(session: Session, code: str, start: datetime, end: datetime, *,
     for placed in sensors:
         profile, calibration = _calibration(devices.get(placed.gateway or "", {}).get(placed.id))
         infos.append(SensorInfo(placed.id, placed.name, placed.gateway, profile, calibration))
+    infos = with_calibration(session, infos, start, end)
     ids = [s.id for s in sensors]
     lookback = start - timedelta(hours=window_h)
     loaded = hour_stats(session, ids, lookback, end)

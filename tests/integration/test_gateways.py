@@ -155,3 +155,22 @@ def test_hooks_hear_committed_batches_and_statuses_and_a_failing_hook_is_counted
     wait_until(lambda: heard() == 6, what="the sixth message heard")
     latest = client.get("/api/v1/readings/latest", params={"sensor": f"{gateway}-s"}).json()
     assert latest
+
+
+def test_the_status_shows_each_sensors_poll_interval_profile_and_calibration(
+    hub: Hub, client: TestClient, mosquitto: Mosquitto
+) -> None:
+    # Issue 17 (defects 4 and 8): what the gateway applies is kept, not dropped.
+    gateway = f"gw-applied-{next(_ids)}"
+    status = wire.Status(state="online", ts=wire.utc_now(), devices={
+        "cold-1": wire.DeviceHealth(state="ok", poll_interval_s=20, profile="xy-md02",
+                                    calibration={"temperature_c": -0.3}),
+        "cold-2": wire.DeviceHealth(state="ok")})
+    publish_raw(mosquitto.port, wire.gateway_topic("site-g", gateway, "status"),
+                [wire.encode(status)])
+    shown = wait_until(lambda: _gateway(client, gateway), what="the gateway listed")
+    cold = shown["devices"]["cold-1"]
+    assert (cold["poll_interval_s"], cold["profile"], cold["calibration"]) == (
+        20.0, "xy-md02", {"temperature_c": -0.3})
+    older = shown["devices"]["cold-2"]
+    assert (older["poll_interval_s"], older["profile"], older["calibration"]) == (None, None, {})

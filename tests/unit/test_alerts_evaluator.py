@@ -119,3 +119,29 @@ def test_a_closed_alarm_leaves_nothing_for_the_timer_to_walk() -> None:
     [closed] = ev.feed(read("cold-1", 6.0, T0 + 7 * MIN)).transitions
     assert closed.to_phase is Phase.CLOSED
     assert ev.thresholds == {} and ev._hot == set() and list(ev.open_alarms()) == []
+
+
+def test_after_a_restart_the_clear_counts_from_the_stored_episode_start() -> None:
+    # Issue 17 (6.): the stored alarm keeps when its value went out (episode_since), so
+    # a clear after a restart does not count from the raise.
+    first = evaluator()
+    first.feed_all(read("cold-1", 9.0, T0 + i * MIN) for i in range(1, 7))
+    [(key, state)] = list(first.open_alarms())
+    assert state.since == T0 + MIN  # the first value out, not the raise at 6 min
+    second = evaluator()
+    second.restore(key, AlarmKind.THRESHOLD, state)
+    [cleared] = second.feed(read("cold-1", 6.0, T0 + 10 * MIN)).transitions
+    assert "after 9 min out of range" in cleared.message
+
+
+def test_a_late_tick_does_not_count_the_same_minutes_twice() -> None:
+    # Issue 17 (5.): a tick that read the clock before a reading was evaluated (or a
+    # reading stamped before the last tick) must not move the excursion's clock back.
+    ev = evaluator()
+    ev.feed(read("cold-1", 9.0, T0))
+    ev.feed(read("cold-1", 9.0, T0 + 2 * MIN))
+    ev.feed(Tick(T0 + MIN))  # late: its time is before the last reading's
+    ev.feed(Tick(T0 + 3 * MIN))
+    ended = ev.feed(read("cold-1", 6.0, T0 + 4 * MIN)).excursions
+    [record] = [e.excursion for e in ended if e.event == "ended"]
+    assert record.critical_s == 4 * 60

@@ -112,3 +112,15 @@ def test_an_unexpected_error_costs_one_reading_not_the_bus() -> None:
     poller.sink = sink
     poller.run(stop)
     assert [r.error for r in readings[:3]] == ["internal error (see the gateway log)"] * 3
+
+
+def test_the_status_carries_what_the_config_applies_to_each_sensor() -> None:
+    # Issue 17 (defects 4 and 8): the poll interval, the profile and the calibration
+    # offsets travel in the gateway's status, for the offline rule and the records.
+    t = task(poll_interval=20.0, calibration={"temperature_c": -0.3})
+    poller = BusPoller("b", ScriptedLink([0xFF83, 456]), [t], lambda _r: None)
+    [(sensor, health)] = poller.health().items()
+    assert sensor == "s1"
+    assert (health.poll_interval_s, health.profile, health.calibration) == (
+        20.0, "xy-md02", {"temperature_c": -0.3})
+    assert task().health.snapshot(task().sensor).calibration == {}

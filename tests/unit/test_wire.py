@@ -72,3 +72,30 @@ def test_a_scan_keeps_the_group_separator() -> None:
     raw = "]d2010950600013435217271231\x1d10ABC"
     scan = wire.Scan(gateway="gw", seq=1, scanner="sc1", ts=wire.utc_now(), raw=raw)
     assert wire.decode(wire.Scan, wire.encode(scan)).raw == raw
+
+
+def test_a_status_carries_each_sensors_poll_interval_profile_and_calibration() -> None:
+    # Issue 17 (defects 4 and 8): defined in the contract, so none is dropped on the way.
+    payload = (b'{"state": "online", "ts": "2026-01-31T12:00:00Z", "devices": {"cold-1": '
+               b'{"state": "ok", "poll_interval_s": 20, "profile": "xy-md02", '
+               b'"calibration": {"temperature_c": -0.3}}, "cold-2": {"state": "ok"}}}')
+    status = wire.decode(wire.Status, payload)
+    cold = status.devices["cold-1"]
+    assert (cold.poll_interval_s, cold.profile, cold.calibration) == (
+        20.0, "xy-md02", {"temperature_c": -0.3})
+    older = status.devices["cold-2"]  # a gateway that does not say: nothing assumed
+    assert (older.poll_interval_s, older.profile, older.calibration) == (None, None, {})
+    assert wire.decode(wire.Status, wire.encode(status)) == status
+
+
+@pytest.mark.parametrize(("device", "reason"), [
+    ('{"poll_interval_s": 0}', "devices.cold-1.poll_interval_s"),
+    ('{"poll_interval_s": 86401}', "devices.cold-1.poll_interval_s"),
+    ('{"calibration": {"Temperature": 1}}', "devices.cold-1.calibration"),
+    ('{"calibration": {"temperature_c": "x"}}', "devices.cold-1.calibration.temperature_c"),
+])
+def test_a_bad_applied_setting_is_refused_with_its_field(device: str, reason: str) -> None:
+    payload = ('{"state": "online", "ts": "2026-01-31T12:00:00Z", "devices": {"cold-1": '
+               + device + "}}")
+    with pytest.raises(wire.WireError, match=reason.replace(".", r"\.")):
+        wire.decode(wire.Status, payload)

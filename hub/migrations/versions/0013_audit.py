@@ -6,8 +6,8 @@ own database role cannot edit the trail; changing it needs a superuser or the ta
 owner dropping the trigger, which `stockwarden audit verify` and the hub's chain
 check then catch.
 
-Revision ID: 0012_audit
-Revises: 0011_alarm_leadership
+Revision ID: 0013_audit
+Revises: 0012_calibration
 Create Date: 2026-12-06 23:40:00
 """
 
@@ -18,8 +18,8 @@ from alembic import op
 
 import kernel.orm
 
-revision = '0012_audit'
-down_revision = '0011_alarm_leadership'
+revision = '0013_audit'
+down_revision = '0012_calibration'
 branch_labels = None
 depends_on = None
 

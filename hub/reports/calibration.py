@@ -1,0 +1,60 @@
+"""The zone report's calibration lines (issue 17): each sensor with its calibration
+status in the period, from ingest/calibration.py: the last calibration (date,
+certificate, laboratory, the offset on record, next due date, overdue marked) and
+the offset its gateway applied, with each change in the period and its time. Kept
+apart from hub/reports/zone.py, which only calls `with_calibration`."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
+from ingest import calibration
+
+if TYPE_CHECKING:
+    from hub.reports.zone import SensorInfo
+
+
+def _when(at: datetime) -> str:
+    return f"{at:%Y-%m-%d %H:%M} UTC"
+
+
+def with_calibration(session: Session, infos: list[SensorInfo], start: datetime,
+                     end: datetime) -> list[SensorInfo]:
+    """The sensors, each with its calibration status in [start, end)."""
+    status = calibration.sensor_status(session, [i.id for i in infos], start, end)
+    out = []
+    for info in infos:
+        found = status[info.id]
+        last, applied = found.last, found.applied
+        update: dict[str, object] = {
+            "changes": tuple(f"{_when(c.since)}: {calibration.format_offsets(c.calibration)}"
+                             for c in found.changes),
+            "overdue": found.overdue_since is not None,
+            "mismatch": found.mismatch,
+        }
+        if applied is not None:  # the history says what applied by the period's end
+            update["calibration"] = calibration.format_offsets(applied.calibration)
+            update["profile"] = applied.profile or info.profile
+        if last is not None:
+            update |= {"last_calibrated": last.calibrated_on, "certificate": last.certificate,
+                       "laboratory": last.laboratory, "next_due": last.next_due,
+                       "recorded_offset": calibration.format_offsets(last.offset)}
+        out.append(dataclasses.replace(info, **update))
+    return out
+
+
+def status_text(info: SensorInfo) -> str:
+    """One line for the report header: the calibration on record and its state."""
+    if info.last_calibrated is None:
+        return "no calibration on record"
+    text = (f"calibrated {info.last_calibrated:%Y-%m-%d}, certificate {info.certificate} "
+            f"({info.laboratory}), offset {info.recorded_offset}, due {info.next_due:%Y-%m-%d}")
+    if info.overdue:
+        text += " - OVERDUE"
+    if info.mismatch:
+        text += f" - the gateway applies {info.calibration}, not the recorded offset"
+    return text
