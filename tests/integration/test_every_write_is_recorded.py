@@ -169,6 +169,10 @@ def _scenarios() -> list[tuple[str, Scenario]]:
             "id": "aud-s1", "zone": "FRIDGE"})),
         ("PATCH /api/v1/sensors/{sensor_id}", lambda w, c: _call(
             w, "PATCH", "/sensors/aud-s1", a, {"zone": "ROOM"}, reason="moved")),
+        ("POST /api/v1/sensors/{sensor_id}/calibrations", lambda w, c: _call(
+            w, "POST", "/sensors/aud-s1/calibrations", s, {
+                "calibrated_on": "2026-11-01", "certificate": "CAL-1", "laboratory": "lab",
+                "offset": {"temperature_c": -0.2}, "next_due": "2027-11-01"})),
         ("POST /api/v1/users", lambda w, c: _call(w, "POST", "/users", a, {
             "username": "aud-user", "role": "operator", "password": "long enough pass"})),
         ("PATCH /api/v1/users/{username}", lambda w, c: _call(w, "PATCH", "/users/aud-user", a,
