@@ -40,6 +40,8 @@ class AlarmKind(StrEnum):
     OVERSTOCK = "overstock"
     # The hub's own: its broker session was taken over or lost its subscriptions.
     BROKER_SESSION = "broker_session"
+    # The audit trail's chain does not verify (kernel/audit.py): never shelvable.
+    AUDIT_CHAIN = "audit_chain"
     # A sensor's calibration: coming due or overdue, or the gateway applies another offset.
     CALIBRATION_DUE = "calibration_due"
     CALIBRATION_MISMATCH = "calibration_mismatch"

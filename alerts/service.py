@@ -14,6 +14,9 @@
 - Told by the hub's MQTT subscribers when the broker took their session or kept
   none (`on_broker_session`): a critical system alarm per client id, cleared
   when its subscriptions are granted again.
+- Checks the audit trail's newest rows at start and every `audit_check_s`
+  (`check_audit_chain`): a critical system alarm, not shelvable, while they do not
+  verify.
 
 One lock serialises the evaluator: hook thread, timer thread and API requests.
 
@@ -40,8 +43,11 @@ from alerts import handover, repository
 from alerts.engine.calibration_findings import calibration_findings
 from alerts.engine.evaluator import Evaluator, Outcome
 from alerts.engine.findings import (
+    AUDIT_CHAIN,
+    AUDIT_TRAIL,
     BROKER_SESSION,
     CALIBRATION_KINDS,
+    NOT_SHELVABLE,
     STOCK_KINDS,
     SYSTEM_KINDS,
     FindingAlarms,
@@ -71,6 +77,7 @@ from alerts.settings import AlarmSettings
 from alerts.sources import AlarmSources, World
 from contract.errors import ConfigError
 from contract.worker import Worker
+from kernel.actors import Actor
 from kernel.clock import utcnow
 from kernel.errors import Busy, Conflict, Invalid
 from kernel.leader import Leadership
@@ -127,8 +134,8 @@ class AlarmService:
         self._stock_changed = threading.Event()
         self._timer = Worker("alarms", self._timer_round,
                              idle_s=min(settings.tick_s, FLUSH_S))
-        # When the timer last ticked, reconciled and checked the stock (monotonic).
-        self._tick_at = self._reconcile_at = self._stock_at = 0.0
+        # When the timer last ticked, reconciled, checked the stock and the audit trail.
+        self._tick_at = self._reconcile_at = self._stock_at = self._audit_at = 0.0
         self.version = 0  # bumped at every stored change: the live feed's cheap check
         self.last_error: str | None = None
         self.on_stop: list[Callable[[], None]] = []  # e.g. unsubscribe from the stock hook
@@ -167,8 +174,9 @@ class AlarmService:
         return mask_recipients(self.declared_rules.model_dump(mode="json",
                                                               exclude_defaults=True))
 
-    def replace_rules(self, document: dict[str, Any], by: str,
-                      idem: Idempotency | None = None) -> Done[dict[str, Any]]:
+    def replace_rules(self, document: dict[str, Any], by: Actor,
+                      idem: Idempotency | None = None, reason: str | None = None
+                      ) -> Done[dict[str, Any]]:
         if self.rules_from_file:
             raise Conflict(f"the rules come from {self.rules_name}: edit the file and restart",
                            code="rules_from_file")
@@ -183,8 +191,8 @@ class AlarmService:
         except ConfigError as exc:
             raise Invalid(str(exc), code="invalid_rules") from None
         with self.sessions() as session:
-            done = repository.put_setting(session, RULES_KEY, document, self.clock(), by, idem,
-                                     answer=mask_recipients(document))
+            done = repository.put_rules(session, RULES_KEY, document, self.clock(), by,
+                                        reason, idem)
         with self._lock:
             self.declared_rules = rules
             self.rules = self._with_settings(rules)
@@ -192,7 +200,7 @@ class AlarmService:
             if self.evaluator is not None:
                 self.reconcile(readings=False)
         if self.evaluator is None and self.leadership is not None:
-            handover.ask_reload(self, by)  # the leader reloads them from SQL
+            handover.ask_reload(self, by.username)  # the leader reloads them from SQL
         return done
 
     def reload_rules(self) -> None:
@@ -202,15 +210,16 @@ class AlarmService:
             self._world = None
             self.reconcile(readings=False)
 
-    def edit_rules(self, edit: Callable[[dict[str, Any]], dict[str, Any]], by: str,
-                   idem: Idempotency | None = None) -> Done[dict[str, Any]]:
+    def edit_rules(self, edit: Callable[[dict[str, Any]], dict[str, Any]], by: Actor,
+                   idem: Idempotency | None = None, reason: str | None = None
+                   ) -> Done[dict[str, Any]]:
         """One edit (add or remove a rule) of the document kept in SQL."""
         if self.rules_from_file:
             raise Conflict(f"the rules come from {self.rules_name}: edit the file and restart",
                            code="rules_from_file")
         with self.sessions() as session:
             document = repository.get_setting(session, RULES_KEY) or {}
-        return self.replace_rules(edit(document), by, idem)
+        return self.replace_rules(edit(document), by, idem, reason)
 
     # --- start and stop ----------------------------------------------------------------
 
@@ -251,7 +260,9 @@ class AlarmService:
             self.flush(now)  # what the last leader stored and never told
         self.reconcile()
         self.check_stock()
+        self.check_audit_chain()
         self._tick_at = self._reconcile_at = self._stock_at = time.monotonic()
+        self._audit_at = self._tick_at
         self._timer.start()
         log.info("alarm service started", extra={
             "rules": self.rules_name, "open_alarms": len(self._ids),
@@ -377,6 +388,26 @@ class AlarmService:
         if found:
             self._apply(Outcome(transitions=found), now)
 
+    def check_audit_chain(self, now: datetime | None = None) -> None:
+        """The audit trail's newest rows verified: a critical alarm while they do not
+        match, cleared when they do again."""
+        try:
+            problem = self.sources.audit_chain()
+        except Exception as exc:  # a check that cannot run is no verdict on the chain
+            log.error("checking the audit trail failed", extra={"error": str(exc)})
+            return
+        now = now or self.clock()
+        message = (f"the audit trail does not verify: {problem}; run `stockwarden audit "
+                   "verify` and investigate" if problem else
+                   "the audit trail's newest rows verify again")
+        with self._lock:
+            found = self.system.report(AlarmKey(AUDIT_CHAIN, AUDIT_TRAIL), AlarmKind.AUDIT_CHAIN,
+                                       Severity.CRITICAL if problem else None, message, now)
+            if found:
+                if problem:
+                    log.critical("audit trail tampered", extra={"problem": problem})
+                self._apply(Outcome(transitions=found), now)
+
     def on_stock_change(self, _change: object = None) -> None:
         """Inventory's hook, on the request thread: only wake the timer."""
         self._stock_changed.set()
@@ -447,6 +478,9 @@ class AlarmService:
                 self._stock_changed.clear()
                 self._stock_at = now
                 self.check_stock()
+            if now - self._audit_at >= settings.audit_check_s:
+                self._audit_at = now
+                self.check_audit_chain()
             handover.serve_requests(self)
             self.last_error = None
         except Exception as exc:
@@ -477,6 +511,9 @@ class AlarmService:
         now = self.clock()
         with self._lock:
             kind = repository.alarm_kind(alarm)
+            if action == "shelve" and kind in NOT_SHELVABLE:
+                raise Conflict(f"a {kind.value.replace('_', ' ')} alarm cannot be shelved",
+                               code="not_shelvable")
             if kind in STOCK_KINDS or kind in SYSTEM_KINDS or kind in CALIBRATION_KINDS:
                 findings = (self.findings if kind in STOCK_KINDS else
                             self.system if kind in SYSTEM_KINDS else self.calibration)

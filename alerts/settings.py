@@ -27,5 +27,6 @@ class AlarmSettings:
     tick_s: float = 5.0  # offline, pending delays, escalation, grouping windows
     reconcile_s: float = 60.0  # re-read zones, sensors, latest readings, gateway statuses
     stock_check_s: float = 3600.0  # expiry and stock limits (also after each stock change)
+    audit_check_s: float = 300.0  # the audit trail's newest rows verified (also at start)
     notify_attempts: int = 4
     notify_backoff_s: float = 2.0

@@ -47,5 +47,7 @@ class AlarmSources:
     # Hold every released lot with stock in the zone, as the system user; returns the
     # lot numbers put on hold.
     hold_lots: Callable[[str, str], Sequence[str]] = lambda _zone, _reason: []
+    # The audit trail's newest part checked: what does not match (None: it verifies).
+    audit_chain: Callable[[], str | None] = lambda: None
     # Per sensor with a calibration record or an applied offset: due date and offsets.
     calibration: Callable[[], Sequence[SensorCalibration]] = field(default=_nothing)

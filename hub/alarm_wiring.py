@@ -7,6 +7,7 @@ domain's values and runs no SQL of its own (tests/unit/test_architecture.py)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from alerts import queries as alarm_queries
@@ -29,6 +30,7 @@ from ingest.schemas import DeviceHealthPublic
 from ingest.store import StatusUpdate
 from inventory import queries as inventory_queries
 from inventory import services as inventory_services
+from kernel import audit
 from kernel.actors import Actor, Role
 from kernel.clock import utcnow
 
@@ -44,6 +46,7 @@ def alarm_settings(settings: HubSettings) -> AlarmSettings:
         mqtt=settings.mqtt.model_copy(
             update={"client_id": f"{settings.mqtt_client_id}-alarms"[:64]}),
         reconcile_s=settings.alarm_reconcile_s, stock_check_s=settings.alarm_stock_check_s,
+        audit_check_s=settings.audit_check_s,
         notify_attempts=settings.alarm_notify_attempts,
         notify_backoff_s=settings.alarm_notify_backoff_s)
 
@@ -132,10 +135,10 @@ def _calibration(session: Session) -> list[SensorCalibration]:
 
 def system_actor(session: Session) -> Actor:
     """The `system` user the alarm engine acts as: a supervisor without a password."""
-    return service_actor(session, SYSTEM_USER, Role.SUPERVISOR)
+    return replace(service_actor(session, SYSTEM_USER, Role.SUPERVISOR), via="alarm engine")
 
 
-def alarm_sources(sessions: Sessions, writes: Sessions
+def alarm_sources(sessions: Sessions, writes: Sessions, audit_rows: int = 1000
                   ) -> AlarmSources:
     def read(function):
         def call():
@@ -149,9 +152,14 @@ def alarm_sources(sessions: Sessions, writes: Sessions
             done = inventory_services.hold_lots_in_zone(session, zone, reason[:500], actor)
             return [held.lot_number for held in done.value or []]
 
+    def audit_chain(session: Session) -> str | None:
+        broken = audit.verify(session, last=audit_rows).broken
+        return str(broken) if broken is not None else None
+
     return AlarmSources(world=read(_world), latest_readings=read(_latest),
                         gateway_statuses=read(_statuses), stock=read(_stock),
-                        hold_lots=hold_lots, calibration=read(_calibration))
+                        hold_lots=hold_lots, audit_chain=read(audit_chain),
+                        calibration=read(_calibration))
 
 
 class AlarmExcursions:

@@ -19,6 +19,7 @@ from hub.openapi import install_openapi
 from hub.problems import install_error_handlers, refuse_unstorable_text
 from hub.routes import (
     alarms,
+    audit,
     calibrations,
     gateways,
     health,
@@ -104,4 +105,5 @@ API_ROUTERS = [
     alarms.router,
     reports.router,
     scanners.router,
+    audit.router,
 ]

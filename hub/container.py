@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry, Gauge
 from hub.db import Engine, Sessions, make_engine, migrate, session_factory, write_session_factory
 from hub.settings import HubSettings
 from inventory.hooks import stock_hooks
+from kernel import audit
 from kernel.leader import Leadership, postgres_lock
 
 if TYPE_CHECKING:
@@ -63,6 +64,7 @@ class Hub:
         engine = make_engine(settings.database_url, pool_size=settings.database_pool_size)
         if migrate_schema:
             migrate(engine)
+        audit.require_reasons_for(settings.audit_reason_required)
         from hub.alarm_wiring import AlarmExcursions
 
         sessions = session_factory(engine)
@@ -132,7 +134,8 @@ def build_alarms(hub: Hub, *, sender: Sender | None = None,
     publisher = None
     if settings.mqtt is not None:
         publisher = AlarmPublisher(settings.mqtt, settings.site)
-    service = AlarmService(settings, hub.writes, alarm_sources(hub.sessions, hub.writes),
+    sources = alarm_sources(hub.sessions, hub.writes, hub.settings.audit_check_rows)
+    service = AlarmService(settings, hub.writes, sources,
                            sender or AppriseSender(), AlarmMetrics(hub.registry, hub.sessions),
                            publisher=publisher, clock=clock or utcnow)
     service.load_rules()

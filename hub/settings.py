@@ -112,6 +112,13 @@ class HubSettings(BaseSettings):
         10, ge=1, description="failed logins for one user name within the window before "
         "every login for it is refused (429); a successful login clears the count",
     )
+    login_lockout_failures: int = Field(
+        5, ge=1, le=100, description="wrong passwords in a row that lock an account (its "
+        "logins refused, the right password too) until the lockout passes or an admin "
+        "unlocks it",
+    )
+    login_lockout_s: int = Field(
+        15 * 60, ge=60, description="how long a locked account stays locked")
     token_cache_s: float = Field(
         10.0, ge=0, le=300,
         description="how long the hub remembers a checked token: a token revoked or a user "
@@ -165,6 +172,19 @@ class HubSettings(BaseSettings):
         25.0, ge=0, le=25, description="the longest a live-feed request (GET /alarms/changes) "
         "waits for news; a proxy that cuts idle requests sooner needs less",
     )
+
+    # --- the audit trail (docs/compliance.md)
+    audit_reason_required: list[
+        Literal["limits", "alarm_rules", "qc_status", "sensor_zone", "purge", "import"]
+    ] = Field(
+        default_factory=lambda: ["limits", "alarm_rules", "qc_status", "sensor_zone", "purge",
+                                 "import"],
+        description="kinds of change refused (422 reason_required) without a reason",
+    )
+    audit_check_s: float = Field(
+        300.0, gt=0, description="how often the hub verifies the audit trail's newest rows")
+    audit_check_rows: int = Field(
+        1000, ge=1, description="how many of the newest rows each check verifies")
 
     # --- compliance reports and record retention (docs/reports.md)
     report_record_interval_s: int = Field(

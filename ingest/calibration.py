@@ -25,6 +25,7 @@ from contract.wire import DeviceHealth
 from ingest import queries, repository
 from ingest.orm import AppliedSettings, Calibration
 from ingest.schemas import AppliedSettingsPublic, CalibrationCreate, CalibrationPublic
+from kernel import audit
 from kernel.actors import Actor
 from kernel.clock import utcnow
 from kernel.errors import NotFound
@@ -88,7 +89,10 @@ def add_calibration(session: Session, sensor: str, body: CalibrationCreate, acto
                       entered_at=utcnow())
     session.add(row)
     session.flush()
-    return CalibrationPublic.model_validate(row)
+    entered = CalibrationPublic.model_validate(row)
+    audit.record(session, actor, "create", "calibration", f"{sensor}/{body.certificate}",
+                 None, body.model_dump(mode="json"))
+    return entered
 
 
 def calibrations(session: Session, sensor: str) -> list[CalibrationPublic]:

@@ -27,7 +27,11 @@ from ingest.orm import (
     StoredReading,
     TsOutbox,
 )
+from kernel import audit
+from kernel.actors import Actor
+from kernel.audit_chain import PURGE
 from kernel.orm import StorageClass, Zone
+from kernel.uow import unit_of_work
 
 # --- sensors ------------------------------------------------------------------
 
@@ -135,11 +139,18 @@ def count_before(session: Session, cutoff: datetime) -> dict[str, int]:
             for name, table, column in _targets()}
 
 
-def purge_before(session: Session, cutoff: datetime) -> dict[str, int]:
-    """Delete them, in one transaction; the rows deleted per kind."""
-    with session.begin():
-        return {name: session.execute(delete(table).where(column < cutoff)).rowcount or 0
-                for name, table, column in _targets()}
+@unit_of_work()
+def purge_before(session: Session, cutoff: datetime, actor: Actor,
+                 reason: str | None) -> dict[str, int]:
+    """Delete them, in one transaction with the audit row (who, the cutoff, the rows
+    deleted per kind, why); the rows deleted per kind."""
+    audit.check_reason([PURGE], reason)
+    deleted = {name: session.execute(delete(table).where(column < cutoff)).rowcount or 0
+               for name, table, column in _targets()}
+    audit.record(session, actor, "purge", "records", f"before {cutoff.isoformat()}", None,
+                 {"before": cutoff, "deleted": deleted}, reason, kinds=[PURGE])
+    return deleted
+
 
 
 # --- calibration: what gateways apply (ingest/calibration.py) --------------------------

@@ -1,12 +1,17 @@
 """Master data: items, zones, locations and storage classes. One service function
 per change, each one unit of work (`@unit_of_work`), answering with the entity's
 Public model (inventory/schemas.py, where the input models are too). Used by the
-API and by the CSV import."""
+API and by the CSV import.
+
+Each change leaves its audit row (kernel/audit.py) in its transaction: who, the
+entity's fields before and after (its Public model), and why; a change of a storage
+class's limits or a zone's storage class needs a reason when the site says so."""
 
 from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from inventory import repository as repo
@@ -26,11 +31,29 @@ from inventory.schemas import (
     ZonePublic,
     ZoneUpdate,
 )
+from kernel import audit
+from kernel.actors import Actor
+from kernel.audit_chain import LIMIT_FIELDS, LIMITS
 from kernel.errors import Conflict, Invalid
 from kernel.orm import Base, StorageClass, Zone
 from kernel.uow import Idempotency, unit_of_work
 
 M = TypeVar("M", bound=Base)
+# Which fields of which entity make a change a `limits` change (a reason required).
+_LIMITS = {LIMITS: LIMIT_FIELDS}
+
+
+def _audit(session: Session, actor: Actor | None, entity: str, key: str,
+           before: BaseModel | None, after: BaseModel, reason: str | None) -> None:
+    """The change's audit row: a creation (no before) or an update, as the Public
+    models show the entity; for a zone or storage class, `limits` when a limit field
+    changed (an item's storage class says where it may go, not a limit)."""
+    old = before.model_dump(mode="json") if before is not None else None
+    new = after.model_dump(mode="json")
+    limited = entity in ("zone", "storage_class") and old is not None
+    kinds = audit.kinds_changed(old, new, _LIMITS) if limited else []
+    audit.record(session, actor, "create" if old is None else "update", entity, key, old,
+                 new, reason, kinds=kinds)
 
 
 # --- lookups
@@ -70,21 +93,27 @@ def add_item(session: Session, body: ItemCreate) -> Item:
 
 
 @unit_of_work(creates=True)
-def create_item(session: Session, body: ItemCreate,
-                idem: Idempotency | None = None) -> ItemPublic:
-    return ItemPublic.model_validate(add_item(session, body))
+def create_item(session: Session, body: ItemCreate, idem: Idempotency | None = None, *,
+                actor: Actor | None = None, reason: str | None = None) -> ItemPublic:
+    created = ItemPublic.model_validate(add_item(session, body))
+    _audit(session, actor, "item", created.sku, None, created, reason)
+    return created
 
 
 @unit_of_work()
 def update_item(session: Session, reference: str, body: ItemUpdate,
-                idem: Idempotency | None = None) -> ItemPublic:
+                idem: Idempotency | None = None, *, actor: Actor | None = None,
+                reason: str | None = None) -> ItemPublic:
     item = repo.item_by_reference(session, reference)
+    before = ItemPublic.model_validate(item)
     values = body.model_dump(exclude_unset=True)
     if values.get("gtin") and values["gtin"] != item.gtin:
         refuse_duplicate(session, Item, "item", gtin=values["gtin"])
     apply_item_fields(session, item, values)
     session.flush()
-    return ItemPublic.model_validate(item)
+    after = ItemPublic.model_validate(item)
+    _audit(session, actor, "item", item.sku, before, after, reason)
+    return after
 
 
 # --- zones
@@ -98,24 +127,30 @@ def _apply_zone(session: Session, zone: Zone, values: dict[str, Any]) -> None:
 
 
 @unit_of_work(creates=True)
-def create_zone(session: Session, body: ZoneCreate,
-                idem: Idempotency | None = None) -> ZonePublic:
+def create_zone(session: Session, body: ZoneCreate, idem: Idempotency | None = None, *,
+                actor: Actor | None = None, reason: str | None = None) -> ZonePublic:
     refuse_duplicate(session, Zone, "zone", code=body.code)
     zone = Zone(code=body.code, name=body.name, hazardous=body.hazardous,
                 excursion_tolerance_s=body.excursion_tolerance_s)
     _apply_zone(session, zone, {"storage_class": body.storage_class})
     session.add(zone)
     session.flush()
-    return ZonePublic.model_validate(zone)
+    created = ZonePublic.model_validate(zone)
+    _audit(session, actor, "zone", zone.code, None, created, reason)
+    return created
 
 
 @unit_of_work()
 def update_zone(session: Session, code: str, body: ZoneUpdate,
-                idem: Idempotency | None = None) -> ZonePublic:
+                idem: Idempotency | None = None, *, actor: Actor | None = None,
+                reason: str | None = None) -> ZonePublic:
     zone = repo.by_code(session, Zone, code, "zone")
+    before = ZonePublic.model_validate(zone)
     _apply_zone(session, zone, body.model_dump(exclude_unset=True))
     session.flush()
-    return ZonePublic.model_validate(zone)
+    after = ZonePublic.model_validate(zone)
+    _audit(session, actor, "zone", zone.code, before, after, reason)
+    return after
 
 
 # --- locations
@@ -123,27 +158,34 @@ def update_zone(session: Session, code: str, body: ZoneUpdate,
 
 @unit_of_work(creates=True)
 def create_location(session: Session, body: LocationCreate,
-                    idem: Idempotency | None = None) -> LocationPublic:
+                    idem: Idempotency | None = None, *, actor: Actor | None = None,
+                    reason: str | None = None) -> LocationPublic:
     refuse_duplicate(session, Location, "location", code=body.code)
     location = Location(code=body.code, name=body.name,
                         zone=repo.by_code(session, Zone, body.zone, "zone"),
                         active=True if body.active is None else body.active)
     session.add(location)
     session.flush()
-    return LocationPublic.model_validate(location)
+    created = LocationPublic.model_validate(location)
+    _audit(session, actor, "location", location.code, None, created, reason)
+    return created
 
 
 @unit_of_work()
 def update_location(session: Session, code: str, body: LocationUpdate,
-                    idem: Idempotency | None = None) -> LocationPublic:
+                    idem: Idempotency | None = None, *, actor: Actor | None = None,
+                    reason: str | None = None) -> LocationPublic:
     location = repo.by_code(session, Location, code, "location")
+    before = LocationPublic.model_validate(location)
     values = body.model_dump(exclude_unset=True)
     if "zone" in values:
         location.zone = repo.by_code(session, Zone, values.pop("zone"), "zone")
     for name, value in values.items():
         setattr(location, name, value)
     session.flush()
-    return LocationPublic.model_validate(location)
+    after = LocationPublic.model_validate(location)
+    _audit(session, actor, "location", location.code, before, after, reason)
+    return after
 
 
 # --- storage classes
@@ -151,24 +193,31 @@ def update_location(session: Session, code: str, body: LocationUpdate,
 
 @unit_of_work(creates=True)
 def create_storage_class(session: Session, body: StorageClassCreate,
-                         idem: Idempotency | None = None) -> StorageClassPublic:
+                         idem: Idempotency | None = None, *, actor: Actor | None = None,
+                         reason: str | None = None) -> StorageClassPublic:
     refuse_duplicate(session, StorageClass, "storage class", code=body.code)
     row = StorageClass(**body.model_dump())
     session.add(row)
     session.flush()
-    return StorageClassPublic.model_validate(row)
+    created = StorageClassPublic.model_validate(row)
+    _audit(session, actor, "storage_class", row.code, None, created, reason)
+    return created
 
 
 @unit_of_work()
 def update_storage_class(session: Session, code: str, body: StorageClassUpdate,
-                         idem: Idempotency | None = None) -> StorageClassPublic:
+                         idem: Idempotency | None = None, *, actor: Actor | None = None,
+                         reason: str | None = None) -> StorageClassPublic:
     row = repo.by_code(session, StorageClass, code, "storage class")
+    before = StorageClassPublic.model_validate(row)
     changes = body.model_dump(exclude_unset=True)
     for name, value in changes.items():
         setattr(row, name, value)
     _check_bands(row)
     session.flush()
-    return StorageClassPublic.model_validate(row)
+    after = StorageClassPublic.model_validate(row)
+    _audit(session, actor, "storage_class", row.code, before, after, reason)
+    return after
 
 
 def _check_bands(row: StorageClass) -> None:

@@ -40,7 +40,9 @@ from inventory.schemas import (
 )
 from inventory.stocktakes import repository as stocktakes
 from inventory.stocktakes import service as stocktake
+from kernel import audit
 from kernel.actors import Actor, Role
+from kernel.audit_chain import QC_STATUS as QC_STATUS_CHANGE
 from kernel.clock import Clock, utcnow
 from kernel.errors import Conflict, Forbidden, Invalid
 from kernel.uow import Done, Idempotency, Retry, attempt, consistent_read, unit_of_work
@@ -366,8 +368,16 @@ def change_qc_status(
     lot = repo.lock_lot(session, lot_id)
     check_qc_transition(lot.lot_number, QcStatus(lot.qc_status), cmd.status)
     now = clock()
+    _audit_qc(session, lot, cmd.status, cmd.reason, actor, now)
     session.add(_set_qc(lot, cmd.status, cmd.reason, actor, now))
     return _lot_status(lot, cmd.status, cmd.reason, actor, now)
+
+
+def _audit_qc(session: Session, lot: Lot, status: QcStatus, reason: str, actor: Actor,
+              now: datetime) -> None:
+    audit.record(session, actor, "qc_status", "lot", f"{lot.item.sku}/{lot.lot_number}",
+                 {"qc_status": lot.qc_status}, {"qc_status": status.value}, reason,
+                 kinds=[QC_STATUS_CHANGE], clock=lambda: now)
 
 
 @unit_of_work(after=lambda held: stock_hooks.emit([_qc_change(lot) for lot in held]))
@@ -381,6 +391,7 @@ def hold_lots_in_zone(
     now = clock()
     held = []
     for lot in lots:
+        _audit_qc(session, lot, QcStatus.ON_HOLD, reason, actor, now)
         session.add(_set_qc(lot, QcStatus.ON_HOLD, reason, actor, now))
         held.append(_lot_status(lot, QcStatus.ON_HOLD, reason, actor, now))
     return held

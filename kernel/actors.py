@@ -22,8 +22,11 @@ class Role(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """Who does something; recorded on every move and status change."""
+    """Who does something; recorded on every move and status change. `via` says
+    through what, for the audit trail: `web` (a page's login), `token <id> <label>`
+    (an API token), `cli`, `alarm engine`..."""
 
     user_id: int
     username: str
     role: Role
+    via: str = ""

@@ -36,10 +36,15 @@ from alerts.rules.document import AlarmRules
 
 STOCK_KINDS = frozenset({AlarmKind.EXPIRY, AlarmKind.EXPIRED, AlarmKind.LOW_STOCK,
                          AlarmKind.OVERSTOCK})
-SYSTEM_KINDS = frozenset({AlarmKind.BROKER_SESSION})
+SYSTEM_KINDS = frozenset({AlarmKind.BROKER_SESSION, AlarmKind.AUDIT_CHAIN})
 CALIBRATION_KINDS = frozenset({AlarmKind.CALIBRATION_DUE, AlarmKind.CALIBRATION_MISMATCH})
 # Rule id of the broker-session alarm; its subject is the subscriber's client id.
 BROKER_SESSION = "broker-session"
+# Rule id and subject of the audit trail's alarm: the chain does not verify.
+AUDIT_CHAIN = "audit-chain"
+AUDIT_TRAIL = "audit-trail"
+# Kinds nobody may shelve: an alarm about the records themselves stays in sight.
+NOT_SHELVABLE = frozenset({AlarmKind.AUDIT_CHAIN})
 
 
 class FindingAlarms:

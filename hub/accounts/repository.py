@@ -25,7 +25,7 @@ def token_owner(session: Session, digest: str) -> Row[Any] | None:
     """The user behind a token's digest, with the token's expiry and revocation."""
     return session.execute(
         select(User.id, User.username, User.role, User.active, ApiToken.expires_at,
-               ApiToken.revoked)
+               ApiToken.revoked, ApiToken.id.label("token_id"), ApiToken.label)
         .join(ApiToken, ApiToken.user_id == User.id)
         .where(ApiToken.token_sha256 == digest)
     ).first()

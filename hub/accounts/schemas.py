@@ -27,6 +27,7 @@ class UserUpdate(BaseModel):
     role: Role | None = Field(None, description=KEEP_OR_SET)
     active: bool | None = Field(None, description=KEEP_OR_SET)
     password: str | None = Field(None, min_length=10, max_length=200, description=KEEP_OR_SET)
+    unlock: bool = Field(False, description="true: lift a lockout after wrong passwords")
 
     _not_null = field_validator("role", "active", "password", mode="before")(refuse_null)
 
@@ -45,6 +46,9 @@ class UserPublic(BaseModel):
     username: str
     role: Role
     active: bool
+    locked_until: datetime | None = Field(
+        None, description="logins refused until then after wrong passwords in a row; an "
+        "admin unlocks (PATCH {\"unlock\": true})")
 
 
 class TokenPublic(BaseModel):

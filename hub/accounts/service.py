@@ -3,7 +3,12 @@
 Passwords are hashed with scrypt (stdlib, memory-hard). Tokens are 256 random bits,
 shown once and stored as SHA-256: a fast hash is enough for secrets that cannot be
 guessed, and it lets every request find its token with one indexed lookup. The use
-cases answer with the Public models of hub/accounts/schemas.py."""
+cases answer with the Public models of hub/accounts/schemas.py.
+
+Every change of a user or a token, every web login and every lockout is on the audit
+trail (kernel/audit.py); passwords never are, only that one was changed. Wrong
+passwords in a row lock the account (hub/accounts/lockout.py) until the lockout
+passes or an admin unlocks it."""
 
 from __future__ import annotations
 
@@ -16,9 +21,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from hub.accounts import repository as repo
+from hub.accounts.lockout import CLEAR, LockoutPolicy, Standing, after_failure, locked_for
 from hub.accounts.schemas import TokenInfoPublic, TokenPublic, UserPublic
+from kernel import audit
 from kernel.actors import Actor, Role
-from kernel.errors import Conflict, NotFound, Unauthorized
+from kernel.errors import Conflict, NotFound, TooManyAttempts, Unauthorized
 from kernel.orm import ApiToken, User
 from kernel.uow import Idempotency, consistent_read, unit_of_work
 
@@ -92,12 +99,28 @@ def actor_for_token(session: Session, token: str) -> Actor:
         raise Unauthorized("unknown or revoked token", code="invalid_token")
     if row.expires_at is not None and row.expires_at <= datetime.now(UTC):
         raise Unauthorized("token expired; log in again", code="token_expired")
-    return Actor(row.id, row.username, Role(row.role))
+    return Actor(row.id, row.username, Role(row.role), via=token_via(row.token_id, row.label))
 
 
-def login(session: Session, username: str, password: str, lifetime: timedelta) -> TokenPublic:
-    """Password login for the web: a token that expires after `lifetime`."""
-    return _login(session, username, password, lifetime).get()
+def token_via(token_id: int, label: str) -> str:
+    """How the audit trail names a token: `web` for a page's login, else the token."""
+    return "web" if label == "web" else f"token {token_id} {label}"[:64]
+
+
+def login(session: Session, username: str, password: str, lifetime: timedelta,
+          policy: LockoutPolicy | None = None) -> TokenPublic:
+    """Password login for the web: a token that expires after `lifetime`. A wrong
+    password is counted toward the account's lockout, in its own transaction."""
+    policy = policy or LockoutPolicy()
+    try:
+        return _login(session, username, password, lifetime).get()
+    except Unauthorized:
+        _count_failure(session, username, policy)
+        raise
+
+
+def _standing(user: User) -> Standing:
+    return Standing(user.failed_logins or 0, user.locked_until)
 
 
 @unit_of_work()
@@ -107,18 +130,48 @@ def _login(session: Session, username: str, password: str, lifetime: timedelta) 
     # cost otherwise), so the answer's time does not tell which user names exist.
     stored = user.password_hash if user is not None and user.password_hash else None
     right = verify_password(password, stored or _dummy_hash())
+    if user is not None and (wait := locked_for(_standing(user), datetime.now(UTC))):
+        raise TooManyAttempts(
+            f"{username} is locked after {user.failed_logins} wrong passwords in a row; try "
+            f"again in {max(1, wait // 60)} min or ask an admin to unlock the account",
+            retry_after_s=wait, code="account_locked")
     if user is None or stored is None or not user.active or not right:
         raise Unauthorized("wrong username or password", code="login_failed")
-    return issue_token(session, user, label="web", lifetime=lifetime)
+    user.failed_logins, user.locked_until = CLEAR.failed, CLEAR.locked_until
+    issued = issue_token(session, user, label="web", lifetime=lifetime)
+    audit.record(session, Actor(user.id, user.username, Role(user.role), via="web"), "login",
+                 "user", user.username, None, {"token": issued.token_id})
+    return issued
+
+
+@unit_of_work()
+def _count_failure(session: Session, username: str, policy: LockoutPolicy) -> None:
+    """One more wrong password for an existing account; the lock, when it comes, is on
+    the audit trail as the system's."""
+    user = repo.user_named(session, username)
+    if user is None:
+        return
+    now = datetime.now(UTC)
+    before = _standing(user)
+    after = after_failure(before, now, policy)
+    user.failed_logins, user.locked_until = after.failed, after.locked_until
+    if after.locked_until is not None and locked_for(before, now) is None:
+        audit.record(session, None, "lock", "user", username, {"locked_until": None},
+                     {"locked_until": after.locked_until, "failed_logins": after.failed},
+                     f"{after.failed} wrong passwords in a row")
 
 
 @unit_of_work(creates=True)
 def register_user(
     session: Session, username: str, role: Role, password: str | None = None,
-    idem: Idempotency | None = None,
+    idem: Idempotency | None = None, *, actor: Actor | None = None,
 ) -> TokenPublic:
     """A user and their first API token, in one unit of work."""
-    return issue_token(session, create_user(session, username, role, password))
+    issued = issue_token(session, create_user(session, username, role, password))
+    audit.record(session, actor or audit.cli_actor(), "create", "user", username, None,
+                 {"role": role.value, "active": True, "password": bool(password),
+                  "token": issued.token_id})
+    return issued
 
 
 def create_user_with_token(
@@ -143,20 +196,26 @@ def _user(session: Session, username: str) -> User:
 @unit_of_work(creates=True)
 def new_token(
     session: Session, username: str, label: str = "api", idem: Idempotency | None = None,
+    *, actor: Actor | None = None,
 ) -> TokenPublic:
     """Another API token for a user (shown once)."""
-    return issue_token(session, _user(session, username), label)
+    issued = issue_token(session, _user(session, username), label)
+    audit.record(session, actor or audit.cli_actor(), "issue", "token",
+                 f"{username}:{issued.token_id}", None, {"label": label})
+    return issued
 
 
 @unit_of_work()
 def update_user(
     session: Session, username: str, *, role: Role | None = None, active: bool | None = None,
     password: str | None = None, idem: Idempotency | None = None,
+    actor: Actor | None = None, unlock: bool = False,
 ) -> UserPublic:
-    """Change a user's role, activity or password. Deactivation revokes every token
-    they hold (reactivation brings none back: issue new ones). The last active
-    admin can be neither deactivated nor demoted."""
+    """Change a user's role, activity or password, or lift a lockout. Deactivation
+    revokes every token they hold (reactivation brings none back: issue new ones).
+    The last active admin can be neither deactivated nor demoted."""
     user = _user(session, username)
+    before = _audited(user)
     demoted = role is not None and role is not Role.ADMIN
     if user.role == Role.ADMIN.value and user.active and (demoted or active is False):
         _refuse_last_admin(session, user)
@@ -168,8 +227,19 @@ def update_user(
         user.active = active
     if password is not None:
         user.password_hash = hash_password(password)
+    if unlock:
+        user.failed_logins, user.locked_until = CLEAR.failed, CLEAR.locked_until
     session.flush()
+    after = _audited(user)
+    if password is not None:  # never the hash: only that it changed
+        before["password"], after["password"] = "(previous)", "(changed)"
+    audit.record(session, actor or audit.cli_actor(), "unlock" if unlock else "update",
+                 "user", username, before, after)
     return UserPublic.model_validate(user)
+
+
+def _audited(user: User) -> dict[str, object]:
+    return {"role": user.role, "active": user.active, "locked_until": user.locked_until}
 
 
 def _refuse_last_admin(session: Session, user: User) -> None:
@@ -187,12 +257,15 @@ def list_tokens(session: Session, username: str) -> list[TokenInfoPublic]:
 
 @unit_of_work()
 def revoke_token(session: Session, username: str, token_id: int,
-                 idem: Idempotency | None = None) -> TokenInfoPublic:
+                 idem: Idempotency | None = None, *, actor: Actor | None = None
+                 ) -> TokenInfoPublic:
     """Revoke one token of a user; revoking a revoked token changes nothing."""
     user = _user(session, username)
     token = repo.token_of(session, user.id, token_id)
     if token is None:
         raise NotFound(f"{username} has no token {token_id}", code="token_not_found")
+    audit.record(session, actor or audit.cli_actor(), "revoke", "token",
+                 f"{username}:{token_id}", {"revoked": token.revoked}, {"revoked": True})
     token.revoked = True
     session.flush()
     return TokenInfoPublic.model_validate(token)
@@ -204,7 +277,7 @@ def actor_for_username(session: Session, username: str) -> Actor:
     user = repo.user_named(session, username)
     if user is None or not user.active:
         raise Unauthorized(f"no active user {username}", code="unknown_user")
-    return Actor(user.id, user.username, Role(user.role))
+    return Actor(user.id, user.username, Role(user.role), via="cli")
 
 
 def service_actor(session: Session, username: str, role: Role) -> Actor:
@@ -218,4 +291,4 @@ def _service_actor(session: Session, username: str, role: Role) -> Actor:
     user = repo.user_named(session, username)
     if user is None:
         user = create_user(session, username, role)
-    return Actor(user.id, user.username, Role(user.role))
+    return Actor(user.id, user.username, Role(user.role), via=username)

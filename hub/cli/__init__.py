@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from hub import __version__
+from hub.cli.audit import audit_app
 from hub.cli.broker import broker_acl
 from hub.cli.demo import demo
 from hub.cli.edge import edge, sim
@@ -48,6 +49,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(import_app, name="import")
 app.add_typer(report_app, name="report")
+app.add_typer(audit_app, name="audit")
 
 
 def main() -> None:

@@ -19,6 +19,11 @@ import_app = typer.Typer(help="Bulk import from CSV.", no_args_is_help=True)
 ReportOption = Annotated[
     Path | None, typer.Option("--report", help="Write the refused rows to this CSV file.")
 ]
+ReasonOption = Annotated[
+    str | None, typer.Option("--reason", help="Why: kept in the audit trail (required "
+                                              "unless the site's audit_reason_required "
+                                              "leaves out import).")
+]
 
 
 def _run_import(path: Path, what: str,
@@ -66,6 +71,7 @@ def import_items(
                                               "storage_class,min_stock,policy,hazardous,"
                                               "abc_class,quarantine_on_receipt].")],
     report: ReportOption = None,
+    reason: ReasonOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Import items; rows that cannot be imported are listed with the reason."""
@@ -74,7 +80,8 @@ def import_items(
     hub = stock_hub(config)
     try:
         _run_import(file, "items",
-                    lambda tick: bulk_import.import_items(hub.writes, file, tick), report)
+                    lambda tick: bulk_import.import_items(hub.writes, file, tick,
+                                                          reason=reason), report)
     finally:
         hub.stop()
 
@@ -85,6 +92,7 @@ def import_stock(
                                               "quantity[,expiry,production_date,reference].")],
     as_user: Annotated[str, typer.Option("--as-user", help="Who books the opening stock.")],
     report: ReportOption = None,
+    reason: ReasonOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Import opening stock as receipts; running the same file again books nothing twice."""
@@ -100,6 +108,7 @@ def import_stock(
         except DomainError as exc:
             raise fail(exc.message) from None
         _run_import(file, "stock",
-                    lambda tick: bulk_import.import_stock(hub.writes, file, actor, tick), report)
+                    lambda tick: bulk_import.import_stock(hub.writes, file, actor, tick,
+                                                          reason=reason), report)
     finally:
         hub.stop()

@@ -215,6 +215,8 @@ def purge(
     before: Annotated[datetime, typer.Option(
         "--before", help="Delete records older than this date (UTC).")],
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask; delete.")] = False,
+    reason: Annotated[str | None, typer.Option(
+        "--reason", help="Why: kept in the audit trail (asked when needed).")] = None,
     config: ConfigOption = None,
 ) -> None:
     """Delete hourly statistics, readings, dead letters and seen messages older than --before.
@@ -224,6 +226,8 @@ def purge(
     it would delete and asks before deleting (unless --yes).
     """
     from ingest.repository import count_before, purge_before
+    from kernel import audit
+    from kernel.audit_chain import PURGE
 
     settings = hub_settings(config)
     cutoff = before.replace(tzinfo=UTC) if before.tzinfo is None else before.astimezone(UTC)
@@ -243,8 +247,12 @@ def purge(
         typer.echo(f"older than {cutoff:%Y-%m-%d}: {listing}")
         if not yes and not typer.confirm("delete them for good?"):
             raise typer.Exit(1)
+        if PURGE in audit.reason_required() and not (reason or "").strip():
+            if yes:
+                raise fail("a purge needs a reason for the audit trail: add --reason")
+            reason = typer.prompt("reason (kept in the audit trail)")
         with hub.writes() as session:
-            deleted = purge_before(session, cutoff)
+            deleted = purge_before(session, cutoff, audit.cli_actor(), reason).get()
         typer.echo("deleted " + ", ".join(f"{n} {what}" for what, n in deleted.items()))
     finally:
         hub.stop()

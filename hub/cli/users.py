@@ -102,11 +102,14 @@ def user_update(
     active: Annotated[bool | None, typer.Option(
         "--active/--inactive", help="Reactivate or deactivate (revokes all their tokens).",
     )] = None,
+    unlock: Annotated[bool, typer.Option(
+        "--unlock", help="Lift a lockout after wrong passwords in a row.")] = False,
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
-    """Change a user's role or deactivate them; the last active admin stays an admin."""
+    """Change a user's role, deactivate or unlock them; the last active admin stays an
+    admin. On the audit trail as the operating system's user."""
     from hub.accounts.service import update_user
     from kernel.actors import Role
     from kernel.errors import DomainError
@@ -118,7 +121,8 @@ def user_update(
     hub = account_hub(config, data_dir, database_url)
     try:
         with hub.writes() as session:
-            user = update_user(session, username, role=wanted, active=active).get()
+            user = update_user(session, username, role=wanted, active=active,
+                               unlock=unlock).get()
             typer.echo(f"user {user.username}: {user.role}, "
                        f"{'active' if user.active else 'inactive (tokens revoked)'}")
     except DomainError as exc:

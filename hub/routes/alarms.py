@@ -37,7 +37,7 @@ from alerts.schemas import SeverityName as Severity
 from alerts.service import AlarmService
 from hub.auth import Admin, CurrentUser, Supervisor, reauthenticated, require_role
 from hub.deps import HubDep, SessionDep
-from hub.routes.common import Answer, OptionalIdempotencyDep
+from hub.routes.common import Answer, OptionalIdempotencyDep, ReasonQuery
 from kernel.actors import Role
 from kernel.errors import Busy
 from kernel.fields import IsoDateTime
@@ -165,33 +165,38 @@ def get_rules(service: ServiceDep) -> RulesPublic:
 @router.put("/alarms/rules", response_model=RulesPublic, responses=PROBLEMS,
             dependencies=[Depends(require_role(Role.ADMIN))])
 def put_rules(service: ServiceDep, user: Admin, idem: OptionalIdempotencyDep,
-              rules: Annotated[dict[str, Any], Body()]) -> RulesPublic:
+              rules: Annotated[dict[str, Any], Body()], reason: ReasonQuery = None
+              ) -> RulesPublic:
     """Replace the rules (admin). Refused with 409 `rules_from_file` while a rules
     file is configured; a bad document is 422 with one `field: reason` per problem.
     A recipient URL sent back masked as GET shows it keeps the stored URL."""
-    service.replace_rules(rules, user.username, idem)
+    service.replace_rules(rules, user, idem, reason)
     return get_rules(service)
 
 
 def _edit(service: AlarmService, edit: Callable[[dict[str, Any]], dict[str, Any]],
-          user: Admin, idem: Idempotency | None) -> RulesPublic:
-    service.edit_rules(edit, user.username, idem)
+          user: Admin, idem: Idempotency | None, reason: str | None) -> RulesPublic:
+    service.edit_rules(edit, user, idem, reason)
     return get_rules(service)
 
 
 @router.post("/alarms/rules/{section}", response_model=RulesPublic, responses=PROBLEMS)
 def add_rule(section: Literal["thresholds", "offline"], service: ServiceDep, user: Admin,
              idem: OptionalIdempotencyDep,
-             rule: Annotated[dict[str, Any], Body()]) -> RulesPublic:
+             rule: Annotated[dict[str, Any], Body()], reason: ReasonQuery = None
+             ) -> RulesPublic:
     """Add one threshold or offline rule (admin; no rules file), keys as in the file."""
-    return _edit(service, lambda doc: rule_edits.add_rule(doc, section, rule), user, idem)
+    return _edit(service, lambda doc: rule_edits.add_rule(doc, section, rule), user, idem,
+                 reason)
 
 
 @router.delete("/alarms/rules/{rule_id}", response_model=RulesPublic, responses=PROBLEMS)
 def delete_rule(rule_id: Annotated[str, Path(max_length=200)], service: ServiceDep,
-                user: Admin, idem: OptionalIdempotencyDep) -> RulesPublic:
+                user: Admin, idem: OptionalIdempotencyDep, reason: ReasonQuery = None
+                ) -> RulesPublic:
     """Remove a threshold or offline rule by its id, e.g. `zone:COLD-1:temperature_c`."""
-    return _edit(service, lambda doc: rule_edits.remove_rule(doc, rule_id), user, idem)
+    return _edit(service, lambda doc: rule_edits.remove_rule(doc, rule_id), user, idem,
+                 reason)
 
 
 @router.get("/alarms/{alarm_id}", response_model=AlarmDetailPublic, responses=PROBLEMS)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 import orjson
-from fastapi import Depends, Header, Path, Request, Response
+from fastapi import Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel
 
 from hub.auth import CurrentUser, idempotency
@@ -88,3 +88,10 @@ async def optional_idempotency(
 
 
 OptionalIdempotencyDep = Annotated[Idempotency | None, Depends(optional_idempotency)]
+
+
+# Why a change is made, for the audit trail, where the body has no `reason` field
+# (a rules document, a DELETE). Required for the kinds of change the site marks.
+ReasonQuery = Annotated[str | None, Query(
+    max_length=500, description="why: kept in the audit trail; required for limits, "
+    "alarm rules, QC status, a sensor's zone, purges and imports (site setting)")]

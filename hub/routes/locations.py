@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Response
 
-from hub.auth import require_role
+from hub.auth import CurrentUser, require_role
 from hub.deps import SessionDep, WriteSessionDep
-from hub.routes.common import Answer, OptionalIdempotencyDep
+from hub.routes.common import Answer, OptionalIdempotencyDep, ReasonQuery
 from inventory import masterdata, queries
 from inventory.schemas import LocationCreate, LocationPublic, LocationUpdate
 from kernel.actors import Role
@@ -29,16 +29,20 @@ def get_location(code: str, session: SessionDep) -> LocationPublic:
              dependencies=admin_only)
 def create_location(
     body: LocationCreate, session: WriteSessionDep, idem: OptionalIdempotencyDep,
+    user: CurrentUser, reason: ReasonQuery = None,
 ) -> Response:
     answer = Answer(LocationPublic)
-    done = masterdata.create_location(session, body, answer.keyed(idem))
+    done = masterdata.create_location(session, body, answer.keyed(idem),
+        actor=user, reason=reason)
     return answer.response(done)
 
 
 @router.patch("/locations/{code}", response_model=LocationPublic, dependencies=admin_only)
 def update_location(
     code: str, body: LocationUpdate, session: WriteSessionDep, idem: OptionalIdempotencyDep,
+    user: CurrentUser, reason: ReasonQuery = None,
 ) -> Response:
     answer = Answer(LocationPublic)
-    done = masterdata.update_location(session, code, body, answer.keyed(idem))
+    done = masterdata.update_location(session, code, body, answer.keyed(idem),
+        actor=user, reason=reason)
     return answer.response(done)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from hub.auth import require_role
+from hub.auth import CurrentUser, require_role
 from hub.deps import SessionDep, WriteSessionDep
 from hub.routes.common import http_status
 from inventory.scans import registry as service
@@ -29,18 +29,20 @@ def list_scanners(gateway: str, session: SessionDep) -> list[ScannerPublic]:
 @router.put("/gateways/{gateway}/scanners/{scanner}", response_model=ScannerPublic,
             dependencies=admin_only, responses={201: {"description": "registered"}})
 def put_scanner(gateway: str, scanner: str, body: ScannerRegistration,
-                session: WriteSessionDep, response: Response) -> ScannerPublic:
+                session: WriteSessionDep, response: Response,
+                user: CurrentUser) -> ScannerPublic:
     """Register a gateway's scanner (201), or change its registration (200)."""
-    done = service.put_scanner(session, gateway, scanner, body)
+    done = service.put_scanner(session, gateway, scanner, body, actor=user)
     response.status_code = http_status(done.created)
     return done.get()
 
 
 @router.delete("/gateways/{gateway}/scanners/{scanner}", status_code=204,
                dependencies=admin_only)
-def delete_scanner(gateway: str, scanner: str, session: WriteSessionDep) -> Response:
+def delete_scanner(gateway: str, scanner: str, session: WriteSessionDep,
+                   user: CurrentUser) -> Response:
     """Unregister: its scans are refused from now on (and recorded)."""
-    service.delete_scanner(session, gateway, scanner)
+    service.delete_scanner(session, gateway, scanner, user)
     return Response(status_code=204)
 
 

@@ -7,9 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from hub.auth import Admin, require_role
+from hub.auth import Admin, CurrentUser, require_role
 from hub.deps import HubDep, SessionDep, WriteSessionDep
-from hub.routes.common import Answer, OptionalIdempotencyDep
+from hub.routes.common import Answer, OptionalIdempotencyDep, ReasonQuery
 from ingest import queries, sensors
 from ingest.schemas import (
     DeadLetterPublic,
@@ -43,11 +43,13 @@ def list_sensors(
 @router.post("/sensors", response_model=SensorPublic, status_code=status.HTTP_201_CREATED,
              dependencies=admin_only)
 def register_sensor(body: SensorCreate, session: WriteSessionDep, hub: HubDep,
-                    idem: OptionalIdempotencyDep) -> Response:
+                    idem: OptionalIdempotencyDep, user: CurrentUser,
+                    reason: ReasonQuery = None) -> Response:
     """Register a sensor, named and (optionally) in a zone (admin: a sensor's zone
     decides which lots an excursion holds)."""
     answer = Answer(SensorPublic)
-    done = sensors.register_sensor(session, body, answer.keyed(idem))
+    done = sensors.register_sensor(session, body, answer.keyed(idem), actor=user,
+                                   reason=reason)
     _invalidate_zones(hub)
     return answer.response(done)
 
@@ -59,11 +61,12 @@ def get_sensor(sensor_id: str, session: SessionDep) -> SensorPublic:
 
 @router.patch("/sensors/{sensor_id}", response_model=SensorPublic)
 def update_sensor(sensor_id: str, body: SensorUpdate, session: WriteSessionDep, hub: HubDep,
-                  actor: Admin, idem: OptionalIdempotencyDep) -> Response:
+                  actor: Admin, idem: OptionalIdempotencyDep,
+                  reason: ReasonQuery = None) -> Response:
     """Rename a sensor, move it between zones, or move it to another gateway (admin:
     from then on only that gateway's readings of it are taken)."""
     answer = Answer(SensorPublic)
-    done = sensors.update_sensor(session, sensor_id, body, actor, answer.keyed(idem))
+    done = sensors.update_sensor(session, sensor_id, body, actor, answer.keyed(idem), reason)
     _invalidate_zones(hub)
     return answer.response(done)
 

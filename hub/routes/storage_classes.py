@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Response
 
-from hub.auth import require_role
+from hub.auth import CurrentUser, require_role
 from hub.deps import SessionDep, WriteSessionDep
-from hub.routes.common import Answer, OptionalIdempotencyDep
+from hub.routes.common import Answer, OptionalIdempotencyDep, ReasonQuery
 from inventory import masterdata, queries
 from inventory.schemas import StorageClassCreate, StorageClassPublic, StorageClassUpdate
 from kernel.actors import Role
@@ -29,9 +29,11 @@ def get_storage_class(code: str, session: SessionDep) -> StorageClassPublic:
              dependencies=admin_only)
 def create_storage_class(
     body: StorageClassCreate, session: WriteSessionDep, idem: OptionalIdempotencyDep,
+    user: CurrentUser, reason: ReasonQuery = None,
 ) -> Response:
     answer = Answer(StorageClassPublic)
-    done = masterdata.create_storage_class(session, body, answer.keyed(idem))
+    done = masterdata.create_storage_class(session, body, answer.keyed(idem),
+        actor=user, reason=reason)
     return answer.response(done)
 
 
@@ -39,7 +41,9 @@ def create_storage_class(
               dependencies=admin_only)
 def update_storage_class(
     code: str, body: StorageClassUpdate, session: WriteSessionDep, idem: OptionalIdempotencyDep,
+    user: CurrentUser, reason: ReasonQuery = None,
 ) -> Response:
     answer = Answer(StorageClassPublic)
-    done = masterdata.update_storage_class(session, code, body, answer.keyed(idem))
+    done = masterdata.update_storage_class(session, code, body, answer.keyed(idem),
+        actor=user, reason=reason)
     return answer.response(done)

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request, Response
 
 from hub.accounts import service as user_service
+from hub.accounts.lockout import LockoutPolicy
 from hub.accounts.schemas import (
     LoginRequest,
     TokenInfoPublic,
@@ -90,7 +91,9 @@ def login_throttle(request: Request) -> LoginThrottle:
     401: {"description": "login_failed: wrong username or password"},
     429: {"description": "too_many_attempts: too many failed logins from this address or "
                          "for this user; refused, the right password too, until Retry-After "
-                         "seconds have passed (with Retry-After)"},
+                         "seconds have passed (with Retry-After); account_locked: the "
+                         "account is locked after wrong passwords in a row until "
+                         "Retry-After or an admin unlocks it"},
 })
 def web_login(body: LoginRequest, hub: HubDep, session: WriteSessionDep,
               request: Request, response: Response) -> TokenPublic:
@@ -100,8 +103,9 @@ def web_login(body: LoginRequest, hub: HubDep, session: WriteSessionDep,
     throttle = login_throttle(request)
     attempt = throttle.begin(request.client.host if request.client else "", body.username)
     lifetime = timedelta(seconds=hub.settings.login_token_lifetime_s)
+    policy = LockoutPolicy(hub.settings.login_lockout_failures, hub.settings.login_lockout_s)
     try:
-        issued = user_service.login(session, body.username, body.password, lifetime)
+        issued = user_service.login(session, body.username, body.password, lifetime, policy)
     except Unauthorized:
         raise  # a failure: it stays counted
     except Exception:
@@ -158,23 +162,23 @@ def list_users(session: SessionDep) -> list[UserPublic]:
 @router.post("/users", response_model=TokenPublic, status_code=201, dependencies=admin_only,
              responses={409: {"description": "user_exists, or " + TOKEN_REPLAY}})
 def post_user(body: UserCreate, session: WriteSessionDep,
-              idem: OptionalIdempotencyDep) -> Response:
+              idem: OptionalIdempotencyDep, user: CurrentUser) -> Response:
     """A new user and a first API token for them (shown once: a resend with the same
     Idempotency-Key is refused with 409 token_not_replayable, see that answer)."""
     answer = _TokenAnswer()
     done = user_service.register_user(session, body.username, body.role, body.password,
-                                      answer.keyed(idem))
+                                      answer.keyed(idem), actor=user)
     return answer.response(done)
 
 
 @router.post("/users/{username}/tokens", response_model=TokenPublic, status_code=201,
              dependencies=admin_only, responses={409: {"description": TOKEN_REPLAY}})
 def post_token(username: str, session: WriteSessionDep,
-               idem: OptionalIdempotencyDep) -> Response:
+               idem: OptionalIdempotencyDep, user: CurrentUser) -> Response:
     """Another API token for a user (shown once: a resend with the same Idempotency-Key
     is refused with 409 token_not_replayable, see that answer)."""
     answer = _TokenAnswer()
-    done = user_service.new_token(session, username, idem=answer.keyed(idem))
+    done = user_service.new_token(session, username, idem=answer.keyed(idem), actor=user)
     return answer.response(done)
 
 
@@ -182,13 +186,15 @@ def post_token(username: str, session: WriteSessionDep,
               responses={409: {"description": "last_admin: the last active admin cannot be "
                                               "deactivated or demoted"}})
 def update_user(username: str, body: UserUpdate, session: WriteSessionDep,
-                idem: OptionalIdempotencyDep, request: Request) -> Response:
-    """Change a user's role, activity or password. Deactivating revokes all their
-    tokens; reactivating brings none back."""
+                idem: OptionalIdempotencyDep, request: Request,
+                admin: CurrentUser) -> Response:
+    """Change a user's role, activity or password, or unlock them (`unlock`: after
+    wrong passwords in a row). Deactivating revokes all their tokens; reactivating
+    brings none back."""
     answer = Answer(UserPublic)
     done = user_service.update_user(
         session, username, role=body.role, active=body.active, password=body.password,
-        idem=answer.keyed(idem))
+        idem=answer.keyed(idem), actor=admin, unlock=body.unlock)
     status, user, replayed = answer.body_of(done)
     token_cache(request).forget_user(user["id"])  # takes effect now, not after the cache
     return json_response(user, status, replayed)
@@ -214,7 +220,8 @@ def revoke_token(username: str, token_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     """Revoke one token at once (admin, or the user for their own tokens)."""
     _own_or_admin(username, user)
     answer = Answer(TokenInfoPublic)
-    done = user_service.revoke_token(session, username, token_id, answer.keyed(idem))
+    done = user_service.revoke_token(session, username, token_id, answer.keyed(idem),
+                                     actor=user)
     # The cache is keyed by secret, which the hub does not keep: drop the user's entries.
     if done.value is not None:
         token_cache(request).forget_user(done.value.user_id)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
-from hub.auth import IdempotencyDep, Supervisor, require_role
+from hub.auth import CurrentUser, IdempotencyDep, Supervisor, require_role
 from hub.deps import SessionDep, WriteSessionDep
-from hub.routes.common import Answer, OptionalIdempotencyDep
+from hub.routes.common import Answer, OptionalIdempotencyDep, ReasonQuery
 from inventory import masterdata, queries, services
 from inventory.schemas import LotStatusPublic, ZoneCreate, ZonePublic, ZoneUpdate
 from kernel.actors import Role
@@ -28,10 +28,12 @@ def get_zone(code: str, session: SessionDep) -> ZonePublic:
 
 @router.post("/zones", response_model=ZonePublic, status_code=201, dependencies=admin_only)
 def create_zone(
-    body: ZoneCreate, session: WriteSessionDep, idem: OptionalIdempotencyDep
+    body: ZoneCreate, session: WriteSessionDep, idem: OptionalIdempotencyDep,
+    user: CurrentUser, reason: ReasonQuery = None,
 ) -> Response:
     answer = Answer(ZonePublic)
-    done = masterdata.create_zone(session, body, answer.keyed(idem))
+    done = masterdata.create_zone(session, body, answer.keyed(idem),
+        actor=user, reason=reason)
     return answer.response(done)
 
 
@@ -58,7 +60,9 @@ class _HeldLots(RootModel[list[LotStatusPublic]]):
 @router.patch("/zones/{code}", response_model=ZonePublic, dependencies=admin_only)
 def update_zone(
     code: str, body: ZoneUpdate, session: WriteSessionDep, idem: OptionalIdempotencyDep,
+    user: CurrentUser, reason: ReasonQuery = None,
 ) -> Response:
     answer = Answer(ZonePublic)
-    done = masterdata.update_zone(session, code, body, answer.keyed(idem))
+    done = masterdata.update_zone(session, code, body, answer.keyed(idem),
+        actor=user, reason=reason)
     return answer.response(done)

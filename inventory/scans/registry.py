@@ -15,6 +15,8 @@ from inventory.scans import queries
 from inventory.scans import repository as scans
 from inventory.scans.orm import Scanner
 from inventory.scans.schemas import ScannerPublic, ScannerRegistration, ScanRecordPublic
+from kernel import audit
+from kernel.actors import Actor
 from kernel.clock import Clock, utcnow
 from kernel.errors import Invalid, NotFound
 from kernel.uow import Done, consistent_read, unit_of_work
@@ -40,18 +42,18 @@ def list_scanners(session: Session, gateway: str | None = None) -> list[ScannerP
 
 def put_scanner(
     session: Session, gateway: str, scanner: str, registration: ScannerRegistration,
-    clock: Clock = utcnow,
+    clock: Clock = utcnow, actor: Actor | None = None,
 ) -> Done[ScannerPublic]:
     """Register a scanner, or change its registration (created: it was new)."""
     check_ids(gateway, scanner)
-    public, created = _register(session, gateway, scanner, registration, clock).get()
+    public, created = _register(session, gateway, scanner, registration, clock, actor).get()
     return Done(public, created=created)
 
 
 @unit_of_work()
 def _register(
     session: Session, gateway: str, scanner: str, registration: ScannerRegistration,
-    clock: Clock,
+    clock: Clock, actor: Actor | None,
 ) -> tuple[ScannerPublic, bool]:
     """The registration's transaction: the scanner as shown, and whether it was new."""
     user = scans.user_named(session, registration.operator)
@@ -65,6 +67,8 @@ def _register(
     row = session.get(Scanner, (gateway, scanner))
     now = clock()
     created = row is None
+    before = None if row is None else {"operator_id": row.user_id, "modes": row.modes,
+                                       "location_id": row.location_id}
     if row is None:
         row = Scanner(gateway=gateway, scanner=scanner, created_at=now)
         session.add(row)
@@ -73,17 +77,24 @@ def _register(
     row.location_id = location.id if location else None
     row.updated_at = now
     session.flush()
+    audit.record(session, actor, "create" if created else "update", "scanner",
+                 f"{gateway}/{scanner}", before, {"operator_id": row.user_id,
+                                                  "modes": row.modes,
+                                                  "location_id": row.location_id})
     return ScannerPublic(gateway=gateway, scanner=scanner, operator=user.username,
                          operator_active=user.active, modes=registration.modes,
                          location=registration.location, updated_at=now), created
 
 
 @unit_of_work()
-def delete_scanner(session: Session, gateway: str, scanner: str) -> None:
+def delete_scanner(session: Session, gateway: str, scanner: str,
+                   actor: Actor | None = None) -> None:
     """Unregister: from now on its scans are refused (and recorded)."""
     if not scans.remove_scanner(session, gateway, scanner):
         raise NotFound(f"gateway {gateway} has no registered scanner {scanner}",
                        code="scanner_not_found")
+    audit.record(session, actor, "delete", "scanner", f"{gateway}/{scanner}",
+                 {"registered": True}, None)
 
 
 # --- the journal of MQTT scans

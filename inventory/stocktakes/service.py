@@ -41,6 +41,7 @@ from inventory.stocktakes.schemas import (
     RecountRequest,
     StocktakePublic,
 )
+from kernel import audit
 from kernel.actors import Actor
 from kernel.clock import Clock, utcnow
 from kernel.errors import Conflict, Invalid
@@ -91,7 +92,11 @@ def open_stocktake(
         in stocktakes.stocked_balances(session, [b.id for b in bins])
     ])
     session.flush()
-    return view(session, stocktake, show_book=True)
+    opened = view(session, stocktake, show_book=True)
+    audit.record(session, actor, "open", "stocktake", stocktake.id, None, {
+        "zone": cmd.zone, "bins": sorted(b.code for b in bins), "blind": cmd.blind,
+        "lines": len(opened.lines)}, cmd.note)
+    return opened
 
 
 def count_locked(
@@ -119,10 +124,14 @@ def count_locked(
         line = LineRow(stocktake_id=stocktake.id, item_id=item.id, lot_id=lot.id,
                        location_id=location.id, book_at_open=book)
         session.add(line)
+    previous = line.counted
     line.status = LineStatus.COUNTED.value
     line.counted, line.book_at_count = counted, book
     line.counted_by, line.counted_at = actor.user_id, now
     session.flush()
+    audit.record(session, actor, "count", "stocktake", stocktake.id,
+                 {"line": label, "counted": previous},
+                 {"line": label, "counted": counted, "book": book})
     session.add(StocktakeCount(line_id=line.id, counted=counted, book_at_count=book,
                                user_id=actor.user_id, at=now))
     stocktake.status = status_after_counting(
@@ -180,6 +189,8 @@ def request_recount(
     stocktake.status = status_after_counting(
         LineStatus(line.status) for line in lines.values()).value
     session.flush()
+    audit.record(session, actor, "recount", "stocktake", stocktake.id, None,
+                 {"lines": sorted(dict.fromkeys(cmd.lines))})
     return view(session, stocktake, show_book=True)
 
 
@@ -233,6 +244,9 @@ def _approve(
                     f"book {line.book_at_count} at the count"),
             idempotency_key=_key(idem),
         ))
+    audit.record(session, actor, "approve", "stocktake", stocktake.id,
+                 {"status": stocktake.status},
+                 {"status": StocktakeStatus.APPROVED.value, "adjustments": len(posted)})
     stocktake.status = StocktakeStatus.APPROVED.value
     stocktake.closed_by, stocktake.closed_at = actor.user_id, now
     session.flush()
@@ -247,6 +261,9 @@ def cancel(
     """Close the stocktake without posting anything; the counts stay on record."""
     stocktake = stocktakes.lock(session, stocktake_id)
     check_cancel(stocktake.id, StocktakeStatus(stocktake.status))
+    audit.record(session, actor, "cancel", "stocktake", stocktake.id,
+                 {"status": stocktake.status}, {"status": StocktakeStatus.CANCELLED.value},
+                 cmd.reason)
     stocktake.status = StocktakeStatus.CANCELLED.value
     stocktake.closed_by, stocktake.closed_at = actor.user_id, clock()
     stocktake.close_reason = cmd.reason

@@ -64,22 +64,24 @@ def test_rules_over_the_api_and_the_alarm_operations(
         "source"] == "api"
     inverted = {"thresholds": [{"zone": "COLD", "quantity": "temperature_c",
                                 "high_warning": 9, "high_critical": 8}]}
-    refused = client.put("/api/v1/alarms/rules", json=inverted, headers=headers[Role.ADMIN])
+    refused = client.put("/api/v1/alarms/rules?reason=test", json=inverted,
+                         headers=headers[Role.ADMIN])
     assert refused.status_code == 422
     assert "thresholds[0].high_critical: must be at or above high_warning" in refused.text
-    assert client.put("/api/v1/alarms/rules", json=RULES,
+    assert client.put("/api/v1/alarms/rules?reason=test", json=RULES,
                       headers=headers[Role.SUPERVISOR]).status_code == 403
-    saved = client.put("/api/v1/alarms/rules", json=RULES, headers=headers[Role.ADMIN])
+    saved = client.put("/api/v1/alarms/rules?reason=test", json=RULES,
+                       headers=headers[Role.ADMIN])
     assert saved.status_code == 200, saved.text
-    added = client.post("/api/v1/alarms/rules/thresholds", json={
+    added = client.post("/api/v1/alarms/rules/thresholds?reason=test", json={
         "sensor": "s1", "quantity": "humidity_pct", "high_warning": 80},
         headers=headers[Role.ADMIN])
     assert added.status_code == 200, added.text
     assert len(added.json()["rules"]["thresholds"]) == 2
-    removed = client.delete("/api/v1/alarms/rules/sensor:s1:humidity_pct",
+    removed = client.delete("/api/v1/alarms/rules/sensor:s1:humidity_pct?reason=test",
                             headers=headers[Role.ADMIN])
     assert removed.status_code == 200 and len(removed.json()["rules"]["thresholds"]) == 1
-    assert client.delete("/api/v1/alarms/rules/sensor:s1:humidity_pct",
+    assert client.delete("/api/v1/alarms/rules/sensor:s1:humidity_pct?reason=test",
                          headers=headers[Role.ADMIN]).status_code == 404
     assert saved.json()["rules"]["thresholds"][0]["delay"] in ("PT10S", 10.0, "10s")
 
@@ -137,10 +139,10 @@ def test_rules_from_a_file_are_read_only_over_the_api(tmp_path: Path) -> None:
     with TestClient(create_app(hub, manage_lifecycle=False)) as client:
         got = client.get("/api/v1/alarms/rules", headers=headers).json()
         assert (got["source"], got["file"]) == ("file", "alarms.toml")
-        refused = client.put("/api/v1/alarms/rules", json=RULES, headers=headers)
+        refused = client.put("/api/v1/alarms/rules?reason=test", json=RULES, headers=headers)
         assert refused.status_code == 409 and refused.json()["error"] == "rules_from_file"
-        refused = client.post("/api/v1/alarms/rules/thresholds", json=RULES["thresholds"][0],
-                              headers=headers)
+        refused = client.post("/api/v1/alarms/rules/thresholds?reason=test",
+                              json=RULES["thresholds"][0], headers=headers)
         assert refused.status_code == 409 and refused.json()["error"] == "rules_from_file"
     hub.stop()
 
@@ -183,7 +185,7 @@ def test_recipient_urls_are_masked_for_every_role_and_kept_through_a_round_trip(
 ) -> None:
     hub, client, headers = api
     admin = headers[Role.ADMIN]
-    put = client.put("/api/v1/alarms/rules", json=WITH_RECIPIENTS,
+    put = client.put("/api/v1/alarms/rules?reason=test", json=WITH_RECIPIENTS,
                      headers={**admin, "Idempotency-Key": "rules-with-secrets"})
     assert put.status_code == 200, put.text
     with hub.sessions() as session:  # the answer kept for a replay holds no secret either
@@ -191,6 +193,11 @@ def test_recipient_urls_are_masked_for_every_role_and_kept_through_a_round_trip(
             text("SELECT * FROM idempotency_records")).all())
     assert "wecombot://***" in kept
     assert not [s for s in SECRETS if s in kept]
+    with hub.sessions() as session:  # nor does the audit trail's row of the change
+        trail = " ".join(" ".join(map(str, row)) for row in session.execute(
+            text("SELECT * FROM audit_trail WHERE entity = 'alarm_rules'")).all())
+    assert "wecombot://***" in trail and "test" in trail
+    assert not [s for s in SECRETS if s in trail]
     for role in Role:
         got = client.get("/api/v1/alarms/rules", headers=headers[role])
         assert got.status_code == 200
@@ -205,7 +212,7 @@ def test_recipient_urls_are_masked_for_every_role_and_kept_through_a_round_trip(
             "slack://***/***/***/#qa", "json://hooks.example.com/***?token=***&format=json"]
 
     # GET -> PUT with the masked URLs unchanged keeps the real ones, sending included.
-    again = client.put("/api/v1/alarms/rules", json=got.json()["rules"], headers=admin)
+    again = client.put("/api/v1/alarms/rules?reason=test", json=got.json()["rules"], headers=admin)
     assert again.status_code == 200, again.text
     real = {name: group["urls"] for name, group in RECIPIENTS.items()}
     assert _stored_urls(hub) == real
@@ -215,12 +222,13 @@ def test_recipient_urls_are_masked_for_every_role_and_kept_through_a_round_trip(
     # A new URL replaces the stored one; the others stay.
     edited = got.json()["rules"]
     edited["recipients"]["duty"]["urls"][1] = "wecombot://NEWBOTKEY987654321"
-    assert client.put("/api/v1/alarms/rules", json=edited, headers=admin).status_code == 200
+    assert client.put("/api/v1/alarms/rules?reason=test", json=edited,
+                      headers=admin).status_code == 200
     assert _stored_urls(hub)["duty"] == [real["duty"][0], "wecombot://NEWBOTKEY987654321",
                                          real["duty"][2]]
     # A masked URL that was never stored would send to a literal ***: refused.
     edited["recipients"]["duty"]["urls"][1] = "wecombot://***/extra"
-    refused = client.put("/api/v1/alarms/rules", json=edited, headers=admin)
+    refused = client.put("/api/v1/alarms/rules?reason=test", json=edited, headers=admin)
     assert refused.status_code == 422
     assert "recipients.duty.urls[1]: a masked URL" in refused.json()["detail"]
     assert _stored_urls(hub)["duty"][1] == "wecombot://NEWBOTKEY987654321"
@@ -231,7 +239,7 @@ def test_what_get_returns_put_takes_back_unchanged(
 ) -> None:
     hub, client, headers = api
     admin = headers[Role.ADMIN]
-    assert client.put("/api/v1/alarms/rules", json=WITH_RECIPIENTS,
+    assert client.put("/api/v1/alarms/rules?reason=test", json=WITH_RECIPIENTS,
                       headers=admin).status_code == 200
     before = client.get("/api/v1/alarms/rules", headers=admin).json()["rules"]
     # Durations in the file's notation, as written (the ISO one shown as the file's).
@@ -242,7 +250,7 @@ def test_what_get_returns_put_takes_back_unchanged(
     assert before["routes"][0]["escalate_after"] == "15m"
     assert hub.alarms is not None
     rules_before = hub.alarms.rules
-    again = client.put("/api/v1/alarms/rules", json=before, headers=admin)
+    again = client.put("/api/v1/alarms/rules?reason=test", json=before, headers=admin)
     assert again.status_code == 200, again.text
     assert again.json()["rules"] == before
     assert client.get("/api/v1/alarms/rules", headers=admin).json()["rules"] == before
@@ -254,7 +262,7 @@ def test_a_long_poll_whose_token_is_revoked_meanwhile_answers_401_and_no_event(
 ) -> None:
     hub, client, headers = api
     admin, operator = headers[Role.ADMIN], headers[Role.OPERATOR]
-    assert client.put("/api/v1/alarms/rules", json={"thresholds": [
+    assert client.put("/api/v1/alarms/rules?reason=test", json={"thresholds": [
         {"zone": "COLD", "quantity": "temperature_c", "high_critical": 8, "delay": "0s"}]},
         headers=admin).status_code == 200
     cursor = client.get("/api/v1/alarms/changes", headers=operator).json()["cursor"]

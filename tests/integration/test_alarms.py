@@ -269,6 +269,13 @@ def test_a_cooling_failure_raises_one_alarm_escalates_holds_the_lots_and_clears(
         "status": "released", "reason": "stability data covers 95 min at 9.4 °C"}, headers={
         "Authorization": f"Bearer {site.tokens[Role.SUPERVISOR]}", "Idempotency-Key": "release-2"})
     assert released.status_code == 200, released.text
+    # The audit trail has both: the alarm engine's hold, as `system`, and the release.
+    trail = site.api("GET", "/audit", Role.SUPERVISOR, params={"entity": "lot",
+                                                              "key": "VAC/L1"})
+    held, release = trail  # type: ignore[misc]
+    assert (held["actor"], held["via"], held["before"], held["after"]) == (
+        "system", "alarm engine", {"qc_status": "released"}, {"qc_status": "on_hold"})
+    assert release["reason"] == "stability data covers 95 min at 9.4 °C"
     sent = site.api("GET", "/alarms/notifications", params={"status": "sent"})
     assert {n["target"] for n in sent} >= {"json#0", "mailto#1"}  # type: ignore[index, union-attr]
 

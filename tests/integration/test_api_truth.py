@@ -213,7 +213,7 @@ def test_the_csv_import_refuses_unstorable_rows_and_takes_the_rest(
 ) -> None:
     items = tmp_path / "items.csv"
     items.write_bytes(b"sku,name\nC-1,fine\nC-2,nul\x00name\nC-3,bad \xff byte\nC-4,also fine\n")
-    report = bulk_import.import_items(world.hub.writes, items)
+    report = bulk_import.import_items(world.hub.writes, items, reason="test")
     assert (report.rows, report.imported) == (4, 2)
     refused = {r.line: r.reason for r in report.refused}
     assert refused[3] == "name: must not contain NUL characters (U+0000)"

@@ -14,7 +14,9 @@ world = inventory_world.world
 
 
 def patch(world: World, path: str, body: dict[str, object]) -> httpx.Response:
-    return world.client.patch(f"/api/v1{path}", json=body, headers=world.headers(Role.ADMIN))
+    # A reason: a tolerance is a limit, whose change needs one (docs/compliance.md).
+    return world.client.patch(f"/api/v1{path}", json=body, params={"reason": "test"},
+                              headers=world.headers(Role.ADMIN))
 
 
 def test_a_zone_and_a_storage_class_take_their_excursion_tolerance_over_the_api(

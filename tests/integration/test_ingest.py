@@ -64,7 +64,8 @@ def test_readings_reach_sql_and_the_time_series_store_once(
         assert {s["id"] for s in listed} >= set(sensors)
         assert client.post("/api/v1/zones", json={"code": f"cold-{gateway}", "name": "Cold"}
                            ).status_code == 201
-        assigned = client.patch(f"/api/v1/sensors/{sensors[0]}", json={"zone": f"cold-{gateway}"})
+        assigned = client.patch(f"/api/v1/sensors/{sensors[0]}", json={"zone": f"cold-{gateway}"},
+                                params={"reason": "installed"})
         assert assigned.json()["zone"] == f"cold-{gateway}"
 
         latest = client.get("/api/v1/readings/latest", params={"sensor": sensors[0]}).json()

@@ -74,7 +74,8 @@ def test_a_gateway_cannot_report_another_gateways_sensor_until_an_admin_moves_it
     publish_raw(mosquitto.port, topic_b, [telemetry(gw_b, 1, [sensor], series_ts(0), 4.0)])
     wait_until(lambda: _latest(client, sensor) == 4.0, what="B's first reading")
     assert client.post("/api/v1/zones", json={"code": zone, "name": "Cold"}).status_code == 201
-    assert client.patch(f"/api/v1/sensors/{sensor}", json={"zone": zone}).status_code == 200
+    assert client.patch(f"/api/v1/sensors/{sensor}", json={"zone": zone},
+                        params={"reason": "installed"}).status_code == 200
 
     # Gateway A, on its own topic and under its own name, reports B's sensor (an
     # excursion) and one of its own in the same message; and names it in its status.

@@ -28,7 +28,7 @@ def test_the_first_admin_made_by_the_cli_can_use_the_api(
 
     items = tmp_path / "items.csv"
     items.write_text("sku,name\nA-1,first\n,nameless sku\n")
-    imported = CliRunner().invoke(app, ["import", "items", str(items)])
+    imported = CliRunner().invoke(app, ["import", "items", str(items), "--reason", "go-live"])
     assert imported.exit_code == 1  # a row was refused
     assert "2 rows: 1 imported" in imported.output
     assert "sku: Field required" in imported.output

@@ -200,7 +200,7 @@ def test_the_unit_cost_is_set_by_csv_import_and_cleared_by_patch_null(
 ) -> None:
     csv_file = tmp_path / "items.csv"
     csv_file.write_text("sku,name,storage_class,unit_cost\nPAD-1,pads,15-25C,3.25\n")
-    assert import_items(world.hub.writes, csv_file).imported == 1
+    assert import_items(world.hub.writes, csv_file, reason="test").imported == 1
     assert world.ok(world.get("/items/PAD-1"))["unit_cost"] == 3.25
     negative = world.client.patch("/api/v1/items/PAD-1", json={"unit_cost": -1},
                                   headers=world.headers(Role.ADMIN))

@@ -75,9 +75,16 @@ def test_purge_deletes_only_what_is_older_and_only_when_asked(
     before = f"{datetime.now(UTC) - timedelta(days=6 * 365):%Y-%m-%d}"
     declined = runner.invoke(app, ["purge", "--before", before], input="n\n")
     assert declined.exit_code == 1 and "1 hourly statistics, 1 dead letters" in declined.output
-    done = runner.invoke(app, ["purge", "--before", before, "--yes"])
+    unexplained = runner.invoke(app, ["purge", "--before", before, "--yes"])
+    assert unexplained.exit_code == 2 and "needs a reason" in unexplained.output
+    done = runner.invoke(app, ["purge", "--before", before, "--yes", "--reason", "retention"])
     assert done.exit_code == 0, done.output
     assert "deleted 1 hourly statistics, 1 dead letters, 0 seen messages" in done.output
+    with session_factory(engine)() as session:
+        trail = session.execute(text("SELECT action, actor, via, after, reason "
+                                     "FROM audit_trail")).all()
+    assert [(r.action, r.via, r.reason) for r in trail] == [("purge", "cli", "retention")]
+    assert trail[0].actor.startswith("os:") and '"hourly statistics":1' in trail[0].after
     with session_factory(engine)() as session:
         assert len(session.scalars(select(HourlyStat)).all()) == 1
     engine.dispose()

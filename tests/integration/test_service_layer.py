@@ -23,7 +23,9 @@ world = inventory_world.world
 
 
 def patch(world: World, path: str, body: dict[str, Any], role: Role = Role.ADMIN) -> Any:
-    return world.client.patch(f"/api/v1{path}", json=body, headers=world.headers(role))
+    # A reason, for the changes of limits that need one (docs/compliance.md).
+    return world.client.patch(f"/api/v1{path}", json=body, params={"reason": "test"},
+                              headers=world.headers(role))
 
 
 # --- busy

@@ -39,6 +39,8 @@ PURE = (
     "kernel/actors.py",
     "kernel/errors.py",
     "kernel/clock.py",
+    "kernel/audit_chain.py",
+    "hub/accounts/lockout.py",
     "ingest/rollup.py",
     "ingest/out_of_range.py",
     "ingest/checks.py",
