@@ -21,12 +21,8 @@ from sqlalchemy import create_engine, text
 
 from edge.agent import Agent
 from edge.config import load_config
-from hub.container import Hub
-from hub.settings import load_settings
-from ingest.orm import Sensor
-from kernel.orm import StorageClass, Zone
-from kernel.uow import run_write
 from tests.support.edge import gateway_config, simulate
+from tests.support.hub_cluster import seed_cold_room
 from tests.support.mqtt import wait_until
 from tests.support.processes import free_port, port_open, wait_for
 from tests.support.receivers import Webhook
@@ -34,21 +30,6 @@ from tests.support.services import Mosquitto
 
 pytestmark = pytest.mark.slow
 _ids = itertools.count()
-
-
-def seed(db_url: str, sensor: str) -> None:
-    hub = Hub.build(load_settings(database_url=db_url))
-
-    def work() -> None:
-        zone = Zone(code="COLD", name="Cold room", storage_class=StorageClass(
-            code="2-8C", name="fridge", temp_min_c=2, temp_max_c=8))
-        session.add(zone)
-        session.flush()
-        session.add(Sensor(id=sensor, name=sensor, zone_id=zone.id))
-
-    with hub.writes() as session:
-        run_write(session, work)
-    hub.engine.dispose()
 
 
 def alarms(db_url: str) -> list[tuple[int, str, str]]:
@@ -73,7 +54,7 @@ def test_the_cooling_failure_end_to_end_and_a_hub_killed_during_the_alarm(
     mosquitto: Mosquitto, pg_url: str, webhook: Webhook, tmp_path: Path,
 ) -> None:
     sensor = f"cold-k{next(_ids)}"
-    seed(pg_url, sensor)
+    seed_cold_room(pg_url, sensor)
     rules = tmp_path / "alarms.yaml"
     rules.write_text(yaml.safe_dump({
         "thresholds": [{"zone": "COLD", "quantity": "temperature_c", "high_critical": 8,
