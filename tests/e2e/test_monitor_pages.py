@@ -66,7 +66,7 @@ def api(live_hub_http: LiveHubServer) -> Api:
     api.post("/locations", {"code": "C-01", "zone": "COLD"})
     api.post("/sensors", {"id": SENSOR, "name": "cold room wall", "zone": "COLD"})
     api.post("/items", {"sku": "VAC-1", "name": "vaccine", "storage_class": "2-8C"})
-    api.call("PUT", "/alarms/rules?reason=e2e", {"defaults": {"delay": "1s"}})
+    api.call("PUT", "/alarms/rules", {"defaults": {"delay": "1s"}}, reason="e2e")
     api.post("/users", {"username": "sue", "role": "supervisor", "password": PASSWORD})
     soon = (date.today() + timedelta(days=10)).isoformat()
     for lot, expiry in (("SOON-1", soon), ("LATER-1", "2031-01-31"), ("HOLD-1", "2030-05-31")):
