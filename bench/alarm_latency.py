@@ -34,8 +34,8 @@ from pathlib import Path
 
 import yaml
 
+from bench._services import broker_and_postgres
 from contract import wire
-from tests.support.services import Mosquitto, Postgres
 
 DELAY_S = 2.0
 WINDOW_S = 1.0
@@ -113,11 +113,7 @@ def run(args: argparse.Namespace) -> None:
     logging.getLogger("alerts").setLevel(logging.ERROR)  # "alarm raised" per probe
     work = Path(tempfile.mkdtemp(prefix="bench-alarms-"))
     with ExitStack() as stack:
-        broker, postgres = Mosquitto(work / "mqtt"), Postgres(work / "pg")
-        broker.start()
-        stack.callback(broker.stop)
-        postgres.start()
-        stack.callback(postgres.cleanup)
+        broker, postgres = broker_and_postgres(stack, work)
         receiver = stack.enter_context(serve_webhook())
         rules_file = work / "alarms.yaml"
         rules_file.write_text(yaml.safe_dump(bench_rules(args.zones, receiver.url("probe"))))

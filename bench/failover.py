@@ -28,9 +28,9 @@ from pathlib import Path
 
 import yaml
 
+from bench._services import broker_and_postgres
 from tests.support.hub_cluster import Cluster, Feed, hub_env, seed_cold_room, sql
 from tests.support.mqtt import wait_until
-from tests.support.services import Mosquitto, Postgres
 
 
 def events(db_url: str) -> int:
@@ -45,11 +45,7 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-failover-"))
     with ExitStack() as stack:
-        broker, postgres = Mosquitto(work / "mqtt"), Postgres(work / "pg")
-        broker.start()
-        stack.callback(broker.stop)
-        postgres.start()
-        stack.callback(postgres.cleanup)
+        broker, postgres = broker_and_postgres(stack, work)
         db_url = postgres.create_database("bench_failover")
         seed_cold_room(db_url, "cold-1")
         rules = work / "alarms.yaml"

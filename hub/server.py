@@ -77,6 +77,7 @@ class HeadTimedH11Protocol(H11Protocol):
     (The body's deadline is hub/body_limits.py's.)"""
 
     head_timeout_s = 10.0
+    _head_timer: asyncio.TimerHandle | None = None
 
     # Unchecked below: uvicorn hands a socket Transport; asyncio types the parameter
     # BaseTransport.
@@ -102,10 +103,10 @@ class HeadTimedH11Protocol(H11Protocol):
         super().connection_lost(exc)
 
     def _arm_head_timer(self) -> None:
-        if getattr(self, "_head_timer", None) is not None:
+        if self._head_timer is not None:
             self._head_timer.cancel()
         self._head_waits_after = self.cycle  # the head of the request after this one
-        self._head_timer: asyncio.TimerHandle | None = self.loop.call_later(
+        self._head_timer = self.loop.call_later(
             self.head_timeout_s, self._head_too_slow)
 
     def _head_too_slow(self) -> None:
