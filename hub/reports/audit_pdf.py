@@ -26,7 +26,7 @@ from kernel.audit import AuditRowPublic
 
 HEAD = ["seq", "at (UTC)", "actor (via)", "action", "entity / key", "field", "from", "to",
         "reason"]
-WIDTHS_MM = [11, 24, 27, 17, 36, 24, 48, 48, 32]  # 267 mm: landscape A4 less margins
+WIDTHS_MM = [10, 22, 27, 16, 34, 30, 46, 46, 36]  # 267 mm: landscape A4 less margins
 MAX_CELL = 1200  # characters of one value in a cell; the CSV holds the whole value
 CHANGED = colors.HexColor("#fff3bf")  # the new value's cell, as the page marks it
 
