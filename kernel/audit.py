@@ -270,22 +270,25 @@ def csv_row(row: AuditRowPublic) -> list[object]:
 
 
 def in_period(session: Session, since: datetime, until: datetime, entities: Iterable[str],
-              *, limit: int = 5000) -> list[AuditRowPublic]:
-    """The rows of these entities in [since, until), oldest first, for a report to pick
-    its own from (a zone's, its sensors', the rules' that apply to it); at most `limit`."""
-    query = (select(AuditRecord).where(AuditRecord.at >= since, AuditRecord.at < until,
-                                       AuditRecord.entity.in_(list(entities)))
-             .order_by(AuditRecord.seq).limit(limit))
-    return [_public(r) for r in session.execute(query).scalars()]
+              *, batch: int = 2000) -> Iterator[AuditRowPublic]:
+    """Every row of these entities in [since, until), oldest first, read in pages, for a
+    report to pick its own from (a zone's, its sensors', the rules' that apply to it)."""
+    names, after = list(entities), 0
+    while True:
+        query = (select(AuditRecord).where(AuditRecord.at >= since, AuditRecord.at < until,
+                                           AuditRecord.entity.in_(names),
+                                           AuditRecord.seq > after)
+                 .order_by(AuditRecord.seq).limit(batch))
+        page = [_public(r) for r in session.execute(query).scalars()]
+        yield from page
+        if len(page) < batch:
+            return
+        after = page[-1].seq
 
 
-def of_key(session: Session, entity: str, key: str, *, limit: int = 5000
-           ) -> list[AuditRowPublic]:
+def of_key(session: Session, entity: str, key: str) -> list[AuditRowPublic]:
     """Every row of one entity's key (a lot's QC status changes), oldest first."""
-    query = (select(AuditRecord).where(AuditRecord.entity == entity,
-                                       AuditRecord.entity_key == key)
-             .order_by(AuditRecord.seq).limit(limit))
-    return [_public(r) for r in session.execute(query).scalars()]
+    return list(all_rows(session, AuditFilter(entity=entity, key=key)))
 
 
 class ChainPublic(BaseModel):

@@ -10,6 +10,7 @@ kernel/audit.py's. The /audit page's PDF prints its rows with the same layout.""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -145,9 +146,10 @@ def pick_zone_rows(rows: Sequence[AuditRowPublic], zone: str, storage_class: str
 
 
 def zone_changes(session: Session, zone: str, storage_class: str | None,
-                 sensors: Iterable[str], start: Any, end: Any) -> list[AuditRowPublic]:
+                 sensors: Iterable[str], start: datetime, end: datetime
+                 ) -> list[AuditRowPublic]:
     """The trail's rows of the period for a zone report, oldest first."""
-    rows = audit.in_period(session, start, end, ZONE_ENTITIES)
+    rows = list(audit.in_period(session, start, end, ZONE_ENTITIES))
     return pick_zone_rows(rows, zone, storage_class, sensors)
 
 

@@ -1,7 +1,7 @@
 """Reviewing the audit trail, on SQLite and PostgreSQL, over HTTP (issue 19, item 3):
 the review API's filters and paging, the PDF export with the same filters (read back
 through pdftotext), the chain's state; the zone report's "Changes in the period"
-(JSON, CSV, PDF) answering who changed the zone's upper limit, when, from what to
+(JSON, CSV, PDF, the CLI's CSV) answering who changed the zone's upper limit, when, from what to
 what and why, and leaving out another zone's changes; a lot's trace with its QC
 status changes and their reasons."""
 
@@ -20,8 +20,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from hub.app import create_app
+from hub.cli import app as cli
 from hub.container import Hub, build_alarms
 from hub.settings import load_settings
 from kernel.actors import Role
@@ -95,7 +97,8 @@ def _section(csv_text: str, name: str) -> list[list[str]]:
     return found
 
 
-def test_who_changed_the_upper_limit_is_in_the_zone_report(desk: Desk, tmp_path: Path) -> None:
+def test_who_changed_the_upper_limit_is_in_the_zone_report(
+        desk: Desk, tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     dry = {"zone": "DRY", "quantity": "temperature_c", "high_critical": 26}
     desk.write("PUT", "/alarms/rules", {"thresholds": [dry]}, reason="dry")
     start = datetime.now(UTC)  # the period: after the set-up
@@ -135,6 +138,12 @@ def test_who_changed_the_upper_limit_is_in_the_zone_report(desk: Desk, tmp_path:
     assert re.search(r"temp_max_c\s+8\.0\s+6\.0", text), text
     assert who in text and "TM-7" in text
     assert "room mapping" not in text and "dry higher" not in text
+
+    monkeypatch.setenv("STOCKWARDEN_DATABASE_URL", db_url)
+    printed = CliRunner().invoke(cli, ["report", "zone", "COLD", "--from", start.isoformat(),
+                                       "--to", end.isoformat(), "--format", "csv"])
+    assert printed.exit_code == 0, printed.output
+    assert _section(printed.stdout, "changes in the period") == rows
 
     other = desk.get("/reports/zones/DRY", **period).json()["changes"]
     assert [c["reason"] for c in other] == ["room mapping", "dry higher"]
