@@ -29,6 +29,9 @@ HEAD = ["seq", "at (UTC)", "actor (via)", "action", "entity / key", "field", "fr
 WIDTHS_MM = [10, 22, 27, 16, 34, 30, 46, 46, 36]  # 267 mm: landscape A4 less margins
 MAX_CELL = 1200  # characters of one value in a cell; the CSV holds the whole value
 CHANGED = colors.HexColor("#fff3bf")  # the new value's cell, as the page marks it
+# The widest a character of the 7-point text may be, in mm (the CJK font's Latin is
+# wider than Helvetica's): a value this short fits its column on one line.
+CHAR_MM = 2.0
 
 
 def _cell_style() -> ParagraphStyle:
@@ -46,23 +49,34 @@ def _para(value: str, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(_cut(value)), style)
 
 
+def _cell(value: str, width_mm: float, style: ParagraphStyle) -> object:
+    """A short value as a plain string (fast to lay out, never read as markup), a longer
+    one as a Paragraph that wraps: a row of Paragraphs costs ten times as much, and a
+    long trail has thousands of cells."""
+    if max(len(line) for line in value.split("\n")) * CHAR_MM <= width_mm - 2:
+        return value
+    return _para(value, style)
+
+
 def changes_table(rows: Sequence[AuditRowPublic], empty: str) -> Flowable:
     """The rows as one table (head repeated on every page), or `empty` in italics."""
     if not rows:
         return Paragraph(f"<i>{escape(empty)}</i>", look().body)
     style = _cell_style()
     data: list[list[object]] = [HEAD]
-    marks: list[tuple[str, tuple[int, int], tuple[int, int], object]] = []
+    marks: list[tuple[object, ...]] = [("FONTSIZE", (0, 1), (-1, -1), 7),
+                                       ("LEADING", (0, 1), (-1, -1), 8.5)]
     for row in rows:
-        first = [str(row.seq), row.at.strftime("%Y-%m-%d %H:%M:%S"),
-                 f"{row.actor} ({row.via})" if row.via else row.actor, row.action,
-                 f"{row.entity} {row.key}"]
+        first = [str(row.seq), row.at.strftime("%Y-%m-%d\n%H:%M:%S"),
+                 f"{row.actor}\n({row.via})" if row.via else row.actor, row.action,
+                 f"{row.entity}\n{row.key}"]
         # A line above each audit row: its fields belong together.
         marks.append(("LINEABOVE", (0, len(data)), (-1, len(data)), 0.8, colors.black))
         for index, (name, old, new) in enumerate(field_changes(row) or [("", "", "")]):
             lead = first if index == 0 else [""] * len(first)
             reason = (row.reason or "") if index == 0 else ""
-            data.append([_para(v, style) for v in [*lead, name, old, new, reason]])
+            data.append([_cell(v, w, style) for v, w in
+                         zip([*lead, name, old, new, reason], WIDTHS_MM, strict=True)])
             if new:
                 marks.append(("BACKGROUND", (7, len(data) - 1), (7, len(data) - 1), CHANGED))
     table = Table(data, colWidths=[w * mm for w in WIDTHS_MM], repeatRows=1, hAlign="LEFT")
