@@ -139,3 +139,28 @@ def test_who_changed_the_upper_limit_answered_from_the_page_and_the_report(
     _log_in(floor, "/audit", "olaf")
     expect(floor.page.locator("#audit-status")).to_contain_text("supervisors and admins")
     expect(floor.page.locator("nav.pages a[href='/audit']")).to_have_count(0)
+
+
+def test_the_pages_show_each_changed_field_old_beside_new(
+    hub_http: HubServer, open_page: Callable[..., OfflinePage],
+) -> None:
+    """changes.js, the layout /audit and /reports share: one line per field, a list
+    narrowed to the entries that changed on each side, nothing for a side that lacks
+    the field (a creation)."""
+    page = open_page(hub_http.base_url)
+    page.goto("/login")
+    found = page.page.evaluate("""async () => {
+        const m = await import('/static/web/changes.js');
+        const kept = {zone: 'DRY', high_critical: 26};
+        return [
+          m.fieldChanges({before: {temp_max_c: 8, name: 'a'}, after: {temp_max_c: 6, name: 'b'}}),
+          m.fieldChanges({before: {thresholds: [kept, {sensor: 't1', high: 8}]},
+                          after: {thresholds: [kept, {high: 7, sensor: 't1'}]}}),
+          m.fieldChanges({before: null, after: {code: 'COLD', hazardous: false}}),
+        ];
+    }""")
+    assert found == [
+        [["temp_max_c", "8", "6"], ["name", "a", "b"]],
+        [["thresholds", '[{"high":8,"sensor":"t1"}]', '[{"high":7,"sensor":"t1"}]']],
+        [["code", "", "COLD"], ["hazardous", "", "false"]],
+    ]
