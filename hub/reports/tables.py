@@ -10,6 +10,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from hub.reports.calibration import status_text as calibration_status
+from hub.reports.changes import CHANGE_HEAD, change_rows
 from hub.reports.trace import LotTrace
 from hub.reports.zone import ZoneReport
 from ingest.compliance import ExcursionPeriod, Gap
@@ -177,7 +178,13 @@ def zone_csv(report: ZoneReport) -> str:
         ("excursions", EXCURSION_HEAD, excursion_rows(report.excursions)),
         ("gaps", GAP_HEAD, gap_rows(report.gaps)),
         ("notes", ["note"], [[n] for n in report.notes]),
+        (CHANGES_SECTION, CHANGE_HEAD, change_rows(report.changes)),
     ])
+
+
+# The audit trail's rows in the reports (hub/reports/changes.py).
+CHANGES_SECTION = "changes in the period"
+LOT_CHANGES_SECTION = "audit trail"
 
 
 def flat_csv(columns: list[str], rows: Iterable[object]) -> str:
@@ -226,4 +233,5 @@ def trace_csv(found: LotTrace) -> str:
           for q in found.trace.qc_history]),
         ("zones", ["zone", "from", "to"], stay_rows(found.stays)),
         ("excursions", EXCURSION_HEAD, excursion_rows(found.excursions)),
+        (LOT_CHANGES_SECTION, CHANGE_HEAD, change_rows(found.changes)),
     ])

@@ -52,6 +52,7 @@ NAV: list[NavLink] = [
     NavLink("/alarms", "Alarms"),
     NavLink("/handheld", "Handheld"),
     NavLink("/reports", "Reports"),
+    NavLink("/audit", "Audit"),  # supervisors and admins (layout.js hides it for others)
 ]
 
 

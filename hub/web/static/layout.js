@@ -6,6 +6,8 @@ const current = requireSession();
 if (current) {
   const who = document.getElementById("whoami");
   if (who) who.textContent = `${current.username} · ${current.role}`;
+  // The audit trail is for supervisors and admins: an operator is not offered its page.
+  if (current.role === "operator") document.querySelector('nav.pages a[href="/audit"]')?.remove();
   // Offline this fails quietly; an expired token answers 401, and api() goes to login.
   api("/api/v1/auth/me").catch(() => {});
 }
