@@ -40,6 +40,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts import handover, repository
+from alerts.challenge.service import AlarmTests
 from alerts.engine.calibration_findings import calibration_findings
 from alerts.engine.evaluator import Evaluator, Outcome
 from alerts.engine.findings import (
@@ -139,6 +140,8 @@ class AlarmService:
         self.version = 0  # bumped at every stored change: the live feed's cheap check
         self.last_error: str | None = None
         self.on_stop: list[Callable[[], None]] = []  # e.g. unsubscribe from the stock hook
+        # Test alarms through the routes and the reminder when one is due (alerts/challenge/).
+        self.tests = AlarmTests(self, settings.alarm_test_interval_days)
 
     # --- rules -----------------------------------------------------------------------
 
@@ -261,6 +264,7 @@ class AlarmService:
         self.reconcile()
         self.check_stock()
         self.check_audit_chain()
+        self.tests.check_reminder()
         self._tick_at = self._reconcile_at = self._stock_at = time.monotonic()
         self._audit_at = self._tick_at
         self._timer.start()
@@ -481,6 +485,7 @@ class AlarmService:
             if now - self._audit_at >= settings.audit_check_s:
                 self._audit_at = now
                 self.check_audit_chain()
+            self.tests.round()
             handover.serve_requests(self)
             self.last_error = None
         except Exception as exc:
