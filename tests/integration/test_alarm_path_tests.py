@@ -1,4 +1,5 @@
-"""The alarm path challenge against real parts: a hub on SQLite with its alarm engine,
+"""The alarm path challenge against real parts: a hub on SQLite and on PostgreSQL (the
+alarm engine then leads through its advisory lock) with its alarm engine,
 a test alarm sent through real apprise to a real SMTP server (aiosmtpd) and a real
 webhook, a failing route recorded with its reason (the URL's secret masked), the
 confirm link opened (GET confirms nothing) and confirmed (POST, once), the test in the
@@ -60,8 +61,9 @@ def start_site(url: str, rules: dict[str, Any]) -> Iterator[Site]:
             "alarm_notify_attempts": 2, "alarm_notify_backoff_s": 0.1,
             "public_url": "https://hub.example.com", "alarm_tick_s": 0.2})
         clock = ShiftedClock()
-        hub.alarms = build_alarms(hub, clock=clock)
-        hub.alarms.start()
+        service = hub.alarms = build_alarms(hub, clock=clock)
+        service.start()
+        wait_until(lambda s=service: s.evaluator is not None, what="the alarm engine leading")
         try:
             site = Site(world, clock)
             answer = site.call("PUT", "/alarms/rules", Role.ADMIN, json=rules,
@@ -69,7 +71,7 @@ def start_site(url: str, rules: dict[str, Any]) -> Iterator[Site]:
             assert answer.status_code == 200, answer.text
             yield site
         finally:
-            hub.alarms.stop()
+            service.stop()
 
 
 def routes(webhook: Webhook, smtp: Smtp, *, failing: bool) -> dict[str, Any]:
@@ -84,8 +86,8 @@ def routes(webhook: Webhook, smtp: Smtp, *, failing: bool) -> dict[str, Any]:
 
 
 @pytest.fixture
-def site(sqlite_url: str, webhook: Webhook, smtp: Smtp) -> Iterator[Site]:
-    yield from start_site(sqlite_url, routes(webhook, smtp, failing=True))
+def site(db_url: str, webhook: Webhook, smtp: Smtp) -> Iterator[Site]:
+    yield from start_site(db_url, routes(webhook, smtp, failing=True))
 
 
 @pytest.fixture
@@ -100,7 +102,7 @@ def mail_text(smtp: Smtp) -> str:
 
 
 def test_a_test_alarm_reaches_mail_and_webhook_is_confirmed_once_and_reported(
-    site: Site, webhook: Webhook, smtp: Smtp, sqlite_url: str,
+    site: Site, webhook: Webhook, smtp: Smtp, db_url: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     key = {"Idempotency-Key": f"test-{uuid.uuid4()}"}
@@ -180,7 +182,7 @@ def test_a_test_alarm_reaches_mail_and_webhook_is_confirmed_once_and_reported(
     earlier = site.call("GET", "/reports/alarm-tests", params={
         "from": "2020-01-01", "to": "2020-02-01"}).json()
     assert earlier["rows"] == []
-    monkeypatch.setenv("STOCKWARDEN_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("STOCKWARDEN_DATABASE_URL", db_url)
     cli = CliRunner().invoke(app, ["report", "alarm-tests", "--from", period["from"][:10],
                                    "--to", period["to"][:10], "--format", "csv"])
     assert cli.exit_code == 0, cli.output
