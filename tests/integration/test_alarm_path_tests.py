@@ -4,26 +4,34 @@ a test alarm sent through real apprise to a real SMTP server (aiosmtpd) and a re
 webhook, a failing route recorded with its reason (the URL's secret masked), the
 confirm link opened (GET confirms nothing) and confirmed (POST, once), the test in the
 report (JSON, CSV, PDF, and the CLI), and the schedule's reminder raised when due and
-cleared by a complete test."""
+cleared by a complete test; and with two hub processes, a test asked through the
+standby sent once, by the leader."""
 
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
+from hub.accounts.service import create_user_with_token
 from hub.cli import app
-from hub.container import build_alarms
+from hub.container import Hub, build_alarms
+from hub.settings import load_settings
 from kernel.actors import Role
+from tests.support.hub_cluster import Cluster, hub_env, seed_cold_room, sql
 from tests.support.inventory_world import World, build_world
 from tests.support.mqtt import wait_until
 from tests.support.receivers import Smtp, Webhook
+from tests.support.services import Mosquitto
 
 pytestmark = pytest.mark.timeout(120)
 LINK = re.compile(r"https?://[^\s/]+(/alarm-tests/confirm/[A-Za-z0-9_-]+)")
@@ -218,3 +226,40 @@ def test_the_reminder_is_raised_when_a_test_is_due_and_cleared_by_a_complete_tes
     site.finished(every["id"])
     wait_until(lambda: reminder()[0]["state"] == "cleared", timeout=10,
                what="the reminder cleared by the complete test")
+
+
+def test_a_test_asked_through_a_standby_process_is_sent_once_by_the_leader(
+    mosquitto: Mosquitto, pg_url: str, webhook: Webhook, smtp: Smtp, tmp_path: Path,
+) -> None:
+    """Two `stockwarden hub` processes on one PostgreSQL: the test is stored by the
+    standby that was asked, and sent by the leader alone, each recipient once."""
+    seed_cold_room(pg_url, "cold-ch1")
+    rules = tmp_path / "alarms.yaml"
+    rules.write_text(yaml.safe_dump({
+        "recipients": {"duty": {"urls": [webhook.url("duty")]},
+                       "boss": {"urls": [smtp.url("boss@example.com")]}},
+        "routes": [{"name": "cold", "groups": ["duty", "boss"]}]}))
+    hub = Hub.build(load_settings(database_url=pg_url), migrate_schema=False)
+    with hub.writes() as session:
+        token = create_user_with_token(session, "sup-ch", Role.SUPERVISOR).token
+    hub.engine.dispose()
+    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": f"k-{uuid.uuid4()}"}
+    cluster = Cluster(tmp_path, 2, hub_env(pg_url, mosquitto.url, rules, "hub-ch", "ch"))
+    try:
+        cluster.start()
+        leader = cluster.wait_leader()
+        standby = next(p for p in cluster.processes if p is not leader)
+        status, asked = standby.post("/api/v1/alarms/test", {"note": "via standby"}, headers)
+        assert status == 201, asked
+        status, again = standby.post("/api/v1/alarms/test", {"note": "via standby"}, headers)
+        assert (status, again["id"]) == (201, asked["id"])
+        wait_until(lambda: webhook.at("duty") and smtp.messages, timeout=20,
+                   what="both recipients told")
+        time.sleep(2.5)  # a second send would be here by now
+        assert len(webhook.at("duty")) == 1 and len(smtp.messages) == 1
+        rows = sql(pg_url, "SELECT status, term FROM alarm_test_recipients ORDER BY id")
+        assert [r[0] for r in rows] == ["delivered", "delivered"]
+        assert sql(pg_url, "SELECT count(*) FROM alarm_tests") == [(1,)]
+    finally:
+        cluster.stop()
+    assert "Traceback" not in cluster.logs(), cluster.logs()
