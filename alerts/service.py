@@ -17,6 +17,8 @@
 - Checks the audit trail's newest rows at start and every `audit_check_s`
   (`check_audit_chain`): a critical system alarm, not shelvable, while they do not
   verify.
+- Sends the supervisors' test alarms and judges when one is due (`tests`,
+  alerts/challenge/service.py): through the same dispatcher as the alarms.
 
 One lock serialises the evaluator: hook thread, timer thread and API requests.
 
