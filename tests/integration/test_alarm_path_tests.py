@@ -10,6 +10,7 @@ standby sent once, by the leader."""
 from __future__ import annotations
 
 import re
+import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -187,6 +188,10 @@ def test_a_test_alarm_reaches_mail_and_webhook_is_confirmed_once_and_reported(
     assert "Li Na" in csv.text and "failed" in csv.text and SECRET not in csv.text
     pdf = site.call("GET", "/reports/alarm-tests", params={**period, "format": "pdf"})
     assert pdf.content.startswith(b"%PDF")
+    printed = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf.content,
+                             capture_output=True, check=True).stdout.decode()
+    assert "Alarm path tests" in printed and "by Li Na" in printed
+    assert "failed, 2 attempt(s)" in printed and SECRET not in printed
     earlier = site.call("GET", "/reports/alarm-tests", params={
         "from": "2020-01-01", "to": "2020-02-01"}).json()
     assert earlier["rows"] == []
