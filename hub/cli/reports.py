@@ -268,13 +268,16 @@ def report_alarm_tests(
     output: OutputOption = None, config: ConfigOption = None,
     by: Annotated[str, typer.Option(help="Name printed as generated-by.")] = "stockwarden cli",
 ) -> None:
-    """The alarm path tests of a period: per recipient delivered or failed, confirmed by
-    whom and when, and the last complete test (docs/alerts.md).
+    """The alarm path tests of a period (default: the last 365 days): per recipient
+    delivered or failed, confirmed by whom and when, and the last complete test
+    (docs/alerts.md).
 
     Example: stockwarden report alarm-tests --from 2026-01-01 --to 2027-01-01 -o tests.csv
     """
     if format not in ("pdf", "csv", "json"):
         raise fail("--format must be json, csv or pdf")
+    if start is None:  # a year by default, as the API: tests are monthly
+        start = (end or datetime.now(UTC)) - timedelta(days=365)
     period = _period(start, end)
 
     def build(hub: Any, _: Any) -> Any:
