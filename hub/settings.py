@@ -172,6 +172,9 @@ class HubSettings(BaseSettings):
         25.0, ge=0, le=25, description="the longest a live-feed request (GET /alarms/changes) "
         "waits for news; a proxy that cuts idle requests sooner needs less",
     )
+    alarm_test_interval_days: int = Field(
+        30, ge=0, le=3650, description="days after the last test of every alarm path before "
+        "the supervisors are reminded (system alarm alarm_test_due); 0 or off: no schedule")
 
     # --- the audit trail (docs/compliance.md)
     audit_reason_required: list[
@@ -231,6 +234,11 @@ class HubSettings(BaseSettings):
             if limit < 1024:
                 raise ValueError(f"{prefix}: {limit} bytes is too small a limit (at least 1024)")
         return value
+
+    @field_validator("alarm_test_interval_days", mode="before")
+    @classmethod
+    def _schedule_off(cls, value: Any) -> Any:
+        return 0 if isinstance(value, str) and value.strip().lower() == "off" else value
 
     @field_validator("database_url")
     @classmethod

@@ -186,7 +186,10 @@ def _scenarios() -> list[tuple[str, Scenario]]:
         ("POST /api/v1/auth/logout", lambda w, c: w.client.post("/api/v1/auth/logout")),
         ("PUT /api/v1/alarms/rules", lambda w, c: _call(
             w, "PUT", "/alarms/rules", a, {"thresholds": [
-                {"zone": "FRIDGE", "quantity": "temperature_c", "high_critical": 8}]},
+                {"zone": "FRIDGE", "quantity": "temperature_c", "high_critical": 8}],
+                # a route for the test alarm below (nothing listens there: it fails)
+                "recipients": {"duty": {"urls": ["json://127.0.0.1:9/duty"]}},
+                "routes": [{"name": "duty", "groups": ["duty"]}]},
             reason="validated limits")),
         ("POST /api/v1/alarms/rules/{section}", lambda w, c: _call(
             w, "POST", "/alarms/rules/thresholds", a,
@@ -194,6 +197,8 @@ def _scenarios() -> list[tuple[str, Scenario]]:
             reason="room mapped")),
         ("DELETE /api/v1/alarms/rules/{rule_id}", lambda w, c: _call(
             w, "DELETE", "/alarms/rules/zone:ROOM:temperature_c", a, reason="not needed")),
+        ("POST /api/v1/alarms/test", lambda w, c: _call(
+            w, "POST", "/alarms/test", s, {"note": "monthly challenge"})),
         ("POST /api/v1/alarms/{alarm_id}/shelve", lambda w, c: _call(
             w, "POST", f"/alarms/{alarm(w, c)}/shelve", s, {"minutes": 5, "reason": "work"})),
         ("POST /api/v1/alarms/{alarm_id}/unshelve", lambda w, c: _call(

@@ -52,6 +52,7 @@ PURE = (
     "alerts/rules/document.py",
     "alerts/engine/evaluator.py",
     "alerts/notifications/plan.py",
+    "alerts/challenge/plan.py",
     "alerts/model.py",
     "alerts/engine/lifecycle.py",
     "alerts/engine/conditions.py",
