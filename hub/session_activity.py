@@ -8,7 +8,8 @@ The pages' background reads (the overview's refresh, the alarm feed) do not: a d
 alone is logged out even though its pages keep polling.
 
 Noting costs a database write, so each process notes a session at most once per
-`EVERY_S`: the timeout may end a session up to that much early, never late."""
+`EVERY_S` (or a quarter of the timeout, if shorter): the timeout may end a session up
+to that much early, never late."""
 
 from __future__ import annotations
 
@@ -25,17 +26,17 @@ _MAX_REMEMBERED = 10_000
 
 
 class ActivityNotes:
-    def __init__(self, every_s: float = EVERY_S) -> None:
-        self.every_s = every_s
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._last: dict[str, float] = {}
 
-    def due(self, token: str) -> bool:
-        """True (and remembered) when this session's activity was not noted lately."""
+    def due(self, token: str, every_s: float) -> bool:
+        """True (and remembered) when this session's activity was not noted within
+        the last `every_s` seconds."""
         now = time.monotonic()
         with self._lock:
             last = self._last.get(token)
-            if last is not None and now - last < self.every_s:
+            if last is not None and now - last < every_s:
                 return False
             if len(self._last) >= _MAX_REMEMBERED:
                 self._last.clear()  # a bound, not a policy: at worst one more write each
@@ -44,10 +45,11 @@ class ActivityNotes:
 
 
 async def note_activity(hub: Hub, notes: ActivityNotes, token: str) -> None:
-    if hub.settings.session_idle_s > 0 and notes.due(token):
+    idle_s = hub.settings.session_idle_s
+    if idle_s > 0 and notes.due(token, min(EVERY_S, idle_s / 4)):
         await run_in_threadpool(_touch, hub, token)
 
 
 def _touch(hub: Hub, token: str) -> None:
     with hub.writes() as session:
-        touch_session(session, token)
+        touch_session(session, token, hub.settings.session_idle_s)

@@ -60,10 +60,12 @@ def _change(session: Session, username: str, password: str, new_password: str,
 
 
 @unit_of_work()
-def touch_session(session: Session, token: str) -> None:
-    """A page session's user activity: its idle timeout counts again from now. Not on
-    the audit trail: it changes no record, only when the session lapses."""
-    repo.touch_session(session, token_digest(token), datetime.now(UTC))
+def touch_session(session: Session, token: str, idle_s: int) -> None:
+    """A page session's user activity: its idle timeout counts again from now (not
+    for a session already idle that long). Not on the audit trail: it changes no
+    record, only when the session lapses."""
+    now = datetime.now(UTC)
+    repo.touch_session(session, token_digest(token), now, now - timedelta(seconds=idle_s))
 
 
 @consistent_read

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, or_, select, update
 from sqlalchemy.orm import Session
 
 from kernel.actors import Role
@@ -58,10 +58,13 @@ def token_of(session: Session, user_id: int, token_id: int) -> ApiToken | None:
         ApiToken.id == token_id, ApiToken.user_id == user_id))
 
 
-def touch_session(session: Session, digest: str, now: datetime) -> None:
-    """A page session's user activity: its idle timeout counts again from `now`."""
+def touch_session(session: Session, digest: str, now: datetime, idle_since: datetime) -> None:
+    """A page session's user activity: its idle timeout counts again from `now`,
+    unless it was idle since `idle_since` already (an ended session stays ended, even
+    when a cached token let the request through)."""
     session.execute(update(ApiToken).where(
-        ApiToken.token_sha256 == digest, ApiToken.label == "web"
+        ApiToken.token_sha256 == digest, ApiToken.label == "web",
+        or_(ApiToken.last_active_at.is_(None), ApiToken.last_active_at > idle_since),
     ).values(last_active_at=now))
 
 
