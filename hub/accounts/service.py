@@ -256,6 +256,11 @@ def list_users(session: Session) -> list[UserPublic]:
     return [UserPublic.model_validate(user) for user in repo.users_by_name(session)]
 
 
+@consistent_read
+def user_public(session: Session, username: str) -> UserPublic:
+    return UserPublic.model_validate(_user(session, username))
+
+
 def _user(session: Session, username: str) -> User:
     user = repo.user_named(session, username)
     if user is None:

@@ -196,8 +196,10 @@ def web_activity(user: CurrentUser) -> Response:
 
 
 @router.get("/auth/me", response_model=UserPublic)
-def me(user: CurrentUser) -> UserPublic:
-    return UserPublic(id=user.user_id, username=user.username, role=user.role, active=True)
+def me(user: CurrentUser, session: SessionDep) -> UserPublic:
+    """Who the token belongs to: a person or a machine account, when their password
+    was last set."""
+    return user_service.user_public(session, user.username)
 
 
 @router.get("/users", response_model=list[UserPublic], dependencies=admin_only)

@@ -125,6 +125,12 @@ def test_the_cli_applies_the_policy(world: World, monkeypatch: pytest.MonkeyPatc
                               input=f"{NEW_PASSWORD}\n{NEW_PASSWORD}\n")
     assert done.exit_code == 0, done.output
     assert login(world, "cli-pia", NEW_PASSWORD).status_code == 200
+    done = CliRunner().invoke(app, ["user", "create", "--username", "cli-gw", "--machine"])
+    assert done.exit_code == 0, done.output
+    assert users(world)["cli-gw"]["kind"] == "machine"
+    done = CliRunner().invoke(app, ["user", "create", "--username", "cli-gw2", "--machine",
+                                    "--password"])
+    assert done.exit_code != 0 and "has no password" in done.output
 
 
 def _age_password(world: World, username: str, days: int) -> None:
@@ -195,7 +201,7 @@ def test_machine_accounts_hold_tokens_only_and_tokens_never_open_a_page_session(
     machine = world.ok(create(world, "gw-dock", None, kind="machine"))
     listed = users(world)
     assert listed["gw-dock"]["kind"] == "machine" and listed["admin1"]["kind"] == "person"
-    assert me(world, machine["token"]).json()["username"] == "gw-dock"  # the API: yes
+    assert me(world, machine["token"]).json()["kind"] == "machine"  # the API: yes
     patch = world.client.patch("/api/v1/users/gw-dock", json={"password": PASSWORD},
                                headers=world.headers(Role.ADMIN))
     refused(patch, 422, "machine_has_no_password")
