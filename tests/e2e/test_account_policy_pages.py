@@ -30,7 +30,7 @@ from tests.support.browser import OfflinePage
 from tests.support.http_server import serve_in_thread
 from tests.support.hub_server import HubServer
 
-IDLE_S = 6
+IDLE_S = 8
 DESK_PASSWORD = "front desk at dawn 42"
 NEW_PASSWORD = "frozen aisle nine 17"
 
@@ -68,8 +68,8 @@ def test_a_desk_page_left_alone_is_logged_out_by_the_hub(
     expect(page.page).to_have_url(f"{hub_http.base_url}/reports")
     expect(page.page.locator("#whoami")).to_contain_text("sue")
     # Clicks keep it alive past the timeout; the page's own reads would not.
-    for _ in range(3):
-        page.page.wait_for_timeout(IDLE_S * 1000 / 2)
+    for _ in range(6):
+        page.page.wait_for_timeout(IDLE_S * 1000 / 4)
         page.page.mouse.click(5, 5)
     expect(page.page).to_have_url(f"{hub_http.base_url}/reports")
     # Left alone: the hub ends the session, the page shows the login and says why.
