@@ -328,7 +328,10 @@ def set_password(session: Session, user: User, password: str, *, demo: bool = Fa
 
 
 def _audited(user: User) -> dict[str, object]:
-    return {"role": user.role, "active": user.active, "locked_until": user.locked_until}
+    # demo_credentials: its end (a demo account given a password of its own) is on the
+    # trail; audit.record keeps only the fields that changed.
+    return {"role": user.role, "active": user.active, "locked_until": user.locked_until,
+            "demo_credentials": user.demo_credentials}
 
 
 def _refuse_last_admin(session: Session, user: User) -> None:

@@ -240,6 +240,9 @@ def test_production_refuses_the_demos_accounts_until_they_have_new_passwords(
         assert patch.status_code == 200, patch.text
         assert login(world, "sue", NEW_PASSWORD).status_code == 200
         assert warn_of_demo_accounts(world.hub) == ["demo", "otto"]
+        trail = world.ok(world.get("/audit", Role.SUPERVISOR, entity="user", key="sue"))
+        assert [(r["actor"], r["after"]) for r in trail if r["action"] == "update"] == [
+            ("admin1", {"password": "(changed)", "demo_credentials": False})]
         # A new password also revokes the tokens the demo issued.
         world.client.patch("/api/v1/users/demo", json={"password": NEW_PASSWORD},
                            headers=world.headers(Role.ADMIN))
