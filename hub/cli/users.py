@@ -189,3 +189,25 @@ def user_revoke_token(
     finally:
         hub.stop()
     typer.echo(f"token {token_id} of {username} revoked")
+
+
+@user_app.command("list")
+def user_list(
+    config: ConfigOption = None, data_dir: DataDirOption = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """List the users: name, role, person or machine, active, when the password was set."""
+    from hub.accounts.service import list_users
+
+    hub = account_hub(config, data_dir, database_url)
+    try:
+        with hub.sessions() as session:
+            users = list_users(session)
+    finally:
+        hub.stop()
+    typer.echo("user\trole\tkind\tstate\tpassword set")
+    for u in users:
+        changed = (u.password_changed_at.isoformat(timespec="seconds")
+                   if u.password_changed_at else "-")
+        typer.echo(f"{u.username}\t{u.role.value}\t{u.kind}\t"
+                   f"{'active' if u.active else 'inactive'}\t{changed}")

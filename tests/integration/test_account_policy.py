@@ -128,6 +128,10 @@ def test_the_cli_applies_the_policy(world: World, monkeypatch: pytest.MonkeyPatc
     done = CliRunner().invoke(app, ["user", "create", "--username", "cli-gw", "--machine"])
     assert done.exit_code == 0, done.output
     assert users(world)["cli-gw"]["kind"] == "machine"
+    listed = CliRunner().invoke(app, ["user", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert "cli-gw\toperator\tmachine\tactive\t-" in listed.output
+    assert "cli-pia\toperator\tperson\tactive\t20" in listed.output
     done = CliRunner().invoke(app, ["user", "create", "--username", "cli-gw2", "--machine",
                                     "--password"])
     assert done.exit_code != 0 and "has no password" in done.output
