@@ -24,7 +24,8 @@ HANDHELD_SCOPE = "/handheld"
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request) -> HTMLResponse:
-    return render(request, "login.html", title="Log in", bare=True)
+    return render(request, "login.html", title="Log in", bare=True,
+                  password_min_length=request.app.state.hub.settings.password_min_length)
 
 
 @router.get("/reports", response_class=HTMLResponse)

@@ -41,6 +41,7 @@ PURE = (
     "kernel/clock.py",
     "kernel/audit_chain.py",
     "hub/accounts/lockout.py",
+    "hub/accounts/password_policy.py",
     "ingest/rollup.py",
     "ingest/out_of_range.py",
     "ingest/checks.py",
