@@ -5,8 +5,8 @@ session's last activity (idle timeout)
 Existing users with a password count it as set at the upgrade: expiry, when a site
 turns it on, starts from there rather than locking everybody out at once.
 
-Revision ID: 0014_account_policy
-Revises: 0013_audit
+Revision ID: 0015_account_policy
+Revises: 0014_alarm_tests
 Create Date: 2026-12-07 02:10:00
 """
 
@@ -17,8 +17,8 @@ from alembic import op
 
 import kernel.orm
 
-revision = '0014_account_policy'
-down_revision = '0013_audit'
+revision = '0015_account_policy'
+down_revision = '0014_alarm_tests'
 branch_labels = None
 depends_on = None
 
