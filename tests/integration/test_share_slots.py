@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from kernel.actors import Role
-from tests.support.hub_cluster import Cluster, Feed, HubProcess, hub_env
+from tests.support.hub_cluster import Cluster, Feed, HubProcess, hub_env, sql
 from tests.support.inventory_world import World, build_world
 from tests.support.mqtt import wait_until
 from tests.support.services import Mosquitto
@@ -144,9 +144,12 @@ def test_a_process_killed_for_good_its_readings_counted_by_the_others_within_10_
 
         # An acknowledgement given through a surviving process that does not lead.
         survivors = [p for p in cluster.processes if p is not victim]
-        wait_until(lambda: one(pg_url, "SELECT count(*) FROM alarms WHERE kind = 'threshold' "
-                                        "AND state = 'active'") == 1,
-                   timeout=20, what="the fridge alarm")
+        try:
+            wait_until(lambda: one(pg_url, "SELECT count(*) FROM alarms WHERE kind = "
+                                            "'threshold' AND state = 'active'") == 1,
+                       timeout=30, what="the fridge alarm")
+        except AssertionError:
+            raise AssertionError(sql(pg_url, "SELECT kind, key, state FROM alarms")) from None
         alarm_id = one(pg_url, "SELECT id FROM alarms WHERE kind = 'threshold'")
         by = next(p for p in survivors if p is not leader)
         headers = {"Authorization": f"Bearer {world.tokens[Role.OPERATOR]}"}
