@@ -42,7 +42,8 @@ def test_two_workers_serve_on_one_port_and_both_consume(
     rules = tmp_path / "alarms.yaml"
     rules.write_text("gateways: {status_interval: 1h}\n")
     port = free_port()
-    env = hub_env(pg_url, mosquitto.url, rules, "hub-w", SITE)
+    env = hub_env(pg_url, mosquitto.url, rules, "hub-w", SITE,
+                  STOCKWARDEN_MQTT_SHARE_GROUP="group-workers")
     log = tmp_path / "hub.log"
     process = subprocess.Popen(
         [sys.executable, "-m", "hub.cli", "hub", "--workers", "2", "--http-port", str(port)],

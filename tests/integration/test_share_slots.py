@@ -46,8 +46,15 @@ def start_cluster(tmp_path: Path, pg_url: str, mosquitto: Mosquitto, name: str) 
         "thresholds": [{"zone": "FRIDGE", "quantity": "temperature_c", "high_critical": 8,
                         "delay": "0s"}],
         "gateways": {"status_interval": "1h"}}))
-    cluster = Cluster(tmp_path, 3, hub_env(pg_url, mosquitto.url, rules, name, SITE))
-    cluster.start()
+    # A share group of its own: another test's sessions left with the broker in the
+    # same group would take a share of these messages (their database is another).
+    cluster = Cluster(tmp_path, 3, hub_env(pg_url, mosquitto.url, rules, name, SITE,
+                                           STOCKWARDEN_MQTT_SHARE_GROUP=f"group-{name}"))
+    # The world fixture migrated the database: the three start together.
+    for process in cluster.processes:
+        process.start(wait=False)
+    for process in cluster.processes:
+        process.wait_ready()
     wait_until(lambda: all(slots_held(p) == 2 for p in cluster.processes), timeout=20,
                what="every process consuming with its client ids")
     return cluster
@@ -104,6 +111,8 @@ def test_a_process_killed_and_restarted_every_reading_and_scan_once(
                    what="half the load")
         victim.start()
         load.join()
+        # Back, it consumes with its own client ids again (once the others emptied them).
+        wait_until(lambda: slots_held(victim) == 2, timeout=20, what="the victim's slots back")
         wait_all(pg_url, load, timeout=30)
         assert_once(pg_url, load)
     finally:
