@@ -18,8 +18,9 @@ from tests.support.inventory_world import World
 from tests.support.mqtt import ReliablePublisher, telemetry
 
 SITE = "slots"
-# VAC-1's GTIN (tests/support/inventory_world.py), expiry 2029-12-31, one lot, 12 each.
-RECEIPT = "]d2010400638133393117291200\x1d10LOT-S\x1d3012"
+# VAC-1's GTIN (tests/support/inventory_world.py), expiry 2029-12-31, a lot per scan
+# (one lot would make every booking wait for the one balance row), 12 each.
+RECEIPT = "]d2010400638133393117291200\x1d10LOT-{seq}\x1d3012"
 
 
 def register_scanner(world: World, gateway: str) -> None:
@@ -74,7 +75,7 @@ class Load:
             else:
                 self.publisher.publish(scan_topic, wire.encode(Scan(
                     gateway=self.gateway, seq=seq, scanner="dock", ts=datetime.now(UTC),
-                    raw=RECEIPT, mode=ScanMode.RECEIVE)))
+                    raw=RECEIPT.format(seq=seq), mode=ScanMode.RECEIVE)))
 
     def join(self) -> None:
         self._thread.join(self.seconds + 30)
