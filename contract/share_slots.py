@@ -27,9 +27,13 @@ kernel/share_slots.py, an advisory lock per client id and a table of the ids):
   session is expected when a survivor ended it (no false broker-session alarm).
 
 Fencing, as kernel/leader.py's: every lock goes with the keeper's one connection;
-a round that fails, or no good round for `fence_s` (shorter than the server needs
-to drop a silent connection), stops every consumer of this process before any
-other process can win their locks.
+a round that fails, or no good round for `fence_s`, stops every consumer of this
+process before any other process can win their locks. The server drops a silent
+connection 4 s after its last query (kernel/leader.py's DROP_AFTER_S); a good round is
+dated from before its query was sent, and `fence_s` is 2 s, not the alarm leader's
+3 s: on a machine so loaded that a thread waits a second for the CPU, the fence must
+still come first (measured: with 3 s, once on a 2-core machine at load 15, another
+process took a cut-off process's session 0.5 s before its fence stopped it).
 """
 
 from __future__ import annotations
@@ -76,7 +80,7 @@ class ShareSlots:
     """The keeper of one hub process: a part of the hub (start, stop, health)."""
 
     def __init__(self, connect: Callable[[], SlotStore], *, check_s: float = 0.5,
-                 fence_s: float = 3.0, quiet_s: float = 1.0,
+                 fence_s: float = 2.0, quiet_s: float = 1.0,
                  adopt: Callable[[str, MqttSubscriber], MqttSubscriber] | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.connect = connect
@@ -90,6 +94,7 @@ class ShareSlots:
         self.last_error: str | None = None
         self._store: SlotStore | None = None
         self._checked_at = float("-inf")
+        self._fenced = False
         self._round_lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -141,11 +146,12 @@ class ShareSlots:
                 self.round()
 
     def _fence(self) -> None:
-        while not self._stop.wait(self.check_s / 2):
-            if (self.held or self.adoptions) and not self.holds():
-                # A round hangs on a silent database: stop consuming now, before the
-                # server drops the connection and another process wins these locks.
+        while not self._stop.wait(0.1):
+            # A round hangs on a silent database: stop consuming now, before the
+            # server drops the connection and another process wins these locks.
+            if (self.held or self.adoptions) and not self.holds() and not self._fenced:
                 log.error("share slots: no answer from the database; consumers stopped")
+                self._fenced = True
                 self._stop_consuming()
 
     # --- one round
@@ -167,8 +173,10 @@ class ShareSlots:
         if self._store is None:
             self._store = self.connect()
         store = self._store
+        asked = self.clock()  # the server's silence is counted from after this
         members = store.members()  # also the check that the connection (and locks) live
-        self._checked_at = self.clock()
+        self._checked_at = asked
+        self._fenced = False
         for client_id, (kind, subscriber) in self.own.items():
             if client_id in self.held:
                 if not subscriber.wanted:
