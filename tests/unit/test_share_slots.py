@@ -148,3 +148,18 @@ def test_a_failed_round_stops_every_consumer_and_lets_go_of_every_lock() -> None
     db.down = False
     slots.round()
     assert own.connected == 2 and slots.held == {"hub-1"}
+
+
+def test_the_fence_counts_from_before_the_query_and_is_shorter_than_the_servers_drop() -> None:
+    from kernel.leader import DROP_AFTER_S
+
+    now = [100.0]
+    db = Db()
+    slots = ShareSlots(lambda: Store(db), clock=lambda: now[0])
+    slots.round()
+    assert slots._checked_at == 100.0 and slots.holds()
+    now[0] = 100.0 + slots.fence_s - 0.01
+    assert slots.holds()
+    now[0] = 100.0 + slots.fence_s
+    assert not slots.holds()
+    assert slots.fence_s + 1.0 < DROP_AFTER_S  # a second's delay still leaves room
