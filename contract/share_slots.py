@@ -195,6 +195,10 @@ class ShareSlots:
                     or not kinds[kind].wanted):
                 continue
             if store.try_lock(client_id):
+                if client_id not in store.members():
+                    # Emptied and forgotten by another process since the list was read.
+                    store.unlock(client_id)
+                    continue
                 log.warning("share slots: no process consumes with a member's client id; "
                             "taking over its session", extra={"client_id": client_id})
                 subscriber = self.adopt(client_id, kinds[kind])

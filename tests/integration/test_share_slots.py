@@ -8,6 +8,7 @@ within 10 s of being published."""
 from __future__ import annotations
 
 import itertools
+import json
 import statistics
 import time
 from collections.abc import Iterator
@@ -61,8 +62,6 @@ def start_cluster(tmp_path: Path, pg_url: str, mosquitto: Mosquitto, name: str) 
 
 
 def slots_held(process: HubProcess) -> int:
-    import json
-
     try:
         _status, body = process.get("/health")
     except OSError:

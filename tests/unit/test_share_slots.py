@@ -163,3 +163,22 @@ def test_the_fence_counts_from_before_the_query_and_is_shorter_than_the_servers_
     now[0] = 100.0 + slots.fence_s
     assert not slots.holds()
     assert slots.fence_s + 1.0 < DROP_AFTER_S  # a second's delay still leaves room
+
+
+def test_a_member_forgotten_after_the_list_was_read_is_not_taken_over_again() -> None:
+    db = Db(rows={"hub-9": "ingest"})
+    adopted: dict[str, Sub] = {}
+    slots, own = keeper(db, "hub-1", adopted)
+    own.start()
+    store = Store(db)
+    real_try_lock = store.try_lock
+
+    def forgotten_meanwhile(client_id: str) -> bool:
+        if client_id == "hub-9":
+            db.rows.pop("hub-9", None)  # another process emptied it and let go
+        return real_try_lock(client_id)
+
+    store.try_lock = forgotten_meanwhile  # type: ignore[method-assign]
+    slots.connect = lambda: store
+    slots.round()
+    assert adopted == {} and "hub-9" not in db.locks
