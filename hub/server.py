@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import socket
 import time
 from typing import Any
 
@@ -139,7 +140,8 @@ def warn_of_demo_accounts(hub: Hub) -> list[str]:
     return names
 
 
-def serve(settings: HubSettings) -> None:
+def serve(settings: HubSettings, sockets: list[socket.socket] | None = None) -> None:
+    """`sockets`: serve on these, bound already (hub/workers.py's children)."""
     hub = assemble(settings)
     app = create_app(hub)
     freeze_startup_objects()
@@ -159,4 +161,5 @@ def serve(settings: HubSettings) -> None:
         app, host=settings.http_host, port=settings.http_port, log_config=None,
         access_log=False, **server_options(settings),
         ssl_certfile=str(settings.http_tls_cert) if settings.http_tls_cert else None,
-        ssl_keyfile=str(settings.http_tls_key) if settings.http_tls_key else None)).run()
+        ssl_keyfile=str(settings.http_tls_key) if settings.http_tls_key else None)
+                   ).run(sockets=sockets)

@@ -181,3 +181,17 @@ class AuditRecord(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_audit_trail_entity_key", "entity", "entity_key"),)
+
+
+class ShareMember(Base):
+    """An MQTT client id of the hub's share group whose broker session may hold
+    messages (contract/share_slots.py): registered by the process that consumes with
+    it while it holds the id's lock, removed by the process that emptied and ended
+    the session of a member that died."""
+
+    __tablename__ = "share_members"
+
+    client_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    # Which subscriber: "ingest" (telemetry and status) or "scans".
+    kind: Mapped[str] = mapped_column(String(16))
+    registered_at: Mapped[datetime]
