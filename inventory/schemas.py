@@ -232,6 +232,12 @@ class LotStatusPublic(BaseModel):
     changed_at: datetime
 
 
+class LotStatusesPublic(BaseModel):
+    # One decision for many lots: each lot's status as the change left it.
+    changed: int
+    lots: list[LotStatusPublic]
+
+
 class ReturnPublic(BaseModel):
     # A return held for inspection, and what the inspection decided.
     id: int
