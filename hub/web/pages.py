@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from hub.deps import HubDep
+from hub.web.excursions import router as excursions_router
 from hub.web.layout import STATIC_DIR, assets_version, render, static_url
 from hub.web.monitoring import router as monitoring_router
 
@@ -57,4 +58,4 @@ def handheld_service_worker() -> Response:
     })
 
 
-WEB_ROUTERS: list[APIRouter] = [router, monitoring_router]
+WEB_ROUTERS: list[APIRouter] = [router, monitoring_router, excursions_router]

@@ -152,19 +152,29 @@ async function unshelve(alarm) {
 
 const excursionZone = document.getElementById("excursion-zone");
 const excursionList = document.getElementById("excursions");
+let excursionTimer = null;
 
 async function loadExcursions() {
   const zone = excursionZone.value;
   if (!zone) { excursionList.replaceChildren(); return; }
   try {
     const rows = await api(`/api/v1/alarms/excursions?zone=${encodeURIComponent(zone)}&limit=50`);
-    excursionList.replaceChildren(...rows.map((x) => el("li", { className: `excursion sev-${x.severity}` },
-      el("p", { className: "row-head", textContent: `${x.sensor} · ${x.quantity} ${x.side} · peak ${x.peak}` }),
-      el("p", { className: "facts", textContent: [
-        `${when(x.start)} → ${x.end ? when(x.end) : "ongoing"} (${duration(x.duration_s)})`,
-        `beyond critical ${duration(x.critical_s)}`,
-        x.held_lots.length ? `held: ${x.held_lots.join(", ")}` : "",
-      ].filter(Boolean).join(" · ") }))));
+    // The figures are live while an excursion lasts; its lots are on its own page
+    // (a zone's excursion may hold a hundred lots: never listed inline here).
+    excursionList.replaceChildren(...rows.map((x) => {
+      const item = el("li", { className: `excursion sev-${x.severity}` },
+        el("p", { className: "row-head" }, el("a", { href: `/excursions/${x.id}`, textContent: `${x.sensor} · ${x.quantity} ${x.side} · peak ${x.peak}${x.end ? "" : ` · now ${x.last_value ?? "?"}`}` })),
+        el("p", { className: "facts", textContent: [
+          x.end ? `${when(x.start)} → ${when(x.end)} (${duration(x.duration_s)})` : `since ${when(x.start)}, in progress`,
+          `beyond critical ${duration(x.critical_s)}`,
+          x.tolerance_passed ? "" : (x.tolerance_left_s !== null && x.tolerance_left_s !== undefined ? `${duration(x.tolerance_left_s)} left to the hold` : ""),
+          x.held_lots.length ? `held ${x.held_lots.length} lot${x.held_lots.length === 1 ? "" : "s"}` : "",
+        ].filter(Boolean).join(" · ") }));
+      item.dataset.id = x.id;
+      return item;
+    }));
+    clearTimeout(excursionTimer);  // one timer, however often the feed reloads the list
+    if (rows.some((x) => x.end === null)) excursionTimer = setTimeout(loadExcursions, 5000);
     if (!rows.length) excursionList.append(el("li", { className: "empty", textContent: `No excursions in ${zone}.` }));
   } catch (err) {
     excursionList.replaceChildren(el("li", { className: "error", textContent: err.message }));
@@ -180,6 +190,11 @@ async function loadHeld() {
   try {
     const lots = await api("/api/v1/lots?qc_status=on_hold&limit=200");
     document.getElementById("held-count").textContent = String(lots.length);
+    // Collapsed when long: an excursion may hold a hundred lots (the excursion's page
+    // releases them together); the list scrolls in its box, the page does not grow.
+    const box = document.getElementById("held-box");
+    box.querySelector("summary").textContent = `${lots.length} lot${lots.length === 1 ? "" : "s"} on hold`;
+    if (!box.dataset.sized) { box.open = lots.length <= 10; box.dataset.sized = "true"; }
     const supervisor = canDo(session(), "supervisor");
     heldList.replaceChildren(...lots.map((lot) => {
       const item = el("li", { className: "lot" },
@@ -231,6 +246,7 @@ async function fillChoices() {
   for (const [name, select] of Object.entries(filters)) {
     if (wanted.get(name)) select.value = wanted.get(name);
   }
+  if (wanted.get("zone")) excursionZone.value = wanted.get("zone");
 }
 
 if (session()) {
@@ -241,6 +257,7 @@ if (session()) {
     try { await load(); } catch (err) { say(statusLine, err.message, "error"); }
   });
   excursionZone.addEventListener("change", loadExcursions);
+  loadExcursions();
   loadHeld();
   document.body.dataset.ready = "true";
   followAlarms({ load, onChanged: changed, running: config.alarmsRunning });
