@@ -48,6 +48,7 @@ from inventory.ledger import Leg, LotRef, Place, StockChanged, post
 from inventory.orm import Item, Location, Lot, QcEvent
 from inventory.schemas import (
     BookingPublic,
+    CountResultPublic,
     LotStatusesPublic,
     LotStatusPublic,
     PickLinePublic,
@@ -324,10 +325,14 @@ def count(
     repo.ensure_balances(session, [(item.id, lot.id, location.id)])
     balance = repo.lock_balances(session, [(lot.id, location.id)])[(lot.id, location.id)]
     delta = cmd.counted - balance.quantity
-    return post(session, kind=MoveKind.COUNT, item=item,
-                legs=_signed_leg(lot, location, delta), actor=actor, at=clock(),
-                reference=cmd.reference, reason=f"counted {cmd.counted}",
-                idempotency_key=_key(idem))
+    booking = post(session, kind=MoveKind.COUNT, item=item,
+                   legs=_signed_leg(lot, location, delta), actor=actor, at=clock(),
+                   reference=cmd.reference, reason=f"counted {cmd.counted}",
+                   idempotency_key=_key(idem))
+    booking.count = CountResultPublic(counted=cmd.counted, book=balance.quantity,
+                                      difference=delta, lot_number=lot.lot_number,
+                                      location=location.code)
+    return booking
 
 
 def _set_qc(lot: Lot, status: QcStatus, reason: str, actor: Actor, now: datetime) -> QcEvent:

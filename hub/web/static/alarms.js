@@ -2,7 +2,7 @@
 // acknowledge with a comment, shelve (supervisor), a zone's excursions, and the lots
 // on hold with release / reject (supervisor, with a reason).
 import { api, pageConfig, session } from "./api.js";
-import { ask } from "./dialog.js";
+import { ask, retell } from "./dialog.js";
 import { OPEN_STATES, canDo, duration, el, followAlarms, newKey, when } from "./monitor.js";
 
 const config = pageConfig();
@@ -35,6 +35,8 @@ function matches(alarm) {
 
 function valueWords(alarm) {
   if (alarm.value === null || alarm.value === undefined) return "";
+  // An offline alarm's value is a silence in seconds: say so, not "value 0, limit 9".
+  if (alarm.kind === "offline") return `silent ${duration(alarm.value)}${alarm.limit ? ` (limit ${duration(alarm.limit)})` : ""}`;
   return alarm.limit === null || alarm.limit === undefined ? `value ${alarm.value}` : `value ${alarm.value}, limit ${alarm.limit}`;
 }
 
@@ -97,8 +99,15 @@ async function load() {
   render();
 }
 
+// The alarm a dialog is asking about: told anew when it changes while the dialog is
+// open (it may turn critical while someone types the comment to its warning).
+let asking = null;  // { id, question(alarm) }
+
 function changed(updated) {
   for (const alarm of updated) {
+    if (asking && alarm.id === asking.id) {
+      retell(asking.question(alarm), `Changed while you were typing: now ${alarm.severity}, ${alarm.state}.`);
+    }
     if (matches(alarm)) alarms.set(alarm.id, alarm);
     else alarms.delete(alarm.id);
   }
@@ -119,8 +128,13 @@ async function act(alarm, path, body, done) {
   }
 }
 
+function askAbout(alarm, question, options) {
+  asking = { id: alarm.id, question };
+  return ask(question(alarm), options).finally(() => { asking = null; });
+}
+
 async function acknowledge(alarm) {
-  const comment = await ask(`Acknowledge: ${alarm.message}. Comment?`, {
+  const comment = await askAbout(alarm, (a) => `Acknowledge (${a.severity}): ${a.message}. Comment?`, {
     choices: ["On it", "Checked on site", "Known, maintenance"], placeholder: "what you are doing about it", ok: "Acknowledge", label: "Comment",
   });
   if (comment === null) return;
@@ -128,7 +142,7 @@ async function acknowledge(alarm) {
 }
 
 async function shelve(alarm) {
-  const reason = await ask(`Shelve: ${alarm.message}. Why?`, {
+  const reason = await askAbout(alarm, (a) => `Shelve (${a.severity}): ${a.message}. Why?`, {
     choices: ["Defrost cycle", "Maintenance", "Sensor being replaced"], placeholder: "reason", ok: "Next", label: "Reason",
     required: "Type why it is shelved, or choose a reason above.",
   });
