@@ -95,6 +95,11 @@ class Excursion(Base):
     held_at: Mapped[datetime | None]
     held_lots: Mapped[list[str]] = mapped_column(JSON, default=list)
     hold_reason: Mapped[str | None] = mapped_column(Text)
+    # The live figures of an excursion under way (0014): the last value read, when the
+    # figures were counted up to, and the zone's tolerance then.
+    last_value: Mapped[float | None] = mapped_column(Float)
+    updated_at: Mapped[datetime | None]
+    tolerance_s: Mapped[float | None] = mapped_column(Float)
 
 
 class Notification(Base):

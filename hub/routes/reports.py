@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
@@ -87,7 +87,10 @@ def zone_json(report: ZoneReport) -> dict[str, Any]:
 def zone(code: str, session: SessionDep, hub: HubDep, user: CurrentUser, start: Start = None,
          end: End = None, format: Format = Format.JSON,
          quantity: Annotated[Quantity, Query(description="the chart's (format=svg)")]
-         = Quantity.TEMPERATURE) -> Response:
+         = Quantity.TEMPERATURE,
+         chart: Annotated[Literal["report", "trend"], Query(description=(
+             "format=svg: the report's chart, or the overview's small trend with the "
+             "allowed band between the limits shaded"))] = "report") -> Response:
     """A zone's compliance report for a period: min/max/mean, time above and below the
     limits, excursions, mean kinetic temperature per day (USP <1079.2> window) and every
     gap in the record. PDF for an inspector; CSV with the same numbers; SVG: the chart of
@@ -106,9 +109,10 @@ def zone(code: str, session: SessionDep, hub: HubDep, user: CurrentUser, start: 
 
         return _file(zone_pdf(report), "application/pdf", f"{name}.pdf")
     if format is Format.SVG:
-        from hub.reports.svg import zone_chart_svg
+        from hub.reports.svg import REPORT, TREND, zone_chart_svg
 
-        return Response(zone_chart_svg(report, quantity.value), media_type="image/svg+xml",
+        frame = TREND if chart == "trend" else REPORT
+        return Response(zone_chart_svg(report, quantity.value, frame), media_type="image/svg+xml",
                         headers=SVG_HEADERS)
     return JSONResponse(zone_json(report))
 

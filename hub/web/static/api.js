@@ -99,6 +99,16 @@ export class ApiError extends Error {
 /** No answer at all: the network is down, or the hub is unreachable. */
 export class NetworkError extends Error {}
 
+/** One field's problem as a sentence: "Reason needs at least 3 characters" (the hub's
+ * plain words joined to the field's name, without the "body." of where it was). */
+function fieldProblem(p) {
+  const problem = p.problem || p.msg || String(p);
+  if (!p.field) return problem;
+  const field = p.field.replace(/^(body|query|path)\./, "");
+  const words = /^(needs |cannot |can )/.test(problem) ? `${field} ${problem}` : `${field}: ${problem}`;
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
 /** The hub's error body `{error, detail}` in words: detail is a string or a list of
  * `{field, problem}` (an invalid request). */
 export function inWords(body, status) {
@@ -106,8 +116,7 @@ export function inWords(body, status) {
   const detail = body.detail;
   if (typeof detail === "string" && detail) return detail;
   if (Array.isArray(detail) && detail.length) {
-    return detail.map((p) => (p.field ? `${p.field}: ${p.problem || p.msg}` : (p.problem || p.msg || String(p))))
-      .join("; ");
+    return detail.map(fieldProblem).join("; ");
   }
   return body.error ? body.error.replaceAll("_", " ") : `the hub answered ${status}`;
 }
