@@ -77,6 +77,11 @@ def _scenarios() -> list[tuple[str, Scenario]]:
         return _call(w, "POST", f"/lots/{lot}/qc-status", s,
                      {"status": "on_hold", "reason": "deviation 12"})
 
+    def bulk_qc(w: World, c: dict[str, Any]) -> httpx.Response:
+        lots = [lot["id"] for lot in w.ok(w.get("/lots")) if lot["qc_status"] == "released"]
+        return _call(w, "POST", "/lots/qc-status", s,
+                     {"lot_ids": lots[:2], "status": "on_hold", "reason": "deviation 13"})
+
     def stocktake(w: World, c: dict[str, Any]) -> httpx.Response:
         answer = _call(w, "POST", "/stocktakes", s, {"locations": ["R-01"]})
         c["stocktake"] = answer.json().get("id")
@@ -144,6 +149,7 @@ def _scenarios() -> list[tuple[str, Scenario]]:
             stocktake(w, c), count(w, c),
             _call(w, "POST", f"/stocktakes/{c['stocktake']}/approve", s, {}))[-1]),
         ("POST /api/v1/lots/{lot_id}/qc-status", qc),
+        ("POST /api/v1/lots/qc-status", bulk_qc),
         ("POST /api/v1/zones/{code}/hold-lots", lambda w, c: (
             w.receive("VAC-1", "HOLD-ME", 3, "F-02"),
             _call(w, "POST", "/zones/FRIDGE/hold-lots", s, {"reason": "excursion 14 C"}))[-1]),
