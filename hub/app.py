@@ -28,6 +28,7 @@ from hub.routes import (
     locations,
     lots,
     moves,
+    reading_imports,
     reports,
     returns,
     scan,
@@ -106,4 +107,5 @@ API_ROUTERS = [
     reports.router,
     scanners.router,
     audit.router,
+    reading_imports.router,
 ]

@@ -38,6 +38,11 @@ class BatchSQL(Protocol):
     def insert_readings(self, session: Session, rows: Sequence[LatestRow]) -> None:
         """Keep every good value; one per (sensor, quantity, ts): a repeat is ignored."""
         ...
+    def insert_new_readings(self, session: Session, rows: Sequence[LatestRow],
+                            import_id: int) -> set[tuple[str, str, datetime]]:
+        """Historical values, marked with their import; the (sensor, quantity, ts) of
+        those newly stored (one already stored for its key is left as it is)."""
+        ...
 
 
 # A sensor belongs to its gateway (docs/wire-contract.md): a row whose gateway is not
@@ -132,6 +137,13 @@ class PostgresBatchSQL:
         ON CONFLICT DO NOTHING
     """)
 
+    IMPORTED = text("""
+        INSERT INTO readings (sensor_id, quantity, ts, value, import_id)
+        SELECT r->>0, r->>1, (r->>2)::timestamptz, (r->>3)::float8, :import_id
+        FROM jsonb_array_elements(CAST(:rows AS jsonb)) AS r
+        ON CONFLICT DO NOTHING RETURNING sensor_id, quantity, ts
+    """)
+
     @staticmethod
     def _rows(rows: Sequence[tuple[object, ...]]) -> str:
         return orjson.dumps(rows).decode()
@@ -157,6 +169,14 @@ class PostgresBatchSQL:
     def insert_readings(self, session: Session, rows: Sequence[LatestRow]) -> None:
         if rows:
             session.execute(self.READINGS, {"rows": self._rows(rows)})
+
+    def insert_new_readings(self, session: Session, rows: Sequence[LatestRow],
+                            import_id: int) -> set[tuple[str, str, datetime]]:
+        if not rows:
+            return set()
+        result = session.execute(self.IMPORTED, {"rows": self._rows(rows),
+                                                 "import_id": import_id})
+        return {(sensor, quantity, ts.astimezone(UTC)) for sensor, quantity, ts in result}
 
 
 def _sqlite_ts(value: datetime) -> str:
@@ -189,6 +209,9 @@ class SqliteBatchSQL:
               + _LATEST_UPDATE)
     READINGS = ("INSERT INTO readings (sensor_id, quantity, ts, value) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT DO NOTHING")
+
+    IMPORTED = ("INSERT INTO readings (sensor_id, quantity, ts, value, import_id) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1")
 
     @staticmethod
     def _cursor(session: Session):  # -> sqlite3.Cursor
@@ -231,6 +254,15 @@ class SqliteBatchSQL:
         self._cursor(session).executemany(self.READINGS, [
             (sensor, quantity, _sqlite_ts(ts), value) for sensor, quantity, ts, value in rows
         ])
+
+    def insert_new_readings(self, session: Session, rows: Sequence[LatestRow],
+                            import_id: int) -> set[tuple[str, str, datetime]]:
+        # One statement per row: executemany drops what RETURNING answers.
+        cursor = self._cursor(session)
+        run = cursor.execute
+        return {(sensor, quantity, ts) for sensor, quantity, ts, value in rows
+                if run(self.IMPORTED, (sensor, quantity, _sqlite_ts(ts), value, import_id)
+                       ).fetchone() is not None}
 
 
 def batch_sql_for(dialect: str) -> BatchSQL:
