@@ -101,11 +101,11 @@ def parse_time(text: str, zone: tzinfo | None) -> datetime:
             raise ValueError(f"timestamp {raw!r} has no offset and the import names no time "
                              f"zone: give --timezone (API: timezone=) or write the offset")
         early, late = value.replace(tzinfo=zone, fold=0), value.replace(tzinfo=zone, fold=1)
+        if early.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != value:
+            raise ValueError(f"local time {raw} does not exist in {zone} (a clock change)")
         if early.utcoffset() != late.utcoffset():
             raise ValueError(f"local time {raw} happens twice in {zone} (a clock change): "
                              f"write its offset")
-        if early.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != value:
-            raise ValueError(f"local time {raw} does not exist in {zone} (a clock change)")
         value = early
     utc = value.astimezone(UTC)
     return utc.replace(microsecond=utc.microsecond - utc.microsecond % 1000)
