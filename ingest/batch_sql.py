@@ -12,12 +12,15 @@ connection, inside its transaction.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import Protocol
 
 import orjson
-from sqlalchemy import text
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
+
+from ingest.orm import HourlyStat, StoredReading
 
 SensorRow = tuple[str, str, str, datetime, str, str | None]  # id, site, gateway, ts, quality, error
 # sensor, quantity, hour, n, min, max, sum, first_ts, last_ts, max_gap_s, exp_sum, delta_h
@@ -263,6 +266,22 @@ class SqliteBatchSQL:
         return {(sensor, quantity, ts) for sensor, quantity, ts, value in rows
                 if run(self.IMPORTED, (sensor, quantity, _sqlite_ts(ts), value, import_id)
                        ).fetchone() is not None}
+
+
+def refresh_gaps(session: Session, hours: Sequence[tuple[str, str, datetime]]) -> None:
+    """Set the longest gap of these hours from their stored readings. For historical
+    imports (ingest/history.py): a file out of time order, or values filling in between
+    stored ones, would otherwise leave the merged gap an upper bound; an import touches
+    few hours per chunk, so reading them back is cheap. Both dialects, through Core."""
+    r, h = StoredReading, HourlyStat
+    for sensor, quantity, hour in hours:
+        times = list(session.scalars(select(r.ts).where(
+            r.sensor_id == sensor, r.quantity == quantity, r.ts >= hour,
+            r.ts < hour + timedelta(hours=1)).order_by(r.ts)))
+        gap = max(((b - a).total_seconds() for a, b in pairwise(times)),
+                  default=0.0)
+        session.execute(update(h).where(h.sensor_id == sensor, h.quantity == quantity,
+                                        h.hour == hour).values(max_gap_s=gap))
 
 
 def batch_sql_for(dialect: str) -> BatchSQL:

@@ -118,7 +118,7 @@ def finish(session: Session, actor: Actor, import_id: int, tally: Tally,
 def import_readings(
     store: IngestStore, handle: IO[bytes], file_name: str, actor: Actor,
     options: ImportOptions, *, time_zone: str | None = None, reason: str | None = None,
-    progress: Callable[[int], None] = lambda rows: None,
+    progress: Callable[[int], None] = lambda rows: None, chunk_rows: int = CHUNK_ROWS,
 ) -> ReadingImportPublic:
     """Import the CSV in `handle` (binary, seekable); `progress(rows)` after each chunk.
     Invalid for a file that cannot be read at all (no header, an unknown column, an
@@ -131,7 +131,7 @@ def import_readings(
     text = io.TextIOWrapper(handle, encoding="utf-8-sig", errors="replace", newline="")
     try:
         return _import(store, csv.reader(text), file_name, sha256, actor, options, zone,
-                       time_zone, reason, progress)
+                       time_zone, reason, progress, chunk_rows)
     finally:
         text.detach()  # the caller's handle stays open
 
@@ -139,7 +139,7 @@ def import_readings(
 def _import(store: IngestStore, lines: Iterator[list[str]], file_name: str, sha256: str,
             actor: Actor, options: ImportOptions, zone: ZoneInfo | None,
             time_zone: str | None, reason: str | None,
-            progress: Callable[[int], None]) -> ReadingImportPublic:
+            progress: Callable[[int], None], chunk_rows: int) -> ReadingImportPublic:
     header = next(lines, None)
     if header is None:
         raise Invalid(f"{file_name}: the file is empty", code="bad_csv")
@@ -184,7 +184,7 @@ def _import(store: IngestStore, lines: Iterator[list[str]], file_name: str, sha2
         else:
             assert isinstance(item, Row)
             chunk.append(LeanReading(item.sensor, item.ts, item.quantities))
-        if tally.rows % CHUNK_ROWS == 0:
+        if tally.rows % chunk_rows == 0:
             flush()
     flush()
     with store.sessions() as session:

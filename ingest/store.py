@@ -39,7 +39,7 @@ from contract.wire import (
     utc_now,
 )
 from ingest import calibration, repository
-from ingest.batch_sql import SensorRow, batch_sql_for
+from ingest.batch_sql import SensorRow, batch_sql_for, refresh_gaps
 from ingest.fastwire import LeanReading
 from ingest.orm import TsOutbox
 from ingest.rollup import Rollup
@@ -274,7 +274,9 @@ class IngestStore:
                 if values:
                     new.difference_update((reading.sensor, q, reading.ts) for q in values)
                     kept.append(LeanReading(reading.sensor, reading.ts, values))
-            self._upsert_hours(session, Rollup.of(kept, self.delta_h))
+            rollup = Rollup.of(kept, self.delta_h)
+            self._upsert_hours(session, rollup)
+            refresh_gaps(session, sorted(rollup.hours))
             if line_builder is not None:
                 lines = line_builder(kept)
                 if lines:
