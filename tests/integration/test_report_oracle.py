@@ -17,18 +17,23 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import func, select
 
+from contract import wire
 from contract.wire import Reading, Telemetry, TopicParts
 from hub.container import Hub
 from hub.reports.zone import zone_report
 from hub.routes.reports import zone_json
 from hub.settings import load_settings
 from ingest import history
-from ingest.orm import Sensor
+from ingest.orm import Sensor, StoredReading
 from ingest.store import Accepted, IngestStore
 from kernel import audit
 from kernel.orm import StorageClass, Zone
+from tests.support.mqtt import publish_raw, wait_until
 from tests.support.report_oracle import Point, check, compute
+from tests.support.running_hub import running_hub
+from tests.support.services import Mosquitto
 
 _ids = itertools.count()
 M = timedelta(minutes=1)
@@ -184,3 +189,47 @@ def test_imported_history_agrees_with_the_oracle(
                                     actor, options, reason="oracle", chunk_rows=chunk)
     _check(hub, code, sensors, points, period, after_last, time_zone, base,
            (first, second, offsets, period, after_last, chunk, offsets_h, before, time_zone))
+
+
+@pytest.fixture
+def live_hub(db_url: str, mosquitto: Mosquitto) -> Iterator[Hub]:
+    with running_hub(database_url=db_url, mqtt_url=mosquitto.url, tsdb_url=None,
+                     mqtt_client_id=f"hub-oracle-{next(_ids)}", ingest_batch_ms=20) as hub:
+        yield hub
+
+
+def _stored(hub: Hub, sensors: list[str]) -> int:
+    with hub.sessions() as session:
+        return int(session.scalar(select(func.count()).select_from(StoredReading).where(
+            StoredReading.sensor_id.in_(sensors))) or 0)
+
+
+@settings(max_examples=8, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(first=series(), second=series(), offsets=OFFSETS, period=PERIODS,
+       after_last=st.integers(0, 120), sizes=st.lists(st.integers(1, 12), max_size=6),
+       time_zone=TIME_ZONES)
+def test_readings_sent_over_mqtt_agree_with_the_oracle(
+    live_hub: Hub, mosquitto: Mosquitto, first: list[tuple[int, float]],
+    second: list[tuple[int, float]], offsets: tuple[int, int], period: tuple[int, int],
+    after_last: int, sizes: list[int], time_zone: str | None,
+) -> None:
+    """Through a real Mosquitto and the hub's own consumer: messages of random sizes
+    (both sensors mixed), QoS 1, batched however ingest takes them."""
+    base = _base()
+    code, sensors = _zone(live_hub)
+    points = _points(sensors, base, first, second, offsets)
+    ordered = sorted(points, key=lambda p: (p.ts, p.sensor))
+    gateway = f"gw-oracle-{next(_ids)}"
+    messages, seq = [], itertools.count(1)
+    sizes_cycle = itertools.cycle(sizes or [len(ordered)])
+    while ordered:
+        size = next(sizes_cycle)
+        chunk, ordered = ordered[:size], ordered[size:]
+        messages.append(wire.encode(Telemetry(gateway=gateway, seq=next(seq), readings=[
+            Reading(sensor=p.sensor, ts=p.ts, quantities={"temperature_c": p.value})
+            for p in chunk])))
+    publish_raw(mosquitto.port, wire.gateway_topic("site", gateway, "telemetry"), messages)
+    wait_until(lambda: _stored(live_hub, sensors) == len(points), what="every reading stored")
+    _check(live_hub, code, sensors, points, period, after_last, time_zone, base,
+           (first, second, offsets, period, after_last, sizes, time_zone))
