@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from hub.auth import Supervisor
+from hub.container import Hub
 from hub.deps import HubDep, SessionDep
 from ingest import history, queries
 from ingest.schemas import ReadingImportPublic, ReadingImportRefusalPublic
@@ -74,7 +75,7 @@ async def import_readings(
     return JSONResponse(done.model_dump(mode="json"), status_code=201)
 
 
-def _run(hub: HubDep, spool: IO[bytes], name: str, user: Actor, timezone: str | None,
+def _run(hub: Hub, spool: IO[bytes], name: str, user: Actor, timezone: str | None,
          reason: str | None) -> ReadingImportPublic:
     settings = hub.settings
     options = history.ImportOptions(
