@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from itertools import pairwise
 from typing import Protocol
 
 import orjson
@@ -22,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from ingest.orm import HourlyStat, StoredReading
 
+_HOUR = timedelta(hours=1)
 SensorRow = tuple[str, str, str, datetime, str, str | None]  # id, site, gateway, ts, quality, error
 # sensor, quantity, hour, n, min, max, sum, first_ts, last_ts, max_gap_s, exp_sum, delta_h
 HourRow = tuple[str, str, datetime, int, float, float, float, datetime, datetime, float,
@@ -271,17 +271,32 @@ class SqliteBatchSQL:
 def refresh_gaps(session: Session, hours: Sequence[tuple[str, str, datetime]]) -> None:
     """Set the longest gap of these hours from their stored readings. For historical
     imports (ingest/history.py): a file out of time order, or values filling in between
-    stored ones, would otherwise leave the merged gap an upper bound; an import touches
-    few hours per chunk, so reading them back is cheap. Both dialects, through Core."""
-    r, h = StoredReading, HourlyStat
-    for sensor, quantity, hour in hours:
-        times = list(session.scalars(select(r.ts).where(
-            r.sensor_id == sensor, r.quantity == quantity, r.ts >= hour,
-            r.ts < hour + timedelta(hours=1)).order_by(r.ts)))
-        gap = max(((b - a).total_seconds() for a, b in pairwise(times)),
-                  default=0.0)
-        session.execute(update(h).where(h.sensor_id == sensor, h.quantity == quantity,
-                                        h.hour == hour).values(max_gap_s=gap))
+    stored ones, would otherwise leave the merged gap an upper bound. One read per
+    sensor (the span of its hours) and one bulk update by primary key."""
+    if not hours:
+        return
+    r = StoredReading
+    span: dict[str, tuple[datetime, datetime]] = {}
+    for sensor, _quantity, hour in hours:
+        low, high = span.get(sensor, (hour, hour))
+        span[sensor] = (min(low, hour), max(high, hour))
+    wanted = set(hours)
+    last: dict[tuple[str, str, datetime], datetime] = {}
+    gaps = dict.fromkeys(wanted, 0.0)
+    for sensor, (low, high) in sorted(span.items()):
+        for quantity, ts in session.execute(select(r.quantity, r.ts).where(
+                r.sensor_id == sensor, r.ts >= low, r.ts < high + _HOUR)
+                .order_by(r.quantity, r.ts)):
+            key = (sensor, quantity, ts.replace(minute=0, second=0, microsecond=0))
+            if key not in gaps:
+                continue
+            before = last.get(key)
+            if before is not None:
+                gaps[key] = max(gaps[key], (ts - before).total_seconds())
+            last[key] = ts
+    session.execute(update(HourlyStat), [
+        {"sensor_id": sensor, "quantity": quantity, "hour": hour, "max_gap_s": gap}
+        for (sensor, quantity, hour), gap in sorted(gaps.items())])
 
 
 def batch_sql_for(dialect: str) -> BatchSQL:

@@ -40,7 +40,6 @@ from contract.wire import (
 )
 from ingest import calibration, repository
 from ingest.batch_sql import SensorRow, batch_sql_for, refresh_gaps
-from ingest.fastwire import LeanReading
 from ingest.orm import TsOutbox
 from ingest.rollup import Rollup
 from kernel.dberrors import database_reason, is_transient
@@ -249,9 +248,9 @@ class IngestStore:
 
     def commit_history(
         self,
-        readings: Sequence[LeanReading],
+        readings: Sequence[Reading],
         import_id: int,
-        line_builder: Callable[[list[LeanReading]], list[str]] | None = None,
+        line_builder: Callable[[list[Reading]], list[str]] | None = None,
     ) -> int:
         """Historical readings of known sensors (ingest/history.py), in one transaction,
         through the same statements as live ones: each value is stored in `readings`
@@ -267,13 +266,16 @@ class IngestStore:
             new = self.sql.insert_new_readings(session, points, import_id)
             if not new:
                 return 0
-            kept: list[LeanReading] = []
+            kept: list[Reading] = []
             for reading in readings:
                 values = {q: v for q, v in reading.quantities.items()
                           if (reading.sensor, q, reading.ts) in new}
                 if values:
                     new.difference_update((reading.sensor, q, reading.ts) for q in values)
-                    kept.append(LeanReading(reading.sensor, reading.ts, values))
+                    # As it came when all of it is new (the rule), else only what is.
+                    kept.append(reading if len(values) == len(reading.quantities) else
+                                Reading.model_construct(sensor=reading.sensor, ts=reading.ts,
+                                                        quantities=values))
             rollup = Rollup.of(kept, self.delta_h)
             self._upsert_hours(session, rollup)
             refresh_gaps(session, sorted(rollup.hours))
