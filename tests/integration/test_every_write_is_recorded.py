@@ -13,6 +13,7 @@ fails the test too, so the list only shrinks."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -75,6 +76,12 @@ def _scenarios() -> list[tuple[str, Scenario]]:
         lot = w.ok(w.get("/lots", item="GLOVE"))[0]["id"]
         return _call(w, "POST", f"/lots/{lot}/qc-status", s,
                      {"status": "on_hold", "reason": "deviation 12"})
+
+    def history(w: World, c: dict[str, Any]) -> httpx.Response:
+        at = (datetime.now(UTC) - timedelta(days=400)).isoformat()
+        return w.client.post("/api/v1/readings/imports", params={"reason": "logger download"},
+                             content=f"sensor,timestamp,temperature_c\naud-s1,{at},5.0\n",
+                             headers={**w.headers(s), "Content-Type": "text/csv"})
 
     def stocktake(w: World, c: dict[str, Any]) -> httpx.Response:
         answer = _call(w, "POST", "/stocktakes", s, {"locations": ["R-01"]})
@@ -173,6 +180,7 @@ def _scenarios() -> list[tuple[str, Scenario]]:
             w, "POST", "/sensors/aud-s1/calibrations", s, {
                 "calibrated_on": "2026-11-01", "certificate": "CAL-1", "laboratory": "lab",
                 "offset": {"temperature_c": -0.2}, "next_due": "2027-11-01"})),
+        ("POST /api/v1/readings/imports", history),
         ("POST /api/v1/users", lambda w, c: _call(w, "POST", "/users", a, {
             "username": "aud-user", "role": "operator", "password": "long enough pass"})),
         ("PATCH /api/v1/users/{username}", lambda w, c: _call(w, "PATCH", "/users/aud-user", a,
