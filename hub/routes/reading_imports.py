@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from hub.auth import Supervisor
 from hub.container import Hub
 from hub.deps import HubDep, SessionDep
+from hub.routes.common import PathId
 from ingest import history, queries
 from ingest.schemas import ReadingImportPublic, ReadingImportRefusalPublic
 from ingest.store import IngestStore
@@ -93,14 +94,14 @@ def list_imports(session: SessionDep, _user: Supervisor) -> list[ReadingImportPu
 
 
 @router.get("/readings/imports/{import_id}", response_model=ReadingImportPublic)
-def one_import(import_id: int, session: SessionDep, _user: Supervisor) -> ReadingImportPublic:
+def one_import(import_id: PathId, session: SessionDep, _user: Supervisor) -> ReadingImportPublic:
     return queries.reading_import(session, import_id)
 
 
 @router.get("/readings/imports/{import_id}/refused",
             response_model=list[ReadingImportRefusalPublic],
             responses={200: {"content": {"text/csv": {}}}})
-def refused_rows(import_id: int, session: SessionDep, _user: Supervisor,
+def refused_rows(import_id: PathId, session: SessionDep, _user: Supervisor,
                  format: str = Query("json", pattern="^(json|csv)$")) -> Response:
     """The import's refused rows: line (the header is line 1) and reason; `format=csv`
     downloads them."""
