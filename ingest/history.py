@@ -156,7 +156,8 @@ def _import(store: IngestStore, lines: Iterator[list[str]], file_name: str, sha2
         import_id = begin(session, actor, file_name, sha256, time_zone, reason).get()
     tally = Tally()
     builder = LineBuilder() if options.tsdb else None
-    seen: dict[tuple[str, datetime], int] = {}
+    # (sensor, ms since the epoch) -> its line: ints keep a long file's set small.
+    seen: dict[tuple[str, int], int] = {}
 
     def line_builder(readings: list[Reading]) -> list[str]:
         assert builder is not None
@@ -195,7 +196,7 @@ def _import(store: IngestStore, lines: Iterator[list[str]], file_name: str, sha2
 
 
 def _problem(item: Row | Refused, known: dict[str, tuple[str | None, str | None]],
-             seen: dict[tuple[str, datetime], int], now: datetime,
+             seen: dict[tuple[str, int], int], now: datetime,
              options: ImportOptions) -> Refused | None:
     if isinstance(item, Refused):
         return item
@@ -205,7 +206,7 @@ def _problem(item: Row | Refused, known: dict[str, tuple[str | None, str | None]
     problem = age_problem(item.ts, now, options.retention, options.max_future)
     if problem:
         return Refused(item.line, problem)
-    earlier = seen.setdefault((item.sensor, item.ts), item.line)
+    earlier = seen.setdefault((item.sensor, round(item.ts.timestamp() * 1000)), item.line)
     if earlier != item.line:
         return Refused(item.line, f"sensor {item.sensor} at {item.ts.isoformat()} is "
                                   f"already on line {earlier}")

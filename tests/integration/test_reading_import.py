@@ -228,10 +228,13 @@ def test_a_multipart_upload_names_its_file_and_too_large_a_body_is_a_413(
 ) -> None:
     _code, sensor = _zone(client, 2000 + next(_ids))
     at = (datetime.now(UTC) - timedelta(days=90)).replace(microsecond=0)
-    data = f"sensor,timestamp,temperature_c\n{sensor},{at.isoformat()},5.5\n".encode()
+    data = (f"sensor,timestamp,temperature_c\n{sensor},{at.isoformat()},5.5\n"
+            f"{sensor},{at.isoformat()},5.6\n").encode()
     done = ok(client.post("/api/v1/readings/imports", params={"reason": "multipart"},
                           files={"file": ("dickson-export.csv", data, "text/csv")}))
-    assert (done["file_name"], done["stored"], done["refused"]) == ("dickson-export.csv", 1, 0)
+    assert (done["file_name"], done["stored"], done["refused"]) == ("dickson-export.csv", 1, 1)
+    (twice,) = ok(client.get(f"/api/v1/readings/imports/{done['id']}/refused"))
+    assert twice["line"] == 3 and "is already on line 2" in twice["reason"]
     huge = data + b"x" * hub.settings.http_max_body_bytes
     answer = client.post("/api/v1/readings/imports", params={"reason": "too big"},
                          content=huge, headers={"Content-Type": "text/csv"})
