@@ -74,12 +74,28 @@ def excursions(session: Session, *, zone: str | None = None, start: datetime | N
     if end is not None:
         query = query.where(Excursion.start < end)
     rows = session.scalars(query.order_by(Excursion.start.desc()).limit(min(limit, MAX_ROWS)))
-    return [ExcursionPublic(
+    return [_excursion(r) for r in rows]
+
+
+def excursion(session: Session, excursion_id: int) -> ExcursionPublic:
+    row = session.get(Excursion, excursion_id)
+    if row is None:
+        raise NotFound(f"no excursion {excursion_id}", code="excursion_not_found")
+    return _excursion(row)
+
+
+def _excursion(r: Excursion) -> ExcursionPublic:
+    """The stored figures; the alarm engine keeps an open record's figures current
+    (a "progress" event per reading and tick), so they are live while it lasts."""
+    left = None if r.tolerance_s is None else max(0.0, r.tolerance_s - (r.critical_s or 0.0))
+    return ExcursionPublic(
         id=r.id, sensor=r.sensor, quantity=r.quantity, zone=r.zone, start=r.start, end=r.end,
         duration_s=(r.end - r.start).total_seconds() if r.end else None, peak=r.peak,
         side=r.side, severity=r.severity, above_s=r.above_s, below_s=r.below_s,
         critical_s=r.critical_s, tolerance_passed=r.tolerance_passed, held_at=r.held_at,
-        held_lots=list(r.held_lots or []), hold_reason=r.hold_reason) for r in rows]
+        held_lots=list(r.held_lots or []), hold_reason=r.hold_reason,
+        last_value=r.last_value, as_of=r.updated_at, tolerance_s=r.tolerance_s,
+        tolerance_left_s=0.0 if r.tolerance_passed else left)
 
 
 def notifications(session: Session, *, status: str | None = None,

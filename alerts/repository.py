@@ -155,13 +155,17 @@ def _open_excursion(session: Session, sensor: str, quantity: str) -> Excursion |
 @unit_of_work()
 def record_excursions(session: Session, events: Iterable[ExcursionEvent],
                       tolerance: dict[str | None, float]) -> None:
-    """Start and end excursion records. After a restart, an excursion still open in
-    SQL is continued, not started twice: its start stays the first one."""
+    """Start, follow and end excursion records. After a restart, an excursion still
+    open in SQL is continued, not started twice: its start stays the first one.
+    "progress" events keep the open record's figures as they are now (the live
+    excursion page and the API read them), one row update per excursion and batch."""
     # `events` may be a one-shot iterable and the unit of work reruns on a lock
     # conflict: the caller passes a list.
+    rows: dict[tuple[str, str], Excursion] = {}
     for event in events:
         e = event.excursion
-        row = _open_excursion(session, e.sensor, e.quantity)
+        key = (e.sensor, e.quantity)
+        row = rows.get(key) or _open_excursion(session, e.sensor, e.quantity)
         if row is None:
             if event.event == "ended" and e.end is None:
                 continue
@@ -169,6 +173,7 @@ def record_excursions(session: Session, events: Iterable[ExcursionEvent],
                             peak=e.peak, side="above" if e.side > 0 else "below",
                             severity=e.severity.value, held_lots=[], tolerance_passed=False)
             session.add(row)
+        rows[key] = row
         further = max if e.side > 0 else min
         row.peak = further(row.peak, e.peak)
         if Severity(e.severity).rank > Severity(row.severity).rank:
@@ -176,10 +181,16 @@ def record_excursions(session: Session, events: Iterable[ExcursionEvent],
         row.above_s = max(row.above_s or 0.0, e.above_s)
         row.below_s = max(row.below_s or 0.0, e.below_s)
         row.critical_s = max(row.critical_s or 0.0, e.critical_s)
+        row.tolerance_s = tolerance.get(e.zone)
         row.tolerance_passed = row.tolerance_passed or e.held or (
             row.critical_s >= tolerance.get(e.zone, float("inf")))
+        row.last_value = event.value if event.value is not None else (row.last_value or e.peak)
+        as_of = event.at or e.end or e.start
+        if row.updated_at is None or as_of > row.updated_at:
+            row.updated_at = as_of
         if event.event == "ended":
             row.end = e.end
+            rows.pop(key, None)
     session.flush()
 
 

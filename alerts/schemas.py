@@ -125,6 +125,12 @@ class ExcursionPublic(BaseModel):
     held_at: datetime | None
     held_lots: list[str]
     hold_reason: str | None
+    last_value: float | None = Field(None, description="the last value read (live while under way)")
+    as_of: datetime | None = Field(None, description="when the figures were counted up to")
+    tolerance_s: float | None = Field(
+        None, description="critical time the zone tolerates before its lots go on hold")
+    tolerance_left_s: float | None = Field(
+        None, description="critical time left before the hold (0 once passed)")
 
 
 class NotificationPublic(BaseModel):

@@ -14,8 +14,9 @@ from __future__ import annotations
 import logging
 import ssl
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 from urllib.parse import unquote, urlsplit
 
@@ -157,6 +158,9 @@ class Delivery:
     qos: int
     # Which connection brought it: a packet id is only meaningful on its own connection.
     generation: int
+    # Which subscriber, when not the part's own: a session taken over from a dead
+    # member (contract/share_slots.py); the part's `ack` passes it on.
+    source: MqttSubscriber | None = field(default=None, compare=False)
 
 
 class MqttSubscriber:
@@ -167,8 +171,15 @@ class MqttSubscriber:
         filters: Sequence[str],
         on_delivery: Callable[[Delivery], None],
         on_connection_change: Callable[[bool], None] | None = None,
+        adopting: bool = False,
     ) -> None:
+        """`adopting`: this client takes over the session of a dead member of the share
+        group (contract/share_slots.py): it unsubscribes at once, receives what the
+        session holds, and `leave()` ends the session."""
+        self.settings = settings
+        self.adopting = adopting
         share_group = settings.share_group
+        self.topic_filters = list(filters)
         self.filters = [f"$share/{share_group}/{f}" if share_group else f for f in filters]
         self.on_delivery = on_delivery
         self.on_connection_change = on_connection_change
@@ -182,6 +193,17 @@ class MqttSubscriber:
         self.client_id = settings.client_id
         self.session_listeners: list[Callable[[SessionNotice], None]] = []
         self._subscribe_mid: int | None = None
+        # Share slots (contract/share_slots.py): `start()` only asks (`gate`), the keeper
+        # connects once this process holds the client id's lock.
+        self.gate: Callable[[], None] | None = None
+        self.wanted = False
+        self._running = False
+        self._fresh_session_expected = False
+        # Adopting: received and not yet acknowledged, when the last came, unsubscribed.
+        self._outstanding: set[tuple[int, int]] = set()
+        self._last_delivery = time.monotonic()
+        self._unsubscribe_mid: int | None = None
+        self.unsubscribed = threading.Event()
         self._lock = threading.Lock()
         self.client, self.address = client_for(
             settings,
@@ -194,11 +216,23 @@ class MqttSubscriber:
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_subscribe = self._on_subscribe
+        self.client.on_unsubscribe = self._on_unsubscribe
         self.client.on_message = self._on_message
 
     # --- lifecycle
 
     def start(self) -> None:
+        """Consume: at once, or (share slots) once the keeper holds this client id."""
+        self.wanted = True
+        if self.gate is None:
+            self.connect()
+        else:
+            self.gate()
+
+    def connect(self) -> None:
+        if self._running:
+            return
+        self._running = True
         properties = None
         if self.v5:
             # paho's Properties.__init__ carries no annotations; it takes the packet type.
@@ -215,8 +249,38 @@ class MqttSubscriber:
         self.client.loop_start()
 
     def stop(self) -> None:
+        self.wanted = False
+        self.suspend()
+
+    def suspend(self) -> None:
+        """Stop consuming (the session stays with the broker); `connect()` resumes."""
+        self._running = False
         self.client.disconnect()
         self.client.loop_stop()
+        self.connected.clear()
+
+    def leave(self) -> None:
+        """End the session: disconnect with a session expiry of 0 (MQTT 5), so that the
+        broker drops it and with it this client id's place in the share group."""
+        self._running = False
+        properties = Properties(PacketTypes.DISCONNECT)  # type: ignore[no-untyped-call]
+        properties.SessionExpiryInterval = 0
+        self.client.disconnect(properties=properties)
+        self.client.loop_stop()
+        self.connected.clear()
+
+    def expect_fresh_session(self) -> None:
+        """The next connection may find no session, and that loses nothing: another
+        process emptied it and ended it while this one was not consuming."""
+        self._fresh_session_expected = True
+
+    def drained(self, quiet_s: float) -> bool:
+        """Adopting: unsubscribed, everything received acknowledged, nothing new for
+        `quiet_s`: the session holds nothing more."""
+        with self._lock:
+            return (self.connected.is_set() and self.unsubscribed.is_set()
+                    and not self._outstanding
+                    and time.monotonic() - self._last_delivery >= quiet_s)
 
     def health(self) -> dict[str, object]:
         ok = self.connected.is_set()
@@ -233,7 +297,15 @@ class MqttSubscriber:
         ones are redelivered by the broker on the new connection anyway."""
         current = self.generation
         mids = []
+        others: dict[int, tuple[MqttSubscriber, list[Delivery]]] = {}
         for delivery in deliveries:
+            source = delivery.source
+            if source is not None and source is not self:
+                others.setdefault(id(source), (source, []))[1].append(delivery)
+                continue
+            if self.adopting:
+                with self._lock:
+                    self._outstanding.discard((delivery.generation, delivery.mid))
             if delivery.generation != current:
                 continue
             if delivery.qos == 1:
@@ -241,6 +313,8 @@ class MqttSubscriber:
             elif delivery.qos == 2:
                 self.client.ack(delivery.mid, delivery.qos)
         self.client.ack_many(mids)
+        for source, theirs in others.values():
+            source.ack(theirs)
 
     # --- paho callbacks (network thread)
 
@@ -253,10 +327,21 @@ class MqttSubscriber:
         with self._lock:
             self.generation += 1
             reconnect = self.generation > 1
+            self._outstanding.clear()  # unacknowledged ones come again on this connection
+            self._last_delivery = time.monotonic()
         self.last_error = None
+        fresh_expected, self._fresh_session_expected = self._fresh_session_expected, False
+        if self.adopting:
+            # Nothing new for this session; what it holds comes anyway.
+            _, self._unsubscribe_mid = client.unsubscribe(self.filters)
+            self.connected.set()
+            log.info("took over a dead share-group member's session", extra={
+                "client_id": self.client_id, "session_present": flags.session_present})
+            return
         # On the first connection a missing session is normal (a new hub, or one away
-        # longer than the session expiry); on a reconnect it means lost messages.
-        if reconnect and not flags.session_present:
+        # longer than the session expiry); on a reconnect it means lost messages, unless
+        # another process emptied and ended the session (share slots).
+        if reconnect and not flags.session_present and not fresh_expected:
             self._tell(
                 f"the broker had no session for the hub's client id {self.client_id} when it "
                 "reconnected: readings and scans published while it was away were not kept "
@@ -296,6 +381,11 @@ class MqttSubscriber:
             return
         self._tell(None)
 
+    def _on_unsubscribe(self, _client: mqtt.Client, _userdata: object, mid: int,
+                        _reasons: object, _properties: object) -> None:
+        if mid == self._unsubscribe_mid:
+            self.unsubscribed.set()
+
     def _tell(self, problem: str | None) -> None:
         if problem is not None:
             log.error("broker session lost: %s", problem, extra={"client_id": self.client_id})
@@ -311,10 +401,17 @@ class MqttSubscriber:
         # An exception here would end paho's network thread: nothing may escape.
         try:
             topic = message._topic.decode("utf-8", errors="replace")
+            source = None
+            if self.adopting:
+                source = self
+                with self._lock:
+                    self._last_delivery = time.monotonic()
+                    if message.qos:
+                        self._outstanding.add((self.generation, message.mid))
             self.on_delivery(
                 # paho types the payload bytes | bytearray; it is the received packet's bytes.
                 Delivery(topic, cast(bytes, message.payload), message.mid, message.qos,
-                         self.generation)
+                         self.generation, source)
             )
         except Exception:
             log.exception("could not queue an incoming message; the broker will redeliver it")

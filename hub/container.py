@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from alerts.notifications.senders import Sender
     from alerts.service import AlarmService
+    from contract.share_slots import ShareSlots
     from ingest.compliance import ExcursionSource
     from ingest.service import IngestService
     from inventory.scans.consumer import ScanConsumer
@@ -51,6 +52,9 @@ class Hub:
     excursions: ExcursionSource | None = None
     # Books the scans gateways publish over MQTT (inventory.scans.consumer).
     scans: ScanConsumer | None = None
+    # Several processes in a share group on PostgreSQL: which process consumes with
+    # which MQTT client id, and the sessions of dead ones emptied (contract/share_slots.py).
+    slots: ShareSlots | None = None
     # Sessions for read-modify-write use cases: serialised on SQLite.
     writes: Sessions = field(init=False)
 
@@ -75,7 +79,10 @@ class Hub:
 
     def parts(self) -> Iterator[tuple[str, Part]]:
         """The parts present, by name, in start order. Alarms start before ingest, so the
-        first committed batch finds the evaluator ready."""
+        first committed batch finds the evaluator ready; the share slots first and
+        stopped last, so that they connect the subscribers once the parts want them."""
+        if self.slots is not None:
+            yield "slots", self.slots
         if self.alarms is not None:
             yield "alarms", self.alarms
         if self.ingest is not None:
@@ -110,6 +117,9 @@ def assemble(settings: HubSettings, *, alarm_sender: Sender | None = None,
         hub.ingest.on_status(_feed_status(hub.alarms))
     if settings.scan_consumer:
         hub.scans = scan_consumer(hub)
+    if hub.engine.dialect.name == "postgresql" and settings.mqtt_share_group \
+            and settings.mqtt_protocol == "5":
+        hub.slots = share_slots(hub)
     if hub.alarms is not None:
         # The broker-session alarm, for each subscriber: ingest's and the scan consumer's.
         service = hub.alarms
@@ -162,6 +172,20 @@ def _feed_status(service: AlarmService) -> Callable[[object], None]:
 
     # Unchecked below: as above: the status hook passes a StatusUpdate.
     return lambda update: service.on_status(status_of(update))  # type: ignore[arg-type]
+
+
+def share_slots(hub: Hub) -> ShareSlots:
+    """The slots of this process's subscribers (ingest's, the scan consumer's) in the
+    share group: no reading or scan waits for a dead process (docs/deploy.md)."""
+    from contract.share_slots import ShareSlots
+    from kernel.share_slots import postgres_slots
+
+    slots = ShareSlots(postgres_slots(hub.engine))
+    if hub.ingest is not None:
+        slots.own_subscriber("ingest", hub.ingest.subscriber)
+    if hub.scans is not None:
+        slots.own_subscriber("scans", hub.scans.subscriber)
+    return slots
 
 
 def scan_consumer(hub: Hub) -> ScanConsumer:

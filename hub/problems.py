@@ -52,6 +52,23 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(str(part) for part in loc)
 
 
+def _in_words(error: Any) -> str:
+    """Pydantic's message, in plain words where people read it on a page ("the reason
+    needs at least 3 characters", not "String should have at least 3 characters")."""
+    ctx = error.get("ctx") or {}
+    kind = error.get("type")
+    if kind == "string_too_short" and "min_length" in ctx:
+        n = ctx["min_length"]
+        return "cannot be empty" if n == 1 else f"needs at least {n} characters"
+    if kind == "string_too_long" and "max_length" in ctx:
+        return f"can be at most {ctx['max_length']} characters long"
+    if kind == "too_short" and "min_length" in ctx:
+        return f"needs at least {ctx['min_length']} entries"
+    if kind == "too_long" and "max_length" in ctx:
+        return f"can have at most {ctx['max_length']} entries"
+    return str(error["msg"])
+
+
 def invalid_request(problems: list[tuple[tuple[Any, ...], str]]) -> RequestValidationError:
     """A RequestValidationError the handler below answers like pydantic's own."""
     return RequestValidationError(
@@ -115,7 +132,7 @@ def install_error_handlers(app: FastAPI) -> None:
                 for e in errors)
             return JSONResponse({"error": "invalid_json", "detail": f"the body is not "
                                  f"JSON: {detail}"}, status_code=422)
-        problems = [{"field": _field(e["loc"]), "problem": e["msg"]} for e in errors]
+        problems = [{"field": _field(e["loc"]), "problem": _in_words(e)} for e in errors]
         return JSONResponse({"error": "invalid_request", "detail": problems}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)

@@ -93,3 +93,27 @@ def allocate_from_lot(
     if not usable and reasons:
         raise Conflict(sorted(r for r in reasons if r)[0], code="lot_not_allocatable")
     return allocate(usable, quantity, AllocationPolicy.FIFO, today, item_label=item_label)
+
+
+def hold_first_clause(reason: str | None) -> str:
+    """The short part of a hold's reason, for a refusal on the handheld: "excursion in
+    Cold room since 02:10 UTC on 2026-12-07" of the alarm engine's longer reason."""
+    words = (reason or "").split(": ", 1)[0].strip()
+    return words if 0 < len(words) <= 80 else (reason or "no reason given")[:80]
+
+
+def held_stock_refusal(refusal: Conflict, sku: str, lot_number: str | None,
+                       held: list[tuple[str, str, str | None, int]]) -> Conflict:
+    """Why there is too little to dispatch when some of it is held by quality: a
+    scan of a held lot says it is on hold and why, not "only 0 of 1 available"."""
+    if not held:
+        return refusal
+    if lot_number is not None:
+        _, status, reason, _ = held[0]
+        return Conflict(f"{sku} lot {lot_number} is {status.replace('_', ' ')} "
+                        f"({hold_first_clause(reason)}): quality must release it first",
+                        code="lot_on_hold" if status == QcStatus.ON_HOLD.value
+                        else "lot_not_allocatable")
+    parts = [f"{quantity} of lot {number} {status.replace('_', ' ')} "
+             f"({hold_first_clause(reason)})" for number, status, reason, quantity in held[:3]]
+    return InsufficientStock(f"{refusal.message}: " + "; ".join(parts))

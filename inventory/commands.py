@@ -100,3 +100,15 @@ class Return(_Command):
 class QcChange(_Command):
     status: QcStatus
     reason: str = Field(min_length=3, max_length=500)
+
+
+# How many lots one bulk decision may name (an excursion holds a zone's lots: hundreds).
+MAX_LOTS_PER_DECISION = 1000
+
+
+class QcChangeMany(QcChange):
+    """One decision for many lots (an excursion's held lots): one reason, one
+    transaction, each lot audited as its own change."""
+
+    lot_ids: list[int] = Field(min_length=1, max_length=MAX_LOTS_PER_DECISION,
+                               description="the lots' ids (as listed by GET /lots)")

@@ -110,6 +110,32 @@ def lot(session: Session, lot_id: int) -> LotPublic:
     return _model(LotPublic, row)
 
 
+# An excursion page lists its zone's lots: bounded, a page shows them collapsed.
+MAX_EXCURSION_LOTS = 2000
+
+
+def lots_in_zone(session: Session, zone: str, qc_status: str | None = None,
+                 limit: int = MAX_EXCURSION_LOTS) -> list[LotPublic]:
+    """The lots with stock in a zone's bins (the lots an excursion there will hold)."""
+    in_zone = (select(Balance.lot_id).join(Location, Location.id == Balance.location_id)
+               .join(Zone, Zone.id == Location.zone_id)
+               .where(Zone.code == zone, Balance.quantity > 0))
+    query = _lots_query().where(Lot.id.in_(in_zone)).order_by(Item.sku, Lot.lot_number, Lot.id)
+    if qc_status:
+        query = query.where(Lot.qc_status == qc_status)
+    return _models(LotPublic, session.execute(query.limit(limit)))
+
+
+def lots_by_number(session: Session, numbers: Sequence[str],
+                   limit: int = MAX_EXCURSION_LOTS) -> list[LotPublic]:
+    """The lots with these lot numbers (of any item): those an excursion held."""
+    if not numbers:
+        return []
+    query = (_lots_query().where(Lot.lot_number.in_(sorted(set(numbers))))
+             .order_by(Item.sku, Lot.lot_number, Lot.id).limit(limit))
+    return _models(LotPublic, session.execute(query))
+
+
 LEDGER_COLUMNS = list(LedgerRowPublic.model_fields)
 
 

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Select,
     bindparam,
     case,
+    func,
     insert,
     select,
     tuple_,
@@ -144,6 +145,21 @@ def lock_lot(session: Session, lot_id: int) -> Lot:
     if lot is None:
         raise NotFound(f"no lot with id {lot_id}", code="lot_not_found")
     return lot
+
+
+def unusable_lots(session: Session, item_id: int, lot_number: str | None = None
+                  ) -> list[tuple[str, str, str | None, int]]:
+    """(lot, QC status, its reason, on hand) of the item's lots with stock that may not
+    be picked for their QC status: why a dispatch found too little (a refusal's words)."""
+    query = (select(Lot.lot_number, Lot.qc_status, Lot.qc_reason, func.sum(Balance.quantity))
+             .join(Balance, Balance.lot_id == Lot.id)
+             .where(Lot.item_id == item_id, Lot.qc_status != QcStatus.RELEASED.value,
+                    Balance.quantity > 0)
+             .group_by(Lot.id, Lot.lot_number, Lot.qc_status, Lot.qc_reason)
+             .order_by(Lot.id).limit(20))
+    if lot_number is not None:
+        query = query.where(Lot.lot_number == lot_number)
+    return [(n, s, r, int(q)) for n, s, r, q in session.execute(query)]
 
 
 def lock_released_lots_in_zone(session: Session, zone_code: str) -> list[Lot]:

@@ -232,6 +232,12 @@ class LotStatusPublic(BaseModel):
     changed_at: datetime
 
 
+class LotStatusesPublic(BaseModel):
+    # One decision for many lots: each lot's status as the change left it.
+    changed: int
+    lots: list[LotStatusPublic]
+
+
 class ReturnPublic(BaseModel):
     # A return held for inspection, and what the inspection decided.
     id: int
@@ -318,6 +324,19 @@ class BookingLinePublic(BaseModel):
 # ledger builds it (inventory/ledger.py) from values it has just written, so it
 # skips validation there (`model_construct`): this is every booking's path. (A
 # comment, not a docstring: a docstring would become the OpenAPI description.)
+class CountResultPublic(BaseModel):
+    # What a count found: the handheld says "counted 4, book 3: +1 booked", not the
+    # booked difference as if it were the count.
+    counted: int
+    book: int | None = Field(description=(
+        "the book quantity when counted; null in a blind stocktake for an operator"))
+    difference: int | None = Field(description="counted - book (null when the book is)")
+    lot_number: str
+    location: str
+    stocktake: int | None = Field(None, description=(
+        "the stocktake it was recorded in: the difference is booked when it is approved"))
+
+
 class BookingPublic(BaseModel):
 
     booking: str
@@ -329,6 +348,7 @@ class BookingPublic(BaseModel):
     reason: str | None
     lines: list[BookingLinePublic]
     lot_status: str | None = None
+    count: CountResultPublic | None = None  # a count's figures
 
 
 class ReturnBookingPublic(BookingPublic):

@@ -8,14 +8,29 @@ After each committed change the inventory's stock hooks are called
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
 from inventory import repository as repo
 from inventory import returns
-from inventory.allocation import allocate, allocate_from_lot
-from inventory.commands import Adjust, Count, Dispatch, PickPreview, QcChange, Receive, Return
+from inventory.allocation import (
+    InsufficientStock,
+    allocate,
+    allocate_from_lot,
+    held_stock_refusal,
+)
+from inventory.commands import (
+    Adjust,
+    Count,
+    Dispatch,
+    PickPreview,
+    QcChange,
+    QcChangeMany,
+    Receive,
+    Return,
+)
 from inventory.commands import Transfer as TransferCommand
 from inventory.domain import (
     AllocationPolicy,
@@ -33,6 +48,8 @@ from inventory.ledger import Leg, LotRef, Place, StockChanged, post
 from inventory.orm import Item, Location, Lot, QcEvent
 from inventory.schemas import (
     BookingPublic,
+    CountResultPublic,
+    LotStatusesPublic,
     LotStatusPublic,
     PickLinePublic,
     PickListPublic,
@@ -188,7 +205,11 @@ def _pick(
         place = repo.location_by_code(session, location)
         stock = [s for s in stock if s.location_id == place.id]
     label = f"{item.unit} of {item.sku}"
-    suggested = allocate(stock, quantity, policy, today, item_label=label)
+    try:
+        suggested = allocate(stock, quantity, policy, today, item_label=label)
+    except InsufficientStock as refused:  # held by quality? say so, and why
+        held = repo.unusable_lots(session, item.id, lot_number)
+        raise held_stock_refusal(refused, item.sku, lot_number, held) from refused
     if lot_number is None:
         return item, suggested
     if lot_number != suggested[0].lot_number and not reason:
@@ -197,7 +218,13 @@ def _pick(
             f"picking lot {lot_number} instead needs a reason",
             code="reason_required",
         )
-    return item, allocate_from_lot(stock, lot_number, quantity, today, item_label=label)
+    try:
+        return item, allocate_from_lot(stock, lot_number, quantity, today, item_label=label)
+    except Conflict as refused:
+        if refused.code != "lot_not_allocatable":
+            raise
+        held = repo.unusable_lots(session, item.id, lot_number)
+        raise held_stock_refusal(refused, item.sku, lot_number, held) from refused
 
 
 @consistent_read
@@ -298,10 +325,14 @@ def count(
     repo.ensure_balances(session, [(item.id, lot.id, location.id)])
     balance = repo.lock_balances(session, [(lot.id, location.id)])[(lot.id, location.id)]
     delta = cmd.counted - balance.quantity
-    return post(session, kind=MoveKind.COUNT, item=item,
-                legs=_signed_leg(lot, location, delta), actor=actor, at=clock(),
-                reference=cmd.reference, reason=f"counted {cmd.counted}",
-                idempotency_key=_key(idem))
+    booking = post(session, kind=MoveKind.COUNT, item=item,
+                   legs=_signed_leg(lot, location, delta), actor=actor, at=clock(),
+                   reference=cmd.reference, reason=f"counted {cmd.counted}",
+                   idempotency_key=_key(idem))
+    booking.count = CountResultPublic(counted=cmd.counted, book=balance.quantity,
+                                      difference=delta, lot_number=lot.lot_number,
+                                      location=location.code)
+    return booking
 
 
 def _set_qc(lot: Lot, status: QcStatus, reason: str, actor: Actor, now: datetime) -> QcEvent:
@@ -365,12 +396,33 @@ def change_qc_status(
     idem: Idempotency | None = None, clock: Clock = utcnow,
 ) -> LotStatusPublic:
     """Quality releases, holds, rejects or recalls a lot, with a reason."""
-    lot = repo.lock_lot(session, lot_id)
-    check_qc_transition(lot.lot_number, QcStatus(lot.qc_status), cmd.status)
-    now = clock()
-    _audit_qc(session, lot, cmd.status, cmd.reason, actor, now)
-    session.add(_set_qc(lot, cmd.status, cmd.reason, actor, now))
-    return _lot_status(lot, cmd.status, cmd.reason, actor, now)
+    return decide_lots(session, [lot_id], cmd, actor, clock())[0]
+
+
+@unit_of_work(after=lambda done: stock_hooks.emit([_qc_change(s) for s in done.lots]))
+def change_qc_status_many(
+    session: Session, cmd: QcChangeMany, actor: Actor,
+    idem: Idempotency | None = None, clock: Clock = utcnow,
+) -> LotStatusesPublic:
+    """One decision for many lots (an excursion's held lots): all or none."""
+    done = decide_lots(session, cmd.lot_ids, cmd, actor, clock())
+    return LotStatusesPublic(changed=len(done), lots=done)
+
+
+def decide_lots(session: Session, lot_ids: Sequence[int], cmd: QcChange, actor: Actor,
+                now: datetime) -> list[LotStatusPublic]:
+    """The one QC-status step, for one lot or many: each lot locked (in id order, so
+    two bulk decisions cannot deadlock), its transition checked, audited and set.
+    A check that concerns the decision as a whole (one signature for the list)
+    belongs here, once, before the loop."""
+    changed = {}
+    for lot_id in sorted(set(lot_ids)):
+        lot = repo.lock_lot(session, lot_id)
+        check_qc_transition(lot.lot_number, QcStatus(lot.qc_status), cmd.status)
+        _audit_qc(session, lot, cmd.status, cmd.reason, actor, now)
+        session.add(_set_qc(lot, cmd.status, cmd.reason, actor, now))
+        changed[lot_id] = _lot_status(lot, cmd.status, cmd.reason, actor, now)
+    return [changed[lot_id] for lot_id in dict.fromkeys(lot_ids)]
 
 
 def _audit_qc(session: Session, lot: Lot, status: QcStatus, reason: str, actor: Actor,

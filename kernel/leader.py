@@ -188,11 +188,17 @@ def postgres_lock(engine: Engine, name: str) -> Callable[[], LockSession]:
     one dedicated connection each (no pool), with the server's keep-alive set so that
     a silent connection is dropped after `DROP_AFTER_S`, and libpq's so that a check
     never hangs longer than that."""
-    if engine.dialect.name != "postgresql":
-        raise ValueError("leadership needs PostgreSQL (SQLite: one hub process)")
-    lock_engine = create_engine(engine.url, poolclass=NullPool, connect_args={
-        "connect_timeout": 3, "keepalives": 1, "keepalives_idle": 2,
-        "keepalives_interval": 1, "keepalives_count": 2, "tcp_user_timeout": 3000,
-        "options": _SERVER_OPTIONS, "application_name": f"stockwarden-leader-{name}"[:63]})
+    lock_engine = lock_connections(engine, f"stockwarden-leader-{name}")
     key = lock_key(f"stockwarden:{name}")
     return lambda: _PostgresLock(lock_engine, key)
+
+
+def lock_connections(engine: Engine, application_name: str) -> Engine:
+    """An engine of dedicated lock connections (no pool) on `engine`'s database, with
+    the server's and libpq's time limits above (also kernel/share_slots.py's)."""
+    if engine.dialect.name != "postgresql":
+        raise ValueError("leadership needs PostgreSQL (SQLite: one hub process)")
+    return create_engine(engine.url, poolclass=NullPool, connect_args={
+        "connect_timeout": 3, "keepalives": 1, "keepalives_idle": 2,
+        "keepalives_interval": 1, "keepalives_count": 2, "tcp_user_timeout": 3000,
+        "options": _SERVER_OPTIONS, "application_name": application_name[:63]})

@@ -257,6 +257,15 @@ def sensor_reading(track: SensorTrack, at: datetime, good: bool) -> SensorTrack:
     return SensorTrack(track.watched_since, track.alarm, at, gaps, track.given_interval, 0)
 
 
+def silence_ended(track: SensorTrack, now: datetime) -> float | None:
+    """Seconds without a good reading that a good reading at `now` just ended: the gap
+    it closed (or the wait since watching began, for a sensor's first reading); None
+    when no good reading came at `now` (a tick, or a bad reading)."""
+    if track.last_good != now or track.bad_run:
+        return None
+    return track.gaps[-1] if track.gaps else (now - track.watched_since).total_seconds()
+
+
 def offline_judge(spec: OfflineSpec, track: SensorTrack, now: datetime, sensor: str,
                   zone: str | None, zone_label: str, gateway: str | None
                   ) -> tuple[SensorTrack, list[Transition]]:
@@ -264,18 +273,24 @@ def offline_judge(spec: OfflineSpec, track: SensorTrack, now: datetime, sensor: 
     last = track.last_good or track.watched_since
     silent = (now - last).total_seconds()
     holding = silent >= spec.intervals * interval or track.bad_run >= spec.bad_readings
+    ended = silence_ended(track, now)
 
     def text(event: Event, alarm: AlarmState, at: datetime) -> str:
         if event is Event.CLEARED:
-            return f"{zone_label}: sensor {sensor} reads again after {_ago(at, alarm.since)}"
+            # The silence this reading ended, not the time since the alarm was first
+            # raised (issue 18, item 10: "after 36 min" for a 9 s silence).
+            return (f"{zone_label}: sensor {sensor} reads again after "
+                    f"{format_duration(_span(ended if ended is not None else silent))}")
         if track.bad_run >= spec.bad_readings:
             return (f"{zone_label}: sensor {sensor} sent {track.bad_run} bad readings in a row "
                     f"(limit {spec.bad_readings})")
         return (f"{zone_label}: sensor {sensor} silent for {format_duration(_span(silent))}, "
                 f"expected every {interval:g} s (limit {spec.intervals} intervals)")
 
+    # The value is the silence in seconds: at the clear, the one that just ended
+    # (not the 0 s since the reading that ended it).
     subject = Subject(AlarmKey(spec.rule, sensor), AlarmKind.OFFLINE, zone=zone,
-                      gateway=gateway, value=round(silent, 3),
+                      gateway=gateway, value=round(ended if ended is not None else silent, 3),
                       limit=round(spec.intervals * interval, 3))
     alarm, out = advance(track.alarm, subject, holding=holding,
                          due=spec.severity if holding else None, now=now, text=text)

@@ -10,6 +10,11 @@ A critical excursion whose time beyond the critical level passes the zone's
 tolerance yields one `HoldDecision` ("hold the lots in zone X"), once per
 excursion. Several sensors of one zone may each decide it: holding lots already
 on hold is the inventory service's no-op.
+
+While an excursion is under way every reading and every tick also yields a
+"progress" event with its figures so far (peak, time beyond each level, the last
+value), so the stored record, the API and the pages follow it live instead of
+showing the figures of its first reading until it ends.
 """
 
 from __future__ import annotations
@@ -49,8 +54,10 @@ class Excursion:
 
 @dataclass(frozen=True, slots=True)
 class ExcursionEvent:
-    event: Literal["started", "ended"]
+    event: Literal["started", "progress", "ended"]
     excursion: Excursion
+    value: float | None = None  # the last value read (progress), for the live figures
+    at: datetime | None = None  # when the figures were counted up to
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,9 +119,11 @@ def _hold(excursion: Excursion, tolerance_s: float, now: datetime, zone_label: s
     beyond = format_duration(timedelta(seconds=excursion.critical_s))
     tolerance = format_duration(timedelta(seconds=tolerance_s))
     peak = format_value(excursion.quantity, excursion.peak)
-    reason = (f"{zone_label}: critical {quantity} excursion on sensor {excursion.sensor} since "
-              f"{excursion.start:%Y-%m-%d %H:%M} UTC, {beyond} beyond the critical limit "
-              f"(tolerance {tolerance}), peak {peak}")
+    # The first clause is what the handheld shows when held stock is scanned
+    # ("on hold (excursion in Cold room since 02:10 UTC on 2026-12-07)"): keep it short.
+    reason = (f"excursion in {zone_label} since {excursion.start:%H:%M} UTC on "
+              f"{excursion.start:%Y-%m-%d}: critical {quantity} on sensor {excursion.sensor}, "
+              f"{beyond} beyond the critical limit (tolerance {tolerance}), peak {peak}")
     held = replace(excursion, held=True)
     return held, [HoldDecision(excursion.zone, excursion.sensor, excursion.quantity,
                                excursion.start, now, reason)]
@@ -132,6 +141,7 @@ def excursion_step(spec: ThresholdSpec, track: ExcursionTrack, value: float | No
         if current is None:
             return track, events, holds
         current, holds = _hold(current, tolerance_s, now, zone_label)
+        events.append(ExcursionEvent("progress", current, track.value, now))
         return ExcursionTrack(current, track.value, _later(track.at, now)), events, holds
     side, severity = classify(spec, value)
     if current is not None:
@@ -143,7 +153,7 @@ def excursion_step(spec: ThresholdSpec, track: ExcursionTrack, value: float | No
             back = severity is None
         if back:
             current, holds = _hold(current, tolerance_s, now, zone_label)
-            events.append(ExcursionEvent("ended", replace(current, end=now)))
+            events.append(ExcursionEvent("ended", replace(current, end=now), value, now))
             current = None
         elif severity is not None and side == current.side:
             worst = Severity.CRITICAL if Severity.CRITICAL in (severity, current.severity) \
@@ -155,5 +165,6 @@ def excursion_step(spec: ThresholdSpec, track: ExcursionTrack, value: float | No
     if current is not None:
         current, more = _hold(current, tolerance_s, now, zone_label)
         holds += more
+        events.append(ExcursionEvent("progress", current, value, now))
     return ExcursionTrack(current, value, _later(track.at if current is not None else None, now)
                           ), events, holds

@@ -17,6 +17,11 @@ def hub(
         int | None, typer.Option(help="HTTP port (STOCKWARDEN_HTTP_PORT).")
     ] = None,
     http_host: Annotated[str | None, typer.Option(help="HTTP bind address.")] = None,
+    workers: Annotated[int, typer.Option(
+        help="Run N hub processes on this machine (PostgreSQL only): one HTTP port, each "
+             "its own MQTT client ids (<client id>-<k>) in the share group, the alarm "
+             "engine in whichever the database picks; a dead one's readings are taken "
+             "by the others (docs/deploy.md).")] = 1,
 ) -> None:
     """Run the hub: MQTT ingest, time-series writer, alarms and the HTTP API."""
     settings = hub_settings(config, http_port=http_port, http_host=http_host)
@@ -24,9 +29,14 @@ def hub(
 
     from contract.errors import ConfigError
     from hub.server import serve
+    from hub.workers import WorkersRefused, check, serve_workers
 
     try:
-        serve(settings)
+        check(settings, workers)
+    except WorkersRefused as exc:
+        raise fail(str(exc)) from None
+    try:
+        serve_workers(settings, workers) if workers > 1 else serve(settings)
     except OperationalError as exc:
         raise database_failure(exc) from None
     except ConfigError as exc:

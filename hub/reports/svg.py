@@ -9,13 +9,32 @@ it is a picture and nothing else."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from xml.sax.saxutils import escape, quoteattr
 
 from hub.reports.zone import ChartPoint, ZoneReport
 
-WIDTH, HEIGHT = 900, 300
-LEFT, RIGHT, TOP, BOTTOM = 56, 16, 28, 36
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """A chart's size, margins and font: the report's, or the overview's small trend."""
+
+    width: int
+    height: int
+    left: int
+    right: int
+    top: int
+    bottom: int
+    font: int
+    band: bool = False  # shade the allowed range between the limits (the trend's band)
+
+
+REPORT = Frame(900, 300, 56, 16, 28, 36, 11)
+# The overview's 24-hour trend per zone: small, big letters, the allowed band shaded.
+TREND = Frame(360, 150, 34, 6, 20, 22, 13, band=True)
+WIDTH, HEIGHT = REPORT.width, REPORT.height
+ALLOWED = "#c7e9c0"
 TITLES = {"temperature_c": ("Temperature", "°C"), "humidity_pct": ("Humidity", "%RH")}
 BAND, MEAN, LIMIT, EXCURSION = "#9ecae1", "#17324d", "#e6550d", "#fcbba1"
 
@@ -46,8 +65,11 @@ def _text(x: float, y: float, words: str, *, anchor: str = "start", size: int = 
             f'text-anchor="{anchor}" font-family="sans-serif">{escape(words)}</text>')
 
 
-def zone_chart_svg(report: ZoneReport, quantity: str = "temperature_c") -> str:
+def zone_chart_svg(report: ZoneReport, quantity: str = "temperature_c",
+                   frame: Frame = REPORT) -> str:
     """The chart of one quantity over the report's period, as an SVG document."""
+    WIDTH, HEIGHT, font = frame.width, frame.height, frame.font
+    LEFT, RIGHT, TOP, BOTTOM = frame.left, frame.right, frame.top, frame.bottom
     name, unit = TITLES.get(quantity, (quantity, ""))
     points = sorted(report.chart.get(quantity) or [], key=_when)
     limit = report.limits.get(quantity)
@@ -60,7 +82,7 @@ def zone_chart_svg(report: ZoneReport, quantity: str = "temperature_c") -> str:
              f'<rect width="{WIDTH}" height="{HEIGHT}" fill="#fff"/>']
     if not points:
         parts.append(_text(WIDTH / 2, HEIGHT / 2, f"No {name.lower()} readings in the period",
-                           anchor="middle", size=14))
+                           anchor="middle", size=font + 3))
         return "".join(parts) + "</svg>"
     values = [v for p in points for v in (p.min, p.max)] + bounds
     low, high = min(values), max(values)
@@ -78,21 +100,28 @@ def zone_chart_svg(report: ZoneReport, quantity: str = "temperature_c") -> str:
     def y(value: float) -> float:
         return TOP + plot_h * (y_max - value) / (y_max - y_min)
 
-    parts.append(_text(LEFT, 16, f"{name} ({unit}), UTC", size=12, colour="#17324d"))
+    parts.append(_text(LEFT, TOP - 8, f"{name} ({unit}), UTC", size=font + 1, colour="#17324d"))
+    if frame.band and limit is not None:  # the allowed range, shaded: it moves with the limits
+        top_y = y(limit.high) if limit.high is not None else TOP
+        bottom_y = y(limit.low) if limit.low is not None else HEIGHT - BOTTOM
+        parts.append(f'<rect class="allowed" x="{LEFT}" y="{top_y:.1f}" width="{plot_w}" '
+                     f'height="{max(bottom_y - top_y, 0):.1f}" fill="{ALLOWED}" '
+                     f'fill-opacity="0.6"/>')
     tick = y_min
     while tick <= y_max + step / 2:
         parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(tick):.1f}" '
                      f'y2="{y(tick):.1f}" stroke="#eee"/>')
-        parts.append(_text(LEFT - 6, y(tick) + 4, f"{tick:g}", anchor="end"))
+        parts.append(_text(LEFT - 6, y(tick) + 4, f"{tick:g}", anchor="end", size=font))
         tick += step
     every = _time_step(end - start)
     at = datetime.fromtimestamp(math.ceil(start.timestamp() / every.total_seconds())
                                 * every.total_seconds(), tz=start.tzinfo)
-    label = "%m-%d" if every >= timedelta(days=1) else "%m-%d %H:%M"
+    label = "%m-%d" if every >= timedelta(days=1) else "%H:%M" if frame.band else "%m-%d %H:%M"
     while at <= end:
         parts.append(f'<line x1="{x(at):.1f}" x2="{x(at):.1f}" y1="{TOP}" '
                      f'y2="{HEIGHT - BOTTOM}" stroke="#f2f2f2"/>')
-        parts.append(_text(x(at), HEIGHT - BOTTOM + 16, at.strftime(label), anchor="middle"))
+        parts.append(_text(x(at), HEIGHT - BOTTOM + font + 5, at.strftime(label),
+                           anchor="middle", size=font))
         at += every
     for excursion in report.excursions:
         if excursion.quantity == quantity:
@@ -116,7 +145,7 @@ def zone_chart_svg(report: ZoneReport, quantity: str = "temperature_c") -> str:
                      f'y2="{y(bound):.1f}" stroke="{LIMIT}" stroke-width="1.5" '
                      f'stroke-dasharray="6 4"/>')
         parts.append(_text(WIDTH - RIGHT - 4, y(bound) - 4, f"limit {bound:g} {unit}",
-                           anchor="end", colour=LIMIT))
+                           anchor="end", colour=LIMIT, size=font))
     parts.append(f'<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" '
                  'fill="none" stroke="#999"/>')
     return "".join(parts) + "</svg>"

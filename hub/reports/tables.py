@@ -10,6 +10,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from hub.reports.calibration import status_text as calibration_status
+from hub.reports.changes import CHANGE_HEAD, change_rows
 from hub.reports.provenance import IMPORTED_HEAD, OVERDUE_HEAD, imported_rows, overdue_rows
 from hub.reports.trace import LotTrace
 from hub.reports.zone import ZoneReport
@@ -180,7 +181,13 @@ def zone_csv(report: ZoneReport) -> str:
         ("imported readings", IMPORTED_HEAD, imported_rows(report.origin)),
         ("readings while calibration overdue", OVERDUE_HEAD, overdue_rows(report.origin)),
         ("notes", ["note"], [[n] for n in report.notes]),
+        (CHANGES_SECTION, CHANGE_HEAD, change_rows(report.changes)),
     ])
+
+
+# The audit trail's rows in the reports (hub/reports/changes.py).
+CHANGES_SECTION = "changes in the period"
+LOT_CHANGES_SECTION = "audit trail"
 
 
 def flat_csv(columns: list[str], rows: Iterable[object]) -> str:
@@ -229,4 +236,5 @@ def trace_csv(found: LotTrace) -> str:
           for q in found.trace.qc_history]),
         ("zones", ["zone", "from", "to"], stay_rows(found.stays)),
         ("excursions", EXCURSION_HEAD, excursion_rows(found.excursions)),
+        (LOT_CHANGES_SECTION, CHANGE_HEAD, change_rows(found.changes)),
     ])

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from hub.reports.calibration import with_calibration
+from hub.reports.changes import zone_changes
 from hub.reports.clipped import cuts_of, split_hours
 from hub.reports.provenance import Provenance, provenance
 from hub.reports.provenance import notes as provenance_notes
@@ -50,6 +51,7 @@ from ingest.queries import (
     zone_sensors,
 )
 from ingest.rollup import DEFAULT_DELTA_H, TEMPERATURE
+from kernel.audit import AuditRowPublic
 from kernel.errors import Invalid
 from kernel.orm import StorageClass
 
@@ -122,6 +124,8 @@ class ZoneReport:
     hold_s: float = RECORD_INTERVAL_S  # how long a reading holds at most (out_of_range.py)
     # Imported readings and readings while calibration was overdue (hub/reports/provenance.py).
     origin: Provenance = field(default_factory=lambda: Provenance([], []))
+    # The audit trail's rows of the period for the zone (hub/reports/changes.py).
+    changes: list[AuditRowPublic] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -366,4 +370,5 @@ def zone_report(session: Session, code: str, start: datetime, end: datetime, *,
         excursion_source=source, generated_at=now, generated_by=generated_by, notes=notes,
         zone_time=zone_time, time_zone=time_zone or "UTC", hold_s=record_interval_s,
         origin=origin,
+        changes=zone_changes(session, zone.code, klass.code if klass else None, ids, start, end),
     )

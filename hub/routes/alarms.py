@@ -37,6 +37,7 @@ from alerts.schemas import SeverityName as Severity
 from alerts.service import AlarmService
 from hub.auth import Admin, CurrentUser, Supervisor, reauthenticated, require_role
 from hub.deps import HubDep, SessionDep
+from hub.reports.excursion import ExcursionDetailPublic, excursion_detail
 from hub.routes.common import Answer, OptionalIdempotencyDep, ReasonQuery
 from kernel.actors import Role
 from kernel.errors import Busy
@@ -143,6 +144,14 @@ def list_excursions(session: SessionDep, zone: str | None = None,
     """Excursions (periods out of range) overlapping the period, newest first
     (a time without a zone is taken as UTC)."""
     return queries.excursions(session, zone=zone, start=start, end=end, limit=limit)
+
+
+@router.get("/alarms/excursions/{excursion_id}", response_model=ExcursionDetailPublic)
+def get_excursion(session: SessionDep,
+                  excursion_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> ExcursionDetailPublic:
+    """One excursion with its figures so far (live while under way: peak, time beyond
+    each level, the last value, the tolerance left) and the lots it held or will hold."""
+    return excursion_detail(session, excursion_id)
 
 
 @router.get("/alarms/notifications", response_model=list[NotificationPublic])

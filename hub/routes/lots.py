@@ -8,9 +8,9 @@ from hub.auth import IdempotencyDep, Supervisor
 from hub.deps import SessionDep, WriteSessionDep
 from hub.routes.common import Answer, PathId
 from inventory import queries, services
-from inventory.commands import QcChange
+from inventory.commands import QcChange, QcChangeMany
 from inventory.domain import QcStatus
-from inventory.schemas import LotPublic, LotStatusPublic, TracePublic
+from inventory.schemas import LotPublic, LotStatusesPublic, LotStatusPublic, TracePublic
 from kernel.fields import MAX_OFFSET, IsoDate
 
 router = APIRouter(tags=["lots"])
@@ -48,4 +48,14 @@ def change_qc_status(lot_id: LotId, body: QcChange, session: WriteSessionDep, us
     answer = Answer(LotStatusPublic)
     done = services.change_qc_status(session, lot_id, body, user,
                                      answer.keyed(idem))
+    return answer.response(done)
+
+
+@router.post("/lots/qc-status", response_model=LotStatusesPublic)
+def change_qc_status_many(body: QcChangeMany, session: WriteSessionDep, user: Supervisor,
+                          idem: IdempotencyDep) -> Response:
+    """One decision for many lots (an excursion's held lots), with one reason: one
+    transaction, all or none; each lot audited as its own change (supervisor or admin)."""
+    answer = Answer(LotStatusesPublic)
+    done = services.change_qc_status_many(session, body, user, answer.keyed(idem))
     return answer.response(done)

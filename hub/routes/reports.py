@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
@@ -87,7 +87,10 @@ def zone_json(report: ZoneReport) -> dict[str, Any]:
 def zone(code: str, session: SessionDep, hub: HubDep, user: CurrentUser, start: Start = None,
          end: End = None, format: Format = Format.JSON,
          quantity: Annotated[Quantity, Query(description="the chart's (format=svg)")]
-         = Quantity.TEMPERATURE) -> Response:
+         = Quantity.TEMPERATURE,
+         chart: Annotated[Literal["report", "trend"], Query(description=(
+             "format=svg: the report's chart, or the overview's small trend with the "
+             "allowed band between the limits shaded"))] = "report") -> Response:
     """A zone's compliance report for a period: min/max/mean, time above and below the
     limits, excursions, mean kinetic temperature per day (USP <1079.2> window) and every
     gap in the record. PDF for an inspector; CSV with the same numbers; SVG: the chart of
@@ -106,9 +109,10 @@ def zone(code: str, session: SessionDep, hub: HubDep, user: CurrentUser, start: 
 
         return _file(zone_pdf(report), "application/pdf", f"{name}.pdf")
     if format is Format.SVG:
-        from hub.reports.svg import zone_chart_svg
+        from hub.reports.svg import REPORT, TREND, zone_chart_svg
 
-        return Response(zone_chart_svg(report, quantity.value), media_type="image/svg+xml",
+        frame = TREND if chart == "trend" else REPORT
+        return Response(zone_chart_svg(report, quantity.value, frame), media_type="image/svg+xml",
                         headers=SVG_HEADERS)
     return JSONResponse(zone_json(report))
 
@@ -159,3 +163,28 @@ def trace(lot_id: PathId, session: SessionDep, hub: HubDep,
         return _file(tables.trace_csv(found), "text/csv; charset=utf-8",
                      f"lot-{lot_id}-trace.csv")
     return JSONResponse(jsonable(found))
+
+
+@router.get("/alarm-tests", responses=_content("application/json", "text/csv",
+                                               "application/pdf"), response_class=Response)
+def alarm_tests(session: SessionDep, user: CurrentUser,
+                start: Annotated[IsoDateTime | None, Query(
+                    alias="from", description="UTC; default: 365 days before `to`")] = None,
+                end: Annotated[IsoDateTime | None, Query(alias="to",
+                                                         description="UTC; default: now")] = None,
+                format: Format = Format.JSON) -> Response:
+    """The alarm path tests asked for in the period: per test and per recipient,
+    delivered or failed (and why), confirmed by whom and when; the last complete test."""
+    from alerts.challenge.queries import report as alarm_test_report
+    from hub.reports import alarm_tests as tests_table
+
+    start, end = period(start, end, days=365)
+    report = alarm_test_report(session, start, end)
+    name = f"alarm-tests-{start:%Y%m%d}-{end:%Y%m%d}"
+    if format is Format.CSV:
+        return _file(tests_table.csv(report), "text/csv; charset=utf-8", f"{name}.csv")
+    if format is Format.PDF:
+        return _file(tests_table.pdf(report, user.username), "application/pdf", f"{name}.pdf")
+    if format is Format.SVG:
+        raise Invalid("alarm-tests is JSON, CSV or PDF", code="bad_format")
+    return JSONResponse(report.model_dump(mode="json"))

@@ -20,7 +20,7 @@ from inventory.hooks import StockChange, stock_hooks
 from inventory.ledger import Leg, LotRef, Place, post
 from inventory.orm import Item, Location, Lot, Stocktake, StocktakeBin, StocktakeCount
 from inventory.orm import StocktakeLine as LineRow
-from inventory.schemas import BookingPublic
+from inventory.schemas import BookingPublic, CountResultPublic
 from inventory.stocktakes import repository as stocktakes
 from inventory.stocktakes.domain import (
     LineFigures,
@@ -33,7 +33,7 @@ from inventory.stocktakes.domain import (
     check_recount,
     status_after_counting,
 )
-from inventory.stocktakes.queries import bin_codes, view
+from inventory.stocktakes.queries import bin_codes, sees_book, view
 from inventory.stocktakes.schemas import (
     CancelRequest,
     CountEntry,
@@ -147,12 +147,17 @@ def count_as_booking(
     """A count from the moves or scan API inside a stocktake: recorded, nothing booked
     (an answer of the booking's shape with no lines)."""
     stocktake = stocktakes.lock(session, stocktake_id)
-    count_locked(session, stocktake, item, lot, location, counted, actor, clock)
+    line = count_locked(session, stocktake, item, lot, location, counted, actor, clock)
+    # Blind counting: an operator in a blind stocktake is not told the book (nor so
+    # the difference); a supervisor, or anyone in an open count, is.
+    book = (line.book_at_count or 0) if sees_book(actor, stocktake) else None
     return BookingPublic.model_construct(
         booking="", kind=MoveKind.COUNT, item=item.sku, at=clock(), user=actor.username,
         reference=reference,
         reason=f"counted {counted} in stocktake {stocktake_id}; booked when approved",
-        lines=[], lot_status=None)
+        lines=[], lot_status=None, count=CountResultPublic(
+            counted=counted, book=book, difference=None if book is None else counted - book,
+            lot_number=lot.lot_number, location=location.code, stocktake=stocktake_id))
 
 
 @unit_of_work(creates=True)

@@ -74,10 +74,13 @@ def test_error_bodies_in_words(run_module: Callable[[str, str], Any]) -> None:
         m.inWords({error: 'invalid_request',
                    detail: [{field: 'body.quantity', problem: 'must be > 0'}]}, 422),
         m.inWords({error: 'busy_retry'}, 503),
+        m.inWords({error: 'invalid_request',
+                   detail: [{field: 'body.reason', problem: 'needs at least 3 characters'}]}, 422),
         m.inWords(null, 502),
     ];""")
-    assert words == ["only 3 of VAC-1 on hand", "body.quantity: must be > 0", "busy retry",
-                     "the hub answered 502"]
+    # Issue 18 (4.): a too-short reason in plain words, not "body.reason: String should ...".
+    assert words == ["only 3 of VAC-1 on hand", "Quantity: must be > 0", "busy retry",
+                     "Reason needs at least 3 characters", "the hub answered 502"]
 
 
 def test_the_login_goes_back_only_to_a_path_on_this_hub(

@@ -32,6 +32,7 @@ NO_CHANGE = {
     "POST /api/v1/labels.pdf": "a PDF of labels, nothing stored",
     "POST /api/v1/auth/session": "a cookie set in the browser for the request's token",
     "POST /api/v1/auth/logout": "the browser's cookie cleared",
+    "POST /api/v1/auth/activity": "a page session's last activity noted (its idle timeout)",
 }
 
 # Writes that change stored data and do not write the audit trail yet (issue 19):
@@ -76,6 +77,11 @@ def _scenarios() -> list[tuple[str, Scenario]]:
         lot = w.ok(w.get("/lots", item="GLOVE"))[0]["id"]
         return _call(w, "POST", f"/lots/{lot}/qc-status", s,
                      {"status": "on_hold", "reason": "deviation 12"})
+
+    def bulk_qc(w: World, c: dict[str, Any]) -> httpx.Response:
+        lots = [lot["id"] for lot in w.ok(w.get("/lots")) if lot["qc_status"] == "released"]
+        return _call(w, "POST", "/lots/qc-status", s,
+                     {"lot_ids": lots[:2], "status": "on_hold", "reason": "deviation 13"})
 
     def history(w: World, c: dict[str, Any]) -> httpx.Response:
         at = (datetime.now(UTC) - timedelta(days=400)).isoformat()
@@ -150,6 +156,7 @@ def _scenarios() -> list[tuple[str, Scenario]]:
             stocktake(w, c), count(w, c),
             _call(w, "POST", f"/stocktakes/{c['stocktake']}/approve", s, {}))[-1]),
         ("POST /api/v1/lots/{lot_id}/qc-status", qc),
+        ("POST /api/v1/lots/qc-status", bulk_qc),
         ("POST /api/v1/zones/{code}/hold-lots", lambda w, c: (
             w.receive("VAC-1", "HOLD-ME", 3, "F-02"),
             _call(w, "POST", "/zones/FRIDGE/hold-lots", s, {"reason": "excursion 14 C"}))[-1]),
@@ -188,13 +195,20 @@ def _scenarios() -> list[tuple[str, Scenario]]:
         ("POST /api/v1/users/{username}/tokens", token),
         ("DELETE /api/v1/users/{username}/tokens/{token_id}", lambda w, c: _call(
             w, "DELETE", f"/users/aud-user/tokens/{c['token']}", a)),
-        ("POST /api/v1/auth/login", lambda w, c: w.client.post("/api/v1/auth/login", json={
-            "username": "aud-user", "password": "long enough pass"})),
-        ("POST /api/v1/auth/session", lambda w, c: _call(w, "POST", "/auth/session", o)),
+        ("POST /api/v1/auth/login", lambda w, c: _page_login(w, c, "long enough pass")),
+        ("POST /api/v1/auth/password", lambda w, c: _page_login(
+            w, c, "long enough pass", "a longer one this time")),
+        ("POST /api/v1/auth/session", lambda w, c: w.client.post(
+            "/api/v1/auth/session", headers={"Authorization": f"Bearer {c['web']}"})),
+        ("POST /api/v1/auth/activity", lambda w, c: w.client.post(
+            "/api/v1/auth/activity", headers={"Authorization": f"Bearer {c['web']}"})),
         ("POST /api/v1/auth/logout", lambda w, c: w.client.post("/api/v1/auth/logout")),
         ("PUT /api/v1/alarms/rules", lambda w, c: _call(
             w, "PUT", "/alarms/rules", a, {"thresholds": [
-                {"zone": "FRIDGE", "quantity": "temperature_c", "high_critical": 8}]},
+                {"zone": "FRIDGE", "quantity": "temperature_c", "high_critical": 8}],
+                # a route for the test alarm below (nothing listens there: it fails)
+                "recipients": {"duty": {"urls": ["json://127.0.0.1:9/duty"]}},
+                "routes": [{"name": "duty", "groups": ["duty"]}]},
             reason="validated limits")),
         ("POST /api/v1/alarms/rules/{section}", lambda w, c: _call(
             w, "POST", "/alarms/rules/thresholds", a,
@@ -202,6 +216,8 @@ def _scenarios() -> list[tuple[str, Scenario]]:
             reason="room mapped")),
         ("DELETE /api/v1/alarms/rules/{rule_id}", lambda w, c: _call(
             w, "DELETE", "/alarms/rules/zone:ROOM:temperature_c", a, reason="not needed")),
+        ("POST /api/v1/alarms/test", lambda w, c: _call(
+            w, "POST", "/alarms/test", s, {"note": "monthly challenge"})),
         ("POST /api/v1/alarms/{alarm_id}/shelve", lambda w, c: _call(
             w, "POST", f"/alarms/{alarm(w, c)}/shelve", s, {"minutes": 5, "reason": "work"})),
         ("POST /api/v1/alarms/{alarm_id}/unshelve", lambda w, c: _call(
@@ -214,6 +230,19 @@ def _scenarios() -> list[tuple[str, Scenario]]:
         ("DELETE /api/v1/gateways/{gateway}/scanners/{scanner}", lambda w, c: _call(
             w, "DELETE", "/gateways/gw-1/scanners/dock", a)),
     ]
+
+
+def _page_login(world: World, context: dict[str, Any], password: str,
+                new_password: str | None = None) -> httpx.Response:
+    """aud-user's password login (or password change): its page session in `context`."""
+    body = {"username": "aud-user", "password": password}
+    if new_password is not None:
+        body["new_password"] = new_password
+    answer = world.client.post(
+        "/api/v1/auth/password" if new_password else "/api/v1/auth/login", json=body)
+    if answer.status_code < 300:
+        context["web"] = answer.json()["token"]
+    return answer
 
 
 def _write_operations(world: World) -> list[str]:

@@ -61,3 +61,39 @@ def test_a_failing_listener_does_not_escape_into_paho() -> None:
     made._on_disconnect(made.client, None, mqtt.DisconnectFlags(True),
                         ReasonCode(PacketTypes.DISCONNECT, identifier=142), None)
     assert len(told) == 1
+
+
+def test_a_session_another_hub_process_ended_is_expected_once() -> None:
+    """Share slots (contract/share_slots.py): while this process was fenced, another
+    emptied its session and ended it; the reconnect that finds none loses nothing.
+    The next reconnect without a session is told again."""
+    made, told = subscriber()
+    connected(made, session_present=False)
+    made.expect_fresh_session()
+    connected(made, session_present=False)
+    assert told == []
+    connected(made, session_present=False)
+    assert len(told) == 1 and "had no session" in (told[0].problem or "")
+
+
+def test_a_dead_members_session_taken_over_is_unsubscribed_and_acknowledged_by_its_own() -> None:
+    """The adopting subscriber unsubscribes at once (the group sends that session
+    nothing new), counts what it received until acknowledged, and the part's own
+    subscriber passes the acknowledgements to it."""
+    settings = HubMqttSettings(url="mqtt://127.0.0.1:1", client_id="dead", share_group="hubs")
+    adopted = MqttSubscriber(settings, filters=["stockwarden/v1/+/+/telemetry"],
+                             on_delivery=lambda _d: None, adopting=True)
+    own, _told = subscriber()
+    got = []
+    adopted.on_delivery = got.append
+    connected(adopted, session_present=True)
+    assert not adopted.drained(0.0)  # unsubscribe not yet answered
+    adopted._unsubscribe_mid = 9  # unconnected here, paho gave no message id
+    adopted._on_unsubscribe(adopted.client, None, 9, [], None)
+    message = mqtt.MQTTMessage(mid=5, topic=b"stockwarden/v1/s/gw/telemetry")
+    message.qos = 1
+    adopted._on_message(adopted.client, None, message)
+    assert got[0].source is adopted and not adopted.drained(0.0)
+    own.ack(got)  # ingest acknowledges through its own subscriber
+    assert adopted.drained(0.0)
+    assert not adopted.drained(60.0)  # and waits for quiet

@@ -7,6 +7,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from hub.reports.svg import zone_chart_svg
 from hub.reports.zone import ChartPoint, ZoneReport
 from ingest.compliance import ExcursionPeriod, Limits
@@ -50,3 +52,20 @@ def test_the_chart_draws_band_mean_limits_and_the_excursion() -> None:
 def test_a_period_without_readings_says_so() -> None:
     root = ET.fromstring(zone_chart_svg(report([])))
     assert "No temperature readings in the period" in [t.text for t in root.iter(f"{SVG}text")]
+
+
+def test_the_overviews_trend_shades_the_allowed_band_between_the_limits() -> None:
+    from hub.reports.svg import TREND
+
+    points = [ChartPoint(START + timedelta(hours=h), 4.0, 5.0, 4.5) for h in range(6)]
+    root = ET.fromstring(zone_chart_svg(report(points), frame=TREND))
+    assert root.get("viewBox") == f"0 0 {TREND.width} {TREND.height}"
+    [band] = root.findall(f".//{SVG}rect[@class='allowed']")
+    high, low = sorted(root.findall(f".//{SVG}line[@class='limit']"),
+                       key=lambda line: float(line.get("y1", 0)))
+    # The band spans exactly from the upper limit's line down to the lower one's.
+    top = float(band.get("y", 0))
+    assert top == pytest.approx(float(high.get("y1", 0)), abs=0.11)
+    assert top + float(band.get("height", 0)) == pytest.approx(float(low.get("y1", 0)), abs=0.21)
+    # The report's own chart has no band.
+    assert "allowed" not in zone_chart_svg(report(points))

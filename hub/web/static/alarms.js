@@ -2,7 +2,7 @@
 // acknowledge with a comment, shelve (supervisor), a zone's excursions, and the lots
 // on hold with release / reject (supervisor, with a reason).
 import { api, pageConfig, session } from "./api.js";
-import { ask } from "./dialog.js";
+import { ask, retell } from "./dialog.js";
 import { OPEN_STATES, canDo, duration, el, followAlarms, newKey, when } from "./monitor.js";
 
 const config = pageConfig();
@@ -35,6 +35,8 @@ function matches(alarm) {
 
 function valueWords(alarm) {
   if (alarm.value === null || alarm.value === undefined) return "";
+  // An offline alarm's value is a silence in seconds: say so, not "value 0, limit 9".
+  if (alarm.kind === "offline") return `silent ${duration(alarm.value)}${alarm.limit ? ` (limit ${duration(alarm.limit)})` : ""}`;
   return alarm.limit === null || alarm.limit === undefined ? `value ${alarm.value}` : `value ${alarm.value}, limit ${alarm.limit}`;
 }
 
@@ -97,8 +99,15 @@ async function load() {
   render();
 }
 
+// The alarm a dialog is asking about: told anew when it changes while the dialog is
+// open (it may turn critical while someone types the comment to its warning).
+let asking = null;  // { id, question(alarm) }
+
 function changed(updated) {
   for (const alarm of updated) {
+    if (asking && alarm.id === asking.id) {
+      retell(asking.question(alarm), `Changed while you were typing: now ${alarm.severity}, ${alarm.state}.`);
+    }
     if (matches(alarm)) alarms.set(alarm.id, alarm);
     else alarms.delete(alarm.id);
   }
@@ -119,8 +128,13 @@ async function act(alarm, path, body, done) {
   }
 }
 
+function askAbout(alarm, question, options) {
+  asking = { id: alarm.id, question };
+  return ask(question(alarm), options).finally(() => { asking = null; });
+}
+
 async function acknowledge(alarm) {
-  const comment = await ask(`Acknowledge: ${alarm.message}. Comment?`, {
+  const comment = await askAbout(alarm, (a) => `Acknowledge (${a.severity}): ${a.message}. Comment?`, {
     choices: ["On it", "Checked on site", "Known, maintenance"], placeholder: "what you are doing about it", ok: "Acknowledge", label: "Comment",
   });
   if (comment === null) return;
@@ -128,7 +142,7 @@ async function acknowledge(alarm) {
 }
 
 async function shelve(alarm) {
-  const reason = await ask(`Shelve: ${alarm.message}. Why?`, {
+  const reason = await askAbout(alarm, (a) => `Shelve (${a.severity}): ${a.message}. Why?`, {
     choices: ["Defrost cycle", "Maintenance", "Sensor being replaced"], placeholder: "reason", ok: "Next", label: "Reason",
     required: "Type why it is shelved, or choose a reason above.",
   });
@@ -152,19 +166,29 @@ async function unshelve(alarm) {
 
 const excursionZone = document.getElementById("excursion-zone");
 const excursionList = document.getElementById("excursions");
+let excursionTimer = null;
 
 async function loadExcursions() {
   const zone = excursionZone.value;
   if (!zone) { excursionList.replaceChildren(); return; }
   try {
     const rows = await api(`/api/v1/alarms/excursions?zone=${encodeURIComponent(zone)}&limit=50`);
-    excursionList.replaceChildren(...rows.map((x) => el("li", { className: `excursion sev-${x.severity}` },
-      el("p", { className: "row-head", textContent: `${x.sensor} · ${x.quantity} ${x.side} · peak ${x.peak}` }),
-      el("p", { className: "facts", textContent: [
-        `${when(x.start)} → ${x.end ? when(x.end) : "ongoing"} (${duration(x.duration_s)})`,
-        `beyond critical ${duration(x.critical_s)}`,
-        x.held_lots.length ? `held: ${x.held_lots.join(", ")}` : "",
-      ].filter(Boolean).join(" · ") }))));
+    // The figures are live while an excursion lasts; its lots are on its own page
+    // (a zone's excursion may hold a hundred lots: never listed inline here).
+    excursionList.replaceChildren(...rows.map((x) => {
+      const item = el("li", { className: `excursion sev-${x.severity}` },
+        el("p", { className: "row-head" }, el("a", { href: `/excursions/${x.id}`, textContent: `${x.sensor} · ${x.quantity} ${x.side} · peak ${x.peak}${x.end ? "" : ` · now ${x.last_value ?? "?"}`}` })),
+        el("p", { className: "facts", textContent: [
+          x.end ? `${when(x.start)} → ${when(x.end)} (${duration(x.duration_s)})` : `since ${when(x.start)}, in progress`,
+          `beyond critical ${duration(x.critical_s)}`,
+          x.tolerance_passed ? "" : (x.tolerance_left_s !== null && x.tolerance_left_s !== undefined ? `${duration(x.tolerance_left_s)} left to the hold` : ""),
+          x.held_lots.length ? `held ${x.held_lots.length} lot${x.held_lots.length === 1 ? "" : "s"}` : "",
+        ].filter(Boolean).join(" · ") }));
+      item.dataset.id = x.id;
+      return item;
+    }));
+    clearTimeout(excursionTimer);  // one timer, however often the feed reloads the list
+    if (rows.some((x) => x.end === null)) excursionTimer = setTimeout(loadExcursions, 5000);
     if (!rows.length) excursionList.append(el("li", { className: "empty", textContent: `No excursions in ${zone}.` }));
   } catch (err) {
     excursionList.replaceChildren(el("li", { className: "error", textContent: err.message }));
@@ -180,6 +204,11 @@ async function loadHeld() {
   try {
     const lots = await api("/api/v1/lots?qc_status=on_hold&limit=200");
     document.getElementById("held-count").textContent = String(lots.length);
+    // Collapsed when long: an excursion may hold a hundred lots (the excursion's page
+    // releases them together); the list scrolls in its box, the page does not grow.
+    const box = document.getElementById("held-box");
+    box.querySelector("summary").textContent = `${lots.length} lot${lots.length === 1 ? "" : "s"} on hold`;
+    if (!box.dataset.sized) { box.open = lots.length <= 10; box.dataset.sized = "true"; }
     const supervisor = canDo(session(), "supervisor");
     heldList.replaceChildren(...lots.map((lot) => {
       const item = el("li", { className: "lot" },
@@ -231,6 +260,7 @@ async function fillChoices() {
   for (const [name, select] of Object.entries(filters)) {
     if (wanted.get(name)) select.value = wanted.get(name);
   }
+  if (wanted.get("zone")) excursionZone.value = wanted.get("zone");
 }
 
 if (session()) {
@@ -241,6 +271,7 @@ if (session()) {
     try { await load(); } catch (err) { say(statusLine, err.message, "error"); }
   });
   excursionZone.addEventListener("change", loadExcursions);
+  loadExcursions();
   loadHeld();
   document.body.dataset.ready = "true";
   followAlarms({ load, onChanged: changed, running: config.alarmsRunning });

@@ -45,6 +45,16 @@ function here() {
   return location.pathname + location.search;
 }
 
+// Why the hub ended the session (the idle timeout), for the login page to say once.
+const LOGGED_OUT_KEY = "stockwarden.logged-out";
+
+/** The hub's words for why this browser was logged out, said once (then forgotten). */
+export function loggedOutNote() {
+  const note = sessionStorage.getItem(LOGGED_OUT_KEY);
+  sessionStorage.removeItem(LOGGED_OUT_KEY);
+  return note;
+}
+
 export function toLogin() {
   location.assign("/login?next=" + encodeURIComponent(here()));
 }
@@ -89,6 +99,16 @@ export class ApiError extends Error {
 /** No answer at all: the network is down, or the hub is unreachable. */
 export class NetworkError extends Error {}
 
+/** One field's problem as a sentence: "Reason needs at least 3 characters" (the hub's
+ * plain words joined to the field's name, without the "body." of where it was). */
+function fieldProblem(p) {
+  const problem = p.problem || p.msg || String(p);
+  if (!p.field) return problem;
+  const field = p.field.replace(/^(body|query|path)\./, "");
+  const words = /^(needs |cannot |can )/.test(problem) ? `${field} ${problem}` : `${field}: ${problem}`;
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
 /** The hub's error body `{error, detail}` in words: detail is a string or a list of
  * `{field, problem}` (an invalid request). */
 export function inWords(body, status) {
@@ -96,8 +116,7 @@ export function inWords(body, status) {
   const detail = body.detail;
   if (typeof detail === "string" && detail) return detail;
   if (Array.isArray(detail) && detail.length) {
-    return detail.map((p) => (p.field ? `${p.field}: ${p.problem || p.msg}` : (p.problem || p.msg || String(p))))
-      .join("; ");
+    return detail.map(fieldProblem).join("; ");
   }
   return body.error ? body.error.replaceAll("_", " ") : `the hub answered ${status}`;
 }
@@ -141,6 +160,11 @@ export async function api(path, { method = "GET", body, key, on401 = "login", ti
       });
     }
     return answer;
+  }
+  if (response.status === 401 && answer && answer.error === "session_idle") {
+    // The hub ended the page session (no activity for too long): the login page says so.
+    // The handheld's queued scans stay in IndexedDB and go after the next login.
+    sessionStorage.setItem(LOGGED_OUT_KEY, inWords(answer, 401));
   }
   if (response.status === 401 && on401 === "login") {
     forgetSession();

@@ -101,6 +101,17 @@ export function isAsking() {
   return Boolean(dialog && dialog.open);
 }
 
+/** Tell the open question anew (what it asks about changed while it was open: an alarm
+ * that turned critical); the typed answer stays. `note` is said below it, in bold. */
+export function retell(question, note = "") {
+  const dialog = document.getElementById("ask");
+  if (!dialog || !dialog.open) return;
+  dialog.querySelector("#ask-question").textContent = question;
+  const error = dialog.querySelector("#ask-error");
+  error.textContent = note;
+  error.hidden = !note;
+}
+
 export function ask(question, {
   choices = [], value = "", placeholder = "", ok = "OK", required = "", minLength = 1, scan = null,
   label = "Your answer",

@@ -5,7 +5,9 @@ import { api, pageConfig, requireSession, toLogin } from "./api.js";
 import { ask as askInDialog, isAsking } from "./dialog.js";
 import { readProduct } from "./gs1.js";
 import { MODES, commandAction, readLabel } from "./labels.js";
-import { checkLot, describeLine, fetchPickList, loadPickList, nextLine, savePickList, take } from "./picklist.js";
+import {
+  checkLot, describeLine, drawPickList, fetchPickList, loadPickList, nextLine, savePickList, take, takeOffList,
+} from "./picklist.js";
 import { ScanQueue, newKey } from "./queue.js";
 import { renderQueue } from "./queueview.js";
 import { DOUBLE_READ_MS, ReadWatch } from "./reads.js";
@@ -16,6 +18,11 @@ const me = requireSession();
 const $ = (id) => document.getElementById(id);
 const STATE_KEY = "stockwarden.handheld";
 const OUTCOME_WAIT_MS = 1500;
+const QTY_HINTS = {
+  receive: "Empty: the quantity on the label, else 1.", dispatch: "Empty: the quantity on the pick list, else 1.",
+  transfer: "Empty: the quantity on the label, else 1.", return: "Empty: the quantity on the label, else 1.",
+  count: "Type how many you counted, then scan the label.", identify: "",
+};
 
 const state = Object.assign({ mode: "receive", location: null, toLocation: null, reason: "" },
   JSON.parse(localStorage.getItem(STATE_KEY) || "{}"));
@@ -155,38 +162,19 @@ function render() {
   $("to-location").hidden = state.mode !== "transfer";
   $("to-location").querySelector(".value").textContent = state.toLocation || "none";
   $("qty-label").textContent = state.mode === "count" ? "Counted" : "Quantity";
-  // What an empty quantity means, in words (issue 18, item 9: "label" and "list" were cryptic).
-  $("qty").placeholder = state.mode === "count" ? "counted" : state.mode === "dispatch" ? "as listed" : "from label";
+  // What an empty quantity means, in words under the field (issue 18, item 9: the
+  // placeholders "label" and "list" were cryptic, and a longer one is cut off at 360 px).
+  $("qty").placeholder = state.mode === "count" ? "needed" : "optional";
+  $("qty-hint").textContent = QTY_HINTS[state.mode] || "";
   $("return-reason").hidden = state.mode !== "return";
   $("reason").value = state.reason || "";
   $("dispatch").hidden = state.mode !== "dispatch";
+  $("pick-ref").value = state.reference || "";
   renderPickList();
 }
 
 function renderPickList() {
-  const status = $("pick-status");
-  const lines = $("pick-lines");
-  if (!pickList) {
-    status.textContent = "No pick list: type the item and quantity, or scan and the hub checks the lot.";
-    lines.replaceChildren();
-    return;
-  }
-  const next = nextLine(pickList);
-  const when = new Date(pickList.fetchedAt).toLocaleTimeString();
-  status.textContent = next
-    ? `Pick next: ${describeLine(next)}` : `Pick list for ${pickList.item} complete.`;
-  status.dataset.next = next ? next.lot_number : "";
-  lines.replaceChildren(...pickList.lines.map((line) => {
-    const li = document.createElement("li");
-    li.dataset.lot = line.lot_number;
-    li.className = line.remaining === 0 ? "picked" : line === next ? "next" : "";
-    li.textContent = `${line.lot_number} · ${line.location_code} · ${line.expiry || "no expiry"} · ${line.remaining}/${line.quantity}`;
-    return li;
-  }));
-  const caption = document.createElement("li");
-  caption.className = "caption";
-  caption.textContent = `${pickList.item}, ${pickList.quantity} (${pickList.policy.toUpperCase()}), list of ${when}`;
-  lines.prepend(caption);
+  drawPickList(pickList, $("pick-status"), $("pick-lines"));
 }
 
 document.querySelectorAll("[data-mode]").forEach((button) => {
@@ -203,6 +191,7 @@ $("qty").addEventListener("keydown", (event) => {
   if (event.key === "Enter") { event.preventDefault(); scanInput.focus(); }
 });
 $("reason").addEventListener("change", () => { state.reason = $("reason").value.trim(); saveState(); });
+$("pick-ref").addEventListener("change", () => { state.reference = $("pick-ref").value.trim(); saveState(); });
 for (const [id, slot] of [["location", "location"], ["to-location", "toLocation"]]) {
   $(id).addEventListener("click", async () => {
     const code = await ask("Type the bin code (empty: none)", { value: state[slot] || "", placeholder: "e.g. F-01", label: "Bin code" });
@@ -278,6 +267,7 @@ async function onProduct(raw) {
     if (!state.reason) return missing("Type the reason for the return first.");
     body.reason = state.reason;
   }
+  if (mode === "dispatch" && state.reference) body.reference = state.reference;  // the order
   let note = "";
   let provisional = false;
   if (mode === "dispatch") {
@@ -287,7 +277,8 @@ async function onProduct(raw) {
   }
   const product = readProduct(raw, config.separatorStandins) || {};
   const summary = `${mode} ${body.quantity ?? body.counted ?? product.quantity ?? 1} × ` +
-    `${product.lot ? `lot ${product.lot}` : raw.slice(0, 40)}${body.location ? ` @ ${body.location}` : ""}`;
+    `${product.lot ? `lot ${product.lot}` : raw.slice(0, 40)}${body.location ? ` @ ${body.location}` : ""}` +
+    `${body.reference ? ` for ${body.reference}` : ""}`;
   return enqueue(body, { summary, note, provisional });
 }
 
@@ -341,9 +332,11 @@ async function checkDispatch(raw, body) {
   }
   body.reason = reason;
   body.quantity = body.quantity ?? check.next.remaining;
-  take(pickList, check.next, body.quantity);
+  // The suggested lot was not picked: it is not struck through as picked but marked
+  // as left out for this lot, which is listed as off the list (issue 18, item 9).
+  takeOffList(pickList, lot, body.location, body.quantity, reason);
   renderPickList();
-  return { note: `${basis}; another lot, because: ${reason}`, provisional: offline };
+  return { note: `${basis}; lot ${lot} instead of lot ${check.next.lot_number}, because: ${reason}`, provisional: offline };
 }
 
 async function identify(raw) {

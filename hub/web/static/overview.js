@@ -3,6 +3,7 @@
 // soon; gateways offline. Alarms arrive through the live feed, the rest every few seconds.
 import { api, pageConfig, session } from "./api.js";
 import { OPEN_STATES, el, followAlarms, sleep, when } from "./monitor.js";
+import { trend } from "./trends.js";
 
 const config = pageConfig();
 const margin = config.warningMargin || { temperature_c: 0.5, humidity_pct: 3 };
@@ -12,7 +13,7 @@ const QUANTITIES = [
   { name: "humidity_pct", unit: "%RH", min: "humidity_min_pct", max: "humidity_max_pct", label: "Humidity" },
 ];
 const LEVELS = ["none", "ok", "warn", "bad"];  // worse to the right
-const state = { zones: [], classes: new Map(), readings: [], alarms: new Map() };
+const state = { zones: [], classes: new Map(), readings: [], alarms: new Map(), sensors: new Map(), excursions: [] };
 
 function worse(a, b) {
   return LEVELS.indexOf(a) >= LEVELS.indexOf(b) ? a : b;
@@ -48,12 +49,14 @@ function tile(zone) {
     const levels = values.map((r) => levelOf(r.value, low, high, margin[q.name] || 0));
     const qLevel = levels.reduce(worse, "ok");
     level = worse(level, qLevel);
-    const shown = values.map((r) => r.value.toFixed(1)).join(" / ");
+    // Each sensor by its name: "door 10.5 °C", "back wall 4.4 °C", not "10.5 / 4.4 °C".
+    const named = values.map((r, i) => el("span", { className: `sensor-value level-${levels[i]}` },
+      el("span", { className: "sensor-name", textContent: state.sensors.get(r.sensor) || r.sensor }),
+      el("span", { className: "value", textContent: `${r.value.toFixed(1)} ${q.unit}` })));
     const range = low !== null && low !== undefined && high !== null && high !== undefined ? `${low}–${high}`
       : (high !== null && high !== undefined ? `≤ ${high}` : (low !== null && low !== undefined ? `≥ ${low}` : "no limits"));
-    return el("p", { className: `reading level-${qLevel}` },
-      el("span", { className: "value", textContent: `${shown} ${q.unit}` }),
-      el("span", { className: "limits", textContent: `${q.label} ${range}` }));
+    return el("div", { className: `reading level-${qLevel}` },
+      el("span", { className: "limits", textContent: `${q.label} ${range}` }), ...named);
   }).filter(Boolean);
   const open = zoneAlarms(zone.code);
   for (const alarm of open) {
@@ -61,6 +64,8 @@ function tile(zone) {
     else if (alarm.severity === "warning") level = worse(level, "warn");
   }
   const newest = readings.map((r) => r.ts).sort().at(-1);
+  const excursion = state.excursions.find((x) => x.zone === zone.code && x.end === null);
+  const hasTemperature = readings.some((r) => r.quantity === "temperature_c") || (limits.temp_max_c ?? limits.temp_min_c) != null;
   const item = el("li", { className: `tile level-${level}` },
     el("p", { className: "tile-head" },
       el("span", { className: "code", textContent: zone.code }),
@@ -69,7 +74,9 @@ function tile(zone) {
     el("p", { className: "facts", textContent: [
       open.length ? `${open.length} climate alarm${open.length > 1 ? "s" : ""}` : "",
       newest ? `at ${when(newest)}` : "",
-    ].filter(Boolean).join(" · ") }));
+    ].filter(Boolean).join(" · ") }),
+    excursion ? el("p", { className: "excursion-link" }, el("a", { href: `/excursions/${excursion.id}`, textContent: `Excursion since ${when(excursion.start)} →` })) : null,
+    trend(zone, limits, hasTemperature ? "temperature_c" : "humidity_pct"));
   item.dataset.zone = zone.code;
   item.dataset.level = level;
   return item;
@@ -147,11 +154,16 @@ function refresh() {
   refreshing ??= (async () => {
     try {
       const horizon = new Date(Date.now() + (config.expiryDays || 30) * 86400000);
-      const [zones, classes, readings, lots, gateways] = await Promise.all([
+      const since = new Date(Date.now() - 86400000).toISOString();
+      const [zones, classes, readings, lots, gateways, sensors, excursions] = await Promise.all([
         api("/api/v1/zones"), api("/api/v1/storage-classes"), api("/api/v1/readings/latest"),
         api(`/api/v1/lots?expiring_before=${isoDate(horizon)}&limit=500`), api("/api/v1/gateways"),
+        api("/api/v1/sensors"), api(`/api/v1/alarms/excursions?start=${encodeURIComponent(since)}&limit=100`),
       ]);
-      Object.assign(state, { zones, readings, classes: new Map(classes.map((c) => [c.code, c])) });
+      Object.assign(state, {
+        zones, readings, excursions, classes: new Map(classes.map((c) => [c.code, c])),
+        sensors: new Map(sensors.map((s) => [s.id, s.name])),
+      });
       renderZones();
       renderExpiring(lots);
       renderGateways(gateways);
@@ -169,6 +181,9 @@ function refresh() {
 }
 
 if (session()) {
+  // The trends are images: they need the session cookie (a login from before it
+  // existed has none; this sets it again).
+  await api("/api/v1/auth/session", { method: "POST" }).catch(() => {});
   (async () => {
     for (;;) {
       await refresh();

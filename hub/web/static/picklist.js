@@ -32,7 +32,7 @@ export async function fetchPickList(item, quantity) {
 }
 
 export function nextLine(list) {
-  return list ? list.lines.find((line) => line.remaining > 0) || null : null;
+  return list ? list.lines.find((line) => line.remaining > 0 && !line.offList) || null : null;
 }
 
 /** How a scanned lot fits the list: "match" (a lot on the list still to pick: the
@@ -42,7 +42,7 @@ export function checkLot(list, lot) {
   const next = nextLine(list);
   if (!next) return { verdict: "done", next: null };
   if (!lot) return { verdict: "unread", next };
-  const line = list.lines.find((l) => l.remaining > 0 && l.lot_number === lot);
+  const line = list.lines.find((l) => l.remaining > 0 && !l.offList && l.lot_number === lot);
   return line ? { verdict: "match", line, next } : { verdict: "other", next };
 }
 
@@ -54,4 +54,59 @@ export function take(list, line, quantity) {
 export function describeLine(line) {
   const expiry = line.expiry ? `, exp. ${line.expiry}` : "";
   return `${line.remaining} × lot ${line.lot_number} from ${line.location_code}${expiry}`;
+}
+
+/** A lot picked instead of the suggested one (with a reason): it counts towards the
+ * order, so the lines it replaces need no picking, but they were not picked: they are
+ * marked as left out for that lot (never struck through as picked), and the pick is
+ * listed as off the list. */
+export function takeOffList(list, lot, location, quantity, reason) {
+  let left = quantity;
+  for (const line of list.lines) {
+    if (left === 0) break;
+    if (line.offList || line.remaining === 0) continue;
+    const taken = Math.min(line.remaining, left);
+    line.remaining -= taken;
+    line.skipped = (line.skipped || 0) + taken;
+    line.instead = lot;
+    left -= taken;
+  }
+  list.lines.push({ lot_number: lot, location_code: location || "its bin", expiry: null,
+    quantity, remaining: 0, offList: true, reason });
+  savePickList(list);
+}
+
+function lineClass(line, next) {
+  if (line.remaining > 0) return line === next ? "next" : "";
+  return line.skipped === line.quantity ? "skipped" : "picked";
+}
+
+/** The pick list on screen: what to pick next, each line, the picks off the list. */
+export function drawPickList(list, status, lines) {
+  if (!list) {
+    status.textContent = "No pick list: type the item and quantity, or scan and the hub checks the lot.";
+    lines.replaceChildren();
+    return;
+  }
+  const next = nextLine(list);
+  const when = new Date(list.fetchedAt).toLocaleTimeString();
+  status.textContent = next ? `Pick next: ${describeLine(next)}` : `Pick list for ${list.item} complete.`;
+  status.dataset.next = next ? next.lot_number : "";
+  lines.replaceChildren(...list.lines.map((line) => {
+    const li = document.createElement("li");
+    li.dataset.lot = line.lot_number;
+    if (line.offList) {
+      li.className = "off-list";
+      li.textContent = `${line.lot_number} · off the list · ${line.quantity} picked (${line.reason})`;
+      return li;
+    }
+    li.className = lineClass(line, next);
+    li.textContent = `${line.lot_number} · ${line.location_code} · ${line.expiry || "no expiry"} · ${line.remaining}/${line.quantity}`
+      + (line.skipped ? ` · ${line.skipped} not picked: lot ${line.instead} instead` : "");
+    return li;
+  }));
+  const caption = document.createElement("li");
+  caption.className = "caption";
+  caption.textContent = `${list.item}, ${list.quantity} (${list.policy.toUpperCase()}), list of ${when}`;
+  lines.prepend(caption);
 }

@@ -38,6 +38,23 @@ export function newKey() {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
+/** A count in words: what was counted against the book, and what becomes of the
+ * difference (booked now; in a stocktake, when it is approved). Never the booked
+ * difference as if it were the count. */
+export function countWords(item, c) {
+  const signed = c.difference > 0 ? `+${c.difference}` : String(c.difference).replace("-", "−");
+  const what = `Counted ${c.counted} of ${item} lot ${c.lot_number} in ${c.location}`;
+  if (c.stocktake && (c.difference === null || c.difference === undefined)) {
+    return `${what} for stocktake ${c.stocktake} (a blind count: the supervisor sees the difference)`;
+  }
+  if (c.stocktake) {
+    return c.difference === 0 ? `${what}: matches the book (${c.book}), stocktake ${c.stocktake}`
+      : `${what}: book ${c.book}, difference ${signed}; booked when stocktake ${c.stocktake} is approved`;
+  }
+  return c.difference === 0 ? `${what}: matches the book (${c.book}), nothing booked`
+    : `${what}: book said ${c.book}, ${signed} booked`;
+}
+
 const VERBS = { receive: "Received", dispatch: "Dispatched", transfer: "Moved", count: "Counted", return: "Returned" };
 
 /** What the hub booked, in words. */
@@ -45,6 +62,7 @@ export function bookingWords(answer) {
   const booking = answer && answer.booking;
   if (!booking) return `Recorded by the hub: ${answer && answer.item ? answer.item : "scan"}, nothing booked`;
   const verb = VERBS[booking.kind] || booking.kind;
+  if (booking.count) return countWords(booking.item, booking.count);
   if (!booking.lines.length) return `${verb}: ${booking.item}, no difference to book`;
   const lines = booking.lines.map((l) => {
     const where = l.from_location && l.to_location ? `${l.from_location} → ${l.to_location}`

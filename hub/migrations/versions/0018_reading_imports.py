@@ -1,7 +1,7 @@
 """historical import of readings: the imports, their refused rows, each reading's import
 
-Revision ID: 0014_reading_imports
-Revises: 0013_audit
+Revision ID: 0018_reading_imports
+Revises: 0017_excursion_live
 Create Date: 2026-12-07 02:30:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import kernel.orm
 
-revision = '0014_reading_imports'
-down_revision = '0013_audit'
+revision = '0018_reading_imports'
+down_revision = '0017_excursion_live'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,67 @@
+// One quality decision for many lots: the dialog of the excursion page (#decide in
+// excursion.html) and the one request it makes. `decide(lots, status)` asks for the
+// reason and sends POST /api/v1/lots/qc-status once for all of them (one transaction:
+// all or none); it resolves to the hub's answer, or null when cancelled.
+//
+// The dialog has room for an electronic signature (#decide-signature): what it asks
+// goes into the request through `decisionBody`, the one place that builds it.
+import { api } from "./api.js";
+import { el, newKey } from "./monitor.js";
+
+const MIN_REASON = 3;
+const CHOICES = {
+  released: ["Within tolerance, checked by QA", "Stability data allows it"],
+  rejected: ["Out of tolerance", "Stability data does not cover it"],
+};
+
+/** The request's body: the lots, the status, the reason (and a signature, when asked). */
+export function decisionBody(lotIds, status, answers) {
+  return { lot_ids: lotIds, status, reason: answers.reason };
+}
+
+function askReason(question, status) {
+  const dialog = document.getElementById("decide");
+  const form = document.getElementById("decide-form");
+  const reason = document.getElementById("decide-reason");
+  const error = document.getElementById("decide-error");
+  document.getElementById("decide-question").textContent = question;
+  document.getElementById("decide-ok").textContent = status === "released" ? "Release" : "Reject";
+  reason.value = "";
+  error.hidden = true;
+  document.getElementById("decide-choices").replaceChildren(...CHOICES[status].map((words) =>
+    el("button", { type: "button", className: "choice", textContent: words, onclick: () => { reason.value = words; reason.focus(); } })));
+  return new Promise((resolve) => {
+    const finish = (answer) => {
+      form.removeEventListener("submit", submit);
+      dialog.removeEventListener("close", closed);
+      resolve(answer);
+    };
+    const submit = (event) => {
+      if (reason.value.trim().length < MIN_REASON) {
+        event.preventDefault();  // the dialog stays open and says why
+        error.textContent = `Type the reason (${MIN_REASON} characters or more), or choose one above.`;
+        error.hidden = false;
+        reason.focus();
+        return;
+      }
+      finish({ reason: reason.value.trim() });
+    };
+    const closed = () => { if (dialog.returnValue !== "ok") finish(null); };
+    form.addEventListener("submit", submit);
+    dialog.addEventListener("close", closed);
+    document.getElementById("decide-cancel").onclick = () => dialog.close("cancel");
+    dialog.returnValue = "";
+    dialog.showModal();
+    reason.focus();
+  }).finally(() => { if (dialog.open) dialog.close("ok"); });
+}
+
+export async function decide(lots, status) {
+  const verb = status === "released" ? "Release" : "Reject";
+  const what = lots.length === 1 ? `lot ${lots[0].lot_number}` : `${lots.length} lots`;
+  const answers = await askReason(`${verb} ${what}? One reason for all of them:`, status);
+  if (answers === null) return null;
+  return api("/api/v1/lots/qc-status", {
+    method: "POST", body: decisionBody(lots.map((lot) => lot.id), status, answers), key: newKey(),
+  });
+}
