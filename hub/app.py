@@ -29,6 +29,7 @@ from hub.routes import (
     locations,
     lots,
     moves,
+    reading_imports,
     reports,
     returns,
     scan,
@@ -107,4 +108,5 @@ API_ROUTERS = [
     reports.router,
     scanners.router,
     audit.router,
+    reading_imports.router,
 ]

@@ -12,13 +12,16 @@ connection, inside its transaction.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 import orjson
-from sqlalchemy import text
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
+from ingest.orm import HourlyStat, StoredReading
+
+_HOUR = timedelta(hours=1)
 SensorRow = tuple[str, str, str, datetime, str, str | None]  # id, site, gateway, ts, quality, error
 # sensor, quantity, hour, n, min, max, sum, first_ts, last_ts, max_gap_s, exp_sum, delta_h
 HourRow = tuple[str, str, datetime, int, float, float, float, datetime, datetime, float,
@@ -37,6 +40,11 @@ class BatchSQL(Protocol):
     def upsert_latest(self, session: Session, rows: Sequence[LatestRow]) -> None: ...
     def insert_readings(self, session: Session, rows: Sequence[LatestRow]) -> None:
         """Keep every good value; one per (sensor, quantity, ts): a repeat is ignored."""
+        ...
+    def insert_new_readings(self, session: Session, rows: Sequence[LatestRow],
+                            import_id: int) -> set[tuple[str, str, datetime]]:
+        """Historical values, marked with their import; the (sensor, quantity, ts) of
+        those newly stored (one already stored for its key is left as it is)."""
         ...
 
 
@@ -132,6 +140,13 @@ class PostgresBatchSQL:
         ON CONFLICT DO NOTHING
     """)
 
+    IMPORTED = text("""
+        INSERT INTO readings (sensor_id, quantity, ts, value, import_id)
+        SELECT r->>0, r->>1, (r->>2)::timestamptz, (r->>3)::float8, :import_id
+        FROM jsonb_array_elements(CAST(:rows AS jsonb)) AS r
+        ON CONFLICT DO NOTHING RETURNING sensor_id, quantity, ts
+    """)
+
     @staticmethod
     def _rows(rows: Sequence[tuple[object, ...]]) -> str:
         return orjson.dumps(rows).decode()
@@ -157,6 +172,14 @@ class PostgresBatchSQL:
     def insert_readings(self, session: Session, rows: Sequence[LatestRow]) -> None:
         if rows:
             session.execute(self.READINGS, {"rows": self._rows(rows)})
+
+    def insert_new_readings(self, session: Session, rows: Sequence[LatestRow],
+                            import_id: int) -> set[tuple[str, str, datetime]]:
+        if not rows:
+            return set()
+        result = session.execute(self.IMPORTED, {"rows": self._rows(rows),
+                                                 "import_id": import_id})
+        return {(sensor, quantity, ts.astimezone(UTC)) for sensor, quantity, ts in result}
 
 
 def _sqlite_ts(value: datetime) -> str:
@@ -189,6 +212,9 @@ class SqliteBatchSQL:
               + _LATEST_UPDATE)
     READINGS = ("INSERT INTO readings (sensor_id, quantity, ts, value) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT DO NOTHING")
+
+    IMPORTED = ("INSERT INTO readings (sensor_id, quantity, ts, value, import_id) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1")
 
     @staticmethod
     def _cursor(session: Session):  # -> sqlite3.Cursor
@@ -231,6 +257,46 @@ class SqliteBatchSQL:
         self._cursor(session).executemany(self.READINGS, [
             (sensor, quantity, _sqlite_ts(ts), value) for sensor, quantity, ts, value in rows
         ])
+
+    def insert_new_readings(self, session: Session, rows: Sequence[LatestRow],
+                            import_id: int) -> set[tuple[str, str, datetime]]:
+        # One statement per row: executemany drops what RETURNING answers.
+        cursor = self._cursor(session)
+        run = cursor.execute
+        return {(sensor, quantity, ts) for sensor, quantity, ts, value in rows
+                if run(self.IMPORTED, (sensor, quantity, _sqlite_ts(ts), value, import_id)
+                       ).fetchone() is not None}
+
+
+def refresh_gaps(session: Session, hours: Sequence[tuple[str, str, datetime]]) -> None:
+    """Set the longest gap of these hours from their stored readings. For historical
+    imports (ingest/history.py): a file out of time order, or values filling in between
+    stored ones, would otherwise leave the merged gap an upper bound. One read per
+    sensor (the span of its hours) and one bulk update by primary key."""
+    if not hours:
+        return
+    r = StoredReading
+    span: dict[str, tuple[datetime, datetime]] = {}
+    for sensor, _quantity, hour in hours:
+        low, high = span.get(sensor, (hour, hour))
+        span[sensor] = (min(low, hour), max(high, hour))
+    wanted = set(hours)
+    last: dict[tuple[str, str, datetime], datetime] = {}
+    gaps = dict.fromkeys(wanted, 0.0)
+    for sensor, (low, high) in sorted(span.items()):
+        for quantity, ts in session.execute(select(r.quantity, r.ts).where(
+                r.sensor_id == sensor, r.ts >= low, r.ts < high + _HOUR)
+                .order_by(r.quantity, r.ts)):
+            key = (sensor, quantity, ts.replace(minute=0, second=0, microsecond=0))
+            if key not in gaps:
+                continue
+            before = last.get(key)
+            if before is not None:
+                gaps[key] = max(gaps[key], (ts - before).total_seconds())
+            last[key] = ts
+    session.execute(update(HourlyStat), [
+        {"sensor_id": sensor, "quantity": quantity, "hour": hour, "max_gap_s": gap}
+        for (sensor, quantity, hour), gap in sorted(gaps.items())])
 
 
 def batch_sql_for(dialect: str) -> BatchSQL:

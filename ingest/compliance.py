@@ -139,7 +139,8 @@ def window_mkt(hours: Iterable[HourStat], start: datetime, end: datetime,
     for hour in hours:
         if not start <= hour.hour < end or hour.count <= 0 or hour.quantity != TEMPERATURE:
             continue
-        seen.add(hour.hour)
+        # A part of an hour (a report cuts hours at its boundaries) counts for its hour.
+        seen.add(hour.hour.replace(minute=0, second=0, microsecond=0))
         readings += hour.count
         if hour.exp_sum is not None and hour.delta_h is not None and hour.exp_sum > 0:
             if _same(hour.delta_h, delta_h):
@@ -151,7 +152,9 @@ def window_mkt(hours: Iterable[HourStat], start: datetime, end: datetime,
             kinetic_k = hour.mean + KELVIN
             mean_only.append(hour.hour)
         total += hour.count * math.exp(-delta_h / (r * kinetic_k))
-    expected = max(0, math.ceil((end - start) / HOUR))
+    # The clock hours the window touches: 24 for a day, 25 for 24 h from 19:10.
+    expected = max(0, math.ceil((end - start.replace(minute=0, second=0, microsecond=0))
+                                / HOUR))
     mkt = mkt_from_sum(total, readings, delta_h) if readings else None
     touched = any(e.sensor == sensor and e.overlaps(start, end) for e in excursions)
     return KineticTemperature(sensor, start, end, mkt, delta_h, len(seen), expected, readings,

@@ -90,6 +90,9 @@ class StoredReading(Base):
     quantity: Mapped[str] = mapped_column(String(32), primary_key=True)
     ts: Mapped[datetime] = mapped_column(primary_key=True)
     value: Mapped[float] = mapped_column(Float)
+    # The historical import that brought it in (reading_imports.id); NULL: it came live.
+    # No foreign key: adding one would rebuild this (large) table on SQLite.
+    import_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class DeadLetter(Base):
@@ -182,3 +185,35 @@ class Calibration(Base):
     note: Mapped[str | None] = mapped_column(Text)
     entered_by: Mapped[str] = mapped_column(String(64))
     entered_at: Mapped[datetime]
+
+
+class ReadingImport(Base):
+    """One historical import of readings from a data logger's CSV (ingest/history.py):
+    who, when, which file (name, SHA-256), its time zone and reason, and the outcome."""
+
+    __tablename__ = "reading_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    imported_by: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(Text)
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    # Values (one per sensor, quantity and time) newly stored, and those already stored
+    # (by live ingest or an earlier import): importing a file again stores nothing.
+    stored: Mapped[int] = mapped_column(Integer, default=0)
+    already_stored: Mapped[int] = mapped_column(Integer, default=0)
+    refused: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReadingImportRefusal(Base):
+    """A row of an import's file that was refused, with the reason."""
+
+    __tablename__ = "reading_import_refusals"
+
+    import_id: Mapped[int] = mapped_column(ForeignKey("reading_imports.id"), primary_key=True)
+    line: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    reason: Mapped[str] = mapped_column(Text)

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from ingest.compliance import HourStat
@@ -21,6 +22,8 @@ from ingest.orm import (
     GatewayStatus,
     HourlyStat,
     LatestReading,
+    ReadingImport,
+    ReadingImportRefusal,
     Sensor,
     StoredReading,
 )
@@ -30,10 +33,14 @@ from ingest.schemas import (
     GatewayScannerPublic,
     HourPublic,
     LatestPublic,
+    ReadingImportPublic,
+    ReadingImportRefusalPublic,
     SensorPublic,
 )
 from kernel.errors import Invalid, NotFound
 from kernel.orm import Zone
+
+_HOUR = timedelta(hours=1)
 
 
 def zone_by_code(session: Session, code: str) -> Zone:
@@ -381,3 +388,86 @@ def zones_of_sensors(session: Session, sensors: list[str]) -> dict[str, str | No
     rows = session.execute(select(Sensor.id, Zone.code).outerjoin(Zone, Sensor.zone_id == Zone.id)
                            .where(Sensor.id.in_(sensors)))
     return {sensor: zone for sensor, zone in rows}
+
+
+# --- historical imports (ingest/history.py) --------------------------------------------
+
+
+def reading_imports(session: Session) -> list[ReadingImportPublic]:
+    """Every import, newest first."""
+    return [ReadingImportPublic.model_validate(row) for row in session.scalars(
+        select(ReadingImport).order_by(ReadingImport.id.desc()))]
+
+
+def reading_import(session: Session, import_id: int) -> ReadingImportPublic:
+    row = session.get(ReadingImport, import_id)
+    if row is None:
+        raise NotFound(f"no reading import {import_id}", code="import_not_found")
+    return ReadingImportPublic.model_validate(row)
+
+
+def reading_import_refusals(session: Session, import_id: int
+                            ) -> list[ReadingImportRefusalPublic]:
+    reading_import(session, import_id)
+    return [ReadingImportRefusalPublic.model_validate(row) for row in session.scalars(
+        select(ReadingImportRefusal).where(ReadingImportRefusal.import_id == import_id)
+        .order_by(ReadingImportRefusal.line))]
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedShare:
+    """How many of a sensor's readings in a period one import brought in."""
+
+    import_id: int
+    file_name: str
+    sha256: str
+    imported_by: str
+    imported_at: datetime
+    sensor: str
+    readings: int  # values (one per quantity and time)
+    first: datetime
+    last: datetime
+
+
+def imported_shares(session: Session, sensors: list[str], start: datetime, end: datetime
+                    ) -> list[ImportedShare]:
+    """Per import and sensor, the imported readings in [start, end), by import."""
+    if not sensors:
+        return []
+    r = StoredReading
+    rows = session.execute(
+        select(r.import_id, r.sensor_id, func.count(), func.min(r.ts), func.max(r.ts))
+        .where(r.sensor_id.in_(sensors), r.ts >= start, r.ts < end, r.import_id.is_not(None))
+        .group_by(r.import_id, r.sensor_id))
+    counts = list(rows)
+    imports = {row.id: row for row in session.scalars(select(ReadingImport).where(
+        ReadingImport.id.in_({c[0] for c in counts})))} if counts else {}
+    return sorted((ImportedShare(import_id, imports[import_id].file_name,
+                                 imports[import_id].sha256, imports[import_id].imported_by,
+                                 imports[import_id].started_at, sensor, count, first, last)
+                   for import_id, sensor, count, first, last in counts
+                   if import_id in imports), key=lambda s: (s.import_id, s.sensor))
+
+
+def reading_times(session: Session, sensor: str, start: datetime, end: datetime) -> int:
+    """How many times in [start, end) the sensor has stored readings (of any quantity)."""
+    r = StoredReading
+    return int(session.scalar(select(func.count(func.distinct(r.ts))).where(
+        r.sensor_id == sensor, r.ts >= start, r.ts < end)) or 0)
+
+
+def readings_in_hours(session: Session, sensor: str, quantity: str, hours: list[datetime]
+                      ) -> list[tuple[datetime, float]]:
+    """One sensor's stored readings of `quantity` inside these UTC hours, by time: what
+    the report splits an hour by when a boundary of its falls inside it."""
+    r = StoredReading
+    found: list[tuple[datetime, float]] = []
+    ordered = sorted(hours)
+    for at in range(0, len(ordered), 200):  # bind parameters per statement
+        chunk = ordered[at:at + 200]
+        found += [(ts, value) for ts, value in session.execute(
+            select(r.ts, r.value).where(
+                r.sensor_id == sensor, r.quantity == quantity,
+                or_(*[and_(r.ts >= hour, r.ts < hour + _HOUR) for hour in chunk]))
+            .order_by(r.ts))]
+    return found

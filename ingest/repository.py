@@ -22,6 +22,8 @@ from ingest.orm import (
     DeadLetter,
     GatewayStatus,
     HourlyStat,
+    ReadingImport,
+    ReadingImportRefusal,
     SeenMessage,
     Sensor,
     StoredReading,
@@ -161,3 +163,40 @@ def applied_settings(session: Session, sensors: list[str]) -> list[AppliedSettin
     return list(session.scalars(
         select(AppliedSettings).where(AppliedSettings.sensor.in_(sensors))
         .order_by(AppliedSettings.since, AppliedSettings.id)))
+
+
+# --- historical imports (ingest/history.py) --------------------------------------------
+
+
+def sensor_sites(session: Session) -> dict[str, tuple[str | None, str | None]]:
+    """sensor id -> (site, gateway) of every registered sensor: who may be imported,
+    and the tags of its time series."""
+    return {sensor: (site, gateway) for sensor, site, gateway in session.execute(
+        select(Sensor.id, Sensor.site, Sensor.gateway))}
+
+
+def add_reading_import(session: Session, file_name: str, sha256: str, imported_by: str,
+                       started_at: datetime, time_zone: str | None,
+                       reason: str | None) -> ReadingImport:
+    row = ReadingImport(file_name=file_name, sha256=sha256, imported_by=imported_by,
+                        started_at=started_at, time_zone=time_zone, reason=reason, rows=0,
+                        stored=0, already_stored=0, refused=0)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def finish_reading_import(session: Session, import_id: int, finished_at: datetime, *,
+                          rows: int, stored: int, already_stored: int,
+                          refusals: list[tuple[int, str]]) -> ReadingImport:
+    row = session.get(ReadingImport, import_id, with_for_update=True)
+    if row is None:
+        raise LookupError(f"no reading import {import_id}")
+    row.finished_at, row.rows, row.stored = finished_at, rows, stored
+    row.already_stored, row.refused = already_stored, len(refusals)
+    if refusals:
+        session.execute(insert(ReadingImportRefusal.__table__), [
+            {"import_id": import_id, "line": line, "reason": reason}
+            for line, reason in refusals])
+    session.flush()
+    return row

@@ -186,3 +186,31 @@ class AppliedSettingsPublic(BaseModel):
     calibration: dict[str, float]
     since: datetime = Field(description="the status's own time: applied from then")
     received_at: datetime
+
+
+class ReadingImportPublic(BaseModel):
+    """One historical import of readings (ingest/history.py): who, when, which file,
+    and what came of its rows; `refused` rows are listed by
+    `GET /api/v1/readings/imports/{id}/refused`."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    file_name: str
+    sha256: str
+    imported_by: str
+    started_at: datetime
+    finished_at: datetime | None  # None: the import was stopped before its end
+    time_zone: str | None
+    reason: str | None
+    rows: int
+    stored: int  # values (sensor, quantity, time) newly stored
+    already_stored: int  # values stored before (live, or an earlier import)
+    refused: int
+
+
+class ReadingImportRefusalPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    line: int  # in the file, the header being line 1
+    reason: str

@@ -29,9 +29,17 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from contract.wire import TOPIC_PREFIX, Reading, Status, Telemetry, TopicParts, printable
+from contract.wire import (
+    TOPIC_PREFIX,
+    Reading,
+    Status,
+    Telemetry,
+    TopicParts,
+    printable,
+    utc_now,
+)
 from ingest import calibration, repository
-from ingest.batch_sql import SensorRow, batch_sql_for
+from ingest.batch_sql import SensorRow, batch_sql_for, refresh_gaps
 from ingest.orm import TsOutbox
 from ingest.rollup import Rollup
 from kernel.dberrors import database_reason, is_transient
@@ -213,12 +221,7 @@ class IngestStore:
                 if self.sql.upsert_sensors(session, sensor_rows) != len(sensor_rows):
                     raise OwnersMoved([row[0] for row in sensor_rows])
                 rollup = Rollup.of(readings, self.delta_h)
-                # Sorted: concurrent hubs lock rows in the same order (no deadlocks).
-                self.sql.upsert_hours(session, sorted(
-                    (sensor, quantity, hour, agg.count, agg.min, agg.max, agg.sum,
-                     agg.first_ts, agg.last_ts, agg.max_gap_s, agg.exp_sum, agg.delta_h)
-                    for (sensor, quantity, hour), agg in rollup.hours.items()
-                ))
+                self._upsert_hours(session, rollup)
                 self.sql.upsert_latest(session, sorted(
                     (sensor, quantity, ts, value)
                     for (sensor, quantity), (ts, value) in rollup.latest.items()
@@ -234,6 +237,55 @@ class IngestStore:
                         )
         self._remember_owners(sensor_rows)
         return outcome
+
+    def _upsert_hours(self, session: Session, rollup: Rollup) -> None:
+        # Sorted: concurrent hubs lock rows in the same order (no deadlocks).
+        self.sql.upsert_hours(session, sorted(
+            (sensor, quantity, hour, agg.count, agg.min, agg.max, agg.sum,
+             agg.first_ts, agg.last_ts, agg.max_gap_s, agg.exp_sum, agg.delta_h)
+            for (sensor, quantity, hour), agg in rollup.hours.items()
+        ))
+
+    def commit_history(
+        self,
+        readings: Sequence[Reading],
+        import_id: int,
+        line_builder: Callable[[list[Reading]], list[str]] | None = None,
+    ) -> int:
+        """Historical readings of known sensors (ingest/history.py), in one transaction,
+        through the same statements as live ones: each value is stored in `readings`
+        (marked with `import_id`) unless one is stored for its sensor, quantity and
+        time already, and only the values newly stored are folded into the hourly
+        statistics (MKT sums, completeness) and sent to the time-series store. So a
+        file imported twice changes nothing the second time. Neither the latest values
+        nor the sensors' last seen change, and no hook runs: history raises no live
+        alarm. The number of values newly stored."""
+        points = sorted({(r.sensor, q, r.ts, v) for r in readings
+                         for q, v in r.quantities.items()})
+        with self.sessions() as session, session.begin():
+            new = self.sql.insert_new_readings(session, points, import_id)
+            if not new:
+                return 0
+            kept: list[Reading] = []
+            for reading in readings:
+                values = {q: v for q, v in reading.quantities.items()
+                          if (reading.sensor, q, reading.ts) in new}
+                if values:
+                    new.difference_update((reading.sensor, q, reading.ts) for q in values)
+                    # As it came when all of it is new (the rule), else only what is.
+                    kept.append(reading if len(values) == len(reading.quantities) else
+                                Reading.model_construct(sensor=reading.sensor, ts=reading.ts,
+                                                        quantities=values))
+            rollup = Rollup.of(kept, self.delta_h)
+            self._upsert_hours(session, rollup)
+            refresh_gaps(session, sorted(rollup.hours))
+            if line_builder is not None:
+                lines = line_builder(kept)
+                if lines:
+                    session.add(
+                        TsOutbox(created_at=utc_now(), line_count=len(lines),
+                                 lines="\n".join(lines)))
+            return sum(len(r.quantities) for r in kept)
 
     def _owned(
         self, session: Session, fresh: list[Accepted]

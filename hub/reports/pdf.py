@@ -32,7 +32,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from hub.reports import tables
+from hub.reports import provenance, tables
 from hub.reports.zone import ZoneReport
 from ingest.rollup import TEMPERATURE
 from kernel.fonts import cjk_font
@@ -202,6 +202,7 @@ def zone_pdf(report: ZoneReport) -> bytes:
          "no excursion in the period"),
         ("Gaps in the record", tables.GAP_HEAD, tables.gap_rows(report.gaps),
          "no gap: the record is complete"),
+        *provenance_sections(report),
     ]
     for title, head, rows, empty in sections:
         story += [_paragraph(title, look().heading), _table(head, rows, empty)]
@@ -210,3 +211,14 @@ def zone_pdf(report: ZoneReport) -> bytes:
     story += [_paragraph(f"- {note}", look().body) for note in report.notes]
     doc.build(story, onFirstPage=decorate, onLaterPages=decorate)
     return out.getvalue()
+
+
+def provenance_sections(report: ZoneReport) -> list[tuple[str, list[str], list[list[str]], str]]:
+    """Imported readings and readings while calibration was overdue (provenance.py)."""
+    found = report.origin
+    return [
+        ("Readings brought in by historical import", provenance.IMPORTED_HEAD,
+         provenance.imported_rows(found), "none: every reading was received live"),
+        ("Readings taken while a sensor's calibration was overdue", provenance.OVERDUE_HEAD,
+         provenance.overdue_rows(found), "none"),
+    ]

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from hub.reports.calibration import status_text as calibration_status
 from hub.reports.changes import CHANGE_HEAD, change_rows
+from hub.reports.provenance import IMPORTED_HEAD, OVERDUE_HEAD, imported_rows, overdue_rows
 from hub.reports.trace import LotTrace
 from hub.reports.zone import ZoneReport
 from ingest.compliance import ExcursionPeriod, Gap
@@ -177,6 +178,8 @@ def zone_csv(report: ZoneReport) -> str:
         ("days", DAY_HEAD, day_rows(report)),
         ("excursions", EXCURSION_HEAD, excursion_rows(report.excursions)),
         ("gaps", GAP_HEAD, gap_rows(report.gaps)),
+        ("imported readings", IMPORTED_HEAD, imported_rows(report.origin)),
+        ("readings while calibration overdue", OVERDUE_HEAD, overdue_rows(report.origin)),
         ("notes", ["note"], [[n] for n in report.notes]),
         (CHANGES_SECTION, CHANGE_HEAD, change_rows(report.changes)),
     ])

@@ -18,6 +18,9 @@ from sqlalchemy.orm import Session
 
 from hub.reports.calibration import with_calibration
 from hub.reports.changes import zone_changes
+from hub.reports.clipped import cuts_of, split_hours
+from hub.reports.provenance import Provenance, provenance
+from hub.reports.provenance import notes as provenance_notes
 from ingest.compliance import (
     DAY,
     HOUR,
@@ -119,6 +122,8 @@ class ZoneReport:
     zone_time: list[ZoneTime] = field(default_factory=list)
     time_zone: str = "UTC"  # the zone whose days the day rows are
     hold_s: float = RECORD_INTERVAL_S  # how long a reading holds at most (out_of_range.py)
+    # Imported readings and readings while calibration was overdue (hub/reports/provenance.py).
+    origin: Provenance = field(default_factory=lambda: Provenance([], []))
     # The audit trail's rows of the period for the zone (hub/reports/changes.py).
     changes: list[AuditRowPublic] = field(default_factory=list)
 
@@ -209,6 +214,13 @@ def class_limits(klass: StorageClass | None) -> dict[str, Limits]:
     }
 
 
+def _day_bounds(start: datetime, end: datetime, tz: tzinfo) -> list[tuple[datetime, datetime]]:
+    """Each day row's [start, end) in UTC, clipped to the period."""
+    return [(max(day, start).astimezone(UTC),
+             min(datetime.combine(day.date() + DAY, day.timetz()), end).astimezone(UTC))
+            for day in days_of(start, end, tz)]
+
+
 def site_zone(name: str | None) -> tzinfo:
     return ZoneInfo(name) if name else UTC
 
@@ -237,7 +249,10 @@ def zone_report(session: Session, code: str, start: datetime, end: datetime, *,
     infos = with_calibration(session, infos, start, end)
     ids = [s.id for s in sensors]
     lookback = start - timedelta(hours=window_h)
-    loaded = hour_stats(session, ids, lookback, end)
+    stored = hour_stats(session, ids, lookback, end)
+    # Hours cut where the period, a day or an MKT window begins or ends inside them.
+    loaded, unsplit = split_hours(session, stored, cuts_of(
+        start, end, _day_bounds(start, end, tz), window_h))
     in_period = [h for h in loaded if start <= h.hour < end]
     notes: list[str] = []
 
@@ -282,9 +297,9 @@ def zone_report(session: Session, code: str, start: datetime, end: datetime, *,
     until = min(end, now)
     gaps: list[Gap] = []
     for sensor in ids:
-        quantities = {h.quantity for h in loaded if h.sensor == sensor}
+        quantities = {h.quantity for h in stored if h.sensor == sensor}
         quantity = TEMPERATURE if TEMPERATURE in quantities or not quantities else min(quantities)
-        record = [h for h in loaded if h.sensor == sensor and h.quantity == quantity
+        record = [h for h in stored if h.sensor == sensor and h.quantity == quantity
                   and h.hour >= start - HOUR]
         if until > start:
             gaps += record_gaps(record, start, until, limits.get(quantity, Limits()),
@@ -334,18 +349,18 @@ def zone_report(session: Session, code: str, start: datetime, end: datetime, *,
         notes.append(f"{len(mean_only)} hour(s) have no kinetic sum (recorded before it was "
                      f"kept, or under two ΔH values): their mean was used, which understates "
                      f"MKT; first {mean_only[0]:%Y-%m-%d %H:00} UTC.")
-    offset = (datetime.combine(start.date(), datetime.min.time(), tzinfo=tz).utcoffset()
-              or timedelta())
-    if offset % HOUR:
-        notes.append(f"The site's time zone ({time_zone}) is not a whole number of hours "
-                     f"from UTC: a day's readings, min, max, mean and MKT take the UTC hours "
-                     f"that begin in the local day; its time out of range is exact.")
+    if unsplit:
+        notes.append(f"{unsplit} hour(s) that the period, a day or an MKT window begins or "
+                     f"ends inside were stored before readings were kept: their readings, "
+                     f"min, max and mean count whole, in the part where the hour begins.")
     if not any(i.calibration for i in infos):
         notes.append("The gateways' stored status does not report the sensors' profiles and "
                      "calibration offsets; sensors are listed without them.")
     if klass is None:
         notes.append("The zone has no storage class: no limits, nothing is out of range.")
     notes.append("Sensors are those assigned to the zone when the report was made.")
+    origin = provenance(session, ids, start, end)
+    notes += provenance_notes(origin)
     sites = sorted({s.site for s in sensors if s.site})
     return ZoneReport(
         site=", ".join(sites) or "-", zone=zone.code, zone_name=zone.name,
@@ -354,5 +369,6 @@ def zone_report(session: Session, code: str, start: datetime, end: datetime, *,
         summaries=summaries, days=days, excursions=shown, gaps=gaps, chart=chart,
         excursion_source=source, generated_at=now, generated_by=generated_by, notes=notes,
         zone_time=zone_time, time_zone=time_zone or "UTC", hold_s=record_interval_s,
+        origin=origin,
         changes=zone_changes(session, zone.code, klass.code if klass else None, ids, start, end),
     )

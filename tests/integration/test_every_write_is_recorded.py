@@ -13,6 +13,7 @@ fails the test too, so the list only shrinks."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -81,6 +82,12 @@ def _scenarios() -> list[tuple[str, Scenario]]:
         lots = [lot["id"] for lot in w.ok(w.get("/lots")) if lot["qc_status"] == "released"]
         return _call(w, "POST", "/lots/qc-status", s,
                      {"lot_ids": lots[:2], "status": "on_hold", "reason": "deviation 13"})
+
+    def history(w: World, c: dict[str, Any]) -> httpx.Response:
+        at = (datetime.now(UTC) - timedelta(days=400)).isoformat()
+        return w.client.post("/api/v1/readings/imports", params={"reason": "logger download"},
+                             content=f"sensor,timestamp,temperature_c\naud-s1,{at},5.0\n",
+                             headers={**w.headers(s), "Content-Type": "text/csv"})
 
     def stocktake(w: World, c: dict[str, Any]) -> httpx.Response:
         answer = _call(w, "POST", "/stocktakes", s, {"locations": ["R-01"]})
@@ -180,6 +187,7 @@ def _scenarios() -> list[tuple[str, Scenario]]:
             w, "POST", "/sensors/aud-s1/calibrations", s, {
                 "calibrated_on": "2026-11-01", "certificate": "CAL-1", "laboratory": "lab",
                 "offset": {"temperature_c": -0.2}, "next_due": "2027-11-01"})),
+        ("POST /api/v1/readings/imports", history),
         ("POST /api/v1/users", lambda w, c: _call(w, "POST", "/users", a, {
             "username": "aud-user", "role": "operator", "password": "long enough pass"})),
         ("PATCH /api/v1/users/{username}", lambda w, c: _call(w, "PATCH", "/users/aud-user", a,

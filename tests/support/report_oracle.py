@@ -161,7 +161,9 @@ def compute(points: Sequence[Point], sensors: Sequence[str], low: float, high: f
                 run_start < start, run_end is None or run_end > end))
     excursions.sort(key=lambda e: (e.start, e.sensor, e.side))
 
-    readings = {s: _figures([p.value for p in mine[s] if start <= _hour(p.ts) < end])
+    # The readings inside the period, the day, the window: never the whole hours that
+    # begin in them (a period from 19:01 to 19:10 has the readings of those 9 minutes).
+    readings = {s: _figures([p.value for p in mine[s] if start <= p.ts < end])
                 for s in sensors}
     days = []
     day = datetime.combine(start.astimezone(tz).date(), time(), tzinfo=tz)
@@ -171,8 +173,8 @@ def compute(points: Sequence[Point], sensors: Sequence[str], low: float, high: f
                       end).astimezone(UTC)
         window = day_end - timedelta(hours=window_h)
         for s in sensors:
-            values = [p.value for p in mine[s] if day_start <= _hour(p.ts) < day_end]
-            in_window = [p.value for p in mine[s] if window <= _hour(p.ts) < day_end]
+            values = [p.value for p in mine[s] if day_start <= p.ts < day_end]
+            in_window = [p.value for p in mine[s] if window <= p.ts < day_end]
             if not values and not in_window:
                 continue
             minutes = _minutes(day_start, day_end)
