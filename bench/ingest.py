@@ -11,7 +11,9 @@ Throughput is measured by draining a backlog: the drainer's persistent session
 is created, the drainer stopped, N messages published (the broker queues them),
 the drainer started again, and the time from the first sample VictoriaMetrics
 takes in to the last one is taken (its `vm_rows_inserted_total{type="influx"}`
-counter: three samples per reading, quality + two quantities). CPU per reading
+counter: three samples per reading, quality + two quantities). PostgreSQL is
+durable (fsync, synchronous_commit and full_page_writes on) unless --fast-postgres;
+single, batched and Node-RED run in turns (A B A B), --rounds times. CPU per reading
 is the drainer's process CPU time (and PostgreSQL's, for the hub) over the same
 window, from /proc.
 
