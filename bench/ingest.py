@@ -29,6 +29,8 @@ Runs, each with its own database:
               stored beforehand (growth: cost per reading vs `batched`)
   huge        --huge-sensors sensors, first seen then steady: peak hub RSS
   share       two hub processes in one MQTT shared-subscription group, beside one
+  hubs        with --hubs 1,2,3: that many hub processes in one share group, each count
+              on its own database, the ratio to the first
   latency     live at --rate readings/s for --seconds (a proxy stamps arrival at the store)
 """
 
@@ -310,6 +312,9 @@ def main() -> None:
     parser.add_argument("--hub-source", type=Path, default=None,
                         help="run the hub from this checkout (e.g. a `git archive` of the "
                         "commit before), for a before/after comparison in one bench")
+    parser.add_argument("--hubs", default="",
+                        help="comma-separated process counts (e.g. 1,2,3): each drains the "
+                        "50-readings backlog in one share group; the ratio to the first")
     parser.add_argument("--rounds", type=int, default=2,
                         help="single, batched and Node-RED in turns (A B A B), this many times")
     parser.add_argument("--fast-postgres", action="store_true",
@@ -407,6 +412,23 @@ def main() -> None:
                                    args.stored_seen, STOCKWARDEN_MQTT_SHARE_GROUP="bench")[1]
             row("two hubs in a share group, 50 readings/message (readings/s)", shared.rate, "",
                 f"x{shared.rate / batched.rate:.2f} of one hub" if batched else "")
+        if args.hubs:
+            # 1, 2, 3 … hub processes in one share group on one PostgreSQL, 50 readings a
+            # message; each count on its own database, the ratio to the first.
+            counts = [int(n) for n in args.hubs.split(",")]
+            base_rate = 0.0
+            for count in counts:
+                drained = bench.run_hub(f"hubs{count}", count,
+                                        passes(args.sensors, args.batched_messages, 50),
+                                        args.stored_seen,
+                                        # A group of its own: the sessions of an earlier
+                                        # count's members, offline now, would hold a share.
+                                        STOCKWARDEN_MQTT_SHARE_GROUP=f"bench{count}")[1]
+                base_rate = base_rate or drained.rate
+                row(f"{count} hub process(es) in a share group, 50 readings/message "
+                    "(readings/s)", drained.rate, "",
+                    f"x{drained.rate / base_rate:.2f} of {counts[0]}; "
+                    f"{drained.total_cpu_us:.1f} us CPU/reading with PostgreSQL")
         if args.seconds:
             latency = live_latency(bench.broker, bench.hub_env("live"), bench.victoria,
                                    args.rate, args.seconds, workdir / "hub-live.log")

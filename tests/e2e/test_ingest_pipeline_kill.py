@@ -42,7 +42,12 @@ def _start_hub_process(env: dict[str, str], log: Path, http_port: int) -> subpro
         env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT,
     )
     # Generous: the machine that runs the suite may be busy, and start-up is not tested here.
-    wait_for(lambda: port_open(http_port), 120, "hub HTTP port")
+    try:
+        wait_for(lambda: port_open(http_port), 120, "hub HTTP port")
+    except BaseException:
+        process.kill()  # never left running behind a failed test
+        process.wait(10)
+        raise
     return process
 
 
