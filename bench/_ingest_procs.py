@@ -95,6 +95,10 @@ class HubProcess(Process):
         return [self.process.pid]
 
     def start(self) -> None:
+        # A port free now: the one of an earlier start may have been taken meanwhile by
+        # another process on this shared machine.
+        self.port = free_port()
+        self.env["STOCKWARDEN_HTTP_PORT"] = str(self.port)
         # To a file, never a pipe nobody reads: a full pipe would stall the hub.
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(

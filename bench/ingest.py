@@ -11,7 +11,9 @@ Throughput is measured by draining a backlog: the drainer's persistent session
 is created, the drainer stopped, N messages published (the broker queues them),
 the drainer started again, and the time from the first sample VictoriaMetrics
 takes in to the last one is taken (its `vm_rows_inserted_total{type="influx"}`
-counter: three samples per reading, quality + two quantities). CPU per reading
+counter: three samples per reading, quality + two quantities). PostgreSQL is
+durable (fsync, synchronous_commit and full_page_writes on) unless --fast-postgres;
+single, batched and Node-RED run in turns (A B A B), --rounds times. CPU per reading
 is the drainer's process CPU time (and PostgreSQL's, for the hub) over the same
 window, from /proc.
 
@@ -27,6 +29,8 @@ Runs, each with its own database:
               stored beforehand (growth: cost per reading vs `batched`)
   huge        --huge-sensors sensors, first seen then steady: peak hub RSS
   share       two hub processes in one MQTT shared-subscription group, beside one
+  hubs        with --hubs 1,2,3: that many hub processes in one share group, each count
+              on its own database, the ratio to the first
   latency     live at --rate readings/s for --seconds (a proxy stamps arrival at the store)
 """
 
@@ -64,6 +68,18 @@ from tests.support.processes import wait_for
 from tests.support.services import Mosquitto, Postgres, VictoriaMetrics
 
 GATEWAY = "gw-bench"
+# The tests' PostgreSQL trades durability for speed; these figures are taken on a
+# durable one unless --fast-postgres says otherwise (issue 20).
+FAST_SETTINGS = ("fsync=off", "synchronous_commit=off", "full_page_writes=off")
+
+
+class DurablePostgres(Postgres):
+    """The tests' PostgreSQL with fsync, synchronous commit and full-page writes on:
+    a commit returns once its WAL is flushed to disk, as in production."""
+
+    def command(self) -> list[str]:
+        return [part.replace("=off", "=on") if part in FAST_SETTINGS else part
+                for part in super().command()]
 SAMPLES_PER_READING = 3  # quality, temperature_c, humidity_pct
 _ids = itertools.count()
 
@@ -91,13 +107,14 @@ class Drain:
 
 
 class Bench:
-    def __init__(self, workdir: Path, rules: int, profile_dir: Path | None = None) -> None:
+    def __init__(self, workdir: Path, rules: int, profile_dir: Path | None = None,
+                 durable: bool = True) -> None:
         self.workdir = workdir
         self.profile_dir = profile_dir
         self.next_seq = 0
         self.broker = Mosquitto(workdir / "mosquitto")
         self.victoria = VictoriaMetrics(workdir / "victoria")
-        self.postgres = Postgres(workdir / "postgres")
+        self.postgres = (DurablePostgres if durable else Postgres)(workdir / "postgres")
         self.rules_file = workdir / "alarms.yaml"
         self.rules_file.write_text(rules_yaml(rules))
 
@@ -295,12 +312,20 @@ def main() -> None:
     parser.add_argument("--hub-source", type=Path, default=None,
                         help="run the hub from this checkout (e.g. a `git archive` of the "
                         "commit before), for a before/after comparison in one bench")
+    parser.add_argument("--hubs", default="",
+                        help="comma-separated process counts (e.g. 1,2,3): each drains the "
+                        "50-readings backlog in one share group; the ratio to the first")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="single, batched and Node-RED in turns (A B A B), this many times")
+    parser.add_argument("--fast-postgres", action="store_true",
+                        help="PostgreSQL as the tests run it (fsync, synchronous_commit and "
+                        "full_page_writes off); the default is durable (all three on)")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks it still runs")
     args = parser.parse_args()
     if args.smoke:
         args.messages, args.batched_messages, args.sensors, args.rules = 2000, 100, 100, 50
         args.wide_sensors, args.stored_seen, args.huge_sensors = 500, 1000, 0
-        args.seconds, args.rate, args.no_share = 0, 100, True
+        args.seconds, args.rate, args.no_share, args.rounds = 0, 100, True, 1
     only = set(filter(None, args.only.split(",")))
     HubProcess.source = args.hub_source
 
@@ -315,38 +340,48 @@ def main() -> None:
         print(f"  {name}: {value:,.1f} {note}", flush=True)
 
     workdir = Path(tempfile.mkdtemp(prefix="stockwarden-bench-"))
-    with Bench(workdir, args.rules, args.profile) as bench:
+    with Bench(workdir, args.rules, args.profile, durable=not args.fast_postgres) as bench:
+        pg_mode = ("fsync, synchronous_commit, full_page_writes off" if args.fast_postgres
+                   else "fsync, synchronous_commit, full_page_writes on (durable)")
+        print(f"  PostgreSQL: {pg_mode}", flush=True)
         ceiling = broker_ceiling(bench.broker, make_payloads(args.messages, 1, args.sensors,
                                                              "ceiling"))
         row("broker pass-through, mosquitto_sub QoS 1 (msg/s)", ceiling)
         single = batched = None
-        if wanted("single"):
-            single = bench.run_hub("single", 1, passes(args.sensors, args.messages, 1),
-                                   args.stored_seen)[1]
-            row("hub, 1 reading/message (msg/s)", single.rate, ">= 20,000",
-                f"{single.cpu_us:.0f} us CPU/reading, {single.total_cpu_us:.0f} with PostgreSQL;"
-                f" {single.rate / ceiling:.3f} x broker")
-        if wanted("batched"):
-            batched = bench.run_hub("batched", 1, passes(args.sensors, args.batched_messages, 50),
+        # A B A B: the hub and the Node-RED flow in turns, per shape, `--rounds` times;
+        # the first round's hub figures are the baseline of the later runs' ratios.
+        node = wanted("node-red") and not why_no_node
+        if wanted("node-red") and why_no_node:
+            print(f"  Node-RED comparison skipped: {why_no_node}", flush=True)
+        for round_ in range(1, args.rounds + 1):
+            tag = f" [round {round_}]" if args.rounds > 1 else ""
+            if wanted("single"):
+                hub = bench.run_hub(f"single{round_}", 1, passes(args.sensors, args.messages, 1),
                                     args.stored_seen)[1]
-            row("hub, 50 readings/message (readings/s)", batched.rate, ">= 100,000",
-                f"{batched.cpu_us:.1f} us CPU/reading, {batched.total_cpu_us:.1f} with "
-                f"PostgreSQL; peak RSS {batched.peak_rss_mb:.0f} MB")
-        if wanted("node-red"):
-            if why_no_node:
-                print(f"  Node-RED comparison skipped: {why_no_node}", flush=True)
-            else:
-                if single:
-                    nr = bench.run_node_red("single", payloads(args.messages, 1, args.sensors))
-                    row("Node-RED, 1 reading/message (msg/s)", nr.rate, "",
-                        f"{nr.cpu_us:.0f} us CPU/reading; hub/Node-RED {single.rate / nr.rate:.2f}"
-                        f", CPU {single.total_cpu_us / nr.cpu_us:.2f}")
-                if batched:
+                single = single or hub
+                row(f"hub, 1 reading/message (msg/s){tag}", hub.rate, ">= 20,000",
+                    f"{hub.cpu_us:.0f} us CPU/reading, {hub.total_cpu_us:.0f} with PostgreSQL;"
+                    f" {hub.rate / ceiling:.3f} x broker")
+                if node:
+                    nr = bench.run_node_red(f"single{round_}",
+                                            payloads(args.messages, 1, args.sensors))
+                    row(f"Node-RED, 1 reading/message (msg/s){tag}", nr.rate, "",
+                        f"{nr.cpu_us:.0f} us CPU/reading; hub/Node-RED {hub.rate / nr.rate:.2f}"
+                        f", CPU {hub.total_cpu_us / nr.cpu_us:.2f}")
+            if wanted("batched"):
+                hub = bench.run_hub(f"batched{round_}", 1,
+                                    passes(args.sensors, args.batched_messages, 50),
+                                    args.stored_seen)[1]
+                batched = batched or hub
+                row(f"hub, 50 readings/message (readings/s){tag}", hub.rate, ">= 100,000",
+                    f"{hub.cpu_us:.1f} us CPU/reading, {hub.total_cpu_us:.1f} with "
+                    f"PostgreSQL; peak RSS {hub.peak_rss_mb:.0f} MB")
+                if node:
                     nr = bench.run_node_red(
-                        "batched", payloads(args.batched_messages, 50, args.sensors))
-                    row("Node-RED, 50 readings/message (readings/s)", nr.rate, "",
+                        f"batched{round_}", payloads(args.batched_messages, 50, args.sensors))
+                    row(f"Node-RED, 50 readings/message (readings/s){tag}", nr.rate, "",
                         f"{nr.cpu_us:.1f} us CPU/reading; hub/Node-RED "
-                        f"{batched.rate / nr.rate:.2f}, CPU {batched.total_cpu_us / nr.cpu_us:.2f}")
+                        f"{hub.rate / nr.rate:.2f}, CPU {hub.total_cpu_us / nr.cpu_us:.2f}")
         if args.wide_sensors and wanted("wide"):
             sensors = args.wide_sensors
             messages = max(args.batched_messages, math.ceil(sensors / 50))
@@ -377,18 +412,35 @@ def main() -> None:
                                    args.stored_seen, STOCKWARDEN_MQTT_SHARE_GROUP="bench")[1]
             row("two hubs in a share group, 50 readings/message (readings/s)", shared.rate, "",
                 f"x{shared.rate / batched.rate:.2f} of one hub" if batched else "")
+        if args.hubs:
+            # 1, 2, 3 … hub processes in one share group on one PostgreSQL, 50 readings a
+            # message; each count on its own database, the ratio to the first.
+            counts = [int(n) for n in args.hubs.split(",")]
+            base_rate = 0.0
+            for count in counts:
+                drained = bench.run_hub(f"hubs{count}", count,
+                                        passes(args.sensors, args.batched_messages, 50),
+                                        args.stored_seen,
+                                        # A group of its own: the sessions of an earlier
+                                        # count's members, offline now, would hold a share.
+                                        STOCKWARDEN_MQTT_SHARE_GROUP=f"bench{count}")[1]
+                base_rate = base_rate or drained.rate
+                row(f"{count} hub process(es) in a share group, 50 readings/message "
+                    "(readings/s)", drained.rate, "",
+                    f"x{drained.rate / base_rate:.2f} of {counts[0]}; "
+                    f"{drained.total_cpu_us:.1f} us CPU/reading with PostgreSQL")
         if args.seconds:
             latency = live_latency(bench.broker, bench.hub_env("live"), bench.victoria,
                                    args.rate, args.seconds, workdir / "hub-live.log")
             row(f"latency p50 at {latency['rate']:.0f} readings/s (ms)", latency["p50_ms"])
             row(f"latency p99 at {latency['rate']:.0f} readings/s (ms)", latency["p99_ms"],
                 "<= 1000")
-    report(rows)
+    report(rows, pg_mode)
 
 
-def report(rows: list[tuple[str, float, str, str]]) -> None:
+def report(rows: list[tuple[str, float, str, str]], pg_mode: str) -> None:
     print("\nStockwarden ingest benchmark (hub: alarms on, PostgreSQL, VictoriaMetrics, "
-          f"Mosquitto; {os.cpu_count()} cores)\n")
+          f"Mosquitto; {os.cpu_count()} cores; PostgreSQL {pg_mode})\n")
     width = max(len(name) for name, *_ in rows)
     for name, value, target, note in rows:
         print(f"{name:<{width}} {value:>12,.1f} {target:>18}  {note}")

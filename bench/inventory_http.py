@@ -23,6 +23,9 @@ Modes (--modes, comma separated; all by default):
           lots, balances and ledger rows (bulk SQL), the same phases again; ratios.
 - allocation (not by default: it loads 1,000,000 lots): a pick preview's time for one
           item with 1,000 lots when the database holds 1,000 vs 1,000,000 lots.
+- workers (not by default): the closed-loop phases served by one process and by
+          `--compare-workers` processes (uvicorn workers on one socket), A B A B with
+          `--rounds` rounds, each on a fresh server; the ratio of moves/s to one.
 pgbench runs after the modes, on the same server, with --clients clients."""
 
 from __future__ import annotations
@@ -283,6 +286,33 @@ def growth_ratios(before: dict[str, object], after: dict[str, object]) -> dict[s
     return ratios
 
 
+def compare_workers(url: str, pg: Postgres, token: str, args: argparse.Namespace
+                    ) -> dict[str, object]:
+    """Closed-loop phases on 1 and on N processes in turns (A B A B), each on a fresh
+    server, so that the machine's other load falls on both alike."""
+    results: dict[str, object] = {}
+    moves: dict[int, list[float]] = {}
+    quiet = argparse.Namespace(**{**vars(args), "profile": None})
+    for round_ in range(1, args.rounds + 1):
+        for workers in (1, args.compare_workers):
+            server, port = serve(url, workers)
+            meter = Meter(server.pid, pg, url)
+            try:
+                closed_loop("warm-up", port, token, args.clients, min(2.0, args.seconds),
+                            Requests(args.items).dispatch)
+                label = f"_w{workers}_r{round_}"
+                results.update(closed_phases(meter, port, token, quiet, label))
+                moves.setdefault(workers, []).append(results[f"moves_per_s{label}"])  # type: ignore[arg-type]
+            finally:
+                meter.close()
+                server.terminate()
+                server.wait(30)
+    one, many = moves[1], moves[args.compare_workers]
+    results["workers_ratio_per_round"] = [round(m / o, 2) for o, m in zip(one, many, strict=True)]
+    results["workers_ratio"] = round(sum(many) / sum(one), 2)
+    return results
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="bench.inventory_http", description=__doc__,
@@ -294,7 +324,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=1,
                         help="hub processes (uvicorn workers); the product's default is 1")
     parser.add_argument("--modes", default="closed,open,growth",
-                        help="which of closed, open, growth, allocation to run")
+                        help="which of closed, open, growth, allocation, workers to run")
+    parser.add_argument("--compare-workers", type=int, default=2,
+                        help="workers mode: processes served beside one")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="workers mode: rounds of (one process, N processes)")
     parser.add_argument("--rate", type=float, default=50, help="open loop: requests/s")
     parser.add_argument("--connections", type=int, default=20, help="open loop: connections")
     parser.add_argument("--open-seconds", type=float, default=30, help="open loop: duration")
@@ -317,7 +351,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> dict[str, object]:
     args = parse_args(argv)
     modes = {m.strip() for m in args.modes.split(",") if m.strip()}
-    unknown = modes - {"closed", "open", "growth", "allocation"}
+    unknown = modes - {"closed", "open", "growth", "allocation", "workers"}
     if unknown:
         raise SystemExit(f"unknown modes: {', '.join(sorted(unknown))}")
     pg = CountingPostgres(Path(tempfile.mkdtemp(prefix="bench-pg-")))
@@ -329,6 +363,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         url = pg.create_database("inventory")
         token = prepare(url, args.items)
         results["preloaded"] = preload(url, 1, args.lots_per_item, args.history)
+        if "workers" in modes:
+            results.update(compare_workers(url, pg, token, args))
         server, port = serve(url, args.workers)
         meter = Meter(server.pid, pg, url)
         requests = Requests(args.items)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 import orjson
 from sqlalchemy import select, text, update
@@ -30,15 +30,19 @@ LatestRow = tuple[str, str, datetime, float]  # sensor, quantity, ts, value
 
 
 class BatchSQL(Protocol):
+    """Each write takes its rows as `encode` returned them (ingest.prepared builds them
+    ahead of the commit); an empty encoding is falsy and sends nothing."""
+
+    def encode(self, rows: Sequence[tuple[object, ...]]) -> Any: ...
     def claim(self, session: Session, pairs: Sequence[tuple[str, int]], now: datetime
               ) -> set[tuple[str, int]]: ...
-    def upsert_sensors(self, session: Session, rows: Sequence[SensorRow]) -> int:
-        """Register or update the sensors; the number of rows whose gateway owns the
-        sensor (the others change nothing)."""
+    def upsert_sensors(self, session: Session, rows: Any) -> int:
+        """Register or update the sensors (SensorRow); the number of rows whose gateway
+        owns the sensor (the others change nothing)."""
         ...
-    def upsert_hours(self, session: Session, rows: Sequence[HourRow]) -> None: ...
-    def upsert_latest(self, session: Session, rows: Sequence[LatestRow]) -> None: ...
-    def insert_readings(self, session: Session, rows: Sequence[LatestRow]) -> None:
+    def upsert_hours(self, session: Session, rows: Any) -> None: ...  # HourRow
+    def upsert_latest(self, session: Session, rows: Any) -> None: ...  # LatestRow
+    def insert_readings(self, session: Session, rows: Any) -> None:  # LatestRow
         """Keep every good value; one per (sensor, quantity, ts): a repeat is ignored."""
         ...
     def insert_new_readings(self, session: Session, rows: Sequence[LatestRow],
@@ -151,27 +155,31 @@ class PostgresBatchSQL:
     def _rows(rows: Sequence[tuple[object, ...]]) -> str:
         return orjson.dumps(rows).decode()
 
+    def encode(self, rows: Sequence[tuple[object, ...]]) -> str | None:
+        """The rows as the statements take them: one JSON document, None if none."""
+        return orjson.dumps(rows).decode() if rows else None
+
     def claim(self, session: Session, pairs: Sequence[tuple[str, int]], now: datetime
               ) -> set[tuple[str, int]]:
         result = session.execute(self.CLAIM, {"now": now, "rows": self._rows(pairs)})
         return {(g, s) for g, s in result}
 
-    def upsert_sensors(self, session: Session, rows: Sequence[SensorRow]) -> int:
+    def upsert_sensors(self, session: Session, rows: str | None) -> int:
         if not rows:
             return 0
-        return session.execute(self.SENSORS, {"rows": self._rows(rows)}).rowcount
+        return session.execute(self.SENSORS, {"rows": rows}).rowcount
 
-    def upsert_hours(self, session: Session, rows: Sequence[HourRow]) -> None:
+    def upsert_hours(self, session: Session, rows: str | None) -> None:
         if rows:
-            session.execute(self.HOURS, {"rows": self._rows(rows)})
+            session.execute(self.HOURS, {"rows": rows})
 
-    def upsert_latest(self, session: Session, rows: Sequence[LatestRow]) -> None:
+    def upsert_latest(self, session: Session, rows: str | None) -> None:
         if rows:
-            session.execute(self.LATEST, {"rows": self._rows(rows)})
+            session.execute(self.LATEST, {"rows": rows})
 
-    def insert_readings(self, session: Session, rows: Sequence[LatestRow]) -> None:
+    def insert_readings(self, session: Session, rows: str | None) -> None:
         if rows:
-            session.execute(self.READINGS, {"rows": self._rows(rows)})
+            session.execute(self.READINGS, {"rows": rows})
 
     def insert_new_readings(self, session: Session, rows: Sequence[LatestRow],
                             import_id: int) -> set[tuple[str, str, datetime]]:
@@ -215,6 +223,11 @@ class SqliteBatchSQL:
 
     IMPORTED = ("INSERT INTO readings (sensor_id, quantity, ts, value, import_id) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1")
+
+    @staticmethod
+    def encode(rows: Sequence[tuple[object, ...]]) -> Sequence[tuple[object, ...]]:
+        """In-process: the rows as they are (each write converts its timestamps)."""
+        return rows
 
     @staticmethod
     def _cursor(session: Session):  # -> sqlite3.Cursor

@@ -86,7 +86,10 @@ class StoredReading(Base):
     # SQLite: the primary key is the table (one B-tree, not a rowid table and an index).
     __table_args__ = {"sqlite_with_rowid": False}
 
-    sensor_id: Mapped[str] = mapped_column(ForeignKey("sensors.id"), primary_key=True)
+    # A sensor's id, without a foreign key (migration 0019): checked per stored value it
+    # was most of a batch's database time; ingest writes the sensor first, in the same
+    # transaction, and no path deletes a sensor.
+    sensor_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     quantity: Mapped[str] = mapped_column(String(32), primary_key=True)
     ts: Mapped[datetime] = mapped_column(primary_key=True)
     value: Mapped[float] = mapped_column(Float)

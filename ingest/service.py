@@ -1,11 +1,15 @@
 """The ingest service: MQTT deliveries in, batches committed to SQL, then acked.
 
-The paho thread only queues deliveries. One worker thread takes them in batches
-(up to `ingest_batch_messages`, or what arrived within `ingest_batch_ms`),
-decodes and checks each, commits the batch in one transaction (dead letters,
+paho's thread decodes and checks deliveries as they come (up to two batches ahead)
+and queues them. A pipeline of two threads does the rest: the first ("ingest")
+takes them in batches (up to `ingest_batch_messages`, or what arrived within
+`ingest_batch_ms`) and builds each batch's rows (`ingest.prepared`); the second
+("ingest-commit") commits a batch in one transaction (dead letters,
 de-duplication, sensors, statistics, gateway statuses, time-series outbox) and
-only then acknowledges the messages to the broker. The outbox writer drains to
-the time-series store on its own thread.
+only then acknowledges its messages to the broker, in order. The hand-off holds
+one batch: the next batch is built while the current one commits (the database's
+time, fsync included, overlaps with the hub's Python), and never more than one
+ahead. The outbox writer drains to the time-series store on its own thread.
 
 Only transient database errors (connection lost, lock and serialisation
 conflicts) are retried, with backoff; a message the database refuses is
@@ -16,6 +20,7 @@ readings and the statuses, on their own thread.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import queue
 import threading
@@ -36,6 +41,7 @@ from ingest.fastwire import decode_telemetry
 from ingest.hooks import BatchHook, CommittedBatch, HookDispatcher, StatusHook
 from ingest.lineproto import LineBuilder
 from ingest.metrics import IngestMetrics
+from ingest.prepared import BatchRows, prepare
 from ingest.settings import IngestSettings
 from ingest.store import Accepted, IngestStore, Outcome, Rejected, StatusUpdate
 from ingest.tsdb import InfluxWriteSink, LineSink, OutboxWriter
@@ -55,6 +61,10 @@ class Batch:
     # One per delivery that is recorded, in the order received.
     items: list[Outcome] = field(default_factory=list)
     readings: int = 0
+    # Its rows, built by the first stage should every message be fresh and owned, and
+    # the generation of the sensor zones and ΔH they were built with.
+    rows: BatchRows | None = None
+    zones_generation: int = 0
 
 
 # A delivery, its outcome, and whether it was examined yet (see _receive).
@@ -115,8 +125,16 @@ class IngestService:
         self._zones: dict[str, str] = {}
         self._known: set[str] = set()
         self._zones_loaded_at = 0.0
+        self._zones_generation = 0
+        self._generations = itertools.count(1)
         self._housekeeping_at = 0.0
         self._thread: threading.Thread | None = None
+        self._committer: threading.Thread | None = None
+        # The pipeline's hand-off: a batch built, waiting for the committer. The slot
+        # is taken before a batch is gathered and given back when the committer takes
+        # it, so at most one batch is built ahead of the one committing.
+        self._handoff: queue.SimpleQueue[Batch | None] = queue.SimpleQueue()
+        self._slot = threading.Semaphore(1)
         self._stopping = threading.Event()
         self.last_error: str | None = None
 
@@ -141,6 +159,9 @@ class IngestService:
             self.writer.start()
         if self.zone_limits:
             self.zone_limits.start()
+        self._committer = threading.Thread(target=self._run_commits, name="ingest-commit",
+                                           daemon=True)
+        self._committer.start()
         self._thread = threading.Thread(target=self._run, name="ingest", daemon=True)
         self._thread.start()
         self.subscriber.start()
@@ -152,6 +173,8 @@ class IngestService:
         self.queue.put(None)
         if self._thread:
             self._thread.join(timeout=30)
+        if self._committer:
+            self._committer.join(timeout=30)
         self.hooks.stop()
         if self.zone_limits:
             self.zone_limits.stop()
@@ -174,17 +197,46 @@ class IngestService:
         self._zones = self.store.sensor_zones()
         self.store.delta_h = self.store.sensor_delta_h()
         self._zones_loaded_at = time.monotonic()
+        # Rows built with the ones before are built again (next() on a count is atomic:
+        # the API's thread refreshes too, after an assignment).
+        self._zones_generation = next(self._generations)
 
     # --- the worker
 
     def _run(self) -> None:
+        """The first stage: gather a batch, build its rows, hand it to the committer."""
+        try:
+            while True:
+                self._slot.acquire()
+                batch = self._take_batch()
+                if batch is None:
+                    return
+                if batch.deliveries:
+                    self._prepare(batch)
+                self._handoff.put(batch)
+        finally:
+            self._handoff.put(None)
+
+    def _run_commits(self) -> None:
+        """The second stage: commit each batch, then acknowledge it, in order."""
         while True:
-            batch = self._take_batch()
+            batch = self._handoff.get()
+            self._slot.release()
             if batch is None:
                 return
             if batch.deliveries:
                 self._commit_with_retry(batch)
             self._housekeeping()
+
+    def _prepare(self, batch: Batch) -> None:
+        """Build the batch's rows ahead of its commit. Should that fail (it needs no
+        database: only a bug could make it), the commit builds them itself."""
+        batch.zones_generation = self._zones_generation
+        try:
+            batch.rows = prepare(batch.items, self.store.sql, self.store.delta_h,
+                                 self._lines if self.writer else None)
+        except Exception:
+            log.exception("could not build a batch's rows ahead; the commit builds them")
 
     def _take_batch(self) -> Batch | None:
         """Block for the first delivery, then gather more for up to batch_ms, until the
@@ -268,8 +320,9 @@ class IngestService:
         if time.monotonic() - self._zones_loaded_at > ZONE_REFRESH_S:
             self.refresh_zones()
         started = time.perf_counter()
+        rows = batch.rows if batch.zones_generation == self._zones_generation else None
         result = self.store.commit_isolating(
-            batch.items, batch.now, self._lines if self.writer else None
+            batch.items, batch.now, self._lines if self.writer else None, rows
         )
         self.metrics.batch_seconds.observe(time.perf_counter() - started)
         self.subscriber.ack(batch.deliveries)

@@ -29,18 +29,12 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from contract.wire import (
-    TOPIC_PREFIX,
-    Reading,
-    Status,
-    Telemetry,
-    TopicParts,
-    printable,
-    utc_now,
-)
+from contract.wire import TOPIC_PREFIX, Reading, TopicParts, printable, utc_now
 from ingest import calibration, repository
 from ingest.batch_sql import SensorRow, batch_sql_for, refresh_gaps
 from ingest.orm import TsOutbox
+from ingest.outcomes import Accepted, Outcome, Rejected, StatusUpdate
+from ingest.prepared import BatchRows, LineBuilder, first_of_each, hour_rows, rows_of
 from ingest.rollup import Rollup
 from kernel.dberrors import database_reason, is_transient
 
@@ -61,32 +55,6 @@ def _topic_of(parts: TopicParts) -> str:
     return f"{TOPIC_PREFIX}/{parts.site}/{parts.gateway}/{parts.kind}"
 
 
-@dataclass(frozen=True, slots=True)
-class Accepted:
-    topic: TopicParts
-    message: Telemetry
-    # As received: what a dead letter keeps should the database refuse the message.
-    payload: bytes = b""
-
-
-@dataclass(frozen=True, slots=True)
-class Rejected:
-    topic: str
-    payload: bytes
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class StatusUpdate:
-    """A gateway's status message, decoded, with when the hub received it."""
-
-    topic: TopicParts
-    status: Status
-    received_at: datetime
-    payload: bytes = b""
-
-
-Outcome = Accepted | Rejected | StatusUpdate
 
 
 class OwnersMoved(Exception):
@@ -138,7 +106,8 @@ class IngestStore:
         self,
         items: Sequence[Outcome],
         now: datetime,
-        line_builder: Callable[[list[Accepted]], list[str]] | None = None,
+        line_builder: LineBuilder | None = None,
+        prepared: BatchRows | None = None,
     ) -> BatchOutcome:
         """Commit `items` (one per delivery); a message the database refuses for a
         reason that is not transient is found by bisection and dead-lettered with
@@ -151,7 +120,7 @@ class IngestStore:
         statuses by ts), though a dead letter of theirs may be written again.
         """
         try:
-            return self.commit_batch(items, now, line_builder)
+            return self.commit_batch(items, now, line_builder, prepared)
         except Exception as exc:
             if is_transient(exc) or isinstance(exc, OwnersMoved) or not items:
                 raise
@@ -174,15 +143,18 @@ class IngestStore:
         self,
         items: Sequence[Outcome],
         now: datetime,
-        line_builder: Callable[[list[Accepted]], list[str]] | None = None,
+        line_builder: LineBuilder | None = None,
+        prepared: BatchRows | None = None,
     ) -> BatchOutcome:
         """Record one batch in one transaction. `line_builder(fresh)` makes the
         time-series lines of the fresh messages; None means no time-series store
-        is configured. Raises OwnersMoved only when sensors changed gateway during
-        each of OWNER_ATTEMPTS tries."""
+        is configured. `prepared`: the rows of `items` built beforehand
+        (`ingest.prepared.prepare`, same line builder), used when every accepted
+        message turns out fresh and owned. Raises OwnersMoved only when sensors
+        changed gateway during each of OWNER_ATTEMPTS tries."""
         for attempt in range(1, OWNER_ATTEMPTS + 1):
             try:
-                return self._commit_once(items, now, line_builder)
+                return self._commit_once(items, now, line_builder, prepared)
             except OwnersMoved as moved:
                 if attempt == OWNER_ATTEMPTS:
                     raise
@@ -196,7 +168,8 @@ class IngestStore:
         self,
         items: Sequence[Outcome],
         now: datetime,
-        line_builder: Callable[[list[Accepted]], list[str]] | None,
+        line_builder: LineBuilder | None,
+        prepared: BatchRows | None,
     ) -> BatchOutcome:
         accepted = [item for item in items if isinstance(item, Accepted)]
         rejected = [item for item in items if isinstance(item, Rejected)]
@@ -215,36 +188,24 @@ class IngestStore:
                 outcome.dead = [*rejected, *foreign]
             outcome.fresh = fresh
             if fresh:
-                readings = [reading for item in fresh for reading in item.message.readings]
-                outcome.readings = len(readings)
-                sensor_rows = _sensor_rows(fresh)
-                if self.sql.upsert_sensors(session, sensor_rows) != len(sensor_rows):
+                # The rows built ahead hold when nothing was left out: `fresh` is then
+                # the very list they were built from (the first of each (gateway, seq)).
+                rows = (prepared if prepared is not None and len(prepared.fresh) == len(fresh)
+                        else rows_of(fresh, self.sql, self.delta_h, line_builder))
+                outcome.readings = rows.readings
+                sensor_rows = rows.sensor_rows
+                if self.sql.upsert_sensors(session, rows.sensors) != len(sensor_rows):
                     raise OwnersMoved([row[0] for row in sensor_rows])
-                rollup = Rollup.of(readings, self.delta_h)
-                self._upsert_hours(session, rollup)
-                self.sql.upsert_latest(session, sorted(
-                    (sensor, quantity, ts, value)
-                    for (sensor, quantity), (ts, value) in rollup.latest.items()
-                ))
-                # Sorted like the others; the reports' time out of range reads these.
-                self.sql.insert_readings(session, sorted(rollup.points))
-                if line_builder is not None:
-                    lines = line_builder(fresh)
-                    outcome.lines = len(lines)
-                    if lines:
-                        session.add(
-                            TsOutbox(created_at=now, line_count=len(lines), lines="\n".join(lines))
-                        )
+                self.sql.upsert_hours(session, rows.hours)
+                self.sql.upsert_latest(session, rows.latest)
+                self.sql.insert_readings(session, rows.points)
+                if line_builder is not None and rows.lines is not None:
+                    outcome.lines = rows.line_count
+                    session.add(
+                        TsOutbox(created_at=now, line_count=rows.line_count, lines=rows.lines)
+                    )
         self._remember_owners(sensor_rows)
         return outcome
-
-    def _upsert_hours(self, session: Session, rollup: Rollup) -> None:
-        # Sorted: concurrent hubs lock rows in the same order (no deadlocks).
-        self.sql.upsert_hours(session, sorted(
-            (sensor, quantity, hour, agg.count, agg.min, agg.max, agg.sum,
-             agg.first_ts, agg.last_ts, agg.max_gap_s, agg.exp_sum, agg.delta_h)
-            for (sensor, quantity, hour), agg in rollup.hours.items()
-        ))
 
     def commit_history(
         self,
@@ -277,7 +238,7 @@ class IngestStore:
                                 Reading.model_construct(sensor=reading.sensor, ts=reading.ts,
                                                         quantities=values))
             rollup = Rollup.of(kept, self.delta_h)
-            self._upsert_hours(session, rollup)
+            self.sql.upsert_hours(session, self.sql.encode(hour_rows(rollup)))
             refresh_gaps(session, sorted(rollup.hours))
             if line_builder is not None:
                 lines = line_builder(kept)
@@ -376,9 +337,7 @@ class IngestStore:
         self, session: Session, accepted: Sequence[Accepted], now: datetime
     ) -> list[Accepted]:
         """Record the (gateway, seq) pairs; the ones that were new are fresh, in order."""
-        first: dict[tuple[str, int], Accepted] = {}
-        for item in accepted:
-            first.setdefault((item.message.gateway, item.message.seq), item)
+        first = first_of_each(accepted)
         if not first:
             return []
         claimed = self.sql.claim(session, list(first), now)
@@ -450,18 +409,3 @@ def _foreign_reading(item: Accepted, owner_of: Mapping[str, str]) -> str | None:
             return (f"readings.{index}: sensor {reading.sensor} belongs to gateway "
                     f"{owner}, not {gateway}")
     return None
-
-
-def _sensor_rows(fresh: Iterable[Accepted]) -> list[SensorRow]:
-    """Per sensor, its newest reading's state, sorted by sensor id."""
-    newest: dict[str, tuple[Reading, Accepted]] = {}
-    for item in fresh:
-        for reading in item.message.readings:
-            seen = newest.get(reading.sensor)
-            if seen is None or reading.ts >= seen[0].ts:
-                newest[reading.sensor] = (reading, item)
-    return [
-        (sensor, item.topic.site, item.message.gateway, reading.ts, reading.quality.value,
-         reading.error)
-        for sensor, (reading, item) in sorted(newest.items())
-    ]

@@ -65,7 +65,12 @@ class Lot(Base):
     """A batch of one item, with its expiry and quality status."""
 
     __tablename__ = "lots"
-    __table_args__ = (UniqueConstraint("item_id", "lot_number"),)
+    __table_args__ = (
+        UniqueConstraint("item_id", "lot_number"),
+        # FEFO pick order (inventory.repository._item_stock_query): a dispatch reads
+        # the first usable lots of its item in this order and stops, at any lot count.
+        Index("ix_lots_item_pick", "item_id", "expiry", "received_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))

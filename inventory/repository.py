@@ -313,17 +313,26 @@ def stock_on_hand(
 
 @cache
 def _item_stock_query(limited: bool) -> Select[tuple[object, ...]]:
+    """FEFO items only, in the lots' own order (not a CASE on the item's policy), the
+    item's id a subquery of its SKU: PostgreSQL then walks `ix_lots_item_pick` from
+    the item's first lot in pick order and stops after `limit` usable balances,
+    however many lots the item has (growth stays flat). A FIFO item finds no row
+    here and takes `lock_usable_stock`'s second path."""
+    item_id = (select(Item.id)
+               .where(Item.sku == bindparam("ref"), Item.policy == AllocationPolicy.FEFO.value)
+               .scalar_subquery())
     query = (
         select(Item.id, Item.sku, Item.unit, Item.policy, Balance.id, Lot.id, Lot.lot_number,
                Location.id, Location.code, Lot.expiry, Lot.received_at, Balance.quantity,
                Balance.held)
-        .join(Lot, Lot.id == Balance.lot_id)
+        .select_from(Lot)
+        .join(Balance, Balance.lot_id == Lot.id)
         .join(Location, Location.id == Balance.location_id)
-        .join(Item, Item.id == Balance.item_id)
-        .where(Item.sku == bindparam("ref"), Balance.quantity > Balance.held,
+        .join(Item, Item.id == Lot.item_id)
+        .where(Lot.item_id == item_id, Balance.quantity > Balance.held,
                Lot.qc_status == QcStatus.RELEASED.value,
                (Lot.expiry.is_(None)) | (Lot.expiry >= bindparam("today", type_=Date)))
-        .order_by(*_pick_key(Item.policy))
+        .order_by(*_pick_key(AllocationPolicy.FEFO))
         .with_for_update(of=Balance)
     )
     return query.limit(bindparam("limit", type_=Integer)) if limited else query
@@ -334,8 +343,8 @@ def lock_usable_stock(
     locked: dict[BalanceKey, LockedBalance],
 ) -> tuple[ItemRef, list[StockOnHand]]:
     """A dispatch's first statement: the item (by SKU) and its first `limit` usable
-    balances, locked in pick order (entered in `locked`). An item found by GTIN,
-    or with nothing usable, costs a lookup more."""
+    balances, locked in pick order (entered in `locked`). An item found by GTIN, a
+    FIFO item, or one with nothing usable, costs a lookup more."""
     rows = session.connection().execute(
         _item_stock_query(limit is not None), {"ref": reference, "today": today, "limit": limit}
     ).all()
