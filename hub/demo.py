@@ -205,6 +205,8 @@ class DemoLogin:
 # Who logs in to the demo's pages: a supervisor (overview, alarms, reports) and an
 # operator (the handheld).
 DEMO_PEOPLE = (("sue", "supervisor"), ("otto", "operator"))
+# Their full names, which their electronic signatures show.
+DEMO_NAMES = {"sue": "Sue Demo", "otto": "Otto Demo"}
 
 
 def demo_logins(hub: Hub) -> list[DemoLogin]:
@@ -221,9 +223,11 @@ def demo_logins(hub: Hub) -> list[DemoLogin]:
         password = secrets.token_urlsafe(9)  # 12 characters; the login needs 10
         with hub.writes() as session:
             if username in existing:
-                update_user(session, username, password=password, active=True).get()
+                update_user(session, username, password=password, active=True,
+                            full_name=DEMO_NAMES[username]).get()
             else:
-                register_user(session, username, Role(role), password).get()
+                register_user(session, username, Role(role), password,
+                              full_name=DEMO_NAMES[username]).get()
         logins.append(DemoLogin(username, role, password))
     return logins
 

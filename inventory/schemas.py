@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from inventory.domain import AllocationPolicy, Decision, HoldStatus, MoveKind, QcStatus
 from kernel.fields import KEEP_OR_SET, MAX_QUANTITY, NULL_CLEARS, refuse_null
+from kernel.signatures import SignaturePublic
 
 
 def code_of(value: Any) -> Any:
@@ -276,6 +277,11 @@ class LotPublic(BaseModel):
     on_hand: int
 
 
+class LotDetailPublic(LotPublic):
+    # One lot, with its signed releases and rejects (inventory/qc_signing.py).
+    signatures: list[SignaturePublic] = Field(default_factory=list)
+
+
 class LedgerRowPublic(BaseModel):
     id: int
     at: datetime
@@ -300,7 +306,7 @@ class QcChangePublic(BaseModel):
 
 
 class TracePublic(BaseModel):
-    lot: LotPublic
+    lot: LotDetailPublic
     where_now: list[StockRowPublic]
     moves: list[LedgerRowPublic]
     qc_history: list[QcChangePublic]

@@ -31,6 +31,7 @@ from inventory.domain import (
 from inventory.hooks import QC_STATUS, StockChange, stock_hooks
 from inventory.ledger import Leg, LotRef, Place, StockChanged, post
 from inventory.orm import Item, Location, Lot, QcEvent
+from inventory.qc_signing import sign_lots
 from inventory.schemas import (
     BookingPublic,
     LotStatusPublic,
@@ -40,11 +41,13 @@ from inventory.schemas import (
 )
 from inventory.stocktakes import repository as stocktakes
 from inventory.stocktakes import service as stocktake
-from kernel import audit
+from kernel import audit, signatures
 from kernel.actors import Actor, Role
 from kernel.audit_chain import QC_STATUS as QC_STATUS_CHANGE
 from kernel.clock import Clock, utcnow
 from kernel.errors import Conflict, Forbidden, Invalid
+from kernel.orm import SignatureRecord
+from kernel.signatures import Signer
 from kernel.uow import Done, Idempotency, Retry, attempt, consistent_read, unit_of_work
 
 
@@ -362,21 +365,24 @@ def _lot_status(lot: Lot, status: QcStatus, reason: str | None, actor: Actor,
 @unit_of_work(after=lambda status: stock_hooks.emit([_qc_change(status)]))
 def change_qc_status(
     session: Session, lot_id: int, cmd: QcChange, actor: Actor,
-    idem: Idempotency | None = None, clock: Clock = utcnow,
+    idem: Idempotency | None = None, clock: Clock = utcnow, *, signer: Signer | None = None,
 ) -> LotStatusPublic:
-    """Quality releases, holds, rejects or recalls a lot, with a reason."""
+    """Quality releases, holds, rejects or recalls a lot, with a reason; a release or
+    a reject signed by `signer` (inventory/qc_signing.py)."""
     lot = repo.lock_lot(session, lot_id)
     check_qc_transition(lot.lot_number, QcStatus(lot.qc_status), cmd.status)
     now = clock()
-    _audit_qc(session, lot, cmd.status, cmd.reason, actor, now)
+    signed = sign_lots(session, [lot], cmd.status, cmd.reason, signer, now).get(lot.id)
+    _audit_qc(session, lot, cmd.status, cmd.reason, actor, now, signed)
     session.add(_set_qc(lot, cmd.status, cmd.reason, actor, now))
     return _lot_status(lot, cmd.status, cmd.reason, actor, now)
 
 
 def _audit_qc(session: Session, lot: Lot, status: QcStatus, reason: str, actor: Actor,
-              now: datetime) -> None:
+              now: datetime, signed: SignatureRecord | None = None) -> None:
     audit.record(session, actor, "qc_status", "lot", f"{lot.item.sku}/{lot.lot_number}",
-                 {"qc_status": lot.qc_status}, {"qc_status": status.value}, reason,
+                 {"qc_status": lot.qc_status},
+                 signatures.in_audit({"qc_status": status.value}, signed), reason,
                  kinds=[QC_STATUS_CHANGE], clock=lambda: now)
 
 

@@ -25,7 +25,7 @@ from hub.accounts.lockout import CLEAR, LockoutPolicy, Standing, after_failure, 
 from hub.accounts.schemas import TokenInfoPublic, TokenPublic, UserPublic
 from kernel import audit
 from kernel.actors import Actor, Role
-from kernel.errors import Conflict, NotFound, TooManyAttempts, Unauthorized
+from kernel.errors import Conflict, Invalid, NotFound, TooManyAttempts, Unauthorized
 from kernel.orm import ApiToken, User
 from kernel.uow import Idempotency, consistent_read, unit_of_work
 
@@ -68,15 +68,28 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_user(session: Session, username: str, role: Role, password: str | None = None) -> User:
+def create_user(session: Session, username: str, role: Role, password: str | None = None,
+                full_name: str | None = None) -> User:
     """A new user (caller's transaction)."""
     if repo.user_named(session, username) is not None:
         raise Conflict(f"user {username} exists already", code="user_exists")
-    user = User(username=username, role=role.value,
+    user = User(username=username, role=role.value, full_name=_full_name(full_name),
                 password_hash=hash_password(password) if password else None)
     session.add(user)
     session.flush()
     return user
+
+
+def _full_name(value: str | None) -> str | None:
+    return " ".join(value.split())[:200] or None if value else None
+
+
+def check_full_name(password: str | None, full_name: str | None) -> None:
+    """A person's account (one with a password) needs their full name: their electronic
+    signatures show it (kernel/signatures.py). Machine accounts may go without."""
+    if password and not _full_name(full_name):
+        raise Invalid("a person's account (with a password) needs their full name, which "
+                      "their signatures show: send full_name", code="full_name_required")
 
 
 def issue_token(
@@ -165,20 +178,24 @@ def _count_failure(session: Session, username: str, policy: LockoutPolicy) -> No
 def register_user(
     session: Session, username: str, role: Role, password: str | None = None,
     idem: Idempotency | None = None, *, actor: Actor | None = None,
+    full_name: str | None = None,
 ) -> TokenPublic:
-    """A user and their first API token, in one unit of work."""
-    issued = issue_token(session, create_user(session, username, role, password))
+    """A user and their first API token, in one unit of work. A person (with a
+    password) needs a full name."""
+    check_full_name(password, full_name)
+    issued = issue_token(session, create_user(session, username, role, password, full_name))
     audit.record(session, actor or audit.cli_actor(), "create", "user", username, None,
                  {"role": role.value, "active": True, "password": bool(password),
-                  "token": issued.token_id})
+                  "full_name": _full_name(full_name), "token": issued.token_id})
     return issued
 
 
 def create_user_with_token(
-    session: Session, username: str, role: Role, password: str | None = None
+    session: Session, username: str, role: Role, password: str | None = None,
+    full_name: str | None = None,
 ) -> TokenPublic:
     """A user and their first API token (the CLI's `user create`)."""
-    return register_user(session, username, role, password).get()
+    return register_user(session, username, role, password, full_name=full_name).get()
 
 
 def list_users(session: Session) -> list[UserPublic]:
@@ -209,9 +226,9 @@ def new_token(
 def update_user(
     session: Session, username: str, *, role: Role | None = None, active: bool | None = None,
     password: str | None = None, idem: Idempotency | None = None,
-    actor: Actor | None = None, unlock: bool = False,
+    actor: Actor | None = None, unlock: bool = False, full_name: str | None = None,
 ) -> UserPublic:
-    """Change a user's role, activity or password, or lift a lockout. Deactivation
+    """Change a user's role, activity, password or full name, or lift a lockout. Deactivation
     revokes every token they hold (reactivation brings none back: issue new ones).
     The last active admin can be neither deactivated nor demoted."""
     user = _user(session, username)
@@ -227,6 +244,8 @@ def update_user(
         user.active = active
     if password is not None:
         user.password_hash = hash_password(password)
+    if full_name is not None:
+        user.full_name = _full_name(full_name)
     if unlock:
         user.failed_logins, user.locked_until = CLEAR.failed, CLEAR.locked_until
     session.flush()
@@ -239,7 +258,8 @@ def update_user(
 
 
 def _audited(user: User) -> dict[str, object]:
-    return {"role": user.role, "active": user.active, "locked_until": user.locked_until}
+    return {"role": user.role, "active": user.active, "locked_until": user.locked_until,
+            "full_name": user.full_name}
 
 
 def _refuse_last_admin(session: Session, user: User) -> None:

@@ -31,13 +31,16 @@ def user_create_admin(
     password: Annotated[
         bool, typer.Option("--password", help="Also set a password for the web login (asked).")
     ] = False,
+    full_name: Annotated[str | None, typer.Option(
+        "--full-name", help="The person's full name (their signatures show it); needed "
+        "with --password.")] = None,
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Create an administrator and print their API token (once)."""
-    user_create(username=username, role="admin", password=password, config=config,
-                data_dir=data_dir, database_url=database_url)
+    user_create(username=username, role="admin", password=password, full_name=full_name,
+                config=config, data_dir=data_dir, database_url=database_url)
 
 
 @user_app.command("create")
@@ -47,12 +50,15 @@ def user_create(
     password: Annotated[
         bool, typer.Option("--password", help="Also set a password for the web login (asked).")
     ] = False,
+    full_name: Annotated[str | None, typer.Option(
+        "--full-name", help="The person's full name (their signatures show it); needed "
+        "with --password.")] = None,
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Create a user and print their API token (once)."""
-    from hub.accounts.service import create_user_with_token
+    from hub.accounts.service import check_full_name, create_user_with_token
     from kernel.actors import Role
     from kernel.errors import DomainError
 
@@ -63,13 +69,15 @@ def user_create(
     # Built first, so that the database it names is said before the password is asked.
     hub = account_hub(config, data_dir, database_url)
     try:
+        check_full_name("asked" if password else None, full_name)
         secret = None
         if password:
             secret = typer.prompt("password", hide_input=True, confirmation_prompt=True)
         if secret is not None and len(secret) < 10:
             raise fail("the password needs at least 10 characters")
         with hub.writes() as session:
-            _print_token(create_user_with_token(session, username, wanted, secret))
+            _print_token(create_user_with_token(session, username, wanted, secret,
+                                                full_name))
     except DomainError as exc:
         raise fail(exc.message) from None
     finally:
@@ -104,6 +112,8 @@ def user_update(
     )] = None,
     unlock: Annotated[bool, typer.Option(
         "--unlock", help="Lift a lockout after wrong passwords in a row.")] = False,
+    full_name: Annotated[str | None, typer.Option(
+        "--full-name", help="Set the person's full name (their signatures show it).")] = None,
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
     database_url: DatabaseUrlOption = None,
@@ -122,13 +132,31 @@ def user_update(
     try:
         with hub.writes() as session:
             user = update_user(session, username, role=wanted, active=active,
-                               unlock=unlock).get()
+                               unlock=unlock, full_name=full_name).get()
             typer.echo(f"user {user.username}: {user.role}, "
                        f"{'active' if user.active else 'inactive (tokens revoked)'}")
     except DomainError as exc:
         raise fail(exc.message) from None
     finally:
         hub.stop()
+
+
+@user_app.command("list")
+def user_list(config: ConfigOption = None, data_dir: DataDirOption = None,
+              database_url: DatabaseUrlOption = None) -> None:
+    """Every user: name, full name, role, active."""
+    from hub.accounts.service import list_users
+
+    hub = account_hub(config, data_dir, database_url)
+    try:
+        with hub.sessions() as session:
+            users = list_users(session)
+    finally:
+        hub.stop()
+    typer.echo("user\tfull name\trole\tstate")
+    for u in users:
+        typer.echo(f"{u.username}\t{u.full_name or '(none: cannot sign)'}\t{u.role.value}\t"
+                   f"{'active' if u.active else 'inactive'}")
 
 
 @user_app.command("tokens")

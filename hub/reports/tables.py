@@ -23,6 +23,7 @@ from inventory.reports import (
     ZoneStay,
 )
 from kernel import csv_cells
+from kernel.signatures import SignaturePublic
 from kernel.uow import jsonable
 
 Row = list[str]
@@ -209,6 +210,14 @@ def ledger_csv(report: PeriodLedger) -> str:
     ])
 
 
+SIGNATURE_HEAD = ["signature", "at", "user", "full_name", "meaning", "action", "sha256"]
+
+
+def signature_rows(signed: Iterable[SignaturePublic]) -> list[Row]:
+    return [[s.text, when(s.at), s.username, s.full_name, s.meaning, s.action,
+             s.content_sha256] for s in signed]
+
+
 def stay_rows(stays: Iterable[ZoneStay]) -> list[Row]:
     return [[s.zone, when(s.start), when(s.end) or "still there"] for s in stays]
 
@@ -224,6 +233,7 @@ def trace_csv(found: LotTrace) -> str:
         ("quality", ["at", "from", "to", "reason", "user"],
          [[when(q.at), q.from_status or "", q.to_status, q.reason or "", q.user]
           for q in found.trace.qc_history]),
+        ("signatures", SIGNATURE_HEAD, signature_rows(lot.signatures)),
         ("zones", ["zone", "from", "to"], stay_rows(found.stays)),
         ("excursions", EXCURSION_HEAD, excursion_rows(found.excursions)),
     ])

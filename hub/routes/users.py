@@ -167,7 +167,7 @@ def post_user(body: UserCreate, session: WriteSessionDep,
     Idempotency-Key is refused with 409 token_not_replayable, see that answer)."""
     answer = _TokenAnswer()
     done = user_service.register_user(session, body.username, body.role, body.password,
-                                      answer.keyed(idem), actor=user)
+                                      answer.keyed(idem), actor=user, full_name=body.full_name)
     return answer.response(done)
 
 
@@ -194,7 +194,7 @@ def update_user(username: str, body: UserUpdate, session: WriteSessionDep,
     answer = Answer(UserPublic)
     done = user_service.update_user(
         session, username, role=body.role, active=body.active, password=body.password,
-        idem=answer.keyed(idem), actor=admin, unlock=body.unlock)
+        idem=answer.keyed(idem), actor=admin, unlock=body.unlock, full_name=body.full_name)
     status, user, replayed = answer.body_of(done)
     token_cache(request).forget_user(user["id"])  # takes effect now, not after the cache
     return json_response(user, status, replayed)

