@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, Response
 
+from hub.accounts.signing import signer_for
 from hub.auth import CurrentUser, IdempotencyDep, Supervisor
 from hub.deps import SessionDep, WriteSessionDep
 from hub.routes.common import Answer, PathId
@@ -14,6 +15,7 @@ from inventory.stocktakes import queries as stocktake_queries
 from inventory.stocktakes import service as stocktake
 from inventory.stocktakes.domain import StocktakeStatus
 from inventory.stocktakes.schemas import (
+    ApproveRequest,
     CancelRequest,
     CountEntry,
     OpenStocktake,
@@ -21,6 +23,7 @@ from inventory.stocktakes.schemas import (
     StocktakePublic,
     VarianceReportPublic,
 )
+from kernel.signatures import STOCKTAKE_APPROVAL
 
 router = APIRouter(tags=["stocktakes"])
 
@@ -89,10 +92,13 @@ def variances(stocktake_id: PathId, session: SessionDep,
 
 @router.post("/stocktakes/{stocktake_id}/approve", **one)
 def approve(stocktake_id: PathId, session: WriteSessionDep, user: Supervisor,
-            idem: IdempotencyDep) -> Response:
-    """Post a `count` move (reference `stocktake:<id>`) for every line with a difference."""
+            idem: IdempotencyDep, body: ApproveRequest | None = None) -> Response:
+    """Post a `count` move (reference `stocktake:<id>`) for every line with a difference.
+    Signed: `signature` with the password and its meaning (`approved` or `reviewed`)."""
     answer = Answer(StocktakePublic)
-    done = stocktake.approve(session, stocktake_id, user, answer.keyed(idem))
+    signer = signer_for(session, user, body.signature if body else None,
+                        STOCKTAKE_APPROVAL)
+    done = stocktake.approve(session, stocktake_id, user, answer.keyed(idem), signer=signer)
     return answer.response(done)
 
 

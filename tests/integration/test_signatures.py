@@ -124,3 +124,26 @@ def test_a_person_without_a_full_name_cannot_sign_until_an_admin_gives_one(
                              headers=kim).status_code == 200
     listed = {u["username"]: u["full_name"] for u in world.ok(world.get("/users", Role.ADMIN))}
     assert listed["kim"] == "Kim Lee"
+
+
+def test_a_stocktake_approval_is_signed(world: World) -> None:
+    world.receive("VAC-1", "L1", 4, "F-01")
+    sid = world.ok(world.post("/stocktakes", {"locations": ["F-01"]}, Role.SUPERVISOR))["id"]
+    world.ok(world.post(f"/stocktakes/{sid}/counts", {
+        "item": "VAC-1", "lot_number": "L1", "location": "F-01", "counted": 3}))
+    unsigned = world.post(f"/stocktakes/{sid}/approve", {}, Role.SUPERVISOR)
+    assert unsigned.status_code == 422 and unsigned.json()["error"] == "signature_required"
+    meant = world.post(f"/stocktakes/{sid}/approve", {"signature": world.sign("released")},
+                       Role.SUPERVISOR)
+    assert meant.status_code == 422
+    assert meant.json()["error"] == "signature_meaning_not_allowed"
+    assert world.on_hand(lot_number="L1") == 4
+    approved = world.ok(world.post(f"/stocktakes/{sid}/approve",
+                                   {"signature": world.sign("approved")}, Role.SUPERVISOR))
+    [signed] = approved["signatures"]
+    assert signed["text"].startswith("Approved by Supervisor One (supervisor1) on ")
+    assert world.ok(world.get(f"/stocktakes/{sid}", Role.SUPERVISOR))["signatures"] == [signed]
+    [row] = world.ok(world.get("/audit", Role.SUPERVISOR, entity="stocktake", key=str(sid),
+                               action="approve"))
+    assert row["after"]["signature"]["sha256"] == signed["content_sha256"]
+    assert world.on_hand(lot_number="L1") == 3
