@@ -382,8 +382,8 @@ def _audit_qc(session: Session, lot: Lot, status: QcStatus, reason: str, actor: 
               now: datetime, signed: SignatureRecord | None = None) -> None:
     audit.record(session, actor, "qc_status", "lot", f"{lot.item.sku}/{lot.lot_number}",
                  {"qc_status": lot.qc_status},
-                 signatures.in_audit({"qc_status": status.value}, signed), reason,
-                 kinds=[QC_STATUS_CHANGE], clock=lambda: now)
+                 {"qc_status": status.value}, reason, kinds=[QC_STATUS_CHANGE],
+                 clock=lambda: now, signature=signatures.ref(signed))
 
 
 @unit_of_work(after=lambda held: stock_hooks.emit([_qc_change(lot) for lot in held]))

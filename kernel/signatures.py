@@ -4,7 +4,7 @@ decision, and names what the signature means. The signature row (table `signatur
 holds their full name and user name as they were then, the time (UTC), the meaning,
 the action, the record signed and the SHA-256 of the canonical JSON of what was
 signed; it is written in the same transaction as the change it signs (`sign`), and
-its id and hash enter that change's audit row (`in_audit`), so neither can exist
+its id and hash enter that change's audit row (`ref`), so neither can exist
 without the other and the hash chain of the trail covers it.
 
 Who the signer is, is proven before the change by the hub (hub/accounts/signing.py:
@@ -96,6 +96,7 @@ class Signer:
     full_name: str
     meaning: str
     action: str
+    via: str = ""  # how they came (`web`, `token 3 api`), for the audit trail
 
 
 class SignatureRequired(Invalid):
@@ -188,12 +189,13 @@ def sign(session: Session, signer: Signer, entity: str, key: object,
     return row
 
 
-def in_audit(after: dict[str, Any], row: SignatureRecord | None) -> dict[str, Any]:
-    """The audit row's `after` with the signature's id and hash in it."""
+def ref(row: SignatureRecord | None) -> dict[str, Any] | None:
+    """What the change's audit row keeps of its signature (`audit.record(...,
+    signature=ref(row))`): its id, hash, meaning and signer."""
     if row is None:
-        return after
-    return {**after, "signature": {"id": row.id, "sha256": row.content_sha256,
-                                   "meaning": row.meaning, "by": row.username}}
+        return None
+    return {"id": row.id, "sha256": row.content_sha256, "meaning": row.meaning,
+            "by": row.username}
 
 
 def of(session: Session, entity: str, keys: Iterable[str], action: str | None = None

@@ -86,4 +86,5 @@ def _check(session: Session, actor: Actor, signature: SignatureIn, action: str) 
             "(wrong passwords in a row lock the account)")
     if user.failed_logins:  # a right password ends the count, as at login
         user.failed_logins, user.locked_until = CLEAR.failed, CLEAR.locked_until
-    return Signer(user.id, user.username, user.full_name.strip(), signature.meaning, action)
+    return Signer(user.id, user.username, user.full_name.strip(), signature.meaning, action,
+                  actor.via)

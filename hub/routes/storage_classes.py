@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Response
 
+from hub.accounts.signing import signer_for
 from hub.auth import CurrentUser, require_role
 from hub.deps import SessionDep, WriteSessionDep
 from hub.routes.common import Answer, OptionalIdempotencyDep, ReasonQuery
 from inventory import masterdata, queries
 from inventory.schemas import StorageClassCreate, StorageClassPublic, StorageClassUpdate
 from kernel.actors import Role
+from kernel.signatures import LIMITS
 
 router = APIRouter(tags=["storage classes"])
 admin_only = [Depends(require_role(Role.ADMIN))]
@@ -44,6 +46,9 @@ def update_storage_class(
     user: CurrentUser, reason: ReasonQuery = None,
 ) -> Response:
     answer = Answer(StorageClassPublic)
+    # A change of limits or tolerance is signed: proven here, required by the use case
+    # when the change turns out to touch them (kernel/signatures.py).
+    signer = signer_for(session, user, body.signature, LIMITS, needed=False)
     done = masterdata.update_storage_class(session, code, body, answer.keyed(idem),
-        actor=user, reason=reason)
+        actor=user, reason=reason, signer=signer)
     return answer.response(done)

@@ -255,7 +255,7 @@ def _approve(
                                   for line in lines],
             "bookings": [b.booking for b in posted]}, clock=lambda: now)
     audit.record(session, actor, "approve", "stocktake", stocktake.id,
-                 {"status": stocktake.status}, signatures.in_audit(approved, signed))
+                 {"status": stocktake.status}, approved, signature=signatures.ref(signed))
     stocktake.status = StocktakeStatus.APPROVED.value
     stocktake.closed_by, stocktake.closed_at = actor.user_id, now
     session.flush()

@@ -21,6 +21,7 @@ from sqlalchemy import text
 
 from hub.container import build_alarms
 from kernel.actors import Role
+from tests.support.auth import signature
 from tests.support.inventory_world import World, build_world
 
 DATAMATRIX = "]d2010400638133393117291200" + "10ABC123|21SN1"
@@ -141,7 +142,8 @@ def _scenarios() -> list[tuple[str, Scenario]]:
             w, "POST", f"/stocktakes/{c['stocktake']}/cancel", s, {"reason": "wrong bins"})),
         ("POST /api/v1/stocktakes/{stocktake_id}/approve", lambda w, c: (
             stocktake(w, c), count(w, c),
-            _call(w, "POST", f"/stocktakes/{c['stocktake']}/approve", s, {}))[-1]),
+            _call(w, "POST", f"/stocktakes/{c['stocktake']}/approve", s,
+                  {"signature": signature("approved")}))[-1]),
         ("POST /api/v1/lots/{lot_id}/qc-status", qc),
         ("POST /api/v1/zones/{code}/hold-lots", lambda w, c: (
             w.receive("VAC-1", "HOLD-ME", 3, "F-02"),
@@ -151,7 +153,8 @@ def _scenarios() -> list[tuple[str, Scenario]]:
         ("POST /api/v1/storage-classes", lambda w, c: _call(w, "POST", "/storage-classes", a, {
             "code": "M20C", "name": "freezer", "temp_min_c": -25, "temp_max_c": -15})),
         ("PATCH /api/v1/storage-classes/{code}", lambda w, c: _call(
-            w, "PATCH", "/storage-classes/M20C", a, {"temp_max_c": -18},
+            w, "PATCH", "/storage-classes/M20C", a,
+            {"temp_max_c": -18, "signature": signature("approved")},
             reason="validated freezer")),
         ("POST /api/v1/zones", lambda w, c: _call(w, "POST", "/zones", a, {
             "code": "FRZ", "name": "freezer", "storage_class": "M20C"})),
@@ -174,7 +177,8 @@ def _scenarios() -> list[tuple[str, Scenario]]:
                 "calibrated_on": "2026-11-01", "certificate": "CAL-1", "laboratory": "lab",
                 "offset": {"temperature_c": -0.2}, "next_due": "2027-11-01"})),
         ("POST /api/v1/users", lambda w, c: _call(w, "POST", "/users", a, {
-            "username": "aud-user", "role": "operator", "password": "long enough pass"})),
+            "username": "aud-user", "role": "operator", "password": "long enough pass",
+            "full_name": "Audrey User"})),
         ("PATCH /api/v1/users/{username}", lambda w, c: _call(w, "PATCH", "/users/aud-user", a,
                                                               {"role": "supervisor"})),
         ("POST /api/v1/users/{username}/tokens", token),

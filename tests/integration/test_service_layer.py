@@ -17,6 +17,7 @@ from inventory.hooks import StockChange, stock_hooks
 from inventory.orm import Move
 from kernel.actors import Role
 from tests.support import inventory_world
+from tests.support.auth import signature
 from tests.support.inventory_world import World, build_world
 
 world = inventory_world.world
@@ -24,6 +25,8 @@ world = inventory_world.world
 
 def patch(world: World, path: str, body: dict[str, Any], role: Role = Role.ADMIN) -> Any:
     # A reason, for the changes of limits that need one (docs/compliance.md).
+    # And a signature: a change of limits is signed (kernel/signatures.py).
+    body = {**body, "signature": signature("approved")}
     return world.client.patch(f"/api/v1{path}", json=body, params={"reason": "test"},
                               headers=world.headers(role))
 
