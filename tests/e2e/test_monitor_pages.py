@@ -67,7 +67,8 @@ def api(live_hub_http: LiveHubServer) -> Api:
     api.post("/sensors", {"id": SENSOR, "name": "cold room wall", "zone": "COLD"})
     api.post("/items", {"sku": "VAC-1", "name": "vaccine", "storage_class": "2-8C"})
     api.call("PUT", "/alarms/rules", {"defaults": {"delay": "1s"}}, reason="e2e")
-    api.post("/users", {"username": "sue", "role": "supervisor", "password": PASSWORD})
+    api.post("/users", {"username": "sue", "role": "supervisor", "password": PASSWORD,
+                        "full_name": "Sue Supervisor"})
     soon = (date.today() + timedelta(days=10)).isoformat()
     for lot, expiry in (("SOON-1", soon), ("LATER-1", "2031-01-31"), ("HOLD-1", "2030-05-31")):
         api.post("/moves/receive", {"item": "VAC-1", "lot_number": lot, "expiry": expiry,

@@ -21,7 +21,7 @@ from sqlalchemy import text
 
 from hub.container import build_alarms
 from kernel.actors import Role
-from tests.support.auth import signature
+from tests.support.auth import SIGN_PASSWORD, signature
 from tests.support.inventory_world import World, build_world
 
 DATAMATRIX = "]d2010400638133393117291200" + "10ABC123|21SN1"
@@ -190,20 +190,25 @@ def _scenarios() -> list[tuple[str, Scenario]]:
         ("POST /api/v1/auth/logout", lambda w, c: w.client.post("/api/v1/auth/logout")),
         ("PUT /api/v1/alarms/rules", lambda w, c: _call(
             w, "PUT", "/alarms/rules", a, {"thresholds": [
-                {"zone": "FRIDGE", "quantity": "temperature_c", "high_critical": 8}]},
+                {"zone": "FRIDGE", "quantity": "temperature_c", "high_critical": 8}],
+                "signature": signature("approved")},
             reason="validated limits")),
         ("POST /api/v1/alarms/rules/{section}", lambda w, c: _call(
             w, "POST", "/alarms/rules/thresholds", a,
-            {"zone": "ROOM", "quantity": "temperature_c", "high_critical": 25},
+            {"zone": "ROOM", "quantity": "temperature_c", "high_critical": 25,
+             "signature": signature("approved")},
             reason="room mapped")),
-        ("DELETE /api/v1/alarms/rules/{rule_id}", lambda w, c: _call(
-            w, "DELETE", "/alarms/rules/zone:ROOM:temperature_c", a, reason="not needed")),
+        ("DELETE /api/v1/alarms/rules/{rule_id}", lambda w, c: w.client.delete(
+            "/api/v1/alarms/rules/zone:ROOM:temperature_c", params={"reason": "not needed"},
+            headers={**w.headers(a), "Signature-Password": SIGN_PASSWORD,
+                     "Signature-Meaning": "approved"})),
         ("POST /api/v1/alarms/{alarm_id}/shelve", lambda w, c: _call(
             w, "POST", f"/alarms/{alarm(w, c)}/shelve", s, {"minutes": 5, "reason": "work"})),
         ("POST /api/v1/alarms/{alarm_id}/unshelve", lambda w, c: _call(
             w, "POST", f"/alarms/{alarm(w, c)}/unshelve", s, {"reason": "done"})),
         ("POST /api/v1/alarms/{alarm_id}/acknowledge", lambda w, c: _call(
-            w, "POST", f"/alarms/{alarm(w, c)}/acknowledge", o, {"comment": "seen"})),
+            w, "POST", f"/alarms/{alarm(w, c)}/acknowledge", o,
+            {"comment": "seen", "signature": signature("reviewed")})),
         ("PUT /api/v1/gateways/{gateway}/scanners/{scanner}", lambda w, c: _call(
             w, "PUT", "/gateways/gw-1/scanners/dock", a,
             {"operator": "operator1", "modes": ["receive"]})),
