@@ -10,6 +10,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from hub.reports.calibration import status_text as calibration_status
+from hub.reports.signoff import SIGN_OFF_HEAD, sign_off_rows
 from hub.reports.trace import LotTrace
 from hub.reports.zone import ZoneReport
 from ingest.compliance import ExcursionPeriod, Gap
@@ -178,6 +179,7 @@ def zone_csv(report: ZoneReport) -> str:
         ("excursions", EXCURSION_HEAD, excursion_rows(report.excursions)),
         ("gaps", GAP_HEAD, gap_rows(report.gaps)),
         ("notes", ["note"], [[n] for n in report.notes]),
+        ("sign-offs", SIGN_OFF_HEAD, sign_off_rows(report)),
     ])
 
 

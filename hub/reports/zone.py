@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -117,6 +118,8 @@ class ZoneReport:
     zone_time: list[ZoneTime] = field(default_factory=list)
     time_zone: str = "UTC"  # the zone whose days the day rows are
     hold_s: float = RECORD_INTERVAL_S  # how long a reading holds at most (out_of_range.py)
+    # Its sign-offs (hub/reports/signoff.py SignOffPublic), added when it is shown.
+    sign_offs: list[Any] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:

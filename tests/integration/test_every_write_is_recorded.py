@@ -209,6 +209,10 @@ def _scenarios() -> list[tuple[str, Scenario]]:
         ("POST /api/v1/alarms/{alarm_id}/acknowledge", lambda w, c: _call(
             w, "POST", f"/alarms/{alarm(w, c)}/acknowledge", o,
             {"comment": "seen", "signature": signature("reviewed")})),
+        ("POST /api/v1/reports/zones/{code}/sign-offs", lambda w, c: _call(
+            w, "POST", "/reports/zones/FRIDGE/sign-offs", s, {
+                "start": "2026-11-01T00:00:00Z", "end": "2026-11-02T00:00:00Z",
+                "signature": signature("reviewed")})),
         ("PUT /api/v1/gateways/{gateway}/scanners/{scanner}", lambda w, c: _call(
             w, "PUT", "/gateways/gw-1/scanners/dock", a,
             {"operator": "operator1", "modes": ["receive"]})),

@@ -147,3 +147,60 @@ def test_a_stocktake_approval_is_signed(world: World) -> None:
                                action="approve"))
     assert row["after"]["signature"]["sha256"] == signed["content_sha256"]
     assert world.on_hand(lot_number="L1") == 3
+
+
+def test_a_zone_report_is_signed_off_and_superseded_when_its_period_changes(
+    world: World,
+) -> None:
+    period = {"start": "2026-11-01T00:00:00Z", "end": "2026-12-01T00:00:00Z"}
+    path = "/reports/zones/FRIDGE/sign-offs"
+    unsigned = world.post(path, period, Role.SUPERVISOR)
+    assert unsigned.status_code == 422 and unsigned.json()["error"] == "signature_required"
+    assert world.post(path, {**period, "signature": world.sign("approved")},
+                      Role.OPERATOR).status_code == 403
+    future = world.post(path, {"start": "2026-11-01T00:00:00Z", "end": "2099-01-01T00:00:00Z",
+                               "signature": world.sign("approved")}, Role.SUPERVISOR)
+    assert future.status_code == 422 and future.json()["error"] == "period_not_ended"
+    signed = world.ok(world.post(path, {**period, "signature": world.sign("approved")},
+                                 Role.SUPERVISOR))
+    assert len(signed["pdf_sha256"]) == 64 and not signed["superseded"]
+    assert signed["text"].startswith("Approved by Supervisor One (supervisor1) on ")
+
+    report = world.ok(world.get("/reports/zones/FRIDGE", **period))
+    [shown] = report["sign_offs"]
+    assert (shown["pdf_sha256"], shown["superseded"]) == (signed["pdf_sha256"], False)
+    csv = world.get("/reports/zones/FRIDGE", format="csv", **period).text
+    assert signed["text"] in csv
+    other = world.ok(world.get("/reports/zones/FRIDGE", start=period["start"],
+                               end="2026-11-30T00:00:00Z"))
+    assert other["sign_offs"] == []  # a sign-off is for its period only
+    [row] = world.ok(world.get("/audit", Role.SUPERVISOR, entity="zone_report",
+                               action="sign_off"))
+    assert row["after"]["pdf_sha256"] == signed["pdf_sha256"]
+    assert row["after"]["signature"]["id"] == signed["signature"]["id"]
+
+    # The storage class's limits change afterwards: the report no longer shows what
+    # was signed.
+    world.ok(world.client.patch("/api/v1/storage-classes/2-8C", params={"reason": "remapped"},
+                                json={"temp_max_c": 7.5, "signature": world.sign("approved")},
+                                headers=world.headers(Role.ADMIN)))
+    [after] = world.ok(world.get("/reports/zones/FRIDGE", **period))["sign_offs"]
+    assert after["superseded"] is True
+    assert "SUPERSEDED" in after["text"]
+
+
+def test_a_limit_change_is_signed_but_a_rename_is_not(world: World) -> None:
+    def patch(body: dict[str, Any]) -> Any:
+        return world.client.patch("/api/v1/zones/FRIDGE", params={"reason": "mapping"},
+                                  json=body, headers=world.headers(Role.ADMIN))
+
+    world.ok(patch({"name": "walk-in cold room"}))
+    refused = patch({"excursion_tolerance_s": 600})
+    assert refused.status_code == 422 and refused.json()["error"] == "signature_required"
+    meant = patch({"excursion_tolerance_s": 600, "signature": world.sign("reviewed")})
+    assert meant.json()["error"] == "signature_meaning_not_allowed"
+    world.ok(patch({"excursion_tolerance_s": 600, "signature": world.sign("approved")}))
+    rows = world.ok(world.get("/audit", Role.SUPERVISOR, entity="zone", key="FRIDGE"))
+    assert "signature" not in rows[-2]["after"]  # the rename
+    assert rows[-1]["after"]["signature"]["meaning"] == "approved"
+    assert rows[-1]["after"]["excursion_tolerance_s"] == 600
