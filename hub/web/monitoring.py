@@ -30,7 +30,10 @@ def _warning_margins(hub: HubDep) -> dict[str, float]:
 
 
 def _feed_config(hub: HubDep) -> dict[str, Any]:
-    return {"alarmsRunning": hub.alarms is not None}
+    # Which decisions the page asks a signature for (kernel/signatures.py settings).
+    signing = {"required": list(hub.settings.signature_required),
+               "ackSeverities": list(hub.settings.signature_ack_severities)}
+    return {"alarmsRunning": hub.alarms is not None, "signing": signing}
 
 
 @router.get("/", response_class=HTMLResponse)

@@ -4,6 +4,7 @@
 // the login's session cookie (reads only: docs/web.md, "The session cookie").
 import { api, requireSession } from "./api.js";
 import { duration, el } from "./monitor.js";
+import { showLotSignatures, showSignOffs } from "./signoff.js";
 
 const REPORTS = "/api/v1/reports";
 const QUANTITY_NAMES = { temperature_c: ["Temperature", "°C"], humidity_pct: ["Humidity", "%RH"] };
@@ -141,6 +142,7 @@ async function loadZone(event) {
   try {
     const report = await api(`${path}?${new URLSearchParams(params)}`);
     showZone(report, params);
+    showSignOffs(report, params, () => loadZone());
     say(zoneStatus, `${report.zone_name}: ${utc(report.start)} to ${utc(report.end)}`, "ok");
   } catch (err) {
     zoneResult.hidden = true;
@@ -205,6 +207,7 @@ async function loadTrace(event) {
       el("span", { className: "row-head", textContent: `In ${s.zone}` }),
       el("span", { className: "facts", textContent: `${utc(s.start)} to ${s.end ? utc(s.end) : "now"}` }))));
     const lotRow = found.trace.lot;
+    showLotSignatures(lotRow);
     say(line, `${lotRow.item} lot ${lotRow.lot_number}: ${lotRow.on_hand} on hand, ${found.excursions.length} excursion(s) while stored`, "ok");
   } catch (err) {
     say(line, err.message, "error");
