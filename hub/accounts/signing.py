@@ -26,6 +26,14 @@ from kernel.uow import unit_of_work
 
 _policy = LockoutPolicy()
 
+# What a signed route may answer besides its own: for its `responses=`.
+SIGNED: dict[int | str, dict[str, str]] = {
+    403: {"description": "signature_password_wrong (counted toward the lockout), "
+                         "full_name_required, signer_has_no_password, or role_required"},
+    429: {"description": "account_locked: wrong passwords in a row (at login or signing) "
+                         "locked the account; Retry-After says for how long"},
+}
+
 
 def configure(policy: LockoutPolicy) -> None:
     """The lockout policy wrong signing passwords count toward (the login's); set once

@@ -36,7 +36,7 @@ from alerts.schemas import (
 )
 from alerts.schemas import SeverityName as Severity
 from alerts.service import AlarmService
-from hub.accounts.signing import signer_for
+from hub.accounts.signing import SIGNED, signer_for
 from hub.auth import Admin, CurrentUser, Supervisor, reauthenticated, require_role
 from hub.deps import DbSession, HubDep, SessionDep, WriteSessionDep
 from hub.routes.common import Answer, OptionalIdempotencyDep, ReasonQuery
@@ -172,7 +172,7 @@ def get_rules(service: ServiceDep) -> RulesPublic:
                        rules=service.rules_document())
 
 
-@router.put("/alarms/rules", response_model=RulesPublic, responses=PROBLEMS,
+@router.put("/alarms/rules", response_model=RulesPublic, responses={**PROBLEMS, **SIGNED},
             dependencies=[Depends(require_role(Role.ADMIN))])
 def put_rules(service: ServiceDep, user: Admin, idem: OptionalIdempotencyDep,
               session: WriteSessionDep, rules: Annotated[dict[str, Any], Body()],
@@ -212,7 +212,8 @@ def _edit(service: AlarmService, edit: Callable[[dict[str, Any]], dict[str, Any]
     return get_rules(service)
 
 
-@router.post("/alarms/rules/{section}", response_model=RulesPublic, responses=PROBLEMS)
+@router.post("/alarms/rules/{section}", response_model=RulesPublic,
+             responses={**PROBLEMS, **SIGNED})
 def add_rule(section: Literal["thresholds", "offline"], service: ServiceDep, user: Admin,
              idem: OptionalIdempotencyDep, session: WriteSessionDep,
              rule: Annotated[dict[str, Any], Body()], reason: ReasonQuery = None
@@ -224,7 +225,8 @@ def add_rule(section: Literal["thresholds", "offline"], service: ServiceDep, use
                  reason, signer)
 
 
-@router.delete("/alarms/rules/{rule_id}", response_model=RulesPublic, responses=PROBLEMS)
+@router.delete("/alarms/rules/{rule_id}", response_model=RulesPublic,
+               responses={**PROBLEMS, **SIGNED})
 def delete_rule(rule_id: Annotated[str, Path(max_length=200)], service: ServiceDep,
                 user: Admin, idem: OptionalIdempotencyDep, session: WriteSessionDep,
                 reason: ReasonQuery = None, password: SignaturePassword = None,
@@ -248,7 +250,8 @@ def get_alarm(alarm_id: AlarmId, session: SessionDep) -> AlarmDetailPublic:
     return queries.get_alarm(session, alarm_id)
 
 
-@router.post("/alarms/{alarm_id}/acknowledge", response_model=AlarmPublic, responses=PROBLEMS)
+@router.post("/alarms/{alarm_id}/acknowledge", response_model=AlarmPublic,
+             responses={**PROBLEMS, **SIGNED})
 def acknowledge(alarm_id: AlarmId, body: Acknowledge, service: ServiceDep, user: CurrentUser,
                 idem: OptionalIdempotencyDep, session: WriteSessionDep,
                 reading: SessionDep) -> Response:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, Response
 
-from hub.accounts.signing import signer_for
+from hub.accounts.signing import SIGNED, signer_for
 from hub.auth import IdempotencyDep, Supervisor
 from hub.deps import SessionDep, WriteSessionDep
 from hub.routes.common import Answer, PathId
@@ -43,7 +43,7 @@ def trace_lot(lot_id: LotId, session: SessionDep) -> TracePublic:
     return queries.trace_lot(session, lot_id)
 
 
-@router.post("/lots/{lot_id}/qc-status", response_model=LotStatusPublic)
+@router.post("/lots/{lot_id}/qc-status", response_model=LotStatusPublic, responses=SIGNED)
 def change_qc_status(lot_id: LotId, body: QcChange, session: WriteSessionDep, user: Supervisor,
                      idem: IdempotencyDep) -> Response:
     """Release, hold, reject or recall a lot, with a reason (supervisor or admin). A

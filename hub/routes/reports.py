@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
-from hub.accounts.signing import signer_for
+from hub.accounts.signing import SIGNED, signer_for
 from hub.auth import CurrentUser, Supervisor
 from hub.container import Hub
 from hub.deps import DbSession, HubDep, SessionDep, WriteSessionDep
@@ -99,9 +99,8 @@ def _zone_report(session: DbSession, hub: Hub, code: str, start: datetime, end: 
 
 
 @router.post("/zones/{code}/sign-offs", response_model=SignOffPublic, status_code=201,
-             responses={422: {"description": "signature_required, period_not_ended, "
-                                             "signature_meaning_not_allowed"},
-                        403: {"description": "signature_password_wrong, full_name_required"}})
+             responses={**SIGNED, 422: {"description": "signature_required, period_not_ended, "
+                                                       "signature_meaning_not_allowed"}})
 def sign_off_zone(code: str, body: SignOffRequest, reading: SessionDep, session: WriteSessionDep,
                   hub: HubDep, user: Supervisor, idem: OptionalIdempotencyDep) -> Response:
     """Sign a zone's report for a period that has ended (supervisor: quality): the

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, Response
 
-from hub.accounts.signing import signer_for
+from hub.accounts.signing import SIGNED, signer_for
 from hub.auth import CurrentUser, IdempotencyDep, Supervisor
 from hub.deps import SessionDep, WriteSessionDep
 from hub.routes.common import Answer, PathId
@@ -90,7 +90,8 @@ def variances(stocktake_id: PathId, session: SessionDep,
     return stocktake_queries.variance_report(session, stocktake_id)
 
 
-@router.post("/stocktakes/{stocktake_id}/approve", **one)
+@router.post("/stocktakes/{stocktake_id}/approve", response_model=StocktakePublic,
+             responses={**PROBLEMS, **SIGNED})
 def approve(stocktake_id: PathId, session: WriteSessionDep, user: Supervisor,
             idem: IdempotencyDep, body: ApproveRequest | None = None) -> Response:
     """Post a `count` move (reference `stocktake:<id>`) for every line with a difference.

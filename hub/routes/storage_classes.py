@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Response
 
-from hub.accounts.signing import signer_for
+from hub.accounts.signing import SIGNED, signer_for
 from hub.auth import CurrentUser, require_role
 from hub.deps import SessionDep, WriteSessionDep
 from hub.routes.common import Answer, OptionalIdempotencyDep, ReasonQuery
@@ -40,7 +40,7 @@ def create_storage_class(
 
 
 @router.patch("/storage-classes/{code}", response_model=StorageClassPublic,
-              dependencies=admin_only)
+              dependencies=admin_only, responses=SIGNED)
 def update_storage_class(
     code: str, body: StorageClassUpdate, session: WriteSessionDep, idem: OptionalIdempotencyDep,
     user: CurrentUser, reason: ReasonQuery = None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
-from hub.accounts.signing import signer_for
+from hub.accounts.signing import SIGNED, signer_for
 from hub.auth import CurrentUser, IdempotencyDep, Supervisor, require_role
 from hub.deps import SessionDep, WriteSessionDep
 from hub.routes.common import Answer, OptionalIdempotencyDep, ReasonQuery
@@ -59,7 +59,8 @@ class _HeldLots(RootModel[list[LotStatusPublic]]):
     the list)."""
 
 
-@router.patch("/zones/{code}", response_model=ZonePublic, dependencies=admin_only)
+@router.patch("/zones/{code}", response_model=ZonePublic, dependencies=admin_only,
+              responses=SIGNED)
 def update_zone(
     code: str, body: ZoneUpdate, session: WriteSessionDep, idem: OptionalIdempotencyDep,
     user: CurrentUser, reason: ReasonQuery = None,
