@@ -123,6 +123,9 @@ def test_three_hubs_one_alarm_engine_leader_killed_twice_every_message_once(
                                     {"comment": "door closed", "signature": SIGNED}, headers)
         assert (status, body["state"], body["acked_by"]) == (200, "acknowledged",
                                                              body["acked_by"]), body
+        # Signed through the standby: the signature and its audit row are kept once.
+        assert sql(pg_url, "SELECT action, meaning, entity_key FROM signatures") == [
+            ("alarm_ack", "reviewed", str(alarm_id))]
         status, body = standby.post(f"/api/v1/alarms/{alarm_id}/acknowledge",
                                     {"comment": "again", "signature": SIGNED}, headers)
         assert (status, body.get("error")) == (409, "alarm_state"), body
