@@ -128,7 +128,7 @@ def login(session: Session, username: str, password: str, lifetime: timedelta,
     try:
         return _login(session, username, password, lifetime).get()
     except Unauthorized:
-        _count_failure(session, username, policy)
+        count_failure(session, username, policy)
         raise
 
 
@@ -158,7 +158,7 @@ def _login(session: Session, username: str, password: str, lifetime: timedelta) 
 
 
 @unit_of_work()
-def _count_failure(session: Session, username: str, policy: LockoutPolicy) -> None:
+def count_failure(session: Session, username: str, policy: LockoutPolicy) -> None:
     """One more wrong password for an existing account; the lock, when it comes, is on
     the audit trail as the system's."""
     user = repo.user_named(session, username)

@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 from hub.accounts import repository as repo
-from hub.accounts.lockout import CLEAR, LockoutPolicy, locked_for
-from hub.accounts.service import _count_failure, _standing, verify_password
+from hub.accounts.lockout import CLEAR, LockoutPolicy, Standing, locked_for
+from hub.accounts.service import count_failure, verify_password
 from kernel import signatures
 from kernel.actors import Actor
 from kernel.errors import Forbidden, TooManyAttempts
@@ -65,7 +65,7 @@ def signer_for(session: Session, actor: Actor, signature: SignatureIn | None, ac
     try:
         return _check(session, actor, signature, action).get()
     except SignaturePasswordWrong:
-        _count_failure(session, actor.username, _policy)
+        count_failure(session, actor.username, _policy)
         raise
 
 
@@ -83,7 +83,8 @@ def _check(session: Session, actor: Actor, signature: SignatureIn, action: str) 
             f"{user.username} has no full name, which a signature shows: ask an admin to "
             "set it (PATCH /api/v1/users/{name} {\"full_name\": ...} or `stockwarden user "
             "update --full-name`)", code="full_name_required")
-    if wait := locked_for(_standing(user), datetime.now(UTC)):
+    if wait := locked_for(Standing(user.failed_logins or 0, user.locked_until),
+                          datetime.now(UTC)):
         raise TooManyAttempts(
             f"{user.username} is locked after {user.failed_logins} wrong passwords in a row; "
             f"try again in {max(1, wait // 60)} min or ask an admin to unlock the account",

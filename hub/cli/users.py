@@ -141,24 +141,6 @@ def user_update(
         hub.stop()
 
 
-@user_app.command("list")
-def user_list(config: ConfigOption = None, data_dir: DataDirOption = None,
-              database_url: DatabaseUrlOption = None) -> None:
-    """Every user: name, full name, role, active."""
-    from hub.accounts.service import list_users
-
-    hub = account_hub(config, data_dir, database_url)
-    try:
-        with hub.sessions() as session:
-            users = list_users(session)
-    finally:
-        hub.stop()
-    typer.echo("user\tfull name\trole\tstate")
-    for u in users:
-        typer.echo(f"{u.username}\t{u.full_name or '(none: cannot sign)'}\t{u.role.value}\t"
-                   f"{'active' if u.active else 'inactive'}")
-
-
 @user_app.command("tokens")
 def user_tokens(
     username: Annotated[str, typer.Argument(help="Whose tokens.")], config: ConfigOption = None,

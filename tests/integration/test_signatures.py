@@ -103,15 +103,15 @@ def test_a_person_without_a_full_name_cannot_sign_until_an_admin_gives_one(
     world: World,
 ) -> None:
     created = world.post("/users", {"username": "kim", "role": "supervisor",
-                                    "password": "kims-password-1"}, Role.ADMIN)
+                                    "password": "lantern-orbit-47"}, Role.ADMIN)
     assert created.status_code == 422 and created.json()["error"] == "full_name_required"
     token = world.ok(world.post("/users", {"username": "kim", "role": "supervisor"},
                                 Role.ADMIN))["token"]
-    world.ok(world.client.patch("/api/v1/users/kim", json={"password": "kims-password-1"},
+    world.ok(world.client.patch("/api/v1/users/kim", json={"password": "lantern-orbit-47"},
                                 headers=world.headers(Role.ADMIN)))
     lot_id = held_lot(world)
     body = {"status": "released", "reason": "certificate checked", "signature": world.sign(
-        "released", "kims-password-1")}
+        "released", "lantern-orbit-47")}
     kim = {"Authorization": f"Bearer {token}", "Idempotency-Key": "kim-release-1"}
     refused = world.client.post(f"/api/v1/lots/{lot_id}/qc-status", json=body, headers=kim)
     assert refused.status_code == 403, refused.text
