@@ -45,6 +45,8 @@ class AlarmKind(StrEnum):
     # A sensor's calibration: coming due or overdue, or the gateway applies another offset.
     CALIBRATION_DUE = "calibration_due"
     CALIBRATION_MISMATCH = "calibration_mismatch"
+    # An alarm path test is due (alerts/challenge/): the supervisors' reminder, info.
+    ALARM_TEST_DUE = "alarm_test_due"
 
 
 class Phase(StrEnum):

@@ -165,3 +165,46 @@ class AlarmSetting(Base):
     value: Mapped[dict[str, object]] = mapped_column(JSON)
     updated_at: Mapped[datetime]
     updated_by: Mapped[str | None] = mapped_column(String(64))
+
+
+
+class AlarmTest(Base):
+    """A challenge of the alarm paths (alerts/challenge/): a test message through every
+    route (or one route or recipient group), asked by a supervisor. `complete`: it
+    covered every route, so it counts for the schedule's reminder."""
+
+    __tablename__ = "alarm_tests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[datetime] = mapped_column(index=True)
+    route: Mapped[str | None] = mapped_column(String(64))  # NULL: every route
+    group: Mapped[str | None] = mapped_column(String(64))  # NULL: every group of the route
+    complete: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str | None] = mapped_column(Text)
+    finished_at: Mapped[datetime | None]  # every recipient delivered or failed
+
+
+class AlarmTestRecipient(Base):
+    """One recipient (one URL of a group, on one route) of a test: queued, sending
+    (claimed by the leader of `term`), delivered or failed; confirmed through its link.
+    The link's token is kept as its SHA-256 only: the table never holds the proof."""
+
+    __tablename__ = "alarm_test_recipients"
+    __table_args__ = (Index("ix_alarm_test_recipients_status", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    test_id: Mapped[int] = mapped_column(ForeignKey("alarm_tests.id"), index=True)
+    route: Mapped[str] = mapped_column(String(64))
+    group: Mapped[str] = mapped_column(String(64))
+    index: Mapped[int] = mapped_column(Integer)  # the URL's place in the group
+    target: Mapped[str] = mapped_column(String(96))  # scheme#index, as alarm_notifications
+    recipient: Mapped[str] = mapped_column(Text)  # the URL masked (alerts/rules/url_secrets.py)
+    status: Mapped[str] = mapped_column(String(12))  # queued|sending|delivered|failed
+    term: Mapped[str | None] = mapped_column(String(40))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]  # when the send was decided (delivered or failed)
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    confirmed_at: Mapped[datetime | None]
+    confirmed_by: Mapped[str | None] = mapped_column(String(100))

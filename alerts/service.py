@@ -17,6 +17,8 @@
 - Checks the audit trail's newest rows at start and every `audit_check_s`
   (`check_audit_chain`): a critical system alarm, not shelvable, while they do not
   verify.
+- Sends the supervisors' test alarms and judges when one is due (`tests`,
+  alerts/challenge/service.py): through the same dispatcher as the alarms.
 
 One lock serialises the evaluator: hook thread, timer thread and API requests.
 
@@ -40,6 +42,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts import handover, repository
+from alerts.challenge.service import AlarmTests
 from alerts.engine.calibration_findings import calibration_findings
 from alerts.engine.evaluator import Evaluator, Outcome
 from alerts.engine.findings import (
@@ -140,6 +143,8 @@ class AlarmService:
         self.version = 0  # bumped at every stored change: the live feed's cheap check
         self.last_error: str | None = None
         self.on_stop: list[Callable[[], None]] = []  # e.g. unsubscribe from the stock hook
+        # Test alarms through the routes and the reminder when one is due (alerts/challenge/).
+        self.tests = AlarmTests(self, settings.alarm_test_interval_days)
 
     # --- rules -----------------------------------------------------------------------
 
@@ -262,6 +267,7 @@ class AlarmService:
         self.reconcile()
         self.check_stock()
         self.check_audit_chain()
+        self.tests.check_reminder()
         self._tick_at = self._reconcile_at = self._stock_at = time.monotonic()
         self._audit_at = self._tick_at
         self._timer.start()
@@ -482,6 +488,7 @@ class AlarmService:
             if now - self._audit_at >= settings.audit_check_s:
                 self._audit_at = now
                 self.check_audit_chain()
+            self.tests.round()
             handover.serve_requests(self)
             self.last_error = None
         except Exception as exc:

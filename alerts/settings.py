@@ -28,5 +28,7 @@ class AlarmSettings:
     reconcile_s: float = 60.0  # re-read zones, sensors, latest readings, gateway statuses
     stock_check_s: float = 3600.0  # expiry and stock limits (also after each stock change)
     audit_check_s: float = 300.0  # the audit trail's newest rows verified (also at start)
+    # A reminder when the last test of every alarm path is older than this; 0: none.
+    alarm_test_interval_days: int = 30
     notify_attempts: int = 4
     notify_backoff_s: float = 2.0

@@ -47,6 +47,7 @@ def alarm_settings(settings: HubSettings) -> AlarmSettings:
             update={"client_id": f"{settings.mqtt_client_id}-alarms"[:64]}),
         reconcile_s=settings.alarm_reconcile_s, stock_check_s=settings.alarm_stock_check_s,
         audit_check_s=settings.audit_check_s,
+        alarm_test_interval_days=settings.alarm_test_interval_days,
         notify_attempts=settings.alarm_notify_attempts,
         notify_backoff_s=settings.alarm_notify_backoff_s)
 

@@ -18,6 +18,7 @@ from hub.docs import mount_docs
 from hub.openapi import install_openapi
 from hub.problems import install_error_handlers, refuse_unstorable_text
 from hub.routes import (
+    alarm_tests,
     alarms,
     audit,
     calibrations,
@@ -102,7 +103,7 @@ API_ROUTERS = [
     lots.router, stock.router, sensors.router, calibrations.router,
     gateways.router,
     stocktakes.router, returns.router, labels.router,
-    alarms.router,
+    alarm_tests.router, alarms.router,  # /alarms/tests before /alarms/{alarm_id}
     reports.router,
     scanners.router,
     audit.router,

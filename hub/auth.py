@@ -25,9 +25,11 @@ from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
+from hub.accounts.password_policy import account_rules
 from hub.accounts.service import actor_for_token, password_fingerprint
 from hub.container import Hub
 from hub.deps import HubDep
+from hub.session_activity import ActivityNotes, note_activity
 from kernel.actors import Actor, Role
 from kernel.errors import Forbidden, Invalid, Unauthorized
 from kernel.uow import Idempotency
@@ -89,7 +91,18 @@ async def authenticated(
         # The database lookup runs in the thread pool; a cache hit costs no hop at all.
         actor = await run_in_threadpool(_lookup, hub, token)
         cache.put(token, actor)
+    if actor.via == "web" and request.method not in COOKIE_METHODS:
+        # A change made from a page is its user's activity (the idle timeout).
+        await note_activity(hub, activity_notes(request), token)
     return actor
+
+
+def activity_notes(request: Request) -> ActivityNotes:
+    """The app's notes of page sessions' activity (one per app, built on first use)."""
+    notes: ActivityNotes | None = getattr(request.app.state, "activity_notes", None)
+    if notes is None:
+        notes = request.app.state.activity_notes = ActivityNotes()
+    return notes
 
 
 def presented_token(request: Request, credentials: HTTPAuthorizationCredentials | None) -> str:
@@ -111,7 +124,7 @@ def presented_token(request: Request, credentials: HTTPAuthorizationCredentials 
 
 def _lookup(hub: Hub, token: str) -> Actor:
     with hub.sessions() as session:
-        return actor_for_token(session, token)
+        return actor_for_token(session, token, account_rules(hub.settings))
 
 
 async def reauthenticated(request: Request, hub: Hub) -> Actor:

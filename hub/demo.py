@@ -191,7 +191,7 @@ def _demo_token(session: Session) -> str:
     from kernel.orm import User
 
     user = session.scalar(select(User).where(User.username == "demo"))
-    user = user or create_user(session, "demo", Role.ADMIN)
+    user = user or create_user(session, "demo", Role.ADMIN, demo=True)
     return issue_token(session, user, label="demo").token
 
 
@@ -209,6 +209,20 @@ DEMO_PEOPLE = (("sue", "supervisor"), ("otto", "operator"))
 DEMO_NAMES = {"sue": "Sue Demo", "otto": "Otto Demo"}
 
 
+def _demo_password(username: str) -> str:
+    """16 random characters that the password policy accepts (a random one may, rarely,
+    contain the user name)."""
+    from hub.accounts.password_policy import PasswordPolicy, PasswordRefused, check_password
+
+    while True:
+        password = secrets.token_urlsafe(12)
+        try:
+            check_password(password, username, PasswordPolicy())
+        except PasswordRefused:
+            continue
+        return password
+
+
 def demo_logins(hub: Hub) -> list[DemoLogin]:
     """The demo's people with a fresh password each start (printed, never stored in
     clear): created on the first start, their password reset on a later start over the
@@ -220,13 +234,15 @@ def demo_logins(hub: Hub) -> list[DemoLogin]:
         existing = {user.username for user in list_users(session)}
     logins = []
     for username, role in DEMO_PEOPLE:
-        password = secrets.token_urlsafe(9)  # 12 characters; the login needs 10
+        password = _demo_password(username)
+        # Marked as the demo's (demo=True): a production hub refuses these accounts
+        # until an admin gives them passwords of their own.
         with hub.writes() as session:
             if username in existing:
                 update_user(session, username, password=password, active=True,
-                            full_name=DEMO_NAMES[username]).get()
+                            demo=True, full_name=DEMO_NAMES[username]).get()
             else:
-                register_user(session, username, Role(role), password,
+                register_user(session, username, Role(role), password, demo=True,
                               full_name=DEMO_NAMES[username]).get()
         logins.append(DemoLogin(username, role, password))
     return logins

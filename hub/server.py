@@ -12,7 +12,7 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from hub.app import create_app
-from hub.container import assemble
+from hub.container import Hub, assemble
 from hub.settings import HubSettings
 from kernel.fonts import cjk_font
 from kernel.urls import masked_url
@@ -122,6 +122,23 @@ def server_options(settings: HubSettings) -> dict[str, Any]:
     return {"http": protocol}
 
 
+def warn_of_demo_accounts(hub: Hub) -> list[str]:
+    """On a production hub, the demo's accounts still as the demo set them up: refused
+    (their logins and tokens, docs/compliance.md), and said in the log at start."""
+    from hub.accounts.passwords import demo_accounts
+
+    if hub.settings.env != "production":
+        return []
+    with hub.sessions() as session:
+        names = demo_accounts(session)
+    if names:
+        log.warning(
+            "accounts of stockwarden demo in this database are refused on a production hub "
+            "(their logins and tokens): %s; an admin gives each a new password "
+            "(stockwarden user update NAME --password) or deactivates it", ", ".join(names))
+    return names
+
+
 def serve(settings: HubSettings) -> None:
     hub = assemble(settings)
     app = create_app(hub)
@@ -135,6 +152,7 @@ def serve(settings: HubSettings) -> None:
         "timeseries": masked_url(settings.tsdb_url) if settings.tsdb_url else "none (SQL only)",
     })
     cjk_font()  # says in the log which font labels and reports print with, or that none
+    warn_of_demo_accounts(hub)
     # uvicorn turns SIGINT/SIGTERM into the app's shutdown, which stops ingest
     # after committing and acknowledging what it received.
     StoppingServer(uvicorn.Config(

@@ -124,6 +124,17 @@ class HubSettings(BaseSettings):
         description="how long the hub remembers a checked token: a token revoked or a user "
                     "changed through another hub process or the CLI takes this long",
     )
+    # Accounts (hub/accounts/password_policy.py; docs/compliance.md, "Accounts").
+    password_min_length: int = Field(
+        12, ge=8, le=128, description="the fewest characters a password may have (besides: "
+        "not the user name, not a common password)")
+    password_max_age_days: int = Field(
+        0, ge=0, le=3650, description="a password older than this many days must be changed "
+        "at the next login (0: passwords do not expire)")
+    session_idle_s: int = Field(
+        900, ge=0, le=86_400, description="a page session with no user activity for this "
+        "many seconds is ended by the hub; the pages show the login again (0: no idle "
+        "timeout)")
     scan_separator_standins: str = Field(
         "|", description="characters a scanner sends instead of the GS1 group separator (ASCII 29)"
     )
@@ -172,6 +183,9 @@ class HubSettings(BaseSettings):
         25.0, ge=0, le=25, description="the longest a live-feed request (GET /alarms/changes) "
         "waits for news; a proxy that cuts idle requests sooner needs less",
     )
+    alarm_test_interval_days: int = Field(
+        30, ge=0, le=3650, description="days after the last test of every alarm path before "
+        "the supervisors are reminded (system alarm alarm_test_due); 0 or off: no schedule")
 
     # --- the audit trail (docs/compliance.md)
     audit_reason_required: list[
@@ -246,6 +260,11 @@ class HubSettings(BaseSettings):
             if limit < 1024:
                 raise ValueError(f"{prefix}: {limit} bytes is too small a limit (at least 1024)")
         return value
+
+    @field_validator("alarm_test_interval_days", mode="before")
+    @classmethod
+    def _schedule_off(cls, value: Any) -> Any:
+        return 0 if isinstance(value, str) and value.strip().lower() == "off" else value
 
     @field_validator("database_url")
     @classmethod

@@ -271,3 +271,58 @@ def csv_row(row: AuditRowPublic) -> list[object]:
     return [row.seq, row.at.isoformat(), row.actor, row.via, row.action, row.entity, row.key,
             canonical(row.before) if row.before is not None else "",
             canonical(row.after) if row.after is not None else "", row.reason or "", row.hash]
+
+
+def in_period(session: Session, since: datetime, until: datetime, entities: Iterable[str],
+              *, batch: int = 2000) -> Iterator[AuditRowPublic]:
+    """Every row of these entities in [since, until), oldest first, read in pages, for a
+    report to pick its own from (a zone's, its sensors', the rules' that apply to it)."""
+    names, after = list(entities), 0
+    while True:
+        query = (select(AuditRecord).where(AuditRecord.at >= since, AuditRecord.at < until,
+                                           AuditRecord.entity.in_(names),
+                                           AuditRecord.seq > after)
+                 .order_by(AuditRecord.seq).limit(batch))
+        page = [_public(r) for r in session.execute(query).scalars()]
+        yield from page
+        if len(page) < batch:
+            return
+        after = page[-1].seq
+
+
+def of_key(session: Session, entity: str, key: str) -> list[AuditRowPublic]:
+    """Every row of one entity's key (a lot's QC status changes), oldest first."""
+    return list(all_rows(session, AuditFilter(entity=entity, key=key)))
+
+
+class ChainPublic(BaseModel):
+    """The chain's state for the review page: verified up to its head, or broken at a
+    row (`verify`'s answer); `whole` says whether every row was walked or the newest."""
+
+    ok: bool
+    whole: bool
+    checked: int
+    rows: int
+    head_seq: int
+    head_hash: str
+    broken_seq: int | None = None
+    problem: str | None = None
+
+
+def chain_state(session: Session, *, last: int | None) -> ChainPublic:
+    newest, count = head(session)
+    found = verify(session, last=last)
+    return ChainPublic(
+        ok=found.ok, whole=last is None or newest <= last, checked=found.checked, rows=count,
+        head_seq=found.head_seq, head_hash=found.head_hash,
+        broken_seq=found.broken.seq if found.broken else None,
+        problem=found.broken.problem if found.broken else None)
+
+
+def chain_words(state: ChainPublic) -> str:
+    """The state in one line, as the page and the PDF print it."""
+    scope = "the whole trail" if state.whole else f"its newest {state.checked} rows"
+    if state.ok:
+        return (f"verified ({scope}): head seq {state.head_seq}, hash {state.head_hash}; "
+                f"{state.rows} rows")
+    return f"BROKEN at row {state.broken_seq}: {state.problem} (checked {scope})"

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
 )
 from sqlalchemy.engine import Dialect
@@ -117,6 +118,13 @@ class User(Base):
     # refused after too many; an admin unlocks.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[datetime | None]
+    # Account policy (hub/accounts/password_policy.py): when the password was last set
+    # (its expiry counts from then); `person` or `machine` (a gateway's or an
+    # integration's account: tokens only, no password, no page login); and whether
+    # the account is still as `stockwarden demo` set it up (refused in production).
+    password_changed_at: Mapped[datetime | None]
+    kind: Mapped[str] = mapped_column(String(16), default="person", server_default="person")
+    demo_credentials: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ApiToken(Base):
@@ -131,6 +139,9 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
     expires_at: Mapped[datetime | None]
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A page session's last user activity (web logins only): the idle timeout counts
+    # from it (hub/accounts/sessions.py).
+    last_active_at: Mapped[datetime | None]
 
 
 class IdempotencyRecord(Base):

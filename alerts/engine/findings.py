@@ -36,7 +36,8 @@ from alerts.rules.document import AlarmRules
 
 STOCK_KINDS = frozenset({AlarmKind.EXPIRY, AlarmKind.EXPIRED, AlarmKind.LOW_STOCK,
                          AlarmKind.OVERSTOCK})
-SYSTEM_KINDS = frozenset({AlarmKind.BROKER_SESSION, AlarmKind.AUDIT_CHAIN})
+SYSTEM_KINDS = frozenset({AlarmKind.BROKER_SESSION, AlarmKind.AUDIT_CHAIN,
+                          AlarmKind.ALARM_TEST_DUE})
 CALIBRATION_KINDS = frozenset({AlarmKind.CALIBRATION_DUE, AlarmKind.CALIBRATION_MISMATCH})
 # Rule id of the broker-session alarm; its subject is the subscriber's client id.
 BROKER_SESSION = "broker-session"

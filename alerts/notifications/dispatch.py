@@ -78,6 +78,8 @@ class Outgoing:
     alarm_ids: tuple[int, ...] = ()
     claims: tuple[str, ...] = ()  # its notices' keys in SQL, marked sent once it went
     term: str = ""  # the leader's election that claimed them
+    test_recipient: int | None = None  # a test message (alerts/challenge/): its recipient
+    first_index: int = 0  # the first URL's place in its group (a test sends one URL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +92,7 @@ class SendResult:
     ok: bool
     attempts: int
     error: str | None
+    test_recipient: int | None = None
 
 
 class NotificationWorker:
@@ -163,7 +166,7 @@ class NotificationWorker:
                     log.warning("alarm message not sent: this process no longer leads",
                                 extra={"route": message.route, "group": message.group})
                     continue
-                for index, url in enumerate(message.urls):
+                for index, url in enumerate(message.urls, message.first_index):
                     self._send_one(message, index, url)
                 self.on_sent(message)
             except Exception:
@@ -203,7 +206,8 @@ class NotificationWorker:
                 "target": target_of(url, index), "error": error, "attempts": tries})
         try:
             self.on_result(SendResult(message.route, message.group, target_of(url, index),
-                                      message.title, message.alarm_ids, ok, tries, error))
+                                      message.title, message.alarm_ids, ok, tries, error,
+                                      message.test_recipient))
         except Exception:
             log.exception("recording a notification result failed")
 
@@ -228,6 +232,8 @@ class Dispatcher:
             on_sent=self._marked)
         self._digest_day: date | None = None
         self._digest_loaded = False
+        # A test message's result, for its record (alerts/challenge/service.py sets it).
+        self.on_test_result: Callable[[SendResult], None] = lambda _result: None
 
     def start(self) -> None:
         self.worker.start()
@@ -299,6 +305,8 @@ class Dispatcher:
                 session, route=result.route, group=result.group, target=result.target,
                 title=result.title, alarm_ids=result.alarm_ids, ok=result.ok,
                 attempts=result.attempts, error=result.error, at=self.clock())
+        if result.test_recipient is not None:
+            self.on_test_result(result)
         self.changed()
 
     def digest(self, rules: AlarmRules, findings: Sequence[Finding], now: datetime) -> None:

@@ -4,9 +4,10 @@ hub/accounts/service.py read, lock and change them (tables in kernel/orm.py)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, or_, select, update
 from sqlalchemy.orm import Session
 
 from kernel.actors import Role
@@ -24,8 +25,9 @@ def users_by_name(session: Session) -> Sequence[User]:
 def token_owner(session: Session, digest: str) -> Row[Any] | None:
     """The user behind a token's digest, with the token's expiry and revocation."""
     return session.execute(
-        select(User.id, User.username, User.role, User.active, ApiToken.expires_at,
-               ApiToken.revoked, ApiToken.id.label("token_id"), ApiToken.label)
+        select(User.id, User.username, User.role, User.active, User.demo_credentials,
+               ApiToken.expires_at, ApiToken.revoked, ApiToken.id.label("token_id"),
+               ApiToken.label, ApiToken.last_active_at)
         .join(ApiToken, ApiToken.user_id == User.id)
         .where(ApiToken.token_sha256 == digest)
     ).first()
@@ -54,3 +56,19 @@ def tokens_of(session: Session, user_id: int) -> Sequence[ApiToken]:
 def token_of(session: Session, user_id: int, token_id: int) -> ApiToken | None:
     return session.scalar(select(ApiToken).where(
         ApiToken.id == token_id, ApiToken.user_id == user_id))
+
+
+def touch_session(session: Session, digest: str, now: datetime, idle_since: datetime) -> None:
+    """A page session's user activity: its idle timeout counts again from `now`,
+    unless it was idle since `idle_since` already (an ended session stays ended, even
+    when a cached token let the request through)."""
+    session.execute(update(ApiToken).where(
+        ApiToken.token_sha256 == digest, ApiToken.label == "web",
+        or_(ApiToken.last_active_at.is_(None), ApiToken.last_active_at > idle_since),
+    ).values(last_active_at=now))
+
+
+def demo_accounts(session: Session) -> Sequence[str]:
+    """Active accounts still as `stockwarden demo` set them up."""
+    return session.scalars(select(User.username).where(
+        User.demo_credentials.is_(True), User.active.is_(True)).order_by(User.username)).all()

@@ -5,11 +5,16 @@ listed). hub/accounts/service.py returns the Public models; the routes declare t
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from kernel.actors import Role
 from kernel.fields import KEEP_OR_SET, refuse_null
+
+# A person logs in to the pages with a password; a machine (a gateway, an integration)
+# holds API tokens only (docs/compliance.md, "Accounts").
+AccountKind = Literal["person", "machine"]
 
 # --- what a request may say
 
@@ -18,8 +23,11 @@ class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     username: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
     role: Role
-    password: str | None = Field(None, min_length=10, max_length=200,
-                                 description="for the web login; API tokens need none")
+    password: str | None = Field(None, min_length=1, max_length=200,
+                                 description="for the web login; API tokens need none. "
+                                 "The password policy applies (422 password_policy)")
+    kind: AccountKind = Field("person", description="person, or machine: a gateway's or an "
+                              "integration's account, API tokens only, never a password")
     full_name: str | None = Field(None, min_length=1, max_length=200, description=(
         "the person's full name, shown on their signatures; required with a password"))
 
@@ -28,7 +36,8 @@ class UserUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     role: Role | None = Field(None, description=KEEP_OR_SET)
     active: bool | None = Field(None, description=KEEP_OR_SET)
-    password: str | None = Field(None, min_length=10, max_length=200, description=KEEP_OR_SET)
+    password: str | None = Field(None, min_length=1, max_length=200,
+                                 description=KEEP_OR_SET + "; the password policy applies")
     full_name: str | None = Field(None, min_length=1, max_length=200, description=KEEP_OR_SET)
     unlock: bool = Field(False, description="true: lift a lockout after wrong passwords")
 
@@ -39,6 +48,17 @@ class UserUpdate(BaseModel):
 class LoginRequest(BaseModel):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=200)
+
+
+class PasswordChange(BaseModel):
+    """A person changing their own password: the current one proves who they are (an
+    expired one too: it is the only thing it may still do)."""
+
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=200, description="the current password")
+    new_password: str = Field(min_length=1, max_length=200,
+                              description="the password policy applies (422 password_policy)")
 
 
 # --- what the API shows
@@ -55,6 +75,10 @@ class UserPublic(BaseModel):
     locked_until: datetime | None = Field(
         None, description="logins refused until then after wrong passwords in a row; an "
         "admin unlocks (PATCH {\"unlock\": true})")
+    kind: AccountKind = Field("person", description="person (logs in with a password, "
+                              "may hold tokens for their scripts) or machine (tokens only)")
+    password_changed_at: datetime | None = Field(
+        None, description="when the password was last set (expiry counts from it)")
 
 
 class TokenPublic(BaseModel):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import logging
 import secrets
 from datetime import UTC, datetime, timedelta
 
@@ -22,15 +23,23 @@ from sqlalchemy.orm import Session
 
 from hub.accounts import repository as repo
 from hub.accounts.lockout import CLEAR, LockoutPolicy, Standing, after_failure, locked_for
+from hub.accounts.password_policy import (
+    AccountRules,
+    PasswordPolicy,
+    check_password,
+    password_expired,
+    session_idle,
+)
 from hub.accounts.schemas import TokenInfoPublic, TokenPublic, UserPublic
 from kernel import audit
 from kernel.actors import Actor, Role
-from kernel.errors import Conflict, Invalid, NotFound, TooManyAttempts, Unauthorized
+from kernel.errors import Conflict, Forbidden, Invalid, NotFound, TooManyAttempts, Unauthorized
 from kernel.orm import ApiToken, User
 from kernel.uow import Idempotency, consistent_read, unit_of_work
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 TOKEN_PREFIX = "sw_"
+_log = logging.getLogger("stockwarden.accounts")
 
 
 def hash_password(password: str) -> str:
@@ -69,12 +78,18 @@ def token_digest(token: str) -> str:
 
 
 def create_user(session: Session, username: str, role: Role, password: str | None = None,
-                full_name: str | None = None) -> User:
-    """A new user (caller's transaction)."""
+                *, kind: str = "person", policy: PasswordPolicy | None = None,
+                demo: bool = False, full_name: str | None = None) -> User:
+    """A new user (caller's transaction). A password must pass the policy; a machine
+    account has none. `demo`: set up by `stockwarden demo` (production refuses it)."""
     if repo.user_named(session, username) is not None:
         raise Conflict(f"user {username} exists already", code="user_exists")
-    user = User(username=username, role=role.value, full_name=_full_name(full_name),
-                password_hash=hash_password(password) if password else None)
+    if password is not None:
+        acceptable_password(username, kind, password, policy)
+    user = User(username=username, role=role.value, kind=kind, demo_credentials=demo,
+                full_name=_full_name(full_name),
+                password_hash=hash_password(password) if password else None,
+                password_changed_at=datetime.now(UTC) if password else None)
     session.add(user)
     session.flush()
     return user
@@ -84,34 +99,56 @@ def _full_name(value: str | None) -> str | None:
     return " ".join(value.split())[:200] or None if value else None
 
 
-def check_full_name(password: str | None, full_name: str | None) -> None:
+def check_full_name(password: str | None, full_name: str | None, kind: str = "person"
+                    ) -> None:
     """A person's account (one with a password) needs their full name: their electronic
-    signatures show it (kernel/signatures.py). Machine accounts may go without."""
-    if password and not _full_name(full_name):
+    signatures show it (kernel/signatures.py). Machine accounts go without."""
+    if kind == "person" and password and not _full_name(full_name):
         raise Invalid("a person's account (with a password) needs their full name, which "
                       "their signatures show: send full_name", code="full_name_required")
+
+
+def acceptable_password(username: str, kind: str, password: str, policy: PasswordPolicy | None,
+                current: str | None = None) -> None:
+    """Refuse a password the policy refuses, or any password for a machine account."""
+    if kind == "machine":
+        raise Invalid(f"{username} is a machine account: it holds API tokens only and "
+                      "has no password", code="machine_has_no_password")
+    check_password(password, username, policy or PasswordPolicy(),
+                   current_hash_matches=current is not None and verify_password(password, current))
 
 
 def issue_token(
     session: Session, user: User, label: str = "api", lifetime: timedelta | None = None
 ) -> TokenPublic:
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    expires = datetime.now(UTC) + lifetime if lifetime else None
+    now = datetime.now(UTC)
+    expires = now + lifetime if lifetime else None
+    # A page session (label web) starts active: its idle timeout counts from the login.
     row = ApiToken(user_id=user.id, token_sha256=token_digest(token), label=label,
-                   expires_at=expires)
+                   expires_at=expires, last_active_at=now if label == "web" else None)
     session.add(row)
     session.flush()
     return TokenPublic(username=user.username, role=Role(user.role), token=token,
                        expires_at=expires, token_id=row.id)
 
 
-def actor_for_token(session: Session, token: str) -> Actor:
-    """The active user a bearer token belongs to, or Unauthorized."""
+def actor_for_token(session: Session, token: str, rules: AccountRules | None = None) -> Actor:
+    """The active user a bearer token belongs to, or Unauthorized: also a page session
+    idle for longer than the rules allow, and in production a demo account's token."""
+    rules = rules or AccountRules()
     row = repo.token_owner(session, token_digest(token))
     if row is None or not row.active or row.revoked:
         raise Unauthorized("unknown or revoked token", code="invalid_token")
-    if row.expires_at is not None and row.expires_at <= datetime.now(UTC):
+    now = datetime.now(UTC)
+    if row.expires_at is not None and row.expires_at <= now:
         raise Unauthorized("token expired; log in again", code="token_expired")
+    if row.label == "web" and session_idle(row.last_active_at, now, rules.idle_s):
+        raise Unauthorized(
+            f"logged out after {_minutes(rules.idle_s)} without activity; log in again",
+            code="session_idle")
+    if rules.refuse_demo and row.demo_credentials:
+        raise Unauthorized(demo_refusal(row.username), code="demo_account")
     return Actor(row.id, row.username, Role(row.role), via=token_via(row.token_id, row.label))
 
 
@@ -120,15 +157,28 @@ def token_via(token_id: int, label: str) -> str:
     return "web" if label == "web" else f"token {token_id} {label}"[:64]
 
 
+def _minutes(seconds: int) -> str:
+    return f"{seconds} s" if seconds < 120 else f"{round(seconds / 60)} min"
+
+
+def demo_refusal(username: str) -> str:
+    return (f"{username} is an account of `stockwarden demo`, still with the demo's "
+            "password or tokens: a production hub refuses it. An admin gives it a new "
+            f"password (stockwarden user update {username} --password), which also revokes "
+            "the demo's tokens, or deactivates it")
+
+
 def login(session: Session, username: str, password: str, lifetime: timedelta,
-          policy: LockoutPolicy | None = None) -> TokenPublic:
+          policy: LockoutPolicy | None = None, rules: AccountRules | None = None
+          ) -> TokenPublic:
     """Password login for the web: a token that expires after `lifetime`. A wrong
-    password is counted toward the account's lockout, in its own transaction."""
-    policy = policy or LockoutPolicy()
+    password is counted toward the account's lockout, in its own transaction. A right
+    but expired password is refused (403 password_expired): it may only be changed."""
+    rules = rules or AccountRules(lockout=policy or LockoutPolicy())
     try:
-        return _login(session, username, password, lifetime).get()
+        return _login(session, username, password, lifetime, rules).get()
     except Unauthorized:
-        count_failure(session, username, policy)
+        count_failure(session, username, rules.lockout)
         raise
 
 
@@ -137,7 +187,25 @@ def _standing(user: User) -> Standing:
 
 
 @unit_of_work()
-def _login(session: Session, username: str, password: str, lifetime: timedelta) -> TokenPublic:
+def _login(session: Session, username: str, password: str, lifetime: timedelta,
+           rules: AccountRules) -> TokenPublic:
+    user = verified_user(session, username, password, rules)
+    if password_expired(user.password_changed_at, datetime.now(UTC), rules.max_age_days):
+        raise Forbidden(
+            f"the password of {username} is older than {rules.max_age_days} days: change it "
+            "to log in (POST /api/v1/auth/password; the login page asks for a new one)",
+            code="password_expired")
+    user.failed_logins, user.locked_until = CLEAR.failed, CLEAR.locked_until
+    issued = issue_token(session, user, label="web", lifetime=lifetime)
+    audit.record(session, Actor(user.id, user.username, Role(user.role), via="web"), "login",
+                 "user", user.username, None, {"token": issued.token_id})
+    return issued
+
+
+def verified_user(session: Session, username: str, password: str,
+                  rules: AccountRules) -> User:
+    """The person whose password this is, or why not: locked (429), wrong (401), a
+    demo account in production (403). The caller counts a 401 toward lockout."""
     user = repo.user_named(session, username)
     # The same scrypt work whether the user exists or not (a dummy hash of the same
     # cost otherwise), so the answer's time does not tell which user names exist.
@@ -150,11 +218,11 @@ def _login(session: Session, username: str, password: str, lifetime: timedelta) 
             retry_after_s=wait, code="account_locked")
     if user is None or stored is None or not user.active or not right:
         raise Unauthorized("wrong username or password", code="login_failed")
-    user.failed_logins, user.locked_until = CLEAR.failed, CLEAR.locked_until
-    issued = issue_token(session, user, label="web", lifetime=lifetime)
-    audit.record(session, Actor(user.id, user.username, Role(user.role), via="web"), "login",
-                 "user", user.username, None, {"token": issued.token_id})
-    return issued
+    if rules.refuse_demo and user.demo_credentials:
+        _log.warning("login of %s refused: an account of stockwarden demo on a production "
+                     "hub", username)
+        raise Forbidden(demo_refusal(username), code="demo_account")
+    return user
 
 
 @unit_of_work()
@@ -177,30 +245,38 @@ def count_failure(session: Session, username: str, policy: LockoutPolicy) -> Non
 @unit_of_work(creates=True)
 def register_user(
     session: Session, username: str, role: Role, password: str | None = None,
-    idem: Idempotency | None = None, *, actor: Actor | None = None,
-    full_name: str | None = None,
+    idem: Idempotency | None = None, *, actor: Actor | None = None, kind: str = "person",
+    policy: PasswordPolicy | None = None, demo: bool = False, full_name: str | None = None,
 ) -> TokenPublic:
-    """A user and their first API token, in one unit of work. A person (with a
-    password) needs a full name."""
-    check_full_name(password, full_name)
-    issued = issue_token(session, create_user(session, username, role, password, full_name))
+    """A user and their first API token, in one unit of work. A person with a password
+    needs a full name (their signatures show it)."""
+    check_full_name(password, full_name, kind)
+    user = create_user(session, username, role, password, kind=kind, policy=policy, demo=demo,
+                       full_name=full_name)
+    issued = issue_token(session, user)
     audit.record(session, actor or audit.cli_actor(), "create", "user", username, None,
                  {"role": role.value, "active": True, "password": bool(password),
-                  "full_name": _full_name(full_name), "token": issued.token_id})
+                  "kind": kind, "full_name": _full_name(full_name), "token": issued.token_id})
     return issued
 
 
 def create_user_with_token(
     session: Session, username: str, role: Role, password: str | None = None,
-    full_name: str | None = None,
+    full_name: str | None = None, *, kind: str = "person", policy: PasswordPolicy | None = None,
 ) -> TokenPublic:
     """A user and their first API token (the CLI's `user create`)."""
-    return register_user(session, username, role, password, full_name=full_name).get()
+    return register_user(session, username, role, password, kind=kind, policy=policy,
+                         full_name=full_name).get()
 
 
 def list_users(session: Session) -> list[UserPublic]:
     """Every user, by name (the admin's list)."""
     return [UserPublic.model_validate(user) for user in repo.users_by_name(session)]
+
+
+@consistent_read
+def user_public(session: Session, username: str) -> UserPublic:
+    return UserPublic.model_validate(_user(session, username))
 
 
 def _user(session: Session, username: str) -> User:
@@ -226,12 +302,17 @@ def new_token(
 def update_user(
     session: Session, username: str, *, role: Role | None = None, active: bool | None = None,
     password: str | None = None, idem: Idempotency | None = None,
-    actor: Actor | None = None, unlock: bool = False, full_name: str | None = None,
+    actor: Actor | None = None, unlock: bool = False, policy: PasswordPolicy | None = None,
+    demo: bool = False, full_name: str | None = None,
 ) -> UserPublic:
     """Change a user's role, activity, password or full name, or lift a lockout. Deactivation
     revokes every token they hold (reactivation brings none back: issue new ones).
-    The last active admin can be neither deactivated nor demoted."""
+    The last active admin can be neither deactivated nor demoted. A new password must
+    pass the policy; one given to a demo account (not by the demo) ends its demo
+    standing and revokes the tokens the demo issued it."""
     user = _user(session, username)
+    if password is not None:
+        acceptable_password(username, user.kind, password, policy)
     before = _audited(user)
     demoted = role is not None and role is not Role.ADMIN
     if user.role == Role.ADMIN.value and user.active and (demoted or active is False):
@@ -243,7 +324,7 @@ def update_user(
             repo.revoke_tokens_of(session, user.id)
         user.active = active
     if password is not None:
-        user.password_hash = hash_password(password)
+        set_password(session, user, password, demo=demo)
     if full_name is not None:
         user.full_name = _full_name(full_name)
     if unlock:
@@ -257,9 +338,20 @@ def update_user(
     return UserPublic.model_validate(user)
 
 
+def set_password(session: Session, user: User, password: str, *, demo: bool = False) -> None:
+    """A new password (already checked against the policy), from now."""
+    user.password_hash = hash_password(password)
+    user.password_changed_at = datetime.now(UTC)
+    if user.demo_credentials and not demo:
+        repo.revoke_tokens_of(session, user.id)
+    user.demo_credentials = demo
+
+
 def _audited(user: User) -> dict[str, object]:
+    # demo_credentials: its end (a demo account given a password of its own) is on the
+    # trail; audit.record keeps only the fields that changed.
     return {"role": user.role, "active": user.active, "locked_until": user.locked_until,
-            "full_name": user.full_name}
+            "demo_credentials": user.demo_credentials, "full_name": user.full_name}
 
 
 def _refuse_last_admin(session: Session, user: User) -> None:
@@ -310,5 +402,5 @@ def service_actor(session: Session, username: str, role: Role) -> Actor:
 def _service_actor(session: Session, username: str, role: Role) -> Actor:
     user = repo.user_named(session, username)
     if user is None:
-        user = create_user(session, username, role)
+        user = create_user(session, username, role, kind="machine")
     return Actor(user.id, user.username, Role(user.role), via=username)

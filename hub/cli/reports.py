@@ -259,3 +259,40 @@ def purge(
 
 
 __all__ = ["purge", "report_app"]
+
+
+@report_app.command("alarm-tests")
+def report_alarm_tests(
+    start: FromOption = None, end: ToOption = None,
+    format: Annotated[str, typer.Option(help="json, csv or pdf.")] = "csv",
+    output: OutputOption = None, config: ConfigOption = None,
+    by: Annotated[str, typer.Option(help="Name printed as generated-by.")] = "stockwarden cli",
+) -> None:
+    """The alarm path tests of a period (default: the last 365 days): per recipient
+    delivered or failed, confirmed by whom and when, and the last complete test
+    (docs/alerts.md).
+
+    Example: stockwarden report alarm-tests --from 2026-01-01 --to 2027-01-01 -o tests.csv
+    """
+    if format not in ("pdf", "csv", "json"):
+        raise fail("--format must be json, csv or pdf")
+    if start is None:  # a year by default, as the API: tests are monthly
+        start = (end or datetime.now(UTC)) - timedelta(days=365)
+    period = _period(start, end)
+
+    def build(hub: Any, _: Any) -> Any:
+        from alerts.challenge.queries import report
+
+        with hub.sessions() as session:
+            return report(session, *period)
+
+    def render(_hub: Any, report: Any) -> Any:
+        from hub.reports import alarm_tests
+
+        if format == "pdf":
+            return alarm_tests.pdf(report, by)
+        if format == "csv":
+            return alarm_tests.csv(report)
+        return report.model_dump_json(indent=2) + "\n"
+
+    _run(config, [("reading the tests", build), (f"rendering {format}", render)], output)

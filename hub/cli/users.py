@@ -53,11 +53,15 @@ def user_create(
     full_name: Annotated[str | None, typer.Option(
         "--full-name", help="The person's full name (their signatures show it); needed "
         "with --password.")] = None,
+    machine: Annotated[bool, typer.Option(
+        "--machine", help="A machine account (a gateway, an integration): API tokens only, "
+        "no password, no page login.")] = False,
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Create a user and print their API token (once)."""
+    from hub.accounts.password_policy import account_rules
     from hub.accounts.service import check_full_name, create_user_with_token
     from kernel.actors import Role
     from kernel.errors import DomainError
@@ -67,17 +71,20 @@ def user_create(
     except ValueError:
         raise fail(f"role must be one of {', '.join(r.value for r in Role)}") from None
     # Built first, so that the database it names is said before the password is asked.
+    if machine and password:
+        raise fail("a machine account has no password: it holds API tokens only")
     hub = account_hub(config, data_dir, database_url)
     try:
-        check_full_name("asked" if password else None, full_name)
+        check_full_name("asked" if password else None, full_name,
+                        "machine" if machine else "person")
         secret = None
         if password:
             secret = typer.prompt("password", hide_input=True, confirmation_prompt=True)
-        if secret is not None and len(secret) < 10:
-            raise fail("the password needs at least 10 characters")
         with hub.writes() as session:
-            _print_token(create_user_with_token(session, username, wanted, secret,
-                                                full_name))
+            _print_token(create_user_with_token(
+                session, username, wanted, secret, full_name,
+                kind="machine" if machine else "person",
+                policy=account_rules(hub.settings).password))
     except DomainError as exc:
         raise fail(exc.message) from None
     finally:
@@ -114,12 +121,15 @@ def user_update(
         "--unlock", help="Lift a lockout after wrong passwords in a row.")] = False,
     full_name: Annotated[str | None, typer.Option(
         "--full-name", help="Set the person's full name (their signatures show it).")] = None,
+    password: Annotated[bool, typer.Option(
+        "--password", help="Set a new password (asked; the password policy applies).")] = False,
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
-    """Change a user's role, deactivate or unlock them; the last active admin stays an
-    admin. On the audit trail as the operating system's user."""
+    """Change a user's role, deactivate, unlock them or set a new password; the last
+    active admin stays an admin. On the audit trail as the operating system's user."""
+    from hub.accounts.password_policy import account_rules
     from hub.accounts.service import update_user
     from kernel.actors import Role
     from kernel.errors import DomainError
@@ -130,9 +140,13 @@ def user_update(
         raise fail(f"role must be one of {', '.join(r.value for r in Role)}") from None
     hub = account_hub(config, data_dir, database_url)
     try:
+        secret = None
+        if password:
+            secret = typer.prompt("new password", hide_input=True, confirmation_prompt=True)
         with hub.writes() as session:
-            user = update_user(session, username, role=wanted, active=active,
-                               unlock=unlock, full_name=full_name).get()
+            user = update_user(session, username, role=wanted, active=active, unlock=unlock,
+                               password=secret, full_name=full_name,
+                               policy=account_rules(hub.settings).password).get()
             typer.echo(f"user {user.username}: {user.role}, "
                        f"{'active' if user.active else 'inactive (tokens revoked)'}")
     except DomainError as exc:
@@ -186,3 +200,28 @@ def user_revoke_token(
     finally:
         hub.stop()
     typer.echo(f"token {token_id} of {username} revoked")
+
+
+@user_app.command("list")
+def user_list(
+    config: ConfigOption = None, data_dir: DataDirOption = None,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """List the users: name, full name, role, person or machine, active, when the password
+    was set."""
+    from hub.accounts.service import list_users
+
+    hub = account_hub(config, data_dir, database_url)
+    try:
+        with hub.sessions() as session:
+            users = list_users(session)
+    finally:
+        hub.stop()
+    typer.echo("user\tfull name\trole\tkind\tstate\tpassword set")
+    for u in users:
+        changed = (u.password_changed_at.isoformat(timespec="seconds")
+                   if u.password_changed_at else "-")
+        # A person without a full name cannot sign (kernel/signatures.py).
+        name = u.full_name or ("-" if u.kind == "machine" else "(none: cannot sign)")
+        typer.echo(f"{u.username}\t{name}\t{u.role.value}\t{u.kind}\t"
+                   f"{'active' if u.active else 'inactive'}\t{changed}")

@@ -155,6 +155,15 @@ def _chart(report: ZoneReport, quantity: str) -> Drawing | None:
     return drawing
 
 
+def _changes_section(report: ZoneReport) -> list[Flowable]:
+    """The audit trail's rows of the period for the zone (hub/reports/changes.py)."""
+    from hub.reports.audit_pdf import changes_table  # it builds on this module's look
+
+    return [_paragraph("Changes in the period (audit trail: the zone, its storage class, "
+                       "its sensors, the alarm rules that apply)", look().heading),
+            changes_table(report.changes, "no change recorded in the period")]
+
+
 def zone_pdf(report: ZoneReport) -> bytes:
     out = io.BytesIO()
     footer = (f"Stockwarden zone report {report.zone}, {tables.when(report.start)} to "
@@ -196,6 +205,7 @@ def zone_pdf(report: ZoneReport) -> bytes:
     ]
     for title, head, rows, empty in sections:
         story += [_paragraph(title, look().heading), _table(head, rows, empty)]
+    story += _changes_section(report)
     story.append(_paragraph("Notes", look().heading))
     story += [_paragraph(f"- {note}", look().body) for note in report.notes]
     if report.sign_offs:  # hub/reports/signoff.py; the signed PDF itself had none yet

@@ -31,8 +31,8 @@ from kernel.uow import Idempotency, jsonable, unit_of_work
 
 ENTITY = "zone_report"
 # What a report shows that is not its period's data: when, by whom, the gateways'
-# current view of their sensors, the sign-offs themselves.
-_NOT_DATA = ("generated_at", "generated_by", "notes", "sign_offs")
+# current view of their sensors, the sign-offs themselves, the audit trail's rows.
+_NOT_DATA = ("generated_at", "generated_by", "notes", "sign_offs", "changes")
 
 
 class SignOffRequest(BaseModel):

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from hub.reports.calibration import status_text as calibration_status
+from hub.reports.changes import CHANGE_HEAD, change_rows
 from hub.reports.signoff import SIGN_OFF_HEAD, sign_off_rows
 from hub.reports.trace import LotTrace
 from hub.reports.zone import ZoneReport
@@ -179,8 +180,14 @@ def zone_csv(report: ZoneReport) -> str:
         ("excursions", EXCURSION_HEAD, excursion_rows(report.excursions)),
         ("gaps", GAP_HEAD, gap_rows(report.gaps)),
         ("notes", ["note"], [[n] for n in report.notes]),
+        (CHANGES_SECTION, CHANGE_HEAD, change_rows(report.changes)),
         ("sign-offs", SIGN_OFF_HEAD, sign_off_rows(report)),
     ])
+
+
+# The audit trail's rows in the reports (hub/reports/changes.py).
+CHANGES_SECTION = "changes in the period"
+LOT_CHANGES_SECTION = "audit trail"
 
 
 def flat_csv(columns: list[str], rows: Iterable[object]) -> str:
@@ -238,4 +245,5 @@ def trace_csv(found: LotTrace) -> str:
         ("signatures", SIGNATURE_HEAD, signature_rows(lot.signatures)),
         ("zones", ["zone", "from", "to"], stay_rows(found.stays)),
         ("excursions", EXCURSION_HEAD, excursion_rows(found.excursions)),
+        (LOT_CHANGES_SECTION, CHANGE_HEAD, change_rows(found.changes)),
     ])

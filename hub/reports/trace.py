@@ -5,17 +5,19 @@ hub/reports/zone.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from hub.reports.changes import lot_changes
 from hub.reports.zone import breach_periods, class_limits
 from ingest.compliance import RECORD_INTERVAL_S, ExcursionPeriod
 from ingest.queries import hour_stats, zone_by_code, zone_sensors
 from inventory.queries import trace_lot
 from inventory.reports import ZoneStay, lot_zone_stays
 from inventory.schemas import TracePublic
+from kernel.audit import AuditRowPublic
 
 SOURCE = "readings against the storage class's limits"
 
@@ -26,6 +28,8 @@ class LotTrace:
     stays: list[ZoneStay]
     excursions: list[ExcursionPeriod]
     excursion_source: str
+    # The lot's rows on the audit trail: QC status changes, holds, releases, with reasons.
+    changes: list[AuditRowPublic] = field(default_factory=list)
 
 
 def zone_excursions(session: Session, code: str, start: datetime, end: datetime, *,
@@ -50,4 +54,5 @@ def lot_trace(session: Session, lot_id: int, *, now: datetime,
         found += zone_excursions(session, stay.zone, stay.start, stay.end or now, now=now,
                                  hold_s=hold_s)
     found.sort(key=lambda p: (p.start, p.sensor))
-    return LotTrace(trace, stays, found, SOURCE)
+    return LotTrace(trace, stays, found, SOURCE,
+                    changes=lot_changes(session, trace.lot.item, trace.lot.lot_number))

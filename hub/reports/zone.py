@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from hub.reports.calibration import with_calibration
+from hub.reports.changes import zone_changes
 from ingest.compliance import (
     DAY,
     HOUR,
@@ -48,6 +49,7 @@ from ingest.queries import (
     zone_sensors,
 )
 from ingest.rollup import DEFAULT_DELTA_H, TEMPERATURE
+from kernel.audit import AuditRowPublic
 from kernel.errors import Invalid
 from kernel.orm import StorageClass
 
@@ -118,6 +120,8 @@ class ZoneReport:
     zone_time: list[ZoneTime] = field(default_factory=list)
     time_zone: str = "UTC"  # the zone whose days the day rows are
     hold_s: float = RECORD_INTERVAL_S  # how long a reading holds at most (out_of_range.py)
+    # The audit trail's rows of the period for the zone (hub/reports/changes.py).
+    changes: list[AuditRowPublic] = field(default_factory=list)
     # Its sign-offs (hub/reports/signoff.py SignOffPublic), added when it is shown.
     sign_offs: list[Any] = field(default_factory=list)
 
@@ -353,4 +357,5 @@ def zone_report(session: Session, code: str, start: datetime, end: datetime, *,
         summaries=summaries, days=days, excursions=shown, gaps=gaps, chart=chart,
         excursion_source=source, generated_at=now, generated_by=generated_by, notes=notes,
         zone_time=zone_time, time_zone=time_zone or "UTC", hold_s=record_interval_s,
+        changes=zone_changes(session, zone.code, klass.code if klass else None, ids, start, end),
     )

@@ -1,21 +1,23 @@
 """The audit trail for review (supervisor and above): `GET /audit` pages through it,
 oldest first, filtered by period, user, entity (and key) and action;
-`GET /audit.csv` exports the same rows. Nobody can change it through the API."""
+`GET /audit.csv` and `GET /audit.pdf` export the same rows; `GET /audit/chain` says
+whether the hash chain verifies. Nobody can change it through the API."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
-from hub.auth import require_role
+from hub.auth import CurrentUser, require_role
 from hub.deps import HubDep, SessionDep
 from kernel import audit, csv_cells
 from kernel.actors import Role
-from kernel.audit import AuditFilter, AuditRowPublic
+from kernel.audit import AuditFilter, AuditRowPublic, ChainPublic
 from kernel.fields import MAX_ID, IsoDateTime
 
 router = APIRouter(tags=["audit"], dependencies=[Depends(require_role(Role.SUPERVISOR))])
@@ -67,3 +69,50 @@ def export_audit(hub: HubDep, where: FilterDep) -> StreamingResponse:
 
     return StreamingResponse(lines(), media_type="text/csv", headers={
         "Content-Disposition": 'attachment; filename="stockwarden-audit.csv"'})
+
+
+# The most rows one PDF prints (a table of thousands of pages helps nobody); it says
+# when more matched, and the CSV holds them all.
+PDF_ROWS = 2000
+
+
+def _filter_words(where: AuditFilter) -> list[tuple[str, str]]:
+    def at(value: datetime | None) -> str:
+        return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else ""
+
+    period = f"{at(where.since) or 'the beginning'} to {at(where.until) or 'now'}"
+    words = [("period", period)]
+    words += [(name, value) for name, value in (
+        ("user", where.user), ("entity", where.entity), ("key", where.key),
+        ("action", where.action)) if value]
+    return words
+
+
+@router.get("/audit.pdf", response_class=Response,
+            responses={200: {"content": {"application/pdf": {}}}})
+def export_audit_pdf(session: SessionDep, hub: HubDep, user: CurrentUser,
+                     where: FilterDep) -> Response:
+    """The trail (or the filtered part) as a PDF for an inspector: the filters, the
+    chain's state, and per row the old and new value of each changed field."""
+    # reportlab is loaded when a PDF is asked for, as for the zone report.
+    from hub.reports.audit_pdf import AuditDocument, audit_pdf
+
+    found = audit.rows(session, where, limit=PDF_ROWS + 1)
+    state = audit.chain_state(session, last=hub.settings.audit_check_rows)
+    body = audit_pdf(AuditDocument(
+        rows=found[:PDF_ROWS], filters=_filter_words(where), chain=audit.chain_words(state),
+        generated_by=user.username, generated_at=datetime.now(UTC),
+        more=len(found) > PDF_ROWS), PDF_ROWS)
+    return Response(body, media_type="application/pdf", headers={
+        "Content-Disposition": 'attachment; filename="stockwarden-audit.pdf"'})
+
+
+@router.get("/audit/chain", response_model=ChainPublic)
+def audit_chain(
+    session: SessionDep, hub: HubDep,
+    whole: Annotated[bool, Query(description="walk every row (slower); default: the "
+                                             "newest rows the hub checks on its schedule")]
+    = False,
+) -> ChainPublic:
+    """Whether the hash chain verifies: its head, or the first row that does not match."""
+    return audit.chain_state(session, last=None if whole else hub.settings.audit_check_rows)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 
 from hub.accounts import service as user_service
-from hub.accounts.lockout import LockoutPolicy
+from hub.accounts.password_policy import account_rules
+from hub.accounts.passwords import change_own_password
 from hub.accounts.schemas import (
     LoginRequest,
+    PasswordChange,
     TokenInfoPublic,
     TokenPublic,
     UserCreate,
@@ -89,6 +92,9 @@ def login_throttle(request: Request) -> LoginThrottle:
 
 @login_router.post("/auth/login", response_model=TokenPublic, responses={
     401: {"description": "login_failed: wrong username or password"},
+    403: {"description": "password_expired: the right password, older than "
+                         "password_max_age_days; change it (POST /auth/password) to log in; "
+                         "demo_account: an account of the demo on a production hub"},
     429: {"description": "too_many_attempts: too many failed logins from this address or "
                          "for this user; refused, the right password too, until Retry-After "
                          "seconds have passed (with Retry-After); account_locked: the "
@@ -100,12 +106,38 @@ def web_login(body: LoginRequest, hub: HubDep, session: WriteSessionDep,
     """Username and password for a token that expires (for the web pages). The same
     token also comes as the session cookie, for reads only (GET, HEAD: a report link,
     a download); writes need it as Bearer (docs/web.md, "The session cookie")."""
-    throttle = login_throttle(request)
-    attempt = throttle.begin(request.client.host if request.client else "", body.username)
     lifetime = timedelta(seconds=hub.settings.login_token_lifetime_s)
-    policy = LockoutPolicy(hub.settings.login_lockout_failures, hub.settings.login_lockout_s)
+    rules = account_rules(hub.settings)
+    return _throttled(request, hub, response, body.username, lambda: user_service.login(
+        session, body.username, body.password, lifetime, rules=rules))
+
+
+@login_router.post("/auth/password", response_model=TokenPublic, responses={
+    401: {"description": "login_failed: wrong username or current password"},
+    403: {"description": "demo_account: a demo account on a production hub (an admin "
+                         "gives it a new password)"},
+    422: {"description": "password_policy: the new password breaks a rule of the policy "
+                         "(the message says which); machine_has_no_password"},
+    429: {"description": "as for /auth/login: too_many_attempts, account_locked"},
+})
+def change_password(body: PasswordChange, hub: HubDep, session: WriteSessionDep,
+                    request: Request, response: Response) -> TokenPublic:
+    """A person changes their own password, proving who they are with the current one
+    (an expired password may do only this). Throttled and counted toward lockout like
+    the login; answers like the login, with a page session (token and cookie)."""
+    lifetime = timedelta(seconds=hub.settings.login_token_lifetime_s)
+    rules = account_rules(hub.settings)
+    return _throttled(request, hub, response, body.username, lambda: change_own_password(
+        session, body.username, body.password, body.new_password, lifetime, rules))
+
+
+def _throttled(request: Request, hub: HubDep, response: Response, username: str,
+               attempt_login: Callable[[], TokenPublic]) -> TokenPublic:
+    """A password check under the login throttle; its token also as the session cookie."""
+    throttle = login_throttle(request)
+    attempt = throttle.begin(request.client.host if request.client else "", username)
     try:
-        issued = user_service.login(session, body.username, body.password, lifetime, policy)
+        issued = attempt_login()
     except Unauthorized:
         raise  # a failure: it stays counted
     except Exception:
@@ -142,16 +174,32 @@ def web_logout(request: Request, hub: HubDep) -> Response:
 def web_session(request: Request, hub: HubDep, user: CurrentUser) -> Response:
     """The session cookie for the Bearer token of this request, for a page whose login
     predates the cookie or whose cookie was cleared (the reports page asks before it
-    shows its download links). Bearer only: a cookie alone cannot POST."""
+    shows its download links). Bearer only: a cookie alone cannot POST. Only a page
+    session's token (from the password login): an API token, a person's or a
+    machine's, never becomes a page session (403 not_a_page_session)."""
+    if user.via != "web":
+        raise Forbidden("only a token from the password login (/auth/login) opens a page "
+                        "session; API tokens are for scripts and machines",
+                        code="not_a_page_session")
     response = Response(status_code=204)
     token = request.headers.get("authorization", "").partition(" ")[2].strip()
     _set_session_cookie(response, token, request, hub)
     return response
 
 
+@router.post("/auth/activity", status_code=204, response_class=Response)
+def web_activity(user: CurrentUser) -> Response:
+    """The user of this page typed, clicked or scanned: the page session's idle timeout
+    (setting session_idle_s) counts again from now. The pages send it at most once a
+    minute; their background reads do not count as activity."""
+    return Response(status_code=204)
+
+
 @router.get("/auth/me", response_model=UserPublic)
-def me(user: CurrentUser) -> UserPublic:
-    return UserPublic(id=user.user_id, username=user.username, role=user.role, active=True)
+def me(user: CurrentUser, session: SessionDep) -> UserPublic:
+    """Who the token belongs to: a person or a machine account, when their password
+    was last set."""
+    return user_service.user_public(session, user.username)
 
 
 @router.get("/users", response_model=list[UserPublic], dependencies=admin_only)
@@ -161,13 +209,14 @@ def list_users(session: SessionDep) -> list[UserPublic]:
 
 @router.post("/users", response_model=TokenPublic, status_code=201, dependencies=admin_only,
              responses={409: {"description": "user_exists, or " + TOKEN_REPLAY}})
-def post_user(body: UserCreate, session: WriteSessionDep,
+def post_user(body: UserCreate, session: WriteSessionDep, hub: HubDep,
               idem: OptionalIdempotencyDep, user: CurrentUser) -> Response:
     """A new user and a first API token for them (shown once: a resend with the same
     Idempotency-Key is refused with 409 token_not_replayable, see that answer)."""
     answer = _TokenAnswer()
-    done = user_service.register_user(session, body.username, body.role, body.password,
-                                      answer.keyed(idem), actor=user, full_name=body.full_name)
+    done = user_service.register_user(
+        session, body.username, body.role, body.password, answer.keyed(idem), actor=user,
+        kind=body.kind, policy=account_rules(hub.settings).password, full_name=body.full_name)
     return answer.response(done)
 
 
@@ -185,7 +234,7 @@ def post_token(username: str, session: WriteSessionDep,
 @router.patch("/users/{username}", response_model=UserPublic, dependencies=admin_only,
               responses={409: {"description": "last_admin: the last active admin cannot be "
                                               "deactivated or demoted"}})
-def update_user(username: str, body: UserUpdate, session: WriteSessionDep,
+def update_user(username: str, body: UserUpdate, session: WriteSessionDep, hub: HubDep,
                 idem: OptionalIdempotencyDep, request: Request,
                 admin: CurrentUser) -> Response:
     """Change a user's role, activity or password, or unlock them (`unlock`: after
@@ -194,7 +243,8 @@ def update_user(username: str, body: UserUpdate, session: WriteSessionDep,
     answer = Answer(UserPublic)
     done = user_service.update_user(
         session, username, role=body.role, active=body.active, password=body.password,
-        idem=answer.keyed(idem), actor=admin, unlock=body.unlock, full_name=body.full_name)
+        idem=answer.keyed(idem), actor=admin, unlock=body.unlock,
+        policy=account_rules(hub.settings).password, full_name=body.full_name)
     status, user, replayed = answer.body_of(done)
     token_cache(request).forget_user(user["id"])  # takes effect now, not after the cache
     return json_response(user, status, replayed)

@@ -52,6 +52,7 @@ NAV: list[NavLink] = [
     NavLink("/alarms", "Alarms"),
     NavLink("/handheld", "Handheld"),
     NavLink("/reports", "Reports"),
+    NavLink("/audit", "Audit"),  # supervisors and admins (layout.js hides it for others)
 ]
 
 
@@ -100,6 +101,8 @@ def render(request: Request, template: str, *, title: str, **context: Any) -> HT
         "static": static_url,
         "version": __version__,
         "page_config": {},
+        # layout.js asks this often whether the hub ended the session (idle timeout).
+        "session_idle_s": request.app.state.hub.settings.session_idle_s,
         **context,
     })
     response.headers.update(PAGE_HEADERS)

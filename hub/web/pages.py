@@ -9,8 +9,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from hub.deps import HubDep
+from hub.web.confirm import router as confirm_router
 from hub.web.layout import STATIC_DIR, assets_version, render, static_url
 from hub.web.monitoring import router as monitoring_router
+from hub.web.review import router as review_router
 
 router = APIRouter(include_in_schema=False)
 
@@ -22,7 +24,8 @@ HANDHELD_SCOPE = "/handheld"
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request) -> HTMLResponse:
-    return render(request, "login.html", title="Log in", bare=True)
+    return render(request, "login.html", title="Log in", bare=True,
+                  password_min_length=request.app.state.hub.settings.password_min_length)
 
 
 @router.get("/reports", response_class=HTMLResponse)
@@ -57,4 +60,4 @@ def handheld_service_worker() -> Response:
     })
 
 
-WEB_ROUTERS: list[APIRouter] = [router, monitoring_router]
+WEB_ROUTERS: list[APIRouter] = [router, monitoring_router, review_router, confirm_router]

@@ -23,7 +23,7 @@ GS = "\x1d"
 X = "\N{MULTIPLICATION SIGN}"  # the page writes "5 <X> lot ABC123"
 PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True,
          "device_scale_factor": 2}
-PASSWORD = "picker-password-1"
+PASSWORD = "dock-scanner-password-1"
 # GS1 DataMatrix of VAC-1 (GTIN 04006381333931), expiry 2029-12-00 (= 31st), lot ABC123,
 # serial after a group separator typed as the stand-in "|".
 ABC123 = "]d2010400638133393117291200" + "10ABC123|21SN1"

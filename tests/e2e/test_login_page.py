@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from tests.support.browser import OfflinePage
 from tests.support.hub_server import HubServer
 
-PASSWORD = "clerk-password-1"
+PASSWORD = "front-desk-password-1"
 
 # As an attacker would put them in a link: already percent-encoded.
 FOREIGN_NEXTS = [

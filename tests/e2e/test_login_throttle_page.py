@@ -47,6 +47,6 @@ def test_the_login_page_says_when_too_many_wrong_passwords_refuse_even_the_right
         expect(error).to_be_visible()
         expected = "Wrong user name or password." if password != PASSWORD else "too many"
         expect(error).to_contain_text(expected)
-        expect(page.page.locator("button[type=submit]")).to_be_enabled()
+        expect(page.page.locator("#login-form button[type=submit]")).to_be_enabled()
     expect(error).to_contain_text("too many failed logins for this user; try again in ")
     expect(page.page).to_have_url(f"{hub_url}/login")

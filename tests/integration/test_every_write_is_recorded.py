@@ -32,6 +32,7 @@ NO_CHANGE = {
     "POST /api/v1/labels.pdf": "a PDF of labels, nothing stored",
     "POST /api/v1/auth/session": "a cookie set in the browser for the request's token",
     "POST /api/v1/auth/logout": "the browser's cookie cleared",
+    "POST /api/v1/auth/activity": "a page session's last activity noted (its idle timeout)",
 }
 
 # Writes that change stored data and do not write the audit trail yet (issue 19):
@@ -184,13 +185,20 @@ def _scenarios() -> list[tuple[str, Scenario]]:
         ("POST /api/v1/users/{username}/tokens", token),
         ("DELETE /api/v1/users/{username}/tokens/{token_id}", lambda w, c: _call(
             w, "DELETE", f"/users/aud-user/tokens/{c['token']}", a)),
-        ("POST /api/v1/auth/login", lambda w, c: w.client.post("/api/v1/auth/login", json={
-            "username": "aud-user", "password": "long enough pass"})),
-        ("POST /api/v1/auth/session", lambda w, c: _call(w, "POST", "/auth/session", o)),
+        ("POST /api/v1/auth/login", lambda w, c: _page_login(w, c, "long enough pass")),
+        ("POST /api/v1/auth/password", lambda w, c: _page_login(
+            w, c, "long enough pass", "a longer one this time")),
+        ("POST /api/v1/auth/session", lambda w, c: w.client.post(
+            "/api/v1/auth/session", headers={"Authorization": f"Bearer {c['web']}"})),
+        ("POST /api/v1/auth/activity", lambda w, c: w.client.post(
+            "/api/v1/auth/activity", headers={"Authorization": f"Bearer {c['web']}"})),
         ("POST /api/v1/auth/logout", lambda w, c: w.client.post("/api/v1/auth/logout")),
         ("PUT /api/v1/alarms/rules", lambda w, c: _call(
             w, "PUT", "/alarms/rules", a, {"thresholds": [
                 {"zone": "FRIDGE", "quantity": "temperature_c", "high_critical": 8}],
+                # a route for the test alarm below (nothing listens there: it fails)
+                "recipients": {"duty": {"urls": ["json://127.0.0.1:9/duty"]}},
+                "routes": [{"name": "duty", "groups": ["duty"]}],
                 "signature": signature("approved")},
             reason="validated limits")),
         ("POST /api/v1/alarms/rules/{section}", lambda w, c: _call(
@@ -202,6 +210,8 @@ def _scenarios() -> list[tuple[str, Scenario]]:
             "/api/v1/alarms/rules/zone:ROOM:temperature_c", params={"reason": "not needed"},
             headers={**w.headers(a), "Signature-Password": SIGN_PASSWORD,
                      "Signature-Meaning": "approved"})),
+        ("POST /api/v1/alarms/test", lambda w, c: _call(
+            w, "POST", "/alarms/test", s, {"note": "monthly challenge"})),
         ("POST /api/v1/alarms/{alarm_id}/shelve", lambda w, c: _call(
             w, "POST", f"/alarms/{alarm(w, c)}/shelve", s, {"minutes": 5, "reason": "work"})),
         ("POST /api/v1/alarms/{alarm_id}/unshelve", lambda w, c: _call(
@@ -219,6 +229,19 @@ def _scenarios() -> list[tuple[str, Scenario]]:
         ("DELETE /api/v1/gateways/{gateway}/scanners/{scanner}", lambda w, c: _call(
             w, "DELETE", "/gateways/gw-1/scanners/dock", a)),
     ]
+
+
+def _page_login(world: World, context: dict[str, Any], password: str,
+                new_password: str | None = None) -> httpx.Response:
+    """aud-user's password login (or password change): its page session in `context`."""
+    body = {"username": "aud-user", "password": password}
+    if new_password is not None:
+        body["new_password"] = new_password
+    answer = world.client.post(
+        "/api/v1/auth/password" if new_password else "/api/v1/auth/login", json=body)
+    if answer.status_code < 300:
+        context["web"] = answer.json()["token"]
+    return answer
 
 
 def _write_operations(world: World) -> list[str]:

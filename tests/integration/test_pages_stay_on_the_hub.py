@@ -22,6 +22,7 @@ HUB_PAGES = [
     ("/alarms", False),
     ("/alarms/1", False),  # the link in alarm messages
     ("/reports", False),
+    ("/audit", False),  # the audit trail's review
 ]
 
 _URL = re.compile(r"""(?:https?:)?//[A-Za-z0-9.\-]+(?::\d+)?[^\s"'<>)]*""")

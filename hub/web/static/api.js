@@ -45,6 +45,16 @@ function here() {
   return location.pathname + location.search;
 }
 
+// Why the hub ended the session (the idle timeout), for the login page to say once.
+const LOGGED_OUT_KEY = "stockwarden.logged-out";
+
+/** The hub's words for why this browser was logged out, said once (then forgotten). */
+export function loggedOutNote() {
+  const note = sessionStorage.getItem(LOGGED_OUT_KEY);
+  sessionStorage.removeItem(LOGGED_OUT_KEY);
+  return note;
+}
+
 export function toLogin() {
   location.assign("/login?next=" + encodeURIComponent(here()));
 }
@@ -141,6 +151,11 @@ export async function api(path, { method = "GET", body, key, on401 = "login", ti
       });
     }
     return answer;
+  }
+  if (response.status === 401 && answer && answer.error === "session_idle") {
+    // The hub ended the page session (no activity for too long): the login page says so.
+    // The handheld's queued scans stay in IndexedDB and go after the next login.
+    sessionStorage.setItem(LOGGED_OUT_KEY, inWords(answer, 401));
   }
   if (response.status === 401 && on401 === "login") {
     forgetSession();

@@ -6,8 +6,35 @@ const current = requireSession();
 if (current) {
   const who = document.getElementById("whoami");
   if (who) who.textContent = `${current.username} · ${current.role}`;
+  // The audit trail is for supervisors and admins: an operator is not offered its page.
+  if (current.role === "operator") document.querySelector('nav.pages a[href="/audit"]')?.remove();
   // Offline this fails quietly; an expired token answers 401, and api() goes to login.
   api("/api/v1/auth/me").catch(() => {});
+  watchIdle();
+}
+
+/** The idle timeout is the hub's (setting session_idle_s): the page tells it when its
+ * user types, clicks or scans (at most once a minute, or a quarter of the timeout if
+ * shorter: POST /auth/activity), and asks
+ * now and then whether the session still holds; once the hub has ended it, the next
+ * answer is 401 session_idle and api() goes to the login page, which says why. The
+ * page's own background reads are no activity. */
+function watchIdle() {
+  const idleS = Number(document.body.dataset.idleS || "0");
+  if (idleS <= 0) return; // no idle timeout on this hub
+  const everyMs = Math.max(1000, Math.min(60_000, (idleS * 1000) / 4));
+  let lastPing = 0;
+  const active = () => {
+    const now = Date.now();
+    if (now - lastPing < everyMs) return;
+    lastPing = now;
+    api("/api/v1/auth/activity", { method: "POST" }).catch(() => {});
+  };
+  for (const type of ["pointerdown", "keydown"]) {
+    document.addEventListener(type, active, { capture: true, passive: true });
+  }
+  active(); // opening a page is the user's doing
+  setInterval(() => api("/api/v1/auth/me").catch(() => {}), Math.min(everyMs, 30_000));
 }
 
 const logout = document.getElementById("logout");

@@ -3,6 +3,7 @@
 // from the report API; the downloads and the chart are plain links, which open with
 // the login's session cookie (reads only: docs/web.md, "The session cookie").
 import { api, requireSession } from "./api.js";
+import { changesTable } from "./changes.js";
 import { duration, el } from "./monitor.js";
 import { showLotSignatures, showSignOffs } from "./signoff.js";
 
@@ -31,7 +32,9 @@ function number(value, digits = 1) {
 }
 
 function setPeriod(startInput, endInput, hours) {
-  const end = new Date();
+  // To the next whole minute: what happened in this minute (a change of a limit a
+  // moment ago) is in the period.
+  const end = new Date(Date.now() + 60 * 1000);
   end.setUTCSeconds(0, 0);
   endInput.value = utcInput(end);
   startInput.value = utcInput(new Date(end.getTime() - hours * HOUR_MS));
@@ -127,6 +130,7 @@ function showZone(report, params) {
     el("span", { className: "facts", textContent: `${utc(g.start)} to ${utc(g.end)} (allowed ${duration(g.allowed_s)})` }),
   )) : [el("li", { className: "empty", textContent: "None: the record is complete." })]));
   document.getElementById("zone-notes").replaceChildren(...report.notes.map((n) => el("li", { textContent: n })));
+  changesTable(document.getElementById("zone-changes"), report.changes || [], "No change recorded in the period.");
   zoneResult.hidden = false;
 }
 
@@ -206,6 +210,8 @@ async function loadTrace(event) {
     document.getElementById("trace-stays").replaceChildren(...found.stays.map((s) => el("li", {},
       el("span", { className: "row-head", textContent: `In ${s.zone}` }),
       el("span", { className: "facts", textContent: `${utc(s.start)} to ${s.end ? utc(s.end) : "now"}` }))));
+    document.getElementById("trace-changes-head").hidden = false;
+    changesTable(document.getElementById("trace-changes"), found.changes || [], "No QC status change on the audit trail.");
     const lotRow = found.trace.lot;
     showLotSignatures(lotRow);
     say(line, `${lotRow.item} lot ${lotRow.lot_number}: ${lotRow.on_hand} on hand, ${found.excursions.length} excursion(s) while stored`, "ok");

@@ -1,7 +1,7 @@
 """electronic signatures (kernel/signatures.py): the `signatures` table; users' full name
 
-Revision ID: 0014_signatures
-Revises: 0013_audit
+Revision ID: 0016_signatures
+Revises: 0015_account_policy
 Create Date: 2026-12-07 02:20:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import kernel.orm
 
-revision = '0014_signatures'
-down_revision = '0013_audit'
+revision = '0016_signatures'
+down_revision = '0015_account_policy'
 branch_labels = None
 depends_on = None
 
