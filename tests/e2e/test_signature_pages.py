@@ -10,6 +10,7 @@ from __future__ import annotations
 import subprocess
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -111,9 +112,16 @@ def test_a_supervisor_signs_a_release_and_a_zone_report_and_both_show_it(
     expect(page.locator("#trace-signatures")).to_contain_text(
         "Released by Sue Supervisor (sue) on ")
 
-    # The zone report of the last 24 h (ended now), signed off on the page.
+    # The zone report of a day that ended a minute ago, signed off on the page (the
+    # presets end at the next whole minute: not ended yet, the button is disabled).
     page.select_option("#zone-code", "COLD")
     page.click("#zone-form button[data-hours='24']")
+    expect(page.locator("#zone-sign")).to_be_disabled()
+    end = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=1)
+    page.fill("#zone-start", (end - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"))
+    page.fill("#zone-end", end.strftime("%Y-%m-%dT%H:%M"))
+    page.click("#zone-form button[type=submit]")
+    expect(page.locator("#zone-sign")).to_be_enabled()
     expect(page.locator("#zone-signoffs")).to_contain_text("Not signed off.")
     page.click("#zone-sign")
     page.wait_for_selector("dialog#sign[open]")
