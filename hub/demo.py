@@ -316,7 +316,7 @@ def run_demo(
         f"{base}/handheld, {base}/reports\n"
         + people +
         f"  more users       stockwarden user create --data-dir {data_dir} "
-        f"--username NAME --role supervisor --password\n"
+        f"--username NAME --role supervisor --password --full-name \"First Last\"\n"
         f"  latest readings  {base}/api/v1/readings/latest\n"
         f"  sensors          {base}/api/v1/sensors\n"
         f"  hourly, a zone   {base}/api/v1/zones/cold-room/hourly\n"
