@@ -28,6 +28,7 @@ from alerts.notifications.plan import Told
 from alerts.schemas import AlarmPublic
 from kernel import errors
 from kernel.errors import Busy, DomainError
+from kernel.signatures import Signer
 from kernel.uow import Done, Idempotency, unit_of_work
 
 if TYPE_CHECKING:
@@ -42,18 +43,21 @@ RELOAD_RULES = "rules"
 
 
 def forward(service: AlarmService, alarm_id: int, action: str, *, by: str, comment: str,
-            until: datetime | None, idem: Idempotency | None
+            until: datetime | None, idem: Idempotency | None, signer: Signer | None = None
             ) -> Done[list[repository.StoredTransition]]:
     """On a standby: the leader carries out the action; one answer per idempotency key
-    (a resend replays the first answer and asks the leader nothing)."""
+    (a resend replays the first answer and asks the leader nothing). A signed
+    acknowledgement's signature is written here, once the leader has done it, in the
+    transaction of the answer (the leader's transaction cannot carry it)."""
     with service.sessions() as session:
-        return _forwarded(session, service, alarm_id, action, by, comment, until, idem)
+        return _forwarded(session, service, alarm_id, action, by, comment, until, idem,
+                          signer=signer)
 
 
 @unit_of_work()
 def _forwarded(session: Session, service: AlarmService, alarm_id: int, action: str, by: str,
-               comment: str, until: datetime | None, idem: Idempotency | None = None
-               ) -> list[repository.StoredTransition]:
+               comment: str, until: datetime | None, idem: Idempotency | None = None, *,
+               signer: Signer | None = None) -> list[repository.StoredTransition]:
     """`session` holds only the idempotency key's transaction; the request goes in its
     own, committed at once, so that the leader sees it."""
     with service.sessions() as asking:
@@ -67,6 +71,8 @@ def _forwarded(session: Session, service: AlarmService, alarm_id: int, action: s
                       Phase.CLOSED if alarm.state == "closed" else Phase(alarm.state),
                       Severity(alarm.severity), alarm.updated_at, alarm.message, by=by,
                       comment=comment)
+    if signer is not None:
+        repository.sign_acknowledgement(session, alarm, comment, signer)
     return [repository.StoredTransition(alarm, done)]
 
 

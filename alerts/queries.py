@@ -16,6 +16,7 @@ from alerts.schemas import (
     ExcursionPublic,
     NotificationPublic,
 )
+from kernel import signatures
 from kernel.errors import Invalid, NotFound
 
 MAX_ROWS = 1000
@@ -46,7 +47,8 @@ def get_alarm(session: Session, alarm_id: int) -> AlarmDetailPublic:
     events = session.scalars(select(AlarmEvent).where(AlarmEvent.alarm_id == alarm_id)
                              .order_by(AlarmEvent.id))
     return AlarmDetailPublic(alarm=AlarmPublic.model_validate(row),
-                             events=[AlarmEventPublic.model_validate(e) for e in events])
+                             events=[AlarmEventPublic.model_validate(e) for e in events],
+                             signatures=signatures.of(session, "alarm", [str(alarm_id)]))
 
 
 def changes(session: Session, since: int, limit: int = 500

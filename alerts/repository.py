@@ -34,10 +34,11 @@ from alerts.orm import (
 )
 from alerts.rules.url_secrets import mask_recipients
 from alerts.schemas import AlarmPublic
-from kernel import audit
-from kernel.actors import Actor
+from kernel import audit, signatures
+from kernel.actors import Actor, Role
 from kernel.audit_chain import ALARM_RULES
 from kernel.errors import Conflict
+from kernel.signatures import Signer
 from kernel.uow import Idempotency, unit_of_work
 
 # Transitions that make or change an alarm row; pending and cancelled do not.
@@ -104,8 +105,8 @@ def _apply(session: Session, t: Transition) -> Alarm | None:
 @unit_of_work()
 def record(session: Session, transitions: Sequence[Transition], *,
            shelved_until: dict[AlarmKey, datetime] | None = None,
-           idem: Idempotency | None = None, require: bool = False
-           ) -> list[StoredTransition]:
+           idem: Idempotency | None = None, require: bool = False,
+           signer: Signer | None = None) -> list[StoredTransition]:
     """Store the transitions (alarm rows and their audit rows) in one transaction.
 
     `require`: an operator's request that changed nothing is a Conflict (already
@@ -124,7 +125,23 @@ def record(session: Session, transitions: Sequence[Transition], *,
             row.shelved_until = shelved_until[t.key]
         session.flush()
         out.append(StoredTransition(AlarmPublic.model_validate(row), t))
+    if signer is not None and out:
+        sign_acknowledgement(session, out[0].alarm, out[0].transition.comment or "", signer)
     return out
+
+
+def sign_acknowledgement(session: Session, alarm: AlarmPublic, comment: str,
+                         signer: Signer) -> None:
+    """A signed acknowledgement: the signature and an audit row naming it, in the
+    caller's transaction (the acknowledgement's, on the leading process)."""
+    content = {"alarm": alarm.id, "kind": alarm.kind, "severity": alarm.severity,
+               "message": alarm.message, "state": alarm.state, "comment": comment}
+    signed = signatures.sign(session, signer, "alarm", alarm.id, content)
+    # The trail records the user and how they came; the role is not recorded.
+    actor = Actor(signer.user_id, signer.username, Role.OPERATOR, signer.via)
+    audit.record(session, actor, "acknowledge", "alarm", alarm.id, None,
+                 {"state": alarm.state, "comment": comment},
+                 signature=signatures.ref(signed))
 
 
 def open_alarms(session: Session) -> list[AlarmPublic]:
@@ -382,11 +399,12 @@ def answer_request(session: Session, request_id: int, error: str | None,
 
 @unit_of_work()
 def put_rules(session: Session, key: str, document: dict[str, Any], at: datetime,
-              actor: Actor, reason: str | None, idem: Idempotency | None = None
-              ) -> dict[str, Any]:
+              actor: Actor, reason: str | None, idem: Idempotency | None = None,
+              signer: Signer | None = None) -> dict[str, Any]:
     """Store the rules edited over the API, with their audit row (kernel/audit.py):
     before and after masked (no recipient URL's secret lands in the trail or in
     idempotency_records), a reason required when the site says so."""
+    signatures.need(signatures.ALARM_RULES, signer)
     row = session.get(AlarmSetting, key)
     before = mask_recipients(dict(row.value)) if row is not None else {}
     if row is None:
@@ -395,6 +413,10 @@ def put_rules(session: Session, key: str, document: dict[str, Any], at: datetime
     else:
         row.value, row.updated_at, row.updated_by = document, at, actor.username
     masked = mask_recipients(document)
-    audit.record(session, actor, "update", "alarm_rules", key, before, masked, reason,
-                 kinds=[ALARM_RULES], clock=lambda: at)
+    signed = None if signer is None else signatures.sign(
+        session, signer, "alarm_rules", key, {"before": before, "after": masked,
+                                              "reason": reason}, clock=lambda: at)
+    audit.record(session, actor, "update", "alarm_rules", key, before,
+                 masked, reason, kinds=[ALARM_RULES], clock=lambda: at,
+                 signature=signatures.ref(signed))
     return masked

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from alerts.model import AlarmKey
+from kernel.signatures import SignatureIn, SignaturePublic
 
 SeverityName = Literal["info", "warning", "critical"]
 AlarmStateName = Literal["active", "acknowledged", "cleared", "closed"]
@@ -76,6 +77,8 @@ class AlarmEventPublic(BaseModel):
 class AlarmDetailPublic(BaseModel):
     alarm: AlarmPublic
     events: list[AlarmEventPublic] = Field(description="the audit trail, oldest first")
+    signatures: list[SignaturePublic] = Field(
+        default_factory=list, description="signed acknowledgements (kernel/signatures.py)")
 
 
 class ChangesPublic(BaseModel):
@@ -93,6 +96,10 @@ class PendingPublic(BaseModel):
 
 class Acknowledge(BaseModel):
     comment: str = Field("", max_length=1000)
+    signature: SignatureIn | None = Field(
+        None, description="an electronic signature (the password again, meaning `reviewed`); "
+        "required for the severities the site's `signature_ack_severities` names (default "
+        "critical)")
 
 
 class ShelveBody(BaseModel):

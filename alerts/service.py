@@ -84,6 +84,7 @@ from kernel.actors import Actor
 from kernel.clock import utcnow
 from kernel.errors import Busy, Conflict, Invalid
 from kernel.leader import Leadership
+from kernel.signatures import Signer
 from kernel.uow import Done, Idempotency
 
 log = logging.getLogger(__name__)
@@ -180,8 +181,8 @@ class AlarmService:
                                                               exclude_defaults=True))
 
     def replace_rules(self, document: dict[str, Any], by: Actor,
-                      idem: Idempotency | None = None, reason: str | None = None
-                      ) -> Done[dict[str, Any]]:
+                      idem: Idempotency | None = None, reason: str | None = None,
+                      signer: Signer | None = None) -> Done[dict[str, Any]]:
         if self.rules_from_file:
             raise Conflict(f"the rules come from {self.rules_name}: edit the file and restart",
                            code="rules_from_file")
@@ -197,7 +198,7 @@ class AlarmService:
             raise Invalid(str(exc), code="invalid_rules") from None
         with self.sessions() as session:
             done = repository.put_rules(session, RULES_KEY, document, self.clock(), by,
-                                        reason, idem)
+                                        reason, idem, signer)
         with self._lock:
             self.declared_rules = rules
             self.rules = self._with_settings(rules)
@@ -216,15 +217,15 @@ class AlarmService:
             self.reconcile(readings=False)
 
     def edit_rules(self, edit: Callable[[dict[str, Any]], dict[str, Any]], by: Actor,
-                   idem: Idempotency | None = None, reason: str | None = None
-                   ) -> Done[dict[str, Any]]:
+                   idem: Idempotency | None = None, reason: str | None = None,
+                   signer: Signer | None = None) -> Done[dict[str, Any]]:
         """One edit (add or remove a rule) of the document kept in SQL."""
         if self.rules_from_file:
             raise Conflict(f"the rules come from {self.rules_name}: edit the file and restart",
                            code="rules_from_file")
         with self.sessions() as session:
             document = repository.get_setting(session, RULES_KEY) or {}
-        return self.replace_rules(edit(document), by, idem, reason)
+        return self.replace_rules(edit(document), by, idem, reason, signer)
 
     # --- start and stop ----------------------------------------------------------------
 
@@ -506,12 +507,13 @@ class AlarmService:
         return alarm
 
     def operate(self, alarm_id: int, action: str, *, by: str, comment: str = "",
-                until: datetime | None = None, idem: Idempotency | None = None
-                ) -> Done[list[repository.StoredTransition]]:
-        """acknowledge, shelve or unshelve one alarm, as `by`."""
+                until: datetime | None = None, idem: Idempotency | None = None,
+                signer: Signer | None = None) -> Done[list[repository.StoredTransition]]:
+        """acknowledge, shelve or unshelve one alarm, as `by`; an acknowledgement
+        signed by `signer` (kernel/signatures.py)."""
         if self.evaluator is None and self.leadership is not None:
             return handover.forward(self, alarm_id, action, by=by, comment=comment,
-                                    until=until, idem=idem)
+                                    until=until, idem=idem, signer=signer)
         if self.evaluator is None:
             raise Busy("the alarm engine is not running", code="alarms_not_running")
         alarm = self._open(alarm_id)
@@ -537,7 +539,7 @@ class AlarmService:
                 found = self.evaluator.feed(obs).transitions
             shelf = {alarm.key: until} if until is not None else None
             return self._apply(Outcome(transitions=found), now, idem=idem, require=True,
-                               shelved_until=shelf)
+                               shelved_until=shelf, signer=signer)
 
     def pending(self) -> list[tuple[AlarmKey, datetime | None, str]]:
         """Conditions inside their delay: not alarms yet, shown for the live page."""
@@ -552,8 +554,8 @@ class AlarmService:
 
     def _apply(self, out: Outcome, now: datetime | None = None, *,
                idem: Idempotency | None = None, require: bool = False,
-               shelved_until: dict[AlarmKey, datetime] | None = None
-               ) -> Done[list[repository.StoredTransition]]:
+               shelved_until: dict[AlarmKey, datetime] | None = None,
+               signer: Signer | None = None) -> Done[list[repository.StoredTransition]]:
         now = now or self.clock()
         if not self.leads():
             if require:
@@ -564,7 +566,7 @@ class AlarmService:
             return Done([])
         with self.sessions() as session:
             done = repository.record(session, out.transitions, idem=idem, require=require,
-                                shelved_until=shelved_until)
+                                shelved_until=shelved_until, signer=signer)
             if out.excursions and self.evaluator is not None:
                 repository.record_excursions(session, out.excursions, {
                     e.excursion.zone: self.evaluator.book.tolerance(e.excursion.zone)

@@ -178,6 +178,13 @@ async def idempotency(
             # salted by this user and key, so a resend still gives the same fingerprint.
             salt = f"{actor.user_id}:{key}".encode()
             parsed = {**parsed, "password": password_fingerprint(parsed["password"], salt)}
+        if isinstance(parsed, dict) and isinstance(parsed.get("signature"), dict) \
+                and isinstance(parsed["signature"].get("password"), str):
+            # A signature's password likewise (kernel/signatures.py).
+            salt = f"{actor.user_id}:{key}".encode()
+            signed = parsed["signature"]
+            parsed = {**parsed, "signature": {
+                **signed, "password": password_fingerprint(signed["password"], salt)}}
         canonical = json.dumps(parsed, sort_keys=True, separators=(",", ":")).encode()
     except (ValueError, RecursionError):
         canonical = raw

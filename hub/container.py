@@ -69,6 +69,7 @@ class Hub:
         if migrate_schema:
             migrate(engine)
         audit.require_reasons_for(settings.audit_reason_required)
+        _configure_signatures(settings)
         from hub.alarm_wiring import AlarmExcursions
 
         sessions = session_factory(engine)
@@ -98,6 +99,17 @@ class Hub:
         for _name, part in reversed(list(self.parts())):
             part.stop()
         self.engine.dispose()
+
+
+def _configure_signatures(settings: HubSettings) -> None:
+    """Which actions need an electronic signature, and the lockout wrong signing
+    passwords count toward (kernel/signatures.py, hub/accounts/signing.py)."""
+    from hub.accounts import signing
+    from hub.accounts.lockout import LockoutPolicy
+    from kernel import signatures
+
+    signatures.configure(settings.signature_required, settings.signature_ack_severities)
+    signing.configure(LockoutPolicy(settings.login_lockout_failures, settings.login_lockout_s))
 
 
 def assemble(settings: HubSettings, *, alarm_sender: Sender | None = None,

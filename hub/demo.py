@@ -205,6 +205,8 @@ class DemoLogin:
 # Who logs in to the demo's pages: a supervisor (overview, alarms, reports) and an
 # operator (the handheld).
 DEMO_PEOPLE = (("sue", "supervisor"), ("otto", "operator"))
+# Their full names, which their electronic signatures show.
+DEMO_NAMES = {"sue": "Sue Demo", "otto": "Otto Demo"}
 
 
 def _demo_password(username: str) -> str:
@@ -238,9 +240,10 @@ def demo_logins(hub: Hub) -> list[DemoLogin]:
         with hub.writes() as session:
             if username in existing:
                 update_user(session, username, password=password, active=True,
-                            demo=True).get()
+                            demo=True, full_name=DEMO_NAMES[username]).get()
             else:
-                register_user(session, username, Role(role), password, demo=True).get()
+                register_user(session, username, Role(role), password, demo=True,
+                              full_name=DEMO_NAMES[username]).get()
         logins.append(DemoLogin(username, role, password))
     return logins
 
@@ -313,7 +316,7 @@ def run_demo(
         f"{base}/handheld, {base}/reports\n"
         + people +
         f"  more users       stockwarden user create --data-dir {data_dir} "
-        f"--username NAME --role supervisor --password\n"
+        f"--username NAME --role supervisor --password --full-name \"First Last\"\n"
         f"  latest readings  {base}/api/v1/readings/latest\n"
         f"  sensors          {base}/api/v1/sensors\n"
         f"  hourly, a zone   {base}/api/v1/zones/cold-room/hourly\n"

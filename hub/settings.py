@@ -200,6 +200,21 @@ class HubSettings(BaseSettings):
     audit_check_rows: int = Field(
         1000, ge=1, description="how many of the newest rows each check verifies")
 
+    # --- electronic signatures (docs/compliance.md)
+    signature_required: list[Literal[
+        "lot_release", "lot_reject", "stocktake_approval", "alarm_rules", "limits", "alarm_ack",
+        "report_signoff"]] = Field(
+        default_factory=lambda: ["lot_release", "lot_reject", "stocktake_approval",
+                                 "alarm_rules", "limits", "alarm_ack", "report_signoff"],
+        description="actions refused (422 signature_required) without an electronic "
+        "signature (the signer's password and its meaning)",
+    )
+    signature_ack_severities: list[Literal["info", "warning", "critical"]] = Field(
+        default_factory=lambda: ["critical"],
+        description="alarm severities whose acknowledgement needs a signature (when "
+        "alarm_ack is in signature_required)",
+    )
+
     # --- compliance reports and record retention (docs/reports.md)
     report_record_interval_s: int = Field(
         30 * 60, ge=1, description="a record at least this often (China's GSP: 30 minutes)")

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from inventory.domain import QcStatus
 from kernel.fields import MAX_ID, MAX_QUANTITY
+from kernel.signatures import SignatureIn
 
 Code = Field(min_length=1, max_length=64)
 Reference = Field(None, max_length=128, description="delivery note, order or other document")
@@ -100,6 +101,10 @@ class Return(_Command):
 class QcChange(_Command):
     status: QcStatus
     reason: str = Field(min_length=3, max_length=500)
+    signature: SignatureIn | None = Field(
+        None, description="an electronic signature (the password again, meaning `released` "
+        "or `approved` for a release, `rejected` for a reject); required for a release or "
+        "a reject where the site's `signature_required` says")
 
 
 # How many lots one bulk decision may name (an excursion holds a zone's lots: hundreds).

@@ -31,11 +31,12 @@ from inventory.schemas import (
     ZonePublic,
     ZoneUpdate,
 )
-from kernel import audit
+from kernel import audit, signatures
 from kernel.actors import Actor
 from kernel.audit_chain import LIMIT_FIELDS, LIMITS
 from kernel.errors import Conflict, Invalid
 from kernel.orm import Base, StorageClass, Zone
+from kernel.signatures import Signer
 from kernel.uow import Idempotency, unit_of_work
 
 M = TypeVar("M", bound=Base)
@@ -44,16 +45,24 @@ _LIMITS = {LIMITS: LIMIT_FIELDS}
 
 
 def _audit(session: Session, actor: Actor | None, entity: str, key: str,
-           before: BaseModel | None, after: BaseModel, reason: str | None) -> None:
+           before: BaseModel | None, after: BaseModel, reason: str | None,
+           signer: Signer | None = None) -> None:
     """The change's audit row: a creation (no before) or an update, as the Public
     models show the entity; for a zone or storage class, `limits` when a limit field
-    changed (an item's storage class says where it may go, not a limit)."""
+    changed (an item's storage class says where it may go, not a limit). A change of
+    limits is signed by `signer` where the site requires it (kernel/signatures.py)."""
     old = before.model_dump(mode="json") if before is not None else None
     new = after.model_dump(mode="json")
     limited = entity in ("zone", "storage_class") and old is not None
     kinds = audit.kinds_changed(old, new, _LIMITS) if limited else []
+    signed = None
+    if LIMITS in kinds:
+        signatures.need(signatures.LIMITS, signer)
+        if signer is not None:
+            signed = signatures.sign(session, signer, entity, key,
+                                     {"before": old, "after": new, "reason": reason})
     audit.record(session, actor, "create" if old is None else "update", entity, key, old,
-                 new, reason, kinds=kinds)
+                 new, reason, kinds=kinds, signature=signatures.ref(signed))
 
 
 # --- lookups
@@ -143,13 +152,13 @@ def create_zone(session: Session, body: ZoneCreate, idem: Idempotency | None = N
 @unit_of_work()
 def update_zone(session: Session, code: str, body: ZoneUpdate,
                 idem: Idempotency | None = None, *, actor: Actor | None = None,
-                reason: str | None = None) -> ZonePublic:
+                reason: str | None = None, signer: Signer | None = None) -> ZonePublic:
     zone = repo.by_code(session, Zone, code, "zone")
     before = ZonePublic.model_validate(zone)
     _apply_zone(session, zone, body.model_dump(exclude_unset=True))
     session.flush()
     after = ZonePublic.model_validate(zone)
-    _audit(session, actor, "zone", zone.code, before, after, reason)
+    _audit(session, actor, "zone", zone.code, before, after, reason, signer)
     return after
 
 
@@ -207,7 +216,8 @@ def create_storage_class(session: Session, body: StorageClassCreate,
 @unit_of_work()
 def update_storage_class(session: Session, code: str, body: StorageClassUpdate,
                          idem: Idempotency | None = None, *, actor: Actor | None = None,
-                         reason: str | None = None) -> StorageClassPublic:
+                         reason: str | None = None, signer: Signer | None = None
+                         ) -> StorageClassPublic:
     row = repo.by_code(session, StorageClass, code, "storage class")
     before = StorageClassPublic.model_validate(row)
     changes = body.model_dump(exclude_unset=True)
@@ -216,7 +226,7 @@ def update_storage_class(session: Session, code: str, body: StorageClassUpdate,
     _check_bands(row)
     session.flush()
     after = StorageClassPublic.model_validate(row)
-    _audit(session, actor, "storage_class", row.code, before, after, reason)
+    _audit(session, actor, "storage_class", row.code, before, after, reason, signer)
     return after
 
 

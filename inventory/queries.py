@@ -20,6 +20,7 @@ from inventory.schemas import (
     ItemPublic,
     LedgerRowPublic,
     LocationPublic,
+    LotDetailPublic,
     LotPublic,
     QcChangePublic,
     ReturnPublic,
@@ -28,6 +29,7 @@ from inventory.schemas import (
     TracePublic,
     ZonePublic,
 )
+from kernel import signatures
 from kernel.errors import NotFound
 from kernel.orm import StorageClass, User, Zone
 
@@ -103,11 +105,14 @@ def lots(
     return _models(LotPublic, session.execute(query))
 
 
-def lot(session: Session, lot_id: int) -> LotPublic:
+def lot(session: Session, lot_id: int) -> LotDetailPublic:
     row = session.execute(_lots_query().where(Lot.id == lot_id)).first()
     if row is None:
         raise NotFound(f"no lot with id {lot_id}", code="lot_not_found")
-    return _model(LotPublic, row)
+    found = _model(LotPublic, row)
+    # Its releases and rejects, signed (inventory/qc_signing.py).
+    return LotDetailPublic(**dict(found), signatures=signatures.of(
+        session, "lot", [f"{found.item}/{found.lot_number}"]))
 
 
 # An excursion page lists its zone's lots: bounded, a page shows them collapsed.

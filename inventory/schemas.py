@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from inventory.domain import AllocationPolicy, Decision, HoldStatus, MoveKind, QcStatus
 from kernel.fields import KEEP_OR_SET, MAX_QUANTITY, NULL_CLEARS, refuse_null
+from kernel.signatures import SignatureIn, SignaturePublic
 
 
 def code_of(value: Any) -> Any:
@@ -99,6 +100,10 @@ class ZoneUpdate(BaseModel):
     hazardous: bool | None = Field(None, description=KEEP_OR_SET)
     excursion_tolerance_s: int | None = tolerance_field(
         "overrides the storage class's; unset: the class's, else the rules' default")
+    signature: SignatureIn | None = Field(
+        None, description="an electronic signature (the password again, meaning `approved`) "
+        "for a change of limits or tolerance, where the site's `signature_required` says; "
+        "ignored on create", exclude=True)
 
     _not_null = field_validator("name", "hazardous", mode="before")(refuse_null)
 
@@ -138,6 +143,10 @@ class StorageClassUpdate(BaseModel):
     humidity_max_pct: float | None = Field(None, ge=0, le=100, description=NULL_CLEARS)
     excursion_tolerance_s: int | None = tolerance_field(
         "for every zone of the class without its own; unset: the rules' default")
+    signature: SignatureIn | None = Field(
+        None, description="an electronic signature (the password again, meaning `approved`) "
+        "for a change of limits or tolerance, where the site's `signature_required` says; "
+        "ignored on create", exclude=True)
 
     _not_null = field_validator("name", mode="before")(refuse_null)
 
@@ -282,6 +291,11 @@ class LotPublic(BaseModel):
     on_hand: int
 
 
+class LotDetailPublic(LotPublic):
+    # One lot, with its signed releases and rejects (inventory/qc_signing.py).
+    signatures: list[SignaturePublic] = Field(default_factory=list)
+
+
 class LedgerRowPublic(BaseModel):
     id: int
     at: datetime
@@ -306,7 +320,7 @@ class QcChangePublic(BaseModel):
 
 
 class TracePublic(BaseModel):
-    lot: LotPublic
+    lot: LotDetailPublic
     where_now: list[StockRowPublic]
     moves: list[LedgerRowPublic]
     qc_history: list[QcChangePublic]

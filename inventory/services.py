@@ -46,6 +46,7 @@ from inventory.domain import (
 from inventory.hooks import QC_STATUS, StockChange, stock_hooks
 from inventory.ledger import Leg, LotRef, Place, StockChanged, post
 from inventory.orm import Item, Location, Lot, QcEvent
+from inventory.qc_signing import sign_lots
 from inventory.schemas import (
     BookingPublic,
     CountResultPublic,
@@ -57,11 +58,13 @@ from inventory.schemas import (
 )
 from inventory.stocktakes import repository as stocktakes
 from inventory.stocktakes import service as stocktake
-from kernel import audit
+from kernel import audit, signatures
 from kernel.actors import Actor, Role
 from kernel.audit_chain import QC_STATUS as QC_STATUS_CHANGE
 from kernel.clock import Clock, utcnow
 from kernel.errors import Conflict, Forbidden, Invalid
+from kernel.orm import SignatureRecord
+from kernel.signatures import Signer
 from kernel.uow import Done, Idempotency, Retry, attempt, consistent_read, unit_of_work
 
 
@@ -393,43 +396,49 @@ def _lot_status(lot: Lot, status: QcStatus, reason: str | None, actor: Actor,
 @unit_of_work(after=lambda status: stock_hooks.emit([_qc_change(status)]))
 def change_qc_status(
     session: Session, lot_id: int, cmd: QcChange, actor: Actor,
-    idem: Idempotency | None = None, clock: Clock = utcnow,
+    idem: Idempotency | None = None, clock: Clock = utcnow, *, signer: Signer | None = None,
 ) -> LotStatusPublic:
-    """Quality releases, holds, rejects or recalls a lot, with a reason."""
-    return decide_lots(session, [lot_id], cmd, actor, clock())[0]
+    """Quality releases, holds, rejects or recalls a lot, with a reason; a release or
+    a reject signed by `signer` (inventory/qc_signing.py)."""
+    return decide_lots(session, [lot_id], cmd, actor, clock(), signer)[0]
 
 
 @unit_of_work(after=lambda done: stock_hooks.emit([_qc_change(s) for s in done.lots]))
 def change_qc_status_many(
     session: Session, cmd: QcChangeMany, actor: Actor,
-    idem: Idempotency | None = None, clock: Clock = utcnow,
+    idem: Idempotency | None = None, clock: Clock = utcnow, *, signer: Signer | None = None,
 ) -> LotStatusesPublic:
-    """One decision for many lots (an excursion's held lots): all or none."""
-    done = decide_lots(session, cmd.lot_ids, cmd, actor, clock())
+    """One decision for many lots (an excursion's held lots): all or none, a release
+    or a reject signed once for the whole list."""
+    done = decide_lots(session, cmd.lot_ids, cmd, actor, clock(), signer)
     return LotStatusesPublic(changed=len(done), lots=done)
 
 
 def decide_lots(session: Session, lot_ids: Sequence[int], cmd: QcChange, actor: Actor,
-                now: datetime) -> list[LotStatusPublic]:
+                now: datetime, signer: Signer | None) -> list[LotStatusPublic]:
     """The one QC-status step, for one lot or many: each lot locked (in id order, so
-    two bulk decisions cannot deadlock), its transition checked, audited and set.
-    A check that concerns the decision as a whole (one signature for the list)
-    belongs here, once, before the loop."""
-    changed = {}
+    two bulk decisions cannot deadlock) and its transition checked; then one signature
+    over the whole list where the decision is signed; then each lot audited and set."""
+    lots = []
     for lot_id in sorted(set(lot_ids)):
         lot = repo.lock_lot(session, lot_id)
         check_qc_transition(lot.lot_number, QcStatus(lot.qc_status), cmd.status)
-        _audit_qc(session, lot, cmd.status, cmd.reason, actor, now)
+        lots.append(lot)
+    signed = sign_lots(session, lots, cmd.status, cmd.reason, signer, now)
+    changed = {}
+    for lot in lots:
+        _audit_qc(session, lot, cmd.status, cmd.reason, actor, now, signed.get(lot.id))
         session.add(_set_qc(lot, cmd.status, cmd.reason, actor, now))
-        changed[lot_id] = _lot_status(lot, cmd.status, cmd.reason, actor, now)
+        changed[lot.id] = _lot_status(lot, cmd.status, cmd.reason, actor, now)
     return [changed[lot_id] for lot_id in dict.fromkeys(lot_ids)]
 
 
 def _audit_qc(session: Session, lot: Lot, status: QcStatus, reason: str, actor: Actor,
-              now: datetime) -> None:
+              now: datetime, signed: SignatureRecord | None = None) -> None:
     audit.record(session, actor, "qc_status", "lot", f"{lot.item.sku}/{lot.lot_number}",
-                 {"qc_status": lot.qc_status}, {"qc_status": status.value}, reason,
-                 kinds=[QC_STATUS_CHANGE], clock=lambda: now)
+                 {"qc_status": lot.qc_status},
+                 {"qc_status": status.value}, reason, kinds=[QC_STATUS_CHANGE],
+                 clock=lambda: now, signature=signatures.ref(signed))
 
 
 @unit_of_work(after=lambda held: stock_hooks.emit([_qc_change(lot) for lot in held]))

@@ -99,16 +99,20 @@ def record(
     session: Session, actor: Actor | None, action: str, entity: str, key: object,
     before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
     reason: str | None = None, *, kinds: Iterable[str] = (), clock: Clock = utcnow,
+    signature: dict[str, Any] | None = None,
 ) -> bool:
     """Append one row: `actor` did `action` (e.g. `update`) to `entity` `key`, the
     fields that changed from `before` to `after`. Nothing is written when an update
     changed nothing (False). `kinds`: which kinds of change this is, for the reason
     policy (a missing reason raises and rolls the whole change back). `actor` None
-    is the system itself."""
+    is the system itself. `signature`: the electronic signature of the change
+    (kernel/signatures.py `ref`), added to `after`."""
     check_reason(kinds, reason)
     before, after = changes(before, after)
     if before == {} and after == {}:
         return False
+    if signature is not None:
+        after = {**(after or {}), "signature": signature}
     seq, prev = _head(session)
     entry = Entry(
         seq=seq + 1, at=clock(), user_id=(actor.user_id or None) if actor else None,

@@ -107,6 +107,9 @@ class User(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
+    # The person's full name, printed on their electronic signatures (kernel/signatures.py);
+    # required for people's accounts, machine accounts may go without (and cannot sign).
+    full_name: Mapped[str | None] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str | None] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -195,3 +198,30 @@ class ShareMember(Base):
     # Which subscriber: "ingest" (telemetry and status) or "scans".
     kind: Mapped[str] = mapped_column(String(16))
     registered_at: Mapped[datetime]
+
+
+class SignatureRecord(Base):
+    """One electronic signature (kernel/signatures.py): who signed (full name and user
+    name as they were then), when, with what meaning, for which action on which record,
+    and the SHA-256 of the canonical JSON of what was signed. Written in the same
+    transaction as the change it signs; its id and hash go into that change's audit row.
+    A report sign-off keeps besides the SHA-256 of the PDF signed and a fingerprint of
+    the period's data (a later change of that data marks the sign-off superseded)."""
+
+    __tablename__ = "signatures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    username: Mapped[str] = mapped_column(String(64))
+    full_name: Mapped[str] = mapped_column(String(200))
+    meaning: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(32))
+    entity: Mapped[str] = mapped_column(String(64))
+    entity_key: Mapped[str] = mapped_column(String(200))
+    content: Mapped[str] = mapped_column(Text)  # the canonical JSON signed
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    document_sha256: Mapped[str | None] = mapped_column(String(64))
+    data_fingerprint: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_signatures_entity_key", "entity", "entity_key"),)

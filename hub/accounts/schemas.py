@@ -28,6 +28,8 @@ class UserCreate(BaseModel):
                                  "The password policy applies (422 password_policy)")
     kind: AccountKind = Field("person", description="person, or machine: a gateway's or an "
                               "integration's account, API tokens only, never a password")
+    full_name: str | None = Field(None, min_length=1, max_length=200, description=(
+        "the person's full name, shown on their signatures; required with a password"))
 
 
 class UserUpdate(BaseModel):
@@ -36,9 +38,11 @@ class UserUpdate(BaseModel):
     active: bool | None = Field(None, description=KEEP_OR_SET)
     password: str | None = Field(None, min_length=1, max_length=200,
                                  description=KEEP_OR_SET + "; the password policy applies")
+    full_name: str | None = Field(None, min_length=1, max_length=200, description=KEEP_OR_SET)
     unlock: bool = Field(False, description="true: lift a lockout after wrong passwords")
 
-    _not_null = field_validator("role", "active", "password", mode="before")(refuse_null)
+    _not_null = field_validator("role", "active", "password", "full_name",
+                                mode="before")(refuse_null)
 
 
 class LoginRequest(BaseModel):
@@ -64,6 +68,8 @@ class UserPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
     username: str
+    full_name: str | None = Field(None, description="shown on their signatures; people "
+                                  "without one cannot sign until an admin sets it")
     role: Role
     active: bool
     locked_until: datetime | None = Field(

@@ -79,7 +79,7 @@ def token_digest(token: str) -> str:
 
 def create_user(session: Session, username: str, role: Role, password: str | None = None,
                 *, kind: str = "person", policy: PasswordPolicy | None = None,
-                demo: bool = False) -> User:
+                demo: bool = False, full_name: str | None = None) -> User:
     """A new user (caller's transaction). A password must pass the policy; a machine
     account has none. `demo`: set up by `stockwarden demo` (production refuses it)."""
     if repo.user_named(session, username) is not None:
@@ -87,11 +87,25 @@ def create_user(session: Session, username: str, role: Role, password: str | Non
     if password is not None:
         acceptable_password(username, kind, password, policy)
     user = User(username=username, role=role.value, kind=kind, demo_credentials=demo,
+                full_name=_full_name(full_name),
                 password_hash=hash_password(password) if password else None,
                 password_changed_at=datetime.now(UTC) if password else None)
     session.add(user)
     session.flush()
     return user
+
+
+def _full_name(value: str | None) -> str | None:
+    return " ".join(value.split())[:200] or None if value else None
+
+
+def check_full_name(password: str | None, full_name: str | None, kind: str = "person"
+                    ) -> None:
+    """A person's account (one with a password) needs their full name: their electronic
+    signatures show it (kernel/signatures.py). Machine accounts go without."""
+    if kind == "person" and password and not _full_name(full_name):
+        raise Invalid("a person's account (with a password) needs their full name, which "
+                      "their signatures show: send full_name", code="full_name_required")
 
 
 def acceptable_password(username: str, kind: str, password: str, policy: PasswordPolicy | None,
@@ -232,23 +246,27 @@ def count_failure(session: Session, username: str, policy: LockoutPolicy) -> Non
 def register_user(
     session: Session, username: str, role: Role, password: str | None = None,
     idem: Idempotency | None = None, *, actor: Actor | None = None, kind: str = "person",
-    policy: PasswordPolicy | None = None, demo: bool = False,
+    policy: PasswordPolicy | None = None, demo: bool = False, full_name: str | None = None,
 ) -> TokenPublic:
-    """A user and their first API token, in one unit of work."""
-    user = create_user(session, username, role, password, kind=kind, policy=policy, demo=demo)
+    """A user and their first API token, in one unit of work. A person with a password
+    needs a full name (their signatures show it)."""
+    check_full_name(password, full_name, kind)
+    user = create_user(session, username, role, password, kind=kind, policy=policy, demo=demo,
+                       full_name=full_name)
     issued = issue_token(session, user)
     audit.record(session, actor or audit.cli_actor(), "create", "user", username, None,
                  {"role": role.value, "active": True, "password": bool(password),
-                  "kind": kind, "token": issued.token_id})
+                  "kind": kind, "full_name": _full_name(full_name), "token": issued.token_id})
     return issued
 
 
 def create_user_with_token(
     session: Session, username: str, role: Role, password: str | None = None,
-    *, kind: str = "person", policy: PasswordPolicy | None = None,
+    full_name: str | None = None, *, kind: str = "person", policy: PasswordPolicy | None = None,
 ) -> TokenPublic:
     """A user and their first API token (the CLI's `user create`)."""
-    return register_user(session, username, role, password, kind=kind, policy=policy).get()
+    return register_user(session, username, role, password, kind=kind, policy=policy,
+                         full_name=full_name).get()
 
 
 def list_users(session: Session) -> list[UserPublic]:
@@ -285,9 +303,9 @@ def update_user(
     session: Session, username: str, *, role: Role | None = None, active: bool | None = None,
     password: str | None = None, idem: Idempotency | None = None,
     actor: Actor | None = None, unlock: bool = False, policy: PasswordPolicy | None = None,
-    demo: bool = False,
+    demo: bool = False, full_name: str | None = None,
 ) -> UserPublic:
-    """Change a user's role, activity or password, or lift a lockout. Deactivation
+    """Change a user's role, activity, password or full name, or lift a lockout. Deactivation
     revokes every token they hold (reactivation brings none back: issue new ones).
     The last active admin can be neither deactivated nor demoted. A new password must
     pass the policy; one given to a demo account (not by the demo) ends its demo
@@ -307,6 +325,8 @@ def update_user(
         user.active = active
     if password is not None:
         set_password(session, user, password, demo=demo)
+    if full_name is not None:
+        user.full_name = _full_name(full_name)
     if unlock:
         user.failed_logins, user.locked_until = CLEAR.failed, CLEAR.locked_until
     session.flush()
@@ -331,7 +351,7 @@ def _audited(user: User) -> dict[str, object]:
     # demo_credentials: its end (a demo account given a password of its own) is on the
     # trail; audit.record keeps only the fields that changed.
     return {"role": user.role, "active": user.active, "locked_until": user.locked_until,
-            "demo_credentials": user.demo_credentials}
+            "demo_credentials": user.demo_credentials, "full_name": user.full_name}
 
 
 def _refuse_last_admin(session: Session, user: User) -> None:

@@ -31,13 +31,16 @@ def user_create_admin(
     password: Annotated[
         bool, typer.Option("--password", help="Also set a password for the web login (asked).")
     ] = False,
+    full_name: Annotated[str | None, typer.Option(
+        "--full-name", help="The person's full name (their signatures show it); needed "
+        "with --password.")] = None,
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Create an administrator and print their API token (once)."""
-    user_create(username=username, role="admin", password=password, config=config,
-                data_dir=data_dir, database_url=database_url)
+    user_create(username=username, role="admin", password=password, full_name=full_name,
+                config=config, data_dir=data_dir, database_url=database_url)
 
 
 @user_app.command("create")
@@ -47,6 +50,9 @@ def user_create(
     password: Annotated[
         bool, typer.Option("--password", help="Also set a password for the web login (asked).")
     ] = False,
+    full_name: Annotated[str | None, typer.Option(
+        "--full-name", help="The person's full name (their signatures show it); needed "
+        "with --password.")] = None,
     machine: Annotated[bool, typer.Option(
         "--machine", help="A machine account (a gateway, an integration): API tokens only, "
         "no password, no page login.")] = False,
@@ -56,7 +62,7 @@ def user_create(
 ) -> None:
     """Create a user and print their API token (once)."""
     from hub.accounts.password_policy import account_rules
-    from hub.accounts.service import create_user_with_token
+    from hub.accounts.service import check_full_name, create_user_with_token
     from kernel.actors import Role
     from kernel.errors import DomainError
 
@@ -69,12 +75,15 @@ def user_create(
         raise fail("a machine account has no password: it holds API tokens only")
     hub = account_hub(config, data_dir, database_url)
     try:
+        check_full_name("asked" if password else None, full_name,
+                        "machine" if machine else "person")
         secret = None
         if password:
             secret = typer.prompt("password", hide_input=True, confirmation_prompt=True)
         with hub.writes() as session:
             _print_token(create_user_with_token(
-                session, username, wanted, secret, kind="machine" if machine else "person",
+                session, username, wanted, secret, full_name,
+                kind="machine" if machine else "person",
                 policy=account_rules(hub.settings).password))
     except DomainError as exc:
         raise fail(exc.message) from None
@@ -110,6 +119,8 @@ def user_update(
     )] = None,
     unlock: Annotated[bool, typer.Option(
         "--unlock", help="Lift a lockout after wrong passwords in a row.")] = False,
+    full_name: Annotated[str | None, typer.Option(
+        "--full-name", help="Set the person's full name (their signatures show it).")] = None,
     password: Annotated[bool, typer.Option(
         "--password", help="Set a new password (asked; the password policy applies).")] = False,
     config: ConfigOption = None,
@@ -134,7 +145,7 @@ def user_update(
             secret = typer.prompt("new password", hide_input=True, confirmation_prompt=True)
         with hub.writes() as session:
             user = update_user(session, username, role=wanted, active=active, unlock=unlock,
-                               password=secret,
+                               password=secret, full_name=full_name,
                                policy=account_rules(hub.settings).password).get()
             typer.echo(f"user {user.username}: {user.role}, "
                        f"{'active' if user.active else 'inactive (tokens revoked)'}")
@@ -196,7 +207,8 @@ def user_list(
     config: ConfigOption = None, data_dir: DataDirOption = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
-    """List the users: name, role, person or machine, active, when the password was set."""
+    """List the users: name, full name, role, person or machine, active, when the password
+    was set."""
     from hub.accounts.service import list_users
 
     hub = account_hub(config, data_dir, database_url)
@@ -205,9 +217,11 @@ def user_list(
             users = list_users(session)
     finally:
         hub.stop()
-    typer.echo("user\trole\tkind\tstate\tpassword set")
+    typer.echo("user\tfull name\trole\tkind\tstate\tpassword set")
     for u in users:
         changed = (u.password_changed_at.isoformat(timespec="seconds")
                    if u.password_changed_at else "-")
-        typer.echo(f"{u.username}\t{u.role.value}\t{u.kind}\t"
+        # A person without a full name cannot sign (kernel/signatures.py).
+        name = u.full_name or ("-" if u.kind == "machine" else "(none: cannot sign)")
+        typer.echo(f"{u.username}\t{name}\t{u.role.value}\t{u.kind}\t"
                    f"{'active' if u.active else 'inactive'}\t{changed}")

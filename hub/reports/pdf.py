@@ -209,6 +209,10 @@ def zone_pdf(report: ZoneReport) -> bytes:
     story += _changes_section(report)
     story.append(_paragraph("Notes", look().heading))
     story += [_paragraph(f"- {note}", look().body) for note in report.notes]
+    if report.sign_offs:  # hub/reports/signoff.py; the signed PDF itself had none yet
+        story.append(_paragraph("Sign-offs (electronic signatures)", look().heading))
+        story += [_paragraph(f"{s.text}. Signed PDF SHA-256: {s.pdf_sha256}", look().body)
+                  for s in report.sign_offs]
     doc.build(story, onFirstPage=decorate, onLaterPages=decorate)
     return out.getvalue()
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from hub.reports.calibration import status_text as calibration_status
 from hub.reports.changes import CHANGE_HEAD, change_rows
 from hub.reports.provenance import IMPORTED_HEAD, OVERDUE_HEAD, imported_rows, overdue_rows
+from hub.reports.signoff import SIGN_OFF_HEAD, sign_off_rows
 from hub.reports.trace import LotTrace
 from hub.reports.zone import ZoneReport
 from ingest.compliance import ExcursionPeriod, Gap
@@ -25,6 +26,7 @@ from inventory.reports import (
     ZoneStay,
 )
 from kernel import csv_cells
+from kernel.signatures import SignaturePublic
 from kernel.uow import jsonable
 
 Row = list[str]
@@ -182,6 +184,7 @@ def zone_csv(report: ZoneReport) -> str:
         ("readings while calibration overdue", OVERDUE_HEAD, overdue_rows(report.origin)),
         ("notes", ["note"], [[n] for n in report.notes]),
         (CHANGES_SECTION, CHANGE_HEAD, change_rows(report.changes)),
+        ("sign-offs", SIGN_OFF_HEAD, sign_off_rows(report)),
     ])
 
 
@@ -219,6 +222,14 @@ def ledger_csv(report: PeriodLedger) -> str:
     ])
 
 
+SIGNATURE_HEAD = ["signature", "at", "user", "full_name", "meaning", "action", "sha256"]
+
+
+def signature_rows(signed: Iterable[SignaturePublic]) -> list[Row]:
+    return [[s.text, when(s.at), s.username, s.full_name, s.meaning, s.action,
+             s.content_sha256] for s in signed]
+
+
 def stay_rows(stays: Iterable[ZoneStay]) -> list[Row]:
     return [[s.zone, when(s.start), when(s.end) or "still there"] for s in stays]
 
@@ -234,6 +245,7 @@ def trace_csv(found: LotTrace) -> str:
         ("quality", ["at", "from", "to", "reason", "user"],
          [[when(q.at), q.from_status or "", q.to_status, q.reason or "", q.user]
           for q in found.trace.qc_history]),
+        ("signatures", SIGNATURE_HEAD, signature_rows(lot.signatures)),
         ("zones", ["zone", "from", "to"], stay_rows(found.stays)),
         ("excursions", EXCURSION_HEAD, excursion_rows(found.excursions)),
         (LOT_CHANGES_SECTION, CHANGE_HEAD, change_rows(found.changes)),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -126,6 +127,8 @@ class ZoneReport:
     origin: Provenance = field(default_factory=lambda: Provenance([], []))
     # The audit trail's rows of the period for the zone (hub/reports/changes.py).
     changes: list[AuditRowPublic] = field(default_factory=list)
+    # Its sign-offs (hub/reports/signoff.py SignOffPublic), added when it is shown.
+    sign_offs: list[Any] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response
+from pydantic import ValidationError
 
 from alerts import queries
 from alerts.repository import StoredTransition
@@ -35,13 +36,22 @@ from alerts.schemas import (
 )
 from alerts.schemas import SeverityName as Severity
 from alerts.service import AlarmService
+from hub.accounts.signing import SIGNED, signer_for
 from hub.auth import Admin, CurrentUser, Supervisor, reauthenticated, require_role
-from hub.deps import HubDep, SessionDep
+from hub.deps import DbSession, HubDep, SessionDep, WriteSessionDep
 from hub.reports.excursion import ExcursionDetailPublic, excursion_detail
 from hub.routes.common import Answer, OptionalIdempotencyDep, ReasonQuery
 from kernel.actors import Role
-from kernel.errors import Busy
+from kernel.errors import Busy, Invalid
 from kernel.fields import IsoDateTime
+from kernel.signatures import (
+    ALARM_ACK,
+    ALARM_RULES,
+    Meaning,
+    SignatureIn,
+    Signer,
+    ack_needs_signature,
+)
 from kernel.uow import Idempotency
 
 router = APIRouter(tags=["alarms"])
@@ -171,41 +181,77 @@ def get_rules(service: ServiceDep) -> RulesPublic:
                        rules=service.rules_document())
 
 
-@router.put("/alarms/rules", response_model=RulesPublic, responses=PROBLEMS,
+@router.put("/alarms/rules", response_model=RulesPublic, responses={**PROBLEMS, **SIGNED},
             dependencies=[Depends(require_role(Role.ADMIN))])
 def put_rules(service: ServiceDep, user: Admin, idem: OptionalIdempotencyDep,
-              rules: Annotated[dict[str, Any], Body()], reason: ReasonQuery = None
-              ) -> RulesPublic:
+              session: WriteSessionDep, rules: Annotated[dict[str, Any], Body()],
+              reason: ReasonQuery = None) -> RulesPublic:
     """Replace the rules (admin). Refused with 409 `rules_from_file` while a rules
     file is configured; a bad document is 422 with one `field: reason` per problem.
-    A recipient URL sent back masked as GET shows it keeps the stored URL."""
-    service.replace_rules(rules, user, idem, reason)
+    A recipient URL sent back masked as GET shows it keeps the stored URL. Signed:
+    `"signature": {"password": ..., "meaning": "approved"}` beside the rules' sections."""
+    rules, signer = _signed_rules(session, user, rules)
+    service.replace_rules(rules, user, idem, reason, signer)
     return get_rules(service)
+
+
+def _signed_rules(session: DbSession, user: Admin, body: dict[str, Any]
+                  ) -> tuple[dict[str, Any], Signer | None]:
+    """The rules without their `signature` key, and its proven signer."""
+    body = dict(body)
+    raw = body.pop("signature", None)
+    try:
+        signature = None if raw is None else SignatureIn.model_validate(raw)
+    except ValidationError as exc:
+        raise Invalid(f"signature: {exc.errors()[0]['msg']}", code="invalid_signature") from None
+    return body, signer_for(session, user, signature, ALARM_RULES)
+
+
+SignaturePassword = Annotated[str | None, Header(
+    alias="Signature-Password", max_length=200,
+    description="a DELETE's electronic signature: the password again (it has no body)")]
+SignatureMeaning = Annotated[Meaning | None, Header(
+    alias="Signature-Meaning", description="the DELETE's signature's meaning: approved")]
 
 
 def _edit(service: AlarmService, edit: Callable[[dict[str, Any]], dict[str, Any]],
-          user: Admin, idem: Idempotency | None, reason: str | None) -> RulesPublic:
-    service.edit_rules(edit, user, idem, reason)
+          user: Admin, idem: Idempotency | None, reason: str | None,
+          signer: Signer | None) -> RulesPublic:
+    service.edit_rules(edit, user, idem, reason, signer)
     return get_rules(service)
 
 
-@router.post("/alarms/rules/{section}", response_model=RulesPublic, responses=PROBLEMS)
+@router.post("/alarms/rules/{section}", response_model=RulesPublic,
+             responses={**PROBLEMS, **SIGNED})
 def add_rule(section: Literal["thresholds", "offline"], service: ServiceDep, user: Admin,
-             idem: OptionalIdempotencyDep,
+             idem: OptionalIdempotencyDep, session: WriteSessionDep,
              rule: Annotated[dict[str, Any], Body()], reason: ReasonQuery = None
              ) -> RulesPublic:
-    """Add one threshold or offline rule (admin; no rules file), keys as in the file."""
+    """Add one threshold or offline rule (admin; no rules file), keys as in the file;
+    signed with a `signature` key beside them."""
+    rule, signer = _signed_rules(session, user, rule)
     return _edit(service, lambda doc: rule_edits.add_rule(doc, section, rule), user, idem,
-                 reason)
+                 reason, signer)
 
 
-@router.delete("/alarms/rules/{rule_id}", response_model=RulesPublic, responses=PROBLEMS)
+@router.delete("/alarms/rules/{rule_id}", response_model=RulesPublic,
+               responses={**PROBLEMS, **SIGNED})
 def delete_rule(rule_id: Annotated[str, Path(max_length=200)], service: ServiceDep,
-                user: Admin, idem: OptionalIdempotencyDep, reason: ReasonQuery = None
-                ) -> RulesPublic:
-    """Remove a threshold or offline rule by its id, e.g. `zone:COLD-1:temperature_c`."""
+                user: Admin, idem: OptionalIdempotencyDep, session: WriteSessionDep,
+                reason: ReasonQuery = None, password: SignaturePassword = None,
+                meaning: SignatureMeaning = None) -> RulesPublic:
+    """Remove a threshold or offline rule by its id, e.g. `zone:COLD-1:temperature_c`.
+    A DELETE has no body: its signature comes in the headers `Signature-Password` and
+    `Signature-Meaning`."""
+    signature = None
+    if password is not None or meaning is not None:
+        if not password or meaning is None:
+            raise Invalid("a signature needs both Signature-Password and Signature-Meaning",
+                          code="invalid_signature")
+        signature = SignatureIn(password=password, meaning=meaning)
+    signer = signer_for(session, user, signature, ALARM_RULES)
     return _edit(service, lambda doc: rule_edits.remove_rule(doc, rule_id), user, idem,
-                 reason)
+                 reason, signer)
 
 
 @router.get("/alarms/{alarm_id}", response_model=AlarmDetailPublic, responses=PROBLEMS)
@@ -213,13 +259,20 @@ def get_alarm(alarm_id: AlarmId, session: SessionDep) -> AlarmDetailPublic:
     return queries.get_alarm(session, alarm_id)
 
 
-@router.post("/alarms/{alarm_id}/acknowledge", response_model=AlarmPublic, responses=PROBLEMS)
+@router.post("/alarms/{alarm_id}/acknowledge", response_model=AlarmPublic,
+             responses={**PROBLEMS, **SIGNED})
 def acknowledge(alarm_id: AlarmId, body: Acknowledge, service: ServiceDep, user: CurrentUser,
-                idem: OptionalIdempotencyDep) -> Response:
-    """Acknowledge an active alarm (any signed-in user); a cleared one closes."""
+                idem: OptionalIdempotencyDep, session: WriteSessionDep,
+                reading: SessionDep) -> Response:
+    """Acknowledge an active alarm (any signed-in user); a cleared one closes. A
+    critical alarm's acknowledgement is signed (setting `signature_ack_severities`):
+    `signature` with the password and the meaning `reviewed`."""
     answer = Answer(AlarmPublic, _after)
+    severity = queries.get_alarm(reading, alarm_id).alarm.severity
+    signer = signer_for(session, user, body.signature, ALARM_ACK,
+                        needed=ack_needs_signature(severity))
     done = service.operate(alarm_id, "acknowledge", by=user.username, comment=body.comment,
-                           idem=answer.keyed(idem))
+                           idem=answer.keyed(idem), signer=signer)
     return answer.response(done)
 
 

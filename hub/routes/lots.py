@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, Response
 
+from hub.accounts.signing import SIGNED, signer_for
 from hub.auth import IdempotencyDep, Supervisor
 from hub.deps import SessionDep, WriteSessionDep
 from hub.routes.common import Answer, PathId
 from inventory import queries, services
 from inventory.commands import QcChange, QcChangeMany
 from inventory.domain import QcStatus
-from inventory.schemas import LotPublic, LotStatusesPublic, LotStatusPublic, TracePublic
+from inventory.qc_signing import qc_action
+from inventory.schemas import (
+    LotDetailPublic,
+    LotPublic,
+    LotStatusesPublic,
+    LotStatusPublic,
+    TracePublic,
+)
 from kernel.fields import MAX_OFFSET, IsoDate
 
 router = APIRouter(tags=["lots"])
@@ -30,8 +38,8 @@ def list_lots(
                         expiring_before, limit, offset)
 
 
-@router.get("/lots/{lot_id}", response_model=LotPublic)
-def get_lot(lot_id: LotId, session: SessionDep) -> LotPublic:
+@router.get("/lots/{lot_id}", response_model=LotDetailPublic)
+def get_lot(lot_id: LotId, session: SessionDep) -> LotDetailPublic:
     return queries.lot(session, lot_id)
 
 
@@ -41,21 +49,28 @@ def trace_lot(lot_id: LotId, session: SessionDep) -> TracePublic:
     return queries.trace_lot(session, lot_id)
 
 
-@router.post("/lots/{lot_id}/qc-status", response_model=LotStatusPublic)
+@router.post("/lots/{lot_id}/qc-status", response_model=LotStatusPublic, responses=SIGNED)
 def change_qc_status(lot_id: LotId, body: QcChange, session: WriteSessionDep, user: Supervisor,
                      idem: IdempotencyDep) -> Response:
-    """Release, hold, reject or recall a lot, with a reason (supervisor or admin)."""
+    """Release, hold, reject or recall a lot, with a reason (supervisor or admin). A
+    release or a reject is signed: `signature` with the password and its meaning."""
     answer = Answer(LotStatusPublic)
+    action = qc_action(body.status)
+    signer = signer_for(session, user, body.signature, action) if action else None
     done = services.change_qc_status(session, lot_id, body, user,
-                                     answer.keyed(idem))
+                                     answer.keyed(idem), signer=signer)
     return answer.response(done)
 
 
-@router.post("/lots/qc-status", response_model=LotStatusesPublic)
+@router.post("/lots/qc-status", response_model=LotStatusesPublic, responses=SIGNED)
 def change_qc_status_many(body: QcChangeMany, session: WriteSessionDep, user: Supervisor,
                           idem: IdempotencyDep) -> Response:
     """One decision for many lots (an excursion's held lots), with one reason: one
-    transaction, all or none; each lot audited as its own change (supervisor or admin)."""
+    transaction, all or none; each lot audited as its own change (supervisor or admin).
+    A release or a reject is signed once for the whole list: `signature`."""
     answer = Answer(LotStatusesPublic)
-    done = services.change_qc_status_many(session, body, user, answer.keyed(idem))
+    action = qc_action(body.status)
+    signer = signer_for(session, user, body.signature, action) if action else None
+    done = services.change_qc_status_many(session, body, user, answer.keyed(idem),
+                                          signer=signer)
     return answer.response(done)

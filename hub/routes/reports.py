@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -9,15 +10,20 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
-from hub.auth import CurrentUser
-from hub.deps import HubDep, SessionDep
-from hub.reports import tables
+from hub.accounts.signing import SIGNED, signer_for
+from hub.auth import CurrentUser, Supervisor
+from hub.container import Hub
+from hub.deps import DbSession, HubDep, SessionDep, WriteSessionDep
+from hub.reports import signoff, tables
+from hub.reports.signoff import SignOffPublic, SignOffRequest, check_period_ended, with_sign_offs
 from hub.reports.trace import lot_trace
 from hub.reports.zone import ZoneReport, zone_report
-from hub.routes.common import PathId
+from hub.routes.common import Answer, OptionalIdempotencyDep, PathId
 from inventory import reports
+from kernel.actors import Actor
 from kernel.errors import Invalid
 from kernel.fields import IsoDate, IsoDateTime
+from kernel.signatures import REPORT_SIGNOFF
 from kernel.uow import jsonable
 
 router = APIRouter(tags=["reports"], prefix="/reports")
@@ -83,6 +89,35 @@ def zone_json(report: ZoneReport) -> dict[str, Any]:
     return body
 
 
+def _zone_report(session: DbSession, hub: Hub, code: str, start: datetime, end: datetime,
+                 user: Actor) -> ZoneReport:
+    return zone_report(
+        session, code, start, end, now=datetime.now(UTC), generated_by=user.username,
+        time_zone=hub.settings.site_timezone,
+        record_interval_s=hub.settings.report_record_interval_s,
+        out_of_range_interval_s=hub.settings.report_out_of_range_interval_s)
+
+
+@router.post("/zones/{code}/sign-offs", response_model=SignOffPublic, status_code=201,
+             responses={**SIGNED, 422: {"description": "signature_required, period_not_ended, "
+                                                       "signature_meaning_not_allowed"}})
+def sign_off_zone(code: str, body: SignOffRequest, reading: SessionDep, session: WriteSessionDep,
+                  hub: HubDep, user: Supervisor, idem: OptionalIdempotencyDep) -> Response:
+    """Sign a zone's report for a period that has ended (supervisor: quality): the
+    signature keeps the SHA-256 of the report's PDF as signed; the report (JSON, CSV,
+    PDF) shows its sign-offs, superseded when the period's data changed later."""
+    start, end = period(body.start, body.end)
+    check_period_ended(end, datetime.now(UTC))
+    signer = signer_for(session, user, body.signature, REPORT_SIGNOFF)
+    report = _zone_report(reading, hub, code, start, end, user)
+    from hub.reports.pdf import zone_pdf
+
+    pdf_sha256 = hashlib.sha256(zone_pdf(report)).hexdigest()
+    answer = Answer(SignOffPublic)
+    done = signoff.sign_off(session, report, pdf_sha256, signer, user, answer.keyed(idem))
+    return answer.response(done)
+
+
 @router.get("/zones/{code}", responses=ZONE_TYPES, response_class=Response)
 def zone(code: str, session: SessionDep, hub: HubDep, user: CurrentUser, start: Start = None,
          end: End = None, format: Format = Format.JSON,
@@ -96,11 +131,7 @@ def zone(code: str, session: SessionDep, hub: HubDep, user: CurrentUser, start: 
     gap in the record. PDF for an inspector; CSV with the same numbers; SVG: the chart of
     one quantity with its limits (the reports page shows it)."""
     start, end = period(start, end)
-    report = zone_report(
-        session, code, start, end, now=datetime.now(UTC), generated_by=user.username,
-        time_zone=hub.settings.site_timezone,
-        record_interval_s=hub.settings.report_record_interval_s,
-        out_of_range_interval_s=hub.settings.report_out_of_range_interval_s)
+    report = with_sign_offs(session, _zone_report(session, hub, code, start, end, user))
     name = f"zone-{code}-{start:%Y%m%d}-{end:%Y%m%d}"
     if format is Format.CSV:
         return _file(tables.zone_csv(report), "text/csv; charset=utf-8", f"{name}.csv")
@@ -114,7 +145,7 @@ def zone(code: str, session: SessionDep, hub: HubDep, user: CurrentUser, start: 
         frame = TREND if chart == "trend" else REPORT
         return Response(zone_chart_svg(report, quantity.value, frame), media_type="image/svg+xml",
                         headers=SVG_HEADERS)
-    return JSONResponse(zone_json(report))
+    return JSONResponse(zone_json(report))  # with its sign-offs
 
 
 @router.get("/expiry", responses=TABLE_TYPES, response_class=Response)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, Response
 
+from hub.accounts.signing import SIGNED, signer_for
 from hub.auth import CurrentUser, IdempotencyDep, Supervisor
 from hub.deps import SessionDep, WriteSessionDep
 from hub.routes.common import Answer, PathId
@@ -14,6 +15,7 @@ from inventory.stocktakes import queries as stocktake_queries
 from inventory.stocktakes import service as stocktake
 from inventory.stocktakes.domain import StocktakeStatus
 from inventory.stocktakes.schemas import (
+    ApproveRequest,
     CancelRequest,
     CountEntry,
     OpenStocktake,
@@ -21,6 +23,7 @@ from inventory.stocktakes.schemas import (
     StocktakePublic,
     VarianceReportPublic,
 )
+from kernel.signatures import STOCKTAKE_APPROVAL
 
 router = APIRouter(tags=["stocktakes"])
 
@@ -87,12 +90,16 @@ def variances(stocktake_id: PathId, session: SessionDep,
     return stocktake_queries.variance_report(session, stocktake_id)
 
 
-@router.post("/stocktakes/{stocktake_id}/approve", **one)
+@router.post("/stocktakes/{stocktake_id}/approve", response_model=StocktakePublic,
+             responses={**PROBLEMS, **SIGNED})
 def approve(stocktake_id: PathId, session: WriteSessionDep, user: Supervisor,
-            idem: IdempotencyDep) -> Response:
-    """Post a `count` move (reference `stocktake:<id>`) for every line with a difference."""
+            idem: IdempotencyDep, body: ApproveRequest | None = None) -> Response:
+    """Post a `count` move (reference `stocktake:<id>`) for every line with a difference.
+    Signed: `signature` with the password and its meaning (`approved` or `reviewed`)."""
     answer = Answer(StocktakePublic)
-    done = stocktake.approve(session, stocktake_id, user, answer.keyed(idem))
+    signer = signer_for(session, user, body.signature if body else None,
+                        STOCKTAKE_APPROVAL)
+    done = stocktake.approve(session, stocktake_id, user, answer.keyed(idem), signer=signer)
     return answer.response(done)
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Response
 
+from hub.accounts.signing import SIGNED, signer_for
 from hub.auth import CurrentUser, require_role
 from hub.deps import SessionDep, WriteSessionDep
 from hub.routes.common import Answer, OptionalIdempotencyDep, ReasonQuery
 from inventory import masterdata, queries
 from inventory.schemas import StorageClassCreate, StorageClassPublic, StorageClassUpdate
 from kernel.actors import Role
+from kernel.signatures import LIMITS
 
 router = APIRouter(tags=["storage classes"])
 admin_only = [Depends(require_role(Role.ADMIN))]
@@ -38,12 +40,15 @@ def create_storage_class(
 
 
 @router.patch("/storage-classes/{code}", response_model=StorageClassPublic,
-              dependencies=admin_only)
+              dependencies=admin_only, responses=SIGNED)
 def update_storage_class(
     code: str, body: StorageClassUpdate, session: WriteSessionDep, idem: OptionalIdempotencyDep,
     user: CurrentUser, reason: ReasonQuery = None,
 ) -> Response:
     answer = Answer(StorageClassPublic)
+    # A change of limits or tolerance is signed: proven here, required by the use case
+    # when the change turns out to touch them (kernel/signatures.py).
+    signer = signer_for(session, user, body.signature, LIMITS, needed=False)
     done = masterdata.update_storage_class(session, code, body, answer.keyed(idem),
-        actor=user, reason=reason)
+        actor=user, reason=reason, signer=signer)
     return answer.response(done)

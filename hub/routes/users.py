@@ -216,7 +216,7 @@ def post_user(body: UserCreate, session: WriteSessionDep, hub: HubDep,
     answer = _TokenAnswer()
     done = user_service.register_user(
         session, body.username, body.role, body.password, answer.keyed(idem), actor=user,
-        kind=body.kind, policy=account_rules(hub.settings).password)
+        kind=body.kind, policy=account_rules(hub.settings).password, full_name=body.full_name)
     return answer.response(done)
 
 
@@ -244,7 +244,7 @@ def update_user(username: str, body: UserUpdate, session: WriteSessionDep, hub: 
     done = user_service.update_user(
         session, username, role=body.role, active=body.active, password=body.password,
         idem=answer.keyed(idem), actor=admin, unlock=body.unlock,
-        policy=account_rules(hub.settings).password)
+        policy=account_rules(hub.settings).password, full_name=body.full_name)
     status, user, replayed = answer.body_of(done)
     token_cache(request).forget_user(user["id"])  # takes effect now, not after the cache
     return json_response(user, status, replayed)

@@ -5,12 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
+from hub.accounts.signing import SIGNED, signer_for
 from hub.auth import CurrentUser, IdempotencyDep, Supervisor, require_role
 from hub.deps import SessionDep, WriteSessionDep
 from hub.routes.common import Answer, OptionalIdempotencyDep, ReasonQuery
 from inventory import masterdata, queries, services
 from inventory.schemas import LotStatusPublic, ZoneCreate, ZonePublic, ZoneUpdate
 from kernel.actors import Role
+from kernel.signatures import LIMITS
 
 router = APIRouter(tags=["zones"])
 admin_only = [Depends(require_role(Role.ADMIN))]
@@ -57,12 +59,16 @@ class _HeldLots(RootModel[list[LotStatusPublic]]):
     the list)."""
 
 
-@router.patch("/zones/{code}", response_model=ZonePublic, dependencies=admin_only)
+@router.patch("/zones/{code}", response_model=ZonePublic, dependencies=admin_only,
+              responses=SIGNED)
 def update_zone(
     code: str, body: ZoneUpdate, session: WriteSessionDep, idem: OptionalIdempotencyDep,
     user: CurrentUser, reason: ReasonQuery = None,
 ) -> Response:
     answer = Answer(ZonePublic)
+    # A change of limits or tolerance is signed: proven here, required by the use case
+    # when the change turns out to touch them (kernel/signatures.py).
+    signer = signer_for(session, user, body.signature, LIMITS, needed=False)
     done = masterdata.update_zone(session, code, body, answer.keyed(idem),
-        actor=user, reason=reason)
+        actor=user, reason=reason, signer=signer)
     return answer.response(done)

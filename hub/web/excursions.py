@@ -10,7 +10,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse
 
+from hub.deps import HubDep
 from hub.web.layout import render
+from hub.web.monitoring import signing_config
 
 router = APIRouter(include_in_schema=False)
 
@@ -20,7 +22,8 @@ EXCURSION_REFRESH_S = 2
 
 
 @router.get("/excursions/{excursion_id}", response_class=HTMLResponse)
-def excursion_page(request: Request,
+def excursion_page(request: Request, hub: HubDep,
                    excursion_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> HTMLResponse:
     return render(request, "excursion.html", title=f"Excursion {excursion_id}", page_config={
-        "excursion": excursion_id, "refreshSeconds": EXCURSION_REFRESH_S})
+        "excursion": excursion_id, "refreshSeconds": EXCURSION_REFRESH_S,
+        "signing": signing_config(hub)})

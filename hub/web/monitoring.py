@@ -29,8 +29,14 @@ def _warning_margins(hub: HubDep) -> dict[str, float]:
     return {str(quantity): margin for quantity, margin in defaults.warning_margin.items()}
 
 
+def signing_config(hub: HubDep) -> dict[str, list[str]]:
+    """Which decisions a page asks a signature for (kernel/signatures.py settings)."""
+    return {"required": list(hub.settings.signature_required),
+            "ackSeverities": list(hub.settings.signature_ack_severities)}
+
+
 def _feed_config(hub: HubDep) -> dict[str, Any]:
-    return {"alarmsRunning": hub.alarms is not None}
+    return {"alarmsRunning": hub.alarms is not None, "signing": signing_config(hub)}
 
 
 @router.get("/", response_class=HTMLResponse)

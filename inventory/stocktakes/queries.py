@@ -20,6 +20,7 @@ from inventory.stocktakes.schemas import (
     VarianceLinePublic,
     VarianceReportPublic,
 )
+from kernel import signatures
 from kernel.actors import Actor, Role
 from kernel.errors import NotFound
 from kernel.orm import User, Zone
@@ -100,6 +101,8 @@ def view(session: Session, stocktake: Stocktake, *, show_book: bool,
         closed_at=stocktake.closed_at, close_reason=stocktake.close_reason,
         lines_total=len(statuses), lines_counted=statuses.count("counted"),
         lines=_lines(session, stocktake.id, show_book, only_line) if with_lines else [],
+        signatures=signatures.of(session, "stocktake", [str(stocktake.id)])
+        if with_lines else [],
     )
 
 

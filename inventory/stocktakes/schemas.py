@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from inventory.stocktakes.domain import StocktakeStatus
 from kernel.fields import MAX_QUANTITY
+from kernel.signatures import SignatureIn, SignaturePublic
 
 # --- what a request may say
 
@@ -42,6 +43,13 @@ class CountEntry(BaseModel):
 class RecountRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     lines: list[int] = Field(min_length=1, max_length=1000, description="line ids")
+
+
+class ApproveRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    signature: SignatureIn | None = Field(
+        None, description="an electronic signature (the password again, meaning `approved` "
+        "or `reviewed`); required where the site's `signature_required` says")
 
 
 class CancelRequest(BaseModel):
@@ -91,6 +99,8 @@ class StocktakePublic(BaseModel):
     lines_total: int
     lines_counted: int
     lines: list[StocktakeLinePublic]
+    signatures: list[SignaturePublic] = Field(
+        default_factory=list, description="the approval's signature (not in lists)")
 
 
 class VarianceLinePublic(BaseModel):

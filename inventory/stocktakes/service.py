@@ -41,11 +41,12 @@ from inventory.stocktakes.schemas import (
     RecountRequest,
     StocktakePublic,
 )
-from kernel import audit
+from kernel import audit, signatures
 from kernel.actors import Actor
 from kernel.clock import Clock, utcnow
 from kernel.errors import Conflict, Invalid
 from kernel.orm import Zone
+from kernel.signatures import Signer
 from kernel.uow import Done, Idempotency, unit_of_work
 
 
@@ -201,11 +202,12 @@ def request_recount(
 
 def approve(
     session: Session, stocktake_id: int, actor: Actor, idem: Idempotency | None = None,
-    clock: Clock = utcnow,
+    clock: Clock = utcnow, *, signer: Signer | None = None,
 ) -> Done[StocktakePublic]:
-    """Post a `count` move for every line with a difference; all or nothing."""
+    """Post a `count` move for every line with a difference; all or nothing. Signed
+    by `signer` where the site requires it."""
     posted: list[BookingPublic] = []
-    done = _approve(session, stocktake_id, actor, posted, idem, clock)
+    done = _approve(session, stocktake_id, actor, posted, idem, clock, signer)
     if done.value is not None:
         stock_hooks.emit([
             StockChange(b.kind.value, b.item, tuple(line.lot_number for line in b.lines),
@@ -217,12 +219,13 @@ def approve(
 @unit_of_work()
 def _approve(
     session: Session, stocktake_id: int, actor: Actor, posted: list[BookingPublic],
-    idem: Idempotency | None, clock: Clock,
+    idem: Idempotency | None, clock: Clock, signer: Signer | None = None,
 ) -> StocktakePublic:
     """The approval's transaction. It fills `posted` with its bookings for the stock
     hooks: the answer (and the recorded replay) is the stocktake, which does not carry
     them."""
     posted.clear()  # a retried attempt starts over
+    signatures.need(signatures.STOCKTAKE_APPROVAL, signer)
     stocktake = stocktakes.lock(session, stocktake_id)
     lines = stocktakes.lines(session, stocktake.id)
     check_approve(stocktake.id, StocktakeStatus(stocktake.status),
@@ -249,9 +252,15 @@ def _approve(
                     f"book {line.book_at_count} at the count"),
             idempotency_key=_key(idem),
         ))
+    approved = {"status": StocktakeStatus.APPROVED.value, "adjustments": len(posted)}
+    signed = None
+    if signer is not None:  # what was approved: each line's book, count and adjustment
+        signed = signatures.sign(session, signer, "stocktake", stocktake.id, {
+            **approved, "lines": [[line.id, line.book_at_count, line.counted]
+                                  for line in lines],
+            "bookings": [b.booking for b in posted]}, clock=lambda: now)
     audit.record(session, actor, "approve", "stocktake", stocktake.id,
-                 {"status": stocktake.status},
-                 {"status": StocktakeStatus.APPROVED.value, "adjustments": len(posted)})
+                 {"status": stocktake.status}, approved, signature=signatures.ref(signed))
     stocktake.status = StocktakeStatus.APPROVED.value
     stocktake.closed_by, stocktake.closed_at = actor.user_id, now
     session.flush()

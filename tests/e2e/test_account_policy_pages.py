@@ -60,7 +60,8 @@ def test_a_desk_page_left_alone_is_logged_out_by_the_hub(
     hub_http: HubServer, api: Api,  # noqa: F811
     open_page: Callable[..., OfflinePage],
 ) -> None:
-    api.post("/users", {"username": "sue", "role": "supervisor", "password": DESK_PASSWORD})
+    api.post("/users", {"username": "sue", "role": "supervisor", "password": DESK_PASSWORD,
+                        "full_name": "Sue Supervisor"})
     page = open_page(hub_http.base_url)
     page.goto("/reports")
     expect(page.page).to_have_url(f"{hub_http.base_url}/login?next=%2Freports")
@@ -111,7 +112,8 @@ def test_an_expired_password_is_changed_on_the_login_page(
     hub_http: HubServer, api: Api,  # noqa: F811
     open_page: Callable[..., OfflinePage],
 ) -> None:
-    api.post("/users", {"username": "sue", "role": "supervisor", "password": DESK_PASSWORD})
+    api.post("/users", {"username": "sue", "role": "supervisor", "password": DESK_PASSWORD,
+                        "full_name": "Sue Supervisor"})
     with hub_http.hub.writes() as session:
         session.execute(update(User).where(User.username == "sue").values(
             password_changed_at=datetime.now(UTC) - timedelta(days=31)))

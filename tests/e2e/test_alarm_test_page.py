@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 from playwright.sync_api import expect
 
+from tests.support.auth import signature
 from tests.support.hub_server import LiveHubServer
 from tests.support.mqtt import wait_until
 from tests.support.receivers import Webhook, webhook  # noqa: F401  (the fixture)
@@ -37,9 +38,10 @@ def test_a_supervisor_sends_a_test_alarm_with_the_keyboard_and_it_is_confirmed(
     server = live_hub_http
     call(server, "PUT", "/alarms/rules", {
         "recipients": {"duty": {"urls": [webhook.url("duty")]}},
-        "routes": [{"name": "cold-chain", "groups": ["duty"]}]}, reason="e2e")
+        "routes": [{"name": "cold-chain", "groups": ["duty"]}],
+        "signature": signature("approved")}, reason="e2e")
     call(server, "POST", "/users", {"username": "sue", "role": "supervisor",
-                                    "password": PASSWORD})
+                                    "password": PASSWORD, "full_name": "Sue Supervisor"})
     offline = open_page(server.base_url)
     page = offline.page
     offline.goto("/alarms")

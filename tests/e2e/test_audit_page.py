@@ -22,6 +22,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
+from tests.support.auth import signature
 from tests.support.browser import OfflinePage
 from tests.support.hub_server import HubServer
 
@@ -68,11 +69,15 @@ def test_who_changed_the_upper_limit_answered_from_the_page_and_the_report(
                                             "temp_min_c": 2, "temp_max_c": 8})
     _call(api, "POST", "/zones", {"code": "COLD", "name": "Cold room", "storage_class": "2-8C"})
     _call(api, "POST", "/sensors", {"id": "cold-t1", "name": "wall", "zone": "COLD"})
-    _call(api, "POST", "/users", {"username": "sue", "role": "supervisor", "password": PASSWORD})
-    _call(api, "POST", "/users", {"username": "olaf", "role": "operator", "password": PASSWORD})
+    _call(api, "POST", "/users", {"username": "sue", "role": "supervisor", "password": PASSWORD,
+                                  "full_name": "Sue Supervisor"})
+    _call(api, "POST", "/users", {"username": "olaf", "role": "operator", "password": PASSWORD,
+                                  "full_name": "Olaf Operator"})
     admin = _call(api, "GET", "/auth/me")["username"]
     before = datetime.now(UTC)
-    _call(api, "PATCH", "/storage-classes/2-8C", {"temp_max_c": 6}, reason=REASON)
+    _call(api, "PATCH", "/storage-classes/2-8C", {"temp_max_c": 6,
+                                                  "signature": signature("approved")},
+          reason=REASON)
     # A long trail besides: more rows than one page holds.
     for n in range(105):
         _call(api, "PATCH", "/zones/COLD", {"name": f"Cold room {n}"})
@@ -106,9 +111,10 @@ def test_who_changed_the_upper_limit_answered_from_the_page_and_the_report(
     expect(row).to_have_count(1)
     expect(row).to_contain_text(admin)
     expect(row).to_contain_text(REASON)
-    expect(row.locator("td.field")).to_have_text("temp_max_c")
-    expect(row.locator("td.old")).to_have_text("8")
-    expect(row.locator("td.new")).to_have_text("6")  # the new value, marked
+    # The limit, then the change's electronic signature (kernel/signatures.py).
+    expect(row.locator("td.field")).to_have_text(["temp_max_c", "signature"])
+    expect(row.locator("td.old").first).to_have_text("8")
+    expect(row.locator("td.new").first).to_have_text("6")  # the new value, marked
     at = row.locator("td.at").inner_text()
     assert before.strftime("%Y-%m-%d %H:") in at or before.strftime("%Y-%m-%d") in at, at
     expect(page).to_have_url(re.compile(r"/audit\?.*entity=storage_class"))
@@ -126,8 +132,8 @@ def test_who_changed_the_upper_limit_answered_from_the_page_and_the_report(
     changes = page.locator("#zone-changes")
     expect(changes).to_contain_text(REASON)
     change = changes.locator("tbody.audit-row", has_text=REASON)
-    expect(change.locator("td.old")).to_have_text("8")
-    expect(change.locator("td.new")).to_have_text("6")
+    expect(change.locator("td.old").first).to_have_text("8")
+    expect(change.locator("td.new").first).to_have_text("6")
     desk.screenshot(shots / "02-zone-report-changes.png", full_page=True)
     report_text = _pdf_text(_download(desk, "#zone-pdf", tmp_path / "zone.pdf"))
     assert "Changes in the period" in report_text

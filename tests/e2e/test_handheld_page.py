@@ -67,7 +67,8 @@ def api(hub_http: HubServer) -> Api:
         api.post("/locations", {"code": code, "zone": "FRIDGE"})
     api.post("/items", {"sku": "VAC-1", "gtin": "04006381333931", "name": "vaccine",
                         "storage_class": "2-8C"})
-    api.post("/users", {"username": "picker", "role": "operator", "password": PASSWORD})
+    api.post("/users", {"username": "picker", "role": "operator", "password": PASSWORD,
+                        "full_name": "Pat Picker"})
     return api
 
 

@@ -39,7 +39,8 @@ def login_page(hub_http: HubServer, open_page: Callable[..., OfflinePage]) -> Of
     # A supervisor: with no `next` (or "/"), an operator would land on /handheld instead.
     response = httpx.post(hub_http.url("/api/v1/users"), headers={
         **hub_http.admin_headers, "Idempotency-Key": str(uuid.uuid4())},
-        json={"username": "clerk", "role": "supervisor", "password": PASSWORD}, timeout=10)
+        json={"username": "clerk", "role": "supervisor", "password": PASSWORD,
+              "full_name": "Clerk Kent"}, timeout=10)
     assert response.status_code == 201, response.text
     return open_page(hub_http.base_url)
 

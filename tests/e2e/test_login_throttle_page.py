@@ -26,7 +26,7 @@ def hub_url(tmp_path: Path) -> Iterator[str]:
                              login_max_failures_per_user=2, login_failure_window_s=60)
     hub = Hub.build(settings)
     with hub.writes() as session:
-        create_user_with_token(session, "picker", Role.OPERATOR, PASSWORD)
+        create_user_with_token(session, "picker", Role.OPERATOR, PASSWORD, "Pat Picker")
     try:
         with serve_in_thread(create_app(hub, manage_lifecycle=False)) as base_url:
             yield base_url

@@ -18,6 +18,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from contract import wire
+from tests.support.auth import signature
 from tests.support.browser import OfflinePage
 from tests.support.hub_server import LiveHubServer
 from tests.support.mqtt import publish_raw, wait_until
@@ -66,8 +67,10 @@ def api(live_hub_http: LiveHubServer) -> Api:
     api.post("/locations", {"code": "C-01", "zone": "COLD"})
     api.post("/sensors", {"id": SENSOR, "name": "cold room wall", "zone": "COLD"})
     api.post("/items", {"sku": "VAC-1", "name": "vaccine", "storage_class": "2-8C"})
-    api.call("PUT", "/alarms/rules", {"defaults": {"delay": "1s"}}, reason="e2e")
-    api.post("/users", {"username": "sue", "role": "supervisor", "password": PASSWORD})
+    api.call("PUT", "/alarms/rules", {"defaults": {"delay": "1s"},
+                                      "signature": signature("approved")}, reason="e2e")
+    api.post("/users", {"username": "sue", "role": "supervisor", "password": PASSWORD,
+                        "full_name": "Sue Supervisor"})
     soon = (date.today() + timedelta(days=10)).isoformat()
     for lot, expiry in (("SOON-1", soon), ("LATER-1", "2031-01-31"), ("HOLD-1", "2030-05-31")):
         api.post("/moves/receive", {"item": "VAC-1", "lot_number": lot, "expiry": expiry,
@@ -116,6 +119,16 @@ class Screen:
         self.page.fill("#ask-text", text)
         self.page.click("#ask-ok")
 
+    def sign(self, text: str | None, meaning: str, password: str = PASSWORD) -> None:
+        """The signature dialog (sign.js): the reason or comment, the meaning, the
+        password again."""
+        self.page.wait_for_selector("dialog#sign[open]")
+        if text is not None:
+            self.page.fill("#sign-text", text)
+        self.page.select_option("#sign-meaning", meaning)
+        self.page.fill("#sign-password", password)
+        self.page.click("#sign-ok")
+
 
 def cooling_failure(server: LiveHubServer) -> None:
     """The cold room warms past its 8 °C limit and stays there past the 1 s delay."""
@@ -159,7 +172,10 @@ def test_an_alarm_appears_live_is_acknowledged_and_a_held_lot_released(
 
     active.locator("button.ack").click()
     screen.shot("acknowledge-dialog")
-    screen.answer("Door left open, closed it")
+    if alarm["severity"] == "critical":  # a critical alarm's acknowledgement is signed
+        screen.sign("Door left open, closed it", "reviewed")
+    else:
+        screen.answer("Door left open, closed it")
     acknowledged = page.locator(f"#alarms li.alarm[data-id='{alarm['id']}']")
     expect(acknowledged).to_have_attribute("data-state", "acknowledged")
     expect(acknowledged).to_contain_text("acknowledged by sue: “Door left open, closed it”")
@@ -183,8 +199,9 @@ def test_an_alarm_appears_live_is_acknowledged_and_a_held_lot_released(
         f"{SENSOR} · temperature_c above")
 
     page.locator("#held li[data-lot=HOLD-1] button.release").click()
-    screen.answer("Within tolerance, checked by QA")
-    expect(page.locator("#held-status")).to_have_text("Released lot HOLD-1")
+    screen.sign("Within tolerance, checked by QA", "released")
+    expect(page.locator("#held-status")).to_contain_text(
+        "Released lot HOLD-1: Released by Sue Supervisor (sue) on ")
     expect(page.locator("#held li[data-lot=HOLD-1]")).to_have_count(0)
     screen.shot("lot-released")
     lot = api.lot("HOLD-1")

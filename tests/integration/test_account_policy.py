@@ -43,6 +43,7 @@ def create(world: World, username: str, password: str | None = PASSWORD,
     body: dict[str, Any] = {"username": username, "role": "operator", **more}
     if password is not None:
         body["password"] = password
+        body.setdefault("full_name", f"{username.title()} Person")  # people sign with it
     return world.post("/users", body, Role.ADMIN)
 
 
@@ -112,10 +113,12 @@ def test_the_cli_applies_the_policy(world: World, monkeypatch: pytest.MonkeyPatc
     from hub.cli import app
 
     monkeypatch.setenv("STOCKWARDEN_DATABASE_URL", world.hub.settings.database_url)
-    done = CliRunner().invoke(app, ["user", "create", "--username", "cli-pia", "--password"],
+    done = CliRunner().invoke(app, ["user", "create", "--username", "cli-pia", "--password",
+                                    "--full-name", "Pia Cli"],
                               input="cli-pia-2026-x\ncli-pia-2026-x\n")
     assert done.exit_code != 0 and "must not contain the user name" in done.output
-    done = CliRunner().invoke(app, ["user", "create", "--username", "cli-pia", "--password"],
+    done = CliRunner().invoke(app, ["user", "create", "--username", "cli-pia", "--password",
+                                    "--full-name", "Pia Cli"],
                               input=f"{PASSWORD}\n{PASSWORD}\n")
     assert done.exit_code == 0, done.output
     done = CliRunner().invoke(app, ["user", "update", "cli-pia", "--password"],
@@ -130,8 +133,8 @@ def test_the_cli_applies_the_policy(world: World, monkeypatch: pytest.MonkeyPatc
     assert users(world)["cli-gw"]["kind"] == "machine"
     listed = CliRunner().invoke(app, ["user", "list"])
     assert listed.exit_code == 0, listed.output
-    assert "cli-gw\toperator\tmachine\tactive\t-" in listed.output
-    assert "cli-pia\toperator\tperson\tactive\t20" in listed.output
+    assert "cli-gw\t-\toperator\tmachine\tactive\t-" in listed.output
+    assert "cli-pia\tPia Cli\toperator\tperson\tactive\t20" in listed.output
     done = CliRunner().invoke(app, ["user", "create", "--username", "cli-gw2", "--machine",
                                     "--password"])
     assert done.exit_code != 0 and "has no password" in done.output

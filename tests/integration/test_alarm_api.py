@@ -24,7 +24,18 @@ from ingest.orm import Sensor
 from kernel.actors import Role
 from kernel.orm import StorageClass, Zone
 from kernel.uow import run_write
+from tests.support.auth import SIGN_PASSWORD, signature
 from tests.support.mqtt import wait_until
+
+# Rule changes are signed (kernel/signatures.py): in the body, or a DELETE's headers;
+# a critical alarm's acknowledgement too.
+SIGNED_DELETE = {"Signature-Password": SIGN_PASSWORD, "Signature-Meaning": "approved"}
+ACK = {"comment": "on it", "signature": signature("reviewed")}
+
+
+def signed(body: dict[str, Any]) -> dict[str, Any]:
+    return {**body, "signature": signature("approved")}
+
 
 RULES = {"thresholds": [{"zone": "COLD", "quantity": "temperature_c", "high_critical": 8,
                          "delay": "10s"}]}
@@ -47,7 +58,8 @@ def api(db_url: str) -> Iterator[tuple[Hub, TestClient, dict[Role, dict[str, str
     headers = {}
     for role in Role:
         with hub.writes() as session:
-            token = create_user_with_token(session, f"{role.value}-api", role).token
+            token = create_user_with_token(session, f"{role.value}-api", role, SIGN_PASSWORD,
+                                           f"{role.value.title()} Api").token
         headers[role] = {"Authorization": f"Bearer {token}"}
     hub.alarms = build_alarms(hub)
     hub.alarms.start()
@@ -64,25 +76,25 @@ def test_rules_over_the_api_and_the_alarm_operations(
         "source"] == "api"
     inverted = {"thresholds": [{"zone": "COLD", "quantity": "temperature_c",
                                 "high_warning": 9, "high_critical": 8}]}
-    refused = client.put("/api/v1/alarms/rules?reason=test", json=inverted,
+    refused = client.put("/api/v1/alarms/rules?reason=test", json=signed(inverted),
                          headers=headers[Role.ADMIN])
     assert refused.status_code == 422
     assert "thresholds[0].high_critical: must be at or above high_warning" in refused.text
-    assert client.put("/api/v1/alarms/rules?reason=test", json=RULES,
+    assert client.put("/api/v1/alarms/rules?reason=test", json=signed(RULES),
                       headers=headers[Role.SUPERVISOR]).status_code == 403
-    saved = client.put("/api/v1/alarms/rules?reason=test", json=RULES,
+    saved = client.put("/api/v1/alarms/rules?reason=test", json=signed(RULES),
                        headers=headers[Role.ADMIN])
     assert saved.status_code == 200, saved.text
-    added = client.post("/api/v1/alarms/rules/thresholds?reason=test", json={
-        "sensor": "s1", "quantity": "humidity_pct", "high_warning": 80},
+    added = client.post("/api/v1/alarms/rules/thresholds?reason=test", json=signed({
+        "sensor": "s1", "quantity": "humidity_pct", "high_warning": 80}),
         headers=headers[Role.ADMIN])
     assert added.status_code == 200, added.text
     assert len(added.json()["rules"]["thresholds"]) == 2
     removed = client.delete("/api/v1/alarms/rules/sensor:s1:humidity_pct?reason=test",
-                            headers=headers[Role.ADMIN])
+                            headers={**headers[Role.ADMIN], **SIGNED_DELETE})
     assert removed.status_code == 200 and len(removed.json()["rules"]["thresholds"]) == 1
     assert client.delete("/api/v1/alarms/rules/sensor:s1:humidity_pct?reason=test",
-                         headers=headers[Role.ADMIN]).status_code == 404
+                         headers={**headers[Role.ADMIN], **SIGNED_DELETE}).status_code == 404
     assert saved.json()["rules"]["thresholds"][0]["delay"] in ("PT10S", 10.0, "10s")
 
     cursor = client.get("/api/v1/alarms/changes", headers=headers[Role.OPERATOR]).json()["cursor"]
@@ -108,13 +120,17 @@ def test_rules_over_the_api_and_the_alarm_operations(
     unshelved = client.post(f"{path}/unshelve", json={}, headers=headers[Role.SUPERVISOR])
     assert unshelved.status_code == 200 and not unshelved.json()["shelved"]
 
+    unsigned = client.post(f"{path}/acknowledge", json={"comment": "on it"},
+                           headers={**operator, "Idempotency-Key": "ack-alarm-0"})
+    assert unsigned.status_code == 422, unsigned.text  # a critical alarm: signed
+    assert unsigned.json()["error"] == "signature_required"
     key = {**operator, "Idempotency-Key": "ack-alarm-1"}
-    first = client.post(f"{path}/acknowledge", json={"comment": "on it"}, headers=key)
-    again = client.post(f"{path}/acknowledge", json={"comment": "on it"}, headers=key)
+    first = client.post(f"{path}/acknowledge", json=ACK, headers=key)
+    again = client.post(f"{path}/acknowledge", json=ACK, headers=key)
     assert first.status_code == again.status_code == 200
     assert again.headers.get("Idempotent-Replayed") == "true"
     assert again.json() == first.json() and first.json()["state"] == "acknowledged"
-    twice = client.post(f"{path}/acknowledge", json={"comment": "me too"},
+    twice = client.post(f"{path}/acknowledge", json={**ACK, "comment": "me too"},
                         headers={**operator, "Idempotency-Key": "ack-alarm-2"})
     assert twice.status_code == 409 and twice.json()["error"] == "alarm_state"
     detail = client.get(path, headers=operator).json()
@@ -122,6 +138,9 @@ def test_rules_over_the_api_and_the_alarm_operations(
         "raised", "shelved", "unshelved", "acknowledged"]
     assert [e["by"] for e in detail["events"]][1:] == [
         "supervisor-api", "supervisor-api", "operator-api"]
+    [ack_signed] = detail["signatures"]
+    assert ack_signed["text"].startswith("Reviewed by Operator Api (operator-api) on ")
+    assert ack_signed["action"] == "alarm_ack" and ack_signed["key"] == str(alarm["id"])
     assert client.get("/api/v1/alarms/999", headers=operator).status_code == 404
     wait_until(lambda: hub.alarms is not None and hub.alarms.dispatcher.idle(), what="idle")
 
@@ -133,16 +152,18 @@ def test_rules_from_a_file_are_read_only_over_the_api(tmp_path: Path) -> None:
     hub = Hub.build(load_settings(database_url=f"sqlite:///{tmp_path / 'hub.db'}",
                                   mqtt_url="mqtt://127.0.0.1:1", alarm_rules=rules))
     with hub.writes() as session:
-        token = create_user_with_token(session, "admin-file", Role.ADMIN).token
+        token = create_user_with_token(session, "admin-file", Role.ADMIN, SIGN_PASSWORD,
+                                       "Admin File").token
     hub.alarms = build_alarms(hub)
     headers = {"Authorization": f"Bearer {token}"}
     with TestClient(create_app(hub, manage_lifecycle=False)) as client:
         got = client.get("/api/v1/alarms/rules", headers=headers).json()
         assert (got["source"], got["file"]) == ("file", "alarms.toml")
-        refused = client.put("/api/v1/alarms/rules?reason=test", json=RULES, headers=headers)
+        refused = client.put("/api/v1/alarms/rules?reason=test", json=signed(RULES),
+                             headers=headers)
         assert refused.status_code == 409 and refused.json()["error"] == "rules_from_file"
         refused = client.post("/api/v1/alarms/rules/thresholds?reason=test",
-                              json=RULES["thresholds"][0], headers=headers)
+                              json=signed(RULES["thresholds"][0]), headers=headers)
         assert refused.status_code == 409 and refused.json()["error"] == "rules_from_file"
     hub.stop()
 
@@ -185,7 +206,7 @@ def test_recipient_urls_are_masked_for_every_role_and_kept_through_a_round_trip(
 ) -> None:
     hub, client, headers = api
     admin = headers[Role.ADMIN]
-    put = client.put("/api/v1/alarms/rules?reason=test", json=WITH_RECIPIENTS,
+    put = client.put("/api/v1/alarms/rules?reason=test", json=signed(WITH_RECIPIENTS),
                      headers={**admin, "Idempotency-Key": "rules-with-secrets"})
     assert put.status_code == 200, put.text
     with hub.sessions() as session:  # the answer kept for a replay holds no secret either
@@ -212,7 +233,8 @@ def test_recipient_urls_are_masked_for_every_role_and_kept_through_a_round_trip(
             "slack://***/***/***/#qa", "json://hooks.example.com/***?token=***&format=json"]
 
     # GET -> PUT with the masked URLs unchanged keeps the real ones, sending included.
-    again = client.put("/api/v1/alarms/rules?reason=test", json=got.json()["rules"], headers=admin)
+    again = client.put("/api/v1/alarms/rules?reason=test", json=signed(got.json()["rules"]),
+                       headers=admin)
     assert again.status_code == 200, again.text
     real = {name: group["urls"] for name, group in RECIPIENTS.items()}
     assert _stored_urls(hub) == real
@@ -222,13 +244,13 @@ def test_recipient_urls_are_masked_for_every_role_and_kept_through_a_round_trip(
     # A new URL replaces the stored one; the others stay.
     edited = got.json()["rules"]
     edited["recipients"]["duty"]["urls"][1] = "wecombot://NEWBOTKEY987654321"
-    assert client.put("/api/v1/alarms/rules?reason=test", json=edited,
+    assert client.put("/api/v1/alarms/rules?reason=test", json=signed(edited),
                       headers=admin).status_code == 200
     assert _stored_urls(hub)["duty"] == [real["duty"][0], "wecombot://NEWBOTKEY987654321",
                                          real["duty"][2]]
     # A masked URL that was never stored would send to a literal ***: refused.
     edited["recipients"]["duty"]["urls"][1] = "wecombot://***/extra"
-    refused = client.put("/api/v1/alarms/rules?reason=test", json=edited, headers=admin)
+    refused = client.put("/api/v1/alarms/rules?reason=test", json=signed(edited), headers=admin)
     assert refused.status_code == 422
     assert "recipients.duty.urls[1]: a masked URL" in refused.json()["detail"]
     assert _stored_urls(hub)["duty"][1] == "wecombot://NEWBOTKEY987654321"
@@ -239,7 +261,7 @@ def test_what_get_returns_put_takes_back_unchanged(
 ) -> None:
     hub, client, headers = api
     admin = headers[Role.ADMIN]
-    assert client.put("/api/v1/alarms/rules?reason=test", json=WITH_RECIPIENTS,
+    assert client.put("/api/v1/alarms/rules?reason=test", json=signed(WITH_RECIPIENTS),
                       headers=admin).status_code == 200
     before = client.get("/api/v1/alarms/rules", headers=admin).json()["rules"]
     # Durations in the file's notation, as written (the ISO one shown as the file's).
@@ -250,7 +272,7 @@ def test_what_get_returns_put_takes_back_unchanged(
     assert before["routes"][0]["escalate_after"] == "15m"
     assert hub.alarms is not None
     rules_before = hub.alarms.rules
-    again = client.put("/api/v1/alarms/rules?reason=test", json=before, headers=admin)
+    again = client.put("/api/v1/alarms/rules?reason=test", json=signed(before), headers=admin)
     assert again.status_code == 200, again.text
     assert again.json()["rules"] == before
     assert client.get("/api/v1/alarms/rules", headers=admin).json()["rules"] == before
@@ -262,8 +284,8 @@ def test_a_long_poll_whose_token_is_revoked_meanwhile_answers_401_and_no_event(
 ) -> None:
     hub, client, headers = api
     admin, operator = headers[Role.ADMIN], headers[Role.OPERATOR]
-    assert client.put("/api/v1/alarms/rules?reason=test", json={"thresholds": [
-        {"zone": "COLD", "quantity": "temperature_c", "high_critical": 8, "delay": "0s"}]},
+    assert client.put("/api/v1/alarms/rules?reason=test", json=signed({"thresholds": [
+        {"zone": "COLD", "quantity": "temperature_c", "high_critical": 8, "delay": "0s"}]}),
         headers=admin).status_code == 200
     cursor = client.get("/api/v1/alarms/changes", headers=operator).json()["cursor"]
     answers: list[Any] = []

@@ -22,7 +22,7 @@ from alerts import repository
 from alerts.model import AlarmKey, AlarmKind, Event, Phase, Severity, Transition
 from hub.container import Hub
 from hub.settings import load_settings
-from tests.support.auth import bearer_headers
+from tests.support.auth import bearer_headers, signature
 from tests.support.hub_cluster import Cluster, Feed, HubProcess, hub_env, seed_cold_room, sql
 from tests.support.hub_server import LiveHubServer
 from tests.support.mqtt import wait_until
@@ -31,6 +31,8 @@ from tests.support.services import Mosquitto, Postgres
 from tests.support.tcp_proxy import proxy_to
 
 _ids = itertools.count()
+
+SIGNED = signature("reviewed")  # a critical alarm's acknowledgement is signed
 
 
 def mails(smtp: Smtp) -> list[tuple[str, str]]:
@@ -118,11 +120,14 @@ def test_three_hubs_one_alarm_engine_leader_killed_twice_every_message_once(
         headers = bearer_headers(api)
         api.engine.dispose()
         status, body = standby.post(f"/api/v1/alarms/{alarm_id}/acknowledge",
-                                    {"comment": "door closed"}, headers)
+                                    {"comment": "door closed", "signature": SIGNED}, headers)
         assert (status, body["state"], body["acked_by"]) == (200, "acknowledged",
                                                              body["acked_by"]), body
+        # Signed through the standby: the signature and its audit row are kept once.
+        assert sql(pg_url, "SELECT action, meaning, entity_key FROM signatures") == [
+            ("alarm_ack", "reviewed", str(alarm_id))]
         status, body = standby.post(f"/api/v1/alarms/{alarm_id}/acknowledge",
-                                    {"comment": "again"}, headers)
+                                    {"comment": "again", "signature": SIGNED}, headers)
         assert (status, body.get("error")) == (409, "alarm_state"), body
 
         feed.value = 5.0  # cooling back: the leader knew of the acknowledgement: closed

@@ -28,6 +28,7 @@ from hub.cli import app
 from hub.container import Hub, build_alarms
 from hub.settings import load_settings
 from kernel.actors import Role
+from tests.support.auth import signature
 from tests.support.hub_cluster import Cluster, hub_env, seed_cold_room, sql
 from tests.support.inventory_world import World, build_world
 from tests.support.mqtt import wait_until
@@ -75,7 +76,8 @@ def start_site(url: str, rules: dict[str, Any]) -> Iterator[Site]:
         wait_until(lambda s=service: s.evaluator is not None, what="the alarm engine leading")
         try:
             site = Site(world, clock)
-            answer = site.call("PUT", "/alarms/rules", Role.ADMIN, json=rules,
+            answer = site.call("PUT", "/alarms/rules", Role.ADMIN,
+                               json={**rules, "signature": signature("approved")},
                                params={"reason": "alarm paths for the test"})
             assert answer.status_code == 200, answer.text
             yield site

@@ -25,7 +25,7 @@ from ingest.orm import Sensor
 from kernel.actors import Role
 from kernel.orm import Zone
 from kernel.uow import run_write
-from tests.support.auth import bearer_headers
+from tests.support.auth import SIGN_PASSWORD, bearer_headers, signature
 from tests.support.mqtt import publish_raw, wait_until
 from tests.support.receivers import Smtp, Webhook
 from tests.support.services import Mosquitto
@@ -145,7 +145,8 @@ def seed(hub: Hub, sensors: list[str], tokens: dict[Role, str]) -> None:
         assert answer.status_code == 201, answer.text
     for role in (Role.OPERATOR, Role.SUPERVISOR):
         with hub.writes() as session:
-            tokens[role] = create_user_with_token(session, f"{role.value}-al", role).token
+            tokens[role] = create_user_with_token(session, f"{role.value}-al", role,
+                                                  SIGN_PASSWORD, f"{role.value} al").token
 
     def work() -> None:
         zone = session.query(Zone).filter_by(code="COLD").one()
@@ -237,7 +238,8 @@ def test_a_cooling_failure_raises_one_alarm_escalates_holds_the_lots_and_clears(
     assert [lot["lot_number"] for lot in lots] == ["L1"]
 
     acked = site.api("POST", f"/alarms/{alarm['id']}/acknowledge", Role.OPERATOR,
-                     json={"comment": "compressor tripped, technician called"})
+                     json={"comment": "compressor tripped, technician called",
+                           "signature": signature("reviewed")})  # critical: signed
     assert acked["state"] == "acknowledged"  # type: ignore[index]
     assert acked["acked_by"] == "operator-al"  # type: ignore[index]
 
@@ -266,7 +268,8 @@ def test_a_cooling_failure_raises_one_alarm_escalates_holds_the_lots_and_clears(
         "Authorization": f"Bearer {site.tokens[Role.OPERATOR]}", "Idempotency-Key": "release-1"})
     assert refused.status_code == 403
     released = site.client.post(f"/api/v1/lots/{lot_id}/qc-status", json={  # type: ignore[union-attr]
-        "status": "released", "reason": "stability data covers 95 min at 9.4 °C"}, headers={
+        "status": "released", "reason": "stability data covers 95 min at 9.4 °C",
+        "signature": signature("released")}, headers={
         "Authorization": f"Bearer {site.tokens[Role.SUPERVISOR]}", "Idempotency-Key": "release-2"})
     assert released.status_code == 200, released.text
     # The audit trail has both: the alarm engine's hold, as `system`, and the release.

@@ -28,7 +28,7 @@ from kernel import audit
 from kernel.actors import Actor, Role
 from kernel.orm import StorageClass, Zone
 from kernel.uow import run_write, unit_of_work
-from tests.support.auth import bearer_headers
+from tests.support.auth import bearer_headers, signature
 
 RULE = {"zone": "COLD", "quantity": "temperature_c", "high_critical": 8, "delay": "10s"}
 
@@ -56,14 +56,16 @@ def _edits(client: TestClient, admin: dict[str, str], n: int) -> None:
     for i in range(n):
         rule = {**RULE, "high_critical": 8 + i}
         answer = client.put("/api/v1/alarms/rules", params={"reason": f"edit {i}"},
-                            json={"thresholds": [rule]}, headers=admin)
+                            json={"thresholds": [rule], "signature": signature("approved")},
+                            headers=admin)
         assert answer.status_code == 200, answer.text
 
 
 def test_a_rule_edit_needs_a_reason_and_is_on_the_trail_for_supervisors(trail) -> None:
     _hub, client, headers, _ = trail
     admin = headers[Role.ADMIN]
-    refused = client.put("/api/v1/alarms/rules", json={"thresholds": [RULE]}, headers=admin)
+    refused = client.put("/api/v1/alarms/rules", headers=admin,
+                         json={"thresholds": [RULE], "signature": signature("approved")})
     assert refused.status_code == 422
     assert refused.json()["error"] == "reason_required"
     assert "needs a reason" in refused.text

@@ -156,7 +156,7 @@ def test_an_issued_token_is_kept_in_no_idempotency_record_and_a_resend_says_what
     password = "correct horse battery"
     created_key, token_key = "create-carol-0001", "token-carol-0001"
     created = world.client.post("/api/v1/users", json={
-        "username": "carol", "role": "operator", "password": password},
+        "username": "carol", "role": "operator", "password": password, "full_name": "Carol C"},
         headers=world.headers(Role.ADMIN, created_key))
     assert created.status_code == 201, created.text
     issued = world.client.post("/api/v1/users/carol/tokens",
@@ -170,14 +170,16 @@ def test_an_issued_token_is_kept_in_no_idempotency_record_and_a_resend_says_what
         assert token.removeprefix("sw_")[:12] not in stored
     assert password not in stored  # nor the password the request carried,
     # nor a fast hash of it: the request's fingerprint takes the password scrypt-hashed.
-    canonical = json.dumps({"password": password, "role": "operator", "username": "carol"},
+    canonical = json.dumps({"full_name": "Carol C", "password": password, "role": "operator",
+                            "username": "carol"},
                            sort_keys=True, separators=(",", ":"))
     assert hashlib.sha256(f"POST /api/v1/users\n{canonical}".encode()).hexdigest() not in stored
 
     # The resend (the first answer was lost): no second token, and words that say what to do.
     listed = world.ok(world.get("/users/carol/tokens", Role.ADMIN))
     for key, path, body in ((created_key, "/api/v1/users", {
-            "username": "carol", "role": "operator", "password": password}),
+            "username": "carol", "role": "operator", "password": password,
+            "full_name": "Carol C"}),
             (token_key, "/api/v1/users/carol/tokens", None)):
         again = world.client.post(path, json=body, headers=world.headers(Role.ADMIN, key))
         assert again.status_code == 409, again.text
@@ -190,7 +192,7 @@ def test_an_issued_token_is_kept_in_no_idempotency_record_and_a_resend_says_what
     # The tokens the message names are the ones issued, so revoking them works.
     first_id = listed[0]["id"]
     refusal = world.client.post("/api/v1/users", json={
-        "username": "carol", "role": "operator", "password": password},
+        "username": "carol", "role": "operator", "password": password, "full_name": "Carol C"},
         headers=world.headers(Role.ADMIN, created_key)).json()["detail"]
     assert f"revoke token {first_id} " in refusal
     for token in tokens:

@@ -22,6 +22,7 @@ from sqlalchemy import text
 
 from hub.container import build_alarms
 from kernel.actors import Role
+from tests.support.auth import SIGN_PASSWORD, signature
 from tests.support.inventory_world import World, build_world
 
 DATAMATRIX = "]d2010400638133393117291200" + "10ABC123|21SN1"
@@ -154,7 +155,8 @@ def _scenarios() -> list[tuple[str, Scenario]]:
             w, "POST", f"/stocktakes/{c['stocktake']}/cancel", s, {"reason": "wrong bins"})),
         ("POST /api/v1/stocktakes/{stocktake_id}/approve", lambda w, c: (
             stocktake(w, c), count(w, c),
-            _call(w, "POST", f"/stocktakes/{c['stocktake']}/approve", s, {}))[-1]),
+            _call(w, "POST", f"/stocktakes/{c['stocktake']}/approve", s,
+                  {"signature": signature("approved")}))[-1]),
         ("POST /api/v1/lots/{lot_id}/qc-status", qc),
         ("POST /api/v1/lots/qc-status", bulk_qc),
         ("POST /api/v1/zones/{code}/hold-lots", lambda w, c: (
@@ -165,7 +167,8 @@ def _scenarios() -> list[tuple[str, Scenario]]:
         ("POST /api/v1/storage-classes", lambda w, c: _call(w, "POST", "/storage-classes", a, {
             "code": "M20C", "name": "freezer", "temp_min_c": -25, "temp_max_c": -15})),
         ("PATCH /api/v1/storage-classes/{code}", lambda w, c: _call(
-            w, "PATCH", "/storage-classes/M20C", a, {"temp_max_c": -18},
+            w, "PATCH", "/storage-classes/M20C", a,
+            {"temp_max_c": -18, "signature": signature("approved")},
             reason="validated freezer")),
         ("POST /api/v1/zones", lambda w, c: _call(w, "POST", "/zones", a, {
             "code": "FRZ", "name": "freezer", "storage_class": "M20C"})),
@@ -189,7 +192,8 @@ def _scenarios() -> list[tuple[str, Scenario]]:
                 "offset": {"temperature_c": -0.2}, "next_due": "2027-11-01"})),
         ("POST /api/v1/readings/imports", history),
         ("POST /api/v1/users", lambda w, c: _call(w, "POST", "/users", a, {
-            "username": "aud-user", "role": "operator", "password": "long enough pass"})),
+            "username": "aud-user", "role": "operator", "password": "long enough pass",
+            "full_name": "Audrey User"})),
         ("PATCH /api/v1/users/{username}", lambda w, c: _call(w, "PATCH", "/users/aud-user", a,
                                                               {"role": "supervisor"})),
         ("POST /api/v1/users/{username}/tokens", token),
@@ -208,14 +212,18 @@ def _scenarios() -> list[tuple[str, Scenario]]:
                 {"zone": "FRIDGE", "quantity": "temperature_c", "high_critical": 8}],
                 # a route for the test alarm below (nothing listens there: it fails)
                 "recipients": {"duty": {"urls": ["json://127.0.0.1:9/duty"]}},
-                "routes": [{"name": "duty", "groups": ["duty"]}]},
+                "routes": [{"name": "duty", "groups": ["duty"]}],
+                "signature": signature("approved")},
             reason="validated limits")),
         ("POST /api/v1/alarms/rules/{section}", lambda w, c: _call(
             w, "POST", "/alarms/rules/thresholds", a,
-            {"zone": "ROOM", "quantity": "temperature_c", "high_critical": 25},
+            {"zone": "ROOM", "quantity": "temperature_c", "high_critical": 25,
+             "signature": signature("approved")},
             reason="room mapped")),
-        ("DELETE /api/v1/alarms/rules/{rule_id}", lambda w, c: _call(
-            w, "DELETE", "/alarms/rules/zone:ROOM:temperature_c", a, reason="not needed")),
+        ("DELETE /api/v1/alarms/rules/{rule_id}", lambda w, c: w.client.delete(
+            "/api/v1/alarms/rules/zone:ROOM:temperature_c", params={"reason": "not needed"},
+            headers={**w.headers(a), "Signature-Password": SIGN_PASSWORD,
+                     "Signature-Meaning": "approved"})),
         ("POST /api/v1/alarms/test", lambda w, c: _call(
             w, "POST", "/alarms/test", s, {"note": "monthly challenge"})),
         ("POST /api/v1/alarms/{alarm_id}/shelve", lambda w, c: _call(
@@ -223,7 +231,12 @@ def _scenarios() -> list[tuple[str, Scenario]]:
         ("POST /api/v1/alarms/{alarm_id}/unshelve", lambda w, c: _call(
             w, "POST", f"/alarms/{alarm(w, c)}/unshelve", s, {"reason": "done"})),
         ("POST /api/v1/alarms/{alarm_id}/acknowledge", lambda w, c: _call(
-            w, "POST", f"/alarms/{alarm(w, c)}/acknowledge", o, {"comment": "seen"})),
+            w, "POST", f"/alarms/{alarm(w, c)}/acknowledge", o,
+            {"comment": "seen", "signature": signature("reviewed")})),
+        ("POST /api/v1/reports/zones/{code}/sign-offs", lambda w, c: _call(
+            w, "POST", "/reports/zones/FRIDGE/sign-offs", s, {
+                "start": "2026-11-01T00:00:00Z", "end": "2026-11-02T00:00:00Z",
+                "signature": signature("reviewed")})),
         ("PUT /api/v1/gateways/{gateway}/scanners/{scanner}", lambda w, c: _call(
             w, "PUT", "/gateways/gw-1/scanners/dock", a,
             {"operator": "operator1", "modes": ["receive"]})),

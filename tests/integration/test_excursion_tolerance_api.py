@@ -8,6 +8,7 @@ import httpx
 
 from kernel.actors import Role
 from tests.support import inventory_world
+from tests.support.auth import signature
 from tests.support.inventory_world import World
 
 world = inventory_world.world
@@ -15,6 +16,8 @@ world = inventory_world.world
 
 def patch(world: World, path: str, body: dict[str, object]) -> httpx.Response:
     # A reason: a tolerance is a limit, whose change needs one (docs/compliance.md).
+    # And a signature: a change of limits is signed (kernel/signatures.py).
+    body = {**body, "signature": signature("approved")}
     return world.client.patch(f"/api/v1{path}", json=body, params={"reason": "test"},
                               headers=world.headers(Role.ADMIN))
 

@@ -143,7 +143,8 @@ def test_quarantined_receipts_are_dispatched_only_after_quality_releases_them(
     assert booking["lot_status"] == "quarantine"
     assert world.post("/moves/dispatch", {"item": "INS-1", "quantity": 1}).status_code == 409
     lot_id = world.ok(world.get("/lots", item="INS-1"))[0]["id"]
-    release = {"status": "released", "reason": "certificate checked"}
+    release = {"status": "released", "reason": "certificate checked",
+               "signature": world.sign("released")}
     assert world.post(f"/lots/{lot_id}/qc-status", release).status_code == 403
     status = world.ok(world.post(f"/lots/{lot_id}/qc-status", release, Role.SUPERVISOR))
     assert status["changed_by"] == "supervisor1"
@@ -218,7 +219,8 @@ def test_a_user_made_by_the_admin_logs_in_with_a_password_and_is_recorded_on_mov
     world: World,
 ) -> None:
     created = world.ok(world.post("/users", {"username": "pia", "role": "operator",
-                                             "password": "correct horse battery"}, Role.ADMIN))
+                                             "password": "correct horse battery",
+                                             "full_name": "Pia Ek"}, Role.ADMIN))
     assert created["token"].startswith("sw_")
     wrong = world.client.post("/api/v1/auth/login",
                               json={"username": "pia", "password": "nope"})

@@ -9,10 +9,12 @@ from typing import Any
 from inventory.bulk_import import import_items
 from kernel.actors import Role
 from tests.support import inventory_world
+from tests.support.auth import signature
 from tests.support.inventory_world import World
 
 world = inventory_world.world
 
+SIGNED = {"signature": signature("approved")}  # an approval is signed (kernel/signatures.py)
 VACCINE = "]d20104006381333931"  # GS1 DataMatrix of VAC-1; the lot (AI 10) follows
 
 
@@ -74,7 +76,7 @@ def test_a_zone_counted_during_moves_is_approved_into_adjustments_that_match_the
     recount = world.ok(world.post(f"/stocktakes/{sid}/recount",
                                   {"lines": [l1["line"], l2["line"]]}, Role.SUPERVISOR))
     assert recount["status"] == "counting"
-    early = world.post(f"/stocktakes/{sid}/approve", {}, Role.SUPERVISOR)
+    early = world.post(f"/stocktakes/{sid}/approve", SIGNED, Role.SUPERVISOR)
     assert early.status_code == 409
     assert early.json()["error"] == "stocktake_not_counted"
     world.ok(_count(world, sid, "L1", "F-01", 6))  # 3 went out since the first count
@@ -91,9 +93,9 @@ def test_a_zone_counted_during_moves_is_approved_into_adjustments_that_match_the
     assert [(r["lot_number"], r["difference"]) for r in report["lines"]] == [
         ("L1", -1), ("L2", 0)]
 
-    refused = world.post(f"/stocktakes/{sid}/approve", {}, Role.OPERATOR)
+    refused = world.post(f"/stocktakes/{sid}/approve", SIGNED, Role.OPERATOR)
     assert refused.status_code == 403
-    approved = world.ok(world.post(f"/stocktakes/{sid}/approve", {}, Role.SUPERVISOR))
+    approved = world.ok(world.post(f"/stocktakes/{sid}/approve", SIGNED, Role.SUPERVISOR))
     assert (approved["status"], approved["closed_by"]) == ("approved", "supervisor1")
 
     assert world.on_hand(lot_number="L1") == 6
@@ -158,7 +160,7 @@ def test_stock_found_where_the_book_has_none_becomes_a_line_and_is_posted(world:
     sid = world.ok(world.post("/stocktakes", {"locations": ["F-01"]}, Role.SUPERVISOR))["id"]
     world.ok(_count(world, sid, "L1", "F-01", 4))
     world.ok(_count(world, sid, "L9", "F-01", 2))  # two units of L9 found in F-01
-    world.ok(world.post(f"/stocktakes/{sid}/approve", {}, Role.SUPERVISOR))
+    world.ok(world.post(f"/stocktakes/{sid}/approve", SIGNED, Role.SUPERVISOR))
     assert world.on_hand(lot_number="L9", location="F-01") == 2
     world.assert_ledger_equals_balances()
 
@@ -171,7 +173,7 @@ def test_a_cancelled_stocktake_posts_nothing_and_takes_no_more_counts(world: Wor
                                     Role.SUPERVISOR))
     assert (cancelled["status"], cancelled["close_reason"]) == ("cancelled", "wrong zone")
     assert world.on_hand(lot_number="L1") == 8
-    closed = world.post(f"/stocktakes/{sid}/approve", {}, Role.SUPERVISOR)
+    closed = world.post(f"/stocktakes/{sid}/approve", SIGNED, Role.SUPERVISOR)
     assert closed.status_code == 409
     assert closed.json()["error"] == "stocktake_closed"
     listed = world.ok(world.get("/stocktakes", status="cancelled"))

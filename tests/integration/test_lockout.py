@@ -26,7 +26,8 @@ def world(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     monkeypatch.setenv("STOCKWARDEN_LOGIN_MAX_FAILURES_PER_ADDRESS", "100")
     for world in build_world(db_url):
         world.ok(world.post("/users", {"username": "pia", "role": "operator",
-                                       "password": PASSWORD}, Role.ADMIN))
+                                       "password": PASSWORD, "full_name": "Pia Ek"},
+                            Role.ADMIN))
         yield world
 
 

@@ -32,7 +32,8 @@ def world(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
 
 
 def with_user(world: World, name: str = "pia") -> World:
-    world.ok(world.post("/users", {"username": name, "role": "operator", "password": PASSWORD},
+    world.ok(world.post("/users", {"username": name, "role": "operator", "password": PASSWORD,
+                                   "full_name": f"{name} Person"},
                         Role.ADMIN))
     return world
 

@@ -17,6 +17,7 @@ from inventory.hooks import StockChange, stock_hooks
 from inventory.orm import Move
 from kernel.actors import Role
 from tests.support import inventory_world
+from tests.support.auth import signature
 from tests.support.inventory_world import World, build_world
 
 world = inventory_world.world
@@ -24,6 +25,9 @@ world = inventory_world.world
 
 def patch(world: World, path: str, body: dict[str, Any], role: Role = Role.ADMIN) -> Any:
     # A reason, for the changes of limits that need one (docs/compliance.md).
+    # And a signature: a change of limits is signed (kernel/signatures.py).
+    if path.startswith(("/zones/", "/storage-classes/")):
+        body = {**body, "signature": signature("approved")}
     return world.client.patch(f"/api/v1{path}", json=body, params={"reason": "test"},
                               headers=world.headers(role))
 
@@ -173,7 +177,8 @@ def test_a_hook_hears_quality_status_changes(world: World, changes: list[StockCh
     del changes[:]
     lots = world.ok(world.get("/lots", item="INS-1"))
     world.ok(world.post(f"/lots/{lots[0]['id']}/qc-status",
-                        {"status": "released", "reason": "assessed"}, Role.SUPERVISOR))
+                        {"status": "released", "reason": "assessed",
+                         "signature": signature("released")}, Role.SUPERVISOR))
     assert [(c.kind, c.item, c.lots) for c in changes] == [("qc_status", "INS-1", ("Q1",))]
     assert lot["lot_status"] == "quarantine"
 

@@ -31,7 +31,8 @@ def browser(hub_http: HubServer) -> Iterator[httpx.Client]:  # noqa: F811
     """A client that keeps cookies as a browser does, logged in as an admin."""
     made = httpx.post(hub_http.url("/api/v1/users"), headers={
         **hub_http.admin_headers, "Idempotency-Key": str(uuid.uuid4())},
-        json={"username": "qa", "role": "admin", "password": PASSWORD}, timeout=10)
+        json={"username": "qa", "role": "admin", "password": PASSWORD, "full_name": "Q A"},
+        timeout=10)
     assert made.status_code == 201, made.text
     with httpx.Client(base_url=hub_http.base_url, timeout=10) as client:
         login = client.post("/api/v1/auth/login", json={"username": "qa", "password": PASSWORD})
@@ -55,7 +56,8 @@ def test_the_cookie_alone_cannot_write(browser: httpx.Client) -> None:
     for method, path, body in (
         ("POST", "/api/v1/storage-classes", {"code": "X", "name": "forged"}),
         ("POST", "/api/v1/users", {"username": "mallory", "role": "admin",
-                                   "password": "forged-password-1"}),
+                                   "password": "forged-password-1",
+                                   "full_name": "Mal Lory"}),
         ("PATCH", "/api/v1/users/qa", {"active": False}),
         ("DELETE", "/api/v1/users/qa/tokens/1", None),
     ):
@@ -113,7 +115,8 @@ def test_the_cookie_is_secure_when_the_hub_is_served_over_tls(tmp_path: Path) ->
     try:
         runner = CliRunner()
         made = runner.invoke(cli, ["user", "create", "--database-url", settings.database_url,
-                                   "--username", "sue", "--role", "supervisor", "--password"],
+                                   "--username", "sue", "--role", "supervisor", "--password",
+                                   "--full-name", "Sue Example"],
                              input=f"{PASSWORD}\n{PASSWORD}\n")
         assert made.exit_code == 0, made.output
         with TestClient(create_app(hub, manage_lifecycle=False)) as client:
@@ -130,7 +133,8 @@ def test_user_create_with_the_demos_data_dir_writes_where_the_demo_reads(tmp_pat
     Hub.build(load_settings(database_url=f"sqlite:///{demo_db}", tsdb_url=None)).stop()
     result = CliRunner().invoke(cli, ["user", "create", "--data-dir", str(tmp_path),
                                       "--username", "sue", "--role", "supervisor",
-                                      "--password"], input=f"{PASSWORD}\n{PASSWORD}\n")
+                                      "--password", "--full-name", "Sue Example"],
+                                input=f"{PASSWORD}\n{PASSWORD}\n")
     assert result.exit_code == 0, result.output
     assert f"database: sqlite:///{demo_db}" in result.output
     hub = Hub.build(load_settings(database_url=f"sqlite:///{demo_db}", tsdb_url=None))

@@ -20,6 +20,7 @@ from hub.container import Hub
 from hub.settings import load_settings
 from inventory.queries import ledger_disagreements
 from kernel.actors import Role
+from tests.support.auth import SIGN_PASSWORD, signature
 
 # Master data every test starts with: a fridge (2-8 °C), a room (15-25 °C) and a
 # hazardous-goods cage, one bin each (two in the fridge), and one item per kind.
@@ -59,6 +60,9 @@ class World:
              key: str | None = None) -> httpx.Response:
         return self.client.post(f"/api/v1{path}", json=body, headers=self.headers(role, key))
 
+    def sign(self, meaning: str, password: str = SIGN_PASSWORD) -> dict[str, str]:
+        return signature(meaning, password)
+
     def get(self, path: str, role: Role = Role.OPERATOR, **params: Any) -> httpx.Response:
         return self.client.get(f"/api/v1{path}", params=params, headers=self.headers(role))
 
@@ -85,7 +89,8 @@ def build_world(database_url: str) -> Iterator[World]:
     world = World(hub, TestClient(create_app(hub, manage_lifecycle=False)))
     for role in Role:
         with hub.writes() as session:
-            world.tokens[role] = create_user_with_token(session, f"{role.value}1", role).token
+            world.tokens[role] = create_user_with_token(
+                session, f"{role.value}1", role, SIGN_PASSWORD, f"{role.value.title()} One").token
     for path, rows in (("/storage-classes", STORAGE_CLASSES), ("/zones", ZONES),
                        ("/locations", LOCATIONS), ("/items", ITEMS)):
         for row in rows:

@@ -1,8 +1,11 @@
 // The alarms page: open alarms with live state (the alarm feed, no reload), filters,
 // acknowledge with a comment, shelve (supervisor), a zone's excursions, and the lots
-// on hold with release / reject (supervisor, with a reason).
+// on hold with release / reject (supervisor, with a reason). A release, a reject and a
+// critical alarm's acknowledgement are signed: the same dialog asks the password and
+// the signature's meaning (sign.js).
 import { api, pageConfig, session } from "./api.js";
 import { ask, retell } from "./dialog.js";
+import { signDialog, signature } from "./sign.js";
 import { OPEN_STATES, canDo, duration, el, followAlarms, newKey, when } from "./monitor.js";
 
 const config = pageConfig();
@@ -13,6 +16,8 @@ const filters = {
   severity: document.getElementById("f-severity"), kind: document.getElementById("f-kind"),
 };
 const alarms = new Map();  // id -> alarm, those the filter shows
+const signing = config.signing || { required: [], ackSeverities: [] };
+const signs = (action) => signing.required.includes(action);
 
 function say(line, words, tone = "") {
   line.textContent = words;
@@ -133,12 +138,33 @@ function askAbout(alarm, question, options) {
   return ask(question(alarm), options).finally(() => { asking = null; });
 }
 
+const ACK_CHOICES = ["On it", "Checked on site", "Known, maintenance"];
+const ackSigned = (a) => signs("alarm_ack") && signing.ackSeverities.includes(a.severity);
+
 async function acknowledge(alarm) {
-  const comment = await askAbout(alarm, (a) => `Acknowledge (${a.severity}): ${a.message}. Comment?`, {
-    choices: ["On it", "Checked on site", "Known, maintenance"], placeholder: "what you are doing about it", ok: "Acknowledge", label: "Comment",
+  if (!ackSigned(alarm)) {
+    const comment = await askAbout(alarm, (a) => `Acknowledge (${a.severity}): ${a.message}. Comment?`, {
+      choices: ACK_CHOICES, placeholder: "what you are doing about it", ok: "Acknowledge", label: "Comment",
+    });
+    if (comment === null) return;
+    const now = alarms.get(alarm.id) || alarm;
+    // Turned to a severity whose acknowledgement is signed while the dialog was open:
+    // sign it, keeping what was typed.
+    if (!ackSigned(now)) {
+      await act(alarm, "acknowledge", { comment }, `Acknowledged alarm ${alarm.id}`);
+      return;
+    }
+    return signedAcknowledge(now, comment);
+  }
+  return signedAcknowledge(alarm, "");
+}
+
+async function signedAcknowledge(alarm, text) {
+  const signed = await signDialog(`Acknowledge (${alarm.severity}): ${alarm.message}. Comment?`, {
+    text, choices: ACK_CHOICES, meanings: ["reviewed"], textLabel: "Comment", placeholder: "what you are doing about it", ok: "Sign & acknowledge",
   });
-  if (comment === null) return;
-  await act(alarm, "acknowledge", { comment }, `Acknowledged alarm ${alarm.id}`);
+  if (signed === null) return;
+  await act(alarm, "acknowledge", { comment: signed.text, signature: signature(signed) }, `Acknowledged alarm ${alarm.id} (signed)`);
 }
 
 async function shelve(alarm) {
@@ -228,15 +254,30 @@ async function loadHeld() {
 
 async function decide(lot, status) {
   const verb = status === "released" ? "Release" : "Reject";
-  const reason = await ask(`${verb} lot ${lot.lot_number} of ${lot.item}? Reason:`, {
+  const question = `${verb} lot ${lot.lot_number} of ${lot.item}? Reason:`;
+  const words = {
     choices: status === "released" ? ["Within tolerance, checked by QA", "Stability data allows it"] : ["Out of tolerance", "Damaged"],
-    placeholder: "at least 3 characters", ok: verb, label: "Reason",
-    required: "Type the reason (3 characters or more), or choose one above.", minLength: 3,
-  });
-  if (reason === null) return;
+    placeholder: "at least 3 characters", required: "Type the reason (3 characters or more), or choose one above.", minLength: 3,
+  };
+  const body = { status };
+  if (signs(status === "released" ? "lot_release" : "lot_reject")) {
+    const signed = await signDialog(question, {
+      ...words, textLabel: "Reason", ok: `Sign & ${verb.toLowerCase()}`,
+      meanings: status === "released" ? ["released", "approved"] : ["rejected"],
+    });
+    if (signed === null) return;
+    Object.assign(body, { reason: signed.text, signature: signature(signed) });
+  } else {
+    const reason = await ask(question, { ...words, ok: verb, label: "Reason" });
+    if (reason === null) return;
+    body.reason = reason;
+  }
   try {
-    await api(`/api/v1/lots/${lot.id}/qc-status`, { method: "POST", body: { status, reason }, key: newKey() });
-    say(heldStatus, `${status === "released" ? "Released" : "Rejected"} lot ${lot.lot_number}`, "ok");
+    await api(`/api/v1/lots/${lot.id}/qc-status`, { method: "POST", body, key: newKey() });
+    // What the lot now shows: its signature line, "Released by … on … UTC — released".
+    const decided = await api(`/api/v1/lots/${lot.id}`);
+    const last = decided.signatures.at(-1);
+    say(heldStatus, `${status === "released" ? "Released" : "Rejected"} lot ${lot.lot_number}${last ? `: ${last.text}` : ""}`, "ok");
   } catch (err) {
     say(heldStatus, `Lot ${lot.lot_number}: ${err.message}`, "error");
   }

@@ -3,10 +3,12 @@
 // reason and sends POST /api/v1/lots/qc-status once for all of them (one transaction:
 // all or none); it resolves to the hub's answer, or null when cancelled.
 //
-// The dialog has room for an electronic signature (#decide-signature): what it asks
-// goes into the request through `decisionBody`, the one place that builds it.
-import { api } from "./api.js";
+// A release or a reject the site signs (the page's config `signing`) is asked in the
+// signature dialog instead (sign.js: reason, meaning, password), one signature for
+// the whole list; `decisionBody` is the one place that builds the request.
+import { api, pageConfig } from "./api.js";
 import { el, newKey } from "./monitor.js";
+import { signDialog, signature } from "./sign.js";
 
 const MIN_REASON = 3;
 const CHOICES = {
@@ -16,7 +18,25 @@ const CHOICES = {
 
 /** The request's body: the lots, the status, the reason (and a signature, when asked). */
 export function decisionBody(lotIds, status, answers) {
-  return { lot_ids: lotIds, status, reason: answers.reason };
+  const body = { lot_ids: lotIds, status, reason: answers.reason };
+  if (answers.signature) body.signature = answers.signature;
+  return body;
+}
+
+function signed(status) {
+  const signing = pageConfig().signing || { required: [] };
+  return signing.required.includes(status === "released" ? "lot_release" : "lot_reject");
+}
+
+async function askSigned(question, status) {
+  const verb = status === "released" ? "release" : "reject";
+  const answer = await signDialog(question, {
+    choices: CHOICES[status], textLabel: "Reason", placeholder: "at least 3 characters",
+    required: `Type the reason (${MIN_REASON} characters or more), or choose one above.`,
+    minLength: MIN_REASON, ok: `Sign & ${verb}`,
+    meanings: status === "released" ? ["released", "approved"] : ["rejected"],
+  });
+  return answer === null ? null : { reason: answer.text, signature: signature(answer) };
 }
 
 function askReason(question, status) {
@@ -59,7 +79,8 @@ function askReason(question, status) {
 export async function decide(lots, status) {
   const verb = status === "released" ? "Release" : "Reject";
   const what = lots.length === 1 ? `lot ${lots[0].lot_number}` : `${lots.length} lots`;
-  const answers = await askReason(`${verb} ${what}? One reason for all of them:`, status);
+  const question = `${verb} ${what}? One reason for all of them:`;
+  const answers = await (signed(status) ? askSigned(question, status) : askReason(question, status));
   if (answers === null) return null;
   return api("/api/v1/lots/qc-status", {
     method: "POST", body: decisionBody(lots.map((lot) => lot.id), status, answers), key: newKey(),

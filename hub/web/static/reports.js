@@ -5,6 +5,7 @@
 import { api, requireSession } from "./api.js";
 import { changesTable } from "./changes.js";
 import { duration, el } from "./monitor.js";
+import { showLotSignatures, showSignOffs } from "./signoff.js";
 
 const REPORTS = "/api/v1/reports";
 const QUANTITY_NAMES = { temperature_c: ["Temperature", "°C"], humidity_pct: ["Humidity", "%RH"] };
@@ -145,6 +146,7 @@ async function loadZone(event) {
   try {
     const report = await api(`${path}?${new URLSearchParams(params)}`);
     showZone(report, params);
+    showSignOffs(report, params, () => loadZone());
     say(zoneStatus, `${report.zone_name}: ${utc(report.start)} to ${utc(report.end)}`, "ok");
   } catch (err) {
     zoneResult.hidden = true;
@@ -211,6 +213,7 @@ async function loadTrace(event) {
     document.getElementById("trace-changes-head").hidden = false;
     changesTable(document.getElementById("trace-changes"), found.changes || [], "No QC status change on the audit trail.");
     const lotRow = found.trace.lot;
+    showLotSignatures(lotRow);
     say(line, `${lotRow.item} lot ${lotRow.lot_number}: ${lotRow.on_hand} on hand, ${found.excursions.length} excursion(s) while stored`, "ok");
   } catch (err) {
     say(line, err.message, "error");
