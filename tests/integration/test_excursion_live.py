@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.integration.test_alarms import Site, make_site  # noqa: F401 (the fixture)
+from tests.support.auth import signature
 from tests.support.mqtt import wait_until
 
 pytestmark = pytest.mark.timeout(120)
@@ -29,7 +30,8 @@ def test_an_excursion_in_progress_shows_live_figures_and_the_lots_it_will_hold(
     make_site: Callable[..., Site],  # noqa: F811
 ) -> None:
     site = make_site(RULES, ["cold-1"])
-    site.api("PATCH", "/storage-classes/2-8C", json={"excursion_tolerance_s": 120},
+    site.api("PATCH", "/storage-classes/2-8C", json={"excursion_tolerance_s": 120,
+                                                        "signature": signature("approved")},
              params={"reason": "stability data"})
     assert site.hub is not None and site.hub.alarms is not None
     alarms = site.hub.alarms
