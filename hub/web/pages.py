@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from hub.deps import HubDep
 from hub.web.confirm import router as confirm_router
 from hub.web.layout import STATIC_DIR, assets_version, render, static_url
+from hub.web.masterdata import router as masterdata_router
 from hub.web.monitoring import router as monitoring_router
 from hub.web.review import router as review_router
 
@@ -60,4 +61,5 @@ def handheld_service_worker() -> Response:
     })
 
 
-WEB_ROUTERS: list[APIRouter] = [router, monitoring_router, review_router, confirm_router]
+WEB_ROUTERS: list[APIRouter] = [router, monitoring_router, review_router, confirm_router,
+                               masterdata_router]

@@ -23,6 +23,7 @@ HUB_PAGES = [
     ("/alarms/1", False),  # the link in alarm messages
     ("/reports", False),
     ("/audit", False),  # the audit trail's review
+    ("/settings/zones", False),  # storage classes, zones, sensors (master data)
 ]
 
 _URL = re.compile(r"""(?:https?:)?//[A-Za-z0-9.\-]+(?::\d+)?[^\s"'<>)]*""")
