@@ -88,14 +88,17 @@ def test_an_admin_changes_a_limit_and_a_tolerance_with_reason_and_signature(
     # A wrong signature password: refused in plain words, nothing changes.
     cls.locator("button.edit").click()
     page.fill("#edit-temp_max_c", "9")
+    offline.screenshot(tmp_path / size / "02-edit-form.png")
     page.keyboard.press("Enter")  # Enter saves the form, then the signature is asked
+    page.wait_for_selector("dialog#sign[open]")
+    offline.screenshot(tmp_path / size / "03-sign.png")
     sign(page, "new stability data allows 9 °C", password="not-her-password")
     status = page.locator("#md-status")
     expect(status).to_contain_text("Storage class 2-8C not saved: wrong password for ada")
     expect(status).to_have_attribute("data-tone", "error")
     expect(cls).to_contain_text("2 to 8 °C")
     assert _call(site, "GET", "/storage-classes/2-8C")["temp_max_c"] == 8
-    offline.screenshot(tmp_path / size / "02-wrong-password.png")
+    offline.screenshot(tmp_path / size / "04-wrong-password.png")
 
     # The upper limit, signed: the class's row and its zone's limits show it.
     cls.locator("button.edit").click()
@@ -120,7 +123,7 @@ def test_an_admin_changes_a_limit_and_a_tolerance_with_reason_and_signature(
     sign(page, "door opened often: 45 min validated")
     expect(status).to_have_text("Saved zone COLD")
     expect(zone).to_contain_text("45 min (zone's own)")
-    offline.screenshot(tmp_path / size / "03-saved.png", full_page=True)
+    offline.screenshot(tmp_path / size / "05-saved.png", full_page=True)
 
     # A sensor into the zone: the site asks a reason for it (sensor_zone), no signature.
     sensor = page.locator("#sensors tr[data-key=cold-1]")
@@ -135,7 +138,7 @@ def test_an_admin_changes_a_limit_and_a_tolerance_with_reason_and_signature(
     expect(status).to_have_text("Saved sensor cold-1")
     expect(sensor).to_contain_text("cold room, door side")
     expect(sensor).to_contain_text("COLD")
-    offline.screenshot(tmp_path / size / "04-sensor.png", full_page=True)
+    offline.screenshot(tmp_path / size / "06-sensor.png", full_page=True)
 
     assert _call(site, "GET", "/zones/COLD")["excursion_tolerance_s"] == 45 * 60
     [changed] = _call(site, "GET", "/audit", entity="storage_class", key="2-8C", action="update")

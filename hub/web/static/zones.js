@@ -56,25 +56,35 @@ function editButton(label, onclick) {
   return admin() ? el("button", { type: "button", className: "edit", textContent: "Edit", ariaLabel: label, onclick }) : "";
 }
 
-function row(key, cells, button) {
-  const tr = el("tr", {}, ...cells.map((c) => el("td", { textContent: c ?? "" })), el("td", {}, button));
+// Each cell names its column (data-label): on a phone a row is a card of label: value.
+const HEADS = {};
+for (const id of ["classes", "zones", "sensors"]) {
+  HEADS[id] = [...document.querySelectorAll(`#${id} thead th`)].map((th) => th.textContent);
+}
+
+function row(table, key, cells, button) {
+  const tr = el("tr", {}, ...cells.map((c, n) => {
+    const td = el("td", { textContent: c ?? "" });
+    td.dataset.label = HEADS[table][n];
+    return td;
+  }), el("td", { className: "act" }, button));
   tr.dataset.key = key;
   return tr;
 }
 
 function render() {
   const byCode = new Map(data.classes.map((c) => [c.code, c]));
-  document.querySelector("#classes tbody").replaceChildren(...data.classes.map((c) => row(c.code, [
+  document.querySelector("#classes tbody").replaceChildren(...data.classes.map((c) => row("classes", c.code, [
     c.code, c.name, band(c.temp_min_c, c.temp_max_c, "°C"), band(c.humidity_min_pct, c.humidity_max_pct, "%"),
     tolerance(c.excursion_tolerance_s) ?? "the alarm rules' default",
   ], editButton(`Edit storage class ${c.code}`, () => editClass(c)))));
   document.querySelector("#zones tbody").replaceChildren(...data.zones.map((z) => {
     const cls = byCode.get(z.storage_class);
     const limits = cls ? `${band(cls.temp_min_c, cls.temp_max_c, "°C")}; ${band(cls.humidity_min_pct, cls.humidity_max_pct, "%")}` : "none (no class)";
-    return row(z.code, [z.code, z.name, z.storage_class ?? "none", limits, zoneTolerance(z, cls), z.hazardous ? "yes" : "no"],
+    return row("zones", z.code, [z.code, z.name, z.storage_class ?? "none", limits, zoneTolerance(z, cls), z.hazardous ? "yes" : "no"],
       editButton(`Edit zone ${z.code}`, () => editZone(z)));
   }));
-  document.querySelector("#sensors tbody").replaceChildren(...data.sensors.map((s) => row(s.id, [
+  document.querySelector("#sensors tbody").replaceChildren(...data.sensors.map((s) => row("sensors", s.id, [
     s.id, s.name, s.gateway ?? "not yet seen", s.zone ?? "unassigned", s.last_seen ? when(s.last_seen) : "never",
   ], editButton(`Edit sensor ${s.id}`, () => editSensor(s)))));
   for (const id of ["new-class", "new-zone"]) document.getElementById(id).hidden = !admin();
