@@ -171,3 +171,41 @@ def test_an_operator_or_a_supervisor_reads_the_page_and_changes_nothing(
     assert refused.status_code == 403 and refused.json()["error"] == "role_required"
     assert _call(site, "GET", "/zones/COLD")["excursion_tolerance_s"] is None
     assert offline.foreign_requests() == []
+
+
+def test_an_admin_creates_a_storage_class_and_a_zone_of_it(
+    site: HubServer, open_page: Callable[..., OfflinePage], tmp_path: Path,
+) -> None:
+    offline = open_page(site.base_url, viewport=SIZES["desktop"])
+    page, _ = log_in(offline, "ada")
+    page.click("#new-class")
+    page.fill("#edit-code", "15-25C")
+    page.fill("#edit-name", "room temperature")
+    page.fill("#edit-temp_min_c", "15")
+    page.fill("#edit-temp_max_c", "25")
+    page.keyboard.press("Enter")  # a creation asks no signature (the API ignores one)
+    status = page.locator("#md-status")
+    expect(status).to_have_text("Created storage class 15-25C")
+    expect(page.locator("#classes tr[data-key='15-25C']")).to_contain_text("15 to 25 °C")
+
+    page.click("#new-zone")
+    page.fill("#edit-code", "AMB")
+    page.fill("#edit-name", "ambient store")
+    page.select_option("#edit-storage_class", "15-25C")
+    page.keyboard.press("Enter")
+    expect(status).to_have_text("Created zone AMB")
+    amb = page.locator("#zones tr[data-key=AMB]")
+    expect(amb).to_contain_text("15 to 25 °C")
+    expect(amb).to_contain_text("the alarm rules' default")
+
+    # A code the API refuses: its words on the page, nothing created.
+    page.click("#new-zone")
+    page.fill("#edit-code", "AMB")
+    page.fill("#edit-name", "again")
+    page.keyboard.press("Enter")
+    expect(status).to_contain_text("Zone AMB not saved: ")
+    expect(status).to_have_attribute("data-tone", "error")
+    expect(page.locator("#zones tr[data-key=AMB]")).to_contain_text("ambient store")
+    offline.screenshot(tmp_path / "created.png", full_page=True)
+    assert [z["code"] for z in _call(site, "GET", "/zones")] == ["AMB", "COLD"]
+    assert offline.foreign_requests() == []
