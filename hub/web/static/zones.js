@@ -80,7 +80,9 @@ function render() {
   ], editButton(`Edit storage class ${c.code}`, () => editClass(c)))));
   document.querySelector("#zones tbody").replaceChildren(...data.zones.map((z) => {
     const cls = byCode.get(z.storage_class);
-    const limits = cls ? `${band(cls.temp_min_c, cls.temp_max_c, "°C")}; ${band(cls.humidity_min_pct, cls.humidity_max_pct, "%")}` : "none (no class)";
+    const bands = cls ? [band(cls.temp_min_c, cls.temp_max_c, "°C"), band(cls.humidity_min_pct, cls.humidity_max_pct, "%")]
+      .filter((words) => words !== "no limits") : [];
+    const limits = cls ? (bands.join("; ") || "no limits") : "none (no storage class)";
     return row("zones", z.code, [z.code, z.name, z.storage_class ?? "none", limits, zoneTolerance(z, cls), z.hazardous ? "yes" : "no"],
       editButton(`Edit zone ${z.code}`, () => editZone(z)));
   }));
