@@ -163,6 +163,9 @@ def test_an_operator_or_a_supervisor_reads_the_page_and_changes_nothing(
     assert page.locator("button.edit").count() == 0
     expect(page.locator("#new-class")).to_be_hidden()
     expect(page.locator("#new-zone")).to_be_hidden()
+    # An operator is not offered the link (the page opens by its address all the same).
+    expect(page.locator("nav.pages a[href='/settings/zones']")).to_have_count(
+        0 if username == "otto" else 1)
     offline.screenshot(tmp_path / f"read-only-{username}.png", full_page=True)
     # The page offers what the API allows: its token cannot change the zone either.
     token = page.evaluate("JSON.parse(localStorage.getItem('stockwarden.session')).token")
