@@ -12,6 +12,7 @@ from hub.deps import HubDep
 from hub.web.confirm import router as confirm_router
 from hub.web.excursions import router as excursions_router
 from hub.web.layout import STATIC_DIR, assets_version, render, static_url
+from hub.web.masterdata import router as masterdata_router
 from hub.web.monitoring import router as monitoring_router
 from hub.web.review import router as review_router
 
@@ -62,4 +63,5 @@ def handheld_service_worker() -> Response:
 
 
 WEB_ROUTERS: list[APIRouter] = [
-    router, monitoring_router, review_router, confirm_router, excursions_router]
+    router, monitoring_router, review_router, confirm_router, excursions_router,
+    masterdata_router]

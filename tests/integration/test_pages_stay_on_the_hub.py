@@ -24,6 +24,7 @@ HUB_PAGES = [
     ("/reports", False),
     ("/audit", False),  # the audit trail's review
     ("/excursions/1", False),  # an excursion, from the alarms page
+    ("/settings/zones", False),  # storage classes, zones, sensors (master data)
 ]
 
 _URL = re.compile(r"""(?:https?:)?//[A-Za-z0-9.\-]+(?::\d+)?[^\s"'<>)]*""")

@@ -8,6 +8,8 @@ if (current) {
   if (who) who.textContent = `${current.username} · ${current.role}`;
   // The audit trail is for supervisors and admins: an operator is not offered its page.
   if (current.role === "operator") document.querySelector('nav.pages a[href="/audit"]')?.remove();
+  // Nor the master data's (the page reads for them, but changes are an admin's).
+  if (current.role === "operator") document.querySelector('nav.pages a[href="/settings/zones"]')?.remove();
   // Offline this fails quietly; an expired token answers 401, and api() goes to login.
   api("/api/v1/auth/me").catch(() => {});
   watchIdle();
