@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from alerts import queries as alarm_queries
 from alerts.engine.calibration_findings import SensorCalibration
 from alerts.engine.stock_findings import ItemStock, LotStock
 from alerts.model import GatewayStatus, Reading, SensorRef, StorageClassLimits, ZoneRef
@@ -23,7 +22,6 @@ from hub.settings import HubSettings
 from ingest import calibration as ingest_calibration
 from ingest import queries as ingest_gateways
 from ingest import queries as ingest_queries
-from ingest.compliance import ExcursionRecord
 from ingest.fastwire import LeanTelemetry
 from ingest.hooks import CommittedBatch
 from ingest.schemas import DeviceHealthPublic
@@ -161,21 +159,3 @@ def alarm_sources(sessions: Sessions, writes: Sessions, audit_rows: int = 1000
                         gateway_statuses=read(_statuses), stock=read(_stock),
                         hold_lots=hold_lots, audit_chain=read(audit_chain),
                         calibration=read(_calibration))
-
-
-class AlarmExcursions:
-    """The alarm engine's excursion records, for the compliance reports: exact
-    start, end and time out of range instead of the hourly estimate."""
-
-    def __init__(self, sessions: Sessions) -> None:
-        self.sessions = sessions
-
-    def excursions(self, zone: str, start: datetime, end: datetime) -> list[ExcursionRecord]:
-        with self.sessions() as session:
-            rows = alarm_queries.excursions(session, zone=zone, start=start, end=end,
-                                            limit=alarm_queries.MAX_ROWS)
-        return [ExcursionRecord(r.sensor, r.quantity, r.zone, r.start, r.end, r.peak,
-                                # Unchecked below: the stored side is 'above' or 'below' (the
-                                # table's CHECK); the row types it str.
-                                r.side, r.above_s, r.below_s)  # type: ignore[arg-type]
-                for r in reversed(rows)]  # oldest first

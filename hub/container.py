@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from alerts.notifications.senders import Sender
     from alerts.service import AlarmService
     from contract.share_slots import ShareSlots
-    from ingest.compliance import ExcursionSource
     from ingest.service import IngestService
     from inventory.scans.consumer import ScanConsumer
 
@@ -49,7 +48,6 @@ class Hub:
     alarms: AlarmService | None = None
     # Excursion records for the reports (the alarm engine's, once wired); None: the
     # reports estimate excursions from the hourly statistics.
-    excursions: ExcursionSource | None = None
     # Books the scans gateways publish over MQTT (inventory.scans.consumer).
     scans: ScanConsumer | None = None
     # Several processes in a share group on PostgreSQL: which process consumes with
@@ -70,13 +68,7 @@ class Hub:
             migrate(engine)
         audit.require_reasons_for(settings.audit_reason_required)
         _configure_signatures(settings)
-        from hub.alarm_wiring import AlarmExcursions
-
-        sessions = session_factory(engine)
-        # The alarm engine's excursion records are in SQL whether or not this process
-        # runs the engine: every report (API, CLI) uses them.
-        return cls(settings=settings, engine=engine, sessions=sessions,
-                   excursions=AlarmExcursions(sessions))
+        return cls(settings=settings, engine=engine, sessions=session_factory(engine))
 
     def parts(self) -> Iterator[tuple[str, Part]]:
         """The parts present, by name, in start order. Alarms start before ingest, so the

@@ -23,7 +23,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
-from typing import Literal, Protocol
+from typing import Literal
 
 from ingest.rollup import DEFAULT_DELTA_H, GAS_CONSTANT, KELVIN, TEMPERATURE
 
@@ -162,30 +162,6 @@ def window_mkt(hours: Iterable[HourStat], start: datetime, end: datetime,
 
 
 # --- excursions ----------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ExcursionRecord:
-    """An excursion as the alarm engine records it (its `excursions` table): exact."""
-
-    sensor: str
-    quantity: str
-    zone: str | None
-    start: datetime
-    end: datetime | None
-    peak: float
-    side: Side
-    above_s: float = 0.0
-    below_s: float = 0.0
-
-
-class ExcursionSource(Protocol):
-    """The alarm engine's excursion records, as the composition root wires them
-    (`Hub.excursions`). Alarm history: they start at the warning level, so no report
-    takes its excursions or time out of range from them (ingest/out_of_range.py)."""
-
-    def excursions(self, zone: str, start: datetime, end: datetime
-                   ) -> Sequence[ExcursionRecord]: ...
 
 
 @dataclass(frozen=True, slots=True)
