@@ -202,11 +202,11 @@ class DemoLogin:
     password: str
 
 
-# Who logs in to the demo's pages: a supervisor (overview, alarms, reports) and an
-# operator (the handheld).
-DEMO_PEOPLE = (("sue", "supervisor"), ("otto", "operator"))
+# Who logs in to the demo's pages: a supervisor (overview, alarms, reports, audit),
+# an operator (the handheld) and an admin (the storage conditions, /settings/zones).
+DEMO_PEOPLE = (("sue", "supervisor"), ("otto", "operator"), ("ada", "admin"))
 # Their full names, which their electronic signatures show.
-DEMO_NAMES = {"sue": "Sue Demo", "otto": "Otto Demo"}
+DEMO_NAMES = {"sue": "Sue Demo", "otto": "Otto Demo", "ada": "Ada Demo"}
 
 
 def _demo_password(username: str) -> str:
@@ -313,7 +313,7 @@ def run_demo(
     print(
         f"\nStockwarden demo\n"
         f"  pages            {base}/login, then {base}/ (overview), {base}/alarms, "
-        f"{base}/handheld, {base}/reports\n"
+        f"{base}/handheld, {base}/reports, {base}/audit, {base}/settings/zones\n"
         + people +
         f"  more users       stockwarden user create --data-dir {data_dir} "
         f"--username NAME --role supervisor --password --full-name \"First Last\"\n"

@@ -235,7 +235,7 @@ def test_production_refuses_the_demos_accounts_until_they_have_new_passwords(
         with world.hub.writes() as session:
             demo_token = _demo_token(session).get()
         with caplog.at_level(logging.WARNING):
-            assert warn_of_demo_accounts(world.hub) == ["demo", "otto", "sue"]
+            assert warn_of_demo_accounts(world.hub) == ["ada", "demo", "otto", "sue"]
         assert "refused on a production hub" in caplog.text
         assert "stockwarden user update" in refused(login(world, "sue", sue.password), 403,
                                                     "demo_account")

@@ -159,7 +159,8 @@ def test_the_demos_people_log_in_with_the_passwords_of_the_latest_start(tmp_path
         first = demo_logins(hub)
         again = demo_logins(hub)  # a second start over the same --data-dir
         assert [(p.username, p.role) for p in again] == [("sue", "supervisor"),
-                                                         ("otto", "operator")]
+                                                         ("otto", "operator"),
+                                                         ("ada", "admin")]
         with TestClient(create_app(hub, manage_lifecycle=False)) as client:
             for old, new in zip(first, again, strict=True):
                 assert old.password != new.password and len(new.password) >= 10
