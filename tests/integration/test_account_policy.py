@@ -246,7 +246,7 @@ def test_production_refuses_the_demos_accounts_until_they_have_new_passwords(
                                    headers=world.headers(Role.ADMIN))
         assert patch.status_code == 200, patch.text
         assert login(world, "sue", NEW_PASSWORD).status_code == 200
-        assert warn_of_demo_accounts(world.hub) == ["demo", "otto"]
+        assert warn_of_demo_accounts(world.hub) == ["ada", "demo", "otto"]
         trail = world.ok(world.get("/audit", Role.SUPERVISOR, entity="user", key="sue"))
         assert [(r["actor"], r["after"]) for r in trail if r["action"] == "update"] == [
             ("admin1", {"password": "(changed)", "demo_credentials": False})]
