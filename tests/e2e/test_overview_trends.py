@@ -13,6 +13,7 @@ from typing import Any
 from playwright.sync_api import expect
 
 from tests.e2e.test_monitor_pages import COOL, PHONE, SENSOR, Api, Screen, api  # noqa: F401
+from tests.support.auth import signature
 from tests.support.hub_server import LiveHubServer
 from tests.support.mqtt import wait_until
 
@@ -56,7 +57,9 @@ def test_tiles_name_their_sensors_draw_a_trend_and_follow_a_limit_change(
     screen.shot("trend")
 
     # The quality manager widens the class's upper limit: the band follows, no reload.
-    api.call("PATCH", "/storage-classes/2-8C", {"temp_max_c": 10}, reason="stability data")
+    api.call("PATCH", "/storage-classes/2-8C", {"temp_max_c": 10,
+                                                "signature": signature("approved")},
+             reason="stability data")
     screen.wait_until("() => document.querySelector('#zones li.tile[data-zone=COLD] "
                       f"a.trend-link').dataset.limits !== '{band_before}'", timeout_s=20)
     wait_until(lambda: "limit 10 °C" in trend_svg(screen, "COLD"), timeout=15,
