@@ -42,8 +42,12 @@ RULES_ENTITY = "alarm_rules"
 
 
 def recorded_settings(settings: HubSettings) -> dict[str, Any]:
-    """The recorded settings as JSON values (the rules file as its path)."""
-    return settings.model_dump(mode="json", include=set(RECORDED_SETTINGS))
+    """The recorded settings as JSON values (the rules file as its absolute path, the
+    same from every working directory)."""
+    values = settings.model_dump(mode="json", include=set(RECORDED_SETTINGS))
+    if settings.alarm_rules is not None:
+        values["alarm_rules"] = str(settings.alarm_rules.resolve())
+    return values
 
 
 def rules_file_key(path: Path) -> str:

@@ -63,6 +63,7 @@ def test_a_start_records_what_changed_outside_the_hub_once(
     ]
     assert first[0].before is None and first[0].after is not None
     assert first[0].after["retention_days"] == 1830
+    assert first[0].after["alarm_rules"] == str(rules.resolve())
     assert first[0].after["signature_required"]  # the recorded list, all of it
     assert "database_url" not in first[0].after  # plumbing is not on the trail
     assert first[1].after is not None
