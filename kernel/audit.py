@@ -83,9 +83,16 @@ def cli_actor() -> Actor:
     return Actor(0, f"os:{name}"[:64], Role.ADMIN, via="cli")
 
 
-def _head(session: Session) -> tuple[int, str]:
+def lock_chain(session: Session) -> None:
+    """Hold the trail's append lock to the end of this transaction (PostgreSQL; a
+    SQLite write session holds the database's already): for a use case that reads the
+    trail to decide what to append (kernel/audit_start.py)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": _APPEND_LOCK})
+
+
+def _head(session: Session) -> tuple[int, str]:
+    lock_chain(session)
     row = session.execute(select(AuditRecord.seq, AuditRecord.hash)
                           .order_by(AuditRecord.seq.desc()).limit(1)).first()
     return (row.seq, row.hash) if row is not None else (0, GENESIS)
