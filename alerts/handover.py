@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from alerts import queries, repository
 from alerts.model import AlarmKey, AlarmKind, Event, Phase, Severity, Transition
@@ -98,9 +98,10 @@ def _error(stored: str, detail: str) -> DomainError:
     return Busy(detail, code=code or None)
 
 
-def ask_reload(service: AlarmService, by: str) -> None:
-    with service.sessions() as session:
-        repository.ask_leader(session, RELOAD_RULES, None, by, "", None, service.clock())
+def ask_reload(sessions: sessionmaker[Session], clock: Callable[[], datetime], by: str) -> None:
+    """Rules edited through a standby: the leader reads them again from SQL."""
+    with sessions() as session:
+        repository.ask_leader(session, RELOAD_RULES, None, by, "", None, clock())
 
 
 def serve_requests(service: AlarmService) -> None:

@@ -36,7 +36,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -73,23 +73,20 @@ from alerts.notifications.plan import OpenAlarm, PlanState, plan, resume
 from alerts.notifications.senders import Sender
 from alerts.publisher import AlarmPublisher
 from alerts.rules.book import RuleBook
-from alerts.rules.document import AlarmRules, check_references, load_rules, parse_rules
-from alerts.rules.url_secrets import UnknownMaskedUrl, mask_recipients, restore_urls
+from alerts.rules.document import AlarmRules, check_references
+from alerts.rules_editing import RulesEditing
 from alerts.schemas import AlarmPublic
 from alerts.settings import AlarmSettings
 from alerts.sources import AlarmSources, World
-from contract.errors import ConfigError
 from contract.worker import Worker
-from kernel.actors import Actor
 from kernel.clock import utcnow
-from kernel.errors import Busy, Conflict, Invalid
+from kernel.errors import Busy, Conflict
 from kernel.leader import Leadership
 from kernel.signatures import Signer
 from kernel.uow import Done, Idempotency
 
 log = logging.getLogger(__name__)
 
-RULES_KEY = "rules"
 # How often closed grouping windows are flushed, whatever the evaluator's tick: a
 # message waits at most this long beyond its window.
 FLUSH_S = 0.2
@@ -98,7 +95,7 @@ NEVER = datetime.min.replace(tzinfo=UTC)
 CLOSED_KEPT = 10_000
 
 
-class AlarmService:
+class AlarmService(RulesEditing):
     def __init__(self, settings: AlarmSettings, sessions: sessionmaker[Session],
                  sources: AlarmSources, sender: Sender, metrics: AlarmMetrics, *,
                  publisher: AlarmPublisher | None = None,
@@ -145,87 +142,6 @@ class AlarmService:
         self.on_stop: list[Callable[[], None]] = []  # e.g. unsubscribe from the stock hook
         # Test alarms through the routes and the reminder when one is due (alerts/challenge/).
         self.tests = AlarmTests(self, settings.alarm_test_interval_days)
-
-    # --- rules -----------------------------------------------------------------------
-
-    @property
-    def rules_from_file(self) -> bool:
-        return self.settings.rules_file is not None
-
-    def load_rules(self) -> None:
-        """Read and validate the rules; ConfigError (file: field: reason) refuses the start."""
-        schemes = self.sender.schemes()
-        if self.settings.rules_file is not None:
-            rules = load_rules(self.settings.rules_file, known_schemes=schemes)
-            self.rules_name = self.settings.rules_file.name
-        else:
-            with self.sessions() as session:
-                document = repository.get_setting(session, RULES_KEY)
-            rules = parse_rules(document or {}, "rules", known_schemes=schemes)
-        self.declared_rules = rules
-        self.rules = self._with_settings(rules)
-
-    def _with_settings(self, rules: AlarmRules) -> AlarmRules:
-        update: dict[str, Any] = {}
-        if self.settings.site_timezone and "site_timezone" not in rules.model_fields_set:
-            update["site_timezone"] = self.settings.site_timezone
-        if "excursion_tolerance" not in rules.defaults.model_fields_set:
-            update["defaults"] = rules.defaults.model_copy(update={
-                "excursion_tolerance": timedelta(seconds=self.settings.excursion_tolerance_s)})
-        return rules.model_copy(update=update) if update else rules
-
-    def rules_document(self) -> dict[str, Any]:
-        """The rules as written, in the file's notation (durations as "5m"), so that
-        they can be sent back as they are; recipients' URLs masked, for every role."""
-        return mask_recipients(self.declared_rules.model_dump(mode="json",
-                                                              exclude_defaults=True))
-
-    def replace_rules(self, document: dict[str, Any], by: Actor,
-                      idem: Idempotency | None = None, reason: str | None = None,
-                      signer: Signer | None = None) -> Done[dict[str, Any]]:
-        if self.rules_from_file:
-            raise Conflict(f"the rules come from {self.rules_name}: edit the file and restart",
-                           code="rules_from_file")
-        stored = [(name, index, url) for name, group in self.declared_rules.recipients.items()
-                  for index, url in enumerate(group.urls)]
-        try:
-            # A URL sent back masked as GET showed it keeps the stored one.
-            document = restore_urls(document, stored)
-            rules = parse_rules(document, "rules", known_schemes=self.sender.schemes())
-        except UnknownMaskedUrl as exc:
-            raise Invalid(f"rules: {exc}", code="invalid_rules") from None
-        except ConfigError as exc:
-            raise Invalid(str(exc), code="invalid_rules") from None
-        with self.sessions() as session:
-            done = repository.put_rules(session, RULES_KEY, document, self.clock(), by,
-                                        reason, idem, signer)
-        with self._lock:
-            self.declared_rules = rules
-            self.rules = self._with_settings(rules)
-            self._world = None  # rebuild the rule book at once
-            if self.evaluator is not None:
-                self.reconcile(readings=False)
-        if self.evaluator is None and self.leadership is not None:
-            handover.ask_reload(self, by.username)  # the leader reloads them from SQL
-        return done
-
-    def reload_rules(self) -> None:
-        """The rules again from SQL (edited through a standby process)."""
-        with self._lock:
-            self.load_rules()
-            self._world = None
-            self.reconcile(readings=False)
-
-    def edit_rules(self, edit: Callable[[dict[str, Any]], dict[str, Any]], by: Actor,
-                   idem: Idempotency | None = None, reason: str | None = None,
-                   signer: Signer | None = None) -> Done[dict[str, Any]]:
-        """One edit (add or remove a rule) of the document kept in SQL."""
-        if self.rules_from_file:
-            raise Conflict(f"the rules come from {self.rules_name}: edit the file and restart",
-                           code="rules_from_file")
-        with self.sessions() as session:
-            document = repository.get_setting(session, RULES_KEY) or {}
-        return self.replace_rules(edit(document), by, idem, reason, signer)
 
     # --- start and stop ----------------------------------------------------------------
 

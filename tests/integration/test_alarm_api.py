@@ -194,7 +194,7 @@ WITH_RECIPIENTS = {
 
 def _stored_urls(hub: Hub) -> dict[str, list[str]]:
     from alerts import repository
-    from alerts.service import RULES_KEY
+    from alerts.rules_editing import RULES_KEY
 
     with hub.sessions() as session:
         document = repository.get_setting(session, RULES_KEY) or {}

@@ -95,7 +95,8 @@ def test_a_sensor_nobody_registered_is_still_watched_for_offline() -> None:
 # keeps them, too, away from ingest, the inventory and the hub.
 IO_MODULES = {"orm.py", "repository.py", "queries.py", "service.py", "notifications/senders.py",
               "publisher.py", "metrics.py", "notifications/dispatch.py", "handover.py",
-              "challenge/repository.py", "challenge/queries.py", "challenge/service.py"}
+              "challenge/repository.py", "challenge/queries.py", "challenge/service.py",
+              "rules_editing.py"}
 
 
 def test_the_alarm_domain_imports_no_io() -> None:
