@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from kernel.actors import Role
 from tests.integration.test_alarms import Site, bodies, cold_rules, make_site  # noqa: F401
+from tests.support.auth import signature
 from tests.support.mqtt import wait_until
 from tests.support.receivers import Webhook
 
@@ -26,7 +27,7 @@ def test_the_clear_of_an_acknowledged_alarm_names_it_and_the_audit_starts_from_p
     assert alarm["episode_since"] is not None and alarm["episode_since"] < alarm["raised_at"]
     wait_until(lambda: bodies(webhook, "duty"), what="duty told of the raise")
     site.api("POST", f"/alarms/{alarm['id']}/acknowledge", Role.OPERATOR,
-             json={"comment": "door was open"})
+             json={"comment": "door was open", "signature": signature("reviewed")})
     site.send({"cold-t": 6.0}, site.clock.advance(15))  # back: cleared and closed at once
 
     detail = wait_until(lambda: (d := site.api("GET", f"/alarms/{alarm['id']}"))
