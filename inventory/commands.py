@@ -6,6 +6,7 @@ endpoint and the CSV import build them, the services take them."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -115,5 +116,6 @@ class QcChangeMany(QcChange):
     """One decision for many lots (an excursion's held lots): one reason, one
     transaction, each lot audited as its own change."""
 
-    lot_ids: list[int] = Field(min_length=1, max_length=MAX_LOTS_PER_DECISION,
-                               description="the lots' ids (as listed by GET /lots)")
+    lot_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
+        min_length=1, max_length=MAX_LOTS_PER_DECISION,
+        description="the lots' ids (as listed by GET /lots)")

@@ -74,6 +74,10 @@ def test_a_bulk_decision_is_all_or_none_and_refused_in_plain_words(world: World)
     assert "B001" in refused.json()["detail"]
     on_hold = {lot["lot_number"] for lot in world.ok(world.get("/lots", qc_status="on_hold"))}
     assert on_hold == {"B000", "B002"}
+    # An id no lot can have (found by the OpenAPI fuzz: a 500 from the database driver).
+    huge = world.post("/lots/qc-status", decision(world, [ids[0], 2**80], "rejected", "damaged"),
+                      Role.SUPERVISOR)
+    assert huge.status_code == 422 and huge.json()["detail"][0]["field"] == "body.lot_ids.1"
     missing = world.post("/lots/qc-status",
                          decision(world, [ids[0], 999999], "rejected", "damaged"),
                           Role.SUPERVISOR)
