@@ -19,6 +19,21 @@ from tests.support.services import Mosquitto, Postgres, VictoriaMetrics
 _db_names = itertools.count()
 
 
+@pytest.fixture(autouse=True)
+def site_choices_as_shipped() -> Iterator[None]:
+    """The hub sets a few process-wide choices at start (which changes need a reason,
+    which a signature: kernel/audit.py, kernel/signatures.py). A test that builds a
+    hub with other settings must not leave them to the tests after it: each test
+    starts from the shipped defaults, and they are put back after it."""
+    from kernel import audit, signatures
+
+    audit.require_reasons_for(audit.DEFAULT_REASON_REQUIRED)
+    signatures.configure(signatures.ACTIONS, ("critical",))
+    yield
+    audit.require_reasons_for(audit.DEFAULT_REASON_REQUIRED)
+    signatures.configure(signatures.ACTIONS, ("critical",))
+
+
 @pytest.fixture(scope="session")
 def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
     service = Mosquitto(tmp_path_factory.mktemp("mosquitto"))
