@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from kernel.actors import Role
+from tests.support.auth import signature
 from tests.support.hub_cluster import Cluster, Feed, HubProcess, hub_env, sql
 from tests.support.inventory_world import World, build_world
 from tests.support.mqtt import wait_until
@@ -176,11 +177,14 @@ def test_a_process_killed_for_good_its_readings_counted_by_the_others_within_10_
         alarm_id = one(pg_url, "SELECT id FROM alarms WHERE kind = 'threshold'")
         by = next(p for p in survivors if p is not leader)
         headers = {"Authorization": f"Bearer {world.tokens[Role.OPERATOR]}"}
+        # Critical: its acknowledgement is signed (the site's default).
         status, body = by.post(f"/api/v1/alarms/{alarm_id}/acknowledge",
-                               {"comment": "door closed"}, headers)
+                               {"comment": "door closed", "signature": signature("reviewed")},
+                               headers)
         assert (status, body.get("state")) == (200, "acknowledged"), body
         status, body = leader.post(f"/api/v1/alarms/{alarm_id}/acknowledge",
-                                   {"comment": "again"}, headers)
+                                   {"comment": "again", "signature": signature("reviewed")},
+                                   headers)
         assert (status, body.get("error")) == (409, "alarm_state"), body
         # Every slot of the dead process emptied and gone: the others hold only theirs.
         wait_until(lambda: one(pg_url, "SELECT count(*) FROM share_members") == 4,
