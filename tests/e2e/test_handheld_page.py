@@ -91,7 +91,11 @@ class Handheld:
         self.log_in_again()
 
     def log_in_again(self) -> None:
-        expect(self.page).to_have_url(f"{self.offline_page.origin}/login?next=%2Fhandheld")
+        # The queue's next send (on the browser's "online" event, else its retry timer,
+        # 1 s after a failure offline) meets the 401 and sends the page to the login: on
+        # a loaded 2-core machine that took over 5 s once in a full run.
+        expect(self.page).to_have_url(f"{self.offline_page.origin}/login?next=%2Fhandheld",
+                                      timeout=15_000)
         self.shot("login")
         self.page.fill("#username", "picker")
         self.page.fill("#password", PASSWORD)
