@@ -97,9 +97,9 @@ def test_a_supervisor_goes_from_the_demo_to_a_zone_pdf_and_ctrl_c_stops_it(
 ) -> None:
     process, base, logins, printed = demo
     banner = "".join(printed)
-    for page_path in ("/alarms", "/handheld", "/reports"):
+    for page_path in ("/alarms", "/handheld", "/reports", "/audit", "/settings/zones"):
         assert f"{base}{page_path}" in banner, banner
-    assert set(logins) == {"supervisor", "operator"}, banner
+    assert set(logins) == {"supervisor", "operator", "admin"}, banner
     assert "stockwarden user create --data-dir" in banner
     shots = tmp_path / "screenshots"
 
