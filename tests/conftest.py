@@ -34,6 +34,24 @@ def site_choices_as_shipped() -> Iterator[None]:
     signatures.configure(signatures.ACTIONS, ("critical",))
 
 
+@pytest.fixture(autouse=True)
+def logging_as_before() -> Iterator[None]:
+    """A command run in-process (hub/logs.py configure_logging) puts its own handler on
+    the root logger: taken off again after the test, so that the threads of later tests
+    (a mail server's, a paho client's) do not print between tests."""
+    import logging
+
+    from hub.logs import StderrHandler
+
+    root = logging.getLogger()
+    level = root.level
+    yield
+    # Only the hub's own: pytest adds and removes its capture handlers per phase.
+    for handler in [h for h in root.handlers if isinstance(h, StderrHandler)]:
+        root.removeHandler(handler)
+    root.setLevel(level)
+
+
 @pytest.fixture(scope="session")
 def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
     service = Mosquitto(tmp_path_factory.mktemp("mosquitto"))
