@@ -24,7 +24,7 @@ from hub.container import Hub
 from kernel.actors import Role
 from tests.support.edge import gateway_config, simulate
 from tests.support.mqtt import wait_until
-from tests.support.running_hub import api_client, running_hub
+from tests.support.running_hub import api_client, ok, running_hub
 from tests.support.services import Mosquitto
 
 pytestmark = pytest.mark.timeout(120)
@@ -43,11 +43,6 @@ def hub(db_url: str, mosquitto: Mosquitto) -> Iterator[Hub]:
 def client(hub: Hub) -> Iterator[TestClient]:
     with api_client(hub) as client:
         yield client
-
-
-def ok(answer: Any) -> Any:
-    assert answer.status_code < 300, answer.text
-    return answer.json()
 
 
 def run_agent(config: Path) -> tuple[threading.Event, threading.Thread]:

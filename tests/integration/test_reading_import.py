@@ -24,7 +24,7 @@ from hub.cli import app as cli
 from hub.container import Hub
 from kernel.actors import Role
 from tests.support.mqtt import wait_until
-from tests.support.running_hub import api_client, bearer_headers, running_hub
+from tests.support.running_hub import api_client, bearer_headers, ok, running_hub
 from tests.support.services import Mosquitto, VictoriaMetrics
 
 pytestmark = pytest.mark.timeout(180)
@@ -43,11 +43,6 @@ def hub(db_url: str, mosquitto: Mosquitto, victoria: VictoriaMetrics) -> Iterato
 def client(hub: Hub) -> Iterator[TestClient]:
     with api_client(hub) as client:
         yield client
-
-
-def ok(answer: Any) -> Any:
-    assert answer.status_code < 300, answer.text
-    return answer.json()
 
 
 def _zone(client: TestClient, n: int) -> tuple[str, str]:

@@ -23,6 +23,7 @@ from hub.settings import load_settings
 from ingest.compliance import mkt_of
 from ingest.store import Accepted, IngestStore
 from tests.support.auth import bearer_headers
+from tests.support.running_hub import ok
 
 _ids = itertools.count()
 M = timedelta(minutes=1)
@@ -40,11 +41,6 @@ def client(hub: Hub) -> Iterator[TestClient]:
     with TestClient(create_app(hub, manage_lifecycle=False),
                     headers=bearer_headers(hub)) as client:
         yield client
-
-
-def ok(answer: object) -> dict:
-    assert answer.status_code < 300, answer.text  # type: ignore[attr-defined]
-    return answer.json()  # type: ignore[attr-defined]
 
 
 def _zone(client: TestClient) -> tuple[str, str]:

@@ -34,3 +34,9 @@ def api_client(hub: Hub) -> Iterator[TestClient]:
     with TestClient(create_app(hub, manage_lifecycle=False),
                     headers=bearer_headers(hub)) as client:
         yield client
+
+
+def ok(answer: Any) -> Any:
+    """The JSON of a successful answer; else the test fails showing the body."""
+    assert answer.status_code < 300, answer.text
+    return answer.json()
