@@ -13,6 +13,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader
 from starlette.responses import Response
 from starlette.types import Scope
 
@@ -73,7 +74,15 @@ def static_files() -> StaticFiles:
 
 @cache
 def templates() -> Jinja2Templates:
-    return Jinja2Templates(directory=HERE / "templates")
+    # Words shown to people are marked `{{ _("…") }}` (Jinja2's i18n extension, new-style
+    # gettext: `_("%(n)s lots", n=3)`), so the message catalogues can translate them.
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    return Jinja2Templates(env=env)
 
 
 @cache
@@ -102,6 +111,8 @@ def render(request: Request, template: str, *, title: str, **context: Any) -> HT
         "static": static_url,
         "version": __version__,
         "page_config": {},
+        # The scripts' words in the page's language (static/i18n.js reads it): text → text.
+        "js_catalog": {},
         # layout.js asks this often whether the hub ended the session (idle timeout).
         "session_idle_s": request.app.state.hub.settings.session_idle_s,
         **context,

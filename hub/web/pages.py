@@ -20,7 +20,8 @@ router = APIRouter(include_in_schema=False)
 
 # What the handheld's service worker keeps for offline use: the page and every file it loads.
 HANDHELD_FILES = ["app.css", "api.js", "layout.js", "handheld.js", "queue.js", "queueview.js",
-                  "picklist.js", "gs1.js", "sound.js", "labels.js", "dialog.js", "reads.js"]
+                  "picklist.js", "gs1.js", "sound.js", "labels.js", "dialog.js", "reads.js",
+                  "i18n.js"]
 HANDHELD_SCOPE = "/handheld"
 
 
