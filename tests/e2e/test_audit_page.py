@@ -62,7 +62,7 @@ def _download(page: OfflinePage, selector: str, to: Path) -> Path:
 
 
 def test_who_changed_the_upper_limit_answered_from_the_page_and_the_report(
-    hub_http: HubServer, open_page: Callable[..., OfflinePage], tmp_path: Path,
+    hub_http: HubServer, open_page: Callable[..., OfflinePage], tmp_path: Path, shots: Path,
 ) -> None:
     api = httpx.Client(base_url=hub_http.base_url, headers=hub_http.admin_headers, timeout=10)
     _call(api, "POST", "/storage-classes", {"code": "2-8C", "name": "refrigerated",
@@ -81,7 +81,6 @@ def test_who_changed_the_upper_limit_answered_from_the_page_and_the_report(
     # A long trail besides: more rows than one page holds.
     for n in range(105):
         _call(api, "PATCH", "/zones/COLD", {"name": f"Cold room {n}"})
-    shots = tmp_path / "screenshots"
 
     desk = open_page(hub_http.base_url, **DESKTOP)
     _log_in(desk, "/audit", "sue")

@@ -4,7 +4,8 @@ as the README tells it: log in with the name and password the demo printed, open
 through the page's link (it opens with the login's session cookie, no token), and an
 operator lands on the handheld page. Then, with /alarms open in the browser (its long
 poll waiting), one Ctrl-C stops the demo at once, without a traceback. Screenshots are
-kept under the test's tmp_path; each page's load time is printed (pytest -s)."""
+kept under build/screenshots/ (the `shots` fixture); each page's load time is printed
+(pytest -s)."""
 
 from __future__ import annotations
 
@@ -93,7 +94,7 @@ def wait_for_charts(page: OfflinePage) -> None:
 
 def test_a_supervisor_goes_from_the_demo_to_a_zone_pdf_and_ctrl_c_stops_it(
     demo: tuple[subprocess.Popen[str], str, dict[str, str], list[str]],
-    open_page: Callable[..., OfflinePage], tmp_path: Path,
+    open_page: Callable[..., OfflinePage], tmp_path: Path, shots: Path,
 ) -> None:
     process, base, logins, printed = demo
     banner = "".join(printed)
@@ -101,7 +102,6 @@ def test_a_supervisor_goes_from_the_demo_to_a_zone_pdf_and_ctrl_c_stops_it(
         assert f"{base}{page_path}" in banner, banner
     assert set(logins) == {"supervisor", "operator", "admin"}, banner
     assert "stockwarden user create --data-dir" in banner
-    shots = tmp_path / "screenshots"
 
     desk = open_page(base, **DESKTOP)
     log_in(desk, logins["supervisor"])

@@ -139,8 +139,8 @@ class Handheld:
 
 @pytest.fixture
 def handheld(hub_http: HubServer, api: Api, open_page: Callable[..., OfflinePage],
-             tmp_path: Path) -> Handheld:
-    return Handheld(open_page(hub_http.base_url, **PHONE), tmp_path / "screenshots")
+             shots: Path) -> Handheld:
+    return Handheld(open_page(hub_http.base_url, **PHONE), shots)
 
 
 def test_a_picker_logs_in_receives_and_dispatches_by_scanning(
