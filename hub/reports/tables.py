@@ -17,6 +17,7 @@ from hub.reports.trace import LotTrace
 from hub.reports.zone import ZoneReport
 from ingest.compliance import ExcursionPeriod, Gap
 from inventory.queries import LEDGER_COLUMNS
+from inventory.recall import ReceivedBy
 from inventory.reports import (
     EXPIRY_COLUMNS,
     TURNOVER_COLUMNS,
@@ -249,4 +250,39 @@ def trace_csv(found: LotTrace) -> str:
         ("zones", ["zone", "from", "to"], stay_rows(found.stays)),
         ("excursions", EXCURSION_HEAD, excursion_rows(found.excursions)),
         (LOT_CHANGES_SECTION, CHANGE_HEAD, change_rows(found.changes)),
+        *received_sections(found.received_by),
     ])
+
+
+# The recall's answer (inventory/recall.py): per consignee, then every dispatch.
+RECEIVED_TOTAL_HEAD = ["consignee", "name", "GLN", "quantity", "dispatches", "first (UTC)",
+                       "last (UTC)", "orders"]
+RECEIVED_HEAD = ["at (UTC)", "lot", "consignee", "name", "GLN", "order", "quantity",
+                 "booking"]
+NOT_RECORDED = "not recorded"
+
+
+def received_total_rows(found: ReceivedBy | None) -> list[Row]:
+    if found is None:
+        return []
+    return [[t.consignee or NOT_RECORDED, t.consignee_name or "", t.gln or "", str(t.quantity),
+             str(t.dispatches), when(t.first), when(t.last), ", ".join(t.orders)]
+            for t in found.totals]
+
+
+def received_rows(found: ReceivedBy | None) -> list[Row]:
+    if found is None:
+        return []
+    return [[when(r.at), r.lot_number, r.consignee or NOT_RECORDED, r.consignee_name or "",
+             r.gln or "", r.order or "", str(r.quantity), r.booking] for r in found.receipts]
+
+
+def received_sections(found: ReceivedBy | None) -> list[tuple[str, Row, list[Row]]]:
+    return [("received by (per consignee)", RECEIVED_TOTAL_HEAD, received_total_rows(found)),
+            ("dispatches", RECEIVED_HEAD, received_rows(found))]
+
+
+def recall_csv(found: ReceivedBy, item: str) -> str:
+    """An item's recall across its lots: per consignee, then every dispatch."""
+    return _csv([("item", ["item", "quantity dispatched"], [[item, str(found.quantity)]]),
+                 *received_sections(found)])
