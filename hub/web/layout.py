@@ -55,6 +55,7 @@ NAV: list[NavLink] = [
     NavLink("/reports", "Reports"),
     NavLink("/audit", "Audit"),  # supervisors and admins (layout.js hides it for others)
     NavLink("/settings/zones", "Zones"),  # admins edit; operators get no link (layout.js)
+    NavLink("/settings/consignees", "Consignees"),  # supervisors edit; operators: no link
 ]
 
 

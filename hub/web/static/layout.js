@@ -10,6 +10,7 @@ if (current) {
   if (current.role === "operator") document.querySelector('nav.pages a[href="/audit"]')?.remove();
   // Nor the master data's (the page reads for them, but changes are an admin's).
   if (current.role === "operator") document.querySelector('nav.pages a[href="/settings/zones"]')?.remove();
+  if (current.role === "operator") document.querySelector('nav.pages a[href="/settings/consignees"]')?.remove();
   // Offline this fails quietly; an expired token answers 401, and api() goes to login.
   api("/api/v1/auth/me").catch(() => {});
   watchIdle();
