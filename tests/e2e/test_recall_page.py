@@ -177,6 +177,24 @@ def test_a_lot_dispatched_to_two_consignees_is_traced_to_both_on_screen_csv_and_
         expect(dispatches.nth(1)).to_contain_text(f"{day} ")
         page.locator("#trace-received").scroll_into_view_if_needed()
         page.screenshot(path=shots / f"04-reports-received-by-{size}.png", full_page=True)
+        if size == "desktop":  # the recall across lots, and turnover with the ABC class
+            page.fill("#recall-item", "VAC-1")
+            page.click("#recall-form button[type=submit]")
+            expect(page.locator("#recall-status")).to_have_text(
+                "VAC-1: 6 unit(s) dispatched to 2 consignee(s)")
+            expect(page.locator("#recall-totals tbody tr")).to_have_count(2)
+            page.select_option("#turnover-basis", "volume")
+            page.click("#turnover-form button[type=submit]")
+            row = page.locator("#turnover-table tbody tr")
+            expect(row).to_have_count(1)
+            expect(row.locator("td").nth(0)).to_have_text("A")
+            expect(row.locator("td").nth(1)).to_have_text("VAC-1")
+            expect(row.locator("td").nth(3)).to_have_text("6")
+            expect(row.locator("td").nth(5)).to_have_text("14")
+            expect(page.locator("#turnover-status")).to_contain_text("1 item(s): 1 A, 0 B, 0 C")
+            turnover_csv = page.get_attribute("#turnover-csv", "href")
+            page.locator("#turnover-table").scroll_into_view_if_needed()
+            page.screenshot(path=shots / "05-reports-recall-and-turnover.png", full_page=True)
         csv_href = page.get_attribute("#trace-csv", "href")
         pdf_href = page.get_attribute("#trace-pdf", "href")
         assert csv_href and csv_href.endswith("format=csv")
@@ -191,6 +209,10 @@ def test_a_lot_dispatched_to_two_consignees_is_traced_to_both_on_screen_csv_and_
     start = rows.index(["# dispatches"])
     assert [(r[2], r[5], r[6]) for r in rows[start + 2:start + 5]] == [
         ("ACME", "SO-1", "3"), ("NORTH", "SO-2", "2"), ("NORTH", "SO-2", "1")]
+
+    turnover = list(csv.DictReader(io.StringIO(api.get(turnover_csv).text)))
+    assert [(r["item"], r["dispatched"], r["closing_stock"], r["abc"], r["abc_basis"])
+            for r in turnover] == [("VAC-1", "6", "14", "A", "volume")]
 
     pdf = tmp_path / "trace.pdf"
     pdf.write_bytes(api.get(pdf_href).content)
@@ -224,7 +246,7 @@ def test_a_supervisor_adds_a_consignee_and_an_operator_only_reads_the_list(
     page.keyboard.press("Enter")
     expect(page.locator("#md-status")).to_have_text("Created consignee WEST")
     expect(page.locator("#consignees tbody tr[data-key=WEST]")).to_contain_text("7 West Road")
-    page.screenshot(path=shots / "05-consignees-created.png", full_page=True)
+    page.screenshot(path=shots / "06-consignees-created.png", full_page=True)
     page.click("#consignees tr[data-key=ACME] button.edit")
     page.uncheck("#edit-active")
     page.keyboard.press("Enter")
@@ -241,4 +263,4 @@ def test_a_supervisor_adds_a_consignee_and_an_operator_only_reads_the_list(
     expect(page.locator("#consignees tbody tr")).to_have_count(2)  # the active ones
     expect(page.locator("#new-consignee")).to_be_hidden()
     expect(page.locator("#consignees button.edit")).to_have_count(0)
-    page.screenshot(path=shots / "06-consignees-operator-phone.png", full_page=True)
+    page.screenshot(path=shots / "07-consignees-operator-phone.png", full_page=True)

@@ -22,7 +22,7 @@ def test_a_gln_with_the_right_check_digit_passes(gln: str) -> None:
     ("401234500000", "13 digits"),
     ("40123450000090", "13 digits"),
     ("40123450000O9", "13 digits"),
-    ("４０１２３４５０００００９", "13 digits"),  # full-width digits are not digits here
+    ("\uff14" * 13, "13 digits"),  # full-width digits are not digits here
 ])
 def test_a_bad_gln_is_refused_with_the_problem_named(text: str, words: str) -> None:
     with pytest.raises(Invalid) as refused:

@@ -1,5 +1,6 @@
 // The reports page: a zone's compliance report (figures, the hub's SVG chart with the
-// limits, PDF and CSV), expiry, the stock ledger and a lot's trace. Every figure comes
+// limits, PDF and CSV), expiry, the stock ledger, a lot's trace with who received it
+// (the recall: CSV and PDF too), an item's recall across lots, turnover and ABC. Every figure comes
 // from the report API; the downloads and the chart are plain links, which open with
 // the login's session cookie (reads only: docs/web.md, "The session cookie").
 import { api, requireSession } from "./api.js";
@@ -266,9 +267,9 @@ async function loadTrace(event) {
   try {
     const found = await api(path);
     fill(document.getElementById("trace-table"),
-      ["When", "Kind", "From", "To", "Quantity", "By", "Reference"],
+      ["When", "Kind", "From", "To", "Quantity", "By", "Reference", t("Consignee")],
       found.trace.moves.map((m) => [utc(m.at), m.kind, m.from_location || "outside", m.to_location || "outside",
-        m.quantity, m.user, m.reference || ""]),
+        m.quantity, m.user, m.reference || "", m.consignee || ""]),
       "No moves.");
     document.getElementById("trace-stays").replaceChildren(...found.stays.map((s) => el("li", {},
       el("span", { className: "row-head", textContent: `In ${s.zone}` }),
