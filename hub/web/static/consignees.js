@@ -119,7 +119,6 @@ async function create() {
 if (session()) {
   document.getElementById("new-consignee").addEventListener("click", create);
   showInactive.addEventListener("change", render);
-  if (!supervisor()) document.getElementById("who-edits").append(" ", t("You read it here; a supervisor changes it."));
   try {
     await load();
   } catch (err) {
