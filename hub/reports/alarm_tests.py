@@ -9,9 +9,11 @@ import io
 from alerts.challenge.schemas import AlarmTestReport
 from hub.reports.tables import Row, when
 from kernel import csv_cells
+from kernel.i18n_text import N_
 
-HEAD = ["test", "asked at (UTC)", "asked by", "scope", "route", "group", "recipient",
-        "status", "attempts", "error", "sent at (UTC)", "confirmed at (UTC)", "confirmed by"]
+HEAD = [N_("test"), N_("asked at (UTC)"), N_("asked by"), N_("scope"), N_("route"), N_("group"),
+        N_("recipient"), N_("status"), N_("attempts"), N_("error"), N_("sent at (UTC)"),
+        N_("confirmed at (UTC)"), N_("confirmed by")]
 
 
 def rows(report: AlarmTestReport) -> list[Row]:
@@ -49,8 +51,8 @@ def csv(report: AlarmTestReport) -> str:
 
 
 # The PDF's columns: the CSV's, folded to fit a landscape page, long text wrapped.
-PDF_HEAD = ["test", "asked", "route · group", "recipient", "result", "sent (UTC)",
-            "confirmed (UTC)"]
+PDF_HEAD = [N_("test"), N_("asked"), N_("route · group"), N_("recipient"), N_("result"),
+            N_("sent (UTC)"), N_("confirmed (UTC)")]
 PDF_WIDTHS_MM = (12, 34, 34, 65, 60, 28, 34)
 
 

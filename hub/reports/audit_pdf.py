@@ -22,9 +22,10 @@ from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
 from hub.reports.changes import field_changes
 from hub.reports.pdf import build_document, look
 from kernel.audit import AuditRowPublic
+from kernel.i18n_text import N_, Translate
 
-HEAD = ["seq", "at (UTC)", "actor (via)", "action", "entity / key", "field", "from", "to",
-        "reason"]
+HEAD = [N_("seq"), N_("at (UTC)"), N_("actor (via)"), N_("action"), N_("entity / key"),
+        N_("field"), N_("from"), N_("to"), N_("reason")]
 WIDTHS_MM = [10, 22, 27, 16, 34, 30, 46, 46, 36]  # 267 mm: landscape A4 less margins
 MAX_CELL = 1200  # characters of one value in a cell; the CSV holds the whole value
 CHANGED = colors.HexColor("#fff3bf")  # the new value's cell, as the page marks it
@@ -57,12 +58,14 @@ def _cell(value: str, width_mm: float, style: ParagraphStyle) -> object:
     return _para(value, style)
 
 
-def changes_table(rows: Sequence[AuditRowPublic], empty: str) -> Flowable:
-    """The rows as one table (head repeated on every page), or `empty` in italics."""
+def changes_table(rows: Sequence[AuditRowPublic], empty: str,
+                  tr: Translate | None = None) -> Flowable:
+    """The rows as one table (head repeated on every page), or `empty` in italics; the
+    head in the reader's language (`tr`)."""
     if not rows:
         return Paragraph(f"<i>{escape(empty)}</i>", look().body)
     style = _cell_style()
-    data: list[list[object]] = [HEAD]
+    data: list[list[object]] = [[tr(word) for word in HEAD] if tr else list(HEAD)]
     marks: list[tuple[object, ...]] = [("FONTSIZE", (0, 1), (-1, -1), 7),
                                        ("LEADING", (0, 1), (-1, -1), 8.5)]
     for row in rows:
