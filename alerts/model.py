@@ -235,8 +235,8 @@ def format_duration(span: timedelta) -> Text:
 
 
 # The words an alarm's text quotes, marked for the catalogue (domain messages).
-EVENT_NAMES = {e: N_(e) for e in ("pending", "cancelled", "raised", "escalated", "cleared",
-                                  "acknowledged", "closed", "shelved", "unshelved")}
+EVENT_NAMES = (N_("pending"), N_("cancelled"), N_("raised"), N_("escalated"), N_("cleared"),
+               N_("acknowledged"), N_("closed"), N_("shelved"), N_("unshelved"))
 
 
 def said(word: str) -> Text:

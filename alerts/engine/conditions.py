@@ -93,30 +93,35 @@ def _threshold_text(spec: ThresholdSpec, track: ThresholdTrack, sensor: str, zon
         limit = limit_of(spec, track.side, alarm.severity)
         limit_text = format_value(spec.quantity, limit) if limit is not None else "?"
         above = track.side >= 0
-        said_ = {"zone": zone, "quantity": quantity, "value": value, "limit": limit_text,
+        values = {"zone": zone, "quantity": quantity, "value": value, "limit": limit_text,
                  "sensor": sensor}
         if event is Event.PENDING:
             delay = format_duration(_span(spec.delay))
-            return Text("%(zone)s: %(quantity)s %(value)s above %(limit)s; raises after "
-                        "%(delay)s unless it returns (sensor %(sensor)s)" if above else
-                        "%(zone)s: %(quantity)s %(value)s below %(limit)s; raises after "
-                        "%(delay)s unless it returns (sensor %(sensor)s)", delay=delay, **said_)
+            if above:
+                return Text("%(zone)s: %(quantity)s %(value)s above %(limit)s; raises after "
+                            "%(delay)s unless it returns (sensor %(sensor)s)", delay=delay,
+                            **values)
+            return Text("%(zone)s: %(quantity)s %(value)s below %(limit)s; raises after "
+                        "%(delay)s unless it returns (sensor %(sensor)s)", delay=delay, **values)
         if event is Event.CANCELLED:
             return Text("%(zone)s: %(quantity)s back to %(value)s inside the delay, nothing "
-                        "raised (sensor %(sensor)s)", **said_)
+                        "raised (sensor %(sensor)s)", **values)
         if event in (Event.RAISED, Event.ESCALATED):
             since = track.crit_since if alarm.severity is CRITICAL else track.warn_since
-            return Text("%(zone)s: %(quantity)s %(value)s above the %(severity)s limit "
-                        "%(limit)s for %(ago)s (sensor %(sensor)s)" if above else
-                        "%(zone)s: %(quantity)s %(value)s below the %(severity)s limit "
-                        "%(limit)s for %(ago)s (sensor %(sensor)s)",
-                        severity=said(alarm.severity), ago=_ago(now, since), **said_)
+            severity, ago = said(alarm.severity), _ago(now, since)
+            if above:
+                return Text("%(zone)s: %(quantity)s %(value)s above the %(severity)s limit "
+                            "%(limit)s for %(ago)s (sensor %(sensor)s)", severity=severity,
+                            ago=ago, **values)
+            return Text("%(zone)s: %(quantity)s %(value)s below the %(severity)s limit "
+                        "%(limit)s for %(ago)s (sensor %(sensor)s)", severity=severity, ago=ago,
+                        **values)
         if event is Event.CLEARED:
             return Text("%(zone)s: %(quantity)s back to %(value)s (limit %(limit)s) after "
                         "%(ago)s out of range (sensor %(sensor)s)",
-                        ago=_ago(now, track.out_since or alarm.since), **said_)
+                        ago=_ago(now, track.out_since or alarm.since), **values)
         return Text("%(zone)s: %(quantity)s alarm %(event)s (sensor %(sensor)s)",
-                    event=said(event), **said_)
+                    event=said(event), **values)
 
     return text
 

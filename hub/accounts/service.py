@@ -112,8 +112,8 @@ def acceptable_password(username: str, kind: str, password: str, policy: Passwor
                 current: str | None = None) -> None:
     """Refuse a password the policy refuses, or any password for a machine account."""
     if kind == "machine":
-        raise Invalid(f"{username} is a machine account: it holds API tokens only and "
-                      "has no password", code="machine_has_no_password")
+        raise Invalid("%(user)s is a machine account: it holds API tokens only and "
+                      "has no password", code="machine_has_no_password", user=username)
     check_password(password, username, policy or PasswordPolicy(),
                    current_hash_matches=current is not None and verify_password(password, current))
 
@@ -192,9 +192,9 @@ def _login(session: Session, username: str, password: str, lifetime: timedelta,
     user = verified_user(session, username, password, rules)
     if password_expired(user.password_changed_at, datetime.now(UTC), rules.max_age_days):
         raise Forbidden(
-            f"the password of {username} is older than {rules.max_age_days} days: change it "
+            "the password of %(user)s is older than %(days)s days: change it "
             "to log in (POST /api/v1/auth/password; the login page asks for a new one)",
-            code="password_expired")
+            code="password_expired", user=username, days=rules.max_age_days)
     user.failed_logins, user.locked_until = CLEAR.failed, CLEAR.locked_until
     issued = issue_token(session, user, label="web", lifetime=lifetime)
     audit.record(session, Actor(user.id, user.username, Role(user.role), via="web"), "login",
@@ -357,8 +357,8 @@ def _audited(user: User) -> dict[str, object]:
 def _refuse_last_admin(session: Session, user: User) -> None:
     if not repo.lock_other_active_admins(session, user.id):
         raise Conflict(
-            f"{user.username} is the last active admin; make another user admin first, "
-            "or nobody could administer the hub", code="last_admin")
+            "%(user)s is the last active admin; make another user admin first, "
+            "or nobody could administer the hub", code="last_admin", user=user.username)
 
 
 @consistent_read
