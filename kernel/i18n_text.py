@@ -50,7 +50,8 @@ class Text(str):
         return self
 
     def render(self, language: str | None) -> str:
-        return gettext(language, self.template, **_rendered(self.params, language or ENGLISH))
+        values = _rendered(self.params, language or ENGLISH)
+        return gettext(language, self.template, "messages", **values)
 
     def __reduce__(self) -> tuple[Any, ...]:  # pickled and copied as the Text it is
         return (_rebuild, (self.template, self.params))
@@ -73,6 +74,6 @@ def translator(language: str | None) -> Translate:
     chosen = normalise(language) or ENGLISH
 
     def tr(text: str, **params: object) -> str:
-        return gettext(chosen, text, **_rendered(params, chosen))
+        return gettext(chosen, text, "messages", **_rendered(params, chosen))
 
     return tr

@@ -245,7 +245,7 @@ def _flush(rules: AlarmRules, queued: list[Notice], sent: list[tuple[str, AlarmK
             continue
         left.extend(waiting)
         group = routes[route_name].groups[level] if route_name in routes else "?"
-        notes = []
+        notes: list[str] = []
         for key in dict.fromkeys(n.key for n in ready):
             count = suppressed.pop((route_name, key), 0)
             if count:
