@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - Chinese punctuation (full-width) is what a reader sees
 """Alarm messages in each recipient group's language: the engine writes a line once
 (a `Text`), the planner tells a zh-CN group in Chinese and an en group in English."""
 
