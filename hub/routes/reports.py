@@ -210,12 +210,12 @@ def trace(lot_id: PathId, session: SessionDep, hub: HubDep, request: Request,
 
 @router.get("/alarm-tests", responses=_content("application/json", "text/csv",
                                                "application/pdf"), response_class=Response)
-def alarm_tests(session: SessionDep, user: CurrentUser,
+def alarm_tests(session: SessionDep, user: CurrentUser, request: Request,
                 start: Annotated[IsoDateTime | None, Query(
                     alias="from", description="UTC; default: 365 days before `to`")] = None,
                 end: Annotated[IsoDateTime | None, Query(alias="to",
                                                          description="UTC; default: now")] = None,
-                format: Format = Format.JSON) -> Response:
+                format: Format = Format.JSON, lang: Lang = None) -> Response:
     """The alarm path tests asked for in the period: per test and per recipient,
     delivered or failed (and why), confirmed by whom and when; the last complete test."""
     from alerts.challenge.queries import report as alarm_test_report
@@ -225,9 +225,11 @@ def alarm_tests(session: SessionDep, user: CurrentUser,
     report = alarm_test_report(session, start, end)
     name = f"alarm-tests-{start:%Y%m%d}-{end:%Y%m%d}"
     if format is Format.CSV:
-        return _file(tests_table.csv(report), "text/csv; charset=utf-8", f"{name}.csv")
+        return _file(tests_table.csv(report, language_for(request, user)),
+                     "text/csv; charset=utf-8", f"{name}.csv")
     if format is Format.PDF:
-        return _file(tests_table.pdf(report, user.username), "application/pdf", f"{name}.pdf")
+        return _file(tests_table.pdf(report, user.username, language_for(request, user)),
+                     "application/pdf", f"{name}.pdf")
     if format is Format.SVG:
         raise Invalid("alarm-tests is JSON, CSV or PDF", code="bad_format")
     return JSONResponse(report.model_dump(mode="json"))
