@@ -48,6 +48,17 @@ class ErrorBody(BaseModel):
 
 INTERNAL = {"error": "internal", "detail": "internal error; see the hub's log"}
 NOT_JSON = N_("the body is not JSON in UTF-8, or is nested too deep")
+# Pydantic's fixed sentences people meet most, in the catalogue (`_in_words` translates
+# any of its messages the catalogue has; one with values stays English).
+PYDANTIC_WORDS = (
+    N_("Field required"), N_("Extra inputs are not permitted"),
+    N_("Input should be a valid integer, unable to parse string as an integer"),
+    N_("Input should be a valid number, unable to parse string as a number"),
+    N_("Input should be a valid boolean, unable to interpret input"),
+    N_("Input should be a valid string"), N_("Input should be a valid list"),
+    N_("Input should be a valid dictionary or object to extract fields from"),
+    N_("Input should be a finite number"),
+)
 _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
 
