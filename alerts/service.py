@@ -420,7 +420,7 @@ class AlarmService(RulesEditing):
         with self.sessions() as session:
             alarm = queries.get_alarm(session, alarm_id).alarm
         if alarm.state == "closed":
-            raise Conflict(f"alarm {alarm_id} is closed", code="alarm_closed")
+            raise Conflict("alarm %(alarm_id)s is closed", code="alarm_closed", alarm_id=alarm_id)
         return alarm
 
     def operate(self, alarm_id: int, action: str, *, by: str, comment: str = "",

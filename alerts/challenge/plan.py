@@ -44,10 +44,12 @@ def targets(rules: AlarmRules, route: str | None = None, group: str | None = Non
         routes = [r for r in routes if r.name == route]
         if not routes:
             known = ", ".join(r.name for r in rules.routes) or "none"
-            raise Invalid(f"no route '{route}' (routes: {known})", code="unknown_route")
+            raise Invalid("no route '%(route)s' (routes: %(known)s)", code="unknown_route",
+                route=route, known=known)
     if group is not None and group not in rules.recipients:
         known = ", ".join(rules.recipients) or "none"
-        raise Invalid(f"no recipient group '{group}' (groups: {known})", code="unknown_group")
+        raise Invalid("no recipient group '%(group)s' (groups: %(known)s)", code="unknown_group",
+            group=group, known=known)
     out: list[Target] = []
     for r in routes:
         for name in dict.fromkeys(r.groups):

@@ -83,7 +83,7 @@ def create_user(session: Session, username: str, role: Role, password: str | Non
     """A new user (caller's transaction). A password must pass the policy; a machine
     account has none. `demo`: set up by `stockwarden demo` (production refuses it)."""
     if repo.user_named(session, username) is not None:
-        raise Conflict(f"user {username} exists already", code="user_exists")
+        raise Conflict("user %(username)s exists already", code="user_exists", username=username)
     if password is not None:
         acceptable_password(username, kind, password, policy)
     user = User(username=username, role=role.value, kind=kind, demo_credentials=demo,
@@ -282,7 +282,7 @@ def user_public(session: Session, username: str) -> UserPublic:
 def _user(session: Session, username: str) -> User:
     user = repo.user_named(session, username)
     if user is None:
-        raise NotFound(f"no user {username}", code="user_not_found")
+        raise NotFound("no user %(username)s", code="user_not_found", username=username)
     return user
 
 
@@ -375,7 +375,8 @@ def revoke_token(session: Session, username: str, token_id: int,
     user = _user(session, username)
     token = repo.token_of(session, user.id, token_id)
     if token is None:
-        raise NotFound(f"{username} has no token {token_id}", code="token_not_found")
+        raise NotFound("%(username)s has no token %(token_id)s", code="token_not_found",
+            username=username, token_id=token_id)
     audit.record(session, actor or audit.cli_actor(), "revoke", "token",
                  f"{username}:{token_id}", {"revoked": token.revoked}, {"revoked": True})
     token.revoked = True
@@ -388,7 +389,7 @@ def actor_for_username(session: Session, username: str) -> Actor:
     """The active user of this name (the CLI books in their name)."""
     user = repo.user_named(session, username)
     if user is None or not user.active:
-        raise Unauthorized(f"no active user {username}", code="unknown_user")
+        raise Unauthorized("no active user %(username)s", code="unknown_user", username=username)
     return Actor(user.id, user.username, Role(user.role), via="cli")
 
 

@@ -46,7 +46,7 @@ def labels_for(session: Session, sheet: LabelSheet, *, location_prefix: str = "L
     for lot_id in sheet.lots:
         lot = session.get(Lot, lot_id)
         if lot is None:
-            raise NotFound(f"no lot with id {lot_id}", code="lot_not_found")
+            raise NotFound("no lot with id %(lot_id)s", code="lot_not_found", lot_id=lot_id)
         item = session.get_one(Item, lot.item_id)
         if item.gtin is None:
             raise Invalid(f"{item.sku} has no GTIN; a GS1 lot label needs one",

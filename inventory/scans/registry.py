@@ -59,7 +59,8 @@ def _register(
     """The registration's transaction: the scanner as shown, and whether it was new."""
     user = scans.user_named(session, registration.operator)
     if user is None:
-        raise NotFound(f"no user {registration.operator}", code="user_not_found")
+        raise NotFound("no user %(operator)s", code="user_not_found",
+            operator=registration.operator)
     if not user.active:
         raise Invalid("user %(user)s is deactivated; scans cannot book as them",
                       code="user_inactive", user=registration.operator)

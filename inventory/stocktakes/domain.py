@@ -133,7 +133,7 @@ def adjustment(line: LineFigures, label: str) -> int:
     may not go below zero: a count outrun by later moves must be recounted."""
     found = variance(line)
     if found.difference is None:
-        raise Conflict(f"{label} is not counted", code="stocktake_not_counted")
+        raise Conflict("%(label)s is not counted", code="stocktake_not_counted", label=label)
     if line.book_now + found.difference < 0:
         raise Conflict(
             "%(line)s: counted %(counted)s with %(book)s on the book, but the "
