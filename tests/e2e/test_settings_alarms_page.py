@@ -140,7 +140,7 @@ def test_an_admin_changes_a_rules_delay_with_reason_and_signature(
     page.keyboard.press("Enter")
     sign(page, "door alarms too early", password="not-her-password")
     status = page.locator("#rules-status")
-    expect(status).to_contain_text(f"rule {RULE} not saved: wrong password for ada")
+    expect(status).to_contain_text(f"Rule {RULE} not saved: wrong password for ada")
     expect(status).to_have_attribute("data-tone", "error")
     expect(rule).to_contain_text("10m")
     assert _delay(site) == "10m"

@@ -221,7 +221,7 @@ async function save(what, rules) {
         say(t("Not saved: {what}", { what }));
         return false;
       }
-      say(t("{what} not saved: {problem}", { what, problem: err.message }), "error");
+      say(t("{what} not saved: {problem}", { what: `${what[0].toUpperCase()}${what.slice(1)}`, problem: err.message }), "error");
       return false;
     }
   }
