@@ -196,3 +196,65 @@ def test_non_admins_read_the_rules_and_change_nothing(
     expect(page.locator("nav.pages a[href='/settings/alarms']")).to_have_count(
         0 if username == "otto" else 1)
     offline.screenshot(shots / f"read-only-{username}.png", full_page=True)
+
+
+def test_an_admin_adds_a_rule_a_group_and_an_escalation_then_removes_the_rule(
+    site: HubServer, open_page: Callable[..., OfflinePage], shots: Path,
+) -> None:
+    offline = open_page(site.base_url, viewport=SIZES["desktop"])
+    page, _ = log_in(offline, "ada")
+    status = page.locator("#rules-status")
+
+    # A rule the hub refuses (its warning above its critical): its words, nothing stored.
+    page.click("#new-threshold")
+    page.fill("#edit-target", "DRY")
+    page.fill("#edit-quantity", "humidity_pct")
+    page.fill("#edit-high_warning", "70")
+    page.fill("#edit-high_critical", "60")
+    page.keyboard.press("Enter")
+    sign(page, "dry store humidity")
+    expect(status).to_contain_text(
+        "Rule zone:DRY:humidity_pct not saved: rules: thresholds[1].high_critical: must be "
+        "at or above high_warning (70)")
+    expect(page.locator("#thresholds tbody tr")).to_have_count(1)
+
+    page.click("#new-threshold")
+    page.fill("#edit-target", "DRY")
+    page.fill("#edit-quantity", "humidity_pct")
+    page.fill("#edit-high_critical", "70")
+    page.fill("#edit-delay", "2m")
+    page.keyboard.press("Enter")
+    sign(page, "dry store humidity")
+    expect(status).to_have_text("Saved rule zone:DRY:humidity_pct")
+    dry = page.locator("#thresholds tr[data-key='zone:DRY:humidity_pct']")
+    expect(dry).to_contain_text("critical above 70")
+
+    # A second group, and the route escalating to it after 15 minutes.
+    page.click("#new-recipient")
+    page.fill("#edit-name", "managers")
+    page.fill("#edit-urls", "mailto://qa@example.com")
+    page.keyboard.press("Enter")
+    sign(page, "managers hear of unacknowledged alarms")
+    expect(status).to_have_text("Saved group managers")
+    route = page.locator("#routes tr[data-key=everything]")
+    route.locator("button.edit").click()
+    page.fill("#edit-groups", "oncall, managers")
+    page.fill("#edit-escalate_after", "15m")
+    page.keyboard.press("Enter")
+    sign(page, "escalate after 15 minutes")
+    expect(status).to_have_text("Saved route everything")
+    expect(route).to_contain_text("oncall → managers")
+    expect(route).to_contain_text("15m")
+    offline.screenshot(shots / "01-added.png", full_page=True)
+
+    dry.locator("button.remove").click()
+    sign(page, "the dry store has no humidity limit")
+    expect(status).to_have_text("Saved rule zone:DRY:humidity_pct (removed)")
+    expect(page.locator("#thresholds tbody tr")).to_have_count(1)
+    rules = _call(site, "GET", "/alarms/rules")["rules"]
+    assert [r.get("zone") for r in rules["thresholds"]] == ["COLD"]
+    assert rules["routes"] == [{"name": "everything", "groups": ["oncall", "managers"],
+                                "escalate_after": "15m"}]
+    assert site.hub.alarms.declared_rules.recipients["oncall"].urls == [
+        "mailtos://alarms:hunter2secret@mail.example.com"]
+    offline.screenshot(shots / "02-removed.png", full_page=True)

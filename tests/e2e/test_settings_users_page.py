@@ -204,3 +204,39 @@ def test_non_admins_are_offered_no_user_management(
     expect(page.locator("nav.pages a[href='/settings/alarms']")).to_have_count(
         0 if username == "otto" else 1)
     offline.screenshot(shots / f"read-only-{username}.png", full_page=True)
+
+
+def test_an_admin_changes_a_role_sets_a_password_and_unlocks(
+    site: HubServer, open_page: Callable[..., OfflinePage], shots: Path,
+) -> None:
+    for _ in range(5):  # wrong passwords in a row lock sue's account
+        assert _login(site, "sue", "not-her-password").status_code == 401
+    assert _login(site, "sue", PASSWORD).status_code == 429
+    offline = open_page(site.base_url, viewport=SIZES["desktop"])
+    page, _ = log_in(offline, "ada")
+    status = page.locator("#users-status")
+    sue = page.locator("#users tr[data-key=sue]")
+    expect(sue).to_contain_text("(wrong passwords)")
+    sue.locator("button[data-act=unlock]").click()
+    expect(status).to_have_text("Unlocked sue")
+    expect(sue).not_to_contain_text("locked")
+    assert _login(site, "sue", PASSWORD).status_code == 200
+
+    otto = page.locator("#users tr[data-key=otto]")
+    otto.locator("button[data-act=edit]").click()
+    page.select_option("#edit-role", "supervisor")
+    page.fill("#edit-full_name", "Otto Overseer")
+    page.keyboard.press("Enter")
+    expect(status).to_have_text("Saved user otto")
+    expect(otto).to_contain_text("Otto Overseer")
+    expect(otto).to_contain_text("supervisor")
+
+    otto.locator("button[data-act=password]").click()
+    page.fill("#edit-password", "otto-the-warehouseman")
+    page.keyboard.press("Enter")
+    expect(page.locator("#edit-error")).to_have_text("the password must not contain the user name")
+    page.fill("#edit-password", "frost-and-pallets-9")
+    page.keyboard.press("Enter")
+    expect(status).to_have_text("New password set for otto")
+    assert _login(site, "otto", "frost-and-pallets-9").json()["role"] == "supervisor"
+    offline.screenshot(shots / "changed.png", full_page=True)
