@@ -55,6 +55,8 @@ NAV: list[NavLink] = [
     NavLink("/reports", "Reports"),
     NavLink("/audit", "Audit"),  # supervisors and admins (layout.js hides it for others)
     NavLink("/settings/zones", "Zones"),  # admins edit; operators get no link (layout.js)
+    NavLink("/settings/users", "Users"),  # admins only (layout.js hides it for others)
+    NavLink("/settings/alarms", "Alarm rules"),  # admins edit; operators get no link
 ]
 
 
