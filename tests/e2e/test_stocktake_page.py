@@ -116,7 +116,7 @@ def test_a_supervisor_runs_a_stocktake_of_a_zone_on_the_page(
     expect(page.locator("#st-state")).to_have_text("Open: nothing counted yet")
     progress = page.locator("#progress-words")
     expect(progress).to_have_text(
-        "0 of 2 bins counted · 0 of 2 lines counted · 1 bins empty on the book")
+        "0 of 2 bins counted · 0 of 2 lines counted · bins empty on the book: 1")
     expect(page.locator("#bins tr[data-bin=C-03]")).to_contain_text("empty on the book")
     expect(page.locator("#approve")).to_be_disabled()
 
@@ -139,10 +139,10 @@ def test_a_supervisor_runs_a_stocktake_of_a_zone_on_the_page(
 
     # A recount of the short line: it goes back to counting, approval waits for it.
     short.locator("input[type=checkbox]").check()
-    expect(page.locator("#recount-lines")).to_have_text("Ask for a recount of 1 chosen lines")
+    expect(page.locator("#recount-lines")).to_have_text("Ask for a recount of the chosen lines (1)")
     page.click("#recount-lines")
     status = page.locator("#st-status")
-    expect(status).to_have_text("Recount asked: 1 lines")
+    expect(status).to_have_text("Recount asked: 1 line(s)")
     expect(short).to_contain_text("recount asked")
     expect(page.locator("#st-state")).to_have_text("Counting")
     expect(page.locator("#approve")).to_be_disabled()
@@ -188,7 +188,7 @@ def test_a_supervisor_runs_a_stocktake_of_a_zone_on_the_page(
     offline.screenshot(shots / f"05-list-{size}.png", full_page=True)
 
 
-def test_bad_input_in_the_open_dialog_is_said_in_plain_words(
+def test_bad_input_is_said_in_plain_words_and_a_bin_recounted_and_a_count_cancelled(
     site: HubServer, open_page: Callable[..., OfflinePage], shots: Path,
 ) -> None:
     offline = open_page(site.base_url, viewport=SIZES["phone"])
@@ -219,6 +219,34 @@ def test_bad_input_in_the_open_dialog_is_said_in_plain_words(
     expect(page.locator("dialog#open")).not_to_be_visible()
     assert [s["id"] for s in _call(site, "GET", "/stocktakes")] == [1]
 
+    # A bin counted, then a recount of the whole bin; then the stocktake is cancelled
+    # (a reason too short is refused in the dialog), and nothing is posted.
+    page.click("#stocktakes tr[data-id='1'] a")
+    page.wait_for_selector("body[data-ready=true]")
+    count(site, 1, "L2", "C-02", 4)
+    page.locator("#bins tr[data-bin=C-02] button.recount-bin").click()
+    status = page.locator("#st-status")
+    expect(status).to_have_text("Recount asked: bin C-02")
+    expect(page.locator("#bins tr[data-bin=C-02]")).to_contain_text("recount asked")
+    page.click("#cancel-stocktake")
+    page.fill("#ask-text", "no")
+    page.keyboard.press("Enter")
+    expect(page.locator("#ask-error")).to_contain_text("3 characters or more")
+    page.fill("#ask-text", "opened by mistake")
+    page.keyboard.press("Enter")
+    expect(status).to_have_text("Stocktake 1 cancelled: nothing posted")
+    expect(page.locator("#st-state")).to_have_text("Cancelled")
+    expect(page.locator("#st-facts")).to_contain_text("opened by mistake")
+    expect(page.locator("#decide-panel")).to_be_hidden()
+    offline.screenshot(shots / "02-cancelled.png", full_page=True)
+    assert not [m for m in _call(site, "GET", "/moves", item="VAC-1") if m["kind"] == "count"]
+
+    # A stocktake that does not exist: said in words, no stack trace.
+    offline.goto("/stocktakes/99")
+    page.wait_for_selector("body[data-ready=true]")
+    expect(page.locator("#st-status")).to_have_text("no stocktake 99")
+    expect(page.locator("#st-live")).to_have_text("not found")
+
 
 @pytest.mark.parametrize("size", list(SIZES))
 def test_an_operator_follows_a_blind_count_and_is_offered_no_decision(
@@ -233,8 +261,11 @@ def test_an_operator_follows_a_blind_count_and_is_offered_no_decision(
     expect(page.locator("#open-stocktake")).to_be_hidden()
     offline.screenshot(shots / f"01-list-{size}.png", full_page=True)
 
+    started = time.monotonic()
     page.click("#stocktakes tr[data-id='1'] a")
+    page.wait_for_url("**/stocktakes/1")
     page.wait_for_selector("body[data-ready=true]")
+    print(f"load /stocktakes/1 {time.monotonic() - started:.2f} s ({size}, operator)")
     expect(page.locator("#progress-words")).to_contain_text("1 of 2 bins counted")
     heads = page.locator("#lines thead th").all_text_contents()
     assert heads == ["Bin", "Item", "Lot", "State", "Counted", "Counted by"]  # no book, no value

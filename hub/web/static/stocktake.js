@@ -96,7 +96,7 @@ function showProgress(s) {
   const empty = bins.size - stocked.length;
   const words = [t("{done} of {total} bins counted", { done, total: stocked.length }),
     t("{counted} of {total} lines counted", { counted: s.lines_counted, total: s.lines_total })];
-  if (empty) words.push(t("{n} bins empty on the book", { n: empty }));
+  if (empty) words.push(t("bins empty on the book: {n}", { n: empty }));
   document.getElementById("progress-words").textContent = words.join(" · ");
   const bar = document.getElementById("st-progress");
   bar.max = Math.max(1, s.lines_total);
@@ -166,8 +166,9 @@ function showLines(s, report) {
   const foot = document.querySelector("#lines tfoot");
   if (report) {
     const total = report.total_value === null ? t("no unit cost known") : money(report.total_value);
-    foot.replaceChildren(el("tr", { className: "total" }, el("td", { colSpan: heads.length - 1, textContent: t("Total value of the differences") }),
-      el("td", { className: "num", id: "total-value", textContent: total })));
+    const at = heads.indexOf(t("Value")); // the total stands under the values
+    foot.replaceChildren(el("tr", { className: "total" }, el("td", { colSpan: at, textContent: t("Total value of the differences") }),
+      el("td", { className: "num", id: "total-value", textContent: total }), el("td", { colSpan: heads.length - at - 1 })));
   } else {
     foot.replaceChildren();
   }
@@ -175,9 +176,9 @@ function showLines(s, report) {
   document.getElementById("lines-count").textContent = String(s.lines.length);
   const unvalued = report ? report.lines.filter((l) => l.difference && l.value === null).length : 0;
   document.getElementById("lines-note").textContent = [
-    report ? t("{n} lines with a difference", { n: report.lines_with_difference }) : "",
-    unvalued ? t("{n} differences without a value: their items have no unit cost", { n: unvalued }) : "",
-    !showBook ? t("Blind count: the book quantities are not shown to operators.") : "",
+    report ? t("Lines with a difference: {n}", { n: report.lines_with_difference }) : "",
+    unvalued ? t("Differences without a value (their items have no unit cost): {n}", { n: unvalued }) : "",
+    !showBook && s.blind ? t("Blind count: the book quantities are not shown to operators.") : "",
   ].filter(Boolean).join(" · ");
   document.getElementById("recount-bar").hidden = !choosing;
   showChosen();
@@ -186,7 +187,7 @@ function showLines(s, report) {
 function showChosen() {
   const button = document.getElementById("recount-lines");
   button.disabled = chosen.size === 0 || busy;
-  button.textContent = chosen.size ? t("Ask for a recount of {n} chosen lines", { n: chosen.size }) : t("Ask for a recount of the chosen lines");
+  button.textContent = chosen.size ? t("Ask for a recount of the chosen lines ({n})", { n: chosen.size }) : t("Ask for a recount of the chosen lines");
 }
 
 function showDecision(s, report) {
@@ -196,8 +197,8 @@ function showDecision(s, report) {
   approve.disabled = s.status !== "review" || busy;
   const left = s.lines_total - s.lines_counted;
   document.getElementById("approve-note").textContent = s.status === "review"
-    ? t("Every line is counted. Approving posts {n} adjustments to the ledger.", { n: report ? report.lines_with_difference : 0 })
-    : t("{n} lines still to count (or recount) before approval.", { n: left });
+    ? t("Every line is counted. Approving posts {n} adjustment(s) to the ledger.", { n: report ? report.lines_with_difference : 0 })
+    : t("{n} line(s) still to count (or recount) before approval.", { n: left });
 }
 
 function show() {
@@ -213,7 +214,9 @@ async function load() {
   const [s, report] = await Promise.all([api(path), supervisor ? api(`${path}/variances`) : null]);
   current = { stocktake: s, report };
   show();
-  return ACTIVE.includes(s.status);
+  const active = ACTIVE.includes(s.status);
+  live(active ? "live" : "", active ? t("following the counts") : "");
+  return active;
 }
 
 // --- what a supervisor does ----------------------------------------------------------------
@@ -263,8 +266,8 @@ async function approve() {
   const report = current.report;
   const n = report ? report.lines_with_difference : 0;
   const question = report && report.total_value !== null
-    ? t("Approve stocktake {id}? {n} adjustments will be posted to the ledger, worth {value} in all.", { id, n, value: money(report.total_value) })
-    : t("Approve stocktake {id}? {n} adjustments will be posted to the ledger.", { id, n });
+    ? t("Approve stocktake {id}? {n} adjustment(s) will be posted to the ledger, worth {value} in all.", { id, n, value: money(report.total_value) })
+    : t("Approve stocktake {id}? {n} adjustment(s) will be posted to the ledger.", { id, n });
   let body;
   if (signs()) {
     const sig = await askSignature(question);
@@ -317,7 +320,7 @@ async function cancelStocktake() {
 if (session()) {
   document.getElementById("recount-lines").addEventListener("click", () => {
     const lines = [...chosen];
-    recount(lines, t("{n} lines", { n: lines.length }));
+    recount(lines, t("{n} line(s)", { n: lines.length }));
   });
   document.getElementById("approve").addEventListener("click", approve);
   document.getElementById("cancel-stocktake").addEventListener("click", cancelStocktake);
@@ -325,7 +328,6 @@ if (session()) {
   let active = true;
   try {
     active = await load();
-    live(active ? "live" : "", active ? t("following the counts") : "");
   } catch (err) {
     say(err.message, "error");
     active = !(err instanceof ApiError && err.status === 404);
@@ -337,7 +339,6 @@ if (session()) {
     if (document.hidden || busy) continue;
     try {
       active = await load();
-      live(active ? "live" : "", active ? t("following the counts") : "");
     } catch (err) {
       live("lost", t("reconnecting"));
     }
