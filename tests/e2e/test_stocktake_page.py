@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,13 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from hub.app import create_app
+from hub.container import Hub
+from hub.settings import load_settings
+from kernel.actors import Role
+from tests.support.auth import bearer_headers
 from tests.support.browser import OfflinePage
+from tests.support.http_server import serve_in_thread
 from tests.support.hub_server import HubServer
 
 PASSWORD = "supervisor-password-1"
@@ -43,8 +49,7 @@ def _token(server: HubServer, username: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {answer.json()['token']}"}
 
 
-@pytest.fixture
-def site(hub_http: HubServer) -> HubServer:
+def _seed(server: HubServer) -> HubServer:
     """A cold room of three bins (one empty), a vaccine worth 12.50 a unit in two lots,
     a supervisor and an operator."""
     for path, body in (
@@ -62,8 +67,26 @@ def site(hub_http: HubServer) -> HubServer:
         ("/users", {"username": "otto", "role": "operator", "password": PASSWORD,
                     "full_name": "Otto Operator"}),
     ):
-        _call(hub_http, "POST", path, body)
-    return hub_http
+        _call(server, "POST", path, body)
+    return server
+
+
+@pytest.fixture
+def site(hub_http: HubServer) -> HubServer:
+    return _seed(hub_http)
+
+
+@pytest.fixture
+def unsigned_site(tmp_path: Path) -> Iterator[HubServer]:
+    """The same, on a hub whose site signs no stocktake approval."""
+    settings = load_settings(database_url=f"sqlite:///{tmp_path / 'hub.db'}", tsdb_url=None,
+                             signature_required=[])
+    hub = Hub.build(settings)
+    try:
+        with serve_in_thread(create_app(hub, manage_lifecycle=False)) as base_url:
+            yield _seed(HubServer(hub, base_url, bearer_headers(hub, Role.ADMIN)))
+    finally:
+        hub.stop()
 
 
 def log_in(offline: OfflinePage, username: str, path: str = "/stocktakes") -> Page:
@@ -277,3 +300,31 @@ def test_an_operator_follows_a_blind_count_and_is_offered_no_decision(
     expect(page.locator("button.recount-bin")).to_have_count(0)
     expect(page.locator("#st-handheld a")).to_be_visible()
     offline.screenshot(shots / f"02-blind-{size}.png", full_page=True)
+
+
+def test_where_the_site_signs_no_approval_a_confirm_approves_and_escape_keeps_it_open(
+    unsigned_site: HubServer, open_page: Callable[..., OfflinePage], shots: Path,
+) -> None:
+    site = unsigned_site
+    _call(site, "POST", "/stocktakes", {"locations": ["C-02"], "blind": False},
+          headers=_token(site, "sue"))
+    _call(site, "POST", "/stocktakes/1/counts", {"item": "VAC-1", "lot_number": "L2",
+          "location": "C-02", "counted": 6}, headers=_token(site, "otto"))
+    offline = open_page(site.base_url, viewport=SIZES["desktop"])
+    page = log_in(offline, "sue", "/stocktakes/1")
+    expect(page.locator("#total-value")).to_have_text("+12.50")
+    page.click("#approve")
+    page.wait_for_selector("dialog#confirm[open]")
+    expect(page.locator("#confirm-question")).to_have_text(
+        "Approve stocktake 1? 1 adjustment(s) will be posted to the ledger, worth +12.50 in all.")
+    page.keyboard.press("Escape")  # cancels: nothing approved
+    expect(page.locator("#st-status")).to_have_text("Not approved: cancelled")
+    assert _call(site, "GET", "/stocktakes/1")["status"] == "review"
+    page.click("#approve")
+    page.wait_for_selector("dialog#confirm[open]")
+    offline.screenshot(shots / "01-confirm.png")
+    page.keyboard.press("Enter")
+    expect(page.locator("#st-status")).to_have_text("Approved stocktake 1")
+    expect(page.locator("#st-state")).to_have_text("Approved")
+    stock = {row["lot_number"]: row["quantity"] for row in _call(site, "GET", "/stock")}
+    assert stock == {"L1": 10, "L2": 6}
