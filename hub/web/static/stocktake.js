@@ -19,6 +19,7 @@ const supervisor = canDo(session(), "supervisor");
 const signs = () => (config.signing?.required || []).includes("stocktake_approval");
 const chosen = new Set(); // line ids ticked for a recount, kept across refreshes
 let current = null; // { stocktake, report }
+let shown = ""; // what was drawn last, as JSON
 let busy = false; // a request of this page is under way: the next refresh waits
 
 function say(words, tone = "") {
@@ -212,8 +213,14 @@ function show() {
 async function load() {
   const path = `/api/v1/stocktakes/${id}`;
   const [s, report] = await Promise.all([api(path), supervisor ? api(`${path}/variances`) : null]);
-  current = { stocktake: s, report };
-  show();
+  // Drawn again only when something changed: a tick box under the finger is not
+  // replaced by an identical one every few seconds.
+  const seen = JSON.stringify([s, report]);
+  if (seen !== shown) {
+    current = { stocktake: s, report };
+    shown = seen;
+    show();
+  }
   const active = ACTIVE.includes(s.status);
   live(active ? "live" : "", active ? t("following the counts") : "");
   return active;
@@ -228,6 +235,7 @@ async function act(work) {
     await work();
   } finally {
     busy = false;
+    showChosen();
     await load().catch((err) => say(err.message, "error"));
   }
 }
