@@ -54,6 +54,7 @@ NAV: list[NavLink] = [
     NavLink("/handheld", "Handheld"),
     NavLink("/reports", "Reports"),
     NavLink("/audit", "Audit"),  # supervisors and admins (layout.js hides it for others)
+    NavLink("/stocktakes", "Stocktakes"),  # operators read; supervisors open and approve
     NavLink("/settings/zones", "Zones"),  # admins edit; operators get no link (layout.js)
     NavLink("/settings/users", "Users"),  # admins only (layout.js hides it for others)
     NavLink("/settings/alarms", "Alarm rules"),  # admins edit; operators get no link

@@ -25,6 +25,8 @@ HUB_PAGES = [
     ("/audit", False),  # the audit trail's review
     ("/excursions/1", False),  # an excursion, from the alarms page
     ("/settings/zones", False),  # storage classes, zones, sensors (master data)
+    ("/stocktakes", False),  # the stocktakes' list
+    ("/stocktakes/1", False),  # one stocktake
 ]
 
 _URL = re.compile(r"""(?:https?:)?//[A-Za-z0-9.\-]+(?::\d+)?[^\s"'<>)]*""")

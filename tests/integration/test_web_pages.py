@@ -104,3 +104,20 @@ def test_the_service_worker_may_control_the_handheld_and_caches_what_it_loads(
     for url in urls:
         assert client.get(url).status_code == 200, url
     assert "__VERSION__" not in response.text
+
+
+def test_the_stocktake_pages_are_in_the_header_and_know_whether_approval_is_signed(
+    client: TestClient,
+) -> None:
+    html = client.get("/stocktakes").text
+    assert '<a href="/stocktakes" aria-current="page">Stocktakes</a>' in html
+    page = client.get("/stocktakes/7")
+    config = json.loads(re.search(
+        r'<script type="application/json" id="page-config">(.*?)</script>', page.text,
+        re.S).group(1))
+    assert config["stocktake"] == 7
+    assert "stocktake_approval" in config["signing"]["required"]  # signed by default
+    for bad in ("/stocktakes/abc", "/stocktakes/0"):
+        answer = client.get(bad)
+        assert answer.status_code in (404, 422), bad
+        assert "Traceback" not in answer.text
