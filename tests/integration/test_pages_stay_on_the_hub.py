@@ -25,6 +25,9 @@ HUB_PAGES = [
     ("/audit", False),  # the audit trail's review
     ("/excursions/1", False),  # an excursion, from the alarms page
     ("/settings/zones", False),  # storage classes, zones, sensors (master data)
+    ("/settings/items", False),  # items
+    ("/settings/locations", False),  # bins and their label sheets
+    ("/settings/gateways", False),  # gateways and their scanners
 ]
 
 _URL = re.compile(r"""(?:https?:)?//[A-Za-z0-9.\-]+(?::\d+)?[^\s"'<>)]*""")
