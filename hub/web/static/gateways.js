@@ -22,6 +22,7 @@ const MODE_WORDS = () => ({
 });
 
 function state(gateway) {
+  if (gateway.state === "unknown" && !gateway.last_seen) return t("not heard from yet");
   return { online: t("online"), offline: t("offline") }[gateway.state] ?? t("unknown (readings only)");
 }
 
@@ -53,7 +54,9 @@ function render() {
   document.querySelector("#scanners tbody").replaceChildren(...scanners.map((s) => row(SCANNER_LABELS, `${s.gateway}/${s.id}`, [
     s.gateway, s.id, s.registered ? (s.operator ?? "") : t("not registered"), s.registered ? modes(s) : "",
     s.default_location ?? "", s.reported ? (s.connected === false ? t("yes, disconnected") : t("yes")) : t("no"), s.problem ?? "",
-  ], editButton(t("Edit scanner {scanner} of {gateway}", { scanner: s.id, gateway: s.gateway }), () => editScanner(s)))));
+  ], editButton(t("Edit scanner {scanner} of {gateway}", { scanner: s.id, gateway: s.gateway }), () => editScanner(s)),
+  admin() && s.registered ? el("button", { type: "button", className: "unregister", textContent: t("Unregister"),
+    ariaLabel: t("Unregister scanner {scanner} of {gateway}", { scanner: s.id, gateway: s.gateway }), onclick: () => unregister(s) }) : "")));
   if (!scanners.length) {
     document.querySelector("#scanners tbody").replaceChildren(el("tr", {}, el("td", { colSpan: 8, textContent: t("No scanners yet.") })));
   }
@@ -122,6 +125,22 @@ async function editScanner(scanner) {
   const values = await editForm(title, fields(scanner), { ok: scanner.registered ? t("Save") : t("Register") });
   if (values === null) return;
   await put(scanner.gateway, scanner.id, registration(values), scanner.registered ? "edit" : "register");
+}
+
+async function unregister(scanner) {
+  const names = { scanner: scanner.id, gateway: scanner.gateway };
+  // No fields: the focus rests on Cancel, so Enter does not unregister by mistake.
+  const sure = await editForm(t("Unregister scanner {scanner} of {gateway}? Its scans are refused from then on.", names), [],
+    { ok: t("Unregister") });
+  if (sure === null) return;
+  try {
+    await send(`/api/v1/gateways/${encodeURIComponent(scanner.gateway)}/scanners/${encodeURIComponent(scanner.id)}`, "DELETE");
+  } catch (err) {
+    say(t("Scanner {scanner} not unregistered: {why}", { scanner: scanner.id, why: err.message }), "error");
+    return;
+  }
+  await load();
+  say(t("Unregistered scanner {scanner} of gateway {gateway}", names), "ok");
 }
 
 // --- start -----------------------------------------------------------------------------

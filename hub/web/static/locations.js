@@ -63,7 +63,7 @@ function render() {
 function counted() {
   printButton.disabled = chosen.size === 0;
   document.getElementById("label-count").textContent = chosen.size
-    ? t("{n} bins chosen for labels", { n: chosen.size }) : t("Tick bins to print their labels.");
+    ? t("Bins chosen for labels: {n}", { n: chosen.size }) : t("Tick bins to print their labels.");
 }
 
 async function load() {
