@@ -5,6 +5,7 @@
 // anything is sent; a GTIN or SKU another item has is refused by the hub, and said so.
 import { ApiError, api, session } from "./api.js";
 import { editForm } from "./editform.js";
+import { gtinProblem } from "./gtin.js";
 import { t } from "./i18n.js";
 import { admin, changed, editButton, filled, heads, reasonField, row, say, send } from "./settings.js";
 
@@ -13,26 +14,6 @@ const search = document.getElementById("item-search");
 const classFilter = document.getElementById("item-class");
 const lowFilter = document.getElementById("item-low");
 let data = { items: [], classes: [] };
-
-// --- GTIN: GS1's own rule, so the page can say what is wrong ----------------------------
-
-/** What is wrong with a GTIN as typed, in words; null when it is a valid GTIN. */
-export function gtinProblem(text) {
-  if (!/^\d+$/.test(text)) return t("A GTIN is digits only; “{gtin}” is not.", { gtin: text });
-  if (![8, 12, 13, 14].includes(text.length)) {
-    return t("A GTIN has 8, 12, 13 or 14 digits; {gtin} has {n}.", { gtin: text, n: text.length });
-  }
-  const digits = [...text].map(Number);
-  const last = digits.pop();
-  // From the right, the digits before the check digit weigh 3, 1, 3, 1 …
-  const sum = digits.reverse().reduce((total, d, i) => total + d * (i % 2 === 0 ? 3 : 1), 0);
-  const expected = (10 - (sum % 10)) % 10;
-  if (expected !== last) {
-    return t("GTIN {gtin} has a wrong check digit: its last digit should be {expected}, not {last}. Check for a mistyped digit.",
-      { gtin: text, expected, last });
-  }
-  return null;
-}
 
 const gtin14 = (text) => (text ? text.padStart(14, "0") : null);
 
@@ -108,14 +89,19 @@ function fields(item = null) {
   ];
 }
 
-/** The form's values as the API takes them, or null (said why) when the GTIN is wrong. */
-function body(values) {
-  const { reason, ...rest } = values;
-  if (rest.gtin) {
-    const problem = gtinProblem(rest.gtin);
-    if (problem) { say(problem, "error"); return null; }
+/** The form until its values are good (a wrong GTIN shows it again, with the typed
+ * values and what is wrong): { body, reason } as the API takes them, or null. */
+async function askItem(title, item, options = {}) {
+  let shown = fields(item);
+  let error = "";
+  for (;;) {
+    const values = await editForm(title, shown, { ...options, error });
+    if (values === null) return null;
+    const { reason, ...rest } = values;
+    error = rest.gtin ? gtinProblem(rest.gtin) : null;
+    if (!error) return { body: { ...rest, gtin: gtin14(rest.gtin) }, reason: reason || "" };
+    shown = shown.map((field) => ({ ...field, value: values[field.name] }));
   }
-  return { body: { ...rest, gtin: gtin14(rest.gtin) }, reason: reason || "" };
 }
 
 /** The hub's refusal in plain words: a duplicate names the GTIN or SKU taken. */
@@ -139,9 +125,7 @@ async function saveItem(what, path, method, payload, reason) {
 }
 
 async function editItem(item) {
-  const values = await editForm(t("Item {sku}", { sku: item.sku }), fields(item));
-  if (values === null) return;
-  const form = body(values);
+  const form = await askItem(t("Item {sku}", { sku: item.sku }), item);
   if (form === null) return;
   const patch = changed(item, form.body);
   if (!Object.keys(patch).length) { say(t("Nothing changed in item {sku}", { sku: item.sku })); return; }
@@ -152,9 +136,7 @@ async function editItem(item) {
 }
 
 async function newItem() {
-  const values = await editForm(t("New item"), fields(), { ok: t("Create") });
-  if (values === null) return;
-  const form = body(values);
+  const form = await askItem(t("New item"), null, { ok: t("Create") });
   if (form === null) return;
   const created = filled(form.body);
   const saved = await saveItem(t("Item {sku}", { sku: created.sku }), "/api/v1/items", "POST", created, "");
