@@ -54,8 +54,8 @@ NAV: list[NavLink] = [
     NavLink("/handheld", "Handheld"),
     NavLink("/reports", "Reports"),
     NavLink("/audit", "Audit"),  # supervisors and admins (layout.js hides it for others)
-    # Zones, items, locations, gateways (their own sub-navigation, settings_nav.html):
-    # admins edit; operators get no link (layout.js).
+    # Zones, items, locations, gateways, users, alarm rules: one link, the settings pages
+    # have their own row of links (settings_nav.html). Operators get no link (layout.js).
     NavLink("/settings/zones", "Settings"),
 ]
 
