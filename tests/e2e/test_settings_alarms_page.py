@@ -193,7 +193,7 @@ def test_non_admins_read_the_rules_and_change_nothing(
     expect(page.locator("#who-edits")).to_contain_text("an admin changes it")
     assert page.locator("td.act button").count() == 0
     expect(page.locator("#new-threshold")).to_be_hidden()
-    expect(page.locator("nav.pages a[href='/settings/alarms']")).to_have_count(
+    expect(page.locator("nav.settings-nav a[href='/settings/alarms']")).to_have_count(
         0 if username == "otto" else 1)
     offline.screenshot(shots / f"read-only-{username}.png", full_page=True)
 

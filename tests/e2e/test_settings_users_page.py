@@ -200,8 +200,8 @@ def test_non_admins_are_offered_no_user_management(
     expect(page.locator("#users tbody tr")).to_have_count(0)
     expect(page.locator("#new-user")).to_be_hidden()
     assert page.locator("button[data-act]").count() == 0
-    expect(page.locator("nav.pages a[href='/settings/users']")).to_have_count(0)
-    expect(page.locator("nav.pages a[href='/settings/alarms']")).to_have_count(
+    expect(page.locator("nav.settings-nav a[href='/settings/users']")).to_have_count(0)
+    expect(page.locator("nav.settings-nav a[href='/settings/alarms']")).to_have_count(
         0 if username == "otto" else 1)
     offline.screenshot(shots / f"read-only-{username}.png", full_page=True)
 

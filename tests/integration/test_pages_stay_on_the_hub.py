@@ -27,6 +27,11 @@ HUB_PAGES = [
     ("/settings/zones", False),  # storage classes, zones, sensors (master data)
     ("/stocktakes", False),  # the stocktakes' list
     ("/stocktakes/1", False),  # one stocktake
+    ("/settings/items", False),  # items
+    ("/settings/locations", False),  # bins and their label sheets
+    ("/settings/gateways", False),  # gateways and their scanners
+    ("/settings/users", False),  # users and tokens
+    ("/settings/alarms", False),  # alarm rules and recipients
 ]
 
 _URL = re.compile(r"""(?:https?:)?//[A-Za-z0-9.\-]+(?::\d+)?[^\s"'<>)]*""")
