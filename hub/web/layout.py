@@ -54,7 +54,10 @@ NAV: list[NavLink] = [
     NavLink("/handheld", "Handheld"),
     NavLink("/reports", "Reports"),
     NavLink("/audit", "Audit"),  # supervisors and admins (layout.js hides it for others)
-    NavLink("/settings/zones", "Zones"),  # admins edit; operators get no link (layout.js)
+    NavLink("/stocktakes", "Stocktakes"),  # operators read; supervisors open and approve
+    # Zones, items, locations, gateways, users, alarm rules: one link, the settings pages
+    # have their own row of links (settings_nav.html). Operators get no link (layout.js).
+    NavLink("/settings/zones", "Settings"),
 ]
 
 
@@ -107,7 +110,9 @@ def render(request: Request, template: str, *, title: str, **context: Any) -> HT
         "site_name": SITE_NAME,
         "title": title,
         "nav": NAV,
-        "current_path": request.url.path,
+        # Every settings page is the header's one "Settings" link.
+        "current_path": ("/settings/zones" if request.url.path.startswith("/settings/")
+                         else request.url.path),
         "static": static_url,
         "version": __version__,
         "page_config": {},

@@ -14,7 +14,10 @@ from hub.web.excursions import router as excursions_router
 from hub.web.layout import STATIC_DIR, assets_version, render, static_url
 from hub.web.masterdata import router as masterdata_router
 from hub.web.monitoring import router as monitoring_router
+from hub.web.people import router as people_router
 from hub.web.review import router as review_router
+from hub.web.settings_pages import router as settings_router
+from hub.web.stocktakes import router as stocktakes_router
 
 router = APIRouter(include_in_schema=False)
 
@@ -65,4 +68,4 @@ def handheld_service_worker() -> Response:
 
 WEB_ROUTERS: list[APIRouter] = [
     router, monitoring_router, review_router, confirm_router, excursions_router,
-    masterdata_router]
+    masterdata_router, people_router, stocktakes_router, settings_router]

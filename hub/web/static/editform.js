@@ -39,10 +39,11 @@ function valueOf(field) {
   return text;
 }
 
-export function editForm(title, fields, { ok = "Save" } = {}) {
+export function editForm(title, fields, { ok = "Save", error = "" } = {}) {
   document.getElementById("edit-title").textContent = title;
   document.getElementById("edit-ok").textContent = ok;
-  document.getElementById("edit-error").hidden = true;
+  // `error`: what was wrong with the values last sent (the form shown again with them).
+  Object.assign(document.getElementById("edit-error"), { textContent: error, hidden: !error });
   box.replaceChildren(...fields.map((field) => el("label", { className: field.type === "checkbox" ? "check" : "" },
     el("span", { className: "label", textContent: field.label }), input(field),
     field.hint ? el("span", { className: "hint", textContent: field.hint }) : null)));

@@ -10,6 +10,10 @@ if (current) {
   if (current.role === "operator") document.querySelector('nav.pages a[href="/audit"]')?.remove();
   // Nor the master data's (the page reads for them, but changes are an admin's).
   if (current.role === "operator") document.querySelector('nav.pages a[href="/settings/zones"]')?.remove();
+  // Users are an admin's; the alarm rules read for supervisors (an admin changes them).
+  // Both are links of the settings pages' own row (settings_nav.html).
+  if (current.role !== "admin") document.querySelector('nav.settings-nav a[href="/settings/users"]')?.remove();
+  if (current.role === "operator") document.querySelector('nav.settings-nav a[href="/settings/alarms"]')?.remove();
   // Offline this fails quietly; an expired token answers 401, and api() goes to login.
   api("/api/v1/auth/me").catch(() => {});
   watchIdle();
