@@ -170,6 +170,8 @@ class HubSettings(BaseSettings):
     public_url: str = Field(
         "http://127.0.0.1:8080", description="the hub as people reach it: acknowledge links"
     )
+    # The site's language for what the hub writes for people (pages, alarm messages, reports).
+    language: Literal["en", "zh-CN"] = Field("en", description="site default language: en or zh-CN")
     excursion_tolerance_s: int = Field(
         1800, ge=0, description="critical excursion time before a zone's lots go on hold, "
         "unless the zone, its storage class or the rules say otherwise",

@@ -83,7 +83,7 @@ def create_user(session: Session, username: str, role: Role, password: str | Non
     """A new user (caller's transaction). A password must pass the policy; a machine
     account has none. `demo`: set up by `stockwarden demo` (production refuses it)."""
     if repo.user_named(session, username) is not None:
-        raise Conflict(f"user {username} exists already", code="user_exists")
+        raise Conflict("user %(username)s exists already", code="user_exists", username=username)
     if password is not None:
         acceptable_password(username, kind, password, policy)
     user = User(username=username, role=role.value, kind=kind, demo_credentials=demo,
@@ -112,8 +112,8 @@ def acceptable_password(username: str, kind: str, password: str, policy: Passwor
                 current: str | None = None) -> None:
     """Refuse a password the policy refuses, or any password for a machine account."""
     if kind == "machine":
-        raise Invalid(f"{username} is a machine account: it holds API tokens only and "
-                      "has no password", code="machine_has_no_password")
+        raise Invalid("%(user)s is a machine account: it holds API tokens only and "
+                      "has no password", code="machine_has_no_password", user=username)
     check_password(password, username, policy or PasswordPolicy(),
                    current_hash_matches=current is not None and verify_password(password, current))
 
@@ -192,9 +192,9 @@ def _login(session: Session, username: str, password: str, lifetime: timedelta,
     user = verified_user(session, username, password, rules)
     if password_expired(user.password_changed_at, datetime.now(UTC), rules.max_age_days):
         raise Forbidden(
-            f"the password of {username} is older than {rules.max_age_days} days: change it "
+            "the password of %(user)s is older than %(days)s days: change it "
             "to log in (POST /api/v1/auth/password; the login page asks for a new one)",
-            code="password_expired")
+            code="password_expired", user=username, days=rules.max_age_days)
     user.failed_logins, user.locked_until = CLEAR.failed, CLEAR.locked_until
     issued = issue_token(session, user, label="web", lifetime=lifetime)
     audit.record(session, Actor(user.id, user.username, Role(user.role), via="web"), "login",
@@ -282,7 +282,7 @@ def user_public(session: Session, username: str) -> UserPublic:
 def _user(session: Session, username: str) -> User:
     user = repo.user_named(session, username)
     if user is None:
-        raise NotFound(f"no user {username}", code="user_not_found")
+        raise NotFound("no user %(username)s", code="user_not_found", username=username)
     return user
 
 
@@ -357,8 +357,8 @@ def _audited(user: User) -> dict[str, object]:
 def _refuse_last_admin(session: Session, user: User) -> None:
     if not repo.lock_other_active_admins(session, user.id):
         raise Conflict(
-            f"{user.username} is the last active admin; make another user admin first, "
-            "or nobody could administer the hub", code="last_admin")
+            "%(user)s is the last active admin; make another user admin first, "
+            "or nobody could administer the hub", code="last_admin", user=user.username)
 
 
 @consistent_read
@@ -375,7 +375,8 @@ def revoke_token(session: Session, username: str, token_id: int,
     user = _user(session, username)
     token = repo.token_of(session, user.id, token_id)
     if token is None:
-        raise NotFound(f"{username} has no token {token_id}", code="token_not_found")
+        raise NotFound("%(username)s has no token %(token_id)s", code="token_not_found",
+            username=username, token_id=token_id)
     audit.record(session, actor or audit.cli_actor(), "revoke", "token",
                  f"{username}:{token_id}", {"revoked": token.revoked}, {"revoked": True})
     token.revoked = True
@@ -388,7 +389,7 @@ def actor_for_username(session: Session, username: str) -> Actor:
     """The active user of this name (the CLI books in their name)."""
     user = repo.user_named(session, username)
     if user is None or not user.active:
-        raise Unauthorized(f"no active user {username}", code="unknown_user")
+        raise Unauthorized("no active user %(username)s", code="unknown_user", username=username)
     return Actor(user.id, user.username, Role(user.role), via="cli")
 
 

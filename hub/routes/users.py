@@ -71,11 +71,11 @@ class _TokenAnswer(Answer):
 def _token_not_replayable(first: dict[str, object]) -> Conflict:
     username, token_id = first.get("username"), first.get("token_id")
     return Conflict(
-        f"this Idempotency-Key already issued token {token_id} of {username}; a token is "
+        "this Idempotency-Key already issued token %(id)s of %(user)s; a token is "
         "shown only in the first answer and the hub keeps no copy of it. If that answer "
-        f"was lost, revoke token {token_id} (DELETE /api/v1/users/{username}/tokens/"
-        f"{token_id}) and issue a new one (POST /api/v1/users/{username}/tokens)",
-        code="token_not_replayable")
+        "was lost, revoke token %(id)s (DELETE /api/v1/users/%(user)s/tokens/"
+        "%(id)s) and issue a new one (POST /api/v1/users/%(user)s/tokens)",
+        code="token_not_replayable", id=token_id, user=username)
 
 
 def login_throttle(request: Request) -> LoginThrottle:
