@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse
 from alerts.challenge import repository
 from alerts.challenge.schemas import ConfirmView
 from hub.deps import HubDep
-from hub.web.layout import render
+from hub.web.layout import _, render
 from kernel.clock import utcnow
 from kernel.errors import Conflict, NotFound
 
@@ -31,8 +31,8 @@ MAX_FORM = 4096
 
 def _page(request: Request, view: ConfirmView | None, *, status: int = 200,
           said: str = "", token: str = "") -> HTMLResponse:
-    response = render(request, "alarm_test_confirm.html", title="Confirm test alarm",
-                      bare=True, view=view, said=said, token=token)
+    response = render(request, "alarm_test_confirm.html", title=_("Confirm test alarm"),
+                      bare=True, no_script=True, view=view, said=said, token=token)
     response.status_code = status
     response.headers.update(HEADERS)
     return response

@@ -129,7 +129,8 @@ export function inWords(body, status) {
  * `"throw"` leaves that to the caller.
  */
 export async function api(path, { method = "GET", body, key, on401 = "login", timeoutMs = 15000 } = {}) {
-  const headers = { Accept: "application/json" };
+  // The page's language (<html lang>), for the words of the hub's answers.
+  const headers = { Accept: "application/json", "Accept-Language": document.documentElement.lang || "en" };
   const current = session();
   if (current) headers.Authorization = `Bearer ${current.token}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
