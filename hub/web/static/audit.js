@@ -90,7 +90,8 @@ async function load(afterSeq) {
     table.replaceChildren();
     more = false;
     if (err instanceof ApiError && err.status === 403) {
-      say(t("The audit trail is for supervisors and admins; you are logged in as {role}.", { role: session()?.role || t("another role") }), "error");
+      const other = t("another role");
+      say(t("The audit trail is for supervisors and admins; you are logged in as {role}.", { role: session()?.role || other }), "error");
     } else {
       say(err.message, "error");
     }

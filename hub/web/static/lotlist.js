@@ -12,7 +12,7 @@ export function lotList(container, { select = false, openUpTo = 0, actions = [] 
   let drawn = "";
   const summary = el("summary", { className: "lot-summary" });
   const all = el("input", { type: "checkbox", id: `${container.id}-all` });
-  const allLabel = el("label", { className: "select-all", htmlFor: all.id }, all, ` ${t("Select all on hold")}`);
+  const allLabel = el("label", { className: "select-all", htmlFor: all.id }, all, " " + t("Select all on hold"));
   const buttons = actions.map((action) => el("button", {
     type: "button", className: action.className, disabled: true,
     onclick: () => action.run(lots.filter((lot) => chosen.has(lot.id))),

@@ -139,13 +139,19 @@ function renderExpiring(lots) {
   if (!soon.length) list.append(el("li", { className: "empty", textContent: t("None.") }));
 }
 
+function gatewayWords(g) {
+  const gateway = g.site ? g.id + " (" + g.site + ")" : g.id;
+  const never = t("never");
+  return t("{gateway} · last seen {time}", { gateway, time: when(g.last_seen) || never });
+}
+
 function renderGateways(gateways) {
   const offline = gateways.filter((g) => g.state === "offline");
   document.getElementById("gateways-count").textContent = String(offline.length);
   const list = document.getElementById("gateways");
   list.replaceChildren(...offline.map((g) => el("li", { className: "gateway-row" },
     el("span", { className: "badge sev-critical", textContent: t("offline") }),
-    el("span", { textContent: t("{gateway} · last seen {time}", { gateway: g.site ? `${g.id} (${g.site})` : g.id, time: when(g.last_seen) || t("never") }) }))));
+    el("span", { textContent: gatewayWords(g) }))));
   if (!offline.length) list.append(el("li", { className: "empty", textContent: gateways.length ? t("All gateways online.") : t("No gateways yet.") }));
 }
 

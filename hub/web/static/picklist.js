@@ -102,8 +102,9 @@ export function drawPickList(list, status, lines) {
       return li;
     }
     li.className = lineClass(line, next);
-    li.textContent = `${line.lot_number} · ${line.location_code} · ${line.expiry || t("no expiry")} · ${line.remaining}/${line.quantity}`
-      + (line.skipped ? ` · ${t("{n} not picked: lot {lot} instead", { n: line.skipped, lot: line.instead })}` : "");
+    const expiry = line.expiry || t("no expiry");
+    const skipped = line.skipped ? t("{n} not picked: lot {lot} instead", { n: line.skipped, lot: line.instead }) : "";
+    li.textContent = [line.lot_number, line.location_code, expiry, `${line.remaining}/${line.quantity}`, skipped].filter(Boolean).join(" · ");
     return li;
   }));
   const caption = document.createElement("li");

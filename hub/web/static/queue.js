@@ -61,7 +61,8 @@ const VERBS = { receive: t("Received"), dispatch: t("Dispatched"), transfer: t("
 /** What the hub booked, in words. */
 export function bookingWords(answer) {
   const booking = answer && answer.booking;
-  if (!booking) return t("Recorded by the hub: {what}, nothing booked", { what: answer && answer.item ? answer.item : t("scan") });
+  const scan = t("scan");
+  if (!booking) return t("Recorded by the hub: {what}, nothing booked", { what: answer && answer.item ? answer.item : scan });
   const verb = VERBS[booking.kind] || booking.kind;
   if (booking.count) return countWords(booking.item, booking.count);
   if (!booking.lines.length) return t("{verb}: {item}, no difference to book", { verb, item: booking.item });

@@ -13,7 +13,7 @@ function entryItem(entry, me, dismiss) {
   head.textContent = entry.summary;
   const badge = document.createElement("span");
   badge.className = `badge ${entry.state}`;
-  badge.textContent = STATE_WORDS[entry.state] + (entry.provisional ? ` · ${t("provisional")}` : "");
+  badge.textContent = STATE_WORDS[entry.state] + (entry.provisional ? " · " + t("provisional") : "");
   li.append(badge, head);
   const words = entry.state === "queued" && me && entry.user !== me.username
     ? t("waits for {user} to log in", { user: entry.user }) : entry.result || entry.lastError || entry.note;

@@ -14,6 +14,7 @@ const QUANTITY_NAMES = { temperature_c: [t("Temperature"), "°C"], humidity_pct:
 const MOVE_WORDS = {
   receive: t("receive"), dispatch: t("dispatch"), transfer: t("transfer"), adjust: t("adjust"), return: t("return"), count: t("count"),
 };
+const NOW = t("now");
 const EXPIRY_WORDS = { expired: t("expired"), expiring: t("expiring") };
 const HOUR_MS = 3600 * 1000;
 
@@ -107,6 +108,12 @@ function outOfRange(min, max) {
   return min === max ? duration(max) : t("{start} to {end}", { start: duration(min), end: duration(max) });
 }
 
+function excursionFacts(e) {
+  const going = t("still going on");
+  const period = t("{start} to {end}", { start: utc(e.start), end: e.end ? utc(e.end) : going });
+  return [period, outOfRange(e.seconds_min, e.seconds_max), e.source].join(" · ");
+}
+
 function showZone(report, params) {
   document.getElementById("zone-facts").replaceChildren(...facts(report));
   const charts = document.getElementById("zone-charts");
@@ -130,7 +137,7 @@ function showZone(report, params) {
   excursions.replaceChildren(...(report.excursions.length ? report.excursions.map((e) => el("li", {},
     el("span", { className: "row-head", textContent: e.side === "above" ? t("{sensor}: above the limit, peak {peak}", { sensor: e.sensor, peak: number(e.peak) })
       : t("{sensor}: below the limit, peak {peak}", { sensor: e.sensor, peak: number(e.peak) }) }),
-    el("span", { className: "facts", textContent: `${t("{start} to {end}", { start: utc(e.start), end: e.end ? utc(e.end) : t("still going on") })} · ${outOfRange(e.seconds_min, e.seconds_max)} · ${e.source}` }),
+    el("span", { className: "facts", textContent: excursionFacts(e) }),
   )) : [el("li", { className: "empty", textContent: t("None in the period.") })]));
   const gaps = document.getElementById("zone-gaps");
   gaps.replaceChildren(...(report.gaps.length ? report.gaps.map((g) => el("li", {},
@@ -217,7 +224,7 @@ async function loadTrace(event) {
       t("No moves."));
     document.getElementById("trace-stays").replaceChildren(...found.stays.map((s) => el("li", {},
       el("span", { className: "row-head", textContent: t("In {zone}", { zone: s.zone }) }),
-      el("span", { className: "facts", textContent: t("{start} to {end}", { start: utc(s.start), end: s.end ? utc(s.end) : t("now") }) }))));
+      el("span", { className: "facts", textContent: t("{start} to {end}", { start: utc(s.start), end: s.end ? utc(s.end) : NOW }) }))));
     document.getElementById("trace-changes-head").hidden = false;
     changesTable(document.getElementById("trace-changes"), found.changes || [], t("No QC status change on the audit trail."));
     const lotRow = found.trace.lot;

@@ -247,7 +247,7 @@ async function editSensor(s) {
 if (session()) {
   document.getElementById("new-class").addEventListener("click", newClass);
   document.getElementById("new-zone").addEventListener("click", newZone);
-  if (!admin()) document.getElementById("who-edits").append(` ${t("You read it here; an admin changes it.")}`);
+  if (!admin()) document.getElementById("who-edits").append(" " + t("You read it here; an admin changes it."));
   try {
     await load();
   } catch (err) {
