@@ -104,7 +104,7 @@ function facts(report) {
 }
 
 function outOfRange(min, max) {
-  if (!max) return "0 s";
+  if (!max) return t("{n} s", { n: 0 });
   return min === max ? duration(max) : t("{start} to {end}", { start: duration(min), end: duration(max) });
 }
 
