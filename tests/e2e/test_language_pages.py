@@ -124,7 +124,8 @@ def test_a_user_switches_to_chinese_and_every_page_follows(
     expect(feedback.locator(".headline")).to_have_text("库位 NOWHERE")
     page.fill("#scan", "0104006381333931")
     page.press("#scan", "Enter")
-    expect(feedback.locator(".headline")).to_contain_text("被拒绝：收货 1 × ", timeout=15_000)
+    expect(feedback.locator(".headline")).to_contain_text(
+        "被拒绝\N{FULLWIDTH COLON}收货 1 \N{MULTIPLICATION SIGN} ", timeout=15_000)
     expect(feedback).to_have_attribute("data-tone", "error")
     expect(page.locator("#queue li[data-state=refused] .badge")).to_have_text("被拒绝")
     offline.screenshot(shots / f"{len(PAGES) + 1:02d}-{size}-handheld-refused-zh.png",
