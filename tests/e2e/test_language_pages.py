@@ -1,11 +1,12 @@
 """The pages in Chinese, in real headless Chromium against the hub over HTTP, at desktop
-and phone size: a supervisor switches to 中文 in the header of the overview, and every
-page (overview, alarms, handheld, reports, audit, zones, an excursion, the login) shows
-Chinese with <html lang="zh-CN">; the handheld refuses a scan in Chinese (its own check
-and the hub's refusal); the choice is the user's (it survives logging out, a browser
-without cookies, and shows in /auth/me), while another user in the same browser still
-gets English. A browser asking for Chinese gets the login page in Chinese. Screenshots
-of each page in Chinese are kept (the `shots` fixture); each page's load time is printed."""
+and phone size: a supervisor switches to 中文 in the header of the handheld (its service
+worker installed), and every page (overview, alarms, handheld, reports, audit, zones, an
+excursion, the login) shows Chinese with <html lang="zh-CN">; the handheld refuses a scan
+in Chinese (its own check and the hub's refusal); the choice is the user's (it survives
+logging out, a browser without cookies, and shows in /auth/me), while another user in
+the same browser still gets English. A browser asking for Chinese gets the login page in
+Chinese. Screenshots of each page in Chinese are kept (the `shots` fixture); each page's
+load time is printed."""
 
 from __future__ import annotations
 
@@ -95,10 +96,17 @@ def test_a_user_switches_to_chinese_and_every_page_follows(
     expect(page.locator("#login-form h1")).to_have_text("Log in")
     log_in(page, "li")
     expect(page.locator("nav.pages")).to_contain_text("Overview")
+    # On the handheld, whose service worker keeps a copy of the page for offline use:
+    # the switch's reload still gets the page in the new language.
+    offline.goto("/handheld")
+    page.wait_for_selector("body[data-ready=true]")
+    expect(page.locator("#feedback .headline")).to_have_text("Ready")
+    page.evaluate("() => navigator.serviceWorker.ready")  # installed, with its copy
 
     page.click("nav.languages a[data-language=zh-CN]")  # the switch: stored, then reloaded
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
     page.wait_for_selector("body[data-ready=true]")
+    expect(page.locator("#feedback .headline")).to_have_text("就绪")
     expect(page.locator("nav.languages a[aria-current=true]")).to_have_text("中文")
     expect(page.locator("#whoami")).to_contain_text("li · 主管")  # a script's words
 
