@@ -88,6 +88,7 @@ def update(language: str) -> list[Missing]:
     is still missing."""
     template = extract()
     catalogue = read(language)
+    template.creation_date = catalogue.creation_date  # no header change without a text's
     catalogue.update(template, no_fuzzy_matching=True)
     catalogue.obsolete.clear()
     with po_path(language).open("wb") as handle:

@@ -74,6 +74,15 @@ def test_the_navigation_labels_are_in_the_catalogue() -> None:
     assert not lacking, f"NAV labels without a translation (mark them _(\"…\")): {lacking}"
 
 
+def test_page_titles_are_marked() -> None:
+    # render(..., title="Stocktakes") would never be extracted: titles are _("…").
+    unmarked = [f"  {module.name}:{n}: {line.strip()}"
+                for module in sorted((TEMPLATES.parent).glob("*.py"))
+                for n, line in enumerate(module.read_text(encoding="utf-8").splitlines(), 1)
+                if re.search(r"\btitle=f?[\"']", line)]
+    assert not unmarked, "page titles without _(\"…\"):\n" + "\n".join(unmarked)
+
+
 class _TextScan(HTMLParser):
     """Words in a template's text nodes and read attributes, with their line."""
 
