@@ -308,7 +308,7 @@ async function checkDispatch(raw, body) {
     }
   }
   const offline = !navigator.onLine;
-  const listTime = new Date(pickList.fetchedAt).toLocaleTimeString();
+  const listTime = new Date(pickList.fetchedAt).toLocaleTimeString(document.documentElement.lang || undefined);
   const basis = offline ? t("checked offline against the list of {time}: provisional", { time: listTime }) : t("checked against the list of {time}", { time: listTime });
   const check = checkLot(pickList, lot);
   if (check.verdict === "done") {

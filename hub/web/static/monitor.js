@@ -24,12 +24,15 @@ export function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+// Times and dates written as the page's language writes them (<html lang>).
+const LOCALE = document.documentElement.lang || undefined;
+
 export function when(iso) {
   if (!iso) return "";
   const date = new Date(iso);
   const today = new Date();
-  const time = date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
-  return date.toDateString() === today.toDateString() ? time : `${date.toLocaleDateString()} ${time}`;
+  const time = date.toLocaleTimeString(LOCALE, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  return date.toDateString() === today.toDateString() ? time : `${date.toLocaleDateString(LOCALE)} ${time}`;
 }
 
 export function duration(seconds) {

@@ -90,7 +90,7 @@ export function drawPickList(list, status, lines) {
     return;
   }
   const next = nextLine(list);
-  const when = new Date(list.fetchedAt).toLocaleTimeString();
+  const when = new Date(list.fetchedAt).toLocaleTimeString(document.documentElement.lang || undefined);
   status.textContent = next ? t("Pick next: {line}", { line: describeLine(next) }) : t("Pick list for {item} complete.", { item: list.item });
   status.dataset.next = next ? next.lot_number : "";
   lines.replaceChildren(...list.lines.map((line) => {
