@@ -152,6 +152,16 @@ def actor_for_token(session: Session, token: str, rules: AccountRules | None = N
     return Actor(row.id, row.username, Role(row.role), via=token_via(row.token_id, row.label))
 
 
+@consistent_read
+def language_of_token(session: Session, token: str) -> tuple[bool, str | None]:
+    """For the pages: whether the token (a page session's cookie) still holds, and its
+    user's language (None: the site's). No idle or role check: it only picks words."""
+    row = repo.token_user_language(session, token_digest(token))
+    if row is None or (row.expires_at is not None and row.expires_at <= datetime.now(UTC)):
+        return False, None
+    return True, row.language
+
+
 def token_via(token_id: int, label: str) -> str:
     """How the audit trail names a token: `web` for a page's login, else the token."""
     return "web" if label == "web" else f"token {token_id} {label}"[:64]
@@ -298,12 +308,16 @@ def new_token(
     return issued
 
 
+# update_user's `language` for "the site's": None there means "keep".
+SITE_LANGUAGE = "site"
+
+
 @unit_of_work()
 def update_user(
     session: Session, username: str, *, role: Role | None = None, active: bool | None = None,
     password: str | None = None, idem: Idempotency | None = None,
     actor: Actor | None = None, unlock: bool = False, policy: PasswordPolicy | None = None,
-    demo: bool = False, full_name: str | None = None,
+    demo: bool = False, full_name: str | None = None, language: str | None = None,
 ) -> UserPublic:
     """Change a user's role, activity, password or full name, or lift a lockout. Deactivation
     revokes every token they hold (reactivation brings none back: issue new ones).
@@ -327,6 +341,8 @@ def update_user(
         set_password(session, user, password, demo=demo)
     if full_name is not None:
         user.full_name = _full_name(full_name)
+    if language is not None:  # SITE_LANGUAGE: back to the site's
+        user.language = None if language == SITE_LANGUAGE else language
     if unlock:
         user.failed_logins, user.locked_until = CLEAR.failed, CLEAR.locked_until
     session.flush()
@@ -351,7 +367,8 @@ def _audited(user: User) -> dict[str, object]:
     # demo_credentials: its end (a demo account given a password of its own) is on the
     # trail; audit.record keeps only the fields that changed.
     return {"role": user.role, "active": user.active, "locked_until": user.locked_until,
-            "demo_credentials": user.demo_credentials, "full_name": user.full_name}
+            "demo_credentials": user.demo_credentials, "full_name": user.full_name,
+            "language": user.language}
 
 
 def _refuse_last_admin(session: Session, user: User) -> None:
