@@ -14,6 +14,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import NamedTuple
 
+from kernel.i18n_text import N_, Text
+
 
 class Severity(StrEnum):
     INFO = "info"
@@ -215,25 +217,39 @@ class Transition:
     comment: str = ""
 
 
-def format_duration(span: timedelta) -> str:
-    """'45 s', '12 min', '2 h 5 min', '3 d 4 h' — as a person on duty reads it."""
+def format_duration(span: timedelta) -> Text:
+    """'45 s', '12 min', '2 h 5 min', '3 d 4 h' — as a person on duty reads it (a Text:
+    the messages that quote it are written again in a recipient's language)."""
     seconds = int(span.total_seconds())
     if seconds < 60:
-        return f"{seconds} s"
+        return Text("%(n)s s", n=seconds)
     minutes = seconds // 60
     if minutes < 60:
-        return f"{minutes} min"
+        return Text("%(n)s min", n=minutes)
     hours, minutes = divmod(minutes, 60)
     if hours < 48:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+        return Text("%(h)s h %(m)s min", h=hours, m=minutes) if minutes else \
+            Text("%(h)s h", h=hours)
     days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h" if hours else f"{days} d"
+    return Text("%(d)s d %(h)s h", d=days, h=hours) if hours else Text("%(d)s d", d=days)
+
+
+# The words an alarm's text quotes, marked for the catalogue (domain messages).
+EVENT_NAMES = (N_("pending"), N_("cancelled"), N_("raised"), N_("escalated"), N_("cleared"),
+               N_("acknowledged"), N_("closed"), N_("shelved"), N_("unshelved"))
+
+
+def said(word: str) -> Text:
+    """A word of an alarm's text (an event, a severity, a kind) that a reader may read
+    in another language."""
+    return Text(str(word))
 
 
 UNITS = {"temperature_c": "°C", "humidity_pct": "%RH", "dew_point_c": "°C",
          "pressure_hpa": "hPa", "co2_ppm": "ppm"}
-QUANTITY_LABELS = {"temperature_c": "temperature", "humidity_pct": "humidity",
-                   "dew_point_c": "dew point", "pressure_hpa": "pressure", "co2_ppm": "CO2"}
+QUANTITY_LABELS = {"temperature_c": Text(N_("temperature")),
+                   "humidity_pct": Text(N_("humidity")), "dew_point_c": Text(N_("dew point")),
+                   "pressure_hpa": Text(N_("pressure")), "co2_ppm": Text(N_("CO2"))}
 
 
 def format_value(quantity: str, value: float) -> str:

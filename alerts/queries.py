@@ -43,7 +43,7 @@ def list_alarms(session: Session, *, state: str | None = None, zone: str | None 
 def get_alarm(session: Session, alarm_id: int) -> AlarmDetailPublic:
     row = session.get(Alarm, alarm_id)
     if row is None:
-        raise NotFound(f"no alarm {alarm_id}", code="alarm_not_found")
+        raise NotFound("no alarm %(alarm_id)s", code="alarm_not_found", alarm_id=alarm_id)
     events = session.scalars(select(AlarmEvent).where(AlarmEvent.alarm_id == alarm_id)
                              .order_by(AlarmEvent.id))
     return AlarmDetailPublic(alarm=AlarmPublic.model_validate(row),
@@ -82,7 +82,8 @@ def excursions(session: Session, *, zone: str | None = None, start: datetime | N
 def excursion(session: Session, excursion_id: int) -> ExcursionPublic:
     row = session.get(Excursion, excursion_id)
     if row is None:
-        raise NotFound(f"no excursion {excursion_id}", code="excursion_not_found")
+        raise NotFound("no excursion %(excursion_id)s", code="excursion_not_found",
+            excursion_id=excursion_id)
     return _excursion(row)
 
 

@@ -381,7 +381,8 @@ class AlarmService(RulesEditing):
         if not self.leads():
             return
         with self._lock:
-            self._plan, messages = plan(self.rules, self._plan, [], now)
+            self._plan, messages = plan(self.rules, self._plan, [], now,
+                                         self.settings.language)
             self.dispatcher.send(self.rules, messages, self._alarm_id)
 
     def _timer_round(self) -> None:
@@ -419,7 +420,7 @@ class AlarmService(RulesEditing):
         with self.sessions() as session:
             alarm = queries.get_alarm(session, alarm_id).alarm
         if alarm.state == "closed":
-            raise Conflict(f"alarm {alarm_id} is closed", code="alarm_closed")
+            raise Conflict("alarm %(alarm_id)s is closed", code="alarm_closed", alarm_id=alarm_id)
         return alarm
 
     def operate(self, alarm_id: int, action: str, *, by: str, comment: str = "",
@@ -506,7 +507,8 @@ class AlarmService(RulesEditing):
             self._bump()
         ids = {r.alarm.key: r.alarm.id for r in done.value or []}
         transitions = [t for t in out.transitions if t.kind not in STOCK_KINDS]
-        self._plan, messages = plan(self.rules, self._plan, transitions, now)
+        self._plan, messages = plan(self.rules, self._plan, transitions, now,
+                                     self.settings.language)
         self.dispatcher.send(self.rules, messages, lambda key: ids.get(key) or self._alarm_id(key))
         return done
 

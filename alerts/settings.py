@@ -20,6 +20,7 @@ class AlarmSettings:
     # the zone or its storage class say otherwise.
     excursion_tolerance_s: int = 1800
     public_url: str = "http://127.0.0.1:8080"  # acknowledge links in messages
+    language: str = "en"  # the site's: messages to a recipient group that names none
     site: str = "main"  # the MQTT topic's site
     # The alarm publisher's broker session; None: no MQTT publishing.
     mqtt: HubMqttSettings | None = field(

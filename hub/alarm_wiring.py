@@ -40,6 +40,7 @@ def alarm_settings(settings: HubSettings) -> AlarmSettings:
     return AlarmSettings(
         rules_file=settings.alarm_rules, site_timezone=settings.site_timezone,
         excursion_tolerance_s=settings.excursion_tolerance_s, public_url=settings.public_url,
+        language=settings.language,
         site=site, tick_s=settings.alarm_tick_s,
         mqtt=settings.mqtt.model_copy(
             update={"client_id": f"{settings.mqtt_client_id}-alarms"[:64]}),

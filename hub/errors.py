@@ -14,6 +14,7 @@ from kernel.errors import (
     TooManyAttempts,
     Unauthorized,
 )
+from kernel.i18n import gettext
 
 RETRY_AFTER_S = 1
 
@@ -51,5 +52,9 @@ def http_headers(exc: DomainError) -> dict[str, str] | None:
     return None
 
 
-def error_body(exc: DomainError) -> dict[str, str]:
-    return {"error": exc.code, "detail": exc.message}
+def error_body(exc: DomainError, language: str | None = None) -> dict[str, str]:
+    """`detail` in the reader's language: the English sentence (or template, its values
+    filled) is the catalogue's key; untranslated, it stays English. `error` never changes."""
+    template = getattr(exc, "template", exc.message)
+    params = getattr(exc, "params", {})
+    return {"error": exc.code, "detail": gettext(language, template, **params)}

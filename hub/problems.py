@@ -21,8 +21,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.errors import error_body, http_headers, http_status
+from hub.language import language_for
 from kernel.dberrors import database_reason, is_transient
 from kernel.errors import Busy, DomainError
+from kernel.i18n import gettext
+from kernel.i18n_text import N_
 from kernel.text import bad_text, text_problem
 from kernel.uow import BUSY
 
@@ -44,6 +47,18 @@ class ErrorBody(BaseModel):
 
 
 INTERNAL = {"error": "internal", "detail": "internal error; see the hub's log"}
+NOT_JSON = N_("the body is not JSON in UTF-8, or is nested too deep")
+# Pydantic's fixed sentences people meet most, in the catalogue (`_in_words` translates
+# any of its messages the catalogue has; one with values stays English).
+PYDANTIC_WORDS = (
+    N_("Field required"), N_("Extra inputs are not permitted"),
+    N_("Input should be a valid integer, unable to parse string as an integer"),
+    N_("Input should be a valid number, unable to parse string as a number"),
+    N_("Input should be a valid boolean, unable to interpret input"),
+    N_("Input should be a valid string"), N_("Input should be a valid list"),
+    N_("Input should be a valid dictionary or object to extract fields from"),
+    N_("Input should be a finite number"),
+)
 _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
 
@@ -52,21 +67,29 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(str(part) for part in loc)
 
 
-def _in_words(error: Any) -> str:
+def _in_words(error: Any, language: str | None = None) -> str:
     """Pydantic's message, in plain words where people read it on a page ("the reason
-    needs at least 3 characters", not "String should have at least 3 characters")."""
+    needs at least 3 characters", not "String should have at least 3 characters"), in
+    the reader's language; pydantic's other messages (and the hub's own plain ones, the
+    catalogue's keys) translated where the catalogue has them."""
     ctx = error.get("ctx") or {}
     kind = error.get("type")
+
+    def say(text: str, **params: object) -> str:
+        return gettext(language, text, **params)
+
     if kind == "string_too_short" and "min_length" in ctx:
         n = ctx["min_length"]
-        return "cannot be empty" if n == 1 else f"needs at least {n} characters"
+        return say("cannot be empty") if n == 1 else say("needs at least %(n)s characters", n=n)
     if kind == "string_too_long" and "max_length" in ctx:
-        return f"can be at most {ctx['max_length']} characters long"
+        return say("can be at most %(n)s characters long", n=ctx["max_length"])
     if kind == "too_short" and "min_length" in ctx:
-        return f"needs at least {ctx['min_length']} entries"
+        return say("needs at least %(n)s entries", n=ctx["min_length"])
     if kind == "too_long" and "max_length" in ctx:
-        return f"can have at most {ctx['max_length']} entries"
-    return str(error["msg"])
+        return say("can have at most %(n)s entries", n=ctx["max_length"])
+    if kind == "missing":
+        return say("Field required")
+    return say(str(error["msg"]))
 
 
 def invalid_request(problems: list[tuple[tuple[Any, ...], str]]) -> RequestValidationError:
@@ -105,14 +128,19 @@ async def refuse_unstorable_text(request: Request) -> None:
         raise invalid_request(problems)
 
 
+def _language(request: Request) -> str:
+    """The reader's language; the user when a dependency left it on `request.state`."""
+    return language_for(request, getattr(request.state, "user", None))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
-    async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
-        return JSONResponse(error_body(exc), status_code=http_status(exc),
+    async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse(error_body(exc, _language(request)), status_code=http_status(exc),
                             headers=http_headers(exc))
 
     @app.exception_handler(DBAPIError)
-    async def _database_error(_request: Request, exc: DBAPIError) -> JSONResponse:
+    async def _database_error(request: Request, exc: DBAPIError) -> JSONResponse:
         # A dropped connection (PostgreSQL restarted: there is no pre-ping) or a lock
         # timeout in a read: the client may send the request again. Anything else
         # is a fault of ours: the catch-all answers it 500 and logs it.
@@ -120,11 +148,11 @@ def install_error_handlers(app: FastAPI) -> None:
             raise exc
         log.warning("database busy or reconnecting: %s", database_reason(exc))
         busy = Busy(BUSY)
-        return JSONResponse(error_body(busy), status_code=http_status(busy),
+        return JSONResponse(error_body(busy, _language(request)), status_code=http_status(busy),
                             headers=http_headers(busy))
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = exc.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
             detail = "; ".join(
@@ -132,17 +160,20 @@ def install_error_handlers(app: FastAPI) -> None:
                 for e in errors)
             return JSONResponse({"error": "invalid_json", "detail": f"the body is not "
                                  f"JSON: {detail}"}, status_code=422)
-        problems = [{"field": _field(e["loc"]), "problem": _in_words(e)} for e in errors]
+        language = _language(request)
+        problems = [{"field": _field(e["loc"]), "problem": _in_words(e, language)}
+                    for e in errors]
         return JSONResponse({"error": "invalid_request", "detail": problems}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        language = _language(request)
         if exc.status_code == 400 and "parsing the body" in str(exc.detail):
             # Not UTF-8, nested too deep for the parser, …: the same answer as bad JSON.
-            return JSONResponse({"error": "invalid_json", "detail": "the body is not JSON "
-                                 "in UTF-8, or is nested too deep"}, status_code=422)
+            return JSONResponse({"error": "invalid_json",
+                                 "detail": gettext(language, NOT_JSON)}, status_code=422)
         code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
-        return JSONResponse({"error": code, "detail": str(exc.detail)},
+        return JSONResponse({"error": code, "detail": gettext(language, str(exc.detail))},
                             status_code=exc.status_code, headers=exc.headers)
 
     app.add_middleware(CatchAll)

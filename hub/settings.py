@@ -131,6 +131,11 @@ class HubSettings(BaseSettings):
     password_max_age_days: int = Field(
         0, ge=0, le=3650, description="a password older than this many days must be changed "
         "at the next login (0: passwords do not expire)")
+    language: Literal["en", "zh-CN"] = Field(
+        "en", description="the site's language: of the pages for users who chose none (and "
+        "on the login page when the browser asks for none the hub has), of alarm messages "
+        "for recipient groups that name none, of reports and API details when neither the "
+        "request nor its user names one (docs/i18n.md)")
     session_idle_s: int = Field(
         900, ge=0, le=86_400, description="a page session with no user activity for this "
         "many seconds is ended by the hub; the pages show the login again (0: no idle "

@@ -84,7 +84,7 @@ def add_calibration(session: Session, sensor: str, body: CalibrationCreate, acto
                     idem: Idempotency | None = None) -> CalibrationPublic:
     """A supervisor enters a calibration certificate of a registered sensor."""
     if repository.sensor(session, sensor) is None:
-        raise NotFound(f"no sensor {sensor}", code="sensor_not_found")
+        raise NotFound("no sensor %(sensor)s", code="sensor_not_found", sensor=sensor)
     row = Calibration(sensor=sensor, **body.model_dump(), entered_by=actor.username,
                       entered_at=utcnow())
     session.add(row)
@@ -98,7 +98,7 @@ def add_calibration(session: Session, sensor: str, body: CalibrationCreate, acto
 def calibrations(session: Session, sensor: str) -> list[CalibrationPublic]:
     """A sensor's calibrations, oldest first (NotFound for an unknown sensor)."""
     if repository.sensor(session, sensor) is None:
-        raise NotFound(f"no sensor {sensor}", code="sensor_not_found")
+        raise NotFound("no sensor %(sensor)s", code="sensor_not_found", sensor=sensor)
     return [CalibrationPublic.model_validate(r)
             for r in queries.calibration_records(session, [sensor])]
 

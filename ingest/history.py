@@ -142,7 +142,7 @@ def _import(store: IngestStore, lines: Iterator[list[str]], file_name: str, sha2
             progress: Callable[[int], None], chunk_rows: int) -> ReadingImportPublic:
     header = next(lines, None)
     if header is None:
-        raise Invalid(f"{file_name}: the file is empty", code="bad_csv")
+        raise Invalid("%(file_name)s: the file is empty", code="bad_csv", file_name=file_name)
     try:
         quantity_columns(header)
     except BadHeader as exc:

@@ -46,7 +46,7 @@ _HOUR = timedelta(hours=1)
 def zone_by_code(session: Session, code: str) -> Zone:
     zone = session.scalar(select(Zone).where(Zone.code == code))
     if zone is None:
-        raise NotFound(f"no zone {code}", code="zone_not_found")
+        raise NotFound("no zone %(id)s", code="zone_not_found", id=code)
     return zone
 
 
@@ -75,7 +75,7 @@ def get_sensor(session: Session, sensor_id: str) -> SensorPublic:
         .where(Sensor.id == sensor_id)
     ).first()
     if row is None:
-        raise NotFound(f"no sensor {sensor_id}", code="sensor_not_found")
+        raise NotFound("no sensor %(sensor_id)s", code="sensor_not_found", sensor_id=sensor_id)
     return _view(*row)
 
 
@@ -354,7 +354,7 @@ def get_gateway(session: Session, gateway: str) -> GatewayPublic:
     if gateway in counts:
         site, count, last = counts[gateway]
         return unknown_gateway(gateway, site, last, count)
-    raise NotFound(f"no gateway {gateway}", code="gateway_not_found")
+    raise NotFound("no gateway %(gateway)s", code="gateway_not_found", gateway=gateway)
 
 
 # --- calibration (ingest/calibration.py) ---------------------------------------------
@@ -402,7 +402,8 @@ def reading_imports(session: Session) -> list[ReadingImportPublic]:
 def reading_import(session: Session, import_id: int) -> ReadingImportPublic:
     row = session.get(ReadingImport, import_id)
     if row is None:
-        raise NotFound(f"no reading import {import_id}", code="import_not_found")
+        raise NotFound("no reading import %(import_id)s", code="import_not_found",
+            import_id=import_id)
     return ReadingImportPublic.model_validate(row)
 
 

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 def register_sensor(session: Session, body: SensorCreate, idem: Idempotency | None = None,
                     *, actor: Actor | None = None, reason: str | None = None) -> SensorPublic:
     if repo.sensor(session, body.id) is not None:
-        raise Conflict(f"sensor {body.id} is registered already", code="sensor_exists")
+        raise Conflict("sensor %(id)s is registered already", code="sensor_exists", id=body.id)
     zone_id = zone_by_code(session, body.zone).id if body.zone else None
     repo.add_sensor(session, body.id, body.name, zone_id, body.gateway)
     created = get_sensor(session, body.id)
@@ -70,7 +70,7 @@ def _update_sensor(session: Session, sensor_id: str, body: SensorUpdate, unassig
     """`moved` gets the committed attempt's gateway change, for the log after commit."""
     sensor = repo.sensor(session, sensor_id)
     if sensor is None:
-        raise NotFound(f"no sensor {sensor_id}", code="sensor_not_found")
+        raise NotFound("no sensor %(sensor_id)s", code="sensor_not_found", sensor_id=sensor_id)
     before = get_sensor(session, sensor_id).model_dump(mode="json", include=_AUDITED)
     if body.name is not None:
         sensor.name = body.name

@@ -38,11 +38,12 @@ def check_gln(digits: str) -> str:
     """The GLN as given, its 13 digits and check digit verified; Invalid (422 `bad_gln`)
     naming the problem otherwise."""
     if not _GLN.fullmatch(digits):
-        raise Invalid(f"'{digits}' is not a GLN: a GLN has 13 digits", code="bad_gln")
+        raise Invalid("'%(text)s' is not a GLN: a GLN has 13 digits", code="bad_gln",
+                      text=digits)
     expected = gs1_standard_check_digit(digits[:-1])
     if int(digits[-1]) != expected:
-        raise Invalid(f"GLN {digits} has a wrong check digit (expected {expected})",
-                      code="bad_gln")
+        raise Invalid("GLN %(gln)s has a wrong check digit (expected %(digit)s)",
+                      code="bad_gln", gln=digits, digit=expected)
     return digits
 
 

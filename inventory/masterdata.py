@@ -97,7 +97,8 @@ def add_item(session: Session, body: ItemCreate) -> Item:
     """A new item in the caller's unit of work (the CSV import adds many in one)."""
     for column, value in (("sku", body.sku), ("gtin", body.gtin)):
         if value and repo.exists(session, Item, column, value):
-            raise Conflict(f"item with {column} {value} exists already", code="item_exists")
+            raise Conflict("item with %(column)s %(value)s exists already", code="item_exists",
+                column=column, value=value)
     item = Item(sku=body.sku, name=body.name)
     apply_item_fields(session, item, body.model_dump(exclude={"sku"}))
     session.add(item)
@@ -239,7 +240,9 @@ def _check_bands(row: StorageClass) -> None:
     for low, high in (("temp_min_c", "temp_max_c"), ("humidity_min_pct", "humidity_max_pct")):
         lo, hi = getattr(row, low), getattr(row, high)
         if lo is not None and hi is not None and lo > hi:
-            raise Invalid(f"{low} must not be above {high}", code="band_not_ordered")
+            raise Invalid("%(low)s must not be above %(high)s", code="band_not_ordered",
+                low=low, high=high)
+
 
 
 # --- consignees (who receives dispatches: the recall's answer)

@@ -109,7 +109,7 @@ def lots(
 def lot(session: Session, lot_id: int) -> LotDetailPublic:
     row = session.execute(_lots_query().where(Lot.id == lot_id)).first()
     if row is None:
-        raise NotFound(f"no lot with id {lot_id}", code="lot_not_found")
+        raise NotFound("no lot with id %(lot_id)s", code="lot_not_found", lot_id=lot_id)
     found = _model(LotPublic, row)
     # Its releases and rejects, signed (inventory/qc_signing.py).
     return LotDetailPublic(**dict(found), signatures=signatures.of(

@@ -50,7 +50,8 @@ def item_by_reference(session: Session, reference: str) -> Item:
         gtin = reference.zfill(14)
         found = session.scalar(select(Item).where(Item.gtin == gtin))
     if found is None:
-        raise NotFound(f"no item with SKU or GTIN {reference}", code="item_not_found")
+        raise NotFound("no item with SKU or GTIN %(reference)s", code="item_not_found",
+            reference=reference)
     return found
 
 
@@ -78,7 +79,8 @@ def item_ref(session: Session, reference: str) -> ItemRef:
     if row is None and reference.isdigit():
         row = conn.execute(_item_ref_query("gtin"), {"ref": reference.zfill(14)}).first()
     if row is None:
-        raise NotFound(f"no item with SKU or GTIN {reference}", code="item_not_found")
+        raise NotFound("no item with SKU or GTIN %(reference)s", code="item_not_found",
+            reference=reference)
     return ItemRef(*row)
 
 
@@ -90,14 +92,14 @@ def find_item_by_gtin(session: Session, gtin: str) -> str | None:
 def item_by_gtin(session: Session, gtin: str) -> Item:
     found = session.scalar(select(Item).where(Item.gtin == gtin.zfill(14)))
     if found is None:
-        raise NotFound(f"GTIN {gtin} is not a known item", code="unknown_gtin")
+        raise NotFound("GTIN %(gtin)s is not a known item", code="unknown_gtin", gtin=gtin)
     return found
 
 
 def location_by_code(session: Session, code: str) -> Location:
     found = session.scalar(select(Location).where(Location.code == code))
     if found is None or not found.active:
-        raise NotFound(f"no active location {code}", code="location_not_found")
+        raise NotFound("no active location %(id)s", code="location_not_found", id=code)
     return found
 
 
@@ -142,7 +144,8 @@ def find_lot(session: Session, item_id: int, lot_number: str) -> Lot | None:
 def lot_of_item(session: Session, item: Item, lot_number: str) -> Lot:
     lot = find_lot(session, item.id, lot_number)
     if lot is None:
-        raise NotFound(f"{item.sku} has no lot {lot_number}", code="lot_not_found")
+        raise NotFound("%(sku)s has no lot %(lot_number)s", code="lot_not_found",
+            sku=item.sku, lot_number=lot_number)
     return lot
 
 
@@ -150,7 +153,7 @@ def lock_lot(session: Session, lot_id: int) -> Lot:
     """A lot, locked for a QC status change."""
     lot = session.scalar(select(Lot).where(Lot.id == lot_id).with_for_update(of=Lot))
     if lot is None:
-        raise NotFound(f"no lot with id {lot_id}", code="lot_not_found")
+        raise NotFound("no lot with id %(lot_id)s", code="lot_not_found", lot_id=lot_id)
     return lot
 
 
@@ -173,7 +176,7 @@ def lock_released_lots_in_zone(session: Session, zone_code: str) -> list[Lot]:
     """The released lots with stock in a zone, locked in id order (to be held)."""
     zone = session.scalar(select(Zone).where(Zone.code == zone_code))
     if zone is None:
-        raise NotFound(f"no zone {zone_code}", code="zone_not_found")
+        raise NotFound("no zone %(zone_code)s", code="zone_not_found", zone_code=zone_code)
     return list(session.scalars(
         select(Lot).where(
             Lot.qc_status == QcStatus.RELEASED.value,
@@ -445,5 +448,6 @@ def lock_return(session: Session, return_id: int) -> ReturnHold:
     hold = session.scalar(
         select(ReturnHold).where(ReturnHold.id == return_id).with_for_update())
     if hold is None:
-        raise NotFound(f"no return with id {return_id}", code="return_not_found")
+        raise NotFound("no return with id %(return_id)s", code="return_not_found",
+            return_id=return_id)
     return hold

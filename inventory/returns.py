@@ -60,7 +60,8 @@ def pending(session: Session) -> list[ReturnPublic]:
 def get(session: Session, return_id: int) -> ReturnPublic:
     found = queries.returns(session, return_id=return_id)
     if not found:
-        raise NotFound(f"no return with id {return_id}", code="return_not_found")
+        raise NotFound("no return with id %(return_id)s", code="return_not_found",
+            return_id=return_id)
     return found[0]
 
 

@@ -280,11 +280,12 @@ def _consignee(session: Session, named: str | None) -> tuple[int, str] | None:
         gln = consignees.gln_named(named)
         found = repo.find_consignee(session, gln=gln) if gln else None
     if found is None:
-        raise Invalid(f"no consignee with the code or GLN {named}; choose one from the "
-                      "list (/settings/consignees)", code="unknown_consignee")
+        raise Invalid("no consignee with the code or GLN %(named)s; choose one from the "
+                      "list (/settings/consignees)", code="unknown_consignee", named=named)
     if not found.active:
-        raise Invalid(f"consignee {found.code} ({found.name}) is deactivated; nothing is "
-                      "dispatched to it", code="consignee_inactive")
+        raise Invalid("consignee %(consignee)s (%(name)s) is deactivated; nothing is "
+                      "dispatched to it", code="consignee_inactive", consignee=found.code,
+                      name=found.name)
     return found.id, found.code
 
 

@@ -2,7 +2,9 @@
 to a status in one table (hub/errors.py).
 
 Each error carries a stable `code` for clients and a message written for the
-person in front of the scanner."""
+person in front of the scanner. The message is a whole English sentence; with values
+it is a template with named placeholders (`Invalid("no lot %(lot)s", lot="L1")`), so
+that the hub can write it in the reader's language (hub/errors.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +12,12 @@ from __future__ import annotations
 class DomainError(Exception):
     code = "bad_request"
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, *, code: str | None = None, **params: object) -> None:
+        text = message % params if params else message
+        super().__init__(text)
+        self.message = text
+        self.template = message  # the English key of the catalogue (domain messages)
+        self.params = params
         if code:
             self.code = code
 

@@ -125,6 +125,8 @@ class User(Base):
     password_changed_at: Mapped[datetime | None]
     kind: Mapped[str] = mapped_column(String(16), default="person", server_default="person")
     demo_credentials: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The pages' language the person chose (kernel/i18n.py: en, zh-CN); None: the site's.
+    language: Mapped[str | None] = mapped_column(String(16))
 
 
 class ApiToken(Base):

@@ -14,8 +14,10 @@ from datetime import datetime, timedelta
 from alerts.rules.document import AlarmRules
 from alerts.rules.url_secrets import mask_url
 from kernel.errors import Invalid
+from kernel.i18n import ENGLISH
+from kernel.i18n_text import N_, translator
 
-TITLE = "TEST ALARM - please confirm (no action on stock needed)"
+TITLE = N_("TEST ALARM - please confirm (no action on stock needed)")
 # The system alarm that reminds the supervisors (alerts/challenge/service.py).
 REMINDER_RULE = "alarm-test-due"
 REMINDER_SUBJECT = "alarm-paths"
@@ -42,10 +44,12 @@ def targets(rules: AlarmRules, route: str | None = None, group: str | None = Non
         routes = [r for r in routes if r.name == route]
         if not routes:
             known = ", ".join(r.name for r in rules.routes) or "none"
-            raise Invalid(f"no route '{route}' (routes: {known})", code="unknown_route")
+            raise Invalid("no route '%(route)s' (routes: %(known)s)", code="unknown_route",
+                route=route, known=known)
     if group is not None and group not in rules.recipients:
         known = ", ".join(rules.recipients) or "none"
-        raise Invalid(f"no recipient group '{group}' (groups: {known})", code="unknown_group")
+        raise Invalid("no recipient group '%(group)s' (groups: %(known)s)", code="unknown_group",
+            group=group, known=known)
     out: list[Target] = []
     for r in routes:
         for name in dict.fromkeys(r.groups):
@@ -62,18 +66,22 @@ def targets(rules: AlarmRules, route: str | None = None, group: str | None = Non
     return out
 
 
-def message(test_id: int, target: Target, confirm_url: str, by: str) -> tuple[str, str]:
-    """Title and body of one recipient's test message: it says it is a test, names the
-    route and the recipient, and carries the confirm link."""
-    body = (
-        f"This is a TEST of the alarm path, not an alarm. Nothing is wrong with the stock.\n"
-        f"Test {test_id}, asked by {by}.\n"
-        f"Route: {target.route}\n"
-        f"Recipient: group {target.group}, {target.recipient}\n\n"
-        f"Please confirm that this message reached you: open the link and press Confirm.\n"
-        f"{confirm_url}\n"
-        f"The link works once, for this recipient only.")
-    return TITLE, body
+def message(test_id: int, target: Target, confirm_url: str, by: str,
+            language: str = ENGLISH) -> tuple[str, str]:
+    """Title and body of one recipient's test message, in the group's `language`: it
+    says it is a test, names the route and the recipient, and carries the confirm link."""
+    tr = translator(language)
+    body = "\n".join([
+        tr("This is a TEST of the alarm path, not an alarm. Nothing is wrong with the stock."),
+        tr("Test %(id)s, asked by %(by)s.", id=test_id, by=by),
+        tr("Route: %(route)s", route=target.route),
+        tr("Recipient: group %(group)s, %(recipient)s", group=target.group,
+           recipient=target.recipient),
+        "",
+        tr("Please confirm that this message reached you: open the link and press Confirm."),
+        confirm_url,
+        tr("The link works once, for this recipient only.")])
+    return tr(TITLE), body
 
 
 def reminder_due(last_test: datetime | None, first_seen: datetime, interval_days: int,

@@ -47,7 +47,7 @@ def public(session: Session, test: AlarmTest) -> AlarmTestPublic:
 def get_test(session: Session, test_id: int) -> AlarmTestPublic:
     test = session.get(AlarmTest, test_id)
     if test is None:
-        raise NotFound(f"no alarm test {test_id}", code="alarm_test_not_found")
+        raise NotFound("no alarm test %(test_id)s", code="alarm_test_not_found", test_id=test_id)
     return public(session, test)
 
 

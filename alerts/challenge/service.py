@@ -26,6 +26,7 @@ from alerts.challenge.schemas import AlarmTestPublic, AlarmTestRequest, ConfirmV
 from alerts.engine.evaluator import Outcome
 from alerts.model import AlarmKey, AlarmKind, Severity
 from alerts.notifications.dispatch import Outgoing, SendResult
+from alerts.notifications.words import group_language
 from alerts.rules.url_secrets import mask_url
 from kernel.actors import Actor
 from kernel.uow import Done, Idempotency
@@ -103,7 +104,9 @@ class AlarmTests:
                                              "was when the test was asked")
                 continue
             link = f"{alarms.dispatcher.base}{CONFIRM_PATH}/{c.token}"
-            title, body = plan.message(c.test_id, c.target, link, c.requested_by)
+            title, body = plan.message(c.test_id, c.target, link, c.requested_by,
+                                       group_language(alarms.rules, c.target.group,
+                                                      alarms.settings.language))
             outgoing.append(Outgoing(c.target.route, c.target.group, (url,), title, body,
                                      term=term, test_recipient=c.id,
                                      first_index=c.target.index))

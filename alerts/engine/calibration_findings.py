@@ -21,6 +21,7 @@ from datetime import date
 from alerts.engine.stock_findings import Finding
 from alerts.model import AlarmKind
 from alerts.rules.document import CalibrationRules
+from kernel.i18n_text import Text
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,11 +36,11 @@ class SensorCalibration:
 
 
 def _offsets(offsets: Mapping[str, float] | None) -> str:
-    return ", ".join(f"{q} {v:+.2f}" for q, v in sorted((offsets or {}).items())) or "none"
+    return ", ".join(f"{q} {v:+.2f}" for q, v in sorted((offsets or {}).items())) or Text("none")
 
 
-def _days(count: int) -> str:
-    return f"{count} day" if count == 1 else f"{count} days"
+def _days(count: int) -> Text:
+    return Text("%(n)s day", n=count) if count == 1 else Text("%(n)s days", n=count)
 
 
 def calibration_findings(rules: CalibrationRules, sensors: Iterable[SensorCalibration],
@@ -50,22 +51,29 @@ def calibration_findings(rules: CalibrationRules, sensors: Iterable[SensorCalibr
     for s in sensors:
         if s.next_due is not None:
             days = (s.next_due - today).days
-            what = f"sensor {s.sensor} (certificate {s.certificate or '-'})"
+            what = {"sensor": s.sensor, "certificate": s.certificate or "-",
+                    "due": f"{s.next_due:%Y-%m-%d}"}
             if days <= 0:
-                when = "today" if days == 0 else f"{_days(-days)} ago"
                 findings.append(Finding(
                     AlarmKind.CALIBRATION_DUE, s.sensor, rules.overdue_severity,
-                    f"{what}: calibration due {when} ({s.next_due:%Y-%m-%d}); readings from "
-                    f"now on are taken with an overdue calibration", s.zone, 0))
+                    Text("sensor %(sensor)s (certificate %(certificate)s): calibration due "
+                         "today (%(due)s); readings from now on are taken with an overdue "
+                         "calibration", **what) if days == 0 else
+                    Text("sensor %(sensor)s (certificate %(certificate)s): calibration due "
+                         "%(days)s ago (%(due)s); readings from now on are taken with an "
+                         "overdue calibration", days=_days(-days), **what), s.zone, 0))
             elif days <= rules.due_days:
                 findings.append(Finding(
                     AlarmKind.CALIBRATION_DUE, s.sensor, rules.due_severity,
-                    f"{what}: calibration due in {_days(days)} ({s.next_due:%Y-%m-%d})", s.zone,
+                    Text("sensor %(sensor)s (certificate %(certificate)s): calibration due in "
+                         "%(days)s (%(due)s)", days=_days(days), **what), s.zone,
                     rules.due_days))
         if s.mismatch:
             findings.append(Finding(
                 AlarmKind.CALIBRATION_MISMATCH, s.sensor, rules.mismatch_severity,
-                f"sensor {s.sensor}: its gateway applies the offset {_offsets(s.applied)}, the "
-                f"calibration on record ({s.certificate or '-'}) says {_offsets(s.recorded)}",
+                Text("sensor %(sensor)s: its gateway applies the offset %(applied)s, the "
+                     "calibration on record (%(certificate)s) says %(recorded)s",
+                     sensor=s.sensor, applied=_offsets(s.applied),
+                     certificate=s.certificate or "-", recorded=_offsets(s.recorded)),
                 s.zone))
     return findings

@@ -30,8 +30,10 @@ from alerts.model import (
     Transition,
     format_duration,
     format_value,
+    said,
 )
 from alerts.rules.book import OfflineSpec, ThresholdSpec
+from kernel.i18n_text import Text
 
 CRITICAL, WARNING = Severity.CRITICAL, Severity.WARNING
 GAPS_KEPT = 9  # the interval is the median of the last gaps between good readings
@@ -39,7 +41,7 @@ GAPS_NEEDED = 3
 
 
 def _ago(now: datetime, since: datetime | None) -> str:
-    return format_duration(now - since) if since else "a while"
+    return format_duration(now - since) if since else Text("a while")
 
 
 # --- threshold -----------------------------------------------------------------
@@ -90,21 +92,36 @@ def _threshold_text(spec: ThresholdSpec, track: ThresholdTrack, sensor: str, zon
         value = format_value(spec.quantity, track.value) if track.value is not None else "?"
         limit = limit_of(spec, track.side, alarm.severity)
         limit_text = format_value(spec.quantity, limit) if limit is not None else "?"
-        where = "above" if track.side >= 0 else "below"
-        tail = f" (sensor {sensor})"
+        above = track.side >= 0
+        values = {"zone": zone, "quantity": quantity, "value": value, "limit": limit_text,
+                 "sensor": sensor}
         if event is Event.PENDING:
-            return (f"{zone}: {quantity} {value} {where} {limit_text}; raises after "
-                    f"{format_duration(_span(spec.delay))} unless it returns{tail}")
+            delay = format_duration(_span(spec.delay))
+            if above:
+                return Text("%(zone)s: %(quantity)s %(value)s above %(limit)s; raises after "
+                            "%(delay)s unless it returns (sensor %(sensor)s)", delay=delay,
+                            **values)
+            return Text("%(zone)s: %(quantity)s %(value)s below %(limit)s; raises after "
+                        "%(delay)s unless it returns (sensor %(sensor)s)", delay=delay, **values)
         if event is Event.CANCELLED:
-            return f"{zone}: {quantity} back to {value} inside the delay, nothing raised{tail}"
+            return Text("%(zone)s: %(quantity)s back to %(value)s inside the delay, nothing "
+                        "raised (sensor %(sensor)s)", **values)
         if event in (Event.RAISED, Event.ESCALATED):
             since = track.crit_since if alarm.severity is CRITICAL else track.warn_since
-            return (f"{zone}: {quantity} {value} {where} the {alarm.severity} limit "
-                    f"{limit_text} for {_ago(now, since)}{tail}")
+            severity, ago = said(alarm.severity), _ago(now, since)
+            if above:
+                return Text("%(zone)s: %(quantity)s %(value)s above the %(severity)s limit "
+                            "%(limit)s for %(ago)s (sensor %(sensor)s)", severity=severity,
+                            ago=ago, **values)
+            return Text("%(zone)s: %(quantity)s %(value)s below the %(severity)s limit "
+                        "%(limit)s for %(ago)s (sensor %(sensor)s)", severity=severity, ago=ago,
+                        **values)
         if event is Event.CLEARED:
-            return (f"{zone}: {quantity} back to {value} (limit {limit_text}) after "
-                    f"{_ago(now, track.out_since or alarm.since)} out of range{tail}")
-        return f"{zone}: {quantity} alarm {event}{tail}"
+            return Text("%(zone)s: %(quantity)s back to %(value)s (limit %(limit)s) after "
+                        "%(ago)s out of range (sensor %(sensor)s)",
+                        ago=_ago(now, track.out_since or alarm.since), **values)
+        return Text("%(zone)s: %(quantity)s alarm %(event)s (sensor %(sensor)s)",
+                    event=said(event), **values)
 
     return text
 
@@ -197,8 +214,10 @@ def rate_value(spec: ThresholdSpec, track: RateTrack, value: float, at: datetime
     quantity = QUANTITY_LABELS.get(spec.quantity, spec.quantity)
 
     def text(event: Event, alarm: AlarmState, now: datetime) -> str:
-        return (f"{zone_label}: {quantity} changes {rate:+.2f}/min, limit "
-                f"{spec.rate_per_min:g}/min ({event}, sensor {sensor})")
+        return Text("%(zone)s: %(quantity)s changes %(rate)s/min, limit %(limit)s/min "
+                    "(%(event)s, sensor %(sensor)s)", zone=zone_label, quantity=quantity,
+                    rate=f"{rate:+.2f}", limit=f"{spec.rate_per_min:g}", event=said(event),
+                    sensor=sensor)
 
     subject = Subject(AlarmKey(f"{spec.rule}:rate", sensor), AlarmKind.RATE, zone=zone,
                       value=round(rate, 4), limit=spec.rate_per_min)
@@ -279,13 +298,17 @@ def offline_judge(spec: OfflineSpec, track: SensorTrack, now: datetime, sensor: 
         if event is Event.CLEARED:
             # The silence this reading ended, not the time since the alarm was first
             # raised (issue 18, item 10: "after 36 min" for a 9 s silence).
-            return (f"{zone_label}: sensor {sensor} reads again after "
-                    f"{format_duration(_span(ended if ended is not None else silent))}")
+            return Text("%(zone)s: sensor %(sensor)s reads again after %(silence)s",
+                        zone=zone_label, sensor=sensor,
+                        silence=format_duration(_span(ended if ended is not None else silent)))
         if track.bad_run >= spec.bad_readings:
-            return (f"{zone_label}: sensor {sensor} sent {track.bad_run} bad readings in a row "
-                    f"(limit {spec.bad_readings})")
-        return (f"{zone_label}: sensor {sensor} silent for {format_duration(_span(silent))}, "
-                f"expected every {interval:g} s (limit {spec.intervals} intervals)")
+            return Text("%(zone)s: sensor %(sensor)s sent %(n)s bad readings in a row "
+                        "(limit %(limit)s)", zone=zone_label, sensor=sensor, n=track.bad_run,
+                        limit=spec.bad_readings)
+        return Text("%(zone)s: sensor %(sensor)s silent for %(silence)s, expected every "
+                    "%(interval)s s (limit %(n)s intervals)", zone=zone_label, sensor=sensor,
+                    silence=format_duration(_span(silent)), interval=f"{interval:g}",
+                    n=spec.intervals)
 
     # The value is the silence in seconds: at the clear, the one that just ended
     # (not the 0 s since the reading that ended it).

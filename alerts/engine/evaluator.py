@@ -49,11 +49,13 @@ from alerts.model import (
     Tick,
     Transition,
     format_duration,
+    said,
 )
 from alerts.model import GatewayStatus as StatusObs
 from alerts.model import Shelve as ShelveObs
 from alerts.model import Unshelve as UnshelveObs
 from alerts.rules.book import OfflineSpec, RuleBook, ThresholdSpec
+from kernel.i18n_text import Text
 
 GATEWAY_OFFLINE = "gateway-offline"
 GATEWAY_BACKLOG = "gateway-backlog"
@@ -306,10 +308,13 @@ class Evaluator:
 
         def offline_text(event: Event, alarm: AlarmState, at: datetime) -> str:
             if event is Event.CLEARED:
-                return f"gateway {gateway} is back after {c._ago(at, alarm.since)}"
-            why = "reported offline (last will)" if not track.online else \
-                f"no status for {format_duration(c._span(silent))}"
-            return f"gateway {gateway} {why}: its sensors cannot report"
+                return Text("gateway %(gateway)s is back after %(ago)s", gateway=gateway,
+                            ago=c._ago(at, alarm.since))
+            if not track.online:
+                return Text("gateway %(gateway)s reported offline (last will): its sensors "
+                            "cannot report", gateway=gateway)
+            return Text("gateway %(gateway)s no status for %(silence)s: its sensors cannot "
+                        "report", gateway=gateway, silence=format_duration(c._span(silent)))
 
         subject = Subject(AlarmKey(GATEWAY_OFFLINE, gateway), AlarmKind.GATEWAY_OFFLINE,
                           gateway=gateway, value=round(silent, 3), limit=limit)
@@ -321,8 +326,9 @@ class Evaluator:
             high = track.depth > rules.backlog_limit
 
             def backlog_text(event: Event, alarm: AlarmState, at: datetime) -> str:
-                return (f"gateway {gateway}: outbox holds {track.depth} messages "
-                        f"(limit {rules.backlog_limit}) - {event}")
+                return Text("gateway %(gateway)s: outbox holds %(n)s messages (limit "
+                            "%(limit)s) - %(event)s", gateway=gateway, n=track.depth,
+                            limit=rules.backlog_limit, event=said(event))
 
             subject = Subject(AlarmKey(GATEWAY_BACKLOG, gateway), AlarmKind.BACKLOG,
                               gateway=gateway, value=track.depth, limit=rules.backlog_limit)
@@ -374,7 +380,9 @@ class Evaluator:
         label = self.book.zone_label(sensor.zone) if sensor.zone else obs.key.subject
 
         def text(event: Event, state: AlarmState, at: datetime) -> str:
-            return f"{label}: {kind.replace('_', ' ')} alarm {obs.key.rule} {event} by {obs.by}"
+            return Text("%(label)s: %(kind)s alarm %(rule)s %(event)s by %(by)s", label=label,
+                        kind=said(kind.replace("_", " ")), rule=obs.key.rule,
+                        event=said(event), by=obs.by)
 
         now = obs.at
         if isinstance(obs, AckObs):

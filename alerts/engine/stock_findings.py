@@ -20,6 +20,7 @@ from datetime import date
 
 from alerts.model import AlarmKey, AlarmKind, Severity
 from alerts.rules.document import ExpiryRules, StockRules
+from kernel.i18n_text import Text
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,20 +69,24 @@ def expiry_findings(rules: ExpiryRules, lots: Iterable[LotStock], today: date) -
     for lot in lots:
         if lot.expiry is None or lot.on_hand <= 0:
             continue
-        what = f"lot {lot.lot} of {lot.item_name or lot.sku} ({_qty(lot.on_hand)} on hand)"
+        what = {"lot": lot.lot, "item": lot.item_name or lot.sku, "qty": _qty(lot.on_hand),
+                "expiry": f"{lot.expiry:%Y-%m-%d}"}
         days = (lot.expiry - today).days
         if days < 0:
             findings.append(Finding(
                 AlarmKind.EXPIRED, lot.lot, rules.expired_severity,
-                f"{what} expired on {lot.expiry:%Y-%m-%d}, {-days} days ago", lot.zone))
+                Text("lot %(lot)s of %(item)s (%(qty)s on hand) expired on %(expiry)s, "
+                     "%(days)s days ago", days=-days, **what), lot.zone))
             continue
         tier = next((t for t in tiers if days <= t.days), None)
         if tier is None:
             continue
-        when = "today" if days == 0 else f"in {days} days"
         findings.append(Finding(
             AlarmKind.EXPIRY, lot.lot, tier.severity,
-            f"{what} expires {when} ({lot.expiry:%Y-%m-%d}; within {tier.days} days)",
+            Text("lot %(lot)s of %(item)s (%(qty)s on hand) expires today (%(expiry)s; "
+                 "within %(tier)s days)", tier=tier.days, **what) if days == 0 else
+            Text("lot %(lot)s of %(item)s (%(qty)s on hand) expires in %(days)s days "
+                 "(%(expiry)s; within %(tier)s days)", days=days, tier=tier.days, **what),
             lot.zone, tier.days))
     return findings
 
@@ -93,13 +98,13 @@ def stock_findings(rules: StockRules, items: Iterable[ItemStock]) -> list[Findin
         if rules.low_stock and item.min_stock and item.on_hand < item.min_stock:
             findings.append(Finding(
                 AlarmKind.LOW_STOCK, item.sku, rules.low_severity,
-                f"{label}: {_qty(item.on_hand)} on hand, below the minimum of "
-                f"{_qty(item.min_stock)}"))
+                Text("%(item)s: %(qty)s on hand, below the minimum of %(limit)s", item=label,
+                     qty=_qty(item.on_hand), limit=_qty(item.min_stock))))
         if rules.overstock and item.max_stock is not None and item.on_hand > item.max_stock:
             findings.append(Finding(
                 AlarmKind.OVERSTOCK, item.sku, rules.over_severity,
-                f"{label}: {_qty(item.on_hand)} on hand, above the maximum of "
-                f"{_qty(item.max_stock)}"))
+                Text("%(item)s: %(qty)s on hand, above the maximum of %(limit)s", item=label,
+                     qty=_qty(item.on_hand), limit=_qty(item.max_stock))))
     return findings
 
 

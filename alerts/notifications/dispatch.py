@@ -33,6 +33,7 @@ from alerts.rules.url_secrets import scrub
 from alerts.settings import AlarmSettings
 from contract.retry import Backoff, Stopped, retry
 from contract.worker import Worker
+from kernel.i18n import gettext
 
 log = logging.getLogger(__name__)
 
@@ -221,6 +222,7 @@ class Dispatcher:
                  changed: Callable[[], None], *, may_send: Callable[[], bool] = lambda: True
                  ) -> None:
         self.base = settings.public_url.rstrip("/")
+        self.language = settings.language  # the site's, for groups that name none
         self.sessions = sessions
         self.metrics = metrics
         self.clock = clock
@@ -260,7 +262,8 @@ class Dispatcher:
             body = message.body
             if ids:  # each alarm named with its page (acknowledge there, or see its story)
                 body += "\n\n" + "\n".join(
-                    f"Alarm {i}: {self.base}/alarms/{i}" for i in ids[:MAX_LINKS])
+                    gettext(message.language, "Alarm %(id)s: %(link)s", id=i,
+                            link=f"{self.base}/alarms/{i}") for i in ids[:MAX_LINKS])
             outgoing.append(Outgoing(message.route, message.group, tuple(group.urls),
                                      message.title, body, ids,
                                      notice_keys(message, alarm_id), self.term))
@@ -287,7 +290,8 @@ class Dispatcher:
             if len(kept) == len(keys):
                 out.append(message)
             elif kept:
-                out.append(compose(rules, message.route, message.group, kept, [], message.at))
+                out.append(compose(rules, message.route, message.group, kept, [], message.at,
+                                   self.language))
             else:
                 log.info("alarm message already told", extra={
                     "route": message.route, "group": message.group})
@@ -321,4 +325,4 @@ class Dispatcher:
         self._digest_day = now.astimezone(rules.tz).date()
         with self.sessions() as session:
             repository.put_setting(session, DIGEST_KEY, {"day": self._digest_day.isoformat()}, now)
-        self.send(rules, plan_digest(rules, findings, now), lambda _key: None)
+        self.send(rules, plan_digest(rules, findings, now, self.language), lambda _key: None)

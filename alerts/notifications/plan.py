@@ -22,6 +22,9 @@ transitions) so windows flush, escalations fire and quiet hours end.
   always goes at once.
 - Shelved transitions are not notified; when the shelf expires on a still
   active alarm, it is notified as raised.
+- Language: each message is written in its recipient group's `language`, else the
+  site's (`language` given to `plan`); the engine's lines are `Text`s
+  (kernel/i18n_text.py), rendered again in that language.
 """
 
 from __future__ import annotations
@@ -41,7 +44,18 @@ from alerts.model import (
     Transition,
     format_duration,
 )
+from alerts.notifications.words import (
+    KIND_NAMES,
+    SEVERITY_NAMES,
+    SEVERITY_WORDS,
+    WHAT_CAPS,
+    WHAT_WORDS,
+    group_language,
+    word,
+)
 from alerts.rules.document import AlarmRules, QuietHours, Route
+from kernel.i18n import ENGLISH
+from kernel.i18n_text import Text, render, translator
 
 MAX_LINES = 25
 HOUR = timedelta(hours=1)
@@ -57,6 +71,7 @@ class Message:
     severity: Severity
     at: datetime
     notices: tuple[Notice, ...] = ()  # its lines: each is claimed in SQL before it goes
+    language: str = ENGLISH  # the group's: what the dispatcher adds is written in it too
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +142,8 @@ def _local(rules: AlarmRules, at: datetime) -> str:
 
 
 def plan(rules: AlarmRules, state: PlanState, transitions: Sequence[Transition],
-         now: datetime) -> tuple[PlanState, list[Message]]:
+         now: datetime, language: str = ENGLISH) -> tuple[PlanState, list[Message]]:
+    """`language`: the site's, for groups that name none."""
     routes = {route.name: route for route in rules.routes}
     queued = list(state.queued)
     watches = {(w.route, w.key): w for w in state.watches}
@@ -190,7 +206,8 @@ def plan(rules: AlarmRules, state: PlanState, transitions: Sequence[Transition],
         while watch.level + 1 < len(watched.groups) and \
                 now >= watch.raised_at + watched.escalate_after * (watch.level + 1):
             waited = format_duration(now - watch.raised_at)
-            line = f"unacknowledged for {waited}: {watch.line}"
+            line = Text("unacknowledged for %(waited)s: %(line)s", waited=waited,
+                        line=watch.line)
             # Stamped with the moment it fell due, not the tick that found it: the
             # same step planned by another leader is the same notice (its key).
             due = watch.raised_at + watched.escalate_after * (watch.level + 1)
@@ -198,7 +215,7 @@ def plan(rules: AlarmRules, state: PlanState, transitions: Sequence[Transition],
             add(watched, watch.level, watch, "escalated", line, due, limited=False)
         watches[pair] = watch
 
-    messages, queued, sent = _flush(rules, queued, sent, suppressed, now)
+    messages, queued, sent = _flush(rules, queued, sent, suppressed, now, language)
     new_state = PlanState(
         queued=tuple(queued), watches=tuple(watches.values()), sent=tuple(sent),
         suppressed=tuple((r, k, n) for (r, k), n in suppressed.items() if n))
@@ -206,7 +223,7 @@ def plan(rules: AlarmRules, state: PlanState, transitions: Sequence[Transition],
 
 
 def _flush(rules: AlarmRules, queued: list[Notice], sent: list[tuple[str, AlarmKey, datetime]],
-           suppressed: Counter[tuple[str, AlarmKey]], now: datetime
+           suppressed: Counter[tuple[str, AlarmKey]], now: datetime, language: str = ENGLISH
            ) -> tuple[list[Message], list[Notice], list[tuple[str, AlarmKey, datetime]]]:
     window = rules.grouping.window
     routes = {route.name: route for route in rules.routes}
@@ -228,39 +245,51 @@ def _flush(rules: AlarmRules, queued: list[Notice], sent: list[tuple[str, AlarmK
             continue
         left.extend(waiting)
         group = routes[route_name].groups[level] if route_name in routes else "?"
-        notes = []
+        notes: list[str] = []
         for key in dict.fromkeys(n.key for n in ready):
             count = suppressed.pop((route_name, key), 0)
             if count:
-                notes.append(f"{key}: {count} more changes not sent (rate limit)")
-        messages.append(_compose(rules, route_name, group, ready, notes, now))
+                notes.append(Text("%(key)s: %(count)s more changes not sent (rate limit)",
+                                  key=str(key), count=count))
+        messages.append(_compose(rules, route_name, group, ready, notes, now,
+                                 group_language(rules, group, language)))
         sent.extend((route_name, n.key, now) for n in ready)
     return messages, left, sent
 
 
 def compose(rules: AlarmRules, route: str, group: str, notices: list[Notice],
-            notes: list[str], now: datetime) -> Message:
-    """One message of these notices (also for the part of a message not told yet)."""
-    return _compose(rules, route, group, notices, notes, now)
+            notes: list[str], now: datetime, language: str = ENGLISH) -> Message:
+    """One message of these notices (also for the part of a message not told yet);
+    `language`: the site's, for a group that names none."""
+    return _compose(rules, route, group, notices, notes, now,
+                    group_language(rules, group, language))
 
 
 def _compose(rules: AlarmRules, route: str, group: str, notices: list[Notice],
-             notes: list[str], now: datetime) -> Message:
+             notes: list[str], now: datetime, language: str = ENGLISH) -> Message:
+    tr = translator(language)
     worst = max((n.severity for n in notices), key=lambda s: s.rank)
+    severity = word(SEVERITY_WORDS, worst)
     if len(notices) == 1:
         n = notices[0]
-        title = f"[{worst.upper()}] {n.kind.replace('_', ' ')} alarm {n.what}: {n.key.subject}"
+        title = tr("[%(severity)s] %(kind)s alarm %(what)s: %(subject)s", severity=severity,
+                   kind=word(KIND_NAMES, n.kind), what=word(WHAT_WORDS, n.what),
+                   subject=n.key.subject)
     else:
-        counts = Counter(f"{n.kind.replace('_', ' ')} {n.what}" for n in notices)
-        summary = ", ".join(f"{count} {label}" for label, count in counts.most_common())
-        title = f"[{worst.upper()}] {len(notices)} alarm changes: {summary}"
-    lines = [f"{_local(rules, n.at)} {n.what.upper()} {n.severity}: {n.line}"
-             for n in notices[:MAX_LINES]]
+        counts = Counter((n.kind, n.what) for n in notices)
+        summary = ", ".join(
+            tr("%(count)s %(kind)s %(what)s", count=count, kind=word(KIND_NAMES, kind),
+               what=word(WHAT_WORDS, what)) for (kind, what), count in counts.most_common())
+        title = tr("[%(severity)s] %(n)s alarm changes: %(summary)s", severity=severity,
+                   n=len(notices), summary=summary)
+    lines = [tr("%(time)s %(what)s %(severity)s: %(line)s", time=_local(rules, n.at),
+                what=word(WHAT_CAPS, n.what), severity=word(SEVERITY_NAMES, n.severity),
+                line=n.line) for n in notices[:MAX_LINES]]
     if len(notices) > MAX_LINES:
-        lines.append(f"... and {len(notices) - MAX_LINES} more")
-    body = "\n".join([*lines, *notes])
+        lines.append(tr("... and %(n)s more", n=len(notices) - MAX_LINES))
+    body = "\n".join([*lines, *(render(note, language) for note in notes)])
     return Message(route, group, title, body, tuple(dict.fromkeys(n.key for n in notices)),
-                   worst, now, tuple(notices))
+                   worst, now, tuple(notices), language)
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,9 +380,10 @@ def digest_due(rules: AlarmRules, now: datetime, last_sent_on: date | None) -> b
     return local.time() >= rules.digest.at and last_sent_on != local.date()
 
 
-def plan_digest(rules: AlarmRules, findings: Sequence[Finding], now: datetime
-                ) -> list[Message]:
-    """One message per route (to its first group) listing the findings it matches.
+def plan_digest(rules: AlarmRules, findings: Sequence[Finding], now: datetime,
+                language: str = ENGLISH) -> list[Message]:
+    """One message per route (to its first group) listing the findings it matches, in
+    the group's language (else `language`, the site's).
 
     The caller sends it once a day when `digest_due` says so, and remembers the day.
     """
@@ -363,17 +393,23 @@ def plan_digest(rules: AlarmRules, findings: Sequence[Finding], now: datetime
         mine = [f for f in findings if matches(route, f.severity, f.zone, f.kind)]
         if not mine:
             continue
+        said = group_language(rules, route.groups[0], language)
+        tr = translator(said)
         sections = []
         for kind in dict.fromkeys(f.kind for f in mine):
             rows = sorted((f for f in mine if f.kind is kind),
                           key=lambda f: (-f.severity.rank, f.subject))
-            sections.append(f"{kind.replace('_', ' ')} ({len(rows)}):")
-            sections.extend(f"  {f.severity}: {f.message}" for f in rows[:200])
+            sections.append(tr("%(kind)s (%(n)s):", kind=word(KIND_NAMES, kind), n=len(rows)))
+            sections.extend(tr("  %(severity)s: %(message)s",
+                               severity=word(SEVERITY_NAMES, f.severity), message=f.message)
+                            for f in rows[:200])
         worst = max((f.severity for f in mine), key=lambda s: s.rank)
-        counts = Counter(f.kind.replace("_", " ") for f in mine)
-        summary = ", ".join(f"{count} {label}" for label, count in counts.most_common())
+        counts = Counter(f.kind for f in mine)
+        summary = ", ".join(tr("%(count)s %(kind)s", count=count, kind=word(KIND_NAMES, kind))
+                            for kind, count in counts.most_common())
         messages.append(Message(
-            route.name, route.groups[0], f"Stock digest {day:%Y-%m-%d}: {summary}",
+            route.name, route.groups[0],
+            tr("Stock digest %(day)s: %(summary)s", day=f"{day:%Y-%m-%d}", summary=summary),
             "\n".join(sections), tuple(AlarmKey(f.kind.value, f.subject) for f in mine),
-            worst, now))
+            worst, now, language=said))
     return messages

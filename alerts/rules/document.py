@@ -36,6 +36,7 @@ from pydantic import (
 from alerts.model import AlarmKind, Severity
 from contract.errors import ConfigError, describe, read_yaml
 from contract.wire import ID_PATTERN, QUANTITY_PATTERN
+from kernel.i18n import normalise
 
 Ident = Annotated[str, Field(pattern=ID_PATTERN)]
 Quantity = Annotated[str, Field(pattern=QUANTITY_PATTERN)]
@@ -225,6 +226,19 @@ class CalibrationRules(_Model):
 class RecipientGroup(_Model):
     description: str = ""
     urls: Annotated[list[str], Field(min_length=1)]
+    # The language its messages are written in (en, zh-CN); unset: the site's
+    # (setting `language`). WeCom and DingTalk groups are usually zh-CN.
+    language: str | None = None
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        known = normalise(value)
+        if known is None:
+            raise ValueError(f"unknown language {value!r} (en or zh-CN)")
+        return known
 
     @field_validator("urls")
     @classmethod

@@ -33,5 +33,5 @@ def remove_rule(document: dict[str, Any], rule_id: str) -> dict[str, Any]:
         if section in new:
             new[section] = kept
     if not removed:
-        raise NotFound(f"no rule {rule_id}", code="rule_not_found")
+        raise NotFound("no rule %(rule_id)s", code="rule_not_found", rule_id=rule_id)
     return new

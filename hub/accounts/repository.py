@@ -33,6 +33,16 @@ def token_owner(session: Session, digest: str) -> Row[Any] | None:
     ).first()
 
 
+def token_user_language(session: Session, digest: str) -> Row[Any] | None:
+    """A token's user's language (None: the site's), while the token holds."""
+    return session.execute(
+        select(User.language, ApiToken.expires_at)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_sha256 == digest, ApiToken.revoked.is_(False),
+               User.active.is_(True))
+    ).first()
+
+
 def revoke_tokens_of(session: Session, user_id: int) -> None:
     session.execute(update(ApiToken).where(
         ApiToken.user_id == user_id, ApiToken.revoked.is_(False)

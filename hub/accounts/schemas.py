@@ -15,6 +15,10 @@ from kernel.fields import KEEP_OR_SET, refuse_null
 # A person logs in to the pages with a password; a machine (a gateway, an integration)
 # holds API tokens only (docs/compliance.md, "Accounts").
 AccountKind = Literal["person", "machine"]
+# The pages' languages (kernel/i18n.py LANGUAGES); a user's None is the site's (setting
+# language).
+Language = Literal["en", "zh-CN"]
+LANGUAGE_FIELD = ("the pages' language: en or zh-CN; null: the site's (setting language)")
 
 # --- what a request may say
 
@@ -40,9 +44,17 @@ class UserUpdate(BaseModel):
                                  description=KEEP_OR_SET + "; the password policy applies")
     full_name: str | None = Field(None, min_length=1, max_length=200, description=KEEP_OR_SET)
     unlock: bool = Field(False, description="true: lift a lockout after wrong passwords")
+    language: Language | None = Field(None, description=LANGUAGE_FIELD + "; absent: kept")
 
     _not_null = field_validator("role", "active", "password", "full_name",
                                 mode="before")(refuse_null)
+
+
+class LanguageChoice(BaseModel):
+    """A person choosing the pages' language for themselves (PATCH /auth/me)."""
+
+    model_config = ConfigDict(extra="forbid")
+    language: Language | None = Field(description=LANGUAGE_FIELD)
 
 
 class LoginRequest(BaseModel):
@@ -79,6 +91,7 @@ class UserPublic(BaseModel):
                               "may hold tokens for their scripts) or machine (tokens only)")
     password_changed_at: datetime | None = Field(
         None, description="when the password was last set (expiry counts from it)")
+    language: Language | None = Field(None, description=LANGUAGE_FIELD)
 
 
 class TokenPublic(BaseModel):

@@ -83,7 +83,7 @@ def create_user(session: Session, username: str, role: Role, password: str | Non
     """A new user (caller's transaction). A password must pass the policy; a machine
     account has none. `demo`: set up by `stockwarden demo` (production refuses it)."""
     if repo.user_named(session, username) is not None:
-        raise Conflict(f"user {username} exists already", code="user_exists")
+        raise Conflict("user %(username)s exists already", code="user_exists", username=username)
     if password is not None:
         acceptable_password(username, kind, password, policy)
     user = User(username=username, role=role.value, kind=kind, demo_credentials=demo,
@@ -112,8 +112,8 @@ def acceptable_password(username: str, kind: str, password: str, policy: Passwor
                 current: str | None = None) -> None:
     """Refuse a password the policy refuses, or any password for a machine account."""
     if kind == "machine":
-        raise Invalid(f"{username} is a machine account: it holds API tokens only and "
-                      "has no password", code="machine_has_no_password")
+        raise Invalid("%(user)s is a machine account: it holds API tokens only and "
+                      "has no password", code="machine_has_no_password", user=username)
     check_password(password, username, policy or PasswordPolicy(),
                    current_hash_matches=current is not None and verify_password(password, current))
 
@@ -150,6 +150,16 @@ def actor_for_token(session: Session, token: str, rules: AccountRules | None = N
     if rules.refuse_demo and row.demo_credentials:
         raise Unauthorized(demo_refusal(row.username), code="demo_account")
     return Actor(row.id, row.username, Role(row.role), via=token_via(row.token_id, row.label))
+
+
+@consistent_read
+def language_of_token(session: Session, token: str) -> tuple[bool, str | None]:
+    """For the pages: whether the token (a page session's cookie) still holds, and its
+    user's language (None: the site's). No idle or role check: it only picks words."""
+    row = repo.token_user_language(session, token_digest(token))
+    if row is None or (row.expires_at is not None and row.expires_at <= datetime.now(UTC)):
+        return False, None
+    return True, row.language
 
 
 def token_via(token_id: int, label: str) -> str:
@@ -192,9 +202,9 @@ def _login(session: Session, username: str, password: str, lifetime: timedelta,
     user = verified_user(session, username, password, rules)
     if password_expired(user.password_changed_at, datetime.now(UTC), rules.max_age_days):
         raise Forbidden(
-            f"the password of {username} is older than {rules.max_age_days} days: change it "
+            "the password of %(user)s is older than %(days)s days: change it "
             "to log in (POST /api/v1/auth/password; the login page asks for a new one)",
-            code="password_expired")
+            code="password_expired", user=username, days=rules.max_age_days)
     user.failed_logins, user.locked_until = CLEAR.failed, CLEAR.locked_until
     issued = issue_token(session, user, label="web", lifetime=lifetime)
     audit.record(session, Actor(user.id, user.username, Role(user.role), via="web"), "login",
@@ -282,7 +292,7 @@ def user_public(session: Session, username: str) -> UserPublic:
 def _user(session: Session, username: str) -> User:
     user = repo.user_named(session, username)
     if user is None:
-        raise NotFound(f"no user {username}", code="user_not_found")
+        raise NotFound("no user %(username)s", code="user_not_found", username=username)
     return user
 
 
@@ -298,12 +308,16 @@ def new_token(
     return issued
 
 
+# update_user's `language` for "the site's": None there means "keep".
+SITE_LANGUAGE = "site"
+
+
 @unit_of_work()
 def update_user(
     session: Session, username: str, *, role: Role | None = None, active: bool | None = None,
     password: str | None = None, idem: Idempotency | None = None,
     actor: Actor | None = None, unlock: bool = False, policy: PasswordPolicy | None = None,
-    demo: bool = False, full_name: str | None = None,
+    demo: bool = False, full_name: str | None = None, language: str | None = None,
 ) -> UserPublic:
     """Change a user's role, activity, password or full name, or lift a lockout. Deactivation
     revokes every token they hold (reactivation brings none back: issue new ones).
@@ -327,6 +341,8 @@ def update_user(
         set_password(session, user, password, demo=demo)
     if full_name is not None:
         user.full_name = _full_name(full_name)
+    if language is not None:  # SITE_LANGUAGE: back to the site's
+        user.language = None if language == SITE_LANGUAGE else language
     if unlock:
         user.failed_logins, user.locked_until = CLEAR.failed, CLEAR.locked_until
     session.flush()
@@ -351,14 +367,15 @@ def _audited(user: User) -> dict[str, object]:
     # demo_credentials: its end (a demo account given a password of its own) is on the
     # trail; audit.record keeps only the fields that changed.
     return {"role": user.role, "active": user.active, "locked_until": user.locked_until,
-            "demo_credentials": user.demo_credentials, "full_name": user.full_name}
+            "demo_credentials": user.demo_credentials, "full_name": user.full_name,
+            "language": user.language}
 
 
 def _refuse_last_admin(session: Session, user: User) -> None:
     if not repo.lock_other_active_admins(session, user.id):
         raise Conflict(
-            f"{user.username} is the last active admin; make another user admin first, "
-            "or nobody could administer the hub", code="last_admin")
+            "%(user)s is the last active admin; make another user admin first, "
+            "or nobody could administer the hub", code="last_admin", user=user.username)
 
 
 @consistent_read
@@ -375,7 +392,8 @@ def revoke_token(session: Session, username: str, token_id: int,
     user = _user(session, username)
     token = repo.token_of(session, user.id, token_id)
     if token is None:
-        raise NotFound(f"{username} has no token {token_id}", code="token_not_found")
+        raise NotFound("%(username)s has no token %(token_id)s", code="token_not_found",
+            username=username, token_id=token_id)
     audit.record(session, actor or audit.cli_actor(), "revoke", "token",
                  f"{username}:{token_id}", {"revoked": token.revoked}, {"revoked": True})
     token.revoked = True
@@ -388,7 +406,7 @@ def actor_for_username(session: Session, username: str) -> Actor:
     """The active user of this name (the CLI books in their name)."""
     user = repo.user_named(session, username)
     if user is None or not user.active:
-        raise Unauthorized(f"no active user {username}", code="unknown_user")
+        raise Unauthorized("no active user %(username)s", code="unknown_user", username=username)
     return Actor(user.id, user.username, Role(user.role), via="cli")
 
 

@@ -1,6 +1,6 @@
 """The one `stockwarden` command. Each command group is a module of this package
 (serve: the hub and its schema; edge: the gateway agent and the simulator; demo;
-broker: Mosquitto's accounts; users; imports; reports and purge), sharing only
+broker: Mosquitto's accounts; users; imports; reports and purge; i18n), sharing only
 hub/cli/common.py. Commands import their parts lazily, so that `stockwarden edge`
 and `stockwarden sim` run on a gateway with only `[edge]`."""
 
@@ -15,6 +15,7 @@ from hub.cli.audit import audit_app
 from hub.cli.broker import broker_acl
 from hub.cli.demo import demo
 from hub.cli.edge import edge, sim
+from hub.cli.i18n import i18n_app
 from hub.cli.imports import import_app
 from hub.cli.reports import purge, report_app
 from hub.cli.serve import db_app, hub
@@ -50,6 +51,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(import_app, name="import")
 app.add_typer(report_app, name="report")
 app.add_typer(audit_app, name="audit")
+app.add_typer(i18n_app, name="i18n")
 
 
 def main() -> None:

@@ -106,15 +106,15 @@ def report_zone(
                 record_interval_s=hub.settings.report_record_interval_s,
                 out_of_range_interval_s=hub.settings.report_out_of_range_interval_s)
 
-    def render(_hub: Any, report: Any) -> Any:
+    def render(hub: Any, report: Any) -> Any:
         from hub.reports import tables
 
         if format == "pdf":
             from hub.reports.pdf import zone_pdf
 
-            return zone_pdf(report)
+            return zone_pdf(report, hub.settings.language)  # the site's language
         if format == "csv":
-            return tables.zone_csv(report)
+            return tables.zone_csv(report, hub.settings.language)
         from hub.routes.reports import zone_json
 
         return _json(zone_json(report))

@@ -7,20 +7,23 @@ from __future__ import annotations
 import io
 
 from alerts.challenge.schemas import AlarmTestReport
-from hub.reports.tables import Row, when
+from hub.reports.tables import ENGLISH, Row, heads, when
 from kernel import csv_cells
+from kernel.i18n_text import N_, Translate, translator
 
-HEAD = ["test", "asked at (UTC)", "asked by", "scope", "route", "group", "recipient",
-        "status", "attempts", "error", "sent at (UTC)", "confirmed at (UTC)", "confirmed by"]
+HEAD = [N_("test"), N_("asked at (UTC)"), N_("asked by"), N_("scope"), N_("route"), N_("group"),
+        N_("recipient"), N_("status"), N_("attempts"), N_("error"), N_("sent at (UTC)"),
+        N_("confirmed at (UTC)"), N_("confirmed by")]
 
 
-def rows(report: AlarmTestReport) -> list[Row]:
+def rows(report: AlarmTestReport, tr: Translate = ENGLISH) -> list[Row]:
     out = []
     for test in report.rows:
-        scope = ("every route" if test.complete else
-                 f"route {test.route}" if test.route else f"group {test.group}")
+        scope = (tr("every route") if test.complete else
+                 tr("route %(route)s", route=test.route) if test.route
+                 else tr("group %(group)s", group=test.group))
         if test.route and test.group:
-            scope = f"route {test.route}, group {test.group}"
+            scope = tr("route %(route)s, group %(group)s", route=test.route, group=test.group)
         for r in test.recipients:
             out.append([str(test.id), when(test.requested_at), test.requested_by, scope,
                         r.route, r.group, r.recipient, r.status, str(r.attempts),
@@ -29,40 +32,48 @@ def rows(report: AlarmTestReport) -> list[Row]:
     return out
 
 
-def summary(report: AlarmTestReport) -> list[Row]:
+def summary(report: AlarmTestReport, tr: Translate = ENGLISH) -> list[Row]:
     return [
-        ["period (UTC)", f"{when(report.start)} to {when(report.end)}"],
-        ["tests", str(report.tests)],
-        ["complete tests (every route, finished)", str(report.complete_tests)],
-        ["recipients: delivered / failed / confirmed",
-         f"{report.delivered} / {report.failed} / {report.confirmed} of {report.recipients}"],
-        ["last complete test (any time)", when(report.last_complete_test) or "none"],
+        [tr("period (UTC)"), tr("%(start)s to %(end)s", start=when(report.start),
+                                end=when(report.end))],
+        [tr("tests"), str(report.tests)],
+        [tr("complete tests (every route, finished)"), str(report.complete_tests)],
+        [tr("recipients: delivered / failed / confirmed"),
+         tr("%(delivered)s / %(failed)s / %(confirmed)s of %(recipients)s",
+            delivered=report.delivered, failed=report.failed, confirmed=report.confirmed,
+            recipients=report.recipients)],
+        [tr("last complete test (any time)"), when(report.last_complete_test) or tr("none")],
     ]
 
 
-def csv(report: AlarmTestReport) -> str:
+def csv(report: AlarmTestReport, language: str | None = None) -> str:
+    tr = translator(language)
     out = io.StringIO()
     writer = csv_cells.writer(out, lineterminator="\n")
-    writer.writerow(HEAD)
-    writer.writerows(rows(report))
+    writer.writerow(heads(tr, HEAD))
+    writer.writerows(rows(report, tr))
     return out.getvalue()
 
 
 # The PDF's columns: the CSV's, folded to fit a landscape page, long text wrapped.
-PDF_HEAD = ["test", "asked", "route · group", "recipient", "result", "sent (UTC)",
-            "confirmed (UTC)"]
+PDF_HEAD = [N_("test"), N_("asked"), N_("route · group"), N_("recipient"), N_("result"),
+            N_("sent (UTC)"), N_("confirmed (UTC)")]
 PDF_WIDTHS_MM = (12, 34, 34, 65, 60, 28, 34)
 
 
-def pdf_rows(report: AlarmTestReport) -> list[Row]:
-    return [[test, f"{at} UTC by {by} ({scope})", f"{route} · {group}", recipient,
-             f"{status}, {attempts} attempt(s)" + (f": {error}" if error else ""), sent,
-             f"{confirmed} by {who}" if confirmed else "not confirmed"]
+def pdf_rows(report: AlarmTestReport, tr: Translate = ENGLISH) -> list[Row]:
+    return [[test, tr("%(at)s UTC by %(by)s (%(scope)s)", at=at, by=by, scope=scope),
+             f"{route} · {group}", recipient,
+             (tr("%(status)s, %(n)s attempt(s): %(error)s", status=status, n=attempts,
+                 error=error) if error else
+              tr("%(status)s, %(n)s attempt(s)", status=status, n=attempts)), sent,
+             tr("%(at)s by %(by)s", at=confirmed, by=who) if confirmed
+             else tr("not confirmed")]
             for (test, at, by, scope, route, group, recipient, status, attempts, error, sent,
-                 confirmed, who) in rows(report)]
+                 confirmed, who) in rows(report, tr)]
 
 
-def pdf(report: AlarmTestReport, generated_by: str) -> bytes:
+def pdf(report: AlarmTestReport, generated_by: str, language: str | None = None) -> bytes:
     from xml.sax.saxutils import escape
 
     from reportlab.lib.styles import ParagraphStyle
@@ -72,18 +83,21 @@ def pdf(report: AlarmTestReport, generated_by: str) -> bytes:
     from hub.reports.pdf import _paragraph, _table, build_document, look
 
     small = ParagraphStyle("cell", parent=look().body, fontSize=7, leading=8.5)
-    cells = [[Paragraph(escape(text), small) for text in row] for row in pdf_rows(report)]
+    tr = translator(language)
+    cells = [[Paragraph(escape(text), small) for text in row] for row in pdf_rows(report, tr)]
+    head = heads(tr, PDF_HEAD)
     if cells:
-        table = Table([PDF_HEAD, *cells], colWidths=[w * mm for w in PDF_WIDTHS_MM],
+        table = Table([head, *cells], colWidths=[w * mm for w in PDF_WIDTHS_MM],
                       repeatRows=1, hAlign="LEFT")
         table.setStyle(look().table)
         recipients = table
     else:
-        recipients = _table(PDF_HEAD, [], "no test in the period")
+        recipients = _table(head, [], tr("no test in the period"))
     return build_document([
-        _paragraph("Alarm path tests", look().title),
-        _table(None, [*summary(report), ["generated by", generated_by]], ""),
-        _paragraph("Each recipient of each test", look().heading),
+        _paragraph(tr("Alarm path tests"), look().title),
+        _table(None, [*summary(report, tr), [tr("generated by"), generated_by]], ""),
+        _paragraph(tr("Each recipient of each test"), look().heading),
         recipients,
-    ], title="Alarm path tests", author=generated_by,
-        footer=f"Stockwarden alarm path tests; generated by {generated_by}")
+    ], title=tr("Alarm path tests"), author=generated_by,
+        footer=tr("Stockwarden alarm path tests; generated by %(user)s", user=generated_by),
+        tr=tr)

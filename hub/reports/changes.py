@@ -18,11 +18,12 @@ from sqlalchemy.orm import Session
 from kernel import audit
 from kernel.audit import AuditRowPublic
 from kernel.audit_chain import canonical
+from kernel.i18n_text import N_
 
 Row = list[str]
 
-CHANGE_HEAD = ["seq", "at (UTC)", "actor", "via", "action", "entity", "key", "field", "from",
-               "to", "reason"]
+CHANGE_HEAD = [N_("seq"), N_("at (UTC)"), N_("actor"), N_("via"), N_("action"), N_("entity"),
+               N_("key"), N_("field"), N_("from"), N_("to"), N_("reason")]
 # The entities a zone report looks at (the alarm rules' rows are sifted further).
 ZONE_ENTITIES = ("zone", "storage_class", "sensor", "calibration", "alarm_rules")
 # Rule lists of the rules document whose entries are scoped to a sensor, zone or class.

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from ingest import calibration
 from ingest.queries import ImportedShare, imported_shares, reading_times
+from kernel.i18n_text import N_
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,9 +76,9 @@ def _when(at: datetime | None) -> str:
     return "-" if at is None else f"{at:%Y-%m-%d %H:%M}"
 
 
-IMPORTED_HEAD = ["import", "file", "sha256", "imported by", "imported at", "sensor",
-                 "readings", "first", "last"]
-OVERDUE_HEAD = ["sensor", "due", "from", "to", "readings"]
+IMPORTED_HEAD = [N_("import"), N_("file"), N_("sha256"), N_("imported by"), N_("imported at"),
+                 N_("sensor"), N_("readings"), N_("first"), N_("last")]
+OVERDUE_HEAD = [N_("sensor"), N_("due"), N_("from"), N_("to"), N_("readings")]
 
 
 def imported_rows(found: Provenance) -> list[list[str]]:

@@ -26,6 +26,7 @@ from kernel.audit_chain import canonical
 from kernel.clock import utcnow
 from kernel.errors import Invalid
 from kernel.fields import IsoDateTime
+from kernel.i18n_text import N_
 from kernel.signatures import SignatureIn, SignaturePublic, Signer
 from kernel.uow import Idempotency, jsonable, unit_of_work
 
@@ -116,8 +117,8 @@ def with_sign_offs(session: Session, report: ZoneReport) -> ZoneReport:
     return dataclasses.replace(report, sign_offs=sign_offs(session, report))
 
 
-SIGN_OFF_HEAD = ["sign-off", "at", "user", "full_name", "meaning", "pdf_sha256",
-                 "superseded"]
+SIGN_OFF_HEAD = [N_("sign-off"), N_("at"), N_("user"), N_("full_name"), N_("meaning"),
+                 N_("pdf_sha256"), N_("superseded")]
 
 
 def sign_off_rows(report: ZoneReport) -> list[list[Any]]:

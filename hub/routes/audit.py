@@ -10,11 +10,12 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from hub.auth import CurrentUser, require_role
 from hub.deps import HubDep, SessionDep
+from hub.language import language_for
 from kernel import audit, csv_cells
 from kernel.actors import Role
 from kernel.audit import AuditFilter, AuditRowPublic, ChainPublic
@@ -91,7 +92,7 @@ def _filter_words(where: AuditFilter) -> list[tuple[str, str]]:
 @router.get("/audit.pdf", response_class=Response,
             responses={200: {"content": {"application/pdf": {}}}})
 def export_audit_pdf(session: SessionDep, hub: HubDep, user: CurrentUser,
-                     where: FilterDep) -> Response:
+                     where: FilterDep, request: Request) -> Response:
     """The trail (or the filtered part) as a PDF for an inspector: the filters, the
     chain's state, and per row the old and new value of each changed field."""
     # reportlab is loaded when a PDF is asked for, as for the zone report.
@@ -102,7 +103,7 @@ def export_audit_pdf(session: SessionDep, hub: HubDep, user: CurrentUser,
     body = audit_pdf(AuditDocument(
         rows=found[:PDF_ROWS], filters=_filter_words(where), chain=audit.chain_words(state),
         generated_by=user.username, generated_at=datetime.now(UTC),
-        more=len(found) > PDF_ROWS), PDF_ROWS)
+        more=len(found) > PDF_ROWS), PDF_ROWS, language_for(request, user))
     return Response(body, media_type="application/pdf", headers={
         "Content-Disposition": 'attachment; filename="stockwarden-audit.pdf"'})
 

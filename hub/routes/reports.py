@@ -7,13 +7,14 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from hub.accounts.signing import SIGNED, signer_for
 from hub.auth import CurrentUser, Supervisor
 from hub.container import Hub
 from hub.deps import DbSession, HubDep, SessionDep, WriteSessionDep
+from hub.language import language_for
 from hub.reports import signoff, tables
 from hub.reports.signoff import SignOffPublic, SignOffRequest, check_period_ended, with_sign_offs
 from hub.reports.trace import lot_trace
@@ -61,6 +62,10 @@ TABLE_TYPES = _content("application/json", "text/csv")
 Start = Annotated[IsoDateTime | None, Query(description="UTC (a time without zone is UTC); "
                                                         "default: 30 days before end")]
 End = Annotated[IsoDateTime | None, Query(description="UTC; default: now")]
+# The words of a CSV or PDF (headings, sections); read by hub/language.py's language_for.
+Lang = Annotated[str | None, Query(pattern=r"^(en|zh-CN)$", description=(
+    "en or zh-CN: the CSV's headings and the PDF's words; default: the user's language, "
+    "else the browser's Accept-Language, else the site's (numbers and times stay ISO)"))]
 
 
 def utc(value: datetime) -> datetime:
@@ -120,13 +125,15 @@ def sign_off_zone(code: str, body: SignOffRequest, reading: SessionDep, session:
 
 
 @router.get("/zones/{code}", responses=ZONE_TYPES, response_class=Response)
-def zone(code: str, session: SessionDep, hub: HubDep, user: CurrentUser, start: Start = None,
+def zone(code: str, request: Request, session: SessionDep, hub: HubDep, user: CurrentUser,
+         start: Start = None,
          end: End = None, format: Format = Format.JSON,
          quantity: Annotated[Quantity, Query(description="the chart's (format=svg)")]
          = Quantity.TEMPERATURE,
          chart: Annotated[Literal["report", "trend"], Query(description=(
              "format=svg: the report's chart, or the overview's small trend with the "
-             "allowed band between the limits shaded"))] = "report") -> Response:
+             "allowed band between the limits shaded"))] = "report",
+         lang: Lang = None) -> Response:
     """A zone's compliance report for a period: min/max/mean, time above and below the
     limits, excursions, mean kinetic temperature per day (USP <1079.2> window) and every
     gap in the record. PDF for an inspector; CSV with the same numbers; SVG: the chart of
@@ -135,11 +142,13 @@ def zone(code: str, session: SessionDep, hub: HubDep, user: CurrentUser, start: 
     report = with_sign_offs(session, _zone_report(session, hub, code, start, end, user))
     name = f"zone-{code}-{start:%Y%m%d}-{end:%Y%m%d}"
     if format is Format.CSV:
-        return _file(tables.zone_csv(report), "text/csv; charset=utf-8", f"{name}.csv")
+        return _file(tables.zone_csv(report, language_for(request, user)),
+                     "text/csv; charset=utf-8", f"{name}.csv")
     if format is Format.PDF:
         from hub.reports.pdf import zone_pdf
 
-        return _file(zone_pdf(report), "application/pdf", f"{name}.pdf")
+        return _file(zone_pdf(report, language_for(request, user)), "application/pdf",
+                     f"{name}.pdf")
     if format is Format.SVG:
         from hub.reports.svg import REPORT, TREND, zone_chart_svg
 
@@ -150,37 +159,40 @@ def zone(code: str, session: SessionDep, hub: HubDep, user: CurrentUser, start: 
 
 
 @router.get("/expiry", responses=TABLE_TYPES, response_class=Response)
-def expiry(session: SessionDep,
+def expiry(session: SessionDep, request: Request,
            within_days: Annotated[int, Query(ge=0, le=3650)] = 90,
            today: Annotated[IsoDate | None, Query(description="default: today (UTC)")] = None,
-           format: TableFormat = TableFormat.JSON) -> Response:
+           format: TableFormat = TableFormat.JSON, lang: Lang = None) -> Response:
     """Lots with stock expiring within `within_days`, and expired lots still in stock."""
     rows = reports.expiry_report(session, today or datetime.now(UTC).date(), within_days)
     if format is TableFormat.CSV:
-        return _file(tables.expiry_csv(rows), "text/csv; charset=utf-8", "expiry.csv")
+        return _file(tables.expiry_csv(rows, language_for(request)),
+                     "text/csv; charset=utf-8", "expiry.csv")
     return JSONResponse(jsonable(rows))
 
 
 @router.get("/ledger", responses=TABLE_TYPES, response_class=Response)
-def ledger(session: SessionDep, start: Start = None, end: End = None,
+def ledger(session: SessionDep, request: Request, start: Start = None, end: End = None,
            item: Annotated[str | None, Query(description="SKU")] = None,
-           format: TableFormat = TableFormat.JSON) -> Response:
+           format: TableFormat = TableFormat.JSON, lang: Lang = None) -> Response:
     """The stock ledger of a period: every move, and per item opening, in, out, closing."""
     report = reports.period_ledger(session, *period(start, end), item=item)
     if format is TableFormat.CSV:
-        return _file(tables.ledger_csv(report), "text/csv; charset=utf-8", "ledger.csv")
+        return _file(tables.ledger_csv(report, language_for(request)),
+                     "text/csv; charset=utf-8", "ledger.csv")
     return JSONResponse(jsonable(report))
 
 
 @router.get("/turnover", responses=TABLE_TYPES, response_class=Response)
-def turnover(session: SessionDep, start: Start = None, end: End = None,
+def turnover(session: SessionDep, request: Request, start: Start = None, end: End = None,
              basis: Annotated[str, Query(pattern="^(value|volume)$", description=(
                  "ABC by dispatch value (where every item has a unit cost) or volume"))] = "value",
-             format: TableFormat = TableFormat.JSON) -> Response:
+             format: TableFormat = TableFormat.JSON, lang: Lang = None) -> Response:
     """Per item: dispatched quantity, average stock, turnover, days of cover, ABC class."""
     report = reports.turnover_report(session, *period(start, end), basis=basis)
     if format is TableFormat.CSV:
-        return _file(tables.turnover_csv(report), "text/csv; charset=utf-8", "turnover.csv")
+        return _file(tables.turnover_csv(report, language_for(request)),
+                     "text/csv; charset=utf-8", "turnover.csv")
     return JSONResponse(jsonable(report))
 
 
@@ -195,7 +207,8 @@ class TraceFormat(StrEnum):
 
 @router.get("/lots/{lot_id}/trace", responses=TRACE_TYPES, response_class=Response)
 def trace(lot_id: PathId, session: SessionDep, hub: HubDep, user: CurrentUser,
-          format: TraceFormat = TraceFormat.JSON) -> Response:
+          request: Request, format: TraceFormat = TraceFormat.JSON,
+          lang: Lang = None) -> Response:
     """A lot from receipt to dispatch: moves, who received it (`received_by`: each
     dispatch with its consignee, order and quantity, and totals per consignee: the
     recall's answer), quality history, the zones it stayed in and the excursions
@@ -203,36 +216,38 @@ def trace(lot_id: PathId, session: SessionDep, hub: HubDep, user: CurrentUser,
     found = lot_trace(session, lot_id, now=datetime.now(UTC),
                       hold_s=hub.settings.report_record_interval_s)
     if format is TraceFormat.CSV:
-        return _file(tables.trace_csv(found), "text/csv; charset=utf-8",
+        return _file(tables.trace_csv(found, language_for(request)), "text/csv; charset=utf-8",
                      f"lot-{lot_id}-trace.csv")
     if format is TraceFormat.PDF:
         from hub.reports.trace_pdf import trace_pdf
 
-        return _file(trace_pdf(found, user.username), "application/pdf",
+        return _file(trace_pdf(found, user.username, language_for(request)), "application/pdf",
                      f"lot-{lot_id}-trace.pdf")
     return JSONResponse(jsonable(found))
 
 
 @router.get("/items/{reference}/received-by", responses=TABLE_TYPES, response_class=Response)
 def item_received_by(reference: Annotated[str, Path(max_length=64)], session: SessionDep,
-                     format: TableFormat = TableFormat.JSON) -> Response:
+                     request: Request, format: TableFormat = TableFormat.JSON,
+                     lang: Lang = None) -> Response:
     """A recall across lots: every dispatch of any lot of the item (by SKU or GTIN), with
     its consignee, order and quantity, and the totals per consignee."""
     found = item_received_by_query(session, reference)
     if format is TableFormat.CSV:
-        return _file(tables.recall_csv(found, reference), "text/csv; charset=utf-8",
+        return _file(tables.recall_csv(found, reference, language_for(request)),
+                     "text/csv; charset=utf-8",
                      "received-by.csv")
     return JSONResponse(jsonable(found))
 
 
 @router.get("/alarm-tests", responses=_content("application/json", "text/csv",
                                                "application/pdf"), response_class=Response)
-def alarm_tests(session: SessionDep, user: CurrentUser,
+def alarm_tests(session: SessionDep, user: CurrentUser, request: Request,
                 start: Annotated[IsoDateTime | None, Query(
                     alias="from", description="UTC; default: 365 days before `to`")] = None,
                 end: Annotated[IsoDateTime | None, Query(alias="to",
                                                          description="UTC; default: now")] = None,
-                format: Format = Format.JSON) -> Response:
+                format: Format = Format.JSON, lang: Lang = None) -> Response:
     """The alarm path tests asked for in the period: per test and per recipient,
     delivered or failed (and why), confirmed by whom and when; the last complete test."""
     from alerts.challenge.queries import report as alarm_test_report
@@ -242,9 +257,11 @@ def alarm_tests(session: SessionDep, user: CurrentUser,
     report = alarm_test_report(session, start, end)
     name = f"alarm-tests-{start:%Y%m%d}-{end:%Y%m%d}"
     if format is Format.CSV:
-        return _file(tests_table.csv(report), "text/csv; charset=utf-8", f"{name}.csv")
+        return _file(tests_table.csv(report, language_for(request, user)),
+                     "text/csv; charset=utf-8", f"{name}.csv")
     if format is Format.PDF:
-        return _file(tests_table.pdf(report, user.username), "application/pdf", f"{name}.pdf")
+        return _file(tests_table.pdf(report, user.username, language_for(request, user)),
+                     "application/pdf", f"{name}.pdf")
     if format is Format.SVG:
         raise Invalid("alarm-tests is JSON, CSV or PDF", code="bad_format")
     return JSONResponse(report.model_dump(mode="json"))

@@ -12,6 +12,7 @@ from hub.accounts import service as user_service
 from hub.accounts.password_policy import account_rules
 from hub.accounts.passwords import change_own_password
 from hub.accounts.schemas import (
+    LanguageChoice,
     LoginRequest,
     PasswordChange,
     TokenInfoPublic,
@@ -71,11 +72,11 @@ class _TokenAnswer(Answer):
 def _token_not_replayable(first: dict[str, object]) -> Conflict:
     username, token_id = first.get("username"), first.get("token_id")
     return Conflict(
-        f"this Idempotency-Key already issued token {token_id} of {username}; a token is "
+        "this Idempotency-Key already issued token %(id)s of %(user)s; a token is "
         "shown only in the first answer and the hub keeps no copy of it. If that answer "
-        f"was lost, revoke token {token_id} (DELETE /api/v1/users/{username}/tokens/"
-        f"{token_id}) and issue a new one (POST /api/v1/users/{username}/tokens)",
-        code="token_not_replayable")
+        "was lost, revoke token %(id)s (DELETE /api/v1/users/%(user)s/tokens/"
+        "%(id)s) and issue a new one (POST /api/v1/users/%(user)s/tokens)",
+        code="token_not_replayable", id=token_id, user=username)
 
 
 def login_throttle(request: Request) -> LoginThrottle:
@@ -202,6 +203,18 @@ def me(user: CurrentUser, session: SessionDep) -> UserPublic:
     return user_service.user_public(session, user.username)
 
 
+@router.patch("/auth/me", response_model=UserPublic)
+def patch_me(body: LanguageChoice, session: WriteSessionDep, idem: OptionalIdempotencyDep,
+             user: CurrentUser) -> Response:
+    """A user's own choices: the pages' language (null: the site's, setting language).
+    Anyone may set their own; an admin sets others' with PATCH /users/{username}."""
+    answer = Answer(UserPublic)
+    done = user_service.update_user(
+        session, user.username, idem=answer.keyed(idem), actor=user,
+        language=body.language or user_service.SITE_LANGUAGE)
+    return answer.response(done)
+
+
 @router.get("/users", response_model=list[UserPublic], dependencies=admin_only)
 def list_users(session: SessionDep) -> list[UserPublic]:
     return user_service.list_users(session)
@@ -244,10 +257,18 @@ def update_user(username: str, body: UserUpdate, session: WriteSessionDep, hub: 
     done = user_service.update_user(
         session, username, role=body.role, active=body.active, password=body.password,
         idem=answer.keyed(idem), actor=admin, unlock=body.unlock,
-        policy=account_rules(hub.settings).password, full_name=body.full_name)
+        policy=account_rules(hub.settings).password, full_name=body.full_name,
+        language=_language_change(body))
     status, user, replayed = answer.body_of(done)
     token_cache(request).forget_user(user["id"])  # takes effect now, not after the cache
     return json_response(user, status, replayed)
+
+
+def _language_change(body: UserUpdate) -> str | None:
+    # null in the body: back to the site's language; absent: kept (None to the service).
+    if "language" not in body.model_fields_set:
+        return None
+    return body.language or user_service.SITE_LANGUAGE
 
 
 def _own_or_admin(username: str, actor: Actor) -> None:

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse
 from alerts.challenge import repository
 from alerts.challenge.schemas import ConfirmView
 from hub.deps import HubDep
-from hub.web.layout import render
+from hub.web.layout import _, render
 from kernel.clock import utcnow
 from kernel.errors import Conflict, NotFound
 
@@ -27,12 +27,18 @@ Token = Annotated[str, Path(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_
 HEADERS = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store",
            "X-Robots-Tag": "noindex"}
 MAX_FORM = 4096
+# The one NotFound of a confirm link (alerts/challenge/repository.py), in the page's words.
+UNKNOWN_LINK = _("This confirm link is not known (mistyped, or replaced by a newer send of "
+                 "the same test).")
 
 
 def _page(request: Request, view: ConfirmView | None, *, status: int = 200,
-          said: str = "", token: str = "") -> HTMLResponse:
-    response = render(request, "alarm_test_confirm.html", title="Confirm test alarm",
-                      bare=True, view=view, said=said, token=token)
+          said: str = "", said_params: dict[str, str] | None = None,
+          token: str = "") -> HTMLResponse:
+    # `said` is English, marked; the template translates it (with its placeholders).
+    response = render(request, "alarm_test_confirm.html", title=_("Confirm test alarm"),
+                      bare=True, no_script=True, view=view, said=said,
+                      said_params=said_params or {}, token=token)
     response.status_code = status
     response.headers.update(HEADERS)
     return response
@@ -43,8 +49,8 @@ def confirm_page(request: Request, hub: HubDep, token: Token) -> HTMLResponse:
     try:
         with hub.sessions() as session:
             view = repository.view(session, token)
-    except NotFound as exc:
-        return _page(request, None, status=404, said=exc.message)
+    except NotFound:
+        return _page(request, None, status=404, said=UNKNOWN_LINK)
     return _page(request, view, token=token)
 
 
@@ -57,12 +63,12 @@ async def confirm(request: Request, hub: HubDep, token: Token) -> HTMLResponse:
         try:
             with hub.writes() as session:
                 view = repository.confirm(session, token, name, utcnow()).get()
-        except NotFound as exc:
-            return _page(request, None, status=404, said=exc.message)
-        except Conflict as exc:
+        except NotFound:
+            return _page(request, None, status=404, said=UNKNOWN_LINK)
+        except Conflict:
             with hub.sessions() as session:
                 view = repository.view(session, token)
-            return _page(request, view, status=409, said=f"This test was {exc.message}.")
-        return _page(request, view, said="Thank you: the test is confirmed.")
+            return _page(request, view, status=409, said=_("This test was already confirmed."))
+        return _page(request, view, said=_("Thank you: the test is confirmed."))
 
     return await asyncio.to_thread(store)

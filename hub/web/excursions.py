@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse
 
 from hub.deps import HubDep
-from hub.web.layout import render
+from hub.web.layout import _, render
 from hub.web.monitoring import signing_config
 
 router = APIRouter(include_in_schema=False)
@@ -24,6 +24,7 @@ EXCURSION_REFRESH_S = 2
 @router.get("/excursions/{excursion_id}", response_class=HTMLResponse)
 def excursion_page(request: Request, hub: HubDep,
                    excursion_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> HTMLResponse:
-    return render(request, "excursion.html", title=f"Excursion {excursion_id}", page_config={
+    return render(request, "excursion.html", title=_("Excursion %(id)s"),
+                  title_params={"id": excursion_id}, page_config={
         "excursion": excursion_id, "refreshSeconds": EXCURSION_REFRESH_S,
         "signing": signing_config(hub)})

@@ -13,11 +13,12 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, FileSystemLoader
 from starlette.responses import Response
 from starlette.types import Scope
 
 from hub import __version__
+from hub.web.language import environment, page_language, script_catalogue
+from kernel.i18n import LANGUAGE_NAMES, LANGUAGES
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -47,15 +48,22 @@ class NavLink:
     label: str
 
 
-# The header's navigation, in order.
+def _(text: str) -> str:
+    """Marks a text for the catalogue (extraction); the template translates it."""
+    return text
+
+
+# The header's navigation, in order (labels in English, marked; base.html translates).
 NAV: list[NavLink] = [
-    NavLink("/", "Overview"),
-    NavLink("/alarms", "Alarms"),
-    NavLink("/handheld", "Handheld"),
-    NavLink("/reports", "Reports"),
-    NavLink("/audit", "Audit"),  # supervisors and admins (layout.js hides it for others)
-    NavLink("/settings/zones", "Zones"),  # admins edit; operators get no link (layout.js)
-    NavLink("/settings/consignees", "Consignees"),  # supervisors edit; operators: no link
+    NavLink("/", _("Overview")),
+    NavLink("/alarms", _("Alarms")),
+    NavLink("/handheld", _("Handheld")),
+    NavLink("/reports", _("Reports")),
+    NavLink("/audit", _("Audit")),  # supervisors and admins (layout.js hides it for others)
+    NavLink("/stocktakes", _("Stocktakes")),  # operators read; supervisors open and approve
+    # Zones, items, locations, gateways, users, alarm rules: one link, the settings pages
+    # have their own row of links (settings_nav.html). Operators get no link (layout.js).
+    NavLink("/settings/zones", _("Settings")),
 ]
 
 
@@ -74,16 +82,11 @@ def static_files() -> StaticFiles:
 
 
 @cache
-def templates() -> Jinja2Templates:
+def templates(language: str = "en") -> Jinja2Templates:
     # Words shown to people are marked `{{ _("…") }}` (Jinja2's i18n extension, new-style
-    # gettext: `_("%(n)s lots", n=3)`), so the message catalogues can translate them.
-    env = Environment(
-        loader=FileSystemLoader(HERE / "templates"),
-        autoescape=True,
-        extensions=["jinja2.ext.i18n"],
-    )
-    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
-    return Jinja2Templates(env=env)
+    # gettext: `_("%(n)s lots", n=3)`); each language has its environment with its
+    # catalogue installed (hub/web/language.py), shared by the threads serving pages.
+    return Jinja2Templates(env=environment(language))
 
 
 @cache
@@ -101,22 +104,34 @@ def static_url(name: str) -> str:
     return f"{STATIC_URL}/{name}"
 
 
-def render(request: Request, template: str, *, title: str, **context: Any) -> HTMLResponse:
+def render(request: Request, template: str, *, title: str,
+           title_params: dict[str, Any] | None = None, **context: Any) -> HTMLResponse:
     """A page in the base layout. `context` goes to the template; `page_config` (a
-    dict) is handed to the page's script as JSON in a non-executable data block."""
-    response = templates().TemplateResponse(request, template, {
+    dict) is handed to the page's script as JSON in a non-executable data block. The
+    page is in the request's language (hub/web/language.py); `title` is English, the
+    template translates it."""
+    language = page_language(request)
+    response = templates(language).TemplateResponse(request, template, {
         "site_name": SITE_NAME,
         "title": title,
+        "title_params": title_params or {},
         "nav": NAV,
-        "current_path": request.url.path,
+        # Every settings page is the header's one "Settings" link.
+        "current_path": ("/settings/zones" if request.url.path.startswith("/settings/")
+                         else request.url.path),
         "static": static_url,
         "version": __version__,
         "page_config": {},
         # The scripts' words in the page's language (static/i18n.js reads it): text → text.
-        "js_catalog": {},
+        "js_catalog": script_catalogue(language),
+        "language": language,
+        "languages": [(tag, LANGUAGE_NAMES[tag]) for tag in LANGUAGES],
         # layout.js asks this often whether the hub ended the session (idle timeout).
         "session_idle_s": request.app.state.hub.settings.session_idle_s,
         **context,
     })
     response.headers.update(PAGE_HEADERS)
+    # The same address answers in several languages (a cache must not mix them).
+    response.headers["Vary"] = "Cookie, Accept-Language"
+    response.headers["Content-Language"] = language
     return response

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from hub.deps import HubDep
-from hub.web.layout import render
+from hub.web.layout import _, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -21,7 +21,7 @@ def zones_page(request: Request, hub: HubDep) -> HTMLResponse:
     settings = hub.settings
     # What the site requires (kernel/signatures.py, kernel/audit.py): the page asks
     # before sending, and asks again if the hub answers reason_required anyway.
-    return render(request, "zones.html", title="Zones and sensors", page_config={
+    return render(request, "zones.html", title=_("Zones and sensors"), page_config={
         "signing": {"required": list(settings.signature_required)},
         "reasonRequired": list(settings.audit_reason_required),
     })

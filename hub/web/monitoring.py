@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from alerts.model import AlarmKind
 from alerts.rules.document import Defaults
 from hub.deps import HubDep
-from hub.web.layout import render
+from hub.web.layout import _, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -41,7 +41,7 @@ def _feed_config(hub: HubDep) -> dict[str, Any]:
 
 @router.get("/", response_class=HTMLResponse)
 def overview_page(request: Request, hub: HubDep) -> HTMLResponse:
-    return render(request, "overview.html", title="Overview", page_config={
+    return render(request, "overview.html", title=_("Overview"), page_config={
         **_feed_config(hub), "warningMargin": _warning_margins(hub),
         "refreshSeconds": OVERVIEW_REFRESH_S, "expiryDays": EXPIRY_HORIZON_DAYS,
     })
@@ -49,7 +49,7 @@ def overview_page(request: Request, hub: HubDep) -> HTMLResponse:
 
 @router.get("/alarms", response_class=HTMLResponse)
 def alarms_page(request: Request, hub: HubDep) -> HTMLResponse:
-    return render(request, "alarms.html", title="Alarms", page_config={
+    return render(request, "alarms.html", title=_("Alarms"), page_config={
         **_feed_config(hub), "kinds": [kind.value for kind in AlarmKind]})
 
 
@@ -58,5 +58,6 @@ def alarm_page(request: Request, hub: HubDep,
                alarm_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> HTMLResponse:
     """The link in every alarm message: the alarms page with this alarm shown first
     (whatever its state), ready to acknowledge."""
-    return render(request, "alarms.html", title=f"Alarm {alarm_id}", page_config={
+    return render(request, "alarms.html", title=_("Alarm %(id)s"),
+                  title_params={"id": alarm_id}, page_config={
         **_feed_config(hub), "kinds": [kind.value for kind in AlarmKind], "focus": alarm_id})

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from hub.web.layout import render
+from hub.web.layout import _, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -25,5 +25,5 @@ ACTIONS = ["create", "update", "delete", "qc_status", "login", "lock", "unlock",
 
 @router.get("/audit", response_class=HTMLResponse)
 def audit_page(request: Request) -> HTMLResponse:
-    return render(request, "audit.html", title="Audit trail", entities=ENTITIES,
+    return render(request, "audit.html", title=_("Audit trail"), entities=ENTITIES,
                   actions=ACTIONS, page_config={"pageSize": PAGE_SIZE})

@@ -2,7 +2,11 @@
 commands (Code 128 of the command label) and lots (GS1 DataMatrix and GS1-128
 with GTIN, expiry and lot). What goes on a label is decided here from plain
 values; the barcodes are drawn as vectors (pystrich's marks into fpdf2), so they
-stay sharp on any printer. The labels fit an A4 sheet of 3 x 8 labels of 70 x 37 mm."""
+stay sharp on any printer. The labels fit an A4 sheet of 3 x 8 labels of 70 x 37 mm.
+
+A label's own words ("location", "LOT …", "exp") are `Text`s (kernel/i18n_text.py):
+`render_pdf(labels, language)` prints them in the reader's language; what a scanner
+reads never changes."""
 
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from pystrich.gs1 import GS1Fixed, GS1Variable
 from pystrich.marks import SymbolMarks
 
 from kernel.fonts import cjk_font, latin1
+from kernel.i18n_text import Text, render
 
 if TYPE_CHECKING:
     from fpdf import FPDF
@@ -46,12 +51,12 @@ class Label:
 
 
 def location_label(code: str, prefix: str = "LOC:", name: str | None = None) -> Label:
-    return Label(code, name or "location", Symbology.CODE128, f"{prefix}{code}")
+    return Label(code, name or Text("location"), Symbology.CODE128, f"{prefix}{code}")
 
 
 def command_label(command: str, prefix: str = "CMD:") -> Label:
     command = command.strip().upper()
-    return Label(command, "scanner command", Symbology.CODE128, f"{prefix}{command}")
+    return Label(command, Text("scanner command"), Symbology.CODE128, f"{prefix}{command}")
 
 
 def lot_label(gtin: str, sku: str, lot_number: str, expiry: date | None) -> Label:
@@ -62,9 +67,10 @@ def lot_label(gtin: str, sku: str, lot_number: str, expiry: date | None) -> Labe
         fields.append(("17", expiry.strftime("%y%m%d"), True))
     fields.append(("10", lot_number, False))
     readable = "".join(f"({ai}){value}" for ai, value, _ in fields)
-    subtitle = f"{sku} · exp {expiry.isoformat()}" if expiry else sku
-    return Label(f"LOT {lot_number}", subtitle, Symbology.GS1_DATAMATRIX, readable,
-                 tuple(fields))
+    subtitle = Text("%(sku)s · exp %(expiry)s", sku=sku, expiry=expiry.isoformat()) \
+        if expiry else sku
+    return Label(Text("LOT %(lot)s", lot=lot_number), subtitle, Symbology.GS1_DATAMATRIX,
+                 readable, tuple(fields))
 
 
 def _marks(label: Label) -> SymbolMarks:
@@ -81,8 +87,10 @@ def _draw(pdf: FPDF, marks: SymbolMarks, x: float, y: float, w: float, h: float)
         pdf.rect(x + mx * sx, y + my * sy, mw * sx, mh * sy, style="F")
 
 
-def render_pdf(labels: Iterable[Label], *, compress: bool = True) -> bytes:
-    """The labels on as many A4 pages as they need, left to right, top to bottom."""
+def render_pdf(labels: Iterable[Label], language: str | None = None, *,
+               compress: bool = True) -> bytes:
+    """The labels on as many A4 pages as they need, left to right, top to bottom; their
+    words in `language` (English by default)."""
     # Imported here: fpdf2 and Pillow are ~20 MB of the hub's memory, for label sheets only.
     from fpdf import FPDF
 
@@ -95,9 +103,9 @@ def render_pdf(labels: Iterable[Label], *, compress: bool = True) -> bytes:
     if font is not None:  # bin and item names in Chinese print; see kernel/fonts.py
         pdf.add_font(CJK_FAMILY, "", str(font.path), collection_font_number=font.index)
         # A glyph the font lacks (an emoji) is left out with a warning, not an error.
-        look = _Look(CJK_FAMILY, "", str)
+        look = _Look(CJK_FAMILY, "", lambda text: render(text, language))
     else:  # the built-in font prints Latin-1 only: the rest becomes "?"
-        look = _Look("Helvetica", "B", latin1)
+        look = _Look("Helvetica", "B", lambda text: latin1(render(text, language)))
     placed = 0
     for label in labels:
         if placed % (COLUMNS * ROWS) == 0:
@@ -132,7 +140,7 @@ def _label(pdf: FPDF, label: Label, look: _Look, x: float, y: float, w: float, h
         pdf.multi_cell(text_w, 5, text(label.title))
         pdf.set_font(look.family, "", 7)
         pdf.set_x(text_x)
-        pdf.multi_cell(text_w, 3.5, text(f"{label.subtitle}\n{label.data}"))
+        pdf.multi_cell(text_w, 3.5, f"{text(label.subtitle)}\n{text(label.data)}")
         return
     _draw(pdf, marks, x, y, w, h - 12)
     pdf.set_xy(x, y + h - 11)
@@ -140,4 +148,4 @@ def _label(pdf: FPDF, label: Label, look: _Look, x: float, y: float, w: float, h
     pdf.cell(w, 6, text(label.title), align="C")
     pdf.set_xy(x, y + h - 5)
     pdf.set_font(look.family, "", 7)
-    pdf.cell(w, 4, text(f"{label.subtitle} · {label.data}"), align="C")
+    pdf.cell(w, 4, f"{text(label.subtitle)} · {text(label.data)}", align="C")

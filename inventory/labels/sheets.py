@@ -46,15 +46,15 @@ def labels_for(session: Session, sheet: LabelSheet, *, location_prefix: str = "L
     for lot_id in sheet.lots:
         lot = session.get(Lot, lot_id)
         if lot is None:
-            raise NotFound(f"no lot with id {lot_id}", code="lot_not_found")
+            raise NotFound("no lot with id %(lot_id)s", code="lot_not_found", lot_id=lot_id)
         item = session.get_one(Item, lot.item_id)
         if item.gtin is None:
             raise Invalid(f"{item.sku} has no GTIN; a GS1 lot label needs one",
                           code="gtin_required")
         if not (lot.lot_number.isascii() and lot.lot_number.isprintable()):
-            raise Invalid(f"lot {lot.lot_number}: a GS1 barcode carries printable ASCII "
+            raise Invalid("lot %(lot)s: a GS1 barcode carries printable ASCII "
                           "only, so this lot number cannot be printed as one",
-                          code="lot_number_not_gs1")
+                          code="lot_number_not_gs1", lot=lot.lot_number)
         labels.append(lot_label(item.gtin, item.sku, lot.lot_number, lot.expiry))
     if not labels:
         raise Invalid("name bins, a zone, commands, modes or lots to print",

@@ -27,8 +27,9 @@ def check_ids(gateway: str, scanner: str | None = None) -> None:
 
     for what, value in (("gateway", gateway), ("scanner", scanner)):
         if value is not None and not re.match(ID_PATTERN, value):
-            raise Invalid(f"{what} {value!r} is not a valid identifier (letters, digits, "
-                          f"'_.:-', up to 64)", code="invalid_identifier")
+            raise Invalid("%(what)s %(value)s is not a valid identifier (letters, digits, "
+                          "'_.:-', up to 64)", code="invalid_identifier", what=what,
+                          value=repr(value))
     problem = reserved_gateway_problem(gateway)
     if problem:
         raise Invalid(f"gateway {problem}", code="invalid_identifier")
@@ -58,10 +59,11 @@ def _register(
     """The registration's transaction: the scanner as shown, and whether it was new."""
     user = scans.user_named(session, registration.operator)
     if user is None:
-        raise NotFound(f"no user {registration.operator}", code="user_not_found")
+        raise NotFound("no user %(operator)s", code="user_not_found",
+            operator=registration.operator)
     if not user.active:
-        raise Invalid(f"user {registration.operator} is deactivated; scans cannot book "
-                      f"as them", code="user_inactive")
+        raise Invalid("user %(user)s is deactivated; scans cannot book as them",
+                      code="user_inactive", user=registration.operator)
     location = (repo.location_by_code(session, registration.location)
                 if registration.location else None)
     row = session.get(Scanner, (gateway, scanner))

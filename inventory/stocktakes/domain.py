@@ -133,12 +133,13 @@ def adjustment(line: LineFigures, label: str) -> int:
     may not go below zero: a count outrun by later moves must be recounted."""
     found = variance(line)
     if found.difference is None:
-        raise Conflict(f"{label} is not counted", code="stocktake_not_counted")
+        raise Conflict("%(label)s is not counted", code="stocktake_not_counted", label=label)
     if line.book_now + found.difference < 0:
         raise Conflict(
-            f"{label}: counted {line.counted} with {line.book_at_count} on the book, but the "
-            f"book is {line.book_now} now; the adjustment of {found.difference} would go "
+            "%(line)s: counted %(counted)s with %(book)s on the book, but the "
+            "book is %(now)s now; the adjustment of %(difference)s would go "
             "below zero; ask for a recount",
-            code="adjustment_below_zero",
+            code="adjustment_below_zero", line=label, counted=line.counted,
+            book=line.book_at_count, now=line.book_now, difference=found.difference,
         )
     return found.difference

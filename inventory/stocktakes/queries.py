@@ -114,7 +114,8 @@ def sees_book(actor: Actor, stocktake: Stocktake) -> bool:
 def _find(session: Session, stocktake_id: int) -> Stocktake:
     found = session.get(Stocktake, stocktake_id)
     if found is None:
-        raise NotFound(f"no stocktake {stocktake_id}", code="stocktake_not_found")
+        raise NotFound("no stocktake %(stocktake_id)s", code="stocktake_not_found",
+            stocktake_id=stocktake_id)
     return found
 
 

@@ -21,7 +21,8 @@ def lock(session: Session, stocktake_id: int) -> Stocktake:
     found = session.scalar(
         select(Stocktake).where(Stocktake.id == stocktake_id).with_for_update())
     if found is None:
-        raise NotFound(f"no stocktake {stocktake_id}", code="stocktake_not_found")
+        raise NotFound("no stocktake %(stocktake_id)s", code="stocktake_not_found",
+            stocktake_id=stocktake_id)
     return found
 
 

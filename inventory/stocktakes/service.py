@@ -59,7 +59,8 @@ def _scope(session: Session, cmd: OpenStocktake) -> tuple[Zone | None, list[Loca
         zone = repo.by_code(session, Zone, cmd.zone, "zone")
         bins = repo.active_bins(session, zone.id)
         if not bins:
-            raise Invalid(f"zone {cmd.zone} has no active bins to count", code="nothing_to_count")
+            raise Invalid("zone %(zone)s has no active bins to count", code="nothing_to_count",
+                zone=cmd.zone)
         return zone, bins
     codes = list(dict.fromkeys(cmd.locations or []))
     return None, [repo.location_by_code(session, code) for code in codes]

@@ -25,6 +25,13 @@ HUB_PAGES = [
     ("/audit", False),  # the audit trail's review
     ("/excursions/1", False),  # an excursion, from the alarms page
     ("/settings/zones", False),  # storage classes, zones, sensors (master data)
+    ("/stocktakes", False),  # the stocktakes' list
+    ("/stocktakes/1", False),  # one stocktake
+    ("/settings/items", False),  # items
+    ("/settings/locations", False),  # bins and their label sheets
+    ("/settings/gateways", False),  # gateways and their scanners
+    ("/settings/users", False),  # users and tokens
+    ("/settings/alarms", False),  # alarm rules and recipients
 ]
 
 _URL = re.compile(r"""(?:https?:)?//[A-Za-z0-9.\-]+(?::\d+)?[^\s"'<>)]*""")

@@ -9,6 +9,7 @@ import csv
 import io
 import itertools
 import math
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -167,6 +168,18 @@ def _numbers_of_the_csv(text: str) -> list[str]:
     return numbers
 
 
+def _sections(text: str) -> dict[str, list[list[str]]]:
+    """A sectioned CSV's rows by section (`# name` rows)."""
+    found: dict[str, list[list[str]]] = {}
+    rows: list[list[str]] = []
+    for row in csv.reader(io.StringIO(text)):
+        if row and row[0].startswith("# "):
+            rows = found.setdefault(row[0][2:], [])
+        elif row:
+            rows.append(row)
+    return found
+
+
 def _pdf_text(path: Path) -> str:
     if shutil.which("pdftotext") is None:
         pytest.fail("pdftotext is missing: ./run installs poppler-utils")
@@ -179,3 +192,73 @@ def _render_first_page(path: Path, prefix: Path) -> Path:
                     str(prefix)], check=True, capture_output=True)
     (png,) = prefix.parent.glob(f"{prefix.name}*.png")
     return png
+
+
+def test_the_zone_report_in_chinese_and_a_refusal_in_the_readers_language(
+        hub: Hub, mosquitto: Mosquitto, tmp_path: Path) -> None:
+    """?lang=zh-CN: the PDF's headings in Chinese, printed in the CJK font (pdftotext reads
+    the glyphs back, no '?'); Accept-Language: zh-CN: the CSV's headings and a 422's
+    `detail` in Chinese, its `error` code unchanged; numbers and times stay ISO."""
+    gateway, sensor = f"gw-r{next(_ids)}", f"rep-{next(_ids)}"
+    zone = f"cn-{gateway}"
+    base = (datetime.now(UTC) - timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
+    points = [(base + m * 10 * M, 5.0 + m / 10) for m in range(12)]
+    with TestClient(create_app(hub, manage_lifecycle=False),
+                    headers=bearer_headers(hub)) as client:
+        klass = f"c{gateway}"
+        assert client.post("/api/v1/storage-classes", json={
+            "code": klass, "name": "Cold", "temp_min_c": 2.0, "temp_max_c": 8.0}
+        ).status_code == 201
+        assert client.post("/api/v1/zones", json={
+            "code": zone, "name": "冷库一号", "storage_class": klass}).status_code == 201
+        assert client.post("/api/v1/sensors", json={"id": sensor, "zone": zone}
+                           ).status_code == 201
+        publish_raw(mosquitto.port, wire.gateway_topic("site-r", gateway, "telemetry"), [
+            wire.encode(wire.Telemetry(gateway=gateway, seq=seq, readings=[wire.Reading(
+                sensor=sensor, ts=ts, quantities={"temperature_c": value})]))
+            for seq, (ts, value) in enumerate(points)])
+        start, end = base.isoformat(), (base + timedelta(hours=2)).isoformat()
+        wait_until(lambda: sum(h["count"] for h in client.get(
+            f"/api/v1/sensors/{sensor}/hourly", params={"start": start, "end": end}).json())
+            == len(points), what="every reading stored")
+        period = {"start": start, "end": end}
+        chinese_pdf = client.get(f"/api/v1/reports/zones/{zone}",
+                                 params={**period, "format": "pdf", "lang": "zh-CN"})
+        english_pdf = client.get(f"/api/v1/reports/zones/{zone}",
+                                 params={**period, "format": "pdf"})
+        chinese_csv = client.get(f"/api/v1/reports/zones/{zone}",
+                                 params={**period, "format": "csv"},
+                                 headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"})
+        english_csv = client.get(f"/api/v1/reports/zones/{zone}",
+                                 params={**period, "format": "csv"})
+        refused = client.get(f"/api/v1/reports/zones/{zone}",
+                             params={"start": end, "end": start},
+                             headers={"Accept-Language": "zh-CN"})
+        refused_en = client.get(f"/api/v1/reports/zones/{zone}",
+                                params={"start": end, "end": start})
+        bad_lang = client.get(f"/api/v1/reports/zones/{zone}",
+                              params={**period, "format": "pdf", "lang": "fr"},
+                              headers={"Accept-Language": "zh-CN"})
+
+    assert chinese_pdf.status_code == 200, chinese_pdf.text
+    (tmp_path / "zh.pdf").write_bytes(chinese_pdf.content)
+    (tmp_path / "en.pdf").write_bytes(english_pdf.content)
+    text = _pdf_text(tmp_path / "zh.pdf")
+    for heading in ("储存条件：区域", "冷库一号", "期间汇总", "记录中断", "温度 (°C)",  # noqa: RUF001
+                    "传感器", "生成人"):
+        assert heading in text, f"{heading!r} not in the Chinese PDF:\n{text}"
+    assert re.search(r"第\s*1\s*页", text), text  # the footer's page number
+    assert "Summary over the period" not in text and "?" * 2 not in text
+    assert sensor in text and base.strftime("%Y-%m-%d %H:%M") in text  # ISO, as in English
+    english = _pdf_text(tmp_path / "en.pdf")
+    assert "Summary over the period" in english and "期间汇总" not in english
+
+    assert "# 汇总" in chinese_csv.text and "传感器,量,读数" in chinese_csv.text
+    assert "# summary" in english_csv.text and "sensor,quantity,readings" in english_csv.text
+    zh, en = _sections(chinese_csv.text), _sections(english_csv.text)
+    assert zh["汇总"][1:] == en["summary"][1:] and en["summary"][1:]  # the very same figures
+
+    assert refused.status_code == refused_en.status_code == 422
+    assert refused.json() == {"error": "bad_period", "detail": "结束时间必须晚于开始时间"}
+    assert refused_en.json() == {"error": "bad_period", "detail": "end must be after start"}
+    assert bad_lang.status_code == 422 and bad_lang.json()["error"] == "invalid_request"

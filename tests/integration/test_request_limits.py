@@ -179,7 +179,9 @@ def test_a_request_head_that_comes_a_byte_at_a_time_is_cut_off(served: Served) -
 
 
 def test_bodies_within_the_limits_and_kept_alive_connections_work(served: Served) -> None:
-    with httpx.Client(base_url=served.base_url) as client:
+    # The server runs in a thread of this process: on a loaded machine, 3 MB parsed on
+    # both sides under one GIL once took longer than httpx's default 5 s to answer.
+    with httpx.Client(base_url=served.base_url, timeout=30) as client:
         wrong = client.post("/api/v1/auth/login", json={"username": "x", "password": "y"})
         assert wrong.status_code == 401, wrong.text
         time.sleep(TIMEOUT_S / 2)

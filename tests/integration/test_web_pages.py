@@ -16,6 +16,7 @@ from hub.app import create_app
 from hub.container import Hub
 from hub.settings import load_settings
 from hub.web.layout import NAV, STATIC_DIR
+from hub.web.settings_pages import SETTINGS_PAGES
 
 
 @pytest.fixture
@@ -30,7 +31,7 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
 
 
 def test_pages_need_no_token_and_only_run_the_hubs_own_scripts(client: TestClient) -> None:
-    for path in ("/login", "/handheld", "/", "/alarms"):
+    for path in ("/login", "/handheld", "/", "/alarms", *SETTINGS_PAGES):
         response = client.get(path)
         assert response.status_code == 200, path
         policy = response.headers["content-security-policy"]
@@ -70,7 +71,7 @@ def test_pages_stay_out_of_the_api_schema(client: TestClient) -> None:
 
 def test_every_file_a_page_loads_is_served(client: TestClient) -> None:
     referenced = set()
-    for path in ("/login", *(link.path for link in NAV)):
+    for path in ("/login", *(link.path for link in NAV), *SETTINGS_PAGES):
         referenced |= set(re.findall(r'(?:src|href)="(/static/web/[^"]+)"', client.get(path).text))
     for script in STATIC_DIR.glob("*.js"):  # and every module those import
         referenced |= {f"/static/web/{name}" for name in
@@ -104,3 +105,31 @@ def test_the_service_worker_may_control_the_handheld_and_caches_what_it_loads(
     for url in urls:
         assert client.get(url).status_code == 200, url
     assert "__VERSION__" not in response.text
+
+
+def test_the_stocktake_pages_are_in_the_header_and_know_whether_approval_is_signed(
+    client: TestClient,
+) -> None:
+    html = client.get("/stocktakes").text
+    assert '<a href="/stocktakes" aria-current="page">Stocktakes</a>' in html
+    page = client.get("/stocktakes/7")
+    config = json.loads(re.search(
+        r'<script type="application/json" id="page-config">(.*?)</script>', page.text,
+        re.S).group(1))
+    assert config["stocktake"] == 7
+    assert "stocktake_approval" in config["signing"]["required"]  # signed by default
+    for bad in ("/stocktakes/abc", "/stocktakes/0"):
+        answer = client.get(bad)
+        assert answer.status_code in (404, 422), bad
+        assert "Traceback" not in answer.text
+def test_the_settings_pages_are_one_header_link_with_their_own_links(client: TestClient) -> None:
+    """The header has room at 360 px for one "Settings" link; each settings page marks it
+    as current and lists every settings page, its own marked."""
+    for path in SETTINGS_PAGES:
+        html = client.get(path).text
+        assert '<a href="/settings/zones" aria-current="page">Settings</a>' in html, path
+        subnav = re.search(r'<nav class="settings-nav".*?</nav>', html, re.S).group(0)
+        assert re.findall(r'href="([^"]+)"', subnav) == SETTINGS_PAGES
+        assert re.findall(r'href="([^"]+)" aria-current="page"', subnav) == [path]
+        script = {"/settings/alarms": "alarmrules.js"}.get(path, f'{path.rsplit("/", 1)[1]}.js')
+        assert f'src="/static/web/{script}"' in html, path

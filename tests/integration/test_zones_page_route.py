@@ -47,7 +47,8 @@ def test_the_zones_page_is_linked_and_knows_what_the_site_requires(
     assert response.status_code == 200
     assert "script-src 'self'" in response.headers["content-security-policy"]
     html = response.text
-    assert '<a href="/settings/zones" aria-current="page">Zones</a>' in html
+    assert '<a href="/settings/zones" aria-current="page">Settings</a>' in html  # the header
+    assert '<a href="/settings/zones" aria-current="page">Zones</a>' in html  # settings' own
     assert 'src="/static/web/zones.js"' in html and "<script>" not in html
     config = config_of(html)
     assert "limits" in config["signing"]["required"]

@@ -54,6 +54,7 @@ PURE = (
     "alerts/rules/document.py",
     "alerts/engine/evaluator.py",
     "alerts/notifications/plan.py",
+    "alerts/notifications/words.py",
     "alerts/challenge/plan.py",
     "alerts/model.py",
     "alerts/engine/lifecycle.py",

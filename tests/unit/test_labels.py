@@ -49,3 +49,23 @@ def test_the_cjk_font_is_found_where_debian_installs_it() -> None:
     assert font is not None, f"no CJK font: {fonts.INSTALL_HINT} (./run installs it)"
     pdf = render_pdf([location_label("B-01", name="冷库")], compress=False)
     assert b"WenQuanYi" in pdf or font.name.encode() in pdf
+
+
+def test_a_labels_own_words_are_printed_in_the_chosen_language(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import date
+
+    from kernel.i18n_text import render
+
+    lot = labels.lot_label("4006381333931", "SKU-1", "L-7", date(2027, 3, 1))
+    assert (lot.title, lot.subtitle) == ("LOT L-7", "SKU-1 · exp 2027-03-01")
+    assert render(lot.title, "zh-CN") == "批次 L-7"
+    assert render(lot.subtitle, "zh-CN") == "SKU-1 · 有效期 2027-03-01"
+    assert render(location_label("B-01").subtitle, "zh-CN") == "库位"
+    assert render(command_label("count").subtitle, "zh-CN") == "扫描枪命令"
+    assert lot.data == "(01)04006381333931(17)270301(10)L-7"  # what a scanner reads: as ever
+    # Through the PDF (the built-in font's text is readable in the uncompressed file).
+    monkeypatch.setattr(labels, "cjk_font", lambda: None)
+    english = render_pdf([location_label("B-01")], compress=False)
+    chinese = render_pdf([location_label("B-01")], "zh-CN", compress=False)
+    assert b"location" in english and b"location" not in chinese

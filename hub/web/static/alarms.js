@@ -6,7 +6,10 @@
 import { api, pageConfig, session } from "./api.js";
 import { ask, retell } from "./dialog.js";
 import { signDialog, signature } from "./sign.js";
-import { OPEN_STATES, canDo, duration, el, followAlarms, newKey, when } from "./monitor.js";
+import {
+  KIND_WORDS, OPEN_STATES, QUANTITY_WORDS, SEVERITY_WORDS, STATE_WORDS, canDo, duration, el, followAlarms, newKey, when, words,
+} from "./monitor.js";
+import { t } from "./i18n.js";
 
 const config = pageConfig();
 const list = document.getElementById("alarms");
@@ -41,34 +44,39 @@ function matches(alarm) {
 function valueWords(alarm) {
   if (alarm.value === null || alarm.value === undefined) return "";
   // An offline alarm's value is a silence in seconds: say so, not "value 0, limit 9".
-  if (alarm.kind === "offline") return `silent ${duration(alarm.value)}${alarm.limit ? ` (limit ${duration(alarm.limit)})` : ""}`;
-  return alarm.limit === null || alarm.limit === undefined ? `value ${alarm.value}` : `value ${alarm.value}, limit ${alarm.limit}`;
+  if (alarm.kind === "offline") {
+    return alarm.limit ? t("silent {time} (limit {limit})", { time: duration(alarm.value), limit: duration(alarm.limit) })
+      : t("silent {time}", { time: duration(alarm.value) });
+  }
+  return alarm.limit === null || alarm.limit === undefined ? t("value {value}", { value: alarm.value })
+    : t("value {value}, limit {limit}", { value: alarm.value, limit: alarm.limit });
 }
 
 function alarmItem(alarm) {
   const me = session();
   const actions = el("div", { className: "actions" });
   if (alarm.state === "active" || alarm.state === "cleared") {
-    actions.append(el("button", { type: "button", className: "primary ack", textContent: alarm.state === "active" ? "Acknowledge" : "Acknowledge & close", onclick: () => acknowledge(alarm) }));
+    actions.append(el("button", { type: "button", className: "primary ack", textContent: alarm.state === "active" ? t("Acknowledge") : t("Acknowledge & close"), onclick: () => acknowledge(alarm) }));
   }
   if (alarm.state !== "closed" && canDo(me, "supervisor")) {
     actions.append(alarm.shelved
-      ? el("button", { type: "button", className: "unshelve", textContent: "Unshelve", onclick: () => unshelve(alarm) })
-      : el("button", { type: "button", className: "shelve", textContent: "Shelve", onclick: () => shelve(alarm) }));
+      ? el("button", { type: "button", className: "unshelve", textContent: t("Unshelve"), onclick: () => unshelve(alarm) })
+      : el("button", { type: "button", className: "shelve", textContent: t("Shelve"), onclick: () => shelve(alarm) }));
   }
   const facts = [
-    `raised ${when(alarm.raised_at)}`,
+    t("raised {time}", { time: when(alarm.raised_at) }),
     valueWords(alarm),
-    alarm.acked_by ? `acknowledged by ${alarm.acked_by}${alarm.ack_comment ? `: “${alarm.ack_comment}”` : ""}` : "",
-    alarm.shelved ? `shelved by ${alarm.shelved_by} until ${when(alarm.shelved_until)}: ${alarm.shelve_reason}` : "",
-    alarm.cleared_at ? `cleared ${when(alarm.cleared_at)}` : "",
+    alarm.acked_by ? (alarm.ack_comment ? t("acknowledged by {user}: “{comment}”", { user: alarm.acked_by, comment: alarm.ack_comment })
+      : t("acknowledged by {user}", { user: alarm.acked_by })) : "",
+    alarm.shelved ? t("shelved by {user} until {time}: {reason}", { user: alarm.shelved_by, time: when(alarm.shelved_until), reason: alarm.shelve_reason }) : "",
+    alarm.cleared_at ? t("cleared {time}", { time: when(alarm.cleared_at) }) : "",
   ].filter(Boolean);
   return el("li", { className: "alarm" },
     el("p", { className: "alarm-head" },
-      el("span", { className: `badge sev-${alarm.severity}`, textContent: alarm.severity }),
-      el("span", { className: `badge state-${alarm.state}`, textContent: alarm.state }),
-      alarm.shelved ? el("span", { className: "badge shelved", textContent: "shelved" }) : null,
-      el("span", { className: "where", textContent: [alarm.zone, alarm.gateway, alarm.kind].filter(Boolean).join(" · ") })),
+      el("span", { className: `badge sev-${alarm.severity}`, textContent: words(SEVERITY_WORDS, alarm.severity) }),
+      el("span", { className: `badge state-${alarm.state}`, textContent: words(STATE_WORDS, alarm.state) }),
+      alarm.shelved ? el("span", { className: "badge shelved", textContent: t("shelved") }) : null,
+      el("span", { className: "where", textContent: [alarm.zone, alarm.gateway, words(KIND_WORDS, alarm.kind)].filter(Boolean).join(" · ") })),
     el("p", { className: "message", textContent: alarm.message }),
     el("p", { className: "facts", textContent: facts.join(" · ") }),
     actions);
@@ -86,7 +94,7 @@ function render() {
     if (alarm.id === config.focus) item.classList.add("focus");
     return item;
   }));
-  if (!shown.length) list.append(el("li", { className: "empty", textContent: "No alarms match the filter." }));
+  if (!shown.length) list.append(el("li", { className: "empty", textContent: t("No alarms match the filter.") }));
 }
 
 async function load() {
@@ -98,7 +106,7 @@ async function load() {
     try {
       alarms.set(config.focus, (await api(`/api/v1/alarms/${config.focus}`)).alarm);
     } catch (err) {
-      say(statusLine, `Alarm ${config.focus}: ${err.message}`, "error");
+      say(statusLine, t("Alarm {id}: {reason}", { id: config.focus, reason: err.message }), "error");
     }
   }
   render();
@@ -111,7 +119,7 @@ let asking = null;  // { id, question(alarm) }
 function changed(updated) {
   for (const alarm of updated) {
     if (asking && alarm.id === asking.id) {
-      retell(asking.question(alarm), `Changed while you were typing: now ${alarm.severity}, ${alarm.state}.`);
+      retell(asking.question(alarm), t("Changed while you were typing: now {severity}, {state}.", { severity: words(SEVERITY_WORDS, alarm.severity), state: words(STATE_WORDS, alarm.state) }));
     }
     if (matches(alarm)) alarms.set(alarm.id, alarm);
     else alarms.delete(alarm.id);
@@ -129,7 +137,7 @@ async function act(alarm, path, body, done) {
     changed([after]);
     say(statusLine, done, "ok");
   } catch (err) {
-    say(statusLine, `Alarm ${alarm.id}: ${err.message}`, "error");
+    say(statusLine, t("Alarm {id}: {reason}", { id: alarm.id, reason: err.message }), "error");
   }
 }
 
@@ -138,20 +146,20 @@ function askAbout(alarm, question, options) {
   return ask(question(alarm), options).finally(() => { asking = null; });
 }
 
-const ACK_CHOICES = ["On it", "Checked on site", "Known, maintenance"];
+const ACK_CHOICES = [t("On it"), t("Checked on site"), t("Known, maintenance")];
 const ackSigned = (a) => signs("alarm_ack") && signing.ackSeverities.includes(a.severity);
 
 async function acknowledge(alarm) {
   if (!ackSigned(alarm)) {
-    const comment = await askAbout(alarm, (a) => `Acknowledge (${a.severity}): ${a.message}. Comment?`, {
-      choices: ACK_CHOICES, placeholder: "what you are doing about it", ok: "Acknowledge", label: "Comment",
+    const comment = await askAbout(alarm, (a) => t("Acknowledge ({severity}): {message}. Comment?", { severity: words(SEVERITY_WORDS, a.severity), message: a.message }), {
+      choices: ACK_CHOICES, placeholder: t("what you are doing about it"), ok: t("Acknowledge"), label: t("Comment"),
     });
     if (comment === null) return;
     const now = alarms.get(alarm.id) || alarm;
     // Turned to a severity whose acknowledgement is signed while the dialog was open:
     // sign it, keeping what was typed.
     if (!ackSigned(now)) {
-      await act(alarm, "acknowledge", { comment }, `Acknowledged alarm ${alarm.id}`);
+      await act(alarm, "acknowledge", { comment }, t("Acknowledged alarm {id}", { id: alarm.id }));
       return;
     }
     return signedAcknowledge(now, comment);
@@ -160,32 +168,32 @@ async function acknowledge(alarm) {
 }
 
 async function signedAcknowledge(alarm, text) {
-  const signed = await signDialog(`Acknowledge (${alarm.severity}): ${alarm.message}. Comment?`, {
-    text, choices: ACK_CHOICES, meanings: ["reviewed"], textLabel: "Comment", placeholder: "what you are doing about it", ok: "Sign & acknowledge",
+  const signed = await signDialog(t("Acknowledge ({severity}): {message}. Comment?", { severity: words(SEVERITY_WORDS, alarm.severity), message: alarm.message }), {
+    text, choices: ACK_CHOICES, meanings: ["reviewed"], textLabel: t("Comment"), placeholder: t("what you are doing about it"), ok: t("Sign & acknowledge"),
   });
   if (signed === null) return;
-  await act(alarm, "acknowledge", { comment: signed.text, signature: signature(signed) }, `Acknowledged alarm ${alarm.id} (signed)`);
+  await act(alarm, "acknowledge", { comment: signed.text, signature: signature(signed) }, t("Acknowledged alarm {id} (signed)", { id: alarm.id }));
 }
 
 async function shelve(alarm) {
-  const reason = await askAbout(alarm, (a) => `Shelve (${a.severity}): ${a.message}. Why?`, {
-    choices: ["Defrost cycle", "Maintenance", "Sensor being replaced"], placeholder: "reason", ok: "Next", label: "Reason",
-    required: "Type why it is shelved, or choose a reason above.",
+  const reason = await askAbout(alarm, (a) => t("Shelve ({severity}): {message}. Why?", { severity: words(SEVERITY_WORDS, a.severity), message: a.message }), {
+    choices: [t("Defrost cycle"), t("Maintenance"), t("Sensor being replaced")], placeholder: t("reason"), ok: t("Next"), label: t("Reason"),
+    required: t("Type why it is shelved, or choose a reason above."),
   });
   if (!reason) return;
-  const minutes = await ask("For how many minutes?", {
-    choices: ["30", "60", "240", "480"], value: "60", ok: "Shelve", label: "Minutes", required: "Type the minutes, or choose above.",
+  const minutes = await ask(t("For how many minutes?"), {
+    choices: ["30", "60", "240", "480"], value: "60", ok: t("Shelve"), label: t("Minutes"), required: t("Type the minutes, or choose above."),
   });
   if (minutes === null) return;
   const count = Number.parseInt(minutes, 10);
-  if (!(count >= 1)) { say(statusLine, "Shelve: the minutes must be a whole number, 1 or more", "error"); return; }
-  await act(alarm, "shelve", { reason, minutes: count }, `Shelved alarm ${alarm.id} for ${count} min`);
+  if (!(count >= 1)) { say(statusLine, t("Shelve: the minutes must be a whole number, 1 or more"), "error"); return; }
+  await act(alarm, "shelve", { reason, minutes: count }, t("Shelved alarm {id} for {n} min", { id: alarm.id, n: count }));
 }
 
 async function unshelve(alarm) {
-  const reason = await ask(`Unshelve: ${alarm.message}. Why now?`, { placeholder: "reason (optional)", ok: "Unshelve", label: "Reason" });
+  const reason = await ask(t("Unshelve: {message}. Why now?", { message: alarm.message }), { placeholder: t("reason (optional)"), ok: t("Unshelve"), label: t("Reason") });
   if (reason === null) return;
-  await act(alarm, "unshelve", { reason }, `Unshelved alarm ${alarm.id}`);
+  await act(alarm, "unshelve", { reason }, t("Unshelved alarm {id}", { id: alarm.id }));
 }
 
 // --- excursions of a zone -------------------------------------------------------------
@@ -203,22 +211,28 @@ async function loadExcursions() {
     // (a zone's excursion may hold a hundred lots: never listed inline here).
     excursionList.replaceChildren(...rows.map((x) => {
       const item = el("li", { className: `excursion sev-${x.severity}` },
-        el("p", { className: "row-head" }, el("a", { href: `/excursions/${x.id}`, textContent: `${x.sensor} · ${x.quantity} ${x.side} · peak ${x.peak}${x.end ? "" : ` · now ${x.last_value ?? "?"}`}` })),
+        el("p", { className: "row-head" }, el("a", { href: `/excursions/${x.id}`, textContent: excursionHead(x) })),
         el("p", { className: "facts", textContent: [
-          x.end ? `${when(x.start)} → ${when(x.end)} (${duration(x.duration_s)})` : `since ${when(x.start)}, in progress`,
-          `beyond critical ${duration(x.critical_s)}`,
-          x.tolerance_passed ? "" : (x.tolerance_left_s !== null && x.tolerance_left_s !== undefined ? `${duration(x.tolerance_left_s)} left to the hold` : ""),
-          x.held_lots.length ? `held ${x.held_lots.length} lot${x.held_lots.length === 1 ? "" : "s"}` : "",
+          x.end ? `${when(x.start)} → ${when(x.end)} (${duration(x.duration_s)})` : t("since {time}, in progress", { time: when(x.start) }),
+          t("beyond critical {time}", { time: duration(x.critical_s) }),
+          x.tolerance_passed ? "" : (x.tolerance_left_s !== null && x.tolerance_left_s !== undefined ? t("{time} left to the hold", { time: duration(x.tolerance_left_s) }) : ""),
+          x.held_lots.length ? (x.held_lots.length === 1 ? t("held 1 lot") : t("held {n} lots", { n: x.held_lots.length })) : "",
         ].filter(Boolean).join(" · ") }));
       item.dataset.id = x.id;
       return item;
     }));
     clearTimeout(excursionTimer);  // one timer, however often the feed reloads the list
     if (rows.some((x) => x.end === null)) excursionTimer = setTimeout(loadExcursions, 5000);
-    if (!rows.length) excursionList.append(el("li", { className: "empty", textContent: `No excursions in ${zone}.` }));
+    if (!rows.length) excursionList.append(el("li", { className: "empty", textContent: t("No excursions in {zone}.", { zone }) }));
   } catch (err) {
     excursionList.replaceChildren(el("li", { className: "error", textContent: err.message }));
   }
+}
+
+/** An excursion's line: sensor, what went beyond which side, its peak (and now). */
+function excursionHead(x) {
+  const p = { sensor: x.sensor, quantity: words(QUANTITY_WORDS, x.quantity), side: x.side === "above" ? t("above") : t("below"), peak: x.peak, now: x.last_value ?? "?" };
+  return x.end ? t("{sensor} · {quantity} {side} · peak {peak}", p) : t("{sensor} · {quantity} {side} · peak {peak} · now {now}", p);
 }
 
 // --- lots on hold ---------------------------------------------------------------------
@@ -233,42 +247,44 @@ async function loadHeld() {
     // Collapsed when long: an excursion may hold a hundred lots (the excursion's page
     // releases them together); the list scrolls in its box, the page does not grow.
     const box = document.getElementById("held-box");
-    box.querySelector("summary").textContent = `${lots.length} lot${lots.length === 1 ? "" : "s"} on hold`;
+    box.querySelector("summary").textContent = lots.length === 1 ? t("1 lot on hold") : t("{n} lots on hold", { n: lots.length });
     if (!box.dataset.sized) { box.open = lots.length <= 10; box.dataset.sized = "true"; }
     const supervisor = canDo(session(), "supervisor");
     heldList.replaceChildren(...lots.map((lot) => {
       const item = el("li", { className: "lot" },
-        el("p", { className: "row-head", textContent: `${lot.item} · lot ${lot.lot_number}` }),
-        el("p", { className: "facts", textContent: [`${lot.on_hand} on hand`, lot.expiry ? `expires ${lot.expiry}` : "", lot.qc_reason || ""].filter(Boolean).join(" · ") }),
+        el("p", { className: "row-head", textContent: t("{item} · lot {lot}", { item: lot.item, lot: lot.lot_number }) }),
+        el("p", { className: "facts", textContent: [t("{n} on hand", { n: lot.on_hand }), lot.expiry ? t("expires {date}", { date: lot.expiry }) : "", lot.qc_reason || ""].filter(Boolean).join(" · ") }),
         supervisor ? el("div", { className: "actions" },
-          el("button", { type: "button", className: "primary release", textContent: "Release", onclick: () => decide(lot, "released") }),
-          el("button", { type: "button", className: "reject", textContent: "Reject", onclick: () => decide(lot, "rejected") })) : null);
+          el("button", { type: "button", className: "primary release", textContent: t("Release"), onclick: () => decide(lot, "released") }),
+          el("button", { type: "button", className: "reject", textContent: t("Reject"), onclick: () => decide(lot, "rejected") })) : null);
       item.dataset.lot = lot.lot_number;
       return item;
     }));
-    if (!lots.length) heldList.append(el("li", { className: "empty", textContent: "No lots on hold." }));
+    if (!lots.length) heldList.append(el("li", { className: "empty", textContent: t("No lots on hold.") }));
   } catch (err) {
     say(heldStatus, err.message, "error");
   }
 }
 
 async function decide(lot, status) {
-  const verb = status === "released" ? "Release" : "Reject";
-  const question = `${verb} lot ${lot.lot_number} of ${lot.item}? Reason:`;
-  const words = {
-    choices: status === "released" ? ["Within tolerance, checked by QA", "Stability data allows it"] : ["Out of tolerance", "Damaged"],
-    placeholder: "at least 3 characters", required: "Type the reason (3 characters or more), or choose one above.", minLength: 3,
+  const releasing = status === "released";
+  const verb = releasing ? t("Release") : t("Reject");
+  const question = releasing ? t("Release lot {lot} of {item}? Reason:", { lot: lot.lot_number, item: lot.item })
+    : t("Reject lot {lot} of {item}? Reason:", { lot: lot.lot_number, item: lot.item });
+  const reasonWords = {
+    choices: releasing ? [t("Within tolerance, checked by QA"), t("Stability data allows it")] : [t("Out of tolerance"), t("Damaged")],
+    placeholder: t("at least 3 characters"), required: t("Type the reason (3 characters or more), or choose one above."), minLength: 3,
   };
   const body = { status };
   if (signs(status === "released" ? "lot_release" : "lot_reject")) {
     const signed = await signDialog(question, {
-      ...words, textLabel: "Reason", ok: `Sign & ${verb.toLowerCase()}`,
+      ...reasonWords, textLabel: t("Reason"), ok: releasing ? t("Sign & release") : t("Sign & reject"),
       meanings: status === "released" ? ["released", "approved"] : ["rejected"],
     });
     if (signed === null) return;
     Object.assign(body, { reason: signed.text, signature: signature(signed) });
   } else {
-    const reason = await ask(question, { ...words, ok: verb, label: "Reason" });
+    const reason = await ask(question, { ...reasonWords, ok: verb, label: t("Reason") });
     if (reason === null) return;
     body.reason = reason;
   }
@@ -277,9 +293,10 @@ async function decide(lot, status) {
     // What the lot now shows: its signature line, "Released by … on … UTC — released".
     const decided = await api(`/api/v1/lots/${lot.id}`);
     const last = decided.signatures.at(-1);
-    say(heldStatus, `${status === "released" ? "Released" : "Rejected"} lot ${lot.lot_number}${last ? `: ${last.text}` : ""}`, "ok");
+    const done = releasing ? t("Released lot {lot}", { lot: lot.lot_number }) : t("Rejected lot {lot}", { lot: lot.lot_number });
+    say(heldStatus, last ? t("{done}: {signature}", { done, signature: last.text }) : done, "ok");
   } catch (err) {
-    say(heldStatus, `Lot ${lot.lot_number}: ${err.message}`, "error");
+    say(heldStatus, t("Lot {lot}: {reason}", { lot: lot.lot_number, reason: err.message }), "error");
   }
   await loadHeld();
 }
@@ -287,7 +304,7 @@ async function decide(lot, status) {
 // --- start ---------------------------------------------------------------------------
 
 async function fillChoices() {
-  for (const kind of config.kinds || []) filters.kind.append(el("option", { value: kind, textContent: kind.replaceAll("_", " ") }));
+  for (const kind of config.kinds || []) filters.kind.append(el("option", { value: kind, textContent: words(KIND_WORDS, kind) }));
   try {
     const zones = await api("/api/v1/zones");
     for (const zone of zones) {

@@ -4,9 +4,12 @@
 // result (delivered, failed and why, confirmed by whom), refreshed until sent.
 import { api, session } from "./api.js";
 import { ask } from "./dialog.js";
-import { canDo, el, newKey, sleep, when } from "./monitor.js";
+import { canDo, el, newKey, sleep, when, words } from "./monitor.js";
+import { t } from "./i18n.js";
 
-const EVERY = "every route";
+const EVERY = t("every route");
+// A recipient's send, in words.
+const SEND_WORDS = { queued: t("queued"), sending: t("sending"), delivered: t("delivered"), failed: t("failed") };
 const button = document.getElementById("send-test");
 const line = document.getElementById("tests-status");
 const list = document.getElementById("tests");
@@ -18,27 +21,30 @@ function say(words, tone = "") {
 
 function scope(test) {
   if (test.complete) return EVERY;
-  return [test.route && `route ${test.route}`, test.group && `group ${test.group}`].filter(Boolean).join(", ");
+  return [test.route && t("route {route}", { route: test.route }), test.group && t("group {group}", { group: test.group })].filter(Boolean).join(", ");
 }
 
 function recipientLine(r) {
-  const confirmed = r.confirmed_at ? `confirmed by ${r.confirmed_by} ${when(r.confirmed_at)}` : "not confirmed";
+  const confirmed = r.confirmed_at ? t("confirmed by {user} {time}", { user: r.confirmed_by, time: when(r.confirmed_at) }) : t("not confirmed");
+  const status = words(SEND_WORDS, r.status);
   return el("li", { className: `recipient status-${r.status}` },
-    `${r.route} · ${r.group} · ${r.recipient}: ${r.status}${r.error ? ` (${r.error})` : ""} · ${confirmed}`);
+    `${r.route} · ${r.group} · ${r.recipient}: ${r.error ? `${status} (${r.error})` : status} · ${confirmed}`);
 }
 
 async function loadTests() {
   const tests = await api("/api/v1/alarms/tests?limit=5");
-  list.replaceChildren(...tests.map((t) => {
+  list.replaceChildren(...tests.map((test) => {
+    const counts = { delivered: test.delivered, failed: test.failed, confirmed: test.confirmed, n: test.recipients.length };
     const item = el("li", { className: "test" },
-      el("p", { className: "row-head", textContent: `Test ${t.id} · ${when(t.requested_at)} by ${t.requested_by} · ${scope(t)}` }),
-      el("p", { className: "facts", textContent: `${t.delivered} delivered, ${t.failed} failed, ${t.confirmed} confirmed of ${t.recipients.length}${t.finished_at ? "" : " · sending"}` }),
-      el("ul", { className: "rows" }, ...t.recipients.map(recipientLine)));
-    item.dataset.id = t.id;
-    item.dataset.finished = t.finished_at ? "true" : "false";
+      el("p", { className: "row-head", textContent: t("Test {id} · {time} by {user} · {scope}", { id: test.id, time: when(test.requested_at), user: test.requested_by, scope: scope(test) }) }),
+      el("p", { className: "facts", textContent: test.finished_at ? t("{delivered} delivered, {failed} failed, {confirmed} confirmed of {n}", counts)
+        : t("{delivered} delivered, {failed} failed, {confirmed} confirmed of {n} · sending", counts) }),
+      el("ul", { className: "rows" }, ...test.recipients.map(recipientLine)));
+    item.dataset.id = test.id;
+    item.dataset.finished = test.finished_at ? "true" : "false";
     return item;
   }));
-  if (!tests.length) list.append(el("li", { className: "empty", textContent: "No alarm path test on record yet." }));
+  if (!tests.length) list.append(el("li", { className: "empty", textContent: t("No alarm path test on record yet.") }));
   return tests;
 }
 
@@ -52,21 +58,21 @@ async function routeNames() {
 
 async function sendTest() {
   const routes = await routeNames();
-  const route = await ask("Send a test alarm: each recipient gets a message saying it is a test, with a link to confirm it arrived. Through which route?", {
-    choices: [EVERY, ...routes], value: EVERY, ok: "Send test alarm", label: "Route",
+  const route = await ask(t("Send a test alarm: each recipient gets a message saying it is a test, with a link to confirm it arrived. Through which route?"), {
+    choices: [EVERY, ...routes], value: EVERY, ok: t("Send test alarm"), label: t("Route"),
   });
   if (route === null) return;
   const body = route && route !== EVERY ? { route } : {};
   try {
     const test = await api("/api/v1/alarms/test", { method: "POST", body, key: newKey() });
-    say(`Test ${test.id} sent to ${test.recipients.length} recipients (${scope(test)})`, "ok");
+    say(t("Test {id} sent to {n} recipients ({scope})", { id: test.id, n: test.recipients.length, scope: scope(test) }), "ok");
     for (let i = 0; i < 30; i += 1) {
       const tests = await loadTests();
-      if (tests.find((t) => t.id === test.id)?.finished_at) break;
+      if (tests.find((shown) => shown.id === test.id)?.finished_at) break;
       await sleep(1000);
     }
   } catch (err) {
-    say(`Test alarm: ${err.message}`, "error");
+    say(t("Test alarm: {reason}", { reason: err.message }), "error");
   }
 }
 

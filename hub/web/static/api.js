@@ -2,6 +2,7 @@
 // Bearer, errors turned into words. A 401 sends the user back to the login page.
 // The login also leaves an HttpOnly session cookie, which the hub accepts for reads
 // only: links to reports and downloads open with it; every write here goes as Bearer.
+import { t } from "./i18n.js";
 
 const SESSION_KEY = "stockwarden.session";
 
@@ -112,13 +113,13 @@ function fieldProblem(p) {
 /** The hub's error body `{error, detail}` in words: detail is a string or a list of
  * `{field, problem}` (an invalid request). */
 export function inWords(body, status) {
-  if (!body || typeof body !== "object") return `the hub answered ${status}`;
+  if (!body || typeof body !== "object") return t("the hub answered {status}", { status });
   const detail = body.detail;
   if (typeof detail === "string" && detail) return detail;
   if (Array.isArray(detail) && detail.length) {
     return detail.map(fieldProblem).join("; ");
   }
-  return body.error ? body.error.replaceAll("_", " ") : `the hub answered ${status}`;
+  return body.error ? body.error.replaceAll("_", " ") : t("the hub answered {status}", { status });
 }
 
 /**
@@ -129,7 +130,8 @@ export function inWords(body, status) {
  * `"throw"` leaves that to the caller.
  */
 export async function api(path, { method = "GET", body, key, on401 = "login", timeoutMs = 15000 } = {}) {
-  const headers = { Accept: "application/json" };
+  // The page's language (<html lang>), for the words of the hub's answers.
+  const headers = { Accept: "application/json", "Accept-Language": document.documentElement.lang || "en" };
   const current = session();
   if (current) headers.Authorization = `Bearer ${current.token}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -143,7 +145,7 @@ export async function api(path, { method = "GET", body, key, on401 = "login", ti
       signal: abort.signal, cache: "no-store",
     });
   } catch (err) {
-    throw new NetworkError(abort.signal.aborted ? "the hub did not answer in time" : "no network: the hub cannot be reached");
+    throw new NetworkError(abort.signal.aborted ? t("the hub did not answer in time") : t("no network: the hub cannot be reached"));
   } finally {
     clearTimeout(timer);
   }

@@ -5,6 +5,7 @@
 // plain links that open with the login's session cookie (reads only: docs/web.md).
 import { ApiError, api, pageConfig, requireSession, session } from "./api.js";
 import { changesTable } from "./changes.js";
+import { t } from "./i18n.js";
 
 const AUDIT = "/api/v1/audit";
 const HOUR_MS = 3600 * 1000;
@@ -71,23 +72,26 @@ function exports(filters) {
 }
 
 async function load(afterSeq) {
-  say("Loading…");
+  say(t("Loading…"));
   try {
     const query = new URLSearchParams({ ...asked, after_seq: String(afterSeq), limit: String(PAGE + 1) });
     const found = await api(`${AUDIT}?${query}`);
     more = found.length > PAGE;
     const rows = found.slice(0, PAGE);
     lastSeq = rows.length ? rows[rows.length - 1].seq : afterSeq;
-    changesTable(table, rows, "No row matches these filters.");
+    changesTable(table, rows, t("No row matches these filters."));
     const first = (pages.length - 1) * PAGE;
+    const span = { from: first + 1, to: first + rows.length, n: rows.length };
     document.getElementById("audit-page").textContent = rows.length
-      ? `rows ${first + 1}–${first + rows.length}${more ? "" : " (the last)"}` : "";
-    say(rows.length ? `${rows.length} row(s) on this page${more ? "; more on the next" : ""}` : "No row matches these filters.", "ok");
+      ? (more ? t("rows {from}–{to}", span) : t("rows {from}–{to} (the last)", span)) : "";
+    say(rows.length ? (more ? t("{n} row(s) on this page; more on the next", span) : t("{n} row(s) on this page", span))
+      : t("No row matches these filters."), "ok");
   } catch (err) {
     table.replaceChildren();
     more = false;
     if (err instanceof ApiError && err.status === 403) {
-      say(`The audit trail is for supervisors and admins; you are logged in as ${session()?.role || "another role"}.`, "error");
+      const other = t("another role");
+      say(t("The audit trail is for supervisors and admins; you are logged in as {role}.", { role: session()?.role || other }), "error");
     } else {
       say(err.message, "error");
     }
@@ -110,21 +114,21 @@ async function checkChain(whole) {
   const box = document.getElementById("chain");
   const line = document.getElementById("chain-state");
   box.dataset.state = "checking";
-  line.textContent = whole ? "Verifying every row…" : "Checking the chain…";
+  line.textContent = whole ? t("Verifying every row…") : t("Checking the chain…");
   try {
     const chain = await api(`${AUDIT}/chain${whole ? "?whole=true" : ""}`, { timeoutMs: 120000 });
-    const scope = chain.whole ? "every row" : `the newest ${chain.checked} rows`;
+    const scope = chain.whole ? t("every row") : t("the newest {n} rows", { n: chain.checked });
     if (chain.ok) {
       box.dataset.state = "ok";
-      line.textContent = `Chain verified (${scope}): head row ${chain.head_seq}, hash ${chain.head_hash.slice(0, 16)}…; ${chain.rows} rows in the trail.`;
+      line.textContent = t("Chain verified ({scope}): head row {seq}, hash {hash}…; {n} rows in the trail.", { scope, seq: chain.head_seq, hash: chain.head_hash.slice(0, 16), n: chain.rows });
       line.title = chain.head_hash;
     } else {
       box.dataset.state = "broken";
-      line.textContent = `Chain BROKEN at row ${chain.broken_seq}: ${chain.problem}. Checked ${scope}.`;
+      line.textContent = t("Chain BROKEN at row {seq}: {problem}. Checked {scope}.", { seq: chain.broken_seq, problem: chain.problem, scope });
     }
   } catch (err) {
     box.dataset.state = "unknown";
-    line.textContent = `The chain's state is unknown: ${err.message}`;
+    line.textContent = t("The chain's state is unknown: {reason}", { reason: err.message });
   }
 }
 

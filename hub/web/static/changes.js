@@ -2,6 +2,7 @@
 // a zone report or a lot's trace on /reports): one line per changed field, the old
 // value beside the new one (marked), as the PDF prints them (hub/reports/changes.py).
 import { el } from "./monitor.js";
+import { t } from "./i18n.js";
 
 /** One text per value, keys sorted: two values are the same when their texts are. */
 export function canonical(value) {
@@ -65,7 +66,7 @@ function rowGroup(row) {
 
 /** The rows in `table`: a head, then a group of lines per row (one per changed field). */
 export function changesTable(table, rows, empty) {
-  const head = el("thead", {}, el("tr", {}, ["When (UTC)", "Who (how)", "Action", "Entity / key", "Field", "From", "To", "Reason"]
+  const head = el("thead", {}, el("tr", {}, [t("When (UTC)"), t("Who (how)"), t("Action"), t("Entity / key"), t("Field"), t("From"), t("To"), t("Reason")]
     .map((h) => el("th", { scope: "col", textContent: h }))));
   table.replaceChildren(head, ...(rows.length ? rows.map(rowGroup)
     : [el("tbody", {}, el("tr", {}, el("td", { colSpan: 8, className: "empty", textContent: empty })))]));

@@ -9,11 +9,12 @@
 import { api, pageConfig } from "./api.js";
 import { el, newKey } from "./monitor.js";
 import { signDialog, signature } from "./sign.js";
+import { t } from "./i18n.js";
 
 const MIN_REASON = 3;
 const CHOICES = {
-  released: ["Within tolerance, checked by QA", "Stability data allows it"],
-  rejected: ["Out of tolerance", "Stability data does not cover it"],
+  released: [t("Within tolerance, checked by QA"), t("Stability data allows it")],
+  rejected: [t("Out of tolerance"), t("Stability data does not cover it")],
 };
 
 /** The request's body: the lots, the status, the reason (and a signature, when asked). */
@@ -29,11 +30,10 @@ function signed(status) {
 }
 
 async function askSigned(question, status) {
-  const verb = status === "released" ? "release" : "reject";
   const answer = await signDialog(question, {
-    choices: CHOICES[status], textLabel: "Reason", placeholder: "at least 3 characters",
-    required: `Type the reason (${MIN_REASON} characters or more), or choose one above.`,
-    minLength: MIN_REASON, ok: `Sign & ${verb}`,
+    choices: CHOICES[status], textLabel: t("Reason"), placeholder: t("at least 3 characters"),
+    required: t("Type the reason ({n} characters or more), or choose one above.", { n: MIN_REASON }),
+    minLength: MIN_REASON, ok: status === "released" ? t("Sign & release") : t("Sign & reject"),
     meanings: status === "released" ? ["released", "approved"] : ["rejected"],
   });
   return answer === null ? null : { reason: answer.text, signature: signature(answer) };
@@ -45,7 +45,7 @@ function askReason(question, status) {
   const reason = document.getElementById("decide-reason");
   const error = document.getElementById("decide-error");
   document.getElementById("decide-question").textContent = question;
-  document.getElementById("decide-ok").textContent = status === "released" ? "Release" : "Reject";
+  document.getElementById("decide-ok").textContent = status === "released" ? t("Release") : t("Reject");
   reason.value = "";
   error.hidden = true;
   document.getElementById("decide-choices").replaceChildren(...CHOICES[status].map((words) =>
@@ -59,7 +59,7 @@ function askReason(question, status) {
     const submit = (event) => {
       if (reason.value.trim().length < MIN_REASON) {
         event.preventDefault();  // the dialog stays open and says why
-        error.textContent = `Type the reason (${MIN_REASON} characters or more), or choose one above.`;
+        error.textContent = t("Type the reason ({n} characters or more), or choose one above.", { n: MIN_REASON });
         error.hidden = false;
         reason.focus();
         return;
@@ -77,9 +77,10 @@ function askReason(question, status) {
 }
 
 export async function decide(lots, status) {
-  const verb = status === "released" ? "Release" : "Reject";
-  const what = lots.length === 1 ? `lot ${lots[0].lot_number}` : `${lots.length} lots`;
-  const question = `${verb} ${what}? One reason for all of them:`;
+  const one = { lot: lots.length === 1 ? lots[0].lot_number : "", n: lots.length };
+  const question = status === "released"
+    ? (lots.length === 1 ? t("Release lot {lot}? One reason for all of them:", one) : t("Release {n} lots? One reason for all of them:", one))
+    : (lots.length === 1 ? t("Reject lot {lot}? One reason for all of them:", one) : t("Reject {n} lots? One reason for all of them:", one));
   const answers = await (signed(status) ? askSigned(question, status) : askReason(question, status));
   if (answers === null) return null;
   return api("/api/v1/lots/qc-status", {

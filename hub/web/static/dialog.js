@@ -12,6 +12,7 @@
 // open lands in its text box, followed by Enter. When the whole text came in at a
 // scanner's pace (each key within SCANNER_GAP_MS of the one before) or `looksLike(text)`,
 // it is not an answer: the dialog closes as cancelled and `take(text)` gets the scan.
+import { t } from "./i18n.js";
 
 // A person's keystrokes come 80 ms or more apart (even a fast typist's pairs of keys
 // rarely under 40 ms); a scanner's 1 to 20 ms. Measured on the keys' own time stamps
@@ -44,11 +45,11 @@ function build() {
   const buttons = Object.assign(document.createElement("p"), { className: "buttons" });
   // type=button: never the default; Enter goes to OK, the only submit button.
   const cancel = Object.assign(document.createElement("button"), {
-    type: "button", value: "cancel", className: "big", textContent: "Cancel",
+    type: "button", value: "cancel", className: "big", textContent: t("Cancel"),
   });
   cancel.addEventListener("click", () => dialog.close("cancel"));
   const ok = Object.assign(document.createElement("button"), {
-    type: "submit", value: "ok", id: "ask-ok", className: "primary big", textContent: "OK",
+    type: "submit", value: "ok", id: "ask-ok", className: "primary big", textContent: t("OK"),
   });
   buttons.append(cancel, ok);
   form.append(question, choices, label, text, error, buttons);
@@ -113,8 +114,8 @@ export function retell(question, note = "") {
 }
 
 export function ask(question, {
-  choices = [], value = "", placeholder = "", ok = "OK", required = "", minLength = 1, scan = null,
-  label = "Your answer",
+  choices = [], value = "", placeholder = "", ok = t("OK"), required = "", minLength = 1, scan = null,
+  label = t("Your answer"),
 } = {}) {
   const dialog = document.getElementById("ask") || build();
   dialog.querySelector("#ask-question").textContent = question;

@@ -7,6 +7,7 @@
 // options: [[value, words]], required, min, max, step, pattern, hint}. An empty number
 // or select answers null (the API's "clear").
 import { el } from "./monitor.js";
+import { t } from "./i18n.js";
 
 const dialog = document.getElementById("edit");
 const form = document.getElementById("edit-form");
@@ -39,10 +40,11 @@ function valueOf(field) {
   return text;
 }
 
-export function editForm(title, fields, { ok = "Save" } = {}) {
+export function editForm(title, fields, { ok = t("Save"), error = "" } = {}) {
   document.getElementById("edit-title").textContent = title;
   document.getElementById("edit-ok").textContent = ok;
-  document.getElementById("edit-error").hidden = true;
+  // `error`: what was wrong with the values last sent (the form shown again with them).
+  Object.assign(document.getElementById("edit-error"), { textContent: error, hidden: !error });
   box.replaceChildren(...fields.map((field) => el("label", { className: field.type === "checkbox" ? "check" : "" },
     el("span", { className: "label", textContent: field.label }), input(field),
     field.hint ? el("span", { className: "hint", textContent: field.hint }) : null)));

@@ -22,9 +22,14 @@ const STATE_KEY = "stockwarden.handheld";
 const CONSIGNEES_KEY = "stockwarden.consignees";
 const OUTCOME_WAIT_MS = 1500;
 const QTY_HINTS = {
-  receive: "Empty: the quantity on the label, else 1.", dispatch: "Empty: the quantity on the pick list, else 1.",
-  transfer: "Empty: the quantity on the label, else 1.", return: "Empty: the quantity on the label, else 1.",
-  count: "Type how many you counted, then scan the label.", identify: "",
+  receive: t("Empty: the quantity on the label, else 1."), dispatch: t("Empty: the quantity on the pick list, else 1."),
+  transfer: t("Empty: the quantity on the label, else 1."), return: t("Empty: the quantity on the label, else 1."),
+  count: t("Type how many you counted, then scan the label."), identify: "",
+};
+// The modes in the page's words (the buttons say the same).
+const MODE_NAMES = {
+  receive: t("Receive"), dispatch: t("Dispatch"), transfer: t("Transfer"), count: t("Count"),
+  return: t("Return"), identify: t("Identify"),
 };
 
 const state = Object.assign({ mode: "receive", location: null, toLocation: null, reason: "" },
@@ -89,12 +94,13 @@ async function readTwice() {
   if (!key) return;
   if (!announced.has(key)) doubleReadOf = key;
   const booked = lastBooked.key === key ? lastBooked.result : "";
-  say("warn", "Read twice: booked once", `${booked ? `${booked}. ` : ""}The same label was read twice within ${DOUBLE_READ_MS} ms. Scan it again to book another.`);
+  const twice = t("The same label was read twice within {ms} ms. Scan it again to book another.", { ms: DOUBLE_READ_MS });
+  say("warn", t("Read twice: booked once"), booked ? t("{booked}. {more}", { booked, more: twice }) : twice);
 }
 
 let lastScan = Promise.resolve(undefined); // resolves to the queue key, when it queued one
 function scanned(raw) {
-  lastScan = onScan(raw).catch((err) => say("error", "Something went wrong", err.message));
+  lastScan = onScan(raw).catch((err) => say("error", t("Something went wrong"), err.message));
 }
 
 /** Text that is a barcode, not words: a bin or command label, or a GS1 product label
@@ -147,11 +153,11 @@ function setMode(mode) {
 function setBin(code) {
   if (state.mode === "transfer" && state.location && !state.toLocation) {
     state.toLocation = code;
-    say("ok", `To bin ${code}`, `Moving from ${state.location} to ${code}. Scan products.`);
+    say("ok", t("To bin {bin}", { bin: code }), t("Moving from {from} to {to}. Scan products.", { from: state.location, to: code }));
   } else {
     state.location = code;
     if (state.mode === "transfer") state.toLocation = null;
-    say("ok", `Bin ${code}`, state.mode === "transfer" ? "Now scan the bin to move to." : "Scan products.");
+    say("ok", t("Bin {bin}", { bin: code }), state.mode === "transfer" ? t("Now scan the bin to move to.") : t("Scan products."));
   }
   saveState();
   render();
@@ -161,14 +167,14 @@ function render() {
   document.querySelectorAll("[data-mode]").forEach((button) => {
     button.setAttribute("aria-pressed", String(button.dataset.mode === state.mode));
   });
-  $("location").querySelector(".label").textContent = state.mode === "transfer" ? "From bin" : "Bin";
-  $("location").querySelector(".value").textContent = state.location || "none";
+  $("location").querySelector(".label").textContent = state.mode === "transfer" ? t("From bin") : t("Bin");
+  $("location").querySelector(".value").textContent = state.location || t("none");
   $("to-location").hidden = state.mode !== "transfer";
-  $("to-location").querySelector(".value").textContent = state.toLocation || "none";
-  $("qty-label").textContent = state.mode === "count" ? "Counted" : "Quantity";
+  $("to-location").querySelector(".value").textContent = state.toLocation || t("none");
+  $("qty-label").textContent = state.mode === "count" ? t("Counted") : t("Quantity");
   // What an empty quantity means, in words under the field (issue 18, item 9: the
   // placeholders "label" and "list" were cryptic, and a longer one is cut off at 360 px).
-  $("qty").placeholder = state.mode === "count" ? "needed" : "optional";
+  $("qty").placeholder = state.mode === "count" ? t("needed") : t("optional");
   $("qty-hint").textContent = QTY_HINTS[state.mode] || "";
   $("return-reason").hidden = state.mode !== "return";
   $("reason").value = state.reason || "";
@@ -263,7 +269,7 @@ $("pick-consignee").addEventListener("keydown", (event) => {
 });
 for (const [id, slot] of [["location", "location"], ["to-location", "toLocation"]]) {
   $(id).addEventListener("click", async () => {
-    const code = await ask("Type the bin code (empty: none)", { value: state[slot] || "", placeholder: "e.g. F-01", label: "Bin code" });
+    const code = await ask(t("Type the bin code (empty: none)"), { value: state[slot] || "", placeholder: t("e.g. F-01"), label: t("Bin code") });
     if (code === null) return;
     state[slot] = code || null;
     saveState();
@@ -282,9 +288,9 @@ $("pick-form").addEventListener("submit", async (event) => {
   try {
     pickList = await fetchPickList(item, wanted);
     const next = nextLine(pickList);
-    say("ok", `Pick ${describeLine(next)}`, `${pickList.lines.length} line(s) for ${pickList.item}.`);
+    say("ok", t("Pick {line}", { line: describeLine(next) }), t("{n} line(s) for {item}.", { n: pickList.lines.length, item: pickList.item }));
   } catch (err) {
-    say("error", "No pick list", err.message);
+    say("error", t("No pick list"), err.message);
   }
   render();
   refocus();
@@ -293,21 +299,21 @@ $("pick-form").addEventListener("submit", async (event) => {
 // ---- scans
 async function onScan(raw) {
   const label = readLabel(raw, config);
-  if (label.kind === "error") return say("error", "Label not usable", label.words);
+  if (label.kind === "error") return say("error", t("Label not usable"), label.words);
   if (label.kind === "location") return setBin(label.code);
   if (label.kind === "command") {
     const action = commandAction(label.command, label.argument);
-    if (action.error) return say("error", "Command not known", action.error);
-    if (action.mode) { setMode(action.mode); return say("ok", `Mode: ${action.mode}`, ""); }
-    if (action.quantity) { $("qty").value = action.quantity; return say("ok", `Quantity ${action.quantity}`, ""); }
+    if (action.error) return say("error", t("Command not known"), action.error);
+    if (action.mode) { setMode(action.mode); return say("ok", t("Mode: {mode}", { mode: MODE_NAMES[action.mode] || action.mode }), ""); }
+    if (action.quantity) { $("qty").value = action.quantity; return say("ok", t("Quantity {n}", { n: action.quantity }), ""); }
     if (action.clear) {
       $("qty").value = "";
       Object.assign(state, { location: null, toLocation: null });
       saveState();
       render();
-      return say("ok", "Cleared", "Bin and quantity cleared.");
+      return say("ok", t("Cleared"), t("Bin and quantity cleared."));
     }
-    if (action.sync) { queue.sync(); return say("ok", "Sending the queue", ""); }
+    if (action.sync) { queue.sync(); return say("ok", t("Sending the queue"), ""); }
   }
   const shipTo = readShipTo(raw, config.separatorStandins);
   if (shipTo) return scannedConsignee(shipTo);
@@ -315,27 +321,27 @@ async function onScan(raw) {
 }
 
 function missing(words) {
-  say("error", "Not booked", words);
+  say("error", t("Not booked"), words);
 }
 
 async function onProduct(raw) {
   const mode = state.mode;
   const qty = quantity();
   if (mode === "identify") return identify(raw);
-  if (!state.location && mode !== "dispatch") return missing("Scan a bin label first.");
+  if (!state.location && mode !== "dispatch") return missing(t("Scan a bin label first."));
   const body = { raw, mode, location: state.location };
   if (mode === "transfer") {
-    if (!state.toLocation) return missing("Scan the bin to move to first.");
+    if (!state.toLocation) return missing(t("Scan the bin to move to first."));
     body.to_location = state.toLocation;
   }
   if (mode === "count") {
-    if (qty === null) return missing("Enter the counted quantity first, then scan.");
+    if (qty === null) return missing(t("Enter the counted quantity first, then scan."));
     body.counted = qty;
   } else if (qty !== null) {
     body.quantity = qty;
   }
   if (mode === "return") {
-    if (!state.reason) return missing("Type the reason for the return first.");
+    if (!state.reason) return missing(t("Type the reason for the return first."));
     body.reason = state.reason;
   }
   if (mode === "dispatch" && state.reference) body.reference = state.reference;  // the order
@@ -348,19 +354,21 @@ async function onProduct(raw) {
     ({ note, provisional } = checked);
   }
   const product = readProduct(raw, config.separatorStandins) || {};
-  const summary = `${mode} ${body.quantity ?? body.counted ?? product.quantity ?? 1} × ` +
-    `${product.lot ? `lot ${product.lot}` : raw.slice(0, 40)}${body.location ? ` @ ${body.location}` : ""}` +
-    `${body.reference ? ` for ${body.reference}` : ""}${body.consignee ? ` to ${body.consignee}` : ""}`;
+  const what = product.lot ? t("lot {lot}", { lot: product.lot }) : raw.slice(0, 40);
+  let summary = t("{mode} {n} × {what}", { mode: MODE_NAMES[mode] || mode, n: body.quantity ?? body.counted ?? product.quantity ?? 1, what });
+  if (body.location) summary = t("{summary} @ {bin}", { summary, bin: body.location });
+  if (body.reference) summary = t("{summary} for {reference}", { summary, reference: body.reference });
+  if (body.consignee) summary = t("{summary} to {consignee}", { summary, consignee: body.consignee });
   return enqueue(body, { summary, note, provisional });
 }
 
 /** The FEFO check against the pick list; fills in bin and quantity, asks for a reason
  * when the lot is not one to pick. Null when the operator cancels. */
 async function checkDispatch(raw, body) {
-  if (!pickList) return { note: "no pick list on the handheld: the hub checks the lot", provisional: false };
+  if (!pickList) return { note: t("no pick list on the handheld: the hub checks the lot"), provisional: false };
   const product = readProduct(raw, config.separatorStandins) || {};
   if (product.gtin && pickList.gtin && product.gtin !== pickList.gtin) {
-    say("error", `Not ${pickList.item}`, `This label is GTIN ${product.gtin}; the pick list is for ${pickList.item} (GTIN ${pickList.gtin}). Nothing booked.`);
+    say("error", t("Not {item}", { item: pickList.item }), t("This label is GTIN {gtin}; the pick list is for {item} (GTIN {listed}). Nothing booked.", { gtin: product.gtin, item: pickList.item, listed: pickList.gtin }));
     return null;
   }
   let lot = product.lot;
@@ -372,18 +380,18 @@ async function checkDispatch(raw, body) {
     }
   }
   const offline = !navigator.onLine;
-  const listTime = new Date(pickList.fetchedAt).toLocaleTimeString();
-  const basis = offline ? `checked offline against the list of ${listTime}: provisional` : `checked against the list of ${listTime}`;
+  const listTime = new Date(pickList.fetchedAt).toLocaleTimeString(document.documentElement.lang || undefined);
+  const basis = offline ? t("checked offline against the list of {time}: provisional", { time: listTime }) : t("checked against the list of {time}", { time: listTime });
   const check = checkLot(pickList, lot);
   if (check.verdict === "done") {
-    say("error", "Pick list complete", `Nothing left to pick for ${pickList.item}. Load a new pick list.`);
+    say("error", t("Pick list complete"), t("Nothing left to pick for {item}. Load a new pick list.", { item: pickList.item }));
     return null;
   }
   if (check.verdict === "unread") {
     body.quantity = body.quantity ?? check.next.remaining;
     take(pickList, check.next, body.quantity);
     renderPickList();
-    return { note: "lot not readable on the handheld: the hub checks it", provisional: true };
+    return { note: t("lot not readable on the handheld: the hub checks it"), provisional: true };
   }
   if (check.verdict === "match") {
     body.location = check.line.location_code;
@@ -392,14 +400,15 @@ async function checkDispatch(raw, body) {
     renderPickList();
     return { note: basis, provisional: offline };
   }
-  say("error", `Lot ${lot} is not the one to pick`, `Next: ${describeLine(check.next)}.`);
-  const reason = await ask(`Lot ${lot} is not on the pick list. Next to pick: ${describeLine(check.next)}. Why pick lot ${lot}?`, {
-    choices: ["Next lot damaged", "Next lot not found", "Customer asked for this lot"],
-    placeholder: "the reason, in words", ok: `Pick lot ${lot}`, label: "Reason",
-    required: `Type why you pick lot ${lot}, or choose a reason above. Cancel to pick nothing.`,
+  const next = describeLine(check.next);
+  say("error", t("Lot {lot} is not the one to pick", { lot }), t("Next: {line}.", { line: next }));
+  const reason = await ask(t("Lot {lot} is not on the pick list. Next to pick: {line}. Why pick lot {lot}?", { lot, line: next }), {
+    choices: [t("Next lot damaged"), t("Next lot not found"), t("Customer asked for this lot")],
+    placeholder: t("the reason, in words"), ok: t("Pick lot {lot}", { lot }), label: t("Reason"),
+    required: t("Type why you pick lot {lot}, or choose a reason above. Cancel to pick nothing.", { lot }),
   });
   if (!reason) {
-    say("idle", "Not picked", `Lot ${lot} was not booked. Pick ${describeLine(check.next)}.`);
+    say("idle", t("Not picked"), t("Lot {lot} was not booked. Pick {line}.", { lot, line: next }));
     return null;
   }
   body.reason = reason;
@@ -408,24 +417,25 @@ async function checkDispatch(raw, body) {
   // as left out for this lot, which is listed as off the list (issue 18, item 9).
   takeOffList(pickList, lot, body.location, body.quantity, reason);
   renderPickList();
-  return { note: `${basis}; lot ${lot} instead of lot ${check.next.lot_number}, because: ${reason}`, provisional: offline };
+  return { note: t("{basis}; lot {lot} instead of lot {next}, because: {reason}", { basis, lot, next: check.next.lot_number, reason }), provisional: offline };
 }
 
 async function identify(raw) {
   try {
     const answer = await api("/api/v1/scan", { method: "POST", body: { raw, mode: "identify" }, key: newKey() });
     const scan = answer.scan || {};
-    const label = [scan.gtin && `GTIN ${scan.gtin}`, scan.lot && `lot ${scan.lot}`, scan.expiry && `expiry ${scan.expiry}`];
+    const label = [scan.gtin && t("GTIN {gtin}", { gtin: scan.gtin }), scan.lot && t("lot {lot}", { lot: scan.lot }), scan.expiry && t("expiry {date}", { date: scan.expiry })];
     if (answer.kind === "product" && (answer.known === false || !answer.item)) {
       // A label read right but of no item on file: not a green "OK" with the OK beep.
-      return say("error", "Unknown product", [answer.message || "no item has this GTIN", ...label].filter(Boolean).join(" · "));
+      return say("error", t("Unknown product"), [answer.message || t("no item has this GTIN"), ...label].filter(Boolean).join(" · "));
     }
     const what = answer.kind === "product" ? [answer.item, ...label] : [answer.kind, scan.code || scan.command];
     say("ok", answer.item || answer.kind, what.filter(Boolean).join(" · "));
   } catch (err) {
     const local = readProduct(raw, config.separatorStandins);
-    const words = local ? ["GTIN", local.gtin, "lot", local.lot, "expiry", local.expiry].filter(Boolean).join(" ") : "";
-    say("error", navigator.onLine ? "Not identified" : "Offline: the hub cannot identify it", [err.message, words].filter(Boolean).join(" · "));
+    const words = local ? [local.gtin && t("GTIN {gtin}", { gtin: local.gtin }), local.lot && t("lot {lot}", { lot: local.lot }),
+      local.expiry && t("expiry {date}", { date: local.expiry })].filter(Boolean).join(" ") : "";
+    say("error", navigator.onLine ? t("Not identified") : t("Offline: the hub cannot identify it"), [err.message, words].filter(Boolean).join(" · "));
   }
 }
 
@@ -433,11 +443,11 @@ async function enqueue(body, details) {
   $("qty").value = "";
   const entry = await queue.add(body, details);
   lastKey = entry.key;
-  if (navigator.onLine) say("busy", "Sending…", entry.summary);
+  if (navigator.onLine) say("busy", t("Sending…"), entry.summary);
   queue.sync();
   setTimeout(() => {
     if (announced.has(entry.key)) return; // booked or refused already: that was said
-    say("queued", "Queued", `${entry.summary}. It is sent when the hub can be reached.`);
+    say("queued", t("Queued"), t("{summary}. It is sent when the hub can be reached.", { summary: entry.summary }));
   }, navigator.onLine ? OUTCOME_WAIT_MS : 0);
   return entry.key;
 }
@@ -455,9 +465,9 @@ function announce(entry) {
     lastBooked = { key: entry.key, result: entry.result };
     const next = entry.body.mode === "dispatch" ? nextLine(pickList) : null;
     if (entry.key === doubleReadOf) {
-      return say("warn", entry.result, `The label was read twice within ${DOUBLE_READ_MS} ms: booked once. Scan it again to book another.`);
+      return say("warn", entry.result, t("The label was read twice within {ms} ms: booked once. Scan it again to book another.", { ms: DOUBLE_READ_MS }));
     }
-    say("ok", entry.result, next ? `Next: ${describeLine(next)}` : entry.note || "");
+    say("ok", entry.result, next ? t("Next: {line}", { line: describeLine(next) }) : entry.note || "");
   } else if (entry.state === "booked" && entry.summary) {
     // Scans queued earlier (offline, or before a reload) that the hub booked now: one
     // message and one beep for the lot of them.
@@ -466,12 +476,13 @@ function announce(entry) {
     clearTimeout(sentLaterTimer);
     sentLaterTimer = setTimeout(() => {
       const last = sentLater[sentLater.length - 1];
-      say("ok", `Sent ${sentLater.length} queued scan${sentLater.length > 1 ? "s" : ""}`, `Last: ${last.result}`);
+      const sent = sentLater.length > 1 ? t("Sent {n} queued scans", { n: sentLater.length }) : t("Sent 1 queued scan");
+      say("ok", sent, t("Last: {result}", { result: last.result }));
       sentLater = [];
     }, 400);
   } else if (entry.state === "refused") {
     announced.add(entry.key);
-    say("error", `Refused: ${entry.summary}`, entry.result);
+    say("error", t("Refused: {summary}", { summary: entry.summary }), entry.result);
   }
 }
 
@@ -486,18 +497,18 @@ async function start() {
   if (!me) return;
   if ("serviceWorker" in navigator && config.serviceWorker) {
     navigator.serviceWorker.register(config.serviceWorker, { scope: config.serviceWorkerScope })
-      .catch((err) => { $("net-state").textContent = `no offline reload: ${err.message}`; });
+      .catch((err) => { $("net-state").textContent = t("no offline reload: {reason}", { reason: err.message }); });
   } else {
-    $("net-state").textContent = "no offline reload here (needs HTTPS); the queue still works";
+    $("net-state").textContent = t("no offline reload here (needs HTTPS); the queue still works");
   }
   await queue.open();
   for (const entry of await queue.all()) if (entry.state !== "queued") announced.add(entry.key);
   await showQueue();
-  $("net-state").textContent = navigator.onLine ? "online" : "offline: scans wait here";
+  $("net-state").textContent = navigator.onLine ? t("online") : t("offline: scans wait here");
   await loadConsignees();
   document.body.dataset.ready = "true";
   queue.sync();
 }
 
 if (!MODES.includes(state.mode)) state.mode = "receive";
-start().catch((err) => say("error", "The page could not start", err.message));
+start().catch((err) => say("error", t("The page could not start"), err.message));

@@ -1,6 +1,7 @@
 // The warehouse's own labels: bins ("LOC:F-01") and commands ("CMD:RECEIVE",
 // "CMD:QTY:12"). The prefixes are the hub's settings, handed to the page. Read here,
 // in the page, so that a mode or bin change works offline too.
+import { t } from "./i18n.js";
 
 export const MODES = ["receive", "dispatch", "transfer", "count", "return", "identify"];
 const ALIASES = { LOOKUP: "identify", IDENTIFY: "identify" };
@@ -21,7 +22,7 @@ export function readLabel(raw, { locationPrefix = "LOC:", commandPrefix = "CMD:"
   for (const [prefix, kind] of [[commandPrefix, "command"], [locationPrefix, "location"]]) {
     if (prefix && text.slice(0, prefix.length).toUpperCase() === prefix.toUpperCase()) {
       const body = text.slice(prefix.length).trim();
-      if (!body) return { kind: "error", words: `The label '${text}' has nothing after '${prefix}'` };
+      if (!body) return { kind: "error", words: t("The label '{text}' has nothing after '{prefix}'", { text, prefix }) };
       if (kind === "location") return { kind, code: body };
       const [command, ...rest] = body.split(":");
       return { kind, command: command.trim().toUpperCase(), argument: rest.join(":").trim() || null };
@@ -40,9 +41,9 @@ export function commandAction(command, argument) {
   if (name === "QTY" || name === "QUANTITY") {
     const quantity = Number(argument);
     if (Number.isInteger(quantity) && quantity > 0) return { quantity };
-    return { error: `The quantity label needs a whole number above 0, not '${argument ?? ""}'` };
+    return { error: t("The quantity label needs a whole number above 0, not '{value}'", { value: argument ?? "" }) };
   }
   if (name === "CLEAR" || name === "CANCEL") return { clear: true };
   if (name === "SYNC") return { sync: true };
-  return { error: `Unknown command label '${command}'` };
+  return { error: t("Unknown command label '{command}'", { command }) };
 }

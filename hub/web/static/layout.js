@@ -1,16 +1,23 @@
 // Every page but the login: who is logged in, the logout button, and a check that
 // the token is still good (when the hub can be reached).
 import { api, logOut, requireSession } from "./api.js";
+import { t } from "./i18n.js";
+
+// The roles in the page's words.
+const ROLE_NAMES = { operator: t("operator"), supervisor: t("supervisor"), admin: t("admin") };
 
 const current = requireSession();
 if (current) {
   const who = document.getElementById("whoami");
-  if (who) who.textContent = `${current.username} · ${current.role}`;
+  if (who) who.textContent = `${current.username} · ${ROLE_NAMES[current.role] || current.role}`;
   // The audit trail is for supervisors and admins: an operator is not offered its page.
   if (current.role === "operator") document.querySelector('nav.pages a[href="/audit"]')?.remove();
   // Nor the master data's (the page reads for them, but changes are an admin's).
   if (current.role === "operator") document.querySelector('nav.pages a[href="/settings/zones"]')?.remove();
-  if (current.role === "operator") document.querySelector('nav.pages a[href="/settings/consignees"]')?.remove();
+  // Users are an admin's; the alarm rules read for supervisors (an admin changes them).
+  // Both are links of the settings pages' own row (settings_nav.html).
+  if (current.role !== "admin") document.querySelector('nav.settings-nav a[href="/settings/users"]')?.remove();
+  if (current.role === "operator") document.querySelector('nav.settings-nav a[href="/settings/alarms"]')?.remove();
   // Offline this fails quietly; an expired token answers 401, and api() goes to login.
   api("/api/v1/auth/me").catch(() => {});
   watchIdle();
@@ -44,7 +51,7 @@ const logout = document.getElementById("logout");
 if (logout) {
   logout.addEventListener("click", async () => {
     const waiting = Number(document.body.dataset.unsent || "0");
-    if (waiting > 0 && !confirm(`${waiting} scans are not sent yet. They wait for you to log in again. Log out?`)) {
+    if (waiting > 0 && !confirm(t("{n} scans are not sent yet. They wait for you to log in again. Log out?", { n: waiting }))) {
       return;
     }
     await logOut();

@@ -4,6 +4,7 @@
 // (POST /api/v1/auth/password, with the current one), which logs in as well. When the
 // hub ended the last session (idle timeout), the page says so.
 import { ApiError, api, loggedOutNote, sameOriginPath, saveSession } from "./api.js";
+import { t } from "./i18n.js";
 
 const form = document.getElementById("login-form");
 const error = document.getElementById("login-error");
@@ -47,7 +48,7 @@ form.addEventListener("submit", async (event) => {
       return;
     }
     error.textContent = err instanceof ApiError && err.status === 401
-      ? "Wrong user name or password." : err.message;
+      ? t("Wrong user name or password.") : err.message;
     error.hidden = false;
   }
 });
@@ -57,7 +58,7 @@ changeForm.addEventListener("submit", async (event) => {
   changeError.hidden = true;
   const fresh = changeForm.new_password.value;
   if (fresh !== changeForm.new_password_again.value) {
-    changeError.textContent = "The two new passwords differ.";
+    changeError.textContent = t("The two new passwords differ.");
     changeError.hidden = false;
     return;
   }

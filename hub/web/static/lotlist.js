@@ -3,7 +3,8 @@
 // the list). With `select`, each lot on hold has a checkbox, "Select all" and the
 // actions act on the chosen ones. Built once per container; `update(lots)` keeps what
 // is open and chosen across the page's refreshes.
-import { el } from "./monitor.js";
+import { QC_WORDS, el, words as inWords } from "./monitor.js";
+import { t } from "./i18n.js";
 
 export function lotList(container, { select = false, openUpTo = 0, actions = [] } = {}) {
   const chosen = new Set();
@@ -11,7 +12,7 @@ export function lotList(container, { select = false, openUpTo = 0, actions = [] 
   let drawn = "";
   const summary = el("summary", { className: "lot-summary" });
   const all = el("input", { type: "checkbox", id: `${container.id}-all` });
-  const allLabel = el("label", { className: "select-all", htmlFor: all.id }, all, " Select all on hold");
+  const allLabel = el("label", { className: "select-all", htmlFor: all.id }, all, " " + t("Select all on hold"));
   const buttons = actions.map((action) => el("button", {
     type: "button", className: action.className, disabled: true,
     onclick: () => action.run(lots.filter((lot) => chosen.has(lot.id))),
@@ -26,7 +27,7 @@ export function lotList(container, { select = false, openUpTo = 0, actions = [] 
     const n = chosen.size;
     actions.forEach((action, i) => {
       buttons[i].disabled = n === 0;
-      buttons[i].textContent = `${action.label} ${n} selected`;
+      buttons[i].textContent = t("{action} {n} selected", { action: action.label, n });
     });
     const open = selectable();
     all.checked = open.length > 0 && open.every((lot) => chosen.has(lot.id));
@@ -38,7 +39,7 @@ export function lotList(container, { select = false, openUpTo = 0, actions = [] 
   });
 
   function row(lot) {
-    const words = `${lot.item} · lot ${lot.lot_number} · ${lot.on_hand} on hand · ${lot.qc_status.replace("_", " ")}`;
+    const words = t("{item} · lot {lot} · {n} on hand · {status}", { item: lot.item, lot: lot.lot_number, n: lot.on_hand, status: inWords(QC_WORDS, lot.qc_status) });
     const item = el("li", { className: "lot" });
     item.dataset.lot = lot.lot_number;
     item.dataset.status = lot.qc_status;
@@ -62,7 +63,7 @@ export function lotList(container, { select = false, openUpTo = 0, actions = [] 
       drawn = key;
       for (const id of [...chosen]) if (!selectable().some((lot) => lot.id === id)) chosen.delete(id);
       rows.replaceChildren(...lots.map(row));
-      if (!lots.length) rows.append(el("li", { className: "empty", textContent: "None." }));
+      if (!lots.length) rows.append(el("li", { className: "empty", textContent: t("None.") }));
       if (first) details.open = lots.length > 0 && lots.length <= openUpTo;
       if (toolbar) toolbar.hidden = selectable().length === 0;
       refreshChoice();

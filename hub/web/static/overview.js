@@ -2,15 +2,16 @@
 // against its storage class's limits and its open alarms; the open alarms; lots expiring
 // soon; gateways offline. Alarms arrive through the live feed, the rest every few seconds.
 import { api, pageConfig, session } from "./api.js";
-import { OPEN_STATES, el, followAlarms, sleep, when } from "./monitor.js";
+import { OPEN_STATES, QC_WORDS, SEVERITY_WORDS, STATE_WORDS, el, followAlarms, sleep, when, words } from "./monitor.js";
 import { trend } from "./trends.js";
+import { t } from "./i18n.js";
 
 const config = pageConfig();
 const margin = config.warningMargin || { temperature_c: 0.5, humidity_pct: 3 };
 const statusLine = document.getElementById("overview-status");
 const QUANTITIES = [
-  { name: "temperature_c", unit: "°C", min: "temp_min_c", max: "temp_max_c", label: "Temperature" },
-  { name: "humidity_pct", unit: "%RH", min: "humidity_min_pct", max: "humidity_max_pct", label: "Humidity" },
+  { name: "temperature_c", unit: "°C", min: "temp_min_c", max: "temp_max_c", label: t("Temperature") },
+  { name: "humidity_pct", unit: "%RH", min: "humidity_min_pct", max: "humidity_max_pct", label: t("Humidity") },
 ];
 const LEVELS = ["none", "ok", "warn", "bad"];  // worse to the right
 const state = { zones: [], classes: new Map(), readings: [], alarms: new Map(), sensors: new Map(), excursions: [] };
@@ -54,7 +55,7 @@ function tile(zone) {
       el("span", { className: "sensor-name", textContent: state.sensors.get(r.sensor) || r.sensor }),
       el("span", { className: "value", textContent: `${r.value.toFixed(1)} ${q.unit}` })));
     const range = low !== null && low !== undefined && high !== null && high !== undefined ? `${low}–${high}`
-      : (high !== null && high !== undefined ? `≤ ${high}` : (low !== null && low !== undefined ? `≥ ${low}` : "no limits"));
+      : (high !== null && high !== undefined ? `≤ ${high}` : (low !== null && low !== undefined ? `≥ ${low}` : t("no limits")));
     return el("div", { className: `reading level-${qLevel}` },
       el("span", { className: "limits", textContent: `${q.label} ${range}` }), ...named);
   }).filter(Boolean);
@@ -70,12 +71,12 @@ function tile(zone) {
     el("p", { className: "tile-head" },
       el("span", { className: "code", textContent: zone.code }),
       el("span", { className: "name", textContent: zone.name })),
-    lines.length ? lines : el("p", { className: "reading none", textContent: "no readings" }),
+    lines.length ? lines : el("p", { className: "reading none", textContent: t("no readings") }),
     el("p", { className: "facts", textContent: [
-      open.length ? `${open.length} climate alarm${open.length > 1 ? "s" : ""}` : "",
-      newest ? `at ${when(newest)}` : "",
+      open.length ? (open.length > 1 ? t("{n} climate alarms", { n: open.length }) : t("1 climate alarm")) : "",
+      newest ? t("at {time}", { time: when(newest) }) : "",
     ].filter(Boolean).join(" · ") }),
-    excursion ? el("p", { className: "excursion-link" }, el("a", { href: `/excursions/${excursion.id}`, textContent: `Excursion since ${when(excursion.start)} →` })) : null,
+    excursion ? el("p", { className: "excursion-link" }, el("a", { href: `/excursions/${excursion.id}`, textContent: t("Excursion since {time} →", { time: when(excursion.start) }) })) : null,
     trend(zone, limits, hasTemperature ? "temperature_c" : "humidity_pct"));
   item.dataset.zone = zone.code;
   item.dataset.level = level;
@@ -85,7 +86,7 @@ function tile(zone) {
 function renderZones() {
   const list = document.getElementById("zones");
   list.replaceChildren(...state.zones.map(tile));
-  if (!state.zones.length) list.append(el("li", { className: "empty", textContent: "No zones yet." }));
+  if (!state.zones.length) list.append(el("li", { className: "empty", textContent: t("No zones yet.") }));
 }
 
 function renderAlarms() {
@@ -95,14 +96,14 @@ function renderAlarms() {
   const list = document.getElementById("open-alarms");
   list.replaceChildren(...open.slice(0, 20).map((a) => {
     const item = el("li", { className: "alarm-row" },
-      el("span", { className: `badge sev-${a.severity}`, textContent: a.severity }),
-      el("span", { className: `badge state-${a.state}`, textContent: a.state }),
+      el("span", { className: `badge sev-${a.severity}`, textContent: words(SEVERITY_WORDS, a.severity) }),
+      el("span", { className: `badge state-${a.state}`, textContent: words(STATE_WORDS, a.state) }),
       el("a", { href: `/alarms${a.zone ? `?zone=${encodeURIComponent(a.zone)}` : ""}`, textContent: a.message }));
     item.dataset.id = a.id;
     item.dataset.state = a.state;
     return item;
   }));
-  if (!open.length) list.append(el("li", { className: "empty", textContent: "No open alarms." }));
+  if (!open.length) list.append(el("li", { className: "empty", textContent: t("No open alarms.") }));
 }
 
 async function loadAlarms() {
@@ -132,9 +133,16 @@ function renderExpiring(lots) {
   document.getElementById("expiring-count").textContent = String(soon.length);
   const list = document.getElementById("expiring");
   list.replaceChildren(...soon.map((lot) => el("li", { className: "lot-row" },
-    el("span", { className: `badge ${lot.expiry < today ? "sev-critical" : "sev-warning"}`, textContent: lot.expiry < today ? "expired" : lot.expiry }),
-    el("span", { textContent: `${lot.item} · lot ${lot.lot_number} · ${lot.on_hand} on hand${lot.qc_status !== "released" ? ` · ${lot.qc_status.replaceAll("_", " ")}` : ""}` }))));
-  if (!soon.length) list.append(el("li", { className: "empty", textContent: "None." }));
+    el("span", { className: `badge ${lot.expiry < today ? "sev-critical" : "sev-warning"}`, textContent: lot.expiry < today ? t("expired") : lot.expiry }),
+    el("span", { textContent: t("{item} · lot {lot} · {n} on hand", { item: lot.item, lot: lot.lot_number, n: lot.on_hand })
+      + (lot.qc_status !== "released" ? ` · ${words(QC_WORDS, lot.qc_status)}` : "") }))));
+  if (!soon.length) list.append(el("li", { className: "empty", textContent: t("None.") }));
+}
+
+function gatewayWords(g) {
+  const gateway = g.site ? g.id + " (" + g.site + ")" : g.id;
+  const never = t("never");
+  return t("{gateway} · last seen {time}", { gateway, time: when(g.last_seen) || never });
 }
 
 function renderGateways(gateways) {
@@ -142,9 +150,9 @@ function renderGateways(gateways) {
   document.getElementById("gateways-count").textContent = String(offline.length);
   const list = document.getElementById("gateways");
   list.replaceChildren(...offline.map((g) => el("li", { className: "gateway-row" },
-    el("span", { className: "badge sev-critical", textContent: "offline" }),
-    el("span", { textContent: `${g.id}${g.site ? ` (${g.site})` : ""} · last seen ${when(g.last_seen) || "never"}` }))));
-  if (!offline.length) list.append(el("li", { className: "empty", textContent: gateways.length ? "All gateways online." : "No gateways yet." }));
+    el("span", { className: "badge sev-critical", textContent: t("offline") }),
+    el("span", { textContent: gatewayWords(g) }))));
+  if (!offline.length) list.append(el("li", { className: "empty", textContent: gateways.length ? t("All gateways online.") : t("No gateways yet.") }));
 }
 
 let refreshing = null;
@@ -167,11 +175,11 @@ function refresh() {
       renderZones();
       renderExpiring(lots);
       renderGateways(gateways);
-      statusLine.textContent = `Updated ${when(new Date().toISOString())}`;
+      statusLine.textContent = t("Updated {time}", { time: when(new Date().toISOString()) });
       statusLine.dataset.tone = "";
       document.body.dataset.ready = "true";
     } catch (err) {
-      statusLine.textContent = `Not updated: ${err.message}`;
+      statusLine.textContent = t("Not updated: {reason}", { reason: err.message });
       statusLine.dataset.tone = "error";
     } finally {
       refreshing = null;

@@ -2,6 +2,7 @@
 // localStorage so that picks are checked against it also offline (then provisionally:
 // the hub checks each dispatch again when it arrives and refuses a wrong lot with the reason).
 import { api } from "./api.js";
+import { t } from "./i18n.js";
 
 const KEY = "stockwarden.picklist";
 
@@ -52,8 +53,8 @@ export function take(list, line, quantity) {
 }
 
 export function describeLine(line) {
-  const expiry = line.expiry ? `, exp. ${line.expiry}` : "";
-  return `${line.remaining} × lot ${line.lot_number} from ${line.location_code}${expiry}`;
+  const p = { n: line.remaining, lot: line.lot_number, bin: line.location_code, expiry: line.expiry };
+  return line.expiry ? t("{n} × lot {lot} from {bin}, exp. {expiry}", p) : t("{n} × lot {lot} from {bin}", p);
 }
 
 /** A lot picked instead of the suggested one (with a reason): it counts towards the
@@ -71,7 +72,7 @@ export function takeOffList(list, lot, location, quantity, reason) {
     line.instead = lot;
     left -= taken;
   }
-  list.lines.push({ lot_number: lot, location_code: location || "its bin", expiry: null,
+  list.lines.push({ lot_number: lot, location_code: location || t("its bin"), expiry: null,
     quantity, remaining: 0, offList: true, reason });
   savePickList(list);
 }
@@ -84,29 +85,30 @@ function lineClass(line, next) {
 /** The pick list on screen: what to pick next, each line, the picks off the list. */
 export function drawPickList(list, status, lines) {
   if (!list) {
-    status.textContent = "No pick list: type the item and quantity, or scan and the hub checks the lot.";
+    status.textContent = t("No pick list: type the item and quantity, or scan and the hub checks the lot.");
     lines.replaceChildren();
     return;
   }
   const next = nextLine(list);
-  const when = new Date(list.fetchedAt).toLocaleTimeString();
-  status.textContent = next ? `Pick next: ${describeLine(next)}` : `Pick list for ${list.item} complete.`;
+  const when = new Date(list.fetchedAt).toLocaleTimeString(document.documentElement.lang || undefined);
+  status.textContent = next ? t("Pick next: {line}", { line: describeLine(next) }) : t("Pick list for {item} complete.", { item: list.item });
   status.dataset.next = next ? next.lot_number : "";
   lines.replaceChildren(...list.lines.map((line) => {
     const li = document.createElement("li");
     li.dataset.lot = line.lot_number;
     if (line.offList) {
       li.className = "off-list";
-      li.textContent = `${line.lot_number} · off the list · ${line.quantity} picked (${line.reason})`;
+      li.textContent = t("{lot} · off the list · {n} picked ({reason})", { lot: line.lot_number, n: line.quantity, reason: line.reason });
       return li;
     }
     li.className = lineClass(line, next);
-    li.textContent = `${line.lot_number} · ${line.location_code} · ${line.expiry || "no expiry"} · ${line.remaining}/${line.quantity}`
-      + (line.skipped ? ` · ${line.skipped} not picked: lot ${line.instead} instead` : "");
+    const expiry = line.expiry || t("no expiry");
+    const skipped = line.skipped ? t("{n} not picked: lot {lot} instead", { n: line.skipped, lot: line.instead }) : "";
+    li.textContent = [line.lot_number, line.location_code, expiry, `${line.remaining}/${line.quantity}`, skipped].filter(Boolean).join(" · ");
     return li;
   }));
   const caption = document.createElement("li");
   caption.className = "caption";
-  caption.textContent = `${list.item}, ${list.quantity} (${list.policy.toUpperCase()}), list of ${when}`;
+  caption.textContent = t("{item}, {n} ({policy}), list of {time}", { item: list.item, n: list.quantity, policy: list.policy.toUpperCase(), time: when });
   lines.prepend(caption);
 }

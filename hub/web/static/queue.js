@@ -6,6 +6,7 @@
 // operator dismisses it). A network error or 5xx puts the entry back to queued and
 // retries later with backoff; a 401 waits for a new login.
 import { ApiError, api, session } from "./api.js";
+import { t } from "./i18n.js";
 
 const DB_NAME = "stockwarden-handheld";
 const STORE = "scans";
@@ -43,33 +44,34 @@ export function newKey() {
  * difference as if it were the count. */
 export function countWords(item, c) {
   const signed = c.difference > 0 ? `+${c.difference}` : String(c.difference).replace("-", "−");
-  const what = `Counted ${c.counted} of ${item} lot ${c.lot_number} in ${c.location}`;
+  const p = { n: c.counted, item, lot: c.lot_number, bin: c.location, book: c.book, stocktake: c.stocktake, diff: signed };
   if (c.stocktake && (c.difference === null || c.difference === undefined)) {
-    return `${what} for stocktake ${c.stocktake} (a blind count: the supervisor sees the difference)`;
+    return t("Counted {n} of {item} lot {lot} in {bin} for stocktake {stocktake} (a blind count: the supervisor sees the difference)", p);
   }
   if (c.stocktake) {
-    return c.difference === 0 ? `${what}: matches the book (${c.book}), stocktake ${c.stocktake}`
-      : `${what}: book ${c.book}, difference ${signed}; booked when stocktake ${c.stocktake} is approved`;
+    return c.difference === 0 ? t("Counted {n} of {item} lot {lot} in {bin}: matches the book ({book}), stocktake {stocktake}", p)
+      : t("Counted {n} of {item} lot {lot} in {bin}: book {book}, difference {diff}; booked when stocktake {stocktake} is approved", p);
   }
-  return c.difference === 0 ? `${what}: matches the book (${c.book}), nothing booked`
-    : `${what}: book said ${c.book}, ${signed} booked`;
+  return c.difference === 0 ? t("Counted {n} of {item} lot {lot} in {bin}: matches the book ({book}), nothing booked", p)
+    : t("Counted {n} of {item} lot {lot} in {bin}: book said {book}, {diff} booked", p);
 }
 
-const VERBS = { receive: "Received", dispatch: "Dispatched", transfer: "Moved", count: "Counted", return: "Returned" };
+const VERBS = { receive: t("Received"), dispatch: t("Dispatched"), transfer: t("Moved"), count: t("Counted"), return: t("Returned") };
 
 /** What the hub booked, in words. */
 export function bookingWords(answer) {
   const booking = answer && answer.booking;
-  if (!booking) return `Recorded by the hub: ${answer && answer.item ? answer.item : "scan"}, nothing booked`;
+  const scan = t("scan");
+  if (!booking) return t("Recorded by the hub: {what}, nothing booked", { what: answer && answer.item ? answer.item : scan });
   const verb = VERBS[booking.kind] || booking.kind;
   if (booking.count) return countWords(booking.item, booking.count);
-  if (!booking.lines.length) return `${verb}: ${booking.item}, no difference to book`;
+  if (!booking.lines.length) return t("{verb}: {item}, no difference to book", { verb, item: booking.item });
   const lines = booking.lines.map((l) => {
     const where = l.from_location && l.to_location ? `${l.from_location} → ${l.to_location}`
-      : l.to_location ? `→ ${l.to_location}` : `from ${l.from_location}`;
-    return `${l.quantity} × lot ${l.lot_number} ${where}`;
+      : l.to_location ? `→ ${l.to_location}` : t("from {bin}", { bin: l.from_location });
+    return t("{n} × lot {lot} {where}", { n: l.quantity, lot: l.lot_number, where });
   });
-  return `${verb} ${booking.item}: ${lines.join("; ")}`;
+  return t("{verb} {item}: {lines}", { verb, item: booking.item, lines: lines.join("; ") });
 }
 
 export class ScanQueue extends EventTarget {
@@ -95,7 +97,7 @@ export class ScanQueue extends EventTarget {
     if (navigator.locks) await navigator.locks.request(LOCK, reset);
     else await reset();
     addEventListener("online", () => { this.backoffMs = 0; this.sync(); });
-    addEventListener("offline", () => this.setStatus("offline: scans wait here"));
+    addEventListener("offline", () => this.setStatus(t("offline: scans wait here")));
     setInterval(() => { if (!this.timer) this.sync(); }, TICK_MS);
     return this;
   }
@@ -145,7 +147,7 @@ export class ScanQueue extends EventTarget {
   retryLater(words) {
     this.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(1000, this.backoffMs * 2));
     const wait = this.backoffMs * (0.8 + Math.random() * 0.4);
-    this.setStatus(`${words}; trying again in ${Math.round(wait / 1000)} s`);
+    this.setStatus(t("{reason}; trying again in {s} s", { reason: words, s: Math.round(wait / 1000) }));
     clearTimeout(this.timer);
     this.timer = setTimeout(() => { this.timer = null; this.sync(); }, wait);
   }
@@ -190,15 +192,15 @@ export class ScanQueue extends EventTarget {
         }
         await this.put({ ...entry, state: "queued", lastError: err.message, attempts: entry.attempts + 1 });
         if (status === 401) {
-          this.setStatus("log in again to send the queued scans");
+          this.setStatus(t("log in again to send the queued scans"));
           this.dispatchEvent(new CustomEvent("login-needed"));
         } else {
-          this.retryLater(status ? `the hub answered ${status}` : err.message);
+          this.retryLater(status ? t("the hub answered {status}", { status }) : err.message);
         }
         return;
       }
     }
-    this.setStatus(navigator.onLine ? "online" : "offline: scans wait here");
+    this.setStatus(navigator.onLine ? t("online") : t("offline: scans wait here"));
     await this.prune();
   }
 }

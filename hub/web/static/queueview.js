@@ -1,7 +1,8 @@
 // The handheld's queue on screen: open entries (waiting, sending, refused) and the
 // recently booked ones, each with its state, the hub's words and, for a refusal, "Seen".
+import { t } from "./i18n.js";
 
-const STATE_WORDS = { queued: "waiting", sending: "sending…", booked: "booked", refused: "refused" };
+const STATE_WORDS = { queued: t("waiting"), sending: t("sending…"), booked: t("booked"), refused: t("refused") };
 
 function entryItem(entry, me, dismiss) {
   const li = document.createElement("li");
@@ -12,10 +13,10 @@ function entryItem(entry, me, dismiss) {
   head.textContent = entry.summary;
   const badge = document.createElement("span");
   badge.className = `badge ${entry.state}`;
-  badge.textContent = STATE_WORDS[entry.state] + (entry.provisional ? " · provisional" : "");
+  badge.textContent = STATE_WORDS[entry.state] + (entry.provisional ? " · " + t("provisional") : "");
   li.append(badge, head);
   const words = entry.state === "queued" && me && entry.user !== me.username
-    ? `waits for ${entry.user} to log in` : entry.result || entry.lastError || entry.note;
+    ? t("waits for {user} to log in", { user: entry.user }) : entry.result || entry.lastError || entry.note;
   if (words) {
     const detail = document.createElement("span");
     detail.className = "detail";
@@ -26,7 +27,7 @@ function entryItem(entry, me, dismiss) {
     const seen = document.createElement("button");
     seen.type = "button";
     seen.className = "small";
-    seen.textContent = "Seen";
+    seen.textContent = t("Seen");
     seen.addEventListener("click", () => dismiss(entry.key));
     li.append(seen);
   }
@@ -45,6 +46,6 @@ export async function renderQueue(queue, me, { open, done, count }) {
   // listed, red, until "Seen").
   const waiting = pending.filter((e) => e.state === "queued" || e.state === "sending").length;
   count.textContent = String(waiting);
-  count.title = `${waiting} waiting to be sent`;
+  count.title = t("{n} waiting to be sent", { n: waiting });
   return waiting;
 }

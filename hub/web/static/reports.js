@@ -5,12 +5,18 @@
 // the login's session cookie (reads only: docs/web.md, "The session cookie").
 import { api, requireSession } from "./api.js";
 import { changesTable } from "./changes.js";
-import { t } from "./i18n.js";
-import { duration, el } from "./monitor.js";
+import { QC_WORDS, duration, el, words } from "./monitor.js";
 import { showLotSignatures, showSignOffs } from "./signoff.js";
+import { t } from "./i18n.js";
 
 const REPORTS = "/api/v1/reports";
-const QUANTITY_NAMES = { temperature_c: ["Temperature", "°C"], humidity_pct: ["Humidity", "%RH"] };
+const QUANTITY_NAMES = { temperature_c: [t("Temperature"), "°C"], humidity_pct: [t("Humidity"), "%RH"] };
+// The ledger's moves and the expiry report's states in the page's words.
+const MOVE_WORDS = {
+  receive: t("receive"), dispatch: t("dispatch"), transfer: t("transfer"), adjust: t("adjust"), return: t("return"), count: t("count"),
+};
+const NOW = t("now");
+const EXPIRY_WORDS = { expired: t("expired"), expiring: t("expiring") };
 const HOUR_MS = 3600 * 1000;
 
 /** A time as the form's UTC input writes it: "2026-12-06T10:00". */
@@ -67,39 +73,46 @@ const zoneStatus = document.getElementById("zone-status");
 const zoneResult = document.getElementById("zone-result");
 
 function limitWords(limit, unit) {
-  if (!limit || (limit.low === null && limit.high === null)) return "no limits";
+  if (!limit || (limit.low === null && limit.high === null)) return t("no limits");
   if (limit.low !== null && limit.high !== null) return `${limit.low}–${limit.high} ${unit}`;
-  return limit.high !== null ? `at most ${limit.high} ${unit}` : `at least ${limit.low} ${unit}`;
+  return limit.high !== null ? t("at most {value} {unit}", { value: limit.high, unit }) : t("at least {value} {unit}", { value: limit.low, unit });
 }
 
 function facts(report) {
   const pairs = [
-    ["Zone", `${report.zone_name} (${report.zone})`],
-    ["Storage class", report.storage_class || "none"],
+    [t("Zone"), `${report.zone_name} (${report.zone})`],
+    [t("Storage class"), report.storage_class || t("none")],
     ...Object.entries(report.limits || {}).map(([q, limit]) => {
       const [name, unit] = QUANTITY_NAMES[q] || [q, ""];
-      return [`${name} limits`, limitWords(limit, unit)];
+      return [t("{quantity} limits", { quantity: name }), limitWords(limit, unit)];
     }),
-    ["Period", `${utc(report.start)} to ${utc(report.end)}`
-      + (report.time_zone && report.time_zone !== "UTC" ? ` (days in ${report.time_zone})` : "")],
-    ["Sensors", report.sensors.map((s) => s.id).join(", ") || "none"],
-    ...(report.zone_time || []).map((t) => {
-      const [name] = QUANTITY_NAMES[t.quantity] || [t.quantity];
-      return [`${name} out of range (zone)`,
-        `above ${outOfRange(t.above_s_min, t.above_s_max)}, below ${outOfRange(t.below_s_min, t.below_s_max)}`];
+    [t("Period"), report.time_zone && report.time_zone !== "UTC"
+      ? t("{start} to {end} (days in {zone})", { start: utc(report.start), end: utc(report.end), zone: report.time_zone })
+      : t("{start} to {end}", { start: utc(report.start), end: utc(report.end) })],
+    [t("Sensors"), report.sensors.map((s) => s.id).join(", ") || t("none")],
+    ...(report.zone_time || []).map((z) => {
+      const [name] = QUANTITY_NAMES[z.quantity] || [z.quantity];
+      return [t("{quantity} out of range (zone)", { quantity: name }),
+        t("above {above}, below {below}", { above: outOfRange(z.above_s_min, z.above_s_max), below: outOfRange(z.below_s_min, z.below_s_max) })];
     }),
-    ["Record complete", report.complete ? "yes" : `no: ${report.gaps.length} gap(s)`],
-    ["Excursions", String(report.excursions.length)],
-    ["Highest MKT", report.highest_mkt && report.highest_mkt.mkt_c !== null
-      ? `${number(report.highest_mkt.mkt_c, 2)} °C (${report.highest_mkt.sensor}, ${report.mkt_window_h} h to ${utc(report.highest_mkt.window_end)})`
-      : "no temperature readings"],
+    [t("Record complete"), report.complete ? t("yes") : t("no: {n} gap(s)", { n: report.gaps.length })],
+    [t("Excursions"), String(report.excursions.length)],
+    [t("Highest MKT"), report.highest_mkt && report.highest_mkt.mkt_c !== null
+      ? t("{mkt} °C ({sensor}, {hours} h to {end})", { mkt: number(report.highest_mkt.mkt_c, 2), sensor: report.highest_mkt.sensor, hours: report.mkt_window_h, end: utc(report.highest_mkt.window_end) })
+      : t("no temperature readings")],
   ];
   return pairs.flatMap(([term, value]) => [el("dt", { textContent: term }), el("dd", { textContent: value })]);
 }
 
 function outOfRange(min, max) {
-  if (!max) return "0 s";
-  return min === max ? duration(max) : `${duration(min)} to ${duration(max)}`;
+  if (!max) return t("{n} s", { n: 0 });
+  return min === max ? duration(max) : t("{start} to {end}", { start: duration(min), end: duration(max) });
+}
+
+function excursionFacts(e) {
+  const going = t("still going on");
+  const period = t("{start} to {end}", { start: utc(e.start), end: e.end ? utc(e.end) : going });
+  return [period, outOfRange(e.seconds_min, e.seconds_max), e.source].join(" · ");
 }
 
 function showZone(report, params) {
@@ -109,30 +122,31 @@ function showZone(report, params) {
   charts.replaceChildren(...(quantities.length ? quantities : ["temperature_c"]).map((q) => {
     const [name] = QUANTITY_NAMES[q] || [q];
     const img = el("img", {
-      className: "chart", alt: `${name} of ${report.zone_name}: min-max band, mean and limits`,
+      className: "chart", alt: t("{quantity} of {zone}: min-max band, mean and limits", { quantity: name, zone: report.zone_name }),
       width: 900, height: 300,
     });
     img.src = `${REPORTS}/zones/${encodeURIComponent(report.zone)}?${new URLSearchParams({ ...params, format: "svg", quantity: q })}`;
     return el("figure", {}, img);
   }));
   fill(document.getElementById("zone-summary"),
-    ["Sensor", "Quantity", "Readings", "Min", "Max", "Mean", "Above limit", "Below limit"],
+    [t("Sensor"), t("Quantity"), t("Readings"), t("Min"), t("Max"), t("Mean"), t("Above limit"), t("Below limit")],
     report.summaries.map((s) => [s.sensor, (QUANTITY_NAMES[s.quantity] || [s.quantity])[0], s.readings,
       number(s.min), number(s.max), number(s.mean, 2), outOfRange(s.above_s_min, s.above_s_max),
       outOfRange(s.below_s_min, s.below_s_max)]),
-    "No readings in the period.");
+    t("No readings in the period."));
   const excursions = document.getElementById("zone-excursions");
   excursions.replaceChildren(...(report.excursions.length ? report.excursions.map((e) => el("li", {},
-    el("span", { className: "row-head", textContent: `${e.sensor}: ${e.side} the limit, peak ${number(e.peak)}` }),
-    el("span", { className: "facts", textContent: `${utc(e.start)} to ${e.end ? utc(e.end) : "still going on"} · ${outOfRange(e.seconds_min, e.seconds_max)} · ${e.source}` }),
-  )) : [el("li", { className: "empty", textContent: "None in the period." })]));
+    el("span", { className: "row-head", textContent: e.side === "above" ? t("{sensor}: above the limit, peak {peak}", { sensor: e.sensor, peak: number(e.peak) })
+      : t("{sensor}: below the limit, peak {peak}", { sensor: e.sensor, peak: number(e.peak) }) }),
+    el("span", { className: "facts", textContent: excursionFacts(e) }),
+  )) : [el("li", { className: "empty", textContent: t("None in the period.") })]));
   const gaps = document.getElementById("zone-gaps");
   gaps.replaceChildren(...(report.gaps.length ? report.gaps.map((g) => el("li", {},
-    el("span", { className: "row-head", textContent: `${g.sensor}: ${duration(g.seconds)} without a reading` }),
-    el("span", { className: "facts", textContent: `${utc(g.start)} to ${utc(g.end)} (allowed ${duration(g.allowed_s)})` }),
-  )) : [el("li", { className: "empty", textContent: "None: the record is complete." })]));
+    el("span", { className: "row-head", textContent: t("{sensor}: {time} without a reading", { sensor: g.sensor, time: duration(g.seconds) }) }),
+    el("span", { className: "facts", textContent: t("{start} to {end} (allowed {time})", { start: utc(g.start), end: utc(g.end), time: duration(g.allowed_s) }) }),
+  )) : [el("li", { className: "empty", textContent: t("None: the record is complete.") })]));
   document.getElementById("zone-notes").replaceChildren(...report.notes.map((n) => el("li", { textContent: n })));
-  changesTable(document.getElementById("zone-changes"), report.changes || [], "No change recorded in the period.");
+  changesTable(document.getElementById("zone-changes"), report.changes || [], t("No change recorded in the period."));
   zoneResult.hidden = false;
 }
 
@@ -144,12 +158,12 @@ async function loadZone(event) {
   const path = `${REPORTS}/zones/${encodeURIComponent(code)}`;
   link(document.getElementById("zone-pdf"), path, { ...params, format: "pdf" });
   link(document.getElementById("zone-csv"), path, { ...params, format: "csv" });
-  say(zoneStatus, "Loading the report…");
+  say(zoneStatus, t("Loading the report…"));
   try {
     const report = await api(`${path}?${new URLSearchParams(params)}`);
     showZone(report, params);
     showSignOffs(report, params, () => loadZone());
-    say(zoneStatus, `${report.zone_name}: ${utc(report.start)} to ${utc(report.end)}`, "ok");
+    say(zoneStatus, t("{zone}: {start} to {end}", { zone: report.zone_name, start: utc(report.start), end: utc(report.end) }), "ok");
   } catch (err) {
     zoneResult.hidden = true;
     say(zoneStatus, err.message, "error");
@@ -167,10 +181,10 @@ async function loadExpiry(event) {
   try {
     const rows = await api(`${REPORTS}/expiry?${new URLSearchParams(params)}`);
     fill(document.getElementById("expiry-table"),
-      ["Item", "Lot", "Expiry", "Days left", "State", "QC", "On hand", "Where"],
-      rows.map((r) => [r.item, r.lot_number, r.expiry, r.days_left, r.state, r.qc_status, r.on_hand, r.locations]),
-      "No lot in stock expires in that time.");
-    say(line, `${rows.length} lot(s)`, "ok");
+      [t("Item"), t("Lot"), t("Expiry"), t("Days left"), t("State"), t("QC"), t("On hand"), t("Where")],
+      rows.map((r) => [r.item, r.lot_number, r.expiry, r.days_left, words(EXPIRY_WORDS, r.state), words(QC_WORDS, r.qc_status), r.on_hand, r.locations]),
+      t("No lot in stock expires in that time."));
+    say(line, t("{n} lot(s)", { n: rows.length }), "ok");
   } catch (err) {
     say(line, err.message, "error");
   }
@@ -186,10 +200,10 @@ async function loadLedger(event) {
   try {
     const report = await api(`${REPORTS}/ledger?${new URLSearchParams(params)}`);
     fill(document.getElementById("ledger-table"),
-      ["Item", "Opening", "Received", "Dispatched", "Other out", "Closing"],
+      [t("Item"), t("Opening"), t("Received"), t("Dispatched"), t("Other out"), t("Closing")],
       report.items.map((i) => [i.item, i.opening, i.received, i.dispatched, i.other_out, i.closing]),
-      "No stock moved in the period.");
-    say(line, `${report.moves.length} move(s); every move is in the CSV`, "ok");
+      t("No stock moved in the period."));
+    say(line, t("{n} move(s); every move is in the CSV", { n: report.moves.length }), "ok");
   } catch (err) {
     say(line, err.message, "error");
   }
@@ -267,21 +281,21 @@ async function loadTrace(event) {
   try {
     const found = await api(path);
     fill(document.getElementById("trace-table"),
-      ["When", "Kind", "From", "To", "Quantity", "By", "Reference", t("Consignee")],
-      found.trace.moves.map((m) => [utc(m.at), m.kind, m.from_location || "outside", m.to_location || "outside",
+      [t("When"), t("Kind"), t("From"), t("To"), t("Quantity"), t("By"), t("Reference"), t("Consignee")],
+      found.trace.moves.map((m) => [utc(m.at), words(MOVE_WORDS, m.kind), m.from_location || t("outside"), m.to_location || t("outside"),
         m.quantity, m.user, m.reference || "", m.consignee || ""]),
-      "No moves.");
+      t("No moves."));
     document.getElementById("trace-stays").replaceChildren(...found.stays.map((s) => el("li", {},
-      el("span", { className: "row-head", textContent: `In ${s.zone}` }),
-      el("span", { className: "facts", textContent: `${utc(s.start)} to ${s.end ? utc(s.end) : "now"}` }))));
+      el("span", { className: "row-head", textContent: t("In {zone}", { zone: s.zone }) }),
+      el("span", { className: "facts", textContent: t("{start} to {end}", { start: utc(s.start), end: s.end ? utc(s.end) : NOW }) }))));
     document.getElementById("trace-changes-head").hidden = false;
-    changesTable(document.getElementById("trace-changes"), found.changes || [], "No QC status change on the audit trail.");
+    changesTable(document.getElementById("trace-changes"), found.changes || [], t("No QC status change on the audit trail."));
     showReceivedBy(found.received_by, document.getElementById("received-totals"),
       document.getElementById("received-dispatches"), t("The lot has not been dispatched."));
     document.getElementById("trace-received").hidden = false;
     const lotRow = found.trace.lot;
     showLotSignatures(lotRow);
-    say(line, `${lotRow.item} lot ${lotRow.lot_number}: ${lotRow.on_hand} on hand, ${found.excursions.length} excursion(s) while stored`, "ok");
+    say(line, t("{item} lot {lot}: {n} on hand, {excursions} excursion(s) while stored", { item: lotRow.item, lot: lotRow.lot_number, n: lotRow.on_hand, excursions: found.excursions.length }), "ok");
   } catch (err) {
     say(line, err.message, "error");
   }
@@ -313,8 +327,8 @@ async function start() {
     const [zones, lots] = await Promise.all([api("/api/v1/zones"), api("/api/v1/lots?limit=5000")]);
     zoneForm.zone.replaceChildren(...zones.map((z) => el("option", { value: z.code, textContent: `${z.name} (${z.code})` })));
     const lotSelect = document.getElementById("trace-lot");
-    lotSelect.replaceChildren(...lots.map((l) => el("option", { value: String(l.id), textContent: `${l.item} · lot ${l.lot_number}` })));
-    if (!lots.length) lotSelect.append(el("option", { value: "", textContent: "no lots yet" }));
+    lotSelect.replaceChildren(...lots.map((l) => el("option", { value: String(l.id), textContent: t("{item} · lot {lot}", { item: l.item, lot: l.lot_number }) })));
+    if (!lots.length) lotSelect.append(el("option", { value: "", textContent: t("no lots yet") }));
     const wanted = new URLSearchParams(location.search).get("zone");
     if (wanted && zones.some((z) => z.code === wanted)) zoneForm.zone.value = wanted;
   } catch (err) {

@@ -4,6 +4,10 @@
 // `await signDialog(question, {meanings, text, ...})` resolves to
 // `{text, meaning, password}` or null when cancelled. `text: null` asks no text.
 // The dialog is built on first use (id "sign"; styled as dialog.ask by app.css).
+import { t } from "./i18n.js";
+
+// The signature's meanings (kernel/signatures.py) in the page's words.
+const MEANING_WORDS = { reviewed: t("reviewed"), approved: t("approved"), released: t("released"), rejected: t("rejected") };
 
 let current = null; // { minLength, required }
 
@@ -15,16 +19,16 @@ function build() {
   const choices = field("div", { id: "sign-choices", className: "choices" });
   const textLabel = field("label", { id: "sign-text-label", htmlFor: "sign-text", className: "label" });
   const text = field("input", { id: "sign-text", autocomplete: "off" });
-  const meaningLabel = field("label", { htmlFor: "sign-meaning", className: "label", textContent: "Meaning of your signature" });
+  const meaningLabel = field("label", { htmlFor: "sign-meaning", className: "label", textContent: t("Meaning of your signature") });
   const meaning = field("select", { id: "sign-meaning", name: "meaning" });
-  const passwordLabel = field("label", { htmlFor: "sign-password", className: "label", textContent: "Your password (signs this decision)" });
+  const passwordLabel = field("label", { htmlFor: "sign-password", className: "label", textContent: t("Your password (signs this decision)") });
   const password = field("input", { id: "sign-password", type: "password", autocomplete: "current-password", name: "password" });
   const error = field("p", { id: "sign-error", className: "error", hidden: true });
   error.setAttribute("role", "alert");
   const buttons = field("p", { className: "buttons" });
-  const cancel = field("button", { type: "button", className: "big", textContent: "Cancel" });
+  const cancel = field("button", { type: "button", className: "big", textContent: t("Cancel") });
   cancel.addEventListener("click", () => dialog.close("cancel"));
-  const ok = field("button", { type: "submit", value: "ok", id: "sign-ok", className: "primary big", textContent: "Sign" });
+  const ok = field("button", { type: "submit", value: "ok", id: "sign-ok", className: "primary big", textContent: t("Sign") });
   buttons.append(cancel, ok);
   form.append(question, choices, textLabel, text, meaningLabel, meaning, passwordLabel, password, error, buttons);
   dialog.append(form);
@@ -33,7 +37,7 @@ function build() {
     if (!current) return;
     let problem = "";
     if (current.asksText && current.required && text.value.trim().length < current.minLength) problem = current.required;
-    else if (!password.value) problem = "Type your password: it signs this decision.";
+    else if (!password.value) problem = t("Type your password: it signs this decision.");
     if (problem) {
       event.preventDefault();
       error.textContent = problem;
@@ -44,8 +48,8 @@ function build() {
 }
 
 export function signDialog(question, {
-  meanings = ["approved"], text = "", textLabel = "Reason", choices = [], placeholder = "",
-  required = "", minLength = 1, ok = "Sign",
+  meanings = ["approved"], text = "", textLabel = t("Reason"), choices = [], placeholder = "",
+  required = "", minLength = 1, ok = t("Sign"),
 } = {}) {
   const dialog = document.getElementById("sign") || build();
   const box = dialog.querySelector("#sign-text");
@@ -64,7 +68,7 @@ export function signDialog(question, {
     return button;
   }));
   dialog.querySelector("#sign-meaning").replaceChildren(...meanings.map((m) => Object.assign(
-    document.createElement("option"), { value: m, textContent: m })));
+    document.createElement("option"), { value: m, textContent: MEANING_WORDS[m] || m })));
   const password = dialog.querySelector("#sign-password");
   password.value = "";
   const asking = { asksText, required, minLength };

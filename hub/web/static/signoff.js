@@ -5,6 +5,7 @@
 import { api, session } from "./api.js";
 import { canDo, el, newKey } from "./monitor.js";
 import { signDialog, signature } from "./sign.js";
+import { t } from "./i18n.js";
 
 const list = document.getElementById("zone-signoffs");
 const button = document.getElementById("zone-sign");
@@ -22,19 +23,19 @@ export function showSignOffs(report, params, reload) {
   list.replaceChildren(...(report.sign_offs.length ? report.sign_offs.map((s) => el("li", {
     className: s.superseded ? "signoff superseded" : "signoff",
   }, el("span", { className: "row-head", textContent: s.text }),
-    el("span", { className: "facts", textContent: `signed PDF SHA-256 ${s.pdf_sha256}` }),
-  )) : [el("li", { className: "empty", textContent: "Not signed off." })]));
+    el("span", { className: "facts", textContent: t("signed PDF SHA-256 {digest}", { digest: s.pdf_sha256 }) }),
+  )) : [el("li", { className: "empty", textContent: t("Not signed off.") })]));
   const ended = new Date(params.end) <= new Date();
   button.hidden = !canDo(session(), "supervisor");
   button.disabled = !ended;
-  button.title = ended ? "" : "Only a period that has ended can be signed off";
+  button.title = ended ? "" : t("Only a period that has ended can be signed off");
   say("");
 }
 
 async function signOff() {
   if (!shown) return;
-  const signed = await signDialog(`Sign off the report of ${shown.code} for this period?`, {
-    text: null, meanings: ["reviewed", "approved"], ok: "Sign off",
+  const signed = await signDialog(t("Sign off the report of {zone} for this period?", { zone: shown.code }), {
+    text: null, meanings: ["reviewed", "approved"], ok: t("Sign off"),
   });
   if (signed === null) return;
   try {
@@ -42,7 +43,7 @@ async function signOff() {
       method: "POST", body: { ...shown.params, signature: signature(signed) }, key: newKey(),
     });
     await shown.reload();
-    say(`Signed: ${done.text}`, "ok");
+    say(t("Signed: {signature}", { signature: done.text }), "ok");
   } catch (err) {
     say(err.message, "error");
   }

@@ -4,6 +4,7 @@
 // the zone's report on /reports. The image is kept between the tile's redraws and
 // fetched again only when the zone's limits change or every few minutes.
 import { el } from "./monitor.js";
+import { t } from "./i18n.js";
 
 const REDRAW_MS = 5 * 60 * 1000;
 const kept = new Map();  // zone code -> { key, link }
@@ -24,10 +25,10 @@ export function trend(zone, limits, quantity = "temperature_c") {
     format: "svg", chart: "trend", quantity, start: start.toISOString(), end: end.toISOString(), limits: limitsKey(limits),
   });
   const img = el("img", {
-    className: "trend", alt: `${zone.name}: last 24 hours with its limits`, loading: "lazy", width: 360, height: 150,
+    className: "trend", alt: t("{zone}: last 24 hours with its limits", { zone: zone.name }), loading: "lazy", width: 360, height: 150,
     src: `/api/v1/reports/zones/${encodeURIComponent(zone.code)}?${query}`,
   });
-  const link = el("a", { className: "trend-link", href: `/reports?zone=${encodeURIComponent(zone.code)}`, title: "Open the zone's report" }, img);
+  const link = el("a", { className: "trend-link", href: `/reports?zone=${encodeURIComponent(zone.code)}`, title: t("Open the zone's report") }, img);
   link.dataset.limits = limitsKey(limits);
   kept.set(zone.code, { key, link });
   return link;
