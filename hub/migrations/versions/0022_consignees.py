@@ -1,7 +1,7 @@
 """consignees (customers and receiving sites); a dispatch's consignee on the ledger
 
-Revision ID: 0021_consignees
-Revises: 0020_signatures
+Revision ID: 0022_consignees
+Revises: 0021_user_language
 Create Date: 2026-12-07 05:40:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0021_consignees'
-down_revision = '0020_signatures'
+revision = '0022_consignees'
+down_revision = '0021_user_language'
 branch_labels = None
 depends_on = None
 
