@@ -200,6 +200,8 @@ def _scenarios() -> list[tuple[str, Scenario]]:
             "full_name": "Audrey User"})),
         ("PATCH /api/v1/users/{username}", lambda w, c: _call(w, "PATCH", "/users/aud-user", a,
                                                               {"role": "supervisor"})),
+        ("PATCH /api/v1/auth/me", lambda w, c: _call(w, "PATCH", "/auth/me", o, {
+            "language": "zh-CN"})),
         ("POST /api/v1/users/{username}/tokens", token),
         ("DELETE /api/v1/users/{username}/tokens/{token_id}", lambda w, c: _call(
             w, "DELETE", f"/users/aud-user/tokens/{c['token']}", a)),
