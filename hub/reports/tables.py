@@ -304,7 +304,7 @@ RECEIVED_HEAD = [N_("at (UTC)"), N_("lot"), N_("consignee"), N_("name"), N_("GLN
                  N_("order"), N_("quantity"), N_("booking")]
 NOT_RECORDED = N_("not recorded")
 RECEIVED_SECTION = N_("received by (per consignee)")
-DISPATCHES_SECTION = N_("dispatches")
+DISPATCHES_SECTION = N_("each dispatch")
 
 
 def received_total_rows(found: ReceivedBy | None, tr: Translate = ENGLISH) -> list[Row]:

@@ -10,13 +10,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from hub.deps import HubDep
-from hub.web.layout import render
+from hub.web.layout import _, render
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/settings/consignees", response_class=HTMLResponse)
 def consignees_page(request: Request, hub: HubDep) -> HTMLResponse:
-    return render(request, "consignees.html", title="Consignees", page_config={
+    return render(request, "consignees.html", title=_("Consignees"), page_config={
         "consigneeRequired": hub.settings.dispatch_consignee_required,
     })

@@ -206,7 +206,7 @@ def test_a_lot_dispatched_to_two_consignees_is_traced_to_both_on_screen_csv_and_
     assert rows[start + 2][:5] == ["ACME", "Acme Pharmacy", ACME_GLN, "3", "1"]
     assert rows[start + 3][:5] == ["NORTH", "North site", NORTH_GLN, "3", "2"]
     assert rows[start + 3][7] == "SO-2" and rows[start + 3][5].startswith(day)
-    start = rows.index(["# dispatches"])
+    start = rows.index(["# each dispatch"])
     assert [(r[2], r[5], r[6]) for r in rows[start + 2:start + 5]] == [
         ("ACME", "SO-1", "3"), ("NORTH", "SO-2", "2"), ("NORTH", "SO-2", "1")]
 
