@@ -136,7 +136,9 @@ def dispatch_two_orders(offline: OfflinePage, shots: Path) -> None:
     wait_for_scan_focus(page)
     type_as_a_scanner(page, ABC123)
     said(page, "ok", f"Dispatched VAC-1: 2 {X} lot ABC123 from F-01")
-    # Remembered for the rest of the order: another pick of SO-2 goes to North too.
+    # Remembered for the rest of the order: another pick of SO-2 goes to North too (the
+    # next box, a moment later: the same label within 100 ms would be a double read).
+    page.wait_for_timeout(400)
     wait_for_scan_focus(page)
     type_as_a_scanner(page, ABC123)
     said(page, "ok", f"Dispatched VAC-1: 1 {X} lot ABC123 from F-01")
