@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from hub.deps import HubDep
-from hub.web.layout import render
+from hub.web.layout import _, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -22,7 +22,7 @@ def users_page(request: Request, hub: HubDep) -> HTMLResponse:
     settings = hub.settings
     # The password policy's figures, for the form's hint (the hub checks them anyway and
     # its refusal is shown as it words it) and each password's expiry.
-    return render(request, "users.html", title="Users and tokens", page_config={
+    return render(request, "users.html", title=_("Users and tokens"), page_config={
         "passwordMinLength": settings.password_min_length,
         "passwordMaxAgeDays": settings.password_max_age_days,
     })
@@ -31,7 +31,7 @@ def users_page(request: Request, hub: HubDep) -> HTMLResponse:
 @router.get("/settings/alarms", response_class=HTMLResponse)
 def alarm_rules_page(request: Request, hub: HubDep) -> HTMLResponse:
     settings = hub.settings
-    return render(request, "alarmrules.html", title="Alarm rules and recipients", page_config={
+    return render(request, "alarmrules.html", title=_("Alarm rules and recipients"), page_config={
         "signing": {"required": list(settings.signature_required)},
         "reasonRequired": list(settings.audit_reason_required),
         "alarmsRunning": hub.alarms is not None,

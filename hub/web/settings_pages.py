@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from hub.deps import HubDep
-from hub.web.layout import render
+from hub.web.layout import _, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -30,15 +30,15 @@ def _config(hub: HubDep) -> dict[str, object]:
 
 @router.get("/settings/items", response_class=HTMLResponse)
 def items_page(request: Request, hub: HubDep) -> HTMLResponse:
-    return render(request, "items.html", title="Items", page_config=_config(hub))
+    return render(request, "items.html", title=_("Items"), page_config=_config(hub))
 
 
 @router.get("/settings/locations", response_class=HTMLResponse)
 def locations_page(request: Request, hub: HubDep) -> HTMLResponse:
-    return render(request, "locations.html", title="Locations", page_config=_config(hub))
+    return render(request, "locations.html", title=_("Locations"), page_config=_config(hub))
 
 
 @router.get("/settings/gateways", response_class=HTMLResponse)
 def gateways_page(request: Request, hub: HubDep) -> HTMLResponse:
-    return render(request, "gateways.html", title="Gateways and scanners",
+    return render(request, "gateways.html", title=_("Gateways and scanners"),
                   page_config=_config(hub))

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse
 
 from hub.deps import HubDep
-from hub.web.layout import render
+from hub.web.layout import _, render
 from hub.web.monitoring import signing_config
 
 router = APIRouter(include_in_schema=False)
@@ -27,12 +27,13 @@ STOCKTAKE_REFRESH_S = 3
 
 @router.get("/stocktakes", response_class=HTMLResponse)
 def stocktakes_page(request: Request) -> HTMLResponse:
-    return render(request, "stocktakes.html", title="Stocktakes")
+    return render(request, "stocktakes.html", title=_("Stocktakes"))
 
 
 @router.get("/stocktakes/{stocktake_id}", response_class=HTMLResponse)
 def stocktake_page(request: Request, hub: HubDep,
                    stocktake_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> HTMLResponse:
-    return render(request, "stocktake.html", title=f"Stocktake {stocktake_id}", page_config={
+    return render(request, "stocktake.html", title=_("Stocktake %(id)s"),
+                  title_params={"id": stocktake_id}, page_config={
         "stocktake": stocktake_id, "refreshSeconds": STOCKTAKE_REFRESH_S,
         "signing": signing_config(hub)})

@@ -1,12 +1,13 @@
 """The pages in Chinese, in real headless Chromium against the hub over HTTP, at desktop
 and phone size: a supervisor switches to 中文 in the header of the handheld (its service
 worker installed), and every page (overview, alarms, handheld, reports, audit, zones, an
-excursion, the login) shows Chinese with <html lang="zh-CN">; the handheld refuses a scan
-in Chinese (its own check and the hub's refusal); the choice is the user's (it survives
-logging out, a browser without cookies, and shows in /auth/me), while another user in
-the same browser still gets English. A browser asking for Chinese gets the login page in
-Chinese. Screenshots of each page in Chinese are kept (the `shots` fixture); each page's
-load time is printed."""
+excursion, stocktakes, items, locations, gateways, users, alarm rules, the login) shows
+Chinese with <html lang="zh-CN">; the handheld refuses a scan in Chinese (its own check
+and the hub's refusal); the choice is the user's (it survives logging out, a browser
+without cookies, and shows in /auth/me), while another user in the same browser still
+gets English. A browser asking for Chinese gets the login page in Chinese. Screenshots
+of each page in Chinese are kept (the `shots` fixture); each page's load time is
+printed."""
 
 from __future__ import annotations
 
@@ -37,6 +38,12 @@ PAGES = [
     ("/audit", "audit", ["审计追踪", "筛选", "下载 PDF"]),
     ("/settings/zones", "zones", ["库区与传感器", "储存类别", "报警规则默认值"]),
     ("/excursions/1", "excursion", ["超标", "将被冻结的批号"]),
+    ("/stocktakes", "stocktakes", ["盘点单", "发起盘点", "盘点中或待批准"]),
+    ("/settings/items", "items", ["补货点", "近效期先出", "1 个商品"]),
+    ("/settings/locations", "locations", ["标签页", "库区 COLD · cold room"]),
+    ("/settings/gateways", "gateways", ["网关与扫描枪", "由管理员注册扫描枪"]),
+    ("/settings/users", "users", ["用户与令牌", "您以主管身份登录"]),
+    ("/settings/alarms", "alarmrules", ["报警规则与接收人", "接收组", "由管理员修改"]),
 ]
 
 

@@ -141,6 +141,9 @@ function render() {
   const expiry = rules.expiry || {};
   const calibration = rules.calibration || {};
   const stock = rules.stock || {};
+  // The words first: the extraction misses a t() nested in another t()'s arguments.
+  const lowStock = stock.low_stock === false ? t("off") : t("on");
+  const overstock = stock.overstock === false ? t("off") : t("on");
   const others = [
     ["delay", t("Delay before a limit raises an alarm"), d.delay],
     ["tolerance", t("Excursion tolerance before lots go on hold"), d.excursion_tolerance ?? t("the hub's setting")],
@@ -149,8 +152,7 @@ function render() {
       n: gateways.offline_intervals ?? 3, every: gateways.status_interval ?? "30s", s: severityWords(gateways.severity ?? "critical") })],
     ["expiry", t("Expiry"), expiry.enabled === false ? t("no alarms") : t("alarms {list} days ahead", {
       list: (expiry.tiers || [{ days: 90 }, { days: 30 }, { days: 7 }]).map((tier) => tier.days).join(", ") })],
-    ["stock", t("Stock"), t("low stock: {low}; overstock: {over}", {
-      low: stock.low_stock === false ? t("off") : t("on"), over: stock.overstock === false ? t("off") : t("on") })],
+    ["stock", t("Stock"), t("low stock: {low}; overstock: {over}", { low: lowStock, over: overstock })],
     ["calibration", t("Calibration"), calibration.enabled === false ? t("no alarms") : t("{n} days before it is due", { n: calibration.due_days ?? 30 })],
     ["timezone", t("Site time zone"), rules.site_timezone ?? t("the hub's setting")],
   ];
@@ -336,12 +338,13 @@ async function editRecipient(name = null) {
 async function editRoute(index = null) {
   const route = index === null ? { name: "", groups: [], match: {} } : answer.rules.routes[index];
   const match = route.match || {};
+  const known = Object.keys(answer.rules.recipients || {}).join(", ") || t("none yet");
   const values = await editForm(index === null ? t("New route") : t("Route {name}", { name: route.name }), [
     ...(index === null ? [{ name: "name", label: t("Name"), required: true, pattern: "[A-Za-z0-9][A-Za-z0-9_.:\\-]{0,63}" }] : []),
     { name: "severity", label: t("Severities (empty: all)"), value: list(match.severity), hint: t("info, warning, critical") },
     { name: "zone", label: t("Zones (empty: all)"), value: list(match.zone) },
     { name: "groups", label: t("Groups to tell, in turn"), required: true, value: list(route.groups),
-      hint: t("the first at once, the next when nobody acknowledges in time; known: {list}", { list: Object.keys(answer.rules.recipients || {}).join(", ") || t("none yet") }) },
+      hint: t("the first at once, the next when nobody acknowledges in time; known: {list}", { list: known }) },
     { name: "escalate_after", label: t("Escalate after"), value: route.escalate_after ?? "", hint: t("e.g. 15m; empty: no escalation") },
     { name: "notify_clear", label: t("Tell when the alarm clears"), type: "checkbox", value: route.notify_clear !== false },
   ], { ok: index === null ? t("Create") : t("Save") });
