@@ -22,6 +22,7 @@ from hub.routes import (
     alarms,
     audit,
     calibrations,
+    consignees,
     gateways,
     health,
     items,
@@ -101,7 +102,7 @@ def create_app(hub: Hub, *, manage_lifecycle: bool = True) -> FastAPI:
 API_ROUTERS = [
     moves.router, scan.router,
     users.router, storage_classes.router, zones.router, locations.router, items.router,
-    lots.router, stock.router, sensors.router, calibrations.router,
+    lots.router, stock.router, sensors.router, calibrations.router, consignees.router,
     gateways.router,
     stocktakes.router, returns.router, labels.router,
     alarm_tests.router, alarms.router,  # /alarms/tests before /alarms/{alarm_id}

@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry, Gauge
 
 from hub.db import Engine, Sessions, make_engine, migrate, session_factory, write_session_factory
 from hub.settings import HubSettings
+from inventory import consignees
 from inventory.hooks import stock_hooks
 from kernel import audit
 from kernel.leader import Leadership, postgres_lock
@@ -67,6 +68,7 @@ class Hub:
         if migrate_schema:
             migrate(engine)
         audit.require_reasons_for(settings.audit_reason_required)
+        consignees.require(settings.dispatch_consignee_required)
         _configure_signatures(settings)
         return cls(settings=settings, engine=engine, sessions=session_factory(engine))
 

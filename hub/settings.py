@@ -192,6 +192,10 @@ class HubSettings(BaseSettings):
         30, ge=0, le=3650, description="days after the last test of every alarm path before "
         "the supervisors are reminded (system alarm alarm_test_due); 0 or off: no schedule")
 
+    dispatch_consignee_required: bool = Field(
+        False, description="every dispatch names its consignee (who receives it: a code or "
+        "GLN from /api/v1/consignees), else 422 consignee_required; off: optional")
+
     # --- the audit trail (docs/compliance.md)
     audit_reason_required: list[
         Literal["limits", "alarm_rules", "qc_status", "sensor_zone", "purge", "import"]

@@ -17,6 +17,13 @@ from kernel.signatures import SignatureIn
 Code = Field(min_length=1, max_length=64)
 Reference = Field(None, max_length=128, description="delivery note, order or other document")
 
+Consignee = Field(
+    None, min_length=1, max_length=128,
+    description="who receives the goods: a consignee's code, its GLN (13 digits), or a "
+    "scanned GS1 barcode with its ship-to (AI 410) or ship-for (AI 413) GLN; unknown: 422 "
+    "`unknown_consignee`, deactivated: 422 `consignee_inactive`, missing where the site "
+    "requires one (`dispatch_consignee_required`): 422 `consignee_required`")
+
 
 class _Command(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -43,6 +50,7 @@ class Dispatch(_Command):
         None, max_length=500, description="required when picking another lot than suggested"
     )
     reference: str | None = Reference
+    consignee: str | None = Consignee
 
 
 class PickPreview(_Command):

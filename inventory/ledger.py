@@ -58,13 +58,16 @@ def post(
     reason: str | None = None,
     idempotency_key: str | None = None,
     locked: dict[repo.BalanceKey, repo.LockedBalance] | None = None,
+    consignee: tuple[int, str] | None = None,
 ) -> BookingPublic:
     """Book `legs`: lock every balance involved (the global lock order), refuse to go
     below zero, update balances and append the moves. `locked`: balances the caller
-    has locked already in this transaction (a dispatch's allocation)."""
+    has locked already in this transaction (a dispatch's allocation). `consignee`: a
+    dispatch's receiver (id, code), on each of its moves."""
     booking = BookingPublic.model_construct(
         booking=str(uuid.uuid4()), kind=kind, item=item.sku, at=at, user=actor.username,
-        reference=reference, reason=reason, lines=[], lot_status=None)
+        reference=reference, reason=reason, lines=[], lot_status=None,
+        consignee=consignee[1] if consignee else None)
     if len(legs) == 1 and legs[0].source is None and legs[0].target is not None:
         # Goods in to one bin (a receipt, a return): one statement creates or locks
         # the balance and adds to it. One row, so no lock order to keep.
@@ -99,24 +102,25 @@ def post(
         # Core statements, not ORM units of work: this is the hot path of every booking.
         repo.write_balances(session, balances.values())
     _append(session, booking, kind, item.id, legs, actor, at, reference, reason,
-            idempotency_key)
+            idempotency_key, consignee)
     return booking
 
 
 def _append(
     session: Session, booking: BookingPublic, kind: MoveKind, item_id: int, legs: list[Leg],
     actor: Actor, at: datetime, reference: str | None, reason: str | None,
-    idempotency_key: str | None,
+    idempotency_key: str | None, consignee: tuple[int, str] | None = None,
 ) -> None:
     """The legs as moves in the ledger and as lines of the booking."""
     moves = []
+    consignee_id = consignee[0] if consignee else None
     for leg in legs:
         moves.append(dict(
             booking=booking.booking, kind=kind.value, item_id=item_id, lot_id=leg.lot.id,
             from_location_id=leg.source.id if leg.source else None,
             to_location_id=leg.target.id if leg.target else None,
             quantity=leg.quantity, user_id=actor.user_id, at=at, reference=reference,
-            reason=reason, idempotency_key=idempotency_key,
+            reason=reason, idempotency_key=idempotency_key, consignee_id=consignee_id,
         ))
         booking.lines.append(BookingLinePublic.model_construct(
             lot_number=leg.lot.lot_number, expiry=leg.lot.expiry,

@@ -1,4 +1,4 @@
-"""Master data: items, zones, locations and storage classes. One service function
+"""Master data: items, zones, locations, storage classes and consignees. One service function
 per change, each one unit of work (`@unit_of_work`), answering with the entity's
 Public model (inventory/schemas.py, where the input models are too). Used by the
 API and by the CSV import.
@@ -15,9 +15,13 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from inventory import repository as repo
+from inventory.consignees import check_gln
 from inventory.domain import AllocationPolicy
-from inventory.orm import Item, Location
+from inventory.orm import Consignee, Item, Location
 from inventory.schemas import (
+    ConsigneeCreate,
+    ConsigneePublic,
+    ConsigneeUpdate,
     ItemCreate,
     ItemPublic,
     ItemUpdate,
@@ -238,3 +242,47 @@ def _check_bands(row: StorageClass) -> None:
         if lo is not None and hi is not None and lo > hi:
             raise Invalid("%(low)s must not be above %(high)s", code="band_not_ordered",
                 low=low, high=high)
+
+
+
+# --- consignees (who receives dispatches: the recall's answer)
+
+
+def _check_gln(session: Session, row: Consignee | None, gln: str | None) -> None:
+    if gln is None or (row is not None and row.gln == gln):
+        return
+    check_gln(gln)
+    refuse_duplicate(session, Consignee, "consignee", gln=gln)
+
+
+@unit_of_work(creates=True)
+def create_consignee(session: Session, body: ConsigneeCreate,
+                     idem: Idempotency | None = None, *, actor: Actor | None = None,
+                     reason: str | None = None) -> ConsigneePublic:
+    refuse_duplicate(session, Consignee, "consignee", code=body.code)
+    _check_gln(session, None, body.gln)
+    values = body.model_dump()
+    values["active"] = True if body.active is None else body.active
+    row = Consignee(**values)
+    session.add(row)
+    session.flush()
+    created = ConsigneePublic.model_validate(row)
+    _audit(session, actor, "consignee", row.code, None, created, reason)
+    return created
+
+
+@unit_of_work()
+def update_consignee(session: Session, code: str, body: ConsigneeUpdate,
+                     idem: Idempotency | None = None, *, actor: Actor | None = None,
+                     reason: str | None = None) -> ConsigneePublic:
+    """A change, or a deactivation (`active` false): its past dispatches stay on record."""
+    row = repo.by_code(session, Consignee, code, "consignee")
+    before = ConsigneePublic.model_validate(row)
+    values = body.model_dump(exclude_unset=True)
+    _check_gln(session, row, values.get("gln"))
+    for name, value in values.items():
+        setattr(row, name, value)
+    session.flush()
+    after = ConsigneePublic.model_validate(row)
+    _audit(session, actor, "consignee", row.code, before, after, reason)
+    return after

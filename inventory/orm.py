@@ -61,6 +61,22 @@ class Location(Base):
     zone: Mapped[Zone] = relationship(lazy="joined")
 
 
+class Consignee(Base):
+    """Who receives a dispatch: a customer or one of our receiving sites (master data).
+    Kept when deactivated: the ledger's dispatches name it for a recall."""
+
+    __tablename__ = "consignees"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16), default="customer")  # customer or site
+    address: Mapped[str | None] = mapped_column(String(500))
+    contact: Mapped[str | None] = mapped_column(String(200))
+    gln: Mapped[str | None] = mapped_column(String(13), unique=True)  # GS1 Global Location Number
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
 class Lot(Base):
     """A batch of one item, with its expiry and quality status."""
 
@@ -146,6 +162,8 @@ class Move(Base):
     reference: Mapped[str | None] = mapped_column(String(128))
     reason: Mapped[str | None] = mapped_column(String(500))
     idempotency_key: Mapped[str | None] = mapped_column(String(128))
+    # A dispatch's receiver (who got the lot: the recall question); null otherwise.
+    consignee_id: Mapped[int | None] = mapped_column(ForeignKey("consignees.id"), index=True)
 
 
 class Stocktake(Base):

@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session, aliased
 
 from inventory import repository as repo
 from inventory.domain import HoldStatus
-from inventory.orm import Balance, Item, Location, Lot, Move, QcEvent, ReturnHold
+from inventory.orm import Balance, Consignee, Item, Location, Lot, Move, QcEvent, ReturnHold
 from inventory.schemas import (
+    ConsigneePublic,
     ItemPublic,
     LedgerRowPublic,
     LocationPublic,
@@ -149,12 +150,13 @@ def _ledger_query() -> Select:
     return (
         select(Move.id, Move.at, Move.kind, Move.booking, Item.sku, Lot.lot_number,
                source.code, target.code, Move.quantity, User.username, Move.reference,
-               Move.reason)
+               Move.reason, Consignee.code)
         .join(Item, Item.id == Move.item_id)
         .join(Lot, Lot.id == Move.lot_id)
         .join(User, User.id == Move.user_id)
         .outerjoin(source, source.id == Move.from_location_id)
         .outerjoin(target, target.id == Move.to_location_id)
+        .outerjoin(Consignee, Consignee.id == Move.consignee_id)
         .order_by(Move.id)
     )
 
@@ -238,6 +240,17 @@ def zones(session: Session) -> list[ZonePublic]:
 
 def zone(session: Session, code: str) -> ZonePublic:
     return ZonePublic.model_validate(repo.by_code(session, Zone, code, "zone"))
+
+
+def consignees(session: Session, *, active_only: bool = False) -> list[ConsigneePublic]:
+    query = select(Consignee).order_by(Consignee.code)
+    if active_only:
+        query = query.where(Consignee.active.is_(True))
+    return [ConsigneePublic.model_validate(c) for c in session.scalars(query)]
+
+
+def consignee(session: Session, code: str) -> ConsigneePublic:
+    return ConsigneePublic.model_validate(repo.by_code(session, Consignee, code, "consignee"))
 
 
 def locations(session: Session, zone: str | None = None) -> list[LocationPublic]:

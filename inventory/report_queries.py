@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, aliased
 
-from inventory.orm import Balance, Item, Location, Lot, Move
+from inventory.orm import Balance, Consignee, Item, Location, Lot, Move
 from kernel.orm import Zone
 
 
@@ -89,3 +89,24 @@ def lot_zone_legs(
     # Unchecked below: the query selects exactly (at, zone, zone, quantity); Row tuples are
     # typed tuple[object, ...].
     return [tuple(row) for row in legs]  # type: ignore[misc]
+
+
+def dispatches_to_consignees(
+    session: Session, *, lot_id: int | None = None, item_id: int | None = None,
+) -> list[tuple[str, str, datetime, str, str | None, str | None, str | None, str | None, int]]:
+    """(booking, lot number, at, kind, consignee code, name, GLN, reference, quantity) of
+    every dispatch of a lot (or of every lot of an item), in booking order; a dispatch
+    with no consignee recorded has None for code, name and GLN."""
+    query = (
+        select(Move.booking, Lot.lot_number, Move.at, Move.kind, Consignee.code,
+               Consignee.name, Consignee.gln, Move.reference, Move.quantity)
+        .join(Lot, Lot.id == Move.lot_id)
+        .outerjoin(Consignee, Consignee.id == Move.consignee_id)
+        .where(Move.kind == "dispatch").order_by(Move.id)
+    )
+    if lot_id is not None:
+        query = query.where(Move.lot_id == lot_id)
+    if item_id is not None:
+        query = query.where(Move.item_id == item_id)
+    # Unchecked below: the query selects exactly these columns.
+    return [tuple(row) for row in session.execute(query)]  # type: ignore[misc]

@@ -36,7 +36,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from inventory.domain import AllocationPolicy, QcStatus, StockOnHand
-from inventory.orm import Balance, Item, Location, Lot, ReturnHold
+from inventory.orm import Balance, Consignee, Item, Location, Lot, ReturnHold
 from kernel.errors import NotFound
 from kernel.orm import Base, StorageClass, Zone
 
@@ -111,6 +111,13 @@ def by_code(session: Session, model: type[M], code: str, what: str) -> M:
     if found is None:
         raise NotFound(f"no {what} {code}", code=f"{what.replace(' ', '_')}_not_found")
     return found
+
+
+def find_consignee(session: Session, *, code: str | None = None,
+                   gln: str | None = None) -> Consignee | None:
+    """A consignee by its code or its GLN (either unique), active or not."""
+    column, value = (Consignee.code, code) if code is not None else (Consignee.gln, gln)
+    return session.scalar(select(Consignee).where(column == value))
 
 
 def exists(session: Session, model: type[Base], column: str, value: object) -> bool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -126,6 +127,43 @@ class LocationUpdate(BaseModel):
 class LocationCreate(LocationUpdate):
     code: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}$", examples=["A-01-02"])
     zone: str = Field(description="zone code")
+
+
+class ConsigneeKind(StrEnum):
+    CUSTOMER = "customer"
+    SITE = "site"  # one of our own receiving sites
+
+
+class ConsigneeUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    name: str | None = Field(None, min_length=1, max_length=200, description=KEEP_OR_SET)
+    kind: ConsigneeKind | None = Field(None, description=KEEP_OR_SET)
+    address: str | None = Field(None, max_length=500, description=NULL_CLEARS)
+    contact: str | None = Field(None, max_length=200, description=NULL_CLEARS)
+    gln: str | None = Field(None, pattern=r"^[0-9]{13}$", description="GS1 Global Location "
+                            f"Number, 13 digits, check digit verified. {NULL_CLEARS}")
+    active: bool | None = Field(None, description=f"false: deactivated (no new dispatches "
+                                f"to it; its past ones stay on record). {KEEP_OR_SET}")
+
+    _not_null = field_validator("name", "kind", "active", mode="before")(refuse_null)
+
+
+class ConsigneeCreate(ConsigneeUpdate):
+    code: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}$", examples=["ACME-BERLIN"])
+    name: str = Field(min_length=1, max_length=200)
+    kind: ConsigneeKind = ConsigneeKind.CUSTOMER
+
+
+class ConsigneePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    code: str
+    name: str
+    kind: ConsigneeKind
+    address: str | None
+    contact: str | None
+    gln: str | None
+    active: bool
 
 
 class StorageClassUpdate(BaseModel):
@@ -309,6 +347,7 @@ class LedgerRowPublic(BaseModel):
     user: str
     reference: str | None
     reason: str | None
+    consignee: str | None = None  # a dispatch's receiver (code)
 
 
 class QcChangePublic(BaseModel):
@@ -361,6 +400,7 @@ class BookingPublic(BaseModel):
     reference: str | None
     reason: str | None
     lines: list[BookingLinePublic]
+    consignee: str | None = None  # a dispatch's receiver (code)
     lot_status: str | None = None
     count: CountResultPublic | None = None  # a count's figures
 

@@ -13,8 +13,8 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
+from inventory import consignees, returns
 from inventory import repository as repo
-from inventory import returns
 from inventory.allocation import (
     InsufficientStock,
     allocate,
@@ -251,6 +251,7 @@ def dispatch(
     from what is locked: a concurrent dispatch of the same item waits for the
     first row instead of allocating from a stale read and retrying."""
     now = clock()
+    receiver = _consignee(session, cmd.consignee)
     locked: dict[repo.BalanceKey, repo.LockedBalance] = {}
     item, picks = _pick(session, cmd.item, cmd.quantity, now.date(), lock=True,
                         location=cmd.location, lot_number=cmd.lot_number, reason=cmd.reason,
@@ -260,9 +261,32 @@ def dispatch(
     try:
         return post(session, kind=MoveKind.DISPATCH, item=item, legs=legs, actor=actor,
                     at=now, reference=cmd.reference, reason=cmd.reason,
-                    idempotency_key=_key(idem), locked=locked)
+                    idempotency_key=_key(idem), locked=locked, consignee=receiver)
     except StockChanged as exc:  # cannot happen under the lock; kept as a guard
         raise Retry("stock changed under the allocation") from exc
+
+
+def _consignee(session: Session, named: str | None) -> tuple[int, str] | None:
+    """A dispatch's receiver (id, code): by code, else by GLN (typed, or scanned as a
+    GS1 barcode with AI 410 or 413); refused when unknown or deactivated, or missing
+    where the site requires one (inventory/consignees.py)."""
+    if not named:
+        if consignees.required():
+            raise Invalid("this site records who receives each dispatch: name the "
+                          "consignee (its code or GLN)", code="consignee_required")
+        return None
+    found = repo.find_consignee(session, code=named)
+    if found is None:
+        gln = consignees.gln_named(named)
+        found = repo.find_consignee(session, gln=gln) if gln else None
+    if found is None:
+        raise Invalid("no consignee with the code or GLN %(named)s; choose one from the "
+                      "list (/settings/consignees)", code="unknown_consignee", named=named)
+    if not found.active:
+        raise Invalid("consignee %(consignee)s (%(name)s) is deactivated; nothing is "
+                      "dispatched to it", code="consignee_inactive", consignee=found.code,
+                      name=found.name)
+    return found.id, found.code
 
 
 @unit_of_work(creates=True, after=_booked)

@@ -20,6 +20,7 @@ from hub.reports.trace import LotTrace
 from hub.reports.zone import ZoneReport
 from ingest.compliance import ExcursionPeriod, Gap
 from inventory.queries import LEDGER_COLUMNS
+from inventory.recall import ReceivedBy
 from inventory.reports import (
     EXPIRY_COLUMNS,
     TURNOVER_COLUMNS,
@@ -292,4 +293,44 @@ def trace_csv(found: LotTrace, language: str | None = None) -> str:
         (tr("zones"), heads(tr, [N_("zone"), N_("from"), N_("to")]), stay_rows(found.stays, tr)),
         (tr("excursions"), heads(tr, EXCURSION_HEAD), excursion_rows(found.excursions, tr)),
         (tr(LOT_CHANGES_SECTION), heads(tr, CHANGE_HEAD), change_rows(found.changes)),
+        *received_sections(found.received_by, tr),
     ])
+
+
+# The recall's answer (inventory/recall.py): per consignee, then every dispatch.
+RECEIVED_TOTAL_HEAD = [N_("consignee"), N_("name"), N_("GLN"), N_("quantity"),
+                       N_("dispatches"), N_("first (UTC)"), N_("last (UTC)"), N_("orders")]
+RECEIVED_HEAD = [N_("at (UTC)"), N_("lot"), N_("consignee"), N_("name"), N_("GLN"),
+                 N_("order"), N_("quantity"), N_("booking")]
+NOT_RECORDED = N_("not recorded")
+RECEIVED_SECTION = N_("received by (per consignee)")
+DISPATCHES_SECTION = N_("each dispatch")
+
+
+def received_total_rows(found: ReceivedBy | None, tr: Translate = ENGLISH) -> list[Row]:
+    if found is None:
+        return []
+    return [[t.consignee or tr(NOT_RECORDED), t.consignee_name or "", t.gln or "",
+             str(t.quantity), str(t.dispatches), when(t.first), when(t.last),
+             ", ".join(t.orders)] for t in found.totals]
+
+
+def received_rows(found: ReceivedBy | None, tr: Translate = ENGLISH) -> list[Row]:
+    if found is None:
+        return []
+    return [[when(r.at), r.lot_number, r.consignee or tr(NOT_RECORDED), r.consignee_name or "",
+             r.gln or "", r.order or "", str(r.quantity), r.booking] for r in found.receipts]
+
+
+def received_sections(found: ReceivedBy | None, tr: Translate = ENGLISH
+                      ) -> list[tuple[str, Row, list[Row]]]:
+    return [(tr(RECEIVED_SECTION), heads(tr, RECEIVED_TOTAL_HEAD), received_total_rows(found, tr)),
+            (tr(DISPATCHES_SECTION), heads(tr, RECEIVED_HEAD), received_rows(found, tr))]
+
+
+def recall_csv(found: ReceivedBy, item: str, language: str | None = None) -> str:
+    """An item's recall across its lots: per consignee, then every dispatch."""
+    tr = translator(language)
+    return _csv([(tr("item"), heads(tr, [N_("item"), N_("quantity dispatched")]),
+                  [[item, str(found.quantity)]]),
+                 *received_sections(found, tr)])

@@ -1,4 +1,5 @@
-"""A lot's full trace: receipt to dispatch, its quality holds, the zones it stayed in
+"""A lot's full trace: receipt to dispatch and who received it (inventory/recall.py),
+its quality holds, the zones it stayed in
 and the limit breaches of those zones while it was there (composition: the inventory's
 trace and stays, the zones' breaches from their stored readings as in the zone report,
 hub/reports/zone.py)."""
@@ -15,6 +16,7 @@ from hub.reports.zone import breach_periods, class_limits
 from ingest.compliance import RECORD_INTERVAL_S, ExcursionPeriod
 from ingest.queries import hour_stats, zone_by_code, zone_sensors
 from inventory.queries import trace_lot
+from inventory.recall import ReceivedBy, lot_received_by
 from inventory.reports import ZoneStay, lot_zone_stays
 from inventory.schemas import TracePublic
 from kernel.audit import AuditRowPublic
@@ -30,6 +32,8 @@ class LotTrace:
     excursion_source: str
     # The lot's rows on the audit trail: QC status changes, holds, releases, with reasons.
     changes: list[AuditRowPublic] = field(default_factory=list)
+    # Who received the lot (the recall question): each dispatch and totals per consignee.
+    received_by: ReceivedBy | None = None
 
 
 def zone_excursions(session: Session, code: str, start: datetime, end: datetime, *,
@@ -55,4 +59,5 @@ def lot_trace(session: Session, lot_id: int, *, now: datetime,
                                  hold_s=hold_s)
     found.sort(key=lambda p: (p.start, p.sensor))
     return LotTrace(trace, stays, found, SOURCE,
-                    changes=lot_changes(session, trace.lot.item, trace.lot.lot_number))
+                    changes=lot_changes(session, trace.lot.item, trace.lot.lot_number),
+                    received_by=lot_received_by(session, lot_id))

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from hub.accounts.signing import SIGNED, signer_for
@@ -21,6 +21,7 @@ from hub.reports.trace import lot_trace
 from hub.reports.zone import ZoneReport, zone_report
 from hub.routes.common import Answer, OptionalIdempotencyDep, PathId
 from inventory import reports
+from inventory.recall import item_received_by as item_received_by_query
 from kernel.actors import Actor
 from kernel.errors import Invalid
 from kernel.fields import IsoDate, IsoDateTime
@@ -195,16 +196,47 @@ def turnover(session: SessionDep, request: Request, start: Start = None, end: En
     return JSONResponse(jsonable(report))
 
 
-@router.get("/lots/{lot_id}/trace", responses=TABLE_TYPES, response_class=Response)
-def trace(lot_id: PathId, session: SessionDep, hub: HubDep, request: Request,
-          format: TableFormat = TableFormat.JSON, lang: Lang = None) -> Response:
-    """A lot from receipt to dispatch: moves, quality history, the zones it stayed in
-    and the excursions there while it did."""
+TRACE_TYPES = _content("application/json", "text/csv", "application/pdf")
+
+
+class TraceFormat(StrEnum):
+    JSON = "json"
+    CSV = "csv"
+    PDF = "pdf"
+
+
+@router.get("/lots/{lot_id}/trace", responses=TRACE_TYPES, response_class=Response)
+def trace(lot_id: PathId, session: SessionDep, hub: HubDep, user: CurrentUser,
+          request: Request, format: TraceFormat = TraceFormat.JSON,
+          lang: Lang = None) -> Response:
+    """A lot from receipt to dispatch: moves, who received it (`received_by`: each
+    dispatch with its consignee, order and quantity, and totals per consignee: the
+    recall's answer), quality history, the zones it stayed in and the excursions
+    there while it did. CSV and PDF carry the same rows."""
     found = lot_trace(session, lot_id, now=datetime.now(UTC),
                       hold_s=hub.settings.report_record_interval_s)
-    if format is TableFormat.CSV:
+    if format is TraceFormat.CSV:
         return _file(tables.trace_csv(found, language_for(request)), "text/csv; charset=utf-8",
                      f"lot-{lot_id}-trace.csv")
+    if format is TraceFormat.PDF:
+        from hub.reports.trace_pdf import trace_pdf
+
+        return _file(trace_pdf(found, user.username, language_for(request)), "application/pdf",
+                     f"lot-{lot_id}-trace.pdf")
+    return JSONResponse(jsonable(found))
+
+
+@router.get("/items/{reference}/received-by", responses=TABLE_TYPES, response_class=Response)
+def item_received_by(reference: Annotated[str, Path(max_length=64)], session: SessionDep,
+                     request: Request, format: TableFormat = TableFormat.JSON,
+                     lang: Lang = None) -> Response:
+    """A recall across lots: every dispatch of any lot of the item (by SKU or GTIN), with
+    its consignee, order and quantity, and the totals per consignee."""
+    found = item_received_by_query(session, reference)
+    if format is TableFormat.CSV:
+        return _file(tables.recall_csv(found, reference, language_for(request)),
+                     "text/csv; charset=utf-8",
+                     "received-by.csv")
     return JSONResponse(jsonable(found))
 
 

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from hub.deps import HubDep
 from hub.web.confirm import router as confirm_router
+from hub.web.consignees import router as consignees_router
 from hub.web.excursions import router as excursions_router
 from hub.web.language import router as language_router
 from hub.web.layout import STATIC_DIR, _, assets_version, render, static_url
@@ -69,4 +70,5 @@ def handheld_service_worker() -> Response:
 
 WEB_ROUTERS: list[APIRouter] = [
     router, monitoring_router, review_router, confirm_router, excursions_router,
-    masterdata_router, people_router, stocktakes_router, settings_router, language_router]
+    masterdata_router, people_router, stocktakes_router, settings_router, language_router,
+    consignees_router]

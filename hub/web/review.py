@@ -17,7 +17,8 @@ PAGE_SIZE = 100  # rows per page of the table
 # The entities the trail records today (docs/compliance.md), offered in the filter;
 # any other name can be typed.
 ENTITIES = ["zone", "storage_class", "sensor", "calibration", "alarm_rules", "lot", "item",
-            "location", "stocktake", "scanner", "user", "token", "records", "items", "stock"]
+            "location", "stocktake", "scanner", "user", "token", "records", "items", "stock",
+            "consignee"]
 ACTIONS = ["create", "update", "delete", "qc_status", "login", "lock", "unlock", "issue",
            "revoke", "open", "count", "recount", "approve", "cancel", "purge", "import"]
 

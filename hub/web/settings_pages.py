@@ -18,7 +18,8 @@ router = APIRouter(include_in_schema=False)
 
 # The settings pages, in the order of their sub-navigation (templates/settings_nav.html).
 SETTINGS_PAGES = ["/settings/zones", "/settings/items", "/settings/locations",
-                  "/settings/gateways", "/settings/users", "/settings/alarms"]
+                  "/settings/consignees", "/settings/gateways", "/settings/users",
+                  "/settings/alarms"]
 
 
 def _config(hub: HubDep) -> dict[str, object]:

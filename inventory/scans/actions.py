@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from contract.wire import MAX_SCAN_RAW, ScanMode
 from inventory import repository as repo
 from inventory import services
-from inventory.commands import Count, Dispatch, Receive, Return, Transfer
+from inventory.commands import Consignee, Count, Dispatch, Receive, Return, Transfer
 from inventory.scans.interpret import (
     GS1Scan,
     LocationLabel,
@@ -51,6 +51,7 @@ class ScanRequest(BaseModel):
                                    description="when the label carries no lot (plain EAN)")
     reason: str | None = Field(None, max_length=500)
     reference: str | None = Field(None, max_length=128)
+    consignee: str | None = Consignee
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +124,8 @@ def book_scan(
     elif mode is ScanMode.DISPATCH:
         answer = services.dispatch(session, Dispatch(
             item=item, quantity=quantity, lot_number=lot, location=request.location,
-            reason=request.reason, reference=request.reference), actor, idem)
+            reason=request.reason, reference=request.reference,
+            consignee=request.consignee), actor, idem)
     elif mode is ScanMode.TRANSFER:
         answer = services.transfer(session, Transfer(
             item=item, lot_number=_need(lot, "a lot number", mode), quantity=quantity,

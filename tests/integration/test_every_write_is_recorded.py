@@ -182,6 +182,10 @@ def _scenarios() -> list[tuple[str, Scenario]]:
             "sku": "AUD-1", "name": "plasma", "storage_class": "M20C"})),
         ("PATCH /api/v1/items/{reference}", lambda w, c: _call(w, "PATCH", "/items/AUD-1", a, {
             "min_stock": 5})),
+        ("POST /api/v1/consignees", lambda w, c: _call(w, "POST", "/consignees", s, {
+            "code": "AUD-C", "name": "Acme Pharmacy", "gln": "4012345000009"})),
+        ("PATCH /api/v1/consignees/{code}", lambda w, c: _call(
+            w, "PATCH", "/consignees/AUD-C", s, {"active": False})),
         ("POST /api/v1/sensors", lambda w, c: _call(w, "POST", "/sensors", a, {
             "id": "aud-s1", "zone": "FRIDGE"})),
         ("PATCH /api/v1/sensors/{sensor_id}", lambda w, c: _call(

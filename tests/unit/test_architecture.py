@@ -31,6 +31,7 @@ PURE = (
     "inventory/allocation.py",
     "inventory/domain.py",
     "inventory/gs1.py",
+    "inventory/consignees.py",
     "inventory/scans/interpret.py",
     "inventory/commands.py",
     "inventory/hooks.py",

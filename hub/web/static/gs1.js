@@ -1,5 +1,6 @@
 // Reads the few things the handheld needs from a GS1 scan before the hub sees it:
-// the GTIN (AI 01/02), lot (10), expiry (17) and quantity (30/37). Used only to check a
+// the GTIN (AI 01/02), lot (10), expiry (17) and quantity (30/37), and a consignee's
+// ship-to (410) or ship-for (413) GLN. Used only to check a
 // picked lot against the pick list, also offline; the hub reads every scan again itself
 // (inventory/scans/interpret.py), so this reader may give up: it then returns null fields.
 
@@ -63,9 +64,10 @@ function elementString(text) {
   return elements;
 }
 
-/** `{gtin, lot, expiry, quantity}` of a product scan (any field may be null), or null
- * for a scan this reader cannot read. `standins`: what stands for the group separator. */
-export function readProduct(raw, standins = ["|"]) {
+/** The scan's element strings by AI ({"01": "…", "10": "…"}), or null for a scan this
+ * reader cannot read; "gtin" alone for a bare GTIN. `standins`: what stands for the
+ * group separator. */
+function elementsOf(raw, standins) {
   let text = String(raw).trim();
   if (/^\][A-Za-z][0-9A-Za-z]/.test(text)) text = text.slice(3); // ]d2, ]C1, ]Q3 ...
   for (const standin of [...standins].filter(Boolean).sort((a, b) => b.length - a.length)) {
@@ -81,16 +83,45 @@ export function readProduct(raw, standins = ["|"]) {
       if (/^\d{2,4}$/.test(parts[i]) && !(parts[i] in elements)) elements[parts[i]] = parts[i + 1];
     }
     for (const [ai, value] of url.searchParams) elements[ai] = value;
-    return fromElements(elements);
+    return elements;
   }
   if (text.startsWith("(")) {
     const elements = {};
     for (const match of text.matchAll(/\((\d{2,4})\)([^(]*)/g)) elements[match[1]] = match[2];
-    return fromElements(elements);
+    return elements;
   }
-  if (/^\d{8}$|^\d{12,14}$/.test(text)) {
-    return { gtin: text.padStart(14, "0"), lot: null, expiry: null, quantity: null };
-  }
+  if (/^\d{8}$|^\d{12,14}$/.test(text)) return { gtin: text.padStart(14, "0") };
   const elements = elementString(text);
-  return Object.keys(elements).length ? fromElements(elements) : null;
+  return Object.keys(elements).length ? elements : null;
+}
+
+/** `{gtin, lot, expiry, quantity}` of a product scan (any field may be null), or null
+ * for a scan this reader cannot read. `standins`: what stands for the group separator. */
+export function readProduct(raw, standins = ["|"]) {
+  const elements = elementsOf(raw, standins);
+  if (elements === null) return null;
+  if ("gtin" in elements) return { gtin: elements.gtin, lot: null, expiry: null, quantity: null };
+  return fromElements(elements);
+}
+
+/** The consignee's GLN of a GS1 barcode with no product in it: ship to / deliver to
+ * (AI 410) or ship for (AI 413); null for any other scan. Its check digit is not
+ * checked here (see glnProblem in consignees.js; the hub checks it again). */
+export function readShipTo(raw, standins = ["|"]) {
+  let elements = null;
+  try {
+    elements = elementsOf(raw, standins);
+  } catch {
+    return null; // e.g. a malformed link: not a consignee's label
+  }
+  if (!elements || elements["01"] || elements["02"] || "gtin" in elements) return null;
+  const gln = elements["410"] || elements["413"] || null;
+  return gln && /^\d{13}$/.test(gln) ? gln : null;
+}
+
+/** The GS1 check digit of a GLN's first 12 digits (GS1 General Specifications 7.9.1). */
+export function glnCheckDigit(first12) {
+  let sum = 0;
+  for (let i = 0; i < 12; i += 1) sum += Number(first12[i]) * (i % 2 === 0 ? 1 : 3);
+  return (10 - (sum % 10)) % 10;
 }

@@ -3,7 +3,8 @@
 // mode go to the queue (queue.js) and from there to POST /api/v1/scan.
 import { api, pageConfig, requireSession, toLogin } from "./api.js";
 import { ask as askInDialog, isAsking } from "./dialog.js";
-import { readProduct } from "./gs1.js";
+import { glnCheckDigit, readProduct, readShipTo } from "./gs1.js";
+import { t } from "./i18n.js";
 import { MODES, commandAction, readLabel } from "./labels.js";
 import {
   checkLot, describeLine, drawPickList, fetchPickList, loadPickList, nextLine, savePickList, take, takeOffList,
@@ -12,12 +13,13 @@ import { ScanQueue, newKey } from "./queue.js";
 import { renderQueue } from "./queueview.js";
 import { DOUBLE_READ_MS, ReadWatch } from "./reads.js";
 import { beep } from "./sound.js";
-import { t } from "./i18n.js";
 
 const config = pageConfig();
 const me = requireSession();
 const $ = (id) => document.getElementById(id);
 const STATE_KEY = "stockwarden.handheld";
+// The active consignees, kept for offline use: a dispatch names one (the recall's answer).
+const CONSIGNEES_KEY = "stockwarden.consignees";
 const OUTCOME_WAIT_MS = 1500;
 const QTY_HINTS = {
   receive: t("Empty: the quantity on the label, else 1."), dispatch: t("Empty: the quantity on the pick list, else 1."),
@@ -36,6 +38,7 @@ const queue = new ScanQueue();
 const announced = new Set(); // entries whose outcome (booked, refused) was said
 let lastBooked = { key: null, result: "" }; // this page's last booking and the hub's words
 let pickList = loadPickList();
+let consignees = JSON.parse(localStorage.getItem(CONSIGNEES_KEY) || "[]");
 let lastKey = null;
 let sentLater = [];
 let sentLaterTimer = null;
@@ -177,7 +180,60 @@ function render() {
   $("reason").value = state.reason || "";
   $("dispatch").hidden = state.mode !== "dispatch";
   $("pick-ref").value = state.reference || "";
+  $("pick-consignee").value = state.consignee || "";
+  $("consignee-hint").textContent = consigneeWords(state.consignee);
   renderPickList();
+}
+
+// ---- the consignee of the order: chosen from the list or scanned as a GLN barcode
+function consigneeOf(named) {
+  return consignees.find((c) => c.code === named || (c.gln && c.gln === named)) || null;
+}
+
+function consigneeWords(named) {
+  if (!named) return t("No consignee: optional unless the site requires one.");
+  const found = consigneeOf(named);
+  if (found) return t("Goes to {name} ({code}) for the rest of this order.", { name: found.name, code: found.code });
+  return t("{named} is not on this handheld's list: the hub checks it.", { named });
+}
+
+function drawConsignees() {
+  $("consignee-list").replaceChildren(...consignees.map((c) => {
+    const option = document.createElement("option");
+    option.value = c.code;
+    option.label = c.gln ? `${c.name} · GLN ${c.gln}` : c.name;
+    return option;
+  }));
+}
+
+async function loadConsignees() {
+  try {
+    consignees = await api("/api/v1/consignees?active=true");
+    localStorage.setItem(CONSIGNEES_KEY, JSON.stringify(consignees));
+  } catch {
+    // offline: the list kept from the last time
+  }
+  drawConsignees();
+  render();
+}
+
+function setConsignee(named) {
+  const found = consigneeOf(named);
+  state.consignee = found ? found.code : named || null;
+  saveState();
+  render();
+}
+
+/** A scanned GLN barcode (AI 410 ship to, 413 ship for): the order's consignee. */
+function scannedConsignee(gln) {
+  if (Number(gln[12]) !== glnCheckDigit(gln)) {
+    return say("error", t("GLN not usable"), t("GLN {gln} has a wrong check digit (expected {digit}). Scan it again or choose the consignee from the list.", { gln, digit: glnCheckDigit(gln) }));
+  }
+  setConsignee(gln);
+  const found = consigneeOf(gln);
+  return say("ok", found ? t("Consignee {name}", { name: found.name }) : t("Consignee GLN {gln}", { gln }),
+    found ? t("Every dispatch of this order goes to {code} (GLN {gln}).", { code: found.code, gln })
+      : t("Not on this handheld's list: the hub checks GLN {gln} with each dispatch.", { gln }));
 }
 
 function renderPickList() {
@@ -198,7 +254,19 @@ $("qty").addEventListener("keydown", (event) => {
   if (event.key === "Enter") { event.preventDefault(); scanInput.focus(); }
 });
 $("reason").addEventListener("change", () => { state.reason = $("reason").value.trim(); saveState(); });
-$("pick-ref").addEventListener("change", () => { state.reference = $("pick-ref").value.trim(); saveState(); });
+$("pick-ref").addEventListener("change", () => {
+  const order = $("pick-ref").value.trim();
+  // Another order has its own consignee: the one of the order before is not kept.
+  if (state.reference && order !== state.reference) state.consignee = null;
+  state.reference = order;
+  saveState();
+  render();
+});
+$("pick-consignee").addEventListener("change", () => setConsignee($("pick-consignee").value.trim()));
+// Enter in the consignee (typed or chosen) hands the focus back to the scanner's input.
+$("pick-consignee").addEventListener("keydown", (event) => {
+  if (event.key === "Enter") { event.preventDefault(); $("pick-consignee").blur(); scanInput.focus(); }
+});
 for (const [id, slot] of [["location", "location"], ["to-location", "toLocation"]]) {
   $(id).addEventListener("click", async () => {
     const code = await ask(t("Type the bin code (empty: none)"), { value: state[slot] || "", placeholder: t("e.g. F-01"), label: t("Bin code") });
@@ -247,6 +315,8 @@ async function onScan(raw) {
     }
     if (action.sync) { queue.sync(); return say("ok", t("Sending the queue"), ""); }
   }
+  const shipTo = readShipTo(raw, config.separatorStandins);
+  if (shipTo) return scannedConsignee(shipTo);
   return onProduct(raw);
 }
 
@@ -275,6 +345,7 @@ async function onProduct(raw) {
     body.reason = state.reason;
   }
   if (mode === "dispatch" && state.reference) body.reference = state.reference;  // the order
+  if (mode === "dispatch" && state.consignee) body.consignee = state.consignee;  // who receives it
   let note = "";
   let provisional = false;
   if (mode === "dispatch") {
@@ -287,6 +358,7 @@ async function onProduct(raw) {
   let summary = t("{mode} {n} × {what}", { mode: MODE_NAMES[mode] || mode, n: body.quantity ?? body.counted ?? product.quantity ?? 1, what });
   if (body.location) summary = t("{summary} @ {bin}", { summary, bin: body.location });
   if (body.reference) summary = t("{summary} for {reference}", { summary, reference: body.reference });
+  if (body.consignee) summary = t("{summary} to {consignee}", { summary, consignee: body.consignee });
   return enqueue(body, { summary, note, provisional });
 }
 
@@ -433,6 +505,7 @@ async function start() {
   for (const entry of await queue.all()) if (entry.state !== "queued") announced.add(entry.key);
   await showQueue();
   $("net-state").textContent = navigator.onLine ? t("online") : t("offline: scans wait here");
+  await loadConsignees();
   document.body.dataset.ready = "true";
   queue.sync();
 }

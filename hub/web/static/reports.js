@@ -1,5 +1,6 @@
 // The reports page: a zone's compliance report (figures, the hub's SVG chart with the
-// limits, PDF and CSV), expiry, the stock ledger and a lot's trace. Every figure comes
+// limits, PDF and CSV), expiry, the stock ledger, a lot's trace with who received it
+// (the recall: CSV and PDF too), an item's recall across lots, turnover and ABC. Every figure comes
 // from the report API; the downloads and the chart are plain links, which open with
 // the login's session cookie (reads only: docs/web.md, "The session cookie").
 import { api, requireSession } from "./api.js";
@@ -208,25 +209,90 @@ async function loadLedger(event) {
   }
 }
 
+// --- who received it (the recall), turnover and ABC
+
+/** The recall's tables: units per consignee, then each dispatch with its order. */
+function showReceivedBy(found, totalsTable, dispatchesTable, empty) {
+  const nobody = t("not recorded");
+  fill(totalsTable,
+    [t("Consignee"), t("Name"), t("GLN"), t("Units"), t("Dispatches"), t("First"), t("Last"), t("Orders")],
+    (found?.totals || []).map((c) => [c.consignee || nobody, c.consignee_name || "", c.gln || "", c.quantity,
+      c.dispatches, utc(c.first), utc(c.last), c.orders.join(", ")]),
+    empty);
+  fill(dispatchesTable,
+    [t("When"), t("Lot"), t("Consignee"), t("Order"), t("Units")],
+    (found?.receipts || []).map((r) => [utc(r.at), r.lot_number,
+      r.consignee ? `${r.consignee_name} (${r.consignee})` : nobody, r.order || "", r.quantity]),
+    empty);
+}
+
+async function loadRecall(event) {
+  event?.preventDefault();
+  const item = document.getElementById("recall-form").item.value.trim();
+  if (!item) return;
+  const path = `${REPORTS}/items/${encodeURIComponent(item)}/received-by`;
+  link(document.getElementById("recall-csv"), path, { format: "csv" });
+  const line = document.getElementById("recall-status");
+  try {
+    const found = await api(path);
+    showReceivedBy(found, document.getElementById("recall-totals"), document.getElementById("recall-dispatches"),
+      t("No lot of this item has been dispatched."));
+    say(line, t("{item}: {units} unit(s) dispatched to {n} consignee(s)", { item, units: found.quantity, n: found.totals.length }), "ok");
+  } catch (err) {
+    say(line, err.message, "error");
+  }
+}
+
+function coverWords(days) {
+  return days === null || days === undefined ? "–" : t("{days} days", { days: number(days, 1) });
+}
+
+async function loadTurnover(event) {
+  event?.preventDefault();
+  const form = document.getElementById("turnover-form");
+  const params = { start: fromInput(form.start.value), end: fromInput(form.end.value), basis: form.basis.value };
+  link(document.getElementById("turnover-csv"), `${REPORTS}/turnover`, { ...params, format: "csv" });
+  const line = document.getElementById("turnover-status");
+  try {
+    const report = await api(`${REPORTS}/turnover?${new URLSearchParams(params)}`);
+    const rows = [...report.rows].sort((a, b) => a.abc.localeCompare(b.abc) || b.dispatched - a.dispatched);
+    fill(document.getElementById("turnover-table"),
+      [t("ABC"), t("Item"), t("Name"), t("Dispatched"), t("Average stock"), t("Closing stock"), t("Turnover"), t("Days of cover"), t("Dispatch value")],
+      rows.map((r) => [r.abc, r.item, r.item_name, r.dispatched, number(r.average_stock, 1), r.closing_stock,
+        number(r.turnover, 2), coverWords(r.days_of_cover), r.dispatch_value === null ? "–" : number(r.dispatch_value, 2)]),
+      t("No stock held or dispatched in the period."));
+    const counts = { A: 0, B: 0, C: 0 };
+    for (const r of report.rows) counts[r.abc] = (counts[r.abc] || 0) + 1;
+    const basis = report.basis === "value" ? t("by dispatch value") : t("by units dispatched");
+    say(line, t("{n} item(s): {a} A, {b} B, {c} C ({basis})", { n: report.rows.length, a: counts.A, b: counts.B, c: counts.C, basis }), "ok");
+  } catch (err) {
+    say(line, err.message, "error");
+  }
+}
+
 async function loadTrace(event) {
   event?.preventDefault();
   const lot = document.getElementById("trace-form").lot.value;
   if (!lot) return;
   const path = `${REPORTS}/lots/${encodeURIComponent(lot)}/trace`;
   link(document.getElementById("trace-csv"), path, { format: "csv" });
+  link(document.getElementById("trace-pdf"), path, { format: "pdf" });
   const line = document.getElementById("trace-status");
   try {
     const found = await api(path);
     fill(document.getElementById("trace-table"),
-      [t("When"), t("Kind"), t("From"), t("To"), t("Quantity"), t("By"), t("Reference")],
+      [t("When"), t("Kind"), t("From"), t("To"), t("Quantity"), t("By"), t("Reference"), t("Consignee")],
       found.trace.moves.map((m) => [utc(m.at), words(MOVE_WORDS, m.kind), m.from_location || t("outside"), m.to_location || t("outside"),
-        m.quantity, m.user, m.reference || ""]),
+        m.quantity, m.user, m.reference || "", m.consignee || ""]),
       t("No moves."));
     document.getElementById("trace-stays").replaceChildren(...found.stays.map((s) => el("li", {},
       el("span", { className: "row-head", textContent: t("In {zone}", { zone: s.zone }) }),
       el("span", { className: "facts", textContent: t("{start} to {end}", { start: utc(s.start), end: s.end ? utc(s.end) : NOW }) }))));
     document.getElementById("trace-changes-head").hidden = false;
     changesTable(document.getElementById("trace-changes"), found.changes || [], t("No QC status change on the audit trail."));
+    showReceivedBy(found.received_by, document.getElementById("received-totals"),
+      document.getElementById("received-dispatches"), t("The lot has not been dispatched."));
+    document.getElementById("trace-received").hidden = false;
     const lotRow = found.trace.lot;
     showLotSignatures(lotRow);
     say(line, t("{item} lot {lot}: {n} on hand, {excursions} excursion(s) while stored", { item: lotRow.item, lot: lotRow.lot_number, n: lotRow.on_hand, excursions: found.excursions.length }), "ok");
@@ -253,6 +319,10 @@ async function start() {
   document.getElementById("expiry-form").addEventListener("submit", loadExpiry);
   ledgerForm.addEventListener("submit", loadLedger);
   document.getElementById("trace-form").addEventListener("submit", loadTrace);
+  document.getElementById("recall-form").addEventListener("submit", loadRecall);
+  const turnoverForm = document.getElementById("turnover-form");
+  setPeriod(turnoverForm.start, turnoverForm.end, 24 * 30);
+  turnoverForm.addEventListener("submit", loadTurnover);
   try {
     const [zones, lots] = await Promise.all([api("/api/v1/zones"), api("/api/v1/lots?limit=5000")]);
     zoneForm.zone.replaceChildren(...zones.map((z) => el("option", { value: z.code, textContent: `${z.name} (${z.code})` })));
