@@ -253,7 +253,9 @@ def _driver(session: Session) -> psycopg.Connection[Any]:
 
 def _copy_or_rollback(session: Session, statement: str, stream: bytes) -> bool:
     """COPY `stream` in a savepoint: True if every row went in; False if one broke a
-    unique key (the savepoint rolled back, the transaction goes on)."""
+    unique key (the savepoint rolled back, the transaction goes on). The savepoint is
+    not released: the transaction's commit commits it, one round trip fewer (a name
+    used again hides the earlier one, so a rollback goes back to the latest)."""
     cursor = _driver(session).cursor()
     cursor.execute("SAVEPOINT ingest_copy")
     try:
@@ -262,7 +264,6 @@ def _copy_or_rollback(session: Session, statement: str, stream: bytes) -> bool:
     except psycopg.errors.UniqueViolation:
         cursor.execute("ROLLBACK TO SAVEPOINT ingest_copy")
         return False
-    cursor.execute("RELEASE SAVEPOINT ingest_copy")
     return True
 
 
