@@ -4,9 +4,11 @@ Per batch, five set-wise statements: claim the (gateway, seq) pairs, upsert
 sensors (whose row count tells whether each sensor's gateway owns it), hourly
 statistics and latest values, insert the readings. Built through the ORM these cost
 ~100 µs a row (statement rendering and parameter handling in Python); here
-PostgreSQL gets one statement per table with its rows as JSON, and SQLite,
-in-process, gets the driver's own executemany. Both run on the session's
-connection, inside its transaction.
+PostgreSQL gets one statement per table: the (gateway, seq) pairs and the readings
+as a binary COPY (in a savepoint: should one be stored already, the INSERT ... ON
+CONFLICT path below), the upserts with their rows as JSON; SQLite, in-process,
+gets the driver's own executemany. Both run on the session's connection, inside
+its transaction.
 """
 
 from __future__ import annotations
