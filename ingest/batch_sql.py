@@ -4,9 +4,11 @@ Per batch, five set-wise statements: claim the (gateway, seq) pairs, upsert
 sensors (whose row count tells whether each sensor's gateway owns it), hourly
 statistics and latest values, insert the readings. Built through the ORM these cost
 ~100 µs a row (statement rendering and parameter handling in Python); here
-PostgreSQL gets one statement per table with its rows as JSON, and SQLite,
-in-process, gets the driver's own executemany. Both run on the session's
-connection, inside its transaction.
+PostgreSQL gets one statement per table: the (gateway, seq) pairs and the readings
+as a binary COPY (in a savepoint: should one be stored already, the INSERT ... ON
+CONFLICT path below), the upserts with their rows as JSON; SQLite, in-process,
+gets the driver's own executemany. Both run on the session's connection, inside
+its transaction.
 """
 
 from __future__ import annotations
@@ -16,8 +18,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import orjson
+import psycopg
+from psycopg.adapt import Transformer
+from psycopg.pq import Format
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
+
+try:  # psycopg's own row encoder for COPY, in C with psycopg[binary]
+    from psycopg._copy_base import format_row_binary
+except ImportError:  # pragma: no cover - another psycopg layout: COPY row by row
+    format_row_binary = None
 
 from ingest.orm import HourlyStat, StoredReading
 
@@ -34,6 +44,9 @@ class BatchSQL(Protocol):
     ahead of the commit); an empty encoding is falsy and sends nothing."""
 
     def encode(self, rows: Sequence[tuple[object, ...]]) -> Any: ...
+    def encode_points(self, rows: Sequence[LatestRow]) -> Any:
+        """The readings' rows as `insert_readings` takes them."""
+        ...
     def claim(self, session: Session, pairs: Sequence[tuple[str, int]], now: datetime
               ) -> set[tuple[str, int]]: ...
     def upsert_sensors(self, session: Session, rows: Any) -> int:
@@ -137,12 +150,17 @@ class PostgresBatchSQL:
         FROM jsonb_array_elements(CAST(:rows AS jsonb)) AS r
     """ + _LATEST_UPDATE)
 
-    READINGS = text("""
-        INSERT INTO readings (sensor_id, quantity, ts, value)
-        SELECT r->>0, r->>1, (r->>2)::timestamptz, (r->>3)::float8
-        FROM jsonb_array_elements(CAST(:rows AS jsonb)) AS r
-        ON CONFLICT DO NOTHING
-    """)
+    # COPY: a batch's readings and (gateway, seq) pairs are new in all but rare cases;
+    # each COPY runs in a savepoint, and a unique violation falls back (see below).
+    COPY_SEEN = "COPY seen_messages (gateway, seq, received_at) FROM STDIN (FORMAT BINARY)"
+    COPY_READINGS = "COPY readings (sensor_id, quantity, ts, value) FROM STDIN (FORMAT BINARY)"
+    READINGS_IN = ("CREATE TEMPORARY TABLE readings_in (sensor_id text, quantity text, "
+                   "ts timestamptz, value float8) ON COMMIT DROP")
+    COPY_READINGS_IN = ("COPY readings_in (sensor_id, quantity, ts, value) FROM STDIN "
+                        "(FORMAT BINARY)")
+    READINGS_FROM_IN = ("INSERT INTO readings (sensor_id, quantity, ts, value) "
+                        "SELECT sensor_id, quantity, ts, value FROM readings_in "
+                        "ON CONFLICT DO NOTHING")
 
     IMPORTED = text("""
         INSERT INTO readings (sensor_id, quantity, ts, value, import_id)
@@ -159,8 +177,19 @@ class PostgresBatchSQL:
         """The rows as the statements take them: one JSON document, None if none."""
         return orjson.dumps(rows).decode() if rows else None
 
+    def encode_points(self, rows: Sequence[LatestRow]) -> bytes | None:
+        """The readings as one binary COPY stream, None if none."""
+        return _copy_stream(rows, _POINT_TYPES) if rows else None
+
     def claim(self, session: Session, pairs: Sequence[tuple[str, int]], now: datetime
               ) -> set[tuple[str, int]]:
+        """All of `pairs` by COPY, as a batch almost always is fresh; should one be seen
+        already (a redelivery), the INSERT ... ON CONFLICT that answers which are new."""
+        if not pairs:
+            return set()
+        stream = _copy_stream([(gateway, seq, now) for gateway, seq in pairs], _SEEN_TYPES)
+        if _copy_or_rollback(session, self.COPY_SEEN, stream):
+            return set(pairs)
         result = session.execute(self.CLAIM, {"now": now, "rows": self._rows(pairs)})
         return {(g, s) for g, s in result}
 
@@ -177,9 +206,18 @@ class PostgresBatchSQL:
         if rows:
             session.execute(self.LATEST, {"rows": rows})
 
-    def insert_readings(self, session: Session, rows: str | None) -> None:
-        if rows:
-            session.execute(self.READINGS, {"rows": rows})
+    def insert_readings(self, session: Session, rows: bytes | None) -> None:
+        """By COPY, which skips the per-row conflict check of INSERT ... ON CONFLICT;
+        should a value be stored already (a repeat under another seq, an imported
+        file, two in this batch), the same rows through a temporary table and
+        INSERT ... ON CONFLICT DO NOTHING, which keeps the first."""
+        if not rows or _copy_or_rollback(session, self.COPY_READINGS, rows):
+            return
+        cursor = _driver(session).cursor()
+        cursor.execute(self.READINGS_IN)
+        with cursor.copy(self.COPY_READINGS_IN) as copy:
+            copy.write(rows)
+        cursor.execute(self.READINGS_FROM_IN)
 
     def insert_new_readings(self, session: Session, rows: Sequence[LatestRow],
                             import_id: int) -> set[tuple[str, str, datetime]]:
@@ -188,6 +226,47 @@ class PostgresBatchSQL:
         result = session.execute(self.IMPORTED, {"rows": self._rows(rows),
                                                  "import_id": import_id})
         return {(sensor, quantity, ts.astimezone(UTC)) for sensor, quantity, ts in result}
+
+
+_POINT_TYPES = ("text", "text", "timestamptz", "float8")
+_SEEN_TYPES = ("text", "int8", "timestamptz")
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8  # signature, flags, no extension
+_COPY_TRAILER = b"\xff\xff"
+
+
+def _copy_stream(rows: Sequence[tuple[object, ...]], types: Sequence[str]) -> bytes:
+    """`rows` in COPY's binary format, encoded by psycopg (in C): about what orjson
+    takes for the same rows, and PostgreSQL parses no text."""
+    oids = [psycopg.adapters.types[name].oid for name in types]
+    transformer = Transformer()
+    transformer.set_dumper_types(oids, Format.BINARY)
+    out = bytearray(_COPY_HEADER)
+    if format_row_binary is None:  # pragma: no cover
+        raise RuntimeError("psycopg without its COPY row encoder")
+    for row in rows:
+        format_row_binary(row, transformer, out)
+    out += _COPY_TRAILER
+    return bytes(out)
+
+
+def _driver(session: Session) -> psycopg.Connection[Any]:
+    return session.connection().connection.driver_connection  # type: ignore[return-value]
+
+
+def _copy_or_rollback(session: Session, statement: str, stream: bytes) -> bool:
+    """COPY `stream` in a savepoint: True if every row went in; False if one broke a
+    unique key (the savepoint rolled back, the transaction goes on). The savepoint is
+    not released: the transaction's commit commits it, one round trip fewer (a name
+    used again hides the earlier one, so a rollback goes back to the latest)."""
+    cursor = _driver(session).cursor()
+    cursor.execute("SAVEPOINT ingest_copy")
+    try:
+        with cursor.copy(statement) as copy:
+            copy.write(stream)
+    except psycopg.errors.UniqueViolation:
+        cursor.execute("ROLLBACK TO SAVEPOINT ingest_copy")
+        return False
+    return True
 
 
 def _sqlite_ts(value: datetime) -> str:
@@ -228,6 +307,8 @@ class SqliteBatchSQL:
     def encode(rows: Sequence[tuple[object, ...]]) -> Sequence[tuple[object, ...]]:
         """In-process: the rows as they are (each write converts its timestamps)."""
         return rows
+
+    encode_points = encode
 
     @staticmethod
     def _cursor(session: Session):  # -> sqlite3.Cursor

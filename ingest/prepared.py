@@ -80,7 +80,7 @@ def rows_of(fresh: list[Accepted], sql: BatchSQL, delta_h: Mapping[str, float],
         for (sensor, quantity), (ts, value) in rollup.latest.items()
     ))
     # Sorted like the others; the reports' time out of range reads these.
-    points = encode(sorted(rollup.points))
+    points = sql.encode_points(sorted(rollup.points))
     lines = line_builder(fresh) if line_builder is not None and fresh else []
     return BatchRows(
         fresh, len(readings), sensor_rows, encode(sensor_rows), hours, latest, points,

@@ -194,9 +194,13 @@ class IngestService:
     def refresh_zones(self) -> None:
         """Reload sensor → zone codes and sensor → ΔH (after an assignment, and every
         few seconds)."""
-        self._zones = self.store.sensor_zones()
-        self.store.delta_h = self.store.sensor_delta_h()
+        zones = self.store.sensor_zones()
+        delta_h = self.store.sensor_delta_h()
         self._zones_loaded_at = time.monotonic()
+        if zones == self._zones and delta_h == self.store.delta_h:
+            return  # the rows built ahead still hold: the periodic reload changes nothing
+        self._zones = zones
+        self.store.delta_h = delta_h
         # Rows built with the ones before are built again (next() on a count is atomic:
         # the API's thread refreshes too, after an assignment).
         self._zones_generation = next(self._generations)
