@@ -4,8 +4,8 @@ Each ingest batch updates its sensors' rows in these three tables; with room lef
 on each page an update stays on its page (HOT), without a new index entry. Only
 pages written from now on keep that room. SQLite has no such setting.
 
-Revision ID: 0021_ingest_fillfactor
-Revises: 0020_signatures
+Revision ID: 0023_ingest_fillfactor
+Revises: 0022_consignees
 Create Date: 2026-12-07 06:00:00
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = '0021_ingest_fillfactor'
-down_revision = '0020_signatures'
+revision = "0023_ingest_fillfactor"
+down_revision = "0022_consignees"
 branch_labels = None
 depends_on = None
 
