@@ -101,5 +101,7 @@ def build_world(database_url: str) -> Iterator[World]:
 
 
 @pytest.fixture
-def world(db_url: str) -> Iterator[World]:
-    yield from build_world(db_url)
+def world(migrated_db_url: str) -> Iterator[World]:
+    """Once on SQLite, once on PostgreSQL (as `db_url`); the database starts at the
+    schema's head (tests/conftest.py), as the hub would migrate it."""
+    yield from build_world(migrated_db_url)
