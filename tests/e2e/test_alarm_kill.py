@@ -56,7 +56,12 @@ def start_hub(env: dict[str, str], log: Path, http_port: int) -> subprocess.Pope
     process = subprocess.Popen(
         [sys.executable, "-m", "hub.cli", "hub", "--http-port", str(http_port)],
         env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
-    wait_for(lambda: port_open(http_port), 60, "hub HTTP port")  # slow on a busy machine
+    try:
+        wait_for(lambda: port_open(http_port), 60, "hub HTTP port")  # slow on a busy machine
+    except TimeoutError:
+        process.kill()  # not left running after the test
+        process.wait(10)
+        raise
     return process
 
 
