@@ -92,6 +92,7 @@ def wait_for_charts(page: OfflinePage) -> None:
         page.page.wait_for_timeout(100)
 
 
+@pytest.mark.serial  # times the demo's stop: alone on the machine
 def test_a_supervisor_goes_from_the_demo_to_a_zone_pdf_and_ctrl_c_stops_it(
     demo: tuple[subprocess.Popen[str], str, dict[str, str], list[str]],
     open_page: Callable[..., OfflinePage], tmp_path: Path, shots: Path,

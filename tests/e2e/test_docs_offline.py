@@ -17,7 +17,10 @@ def test_swagger_ui_lists_the_operations_with_only_the_hub_reachable(
     page.goto("/docs")
     zones = page.page.locator(".opblock-get", has=page.page.locator(
         ".opblock-summary-path", has_text="/api/v1/zones")).first
-    zones.wait_for(state="visible")
+    # The hub builds its OpenAPI document on the first request and Swagger UI renders a
+    # few hundred operations: seconds of CPU each, more than the pages' 15 s default
+    # allows when the machine runs other tests beside this one.
+    zones.wait_for(state="visible", timeout=60_000)
     assert zones.locator(".opblock-summary-method").inner_text() == "GET"
     assert page.page.get_by_text("POST", exact=True).count() > 0
     shot = page.screenshot(tmp_path / "docs.png")

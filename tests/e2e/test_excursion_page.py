@@ -62,6 +62,7 @@ def seconds(words: str) -> float:
     return float(number) * {"s": 1, "min": 60, "h": 3600}[unit]
 
 
+@pytest.mark.serial  # two pages within the 20 s tolerance: alone on the machine
 def test_an_excursions_figures_move_and_its_hundred_lots_are_released_at_once(
     live_hub_http: LiveHubServer, cold_room: Api, open_page: Any, tmp_path: Path,
 ) -> None:

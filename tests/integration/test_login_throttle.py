@@ -92,6 +92,7 @@ def test_one_address_trying_many_users_is_limited_by_its_address(world: World) -
     assert login(colleague, "pia", PASSWORD).status_code == 200
 
 
+@pytest.mark.serial  # compares timings: alone on the machine
 def test_a_wrong_password_takes_as_long_for_an_unknown_user_as_for_a_known_one(
     world: World,
 ) -> None:

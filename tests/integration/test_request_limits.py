@@ -114,6 +114,7 @@ def send_until_refused(sock: socket.socket, total: int, chunked: bool = False) -
     return sent
 
 
+@pytest.mark.serial  # times the server to the second: alone on the machine
 @pytest.mark.parametrize("path", ["/api/v1/auth/login", "/api/v1/items"])
 def test_a_100_mb_body_without_a_token_is_refused_at_once_unread(
     served: Served, path: str,
@@ -145,6 +146,7 @@ def test_a_chunked_body_is_refused_as_soon_as_it_passes_the_limit(served: Served
     assert rss_kib() - before < 8 * 1024
 
 
+@pytest.mark.serial  # times the server to the second: alone on the machine
 def test_a_body_that_comes_a_byte_at_a_time_is_cut_off_after_the_timeout(
     served: Served,
 ) -> None:
@@ -162,6 +164,7 @@ def test_a_body_that_comes_a_byte_at_a_time_is_cut_off_after_the_timeout(
         assert closed(sock, 2)
 
 
+@pytest.mark.serial  # times the server to the second: alone on the machine
 def test_a_request_head_that_comes_a_byte_at_a_time_is_cut_off(served: Served) -> None:
     with connect(served) as idle, connect(served) as dribbling:
         started = time.monotonic()

@@ -13,6 +13,7 @@ rules as in production."""
 from __future__ import annotations
 
 import itertools
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -43,9 +44,16 @@ class HubServer:
         return f"{self.base_url}/{path.lstrip('/')}"
 
 
+def hub_db(tmp_path: Path, sqlite_at_head: Path) -> str:
+    """The hub's SQLite database, a copy of the one at the schema's head (tests/conftest.py):
+    the hub would migrate a new one at start, to the same schema, only slower."""
+    shutil.copyfile(sqlite_at_head, tmp_path / "hub.db")
+    return f"sqlite:///{tmp_path / 'hub.db'}"
+
+
 @pytest.fixture
-def hub_http(tmp_path: Path) -> Iterator[HubServer]:
-    settings = load_settings(database_url=f"sqlite:///{tmp_path / 'hub.db'}", tsdb_url=None)
+def hub_http(tmp_path: Path, sqlite_at_head: Path) -> Iterator[HubServer]:
+    settings = load_settings(database_url=hub_db(tmp_path, sqlite_at_head), tsdb_url=None)
     hub = Hub.build(settings)
     try:
         with serve_in_thread(create_app(hub, manage_lifecycle=False)) as base_url:
@@ -78,10 +86,12 @@ class LiveHubServer(HubServer):
 
 
 @pytest.fixture
-def live_hub_http(tmp_path: Path, mosquitto: Mosquitto) -> Iterator[LiveHubServer]:
+def live_hub_http(
+    tmp_path: Path, mosquitto: Mosquitto, sqlite_at_head: Path
+) -> Iterator[LiveHubServer]:
     name = f"live-{next(_ids)}"
     settings = load_settings(
-        database_url=f"sqlite:///{tmp_path / 'hub.db'}", tsdb_url=None,
+        database_url=hub_db(tmp_path, sqlite_at_head), tsdb_url=None,
         mqtt_url=mosquitto.url, mqtt_client_id=f"hub-{name}", ingest_batch_ms=20,
         alarm_tick_s=0.1, alarm_reconcile_s=1, site=name, mqtt_site=name)
     hub = assemble(settings)

@@ -5,15 +5,18 @@ Import the `world` fixture into a test module: `from tests.support.inventory_wor
 
 from __future__ import annotations
 
+import functools
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from unittest import mock
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from hub.accounts import service as accounts
 from hub.accounts.service import create_user_with_token
 from hub.app import create_app
 from hub.container import Hub
@@ -84,13 +87,30 @@ class World:
             assert ledger_disagreements(session) == []
 
 
+_hash_password: Callable[[str], str] = accounts.hash_password  # the real one, not patched
+
+
+@functools.cache
+def _sign_password_hash() -> str:
+    return _hash_password(SIGN_PASSWORD)
+
+
+def _hash_once(password: str) -> str:
+    """Every world's users have SIGN_PASSWORD: its scrypt hash (deliberately costly, some
+    50 ms of CPU and 16 MB) is made once per process, not once per user of every test;
+    a stored hash carries its salt, so the users' logins and signatures check as ever."""
+    return _sign_password_hash() if password == SIGN_PASSWORD else _hash_password(password)
+
+
 def build_world(database_url: str) -> Iterator[World]:
     hub = Hub.build(load_settings(database_url=database_url))
     world = World(hub, TestClient(create_app(hub, manage_lifecycle=False)))
-    for role in Role:
-        with hub.writes() as session:
-            world.tokens[role] = create_user_with_token(
-                session, f"{role.value}1", role, SIGN_PASSWORD, f"{role.value.title()} One").token
+    with mock.patch.object(accounts, "hash_password", _hash_once):
+        for role in Role:
+            with hub.writes() as session:
+                world.tokens[role] = create_user_with_token(
+                    session, f"{role.value}1", role, SIGN_PASSWORD,
+                    f"{role.value.title()} One").token
     for path, rows in (("/storage-classes", STORAGE_CLASSES), ("/zones", ZONES),
                        ("/locations", LOCATIONS), ("/items", ITEMS)):
         for row in rows:
@@ -101,5 +121,7 @@ def build_world(database_url: str) -> Iterator[World]:
 
 
 @pytest.fixture
-def world(db_url: str) -> Iterator[World]:
-    yield from build_world(db_url)
+def world(migrated_db_url: str) -> Iterator[World]:
+    """Once on SQLite, once on PostgreSQL (as `db_url`); the database starts at the
+    schema's head (tests/conftest.py), as the hub would migrate it."""
+    yield from build_world(migrated_db_url)

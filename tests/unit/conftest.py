@@ -10,6 +10,7 @@ import pytest
 # PostgreSQL (db_url runs once on PostgreSQL).
 SERVICE_FIXTURES = frozenset({
     "mosquitto", "fresh_mosquitto", "victoria", "fresh_victoria", "postgres", "pg_url", "db_url",
+    "postgres_at_head", "migrated_pg_url", "migrated_db_url",
 })
 
 
