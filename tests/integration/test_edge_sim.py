@@ -300,6 +300,7 @@ def _read_rtu(link: PymodbusLink) -> list[int] | None:
         return None
 
 
+@pytest.mark.serial  # s2 polled every 0.5 s beside a 350 ms slave, counted over 4 s
 def test_a_slow_slaves_late_answer_is_not_taken_for_the_next_sensors() -> None:
     values = {"temperature_c": 5, "humidity_pct": 50}
     devices = [
