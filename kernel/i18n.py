@@ -84,7 +84,8 @@ def catalogue(language: str, domain: str = "messages") -> dict[str, str]:
     }
 
 
-def gettext(language: str | None, text: str, domain: str = "messages", **params: object) -> str:
+def gettext(language: str | None, text: str, domain: str = "messages", /,
+            **params: object) -> str:
     """`text` in `language` (English when untranslated), its %(name)s filled."""
     translated = catalogue(normalise(language) or ENGLISH, domain).get(text, text)
     return translated % params if params else translated

@@ -42,7 +42,7 @@ class Text(str):
     template: str
     params: dict[str, object]
 
-    def __new__(cls, template: str, **params: object) -> Text:
+    def __new__(cls, template: str, /, **params: object) -> Text:
         english = template % _rendered(params, ENGLISH) if params else template
         self = super().__new__(cls, english)
         self.template = template
@@ -73,7 +73,7 @@ def translator(language: str | None) -> Translate:
     """`tr(text, **values)`: text (its English the key) in `language`, values filled."""
     chosen = normalise(language) or ENGLISH
 
-    def tr(text: str, **params: object) -> str:
+    def tr(text: str, /, **params: object) -> str:  # a value may be called `text`
         return gettext(chosen, text, "messages", **_rendered(params, chosen))
 
     return tr
