@@ -156,8 +156,12 @@ def test_a_chinese_reader_gets_chinese_headings(world: World, tmp_path: Path) ->
     assert "召回\uff1a物料 VAC-1 的收货方" in recall  # a full-width colon
 
 
-def test_a_format_not_offered_is_refused(world: World) -> None:
+def test_a_format_not_offered_is_refused_and_the_pdf_is_declared(world: World) -> None:
     for path in ("/reports/expiry", "/reports/ledger", "/reports/turnover",
                  "/reports/items/VAC-1/received-by"):
         answer = world.get(path, format="svg")
         assert answer.status_code == 422, (path, answer.text)
+    paths = world.client.get("/openapi.json").json()["paths"]
+    for path in ("expiry", "ledger", "turnover", "items/{reference}/received-by"):
+        content = paths[f"/api/v1/reports/{path}"]["get"]["responses"]["200"]["content"]
+        assert set(content) == {"application/json", "text/csv", "application/pdf"}, path
