@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Spacer
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.platypus import Flowable, Spacer, Table, TableStyle
 
 from hub.reports import tables
-from hub.reports.pdf import _paragraph, _table, build_document, look
+from hub.reports.pdf import PAGE, _paragraph, _table, build_document, look
 from inventory.queries import LEDGER_COLUMNS
 from inventory.recall import ReceivedBy
 from inventory.reports import EXPIRY_COLUMNS, TURNOVER_COLUMNS, ExpiryRow, PeriodLedger, Turnover
@@ -36,6 +37,30 @@ class Section:
     empty: str  # said in place of a table without rows
 
 
+FRAME_WIDTH = PAGE[0] - 30 * mm  # build_document's margins
+PADDING = 12  # points per column: reportlab's default left and right padding
+FONT_SIZE, SMALLEST = 8.0, 5.0
+
+
+def _fitted(head: tables.Row, rows: list[tables.Row], empty: str) -> Flowable:
+    """The section's table, its text made smaller when the widest value of each column
+    would not fit the page's width (a ledger's times, bookings and references):
+    cells are not wrapped, so that a row stays one line, as the CSV's."""
+    table = _table(head, rows, empty)
+    if not isinstance(table, Table):
+        return table
+    regular, bold = look().regular, look().bold  # the head is in bold
+    widest = [max(stringWidth(word, bold, 1),
+                  *(stringWidth(str(cell), regular, 1) for cell in column))
+              for word, *column in zip(head, *rows, strict=True)]
+    size = min(FONT_SIZE, (FRAME_WIDTH - PADDING * len(head)) / max(sum(widest), 1))
+    if size < FONT_SIZE:
+        size = max(SMALLEST, size)
+        table.setStyle(TableStyle([("FONTSIZE", (0, 0), (-1, -1), size),
+                                   ("LEADING", (0, 0), (-1, -1), size * 1.2)]))
+    return table
+
+
 def table_pdf(title: str, facts: Sequence[tables.Row], sections: Sequence[Section], *,
               generated_by: str, footer: str, tr: Translate) -> bytes:
     """`facts` as a two-column table under the title, then each section's table."""
@@ -43,7 +68,7 @@ def table_pdf(title: str, facts: Sequence[tables.Row], sections: Sequence[Sectio
                              Spacer(0, 4 * mm)]
     for section in sections:
         story += [_paragraph(section.title, look().heading),
-                  _table(section.head, section.rows, section.empty)]
+                  _fitted(section.head, section.rows, section.empty)]
     return build_document(story, title=title, author=generated_by, footer=footer, tr=tr)
 
 
