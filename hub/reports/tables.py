@@ -245,20 +245,28 @@ def turnover_csv(report: Turnover, language: str | None = None) -> str:
                     [{**jsonable(r), "abc_basis": report.basis} for r in report.rows], language)
 
 
-def _columns(tr: Translate, columns: Sequence[str]) -> Row:
+def columns(tr: Translate, columns: Sequence[str]) -> Row:
     return [tr(c) if c in COLUMN_WORDS else c for c in columns]
+
+
+LEDGER_ITEM_COLUMNS = ["item", "opening", "received", "dispatched", "other_out", "closing"]
+
+
+def ledger_item_rows(report: PeriodLedger) -> list[Row]:
+    return [[i.item, str(i.opening), str(i.received), str(i.dispatched), str(i.other_out),
+             str(i.closing)] for i in report.items]
+
+
+def ledger_move_rows(report: PeriodLedger) -> list[Row]:
+    return [[str(v) if v is not None else "" for v in jsonable(m).values()]
+            for m in report.moves]
 
 
 def ledger_csv(report: PeriodLedger, language: str | None = None) -> str:
     tr = translator(language)
     return _csv([
-        (tr("items"), _columns(tr, ["item", "opening", "received", "dispatched", "other_out",
-                                    "closing"]),
-         [[i.item, str(i.opening), str(i.received), str(i.dispatched), str(i.other_out),
-           str(i.closing)] for i in report.items]),
-        (tr("moves"), _columns(tr, LEDGER_COLUMNS), [[str(v) if v is not None else "" for v in
-                                                      jsonable(m).values()]
-                                                     for m in report.moves]),
+        (tr("items"), columns(tr, LEDGER_ITEM_COLUMNS), ledger_item_rows(report)),
+        (tr("moves"), columns(tr, LEDGER_COLUMNS), ledger_move_rows(report)),
     ])
 
 
@@ -279,11 +287,11 @@ def trace_csv(found: LotTrace, language: str | None = None) -> str:
     tr = translator(language)
     lot = found.trace.lot
     return _csv([
-        (tr("lot"), _columns(tr, ["item", "lot_number", "expiry", "received_at", "qc_status",
+        (tr("lot"), columns(tr, ["item", "lot_number", "expiry", "received_at", "qc_status",
                                   "on_hand"]),
          [[lot.item, lot.lot_number, when(lot.expiry), when(lot.received_at), lot.qc_status,
            str(lot.on_hand)]]),
-        (tr("moves"), _columns(tr, LEDGER_COLUMNS), [[str(v) if v is not None else "" for v in
+        (tr("moves"), columns(tr, LEDGER_COLUMNS), [[str(v) if v is not None else "" for v in
                                                       jsonable(m).values()]
                                                      for m in found.trace.moves]),
         (tr("quality"), heads(tr, [N_("at"), N_("from"), N_("to"), N_("reason"), N_("user")]),

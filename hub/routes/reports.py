@@ -46,6 +46,7 @@ class Quantity(StrEnum):
 class TableFormat(StrEnum):
     JSON = "json"
     CSV = "csv"
+    PDF = "pdf"
 
 
 def _content(*types: str) -> dict[int | str, dict[str, Any]]:
@@ -57,7 +58,7 @@ ZONE_TYPES = _content("application/json", "text/csv", "application/pdf", "image/
 # The chart is shown as an image; opened on its own, nothing in it may run or load.
 SVG_HEADERS = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
                "X-Content-Type-Options": "nosniff"}
-TABLE_TYPES = _content("application/json", "text/csv")
+TABLE_TYPES = _content("application/json", "text/csv", "application/pdf")
 # ISO 8601 text only, years 1900 to 9998 (kernel/fields.py): a number is not a date.
 Start = Annotated[IsoDateTime | None, Query(description="UTC (a time without zone is UTC); "
                                                         "default: 30 days before end")]
@@ -84,6 +85,12 @@ def period(start: datetime | None, end: datetime | None, days: int = 30
 def _file(body: str | bytes, media: str, name: str) -> Response:
     return Response(body, media_type=media,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def site_name(hub: Hub) -> str:
+    """The site a table report's PDF names: as the alarm topics name it."""
+    settings = hub.settings
+    return settings.site or (settings.mqtt_site if settings.mqtt_site != "+" else "main")
 
 
 def zone_json(report: ZoneReport) -> dict[str, Any]:
@@ -159,40 +166,65 @@ def zone(code: str, request: Request, session: SessionDep, hub: HubDep, user: Cu
 
 
 @router.get("/expiry", responses=TABLE_TYPES, response_class=Response)
-def expiry(session: SessionDep, request: Request,
+def expiry(session: SessionDep, request: Request, hub: HubDep, user: CurrentUser,
            within_days: Annotated[int, Query(ge=0, le=3650)] = 90,
            today: Annotated[IsoDate | None, Query(description="default: today (UTC)")] = None,
            format: TableFormat = TableFormat.JSON, lang: Lang = None) -> Response:
-    """Lots with stock expiring within `within_days`, and expired lots still in stock."""
-    rows = reports.expiry_report(session, today or datetime.now(UTC).date(), within_days)
+    """Lots with stock expiring within `within_days`, and expired lots still in stock.
+    CSV and PDF carry the same rows."""
+    day = today or datetime.now(UTC).date()
+    rows = reports.expiry_report(session, day, within_days)
     if format is TableFormat.CSV:
-        return _file(tables.expiry_csv(rows, language_for(request)),
+        return _file(tables.expiry_csv(rows, language_for(request, user)),
                      "text/csv; charset=utf-8", "expiry.csv")
+    if format is TableFormat.PDF:
+        from hub.reports.table_pdf import expiry_pdf
+
+        return _file(expiry_pdf(rows, day, within_days, site=site_name(hub),
+                                generated_by=user.username,
+                                language=language_for(request, user)),
+                     "application/pdf", "expiry.pdf")
     return JSONResponse(jsonable(rows))
 
 
 @router.get("/ledger", responses=TABLE_TYPES, response_class=Response)
-def ledger(session: SessionDep, request: Request, start: Start = None, end: End = None,
+def ledger(session: SessionDep, request: Request, hub: HubDep, user: CurrentUser,
+           start: Start = None, end: End = None,
            item: Annotated[str | None, Query(description="SKU")] = None,
            format: TableFormat = TableFormat.JSON, lang: Lang = None) -> Response:
-    """The stock ledger of a period: every move, and per item opening, in, out, closing."""
+    """The stock ledger of a period: every move, and per item opening, in, out, closing.
+    CSV and PDF carry the same rows."""
     report = reports.period_ledger(session, *period(start, end), item=item)
     if format is TableFormat.CSV:
-        return _file(tables.ledger_csv(report, language_for(request)),
+        return _file(tables.ledger_csv(report, language_for(request, user)),
                      "text/csv; charset=utf-8", "ledger.csv")
+    if format is TableFormat.PDF:
+        from hub.reports.table_pdf import ledger_pdf
+
+        return _file(ledger_pdf(report, item, site=site_name(hub), generated_by=user.username,
+                                language=language_for(request, user)),
+                     "application/pdf", "ledger.pdf")
     return JSONResponse(jsonable(report))
 
 
 @router.get("/turnover", responses=TABLE_TYPES, response_class=Response)
-def turnover(session: SessionDep, request: Request, start: Start = None, end: End = None,
+def turnover(session: SessionDep, request: Request, hub: HubDep, user: CurrentUser,
+             start: Start = None, end: End = None,
              basis: Annotated[str, Query(pattern="^(value|volume)$", description=(
                  "ABC by dispatch value (where every item has a unit cost) or volume"))] = "value",
              format: TableFormat = TableFormat.JSON, lang: Lang = None) -> Response:
-    """Per item: dispatched quantity, average stock, turnover, days of cover, ABC class."""
+    """Per item: dispatched quantity, average stock, turnover, days of cover, ABC class.
+    CSV and PDF carry the same rows."""
     report = reports.turnover_report(session, *period(start, end), basis=basis)
     if format is TableFormat.CSV:
-        return _file(tables.turnover_csv(report, language_for(request)),
+        return _file(tables.turnover_csv(report, language_for(request, user)),
                      "text/csv; charset=utf-8", "turnover.csv")
+    if format is TableFormat.PDF:
+        from hub.reports.table_pdf import turnover_pdf
+
+        return _file(turnover_pdf(report, site=site_name(hub), generated_by=user.username,
+                                  language=language_for(request, user)),
+                     "application/pdf", "turnover.pdf")
     return JSONResponse(jsonable(report))
 
 
@@ -228,15 +260,23 @@ def trace(lot_id: PathId, session: SessionDep, hub: HubDep, user: CurrentUser,
 
 @router.get("/items/{reference}/received-by", responses=TABLE_TYPES, response_class=Response)
 def item_received_by(reference: Annotated[str, Path(max_length=64)], session: SessionDep,
-                     request: Request, format: TableFormat = TableFormat.JSON,
-                     lang: Lang = None) -> Response:
+                     request: Request, hub: HubDep, user: CurrentUser,
+                     format: TableFormat = TableFormat.JSON, lang: Lang = None) -> Response:
     """A recall across lots: every dispatch of any lot of the item (by SKU or GTIN), with
-    its consignee, order and quantity, and the totals per consignee."""
+    its consignee, order and quantity, and the totals per consignee. CSV and PDF carry
+    the same rows."""
     found = item_received_by_query(session, reference)
     if format is TableFormat.CSV:
-        return _file(tables.recall_csv(found, reference, language_for(request)),
+        return _file(tables.recall_csv(found, reference, language_for(request, user)),
                      "text/csv; charset=utf-8",
                      "received-by.csv")
+    if format is TableFormat.PDF:
+        from hub.reports.table_pdf import recall_pdf
+
+        return _file(recall_pdf(found, reference, site=site_name(hub),
+                                generated_by=user.username,
+                                language=language_for(request, user)),
+                     "application/pdf", "received-by.pdf")
     return JSONResponse(jsonable(found))
 
 

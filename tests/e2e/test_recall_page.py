@@ -195,6 +195,8 @@ def test_a_lot_dispatched_to_two_consignees_is_traced_to_both_on_screen_csv_and_
             expect(row.locator("td").nth(5)).to_have_text("14")
             expect(page.locator("#turnover-status")).to_contain_text("1 item(s): 1 A, 0 B, 0 C")
             turnover_csv = page.get_attribute("#turnover-csv", "href")
+            turnover_pdf = page.get_attribute("#turnover-pdf", "href")
+            recall_pdf = page.get_attribute("#recall-pdf", "href")
             page.locator("#turnover-table").scroll_into_view_if_needed()
             page.screenshot(path=shots / "05-reports-recall-and-turnover.png", full_page=True)
         csv_href = page.get_attribute("#trace-csv", "href")
@@ -215,6 +217,16 @@ def test_a_lot_dispatched_to_two_consignees_is_traced_to_both_on_screen_csv_and_
     turnover = list(csv.DictReader(io.StringIO(api.get(turnover_csv).text)))
     assert [(r["item"], r["dispatched"], r["closing_stock"], r["abc"], r["abc_basis"])
             for r in turnover] == [("VAC-1", "6", "14", "A", "volume")]
+
+    # Beside each CSV link, its PDF: the same rows (tests/integration/test_table_report_pdfs.py).
+    for href, title in ((turnover_pdf, "Turnover and ABC"),
+                        (recall_pdf, "Recall: who received item VAC-1")):
+        assert href and href.endswith("format=pdf")
+        path = tmp_path / "table.pdf"
+        path.write_bytes(api.get(href).content)
+        printed = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                                 text=True, check=True).stdout
+        assert title in printed and "VAC-1" in printed, printed
 
     pdf = tmp_path / "trace.pdf"
     pdf.write_bytes(api.get(pdf_href).content)

@@ -177,6 +177,7 @@ async function loadExpiry(event) {
   const form = document.getElementById("expiry-form");
   const params = { within_days: form.within_days.value };
   link(document.getElementById("expiry-csv"), `${REPORTS}/expiry`, { ...params, format: "csv" });
+  link(document.getElementById("expiry-pdf"), `${REPORTS}/expiry`, { ...params, format: "pdf" });
   const line = document.getElementById("expiry-status");
   try {
     const rows = await api(`${REPORTS}/expiry?${new URLSearchParams(params)}`);
@@ -196,6 +197,7 @@ async function loadLedger(event) {
   const params = { start: fromInput(form.start.value), end: fromInput(form.end.value) };
   if (form.item.value.trim()) params.item = form.item.value.trim();
   link(document.getElementById("ledger-csv"), `${REPORTS}/ledger`, { ...params, format: "csv" });
+  link(document.getElementById("ledger-pdf"), `${REPORTS}/ledger`, { ...params, format: "pdf" });
   const line = document.getElementById("ledger-status");
   try {
     const report = await api(`${REPORTS}/ledger?${new URLSearchParams(params)}`);
@@ -232,6 +234,7 @@ async function loadRecall(event) {
   if (!item) return;
   const path = `${REPORTS}/items/${encodeURIComponent(item)}/received-by`;
   link(document.getElementById("recall-csv"), path, { format: "csv" });
+  link(document.getElementById("recall-pdf"), path, { format: "pdf" });
   const line = document.getElementById("recall-status");
   try {
     const found = await api(path);
@@ -252,6 +255,7 @@ async function loadTurnover(event) {
   const form = document.getElementById("turnover-form");
   const params = { start: fromInput(form.start.value), end: fromInput(form.end.value), basis: form.basis.value };
   link(document.getElementById("turnover-csv"), `${REPORTS}/turnover`, { ...params, format: "csv" });
+  link(document.getElementById("turnover-pdf"), `${REPORTS}/turnover`, { ...params, format: "pdf" });
   const line = document.getElementById("turnover-status");
   try {
     const report = await api(`${REPORTS}/turnover?${new URLSearchParams(params)}`);
