@@ -438,8 +438,8 @@ class AlarmService(RulesEditing):
         with self._lock:
             kind = repository.alarm_kind(alarm)
             if action == "shelve" and kind in NOT_SHELVABLE:
-                raise Conflict(f"a {kind.value.replace('_', ' ')} alarm cannot be shelved",
-                               code="not_shelvable")
+                raise Conflict("a %(kind)s alarm cannot be shelved", code="not_shelvable",
+                               kind=kind.value.replace("_", " "))
             if kind in STOCK_KINDS or kind in SYSTEM_KINDS or kind in CALIBRATION_KINDS:
                 findings = (self.findings if kind in STOCK_KINDS else
                             self.system if kind in SYSTEM_KINDS else self.calibration)

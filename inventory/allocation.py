@@ -110,10 +110,11 @@ def held_stock_refusal(refusal: Conflict, sku: str, lot_number: str | None,
         return refusal
     if lot_number is not None:
         _, status, reason, _ = held[0]
-        return Conflict(f"{sku} lot {lot_number} is {status.replace('_', ' ')} "
-                        f"({hold_first_clause(reason)}): quality must release it first",
+        return Conflict("%(sku)s lot %(lot)s is %(status)s (%(reason)s): "
+                        "quality must release it first",
                         code="lot_on_hold" if status == QcStatus.ON_HOLD.value
-                        else "lot_not_allocatable")
+                        else "lot_not_allocatable", sku=sku, lot=lot_number,
+                        status=status.replace("_", " "), reason=hold_first_clause(reason))
     parts = [f"{quantity} of lot {number} {status.replace('_', ' ')} "
              f"({hold_first_clause(reason)})" for number, status, reason, quantity in held[:3]]
     return InsufficientStock(f"{refusal.message}: " + "; ".join(parts))

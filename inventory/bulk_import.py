@@ -57,8 +57,8 @@ def _rows(path: Path, required: set[str]) -> Iterator[tuple[int, dict[str, str]]
         reader = csv.DictReader(handle)
         missing = required - set(reader.fieldnames or [])
         if missing:
-            raise DomainError(f"{path.name}: missing columns {', '.join(sorted(missing))}",
-                              code="bad_csv")
+            raise DomainError("%(file)s: missing columns %(columns)s", code="bad_csv",
+                              file=path.name, columns=", ".join(sorted(missing)))
         for line, row in enumerate(reader, start=2):
             yield line, {k: (v or "").strip() for k, v in row.items() if k}
 

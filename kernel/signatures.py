@@ -123,8 +123,8 @@ def need(action: str, signer: Signer | None, *, when: bool = True) -> None:
             f"{action.replace('_', ' ')} needs an electronic signature: send \"signature\": "
             "{\"password\": ..., \"meaning\": ...} with the request")
     if signer is not None and signer.action != action:
-        raise Invalid(f"a signature for {signer.action} cannot sign {action}",
-                      code="signature_wrong_action")
+        raise Invalid("a signature for %(signed)s cannot sign %(action)s",
+                      code="signature_wrong_action", signed=signer.action, action=action)
 
 
 def content_hash(content: dict[str, Any]) -> str:

@@ -86,9 +86,10 @@ def _check(session: Session, actor: Actor, signature: SignatureIn, action: str) 
     if wait := locked_for(Standing(user.failed_logins or 0, user.locked_until),
                           datetime.now(UTC)):
         raise TooManyAttempts(
-            f"{user.username} is locked after {user.failed_logins} wrong passwords in a row; "
-            f"try again in {max(1, wait // 60)} min or ask an admin to unlock the account",
-            retry_after_s=wait, code="account_locked")
+            "%(user)s is locked after %(n)s wrong passwords in a row; try again in "
+            "%(minutes)s min or ask an admin to unlock the account",
+            retry_after_s=wait, code="account_locked", user=user.username,
+            n=user.failed_logins, minutes=max(1, wait // 60))
     if not verify_password(signature.password, user.password_hash):
         raise SignaturePasswordWrong(
             f"wrong password for {user.username}'s signature; nothing was changed "

@@ -9,6 +9,7 @@ differ from its English (it would raise at render time)."""
 
 from __future__ import annotations
 
+import ast
 import functools
 import re
 from pathlib import Path
@@ -81,3 +82,52 @@ def test_an_unknown_text_falls_back_to_english_with_its_values() -> None:
         "no such sentence for 3 bins"
     assert translator("zh-CN")("not in the catalogue") == "not in the catalogue"
     assert Text("not marked %(x)s", x=1).render("zh-CN") == "not marked 1"
+
+
+ERRORS = {name for name in KEYWORDS if name[0].isupper() and name != "Text"}
+
+
+def _error_name(call: ast.Call) -> str | None:
+    func = call.func
+    name = func.id if isinstance(func, ast.Name) else \
+        func.attr if isinstance(func, ast.Attribute) else None
+    return name if name in ERRORS else None
+
+
+def test_no_domain_error_is_raised_with_an_f_string() -> None:
+    """An f-string message is filled before the catalogue can see it: its `detail` stays
+    English in every language. Write a template with named values instead
+    (`Invalid("no lot %(lot)s", lot=x)`, kernel/errors.py)."""
+    found = []
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if (isinstance(node, ast.Call) and _error_name(node) and node.args
+                        and isinstance(node.args[0], ast.JoinedStr)):
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not found, "domain errors raised with an f-string (not translatable):\n" + \
+        "\n".join(found)
+
+
+def test_the_f_string_scan_finds_one() -> None:
+    call = ast.parse('raise Conflict(f"bin {code} is busy", code="busy")').body[0]
+    assert isinstance(call, ast.Raise) and isinstance(call.exc, ast.Call)
+    assert _error_name(call.exc) == "Conflict"
+    assert isinstance(call.exc.args[0], ast.JoinedStr)
+
+
+def test_a_former_f_string_detail_is_written_in_chinese() -> None:
+    from hub.errors import error_body
+    from hub.login_throttle import _in_words
+    from kernel.errors import Conflict, TooManyAttempts
+
+    error = Conflict("stocktake %(id)s has %(n)s line(s) still to count",
+                     code="stocktake_not_counted", id=7, n=3)
+    assert str(error) == "stocktake 7 has 3 line(s) still to count"
+    assert error_body(error, "zh-CN") == {"error": "stocktake_not_counted",
+                                          "detail": "盘点 7 还有 3 行待清点"}
+    # A value that is a Text (a duration) is written in the reader's language too.
+    locked = TooManyAttempts("too many failed logins for this user; try again in %(wait)s",
+                             retry_after_s=300, wait=_in_words(300))
+    assert str(locked) == "too many failed logins for this user; try again in 5 minutes"
+    assert error_body(locked, "zh-CN")["detail"] == "该用户登录失败次数过多；请在 5 分钟后重试"  # noqa: RUF001
