@@ -131,3 +131,19 @@ def test_a_former_f_string_detail_is_written_in_chinese() -> None:
                              retry_after_s=300, wait=_in_words(300))
     assert str(locked) == "too many failed logins for this user; try again in 5 minutes"
     assert error_body(locked, "zh-CN")["detail"] == "该用户登录失败次数过多；请在 5 分钟后重试"  # noqa: RUF001
+
+
+def test_the_hubs_system_alarms_are_written_in_the_readers_language() -> None:
+    from datetime import UTC, datetime
+
+    from alerts.challenge.plan import reminder_text
+    from contract.mqtt_client import TAKEN_OVER
+
+    due = reminder_text(datetime(2026, 11, 1, 8, tzinfo=UTC), 30)
+    assert "the last complete test was on 2026-11-01 08:00 UTC; schedule every 30 days" in due
+    assert isinstance(due, Text)
+    assert due.render("zh-CN").startswith(
+        "报警通路测试已到期（上次完整测试于 2026-11-01 08:00 UTC；计划每 30 天一次）")  # noqa: RUF001
+    taken = Text(TAKEN_OVER, client_id="hub-1")
+    assert "session (client id hub-1) to another connection" in taken
+    assert "客户端 ID hub-1" in taken.render("zh-CN")
