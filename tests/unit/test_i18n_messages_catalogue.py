@@ -147,3 +147,33 @@ def test_the_hubs_system_alarms_are_written_in_the_readers_language() -> None:
     taken = Text(TAKEN_OVER, client_id="hub-1")
     assert "session (client id hub-1) to another connection" in taken
     assert "客户端 ID hub-1" in taken.render("zh-CN")
+
+
+def test_the_zone_reports_calibration_and_notes_and_the_audit_period_in_chinese() -> None:
+    from datetime import date
+
+    from hub.reports.calibration import status_text
+    from hub.reports.zone import SensorInfo
+    from hub.routes.audit import _filter_words
+    from kernel.audit import AuditFilter
+    from kernel.i18n_text import written
+
+    info = SensorInfo("t1", "Cold 1", "gw", None, "temperature_c -0.20",
+                      last_calibrated=date(2026, 1, 5), certificate="C-9", laboratory="Lab",
+                      recorded_offset="temperature_c -0.30", next_due=date(2026, 7, 5),
+                      overdue=True, mismatch=True)
+    english = ("calibrated 2026-01-05, certificate C-9 (Lab), offset temperature_c -0.30, "
+               "due 2026-07-05 - OVERDUE - the gateway applies temperature_c -0.20, not the "
+               "recorded offset")
+    assert status_text(info) == english  # the English as before
+    assert status_text(info, translator("zh-CN")) == (
+        "校准于 2026-01-05，证书 C-9（Lab），偏移 temperature_c -0.30，到期 2026-07-05"  # noqa: RUF001
+        " - 已逾期 - 网关采用的是 temperature_c -0.20，而非记录的偏移")  # noqa: RUF001
+    note = Text("%(n)s reading(s) of sensor %(sensor)s were taken while its calibration was "
+                "overdue; see the section 'readings while calibration overdue'.",
+                n=3, sensor="t1")
+    assert written(translator("zh-CN"), note).startswith("传感器 t1 有 3 个读数")
+    plain = "Sensors are those assigned to the zone when the report was made."
+    assert written(translator("zh-CN"), plain) == "传感器为生成报告时分配到该区域的传感器。"
+    assert dict(_filter_words(AuditFilter()))["period"] == "the beginning to now"
+    assert dict(_filter_words(AuditFilter(), "zh-CN"))["period"] == "最早记录 至 现在"
