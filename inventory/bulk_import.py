@@ -72,8 +72,10 @@ def _refuse_unstorable(row: dict[str, str]) -> None:
     problems = [f"{column}: {problem}" for column, value in row.items()
                 if (problem := text_problem(value))]
     if problems:
-        raise UnstorableText("; ".join(problems).replace(
-            "lone surrogates (U+D800-U+DFFF); send valid UTF-8", "bytes that are not UTF-8"))
+        # Computed (each column's problem): stays English (docs/i18n.md, "Still English").
+        said = "; ".join(problems).replace(
+            "lone surrogates (U+D800-U+DFFF); send valid UTF-8", "bytes that are not UTF-8")
+        raise UnstorableText(said)
 
 
 def count_rows(path: Path) -> int:

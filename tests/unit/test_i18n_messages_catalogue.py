@@ -25,7 +25,16 @@ KEYWORDS: dict[str, tuple[int, ...] | None] = {
     "Text": None, "N_": None, "tr": None, "say": None, "gettext": (2,),
     "DomainError": None, "Invalid": None, "NotFound": None, "Conflict": None,
     "Forbidden": None, "Unauthorized": None, "Busy": None, "TooManyAttempts": None,
+    # The parts' own error classes (test_every_error_class_is_extracted keeps this whole).
+    "CannotSign": None, "InsufficientStock": None, "MeaningNotAllowed": None,
+    "PasswordRefused": (2,), "ReasonRequired": None, "SignaturePasswordWrong": None,
+    "SignatureRequired": None, "UnstorableText": None,
 }
+# Error classes whose messages are still f-strings, left for later (docs/i18n.md,
+# "Still English"): the scan errors (inventory/gs1.py, inventory/scans/interpret.py) and
+# a transfer's stock that changed (inventory/ledger.py). Remove a name once its texts are
+# templates; nothing may be added.
+NOT_YET = {"ScanError", "StockChanged"}
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
@@ -84,35 +93,56 @@ def test_an_unknown_text_falls_back_to_english_with_its_values() -> None:
     assert Text("not marked %(x)s", x=1).render("zh-CN") == "not marked 1"
 
 
-ERRORS = {name for name in KEYWORDS if name[0].isupper() and name != "Text"}
+def _modules() -> list[tuple[Path, ast.Module]]:
+    return [(path, ast.parse(path.read_text(encoding="utf-8")))
+            for package in PACKAGES for path in sorted((ROOT / package).rglob("*.py"))]
 
 
-def _error_name(call: ast.Call) -> str | None:
+def _error_classes(modules: list[tuple[Path, ast.Module]]) -> set[str]:
+    """kernel/errors.py's classes and every class of the hub's derived from one."""
+    names = {"DomainError", "Invalid", "NotFound", "Conflict", "Forbidden", "Unauthorized",
+             "Busy", "TooManyAttempts"}
+    classes = [node for _path, tree in modules for node in ast.walk(tree)
+               if isinstance(node, ast.ClassDef)]
+    while True:
+        more = {c.name for c in classes
+                if any(isinstance(b, ast.Name) and b.id in names for b in c.bases)} - names
+        if not more:
+            return names - NOT_YET
+        names |= more
+
+
+def _error_name(call: ast.Call, errors: set[str]) -> str | None:
     func = call.func
     name = func.id if isinstance(func, ast.Name) else \
         func.attr if isinstance(func, ast.Attribute) else None
-    return name if name in ERRORS else None
+    return name if name in errors else None
 
 
 def test_no_domain_error_is_raised_with_an_f_string() -> None:
     """An f-string message is filled before the catalogue can see it: its `detail` stays
     English in every language. Write a template with named values instead
     (`Invalid("no lot %(lot)s", lot=x)`, kernel/errors.py)."""
-    found = []
-    for package in PACKAGES:
-        for path in sorted((ROOT / package).rglob("*.py")):
-            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-                if (isinstance(node, ast.Call) and _error_name(node) and node.args
-                        and isinstance(node.args[0], ast.JoinedStr)):
-                    found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    modules = _modules()
+    errors = _error_classes(modules)
+    found = [f"{path.relative_to(ROOT)}:{node.lineno}" for path, tree in modules
+             for node in ast.walk(tree)
+             if isinstance(node, ast.Call) and _error_name(node, errors)
+             and any(isinstance(arg, ast.JoinedStr) for arg in node.args)]
     assert not found, "domain errors raised with an f-string (not translatable):\n" + \
         "\n".join(found)
+
+
+def test_every_error_class_is_extracted() -> None:
+    """A new error class of a part is a keyword of the extraction, or its texts would
+    never be asked for in messages.po."""
+    assert _error_classes(_modules()) <= set(KEYWORDS)
 
 
 def test_the_f_string_scan_finds_one() -> None:
     call = ast.parse('raise Conflict(f"bin {code} is busy", code="busy")').body[0]
     assert isinstance(call, ast.Raise) and isinstance(call.exc, ast.Call)
-    assert _error_name(call.exc) == "Conflict"
+    assert _error_name(call.exc, {"Conflict"}) == "Conflict"
     assert isinstance(call.exc.args[0], ast.JoinedStr)
 
 
