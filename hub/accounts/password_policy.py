@@ -31,7 +31,7 @@ class PasswordRefused(Invalid):
     code = "password_policy"
 
     def __init__(self, rule: str, message: str, **params: object) -> None:
-        super().__init__(message, **params)
+        super().__init__(message, code=None, **params)
         self.rule = rule
 
 
