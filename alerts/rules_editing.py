@@ -85,8 +85,8 @@ class RulesEditing:
                       idem: Idempotency | None = None, reason: str | None = None,
                       signer: Signer | None = None) -> Done[dict[str, Any]]:
         if self.rules_from_file:
-            raise Conflict(f"the rules come from {self.rules_name}: edit the file and restart",
-                           code="rules_from_file")
+            raise Conflict("the rules come from %(file)s: edit the file and restart",
+                           code="rules_from_file", file=self.rules_name)
         stored = [(name, index, url) for name, group in self.declared_rules.recipients.items()
                   for index, url in enumerate(group.urls)]
         try:
@@ -94,7 +94,7 @@ class RulesEditing:
             document = restore_urls(document, stored)
             rules = parse_rules(document, "rules", known_schemes=self.sender.schemes())
         except UnknownMaskedUrl as exc:
-            raise Invalid(f"rules: {exc}", code="invalid_rules") from None
+            raise Invalid("rules: %(problem)s", code="invalid_rules", problem=str(exc)) from None
         except ConfigError as exc:
             raise Invalid(str(exc), code="invalid_rules") from None
         with self.sessions() as session:
@@ -123,8 +123,8 @@ class RulesEditing:
                    signer: Signer | None = None) -> Done[dict[str, Any]]:
         """One edit (add or remove a rule) of the document kept in SQL."""
         if self.rules_from_file:
-            raise Conflict(f"the rules come from {self.rules_name}: edit the file and restart",
-                           code="rules_from_file")
+            raise Conflict("the rules come from %(file)s: edit the file and restart",
+                           code="rules_from_file", file=self.rules_name)
         with self.sessions() as session:
             document = repository.get_setting(session, RULES_KEY) or {}
         return self.replace_rules(edit(document), by, idem, reason, signer)

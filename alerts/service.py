@@ -81,6 +81,7 @@ from alerts.sources import AlarmSources, World
 from contract.worker import Worker
 from kernel.clock import utcnow
 from kernel.errors import Busy, Conflict
+from kernel.i18n_text import Text
 from kernel.leader import Leadership
 from kernel.signatures import Signer
 from kernel.uow import Done, Idempotency
@@ -294,18 +295,21 @@ class AlarmService(RulesEditing):
             if out:
                 self._apply(out)
 
-    def on_broker_session(self, client_id: str, problem: str | None) -> None:
+    def on_broker_session(self, client_id: str, problem: str | None,
+                          template: str | None = None) -> None:
         """An MQTT subscriber of this hub: the broker took its session or kept none
         (`problem`), or its subscriptions are granted again (None). On paho's thread."""
+        if template:  # the message in each reader's language (contract/mqtt_client.py)
+            problem = Text(template, client_id=client_id)
         with self._lock:
             self._broker_sessions[client_id] = problem
             if self.evaluator is not None:
                 self._broker_session(client_id, problem, self.clock())
 
     def _broker_session(self, client_id: str, problem: str | None, now: datetime) -> None:
-        message = problem or (
-            f"the hub's broker session {client_id} is subscribed again; readings and scans "
-            "published while it was lost may be missing")
+        message = problem or Text(
+            "the hub's broker session %(client_id)s is subscribed again; readings and scans "
+            "published while it was lost may be missing", client_id=client_id)
         found = self.system.report(AlarmKey(BROKER_SESSION, client_id), AlarmKind.BROKER_SESSION,
                                    Severity.CRITICAL if problem else None, message, now)
         if found:
@@ -320,9 +324,9 @@ class AlarmService(RulesEditing):
             log.error("checking the audit trail failed", extra={"error": str(exc)})
             return
         now = now or self.clock()
-        message = (f"the audit trail does not verify: {problem}; run `stockwarden audit "
-                   "verify` and investigate" if problem else
-                   "the audit trail's newest rows verify again")
+        message = (Text("the audit trail does not verify: %(problem)s; run `stockwarden audit "
+                        "verify` and investigate", problem=problem) if problem else
+                   Text("the audit trail's newest rows verify again"))
         with self._lock:
             found = self.system.report(AlarmKey(AUDIT_CHAIN, AUDIT_TRAIL), AlarmKind.AUDIT_CHAIN,
                                        Severity.CRITICAL if problem else None, message, now)
@@ -438,8 +442,8 @@ class AlarmService(RulesEditing):
         with self._lock:
             kind = repository.alarm_kind(alarm)
             if action == "shelve" and kind in NOT_SHELVABLE:
-                raise Conflict(f"a {kind.value.replace('_', ' ')} alarm cannot be shelved",
-                               code="not_shelvable")
+                raise Conflict("a %(kind)s alarm cannot be shelved", code="not_shelvable",
+                               kind=kind.value.replace("_", " "))
             if kind in STOCK_KINDS or kind in SYSTEM_KINDS or kind in CALIBRATION_KINDS:
                 findings = (self.findings if kind in STOCK_KINDS else
                             self.system if kind in SYSTEM_KINDS else self.calibration)

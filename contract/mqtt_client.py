@@ -143,11 +143,32 @@ log = logging.getLogger(__name__)
 SESSION_TAKEN_OVER = 142  # MQTT 5 reason code "Session taken over"
 
 
+def N_(text: str) -> str:
+    """Marks a text for the catalogue (as kernel/i18n_text.N_; contract imports no
+    kernel): the hub's broker-session alarm writes it in each reader's language."""
+    return text
+
+
+TAKEN_OVER = N_(
+    "the broker gave the hub's session (client id %(client_id)s) to another "
+    "connection (MQTT reason 142, session taken over): readings and scans "
+    "published meanwhile did not reach this hub. No other client may use this "
+    "client id: bind broker accounts to client ids (docs/deploy.md) and give each "
+    "hub process its own STOCKWARDEN_MQTT_CLIENT_ID")
+NO_SESSION = N_(
+    "the broker had no session for the hub's client id %(client_id)s when it "
+    "reconnected: readings and scans published while it was away were not kept "
+    "for it (session expired, broker restarted without its persistence, or another "
+    "client took the client id with a clean start)")
+
+
 @dataclass(frozen=True, slots=True)
 class SessionNotice:
     client_id: str
     # Why messages meant for this session may not have reached it; None: subscribed again.
     problem: str | None
+    # The problem's English template (TAKEN_OVER, NO_SESSION; its value %(client_id)s).
+    template: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,11 +363,7 @@ class MqttSubscriber:
         # longer than the session expiry); on a reconnect it means lost messages, unless
         # another process emptied and ended the session (share slots).
         if reconnect and not flags.session_present and not fresh_expected:
-            self._tell(
-                f"the broker had no session for the hub's client id {self.client_id} when it "
-                "reconnected: readings and scans published while it was away were not kept "
-                "for it (session expired, broker restarted without its persistence, or another "
-                "client took the client id with a clean start)")
+            self._tell(NO_SESSION)
         _, self._subscribe_mid = client.subscribe([(topic, 1) for topic in self.filters])
         self.connected.set()
         log.info("connected to the broker", extra={
@@ -361,12 +378,7 @@ class MqttSubscriber:
             self.last_error = f"disconnected: {reason}"
             log.warning("lost the broker; reconnecting", extra={"reason": str(reason)})
         if reason.value == SESSION_TAKEN_OVER:
-            self._tell(
-                f"the broker gave the hub's session (client id {self.client_id}) to another "
-                "connection (MQTT reason 142, session taken over): readings and scans "
-                "published meanwhile did not reach this hub. No other client may use this "
-                "client id: bind broker accounts to client ids (docs/deploy.md) and give each "
-                "hub process its own STOCKWARDEN_MQTT_CLIENT_ID")
+            self._tell(TAKEN_OVER)
         if self.on_connection_change:
             self.on_connection_change(False)
 
@@ -386,10 +398,11 @@ class MqttSubscriber:
         if mid == self._unsubscribe_mid:
             self.unsubscribed.set()
 
-    def _tell(self, problem: str | None) -> None:
+    def _tell(self, template: str | None) -> None:
+        problem = template % {"client_id": self.client_id} if template else None
         if problem is not None:
             log.error("broker session lost: %s", problem, extra={"client_id": self.client_id})
-        notice = SessionNotice(self.client_id, problem)
+        notice = SessionNotice(self.client_id, problem, template)
         for listener in self.session_listeners:
             try:  # on paho's network thread: nothing may escape
                 listener(notice)

@@ -145,8 +145,9 @@ def require_role(needed: Role) -> Callable[[Actor], Actor]:
     async def check(actor: CurrentUser) -> Actor:
         if not actor.role.allows(needed):
             raise Forbidden(
-                f"{actor.username} is {actor.role.value}; this needs {needed.value} or above",
-                code="role_required",
+                "%(user)s is %(role)s; this needs %(needed)s or above",
+                code="role_required", user=actor.username, role=actor.role.value,
+                needed=needed.value,
             )
         return actor
 

@@ -132,7 +132,8 @@ def assemble(settings: HubSettings, *, alarm_sender: Sender | None = None,
         for part in (hub.ingest, hub.scans):
             if part is not None:
                 part.subscriber.session_listeners.append(
-                    lambda notice: service.on_broker_session(notice.client_id, notice.problem))
+                    lambda notice: service.on_broker_session(notice.client_id, notice.problem,
+                                                              notice.template))
     # Settings and the rules file changed outside the hub: on the trail (after the rules
     # were loaded: a file the hub refuses is not recorded).
     from hub.start_audit import record_at_start

@@ -15,6 +15,7 @@ from kernel.errors import (
     Unauthorized,
 )
 from kernel.i18n import gettext
+from kernel.i18n_text import render
 
 RETRY_AFTER_S = 1
 
@@ -56,5 +57,7 @@ def error_body(exc: DomainError, language: str | None = None) -> dict[str, str]:
     """`detail` in the reader's language: the English sentence (or template, its values
     filled) is the catalogue's key; untranslated, it stays English. `error` never changes."""
     template = getattr(exc, "template", exc.message)
-    params = getattr(exc, "params", {})
+    # A value that is itself a Text (a duration) is written in the same language.
+    params = {name: render(value, language) if isinstance(value, str) else value
+              for name, value in getattr(exc, "params", {}).items()}
     return {"error": exc.code, "detail": gettext(language, template, **params)}

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kernel.errors import TooManyAttempts
+from kernel.i18n_text import Text
 
 # A bound on the names and addresses remembered: an attacker sending random user names
 # must not grow the hub's memory without end (the address limit still stops them).
@@ -50,17 +51,16 @@ class LoginThrottle:
         has had too many failures within the window."""
         with self._lock:
             now = self._clock()
-            for failures, limit, words in (
+            for failures, limit, sentence in (
                 (self._recent(self._by_address, address, now), self.max_per_address,
-                 "from this address"),
+                 "too many failed logins from this address; try again in %(wait)s"),
                 (self._recent(self._by_user, username, now), self.max_per_user,
-                 "for this user"),
+                 "too many failed logins for this user; try again in %(wait)s"),
             ):
                 if len(failures) >= limit:
                     wait = max(1, math.ceil(failures[0] + self.window_s - now))
-                    raise TooManyAttempts(
-                        f"too many failed logins {words}; try again in {_in_words(wait)}",
-                        retry_after_s=wait)
+                    raise TooManyAttempts(sentence, retry_after_s=wait,
+                                          wait=_in_words(wait))
             self._add(self._by_address, address, now)
             self._add(self._by_user, username, now)
             return Attempt(address, username, now)
@@ -103,7 +103,7 @@ class LoginThrottle:
         table.setdefault(subject, deque()).append(now)
 
 
-def _in_words(seconds: int) -> str:
+def _in_words(seconds: int) -> Text:
     if seconds < 120:
-        return f"{seconds} seconds"
-    return f"{math.ceil(seconds / 60)} minutes"
+        return Text("%(n)s seconds", n=seconds)
+    return Text("%(n)s minutes", n=math.ceil(seconds / 60))

@@ -75,8 +75,8 @@ def time_zone_of(name: str | None) -> ZoneInfo | None:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise Invalid(f"unknown time zone {name!r} (an IANA name such as Europe/Berlin)",
-                      code="bad_time_zone") from None
+        raise Invalid("unknown time zone %(name)s (an IANA name such as Europe/Berlin)",
+                      code="bad_time_zone", name=repr(name)) from None
 
 
 def sha256_of(handle: IO[bytes]) -> str:
@@ -146,7 +146,8 @@ def _import(store: IngestStore, lines: Iterator[list[str]], file_name: str, sha2
     try:
         quantity_columns(header)
     except BadHeader as exc:
-        raise Invalid(f"{file_name}: {exc}", code="bad_csv") from None
+        raise Invalid("%(file)s: %(problem)s", code="bad_csv", file=file_name,
+                      problem=str(exc)) from None
     rows = read_rows(lines, header, zone)
     with store.sessions() as session:
         known = repository.sensor_sites(session)

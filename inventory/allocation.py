@@ -10,6 +10,7 @@ from typing import Any
 
 from inventory.domain import AllocationPolicy, PickLine, QcStatus, StockOnHand, is_expired
 from kernel.errors import Conflict
+from kernel.i18n_text import Text
 
 
 class InsufficientStock(Conflict):
@@ -71,8 +72,8 @@ def allocate(
     if missing:
         available = quantity - missing
         raise InsufficientStock(
-            f"only {available} of {quantity} {item_label} available to dispatch"
-        )
+            "only %(available)s of %(quantity)s %(item)s available to dispatch",
+            available=available, quantity=quantity, item=item_label)
     return picks
 
 
@@ -87,7 +88,8 @@ def allocate_from_lot(
     """Picking a named lot (the operator's choice): same exclusions, any of its bins."""
     chosen = [s for s in stock if s.lot_number == lot_number]
     if not chosen:
-        raise InsufficientStock(f"lot {lot_number} of {item_label} is not in stock")
+        raise InsufficientStock("lot %(lot)s of %(item)s is not in stock", lot=lot_number,
+                                item=item_label)
     reasons = {exclusion_reason(s, today) for s in chosen} - {None}
     usable = [s for s in chosen if exclusion_reason(s, today) is None]
     if not usable and reasons:
@@ -110,10 +112,13 @@ def held_stock_refusal(refusal: Conflict, sku: str, lot_number: str | None,
         return refusal
     if lot_number is not None:
         _, status, reason, _ = held[0]
-        return Conflict(f"{sku} lot {lot_number} is {status.replace('_', ' ')} "
-                        f"({hold_first_clause(reason)}): quality must release it first",
+        return Conflict("%(sku)s lot %(lot)s is %(status)s (%(reason)s): "
+                        "quality must release it first",
                         code="lot_on_hold" if status == QcStatus.ON_HOLD.value
-                        else "lot_not_allocatable")
+                        else "lot_not_allocatable", sku=sku, lot=lot_number,
+                        status=status.replace("_", " "), reason=hold_first_clause(reason))
     parts = [f"{quantity} of lot {number} {status.replace('_', ' ')} "
              f"({hold_first_clause(reason)})" for number, status, reason, quantity in held[:3]]
-    return InsufficientStock(f"{refusal.message}: " + "; ".join(parts))
+    # The first lot's refusal, itself a template, is written in the reader's language too.
+    return InsufficientStock("%(refusal)s: %(lots)s", lots="; ".join(parts),
+                             refusal=Text(refusal.template, **refusal.params))

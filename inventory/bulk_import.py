@@ -57,8 +57,8 @@ def _rows(path: Path, required: set[str]) -> Iterator[tuple[int, dict[str, str]]
         reader = csv.DictReader(handle)
         missing = required - set(reader.fieldnames or [])
         if missing:
-            raise DomainError(f"{path.name}: missing columns {', '.join(sorted(missing))}",
-                              code="bad_csv")
+            raise DomainError("%(file)s: missing columns %(columns)s", code="bad_csv",
+                              file=path.name, columns=", ".join(sorted(missing)))
         for line, row in enumerate(reader, start=2):
             yield line, {k: (v or "").strip() for k, v in row.items() if k}
 
@@ -72,8 +72,10 @@ def _refuse_unstorable(row: dict[str, str]) -> None:
     problems = [f"{column}: {problem}" for column, value in row.items()
                 if (problem := text_problem(value))]
     if problems:
-        raise UnstorableText("; ".join(problems).replace(
-            "lone surrogates (U+D800-U+DFFF); send valid UTF-8", "bytes that are not UTF-8"))
+        # Computed (each column's problem): stays English (docs/i18n.md, "Still English").
+        said = "; ".join(problems).replace(
+            "lone surrogates (U+D800-U+DFFF); send valid UTF-8", "bytes that are not UTF-8")
+        raise UnstorableText(said)
 
 
 def count_rows(path: Path) -> int:

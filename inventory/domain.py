@@ -63,8 +63,9 @@ QC_TRANSITIONS: dict[QcStatus, frozenset[QcStatus]] = {
 def check_qc_transition(lot_number: str, current: QcStatus, wanted: QcStatus) -> None:
     if wanted not in QC_TRANSITIONS[current]:
         raise Invalid(
-            f"lot {lot_number} is {current.value} and cannot become {wanted.value}",
-            code="qc_transition_refused",
+            "lot %(lot)s is %(current)s and cannot become %(wanted)s",
+            code="qc_transition_refused", lot=lot_number, current=current.value,
+            wanted=wanted.value,
         )
 
 
@@ -112,15 +113,19 @@ def check_placement(p: Placement) -> None:
     """Refuse to put an item where it may not be stored, saying why."""
     if p.item_hazardous and not p.zone_hazardous:
         raise Invalid(
-            f"{p.item_label} is hazardous and zone {p.zone_code} is not a hazardous-goods zone",
-            code="hazardous_zone_required",
+            "%(item)s is hazardous and zone %(zone)s is not a hazardous-goods zone",
+            code="hazardous_zone_required", item=p.item_label, zone=p.zone_code,
         )
     if p.item_storage_class is not None and p.item_storage_class != p.zone_storage_class:
-        zone_class = p.zone_storage_class or "no storage class"
+        if p.zone_storage_class:
+            raise Invalid(
+                "%(item)s must be stored at %(needed)s, but zone %(zone)s is %(zone_class)s",
+                code="storage_class_mismatch", item=p.item_label,
+                needed=p.item_storage_class, zone=p.zone_code, zone_class=p.zone_storage_class)
         raise Invalid(
-            f"{p.item_label} must be stored at {p.item_storage_class}, "
-            f"but zone {p.zone_code} is {zone_class}",
-            code="storage_class_mismatch",
+            "%(item)s must be stored at %(needed)s, but zone %(zone)s is no storage class",
+            code="storage_class_mismatch", item=p.item_label,
+            needed=p.item_storage_class, zone=p.zone_code,
         )
 
 

@@ -75,8 +75,9 @@ def _audit(session: Session, actor: Actor | None, entity: str, key: str,
 def refuse_duplicate(session: Session, model: type[M], what: str, **unique: Any) -> None:
     for column, value in unique.items():
         if value is not None and repo.exists(session, model, column, value):
-            raise Conflict(f"{what} with {column} {value} exists already",
-                           code=f"{what.replace(' ', '_')}_exists")
+            raise Conflict("%(what)s with %(column)s %(value)s exists already",
+                           code=f"{what.replace(' ', '_')}_exists", what=what, column=column,
+                           value=value)
 
 
 def _storage_class(session: Session, code: str | None) -> StorageClass | None:

@@ -109,7 +109,8 @@ def by_code(session: Session, model: type[M], code: str, what: str) -> M:
     # so of ORM classes.
     found = session.scalar(select(model).where(model.code == code))  # type: ignore[attr-defined]
     if found is None:
-        raise NotFound(f"no {what} {code}", code=f"{what.replace(' ', '_')}_not_found")
+        raise NotFound("no %(what)s %(name)s", code=f"{what.replace(' ', '_')}_not_found",
+                       what=what, name=code)
     return found
 
 

@@ -81,8 +81,8 @@ def inspect(
     """Release the held units into stock, or reject them (written off by a move)."""
     hold = repo.lock_return(session, return_id)
     if hold.status != HoldStatus.PENDING:
-        raise Conflict(f"return {return_id} was {hold.status} already",
-                       code="return_already_inspected")
+        raise Conflict("return %(id)s was %(status)s already",
+                       code="return_already_inspected", id=return_id, status=hold.status)
     now = clock()
     repo.lock_balances(session, [(hold.lot_id, hold.location_id)])
     repo.change_held(session, hold.lot_id, hold.location_id, -hold.quantity)

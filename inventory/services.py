@@ -126,9 +126,10 @@ def _check_expiry(sku: str, lot_number: str, on_record: date | None,
                   labelled: date | None) -> None:
     if labelled is not None and on_record is not None and labelled != on_record:
         raise Conflict(
-            f"lot {lot_number} of {sku} is on record with expiry {on_record}, "
-            f"not {labelled}; check the label",
-            code="lot_expiry_mismatch",
+            "lot %(lot)s of %(sku)s is on record with expiry %(on_record)s, "
+            "not %(labelled)s; check the label",
+            code="lot_expiry_mismatch", lot=lot_number, sku=sku, on_record=on_record,
+            labelled=labelled,
         )
 
 
@@ -149,8 +150,8 @@ def receive(
     ))
     if is_expired(cmd.expiry, now.date()):
         raise Invalid(
-            f"lot {cmd.lot_number} expired on {cmd.expiry}; expired goods are not received",
-            code="expired_at_receipt",
+            "lot %(lot)s expired on %(expiry)s; expired goods are not received",
+            code="expired_at_receipt", lot=cmd.lot_number, expiry=cmd.expiry,
         )
     if found.lot is None:
         status = receipt_status(found.quarantine_on_receipt).value
@@ -217,9 +218,10 @@ def _pick(
         return item, suggested
     if lot_number != suggested[0].lot_number and not reason:
         raise Invalid(
-            f"lot {suggested[0].lot_number} is next to pick for {item.sku}; "
-            f"picking lot {lot_number} instead needs a reason",
-            code="reason_required",
+            "lot %(next)s is next to pick for %(sku)s; "
+            "picking lot %(lot)s instead needs a reason",
+            code="reason_required", next=suggested[0].lot_number, sku=item.sku,
+            lot=lot_number,
         )
     try:
         return item, allocate_from_lot(stock, lot_number, quantity, today, item_label=label)
@@ -381,10 +383,10 @@ def return_goods(
     or an admin's; an operator asking for it is refused, nothing booked."""
     if not cmd.quarantine and not actor.role.allows(Role.SUPERVISOR):
         raise Forbidden(
-            f"{actor.username} is {actor.role.value}: returned goods go to inspection; "
+            "%(user)s is %(role)s: returned goods go to inspection; "
             "only a supervisor or admin may book them as available at once "
             "(quarantine false). Send the return without quarantine false.",
-            code="return_inspection_required")
+            code="return_inspection_required", user=actor.username, role=actor.role.value)
     return _book_return(session, cmd, actor, idem, clock)
 
 

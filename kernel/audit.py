@@ -69,7 +69,8 @@ def check_reason(kinds: Iterable[str], reason: str | None) -> None:
     missing = missing_reason(kinds, reason, _reason_required)
     if missing:
         raise ReasonRequired(
-            f"this change ({', '.join(missing)}) needs a reason: send `reason` saying why")
+            "this change (%(kinds)s) needs a reason: send `reason` saying why",
+            kinds=", ".join(missing))
 
 
 def cli_actor() -> Actor:

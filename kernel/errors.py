@@ -53,6 +53,7 @@ class TooManyAttempts(DomainError):
 
     code = "too_many_attempts"
 
-    def __init__(self, message: str, *, retry_after_s: int, code: str | None = None) -> None:
-        super().__init__(message, code=code)
+    def __init__(self, message: str, *, retry_after_s: int, code: str | None = None,
+                 **params: object) -> None:
+        super().__init__(message, code=code, **params)
         self.retry_after_s = retry_after_s

@@ -69,6 +69,12 @@ def render(text: str, language: str | None) -> str:
 Translate = Callable[..., str]
 
 
+def written(tr: Translate, text: str) -> str:
+    """`text` through `tr`: a `Text` by its template and values, a plain string as the
+    key (a report's notes: Texts when made, plain English when read back)."""
+    return tr(text.template, **text.params) if isinstance(text, Text) else tr(text)
+
+
 def translator(language: str | None) -> Translate:
     """`tr(text, **values)`: text (its English the key) in `language`, values filled."""
     chosen = normalise(language) or ENGLISH

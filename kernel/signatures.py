@@ -111,8 +111,8 @@ def check_meaning(action: str, meaning: str) -> None:
     allowed = ALLOWED[action]
     if meaning not in allowed:
         raise MeaningNotAllowed(
-            f"a signature for {action.replace('_', ' ')} may mean {' or '.join(allowed)}, "
-            f"not {meaning}")
+            "a signature for %(action)s may mean %(allowed)s, not %(meaning)s",
+            action=action.replace("_", " "), allowed=" or ".join(allowed), meaning=meaning)
 
 
 def need(action: str, signer: Signer | None, *, when: bool = True) -> None:
@@ -120,11 +120,12 @@ def need(action: str, signer: Signer | None, *, when: bool = True) -> None:
     `when` False: this change does not (e.g. a zone edit that leaves its limits)."""
     if signer is None and when and required(action):
         raise SignatureRequired(
-            f"{action.replace('_', ' ')} needs an electronic signature: send \"signature\": "
-            "{\"password\": ..., \"meaning\": ...} with the request")
+            "%(action)s needs an electronic signature: send \"signature\": "
+            "{\"password\": ..., \"meaning\": ...} with the request",
+            action=action.replace("_", " "))
     if signer is not None and signer.action != action:
-        raise Invalid(f"a signature for {signer.action} cannot sign {action}",
-                      code="signature_wrong_action")
+        raise Invalid("a signature for %(signed)s cannot sign %(action)s",
+                      code="signature_wrong_action", signed=signer.action, action=action)
 
 
 def content_hash(content: dict[str, Any]) -> str:

@@ -248,7 +248,7 @@ def _earlier_answer(session: Session, idem: Idempotency) -> Recorded | None:
         return None
     if record.fingerprint != idem.fingerprint:
         raise Invalid(
-            f"Idempotency-Key {idem.key} was used for a different request; use a new key",
-            code="idempotency_key_reused",
+            "Idempotency-Key %(key)s was used for a different request; use a new key",
+            code="idempotency_key_reused", key=idem.key,
         )
     return Recorded(record.status_code, json.loads(record.body))

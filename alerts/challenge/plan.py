@@ -15,7 +15,7 @@ from alerts.rules.document import AlarmRules
 from alerts.rules.url_secrets import mask_url
 from kernel.errors import Invalid
 from kernel.i18n import ENGLISH
-from kernel.i18n_text import N_, translator
+from kernel.i18n_text import N_, Text, translator
 
 TITLE = N_("TEST ALARM - please confirm (no action on stock needed)")
 # The system alarm that reminds the supervisors (alerts/challenge/service.py).
@@ -95,8 +95,12 @@ def reminder_due(last_test: datetime | None, first_seen: datetime, interval_days
     return now - since >= timedelta(days=interval_days)
 
 
-def reminder_text(last_test: datetime | None, interval_days: int) -> str:
-    last = (f"the last complete test was on {last_test:%Y-%m-%d %H:%M} UTC"
-            if last_test is not None else "no complete test is on record")
-    return (f"an alarm path test is due ({last}; schedule every {interval_days} days): "
-            "send one from the alarms page (Send test alarm) or POST /api/v1/alarms/test")
+def reminder_text(last_test: datetime | None, interval_days: int) -> Text:
+    if last_test is None:
+        return Text("an alarm path test is due (no complete test is on record; schedule "
+                    "every %(days)s days): send one from the alarms page (Send test alarm) "
+                    "or POST /api/v1/alarms/test", days=interval_days)
+    return Text("an alarm path test is due (the last complete test was on %(at)s UTC; "
+                "schedule every %(days)s days): send one from the alarms page (Send test "
+                "alarm) or POST /api/v1/alarms/test", at=f"{last_test:%Y-%m-%d %H:%M}",
+                days=interval_days)

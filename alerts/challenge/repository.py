@@ -136,8 +136,8 @@ def confirm(session: Session, token: str, name: str | None, at: datetime) -> Con
     login); who confirmed is the name they give, else the recipient itself."""
     row = _by_token(session, token)
     if row.confirmed_at is not None:
-        raise Conflict(f"already confirmed by {row.confirmed_by} on "
-                       f"{row.confirmed_at:%Y-%m-%d %H:%M:%S} UTC", code="already_confirmed")
+        raise Conflict("already confirmed by %(by)s on %(at)s UTC", code="already_confirmed",
+                       by=row.confirmed_by, at=f"{row.confirmed_at:%Y-%m-%d %H:%M:%S}")
     who = (name or "").strip()[:100] or f"{row.group}/{row.target}"
     row.confirmed_at, row.confirmed_by = at, who
     session.flush()

@@ -29,6 +29,7 @@ from alerts.notifications.dispatch import Outgoing, SendResult
 from alerts.notifications.words import group_language
 from alerts.rules.url_secrets import mask_url
 from kernel.actors import Actor
+from kernel.i18n_text import Text
 from kernel.uow import Done, Idempotency
 
 if TYPE_CHECKING:
@@ -138,7 +139,7 @@ class AlarmTests:
         first_seen = datetime.fromisoformat(first) if first else now
         due = plan.reminder_due(last, first_seen, self.interval_days, now)
         message = (plan.reminder_text(last, self.interval_days) if due else
-                   "an alarm path test was sent: the reminder is cleared")
+                   Text("an alarm path test was sent: the reminder is cleared"))
         with alarms._lock:
             found = alarms.system.report(
                 AlarmKey(plan.REMINDER_RULE, plan.REMINDER_SUBJECT), AlarmKind.ALARM_TEST_DUE,

@@ -30,8 +30,8 @@ class PasswordRefused(Invalid):
 
     code = "password_policy"
 
-    def __init__(self, rule: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, rule: str, message: str, **params: object) -> None:
+        super().__init__(message, code=None, **params)
         self.rule = rule
 
 
@@ -76,11 +76,12 @@ def check_password(password: str, username: str, policy: PasswordPolicy,
     says what to do, never the password. `current_hash_matches`: the new password is
     the one the account has now (a change must change it)."""
     if len(password) < policy.min_length:
-        raise PasswordRefused("min_length", f"the password needs at least {policy.min_length} "
-                              f"characters (it has {len(password)})")
+        raise PasswordRefused("min_length", "the password needs at least %(least)s "
+                              "characters (it has %(n)s)", least=policy.min_length,
+                              n=len(password))
     if len(password) > MAX_LENGTH:
-        raise PasswordRefused("max_length", f"the password may have at most {MAX_LENGTH} "
-                              "characters")
+        raise PasswordRefused("max_length", "the password may have at most %(most)s "
+                              "characters", most=MAX_LENGTH)
     name = username.strip().lower()
     if name and name in password.lower():
         raise PasswordRefused("username", "the password must not contain the user name")

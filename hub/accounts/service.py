@@ -34,6 +34,7 @@ from hub.accounts.schemas import TokenInfoPublic, TokenPublic, UserPublic
 from kernel import audit
 from kernel.actors import Actor, Role
 from kernel.errors import Conflict, Forbidden, Invalid, NotFound, TooManyAttempts, Unauthorized
+from kernel.i18n_text import N_, Text
 from kernel.orm import ApiToken, User
 from kernel.uow import Idempotency, consistent_read, unit_of_work
 
@@ -145,10 +146,10 @@ def actor_for_token(session: Session, token: str, rules: AccountRules | None = N
         raise Unauthorized("token expired; log in again", code="token_expired")
     if row.label == "web" and session_idle(row.last_active_at, now, rules.idle_s):
         raise Unauthorized(
-            f"logged out after {_minutes(rules.idle_s)} without activity; log in again",
-            code="session_idle")
+            "logged out after %(idle)s without activity; log in again",
+            code="session_idle", idle=_minutes(rules.idle_s))
     if rules.refuse_demo and row.demo_credentials:
-        raise Unauthorized(demo_refusal(row.username), code="demo_account")
+        raise Unauthorized(DEMO_REFUSAL, code="demo_account", user=row.username)
     return Actor(row.id, row.username, Role(row.role), via=token_via(row.token_id, row.label))
 
 
@@ -167,15 +168,17 @@ def token_via(token_id: int, label: str) -> str:
     return "web" if label == "web" else f"token {token_id} {label}"[:64]
 
 
-def _minutes(seconds: int) -> str:
-    return f"{seconds} s" if seconds < 120 else f"{round(seconds / 60)} min"
+def _minutes(seconds: int) -> Text:
+    return Text("%(n)s s", n=seconds) if seconds < 120 else Text("%(n)s min",
+                                                                 n=round(seconds / 60))
 
 
-def demo_refusal(username: str) -> str:
-    return (f"{username} is an account of `stockwarden demo`, still with the demo's "
-            "password or tokens: a production hub refuses it. An admin gives it a new "
-            f"password (stockwarden user update {username} --password), which also revokes "
-            "the demo's tokens, or deactivates it")
+# The refusal of a demo account (its user name is %(user)s): one template, two errors.
+DEMO_REFUSAL = N_(
+    "%(user)s is an account of `stockwarden demo`, still with the demo's "
+    "password or tokens: a production hub refuses it. An admin gives it a new "
+    "password (stockwarden user update %(user)s --password), which also revokes "
+    "the demo's tokens, or deactivates it")
 
 
 def login(session: Session, username: str, password: str, lifetime: timedelta,
@@ -223,15 +226,16 @@ def verified_user(session: Session, username: str, password: str,
     right = verify_password(password, stored or _dummy_hash())
     if user is not None and (wait := locked_for(_standing(user), datetime.now(UTC))):
         raise TooManyAttempts(
-            f"{username} is locked after {user.failed_logins} wrong passwords in a row; try "
-            f"again in {max(1, wait // 60)} min or ask an admin to unlock the account",
-            retry_after_s=wait, code="account_locked")
+            "%(user)s is locked after %(n)s wrong passwords in a row; try again in "
+            "%(minutes)s min or ask an admin to unlock the account",
+            retry_after_s=wait, code="account_locked", user=username, n=user.failed_logins,
+            minutes=max(1, wait // 60))
     if user is None or stored is None or not user.active or not right:
         raise Unauthorized("wrong username or password", code="login_failed")
     if rules.refuse_demo and user.demo_credentials:
         _log.warning("login of %s refused: an account of stockwarden demo on a production "
                      "hub", username)
-        raise Forbidden(demo_refusal(username), code="demo_account")
+        raise Forbidden(DEMO_REFUSAL, code="demo_account", user=username)
     return user
 
 

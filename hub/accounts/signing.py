@@ -73,26 +73,28 @@ def signer_for(session: Session, actor: Actor, signature: SignatureIn | None, ac
 def _check(session: Session, actor: Actor, signature: SignatureIn, action: str) -> Signer:
     user = repo.user_named(session, actor.username)
     if user is None or user.id != actor.user_id or not user.active:
-        raise CannotSign(f"{actor.username} is not an active user", code="signer_not_identified")
+        raise CannotSign("%(user)s is not an active user", code="signer_not_identified",
+                         user=actor.username)
     if not user.password_hash:
         raise CannotSign(
-            f"{user.username} has no password (a machine account): only a person with a "
-            "password signs", code="signer_has_no_password")
+            "%(user)s has no password (a machine account): only a person with a "
+            "password signs", code="signer_has_no_password", user=user.username)
     if not (user.full_name or "").strip():
         raise CannotSign(
-            f"{user.username} has no full name, which a signature shows: ask an admin to "
+            "%(user)s has no full name, which a signature shows: ask an admin to "
             "set it (PATCH /api/v1/users/{name} {\"full_name\": ...} or `stockwarden user "
-            "update --full-name`)", code="full_name_required")
+            "update --full-name`)", code="full_name_required", user=user.username)
     if wait := locked_for(Standing(user.failed_logins or 0, user.locked_until),
                           datetime.now(UTC)):
         raise TooManyAttempts(
-            f"{user.username} is locked after {user.failed_logins} wrong passwords in a row; "
-            f"try again in {max(1, wait // 60)} min or ask an admin to unlock the account",
-            retry_after_s=wait, code="account_locked")
+            "%(user)s is locked after %(n)s wrong passwords in a row; try again in "
+            "%(minutes)s min or ask an admin to unlock the account",
+            retry_after_s=wait, code="account_locked", user=user.username,
+            n=user.failed_logins, minutes=max(1, wait // 60))
     if not verify_password(signature.password, user.password_hash):
         raise SignaturePasswordWrong(
-            f"wrong password for {user.username}'s signature; nothing was changed "
-            "(wrong passwords in a row lock the account)")
+            "wrong password for %(user)s's signature; nothing was changed "
+            "(wrong passwords in a row lock the account)", user=user.username)
     if user.failed_logins:  # a right password ends the count, as at login
         user.failed_logins, user.locked_until = CLEAR.failed, CLEAR.locked_until
     return Signer(user.id, user.username, user.full_name.strip(), signature.meaning, action,

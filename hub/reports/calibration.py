@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from ingest import calibration
+from kernel.i18n import ENGLISH
+from kernel.i18n_text import Translate, translator
 
 if TYPE_CHECKING:
     from hub.reports.zone import SensorInfo
@@ -47,14 +49,19 @@ def with_calibration(session: Session, infos: list[SensorInfo], start: datetime,
     return out
 
 
-def status_text(info: SensorInfo) -> str:
-    """One line for the report header: the calibration on record and its state."""
+def status_text(info: SensorInfo, tr: Translate | None = None) -> str:
+    """One line for the report header: the calibration on record and its state, in
+    the reader's language (`tr`, English without)."""
+    tr = tr or translator(ENGLISH)
     if info.last_calibrated is None:
-        return "no calibration on record"
-    text = (f"calibrated {info.last_calibrated:%Y-%m-%d}, certificate {info.certificate} "
-            f"({info.laboratory}), offset {info.recorded_offset}, due {info.next_due:%Y-%m-%d}")
+        return tr("no calibration on record")
+    text = tr("calibrated %(on)s, certificate %(certificate)s (%(laboratory)s), offset "
+              "%(offset)s, due %(due)s", on=f"{info.last_calibrated:%Y-%m-%d}",
+              certificate=info.certificate, laboratory=info.laboratory,
+              offset=info.recorded_offset, due=f"{info.next_due:%Y-%m-%d}")
     if info.overdue:
-        text += " - OVERDUE"
+        text += " - " + tr("OVERDUE")
     if info.mismatch:
-        text += f" - the gateway applies {info.calibration}, not the recorded offset"
+        text += " - " + tr("the gateway applies %(applied)s, not the recorded offset",
+                           applied=info.calibration)
     return text

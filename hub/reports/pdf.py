@@ -40,7 +40,7 @@ from hub.reports import provenance, tables
 from hub.reports.zone import ZoneReport
 from ingest.rollup import TEMPERATURE
 from kernel.fonts import cjk_font
-from kernel.i18n_text import N_, Translate, translator
+from kernel.i18n_text import N_, Translate, translator, written
 
 PAGE = landscape(A4)
 STYLES = getSampleStyleSheet()
@@ -227,7 +227,7 @@ def zone_pdf(report: ZoneReport, language: str | None = None) -> bytes:
         story += [_paragraph(title, look().heading), _table(head, rows, empty)]
     story += _changes_section(report, tr)
     story.append(_paragraph(tr("Notes"), look().heading))
-    story += [_paragraph(f"- {note}", look().body) for note in report.notes]
+    story += [_paragraph(f"- {written(tr, note)}", look().body) for note in report.notes]
     if report.sign_offs:  # hub/reports/signoff.py; the signed PDF itself had none yet
         story.append(_paragraph(tr("Sign-offs (electronic signatures)"), look().heading))
         story += [_paragraph(tr("%(text)s. Signed PDF SHA-256: %(sha)s", text=s.text,

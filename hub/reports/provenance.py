@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from ingest import calibration
 from ingest.queries import ImportedShare, imported_shares, reading_times
-from kernel.i18n_text import N_
+from kernel.i18n_text import N_, Text
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,11 +99,12 @@ def notes(found: Provenance) -> list[str]:
     if found.imported:
         total = sum(s.readings for s in found.imported)
         imports = sorted({f"#{s.import_id} {s.file_name}" for s in found.imported})
-        out.append(f"{total} value(s) in the period were brought in by historical import "
-                   f"({', '.join(imports)}), not received live; see the section "
-                   f"'imported readings'.")
+        out.append(Text("%(n)s value(s) in the period were brought in by historical import "
+                        "(%(imports)s), not received live; see the section "
+                        "'imported readings'.", n=total, imports=", ".join(imports)))
     for sensor in sorted({o.sensor for o in found.overdue}):
         count = sum(o.readings for o in found.overdue if o.sensor == sensor)
-        out.append(f"{count} reading(s) of sensor {sensor} were taken while its calibration "
-                   f"was overdue; see the section 'readings while calibration overdue'.")
+        out.append(Text("%(n)s reading(s) of sensor %(sensor)s were taken while its "
+                        "calibration was overdue; see the section 'readings while "
+                        "calibration overdue'.", n=count, sensor=sensor))
     return out

@@ -54,6 +54,7 @@ from ingest.queries import (
 from ingest.rollup import DEFAULT_DELTA_H, TEMPERATURE
 from kernel.audit import AuditRowPublic
 from kernel.errors import Invalid
+from kernel.i18n_text import Text
 from kernel.orm import StorageClass
 
 HUMIDITY = "humidity_pct"
@@ -269,10 +270,10 @@ def zone_report(session: Session, code: str, start: datetime, end: datetime, *,
     source = "readings against the storage class's limits"
     if estimated:
         source += "; hourly statistics before readings were kept"
-        notes.append("Some hours were stored before the hub kept every reading: their "
-                     "excursions and time out of range are estimated from hourly statistics "
-                     "(hour resolution): between the hours entirely out and the hours with "
-                     "any value out, shown as a range.")
+        notes.append(Text("Some hours were stored before the hub kept every reading: their "
+                          "excursions and time out of range are estimated from hourly "
+                          "statistics (hour resolution): between the hours entirely out and "
+                          "the hours with any value out, shown as a range."))
 
     summaries = []
     for sensor in ids:
@@ -345,23 +346,25 @@ def zone_report(session: Session, code: str, start: datetime, end: datetime, *,
     former = sorted({h for d in days if d.mkt for h in d.mkt.former_delta_h_hours})
     mean_only = sorted({h for d in days if d.mkt for h in d.mkt.mean_only_hours})
     if former:
-        notes.append(f"{len(former)} hour(s) were summed with a former ΔH and converted through "
-                     f"their own kinetic temperature (exact for a steady hour), first "
-                     f"{former[0]:%Y-%m-%d %H:00} UTC.")
+        notes.append(Text("%(n)s hour(s) were summed with a former ΔH and converted through "
+                          "their own kinetic temperature (exact for a steady hour), first "
+                          "%(first)s UTC.", n=len(former), first=f"{former[0]:%Y-%m-%d %H:00}"))
     if mean_only:
-        notes.append(f"{len(mean_only)} hour(s) have no kinetic sum (recorded before it was "
-                     f"kept, or under two ΔH values): their mean was used, which understates "
-                     f"MKT; first {mean_only[0]:%Y-%m-%d %H:00} UTC.")
+        notes.append(Text("%(n)s hour(s) have no kinetic sum (recorded before it was kept, "
+                          "or under two ΔH values): their mean was used, which understates "
+                          "MKT; first %(first)s UTC.", n=len(mean_only),
+                          first=f"{mean_only[0]:%Y-%m-%d %H:00}"))
     if unsplit:
-        notes.append(f"{unsplit} hour(s) that the period, a day or an MKT window begins or "
-                     f"ends inside were stored before readings were kept: their readings, "
-                     f"min, max and mean count whole, in the part where the hour begins.")
+        notes.append(Text("%(n)s hour(s) that the period, a day or an MKT window begins or "
+                          "ends inside were stored before readings were kept: their readings, "
+                          "min, max and mean count whole, in the part where the hour begins.",
+                          n=unsplit))
     if not any(i.calibration for i in infos):
-        notes.append("The gateways' stored status does not report the sensors' profiles and "
-                     "calibration offsets; sensors are listed without them.")
+        notes.append(Text("The gateways' stored status does not report the sensors' profiles "
+                          "and calibration offsets; sensors are listed without them."))
     if klass is None:
-        notes.append("The zone has no storage class: no limits, nothing is out of range.")
-    notes.append("Sensors are those assigned to the zone when the report was made.")
+        notes.append(Text("The zone has no storage class: no limits, nothing is out of range."))
+    notes.append(Text("Sensors are those assigned to the zone when the report was made."))
     origin = provenance(session, ids, start, end)
     notes += provenance_notes(origin)
     sites = sorted({s.site for s in sensors if s.site})

@@ -203,7 +203,8 @@ def _signed_rules(session: DbSession, user: Admin, body: dict[str, Any]
     try:
         signature = None if raw is None else SignatureIn.model_validate(raw)
     except ValidationError as exc:
-        raise Invalid(f"signature: {exc.errors()[0]['msg']}", code="invalid_signature") from None
+        raise Invalid("signature: %(problem)s", code="invalid_signature",
+                      problem=exc.errors()[0]["msg"]) from None
     return body, signer_for(session, user, signature, ALARM_RULES)
 
 

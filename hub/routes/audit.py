@@ -20,6 +20,7 @@ from kernel import audit, csv_cells
 from kernel.actors import Role
 from kernel.audit import AuditFilter, AuditRowPublic, ChainPublic
 from kernel.fields import MAX_ID, IsoDateTime
+from kernel.i18n_text import Text, translator
 
 router = APIRouter(tags=["audit"], dependencies=[Depends(require_role(Role.SUPERVISOR))])
 
@@ -77,11 +78,15 @@ def export_audit(hub: HubDep, where: FilterDep) -> StreamingResponse:
 PDF_ROWS = 2000
 
 
-def _filter_words(where: AuditFilter) -> list[tuple[str, str]]:
+def _filter_words(where: AuditFilter, language: str | None = None) -> list[tuple[str, str]]:
+    """The filters in words (their names translated by the PDF); the period's in `language`."""
+    tr = translator(language)
+
     def at(value: datetime | None) -> str:
         return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else ""
 
-    period = f"{at(where.since) or 'the beginning'} to {at(where.until) or 'now'}"
+    period = tr("%(start)s to %(end)s", start=at(where.since) or Text("the beginning"),
+                end=at(where.until) or Text("now"))
     words = [("period", period)]
     words += [(name, value) for name, value in (
         ("user", where.user), ("entity", where.entity), ("key", where.key),
@@ -98,12 +103,13 @@ def export_audit_pdf(session: SessionDep, hub: HubDep, user: CurrentUser,
     # reportlab is loaded when a PDF is asked for, as for the zone report.
     from hub.reports.audit_pdf import AuditDocument, audit_pdf
 
+    language = language_for(request, user)
     found = audit.rows(session, where, limit=PDF_ROWS + 1)
     state = audit.chain_state(session, last=hub.settings.audit_check_rows)
     body = audit_pdf(AuditDocument(
-        rows=found[:PDF_ROWS], filters=_filter_words(where), chain=audit.chain_words(state),
-        generated_by=user.username, generated_at=datetime.now(UTC),
-        more=len(found) > PDF_ROWS), PDF_ROWS, language_for(request, user))
+        rows=found[:PDF_ROWS], filters=_filter_words(where, language),
+        chain=audit.chain_words(state), generated_by=user.username,
+        generated_at=datetime.now(UTC), more=len(found) > PDF_ROWS), PDF_ROWS, language)
     return Response(body, media_type="application/pdf", headers={
         "Content-Disposition": 'attachment; filename="stockwarden-audit.pdf"'})
 

@@ -47,8 +47,8 @@ async def _spool(request: Request) -> tuple[IO[bytes], str | None]:
             spool.write(block)
         name = None
     else:
-        raise Invalid(f"send the CSV as text/csv or multipart/form-data, not {kind}",
-                      code="bad_csv")
+        raise Invalid("send the CSV as text/csv or multipart/form-data, not %(kind)s",
+                      code="bad_csv", kind=kind)
     spool.seek(0)
     return spool, name
 

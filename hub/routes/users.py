@@ -273,8 +273,8 @@ def _language_change(body: UserUpdate) -> str | None:
 
 def _own_or_admin(username: str, actor: Actor) -> None:
     if actor.username != username and not actor.role.allows(Role.ADMIN):
-        raise Forbidden(f"{actor.username} may manage only their own tokens",
-                        code="role_required")
+        raise Forbidden("%(user)s may manage only their own tokens",
+                        code="role_required", user=actor.username)
 
 
 @router.get("/users/{username}/tokens", response_model=list[TokenInfoPublic])

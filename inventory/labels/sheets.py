@@ -49,8 +49,8 @@ def labels_for(session: Session, sheet: LabelSheet, *, location_prefix: str = "L
             raise NotFound("no lot with id %(lot_id)s", code="lot_not_found", lot_id=lot_id)
         item = session.get_one(Item, lot.item_id)
         if item.gtin is None:
-            raise Invalid(f"{item.sku} has no GTIN; a GS1 lot label needs one",
-                          code="gtin_required")
+            raise Invalid("%(sku)s has no GTIN; a GS1 lot label needs one",
+                          code="gtin_required", sku=item.sku)
         if not (lot.lot_number.isascii() and lot.lot_number.isprintable()):
             raise Invalid("lot %(lot)s: a GS1 barcode carries printable ASCII "
                           "only, so this lot number cannot be printed as one",
@@ -60,6 +60,6 @@ def labels_for(session: Session, sheet: LabelSheet, *, location_prefix: str = "L
         raise Invalid("name bins, a zone, commands, modes or lots to print",
                       code="nothing_to_print")
     if len(labels) > MAX_LABELS:
-        raise Invalid(f"{len(labels)} labels; at most {MAX_LABELS} at once",
-                      code="too_many_labels")
+        raise Invalid("%(n)s labels; at most %(most)s at once", code="too_many_labels",
+                      n=len(labels), most=MAX_LABELS)
     return labels

@@ -68,7 +68,8 @@ class ScanOutcome:
 
 def _need(value: T | None, what: str, mode: ScanMode) -> T:
     if value is None or value == "":
-        raise Invalid(f"a {mode.value} scan needs {what}", code="scan_incomplete")
+        raise Invalid("a %(mode)s scan needs %(what)s", code="scan_incomplete",
+                      mode=mode.value, what=what)
     return value
 
 

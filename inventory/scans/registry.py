@@ -32,7 +32,7 @@ def check_ids(gateway: str, scanner: str | None = None) -> None:
                           value=repr(value))
     problem = reserved_gateway_problem(gateway)
     if problem:
-        raise Invalid(f"gateway {problem}", code="invalid_identifier")
+        raise Invalid("gateway %(problem)s", code="invalid_identifier", problem=problem)
 
 
 @consistent_read
@@ -93,8 +93,8 @@ def delete_scanner(session: Session, gateway: str, scanner: str,
                    actor: Actor | None = None) -> None:
     """Unregister: from now on its scans are refused (and recorded)."""
     if not scans.remove_scanner(session, gateway, scanner):
-        raise NotFound(f"gateway {gateway} has no registered scanner {scanner}",
-                       code="scanner_not_found")
+        raise NotFound("gateway %(gateway)s has no registered scanner %(scanner)s",
+                       code="scanner_not_found", gateway=gateway, scanner=scanner)
     audit.record(session, actor, "delete", "scanner", f"{gateway}/{scanner}",
                  {"registered": True}, None)
 

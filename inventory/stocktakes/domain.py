@@ -50,8 +50,8 @@ def status_after_counting(lines: Iterable[LineStatus]) -> StocktakeStatus:
 
 def _refuse_final(stocktake_id: int, status: StocktakeStatus) -> None:
     if status in FINAL:
-        raise Conflict(f"stocktake {stocktake_id} is {status.value}; it takes no more changes",
-                       code="stocktake_closed")
+        raise Conflict("stocktake %(id)s is %(status)s; it takes no more changes",
+                       code="stocktake_closed", id=stocktake_id, status=status.value)
 
 
 def check_count(stocktake_id: int, status: StocktakeStatus, line: LineStatus | None,
@@ -62,9 +62,9 @@ def check_count(stocktake_id: int, status: StocktakeStatus, line: LineStatus | N
     _refuse_final(stocktake_id, status)
     if line is LineStatus.COUNTED:
         raise Conflict(
-            f"{label} is counted already in stocktake {stocktake_id}; "
+            "%(label)s is counted already in stocktake %(id)s; "
             "a supervisor can ask for a recount",
-            code="line_already_counted",
+            code="line_already_counted", label=label, id=stocktake_id,
         )
 
 
@@ -77,20 +77,20 @@ def check_recount(stocktake_id: int, status: StocktakeStatus,
         raise Invalid("name at least one line to recount", code="no_lines")
     unknown = [n for n in asked if n not in lines]
     if unknown:
-        raise Invalid(f"stocktake {stocktake_id} has no line {unknown[0]}",
-                      code="line_not_in_stocktake")
+        raise Invalid("stocktake %(id)s has no line %(line)s",
+                      code="line_not_in_stocktake", id=stocktake_id, line=unknown[0])
     not_counted = [n for n in asked if lines[n] is not LineStatus.COUNTED]
     if not_counted:
-        raise Conflict(f"line {not_counted[0]} is not counted yet; nothing to recount",
-                       code="line_not_counted")
+        raise Conflict("line %(line)s is not counted yet; nothing to recount",
+                       code="line_not_counted", line=not_counted[0])
 
 
 def check_approve(stocktake_id: int, status: StocktakeStatus, uncounted: int) -> None:
     _refuse_final(stocktake_id, status)
     if uncounted:
         raise Conflict(
-            f"stocktake {stocktake_id} has {uncounted} line(s) still to count",
-            code="stocktake_not_counted",
+            "stocktake %(id)s has %(n)s line(s) still to count",
+            code="stocktake_not_counted", id=stocktake_id, n=uncounted,
         )
 
 

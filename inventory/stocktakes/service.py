@@ -77,8 +77,8 @@ def open_stocktake(
     for location in bins:
         other = stocktakes.active_for_bin(session, location.id)
         if other is not None:
-            raise Conflict(f"bin {location.code} is being counted in stocktake {other}",
-                           code="bin_in_other_stocktake")
+            raise Conflict("bin %(bin)s is being counted in stocktake %(id)s",
+                           code="bin_in_other_stocktake", bin=location.code, id=other)
     stocktake = Stocktake(status=StocktakeStatus.OPEN.value, zone_id=zone.id if zone else None,
                           blind=cmd.blind, note=cmd.note, opened_by=actor.user_id,
                           opened_at=clock())
@@ -110,9 +110,9 @@ def count_locked(
     bins = bin_codes(session, stocktake.id)
     if location.code not in bins:
         raise Invalid(
-            f"bin {location.code} is not in stocktake {stocktake.id}, which counts "
-            f"{', '.join(sorted(bins)[:10])}{' …' if len(bins) > 10 else ''}",
-            code="bin_not_in_stocktake",
+            "bin %(bin)s is not in stocktake %(id)s, which counts %(bins)s",
+            code="bin_not_in_stocktake", bin=location.code, id=stocktake.id,
+            bins=", ".join(sorted(bins)[:10]) + (" …" if len(bins) > 10 else ""),
         )
     line = stocktakes.line_of(session, stocktake.id, lot.id, location.id)
     check_count(stocktake.id, StocktakeStatus(stocktake.status),

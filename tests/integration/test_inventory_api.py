@@ -132,7 +132,16 @@ def test_expired_goods_are_not_received(world: World) -> None:
                                              "expiry": "2020-01-31", "quantity": 1,
                                              "location": "R-01"})
     assert response.status_code == 422
-    assert response.json()["error"] == "expired_at_receipt"
+    assert response.json() == {
+        "error": "expired_at_receipt",
+        "detail": "lot OLD expired on 2020-01-31; expired goods are not received"}
+    # The same refusal (once an f-string, now a template with values) in Chinese.
+    chinese = world.client.post("/api/v1/moves/receive", json={
+        "item": "GLOVE", "lot_number": "OLD", "expiry": "2020-01-31", "quantity": 1,
+        "location": "R-01"}, headers={**world.headers(), "Accept-Language": "zh-CN"})
+    assert chinese.status_code == 422
+    assert chinese.json() == {"error": "expired_at_receipt",
+                              "detail": "批次 OLD 已于 2020-01-31 过期；过期商品不予收货"}  # noqa: RUF001
     assert world.on_hand(item="GLOVE") == 0
 
 
