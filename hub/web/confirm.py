@@ -65,10 +65,12 @@ async def confirm(request: Request, hub: HubDep, token: Token) -> HTMLResponse:
                 view = repository.confirm(session, token, name, utcnow()).get()
         except NotFound:
             return _page(request, None, status=404, said=UNKNOWN_LINK)
-        except Conflict:
+        except Conflict as exc:  # the one Conflict of a confirm: confirmed already, by whom
             with hub.sessions() as session:
                 view = repository.view(session, token)
-            return _page(request, view, status=409, said=_("This test was already confirmed."))
+            return _page(request, view, status=409,
+                         said=_("This test was already confirmed by %(by)s on %(at)s UTC."),
+                         said_params={key: str(value) for key, value in exc.params.items()})
         return _page(request, view, said=_("Thank you: the test is confirmed."))
 
     return await asyncio.to_thread(store)
