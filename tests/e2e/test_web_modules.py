@@ -158,5 +158,7 @@ def test_a_label_read_again_within_100_ms_is_the_same_read(
         out.push(w.enter(end + 40, 'XYZ'));   // inserted at once, 40 ms on
         out.push(w.enter(end + 400, 'XYZ'));  // 360 ms on
         out.push(w.enter(end + 405, ' '));    // blank is never twice
+        out.push(w.enter(end + 500, 'XYZ'));
+        out.push(w.enter(end - 3000, 'XYZ')); // stamped before the last: a clock stepped back
         return out;""")
-    assert verdicts == [False, True, False, False, True, False, False]
+    assert verdicts == [False, True, False, False, True, False, False, False, False]

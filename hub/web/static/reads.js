@@ -24,7 +24,10 @@ export class ReadWatch {
   enter(timeStamp, raw) {
     const startedAt = this.startedAt ?? timeStamp;
     this.startedAt = null;
-    const twice = Boolean(raw.trim()) && raw === this.lastRaw && startedAt - this.lastEndedAt < this.windowMs;
+    // A gap below zero (a read starting before the last one ended) is no scanner's: time
+    // stamps out of order (a clock stepped back between them) say nothing about a double read.
+    const gap = startedAt - this.lastEndedAt;
+    const twice = Boolean(raw.trim()) && raw === this.lastRaw && gap >= 0 && gap < this.windowMs;
     this.lastRaw = raw;
     this.lastEndedAt = timeStamp;
     return twice;
