@@ -32,10 +32,12 @@ TOUCH_PX = 48
 def read_twice(page: Page, text: str, gap_ms: float = 5) -> None:
     """`text` + Enter twice, every key `gap_ms` after the one before by its own time
     stamp, as a scanner that reads one label twice types it: the second read starts
-    5 ms after the first one's Enter, however busy the test machine is."""
+    5 ms after the first one's Enter, however busy the test machine is. The stamps end
+    now, not in the future: a read typed after this one must not start within 100 ms of
+    a stamped Enter that has not happened yet."""
     cdp = page.context.new_cdp_session(page)
     try:
-        at = time.time()
+        at = time.time() - 2 * (len(text) + 1) * gap_ms / 1000
         for _ in range(2):
             for char in text:
                 at += gap_ms / 1000
