@@ -26,7 +26,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from contract import wire
-from contract.mqtt_paho import PahoClient
+from contract.mqtt_paho import PahoClient, Publish
 from contract.mqtt_settings import HubMqttSettings, MqttSettings, Protocol, TlsFiles
 
 __all__ = ["BrokerAddress", "Delivery", "MqttSubscriber", "SessionNotice", "TlsFiles",
@@ -239,6 +239,7 @@ class MqttSubscriber:
         self.client.on_subscribe = self._on_subscribe
         self.client.on_unsubscribe = self._on_unsubscribe
         self.client.on_message = self._on_message
+        self.client.on_publishes = self._on_publishes
 
     # --- lifecycle
 
@@ -411,23 +412,26 @@ class MqttSubscriber:
 
     def _on_message(self, _client: mqtt.Client, _userdata: object,
                     message: mqtt.MQTTMessage) -> None:
+        # A PUBLISH that paho handled itself (the first of a read, a QoS 2 one).
+        self._on_publishes([Publish(message._topic, cast(bytes, message.payload),
+                                    message.mid, message.qos)])
+
+    def _on_publishes(self, publishes: list[Publish]) -> None:
         # An exception here would end paho's network thread: nothing may escape.
-        try:
-            topic = message._topic.decode("utf-8", errors="replace")
-            source = None
-            if self.adopting:
-                source = self
-                with self._lock:
-                    self._last_delivery = time.monotonic()
-                    if message.qos:
-                        self._outstanding.add((self.generation, message.mid))
-            self.on_delivery(
-                # paho types the payload bytes | bytearray; it is the received packet's bytes.
-                Delivery(topic, cast(bytes, message.payload), message.mid, message.qos,
-                         self.generation, source)
-            )
-        except Exception:
-            log.exception("could not queue an incoming message; the broker will redeliver it")
+        on_delivery = self.on_delivery
+        generation = self.generation
+        source = self if self.adopting else None
+        for topic, payload, mid, qos in publishes:
+            try:
+                if source is not None:
+                    with self._lock:
+                        self._last_delivery = time.monotonic()
+                        if qos:
+                            self._outstanding.add((generation, mid))
+                on_delivery(Delivery(topic.decode("utf-8", errors="replace"), payload, mid,
+                                     qos, generation, source))
+            except Exception:
+                log.exception("could not queue an incoming message; the broker will redeliver it")
 
 
 def subscriber(
