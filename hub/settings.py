@@ -88,6 +88,11 @@ class HubSettings(BaseSettings):
         10_000, ge=1, description="a batch closes at this many readings (memory and latency bound)"
     )
     ingest_batch_ms: int = Field(50, ge=1, le=10_000)
+    ingest_commits_in_flight: int = Field(
+        2, ge=1, le=2, description="batches committing at once on PostgreSQL: 2 lets the "
+        "next batch write its own rows while the one before updates the shared ones (1: one "
+        "at a time; SQLite is always 1)"
+    )
     ingest_max_future_s: int = Field(300, ge=0, description="readings further ahead are refused")
     ingest_max_age_s: int = Field(
         30 * 24 * 3600, ge=60, description="readings older than this are refused"

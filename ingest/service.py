@@ -65,6 +65,11 @@ class Batch:
     # the generation of the sensor zones and ΔH they were built with.
     rows: BatchRows | None = None
     zones_generation: int = 0
+    # Two commits in flight (see _run_commits): the batch before this one, and when
+    # this one's transaction has written what is its own, and when it is done.
+    previous: Batch | None = None
+    inserted: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event = field(default_factory=threading.Event)
 
 
 # A delivery, its outcome, and whether it was examined yet (see _receive).
@@ -129,7 +134,11 @@ class IngestService:
         self._generations = itertools.count(1)
         self._housekeeping_at = 0.0
         self._thread: threading.Thread | None = None
-        self._committer: threading.Thread | None = None
+        # SQLite has one writer at a time: a second transaction would only wait.
+        self.commits_in_flight = (
+            settings.ingest_commits_in_flight if self.store.dialect == "postgresql" else 1)
+        self._committers: list[threading.Thread] = []
+        self._housekeeping_lock = threading.Lock()
         # The pipeline's hand-off: a batch built, waiting for the committer. The slot
         # is taken before a batch is gathered and given back when the committer takes
         # it, so at most one batch is built ahead of the one committing.
@@ -159,9 +168,12 @@ class IngestService:
             self.writer.start()
         if self.zone_limits:
             self.zone_limits.start()
-        self._committer = threading.Thread(target=self._run_commits, name="ingest-commit",
-                                           daemon=True)
-        self._committer.start()
+        self._committers = [
+            threading.Thread(target=self._run_commits, name=f"ingest-commit-{n}", daemon=True)
+            for n in range(1, self.commits_in_flight + 1)
+        ]
+        for committer in self._committers:
+            committer.start()
         self._thread = threading.Thread(target=self._run, name="ingest", daemon=True)
         self._thread.start()
         self.subscriber.start()
@@ -173,8 +185,8 @@ class IngestService:
         self.queue.put(None)
         if self._thread:
             self._thread.join(timeout=30)
-        if self._committer:
-            self._committer.join(timeout=30)
+        for committer in self._committers:
+            committer.join(timeout=30)
         self.hooks.stop()
         if self.zone_limits:
             self.zone_limits.stop()
@@ -208,7 +220,8 @@ class IngestService:
     # --- the worker
 
     def _run(self) -> None:
-        """The first stage: gather a batch, build its rows, hand it to the committer."""
+        """The first stage: gather a batch, build its rows, hand it to the committers."""
+        previous: Batch | None = None
         try:
             while True:
                 self._slot.acquire()
@@ -217,20 +230,42 @@ class IngestService:
                     return
                 if batch.deliveries:
                     self._prepare(batch)
+                batch.previous, previous = previous, batch
                 self._handoff.put(batch)
         finally:
-            self._handoff.put(None)
+            for _ in self._committers:
+                self._handoff.put(None)
 
     def _run_commits(self) -> None:
-        """The second stage: commit each batch, then acknowledge it, in order."""
+        """The second stage: commit each batch, then acknowledge it, in order.
+
+        Two commits in flight (`ingest_commits_in_flight`, PostgreSQL): a batch's
+        transaction begins once the one before has written what is its own (claims,
+        stored readings, outbox: `IngestStore.commit_batch`'s `on_inserted`), so that
+        work overlaps the other's updates of the rows every batch updates (sensors,
+        hours, latest values), which it then waits for. Neither ever waits for the
+        younger one, so the two never deadlock. Each is acknowledged and handed to
+        the hooks only after the one before, so the alarm engine sees batches in the
+        order received."""
         while True:
             batch = self._handoff.get()
             self._slot.release()
             if batch is None:
                 return
-            if batch.deliveries:
-                self._commit_with_retry(batch)
+            try:
+                if batch.deliveries:
+                    self._commit_with_retry(batch)
+            finally:
+                batch.previous = None  # the chain holds no more than the batches in flight
+                batch.inserted.set()
+                batch.done.set()
             self._housekeeping()
+
+    def _after(self, event: threading.Event) -> None:
+        """Wait for the batch before (its `event`), unless the service stops."""
+        while not event.wait(0.5):
+            if self._stopping.is_set():
+                raise Stopped
 
     def _prepare(self, batch: Batch) -> None:
         """Build the batch's rows ahead of its commit. Should that fail (it needs no
@@ -312,7 +347,8 @@ class IngestService:
 
         try:
             retry(lambda: self.commit(batch), wait=self._stopping.wait,
-                  backoff=Backoff(0.5, 30.0), on_error=failed)
+                  backoff=Backoff(0.5, 30.0), on_error=failed,
+                  retryable=lambda exc: not isinstance(exc, Stopped))
         except Stopped:
             return  # unacknowledged: the broker redelivers after restart
         if self.last_error:
@@ -323,12 +359,18 @@ class IngestService:
         """Record the batch, then acknowledge every delivery in it to the broker."""
         if time.monotonic() - self._zones_loaded_at > ZONE_REFRESH_S:
             self.refresh_zones()
+        previous = batch.previous
+        if previous is not None:
+            self._after(previous.inserted)
         started = time.perf_counter()
         rows = batch.rows if batch.zones_generation == self._zones_generation else None
         result = self.store.commit_isolating(
-            batch.items, batch.now, self._lines if self.writer else None, rows
+            batch.items, batch.now, self._lines if self.writer else None, rows,
+            batch.inserted.set,
         )
         self.metrics.batch_seconds.observe(time.perf_counter() - started)
+        if previous is not None:
+            self._after(previous.done)
         self.subscriber.ack(batch.deliveries)
         self.metrics.readings.inc(result.readings)
         self.metrics.duplicates.inc(result.duplicates)
@@ -394,6 +436,14 @@ class IngestService:
     def _housekeeping(self) -> None:
         if time.monotonic() - self._housekeeping_at < HOUSEKEEPING_S:
             return
+        if not self._housekeeping_lock.acquire(blocking=False):
+            return  # the other committer does it
+        try:
+            self._prune_seen()
+        finally:
+            self._housekeeping_lock.release()
+
+    def _prune_seen(self) -> None:
         self._housekeeping_at = time.monotonic()
         cutoff = self.clock() - timedelta(seconds=self.settings.ingest_dedup_retention_s)
         try:

@@ -23,6 +23,7 @@ class IngestSettings:
     ingest_batch_messages: int = 3000
     ingest_batch_readings: int = 10_000
     ingest_batch_ms: int = 50
+    ingest_commits_in_flight: int = 2
     ingest_max_future_s: int = 300
     ingest_max_age_s: int = 30 * 24 * 3600
     ingest_dedup_retention_s: int = 35 * 24 * 3600

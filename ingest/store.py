@@ -108,6 +108,7 @@ class IngestStore:
         now: datetime,
         line_builder: LineBuilder | None = None,
         prepared: BatchRows | None = None,
+        on_inserted: Callable[[], None] | None = None,
     ) -> BatchOutcome:
         """Commit `items` (one per delivery); a message the database refuses for a
         reason that is not transient is found by bisection and dead-lettered with
@@ -120,7 +121,7 @@ class IngestStore:
         statuses by ts), though a dead letter of theirs may be written again.
         """
         try:
-            return self.commit_batch(items, now, line_builder, prepared)
+            return self.commit_batch(items, now, line_builder, prepared, on_inserted)
         except Exception as exc:
             if is_transient(exc) or isinstance(exc, OwnersMoved) or not items:
                 raise
@@ -145,16 +146,22 @@ class IngestStore:
         now: datetime,
         line_builder: LineBuilder | None = None,
         prepared: BatchRows | None = None,
+        on_inserted: Callable[[], None] | None = None,
     ) -> BatchOutcome:
         """Record one batch in one transaction. `line_builder(fresh)` makes the
         time-series lines of the fresh messages; None means no time-series store
         is configured. `prepared`: the rows of `items` built beforehand
         (`ingest.prepared.prepare`, same line builder), used when every accepted
-        message turns out fresh and owned. Raises OwnersMoved only when sensors
-        changed gateway during each of OWNER_ATTEMPTS tries."""
+        message turns out fresh and owned. `on_inserted()` is called once the
+        transaction has written what no other batch writes (the (gateway, seq)
+        claims, the stored readings, the outbox) and before it updates the rows
+        every batch updates (sensors, hours, latest values): from then on the next
+        batch's transaction may begin without either waiting for the other in a
+        cycle (ingest.service, "two commits in flight"). Raises OwnersMoved only
+        when sensors changed gateway during each of OWNER_ATTEMPTS tries."""
         for attempt in range(1, OWNER_ATTEMPTS + 1):
             try:
-                return self._commit_once(items, now, line_builder, prepared)
+                return self._commit_once(items, now, line_builder, prepared, on_inserted)
             except OwnersMoved as moved:
                 if attempt == OWNER_ATTEMPTS:
                     raise
@@ -170,6 +177,7 @@ class IngestStore:
         now: datetime,
         line_builder: LineBuilder | None,
         prepared: BatchRows | None,
+        on_inserted: Callable[[], None] | None = None,
     ) -> BatchOutcome:
         accepted = [item for item in items if isinstance(item, Accepted)]
         rejected = [item for item in items if isinstance(item, Rejected)]
@@ -194,16 +202,22 @@ class IngestStore:
                         else rows_of(fresh, self.sql, self.delta_h, line_builder))
                 outcome.readings = rows.readings
                 sensor_rows = rows.sensor_rows
-                if self.sql.upsert_sensors(session, rows.sensors) != len(sensor_rows):
-                    raise OwnersMoved([row[0] for row in sensor_rows])
-                self.sql.upsert_hours(session, rows.hours)
-                self.sql.upsert_latest(session, rows.latest)
+                # First what is this batch's alone, then the rows shared with others.
                 self.sql.insert_readings(session, rows.points)
                 if line_builder is not None and rows.lines is not None:
                     outcome.lines = rows.line_count
                     session.add(
                         TsOutbox(created_at=now, line_count=rows.line_count, lines=rows.lines)
                     )
+                    session.flush()
+                if on_inserted is not None:
+                    on_inserted()
+                if self.sql.upsert_sensors(session, rows.sensors) != len(sensor_rows):
+                    raise OwnersMoved([row[0] for row in sensor_rows])
+                self.sql.upsert_hours(session, rows.hours)
+                self.sql.upsert_latest(session, rows.latest)
+            elif on_inserted is not None:
+                on_inserted()
         self._remember_owners(sensor_rows)
         return outcome
 
