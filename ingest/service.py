@@ -139,9 +139,9 @@ class IngestService:
             settings.ingest_commits_in_flight if self.store.dialect == "postgresql" else 1)
         self._committers: list[threading.Thread] = []
         self._housekeeping_lock = threading.Lock()
-        # The pipeline's hand-off: a batch built, waiting for the committer. The slot
-        # is taken before a batch is gathered and given back when the committer takes
-        # it, so at most one batch is built ahead of the one committing.
+        # The pipeline's hand-off: a batch built, waiting for a committer. The slot
+        # is taken before a batch is gathered and given back when a committer takes
+        # it, so at most one batch is built ahead of those committing.
         self._handoff: queue.SimpleQueue[Batch | None] = queue.SimpleQueue()
         self._slot = threading.Semaphore(1)
         self._stopping = threading.Event()
