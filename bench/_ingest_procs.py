@@ -95,6 +95,11 @@ class HubProcess(Process):
         return [self.process.pid]
 
     def start(self) -> None:
+        self.launch()
+        wait_for(self._broker_ok, 120, "hub connected")
+
+    def launch(self) -> None:
+        """Start the process, not waiting for it."""
         # A port free now: the one of an earlier start may have been taken meanwhile by
         # another process on this shared machine.
         self.port = free_port()
@@ -105,7 +110,6 @@ class HubProcess(Process):
                 [sys.executable, "-m", "hub.cli", "hub"], env=self.env,
                 stdout=subprocess.DEVNULL, stderr=log, cwd=self.source,
             )
-        wait_for(self._broker_ok, 120, "hub connected")
 
     def _broker_ok(self) -> bool:
         assert self.process is not None
@@ -137,13 +141,23 @@ class HubGroup(Process):
 
     def __init__(self, hubs: list[HubProcess]) -> None:
         self.hubs = hubs
+        self.sessions_made = False
 
     def pids(self) -> list[int]:
         return [pid for hub in self.hubs for pid in hub.pids()]
 
     def start(self) -> None:
+        """Launch every process at once and return when the first is on the broker: the
+        drain's window (from the first reading stored) then holds the others' start,
+        as it would in service. Waiting for all of them would let the first drain the
+        backlog alone meanwhile, the others' queued shares included (it adopts the
+        sessions of members that are not up: contract/share_slots.py). The first start
+        (`Bench.prepare`) waits for all: it makes their sessions at the broker."""
         for hub in self.hubs:
-            hub.start()
+            hub.launch()
+        wanted = all if not self.sessions_made else any
+        wait_for(lambda: wanted([hub._broker_ok() for hub in self.hubs]), 120, "hubs connected")
+        self.sessions_made = True
 
     def stop(self) -> None:
         for hub in self.hubs:
