@@ -6,7 +6,7 @@ No broker, no hub process, no alarms: `ingest.prepared.prepare` and
 `IngestStore.commit_batch` on batches like `bench.ingest`'s (1,000 sensors already
 registered, `ingest_batch_readings` readings or `ingest_batch_messages` messages a
 batch), one thread. Prints readings/s, the hub's CPU per reading (and the part that
-builds the rows) and PostgreSQL's (all its processes, from /proc). `--profile`
+builds the rows), PostgreSQL's (all its processes, from /proc) and the WAL it wrote. `--profile`
 prints cProfile's top of the hub side. Take the bench lock (docs/performance.md).
 """
 
@@ -20,6 +20,8 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+from sqlalchemy import text
 
 from bench._ingest_load import make_payloads
 from bench._ingest_procs import tree_cpu_seconds
@@ -66,6 +68,8 @@ def main() -> None:
         # The first batch registers the sensors; the others are timed.
         store.commit_batch(batches[0], now, lines, prepare(batches[0], store.sql, {}, lines))
         assert postgres.process is not None
+        with engine.connect() as connection:
+            wal_at = connection.execute(text("SELECT pg_current_wal_lsn()")).scalar_one()
         profiler = cProfile.Profile() if args.profile else None
         cpu, pg, wall = time.process_time(), tree_cpu_seconds(postgres.process.pid), \
             time.perf_counter()
@@ -83,10 +87,14 @@ def main() -> None:
         pg = tree_cpu_seconds(postgres.process.pid) - pg
         wall = time.perf_counter() - wall
         readings = sum(len(i.message.readings) for b in batches[1:] for i in b)
+        with engine.connect() as connection:
+            wal = connection.execute(text("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), :at)"),
+                                     {"at": wal_at}).scalar_one()
         print(f"{args.per_message} readings/message, {readings:,} readings: "
               f"{readings / wall:,.0f} readings/s; hub {cpu / readings * 1e6:.1f} µs CPU/reading "
               f"(building the rows {building / readings * 1e6:.1f}), "
-              f"PostgreSQL {pg / readings * 1e6:.1f} µs")
+              f"PostgreSQL {pg / readings * 1e6:.1f} µs; WAL {float(wal) / readings:,.0f} "
+              f"bytes/reading ({float(wal) / wall / 1e6:.1f} MB/s)")
         if profiler:
             pstats.Stats(profiler).sort_stats("tottime").print_stats(20)
         engine.dispose()
