@@ -243,8 +243,11 @@ class IngestService:
         transaction begins once the one before has written what is its own (claims,
         stored readings, outbox: `IngestStore.commit_batch`'s `on_inserted`), so that
         work overlaps the other's updates of the rows every batch updates (sensors,
-        hours, latest values), which it then waits for. Neither ever waits for the
-        younger one, so the two never deadlock. Each is acknowledged and handed to
+        hours, latest values), which it then waits for. The older never waits for the
+        younger, so the two do not deadlock; only an older one that starts its
+        transaction again (a sensor changed gateway meanwhile, a transient error) may,
+        and PostgreSQL then breaks the cycle and the batch is retried (40P01 is
+        transient), counting nothing twice. Each is acknowledged and handed to
         the hooks only after the one before, so the alarm engine sees batches in the
         order received."""
         while True:
