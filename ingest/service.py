@@ -1,15 +1,16 @@
 """The ingest service: MQTT deliveries in, batches committed to SQL, then acked.
 
-paho's thread decodes and checks deliveries as they come (up to two batches ahead)
-and queues them. A pipeline of two threads does the rest: the first ("ingest")
+paho's thread decodes and checks deliveries as they come (up to two batches ahead,
+`ingest.examine`) and queues them. A pipeline does the rest: one thread ("ingest")
 takes them in batches (up to `ingest_batch_messages`, or what arrived within
-`ingest_batch_ms`) and builds each batch's rows (`ingest.prepared`); the second
-("ingest-commit") commits a batch in one transaction (dead letters,
-de-duplication, sensors, statistics, gateway statuses, time-series outbox) and
-only then acknowledges its messages to the broker, in order. The hand-off holds
-one batch: the next batch is built while the current one commits (the database's
-time, fsync included, overlaps with the hub's Python), and never more than one
-ahead. The outbox writer drains to the time-series store on its own thread.
+`ingest_batch_ms`) and builds each batch's rows (`ingest.prepared`); the committers
+("ingest-commit-N", two on PostgreSQL, see `_run_commits`) commit each batch in one
+transaction (dead letters, de-duplication, stored readings, sensors, statistics,
+gateway statuses, time-series outbox) and only then acknowledge its messages to the
+broker, in order. The hand-off holds one batch: the next batch is built while the
+ones before commit (the database's time, fsync included, overlaps with the hub's
+Python), and never more than one ahead. The outbox writer drains to the time-series
+store on its own thread.
 
 Only transient database errors (connection lost, lock and serialisation
 conflicts) are retried, with backoff; a message the database refuses is
@@ -35,15 +36,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from contract import wire
 from contract.mqtt_client import Delivery, subscriber
 from contract.retry import Backoff, Stopped, first_line, retry
-from contract.wire import Status, TopicParts, WireError
-from ingest.checks import telemetry_problem
-from ingest.fastwire import decode_telemetry
+from ingest.examine import Examiner
 from ingest.hooks import BatchHook, CommittedBatch, HookDispatcher, StatusHook
 from ingest.lineproto import LineBuilder
 from ingest.metrics import IngestMetrics
 from ingest.prepared import BatchRows, prepare
 from ingest.settings import IngestSettings
-from ingest.store import Accepted, IngestStore, Outcome, Rejected, StatusUpdate
+from ingest.store import Accepted, IngestStore, Outcome
 from ingest.tsdb import InfluxWriteSink, LineSink, OutboxWriter
 from ingest.zone_limits import ZoneLimitSampler
 
@@ -79,7 +78,6 @@ Queued = tuple[Delivery, Outcome | None, bool]
 def _readings_of(outcome: Outcome | None) -> int:
     return len(outcome.message.readings) if isinstance(outcome, Accepted) else 0
 ZONE_REFRESH_S = 15.0
-MAX_TOPICS_KEPT = 100_000
 HOUSEKEEPING_S = 3600.0
 
 
@@ -103,8 +101,6 @@ class IngestService:
         self._decoded = 0
         self._taken = 0
         self._decode_ahead_limit = 2 * settings.ingest_batch_readings
-        self.max_future = timedelta(seconds=settings.ingest_max_future_s)
-        self.max_age = timedelta(seconds=settings.ingest_max_age_s)
         if sink is None and settings.tsdb_url:
             sink = InfluxWriteSink(
                 settings.tsdb_url, settings.tsdb_token, settings.tsdb_org, settings.tsdb_bucket,
@@ -124,8 +120,11 @@ class IngestService:
             on_connection_change=lambda up: self.metrics.mqtt_connected.set(1 if up else 0),
         )
         self.hooks = HookDispatcher(registry)
-        self._topics: dict[str, TopicParts] = {}
-        self._counted = {kind: self.metrics.messages.labels(kind) for kind in wire.KINDS}
+        self._examiner = Examiner(
+            {kind: self.metrics.messages.labels(kind) for kind in wire.KINDS},
+            max_future=timedelta(seconds=settings.ingest_max_future_s),
+            max_age=timedelta(seconds=settings.ingest_max_age_s),
+        )
         self._line_builder = LineBuilder()
         self._zones: dict[str, str] = {}
         self._known: set[str] = set()
@@ -386,36 +385,8 @@ class IngestService:
             self.writer.wakeup.set()
         self.hooks.committed(CommittedBatch(batch.now, tuple(result.fresh)), result.statuses)
 
-    def _topic(self, topic: str) -> TopicParts:
-        """`wire.parse_topic`, remembered: a site has one topic per gateway and kind."""
-        parts = self._topics.get(topic)
-        if parts is None:
-            parts = wire.parse_topic(topic)  # raises WireError: never remembered
-            if len(self._topics) >= MAX_TOPICS_KEPT:
-                self._topics.clear()
-            self._topics[topic] = parts
-        return parts
-
     def _examine(self, delivery: Delivery, now: datetime) -> Outcome | None:
-        try:
-            topic = self._topic(delivery.topic)
-            self._counted[topic.kind].inc()
-            if topic.kind == "status":
-                status = wire.decode(Status, delivery.payload)
-                return StatusUpdate(topic, status, now, delivery.payload)
-            if topic.kind != "telemetry":
-                return None
-            message = decode_telemetry(delivery.payload)
-        except WireError as exc:
-            return Rejected(delivery.topic, delivery.payload, str(exc))
-        problem = telemetry_problem(
-            message, topic, now, max_future=self.max_future, max_age=self.max_age
-        )
-        if problem:
-            return Rejected(delivery.topic, delivery.payload, problem)
-        # Unchecked below: a LeanTelemetry (fastwire) has Telemetry's fields; a model_validate
-        # per message would cost the hot path.
-        return Accepted(topic, message, delivery.payload)  # type: ignore[arg-type]
+        return self._examiner(delivery, now)
 
     def _lines(self, fresh: list[Accepted]) -> list[str]:
         zone_of = self._zones.get
