@@ -34,18 +34,28 @@ def add_people(server: HubServer) -> None:
                                         "password": PASSWORD, "full_name": full_name})
 
 
-def log_in(offline: OfflinePage, username: str, path: str) -> tuple[Page, float]:
+def log_in(offline: OfflinePage, username: str, path: str,
+           password: str = PASSWORD) -> tuple[Page, float]:
     """Logged in as `username` on `path`; the seconds from the login's click to the page
     being ready (its data loaded), printed by the tests."""
     offline.goto(f"/login?next={path.replace('/', '%2F')}")
     page = offline.page
     page.fill("#username", username)
-    page.fill("#password", PASSWORD)
+    page.fill("#password", password)
     started = time.monotonic()
     page.click("button[type=submit]")
     page.wait_for_url(f"**{path}")
     page.wait_for_selector("body[data-ready=true]")
     return page, time.monotonic() - started
+
+
+def sign(page: Page, reason: str, password: str = PASSWORD) -> None:
+    """Sign the open change with the meaning "approved", `reason` and `password`."""
+    page.wait_for_selector("dialog#sign[open]")
+    assert page.locator("#sign-meaning option").all_text_contents() == ["approved"]
+    page.fill("#sign-text", reason)
+    page.fill("#sign-password", password)
+    page.keyboard.press("Enter")
 
 
 def token_of(page: Page) -> str:

@@ -7,27 +7,23 @@ read-only with the file named; a supervisor and an operator are offered no chang
 
 from __future__ import annotations
 
-import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from hub.app import create_app
 from hub.container import Hub, build_alarms
 from hub.settings import load_settings
 from kernel.actors import Role
+from tests.e2e.settings_support import PASSWORD, SIZES, call, log_in, sign
 from tests.support.auth import bearer_headers
 from tests.support.browser import OfflinePage
 from tests.support.http_server import serve_in_thread
 from tests.support.hub_server import HubServer
 
-PASSWORD = "admin-password-12"
-SIZES = {"desktop": {"width": 1366, "height": 850}, "phone": {"width": 360, "height": 740}}
 RULES: dict[str, Any] = {
     "thresholds": [{"zone": "COLD", "quantity": "temperature_c", "high_warning": 7.5,
                     "high_critical": 8, "delay": "10m"}],
@@ -37,14 +33,6 @@ RULES: dict[str, Any] = {
     "routes": [{"name": "everything", "groups": ["oncall"]}],
 }
 RULE = "zone:COLD:temperature_c"
-
-
-def _call(server: HubServer, method: str, path: str, body: Any = None, **params: Any) -> Any:
-    answer = httpx.request(method, server.url(f"/api/v1{path}"), json=body, params=params,
-                           headers={**server.admin_headers, "Idempotency-Key": str(uuid.uuid4())},
-                           timeout=10)
-    assert answer.status_code < 300, answer.text
-    return answer.json()
 
 
 def _serve(tmp_path: Path, rules_file: Path | None) -> Iterator[HubServer]:
@@ -60,7 +48,7 @@ def _serve(tmp_path: Path, rules_file: Path | None) -> Iterator[HubServer]:
             for name, role, full in (("ada", "admin", "Ada Admin"),
                                      ("sue", "supervisor", "Sue Supervisor"),
                                      ("otto", "operator", "Otto Operator")):
-                _call(server, "POST", "/users", {"username": name, "role": role,
+                call(server, "POST", "/users", {"username": name, "role": role,
                                                  "password": PASSWORD, "full_name": full})
             yield server
     finally:
@@ -70,7 +58,7 @@ def _serve(tmp_path: Path, rules_file: Path | None) -> Iterator[HubServer]:
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[HubServer]:
     for server in _serve(tmp_path, None):
-        _call(server, "PUT", "/alarms/rules", {
+        call(server, "PUT", "/alarms/rules", {
             **RULES, "signature": {"password": "sign-it-right-1", "meaning": "approved"}},
             reason="first rules")
         yield server
@@ -84,27 +72,8 @@ def file_site(tmp_path: Path) -> Iterator[HubServer]:
     yield from _serve(tmp_path, path)
 
 
-def log_in(offline: OfflinePage, username: str) -> tuple[Page, float]:
-    offline.goto("/login?next=%2Fsettings%2Falarms")
-    page = offline.page
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    started = time.monotonic()
-    page.click("button[type=submit]")
-    page.wait_for_selector("body[data-ready=true]")
-    return page, time.monotonic() - started
-
-
-def sign(page: Page, reason: str, password: str = PASSWORD) -> None:
-    page.wait_for_selector("dialog#sign[open]")
-    assert page.locator("#sign-meaning option").all_text_contents() == ["approved"]
-    page.fill("#sign-text", reason)
-    page.fill("#sign-password", password)
-    page.keyboard.press("Enter")
-
-
 def _delay(server: HubServer) -> str:
-    return _call(server, "GET", "/alarms/rules")["rules"]["thresholds"][0]["delay"]
+    return call(server, "GET", "/alarms/rules")["rules"]["thresholds"][0]["delay"]
 
 
 @pytest.mark.parametrize("size", list(SIZES))
@@ -112,7 +81,7 @@ def test_an_admin_changes_a_rules_delay_with_reason_and_signature(
     site: HubServer, open_page: Callable[..., OfflinePage], shots: Path, size: str,
 ) -> None:
     offline = open_page(site.base_url, viewport=SIZES[size])
-    page, load_s = log_in(offline, "ada")
+    page, load_s = log_in(offline, "ada", "/settings/alarms")
     print(f"load /settings/alarms {load_s:.2f} s ({size})")
     rule = page.locator(f"#thresholds tr[data-key='{RULE}']")
     expect(rule).to_contain_text("critical above 8")
@@ -159,7 +128,7 @@ def test_an_admin_changes_a_rules_delay_with_reason_and_signature(
     # The stored address stays (sent back masked, kept by the hub).
     stored = site.hub.alarms.declared_rules.recipients["oncall"].urls
     assert stored == ["mailtos://alarms:hunter2secret@mail.example.com"]
-    changes = _call(site, "GET", "/audit", entity="alarm_rules", action="update")
+    changes = call(site, "GET", "/audit", entity="alarm_rules", action="update")
     # The fixture's first rules, then hers: the refused attempt left no row.
     assert [(c["actor"], c["reason"]) for c in changes][-1] == (
         "ada", "door opened often: 15 min validated")
@@ -172,7 +141,7 @@ def test_rules_from_a_file_are_read_only(
     file_site: HubServer, open_page: Callable[..., OfflinePage], shots: Path,
 ) -> None:
     offline = open_page(file_site.base_url, viewport=SIZES["phone"])
-    page, load_s = log_in(offline, "ada")
+    page, load_s = log_in(offline, "ada", "/settings/alarms")
     print(f"load /settings/alarms {load_s:.2f} s (phone, rules from a file)")
     expect(page.locator("#source")).to_contain_text(
         "These rules come from the file alarms.yaml: they are shown here read-only.")
@@ -188,7 +157,7 @@ def test_non_admins_read_the_rules_and_change_nothing(
     site: HubServer, open_page: Callable[..., OfflinePage], shots: Path, username: str,
 ) -> None:
     offline = open_page(site.base_url, viewport=SIZES["phone"])
-    page, _ = log_in(offline, username)
+    page, _ = log_in(offline, username, "/settings/alarms")
     expect(page.locator(f"#thresholds tr[data-key='{RULE}']")).to_contain_text("10m")
     expect(page.locator("#who-edits")).to_contain_text("an admin changes it")
     assert page.locator("td.act button").count() == 0
@@ -202,7 +171,7 @@ def test_an_admin_adds_a_rule_a_group_and_an_escalation_then_removes_the_rule(
     site: HubServer, open_page: Callable[..., OfflinePage], shots: Path,
 ) -> None:
     offline = open_page(site.base_url, viewport=SIZES["desktop"])
-    page, _ = log_in(offline, "ada")
+    page, _ = log_in(offline, "ada", "/settings/alarms")
     status = page.locator("#rules-status")
 
     # A rule the hub refuses (its warning above its critical): its words, nothing stored.
@@ -251,7 +220,7 @@ def test_an_admin_adds_a_rule_a_group_and_an_escalation_then_removes_the_rule(
     sign(page, "the dry store has no humidity limit")
     expect(status).to_have_text("Saved rule zone:DRY:humidity_pct (removed)")
     expect(page.locator("#thresholds tbody tr")).to_have_count(1)
-    rules = _call(site, "GET", "/alarms/rules")["rules"]
+    rules = call(site, "GET", "/alarms/rules")["rules"]
     assert [r.get("zone") for r in rules["thresholds"]] == ["COLD"]
     assert rules["routes"] == [{"name": "everything", "groups": ["oncall", "managers"],
                                 "escalate_after": "15m"}]

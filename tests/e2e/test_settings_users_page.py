@@ -7,30 +7,18 @@ a revoked token gets 401. A supervisor and an operator are offered none of it.""
 
 from __future__ import annotations
 
-import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e.settings_support import PASSWORD, SIZES, add_people, call, log_in
 from tests.support.browser import OfflinePage
 from tests.support.hub_server import HubServer
 
-PASSWORD = "admin-password-12"
 NEW_PASSWORD = "cold-chain-keeper-7"
-SIZES = {"desktop": {"width": 1366, "height": 850}, "phone": {"width": 360, "height": 740}}
-
-
-def _call(server: HubServer, method: str, path: str, body: Any = None, **params: Any) -> Any:
-    answer = httpx.request(method, server.url(f"/api/v1{path}"), json=body, params=params,
-                           headers={**server.admin_headers, "Idempotency-Key": str(uuid.uuid4())},
-                           timeout=10)
-    assert answer.status_code < 300, answer.text
-    return answer.json()
 
 
 def _me(server: HubServer, token: str) -> int:
@@ -45,24 +33,8 @@ def _login(server: HubServer, username: str, password: str) -> httpx.Response:
 
 @pytest.fixture
 def site(hub_http: HubServer) -> HubServer:
-    for name, role, full in (("ada", "admin", "Ada Admin"), ("sue", "supervisor", "Sue Supervisor"),
-                             ("otto", "operator", "Otto Operator")):
-        _call(hub_http, "POST", "/users", {"username": name, "role": role, "password": PASSWORD,
-                                           "full_name": full})
+    add_people(hub_http)
     return hub_http
-
-
-def log_in(offline: OfflinePage, username: str, password: str = PASSWORD,
-           path: str = "/settings/users") -> tuple[Page, float]:
-    """Logged in as `username` on `path`; the page's load time in seconds."""
-    offline.goto(f"/login?next={path.replace('/', '%2F')}")
-    page = offline.page
-    page.fill("#username", username)
-    page.fill("#password", password)
-    started = time.monotonic()
-    page.click("button[type=submit]")
-    page.wait_for_selector("body[data-ready=true]")
-    return page, time.monotonic() - started
 
 
 def take_secret(page: Page) -> str:
@@ -88,7 +60,7 @@ def test_an_admin_creates_a_user_who_logs_in_until_deactivated(
 ) -> None:
     offline = open_page(site.base_url, viewport=SIZES[size])
     offline.page.context.grant_permissions(["clipboard-read", "clipboard-write"])
-    page, load_s = log_in(offline, "ada")
+    page, load_s = log_in(offline, "ada", "/settings/users")
     print(f"load /settings/users {load_s:.2f} s ({size})")
     status = page.locator("#users-status")
     expect(page.locator("#users tr[data-key=sue]")).to_contain_text("supervisor")
@@ -111,7 +83,7 @@ def test_an_admin_creates_a_user_who_logs_in_until_deactivated(
     page.fill("#edit-password", "password1234")
     page.keyboard.press("Enter")
     expect(error).to_contain_text("the password is on the list of common passwords")
-    assert [u["username"] for u in _call(site, "GET", "/users")].count("nina") == 0
+    assert [u["username"] for u in call(site, "GET", "/users")].count("nina") == 0
 
     page.fill("#edit-password", NEW_PASSWORD)
     page.keyboard.press("Enter")
@@ -125,7 +97,7 @@ def test_an_admin_creates_a_user_who_logs_in_until_deactivated(
 
     # The new user logs in, in a browser of her own.
     hers = open_page(site.base_url, viewport=SIZES[size])
-    her_page, _ = log_in(hers, "nina", NEW_PASSWORD, path="/")
+    her_page, _ = log_in(hers, "nina", "/", NEW_PASSWORD)
     expect(her_page.locator("#whoami")).to_have_text("nina · supervisor")
     assert _me(site, first_token) == 200
 
@@ -142,7 +114,7 @@ def test_an_admin_creates_a_user_who_logs_in_until_deactivated(
     assert _me(site, first_token) == 401
     expect(nina.locator("button[data-act=reactivate]")).to_be_visible()
     offline.screenshot(shots / f"05-{size}-deactivated.png", full_page=True)
-    [row] = [u for u in _call(site, "GET", "/users") if u["username"] == "nina"]
+    [row] = [u for u in call(site, "GET", "/users") if u["username"] == "nina"]
     assert row["active"] is False and row["role"] == "supervisor"
     assert offline.foreign_requests() == []
 
@@ -152,7 +124,7 @@ def test_a_machine_token_is_shown_once_and_a_revoked_one_is_refused(
 ) -> None:
     offline = open_page(site.base_url, viewport=SIZES["phone"])
     offline.page.context.grant_permissions(["clipboard-read", "clipboard-write"])
-    page, load_s = log_in(offline, "ada")
+    page, load_s = log_in(offline, "ada", "/settings/users")
     print(f"load /settings/users {load_s:.2f} s (phone)")
     page.click("#new-user")
     page.fill("#edit-username", "gw-7")
@@ -173,8 +145,8 @@ def test_a_machine_token_is_shown_once_and_a_revoked_one_is_refused(
     assert _me(site, first) == 200 and _me(site, second) == 200
     offline.screenshot(shots / "01-tokens.png", full_page=True)
 
-    [second_id] = [t["id"] for t in _call(site, "GET", "/users/gw-7/tokens")
-                   if t["id"] != min(t["id"] for t in _call(site, "GET", "/users/gw-7/tokens"))]
+    [second_id] = [t["id"] for t in call(site, "GET", "/users/gw-7/tokens")
+                   if t["id"] != min(t["id"] for t in call(site, "GET", "/users/gw-7/tokens"))]
     revoked = page.locator(f"#tokens tr[data-key='{second_id}']")
     revoked.locator("button[data-act=revoke]").click()
     page.wait_for_selector("dialog#edit[open]")
@@ -185,7 +157,7 @@ def test_a_machine_token_is_shown_once_and_a_revoked_one_is_refused(
     assert _me(site, second) == 401
     assert _me(site, first) == 200  # the other token stays good
     offline.screenshot(shots / "02-revoked.png", full_page=True)
-    [audit] = _call(site, "GET", "/audit", entity="token", key=f"gw-7:{second_id}",
+    [audit] = call(site, "GET", "/audit", entity="token", key=f"gw-7:{second_id}",
                     action="revoke")
     assert audit["actor"] == "ada"
     assert offline.foreign_requests() == []
@@ -196,7 +168,7 @@ def test_non_admins_are_offered_no_user_management(
     site: HubServer, open_page: Callable[..., OfflinePage], shots: Path, username: str,
 ) -> None:
     offline = open_page(site.base_url, viewport=SIZES["phone"])
-    page, _ = log_in(offline, username)
+    page, _ = log_in(offline, username, "/settings/users")
     expect(page.locator("#who-edits")).to_contain_text("an admin manages users and tokens")
     expect(page.locator("#users tbody tr")).to_have_count(0)
     expect(page.locator("#new-user")).to_be_hidden()
@@ -214,7 +186,7 @@ def test_an_admin_changes_a_role_sets_a_password_and_unlocks(
         assert _login(site, "sue", "not-her-password").status_code == 401
     assert _login(site, "sue", PASSWORD).status_code == 429
     offline = open_page(site.base_url, viewport=SIZES["desktop"])
-    page, _ = log_in(offline, "ada")
+    page, _ = log_in(offline, "ada", "/settings/users")
     status = page.locator("#users-status")
     sue = page.locator("#users tr[data-key=sue]")
     expect(sue).to_contain_text("(wrong passwords)")

@@ -8,29 +8,16 @@ with its reason. A supervisor and an operator read the page and are offered no c
 
 from __future__ import annotations
 
-import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
+from tests.e2e.settings_support import PASSWORD, SIZES, call, log_in, sign
 from tests.support.browser import OfflinePage
 from tests.support.hub_server import HubServer
-
-PASSWORD = "admin-password-12"
-SIZES = {"desktop": {"width": 1366, "height": 850}, "phone": {"width": 360, "height": 740}}
-
-
-def _call(server: HubServer, method: str, path: str, body: Any = None, **params: Any) -> Any:
-    answer = httpx.request(method, server.url(f"/api/v1{path}"), json=body, params=params,
-                           headers={**server.admin_headers, "Idempotency-Key": str(uuid.uuid4())},
-                           timeout=10)
-    assert answer.status_code < 300, answer.text
-    return answer.json()
 
 
 @pytest.fixture
@@ -48,28 +35,8 @@ def site(hub_http: HubServer) -> HubServer:
         ("/users", {"username": "otto", "role": "operator", "password": PASSWORD,
                     "full_name": "Otto Operator"}),
     ):
-        _call(hub_http, "POST", path, body)
+        call(hub_http, "POST", path, body)
     return hub_http
-
-
-def log_in(offline: OfflinePage, username: str) -> tuple[Page, float]:
-    """Logged in as `username` on /settings/zones; the page's load time in seconds."""
-    offline.goto("/login?next=%2Fsettings%2Fzones")
-    page = offline.page
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    started = time.monotonic()
-    page.click("button[type=submit]")
-    page.wait_for_selector("body[data-ready=true]")
-    return page, time.monotonic() - started
-
-
-def sign(page: Page, reason: str, password: str = PASSWORD) -> None:
-    page.wait_for_selector("dialog#sign[open]")
-    assert page.locator("#sign-meaning option").all_text_contents() == ["approved"]
-    page.fill("#sign-text", reason)
-    page.fill("#sign-password", password)
-    page.keyboard.press("Enter")
 
 
 @pytest.mark.parametrize("size", list(SIZES))
@@ -77,7 +44,7 @@ def test_an_admin_changes_a_limit_and_a_tolerance_with_reason_and_signature(
     site: HubServer, open_page: Callable[..., OfflinePage], tmp_path: Path, size: str,
 ) -> None:
     offline = open_page(site.base_url, viewport=SIZES[size])
-    page, load_s = log_in(offline, "ada")
+    page, load_s = log_in(offline, "ada", "/settings/zones")
     print(f"/settings/zones ready {load_s * 1000:.0f} ms after the login ({size})")
     cls = page.locator("#classes tr[data-key='2-8C']")
     zone = page.locator("#zones tr[data-key=COLD]")
@@ -97,7 +64,7 @@ def test_an_admin_changes_a_limit_and_a_tolerance_with_reason_and_signature(
     expect(status).to_contain_text("Storage class 2-8C not saved: wrong password for ada")
     expect(status).to_have_attribute("data-tone", "error")
     expect(cls).to_contain_text("2 to 8 °C")
-    assert _call(site, "GET", "/storage-classes/2-8C")["temp_max_c"] == 8
+    assert call(site, "GET", "/storage-classes/2-8C")["temp_max_c"] == 8
     offline.screenshot(tmp_path / size / "04-wrong-password.png")
 
     # The upper limit, signed: the class's row and its zone's limits show it.
@@ -140,14 +107,14 @@ def test_an_admin_changes_a_limit_and_a_tolerance_with_reason_and_signature(
     expect(sensor).to_contain_text("COLD")
     offline.screenshot(tmp_path / size / "06-sensor.png", full_page=True)
 
-    assert _call(site, "GET", "/zones/COLD")["excursion_tolerance_s"] == 45 * 60
-    [changed] = _call(site, "GET", "/audit", entity="storage_class", key="2-8C", action="update")
+    assert call(site, "GET", "/zones/COLD")["excursion_tolerance_s"] == 45 * 60
+    [changed] = call(site, "GET", "/audit", entity="storage_class", key="2-8C", action="update")
     assert changed["actor"] == "ada" and changed["reason"] == "new stability data allows 9 °C"
     assert (changed["before"]["temp_max_c"], changed["after"]["temp_max_c"]) == (8, 9)
-    [changed] = _call(site, "GET", "/audit", entity="zone", key="COLD", action="update")
+    [changed] = call(site, "GET", "/audit", entity="zone", key="COLD", action="update")
     assert changed["reason"] == "door opened often: 45 min validated"
     assert changed["after"]["excursion_tolerance_s"] == 2700
-    [moved] = _call(site, "GET", "/audit", entity="sensor", key="cold-1", action="update")
+    [moved] = call(site, "GET", "/audit", entity="sensor", key="cold-1", action="update")
     assert moved["reason"] == "installed in the cold room" and moved["after"]["zone"] == "COLD"
     assert offline.foreign_requests() == []
 
@@ -157,7 +124,7 @@ def test_an_operator_or_a_supervisor_reads_the_page_and_changes_nothing(
     site: HubServer, open_page: Callable[..., OfflinePage], tmp_path: Path, username: str,
 ) -> None:
     offline = open_page(site.base_url, viewport=SIZES["phone"])
-    page, _ = log_in(offline, username)
+    page, _ = log_in(offline, username, "/settings/zones")
     expect(page.locator("#zones tr[data-key=COLD]")).to_contain_text("2 to 8 °C")
     expect(page.locator("#who-edits")).to_contain_text("an admin changes it")
     assert page.locator("button.edit").count() == 0
@@ -172,7 +139,7 @@ def test_an_operator_or_a_supervisor_reads_the_page_and_changes_nothing(
     refused = httpx.patch(site.url("/api/v1/zones/COLD"), json={"excursion_tolerance_s": 60},
                           headers={"Authorization": f"Bearer {token}"}, timeout=10)
     assert refused.status_code == 403 and refused.json()["error"] == "role_required"
-    assert _call(site, "GET", "/zones/COLD")["excursion_tolerance_s"] is None
+    assert call(site, "GET", "/zones/COLD")["excursion_tolerance_s"] is None
     assert offline.foreign_requests() == []
 
 
@@ -180,7 +147,7 @@ def test_an_admin_creates_a_storage_class_and_a_zone_of_it(
     site: HubServer, open_page: Callable[..., OfflinePage], tmp_path: Path,
 ) -> None:
     offline = open_page(site.base_url, viewport=SIZES["desktop"])
-    page, _ = log_in(offline, "ada")
+    page, _ = log_in(offline, "ada", "/settings/zones")
     page.click("#new-class")
     page.fill("#edit-code", "15-25C")
     page.fill("#edit-name", "room temperature")
@@ -210,5 +177,5 @@ def test_an_admin_creates_a_storage_class_and_a_zone_of_it(
     expect(status).to_have_attribute("data-tone", "error")
     expect(page.locator("#zones tr[data-key=AMB]")).to_contain_text("ambient store")
     offline.screenshot(tmp_path / "created.png", full_page=True)
-    assert [z["code"] for z in _call(site, "GET", "/zones")] == ["AMB", "COLD"]
+    assert [z["code"] for z in call(site, "GET", "/zones")] == ["AMB", "COLD"]
     assert offline.foreign_requests() == []
