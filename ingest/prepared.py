@@ -79,8 +79,8 @@ def rows_of(fresh: list[Accepted], sql: BatchSQL, delta_h: Mapping[str, float],
         (sensor, quantity, ts, value)
         for (sensor, quantity), (ts, value) in rollup.latest.items()
     ))
-    # Sorted like the others; the reports' time out of range reads these.
-    points = sql.encode_points(sorted(rollup.points))
+    # Sorted (by the roll-up) like the others; the reports' time out of range reads these.
+    points = sql.encode_points(rollup.points)
     lines = line_builder(fresh) if line_builder is not None and fresh else []
     return BatchRows(
         fresh, len(readings), sensor_rows, encode(sensor_rows), hours, latest, points,

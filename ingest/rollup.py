@@ -46,6 +46,14 @@ class Aggregate:
     # Temperature only: Σ exp(-ΔH/(R·T)) and the ΔH (J/mol) it was computed with.
     exp_sum: float | None = None
     delta_h: float | None = None
+    # Kept by `Rollup.of` for the batch's latest values and stored points: the value at
+    # `last` (the later one of two at the same time) and its time, every value of the
+    # hour as a point (sensor, quantity, ts, value) in the order it came, and whether
+    # that order is strictly by time (then the points need no sort).
+    last_value: float = 0.0
+    last_ts_at: datetime | None = None
+    points: list[tuple[str, str, datetime, float]] = field(default_factory=list)
+    in_order: bool = True
 
     def add(self, value: float, at: float) -> None:
         """One more good value at `at` (POSIX seconds); the fold in `Rollup.of` is
@@ -100,8 +108,8 @@ class Rollup:
 
     hours: dict[HourKey, Aggregate]
     latest: dict[LatestKey, tuple[datetime, float]]
-    # Every good value (sensor, quantity, ts, value): the stored readings the reports'
-    # time out of range is computed from (ingest/out_of_range.py).
+    # Every good value (sensor, quantity, ts, value), sorted: the stored readings the
+    # reports' time out of range is computed from (ingest/out_of_range.py).
     points: list[tuple[str, str, datetime, float]] = field(default_factory=list)
 
     @classmethod
@@ -109,11 +117,11 @@ class Rollup:
            default_delta_h: float = DEFAULT_DELTA_H) -> Rollup:
         """Fold readings in; `delta_h` maps a sensor to its storage class's ΔH (J/mol),
         others take `default_delta_h`. On ingest's hot path: locals instead of
-        attribute lookups, and the hour of the previous reading reused while it fits."""
+        attribute lookups, the hour of the previous reading reused while it fits, and
+        one dictionary lookup per value: the latest values and the points are kept on
+        the hour's aggregate and gathered once at the end (a sort of the hours, not of
+        every point)."""
         hours: dict[HourKey, Aggregate] = {}
-        latest: dict[LatestKey, tuple[datetime, float]] = {}
-        points: list[tuple[str, str, datetime, float]] = []
-        keep = points.append
         hour_start = hour_end = None
         good = Quality.GOOD
         delta_h_of = (delta_h or {}).get
@@ -131,36 +139,49 @@ class Rollup:
                 hour_end = hour_start + ONE_HOUR
             at = ts.timestamp()
             for quantity, value in reading.quantities.items():
-                keep((sensor, quantity, ts, value))
                 key = (sensor, quantity, hour_start)
                 agg = hours.get(key)
                 if agg is None:
-                    agg = hours[key] = Aggregate(1, value, value, value, at, at)
+                    agg = hours[key] = Aggregate(1, value, value, value, at, at, 0.0, None, None,
+                                                 value, ts, [(sensor, quantity, ts, value)])
                     if quantity == TEMPERATURE:
                         agg.delta_h = delta_h_of(sensor, default_delta_h)
                         agg.exp_sum = exp(-agg.delta_h / (r_gas * (value + KELVIN)))
+                    continue
+                # Aggregate.add, inlined: this runs once per reading and quantity.
+                agg.count += 1
+                agg.sum += value
+                if value < agg.min:
+                    agg.min = value
+                elif value > agg.max:
+                    agg.max = value
+                agg.points.append((sensor, quantity, ts, value))
+                last = agg.last
+                if at > last:
+                    if at - last > agg.max_gap_s:
+                        agg.max_gap_s = at - last
+                    agg.last = at
+                    agg.last_value, agg.last_ts_at = value, ts
                 else:
-                    # Aggregate.add, inlined: this runs once per reading and quantity.
-                    agg.count += 1
-                    agg.sum += value
-                    if value < agg.min:
-                        agg.min = value
-                    elif value > agg.max:
-                        agg.max = value
-                    if at >= agg.last:
-                        if at - agg.last > agg.max_gap_s:
-                            agg.max_gap_s = at - agg.last
-                        agg.last = at
+                    agg.in_order = False
+                    if at == last:  # the later of two at one time is the latest
+                        agg.last_value, agg.last_ts_at = value, ts
                     elif at <= agg.first:
                         if agg.first - at > agg.max_gap_s:
                             agg.max_gap_s = agg.first - at
                         agg.first = at
-                    if agg.delta_h is not None:
-                        # Unchecked below: exp_sum is a number whenever delta_h is (set together
-                        # when the hour opens).
-                        agg.exp_sum += exp(  # type: ignore[operator]
-                            -agg.delta_h / (r_gas * (value + KELVIN)))
-                current = latest.get((sensor, quantity))
-                if current is None or ts >= current[0]:
-                    latest[(sensor, quantity)] = (ts, value)
+                if agg.delta_h is not None:
+                    # Unchecked below: exp_sum is a number whenever delta_h is (set together
+                    # when the hour opens).
+                    agg.exp_sum += exp(  # type: ignore[operator]
+                        -agg.delta_h / (r_gas * (value + KELVIN)))
+        latest: dict[LatestKey, tuple[datetime, float]] = {}
+        points: list[tuple[str, str, datetime, float]] = []
+        # Sorted keys: a sensor's quantity's hours in time order, so the last one seen
+        # holds its latest value and the points come out sorted.
+        for key in sorted(hours):
+            agg = hours[key]
+            # Unchecked below: last_ts_at is set with every aggregate made above.
+            latest[(key[0], key[1])] = (agg.last_ts_at, agg.last_value)  # type: ignore[assignment]
+            points.extend(agg.points if agg.in_order else sorted(agg.points))
         return cls(hours, latest, points)
