@@ -56,8 +56,11 @@ def main() -> None:
         builder = LineBuilder()
 
         def lines(fresh: list[Accepted]) -> list[str]:
-            return [builder.line(r, i.topic.site, i.message.gateway, "unassigned")
-                    for i in fresh for r in i.message.readings]
+            out: list[str] = []
+            for i in fresh:
+                builder.lines(i.message.readings, i.topic.site, i.message.gateway, {},
+                              "unassigned", out)
+            return out
 
         topic = wire.parse_topic(wire.gateway_topic("bench", "gw", "telemetry"))
         payloads = make_payloads(per_batch * (args.batches + 1), args.per_message,

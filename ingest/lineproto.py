@@ -11,6 +11,8 @@ InfluxDB overwrites and VictoriaMetrics (with -dedup.minScrapeInterval) keeps on
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 from contract.wire import Quality, Reading
 
 MEASUREMENT = "reading"
@@ -49,24 +51,40 @@ class LineBuilder:
         self._zones: dict[str, str] = {}
 
     def line(self, reading: Reading, site: str, gateway: str, zone: str) -> str:
+        out: list[str] = []
+        self.lines((reading,), site, gateway, {}, zone, out)
+        return out[0]
+
+    def lines(self, readings: Iterable[Reading], site: str, gateway: str,
+              zones: Mapping[str, str], other_zone: str, out: list[str]) -> None:
+        """`line` for each of one message's readings, appended to `out`; `zones` names a
+        sensor's zone, `other_zone` that of a sensor it does not hold. Ingest's hot path:
+        one call a message, not one a reading, the head looked up once and each
+        reading's fields added up without a list."""
         head = self._gateways.get((site, gateway))
         if head is None:
             if len(self._gateways) >= self.MAX_KEPT:
                 self._gateways.clear()
             head = self._gateways[(site, gateway)] = (
                 f"{MEASUREMENT},site={site},gateway={gateway},sensor=")
-        tail = self._zones.get(zone)
-        if tail is None:
-            if len(self._zones) >= self.MAX_KEPT:
-                self._zones.clear()
-            tail = self._zones[zone] = f",zone={escape_tag(zone)} quality="
-        quality = reading.quality
-        millis = int(reading.ts.timestamp() * 1000)
-        if quality is Quality.BAD:
-            return f"{head}{reading.sensor}{tail}2i {millis}"
-        fields = "".join([f",{name}={value!r}" for name, value in reading.quantities.items()])
-        code = "0i" if quality is Quality.GOOD else "1i"
-        return f"{head}{reading.sensor}{tail}{code}{fields} {millis}"
+        tails, add, bad, good = self._zones, out.append, Quality.BAD, Quality.GOOD
+        zone_of = zones.get
+        for reading in readings:
+            zone = zone_of(reading.sensor, other_zone)
+            tail = tails.get(zone)
+            if tail is None:
+                if len(tails) >= self.MAX_KEPT:
+                    tails.clear()
+                tail = tails[zone] = f",zone={escape_tag(zone)} quality="
+            quality = reading.quality
+            millis = int(reading.ts.timestamp() * 1000)
+            if quality is bad:
+                add(f"{head}{reading.sensor}{tail}2i {millis}")
+                continue
+            fields = "0i" if quality is good else "1i"
+            for name, value in reading.quantities.items():
+                fields += f",{name}={value!r}"
+            add(f"{head}{reading.sensor}{tail}{fields} {millis}")
 
 
 LIMITS_MEASUREMENT = "zone_limits"

@@ -389,14 +389,12 @@ class IngestService:
         return self._examiner(delivery, now)
 
     def _lines(self, fresh: list[Accepted]) -> list[str]:
-        zone_of = self._zones.get
-        line = self._line_builder.line
-        return [
-            line(reading, item.topic.site, item.message.gateway,
-                 zone_of(reading.sensor, UNASSIGNED))
-            for item in fresh
-            for reading in item.message.readings
-        ]
+        lines: list[str] = []
+        add, zones = self._line_builder.lines, self._zones
+        for item in fresh:
+            add(item.message.readings, item.topic.site, item.message.gateway, zones, UNASSIGNED,
+                lines)
+        return lines
 
     def _note_new_sensors(self, fresh: list[Accepted]) -> None:
         for item in fresh:

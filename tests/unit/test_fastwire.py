@@ -114,5 +114,8 @@ def test_the_line_builder_writes_what_reading_line_writes(quality: str) -> None:
                            quantities={"temperature_c": 5.25, "humidity_pct": 1e-20})
     builder = LineBuilder()
     for zone in ("COLD 1,a=b", "COLD 1,a=b", "unassigned"):
-        assert builder.line(reading, "site", "gw", zone) == reading_line(
-            reading, site="site", gateway="gw", zone=zone)
+        expected = reading_line(reading, site="site", gateway="gw", zone=zone)
+        assert builder.line(reading, "site", "gw", zone) == expected
+        many: list[str] = []
+        builder.lines([reading, reading], "site", "gw", {}, zone, many)
+        assert many == [expected, expected]
