@@ -165,10 +165,46 @@ class Evaluator:
     # --- readings -------------------------------------------------------------------
 
     def feed_readings(self, readings: Iterable[Reading]) -> Outcome:
-        """A committed ingest batch: the hook's entry point, one outcome for all."""
+        """A committed ingest batch: the hook's entry point, one outcome for all.
+
+        The common reading is taken here, inlined: good, later than its sensor's last
+        good one, of a sensor in no offline alarm and no bad run (a rule counts at
+        least one bad reading, so there is nothing to judge), each value inside its
+        rules' bands with nothing under way. It only teaches the sensor's interval, as
+        `conditions.sensor_reading` does. Any other reading goes the whole way
+        (`_reading`); so does the rest of a reading that finds a value out of band or
+        a rule with state."""
         out = Outcome()
+        profiles, tracks = self._profiles, self.sensors
+        thresholds, excursions = self.thresholds, self.excursions
+        kept = c.GAPS_KEPT - 1
+        # A named tuple's own constructor is Python code; tuple.__new__ makes the same
+        # SensorTrack in C.
+        make, track_type = tuple.__new__, c.SensorTrack
         for reading in readings:
-            self._reading(reading, out)
+            sensor_id = reading.sensor
+            profile = profiles.get(sensor_id) or self._profile(sensor_id)
+            track = tracks.get(sensor_id)
+            if (track is None or track.alarm is not NORMAL or track.bad_run
+                    or track.last_good is None or not reading.good):
+                self._reading(reading, out, profile)
+                continue
+            at = reading.ts
+            gap = (at - track.last_good).total_seconds()
+            if gap <= 0:  # replayed or reordered: the interval learns nothing
+                self._reading(reading, out, profile)
+                continue
+            tracks[sensor_id] = make(track_type, (
+                track.watched_since, NORMAL, at, (*track.gaps[-kept:], gap),
+                track.given_interval, 0))
+            quantities = reading.quantities
+            for spec, key, low, high in profile.thresholds:
+                value = quantities.get(spec.quantity)
+                if value is not None and (
+                        spec.rate_per_min is not None or not low <= value <= high
+                        or key in thresholds or key in excursions):
+                    self._thresholds(reading, profile, out)
+                    break
         return out
 
     def _profile(self, sensor_id: str) -> _Profile:
@@ -186,10 +222,12 @@ class Evaluator:
             self._profiles[sensor_id] = profile
         return profile
 
-    def _reading(self, reading: Reading, out: Outcome) -> None:
+    def _reading(self, reading: Reading, out: Outcome, profile: _Profile | None = None
+                 ) -> None:
         sensor_id, at = reading.sensor, reading.ts
-        sensor, label, offline, specs = (self._profiles.get(sensor_id)
-                                         or self._profile(sensor_id))
+        if profile is None:
+            profile = self._profiles.get(sensor_id) or self._profile(sensor_id)
+        sensor, label, offline, _ = profile
         track = self.sensors.get(sensor_id) or c.SensorTrack(self.started)
         track = c.sensor_reading(track, at, reading.good)
         if track.alarm is not NORMAL or track.bad_run >= offline.bad_readings:
@@ -199,6 +237,12 @@ class Evaluator:
         self.sensors[sensor_id] = track
         if not reading.good:
             return  # bad quality never raises or clears a threshold alarm
+        self._thresholds(reading, profile, out)
+
+    def _thresholds(self, reading: Reading, profile: _Profile, out: Outcome) -> None:
+        """A good reading's values against its sensor's threshold rules."""
+        sensor_id, at = reading.sensor, reading.ts
+        sensor, label, _, specs = profile
         quantities = reading.quantities
         thresholds, excursions = self.thresholds, self.excursions
         for spec, key, low, high in specs:

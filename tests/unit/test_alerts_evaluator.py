@@ -6,6 +6,9 @@ import ast
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from alerts.engine.evaluator import Evaluator, zones_out_of_range
 from alerts.engine.lifecycle import AlarmState
 from alerts.model import (
@@ -147,3 +150,54 @@ def test_a_late_tick_does_not_count_the_same_minutes_twice() -> None:
     ended = ev.feed(read("cold-1", 6.0, T0 + 4 * MIN)).excursions
     [record] = [e.excursion for e in ended if e.event == "ended"]
     assert record.critical_s == 4 * 60
+
+
+_EVENTS = st.lists(st.one_of(
+    st.tuples(st.sampled_from(["cold-1", "cold-2", "stray"]),
+              st.integers(min_value=-3, max_value=40),  # seconds: repeats and reorders
+              st.sampled_from([5.0, 5.5, 7.9, 8.0, 8.5, 9.5, 12.0, 1.0]),
+              st.sampled_from([True, True, True, False])),
+    st.integers(min_value=0, max_value=40).map(lambda s: Tick(T0 + timedelta(seconds=s)))),
+    max_size=80)
+
+
+def _states(ev: Evaluator) -> tuple[object, ...]:
+    return (dict(ev.sensors), dict(ev.thresholds), dict(ev.excursions), dict(ev.rates))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_EVENTS, st.integers(min_value=1, max_value=7))
+def test_a_batch_of_readings_does_what_the_readings_one_by_one_do(
+        events: list[object], batch: int) -> None:
+    """feed_readings takes the common reading inline; anything else goes the whole
+    way. Both must leave the same states and say the same transitions, excursions and
+    holds, whatever the mix of bad, late, repeated and out-of-band readings."""
+    def fresh() -> Evaluator:
+        return evaluator(delay="20s", high_warning=7.5, rate_per_min=6, deadband=0.3)
+
+    def observe(ev: Evaluator, in_batches: bool) -> list[object]:
+        said: list[object] = []
+        pending: list[Reading] = []
+
+        def flush() -> None:
+            out = ev.feed_readings(pending) if in_batches else ev.feed_all(list(pending))
+            said.extend([*out.transitions, *out.excursions, *out.holds])
+            pending.clear()
+
+        for event in events:
+            if isinstance(event, Tick):
+                flush()
+                out = ev.feed(event)
+                said.extend([*out.transitions, *out.excursions, *out.holds])
+                continue
+            sensor, seconds, value, good = event  # type: ignore[misc]
+            pending.append(Reading(sensor, T0 + timedelta(seconds=seconds),
+                                   {"temperature_c": value}, good))
+            if len(pending) >= batch:
+                flush()
+        flush()
+        return said
+
+    one_by_one, batched = fresh(), fresh()
+    assert observe(batched, True) == observe(one_by_one, False)
+    assert _states(batched) == _states(one_by_one)
