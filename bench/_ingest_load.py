@@ -8,14 +8,13 @@ import statistics
 import subprocess
 import threading
 import time
-import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from bench._ingest_procs import HubProcess
+from bench._tsdb_proxy import StampingProxy
 from contract import wire
 from tests.support.processes import find_binary, wait_for
 from tests.support.services import Mosquitto, VictoriaMetrics
@@ -108,41 +107,6 @@ def broker_ceiling(broker: Mosquitto, payloads: list[bytes]) -> float:
 
 
 # --- latency at a steady rate ----------------------------------------------------
-
-
-class StampingProxy:
-    """Forwards writes to the store and records each line's arrival latency."""
-
-    def __init__(self, upstream: str) -> None:
-        self.upstream = upstream
-        self.latencies: list[float] = []
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                request = urllib.request.Request(
-                    proxy.upstream + self.path, data=body, method="POST",
-                    headers={k: v for k, v in self.headers.items()
-                             if k.lower() in ("content-type", "content-encoding")},
-                )
-                with urllib.request.urlopen(request, timeout=30) as response:
-                    status = response.status
-                arrived = time.time()
-                for line in body.decode().splitlines():
-                    proxy.latencies.append(arrived - int(line.rsplit(" ", 1)[1]) / 1000)
-                self.send_response(status)
-                self.end_headers()
-
-            def log_message(self, *_args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
 
 
 def live_latency(broker: Mosquitto, env: dict[str, str], victoria: VictoriaMetrics,

@@ -55,15 +55,6 @@ def memory_mb(pid: int) -> tuple[float, float]:
     return (int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024)
 
 
-def stored_rows(victoria_url: str) -> int:
-    """Samples VictoriaMetrics took in over the InfluxDB write API so far (a counter)."""
-    with urllib.request.urlopen(f"{victoria_url}/metrics", timeout=5) as response:
-        for line in response.read().decode().splitlines():
-            if line.startswith('vm_rows_inserted_total{type="influx"}'):
-                return int(float(line.rsplit(" ", 1)[1]))
-    return 0
-
-
 class Process:
     """Something that drains the backlog: its pid(s) for CPU and memory."""
 

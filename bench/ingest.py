@@ -59,10 +59,10 @@ from bench._ingest_procs import (
     Profiler,
     memory_mb,
     node_red_available,
-    stored_rows,
     tree_cpu_seconds,
 )
 from bench._profiles import profile_top
+from bench._tsdb_proxy import CountingProxy
 from contract import wire
 from tests.support.processes import wait_for
 from tests.support.services import Mosquitto, Postgres, VictoriaMetrics
@@ -80,7 +80,6 @@ class DurablePostgres(Postgres):
     def command(self) -> list[str]:
         return [part.replace("=off", "=on") if part in FAST_SETTINGS else part
                 for part in super().command()]
-SAMPLES_PER_READING = 3  # quality, temperature_c, humidity_pct
 _ids = itertools.count()
 
 
@@ -115,6 +114,7 @@ class Bench:
         self.next_seq = 0
         self.broker = Mosquitto(workdir / "mosquitto")
         self.victoria = VictoriaMetrics(workdir / "victoria")
+        self._counter: CountingProxy | None = None  # the drainers' way to the store
         self.postgres = (DurablePostgres if durable else Postgres)(workdir / "postgres")
         self.rules_file = workdir / "alarms.yaml"
         self.rules_file.write_text(rules_yaml(rules))
@@ -122,9 +122,19 @@ class Bench:
     def __enter__(self) -> Bench:
         for service in (self.broker, self.victoria, self.postgres):
             service.start()
+        self._counter = CountingProxy(self.victoria.url)
         return self
 
+    @property
+    def counter(self) -> CountingProxy:
+        """The proxy the drainers write through: readings stored, and when (VictoriaMetrics'
+        own counters move once a second, too coarse for drains of a few seconds)."""
+        assert self._counter is not None, "the bench's services are not up"
+        return self._counter
+
     def __exit__(self, failure: object, *_exc: object) -> None:
+        if self._counter is not None:
+            self._counter.close()
         for service in (self.broker, self.victoria):
             service.stop()
         self.postgres.cleanup()
@@ -138,7 +148,7 @@ class Bench:
             "STOCKWARDEN_DATABASE_URL": self.postgres.create_database(name),
             "STOCKWARDEN_MQTT_URL": self.broker.url,
             "STOCKWARDEN_MQTT_CLIENT_ID": f"bench-hub-{name}",
-            "STOCKWARDEN_TSDB_URL": self.victoria.url,
+            "STOCKWARDEN_TSDB_URL": self.counter.url,
             "STOCKWARDEN_ALARM_RULES": str(self.rules_file),
             **extra,
         }
@@ -149,17 +159,17 @@ class Bench:
         """Start the drainer once (persistent session, schema), prove it stores a probe
         reading, and stop it: what is published next queues at the broker."""
         drainer.start()  # type: ignore[attr-defined]
-        before = stored_rows(self.victoria.url)
+        before = self.counter.readings
         gateway = f"probe{next(_ids)}"
         probe = make_payloads(1, 1, 1, gateway, sensor_prefix=f"{gateway}-s")
         topic = wire.gateway_topic("bench", gateway, "telemetry")
 
         def stored() -> bool:
-            if stored_rows(self.victoria.url) > before:
+            if self.counter.readings > before:
                 return True
             publish(self.broker.port, topic, probe)
             time.sleep(0.5)
-            return stored_rows(self.victoria.url) > before
+            return self.counter.readings > before
 
         try:
             wait_for(stored, 120, "a probe reading stored")
@@ -177,7 +187,7 @@ class Bench:
 
     def drain(self, drainer: Process, readings: int, *, database: bool, label: str = "") -> Drain:
         """Start the drainer and time it through the backlog; leaves it running."""
-        expected = stored_rows(self.victoria.url) + readings * SAMPLES_PER_READING
+        expected = self.counter.readings + readings
         drainer.start()  # type: ignore[attr-defined]
         start_rss = max(memory_mb(pid)[0] for pid in drainer.pids())
         profiler = None
@@ -202,21 +212,22 @@ class Bench:
         # with --from-start always (Node-RED may decode most of a backlog of one-reading
         # messages before its first write lands: the window from that write then holds
         # little of its work, and its rate is overstated).
-        start = (time.perf_counter(), expected - readings * SAMPLES_PER_READING, drainer.cpu(),
+        start = (time.perf_counter(), expected - readings, drainer.cpu(),
                  tree_cpu_seconds(pg) if database and self.from_start else 0.0)
         first = start if self.from_start else None
         deadline = time.monotonic() + 900
         while time.monotonic() < deadline:
-            rows = stored_rows(self.victoria.url)
+            rows = self.counter.readings
             now = time.perf_counter()
             if first is None and rows > start[1]:
                 first = (now, rows, drainer.cpu(), tree_cpu_seconds(pg) if database else 0.0)
             if rows >= expected:
                 if first is None or first[1] >= expected:
                     first = start
-                counted = (expected - first[1]) / SAMPLES_PER_READING
+                counted = expected - first[1]
+                # Until the store took the last write, not until this loop saw it.
                 return Drain(
-                    readings=int(counted), seconds=now - first[0],
+                    readings=int(counted), seconds=self.counter.moved_at - first[0],
                     cpu_s=drainer.cpu() - first[2],
                     db_cpu_s=(tree_cpu_seconds(pg) - first[3]) if database else 0.0,
                     peak_rss_mb=drainer.peak_rss_mb())
@@ -244,7 +255,7 @@ class Bench:
         return results
 
     def run_node_red(self, name: str, make: Callable[[int], list[bytes]]) -> Drain:
-        node = NodeRed(self.workdir / "node-red", self.broker.port, self.victoria.url,
+        node = NodeRed(self.workdir / "node-red", self.broker.port, self.counter.url,
                        f"bench-nr-{name}")
         self.prepare(node)
         readings = self.backlog(make)
