@@ -50,6 +50,16 @@ PAYLOADS = [
     _message(_reading(ts="2026-01-31T12:00:00+24:00")),
     _message(_reading(ts=1_769_860_800)),
     _message(_reading(ts="٢٠٢٦-01-31T12:00:00Z")),  # non-ASCII digits
+    # 24 characters, the common shape's length, not its content:
+    _message(_reading(ts="2026-01-31T12:00:00.12aZ")),
+    _message(_reading(ts="2026-01-31T12:00:00,123Z")),
+    _message(_reading(ts="2026-01-31t12:00:00.123z")),
+    _message(_reading(ts="2026-01-31T12:0 :00.123Z")),
+    _message(_reading(ts="+026-01-31T12:00:00.123Z")),
+    _message(_reading(ts="0000-01-31T12:00:00.123Z")),
+    _message(_reading(ts="2026-13-31T12:00:00.123Z")),
+    _message(_reading(ts="2026-01-31T12:00:60.123Z")),
+    _message(_reading(ts="2026-01-31T12:00:00.1٢3Z")),
     _message(_reading(quality="bad", error="timeout", quantities={})),
     _message(_reading(quality="Bad")),
     _message(_reading(error="x" * 201)),
