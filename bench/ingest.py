@@ -199,7 +199,7 @@ class Bench:
             drained.start_rss_mb = start_rss
             return drained
         finally:
-            if profiler:
+            if profiler and self.profile_dir:
                 profiler.stop()
                 top = profile_top(self.profile_dir / f"{label}.txt")
                 print(f"  py-spy, {label}:\n" + "\n".join(top),

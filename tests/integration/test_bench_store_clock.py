@@ -18,7 +18,8 @@ from tests.support.services import VictoriaMetrics
 def _post(url: str, path: str, body: bytes, headers: dict[str, str],
           chunked: bool = False) -> int:
     parts = urllib.parse.urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port,
+                                            timeout=30)
     try:
         if chunked:
             connection.request("POST", path, body=iter([body[:7], body[7:]]), headers=headers,

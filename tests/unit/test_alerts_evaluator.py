@@ -152,6 +152,7 @@ def test_a_late_tick_does_not_count_the_same_minutes_twice() -> None:
     assert record.critical_s == 4 * 60
 
 
+ReadingEvent = tuple[str, int, float, bool]  # sensor, seconds after T0, value, good
 _EVENTS = st.lists(st.one_of(
     st.tuples(st.sampled_from(["cold-1", "cold-2", "stray"]),
               st.integers(min_value=-3, max_value=40),  # seconds: repeats and reorders
@@ -168,7 +169,7 @@ def _states(ev: Evaluator) -> tuple[object, ...]:
 @settings(max_examples=300, deadline=None)
 @given(_EVENTS, st.integers(min_value=1, max_value=7))
 def test_a_batch_of_readings_does_what_the_readings_one_by_one_do(
-        events: list[object], batch: int) -> None:
+        events: list[ReadingEvent | Tick], batch: int) -> None:
     """feed_readings takes the common reading inline; anything else goes the whole
     way. Both must leave the same states and say the same transitions, excursions and
     holds, whatever the mix of bad, late, repeated and out-of-band readings."""
@@ -190,7 +191,7 @@ def test_a_batch_of_readings_does_what_the_readings_one_by_one_do(
                 out = ev.feed(event)
                 said.extend([*out.transitions, *out.excursions, *out.holds])
                 continue
-            sensor, seconds, value, good = event  # type: ignore[misc]
+            sensor, seconds, value, good = event
             pending.append(Reading(sensor, T0 + timedelta(seconds=seconds),
                                    {"temperature_c": value}, good))
             if len(pending) >= batch:
