@@ -478,7 +478,10 @@ class AlarmService(RulesEditing):
                shelved_until: dict[AlarmKey, datetime] | None = None,
                signer: Signer | None = None) -> Done[list[repository.StoredTransition]]:
         now = now or self.clock()
-        if not self.leads():
+        # A late check of the lock fences this process until it comes in; what the engine
+        # found meanwhile is waited on, not dropped (its state already counts it).
+        if not self.leads() and not (self.leadership is not None
+                                     and self.leadership.holds_within(self.leadership.fence_s)):
             if require:
                 raise Busy("this hub process no longer leads the alarm engine",
                            code="alarms_not_leading")

@@ -91,6 +91,17 @@ class Leadership:
         """The fence: lead, with a good check of the lock younger than `fence_s`."""
         return self.term is not None and self.clock() - self._checked_at < self.fence_s
 
+    def holds_within(self, timeout_s: float, poll_s: float = 0.02) -> bool:
+        """`holds()`, waiting up to `timeout_s` while this process keeps its term for a
+        check that is late (a loaded machine, a slow database) to come in. Fencing is
+        unchanged: True only after a good check younger than the fence."""
+        deadline = time.monotonic() + timeout_s
+        while not self.holds():
+            if self.term is None or time.monotonic() >= deadline:
+                return False
+            time.sleep(poll_s)
+        return True
+
     @property
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()

@@ -51,7 +51,7 @@ def process(db: Database, number: int, clock: Clock, events: list[str]) -> Leade
 
 
 def test_one_leads_the_others_stand_by_and_one_takes_over_when_it_dies() -> None:
-    db, clock, events = Database(), Clock(), []
+    db, clock, events = Database(), Clock(), list[str]()
     one, two, three = (process(db, n, clock, events) for n in (1, 2, 3))
     for p in (one, two, three):
         p.round()
@@ -70,7 +70,7 @@ def test_one_leads_the_others_stand_by_and_one_takes_over_when_it_dies() -> None
 
 
 def test_a_leader_whose_checks_hang_is_fenced_before_its_lock_can_be_taken() -> None:
-    db, clock, events = Database(), Clock(), []
+    db, clock, events = Database(), Clock(), list[str]()
     one = process(db, 1, clock, events)
     one.round()
     assert one.holds()
@@ -85,3 +85,22 @@ def test_the_lock_key_is_stable_and_fits_a_bigint() -> None:
     assert lock_key("stockwarden:alarms") == lock_key("stockwarden:alarms")
     assert -(2**63) <= lock_key("stockwarden:alarms") < 2**63
     assert lock_key("a") != lock_key("b")
+
+
+def test_a_check_that_comes_in_late_is_waited_for_and_a_lost_term_is_not() -> None:
+    import threading
+
+    db, clock, events = Database(), Clock(), list[str]()
+    leader = process(db, 1, clock, events)
+    leader.round()
+    clock.now += leader.fence_s + 1  # the next check is late: fenced meanwhile
+    assert not leader.holds() and leader.term is not None
+    late = threading.Timer(0.2, leader.round)  # then it comes in, the lock still held
+    late.start()
+    assert leader.holds_within(5.0)
+    late.join()
+    clock.now += leader.fence_s + 1
+    db.down.add(1)  # this time the check fails: deposed, nothing to wait for
+    threading.Timer(0.2, leader.round).start()
+    assert not leader.holds_within(5.0)
+    assert leader.term is None and events == ["1 leads", "1 stops"]
