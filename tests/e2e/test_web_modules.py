@@ -138,6 +138,8 @@ def test_the_question_dialog_tells_a_scan_from_an_answer(
     assert page.evaluate("() => document.getElementById('ask').open") is True
     page.keyboard.press("Escape")
     page.wait_for_selector("dialog#ask:not([open])", state="attached")
+    # The promise settles a moment after the close (as in `answer`): wait for it.
+    page.wait_for_function("() => window.heard.length > 0")
     assert page.evaluate("() => window.heard") == [["answer", None]]
 
 
